@@ -1,0 +1,237 @@
+/*
+ * bpc.h - the compiler's one internal header, a section per module.
+ *
+ * The pipeline is  read source -> parse (grammar/bp.y, an AST) -> check (check.c, a
+ * resolved Model) -> generate C (gen.c and the op tables).  Each stage only knows the
+ * data structures of the stages before it.  The op tables (act.c, loss.c, optim.c,
+ * init.c) hold one row per activation, loss, optimizer and init scheme: its name, its
+ * named parameters with defaults and ranges, and the functions that emit its code.
+ */
+#ifndef BPC_H
+#define BPC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define BPC_VERSION "0.1.0"
+
+/* ---- limits (docs/LANGUAGE.md, "Limits") ---- */
+#define BPC_MAX_SOURCE_BYTES (64L * 1024 * 1024) /* largest .bp file read */
+#define BPC_MAX_IDENT 63                           /* longest identifier, in bytes */
+#define BPC_MAX_UNITS (1L << 24)                   /* widest layer (and input) */
+#define BPC_MAX_LAYERS 1024
+#define BPC_MAX_PARAMS (1L << 30)                  /* trainable parameters in a model */
+#define BPC_MAX_BATCH (1L << 20)
+#define BPC_MAX_ERRORS 20                          /* errors reported before stopping */
+
+/* ---- arena.c: all front-end memory, freed at once ---- */
+typedef struct ArenaBlock ArenaBlock;
+typedef struct Arena {
+    ArenaBlock *head;
+} Arena;
+void *arena_alloc(Arena *a, size_t size); /* zeroed; aborts on out-of-memory */
+char *arena_strndup(Arena *a, const char *s, size_t n);
+void arena_free(Arena *a);
+
+/* ---- diag.c: the one diagnostics sink ---- */
+typedef struct Source {
+    const char *name; /* as shown in diagnostics: "model.bp" or "<stdin>" */
+    const char *text; /* the bytes; may contain NULs; text[size] == '\0' */
+    size_t size;
+} Source;
+
+/* A position in the source: 1-based line and column (in bytes), the byte offset
+ * of the first character and the length of the token it marks (>= 1). */
+typedef struct Loc {
+    int line, col;
+    size_t offset;
+    size_t len;
+} Loc;
+
+typedef struct Diag {
+    const Source *src;
+    FILE *out;
+    int errors, warnings;
+    bool werror;    /* warnings count as errors */
+    bool stopped;   /* the error limit was reached; further diagnostics are dropped */
+} Diag;
+
+void diag_init(Diag *d, const Source *src, FILE *out);
+void diag_error(Diag *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_warning(Diag *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_note(Diag *d, Loc loc, const char *fmt, ...) /* attaches to the last error/warning */
+    __attribute__((format(printf, 3, 4)));
+void diag_note_noloc(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An error about the whole file (no position): "model.bp: error: message". */
+void diag_file_error(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool diag_failed(const Diag *d); /* errors, or warnings under -Werror */
+
+/* The name in `names` (NULL-terminated) closest to `word`, or NULL when none is close
+ * enough to be a likely typo; for "did you mean 'relu'?". */
+const char *diag_closest(const char *word, const char *const *names);
+
+/* Compiler bugs, never user errors: print file:line and abort. */
+_Noreturn void internal_error(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define unreachable() internal_error(__FILE__, __LINE__, "unreachable")
+
+/* ---- ast.c: the syntax tree the parser builds ---- */
+typedef struct Number {
+    double value;    /* the literal's value, sign included (inf on overflow) */
+    uint64_t ivalue; /* the value for integer literals that fit in 64 bits */
+    bool is_int;     /* written without '.' or exponent */
+    bool overflow;   /* integer literal too large for 64 bits, or non-finite double */
+    bool negative;
+    Loc loc;
+} Number;
+
+typedef struct Ident {
+    const char *name;
+    Loc loc;
+} Ident;
+
+/* `key = value` inside a call's parentheses. */
+typedef struct Arg {
+    Ident key;
+    Number value;
+    struct Arg *next;
+} Arg;
+
+/* A named thing with optional arguments: `relu`, `leaky_relu(alpha = 0.2)`,
+ * `sgd(lr = 0.1, momentum = 0.9)`. */
+typedef struct Call {
+    Ident name;
+    Arg *args; /* in source order */
+} Call;
+
+typedef enum StmtKind {
+    STMT_INPUT,     /* input N;                                   size      */
+    STMT_DENSE,     /* [label:] dense N [act] [init = scheme];    label, size, act, init */
+    STMT_LOSS,      /* loss CALL;                                 call      */
+    STMT_OPTIMIZER, /* optimizer CALL;                            call      */
+    STMT_INIT,      /* init CALL;                                 call      */
+    STMT_BATCH,     /* batch N;                                   size      */
+    STMT_PRECISION, /* precision float|double;                    call (no args) */
+    STMT_SEED,      /* seed N;                                    size      */
+} StmtKind;
+
+typedef struct Stmt {
+    StmtKind kind;
+    Loc loc;       /* the keyword ('dense', 'loss', ...) */
+    Ident label;   /* STMT_DENSE: name == NULL when not labelled */
+    Number size;   /* STMT_INPUT, STMT_DENSE, STMT_BATCH, STMT_SEED */
+    Call *call;    /* STMT_DENSE: the activation or NULL; LOSS/OPTIMIZER/INIT/PRECISION */
+    Call *init;    /* STMT_DENSE: `init = scheme`, or NULL */
+    struct Stmt *next;
+} Stmt;
+
+typedef struct Network {
+    Ident name;
+    Stmt *stmts; /* in source order */
+    Loc close;   /* the closing brace */
+} Network;
+
+Stmt *ast_stmt(Arena *a, StmtKind kind, Loc loc);
+Call *ast_call(Arena *a, Ident name, Arg *args);
+Arg *ast_arg(Arena *a, Ident key, Number value);
+Arg *ast_arg_append(Arg *list, Arg *arg);     /* returns the head */
+Stmt *ast_stmt_append(Stmt *list, Stmt *stmt);
+const char *ast_stmt_keyword(StmtKind kind); /* "input", "dense", ... */
+void ast_dump(FILE *out, const Network *net); /* for --dump-ast and tests */
+
+/* ---- grammar/bp.y: the parser ---- */
+/* Parses one network; NULL when the file holds none.  Syntax errors go to `d`; the tree
+ * may be partial when diag_failed(d).  Reentrant: no global state. */
+Network *parse_network(Arena *a, Diag *d, const Source *src);
+
+/* ---- op tables: act.c, loss.c, optim.c, init.c ---- */
+#define MAX_OP_PARAMS 6
+
+enum {
+    PARAM_INT = 1 << 0,     /* must be a whole number */
+    PARAM_BOOL = 1 << 1,    /* 0 or 1 */
+    PARAM_LO_OPEN = 1 << 2, /* value > lo rather than >= lo */
+    PARAM_HI_OPEN = 1 << 3, /* value < hi rather than <= hi */
+    PARAM_REQUIRED = 1 << 4 /* no default */
+};
+
+typedef struct ParamDef {
+    const char *name; /* NULL ends the list */
+    double def;
+    double lo, hi;    /* allowed range (see the PARAM_*_OPEN flags) */
+    unsigned flags;
+} ParamDef;
+
+typedef struct ActDef ActDef;
+typedef struct LossDef LossDef;
+typedef struct OptDef OptDef;
+typedef struct InitDef InitDef;
+
+/* Each table ends with a row whose name is NULL.  A row's first fields (name, params,
+ * constraints) are what check.c reads; the fields after them are for code generation. */
+struct ActDef {
+    const char *name;
+    const char *alias; /* a second accepted spelling, or NULL */
+    ParamDef params[MAX_OP_PARAMS + 1];
+};
+
+struct LossDef {
+    const char *name;
+    ParamDef params[MAX_OP_PARAMS + 1];
+    const char *needs_act; /* the output activation this loss requires, or NULL */
+};
+
+struct OptDef {
+    const char *name;
+    ParamDef params[MAX_OP_PARAMS + 1];
+};
+
+struct InitDef {
+    const char *name;
+    ParamDef params[MAX_OP_PARAMS + 1];
+};
+
+extern const ActDef act_table[];
+extern const LossDef loss_table[];
+extern const OptDef opt_table[];
+extern const InitDef init_table[];
+
+/* ---- check.c: names, shapes, compatibility -> a resolved Model ---- */
+typedef struct Layer {
+    const char *label; /* given or "denseK" */
+    Loc loc;           /* the 'dense' keyword (or the label when given) */
+    int index;         /* 0-based */
+    long in, out;      /* widths */
+    const ActDef *act;
+    double act_args[MAX_OP_PARAMS]; /* in the order of act->params, defaults filled */
+    const InitDef *init;
+    double init_args[MAX_OP_PARAMS];
+    long w_offset, b_offset; /* into the flat parameter buffer: W is [out][in], then b */
+} Layer;
+
+typedef struct Model {
+    const char *name;  /* the network's name: a C identifier */
+    const char *upper; /* its upper case, for macros */
+    long inputs, outputs;
+    Layer *layers;
+    int nlayers;
+    const LossDef *loss;
+    double loss_args[MAX_OP_PARAMS];
+    const OptDef *opt;
+    double opt_args[MAX_OP_PARAMS];
+    long batch;
+    bool double_precision;
+    uint64_t seed; /* the 'seed' statement, 0 when absent */
+    long nparams;
+} Model;
+
+/* Resolves and checks `net`; fills `m` (allocated in `a`) and returns true when no
+ * error was reported. */
+bool check_network(Arena *a, Diag *d, const Network *net, Model *m);
+
+#endif
