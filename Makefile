@@ -20,7 +20,7 @@ COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 GRAMMAR_C    := $(BUILD)/grammar/bp.tab.c $(BUILD)/grammar/lex.yy.c
 FRONT_OBJ    := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GRAMMAR_C:.c=.o)
 RUNTIME_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard runtime/*.c))
-TEST_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/test_*.c))
+TEST_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/*.c))
 
 BPC   := $(BUILD)/bpc
 LIB   := $(BUILD)/libbprt.a
@@ -54,7 +54,7 @@ $(BUILD)/grammar/lex.yy.c $(BUILD)/grammar/lex.yy.h: grammar/bp.l | deps
 	@mkdir -p $(@D)
 	flex -o $(BUILD)/grammar/lex.yy.c --header-file=$(BUILD)/grammar/lex.yy.h $<
 
-# Generated parser and scanner sources include each other's headers.
+# The generated parser and scanner sources include each other's headers.
 $(FRONT_OBJ) $(BUILD)/compiler/main.o: $(BUILD)/grammar/bp.tab.h $(BUILD)/grammar/lex.yy.h
 
 $(BUILD)/%.o: %.c

@@ -1,0 +1,254 @@
+/*
+ * main.c - the bpc command line: read the source, parse, check, generate C.
+ *
+ * It stops after any stage that reported errors.  The C is generated into memory and
+ * written only when everything succeeded, through temporary files renamed into place,
+ * so a failed run never leaves a half-written output.
+ *
+ * Exit status: 0 success, 1 errors in the model, 2 usage or I/O errors.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpc.h"
+
+enum { EXIT_MODEL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "usage: bpc [options] FILE.bp\n"
+    "\n"
+    "Compiles a network description into specialized C: FILE.c and FILE.h.\n"
+    "\n"
+    "options:\n"
+    "  -o FILE      write the C source to FILE (default: the input with .c);\n"
+    "               the header is written beside it with .h\n"
+    "  --check      parse and check the model only; write nothing\n"
+    "  --unroll N   emit layers with at most N weights as straight-line code\n"
+    "               (default 256; 0 never unrolls)\n"
+    "  --dump-ast   print the syntax tree and stop\n"
+    "  -Werror      treat warnings as errors\n"
+    "  -h, --help   show this help\n"
+    "  --version    show the version\n"
+    "\n"
+    "FILE may be '-' to read standard input (then -o is needed unless --check).\n"
+    "Exit status: 0 success, 1 errors in the model, 2 usage or I/O errors.\n"
+    "The language: docs/LANGUAGE.md; the generated API: docs/API.md.\n";
+
+typedef struct Options {
+    const char *input;
+    const char *output;
+    bool check_only, dump_ast, werror;
+    long unroll;
+} Options;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("bpc: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'bpc --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, Options *o)
+{
+    *o = (Options){.unroll = 256};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("bpc %s\n", BPC_VERSION);
+            return 0;
+        } else if (!strcmp(a, "--check")) {
+            o->check_only = true;
+        } else if (!strcmp(a, "--dump-ast")) {
+            o->dump_ast = true;
+        } else if (!strcmp(a, "-Werror")) {
+            o->werror = true;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--unroll")) {
+            if (i + 1 >= argc)
+                return usage_error("option '%s' needs an argument", a);
+            const char *v = argv[++i];
+            if (a[1] == 'o') {
+                o->output = v;
+            } else {
+                char *end;
+                errno = 0;
+                o->unroll = strtol(v, &end, 10);
+                if (end == v || *end || errno || o->unroll < 0)
+                    return usage_error("--unroll takes a whole number >= 0, not '%s'", v);
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option '%s'", a);
+        } else if (o->input) {
+            return usage_error("more than one input file ('%s')", a);
+        } else {
+            o->input = a;
+        }
+    }
+    if (!o->input)
+        return usage_error("%s", "no input file");
+    if (!strcmp(o->input, "-") && !o->output && !o->check_only && !o->dump_ast)
+        return usage_error("%s", "reading standard input needs -o FILE");
+    return -1;
+}
+
+/* Reads the whole file (or standard input for "-"), NUL-terminated. */
+static char *read_source(const char *path, size_t *size)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, "bpc: error: cannot open '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap || len > (size_t)BPC_MAX_SOURCE_BYTES)
+            break;
+        cap *= 2;
+        char *grown = realloc(buf, cap + 1);
+        if (!grown)
+            free(buf);
+        buf = grown;
+    }
+    bool failed = !buf || ferror(f);
+    int err = errno;
+    if (f != stdin)
+        fclose(f);
+    if (failed) {
+        fprintf(stderr, "bpc: error: cannot read '%s': %s\n", path, buf ? strerror(err) : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    if (len > (size_t)BPC_MAX_SOURCE_BYTES) {
+        fprintf(stderr, "bpc: error: '%s' is larger than the limit of %ld bytes\n", path,
+                BPC_MAX_SOURCE_BYTES);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    *size = len;
+    return buf;
+}
+
+/* Writes `data` to `path` through a temporary file renamed into place. */
+static bool write_file(const char *path, const char *data, size_t size)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 5);
+    if (!tmp)
+        return false;
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp", 5);
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && fwrite(data, 1, size, f) == size;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) != 0)
+        ok = false;
+    if (!ok) {
+        fprintf(stderr, "bpc: error: cannot write '%s': %s\n", path, strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return ok;
+}
+
+/* "dir/model.c" -> "dir/model.h"; a name without .c gets .h appended. */
+static char *header_path(const char *c_path)
+{
+    size_t n = strlen(c_path);
+    if (n >= 2 && !strcmp(c_path + n - 2, ".c"))
+        n -= 2;
+    char *h = malloc(n + 3);
+    if (h) {
+        memcpy(h, c_path, n);
+        memcpy(h + n, ".h", 3);
+    }
+    return h;
+}
+
+/* "dir/model.bp" -> "dir/model.c". */
+static char *default_output(const char *input)
+{
+    size_t n = strlen(input);
+    if (n >= 3 && !strcmp(input + n - 3, ".bp"))
+        n -= 3;
+    char *c = malloc(n + 3);
+    if (c) {
+        memcpy(c, input, n);
+        memcpy(c + n, ".c", 3);
+    }
+    return c;
+}
+
+static int generate(const Model *m, const Options *o)
+{
+    char *c_path = o->output ? strdup(o->output) : default_output(o->input);
+    char *h_path = c_path ? header_path(c_path) : NULL;
+    char *c_text = NULL, *h_text = NULL;
+    size_t c_size = 0, h_size = 0;
+    FILE *c_out = open_memstream(&c_text, &c_size);
+    FILE *h_out = open_memstream(&h_text, &h_size);
+    int status = EXIT_USAGE;
+    if (h_path && c_out && h_out) {
+        const char *slash = strrchr(h_path, '/');
+        GenOptions g = {.unroll = o->unroll, .header_name = slash ? slash + 1 : h_path};
+        bool ok = gen_c(m, &g, c_out, h_out);
+        ok = fclose(c_out) == 0 && ok;
+        ok = fclose(h_out) == 0 && ok;
+        c_out = h_out = NULL;
+        if (!ok)
+            fprintf(stderr, "bpc: error: code generation failed\n");
+        else if (write_file(h_path, h_text, h_size) && write_file(c_path, c_text, c_size))
+            status = 0;
+    } else {
+        fprintf(stderr, "bpc: error: out of memory\n");
+    }
+    if (c_out)
+        fclose(c_out);
+    if (h_out)
+        fclose(h_out);
+    free(c_text);
+    free(h_text);
+    free(c_path);
+    free(h_path);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    int status = parse_args(argc, argv, &o);
+    if (status >= 0)
+        return status;
+
+    size_t size;
+    char *text = read_source(o.input, &size);
+    if (!text)
+        return EXIT_USAGE;
+    Source src = {.name = strcmp(o.input, "-") ? o.input : "<stdin>", .text = text, .size = size};
+    Diag diag;
+    diag_init(&diag, &src, stderr);
+    diag.werror = o.werror;
+    Arena arena = {0};
+
+    Network *net = parse_network(&arena, &diag, &src);
+    Model model;
+    if (net && o.dump_ast && !diag_failed(&diag))
+        ast_dump(stdout, net);
+    else if (net && !diag_failed(&diag) && check_network(&arena, &diag, net, &model) &&
+             !diag_failed(&diag) && !o.check_only)
+        status = generate(&model, &o);
+
+    if (status < 0)
+        status = diag_failed(&diag) ? EXIT_MODEL : 0;
+    arena_free(&arena);
+    free(text);
+    return status;
+}
