@@ -24,7 +24,7 @@ typedef struct bprt_rng {
 void bprt_rng_seed(bprt_rng *r, uint64_t seed);
 uint64_t bprt_rng_next(bprt_rng *r);                /* 64 random bits */
 double bprt_rng_uniform(bprt_rng *r, double lo, double hi); /* in [lo, hi) */
-double bprt_rng_normal(bprt_rng *r, double mean, double std);
+double bprt_rng_normal(bprt_rng *r, double mean, double std); /* two draws each */
 uint64_t bprt_rng_below(bprt_rng *r, uint64_t n);   /* in [0, n), unbiased; n > 0 */
 
 /* ---- weight files (docs/WEIGHTS.md) ---- */
@@ -62,19 +62,23 @@ int bprt_file_write(const char *path, const bprt_file_info *info, const void *co
 
 /* Reads a file written by bprt_file_write.  Every header field must equal `expect`'s
  * (step excepted); the whole file is validated, checksum included, before anything is
- * copied into `buffers`, so on any error they are untouched.  On success *step is
+ * copied into `buffers`, so on any error they are untouched (unless the file is
+ * rewritten in place while being read: docs/WEIGHTS.md).  On success *step is
  * set from the file (step may be NULL).  Returns BPRT_OK or an error code. */
 int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *buffers,
                    int64_t *step);
 
-/* FNV-1a 64 of a description of the network's shapes, e.g. "784,128,10". */
+/* FNV-1a 64 of a description of the network's shapes, e.g. "in=784;dense=128;dense=10";
+ * the generated code decides the string. */
 uint64_t bprt_fingerprint(const char *shape);
 
 /* ---- helpers for training programs ---- */
 void bprt_shuffle(int *idx, int n, bprt_rng *r);   /* Fisher-Yates */
-int bprt_argmax_f(const float *v, int n);          /* first index of the largest */
+int bprt_argmax_f(const float *v, int n);  /* first index of the largest; NaN counts as
+                                              smallest; -1 if n <= 0 */
 int bprt_argmax_d(const double *v, int n);
-void bprt_one_hot_f(float *out, int classes, int label);  /* zeroes out, sets out[label] */
+void bprt_one_hot_f(float *out, int classes, int label); /* zeroes out, sets out[label]
+                                                            if 0 <= label < classes */
 void bprt_one_hot_d(double *out, int classes, int label);
 
 #ifdef __cplusplus

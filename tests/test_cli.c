@@ -1,0 +1,189 @@
+/*
+ * test_cli.c - the bpc command line: options, exit statuses (0 success, 1 errors in
+ * the model, 2 usage or I/O errors), output files, and that a failed run writes
+ * nothing.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define BPC BPC_TOP "/build/bpc"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    strcpy(dir, "/tmp/bpc-cli-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(cli, .init = make_dir, .fini = remove_dir);
+
+static int bpc(const char *args, char **out, char **err)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s", dir, BPC, args);
+    return run_cmd(cmd, out, err);
+}
+
+static const char good[] = "network tiny { input 2; dense 3 tanh; dense 1 sigmoid; "
+                           "loss binary_cross_entropy; }\n";
+
+static void put(const char *name, const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    cr_assert(write_text(path, text));
+}
+
+static bool exists(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+Test(cli, help_and_version)
+{
+    char *out, *err;
+    cr_assert_eq(bpc("--help", &out, &err), 0);
+    cr_assert(strstr(out, "usage: bpc [options] FILE.bp"));
+    cr_assert(strstr(out, "--unroll N"));
+    free(out);
+    free(err);
+    cr_assert_eq(bpc("-h", NULL, NULL), 0);
+    cr_assert_eq(bpc("--version", &out, NULL), 0);
+    cr_assert_str_eq(out, "bpc " BPC_VERSION "\n");
+    free(out);
+}
+
+Test(cli, usage_errors_exit_2)
+{
+    char *err;
+    cr_assert_eq(bpc("", NULL, &err), 2);
+    cr_assert(strstr(err, "bpc: error: no input file"));
+    free(err);
+    cr_assert_eq(bpc("--frobnicate x.bp", NULL, &err), 2);
+    cr_assert(strstr(err, "bpc: error: unknown option '--frobnicate'"));
+    free(err);
+    cr_assert_eq(bpc("--unroll", NULL, &err), 2);
+    cr_assert(strstr(err, "option '--unroll' needs an argument"));
+    free(err);
+    cr_assert_eq(bpc("--unroll -3 x.bp", NULL, &err), 2);
+    cr_assert(strstr(err, "--unroll takes a whole number >= 0, not '-3'"));
+    free(err);
+    cr_assert_eq(bpc("a.bp b.bp", NULL, &err), 2);
+    cr_assert(strstr(err, "more than one input file ('b.bp')"));
+    free(err);
+    cr_assert_eq(bpc("- < /dev/null", NULL, &err), 2);
+    cr_assert(strstr(err, "reading standard input needs -o FILE"));
+    free(err);
+}
+
+Test(cli, missing_file_exits_2)
+{
+    char *err;
+    cr_assert_eq(bpc("nope.bp", NULL, &err), 2);
+    cr_assert_str_eq(err, "bpc: error: cannot open 'nope.bp': No such file or directory\n");
+    free(err);
+    cr_assert_eq(bpc(".", NULL, &err), 2);
+    cr_assert(strstr(err, "bpc: error: cannot read '.'"));
+    free(err);
+}
+
+Test(cli, check_only_writes_nothing)
+{
+    put("tiny.bp", good);
+    char *out, *err;
+    cr_assert_eq(bpc("--check tiny.bp", &out, &err), 0);
+    cr_assert_str_eq(out, "");
+    cr_assert_str_eq(err, "");
+    cr_assert(!exists("tiny.c"));
+    cr_assert(!exists("tiny.h"));
+    free(out);
+    free(err);
+}
+
+Test(cli, model_errors_exit_1_and_write_nothing)
+{
+    put("bad.bp", "network bad { input 2; dense 3 rellu; loss mse; }\n");
+    char *err;
+    cr_assert_eq(bpc("bad.bp", NULL, &err), 1);
+    cr_assert(strstr(err, "bad.bp:1:32: error: unknown activation 'rellu'\n"));
+    cr_assert(!exists("bad.c"));
+    cr_assert(!exists("bad.h"));
+    free(err);
+}
+
+Test(cli, standard_input)
+{
+    char *err;
+    cr_assert_eq(bpc("--check - < /dev/null", NULL, &err), 1);
+    cr_assert_str_eq(err, "<stdin>: error: no network in this file\n");
+    free(err);
+    put("tiny.bp", good);
+    cr_assert_eq(bpc("--check - < tiny.bp", NULL, NULL), 0);
+}
+
+Test(cli, writes_c_and_header)
+{
+    put("tiny.bp", good);
+    cr_assert_eq(bpc("tiny.bp", NULL, NULL), 0);
+    cr_assert(exists("tiny.c"));
+    cr_assert(exists("tiny.h"));
+    cr_assert_eq(bpc("tiny.bp -o out/../named.c", NULL, NULL), 2); /* no such directory */
+    cr_assert(!exists("named.c"));
+    cr_assert_eq(bpc("tiny.bp -o named.c", NULL, NULL), 0);
+    cr_assert(exists("named.c"));
+    cr_assert(exists("named.h"));
+    char path[128];
+    snprintf(path, sizeof path, "%s/named.c", dir);
+    char *c = read_file(path, NULL);
+    cr_assert(strstr(c, "#include \"named.h\""));
+    free(c);
+    cr_assert_eq(bpc("- -o fromstdin.c < tiny.bp", NULL, NULL), 0);
+    cr_assert(exists("fromstdin.h"));
+}
+
+Test(cli, werror)
+{
+    put("w.bp", "network w { input 2; dense 1 softmax; loss mse; }\n");
+    char *err;
+    cr_assert_eq(bpc("--check w.bp", NULL, &err), 0);
+    cr_assert(strstr(err, "warning:"));
+    free(err);
+    cr_assert_eq(bpc("--check -Werror w.bp", NULL, &err), 1);
+    cr_assert(strstr(err, "error:"));
+    free(err);
+}
+
+Test(cli, dump_ast)
+{
+    put("tiny.bp", good);
+    char *out;
+    cr_assert_eq(bpc("--dump-ast tiny.bp", &out, NULL), 0);
+    cr_assert(!strncmp(out, "network tiny 1:9\n1:16 input 2\n", 31));
+    free(out);
+}
+
+Test(cli, examples_pass_check)
+{
+    char *out, *err;
+    int status = run_cmd("for f in " BPC_TOP "/examples/*.bp; do " BPC " --check \"$f\" || exit 1; done",
+                         &out, &err);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_assert_str_eq(err, "");
+    free(out);
+    free(err);
+}

@@ -1,0 +1,625 @@
+/*
+ * test_runtime.c - tests of the runtime library (runtime/bprt.h): the random number
+ * generator against independently computed values and statistical tolerances, the
+ * weight-file format byte for byte and every error it reports, and the helpers.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bprt.h"
+
+// ---- random numbers ----
+
+/* The expected values come from a 20-line Python re-implementation of splitmix64
+ * and xoshiro256** written from the published reference code and run once. */
+Test(runtime, rng_known_outputs)
+{
+    bprt_rng r;
+    bprt_rng_seed(&r, 0);
+    cr_expect_eq(bprt_rng_next(&r), 0x99ec5f36cb75f2b4u);
+    cr_expect_eq(bprt_rng_next(&r), 0xbf6e1f784956452au);
+    cr_expect_eq(bprt_rng_next(&r), 0x1a5f849d4933e6e0u);
+    cr_expect_eq(bprt_rng_next(&r), 0x6aa594f1262d2d2cu);
+    for (int i = 4; i < 999; i++)
+        bprt_rng_next(&r);
+    cr_expect_eq(bprt_rng_next(&r), 0x7aac8c483a2edd2fu); /* the 1000th */
+    bprt_rng_seed(&r, 12345);
+    cr_expect_eq(bprt_rng_next(&r), 0xbe6a36374160d49bu);
+    cr_expect_eq(bprt_rng_next(&r), 0x214aaa0637a688c6u);
+}
+
+/* Computed by the same Python code: uniform is lo + (hi - lo) * (x >> 11) * 2^-53;
+ * normal is Box-Muller, u1 = 1 - (first draw), u2 = second, keeping the cosine. */
+Test(runtime, rng_known_uniform_and_normal)
+{
+    bprt_rng r;
+    bprt_rng_seed(&r, 0);
+    cr_expect_eq(bprt_rng_uniform(&r, -1, 1), 0.20252599883580968);
+    cr_expect(fabs(bprt_rng_normal(&r, 3, 2) - 5.648070603693521) < 1e-12);
+}
+
+Test(runtime, rng_same_seed_same_stream)
+{
+    bprt_rng a, b;
+    bprt_rng_seed(&a, 42);
+    bprt_rng_seed(&b, 42);
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(bprt_rng_next(&a), bprt_rng_next(&b), "draw %d", i);
+    bprt_rng_seed(&a, 42);
+    bprt_rng_seed(&b, 42);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(bprt_rng_uniform(&a, -1, 1), bprt_rng_uniform(&b, -1, 1));
+        cr_assert_eq(bprt_rng_normal(&a, 0, 1), bprt_rng_normal(&b, 0, 1));
+        cr_assert_eq(bprt_rng_below(&a, 7), bprt_rng_below(&b, 7));
+    }
+}
+
+Test(runtime, rng_different_seeds_differ)
+{
+    bprt_rng a, b;
+    bprt_rng_seed(&a, 1);
+    bprt_rng_seed(&b, 2);
+    int same = 0;
+    for (int i = 0; i < 100; i++)
+        same += bprt_rng_next(&a) == bprt_rng_next(&b);
+    cr_expect_eq(same, 0);
+}
+
+/* [-2, 3): mean 0.5, variance 25/12.  The standard error of the mean over 1e5 draws
+ * is 0.005, so the tolerances are several standard errors wide. */
+Test(runtime, rng_uniform_range_and_moments)
+{
+    enum { N = 100000 };
+    bprt_rng r;
+    bprt_rng_seed(&r, 7);
+    double sum = 0, sq = 0, lo = 3, hi = -2;
+    for (int i = 0; i < N; i++) {
+        double x = bprt_rng_uniform(&r, -2, 3);
+        cr_assert(x >= -2 && x < 3, "draw %d = %g", i, x);
+        sum += x;
+        sq += x * x;
+        lo = fmin(lo, x);
+        hi = fmax(hi, x);
+    }
+    double mean = sum / N, var = sq / N - mean * mean;
+    cr_expect(fabs(mean - 0.5) < 0.03, "mean %g", mean);
+    cr_expect(fabs(var - 25.0 / 12) < 0.05, "variance %g", var);
+    cr_expect(lo < -1.99 && hi > 2.99, "range [%g, %g]", lo, hi);
+}
+
+Test(runtime, rng_uniform_empty_interval)
+{
+    bprt_rng r;
+    bprt_rng_seed(&r, 7);
+    cr_expect_eq(bprt_rng_uniform(&r, 1.5, 1.5), 1.5);
+}
+
+Test(runtime, rng_normal_moments)
+{
+    enum { N = 100000 };
+    bprt_rng r;
+    bprt_rng_seed(&r, 8);
+    double sum = 0, sq = 0;
+    int within = 0;
+    for (int i = 0; i < N; i++) {
+        double x = bprt_rng_normal(&r, 1.5, 0.5);
+        cr_assert(isfinite(x), "draw %d", i);
+        sum += x;
+        sq += x * x;
+        within += fabs(x - 1.5) < 0.5;
+    }
+    double mean = sum / N, sd = sqrt(sq / N - mean * mean);
+    cr_expect(fabs(mean - 1.5) < 0.01, "mean %g", mean);
+    cr_expect(fabs(sd - 0.5) < 0.01, "std %g", sd);
+    cr_expect(fabs((double)within / N - 0.6827) < 0.01, "within one std: %d", within);
+}
+
+/* Each of 10 values expects 10000 hits with a standard deviation of 95. */
+Test(runtime, rng_below_range_and_uniformity)
+{
+    enum { N = 100000, K = 10 };
+    bprt_rng r;
+    bprt_rng_seed(&r, 9);
+    int hits[K] = {0};
+    for (int i = 0; i < N; i++) {
+        uint64_t x = bprt_rng_below(&r, K);
+        cr_assert_lt(x, K);
+        hits[x]++;
+    }
+    for (int k = 0; k < K; k++)
+        cr_expect(abs(hits[k] - N / K) < 500, "value %d drawn %d times", k, hits[k]);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(bprt_rng_below(&r, 1), 0);
+        cr_assert_lt(bprt_rng_below(&r, (UINT64_C(1) << 63) + 1), (UINT64_C(1) << 63) + 1);
+    }
+}
+
+/* For n = 3 * 2^62, plain x % n would give values below 2^62 half the time instead
+ * of a third: the rejection step is what removes that bias. */
+Test(runtime, rng_below_unbiased_for_large_n)
+{
+    enum { N = 30000 };
+    const uint64_t n = UINT64_C(3) << 62;
+    bprt_rng r;
+    bprt_rng_seed(&r, 10);
+    int low = 0;
+    for (int i = 0; i < N; i++)
+        low += bprt_rng_below(&r, n) < UINT64_C(1) << 62;
+    cr_expect(fabs((double)low / N - 1.0 / 3) < 0.02, "%d of %d below 2^62", low, N);
+}
+
+// ---- weight files ----
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    strcpy(dir, "/tmp/bprt_test_XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char path[512];
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            remove(path);
+        }
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* A path in the test's directory, valid until the next call. */
+static const char *in_dir(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    static unsigned char data[4096];
+    *len = fread(data, 1, sizeof data, f);
+    fclose(f);
+    return data;
+}
+
+static void spit(const char *path, const unsigned char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static int exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* A small checkpoint: float, 3 buffers of 5 elements, step 77. */
+enum { COUNT = 5, NBUF = 3, HEADER = 48, FILE_LEN = HEADER + NBUF * COUNT * 4 + 4 };
+
+static bprt_file_info sample_info(void)
+{
+    return (bprt_file_info){.kind = BPRT_FILE_CHECKPOINT,
+                            .elem_size = 4,
+                            .fingerprint = bprt_fingerprint("in=4;dense=1"),
+                            .count = COUNT,
+                            .nbuffers = NBUF,
+                            .step = 77};
+}
+
+static float src[NBUF][COUNT];
+
+static const char *write_sample(void)
+{
+    for (int b = 0; b < NBUF; b++)
+        for (int i = 0; i < COUNT; i++)
+            src[b][i] = (float)(b * 10 + i) + 0.25f;
+    bprt_file_info info = sample_info();
+    const void *bufs[NBUF] = {src[0], src[1], src[2]};
+    const char *path = in_dir("w.bin");
+    cr_assert_eq(bprt_file_write(path, &info, bufs), BPRT_OK);
+    return path;
+}
+
+/* Reads the sample back expecting `want`, into buffers pre-filled with a sentinel,
+ * and asserts they are untouched and the step not set. */
+static void expect_read_error(const char *path, const bprt_file_info *expect, int want)
+{
+    float dst[NBUF][COUNT];
+    for (int b = 0; b < NBUF; b++)
+        for (int i = 0; i < COUNT; i++)
+            dst[b][i] = -999.0f;
+    void *bufs[NBUF] = {dst[0], dst[1], dst[2]};
+    int64_t step = -1;
+    int got = bprt_file_read(path, expect, bufs, &step);
+    cr_assert_eq(got, want, "got %d (%s), want %d (%s)", got, bprt_strerror(got), want,
+                 bprt_strerror(want));
+    for (int b = 0; b < NBUF; b++)
+        for (int i = 0; i < COUNT; i++)
+            cr_assert_eq(dst[b][i], -999.0f, "buffer %d element %d changed", b, i);
+    cr_assert_eq(step, -1);
+}
+
+/* Writes the sample, sets the byte at `offset` to `value` and expects `want`. */
+static void expect_corrupt(size_t offset, unsigned char value, int want)
+{
+    const char *path = write_sample();
+    size_t len;
+    unsigned char *data = slurp(path, &len);
+    cr_assert_eq(len, FILE_LEN);
+    cr_assert_lt(offset, len);
+    data[offset] = value;
+    spit(path, data, len);
+    bprt_file_info info = sample_info();
+    expect_read_error(path, &info, want);
+}
+
+/* The exact bytes of a small checkpoint, made independently with Python's struct
+ * and zlib.crc32:  b"BPCWGT\0\0" + struct.pack("<IIIIQQq", 1, 1, 4, 2, 3, fnv1a64(
+ * b"in=2;dense=1"), 7) + struct.pack("<6f", 1, -2.5, 0.125, 0, 3, -0.0), then the
+ * "<I" CRC-32 of all that. */
+Test(runtime, file_golden_bytes, .init = make_dir, .fini = remove_dir)
+{
+    static const unsigned char want[] = {
+        0x42, 0x50, 0x43, 0x57, 0x47, 0x54, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
+        0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd3, 0x3a, 0xa7, 0x3c,
+        0x84, 0xa5, 0xd5, 0x2a, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x20, 0xc0, 0x00, 0x00, 0x00, 0x3e,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0x00, 0x80,
+        0x2b, 0xbf, 0xd2, 0x8a,
+    };
+    const float params[3] = {1, -2.5f, 0.125f}, moment[3] = {0, 3, -0.0f};
+    const void *bufs[2] = {params, moment};
+    bprt_file_info info = {.kind = BPRT_FILE_CHECKPOINT,
+                           .elem_size = 4,
+                           .fingerprint = bprt_fingerprint("in=2;dense=1"),
+                           .count = 3,
+                           .nbuffers = 2,
+                           .step = 7};
+    const char *path = in_dir("golden.bin");
+    cr_assert_eq(bprt_file_write(path, &info, bufs), BPRT_OK);
+    size_t len;
+    unsigned char *data = slurp(path, &len);
+    cr_assert_eq(len, sizeof want);
+    for (size_t i = 0; i < len; i++)
+        cr_expect_eq(data[i], want[i], "byte %zu: 0x%02x, want 0x%02x", i, data[i], want[i]);
+    cr_expect(!exists(in_dir("golden.bin.tmp")), "temporary file left behind");
+}
+
+/* Bit patterns survive, NaN payload, -0 and infinities included. */
+Test(runtime, file_roundtrip_float_weights, .init = make_dir, .fini = remove_dir)
+{
+    enum { N = 1000 }; /* several stack chunks, not a multiple of one */
+    static float w[N], r[N];
+    for (int i = 0; i < N; i++)
+        w[i] = (float)i * 0.37f - 100.0f;
+    w[1] = -0.0f;
+    w[2] = INFINITY;
+    w[3] = -INFINITY;
+    w[4] = 1e-40f; /* subnormal */
+    uint32_t nan_bits = 0x7fc12345;
+    memcpy(&w[5], &nan_bits, 4);
+    bprt_file_info info = {.kind = BPRT_FILE_WEIGHTS,
+                           .elem_size = 4,
+                           .fingerprint = 1,
+                           .count = N,
+                           .nbuffers = 1,
+                           .step = 0};
+    const void *out[1] = {w};
+    void *in[1] = {r};
+    const char *path = in_dir("f.bin");
+    cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+    int64_t step = -1;
+    cr_assert_eq(bprt_file_read(path, &info, in, &step), BPRT_OK);
+    cr_expect_eq(step, 0);
+    cr_expect_eq(memcmp(w, r, sizeof w), 0);
+    cr_expect(signbit(r[1]));
+}
+
+Test(runtime, file_roundtrip_double_checkpoint, .init = make_dir, .fini = remove_dir)
+{
+    enum { N = 300 };
+    static double w[3][N], r[3][N];
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < N; i++)
+            w[b][i] = sin(b * 1000 + i) * 1e10;
+    bprt_file_info info = {.kind = BPRT_FILE_CHECKPOINT,
+                           .elem_size = 8,
+                           .fingerprint = bprt_fingerprint("in=3;dense=100"),
+                           .count = N,
+                           .nbuffers = 3,
+                           .step = INT64_C(1) << 40};
+    const void *out[3] = {w[0], w[1], w[2]};
+    void *in[3] = {r[0], r[1], r[2]};
+    const char *path = in_dir("d.bin");
+    cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+    int64_t step = 0;
+    cr_assert_eq(bprt_file_read(path, &info, in, &step), BPRT_OK);
+    cr_expect_eq(step, INT64_C(1) << 40);
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < N; i++)
+            cr_assert_eq(r[b][i], w[b][i], "buffer %d element %d", b, i);
+}
+
+/* A negative step checks the two's complement conversion back; step may be NULL. */
+Test(runtime, file_roundtrip_negative_step_and_null_step, .init = make_dir, .fini = remove_dir)
+{
+    double w = 2.5, r = 0;
+    bprt_file_info info = {.kind = BPRT_FILE_CHECKPOINT, .elem_size = 8, .count = 1,
+                           .nbuffers = 1, .step = INT64_MIN + 3};
+    const void *out[1] = {&w};
+    void *in[1] = {&r};
+    const char *path = in_dir("s.bin");
+    cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+    int64_t step = 0;
+    cr_assert_eq(bprt_file_read(path, &info, in, &step), BPRT_OK);
+    cr_expect_eq(step, INT64_MIN + 3);
+    r = 0;
+    cr_assert_eq(bprt_file_read(path, &info, in, NULL), BPRT_OK);
+    cr_expect_eq(r, 2.5);
+}
+
+Test(runtime, file_write_replaces_old_file, .init = make_dir, .fini = remove_dir)
+{
+    const char *path = write_sample();
+    float w[COUNT] = {9, 8, 7, 6, 5}, r[COUNT] = {0};
+    bprt_file_info info = sample_info();
+    info.kind = BPRT_FILE_WEIGHTS;
+    info.nbuffers = 1;
+    const void *out[1] = {w};
+    void *in[1] = {r};
+    cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+    cr_assert_eq(bprt_file_read(path, &info, in, NULL), BPRT_OK);
+    cr_expect_eq(memcmp(w, r, sizeof w), 0);
+}
+
+Test(runtime, file_write_errors_leave_no_file, .init = make_dir, .fini = remove_dir)
+{
+    float w[COUNT] = {0};
+    const void *out[1] = {w};
+    bprt_file_info info = sample_info();
+    info.nbuffers = 1;
+    const char *path = in_dir("x.bin");
+
+    info.elem_size = 2;
+    cr_expect_eq(bprt_file_write(path, &info, out), BPRT_E_TYPE);
+    info.elem_size = 4;
+    info.kind = 2;
+    cr_expect_eq(bprt_file_write(path, &info, out), BPRT_E_KIND);
+    cr_expect(!exists(path));
+    cr_expect(!exists(in_dir("x.bin.tmp")));
+    info.kind = BPRT_FILE_WEIGHTS;
+    cr_expect_eq(bprt_file_write(in_dir("no/such/dir.bin"), &info, out), BPRT_E_OPEN);
+}
+
+Test(runtime, file_error_open, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = sample_info();
+    expect_read_error(in_dir("missing.bin"), &info, BPRT_E_OPEN);
+}
+
+/* A directory opens but cannot be read. */
+Test(runtime, file_error_io, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = sample_info();
+    expect_read_error(dir, &info, BPRT_E_IO);
+}
+
+Test(runtime, file_error_magic, .init = make_dir, .fini = remove_dir)
+{
+    expect_corrupt(0, 'X', BPRT_E_MAGIC);
+    expect_corrupt(7, 1, BPRT_E_MAGIC);
+    /* a short file that is not a weight file at all */
+    spit(in_dir("text"), (const unsigned char *)"hi\n", 3);
+    bprt_file_info info = sample_info();
+    expect_read_error(in_dir("text"), &info, BPRT_E_MAGIC);
+}
+
+Test(runtime, file_error_version, .init = make_dir, .fini = remove_dir)
+{
+    expect_corrupt(8, 2, BPRT_E_VERSION);
+    expect_corrupt(11, 1, BPRT_E_VERSION);
+}
+
+Test(runtime, file_error_kind, .init = make_dir, .fini = remove_dir)
+{
+    expect_corrupt(12, BPRT_FILE_WEIGHTS, BPRT_E_KIND);
+    /* the same file read where weights are expected */
+    const char *path = write_sample();
+    bprt_file_info info = sample_info();
+    info.kind = BPRT_FILE_WEIGHTS;
+    expect_read_error(path, &info, BPRT_E_KIND);
+}
+
+Test(runtime, file_error_type, .init = make_dir, .fini = remove_dir)
+{
+    expect_corrupt(16, 8, BPRT_E_TYPE);
+    const char *path = write_sample();
+    bprt_file_info info = sample_info();
+    info.elem_size = 8;
+    expect_read_error(path, &info, BPRT_E_TYPE);
+    info.elem_size = 3; /* an impossible expectation is refused too */
+    expect_read_error(path, &info, BPRT_E_TYPE);
+}
+
+Test(runtime, file_error_fingerprint, .init = make_dir, .fini = remove_dir)
+{
+    expect_corrupt(32, 0, BPRT_E_FINGERPRINT);
+    const char *path = write_sample();
+    bprt_file_info info = sample_info();
+    info.fingerprint = bprt_fingerprint("in=4;dense=2");
+    expect_read_error(path, &info, BPRT_E_FINGERPRINT);
+}
+
+Test(runtime, file_error_size, .init = make_dir, .fini = remove_dir)
+{
+    expect_corrupt(20, NBUF - 1, BPRT_E_SIZE); /* nbuffers */
+    expect_corrupt(24, COUNT + 1, BPRT_E_SIZE); /* count */
+    expect_corrupt(31, 0x80, BPRT_E_SIZE);      /* count's top byte: a huge count */
+    const char *path = write_sample();
+    bprt_file_info info = sample_info();
+    info.count = COUNT - 1;
+    expect_read_error(path, &info, BPRT_E_SIZE);
+}
+
+Test(runtime, file_error_truncated, .init = make_dir, .fini = remove_dir)
+{
+    static const size_t lengths[] = {0, 1, 7, 8, 30, 47, 48, 49, 60, FILE_LEN - 4, FILE_LEN - 1};
+    const char *path = write_sample();
+    size_t len;
+    unsigned char data[FILE_LEN];
+    memcpy(data, slurp(path, &len), FILE_LEN);
+    cr_assert_eq(len, FILE_LEN);
+    bprt_file_info info = sample_info();
+    for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+        spit(path, data, lengths[i]);
+        cr_log_info("truncated to %zu bytes", lengths[i]);
+        expect_read_error(path, &info, BPRT_E_TRUNCATED);
+    }
+}
+
+Test(runtime, file_error_checksum, .init = make_dir, .fini = remove_dir)
+{
+    expect_corrupt(HEADER + 5, 0x55, BPRT_E_CHECKSUM);   /* a payload byte */
+    expect_corrupt(40, 78, BPRT_E_CHECKSUM);             /* the step, which is not compared */
+    expect_corrupt(FILE_LEN - 1, 0x00, BPRT_E_CHECKSUM); /* the checksum itself */
+}
+
+Test(runtime, file_error_trailing, .init = make_dir, .fini = remove_dir)
+{
+    const char *path = write_sample();
+    size_t len;
+    unsigned char *data = slurp(path, &len);
+    data[len] = 0;
+    spit(path, data, len + 1);
+    bprt_file_info info = sample_info();
+    expect_read_error(path, &info, BPRT_E_TRAILING);
+}
+
+Test(runtime, strerror_messages)
+{
+    static const char *const want[] = {
+        "success",
+        "cannot open the file",
+        "read or write error",
+        "not a bpc weight file",
+        "unsupported weight file format version",
+        "weights file where a checkpoint was expected, or the reverse",
+        "element type differs (float or double)",
+        "written for a network with different shapes",
+        "parameter or buffer count differs",
+        "the file is truncated",
+        "checksum mismatch: the file is corrupt",
+        "unexpected bytes after the end of the data",
+    };
+    cr_assert_eq(sizeof want / sizeof *want, BPRT_E_TRAILING + 1);
+    for (int c = BPRT_OK; c <= BPRT_E_TRAILING; c++)
+        cr_expect_str_eq(bprt_strerror(c), want[c]);
+    cr_expect_str_eq(bprt_strerror(-1), "unknown error code");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_TRAILING + 1), "unknown error code");
+    cr_expect_str_eq(bprt_strerror(1000000), "unknown error code");
+}
+
+/* Published FNV-1a 64 test vectors. */
+Test(runtime, fingerprint_fnv1a)
+{
+    cr_expect_eq(bprt_fingerprint(""), 0xcbf29ce484222325u);
+    cr_expect_eq(bprt_fingerprint("a"), 0xaf63dc4c8601ec8cu);
+    cr_expect_eq(bprt_fingerprint("foobar"), 0x85944171f73967e8u);
+}
+
+// ---- helpers ----
+
+Test(runtime, shuffle_is_a_deterministic_permutation)
+{
+    enum { N = 50 };
+    int a[N], b[N];
+    for (int i = 0; i < N; i++)
+        a[i] = b[i] = i;
+    bprt_rng r1, r2;
+    bprt_rng_seed(&r1, 3);
+    bprt_rng_seed(&r2, 3);
+    bprt_shuffle(a, N, &r1);
+    bprt_shuffle(b, N, &r2);
+    cr_expect_eq(memcmp(a, b, sizeof a), 0);
+    int seen[N] = {0}, moved = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert(a[i] >= 0 && a[i] < N);
+        seen[a[i]]++;
+        moved += a[i] != i;
+    }
+    for (int i = 0; i < N; i++)
+        cr_expect_eq(seen[i], 1, "%d appears %d times", i, seen[i]);
+    cr_expect_gt(moved, N / 2);
+    int one = 5;
+    bprt_shuffle(&one, 1, &r1);
+    bprt_shuffle(NULL, 0, &r1);
+    cr_expect_eq(one, 5);
+}
+
+/* All 6 orders of 3 items, 60000 shuffles: 10000 each, standard deviation 91. */
+Test(runtime, shuffle_is_uniform)
+{
+    bprt_rng r;
+    bprt_rng_seed(&r, 4);
+    int hits[6] = {0};
+    for (int k = 0; k < 60000; k++) {
+        int a[3] = {0, 1, 2};
+        bprt_shuffle(a, 3, &r);
+        hits[a[0] * 2 + (a[1] > a[2])]++;
+    }
+    for (int p = 0; p < 6; p++)
+        cr_expect(abs(hits[p] - 10000) < 500, "order %d: %d times", p, hits[p]);
+}
+
+Test(runtime, argmax_first_of_largest)
+{
+    const float f[] = {1, 5, -2, 5, 3};
+    const double d[] = {-1, -0.5, -0.5, -3};
+    cr_expect_eq(bprt_argmax_f(f, 5), 1);
+    cr_expect_eq(bprt_argmax_d(d, 4), 1);
+    cr_expect_eq(bprt_argmax_f(f, 1), 0);
+    cr_expect_eq(bprt_argmax_f(f, 0), -1);
+}
+
+Test(runtime, argmax_nan_is_smallest)
+{
+    const float f[] = {NAN, -INFINITY, NAN, -5};
+    const double d[] = {NAN, 2, NAN, 7, NAN};
+    const double all_nan[] = {NAN, NAN, NAN};
+    cr_expect_eq(bprt_argmax_f(f, 4), 3);
+    cr_expect_eq(bprt_argmax_f(f, 2), 1);
+    cr_expect_eq(bprt_argmax_d(d, 5), 3);
+    cr_expect_eq(bprt_argmax_d(all_nan, 3), 0);
+}
+
+Test(runtime, one_hot)
+{
+    float f[4] = {7, 7, 7, 7};
+    bprt_one_hot_f(f, 4, 2);
+    cr_expect(f[0] == 0 && f[1] == 0 && f[2] == 1 && f[3] == 0);
+    double d[3] = {7, 7, 7};
+    bprt_one_hot_d(d, 3, 0);
+    cr_expect(d[0] == 1 && d[1] == 0 && d[2] == 0);
+    bprt_one_hot_d(d, 3, 3); /* out of range: all zeros */
+    cr_expect(d[0] == 0 && d[1] == 0 && d[2] == 0);
+    bprt_one_hot_f(f, 4, -1);
+    cr_expect(f[0] == 0 && f[1] == 0 && f[2] == 0 && f[3] == 0);
+}
