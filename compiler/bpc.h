@@ -57,6 +57,8 @@ typedef struct Diag {
     int errors, warnings;
     bool werror;    /* warnings count as errors */
     bool stopped;   /* the error limit was reached; further diagnostics are dropped */
+    Loc last;       /* of the last error or warning, so a note there does not repeat it */
+    bool has_last;
 } Diag;
 
 void diag_init(Diag *d, const Source *src, FILE *out);
@@ -76,8 +78,8 @@ bool diag_failed(const Diag *d); /* errors, or warnings under -Werror */
 const char *diag_closest(const char *word, const char *const *names);
 
 /* Compiler bugs, never user errors: print file:line and abort. */
-_Noreturn void internal_error(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void internal_error(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
 #define unreachable() internal_error(__FILE__, __LINE__, "unreachable")
 
 /* ---- ast.c: the syntax tree the parser builds ---- */
@@ -139,10 +141,14 @@ typedef struct Network {
 Stmt *ast_stmt(Arena *a, StmtKind kind, Loc loc);
 Call *ast_call(Arena *a, Ident name, Arg *args);
 Arg *ast_arg(Arena *a, Ident key, Number value);
-Arg *ast_arg_append(Arg *list, Arg *arg);     /* returns the head */
-Stmt *ast_stmt_append(Stmt *list, Stmt *stmt);
+/* The parser builds lists back to front, then reverses them. */
+Arg *ast_arg_prepend(Arg *list, Arg *arg);
+Arg *ast_arg_reverse(Arg *list);
+Stmt *ast_stmt_prepend(Stmt *list, Stmt *stmt);
+Stmt *ast_stmt_reverse(Stmt *list);
 const char *ast_stmt_keyword(StmtKind kind); /* "input", "dense", ... */
 void ast_dump(FILE *out, const Network *net); /* for --dump-ast and tests */
+void ast_format_double(char buf[32], double v); /* shortest form that reads back exactly */
 
 /* ---- grammar/bp.y: the parser ---- */
 /* Parses one network; NULL when the file holds none.  Syntax errors go to `d`; the tree
@@ -172,28 +178,89 @@ typedef struct LossDef LossDef;
 typedef struct OptDef OptDef;
 typedef struct InitDef InitDef;
 
+/* For the code-generation fields of the rows below (emit.c, gen.c). */
+typedef struct Emit Emit;
+typedef struct GenCtx GenCtx;
+struct Layer; /* check.c's, below */
+
+/* Which of a layer's buffers an emitter reads, so gen.c declares only those. */
+enum { USES_Z = 1 << 0, USES_A = 1 << 1 };
+
+/* What an activation's emitters compute on.  Elementwise activations get the C
+ * lvalues of one element ("z[3]", "a[j]"); row-wise ones (softmax) get row pointers,
+ * the row's width and whether to unroll. */
+typedef struct ActOperands {
+    const char *z, *a; /* pre-activation and activation */
+    const char *g;     /* backward: dC/da */
+    const char *dz;    /* backward: where dC/dz goes (may be the same as g) */
+    long width;        /* row-wise: the row's length */
+    bool unroll;       /* row-wise: literal indices instead of loops */
+} ActOperands;
+
+typedef void ActEmitFn(Emit *e, const GenCtx *g, const double *args, const ActOperands *o);
+typedef void HelperEmitFn(Emit *e, const GenCtx *g);
+
 /* Each table ends with a row whose name is NULL.  A row's first fields (name, params,
  * constraints) are what check.c reads; the fields after them are for code generation. */
 struct ActDef {
     const char *name;
     const char *alias; /* a second accepted spelling, or NULL */
     ParamDef params[MAX_OP_PARAMS + 1];
+    /* code generation */
+    const char *formula;       /* for comments: "tanh(z)", "max(z, 0)" */
+    const char *grad_formula;  /* dC/dz from dC/da for comments: "g ⊙ (1 − a²)" */
+    bool rowwise;              /* the emitters take whole rows (softmax) */
+    unsigned fwd_uses, bwd_uses; /* USES_* of the emitters */
+    ActEmitFn *emit_forward;   /* a from z */
+    ActEmitFn *emit_backward;  /* dz from g (and z, a) */
+    HelperEmitFn *helpers[3];  /* static functions the emitted code calls, NULL-ended */
 };
+
+/* A loss's emitters work on one sample: row pointers z, y (the output activation) and
+ * t, the output width.  The value emitter adds that sample's loss to `sum`; the
+ * gradient emitter writes row `d` using `scale` = 1/(divisor) in scope. */
+typedef struct LossOperands {
+    const char *z, *y, *t, *d, *sum, *scale;
+    long width;
+} LossOperands;
+typedef void LossEmitFn(Emit *e, const GenCtx *g, const double *args, const LossOperands *o);
 
 struct LossDef {
     const char *name;
     ParamDef params[MAX_OP_PARAMS + 1];
     const char *needs_act; /* the output activation this loss requires, or NULL */
+    /* code generation */
+    const char *formula;      /* for comments: "mean over n×OUT of (y − t)²" */
+    const char *grad_formula; /* "2(y − t)/(n·OUT)" */
+    bool fused;               /* the gradient is dC/dz through needs_act, not dC/dy */
+    bool per_sample;          /* the mean is over samples (divide by n), not elements */
+    unsigned value_uses, grad_uses; /* USES_Z and/or USES_A (y) of the two emitters */
+    LossEmitFn *emit_value;
+    LossEmitFn *emit_grad;
+    HelperEmitFn *helpers[3];
 };
+
+/* An optimizer keeps up to OPT_MAX_STATE buffers of PARAMS elements (momentum,
+ * Adam's moments), named here as they are in the model struct. */
+#define OPT_MAX_STATE 2
+typedef void OptEmitFn(Emit *e, const GenCtx *g, const double *args);
 
 struct OptDef {
     const char *name;
     ParamDef params[MAX_OP_PARAMS + 1];
+    /* code generation */
+    int (*nstate)(const double *args);      /* buffers used with these arguments */
+    const char *state[OPT_MAX_STATE];       /* their member names */
+    OptEmitFn *emit_step;                   /* the body of NAME_step, grads zeroing aside */
 };
+
+typedef void InitEmitFn(Emit *e, const GenCtx *g, const struct Layer *l, const double *args);
 
 struct InitDef {
     const char *name;
     ParamDef params[MAX_OP_PARAMS + 1];
+    /* code generation */
+    InitEmitFn *emit; /* the draw of l's weights inside NAME_init (rng `rng` in scope) */
 };
 
 extern const ActDef act_table[];
@@ -233,5 +300,53 @@ typedef struct Model {
 /* Resolves and checks `net`; fills `m` (allocated in `a`) and returns true when no
  * error was reported. */
 bool check_network(Arena *a, Diag *d, const Network *net, Model *m);
+
+/* ---- emit.c: the printing helper every emitter goes through ---- */
+struct Emit {
+    FILE *out;
+    int indent; /* in levels of four spaces */
+    bool failed; /* a write failed */
+};
+
+void emit_init(Emit *e, FILE *out);
+/* One line: the indentation, the formatted text, a newline. */
+void emit_line(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One line indented one level further (the continuation of a long expression). */
+void emit_cont(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void emit_blank(Emit *e);
+/* "text {" and one level in; emit_brace() puts a lone "{" (a function's body). */
+void emit_open(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void emit_brace(Emit *e);
+/* One level out and "}"; emit_close_with adds text after the brace ("} else {" opens again
+ * when the text ends with '{'). */
+void emit_close(Emit *e);
+void emit_close_with(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The end of a top-level definition: asserts the indentation is back to 0. */
+void emit_end(Emit *e);
+
+/* ---- gen.c: the C generator (emit.c prints, the op tables emit their pieces) ---- */
+/* What the op tables' emitters need to know about the model being generated. */
+struct GenCtx {
+    const struct Model *m;
+    const char *name; /* the prefix of every generated name */
+    const char *real; /* the element type: "NAME_real" */
+    const char *fn;   /* the suffix of <math.h> functions: "f" for float, "" for double */
+    bool dbl;
+};
+
+#define GEN_LIT_MAX 48
+/* Writes `v` as a C literal of the model's type ("0.5f", "0.5") into buf. */
+const char *gen_lit(const GenCtx *g, double v, char buf[GEN_LIT_MAX]);
+/* Writes `v` as a double literal (%.17g), for constants computed in double. */
+const char *gen_dlit(double v, char buf[GEN_LIT_MAX]);
+
+typedef struct GenOptions {
+    long unroll;             /* layers with at most this many weights are fully unrolled */
+    const char *header_name; /* the header's file name as the .c file #includes it */
+    bool main;               /* also emit a main(): the command-line trainer (gen_main.c) */
+} GenOptions;
+
+/* Writes the model's C source to `c_out` and its header to `h_out`. */
+bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out);
 
 #endif

@@ -173,7 +173,7 @@ Test(cli, dump_ast)
     put("tiny.bp", good);
     char *out;
     cr_assert_eq(bpc("--dump-ast tiny.bp", &out, NULL), 0);
-    cr_assert(!strncmp(out, "network tiny 1:9\n1:16 input 2\n", 31));
+    cr_assert(!strncmp(out, "network tiny 1:9\n1:16 input 2\n", 30));
     free(out);
 }
 

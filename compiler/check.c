@@ -1,0 +1,767 @@
+/*
+ * check.c - the semantic checks: from the parser's syntax tree to a resolved Model.
+ *
+ * The parser accepts any statements in any order with any names; this pass gives them
+ * meaning.  It looks names up in the op tables (act.c, loss.c, optim.c, init.c), checks
+ * each argument against its row's ParamDef, checks sizes against the limits in bpc.h,
+ * checks labels and the network name against C and the generated API, and checks that
+ * the loss suits the output layer.  It then lays the parameters out in one flat buffer
+ * (per layer: W [out][in] row-major, then b [out]).
+ *
+ * Every error is reported once, at the token it is about; anything that depends on a
+ * part already reported (an unknown activation, a bad width) is not checked again, so
+ * one mistake gives one error.  docs/LANGUAGE.md lists every message.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+#include "bpc.h"
+
+typedef struct Checker {
+    Arena *a;
+    Diag *d;
+    const Network *net;
+    Model *m;
+    const Stmt *first[STMT_SEED + 1]; /* the first statement of each kind */
+    const Stmt **dense;               /* the dense statements, in order */
+    long ndense;
+    bool widths_ok;                   /* every width (and the input) is valid */
+} Checker;
+
+/* Room for the names of one table, NULL-terminated. */
+enum { MAX_NAMES = 32 };
+
+/* A literal's text as written, for hints ("write 'dense 10 softmax'"): "%.*s". */
+#define NUMBER_TEXT(c, n) (int)(n)->loc.len, (c)->d->src->text + (n)->loc.offset
+
+// ---- names ----
+
+static const ActDef *find_act(const char *name)
+{
+    for (const ActDef *r = act_table; r->name; r++)
+        if (!strcmp(r->name, name) || (r->alias && !strcmp(r->alias, name)))
+            return r;
+    return NULL;
+}
+
+static const LossDef *find_loss(const char *name)
+{
+    for (const LossDef *r = loss_table; r->name; r++)
+        if (!strcmp(r->name, name))
+            return r;
+    return NULL;
+}
+
+static const OptDef *find_opt(const char *name)
+{
+    for (const OptDef *r = opt_table; r->name; r++)
+        if (!strcmp(r->name, name))
+            return r;
+    return NULL;
+}
+
+static const InitDef *find_init(const char *name)
+{
+    for (const InitDef *r = init_table; r->name; r++)
+        if (!strcmp(r->name, name))
+            return r;
+    return NULL;
+}
+
+static void act_names(const char **names)
+{
+    int n = 0;
+    for (const ActDef *r = act_table; r->name && n < MAX_NAMES - 1; r++) {
+        names[n++] = r->name;
+        if (r->alias && n < MAX_NAMES - 1)
+            names[n++] = r->alias;
+    }
+    names[n] = NULL;
+}
+
+static void loss_names(const char **names)
+{
+    int n = 0;
+    for (const LossDef *r = loss_table; r->name && n < MAX_NAMES - 1; r++)
+        names[n++] = r->name;
+    names[n] = NULL;
+}
+
+static void opt_names(const char **names)
+{
+    int n = 0;
+    for (const OptDef *r = opt_table; r->name && n < MAX_NAMES - 1; r++)
+        names[n++] = r->name;
+    names[n] = NULL;
+}
+
+static void init_names(const char **names)
+{
+    int n = 0;
+    for (const InitDef *r = init_table; r->name && n < MAX_NAMES - 1; r++)
+        names[n++] = r->name;
+    names[n] = NULL;
+}
+
+static const char *const precision_names[] = {"float", "double", NULL};
+
+/* "a, b, c" into buf. */
+static void join_names(char *buf, size_t size, const char *const *names)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (const char *const *n = names; *n && len < size; n++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", n == names ? "" : ", ", *n);
+}
+
+/* The error for a name not in `names`, with the likely typo or the whole list. */
+static void unknown_name(Checker *c, const char *what, const Ident *id, const char *const *names)
+{
+    diag_error(c->d, id->loc, "unknown %s '%s'", what, id->name);
+    const char *close = diag_closest(id->name, names);
+    if (close) {
+        diag_note(c->d, id->loc, "did you mean '%s'?", close);
+    } else {
+        char list[512];
+        join_names(list, sizeof list, names);
+        diag_note(c->d, id->loc, "expected one of: %s", list);
+    }
+}
+
+// ---- arguments ----
+
+static int count_params(const ParamDef *params)
+{
+    int n = 0;
+    while (n < MAX_OP_PARAMS && params[n].name)
+        n++;
+    return n;
+}
+
+static int find_param(const ParamDef *params, const char *name)
+{
+    for (int k = 0; k < MAX_OP_PARAMS && params[k].name; k++)
+        if (!strcmp(params[k].name, name))
+            return k;
+    return -1;
+}
+
+/* Checks one argument value against its definition (flags, then range). */
+static bool check_value(Checker *c, const ParamDef *p, const Number *v)
+{
+    double x = v->value, lo = p->lo, hi = p->hi;
+    if (!isfinite(x)) {
+        diag_error(c->d, v->loc, "'%s' must be a finite number", p->name);
+        return false;
+    }
+    if ((p->flags & PARAM_BOOL) && x != 0 && x != 1) {
+        diag_error(c->d, v->loc, "'%s' must be 0 or 1", p->name);
+        return false;
+    }
+    if ((p->flags & PARAM_INT) && x != floor(x)) {
+        diag_error(c->d, v->loc, "'%s' must be a whole number", p->name);
+        return false;
+    }
+    bool lo_open = p->flags & PARAM_LO_OPEN, hi_open = p->flags & PARAM_HI_OPEN;
+    bool lo_ok = lo_open ? x > lo : x >= lo;
+    bool hi_ok = hi_open ? x < hi : x <= hi;
+    if (lo_ok && hi_ok)
+        return true;
+    if (isinf(hi)) {
+        if (lo == 0 && !lo_open)
+            diag_error(c->d, v->loc, "'%s' must not be negative", p->name);
+        else
+            diag_error(c->d, v->loc, "'%s' must be %s %g", p->name,
+                       lo_open ? "greater than" : "at least", lo);
+    } else if (isinf(lo)) {
+        diag_error(c->d, v->loc, "'%s' must be %s %g", p->name, hi_open ? "less than" : "at most", hi);
+    } else {
+        diag_error(c->d, v->loc, "'%s' must be in %c%g, %g%c", p->name, lo_open ? '(' : '[', lo, hi,
+                   hi_open ? ')' : ']');
+    }
+    return false;
+}
+
+/* The `key = value` arguments of `call` against `params`: values[] gets the defaults,
+ * then each valid argument; given[k] is the argument that set params[k], or NULL.
+ * Returns false when anything was reported. */
+static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, double *values,
+                         const Arg **given)
+{
+    int n = count_params(params);
+    const Arg *seen[MAX_OP_PARAMS] = {0};
+    for (int k = 0; k < n; k++) {
+        values[k] = params[k].def;
+        given[k] = NULL;
+    }
+    bool ok = true;
+
+    /* A required parameter not given, reported first (at the name, before the
+     * arguments); but a misspelled key is most likely the missing one, and one error
+     * about it is enough. */
+    bool unknown = false;
+    for (const Arg *arg = call->args; arg; arg = arg->next)
+        unknown |= find_param(params, arg->key.name) < 0;
+    for (int k = 0; k < n && !unknown; k++) {
+        bool found = false;
+        for (const Arg *arg = call->args; arg; arg = arg->next)
+            found |= !strcmp(arg->key.name, params[k].name);
+        if ((params[k].flags & PARAM_REQUIRED) && !found) {
+            diag_error(c->d, call->name.loc, "missing argument '%s' for '%s'", params[k].name,
+                       call->name.name);
+            diag_note(c->d, call->name.loc, "'%s' has no default; write e.g. '%s(%s = %g)'",
+                      params[k].name, call->name.name, params[k].name, params[k].def);
+            ok = false;
+        }
+    }
+
+    for (const Arg *arg = call->args; arg; arg = arg->next) {
+        if (n == 0) {
+            diag_error(c->d, arg->key.loc, "'%s' takes no arguments", call->name.name);
+            return false;
+        }
+        int k = find_param(params, arg->key.name);
+        if (k < 0) {
+            const char *names[MAX_OP_PARAMS + 1];
+            for (int j = 0; j <= n; j++)
+                names[j] = j < n ? params[j].name : NULL;
+            diag_error(c->d, arg->key.loc, "unknown argument '%s' for '%s'", arg->key.name,
+                       call->name.name);
+            const char *close = diag_closest(arg->key.name, names);
+            if (close) {
+                diag_note(c->d, arg->key.loc, "did you mean '%s'?", close);
+            } else {
+                char list[256];
+                join_names(list, sizeof list, names);
+                diag_note(c->d, arg->key.loc, "'%s' takes: %s", call->name.name, list);
+            }
+            ok = false;
+            continue;
+        }
+        if (seen[k]) {
+            diag_error(c->d, arg->key.loc, "argument '%s' given twice", arg->key.name);
+            diag_note(c->d, seen[k]->key.loc, "first given here");
+            ok = false;
+            continue;
+        }
+        seen[k] = arg;
+        if (check_value(c, &params[k], &arg->value)) {
+            values[k] = arg->value.value;
+            given[k] = arg;
+        } else {
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* A call whose name is all there is (precision float): no arguments allowed. */
+static bool no_args(Checker *c, const Call *call)
+{
+    if (!call->args)
+        return true;
+    diag_error(c->d, call->args->key.loc, "'%s' takes no arguments", call->name.name);
+    return false;
+}
+
+// ---- sizes ----
+
+/* The largest double below which every integer is exact: for "write '1000'" hints. */
+#define EXACT_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* input N, dense N, batch N: an integer in [1, max], written as an integer
+ * (so '1e3' and '128.0' are refused, with the spelling to use). */
+static bool check_size(Checker *c, const Number *n, const char *what, long max, long *out)
+{
+    *out = 0;
+    if (n->value <= 0) {
+        diag_error(c->d, n->loc, "%s must be at least 1", what);
+        return false;
+    }
+    if (n->value != floor(n->value)) {
+        diag_error(c->d, n->loc, "%s must be a whole number", what);
+        return false;
+    }
+    if (n->overflow || n->value > (double)max) {
+        diag_error(c->d, n->loc, "%s must be at most %ld", what, max);
+        return false;
+    }
+    if (!n->is_int) {
+        diag_error(c->d, n->loc, "%s must be written as an integer", what);
+        diag_note(c->d, n->loc, "write '%.0f'", n->value);
+        return false;
+    }
+    *out = (long)n->ivalue;
+    return true;
+}
+
+/* seed N: any integer in [0, 2^64). */
+static bool check_seed(Checker *c, const Number *n, uint64_t *out)
+{
+    if (n->value < 0) {
+        diag_error(c->d, n->loc, "seed must not be negative");
+        return false;
+    }
+    if (n->value != floor(n->value)) {
+        diag_error(c->d, n->loc, "seed must be a whole number");
+        return false;
+    }
+    /* An integer literal is exact (ivalue) unless it overflowed; its double may round. */
+    if (n->is_int ? n->overflow : n->value >= 18446744073709551616.0) {
+        diag_error(c->d, n->loc, "seed must be at most 18446744073709551615");
+        return false;
+    }
+    if (!n->is_int) {
+        diag_error(c->d, n->loc, "seed must be written as an integer");
+        if (n->value <= EXACT_LIMIT)
+            diag_note(c->d, n->loc, "write '%.0f'", n->value);
+        return false;
+    }
+    *out = n->ivalue;
+    return true;
+}
+
+// ---- names in the generated C ----
+
+/* C99 and C11 keywords. */
+static const char *const c_keywords[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary",
+    "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn", "_Static_assert",
+    "_Thread_local", NULL,
+};
+
+/* Labels the generated code keeps for itself: the suffixes of its API (NAME_forward,
+ * ...), its macros (NAME_INPUTS, ...), and the parameter and local names of its
+ * functions.  docs/LANGUAGE.md, "Names", lists them; gen.c may rely on them. */
+static const char *const reserved_labels[] = {
+    "model", "real", "init", "forward", "loss", "backward", "step", "train", "params",
+    "grads", "save", "load", "checkpoint", "restore", "input", "output", "inputs", "outputs",
+    "batch", "seed", "x", "y", "t", "n", "m", "i", "j", "k", NULL,
+};
+
+static bool in_list(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(name, *list))
+            return true;
+    return false;
+}
+
+/* What a network name and a label share: a C identifier that is not a keyword and not
+ * in the implementation's or the runtime's name space.  `what` is "label" or
+ * "network name". */
+static bool check_c_name(Checker *c, const Ident *id, const char *what)
+{
+    size_t len = strlen(id->name);
+    if (len > BPC_MAX_IDENT) {
+        diag_error(c->d, id->loc, "%s is %zu bytes long; the limit is %d", what, len, BPC_MAX_IDENT);
+        return false;
+    }
+    if (in_list(id->name, c_keywords)) {
+        diag_error(c->d, id->loc, "%s '%s' is a C keyword", what, id->name);
+        return false;
+    }
+    if (id->name[0] == '_') {
+        diag_error(c->d, id->loc, "%s '%s' must not start with '_'", what, id->name);
+        diag_note(c->d, id->loc, "such names are reserved in C");
+        return false;
+    }
+    if (!strcmp(id->name, "bprt") || !strncmp(id->name, "bprt_", 5)) {
+        diag_error(c->d, id->loc, "%s '%s' is reserved for the bprt runtime", what, id->name);
+        return false;
+    }
+    return true;
+}
+
+static void check_network_name(Checker *c)
+{
+    const Ident *id = &c->net->name;
+    if (!id->name)
+        return;
+    check_c_name(c, id, "network name");
+    size_t len = strlen(id->name);
+    char *upper = arena_strndup(c->a, id->name, len);
+    for (size_t i = 0; i < len; i++)
+        upper[i] = (char)toupper((unsigned char)upper[i]);
+    c->m->name = id->name;
+    c->m->upper = upper;
+}
+
+/* K when `label` is "denseK" with K >= 1 written without leading zeros, else 0. */
+static long auto_label_index(const char *label)
+{
+    if (strncmp(label, "dense", 5) || label[5] < '1' || label[5] > '9')
+        return 0;
+    long k = 0;
+    for (const char *p = label + 5; *p; p++) {
+        if (!isdigit((unsigned char)*p) || k > BPC_MAX_LAYERS)
+            return 0;
+        k = k * 10 + (*p - '0');
+    }
+    return k;
+}
+
+/* An explicit label: valid in C, not reserved, and unique among all labels, the
+ * automatic ones ("denseK" of unlabelled layers) included. */
+static void check_label(Checker *c, int index)
+{
+    const Stmt *s = c->dense[index];
+    const Ident *id = &s->label;
+    if (!check_c_name(c, id, "label"))
+        return;
+    if (in_list(id->name, reserved_labels)) {
+        diag_error(c->d, id->loc, "label '%s' is reserved for the generated code", id->name);
+        return;
+    }
+    for (int j = 0; j < index; j++) {
+        const Stmt *t = c->dense[j];
+        if (t->label.name && !strcmp(t->label.name, id->name)) {
+            diag_error(c->d, id->loc, "duplicate label '%s'", id->name);
+            diag_note(c->d, t->label.loc, "'%s' first defined here", id->name);
+            return;
+        }
+    }
+    long k = auto_label_index(id->name);
+    if (k > 0 && k <= c->ndense && k - 1 != index && !c->dense[k - 1]->label.name) {
+        diag_error(c->d, id->loc, "duplicate label '%s'", id->name);
+        diag_note(c->d, c->dense[k - 1]->loc, "this unlabelled layer is '%s' automatically", id->name);
+    }
+}
+
+// ---- statements ----
+
+/* A second input, loss, ...: reported, and the statement is otherwise ignored. */
+static bool first_of_kind(Checker *c, const Stmt *s)
+{
+    const Stmt *first = c->first[s->kind];
+    if (!first) {
+        c->first[s->kind] = s;
+        return true;
+    }
+    diag_error(c->d, s->loc, "duplicate '%s' statement", ast_stmt_keyword(s->kind));
+    diag_note(c->d, first->loc, "first given here");
+    return false;
+}
+
+/* input N;  -- the first statement */
+static void check_input(Checker *c, const Stmt *s)
+{
+    if (s != c->net->stmts)
+        diag_error(c->d, s->loc, "'input' must be the first statement");
+    if (!check_size(c, &s->size, "input size", BPC_MAX_UNITS, &c->m->inputs))
+        c->widths_ok = false;
+}
+
+/* [label:] dense N [activation] [init = scheme]; */
+static void check_dense(Checker *c, int index)
+{
+    const Stmt *s = c->dense[index];
+    Layer *l = &c->m->layers[index];
+    l->index = index;
+    l->loc = s->label.name ? s->label.loc : s->loc;
+    if (s->label.name) {
+        l->label = s->label.name;
+        check_label(c, index);
+    } else {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "dense%d", index + 1);
+        l->label = arena_strndup(c->a, buf, (size_t)n);
+    }
+
+    if (!check_size(c, &s->size, "layer width", BPC_MAX_UNITS, &l->out))
+        c->widths_ok = false;
+
+    const Arg *given[MAX_OP_PARAMS];
+    l->act = find_act("identity");
+    if (s->call) {
+        const ActDef *act = find_act(s->call->name.name);
+        if (!act) {
+            const char *names[MAX_NAMES];
+            act_names(names);
+            unknown_name(c, "activation", &s->call->name, names);
+            l->act = NULL;
+        } else {
+            l->act = act;
+            resolve_args(c, s->call, act->params, l->act_args, given);
+            if (!strcmp(act->name, "softmax") && l->out == 1) {
+                diag_warning(c->d, s->call->name.loc, "softmax over a single unit always outputs 1");
+                diag_note(c->d, s->call->name.loc,
+                          "for one probability use 'sigmoid' (with 'loss binary_cross_entropy')");
+            }
+        }
+    }
+
+    if (s->init) {
+        const InitDef *init = find_init(s->init->name.name);
+        if (!init) {
+            const char *names[MAX_NAMES];
+            init_names(names);
+            unknown_name(c, "init scheme", &s->init->name, names);
+        } else {
+            l->init = init;
+            resolve_args(c, s->init, init->params, l->init_args, given);
+        }
+    }
+}
+
+/* loss NAME[(args)]; */
+static void check_loss(Checker *c, const Stmt *s)
+{
+    const LossDef *loss = find_loss(s->call->name.name);
+    if (!loss) {
+        const char *names[MAX_NAMES];
+        loss_names(names);
+        unknown_name(c, "loss", &s->call->name, names);
+        return;
+    }
+    const Arg *given[MAX_OP_PARAMS];
+    c->m->loss = loss;
+    resolve_args(c, s->call, loss->params, c->m->loss_args, given);
+}
+
+/* optimizer NAME[(args)]; */
+static void check_optimizer(Checker *c, const Stmt *s)
+{
+    const Call *call = s->call;
+    const OptDef *opt = find_opt(call->name.name);
+    if (!opt) {
+        const char *names[MAX_NAMES];
+        opt_names(names);
+        unknown_name(c, "optimizer", &call->name, names);
+        return;
+    }
+    const Arg *given[MAX_OP_PARAMS];
+    c->m->opt = opt;
+    if (!resolve_args(c, call, opt->params, c->m->opt_args, given))
+        return;
+    /* Nesterov momentum without momentum is plain SGD in disguise; PyTorch refuses it. */
+    int nes = find_param(opt->params, "nesterov"), mom = find_param(opt->params, "momentum");
+    if (nes >= 0 && mom >= 0 && c->m->opt_args[nes] != 0 && c->m->opt_args[mom] == 0) {
+        diag_error(c->d, given[nes]->key.loc, "'nesterov' needs a 'momentum' greater than 0");
+        if (given[mom])
+            diag_note(c->d, given[mom]->value.loc, "'momentum' is 0 here");
+        else
+            diag_note(c->d, given[nes]->key.loc, "'momentum' defaults to 0; write e.g. 'momentum = 0.9'");
+    }
+}
+
+/* init NAME[(args)];  -- the default for every layer's weights */
+static void check_init(Checker *c, const Stmt *s, const InitDef **init, double *args)
+{
+    const InitDef *row = find_init(s->call->name.name);
+    if (!row) {
+        const char *names[MAX_NAMES];
+        init_names(names);
+        unknown_name(c, "init scheme", &s->call->name, names);
+        return;
+    }
+    const Arg *given[MAX_OP_PARAMS];
+    *init = row;
+    resolve_args(c, s->call, row->params, args, given);
+}
+
+/* precision float | double; */
+static void check_precision(Checker *c, const Stmt *s)
+{
+    const Ident *id = &s->call->name;
+    if (!in_list(id->name, precision_names)) {
+        unknown_name(c, "precision", id, precision_names);
+        return;
+    }
+    if (no_args(c, s->call))
+        c->m->double_precision = !strcmp(id->name, "double");
+}
+
+// ---- the whole network ----
+
+/* The loss must suit the output layer: cross_entropy works on softmax's logits,
+ * binary_cross_entropy on sigmoid's. */
+static void check_loss_output(Checker *c)
+{
+    const LossDef *loss = c->m->loss;
+    if (!loss || !loss->needs_act || c->ndense == 0)
+        return;
+    const Stmt *s = c->dense[c->ndense - 1];
+    const ActDef *act = s->call ? find_act(s->call->name.name) : find_act("identity");
+    if (!act || !strcmp(act->name, loss->needs_act))
+        return;
+    const Call *call = c->first[STMT_LOSS]->call;
+    const char *label = s->label.name;
+    char buf[32];
+    if (!label) {
+        snprintf(buf, sizeof buf, "dense%ld", c->ndense);
+        label = buf;
+    }
+    diag_error(c->d, call->name.loc, "'%s' needs a %s output layer", loss->name, loss->needs_act);
+    if (s->call)
+        diag_note(c->d, s->call->name.loc, "the output layer '%s' uses '%s'; write 'dense %.*s %s'",
+                  label, s->call->name.name, NUMBER_TEXT(c, &s->size),
+                  loss->needs_act);
+    else
+        diag_note(c->d, s->loc, "the output layer '%s' has no activation; write 'dense %.*s %s'", label,
+                  NUMBER_TEXT(c, &s->size), loss->needs_act);
+}
+
+/* Widths, offsets and the parameter count, which must stay under BPC_MAX_PARAMS.
+ * Every width is at most BPC_MAX_UNITS (2^24), so one layer's count fits in 64 bits and
+ * the running total is checked after each layer. */
+static void layout(Checker *c)
+{
+    Model *m = c->m;
+    long in = m->inputs;
+    int64_t total = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        Layer *l = &m->layers[i];
+        l->in = in;
+        in = l->out;
+        if (!c->widths_ok)
+            continue;
+        int64_t weights = (int64_t)l->in * l->out;
+        if (total + weights + l->out > BPC_MAX_PARAMS) {
+            diag_error(c->d, l->loc,
+                       "too many parameters: layer '%s' brings the total to %lld; the limit is %ld",
+                       l->label, (long long)(total + weights + l->out), BPC_MAX_PARAMS);
+            c->widths_ok = false;
+            continue;
+        }
+        l->w_offset = (long)total;
+        l->b_offset = (long)(total + weights);
+        total += weights + l->out;
+    }
+    m->nparams = c->widths_ok ? (long)total : 0;
+    m->outputs = m->nlayers > 0 ? m->layers[m->nlayers - 1].out : 0;
+}
+
+/* batch × the widest layer: the size of one activation buffer. */
+static void check_buffers(Checker *c)
+{
+    const Model *m = c->m;
+    const Stmt *batch = c->first[STMT_BATCH];
+    if (!batch || !c->widths_ok || m->batch == 0)
+        return;
+    long widest = m->inputs;
+    int at = -1;
+    for (int i = 0; i < m->nlayers; i++) {
+        if (m->layers[i].out > widest) {
+            widest = m->layers[i].out;
+            at = i;
+        }
+    }
+    int64_t values = (int64_t)m->batch * widest;
+    if (values <= BPC_MAX_PARAMS)
+        return;
+    diag_error(c->d, batch->size.loc, "batch %ld needs buffers of %lld values; the limit is %ld",
+               m->batch, (long long)values, BPC_MAX_PARAMS);
+    if (at >= 0)
+        diag_note(c->d, m->layers[at].loc, "layer '%s' has %ld units", m->layers[at].label, widest);
+    else
+        diag_note(c->d, c->first[STMT_INPUT]->size.loc, "the input has %ld units", widest);
+}
+
+static void check_missing(Checker *c)
+{
+    const Network *net = c->net;
+    Loc at = net->name.name ? net->name.loc : net->close;
+    const char *name = net->name.name ? net->name.name : "";
+    if (!c->first[STMT_INPUT]) {
+        diag_error(c->d, at, "network '%s' has no 'input' statement", name);
+        diag_note(c->d, at, "begin it with 'input N;', N the number of inputs");
+    }
+    if (c->ndense == 0) {
+        diag_error(c->d, at, "network '%s' has no layers", name);
+        diag_note(c->d, at, "add at least one, e.g. 'dense 10 softmax;'");
+    }
+    if (!c->first[STMT_LOSS]) {
+        diag_error(c->d, at, "network '%s' has no 'loss' statement", name);
+        diag_note(c->d, at, "add one, e.g. 'loss mse;'");
+    }
+}
+
+bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
+{
+    int errors = d->errors;
+    *m = (Model){.batch = 1};
+    Checker c = {.a = a, .d = d, .net = net, .m = m, .widths_ok = true};
+
+    check_network_name(&c);
+
+    for (const Stmt *s = net->stmts; s; s = s->next)
+        c.ndense += s->kind == STMT_DENSE;
+    c.dense = arena_alloc(a, (size_t)(c.ndense ? c.ndense : 1) * sizeof *c.dense);
+    long k = 0;
+    for (const Stmt *s = net->stmts; s; s = s->next)
+        if (s->kind == STMT_DENSE)
+            c.dense[k++] = s;
+    m->nlayers = (int)(c.ndense < BPC_MAX_LAYERS ? c.ndense : BPC_MAX_LAYERS);
+    m->layers = arena_alloc(a, (size_t)(m->nlayers ? m->nlayers : 1) * sizeof *m->layers);
+
+    const InitDef *init = find_init("xavier_uniform");
+    double init_args[MAX_OP_PARAMS] = {0};
+    k = 0;
+    for (const Stmt *s = net->stmts; s; s = s->next) {
+        bool has_call = s->call && s->call->name.name;
+        switch (s->kind) {
+        case STMT_INPUT:
+            if (first_of_kind(&c, s))
+                check_input(&c, s);
+            break;
+        case STMT_DENSE:
+            if (k < BPC_MAX_LAYERS)
+                check_dense(&c, (int)k);
+            else if (k == BPC_MAX_LAYERS)
+                diag_error(d, s->loc, "too many layers; the limit is %d", BPC_MAX_LAYERS);
+            k++;
+            break;
+        case STMT_LOSS:
+            if (first_of_kind(&c, s) && has_call)
+                check_loss(&c, s);
+            break;
+        case STMT_OPTIMIZER:
+            if (first_of_kind(&c, s) && has_call)
+                check_optimizer(&c, s);
+            break;
+        case STMT_INIT:
+            if (first_of_kind(&c, s) && has_call)
+                check_init(&c, s, &init, init_args);
+            break;
+        case STMT_BATCH:
+            if (first_of_kind(&c, s) && !check_size(&c, &s->size, "batch size", BPC_MAX_BATCH, &m->batch))
+                m->batch = 0;
+            break;
+        case STMT_PRECISION:
+            if (first_of_kind(&c, s) && has_call)
+                check_precision(&c, s);
+            break;
+        case STMT_SEED:
+            if (first_of_kind(&c, s))
+                check_seed(&c, &s->size, &m->seed);
+            break;
+        }
+    }
+
+    /* Defaults: the network's init scheme for layers without their own, sgd(lr = 0.01). */
+    for (int i = 0; i < m->nlayers; i++) {
+        Layer *l = &m->layers[i];
+        if (!l->init && !c.dense[i]->init) {
+            l->init = init;
+            memcpy(l->init_args, init_args, sizeof l->init_args);
+        }
+    }
+    if (!c.first[STMT_OPTIMIZER]) {
+        m->opt = find_opt("sgd");
+        for (int i = 0; i < count_params(m->opt->params); i++)
+            m->opt_args[i] = m->opt->params[i].def;
+    }
+
+    check_missing(&c);
+    if (!c.first[STMT_INPUT])
+        c.widths_ok = false;
+    check_loss_output(&c);
+    layout(&c);
+    check_buffers(&c);
+    return d->errors == errors;
+}

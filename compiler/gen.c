@@ -1,0 +1,770 @@
+/*
+ * gen.c - the C generator: from a checked Model, the header and the source of a
+ * network specialized to its sizes (docs/API.md describes what they contain).
+ *
+ * It walks the Model only.  Everything that depends on the kind of activation, loss,
+ * optimizer or init scheme is emitted by that op's table row (act.c, loss.c, optim.c,
+ * init.c); this file lays out the struct and the functions around those pieces:
+ *
+ *   forward   z = W·x + b, a = act(z)           per layer, in order
+ *   loss      C = mean loss(y, t); d = dC/dy     (or dC/dz when fused with the activation)
+ *   backward  δ = d ⊙ act'(z);  ∂C/∂W += δ·xᵀ;  ∂C/∂b += δ;  d_prev = Wᵀ·δ   in reverse
+ *
+ * A layer with at most GenOptions.unroll weights is emitted as straight-line code with
+ * literal indices, a larger one as loops with constant bounds; both add the terms of
+ * every sum in the same order (bias first, then inputs 0..in−1), so they agree exactly.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "bpc.h"
+
+enum { TERMS_PER_LINE = 4, MAX_HELPERS = 32 };
+
+// ---- literals ----
+
+/* Makes sure a number printed with %g reads as a floating constant: "1" -> "1.0". */
+static void ensure_fraction(char *buf)
+{
+    if (!strpbrk(buf, ".eEn"))
+        strcat(buf, ".0");
+}
+
+const char *gen_dlit(double v, char buf[GEN_LIT_MAX])
+{
+    if (!isfinite(v))
+        internal_error(__FILE__, __LINE__, "non-finite constant %g in generated code", v);
+    char num[GEN_LIT_MAX - 4];
+    snprintf(num, sizeof num, "%.17g", v);
+    ensure_fraction(num);
+    snprintf(buf, GEN_LIT_MAX, v < 0 ? "(%s)" : "%s", num);
+    return buf;
+}
+
+const char *gen_lit(const GenCtx *g, double v, char buf[GEN_LIT_MAX])
+{
+    if (g->dbl)
+        return gen_dlit(v, buf);
+    if (!isfinite((float)v))
+        internal_error(__FILE__, __LINE__, "constant %g does not fit in a float", v);
+    char num[GEN_LIT_MAX - 4];
+    snprintf(num, sizeof num, "%.9g", (double)(float)v);
+    ensure_fraction(num);
+    snprintf(buf, GEN_LIT_MAX, v < 0 ? "(%sf)" : "%sf", num);
+    return buf;
+}
+
+// ---- long sums: "lhs = first + t1 + t2 + ...;", TERMS_PER_LINE terms to a line ----
+
+typedef struct Sum {
+    char buf[1024];
+    size_t len;
+    int terms; /* on the current line */
+    bool continued;
+} Sum;
+
+static void sum_flush(Emit *e, Sum *s)
+{
+    if (s->continued)
+        emit_cont(e, "%s", s->buf);
+    else
+        emit_line(e, "%s", s->buf);
+    s->continued = true;
+    s->len = 0;
+    s->buf[0] = '\0';
+    s->terms = 0;
+}
+
+static void sum_append(Sum *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sum_append(Sum *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(s->buf + s->len, sizeof s->buf - s->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof s->buf - s->len)
+        internal_error(__FILE__, __LINE__, "generated line too long");
+    s->len += (size_t)n;
+}
+
+static void sum_begin(Sum *s, const char *lhs, const char *first)
+{
+    *s = (Sum){.len = 0};
+    sum_append(s, "%s = %s", lhs, first);
+    s->terms = 1;
+}
+
+static void sum_term(Emit *e, Sum *s, const char *a, long ai, const char *b, long bi)
+{
+    if (s->terms == TERMS_PER_LINE)
+        sum_flush(e, s);
+    sum_append(s, s->len ? " + %s[%ld] * %s[%ld]" : "+ %s[%ld] * %s[%ld]", a, ai, b, bi);
+    s->terms++;
+}
+
+static void sum_end(Emit *e, Sum *s)
+{
+    sum_append(s, ";");
+    sum_flush(e, s);
+}
+
+// ---- descriptions for comments ----
+
+/* "leaky_relu(alpha = 0.2)" or "tanh" */
+static void describe_call(char *buf, size_t size, const char *name, const ParamDef *params,
+                          const double *args)
+{
+    size_t len = (size_t)snprintf(buf, size, "%s", name);
+    for (int i = 0; params[i].name && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s = %g", i ? ", " : "(",
+                                params[i].name, args[i]);
+    if (params[0].name && len < size)
+        snprintf(buf + len, size - len, ")");
+}
+
+static void describe_act(char *buf, size_t size, const Layer *l)
+{
+    describe_call(buf, size, l->act->name, l->act->params, l->act_args);
+}
+
+/* The network in one line: "2 -> hidden 4 tanh -> out 1 sigmoid". */
+static void emit_summary(Emit *e, const Model *m)
+{
+    char line[256], act[96];
+    size_t len = (size_t)snprintf(line, sizeof line, " * %ld inputs", m->inputs);
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        describe_act(act, sizeof act, l);
+        int n = snprintf(line + len, sizeof line - len, " -> %s %ld %s", l->label, l->out, act);
+        if (n < 0 || (size_t)n >= sizeof line - len) {
+            emit_line(e, "%s", line);
+            len = (size_t)snprintf(line, sizeof line, " *  ");
+            n = snprintf(line + len, sizeof line - len, " -> %s %ld %s", l->label, l->out, act);
+        }
+        len += (size_t)n;
+    }
+    emit_line(e, "%s", line);
+    char loss[96], opt[160];
+    describe_call(loss, sizeof loss, m->loss->name, m->loss->params, m->loss_args);
+    describe_call(opt, sizeof opt, m->opt->name, m->opt->params, m->opt_args);
+    emit_line(e, " * loss %s; optimizer %s", loss, opt);
+    emit_line(e, " * %ld parameters, %s precision, at most %ld samples per call", m->nparams,
+              m->double_precision ? "double" : "float", m->batch);
+}
+
+// ---- the header ----
+
+static int opt_nstate(const Model *m)
+{
+    return m->opt->nstate ? m->opt->nstate(m->opt_args) : 0;
+}
+
+/* The widths as the shape fingerprint describes them: "2,4,1". */
+static void shape_string(char *buf, size_t size, const Model *m)
+{
+    size_t len = (size_t)snprintf(buf, size, "%ld", m->inputs);
+    for (int i = 0; i < m->nlayers && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, ",%ld", m->layers[i].out);
+    if (len >= size)
+        internal_error(__FILE__, __LINE__, "shape string too long");
+}
+
+static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
+{
+    const Model *m = c->m;
+    const char *N = m->name, *U = m->upper;
+    emit_line(e, "/*");
+    emit_line(e, " * %s - generated by bpc %s from network '%s'; do not edit.", header_name,
+              BPC_VERSION, N);
+    emit_line(e, " *");
+    emit_summary(e, m);
+    emit_line(e, " *");
+    emit_line(e, " * Compile with the generated .c file and link with libbprt.a and -lm.");
+    emit_line(e, " * The API is described in bpc's docs/API.md.");
+    emit_line(e, " */");
+    emit_line(e, "#ifndef %s_H", U);
+    emit_line(e, "#define %s_H", U);
+    emit_blank(e);
+    emit_line(e, "#include <stdint.h>");
+    emit_blank(e);
+    emit_line(e, "#ifdef __cplusplus");
+    emit_line(e, "extern \"C\" {");
+    emit_line(e, "#endif");
+    emit_blank(e);
+    emit_line(e, "#define %s_INPUTS %ld /* input width */", U, m->inputs);
+    emit_line(e, "#define %s_OUTPUTS %ld /* output width */", U, m->outputs);
+    emit_line(e, "#define %s_PARAMS %ld /* trainable parameters */", U, m->nparams);
+    emit_line(e, "#define %s_BATCH %ld /* most samples per call */", U, m->batch);
+    emit_line(e, "#define %s_SEED UINT64_C(%llu) /* the 'seed' statement (0 if none) */", U,
+              (unsigned long long)m->seed);
+    emit_blank(e);
+    emit_line(e, "typedef %s %s_real;", m->double_precision ? "double" : "float", N);
+    emit_blank(e);
+    emit_line(e, "/* The whole state of one model: no globals, so models are independent. */");
+    emit_open(e, "typedef struct %s_model", N);
+    emit_line(e, "/* all parameters, one flat buffer (W of each layer is [out][in]):");
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        emit_line(e, " *   %s.W [%ld][%ld] at %ld, %s.b [%ld] at %ld%s", l->label, l->out, l->in,
+                  l->w_offset, l->label, l->out, l->b_offset, i + 1 < m->nlayers ? "" : " */");
+    }
+    emit_line(e, "%s params[%s_PARAMS];", c->real, U);
+    emit_line(e, "%s grads[%s_PARAMS]; /* ∂C/∂params, same layout; %s_step zeroes them */",
+              c->real, U, N);
+    int nstate = opt_nstate(m);
+    for (int i = 0; i < nstate; i++)
+        emit_line(e, "%s %s[%s_PARAMS]; /* %s state, same layout */", c->real, m->opt->state[i],
+                  U, m->opt->name);
+    emit_line(e, "int64_t step; /* optimizer steps taken */");
+    emit_line(e, "/* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */");
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        emit_line(e, "%s %s_z[%s_BATCH][%ld];", c->real, l->label, U, l->out);
+        emit_line(e, "%s %s_a[%s_BATCH][%ld];", c->real, l->label, U, l->out);
+        emit_line(e, "%s %s_d[%s_BATCH][%ld];", c->real, l->label, U, l->out);
+    }
+    emit_close_with(e, " %s_model;", N);
+    emit_blank(e);
+    const char *R = c->real;
+    emit_line(e, "/* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */");
+    emit_line(e, "void %s_init(%s_model *m, uint64_t seed);", N, N);
+    emit_line(e, "/* y (n × %s_OUTPUTS) from x (n × %s_INPUTS), row-major; 1 <= n <= %s_BATCH. */", U,
+              U, U);
+    emit_line(e, "void %s_forward(%s_model *m, const %s *x, %s *y, int n);", N, N, R, R);
+    emit_line(e, "/* The mean loss over the n samples against targets t (n × %s_OUTPUTS). */", U);
+    emit_line(e, "%s %s_loss(%s_model *m, const %s *x, const %s *t, int n);", R, N, N, R, R);
+    emit_line(e, "/* Forward and backward: adds ∂(mean loss)/∂params to grads; returns the loss. */");
+    emit_line(e, "%s %s_backward(%s_model *m, const %s *x, const %s *t, int n);", R, N, N, R, R);
+    emit_line(e, "/* One optimizer update from grads, then zeroes grads. */");
+    emit_line(e, "void %s_step(%s_model *m);", N, N);
+    emit_line(e, "/* %s_backward then %s_step; returns the loss. */", N, N);
+    emit_line(e, "%s %s_train(%s_model *m, const %s *x, const %s *t, int n);", R, N, N, R, R);
+    emit_line(e, "/* Flat views of all parameters and of their gradients (%s_PARAMS each). */", U);
+    emit_line(e, "%s *%s_params(%s_model *m);", R, N, N);
+    emit_line(e, "%s *%s_grads(%s_model *m);", R, N, N);
+    emit_line(e, "/* Weight files (bpc's docs/WEIGHTS.md); 0 on success, else a BPRT_E_* code");
+    emit_line(e, " * (bprt_strerror).  Loading leaves the model untouched on any error. */");
+    emit_line(e, "int %s_save(const %s_model *m, const char *path);", N, N);
+    emit_line(e, "int %s_load(%s_model *m, const char *path);", N, N);
+    emit_line(e, "/* Parameters, optimizer state and step count: training resumed with");
+    emit_line(e, " * %s_restore continues exactly as if it had never stopped. */", N);
+    emit_line(e, "int %s_checkpoint(const %s_model *m, const char *path);", N, N);
+    emit_line(e, "int %s_restore(%s_model *m, const char *path);", N, N);
+    emit_blank(e);
+    emit_line(e, "#ifdef __cplusplus");
+    emit_line(e, "}");
+    emit_line(e, "#endif");
+    emit_line(e, "#endif");
+}
+
+// ---- the source: helpers ----
+
+static void add_helpers(HelperEmitFn **set, int *n, HelperEmitFn *const *list)
+{
+    for (int i = 0; i < 3 && list[i]; i++) {
+        bool seen = false;
+        for (int j = 0; j < *n; j++)
+            seen |= set[j] == list[i];
+        if (!seen) {
+            if (*n == MAX_HELPERS)
+                internal_error(__FILE__, __LINE__, "too many helpers");
+            set[(*n)++] = list[i];
+        }
+    }
+}
+
+static void gen_helpers(Emit *e, const GenCtx *c)
+{
+    HelperEmitFn *set[MAX_HELPERS];
+    int n = 0;
+    for (int i = 0; i < c->m->nlayers; i++)
+        add_helpers(set, &n, c->m->layers[i].act->helpers);
+    add_helpers(set, &n, c->m->loss->helpers);
+    if (n == 0)
+        return;
+    emit_line(e, "// ---- helpers ----");
+    emit_blank(e);
+    for (int i = 0; i < n; i++)
+        set[i](e, c);
+}
+
+// ---- the source: one layer's forward and backward ----
+
+static bool is_fused_output(const Model *m, const Layer *l)
+{
+    return l->index == m->nlayers - 1 && m->loss->fused;
+}
+
+static bool unrolled(const Layer *l, const GenOptions *opt)
+{
+    return l->in * l->out <= opt->unroll;
+}
+
+/* The activation over one sample's row: forward (a from z) or backward (d in place). */
+static void emit_act(Emit *e, const GenCtx *c, const Layer *l, bool unroll, bool backward)
+{
+    const ActDef *act = l->act;
+    ActEmitFn *fn = backward ? act->emit_backward : act->emit_forward;
+    if (act->rowwise) {
+        ActOperands o = {.z = "z", .a = "a", .g = "d", .dz = "d", .width = l->out, .unroll = unroll};
+        o.dz = o.g;
+        fn(e, c, l->act_args, &o);
+        return;
+    }
+    char z[32], a[32], d[32];
+    ActOperands o = {.z = z, .a = a, .g = d, .dz = d, .width = 1};
+    if (unroll) {
+        for (long j = 0; j < l->out; j++) {
+            snprintf(z, sizeof z, "z[%ld]", j);
+            snprintf(a, sizeof a, "a[%ld]", j);
+            snprintf(d, sizeof d, "d[%ld]", j);
+            fn(e, c, l->act_args, &o);
+        }
+    } else {
+        strcpy(z, "z[j]");
+        strcpy(a, "a[j]");
+        strcpy(d, "d[j]");
+        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+        fn(e, c, l->act_args, &o);
+        emit_close(e);
+    }
+}
+
+/* What feeds a layer: "x" for the first, else "<label of the previous>'s a". */
+static const char *input_name(const Model *m, const Layer *l)
+{
+    return l->index == 0 ? "the input x" : m->layers[l->index - 1].label;
+}
+
+static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
+{
+    const char *N = c->name, *R = c->real;
+    bool unroll = unrolled(l, opt);
+    char act[96];
+    describe_act(act, sizeof act, l);
+    emit_line(e, "/* %s forward: z = W·x + b  (n × %ld from n × %ld, x = %s), a = %s = %s */",
+              l->label, l->out, l->in, input_name(c->m, l), act, l->act->formula);
+    emit_line(e, "static void %s_%s_forward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
+    emit_brace(e);
+    emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset, l->out,
+              l->in);
+    emit_line(e, "const %s *restrict b = m->params + %ld; /* [%ld] */", R, l->b_offset, l->out);
+    emit_open(e, "for (int s = 0; s < n; s++)");
+    emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
+    emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
+    emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
+    if (unroll) {
+        for (long j = 0; j < l->out; j++) {
+            char lhs[32], first[32];
+            snprintf(lhs, sizeof lhs, "z[%ld]", j);
+            snprintf(first, sizeof first, "b[%ld]", j);
+            Sum sum;
+            sum_begin(&sum, lhs, first);
+            for (long i = 0; i < l->in; i++)
+                sum_term(e, &sum, "W", j * l->in + i, "x", i);
+            sum_end(e, &sum);
+        }
+    } else {
+        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+        emit_line(e, "const %s *restrict w = W + j * %ld;", R, l->in);
+        emit_line(e, "%s sum = b[j];", R);
+        emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
+        emit_cont(e, "sum += w[i] * x[i];");
+        emit_line(e, "z[j] = sum;");
+        emit_close(e);
+    }
+    emit_act(e, c, l, unroll, false);
+    emit_close(e);
+    emit_close(e);
+    emit_end(e);
+}
+
+static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *R = c->real;
+    bool unroll = unrolled(l, opt);
+    bool act_step = !is_fused_output(m, l) && l->act->emit_backward;
+    bool has_prev = l->index > 0;
+    const char *prev = has_prev ? m->layers[l->index - 1].label : NULL;
+
+    emit_line(e, "/* %s backward, d = ∂C/∂a (n × %ld) on entry:", l->label, l->out);
+    if (is_fused_output(m, l))
+        emit_line(e, " *   δ = ∂C/∂z = d, already fused with %s by the loss", l->act->name);
+    else if (act_step)
+        emit_line(e, " *   δ = ∂C/∂z = %s, in place", l->act->grad_formula);
+    else
+        emit_line(e, " *   δ = ∂C/∂z = d (identity)");
+    emit_line(e, " *   ∂C/∂W += δ·xᵀ, ∂C/∂b += δ, summed over the samples");
+    if (has_prev)
+        emit_line(e, " *   %s's d = ∂C/∂x = Wᵀ·δ */", prev);
+    else
+        emit_line(e, " *   (no gradient for the input x) */");
+    emit_line(e, "static void %s_%s_backward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
+    emit_brace(e);
+    if (has_prev)
+        emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset,
+                  l->out, l->in);
+    emit_line(e, "%s *restrict dW = m->grads + %ld;", R, l->w_offset);
+    emit_line(e, "%s *restrict db = m->grads + %ld;", R, l->b_offset);
+    emit_open(e, "for (int s = 0; s < n; s++)");
+    emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
+    unsigned uses = act_step ? l->act->bwd_uses : 0;
+    if (uses & USES_Z)
+        emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
+    if (uses & USES_A)
+        emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
+    emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
+    if (has_prev)
+        emit_line(e, "%s *restrict dx = m->%s_d[s];", R, prev);
+    if (act_step)
+        emit_act(e, c, l, unroll, true);
+    if (unroll) {
+        for (long j = 0; j < l->out; j++)
+            for (long i = 0; i < l->in; i++)
+                emit_line(e, "dW[%ld] += d[%ld] * x[%ld];", j * l->in + i, j, i);
+        for (long j = 0; j < l->out; j++)
+            emit_line(e, "db[%ld] += d[%ld];", j, j);
+        if (has_prev) {
+            for (long i = 0; i < l->in; i++) {
+                char lhs[32], first[48];
+                snprintf(lhs, sizeof lhs, "dx[%ld]", i);
+                snprintf(first, sizeof first, "W[%ld] * d[0]", i);
+                Sum sum;
+                sum_begin(&sum, lhs, first);
+                for (long j = 1; j < l->out; j++)
+                    sum_term(e, &sum, "W", j * l->in + i, "d", j);
+                sum_end(e, &sum);
+            }
+        }
+    } else {
+        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+        emit_line(e, "%s *restrict dw = dW + j * %ld;", R, l->in);
+        emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
+        emit_cont(e, "dw[i] += d[j] * x[i];");
+        emit_line(e, "db[j] += d[j];");
+        emit_close(e);
+        if (has_prev) {
+            /* dx = W[0]·d[0] first, then j = 1..: the unrolled form's order */
+            emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
+            emit_cont(e, "dx[i] = W[i] * d[0];");
+            emit_open(e, "for (int j = 1; j < %ld; j++)", l->out);
+            emit_line(e, "const %s *restrict w = W + j * %ld;", R, l->in);
+            emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
+            emit_cont(e, "dx[i] += w[i] * d[j];");
+            emit_close(e);
+        }
+    }
+    emit_close(e);
+    emit_close(e);
+    emit_end(e);
+}
+
+// ---- the source: the loss ----
+
+static void gen_loss(Emit *e, const GenCtx *c)
+{
+    const Model *m = c->m;
+    const LossDef *loss = m->loss;
+    const Layer *out = &m->layers[m->nlayers - 1];
+    const char *N = c->name, *R = c->real;
+    char desc[96];
+    describe_call(desc, sizeof desc, loss->name, loss->params, m->loss_args);
+    char divisor[48];
+    if (loss->per_sample)
+        snprintf(divisor, sizeof divisor, "n");
+    else
+        snprintf(divisor, sizeof divisor, "n * %ld", m->outputs);
+    LossOperands o = {.z = "z", .y = "y", .t = "t", .d = "d", .sum = "sum", .scale = "scale",
+                      .width = m->outputs};
+
+    emit_line(e, "/* loss %s: C = %s (y = %s's a, t = the targets) */", desc, loss->formula,
+              out->label);
+    emit_line(e, "static %s %s_loss_value(const %s_model *m, const %s *target, int n)", R, N, N, R);
+    emit_brace(e);
+    emit_line(e, "%s sum = 0;", R);
+    emit_open(e, "for (int s = 0; s < n; s++)");
+    if (loss->value_uses & USES_Z)
+        emit_line(e, "const %s *restrict z = m->%s_z[s];", R, out->label);
+    if (loss->value_uses & USES_A)
+        emit_line(e, "const %s *restrict y = m->%s_a[s];", R, out->label);
+    emit_line(e, "const %s *restrict t = target + s * %ld;", R, m->outputs);
+    loss->emit_value(e, c, m->loss_args, &o);
+    emit_close(e);
+    emit_line(e, "return sum / (%s)(%s);", R, divisor);
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "/* loss gradient into %s's d: %s */", out->label, loss->grad_formula);
+    emit_line(e, "static void %s_loss_grad(%s_model *m, const %s *target, int n)", N, N, R);
+    emit_brace(e);
+    emit_line(e, "const %s scale = 1 / (%s)(%s);", R, R, divisor);
+    emit_open(e, "for (int s = 0; s < n; s++)");
+    if (loss->grad_uses & USES_Z)
+        emit_line(e, "const %s *restrict z = m->%s_z[s];", R, out->label);
+    if (loss->grad_uses & USES_A)
+        emit_line(e, "const %s *restrict y = m->%s_a[s];", R, out->label);
+    emit_line(e, "const %s *restrict t = target + s * %ld;", R, m->outputs);
+    emit_line(e, "%s *restrict d = m->%s_d[s];", R, out->label);
+    loss->emit_grad(e, c, m->loss_args, &o);
+    emit_close(e);
+    emit_close(e);
+    emit_end(e);
+}
+
+// ---- the source: the public API ----
+
+/* "m->hidden_a[0]" for layer i > 0's input, "x" for layer 0's. */
+static void layer_input(char *buf, size_t size, const Model *m, int i)
+{
+    if (i == 0)
+        snprintf(buf, size, "x");
+    else
+        snprintf(buf, size, "m->%s_a[0]", m->layers[i - 1].label);
+}
+
+static void gen_init(Emit *e, const GenCtx *c)
+{
+    const Model *m = c->m;
+    const char *N = c->name;
+    emit_line(e, "void %s_init(%s_model *m, uint64_t seed)", N, N);
+    emit_brace(e);
+    emit_line(e, "memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */");
+    emit_line(e, "bprt_rng rng;");
+    emit_line(e, "bprt_rng_seed(&rng, seed);");
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        l->init->emit(e, c, l, l->init_args);
+    }
+    emit_close(e);
+    emit_end(e);
+}
+
+static void gen_passes(Emit *e, const GenCtx *c)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *R = c->real, *U = m->upper;
+    const Layer *out = &m->layers[m->nlayers - 1];
+    char in[80];
+
+    emit_line(e, "/* All layers forward, the activations kept for the backward pass. */");
+    emit_line(e, "static void %s_forward_pass(%s_model *m, const %s *x, int n)", N, N, R);
+    emit_brace(e);
+    emit_line(e, "assert(n >= 1 && n <= %s_BATCH);", U);
+    for (int i = 0; i < m->nlayers; i++) {
+        layer_input(in, sizeof in, m, i);
+        emit_line(e, "%s_%s_forward(m, %s, n);", N, m->layers[i].label, in);
+    }
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "void %s_forward(%s_model *m, const %s *x, %s *y, int n)", N, N, R, R);
+    emit_brace(e);
+    emit_line(e, "%s_forward_pass(m, x, n);", N);
+    emit_line(e, "memcpy(y, m->%s_a, (size_t)n * sizeof m->%s_a[0]);", out->label, out->label);
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "%s %s_loss(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
+    emit_brace(e);
+    emit_line(e, "%s_forward_pass(m, x, n);", N);
+    emit_line(e, "return %s_loss_value(m, t, n);", N);
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "/* The chain rule, layer by layer from the loss back to the input. */");
+    emit_line(e, "%s %s_backward(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
+    emit_brace(e);
+    emit_line(e, "%s_forward_pass(m, x, n);", N);
+    emit_line(e, "const %s loss = %s_loss_value(m, t, n);", R, N);
+    emit_line(e, "%s_loss_grad(m, t, n);", N);
+    for (int i = m->nlayers - 1; i >= 0; i--) {
+        layer_input(in, sizeof in, m, i);
+        emit_line(e, "%s_%s_backward(m, %s, n);", N, m->layers[i].label, in);
+    }
+    emit_line(e, "return loss;");
+    emit_close(e);
+    emit_end(e);
+}
+
+static void gen_step(Emit *e, const GenCtx *c)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *R = c->real;
+    char desc[160];
+    describe_call(desc, sizeof desc, m->opt->name, m->opt->params, m->opt_args);
+    emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters */", desc);
+    emit_line(e, "static void %s_update(%s_model *m)", N, N);
+    emit_brace(e);
+    m->opt->emit_step(e, c, m->opt_args);
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "void %s_step(%s_model *m)", N, N);
+    emit_brace(e);
+    emit_line(e, "m->step++;");
+    emit_line(e, "%s_update(m);", N);
+    emit_line(e, "memset(m->grads, 0, sizeof m->grads);");
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "%s %s_train(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
+    emit_brace(e);
+    emit_line(e, "const %s loss = %s_backward(m, x, t, n);", R, N);
+    emit_line(e, "%s_step(m);", N);
+    emit_line(e, "return loss;");
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "%s *%s_params(%s_model *m)", R, N, N);
+    emit_brace(e);
+    emit_line(e, "return m->params;");
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "%s *%s_grads(%s_model *m)", R, N, N);
+    emit_brace(e);
+    emit_line(e, "return m->grads;");
+    emit_close(e);
+    emit_end(e);
+}
+
+/* "m->params, m->exp_avg, m->exp_avg_sq" */
+static void buffer_list(char *buf, size_t size, const Model *m, bool checkpoint)
+{
+    size_t len = (size_t)snprintf(buf, size, "m->params");
+    int n = checkpoint ? opt_nstate(m) : 0;
+    for (int i = 0; i < n && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, ", m->%s", m->opt->state[i]);
+}
+
+static void gen_files(Emit *e, const GenCtx *c)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *U = m->upper;
+    char shape[4096], buffers[128];
+    shape_string(shape, sizeof shape, m);
+    int nbuf = 1 + opt_nstate(m);
+
+    emit_line(e, "/* The header every weight file of this network carries (docs/WEIGHTS.md):");
+    emit_line(e, " * the fingerprint is of the widths \"%s\". */", shape);
+    emit_line(e, "static bprt_file_info %s_file_info(uint32_t kind)", N);
+    emit_brace(e);
+    emit_line(e, "bprt_file_info info;");
+    emit_line(e, "memset(&info, 0, sizeof info);");
+    emit_line(e, "info.kind = kind;");
+    emit_line(e, "info.elem_size = (uint32_t)sizeof(%s);", c->real);
+    emit_line(e, "info.fingerprint = bprt_fingerprint(\"%s\");", shape);
+    emit_line(e, "info.count = %s_PARAMS;", U);
+    emit_line(e, "info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? %d : 1;", nbuf);
+    emit_line(e, "return info;");
+    emit_close(e);
+    emit_end(e);
+
+    buffer_list(buffers, sizeof buffers, m, false);
+    emit_line(e, "int %s_save(const %s_model *m, const char *path)", N, N);
+    emit_brace(e);
+    emit_line(e, "const bprt_file_info info = %s_file_info(BPRT_FILE_WEIGHTS);", N);
+    emit_line(e, "const void *const buffers[1] = {%s};", buffers);
+    emit_line(e, "return bprt_file_write(path, &info, buffers);");
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "int %s_load(%s_model *m, const char *path)", N, N);
+    emit_brace(e);
+    emit_line(e, "const bprt_file_info info = %s_file_info(BPRT_FILE_WEIGHTS);", N);
+    emit_line(e, "void *const buffers[1] = {%s};", buffers);
+    emit_line(e, "return bprt_file_read(path, &info, buffers, NULL);");
+    emit_close(e);
+    emit_end(e);
+
+    buffer_list(buffers, sizeof buffers, m, true);
+    emit_line(e, "int %s_checkpoint(const %s_model *m, const char *path)", N, N);
+    emit_brace(e);
+    emit_line(e, "bprt_file_info info = %s_file_info(BPRT_FILE_CHECKPOINT);", N);
+    emit_line(e, "info.step = m->step;");
+    emit_line(e, "const void *const buffers[%d] = {%s};", nbuf, buffers);
+    emit_line(e, "return bprt_file_write(path, &info, buffers);");
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "/* Gradients are not in a checkpoint (it is taken between steps, when they");
+    emit_line(e, " * are zero): a successful restore zeroes them. */");
+    emit_line(e, "int %s_restore(%s_model *m, const char *path)", N, N);
+    emit_brace(e);
+    emit_line(e, "const bprt_file_info info = %s_file_info(BPRT_FILE_CHECKPOINT);", N);
+    emit_line(e, "void *const buffers[%d] = {%s};", nbuf, buffers);
+    emit_line(e, "int64_t step = 0;");
+    emit_line(e, "const int err = bprt_file_read(path, &info, buffers, &step);");
+    emit_open(e, "if (err == BPRT_OK)");
+    emit_line(e, "m->step = step;");
+    emit_line(e, "memset(m->grads, 0, sizeof m->grads);");
+    emit_close(e);
+    emit_line(e, "return err;");
+    emit_close(e);
+    emit_end(e);
+}
+
+static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const char *header_name)
+{
+    const Model *m = c->m;
+    emit_line(e, "/*");
+    emit_line(e, " * Generated by bpc %s from network '%s'; do not edit.", BPC_VERSION, m->name);
+    emit_line(e, " *");
+    emit_summary(e, m);
+    emit_line(e, " *");
+    emit_line(e, " * Layers with at most %ld weights are unrolled into straight-line code.",
+              opt->unroll);
+    emit_line(e, " * Notation: per sample, x is a layer's input, z = W·x + b, a = act(z), C the loss,");
+    emit_line(e, " * d = ∂C/∂a turned in place into δ = ∂C/∂z by the backward pass.");
+    emit_line(e, " */");
+    emit_line(e, "#include <assert.h>");
+    emit_line(e, "#include <math.h>");
+    emit_line(e, "#include <string.h>");
+    emit_blank(e);
+    emit_line(e, "#include \"bprt.h\"");
+    emit_line(e, "#include \"%s\"", header_name);
+    emit_blank(e);
+    gen_helpers(e, c);
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        char act[96];
+        describe_act(act, sizeof act, l);
+        emit_line(e, "// ---- layer %s: %ld -> %ld, %s%s ----", l->label, l->in, l->out, act,
+                  unrolled(l, opt) ? ", unrolled" : "");
+        emit_blank(e);
+        gen_layer_forward(e, c, l, opt);
+        gen_layer_backward(e, c, l, opt);
+    }
+    emit_line(e, "// ---- loss ----");
+    emit_blank(e);
+    gen_loss(e, c);
+    emit_line(e, "// ---- the API (docs/API.md) ----");
+    emit_blank(e);
+    gen_init(e, c);
+    gen_passes(e, c);
+    gen_step(e, c);
+    emit_line(e, "// ---- weight files and checkpoints ----");
+    emit_blank(e);
+    gen_files(e, c);
+}
+
+bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out)
+{
+    char real[BPC_MAX_IDENT + 8];
+    snprintf(real, sizeof real, "%s_real", m->name);
+    GenCtx c = {.m = m, .name = m->name, .real = real, .fn = m->double_precision ? "" : "f",
+                .dbl = m->double_precision};
+    const char *header_name = opt->header_name ? opt->header_name : "model.h";
+    if (m->nlayers < 1)
+        internal_error(__FILE__, __LINE__, "a checked model without layers");
+
+    Emit h, e;
+    emit_init(&h, h_out);
+    gen_header(&h, &c, header_name);
+    emit_init(&e, c_out);
+    gen_source(&e, &c, opt, header_name);
+    return !h.failed && !e.failed && fflush(h_out) == 0 && fflush(c_out) == 0 && !ferror(h_out) &&
+           !ferror(c_out);
+}
