@@ -86,7 +86,12 @@ test: $(BPC) $(LIB) $(TESTS)
 check-examples: $(BPC)
 	@for f in examples/*.bp; do $(BPC) --check $$f && echo "ok  $$f"; done
 
+# Compile examples/xor.bp, build it with a small driver, train it and show the result.
 demo: deps all check-examples
+	@mkdir -p $(BUILD)/demo
+	$(BPC) examples/xor.bp -o $(BUILD)/demo/xor.c
+	$(CC) -std=c99 -O2 -Iruntime -I$(BUILD)/demo examples/xor_demo.c $(BUILD)/demo/xor.c $(LIB) -lm -o $(BUILD)/demo/xor_demo
+	$(BUILD)/demo/xor_demo
 
 # ---- install ----
 install: all
@@ -103,3 +108,117 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- robustness: sanitizers and fuzzing ----
+#   make test-sanitize            the whole test suite, bpc, the runtime and the code the
+#                                 tests generate built with ASan and UBSan (build-san/)
+#   make fuzz [FUZZ_SECONDS=60]   each libFuzzer target in tests/fuzz/ for that long
+#        [FUZZ_TARGETS="front"]   (build/fuzz/; findings in build/fuzz/artifacts/)
+#   make valgrind                 bpc on every example under valgrind
+# docs/TESTING.md says how they are used.  Missing tools (clang with its sanitizer and
+# fuzzer runtimes, valgrind) are installed with apt-get, as `deps` does.
+CLANG        ?= clang
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_DIR      := build-san
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+# Per target: the objects it links and libFuzzer's options (-max_len: the largest input
+# tried; -timeout: seconds one input may take before it counts as a hang).
+FUZZ_FRONT_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(COMPILER_SRC)) \
+                  $(FUZZ_DIR)/obj/grammar/bp.tab.o $(FUZZ_DIR)/obj/grammar/lex.yy.o
+FUZZ_RT_OBJ    := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard runtime/*.c))
+FUZZ_OBJ_front := $(FUZZ_FRONT_OBJ)
+FUZZ_OBJ_gen   := $(FUZZ_FRONT_OBJ)
+FUZZ_OBJ_wfile := $(FUZZ_DIR)/obj/runtime/wfile.o
+FUZZ_OBJ_csv   := $(FUZZ_RT_OBJ)
+FUZZ_OBJ_idx   := $(FUZZ_RT_OBJ)
+FUZZ_OPTS      := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_OPTS_front := -max_len=16384 -dict=tests/fuzz/bp.dict
+FUZZ_OPTS_gen   := -max_len=8192 -dict=tests/fuzz/bp.dict
+FUZZ_OPTS_wfile := -max_len=1024
+FUZZ_OPTS_csv   := -max_len=4096
+FUZZ_OPTS_idx   := -max_len=4096
+
+.PHONY: deps-clang deps-valgrind test-sanitize fuzz fuzz-build valgrind
+
+deps-clang:
+	@if ! printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }\n' | \
+	     $(CLANG) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "deps: installing clang libclang-rt-dev"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq clang libclang-rt-dev >/dev/null || \
+	  { echo "deps: could not install clang and its sanitizer runtimes" >&2; exit 1; }; \
+	fi
+
+deps-valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "deps: installing valgrind"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq valgrind >/dev/null || \
+	  { echo "deps: could not install valgrind" >&2; exit 1; }; }
+
+# The tests find bpc and libbprt.a under $(BPC_TOP)/build and compile generated code with
+# `cc`; so the sanitized build runs in $(SAN_DIR)/top, a tree of links to the sources
+# with its own build/, with a `cc` first in PATH that adds the sanitizers.
+test-sanitize: deps deps-clang
+	@mkdir -p $(SAN_DIR)/top $(SAN_DIR)/bin
+	@for d in compiler grammar runtime tests examples docs; do ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
+	@printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(CLANG)' '$(SAN_FLAGS)' >$(SAN_DIR)/bin/cc
+	@chmod +x $(SAN_DIR)/bin/cc
+	PATH="$(CURDIR)/$(SAN_DIR)/bin:$$PATH" \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(MAKE) -C $(SAN_DIR)/top -f $(CURDIR)/Makefile CC='$(CLANG)' CFLAGS='-O1 -g $(SAN_FLAGS)' test
+
+# ---- fuzzing ----
+$(FUZZ_DIR)/obj/%.o: %.c | deps-clang
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/grammar/%.o: $(BUILD)/grammar/%.c | deps-clang
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+$(FUZZ_FRONT_OBJ) $(FUZZ_DIR)/obj/tests/fuzz/fuzz_front.o $(FUZZ_DIR)/obj/tests/fuzz/fuzz_gen.o: \
+	$(BUILD)/grammar/bp.tab.h $(BUILD)/grammar/lex.yy.h
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $$(FUZZ_OBJ_$$*)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
+
+# Objects are kept between runs (make would delete them as intermediate files).
+.SECONDARY: $(FUZZ_FRONT_OBJ) $(FUZZ_RT_OBJ) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+# Each target starts from its seeds (tests/fuzz/corpus/NAME, read only) and what earlier
+# runs added to $(FUZZ_DIR)/corpus/NAME; a crash or a hang stops it with the input saved
+# in $(FUZZ_DIR)/artifacts/ and the end of the log shown.  One after the other, niced:
+# the machine is shared.
+define fuzz_run
+	@mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/artifacts
+	@echo "fuzz: $(1) for $(FUZZ_SECONDS) s"
+	@nice -n 19 $(FUZZ_DIR)/fuzz_$(1) $(FUZZ_OPTS) $(FUZZ_OPTS_$(1)) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)- $(FUZZ_DIR)/corpus/$(1) tests/fuzz/corpus/$(1) \
+	    2>$(FUZZ_DIR)/$(1).log || \
+	  { tail -n 60 $(FUZZ_DIR)/$(1).log; echo "fuzz: $(1) failed; log: $(FUZZ_DIR)/$(1).log" >&2; exit 1; }
+	@grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' $(FUZZ_DIR)/$(1).log
+
+endef
+
+fuzz: fuzz-build
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
+
+# ---- valgrind ----
+valgrind: $(BPC) deps-valgrind
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for f in examples/*.bp; do \
+	  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
+	    $(BPC) $$f -o $$tmp/out.c || { echo "valgrind: $$f failed" >&2; exit 1; }; \
+	  echo "ok  $$f"; \
+	done

@@ -16,6 +16,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bpc.h"
@@ -31,13 +32,24 @@ static void ensure_fraction(char *buf)
         strcat(buf, ".0");
 }
 
+/* The shortest %g form of v that reads back as the same double (or float). */
+static void shortest(char *buf, size_t size, double v, bool as_float)
+{
+    for (int digits = as_float ? 6 : 15; digits <= (as_float ? 9 : 17); digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        double back = strtod(buf, NULL);
+        if (as_float ? (float)back == (float)v : back == v)
+            break;
+    }
+    ensure_fraction(buf);
+}
+
 const char *gen_dlit(double v, char buf[GEN_LIT_MAX])
 {
     if (!isfinite(v))
         internal_error(__FILE__, __LINE__, "non-finite constant %g in generated code", v);
     char num[GEN_LIT_MAX - 4];
-    snprintf(num, sizeof num, "%.17g", v);
-    ensure_fraction(num);
+    shortest(num, sizeof num, v, false);
     snprintf(buf, GEN_LIT_MAX, v < 0 ? "(%s)" : "%s", num);
     return buf;
 }
@@ -49,8 +61,7 @@ const char *gen_lit(const GenCtx *g, double v, char buf[GEN_LIT_MAX])
     if (!isfinite((float)v))
         internal_error(__FILE__, __LINE__, "constant %g does not fit in a float", v);
     char num[GEN_LIT_MAX - 4];
-    snprintf(num, sizeof num, "%.9g", (double)(float)v);
-    ensure_fraction(num);
+    shortest(num, sizeof num, (double)(float)v, true);
     snprintf(buf, GEN_LIT_MAX, v < 0 ? "(%sf)" : "%sf", num);
     return buf;
 }
@@ -160,12 +171,14 @@ static int opt_nstate(const Model *m)
     return m->opt->nstate ? m->opt->nstate(m->opt_args) : 0;
 }
 
-/* The widths as the shape fingerprint describes them: "2,4,1". */
+/* The shapes the weight-file fingerprint is computed from (docs/WEIGHTS.md): the input
+ * width and each dense layer's, "in=2;dense=4;dense=1".  Activations, loss and optimizer
+ * are not part of it: weights stay loadable when only those change. */
 static void shape_string(char *buf, size_t size, const Model *m)
 {
-    size_t len = (size_t)snprintf(buf, size, "%ld", m->inputs);
+    size_t len = (size_t)snprintf(buf, size, "in=%ld", m->inputs);
     for (int i = 0; i < m->nlayers && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, ",%ld", m->layers[i].out);
+        len += (size_t)snprintf(buf + len, size - len, ";dense=%ld", m->layers[i].out);
     if (len >= size)
         internal_error(__FILE__, __LINE__, "shape string too long");
 }
@@ -183,8 +196,8 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     emit_line(e, " * Compile with the generated .c file and link with libbprt.a and -lm.");
     emit_line(e, " * The API is described in bpc's docs/API.md.");
     emit_line(e, " */");
-    emit_line(e, "#ifndef %s_H", U);
-    emit_line(e, "#define %s_H", U);
+    emit_line(e, "#ifndef BPC_%s_H", U);
+    emit_line(e, "#define BPC_%s_H", U);
     emit_blank(e);
     emit_line(e, "#include <stdint.h>");
     emit_blank(e);
@@ -331,20 +344,34 @@ static void emit_act(Emit *e, const GenCtx *c, const Layer *l, bool unroll, bool
     }
 }
 
-/* What feeds a layer: "x" for the first, else "<label of the previous>'s a". */
-static const char *input_name(const Model *m, const Layer *l)
+/* What feeds a layer, for comments: "the input" or "hidden's a". */
+static void input_name(char *buf, size_t size, const Model *m, const Layer *l)
 {
-    return l->index == 0 ? "the input x" : m->layers[l->index - 1].label;
+    if (l->index == 0)
+        snprintf(buf, size, "the input");
+    else
+        snprintf(buf, size, "%s's a", m->layers[l->index - 1].label);
+}
+
+/* "tanh(z)", or with the arguments: "z > 0 ? z : α·z, alpha = 0.2" */
+static void act_formula(char *buf, size_t size, const Layer *l)
+{
+    size_t len = (size_t)snprintf(buf, size, "%s", l->act->formula);
+    for (int i = 0; l->act->params[i].name && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, ", %s = %g", l->act->params[i].name,
+                                l->act_args[i]);
 }
 
 static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
 {
     const char *N = c->name, *R = c->real;
     bool unroll = unrolled(l, opt);
-    char act[96];
-    describe_act(act, sizeof act, l);
-    emit_line(e, "/* %s forward: z = W·x + b  (n × %ld from n × %ld, x = %s), a = %s = %s */",
-              l->label, l->out, l->in, input_name(c->m, l), act, l->act->formula);
+    char act[128];
+    act_formula(act, sizeof act, l);
+    emit_line(e, "/* %s forward, per sample: z = W·x + b, a = %s", l->label, act);
+    char x[BPC_MAX_IDENT + 16];
+    input_name(x, sizeof x, c->m, l);
+    emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld */", x, l->in, l->out);
     emit_line(e, "static void %s_%s_forward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
     emit_brace(e);
     emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset, l->out,
@@ -354,6 +381,7 @@ static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const Ge
     emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
     emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
     emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
+    emit_line(e, "/* z = W·x + b */");
     if (unroll) {
         for (long j = 0; j < l->out; j++) {
             char lhs[32], first[32];
@@ -374,6 +402,7 @@ static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const Ge
         emit_line(e, "z[j] = sum;");
         emit_close(e);
     }
+    emit_line(e, "/* a = %s */", act);
     emit_act(e, c, l, unroll, false);
     emit_close(e);
     emit_close(e);
@@ -389,16 +418,20 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
     bool has_prev = l->index > 0;
     const char *prev = has_prev ? m->layers[l->index - 1].label : NULL;
 
-    emit_line(e, "/* %s backward, d = ∂C/∂a (n × %ld) on entry:", l->label, l->out);
     if (is_fused_output(m, l))
-        emit_line(e, " *   δ = ∂C/∂z = d, already fused with %s by the loss", l->act->name);
+        emit_line(e, "/* %s backward, per sample: d = δ = ∂C/∂z on entry (n × %ld), the loss's",
+                  l->label, l->out);
+    else
+        emit_line(e, "/* %s backward, per sample: d = ∂C/∂a on entry (n × %ld)", l->label, l->out);
+    if (is_fused_output(m, l))
+        emit_line(e, " *   gradient fused with %s", l->act->name);
     else if (act_step)
-        emit_line(e, " *   δ = ∂C/∂z = %s, in place", l->act->grad_formula);
+        emit_line(e, " *   δ = ∂C/∂z = %s, in place in d", l->act->grad_formula);
     else
         emit_line(e, " *   δ = ∂C/∂z = d (identity)");
     emit_line(e, " *   ∂C/∂W += δ·xᵀ, ∂C/∂b += δ, summed over the samples");
     if (has_prev)
-        emit_line(e, " *   %s's d = ∂C/∂x = Wᵀ·δ */", prev);
+        emit_line(e, " *   %s's d = ∂C/∂x = Wᵀ·δ, its ∂C/∂a */", prev);
     else
         emit_line(e, " *   (no gradient for the input x) */");
     emit_line(e, "static void %s_%s_backward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
@@ -418,8 +451,11 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
     emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
     if (has_prev)
         emit_line(e, "%s *restrict dx = m->%s_d[s];", R, prev);
-    if (act_step)
+    if (act_step) {
+        emit_line(e, "/* δ = %s */", l->act->grad_formula);
         emit_act(e, c, l, unroll, true);
+    }
+    emit_line(e, "/* ∂C/∂W += δ·xᵀ, ∂C/∂b += δ */");
     if (unroll) {
         for (long j = 0; j < l->out; j++)
             for (long i = 0; i < l->in; i++)
@@ -427,6 +463,7 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
         for (long j = 0; j < l->out; j++)
             emit_line(e, "db[%ld] += d[%ld];", j, j);
         if (has_prev) {
+            emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
             for (long i = 0; i < l->in; i++) {
                 char lhs[32], first[48];
                 snprintf(lhs, sizeof lhs, "dx[%ld]", i);
@@ -447,6 +484,7 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
         emit_close(e);
         if (has_prev) {
             /* dx = W[0]·d[0] first, then j = 1..: the unrolled form's order */
+            emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
             emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
             emit_cont(e, "dx[i] = W[i] * d[0];");
             emit_open(e, "for (int j = 1; j < %ld; j++)", l->out);
@@ -479,8 +517,9 @@ static void gen_loss(Emit *e, const GenCtx *c)
     LossOperands o = {.z = "z", .y = "y", .t = "t", .d = "d", .sum = "sum", .scale = "scale",
                       .width = m->outputs};
 
-    emit_line(e, "/* loss %s: C = %s (y = %s's a, t = the targets) */", desc, loss->formula,
-              out->label);
+    emit_line(e, "/* loss %s: C = %s", desc, loss->formula);
+    emit_line(e, " *   y: %s's a (n × %ld), t: the targets (n × %ld) */", out->label, m->outputs,
+              m->outputs);
     emit_line(e, "static %s %s_loss_value(const %s_model *m, const %s *target, int n)", R, N, N, R);
     emit_brace(e);
     emit_line(e, "%s sum = 0;", R);
@@ -643,12 +682,12 @@ static void gen_files(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
     const char *N = c->name, *U = m->upper;
-    char shape[4096], buffers[128];
+    char shape[BPC_MAX_LAYERS * 24 + 32], buffers[128]; /* ";dense=16777216" per layer */
     shape_string(shape, sizeof shape, m);
     int nbuf = 1 + opt_nstate(m);
 
     emit_line(e, "/* The header every weight file of this network carries (docs/WEIGHTS.md):");
-    emit_line(e, " * the fingerprint is of the widths \"%s\". */", shape);
+    emit_line(e, " * the fingerprint is of the shapes \"%s\". */", shape);
     emit_line(e, "static bprt_file_info %s_file_info(uint32_t kind)", N);
     emit_brace(e);
     emit_line(e, "bprt_file_info info;");

@@ -13,13 +13,12 @@
 static void emit_uniform(Emit *e, const GenCtx *c, const Layer *l, const char *scheme,
                          const char *formula, double bound)
 {
-    char lo[GEN_LIT_MAX], hi[GEN_LIT_MAX];
+    char a[GEN_LIT_MAX];
     emit_line(e, "/* %s.W [%ld][%ld]: %s, U(−a, a) with a = %s */", l->label, l->out, l->in,
               scheme, formula);
-    emit_open(e, "for (long i = 0; i < %ld; i++)", l->in * l->out);
-    emit_line(e, "m->params[%ld + i] = (%s)bprt_rng_uniform(&rng, %s, %s);", l->w_offset, c->real,
-              gen_dlit(-bound, lo), gen_dlit(bound, hi));
-    emit_close(e);
+    emit_line(e, "for (long i = 0; i < %ld; i++)", l->in * l->out);
+    emit_cont(e, "m->params[%ld + i] = (%s)bprt_rng_uniform(&rng, -%s, %s);", l->w_offset,
+              c->real, gen_dlit(bound, a), a);
 }
 
 /* W ~ N(0, std²) */
@@ -29,10 +28,9 @@ static void emit_normal(Emit *e, const GenCtx *c, const Layer *l, const char *sc
     char sd[GEN_LIT_MAX];
     emit_line(e, "/* %s.W [%ld][%ld]: %s, N(0, σ²) with σ = %s */", l->label, l->out, l->in,
               scheme, formula);
-    emit_open(e, "for (long i = 0; i < %ld; i++)", l->in * l->out);
-    emit_line(e, "m->params[%ld + i] = (%s)bprt_rng_normal(&rng, 0.0, %s);", l->w_offset, c->real,
+    emit_line(e, "for (long i = 0; i < %ld; i++)", l->in * l->out);
+    emit_cont(e, "m->params[%ld + i] = (%s)bprt_rng_normal(&rng, 0.0, %s);", l->w_offset, c->real,
               gen_dlit(std, sd));
-    emit_close(e);
 }
 
 static double fan_in(const Layer *l)

@@ -81,6 +81,115 @@ void bprt_one_hot_f(float *out, int classes, int label); /* zeroes out, sets out
                                                             if 0 <= label < classes */
 void bprt_one_hot_d(double *out, int classes, int label);
 
+/* ---- data sets (data.c) ---- */
+/* Loading and preparing data for programs that train on files.  Unlike the rest of the
+ * runtime these functions allocate (malloc); the generated model code never does.  They
+ * never print or exit: each returns BPRT_OK or an error code and writes a message naming
+ * the file, line and column into `err` (BPRT_ERR_SIZE bytes; may be NULL), e.g.
+ * "iris.csv:17: expected 5 columns, found 4" or "iris.csv:3: column 2: not a number: 'abc'".
+ * Besides BPRT_E_OPEN, BPRT_E_IO, BPRT_E_MAGIC and BPRT_E_TRUNCATED they return: */
+enum {
+    BPRT_E_DATA = 32,  /* malformed contents (the message says where) */
+    BPRT_E_NOMEM = 33, /* out of memory */
+    BPRT_E_ARG = 34,   /* an invalid argument */
+};
+#define BPRT_ERR_SIZE 256
+
+/* A data set in double precision, row-major.  Free with bprt_data_free. */
+typedef struct bprt_data {
+    int rows, inputs, outputs;
+    double *x;  /* rows x inputs */
+    double *t;  /* rows x outputs: the targets (one-hot rows for class labels) */
+    int *label; /* rows class indexes, or NULL when the targets are not classes */
+    int classes;/* the number of classes, 0 when the targets are not classes */
+} bprt_data;
+void bprt_data_free(bprt_data *d); /* frees and zeroes; a zeroed bprt_data is empty */
+
+enum { BPRT_HEADER_AUTO = -1, BPRT_HEADER_NO = 0, BPRT_HEADER_YES = 1 };
+
+/* Which columns of a CSV file are what.  Inputs are the columns that are not targets,
+ * in file order. */
+typedef struct bprt_csv_spec {
+    int inputs;       /* input columns expected; 0: every column that is not a target */
+    int targets;      /* target columns (0: none, as for prediction); ignored with classes */
+    int classes;      /* > 0: one label column of class indexes 0..classes-1, one-hot in t */
+    int label_column; /* 0-based column of the (first) target; -1: the last column(s) */
+    int header;       /* BPRT_HEADER_AUTO: a first line that is not all numbers is a header */
+} bprt_csv_spec;
+
+/* CSV: numbers separated by commas, or by blanks when the first line has no comma; a
+ * UTF-8 byte order mark, CRLF line ends, blank lines and '#' comment lines are skipped;
+ * quoted fields are refused with a message.  No line length limit.  `name` is the
+ * file name the messages use. */
+int bprt_csv_load(const char *path, const bprt_csv_spec *spec, bprt_data *d, char *err);
+int bprt_csv_parse(const char *name, const char *text, size_t len, const bprt_csv_spec *spec,
+                   bprt_data *d, char *err);
+/* One line of numbers (no newline) into values[0..max); *count gets the number of fields
+ * even on error.  For programs that read rows one at a time (the trainer's predict). */
+int bprt_csv_row(const char *line, size_t len, double *values, int max, int *count, char *err);
+
+/* IDX (the MNIST files): unsigned bytes scaled to [0, 1], one sample per index of the
+ * first dimension; `labels` is the matching 1-dimensional file of class indexes.  The
+ * magic, the dimensions and the file lengths are validated.  classes <= 0: the largest
+ * label + 1. */
+int bprt_idx_load(const char *images, const char *labels, int classes, bprt_data *d, char *err);
+int bprt_idx_parse(const char *images_name, const unsigned char *images, size_t images_len,
+                   const char *labels_name, const unsigned char *labels, size_t labels_len,
+                   int classes, bprt_data *d, char *err);
+int bprt_is_idx(const char *path); /* 1 when the file starts with an IDX header */
+
+/* t := one-hot rows of d->label (outputs = classes = `classes`). */
+int bprt_data_one_hot(bprt_data *d, int classes, char *err);
+/* Permutes the rows (the same permutation for a seed and a row count). */
+int bprt_data_shuffle(bprt_data *d, uint64_t seed, char *err);
+/* Rows [first, first + count) into a new set. */
+int bprt_data_slice(const bprt_data *d, int first, int count, bprt_data *out, char *err);
+/* The last round(rows * valid_fraction) rows into `valid`, the others into `train`;
+ * shuffle first.  d is left as it was. */
+int bprt_data_split(const bprt_data *d, double valid_fraction, bprt_data *train, bprt_data *valid,
+                    char *err);
+/* Per-input mean and standard deviation (population; 1 for a constant input) into arrays
+ * of d->inputs; then x := (x - mean) / std.  Compute them on the training part only. */
+void bprt_data_stats(const bprt_data *d, double *mean, double *std);
+void bprt_data_standardize(bprt_data *d, const double *mean, const double *std);
+
+/* ---- the command-line trainer (trainer.c) ---- */
+/* A generated program's main() (bpc --main) describes its model in a bprt_trainer and
+ * calls bprt_trainer_main, which parses the command line (train, eval, predict,
+ * gradcheck; `--help` lists them) and returns the exit status: 0, 1 on errors (data,
+ * files, a loss that became NaN), 2 on usage errors. */
+
+/* One layer's parameters in the flat buffer (W then b), for gradcheck's report. */
+typedef struct bprt_layer_range {
+    const char *label;
+    long offset, count;
+} bprt_layer_range;
+
+/* The model and type-correct wrappers of its generated functions: x, t and y are
+ * arrays of the model's element type (elem_size bytes each), converted by the trainer. */
+typedef struct bprt_trainer {
+    const char *name;       /* the network's name */
+    int inputs, outputs, batch;
+    long nparams;
+    int elem_size;          /* sizeof NAME_real: 4 (float) or 8 (double) */
+    const char *loss_name;  /* "cross_entropy", "binary_cross_entropy", "mse", ... */
+    uint64_t seed;          /* the default seed: the network's 'seed' statement */
+    const bprt_layer_range *layers;
+    int nlayers;
+    void *model;            /* a NAME_model; static storage, as it can be large */
+    void (*init)(void *model, uint64_t seed);
+    void (*forward)(void *model, const void *x, void *y, int n);
+    double (*loss)(void *model, const void *x, const void *t, int n);
+    double (*backward)(void *model, const void *x, const void *t, int n); /* adds to grads */
+    double (*train)(void *model, const void *x, const void *t, int n);    /* backward + step */
+    void *(*params)(void *model);
+    void *(*grads)(void *model);
+    int (*save)(const void *model, const char *path);
+    int (*load)(void *model, const char *path);
+} bprt_trainer;
+
+int bprt_trainer_main(const bprt_trainer *t, int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,115 @@
+/*
+ * gen_main.c - the generated command-line trainer (bpc --main).
+ *
+ * With --main the generated C file ends with a main(), so that
+ *     cc model.c -lbprt -lm -o model
+ * gives a program that trains, evaluates, predicts and checks gradients from the command
+ * line.  All of that lives in the runtime (runtime/trainer.c, bprt_trainer_main); what is
+ * emitted here only describes the model to it: its sizes and loss, a table of each
+ * layer's parameters, and wrappers of the generated functions with void pointers in
+ * place of NAME_real pointers.  The wrappers convert the pointers, not the functions:
+ * calling a function through a pointer of another type is undefined behaviour.
+ */
+#include "bpc.h"
+
+bool gen_main(Emit *e, const Model *m);
+
+static void gen_wrappers(Emit *e, const Model *m)
+{
+    const char *N = m->name;
+    emit_line(e, "/* The generated functions with void pointers, as bprt_trainer holds them;");
+    emit_line(e, " * x, t and y are arrays of %s_real. */", N);
+    emit_line(e, "static void %s_main_init(void *m, uint64_t seed)", N);
+    emit_brace(e);
+    emit_line(e, "%s_init(m, seed);", N);
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "static void %s_main_forward(void *m, const void *x, void *y, int n)", N);
+    emit_brace(e);
+    emit_line(e, "%s_forward(m, x, y, n);", N);
+    emit_close(e);
+    emit_end(e);
+
+    static const char *const returning_loss[] = {"loss", "backward", "train"};
+    for (int i = 0; i < 3; i++) {
+        const char *f = returning_loss[i];
+        emit_line(e, "static double %s_main_%s(void *m, const void *x, const void *t, int n)", N, f);
+        emit_brace(e);
+        emit_line(e, "return %s_%s(m, x, t, n);", N, f);
+        emit_close(e);
+        emit_end(e);
+    }
+
+    static const char *const views[] = {"params", "grads"};
+    for (int i = 0; i < 2; i++) {
+        emit_line(e, "static void *%s_main_%s(void *m)", N, views[i]);
+        emit_brace(e);
+        emit_line(e, "return %s_%s(m);", N, views[i]);
+        emit_close(e);
+        emit_end(e);
+    }
+
+    emit_line(e, "static int %s_main_save(const void *m, const char *path)", N);
+    emit_brace(e);
+    emit_line(e, "return %s_save(m, path);", N);
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "static int %s_main_load(void *m, const char *path)", N);
+    emit_brace(e);
+    emit_line(e, "return %s_load(m, path);", N);
+    emit_close(e);
+    emit_end(e);
+}
+
+/* Each layer's W and b, contiguous in the parameter buffer (check.c's layout). */
+static void gen_layer_table(Emit *e, const Model *m)
+{
+    emit_line(e, "/* Each layer's parameters (W then b) in %s_params, for gradcheck. */", m->name);
+    emit_open(e, "static const bprt_layer_range %s_main_layers[%d] =", m->name, m->nlayers);
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->b_offset != l->w_offset + l->in * l->out)
+            internal_error(__FILE__, __LINE__, "layer '%s': W and b are not contiguous", l->label);
+        emit_line(e, "{\"%s\", %ld, %ld}, /* W [%ld][%ld], b [%ld] */", l->label, l->w_offset,
+                  l->in * l->out + l->out, l->out, l->in, l->out);
+    }
+    emit_close_with(e, ";");
+    emit_end(e);
+}
+
+/* Emits the trainer: to be called after the API functions, at the end of the .c file. */
+bool gen_main(Emit *e, const Model *m)
+{
+    const char *N = m->name, *U = m->upper;
+    emit_line(e, "// ---- the command-line trainer (bpc --main): `%s --help` ----", N);
+    emit_blank(e);
+    gen_wrappers(e, m);
+    gen_layer_table(e, m);
+
+    emit_line(e, "int main(int argc, char **argv)");
+    emit_brace(e);
+    emit_line(e, "static %s_model model; /* static: it can be too large for the stack */", N);
+    emit_open(e, "const bprt_trainer trainer =");
+    emit_line(e, ".name = \"%s\",", N);
+    emit_line(e, ".inputs = %s_INPUTS,", U);
+    emit_line(e, ".outputs = %s_OUTPUTS,", U);
+    emit_line(e, ".batch = %s_BATCH,", U);
+    emit_line(e, ".nparams = %s_PARAMS,", U);
+    emit_line(e, ".elem_size = (int)sizeof(%s_real),", N);
+    emit_line(e, ".loss_name = \"%s\",", m->loss->name);
+    emit_line(e, ".seed = %s_SEED,", U);
+    emit_line(e, ".layers = %s_main_layers,", N);
+    emit_line(e, ".nlayers = %d,", m->nlayers);
+    emit_line(e, ".model = &model,");
+    static const char *const fns[] = {"init", "forward", "loss", "backward", "train",
+                                      "params", "grads", "save", "load"};
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+        emit_line(e, ".%s = %s_main_%s,", fns[i], N, fns[i]);
+    emit_close_with(e, ";");
+    emit_line(e, "return bprt_trainer_main(&trainer, argc, argv);");
+    emit_close(e);
+    emit_end(e);
+    return !e->failed;
+}

@@ -1,0 +1,50 @@
+/*
+ * optcheck_net.h - three optimizer steps of network NET against ref_step (see
+ * optcheck.c); included once per network.
+ */
+#define V(x) CAT(NET, x)
+#define U(x) CAT(UP, x)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static int CAT(check_, NET)(void)
+{
+    enum { P = U(_PARAMS) };
+    static const Hyper h = HYPER;
+    static V(_model) model;
+    RefState ref = {{0}, {0}, {0}, {0}, 0};
+    V(_init)(&model, 1);
+    V(_real) *p = V(_params)(&model);
+    for (int i = 0; i < P; i++)
+        ref.p[i] = p[i] = (V(_real))(0.5 - 0.1 * i); /* exact in float too */
+    double worst = 0;
+    for (int step = 1; step <= 3; step++) {
+        double grad[MAXP];
+        V(_real) *g = V(_grads)(&model);
+        for (int i = 0; i < P; i++) {
+            /* signs and sizes vary between steps and parameters */
+            g[i] = (V(_real))((i % 3 - 1) * 0.25 + 0.125 * step * (i % 2 ? 1 : -1));
+            grad[i] = g[i];
+        }
+        V(_step)(&model);
+        ref_step(&h, &ref, grad, P);
+        for (int i = 0; i < P; i++) {
+            double e = rel_err(p[i], ref.p[i]);
+            if (e > worst)
+                worst = e;
+            if (g[i] != 0) {
+                printf("%s: grads not zeroed by the step\n", STR(NET));
+                return 1;
+            }
+        }
+    }
+    int bad = !(worst <= TOL) || model.step != 3;
+    printf("%-4s %-72s %.3g (tol %.0e) step %lld %s\n", STR(NET), DESC, worst, TOL,
+           (long long)model.step, bad ? "FAIL" : "ok");
+    return bad;
+}
+
+#undef V
+#undef U
+#undef STR_
+#undef STR
