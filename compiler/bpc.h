@@ -159,7 +159,6 @@ Network *parse_network(Arena *a, Diag *d, const Source *src);
 #define MAX_OP_PARAMS 6
 
 enum {
-    PARAM_INT = 1 << 0,     /* must be a whole number */
     PARAM_BOOL = 1 << 1,    /* 0 or 1 */
     PARAM_LO_OPEN = 1 << 2, /* value > lo rather than >= lo */
     PARAM_HI_OPEN = 1 << 3, /* value < hi rather than <= hi */
@@ -172,6 +171,13 @@ typedef struct ParamDef {
     double lo, hi;    /* allowed range (see the PARAM_*_OPEN flags) */
     unsigned flags;
 } ParamDef;
+
+/* What every row of the op tables starts with, and all that check.c reads of it. */
+typedef struct OpInfo {
+    const char *name;  /* NULL ends the table */
+    const char *alias; /* a second accepted spelling, or NULL */
+    ParamDef params[MAX_OP_PARAMS + 1];
+} OpInfo;
 
 typedef struct ActDef ActDef;
 typedef struct LossDef LossDef;
@@ -200,12 +206,10 @@ typedef struct ActOperands {
 typedef void ActEmitFn(Emit *e, const GenCtx *g, const double *args, const ActOperands *o);
 typedef void HelperEmitFn(Emit *e, const GenCtx *g);
 
-/* Each table ends with a row whose name is NULL.  A row's first fields (name, params,
- * constraints) are what check.c reads; the fields after them are for code generation. */
+/* Each table ends with a row whose op.name is NULL.  A row's OpInfo (and a loss's
+ * needs_act) is what check.c reads; the fields after them are for code generation. */
 struct ActDef {
-    const char *name;
-    const char *alias; /* a second accepted spelling, or NULL */
-    ParamDef params[MAX_OP_PARAMS + 1];
+    OpInfo op;
     /* code generation */
     const char *formula;       /* for comments: "tanh(z)", "max(z, 0)" */
     const char *grad_formula;  /* dC/dz from dC/da for comments: "g ⊙ (1 − a²)" */
@@ -226,8 +230,7 @@ typedef struct LossOperands {
 typedef void LossEmitFn(Emit *e, const GenCtx *g, const double *args, const LossOperands *o);
 
 struct LossDef {
-    const char *name;
-    ParamDef params[MAX_OP_PARAMS + 1];
+    OpInfo op;
     const char *needs_act; /* the output activation this loss requires, or NULL */
     /* code generation */
     const char *formula;      /* for comments: "mean over n×OUT of (y − t)²" */
@@ -246,8 +249,7 @@ struct LossDef {
 typedef void OptEmitFn(Emit *e, const GenCtx *g, const double *args);
 
 struct OptDef {
-    const char *name;
-    ParamDef params[MAX_OP_PARAMS + 1];
+    OpInfo op;
     /* code generation */
     int (*nstate)(const double *args);      /* buffers used with these arguments */
     const char *state[OPT_MAX_STATE];       /* their member names */
@@ -257,8 +259,7 @@ struct OptDef {
 typedef void InitEmitFn(Emit *e, const GenCtx *g, const struct Layer *l, const double *args);
 
 struct InitDef {
-    const char *name;
-    ParamDef params[MAX_OP_PARAMS + 1];
+    OpInfo op;
     /* code generation */
     InitEmitFn *emit; /* the draw of l's weights inside NAME_init (rng `rng` in scope) */
 };

@@ -37,70 +37,39 @@ enum { MAX_NAMES = 32 };
 
 // ---- names ----
 
-static const ActDef *find_act(const char *name)
+/* The four op tables seen alike: rows of `stride` bytes, each starting with an OpInfo. */
+typedef struct OpTable {
+    const void *rows;
+    size_t stride;
+} OpTable;
+
+#define OP_TABLE(table) ((OpTable){(table), sizeof (table)[0]})
+
+static const OpInfo *op_row(OpTable t, size_t i)
 {
-    for (const ActDef *r = act_table; r->name; r++)
+    return (const OpInfo *)((const char *)t.rows + i * t.stride);
+}
+
+/* The row called `name` (or so aliased), or NULL. */
+static const void *find_op(OpTable t, const char *name)
+{
+    for (size_t i = 0; op_row(t, i)->name; i++) {
+        const OpInfo *r = op_row(t, i);
         if (!strcmp(r->name, name) || (r->alias && !strcmp(r->alias, name)))
             return r;
-    return NULL;
-}
-
-static const LossDef *find_loss(const char *name)
-{
-    for (const LossDef *r = loss_table; r->name; r++)
-        if (!strcmp(r->name, name))
-            return r;
-    return NULL;
-}
-
-static const OptDef *find_opt(const char *name)
-{
-    for (const OptDef *r = opt_table; r->name; r++)
-        if (!strcmp(r->name, name))
-            return r;
-    return NULL;
-}
-
-static const InitDef *find_init(const char *name)
-{
-    for (const InitDef *r = init_table; r->name; r++)
-        if (!strcmp(r->name, name))
-            return r;
-    return NULL;
-}
-
-static void act_names(const char **names)
-{
-    int n = 0;
-    for (const ActDef *r = act_table; r->name && n < MAX_NAMES - 1; r++) {
-        names[n++] = r->name;
-        if (r->alias && n < MAX_NAMES - 1)
-            names[n++] = r->alias;
     }
-    names[n] = NULL;
+    return NULL;
 }
 
-static void loss_names(const char **names)
+/* The table's names and aliases into `names`, NULL-terminated. */
+static void op_names(OpTable t, const char **names)
 {
     int n = 0;
-    for (const LossDef *r = loss_table; r->name && n < MAX_NAMES - 1; r++)
-        names[n++] = r->name;
-    names[n] = NULL;
-}
-
-static void opt_names(const char **names)
-{
-    int n = 0;
-    for (const OptDef *r = opt_table; r->name && n < MAX_NAMES - 1; r++)
-        names[n++] = r->name;
-    names[n] = NULL;
-}
-
-static void init_names(const char **names)
-{
-    int n = 0;
-    for (const InitDef *r = init_table; r->name && n < MAX_NAMES - 1; r++)
-        names[n++] = r->name;
+    for (size_t i = 0; op_row(t, i)->name && n < MAX_NAMES - 2; i++) {
+        names[n++] = op_row(t, i)->name;
+        if (op_row(t, i)->alias)
+            names[n++] = op_row(t, i)->alias;
+    }
     names[n] = NULL;
 }
 
@@ -157,10 +126,6 @@ static bool check_value(Checker *c, const ParamDef *p, const Number *v)
     }
     if ((p->flags & PARAM_BOOL) && x != 0 && x != 1) {
         diag_error(c->d, v->loc, "'%s' must be 0 or 1", p->name);
-        return false;
-    }
-    if ((p->flags & PARAM_INT) && x != floor(x)) {
-        diag_error(c->d, v->loc, "'%s' must be a whole number", p->name);
         return false;
     }
     bool lo_open = p->flags & PARAM_LO_OPEN, hi_open = p->flags & PARAM_HI_OPEN;
@@ -476,18 +441,18 @@ static void check_dense(Checker *c, int index)
         c->widths_ok = false;
 
     const Arg *given[MAX_OP_PARAMS];
-    l->act = find_act("identity");
+    l->act = find_op(OP_TABLE(act_table), "identity");
     if (s->call) {
-        const ActDef *act = find_act(s->call->name.name);
+        const ActDef *act = find_op(OP_TABLE(act_table), s->call->name.name);
         if (!act) {
             const char *names[MAX_NAMES];
-            act_names(names);
+            op_names(OP_TABLE(act_table), names);
             unknown_name(c, "activation", &s->call->name, names);
             l->act = NULL;
         } else {
             l->act = act;
-            resolve_args(c, s->call, act->params, l->act_args, given);
-            if (!strcmp(act->name, "softmax") && l->out == 1) {
+            resolve_args(c, s->call, act->op.params, l->act_args, given);
+            if (!strcmp(act->op.name, "softmax") && l->out == 1) {
                 diag_warning(c->d, s->call->name.loc, "softmax over a single unit always outputs 1");
                 diag_note(c->d, s->call->name.loc,
                           "for one probability use 'sigmoid' (with 'loss binary_cross_entropy')");
@@ -496,14 +461,14 @@ static void check_dense(Checker *c, int index)
     }
 
     if (s->init) {
-        const InitDef *init = find_init(s->init->name.name);
+        const InitDef *init = find_op(OP_TABLE(init_table), s->init->name.name);
         if (!init) {
             const char *names[MAX_NAMES];
-            init_names(names);
+            op_names(OP_TABLE(init_table), names);
             unknown_name(c, "init scheme", &s->init->name, names);
         } else {
             l->init = init;
-            resolve_args(c, s->init, init->params, l->init_args, given);
+            resolve_args(c, s->init, init->op.params, l->init_args, given);
         }
     }
 }
@@ -511,35 +476,35 @@ static void check_dense(Checker *c, int index)
 /* loss NAME[(args)]; */
 static void check_loss(Checker *c, const Stmt *s)
 {
-    const LossDef *loss = find_loss(s->call->name.name);
+    const LossDef *loss = find_op(OP_TABLE(loss_table), s->call->name.name);
     if (!loss) {
         const char *names[MAX_NAMES];
-        loss_names(names);
+        op_names(OP_TABLE(loss_table), names);
         unknown_name(c, "loss", &s->call->name, names);
         return;
     }
     const Arg *given[MAX_OP_PARAMS];
     c->m->loss = loss;
-    resolve_args(c, s->call, loss->params, c->m->loss_args, given);
+    resolve_args(c, s->call, loss->op.params, c->m->loss_args, given);
 }
 
 /* optimizer NAME[(args)]; */
 static void check_optimizer(Checker *c, const Stmt *s)
 {
     const Call *call = s->call;
-    const OptDef *opt = find_opt(call->name.name);
+    const OptDef *opt = find_op(OP_TABLE(opt_table), call->name.name);
     if (!opt) {
         const char *names[MAX_NAMES];
-        opt_names(names);
+        op_names(OP_TABLE(opt_table), names);
         unknown_name(c, "optimizer", &call->name, names);
         return;
     }
     const Arg *given[MAX_OP_PARAMS];
     c->m->opt = opt;
-    if (!resolve_args(c, call, opt->params, c->m->opt_args, given))
+    if (!resolve_args(c, call, opt->op.params, c->m->opt_args, given))
         return;
     /* Nesterov momentum without momentum is plain SGD in disguise; PyTorch refuses it. */
-    int nes = find_param(opt->params, "nesterov"), mom = find_param(opt->params, "momentum");
+    int nes = find_param(opt->op.params, "nesterov"), mom = find_param(opt->op.params, "momentum");
     if (nes >= 0 && mom >= 0 && c->m->opt_args[nes] != 0 && c->m->opt_args[mom] == 0) {
         diag_error(c->d, given[nes]->key.loc, "'nesterov' needs a 'momentum' greater than 0");
         if (given[mom])
@@ -552,16 +517,16 @@ static void check_optimizer(Checker *c, const Stmt *s)
 /* init NAME[(args)];  -- the default for every layer's weights */
 static void check_init(Checker *c, const Stmt *s, const InitDef **init, double *args)
 {
-    const InitDef *row = find_init(s->call->name.name);
+    const InitDef *row = find_op(OP_TABLE(init_table), s->call->name.name);
     if (!row) {
         const char *names[MAX_NAMES];
-        init_names(names);
+        op_names(OP_TABLE(init_table), names);
         unknown_name(c, "init scheme", &s->call->name, names);
         return;
     }
     const Arg *given[MAX_OP_PARAMS];
     *init = row;
-    resolve_args(c, s->call, row->params, args, given);
+    resolve_args(c, s->call, row->op.params, args, given);
 }
 
 /* precision float | double; */
@@ -586,8 +551,8 @@ static void check_loss_output(Checker *c)
     if (!loss || !loss->needs_act || c->ndense == 0)
         return;
     const Stmt *s = c->dense[c->ndense - 1];
-    const ActDef *act = s->call ? find_act(s->call->name.name) : find_act("identity");
-    if (!act || !strcmp(act->name, loss->needs_act))
+    const ActDef *act = s->call ? find_op(OP_TABLE(act_table), s->call->name.name) : find_op(OP_TABLE(act_table), "identity");
+    if (!act || !strcmp(act->op.name, loss->needs_act))
         return;
     const Call *call = c->first[STMT_LOSS]->call;
     const char *label = s->label.name;
@@ -596,7 +561,7 @@ static void check_loss_output(Checker *c)
         snprintf(buf, sizeof buf, "dense%ld", c->ndense);
         label = buf;
     }
-    diag_error(c->d, call->name.loc, "'%s' needs a %s output layer", loss->name, loss->needs_act);
+    diag_error(c->d, call->name.loc, "'%s' needs a %s output layer", loss->op.name, loss->needs_act);
     if (s->call)
         diag_note(c->d, s->call->name.loc, "the output layer '%s' uses '%s'; write 'dense %.*s %s'",
                   label, s->call->name.name, NUMBER_TEXT(c, &s->size),
@@ -699,7 +664,7 @@ bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
     m->nlayers = (int)(c.ndense < BPC_MAX_LAYERS ? c.ndense : BPC_MAX_LAYERS);
     m->layers = arena_alloc(a, (size_t)(m->nlayers ? m->nlayers : 1) * sizeof *m->layers);
 
-    const InitDef *init = find_init("xavier_uniform");
+    const InitDef *init = find_op(OP_TABLE(init_table), "xavier_uniform");
     double init_args[MAX_OP_PARAMS] = {0};
     k = 0;
     for (const Stmt *s = net->stmts; s; s = s->next) {
@@ -752,9 +717,9 @@ bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
         }
     }
     if (!c.first[STMT_OPTIMIZER]) {
-        m->opt = find_opt("sgd");
-        for (int i = 0; i < count_params(m->opt->params); i++)
-            m->opt_args[i] = m->opt->params[i].def;
+        m->opt = find_op(OP_TABLE(opt_table), "sgd");
+        for (int i = 0; i < count_params(m->opt->op.params); i++)
+            m->opt_args[i] = m->opt->op.params[i].def;
     }
 
     check_missing(&c);

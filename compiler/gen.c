@@ -136,7 +136,7 @@ static void describe_call(char *buf, size_t size, const char *name, const ParamD
 
 static void describe_act(char *buf, size_t size, const Layer *l)
 {
-    describe_call(buf, size, l->act->name, l->act->params, l->act_args);
+    describe_call(buf, size, l->act->op.name, l->act->op.params, l->act_args);
 }
 
 /* The network in one line: "2 -> hidden 4 tanh -> out 1 sigmoid". */
@@ -157,8 +157,8 @@ static void emit_summary(Emit *e, const Model *m)
     }
     emit_line(e, "%s", line);
     char loss[96], opt[160];
-    describe_call(loss, sizeof loss, m->loss->name, m->loss->params, m->loss_args);
-    describe_call(opt, sizeof opt, m->opt->name, m->opt->params, m->opt_args);
+    describe_call(loss, sizeof loss, m->loss->op.name, m->loss->op.params, m->loss_args);
+    describe_call(opt, sizeof opt, m->opt->op.name, m->opt->op.params, m->opt_args);
     emit_line(e, " * loss %s; optimizer %s", loss, opt);
     emit_line(e, " * %ld parameters, %s precision, at most %ld samples per call", m->nparams,
               m->double_precision ? "double" : "float", m->batch);
@@ -228,7 +228,7 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     int nstate = opt_nstate(m);
     for (int i = 0; i < nstate; i++)
         emit_line(e, "%s %s[%s_PARAMS]; /* %s state, same layout */", c->real, m->opt->state[i],
-                  U, m->opt->name);
+                  U, m->opt->op.name);
     emit_line(e, "int64_t step; /* optimizer steps taken */");
     emit_line(e, "/* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */");
     for (int i = 0; i < m->nlayers; i++) {
@@ -357,8 +357,8 @@ static void input_name(char *buf, size_t size, const Model *m, const Layer *l)
 static void act_formula(char *buf, size_t size, const Layer *l)
 {
     size_t len = (size_t)snprintf(buf, size, "%s", l->act->formula);
-    for (int i = 0; l->act->params[i].name && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, ", %s = %g", l->act->params[i].name,
+    for (int i = 0; l->act->op.params[i].name && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, ", %s = %g", l->act->op.params[i].name,
                                 l->act_args[i]);
 }
 
@@ -424,7 +424,7 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
     else
         emit_line(e, "/* %s backward, per sample: d = ∂C/∂a on entry (n × %ld)", l->label, l->out);
     if (is_fused_output(m, l))
-        emit_line(e, " *   gradient fused with %s", l->act->name);
+        emit_line(e, " *   gradient fused with %s", l->act->op.name);
     else if (act_step)
         emit_line(e, " *   δ = ∂C/∂z = %s, in place in d", l->act->grad_formula);
     else
@@ -508,7 +508,7 @@ static void gen_loss(Emit *e, const GenCtx *c)
     const Layer *out = &m->layers[m->nlayers - 1];
     const char *N = c->name, *R = c->real;
     char desc[96];
-    describe_call(desc, sizeof desc, loss->name, loss->params, m->loss_args);
+    describe_call(desc, sizeof desc, loss->op.name, loss->op.params, m->loss_args);
     char divisor[48];
     if (loss->per_sample)
         snprintf(divisor, sizeof divisor, "n");
@@ -632,7 +632,7 @@ static void gen_step(Emit *e, const GenCtx *c)
     const Model *m = c->m;
     const char *N = c->name, *R = c->real;
     char desc[160];
-    describe_call(desc, sizeof desc, m->opt->name, m->opt->params, m->opt_args);
+    describe_call(desc, sizeof desc, m->opt->op.name, m->opt->op.params, m->opt_args);
     emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters */", desc);
     emit_line(e, "static void %s_update(%s_model *m)", N, N);
     emit_brace(e);

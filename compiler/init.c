@@ -90,13 +90,13 @@ static void normal(Emit *e, const GenCtx *c, const Layer *l, const double *args)
 }
 
 const InitDef init_table[] = {
-    {.name = "xavier_uniform", .emit = xavier_uniform},
-    {.name = "xavier_normal", .emit = xavier_normal},
-    {.name = "he_uniform", .emit = he_uniform},
-    {.name = "he_normal", .emit = he_normal},
-    {.name = "lecun_uniform", .emit = lecun_uniform},
-    {.name = "lecun_normal", .emit = lecun_normal},
-    {.name = "uniform", .params = {{"a", 0.05, 0, INFINITY, PARAM_LO_OPEN}}, .emit = uniform},
-    {.name = "normal", .params = {{"std", 0.01, 0, INFINITY, PARAM_LO_OPEN}}, .emit = normal},
-    {.name = NULL},
+    {.op.name = "xavier_uniform", .emit = xavier_uniform},
+    {.op.name = "xavier_normal", .emit = xavier_normal},
+    {.op.name = "he_uniform", .emit = he_uniform},
+    {.op.name = "he_normal", .emit = he_normal},
+    {.op.name = "lecun_uniform", .emit = lecun_uniform},
+    {.op.name = "lecun_normal", .emit = lecun_normal},
+    {.op.name = "uniform", .op.params = {{"a", 0.05, 0, INFINITY, PARAM_LO_OPEN}}, .emit = uniform},
+    {.op.name = "normal", .op.params = {{"std", 0.01, 0, INFINITY, PARAM_LO_OPEN}}, .emit = normal},
+    {.op.name = NULL},
 };

@@ -132,15 +132,15 @@ static void adamw_step(Emit *e, const GenCtx *c, const double *args)
     }
 
 const OptDef opt_table[] = {
-    {.name = "sgd",
-     .params = {{"lr", 0.01, 0, INFINITY, PARAM_LO_OPEN | PARAM_REQUIRED},
+    {.op.name = "sgd",
+     .op.params = {{"lr", 0.01, 0, INFINITY, PARAM_LO_OPEN | PARAM_REQUIRED},
                 {"momentum", 0, 0, 1, PARAM_HI_OPEN},
                 {"nesterov", 0, 0, 1, PARAM_BOOL},
                 {"weight_decay", 0, 0, INFINITY, 0}},
      .nstate = sgd_nstate, .state = {"momentum_buf"}, .emit_step = sgd_step},
-    {.name = "adam", .params = ADAM_PARAMS(0),
+    {.op.name = "adam", .op.params = ADAM_PARAMS(0),
      .nstate = adam_nstate, .state = {"exp_avg", "exp_avg_sq"}, .emit_step = adam_step},
-    {.name = "adamw", .params = ADAM_PARAMS(0.01),
+    {.op.name = "adamw", .op.params = ADAM_PARAMS(0.01),
      .nstate = adam_nstate, .state = {"exp_avg", "exp_avg_sq"}, .emit_step = adamw_step},
-    {.name = NULL},
+    {.op.name = NULL},
 };

@@ -57,8 +57,8 @@ Test(check, model_of_the_mnist_example)
     cr_expect_eq(h->loc.col, 5); /* the label */
     cr_expect_eq(h->in, 784);
     cr_expect_eq(h->out, 128);
-    cr_expect_str_eq(h->act->name, "relu");
-    cr_expect_str_eq(h->init->name, "xavier_uniform");
+    cr_expect_str_eq(h->act->op.name, "relu");
+    cr_expect_str_eq(h->init->op.name, "xavier_uniform");
     cr_expect_eq(h->w_offset, 0);
     cr_expect_eq(h->b_offset, 784 * 128);
 
@@ -68,13 +68,13 @@ Test(check, model_of_the_mnist_example)
     cr_expect_eq(o->loc.col, 5); /* 'dense' */
     cr_expect_eq(o->in, 128);
     cr_expect_eq(o->out, 10);
-    cr_expect_str_eq(o->act->name, "softmax");
+    cr_expect_str_eq(o->act->op.name, "softmax");
     cr_expect_eq(o->w_offset, 784 * 128 + 128);
     cr_expect_eq(o->b_offset, 784 * 128 + 128 + 128 * 10);
     cr_expect_eq(m->nparams, 784 * 128 + 128 + 128 * 10 + 10);
 
-    cr_expect_str_eq(m->loss->name, "cross_entropy");
-    cr_expect_str_eq(m->opt->name, "sgd");
+    cr_expect_str_eq(m->loss->op.name, "cross_entropy");
+    cr_expect_str_eq(m->opt->op.name, "sgd");
     cr_expect_eq(m->opt_args[0], 0.1);  /* lr */
     cr_expect_eq(m->opt_args[1], 0.9);  /* momentum */
     cr_expect_eq(m->opt_args[2], 0.0);  /* nesterov */
@@ -91,10 +91,10 @@ Test(check, defaults_of_a_minimal_network)
     const Model *m = &r.model;
     cr_assert_eq(m->nlayers, 1);
     cr_expect_str_eq(m->layers[0].label, "dense1");
-    cr_expect_str_eq(m->layers[0].act->name, "identity");
-    cr_expect_str_eq(m->layers[0].init->name, "xavier_uniform");
+    cr_expect_str_eq(m->layers[0].act->op.name, "identity");
+    cr_expect_str_eq(m->layers[0].init->op.name, "xavier_uniform");
     cr_expect_eq(m->nparams, 3 * 2 + 2);
-    cr_expect_str_eq(m->opt->name, "sgd");
+    cr_expect_str_eq(m->opt->op.name, "sgd");
     cr_expect_eq(m->opt_args[0], 0.01);
     cr_expect_eq(m->opt_args[1], 0.0);
     cr_expect_eq(m->opt_args[2], 0.0);
@@ -126,10 +126,10 @@ Test(check, argument_defaults_are_filled_in)
     cr_expect_eq(l[2].init_args[0], 0.5);
     cr_expect_eq(l[3].act_args[0], 2.0);
     cr_expect_eq(l[3].init_args[0], 1e-3);
-    cr_expect_str_eq(r.model.loss->name, "huber");
+    cr_expect_str_eq(r.model.loss->op.name, "huber");
     cr_expect_eq(r.model.loss_args[0], 1.0);
     const double *o = r.model.opt_args;
-    cr_expect_str_eq(r.model.opt->name, "adam");
+    cr_expect_str_eq(r.model.opt->op.name, "adam");
     cr_expect(o[0] == 0.001 && o[1] == 0.9 && o[2] == 0.99 && o[3] == 1e-8 && o[4] == 0);
     front_free(&r);
 }
@@ -138,7 +138,7 @@ Test(check, adamw_decays_by_default)
 {
     FrontResult r = check_ok("network w { input 1; dense 1; loss mse; optimizer adamw; }");
     const double *o = r.model.opt_args;
-    cr_expect_str_eq(r.model.opt->name, "adamw");
+    cr_expect_str_eq(r.model.opt->op.name, "adamw");
     cr_expect(o[0] == 0.001 && o[1] == 0.9 && o[2] == 0.999 && o[3] == 1e-8 && o[4] == 0.01);
     front_free(&r);
 }
@@ -156,11 +156,11 @@ Test(check, init_statement_and_overrides)
                              "    init uniform(a = 0.25);\n"
                              "}\n");
     const Layer *l = r.model.layers;
-    cr_expect_str_eq(l[0].act->name, "identity");
-    cr_expect_str_eq(l[0].init->name, "uniform");
+    cr_expect_str_eq(l[0].act->op.name, "identity");
+    cr_expect_str_eq(l[0].init->op.name, "uniform");
     cr_expect_eq(l[0].init_args[0], 0.25);
-    cr_expect_str_eq(l[1].init->name, "he_normal");
-    cr_expect_str_eq(l[2].init->name, "normal");
+    cr_expect_str_eq(l[1].init->op.name, "he_normal");
+    cr_expect_str_eq(l[2].init->op.name, "normal");
     cr_expect_eq(l[2].init_args[0], 0.5);
     front_free(&r);
 }
