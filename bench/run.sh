@@ -59,7 +59,8 @@ mnist_from() { # dir: 0 when all four files were found and put into $B/mnist
         done
         [ -n "$src" ] || return 1
         case $src in
-        *.gz) [ "$B/mnist/$f" -nt "$src" ] || gunzip -c "$src" > "$B/mnist/$f" ;;
+        *.gz) [ -s "$B/mnist/$f" ] ||
+              { gunzip -c "$src" > "$B/mnist/$f.tmp" && mv "$B/mnist/$f.tmp" "$B/mnist/$f"; } ;;
         /*) ln -sf "$src" "$B/mnist/$f" ;;
         *) ln -sf "$top/$src" "$B/mnist/$f" ;;
         esac
@@ -121,6 +122,9 @@ for group in sgd1 batch tiny; do
     fi
 done
 
+say "bench: FMA peak again"
+run "$B/peak"
+
 # ---- compile times: bpc on each example, cc -O3 on the generated MNIST code ----
 say "bench: compile times"
 for f in examples/*.bp; do
@@ -129,8 +133,10 @@ for f in examples/*.bp; do
     echo "RESULT compile_$n bpc $ms" >> "$results"
 done
 if [ -f "$B/ct/mnist.c" ]; then
+    # shellcheck disable=SC2086 # $CC may hold options
     ms=$("$B/timecmd" 3 $CC -O3 -Iruntime -I"$B/ct" -c "$B/ct/mnist.c" -o "$B/ct/mnist.o")
     echo "RESULT cc_mnist cc $ms" >> "$results"
+    # shellcheck disable=SC2086
     ms=$("$B/timecmd" 3 $CC -O3 -march=native -Iruntime -I"$B/ct" -c "$B/ct/mnist.c" -o "$B/ct/mnist.o")
     echo "RESULT cc_mnist_native cc $ms" >> "$results"
 fi

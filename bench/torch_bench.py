@@ -171,7 +171,7 @@ def epoch32(x, y, xt, yt):
 
 
 def infer(model, xt):
-    reps = 2 if QUICK else 5
+    reps = 2 if QUICK else 3
     n = 2000 if QUICK else xt.shape[0]
     xs = list(xt[:n].split(1))
     rates = []
@@ -195,7 +195,7 @@ def infer(model, xt):
 
 
 def tiny_nets():
-    steps, reps = (3000, 2) if QUICK else (20000, 3)
+    steps, reps = (3000, 2) if QUICK else (10000, 3)
     torch.manual_seed(1)
     x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
     t = torch.tensor([[0], [1], [1], [0]], dtype=torch.float32)

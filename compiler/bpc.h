@@ -350,4 +350,7 @@ typedef struct GenOptions {
 /* Writes the model's C source to `c_out` and its header to `h_out`. */
 bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out);
 
+/* ---- gen_main.c: the command-line trainer's main() (bpc --main) ---- */
+bool gen_main(Emit *e, const Model *m);
+
 #endif

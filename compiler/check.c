@@ -305,7 +305,7 @@ static const char *const c_keywords[] = {
 static const char *const reserved_labels[] = {
     "model", "real", "init", "forward", "loss", "backward", "step", "train", "params",
     "grads", "save", "load", "checkpoint", "restore", "input", "output", "inputs", "outputs",
-    "batch", "seed", "x", "y", "t", "n", "m", "i", "j", "k", NULL,
+    "batch", "seed", "x", "y", "t", "n", "m", "i", "j", "k", "main", NULL,
 };
 
 static bool in_list(const char *name, const char *const *list)

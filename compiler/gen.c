@@ -787,6 +787,8 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, "// ---- weight files and checkpoints ----");
     emit_blank(e);
     gen_files(e, c);
+    if (opt->main)
+        gen_main(e, m);
 }
 
 bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out)

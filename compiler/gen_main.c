@@ -12,8 +12,6 @@
  */
 #include "bpc.h"
 
-bool gen_main(Emit *e, const Model *m);
-
 static void gen_wrappers(Emit *e, const Model *m)
 {
     const char *N = m->name;

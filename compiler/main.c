@@ -26,6 +26,8 @@ static const char usage_text[] =
     "  --check      parse and check the model only; write nothing\n"
     "  --unroll N   emit layers with at most N weights as straight-line code\n"
     "               (default 256; 0 never unrolls)\n"
+    "  --main       also write a main(): a command-line trainer with the commands\n"
+    "               train, eval, predict and gradcheck (./model --help)\n"
     "  --dump-ast   print the syntax tree and stop\n"
     "  -Werror      treat warnings as errors\n"
     "  -h, --help   show this help\n"
@@ -38,7 +40,7 @@ static const char usage_text[] =
 typedef struct Options {
     const char *input;
     const char *output;
-    bool check_only, dump_ast, werror;
+    bool check_only, dump_ast, werror, main;
     long unroll;
 } Options;
 
@@ -68,6 +70,8 @@ static int parse_args(int argc, char **argv, Options *o)
             o->dump_ast = true;
         } else if (!strcmp(a, "-Werror")) {
             o->werror = true;
+        } else if (!strcmp(a, "--main")) {
+            o->main = true;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--unroll")) {
             if (i + 1 >= argc)
                 return usage_error("option '%s' needs an argument", a);
@@ -198,7 +202,8 @@ static int generate(const Model *m, const Options *o)
     int status = EXIT_USAGE;
     if (h_path && c_out && h_out) {
         const char *slash = strrchr(h_path, '/');
-        GenOptions g = {.unroll = o->unroll, .header_name = slash ? slash + 1 : h_path};
+        GenOptions g = {
+            .unroll = o->unroll, .header_name = slash ? slash + 1 : h_path, .main = o->main};
         bool ok = gen_c(m, &g, c_out, h_out);
         ok = fclose(c_out) == 0 && ok;
         ok = fclose(h_out) == 0 && ok;

@@ -105,15 +105,16 @@ typedef struct bprt_data {
 } bprt_data;
 void bprt_data_free(bprt_data *d); /* frees and zeroes; a zeroed bprt_data is empty */
 
-enum { BPRT_HEADER_AUTO = -1, BPRT_HEADER_NO = 0, BPRT_HEADER_YES = 1 };
+enum { BPRT_HEADER_AUTO = 0, BPRT_HEADER_NO = 1, BPRT_HEADER_YES = 2 };
 
-/* Which columns of a CSV file are what.  Inputs are the columns that are not targets,
- * in file order. */
+/* Which columns of a CSV file are what; in a zeroed spec every column is an input and a
+ * first line that is not all numbers is a header.  Inputs are the columns that are not
+ * targets, in file order. */
 typedef struct bprt_csv_spec {
     int inputs;       /* input columns expected; 0: every column that is not a target */
     int targets;      /* target columns (0: none, as for prediction); ignored with classes */
     int classes;      /* > 0: one label column of class indexes 0..classes-1, one-hot in t */
-    int label_column; /* 0-based column of the (first) target; -1: the last column(s) */
+    int label_column; /* the (first) target's column, counted from 1; 0: the last one(s) */
     int header;       /* BPRT_HEADER_AUTO: a first line that is not all numbers is a header */
 } bprt_csv_spec;
 

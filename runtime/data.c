@@ -295,7 +295,7 @@ static int resolve_layout(const char *where, long cols, const bprt_csv_spec *spe
             return fail(err, BPRT_E_DATA, "%stoo many columns (%ld)", where, cols);
         lay->inputs = (int)(cols - targets);
     }
-    lay->first_target = spec->label_column < 0 ? cols - targets : spec->label_column;
+    lay->first_target = spec->label_column <= 0 ? cols - targets : spec->label_column - 1L;
     if (targets > 0 && lay->first_target + targets > cols) {
         if (targets == 1)
             return fail(err, BPRT_E_DATA, "%slabel column %ld is out of range: the file has %ld columns",

@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, getline, isatty */
 #endif
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -39,7 +40,7 @@ typedef struct Options {
     unsigned command;
     const char *data, *labels, *test, *test_labels;
     const char *save, *load, *log;
-    int label_column; /* 0-based; -1: the last column(s) */
+    int label_column; /* counted from 1; 0: the last column(s) */
     int header;       /* BPRT_HEADER_* */
     long epochs, every, batch, samples, params;
     uint64_t seed;
@@ -144,7 +145,7 @@ static void help(const bprt_trainer *tr, const char *prog)
           "  --label-column K    CSV: the column (1 is the first) with the class label, or the\n"
           "                      first of the target columns (default: the last column(s));\n"
           "                      the other columns are the inputs, in order\n"
-          "  --header            CSV: the first line is a header\n"
+          "  --header            CSV: the first line is a header (also for predict)\n"
           "  --no-header         CSV: it is not (default: it is when it is not all numbers)\n"
           "train:\n"
           "  --test FILE         evaluate on this data set after each epoch\n"
@@ -179,6 +180,9 @@ static void help(const bprt_trainer *tr, const char *prog)
           "  --seed S            seeds the weights and the random inputs\n"
           "  --samples N         random samples (default 4, at most the batch)\n"
           "  --params N          parameters checked per layer, chosen at random (default 200)\n"
+          "  It passes when every error is within 5e-2 for a float model, 1e-6 for a double\n"
+          "  one: the differences are taken in the model's precision, and float rounding\n"
+          "  leaves them only a few correct digits; a wrong derivative is off by far more.\n"
           "\n"
           "Accuracy: with cross_entropy a label column holds class indexes 0, 1, ... and the\n"
           "predicted class is the largest output; with binary_cross_entropy, or any loss whose\n"
@@ -222,8 +226,8 @@ static const OptionDef option_defs[] = {
     {"--data", true, CMD_TRAIN | CMD_EVAL},
     {"--labels", true, CMD_TRAIN | CMD_EVAL},
     {"--label-column", true, CMD_TRAIN | CMD_EVAL | CMD_PREDICT},
-    {"--header", false, CMD_TRAIN | CMD_EVAL},
-    {"--no-header", false, CMD_TRAIN | CMD_EVAL},
+    {"--header", false, CMD_TRAIN | CMD_EVAL | CMD_PREDICT},
+    {"--no-header", false, CMD_TRAIN | CMD_EVAL | CMD_PREDICT},
     {"--test", true, CMD_TRAIN},
     {"--test-labels", true, CMD_TRAIN},
     {"--valid", true, CMD_TRAIN},
@@ -318,7 +322,7 @@ static int parse_options(Run *r, int argc, char **argv)
         else if (!strcmp(name, "--label-column")) {
             if (!parse_long(value, 1, 1L << 24, &n))
                 return usage(r, "--label-column takes a column number, 1 or more, not '%s'", value);
-            o->label_column = (int)n - 1;
+            o->label_column = (int)n;
         } else if (!strcmp(name, "--epochs")) {
             if (!parse_long(value, 1, 1L << 30, &o->epochs))
                 return usage(r, "--epochs takes a whole number, 1 or more, not '%s'", value);
@@ -419,6 +423,19 @@ static int load(const Run *r, const char *path, const char *labels, bprt_data *d
         error(r, "%s", err);
         return EXIT_ERROR;
     }
+    /* Finite doubles that overflow the model's float would make every loss infinite. */
+    if (r->es == 4) {
+        size_t nx = (size_t)d->rows * d->inputs, nt = d->t ? (size_t)d->rows * d->outputs : 0;
+        for (size_t i = 0; i < nx + nt; i++) {
+            double v = i < nx ? d->x[i] : d->t[i - nx];
+            if (fabs(v) > FLT_MAX) {
+                size_t row = i < nx ? i / d->inputs : (i - nx) / d->outputs;
+                error(r, "%s: row %zu: %g is out of the range of float", path, row + 1, v);
+                bprt_data_free(d);
+                return EXIT_ERROR;
+            }
+        }
+    }
     return 0;
 }
 
@@ -431,38 +448,52 @@ static bool binary_targets(const bprt_data *d)
     return true;
 }
 
-/* `d` converted to the model's element type; d's arrays are freed (the labels move). */
-static int to_set(const Run *r, bprt_data *d, const char *what, Set *s)
-{
-    const bprt_trainer *tr = r->tr;
-    *s = (Set){.what = what, .rows = d->rows, .binary = binary_targets(d)};
-    if (r->mean)
-        bprt_data_standardize(d, r->mean, r->std);
-    s->x = elems(r, (size_t)d->rows, (size_t)tr->inputs);
-    s->t = elems(r, (size_t)d->rows, (size_t)tr->outputs);
-    if (!s->x || !s->t) {
-        free(s->x);
-        free(s->t);
-        bprt_data_free(d);
-        error(r, "out of memory for the %s set (%d rows)", what, s->rows);
-        return EXIT_ERROR;
-    }
-    for (size_t i = 0; i < (size_t)d->rows * (size_t)tr->inputs; i++)
-        put(r->es, s->x, i, d->x[i]);
-    for (size_t i = 0; i < (size_t)d->rows * (size_t)tr->outputs; i++)
-        put(r->es, s->t, i, d->t[i]);
-    s->label = d->label;
-    d->label = NULL;
-    bprt_data_free(d);
-    return 0;
-}
-
 static void set_free(Set *s)
 {
     free(s->x);
     free(s->t);
     free(s->label);
     *s = (Set){0};
+}
+
+/* Takes *v (n doubles) and turns it into n elements of the model's type: as it is for
+ * double; for float converted in place, each float written over bytes already read
+ * (float i lies in the bytes of double i/2), then shrunk.  No second copy: MNIST's
+ * inputs are 376 MB of doubles. */
+static void *take_as_elems(const Run *r, double **v, size_t n)
+{
+    double *d = *v;
+    *v = NULL;
+    if (r->es == 8 || !d)
+        return d;
+    float *f = (float *)(void *)d;
+    for (size_t i = 0; i < n; i++) {
+        float x = (float)d[i];
+        f[i] = x;
+    }
+    void *shrunk = n > 0 ? realloc(d, n * sizeof(float)) : NULL;
+    return shrunk ? shrunk : d;
+}
+
+/* `d` as a Set of the model's element type; d is emptied (its arrays move). */
+static int to_set(const Run *r, bprt_data *d, const char *what, Set *s)
+{
+    const bprt_trainer *tr = r->tr;
+    *s = (Set){.what = what, .rows = d->rows, .binary = binary_targets(d)};
+    if (r->mean)
+        bprt_data_standardize(d, r->mean, r->std);
+    s->x = take_as_elems(r, &d->x, (size_t)d->rows * (size_t)tr->inputs);
+    s->t = d->t ? take_as_elems(r, &d->t, (size_t)d->rows * (size_t)tr->outputs)
+                : elems(r, (size_t)d->rows, (size_t)tr->outputs);
+    s->label = d->label;
+    d->label = NULL;
+    bprt_data_free(d);
+    if (!s->x || !s->t) {
+        set_free(s);
+        error(r, "out of memory for the %s set", what);
+        return EXIT_ERROR;
+    }
+    return 0;
 }
 
 // ---- standardization statistics beside the weights ----
@@ -585,9 +616,11 @@ static Score evaluate(const Run *r, const Set *s)
     return sc;
 }
 
-static void print_score(const char *what, Score sc)
+/* "valid loss 0.1  valid accuracy 96.67% (29/30)", the loss left out when !with_loss. */
+static void print_score(const char *what, Score sc, bool with_loss)
 {
-    printf("%s loss %.6g", what, sc.loss);
+    if (with_loss)
+        printf("  %s loss %.6g", what, sc.loss);
     if (sc.total > 0)
         printf("  %s accuracy %.2f%% (%ld/%ld)", what, 100.0 * sc.correct / sc.total, sc.correct,
                sc.total);
@@ -679,8 +712,9 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
         if (show) {
             progress_clear(&p);
             int w = snprintf(NULL, 0, "%ld", o->epochs);
-            printf("epoch %*ld/%ld  train loss %.6g  ", w, epoch, o->epochs, train_loss);
-            print_score(eval->what, sc);
+            /* the training set's loss is the mean over the epoch's steps */
+            printf("epoch %*ld/%ld  train loss %.6g", w, epoch, o->epochs, train_loss);
+            print_score(eval->what, sc, eval != train);
             printf("  %.2f s\n", seconds);
             fflush(stdout);
         }
@@ -779,8 +813,8 @@ static int cmd_train(Run *r)
     if ((rc = train_loop(r, &strain, eval, log)) != 0)
         goto done;
     Score sc = evaluate(r, eval);
-    printf("result: ");
-    print_score(eval->what, sc);
+    printf("result");
+    print_score(eval->what, sc, true);
     printf("\n");
 
     if (o->save) {
@@ -898,7 +932,8 @@ static int cmd_predict(Run *r)
         int e = bprt_csv_row(line, n, v, max, &count, err);
         bool was_first = first;
         first = false;
-        if (e != BPRT_OK && was_first && r->o.header != BPRT_HEADER_NO && count <= max)
+        if (was_first && (r->o.header == BPRT_HEADER_YES ||
+                          (r->o.header == BPRT_HEADER_AUTO && e != BPRT_OK && count <= max)))
             continue; /* a header line */
         if (e == BPRT_OK && count != tr->inputs && count != max)
             snprintf(err, sizeof err, "expected %d columns (or %d with the label%s), found %d",
@@ -909,7 +944,7 @@ static int cmd_predict(Run *r)
             break;
         }
         if (count == max) { /* drop the label column(s) */
-            int at = r->o.label_column < 0 ? tr->inputs : r->o.label_column;
+            int at = r->o.label_column == 0 ? tr->inputs : r->o.label_column - 1;
             if (at > tr->inputs) {
                 error(r, "<stdin>:%ld: label column %d is out of range: the row has %d columns",
                       line_no, at + 1, count);
@@ -938,24 +973,24 @@ static int cmd_predict(Run *r)
 
 // ---- gradcheck ----
 
-/* The steps and the tolerance of the check, by precision.
+/* The step and the tolerance of the check, by precision.
  *
  * The central difference n = (L(w + h) − L(w − h)) / 2h errs by the truncation, of order
  * h² times the third derivative, and by the rounding of the two losses, of order
- * ε·|L| / h (ε the machine epsilon: 1.2e-7 in float, 2.2e-16 in double).  The step
- * balancing the two is near ε^(1/3): 5e-3 in float, 6e-6 in double; the steps used are
- * of that order.
+ * k·ε·|L| / h (ε the machine epsilon: 1.2e-7 in float, 2.2e-16 in double; k the few
+ * units of rounding a loss accumulates).  The steps, 1e-2 in float and 1e-5 in double,
+ * are near ε^(1/3), where the two balance.  Even so rounding dominates in float: a loss
+ * near 1 gives an n off by some 1e-5 whatever the gradient.
  *
- * Rounding dominates in float: a loss near 1 computed in float over a few samples is off
- * by some 1e-7, so n is off by some 1e-5 at h = 1e-2, whatever the gradient.  Errors are
- * therefore relative to max(|a|, |n|, floor) with floor = 1000·ε·max(|L|, 1) / h (1.2e-2
- * in float for a loss below 1): a smaller gradient is checked to within tol·floor
- * absolutely, which is what the precision can tell.  The tolerances, 2e-2 in float and
- * 1e-6 in double, are several times the largest errors measured on correct networks,
- * while a wrong derivative is off by a factor, not by a few units in the last place.
+ * So the error of a derived gradient a is |a − n| / max(|a|, |n|, floor), with
+ * floor = 20·ε·max(|L|, 1) / (h·tol): a gradient smaller than the floor is checked to
+ * within tol·floor absolutely, twenty times the rounding of n.  The tolerance is 5e-2 in
+ * float and 1e-6 in double: on correct networks (examples/ iris in both precisions, xor,
+ * mnist; 40 seeds, 1 to 16 samples) the worst errors measured were 1.5e-2 and 3e-8, and
+ * a wrong derivative is off by a factor, not by a few units in the last place.
  *
- * A ReLU kink closer to w than h spoils that difference (it averages the slopes on both
- * sides), so a parameter whose difference disagrees is differenced again, centrally with
+ * A ReLU kink closer to w than h spoils the difference (it averages the slopes on both
+ * sides), so a parameter whose error exceeds tol/10 is differenced again, centrally with
  * h/4 and h/16 and from either side alone (one_sided), and keeps its smallest error: a
  * correct gradient agrees with a difference that does not reach the kink; a wrong one
  * disagrees with all of them. */
@@ -963,7 +998,7 @@ typedef struct CheckTol {
     double step, tol;
 } CheckTol;
 
-static const CheckTol float_tol = {1e-2, 2e-2};
+static const CheckTol float_tol = {1e-2, 5e-2};
 static const CheckTol double_tol = {1e-5, 1e-6};
 
 static double rel_error(double a, double b, double floor)
@@ -1116,7 +1151,7 @@ int bprt_trainer_main(const bprt_trainer *tr, int argc, char **argv)
     const char *prog = argc > 0 && argv[0] ? argv[0] : tr->name;
     const char *slash = strrchr(prog, '/');
     Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size};
-    r.o = (Options){.label_column = -1, .header = BPRT_HEADER_AUTO, .epochs = 10, .every = 1,
+    r.o = (Options){.header = BPRT_HEADER_AUTO, .epochs = 10, .every = 1,
                     .batch = tr->batch, .samples = tr->batch < 4 ? tr->batch : 4, .params = 200,
                     .seed = tr->seed};
     if (r.es != 4 && r.es != 8) {

@@ -1,8 +1,8 @@
 /*
  * fuzz_gen.c - libFuzzer target: the full pipeline, arbitrary bytes to emitted C text
- * (parse, check, gen_c into memory), as `bpc FILE.bp` runs it.  The oracle besides
- * the sanitizers: a model the checker accepted must generate, and its C text must have
- * balanced braces and parentheses outside comments and string literals.
+ * (parse, check, gen_c into memory), as `bpc [--main] FILE.bp` runs it.  The oracle
+ * besides the sanitizers: a model the checker accepted must generate, and its C text
+ * must have balanced braces and parentheses outside comments and string literals.
  *
  * Built and run by `make fuzz` (docs/TESTING.md); seeds in tests/fuzz/corpus/gen/.
  */
@@ -72,9 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FILE *h_out = open_memstream(&h_text, &h_size);
         if (!c_out || !h_out)
             abort();
-        /* The unroll threshold from the input, so both code shapes are reached. */
+        /* The unroll threshold and --main from the input's last bytes, so that every
+         * shape of the output is reached. */
         GenOptions opt = {.unroll = size > 1 && (data[size - 1] & 1) ? 0 : 256,
-                          .header_name = "fuzz.h"};
+                          .header_name = "fuzz.h",
+                          .main = size > 2 && (data[size - 2] & 1)};
         bool ok = gen_c(&m, &opt, c_out, h_out);
         if (fclose(c_out) != 0 || fclose(h_out) != 0)
             abort();

@@ -1,0 +1,417 @@
+/*
+ * test_trainer.c - the generated command-line trainer end to end: `build/bpc --main`
+ * writes the C, cc builds it with libbprt.a (warnings as errors), and the program is run
+ * as a user would: train, save, eval, predict and gradcheck on xor, iris, digits and sine,
+ * asserting the accuracy or loss each reaches; IDX input; the stop on a NaN or infinite
+ * loss; data and usage errors.  Runs take well under a second each; MNIST is not here
+ * (make mnist).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "genutil.h"
+#include "testutil.h"
+
+#ifndef TRAINER_BPC
+#define TRAINER_BPC BPC_TOP "/build/bpc"
+#endif
+#define DATA BPC_TOP "/examples/data/"
+
+// ---- helpers ----
+
+/* Compiles `bp_path` with bpc --main into d/NAME.c and builds d/NAME. */
+static void build_trainer(const GenDir *d, const char *bp_path, const char *name)
+{
+    char cmd[1024], *err = NULL;
+    snprintf(cmd, sizeof cmd, "'%s' --main '%s' -o '%s/%s.c'", TRAINER_BPC, bp_path, d->path,
+             name);
+    int status = run_cmd(cmd, NULL, &err);
+    cr_assert_eq(status, 0, "%s failed:\n%s", cmd, err ? err : "");
+    free(err);
+    char src[128];
+    snprintf(src, sizeof src, "%s.c", name);
+    cr_assert_eq(gen_build(d, "cc", "-O1", src, name), 0);
+}
+
+/* Writes `bp` to d/NAME.bp, then build_trainer. */
+static void build_trainer_text(const GenDir *d, const char *bp, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.bp", d->path, name);
+    cr_assert(write_text(path, bp));
+    build_trainer(d, path, name);
+}
+
+/* Runs "cd DIR && ./ARGS", ARGS a printf format; returns the exit status. */
+static int run(const GenDir *d, char **out, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int run(const GenDir *d, char **out, char **err, const char *fmt, ...)
+{
+    char args[2048], cmd[2300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && ./%s", d->path, args);
+    return run_cmd(cmd, out, err);
+}
+
+/* The percentage after the last "<what> accuracy " in `text`, or -1. */
+static double accuracy(const char *text, const char *what)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s accuracy ", what);
+    const char *p = text, *last = NULL;
+    while ((p = strstr(p, key)) != NULL)
+        last = p++;
+    return last ? atof(last + strlen(key)) : -1;
+}
+
+/* The number after the last "<what> loss " in `text`, or -1. */
+static double loss(const char *text, const char *what)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s loss ", what);
+    const char *p = text, *last = NULL;
+    while ((p = strstr(p, key)) != NULL)
+        last = p++;
+    return last ? atof(last + strlen(key)) : -1;
+}
+
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+// ---- xor ----
+
+Test(trainer, xor_end_to_end)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    char *out, *err;
+
+    int status = run(&d, &out, &err, "xor train --data '%sxor.csv' --epochs 300 --every 100 "
+                                     "--save xor.w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect_eq(accuracy(out, "train"), 100, "%s", out);
+    cr_expect(strstr(out, "epoch 300/300  train loss "), "%s", out);
+    cr_expect(strstr(out, "saved the weights to xor.w\n"), "%s", out);
+    free(out);
+    free(err);
+
+    status = run(&d, &out, &err, "xor eval --data '%sxor.csv' --load xor.w", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect(strstr(out, "accuracy 100.00% (4/4)"), "%s", out);
+    free(out);
+    free(err);
+
+    /* binary_cross_entropy: 0 or 1 per row; --outputs gives the probabilities */
+    char path[256];
+    cr_assert(write_text(gen_path(&d, "in.txt", path, sizeof path), "0 0\n0 1\n1,0\n# c\n\n1 1\n"));
+    status = run(&d, &out, &err, "xor predict --load xor.w < in.txt");
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_str_eq(out, "0\n1\n1\n0\n");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor predict --outputs --load xor.w < in.txt");
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_lt(atof(out), 0.1, "%s", out);
+    cr_expect_gt(atof(strchr(out, '\n') + 1), 0.9, "%s", out);
+    free(out);
+    free(err);
+
+    status = run(&d, &out, &err, "xor gradcheck");
+    cr_expect_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "gradcheck of 'xor' (float)"), "%s", out);
+    cr_expect(strstr(out, "\nhidden "), "%s", out);
+    cr_expect(strstr(out, "\nok: worst error "), "%s", out);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+// ---- iris ----
+
+Test(trainer, iris_end_to_end)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char *out, *err;
+
+    int status = run(&d, &out, &err, "iris train --data '%siris.csv' --valid 0.2 --epochs 100 "
+                                     "--every 50 --save iris.w --log log.csv", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "120 samples, valid set 30 samples"), "%s", out);
+    cr_expect_geq(accuracy(out, "valid"), 95, "%s", out);
+    free(out);
+    free(err);
+
+    char path[256];
+    char *log = read_file(gen_path(&d, "log.csv", path, sizeof path), NULL);
+    cr_assert(log);
+    cr_expect_eq(strncmp(log, "epoch,train_loss,valid_loss,valid_accuracy,seconds,samples_per_second\n1,",
+                         71), 0, "%s", log);
+    cr_expect_eq(count_lines(log), 101);
+    free(log);
+
+    status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load iris.w", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect(strstr(out, "150 samples  loss "), "%s", out);
+    cr_expect_geq(accuracy(out, ""), 95, "%s", out);
+    free(out);
+    free(err);
+
+    /* rows as in the training file: the header is skipped, the label column ignored */
+    status = run(&d, &out, &err, "iris predict --load iris.w < '%siris.csv'", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_eq(count_lines(out), 150);
+    cr_expect_eq(strncmp(out, "0\n0\n0\n0\n0\n", 10), 0, "%.40s", out);
+    free(out);
+    free(err);
+    cr_assert(write_text(gen_path(&d, "in.txt", path, sizeof path), "6.3 3.3 6.0 2.5\n"));
+    status = run(&d, &out, &err, "iris predict --load iris.w < in.txt");
+    cr_expect_eq(status, 0, "%s", err);
+    cr_expect_str_eq(out, "2\n");
+    free(out);
+    free(err);
+
+    status = run(&d, &out, &err, "iris gradcheck --samples 8");
+    cr_expect_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "\nok: worst error "), "%s", out);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+/* Training from IDX files (the MNIST format), the labels file found by its name. */
+Test(trainer, iris_from_idx)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    /* 6 samples of 2x2 bytes, labels 0, 1, 2, 0, 1, 2 */
+    unsigned char images[16 + 24], labels[8 + 6];
+    memcpy(images, "\0\0\x08\x03\0\0\0\x06\0\0\0\x02\0\0\0\x02", 16);
+    memcpy(labels, "\0\0\x08\x01\0\0\0\x06", 8);
+    for (int i = 0; i < 6; i++) {
+        labels[8 + i] = (unsigned char)(i % 3);
+        for (int k = 0; k < 4; k++)
+            images[16 + 4 * i + k] = (unsigned char)(80 * (i % 3) + 10 * k);
+    }
+    char path[256];
+    FILE *f = fopen(gen_path(&d, "tiny-images-idx3-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(images, 1, sizeof images, f) == sizeof images && fclose(f) == 0);
+    f = fopen(gen_path(&d, "tiny-labels-idx1-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(labels, 1, sizeof labels, f) == sizeof labels && fclose(f) == 0);
+
+    char *out, *err;
+    int status = run(&d, &out, &err, "iris train --data tiny-images-idx3-ubyte --epochs 200 "
+                                     "--every 200 --save w");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, ": 6 samples;"), "%s", out);
+    cr_expect_eq(accuracy(out, "train"), 100, "%s", out);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris eval --data tiny-images-idx3-ubyte "
+                                 "--labels tiny-labels-idx1-ubyte --load w");
+    cr_expect_eq(status, 0, "%s", err);
+    cr_expect(strstr(out, "accuracy 100.00% (6/6)"), "%s", out);
+    free(out);
+    free(err);
+
+    /* a truncated images file: the loader's message, exit status 1 */
+    f = fopen(gen_path(&d, "bad-images-idx3-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(images, 1, sizeof images - 1, f) == sizeof images - 1 && fclose(f) == 0);
+    status = run(&d, &out, &err, "iris train --data bad-images-idx3-ubyte --labels "
+                                 "tiny-labels-idx1-ubyte");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "iris: error: bad-images-idx3-ubyte: truncated: the header's dimensions "
+                          "need 24 bytes of data, the file has 23\n");
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+// ---- digits and sine ----
+
+/* Digits with standardized inputs: the statistics saved beside the weights are applied
+ * again by eval. */
+Test(trainer, digits_standardized)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/digits.bp", "digits");
+    char *out, *err;
+    int status = run(&d, &out, &err, "digits train --data '%sdigits.csv' --valid 0.2 "
+                                     "--standardize --epochs 30 --every 10 --save w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "1438 samples, valid set 359 samples"), "%s", out);
+    cr_expect_geq(accuracy(out, "valid"), 95, "%s", out);
+    cr_expect(strstr(out, "saved the weights to w and the statistics to w.stats\n"), "%s", out);
+    free(out);
+    free(err);
+
+    status = run(&d, &out, &err, "digits eval --data '%sdigits.csv' --load w", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_geq(accuracy(out, ""), 97, "%s", out);
+    free(out);
+    free(err);
+
+    /* retraining without --standardize removes the stale statistics */
+    status = run(&d, &out, &err, "digits train --data '%sdigits.csv' --epochs 1 --save w && "
+                                 "test ! -e w.stats", DATA);
+    cr_expect_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+Test(trainer, sine_regression)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/sine.bp", "sine");
+    char *out, *err;
+    int status = run(&d, &out, &err, "sine train --data '%ssine-train.csv' --test "
+                                     "'%ssine-test.csv' --epochs 200 --every 100 --save w",
+                     DATA, DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    double test_loss = loss(out, "test");
+    cr_expect(test_loss >= 0 && test_loss < 1e-3, "%s", out);
+    cr_expect_null(strstr(out, "accuracy"), "%s", out);
+    free(out);
+    free(err);
+    char path[256];
+    cr_assert(write_text(gen_path(&d, "in.txt", path, sizeof path), "0.5\n-2\n"));
+    status = run(&d, &out, &err, "sine predict --load w < in.txt");
+    cr_assert_eq(status, 0, "%s", err);
+    double y1, y2;
+    cr_assert_eq(sscanf(out, "%lf %lf", &y1, &y2), 2, "%s", out);
+    cr_expect(y1 > 0.479 - 0.05 && y1 < 0.479 + 0.05, "sin(0.5) = 0.479, got %g", y1);
+    cr_expect(y2 > -0.909 - 0.05 && y2 < -0.909 + 0.05, "sin(-2) = -0.909, got %g", y2);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+// ---- the NaN stop, errors ----
+
+Test(trainer, nan_stops_training)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer_text(&d,
+                       "network boom {\n    input 2;\n    dense 1 identity;\n    loss mse;\n"
+                       "    optimizer sgd(lr = 1e30);\n    batch 2;\n    seed 1;\n}\n",
+                       "boom");
+    char *out, *err, path[256];
+    int status = run(&d, &out, &err, "boom train --data '%sxor.csv' --epochs 5 --save w", DATA);
+    cr_expect_eq(status, 1, "%s%s", out, err);
+    cr_expect_str_eq(err, "boom: error: the loss became infinite at epoch 1, step 2 of 2: training "
+                          "stopped.\nThe weights are no longer usable and were not saved; a "
+                          "smaller learning rate (the optimizer's lr in the .bp file) or "
+                          "--standardize may help.\n");
+    cr_expect_null(read_file(gen_path(&d, "w", path, sizeof path), NULL), "no weights saved");
+    free(out);
+    free(err);
+
+    /* a value the model's float cannot hold would make the loss infinite from the start */
+    cr_assert(write_text(gen_path(&d, "big.csv", path, sizeof path), "1,2,0\n1e39,0,0\n"));
+    status = run(&d, &out, &err, "boom train --data big.csv");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "boom: error: big.csv: row 2: 1e+39 is out of the range of float\n");
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+Test(trainer, data_errors)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char path[256];
+    cr_assert(write_text(gen_path(&d, "short.csv", path, sizeof path), "a,b,c,d,e\n1,2,3,4,0\n1,2,3,0\n"));
+    cr_assert(write_text(gen_path(&d, "bad.csv", path, sizeof path), "1,2,3,4,0\n1,abc,3,4,0\n"));
+    cr_assert(write_text(gen_path(&d, "wide.csv", path, sizeof path), "1,2,3,4,5,0\n"));
+    cr_assert(write_text(gen_path(&d, "label.csv", path, sizeof path), "1,2,3,4,3\n"));
+    cr_assert(write_text(gen_path(&d, "frac.csv", path, sizeof path), "0.5,2,3,4,0\n"));
+    static const struct {
+        const char *args, *message;
+    } cases[] = {
+        {"train --data short.csv", "iris: error: short.csv:3: expected 5 columns, found 4\n"},
+        {"train --data bad.csv", "iris: error: bad.csv:2: column 2: not a number: 'abc'\n"},
+        {"train --data wide.csv",
+         "iris: error: wide.csv:1: expected 5 columns (4 inputs, 1 label), found 6\n"},
+        {"train --data label.csv", "iris: error: label.csv:1: column 5: class label 3 is out of "
+                                   "range: there are 3 classes, 0 to 2\n"},
+        {"train --data missing.csv",
+         "iris: error: missing.csv: cannot open: No such file or directory\n"},
+        {"train --data frac.csv --label-column 1",
+         "iris: error: frac.csv:1: column 1: a class label must be a whole number, not '0.5'\n"},
+        {"eval --data bad.csv --load missing.w", "iris: error: missing.w: cannot open the file\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out, *err;
+        int status = run(&d, &out, &err, "iris %s", cases[i].args);
+        cr_expect_eq(status, 1, "%s", cases[i].args);
+        cr_expect_str_eq(err, cases[i].message, "%s", cases[i].args);
+        free(out);
+        free(err);
+    }
+    gen_dir_remove(&d);
+}
+
+Test(trainer, usage)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    static const struct {
+        const char *args, *first_line;
+    } cases[] = {
+        {"", "xor: a command is needed: train, eval, predict or gradcheck\n"},
+        {"fit", "xor: unknown command 'fit' (train, eval, predict or gradcheck)\n"},
+        {"train", "xor: train needs --data FILE\n"},
+        {"train --data", "xor: --data needs a value\n"},
+        {"train --data x --epochs 0", "xor: --epochs takes a whole number, 1 or more, not '0'\n"},
+        {"train --data x --batch 5", "xor: --batch takes a whole number from 1 to 4, not '5'\n"},
+        {"train --data x --valid 1", "xor: --valid takes a fraction between 0 and 1, not '1'\n"},
+        {"train --data x --frobnicate", "xor: unknown option '--frobnicate'\n"},
+        {"eval --data x", "xor: eval needs --load FILE (weights written by train --save)\n"},
+        {"predict --load w --epochs=3", "xor: --epochs does not apply to 'predict'\n"},
+        {"train --data x --test y --valid 0.5",
+         "xor: --test and --valid both choose the evaluation set: give one\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out, *err;
+        int status = run(&d, &out, &err, "xor %s", cases[i].args);
+        cr_expect_eq(status, 2, "'%s'", cases[i].args);
+        cr_expect_eq(strncmp(err, cases[i].first_line, strlen(cases[i].first_line)), 0,
+                     "'%s': %s", cases[i].args, err);
+        cr_expect(strstr(err, "Try 'xor --help' for more information.\n"), "%s", err);
+        free(out);
+        free(err);
+    }
+    char *out, *err;
+    int status = run(&d, &out, &err, "xor --help");
+    cr_expect_eq(status, 0);
+    for (const char *const *w = (const char *const[]){"train ", "eval ", "predict ", "gradcheck ",
+                                                      "--data", "--label-column", "--test",
+                                                      "--epochs", "--seed", "--save", "--log",
+                                                      "--load", "--standardize", NULL};
+         *w; w++)
+        cr_expect(strstr(out, *w), "--help lacks %s", *w);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
