@@ -4,7 +4,9 @@
  * a seedable random number generator for weight initialization, the weight-file
  * reader and writer (docs/WEIGHTS.md), and helpers that training programs need.
  *
- * Nothing here allocates memory or keeps global state.
+ * Nothing keeps global state.  The parts that generated models call (random numbers,
+ * weight files, the helpers) never allocate; the data-set loaders and the command-line
+ * trainer, which serve desktop training programs, do (their sections say so).
  */
 #ifndef BPRT_H
 #define BPRT_H

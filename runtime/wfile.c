@@ -286,8 +286,11 @@ const char *bprt_strerror(int code)
         [BPRT_E_TRUNCATED] = "the file is truncated",
         [BPRT_E_CHECKSUM] = "checksum mismatch: the file is corrupt",
         [BPRT_E_TRAILING] = "unexpected bytes after the end of the data",
+        [BPRT_E_DATA] = "malformed data",
+        [BPRT_E_NOMEM] = "out of memory",
+        [BPRT_E_ARG] = "invalid argument",
     };
-    if (code < 0 || (size_t)code >= sizeof messages / sizeof *messages)
+    if (code < 0 || (size_t)code >= sizeof messages / sizeof *messages || !messages[code])
         return "unknown error code";
     return messages[code];
 }

@@ -535,6 +535,10 @@ Test(runtime, strerror_messages)
     cr_expect_str_eq(bprt_strerror(-1), "unknown error code");
     cr_expect_str_eq(bprt_strerror(BPRT_E_TRAILING + 1), "unknown error code");
     cr_expect_str_eq(bprt_strerror(1000000), "unknown error code");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_DATA), "malformed data");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_NOMEM), "out of memory");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_ARG), "invalid argument");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_ARG + 1), "unknown error code");
 }
 
 /* Published FNV-1a 64 test vectors. */
