@@ -247,13 +247,18 @@ struct LossDef {
  * Adam's moments), named here as they are in the model struct. */
 #define OPT_MAX_STATE 2
 typedef void OptEmitFn(Emit *e, const GenCtx *g, const double *args);
+/* The update of element i of p and of the state buffers (pointers of those names in
+ * scope) from the gradient, the C expression `grad`. */
+typedef void OptUpdateFn(Emit *e, const GenCtx *g, const double *args, const char *grad);
 
 struct OptDef {
     OpInfo op;
     /* code generation */
     int (*nstate)(const double *args);      /* buffers used with these arguments */
     const char *state[OPT_MAX_STATE];       /* their member names */
-    OptEmitFn *emit_step;                   /* the body of NAME_step, grads zeroing aside */
+    bool (*zero_noop)(const double *args);  /* an update with g = 0 changes nothing */
+    OptEmitFn *emit_prelude;                /* once per function: comment, constants */
+    OptUpdateFn *emit_update;               /* one element */
 };
 
 typedef void InitEmitFn(Emit *e, const GenCtx *g, const struct Layer *l, const double *args);
@@ -349,6 +354,17 @@ typedef struct GenOptions {
 
 /* Writes the model's C source to `c_out` and its header to `h_out`. */
 bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out);
+
+/* ---- gen_kernels.c: the blocked loops of the generated code ---- */
+#define KERN_LANES 8 /* partial sums per dot product */
+long kern_lanes(long in); /* the partial sums of a dot product of length in */
+/* "z[j] = b[j] + (...);" for output j of an unrolled layer, summed as the looped form. */
+void kern_unrolled_dot(Emit *e, const Layer *l, long j);
+/* The tile functions of a looped layer's forward, and the loops that call them. */
+void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l);
+void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z);
+/* NAME_axpy: y += a·x. */
+void kern_helpers(Emit *e, const GenCtx *c);
 
 /* ---- gen_main.c: the command-line trainer's main() (bpc --main) ---- */
 bool gen_main(Emit *e, const Model *m);

@@ -183,6 +183,19 @@ static void shape_string(char *buf, size_t size, const Model *m)
         internal_error(__FILE__, __LINE__, "shape string too long");
 }
 
+/* The widest row of W or b: the length of NAME_train's row buffer. */
+static long scratch_size(const Model *m)
+{
+    long w = 1;
+    for (int i = 0; i < m->nlayers; i++) {
+        if (m->layers[i].in > w)
+            w = m->layers[i].in;
+        if (m->layers[i].out > w)
+            w = m->layers[i].out;
+    }
+    return w;
+}
+
 static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
 {
     const Model *m = c->m;
@@ -230,6 +243,10 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
         emit_line(e, "%s %s[%s_PARAMS]; /* %s state, same layout */", c->real, m->opt->state[i],
                   U, m->opt->op.name);
     emit_line(e, "int64_t step; /* optimizer steps taken */");
+    emit_line(e, "int grads_zero; /* grads known to be zero: %s_train may fuse backward and step */",
+              N);
+    emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, scratch_size(m),
+              N);
     emit_line(e, "/* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
@@ -366,41 +383,36 @@ static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const Ge
 {
     const char *N = c->name, *R = c->real;
     bool unroll = unrolled(l, opt);
+    if (!unroll)
+        kern_forward_tiles(e, c, l);
     char act[128];
     act_formula(act, sizeof act, l);
     emit_line(e, "/* %s forward, per sample: z = W·x + b, a = %s", l->label, act);
     char x[BPC_MAX_IDENT + 16];
     input_name(x, sizeof x, c->m, l);
-    emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld */", x, l->in, l->out);
+    emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld", x, l->in, l->out);
+    emit_line(e, " *   each W·x in %ld partial sums (gen_kernels.c), then + b */",
+              kern_lanes(l->in));
     emit_line(e, "static void %s_%s_forward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
     emit_brace(e);
     emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset, l->out,
               l->in);
     emit_line(e, "const %s *restrict b = m->params + %ld; /* [%ld] */", R, l->b_offset, l->out);
+    if (!unroll) {
+        char z[BPC_MAX_IDENT + 16];
+        snprintf(z, sizeof z, "m->%s_z", l->label);
+        emit_line(e, "/* z = W·x + b */");
+        kern_forward_call(e, c, l, z);
+    }
     emit_open(e, "for (int s = 0; s < n; s++)");
-    emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
+    if (unroll)
+        emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
     emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
     emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
-    emit_line(e, "/* z = W·x + b */");
     if (unroll) {
-        for (long j = 0; j < l->out; j++) {
-            char lhs[32], first[32];
-            snprintf(lhs, sizeof lhs, "z[%ld]", j);
-            snprintf(first, sizeof first, "b[%ld]", j);
-            Sum sum;
-            sum_begin(&sum, lhs, first);
-            for (long i = 0; i < l->in; i++)
-                sum_term(e, &sum, "W", j * l->in + i, "x", i);
-            sum_end(e, &sum);
-        }
-    } else {
-        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
-        emit_line(e, "const %s *restrict w = W + j * %ld;", R, l->in);
-        emit_line(e, "%s sum = b[j];", R);
-        emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-        emit_cont(e, "sum += w[i] * x[i];");
-        emit_line(e, "z[j] = sum;");
-        emit_close(e);
+        emit_line(e, "/* z = W·x + b */");
+        for (long j = 0; j < l->out; j++)
+            kern_unrolled_dot(e, l, j);
     }
     emit_line(e, "/* a = %s */", act);
     emit_act(e, c, l, unroll, false);
@@ -409,7 +421,15 @@ static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const Ge
     emit_end(e);
 }
 
-static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
+/* Whether a layer's backward has a δ or a ∂C/∂x to compute (NAME_L_delta). */
+static bool has_delta(const Model *m, const Layer *l)
+{
+    return l->index > 0 || (!is_fused_output(m, l) && l->act->emit_backward);
+}
+
+/* NAME_L_delta: per sample, δ in place in d and the previous layer's d = Wᵀ·δ, computed
+ * from the weights before any update (NAME_train updates them right after). */
+static void gen_layer_delta(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
 {
     const Model *m = c->m;
     const char *N = c->name, *R = c->real;
@@ -417,6 +437,8 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
     bool act_step = !is_fused_output(m, l) && l->act->emit_backward;
     bool has_prev = l->index > 0;
     const char *prev = has_prev ? m->layers[l->index - 1].label : NULL;
+    if (!has_delta(m, l))
+        return;
 
     if (is_fused_output(m, l))
         emit_line(e, "/* %s backward, per sample: d = δ = ∂C/∂z on entry (n × %ld), the loss's",
@@ -429,20 +451,16 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
         emit_line(e, " *   δ = ∂C/∂z = %s, in place in d", l->act->grad_formula);
     else
         emit_line(e, " *   δ = ∂C/∂z = d (identity)");
-    emit_line(e, " *   ∂C/∂W += δ·xᵀ, ∂C/∂b += δ, summed over the samples");
     if (has_prev)
         emit_line(e, " *   %s's d = ∂C/∂x = Wᵀ·δ, its ∂C/∂a */", prev);
     else
         emit_line(e, " *   (no gradient for the input x) */");
-    emit_line(e, "static void %s_%s_backward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
+    emit_line(e, "static void %s_%s_delta(%s_model *m, int n)", N, l->label, N);
     emit_brace(e);
     if (has_prev)
         emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset,
                   l->out, l->in);
-    emit_line(e, "%s *restrict dW = m->grads + %ld;", R, l->w_offset);
-    emit_line(e, "%s *restrict db = m->grads + %ld;", R, l->b_offset);
     emit_open(e, "for (int s = 0; s < n; s++)");
-    emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
     unsigned uses = act_step ? l->act->bwd_uses : 0;
     if (uses & USES_Z)
         emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
@@ -455,15 +473,10 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
         emit_line(e, "/* δ = %s */", l->act->grad_formula);
         emit_act(e, c, l, unroll, true);
     }
-    emit_line(e, "/* ∂C/∂W += δ·xᵀ, ∂C/∂b += δ */");
-    if (unroll) {
-        for (long j = 0; j < l->out; j++)
-            for (long i = 0; i < l->in; i++)
-                emit_line(e, "dW[%ld] += d[%ld] * x[%ld];", j * l->in + i, j, i);
-        for (long j = 0; j < l->out; j++)
-            emit_line(e, "db[%ld] += d[%ld];", j, j);
-        if (has_prev) {
-            emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
+    if (has_prev) {
+        /* dx = W[0]·d[0] first, then j = 1..: the same order in both forms */
+        emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
+        if (unroll) {
             for (long i = 0; i < l->in; i++) {
                 char lhs[32], first[48];
                 snprintf(lhs, sizeof lhs, "dx[%ld]", i);
@@ -474,26 +487,135 @@ static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const G
                     sum_term(e, &sum, "W", j * l->in + i, "d", j);
                 sum_end(e, &sum);
             }
+        } else {
+            emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
+            emit_cont(e, "dx[i] = W[i] * d[0];");
+            emit_line(e, "for (int j = 1; j < %ld; j++)", l->out);
+            emit_cont(e, "%s_axpy(%ld, d[j], W + j * %ld, dx);", N, l->in, l->in);
         }
+    }
+    emit_close(e);
+    emit_close(e);
+    emit_end(e);
+}
+
+/* NAME_L_backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ into grads. */
+static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *R = c->real;
+    bool unroll = unrolled(l, opt);
+    emit_line(e, "/* %s backward: δ%s, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the",
+              l->label, l->index > 0 ? " and ∂C/∂x" : "");
+    if (unroll)
+        emit_line(e, " * samples in order */");
+    else
+        emit_line(e, " * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,"
+                     "\n * skipping δ = 0 (adding 0·x changes nothing) */");
+    emit_line(e, "static void %s_%s_backward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
+    emit_brace(e);
+    if (has_delta(m, l))
+        emit_line(e, "%s_%s_delta(m, n);", N, l->label);
+    emit_line(e, "%s *restrict dW = m->grads + %ld; /* [%ld][%ld] */", R, l->w_offset, l->out,
+              l->in);
+    emit_line(e, "%s *restrict db = m->grads + %ld;", R, l->b_offset);
+    if (unroll) {
+        emit_open(e, "for (int s = 0; s < n; s++)");
+        emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
+        emit_line(e, "const %s *restrict d = m->%s_d[s];", R, l->label);
+        for (long j = 0; j < l->out; j++)
+            for (long i = 0; i < l->in; i++)
+                emit_line(e, "dW[%ld] += d[%ld] * x[%ld];", j * l->in + i, j, i);
+        for (long j = 0; j < l->out; j++)
+            emit_line(e, "db[%ld] += d[%ld];", j, j);
+        emit_close(e);
     } else {
         emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
         emit_line(e, "%s *restrict dw = dW + j * %ld;", R, l->in);
-        emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-        emit_cont(e, "dw[i] += d[j] * x[i];");
-        emit_line(e, "db[j] += d[j];");
+        emit_open(e, "for (int s = 0; s < n; s++)");
+        emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
+        emit_line(e, "db[j] += dj;");
+        emit_line(e, "if (dj != 0)");
+        emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, dw);", N, l->in, l->in);
         emit_close(e);
-        if (has_prev) {
-            /* dx = W[0]·d[0] first, then j = 1..: the unrolled form's order */
-            emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
-            emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-            emit_cont(e, "dx[i] = W[i] * d[0];");
-            emit_open(e, "for (int j = 1; j < %ld; j++)", l->out);
-            emit_line(e, "const %s *restrict w = W + j * %ld;", R, l->in);
-            emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-            emit_cont(e, "dx[i] += w[i] * d[j];");
-            emit_close(e);
-        }
+        emit_close(e);
     }
+    emit_close(e);
+    emit_end(e);
+}
+
+/* Points p and the optimizer's state buffers at offset `off` (a C expression). */
+static void declare_opt_pointers(Emit *e, const GenCtx *c, const char *off)
+{
+    const Model *m = c->m;
+    emit_line(e, "%s *restrict p = m->params + %s;", c->real, off);
+    for (int i = 0; i < opt_nstate(m); i++)
+        emit_line(e, "%s *restrict %s = m->%s + %s;", c->real, m->opt->state[i], m->opt->state[i],
+                  off);
+}
+
+/* NAME_L_train: NAME_train's fused backward and step of one layer, for when grads are
+ * zero: δ and ∂C/∂x first (from the weights before the update), then per row of W its
+ * gradient summed over the samples and the optimizer's update at once.  The gradient
+ * of each element is the one NAME_backward would add to a zero grads, summed in the
+ * same order (from +0), and the update is NAME_step's, so the result is the same to the
+ * bit; grads are never written. */
+static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *R = c->real;
+    const OptDef *opt = m->opt;
+    bool noop = opt->zero_noop(m->opt_args);
+    char off[96];
+    emit_line(e, "/* %s: %s_backward then %s_step fused, grads zero and left so: per row of",
+              l->label, N, N);
+    emit_line(e, " * W, its gradient Σ_s δ_s·x_s (one sample: δ·x directly, no buffer) and the update */");
+    emit_line(e, "static void %s_%s_train(%s_model *m, const %s *in, int n)", N, l->label, N, R);
+    emit_brace(e);
+    if (has_delta(m, l))
+        emit_line(e, "%s_%s_delta(m, n);", N, l->label);
+    if (opt->emit_prelude)
+        opt->emit_prelude(e, c, m->opt_args);
+    emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+    snprintf(off, sizeof off, "%ld + j * %ld", l->w_offset, l->in);
+    declare_opt_pointers(e, c, off);
+    emit_open(e, "if (n == 1)");
+    emit_line(e, "const %s dj = m->%s_d[0][j];", R, l->label);
+    if (noop) {
+        emit_line(e, "if (dj == 0)");
+        emit_cont(e, "continue; /* the update would leave the row as it is */");
+    }
+    emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);
+    opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
+    emit_close(e);
+    emit_close_with(e, " else {");
+    emit_line(e, "%s *restrict grad = m->scratch;", R);
+    emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
+    emit_cont(e, "grad[i] = 0;");
+    emit_open(e, "for (int s = 0; s < n; s++)");
+    emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
+    emit_line(e, "if (dj != 0)");
+    emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, grad);", N, l->in, l->in);
+    emit_close(e);
+    emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);
+    opt->emit_update(e, c, m->opt_args, "grad[i]");
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    emit_line(e, "/* the biases: Σ_s δ_s */");
+    emit_brace(e);
+    snprintf(off, sizeof off, "%ld", l->b_offset);
+    declare_opt_pointers(e, c, off);
+    emit_line(e, "%s *restrict grad = m->scratch;", R);
+    emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+    emit_line(e, "%s sum = 0;", R);
+    emit_line(e, "for (int s = 0; s < n; s++)");
+    emit_cont(e, "sum += m->%s_d[s][j];", l->label);
+    emit_line(e, "grad[j] = sum;");
+    emit_close(e);
+    emit_open(e, "for (int i = 0; i < %ld; i++)", l->out);
+    opt->emit_update(e, c, m->opt_args, "grad[i]");
+    emit_close(e);
     emit_close(e);
     emit_close(e);
     emit_end(e);
@@ -570,6 +692,7 @@ static void gen_init(Emit *e, const GenCtx *c)
     emit_line(e, "void %s_init(%s_model *m, uint64_t seed)", N, N);
     emit_brace(e);
     emit_line(e, "memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */");
+    emit_line(e, "m->grads_zero = 1;");
     emit_line(e, "bprt_rng rng;");
     emit_line(e, "bprt_rng_seed(&rng, seed);");
     for (int i = 0; i < m->nlayers; i++) {
@@ -615,6 +738,7 @@ static void gen_passes(Emit *e, const GenCtx *c)
     emit_line(e, "/* The chain rule, layer by layer from the loss back to the input. */");
     emit_line(e, "%s %s_backward(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
     emit_brace(e);
+    emit_line(e, "m->grads_zero = 0;");
     emit_line(e, "%s_forward_pass(m, x, n);", N);
     emit_line(e, "const %s loss = %s_loss_value(m, t, n);", R, N);
     emit_line(e, "%s_loss_grad(m, t, n);", N);
@@ -631,12 +755,18 @@ static void gen_step(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
     const char *N = c->name, *R = c->real;
-    char desc[160];
+    char desc[160], in[80];
     describe_call(desc, sizeof desc, m->opt->op.name, m->opt->op.params, m->opt_args);
     emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters */", desc);
     emit_line(e, "static void %s_update(%s_model *m)", N, N);
     emit_brace(e);
-    m->opt->emit_step(e, c, m->opt_args);
+    if (m->opt->emit_prelude)
+        m->opt->emit_prelude(e, c, m->opt_args);
+    declare_opt_pointers(e, c, "0");
+    emit_line(e, "const %s *restrict grad = m->grads;", R);
+    emit_open(e, "for (int i = 0; i < %s_PARAMS; i++)", m->upper);
+    m->opt->emit_update(e, c, m->opt_args, "grad[i]");
+    emit_close(e);
     emit_close(e);
     emit_end(e);
 
@@ -645,13 +775,28 @@ static void gen_step(Emit *e, const GenCtx *c)
     emit_line(e, "m->step++;");
     emit_line(e, "%s_update(m);", N);
     emit_line(e, "memset(m->grads, 0, sizeof m->grads);");
+    emit_line(e, "m->grads_zero = 1;");
     emit_close(e);
     emit_end(e);
 
+    emit_line(e, "/* %s_backward then %s_step.  When grads are zero (after init, a step,", N, N);
+    emit_line(e, " * a restore or a fused train) the two are fused layer by layer: the same");
+    emit_line(e, " * results, without writing the gradients out and reading them back. */");
     emit_line(e, "%s %s_train(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
     emit_brace(e);
+    emit_open(e, "if (!m->grads_zero)");
     emit_line(e, "const %s loss = %s_backward(m, x, t, n);", R, N);
     emit_line(e, "%s_step(m);", N);
+    emit_line(e, "return loss;");
+    emit_close(e);
+    emit_line(e, "%s_forward_pass(m, x, n);", N);
+    emit_line(e, "const %s loss = %s_loss_value(m, t, n);", R, N);
+    emit_line(e, "%s_loss_grad(m, t, n);", N);
+    emit_line(e, "m->step++;");
+    for (int i = m->nlayers - 1; i >= 0; i--) {
+        layer_input(in, sizeof in, m, i);
+        emit_line(e, "%s_%s_train(m, %s, n);", N, m->layers[i].label, in);
+    }
     emit_line(e, "return loss;");
     emit_close(e);
     emit_end(e);
@@ -662,8 +807,10 @@ static void gen_step(Emit *e, const GenCtx *c)
     emit_close(e);
     emit_end(e);
 
+    emit_line(e, "/* The caller may write gradients through the pointer: no longer known zero. */");
     emit_line(e, "%s *%s_grads(%s_model *m)", R, N, N);
     emit_brace(e);
+    emit_line(e, "m->grads_zero = 0;");
     emit_line(e, "return m->grads;");
     emit_close(e);
     emit_end(e);
@@ -739,6 +886,7 @@ static void gen_files(Emit *e, const GenCtx *c)
     emit_open(e, "if (err == BPRT_OK)");
     emit_line(e, "m->step = step;");
     emit_line(e, "memset(m->grads, 0, sizeof m->grads);");
+    emit_line(e, "m->grads_zero = 1;");
     emit_close(e);
     emit_line(e, "return err;");
     emit_close(e);
@@ -766,6 +914,9 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, "#include \"%s\"", header_name);
     emit_blank(e);
     gen_helpers(e, c);
+    emit_line(e, "// ---- kernels ----");
+    emit_blank(e);
+    kern_helpers(e, c);
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         char act[96];
@@ -774,7 +925,9 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
                   unrolled(l, opt) ? ", unrolled" : "");
         emit_blank(e);
         gen_layer_forward(e, c, l, opt);
+        gen_layer_delta(e, c, l, opt);
         gen_layer_backward(e, c, l, opt);
+        gen_layer_train(e, c, l);
     }
     emit_line(e, "// ---- loss ----");
     emit_blank(e);

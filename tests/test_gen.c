@@ -4,7 +4,10 @@
  * form, the backward pass bpc derives equals finite differences of the loss
  * (tests/drivers/gradcheck.c says exactly what is compared and how closely).
  *
- * Every configuration is a 3 -> 5 -> 4 -> 3 network with two hidden layers, n = 3.
+ * Most configurations are a 3 -> 5 -> 4 -> 3 network with two hidden layers, n = 3;
+ * gradients_shapes uses awkward widths (1, 3, 7, 17, 33, 129) and sample counts that the
+ * forward tiles (4 samples × 2 outputs, 1 × 8) do not divide, so that every remainder
+ * path of gen_kernels.c runs, looped and unrolled, at batch 1 and batched.
  */
 #include <criterion/criterion.h>
 #include <ctype.h>
@@ -21,10 +24,18 @@ typedef struct NetConfig {
     int targets;
 } NetConfig;
 
+/* The widths and samples per call of gradients_shapes; the others use Shape3543. */
+typedef struct Shape {
+    int in, w1, w2, w3; /* input, h1, h2, out */
+    int n;              /* samples per call */
+} Shape;
+
+static const Shape Shape3543 = {3, 5, 4, 3, 3};
+
 /* Writes the four variants of configuration `cfg` named <base>du, dl, fu, fl and their
  * part of nets.h. */
-static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg, FILE *nets,
-                         char *sources, size_t size)
+static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg,
+                         const Shape *sh, FILE *nets, char *sources, size_t size)
 {
     static const char *const suffix[] = {"du", "dl", "fu", "fl"};
     for (int v = 0; v < 4; v++) {
@@ -32,15 +43,16 @@ static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg
         snprintf(name, sizeof name, "%s%s", base, suffix[v]);
         snprintf(bp, sizeof bp,
                  "network %s {\n"
-                 "    input 3;\n"
-                 "    h1: dense 5 %s;\n"
-                 "    h2: dense 4 %s;\n"
-                 "    out: dense 3 %s;\n"
+                 "    input %d;\n"
+                 "    h1: dense %d %s;\n"
+                 "    h2: dense %d %s;\n"
+                 "    out: dense %d %s;\n"
                  "    loss %s;\n"
-                 "    batch 4;\n"
+                 "    batch %d;\n"
                  "    precision %s;\n"
                  "}\n",
-                 name, cfg->h1, cfg->h2, cfg->out, cfg->loss, v < 2 ? "double" : "float");
+                 name, sh->in, sh->w1, cfg->h1, sh->w2, cfg->h2, sh->w3, cfg->out, cfg->loss,
+                 sh->n + 1, v < 2 ? "double" : "float");
         if (!gen_model(d, name, bp, suffix[v][1] == 'u' ? 256 : 0))
             return false;
         fprintf(nets, "#include \"%s.h\"\n", name);
@@ -53,14 +65,16 @@ static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg
         upper[i] = (char)toupper((unsigned char)base[i]);
     upper[i] = '\0';
     fprintf(nets, "/* %s: %s, %s, %s + %s */\n", base, cfg->h1, cfg->h2, cfg->out, cfg->loss);
-    fprintf(nets, "#define NET %s\n#define UP %s\n#define TARGETS %d\n", base, upper,
-            cfg->targets);
-    fprintf(nets, "#include \"gradcheck_net.h\"\n#undef NET\n#undef UP\n#undef TARGETS\n\n");
+    fprintf(nets, "#define NET %s\n#define UP %s\n#define TARGETS %d\n#define NSAMP %d\n", base,
+            upper, cfg->targets, sh->n);
+    fprintf(nets, "#include \"gradcheck_net.h\"\n#undef NET\n#undef UP\n#undef TARGETS\n"
+                  "#undef NSAMP\n\n");
     return true;
 }
 
-/* Generates, builds and runs the gradient check of `n` configurations. */
-static void run_gradcheck(const char *prefix, const NetConfig *cfgs, int n)
+/* Generates, builds and runs the gradient check of `n` configurations, of the shapes
+ * `shapes` (NULL: all Shape3543). */
+static void run_gradcheck(const char *prefix, const NetConfig *cfgs, const Shape *shapes, int n)
 {
     GenDir d;
     cr_assert(gen_dir_make(&d));
@@ -70,7 +84,8 @@ static void run_gradcheck(const char *prefix, const NetConfig *cfgs, int n)
     for (int i = 0; i < n; i++) {
         char base[16];
         snprintf(base, sizeof base, "%s%d", prefix, i);
-        cr_assert(gen_variants(&d, base, &cfgs[i], nets, sources, sizeof sources),
+        cr_assert(gen_variants(&d, base, &cfgs[i], shapes ? &shapes[i] : &Shape3543, nets,
+                               sources, sizeof sources),
                   "generating %s", base);
     }
     fprintf(nets, "#define NET_LIST(X)");
@@ -104,7 +119,7 @@ Test(gen, gradients_activations)
         {"silu", "gelu", "tanh", "mse", T_ANY},
         {"softmax", "identity", "softmax", "mse", T_UNIT},
     };
-    run_gradcheck("ga", cfgs, (int)(sizeof cfgs / sizeof cfgs[0]));
+    run_gradcheck("ga", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]));
 }
 
 /* Every loss with the output activations it allows, more hidden pairs. */
@@ -118,5 +133,24 @@ Test(gen, gradients_losses)
         {"identity", "softmax", "tanh", "mae", T_ANY},
         {"elu", "tanh", "softmax", "cross_entropy", T_PROB},
     };
-    run_gradcheck("gl", cfgs, (int)(sizeof cfgs / sizeof cfgs[0]));
+    run_gradcheck("gl", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]));
+}
+
+/* Awkward widths and sample counts: every tile and remainder path of the looped forward
+ * (4 × 2, 4 × 1, 1 × 8, 1 × 1; inputs that are not a multiple of the 8 partial sums, or
+ * fewer than 8), the unrolled sums of wide rows, and n = 1. */
+Test(gen, gradients_shapes)
+{
+    static const NetConfig cfgs[] = {
+        {"relu", "tanh", "softmax", "cross_entropy", T_PROB},
+        {"sigmoid", "elu", "sigmoid", "binary_cross_entropy", T_UNIT},
+        {"leaky_relu", "identity", "identity", "mse", T_ANY},
+        {"gelu", "silu", "softmax", "cross_entropy", T_PROB},
+        {"tanh", "relu", "identity", "huber", T_ANY},
+    };
+    static const Shape shapes[] = {
+        {17, 33, 7, 3, 5}, {129, 1, 17, 1, 6}, {3, 129, 3, 7, 1}, {33, 17, 129, 3, 7},
+        {7, 3, 1, 33, 4},
+    };
+    run_gradcheck("gs", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]));
 }

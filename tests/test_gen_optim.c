@@ -81,3 +81,61 @@ Test(gen, optimizers)
     else
         fprintf(stderr, "files kept in %s\n", d.path);
 }
+
+/* NAME_train's fused backward + step equals NAME_backward then NAME_step to the bit, for
+ * every optimizer, both precisions, looped and unrolled layers, batch 1 and batched
+ * (tests/drivers/fusecheck.c). */
+Test(gen, fused_train)
+{
+    static const char *const layers[] = {
+        /* looped (--unroll 0): widths that no tile divides */
+        "input 17; h: dense 33 relu; h2: dense 7 tanh; dense 3 softmax; loss cross_entropy;",
+        /* unrolled: small layers, sigmoid + mse */
+        "input 3; h: dense 5 tanh; dense 2 sigmoid; loss mse;",
+    };
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    char path[128], sources[4096] = "fusecheck.c";
+    FILE *nets = fopen(gen_path(&d, "nets.h", path, sizeof path), "w");
+    cr_assert(nets);
+    int n = (int)(sizeof configs / sizeof configs[0]), count = 0;
+    for (int i = 0; i < n; i++) {
+        for (int form = 0; form < 2; form++) {
+            const OptConfig *c = &configs[i];
+            char name[16], bp[768];
+            snprintf(name, sizeof name, "u%d%c", i, form ? 'u' : 'l');
+            snprintf(bp, sizeof bp, "network %s { %s optimizer %s; precision %s; batch %d; }\n",
+                     name, layers[form], c->optimizer, c->dbl ? "double" : "float",
+                     form ? 1 : 6);
+            cr_assert(gen_model(&d, name, bp, form ? 256 : 0));
+            fprintf(nets, "#include \"%s.h\"\n#define NET %s\n#define UP U%d%c\n", name, name,
+                    i, form ? 'U' : 'L');
+            fprintf(nets, "#define DESC \"%s %s %s\"\n", c->optimizer,
+                    c->dbl ? "double" : "float", form ? "unrolled, batch 1" : "looped");
+            fprintf(nets, "#include \"fusecheck_net.h\"\n#undef NET\n#undef UP\n#undef DESC\n\n");
+            size_t len = strlen(sources);
+            snprintf(sources + len, sizeof sources - len, " %s.c", name);
+            count++;
+        }
+    }
+    fprintf(nets, "#define NET_LIST(X)");
+    for (int i = 0; i < n; i++)
+        fprintf(nets, " X(u%dl) X(u%du)", i, i);
+    fprintf(nets, "\n");
+    cr_assert(fclose(nets) == 0);
+    (void)count;
+    char cp[512];
+    snprintf(cp, sizeof cp, "cp '%s/tests/drivers/fusecheck.c' '%s/'", BPC_TOP, d.path);
+    cr_assert(system(cp) == 0);
+    cr_assert_eq(gen_build(&d, "cc", "-O1", sources, "fusecheck"), 0);
+    char *out = NULL;
+    int status = gen_run(&d, "fusecheck", &out);
+    cr_expect_eq(status, 0, "fused training checks failed:\n%s", out ? out : "(no output)");
+    if (getenv("BPC_TEST_VERBOSE"))
+        fputs(out ? out : "", stderr);
+    free(out);
+    if (status == 0)
+        gen_dir_remove(&d);
+    else
+        fprintf(stderr, "files kept in %s\n", d.path);
+}

@@ -1,7 +1,7 @@
 /*
  * gradcheck_net.h - the checks of one network configuration NET (see gradcheck.c),
- * included once per configuration with NET (lower case), UP (its upper case) and
- * TARGETS defined.
+ * included once per configuration with NET (lower case), UP (its upper case), TARGETS
+ * and NSAMP (the samples per call) defined.
  *
  *  1. double unrolled and double looped: the analytic gradient against central finite
  *     differences (fourth order, h = 1e-4) of NET_loss, relative error below 1e-6;
@@ -15,7 +15,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum { CAT(NET, _N) = 3 };
+enum { CAT(NET, _N) = NSAMP }; /* samples per call: nets.h's */
 
 static double CAT(fd_, NET)(V(du, _model) *m, const double *x, const double *t, int n, int p)
 {

@@ -1,0 +1,284 @@
+/*
+ * gen_kernels.c - the emitters of the hot loops of the generated code: the dot products
+ * of the forward pass (z = W·x + b) and the vector update y += a·x the backward pass and
+ * the fused training step use.  gen.c decides where they go; this file decides how
+ * they are blocked.
+ *
+ * Every dot product of length `in` is summed in KERN_LANES partial sums: lane k adds
+ * the terms of inputs k, k + LANES, k + 2·LANES, ... in that order, the first term
+ * being the lane's start value, and the lanes are then combined pairwise (kern_combine
+ * below), and the bias added last.  That order is fixed by the source, so the results
+ * are deterministic and the same with or without vectorization, for every batch size
+ * and every blocking; it is what lets gcc and clang vectorize the loop without
+ * -ffast-math (a single running sum is a chain of dependent adds they may not reorder).
+ * The unrolled form of a small layer writes the same sums as one expression per
+ * output, parenthesized in the same order, so both forms agree exactly.
+ *
+ * The looped forward is made of tiles: a static function per tile shape that computes
+ * S samples × J outputs, every weight row it loads used for S samples and every input
+ * row for J outputs.  A layer uses a 4 × 2 tile (then 4 × 1 for an odd last output)
+ * while 4 samples remain, and a 1 × 8 tile (then 1 × 1) for the rest: the batch-1
+ * matrix-vector product keeps 8 rows' partial sums in flight.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpc.h"
+
+enum { LANES = KERN_LANES, LINE_MAX = 92 };
+
+/* The tile shapes: samples × outputs. */
+static const struct {
+    int s, j;
+} tiles[] = {{4, 2}, {4, 1}, {1, 8}, {1, 1}};
+
+long kern_lanes(long in)
+{
+    return in < LANES ? in : LANES;
+}
+
+/* The pairwise combination of w partial sums a[0..w) into a[0]: while w > 1, with
+ * h = ⌈w/2⌉, a[k] += a[k + h] for every k + h < w, then w = h.  `visit` is called with
+ * (k, k + h) in that order. */
+static void combine_order(long w, void (*visit)(void *ctx, long to, long from), void *ctx)
+{
+    while (w > 1) {
+        long h = (w + 1) / 2;
+        for (long k = 0; k + h < w; k++)
+            visit(ctx, k, k + h);
+        w = h;
+    }
+}
+
+// ---- growing strings, for the unrolled sums ----
+
+typedef struct Str {
+    char *s;
+    size_t len, cap;
+} Str;
+
+static void str_add(Str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void str_add(Str *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        internal_error(__FILE__, __LINE__, "vsnprintf failed");
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s)
+            internal_error(__FILE__, __LINE__, "out of memory");
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* Prints "text" over several lines, broken before a " + " once a line is long. */
+static void emit_wrapped(Emit *e, const char *text)
+{
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        size_t room = (size_t)(LINE_MAX - 4 * (e->indent + (first ? 0 : 1)));
+        size_t len = strlen(p), cut = len;
+        if (len > room) {
+            /* the last " + " that fits, else the first one */
+            const char *best = NULL;
+            for (const char *q = strstr(p, " + "); q; q = strstr(q + 1, " + ")) {
+                if ((size_t)(q - p) > room && best)
+                    break;
+                best = q;
+            }
+            if (best && best != p)
+                cut = (size_t)(best - p);
+        }
+        if (first)
+            emit_line(e, "%.*s", (int)cut, p);
+        else
+            emit_cont(e, "%.*s", (int)cut, p);
+        first = false;
+        p += cut;
+        if (*p == ' ')
+            p++; /* the continuation starts with "+ " */
+    }
+}
+
+// ---- the unrolled dot product ----
+
+typedef struct Lanes {
+    Str lane[LANES];
+    int terms[LANES];
+} Lanes;
+
+static void unrolled_visit(void *ctx, long to, long from)
+{
+    Lanes *l = ctx;
+    if (l->terms[from] > 1)
+        str_add(&l->lane[to], " + (%s)", l->lane[from].s);
+    else
+        str_add(&l->lane[to], " + %s", l->lane[from].s);
+    l->terms[to] += l->terms[from];
+}
+
+void kern_unrolled_dot(Emit *e, const Layer *l, long j)
+{
+    Lanes ln;
+    memset(&ln, 0, sizeof ln);
+    long w = kern_lanes(l->in);
+    for (long i = 0; i < l->in; i++) {
+        long k = i % LANES;
+        str_add(&ln.lane[k], "%sW[%ld] * x[%ld]", ln.terms[k] ? " + " : "", j * l->in + i, i);
+        ln.terms[k]++;
+    }
+    combine_order(w, unrolled_visit, &ln);
+    Str line = {0};
+    if (ln.terms[0] > 1)
+        str_add(&line, "z[%ld] = b[%ld] + (%s);", j, j, ln.lane[0].s);
+    else
+        str_add(&line, "z[%ld] = b[%ld] + %s;", j, j, ln.lane[0].s);
+    emit_wrapped(e, line.s);
+    free(line.s);
+    for (int k = 0; k < LANES; k++)
+        free(ln.lane[k].s);
+}
+
+// ---- the looped dot-product tiles ----
+
+static void tile_name(char *buf, size_t size, const GenCtx *c, const Layer *l, int s, int j)
+{
+    snprintf(buf, size, "%s_%s_dot%dx%d", c->name, l->label, s, j);
+}
+
+typedef struct CombineCtx {
+    Emit *e;
+} CombineCtx;
+
+static void looped_visit(void *ctx, long to, long from)
+{
+    CombineCtx *cc = ctx;
+    emit_line(cc->e, "a[%ld] += a[%ld];", to, from);
+}
+
+static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J)
+{
+    const char *R = c->real;
+    long in = l->in, out = l->out, w = kern_lanes(in);
+    long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
+    char name[BPC_MAX_IDENT * 2 + 32];
+    tile_name(name, sizeof name, c, l, S, J);
+    emit_line(e, "/* %s: z = W·x + b for %d sample%s × %d output%s from output j: %ld",
+              name, S, S > 1 ? "s" : "", J, J > 1 ? "s" : "", (long)S * J);
+    emit_line(e, " * dot products of length %ld, each in %ld partial sums (lane k adds inputs",
+              in, w);
+    emit_line(e, " * k, k + %ld, ...), combined pairwise; each weight row loaded is used for", w);
+    emit_line(e, " * %d sample%s, each input row for %d output%s. */", S, S > 1 ? "s" : "", J,
+              J > 1 ? "s" : "");
+    emit_line(e, "static void %s(const %s *restrict W, const %s *restrict b,", name, R, R);
+    emit_cont(e, "const %s *restrict x, %s *restrict z, int j)", R, R);
+    emit_brace(e);
+    emit_line(e, "%s acc[%d][%d][%ld];", R, S, J, w);
+    emit_open(e, "for (int s = 0; s < %d; s++)", S);
+    emit_open(e, "for (int r = 0; r < %d; r++)", J);
+    emit_line(e, "for (int k = 0; k < %ld; k++)", w);
+    emit_cont(e, "acc[s][r][k] = W[(j + r) * %ld + k] * x[s * %ld + k];", in, in);
+    emit_close(e);
+    emit_close(e);
+    if (full > w) {
+        emit_open(e, "for (int i = %ld; i < %ld; i += %ld)", w, full, w);
+        emit_open(e, "for (int s = 0; s < %d; s++)", S);
+        emit_open(e, "for (int r = 0; r < %d; r++)", J);
+        emit_line(e, "for (int k = 0; k < %ld; k++)", w);
+        emit_cont(e, "acc[s][r][k] += W[(j + r) * %ld + i + k] * x[s * %ld + i + k];", in, in);
+        emit_close(e);
+        emit_close(e);
+        emit_close(e);
+    }
+    if (rest) {
+        emit_line(e, "/* the last %ld inputs, into lanes 0..%ld */", rest, rest - 1);
+        emit_open(e, "for (int s = 0; s < %d; s++)", S);
+        emit_open(e, "for (int r = 0; r < %d; r++)", J);
+        emit_line(e, "for (int k = 0; k < %ld; k++)", rest);
+        emit_cont(e, "acc[s][r][k] += W[(j + r) * %ld + %ld + k] * x[s * %ld + %ld + k];", in,
+                  full, in, full);
+        emit_close(e);
+        emit_close(e);
+    }
+    emit_open(e, "for (int s = 0; s < %d; s++)", S);
+    emit_open(e, "for (int r = 0; r < %d; r++)", J);
+    emit_line(e, "%s *a = acc[s][r];", R);
+    CombineCtx cc = {e};
+    combine_order(w, looped_visit, &cc);
+    emit_line(e, "z[s * %ld + j + r] = b[j + r] + a[0];", out);
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    emit_end(e);
+}
+
+/* Whether the layer calls the S × J tile: the wide tile when the layer has that many
+ * outputs, the one-output tile of the same samples for the outputs left over. */
+static bool tile_used(const Layer *l, int S, int J)
+{
+    int wide = S == 4 ? 2 : 8;
+    return J == wide ? l->out >= wide : l->out % wide != 0;
+}
+
+void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l)
+{
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
+        if (tile_used(l, tiles[t].s, tiles[t].j))
+            emit_tile(e, c, l, tiles[t].s, tiles[t].j);
+}
+
+/* The loops over samples and outputs that call the tiles; W, b, in and z (the layer's
+ * z rows, BATCH × out) are in scope. */
+void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z)
+{
+    char name[BPC_MAX_IDENT * 2 + 32];
+    long out = l->out, in = l->in;
+    emit_brace(e);
+    emit_line(e, "int s = 0;");
+    for (int pass = 0; pass < 2; pass++) {
+        int S = pass == 0 ? 4 : 1, J = pass == 0 ? 2 : 8;
+        if (pass == 0)
+            emit_open(e, "for (; s + 4 <= n; s += 4)");
+        else
+            emit_open(e, "for (; s < n; s++)");
+        long j0 = 0;
+        if (J <= out) {
+            tile_name(name, sizeof name, c, l, S, J);
+            j0 = out / J * J;
+            emit_line(e, "for (int j = 0; j < %ld; j += %d)", j0, J);
+            emit_cont(e, "%s(W, b, in + s * %ld, %s[s], j);", name, in, z);
+        }
+        if (j0 < out) {
+            tile_name(name, sizeof name, c, l, S, 1);
+            emit_line(e, "for (int j = %ld; j < %ld; j++)", j0, out);
+            emit_cont(e, "%s(W, b, in + s * %ld, %s[s], j);", name, in, z);
+        }
+        emit_close(e);
+    }
+    emit_close(e);
+}
+
+// ---- y += a·x ----
+
+void kern_helpers(Emit *e, const GenCtx *c)
+{
+    const char *R = c->real;
+    emit_line(e, "/* y += a·x over len elements: no carried sum, so it vectorizes; restrict");
+    emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");
+    emit_line(e, "static void %s_axpy(int len, %s a, const %s *restrict x, %s *restrict y)",
+              c->name, R, R, R);
+    emit_brace(e);
+    emit_line(e, "for (int i = 0; i < len; i++)");
+    emit_cont(e, "y[i] += a * x[i];");
+    emit_close(e);
+    emit_end(e);
+}
