@@ -363,6 +363,8 @@ void kern_unrolled_dot(Emit *e, const Layer *l, long j);
 /* The tile functions of a looped layer's forward, and the loops that call them. */
 void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l);
 void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z);
+/* A preprocessor line ("#ifdef %s_AVX2" with arg), at column 0. */
+void kern_pp(Emit *e, const char *fmt, const char *arg);
 /* NAME_axpy: y += a·x. */
 void kern_helpers(Emit *e, const GenCtx *c);
 

@@ -560,17 +560,26 @@ static void declare_opt_pointers(Emit *e, const GenCtx *c, const char *off)
  * of each element is the one NAME_backward would add to a zero grads, summed in the
  * same order (from +0), and the update is NAME_step's, so the result is the same to the
  * bit; grads are never written. */
-static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l)
+static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l, bool avx2)
 {
     const Model *m = c->m;
     const char *N = c->name, *R = c->real;
     const OptDef *opt = m->opt;
     bool noop = opt->zero_noop(m->opt_args);
     char off[96];
-    emit_line(e, "/* %s: %s_backward then %s_step fused, grads zero and left so: per row of",
-              l->label, N, N);
-    emit_line(e, " * W, its gradient Σ_s δ_s·x_s (one sample: δ·x directly, no buffer) and the update */");
-    emit_line(e, "static void %s_%s_train(%s_model *m, const %s *in, int n)", N, l->label, N, R);
+    if (avx2) {
+        kern_pp(e, "#ifdef %s_AVX2", N);
+        emit_line(e, "/* %s_%s_train compiled for AVX2 (without FMA: the same results) */", N,
+                  l->label);
+        emit_line(e, "__attribute__((target(\"avx2\")))");
+    } else {
+        emit_line(e, "/* %s: %s_backward then %s_step fused, grads zero and left so: per row of",
+                  l->label, N, N);
+        emit_line(e, " * W, its gradient Σ_s δ_s·x_s (one sample: δ·x directly, no buffer) and the"
+                     " update */");
+    }
+    emit_line(e, "static void %s_%s_train%s(%s_model *m, const %s *in, int n)", N, l->label,
+              avx2 ? "_avx2" : "", N, R);
     emit_brace(e);
     if (has_delta(m, l))
         emit_line(e, "%s_%s_delta(m, n);", N, l->label);
@@ -618,6 +627,11 @@ static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l)
     emit_close(e);
     emit_close(e);
     emit_close(e);
+    if (avx2) {
+        kern_pp(e, "#endif%s", "");
+        emit_blank(e);
+        return;
+    }
     emit_end(e);
 }
 
@@ -793,6 +807,15 @@ static void gen_step(Emit *e, const GenCtx *c)
     emit_line(e, "const %s loss = %s_loss_value(m, t, n);", R, N);
     emit_line(e, "%s_loss_grad(m, t, n);", N);
     emit_line(e, "m->step++;");
+    kern_pp(e, "#ifdef %s_AVX2", N);
+    emit_open(e, "if (__builtin_cpu_supports(\"avx2\"))");
+    for (int i = m->nlayers - 1; i >= 0; i--) {
+        layer_input(in, sizeof in, m, i);
+        emit_line(e, "%s_%s_train_avx2(m, %s, n);", N, m->layers[i].label, in);
+    }
+    emit_line(e, "return loss;");
+    emit_close(e);
+    kern_pp(e, "#endif%s", "");
     for (int i = m->nlayers - 1; i >= 0; i--) {
         layer_input(in, sizeof in, m, i);
         emit_line(e, "%s_%s_train(m, %s, n);", N, m->layers[i].label, in);
@@ -927,7 +950,8 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
         gen_layer_forward(e, c, l, opt);
         gen_layer_delta(e, c, l, opt);
         gen_layer_backward(e, c, l, opt);
-        gen_layer_train(e, c, l);
+        gen_layer_train(e, c, l, false);
+        gen_layer_train(e, c, l, true);
     }
     emit_line(e, "// ---- loss ----");
     emit_blank(e);

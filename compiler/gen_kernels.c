@@ -17,8 +17,16 @@
  * The looped forward is made of tiles: a static function per tile shape that computes
  * S samples × J outputs, every weight row it loads used for S samples and every input
  * row for J outputs.  A layer uses a 4 × 2 tile (then 4 × 1 for an odd last output)
- * while 4 samples remain, and a 1 × 8 tile (then 1 × 1) for the rest: the batch-1
- * matrix-vector product keeps 8 rows' partial sums in flight.
+ * while 4 samples remain, and a 1 × 4 tile (then 1 × 1) for the rest: the batch-1
+ * matrix-vector product keeps 4 rows' partial sums in flight.
+ *
+ * With gcc and clang the tiles hold the 8 lanes in GNU C vectors (NAME_vec, 32 bytes
+ * with AVX, else 16: one or two vectors per 8 lanes), which both compilers keep in
+ * registers at any -O level and instruction set; any other compiler (or with
+ * BPC_NO_VECTOR defined) gets plain loops over the lanes.  Both do the same
+ * operations in the same order, so they give the same results.  A build for plain
+ * x86-64 (SSE2) also gets each tile compiled for AVX2 (NAME_L_dotSxJ_avx2, no FMA, so
+ * rounded as the SSE2 one) and picks it at run time when the processor has AVX2.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,7 +39,7 @@ enum { LANES = KERN_LANES, LINE_MAX = 92 };
 /* The tile shapes: samples × outputs. */
 static const struct {
     int s, j;
-} tiles[] = {{4, 2}, {4, 1}, {1, 8}, {1, 1}};
+} tiles[] = {{4, 2}, {4, 1}, {1, 4}, {1, 1}};
 
 long kern_lanes(long in)
 {
@@ -49,6 +57,15 @@ static void combine_order(long w, void (*visit)(void *ctx, long to, long from), 
             visit(ctx, k, k + h);
         w = h;
     }
+}
+
+/* A preprocessor line, at column 0 whatever the indentation. */
+void kern_pp(Emit *e, const char *fmt, const char *arg)
+{
+    int saved = e->indent;
+    e->indent = 0;
+    emit_line(e, fmt, arg);
+    e->indent = saved;
 }
 
 // ---- growing strings, for the unrolled sums ----
@@ -162,31 +179,16 @@ typedef struct CombineCtx {
 static void looped_visit(void *ctx, long to, long from)
 {
     CombineCtx *cc = ctx;
-    emit_line(cc->e, "a[%ld] += a[%ld];", to, from);
+    emit_line(cc->e, "t[%ld] += t[%ld];", to, from);
 }
 
-static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J)
+/* The partial sums of the tile's full chunks of 8 inputs, into a[S][J][8]. */
+static void emit_tile_scalar(Emit *e, long in, long w, long full, int S, int J)
 {
-    const char *R = c->real;
-    long in = l->in, out = l->out, w = kern_lanes(in);
-    long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
-    char name[BPC_MAX_IDENT * 2 + 32];
-    tile_name(name, sizeof name, c, l, S, J);
-    emit_line(e, "/* %s: z = W·x + b for %d sample%s × %d output%s from output j: %ld",
-              name, S, S > 1 ? "s" : "", J, J > 1 ? "s" : "", (long)S * J);
-    emit_line(e, " * dot products of length %ld, each in %ld partial sums (lane k adds inputs",
-              in, w);
-    emit_line(e, " * k, k + %ld, ...), combined pairwise; each weight row loaded is used for", w);
-    emit_line(e, " * %d sample%s, each input row for %d output%s. */", S, S > 1 ? "s" : "", J,
-              J > 1 ? "s" : "");
-    emit_line(e, "static void %s(const %s *restrict W, const %s *restrict b,", name, R, R);
-    emit_cont(e, "const %s *restrict x, %s *restrict z, int j)", R, R);
-    emit_brace(e);
-    emit_line(e, "%s acc[%d][%d][%ld];", R, S, J, w);
     emit_open(e, "for (int s = 0; s < %d; s++)", S);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
     emit_line(e, "for (int k = 0; k < %ld; k++)", w);
-    emit_cont(e, "acc[s][r][k] = W[(j + r) * %ld + k] * x[s * %ld + k];", in, in);
+    emit_cont(e, "a[s][r][k] = W[(j + r) * %ld + k] * x[s * %ld + k];", in, in);
     emit_close(e);
     emit_close(e);
     if (full > w) {
@@ -194,30 +196,117 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J)
         emit_open(e, "for (int s = 0; s < %d; s++)", S);
         emit_open(e, "for (int r = 0; r < %d; r++)", J);
         emit_line(e, "for (int k = 0; k < %ld; k++)", w);
-        emit_cont(e, "acc[s][r][k] += W[(j + r) * %ld + i + k] * x[s * %ld + i + k];", in, in);
+        emit_cont(e, "a[s][r][k] += W[(j + r) * %ld + i + k] * x[s * %ld + i + k];", in, in);
         emit_close(e);
         emit_close(e);
         emit_close(e);
+    }
+}
+
+/* The same with vectors of type V (NAME_vec or NAME_vec_avx2) of VLEN elements: the 8
+ * lanes as 8 / VLEN vectors. */
+static void emit_tile_vector(Emit *e, const GenCtx *c, const char *V, const char *VLEN, long in,
+                             long full, int S, int J)
+{
+    const char *N = c->name;
+    emit_line(e, "%s acc[%d][%d][8 / %s];", V, S, J, VLEN);
+    emit_open(e, "for (int v = 0; v < 8 / %s; v++)", VLEN);
+    emit_open(e, "for (int s = 0; s < %d; s++)", S);
+    emit_open(e, "for (int r = 0; r < %d; r++)", J);
+    emit_line(e, "%s wv, xv;", V);
+    emit_line(e, "%s_LOAD(wv, W + (j + r) * %ld + v * %s);", N, in, VLEN);
+    emit_line(e, "%s_LOAD(xv, x + s * %ld + v * %s);", N, in, VLEN);
+    emit_line(e, "acc[s][r][v] = wv * xv;");
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    if (full > LANES) {
+        emit_open(e, "for (int i = %d; i < %ld; i += %d)", LANES, full, LANES);
+        emit_open(e, "for (int v = 0; v < 8 / %s; v++)", VLEN);
+        emit_open(e, "for (int r = 0; r < %d; r++)", J);
+        emit_line(e, "%s wv;", V);
+        emit_line(e, "%s_LOAD(wv, W + (j + r) * %ld + i + v * %s);", N, in, VLEN);
+        /* x is loaded where it is used: an array of them makes gcc go through memory */
+        emit_open(e, "for (int s = 0; s < %d; s++)", S);
+        emit_line(e, "%s xv;", V);
+        emit_line(e, "%s_LOAD(xv, x + s * %ld + i + v * %s);", N, in, VLEN);
+        emit_line(e, "acc[s][r][v] += wv * xv;");
+        emit_close(e);
+        emit_close(e);
+        emit_close(e);
+        emit_close(e);
+    }
+    emit_line(e, "memcpy(a, acc, sizeof a);");
+}
+
+/* One tile function; `avx2`: its clone for AVX2 (gen_kernels.c's header), vectors only. */
+static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, bool avx2)
+{
+    const char *R = c->real, *N = c->name;
+    long in = l->in, out = l->out, w = kern_lanes(in);
+    long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
+    char name[BPC_MAX_IDENT * 2 + 32], V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
+    tile_name(name, sizeof name, c, l, S, J);
+    if (avx2) {
+        kern_pp(e, "#ifdef %s_AVX2", N);
+        emit_line(e, "/* %s_avx2: %s compiled for AVX2 (without FMA: the same results) */",
+                  name, name);
+        emit_line(e, "__attribute__((target(\"avx2\")))");
+        emit_line(e, "static void %s_avx2(const %s *restrict W, const %s *restrict b,", name, R, R);
+        snprintf(V, sizeof V, "%s_vec_avx2", N);
+        snprintf(VLEN, sizeof VLEN, "%s_VLEN_AVX2", N);
+    } else {
+        emit_line(e, "/* %s: z = W·x + b for %d sample%s × %d output%s from output j: %ld",
+                  name, S, S > 1 ? "s" : "", J, J > 1 ? "s" : "", (long)S * J);
+        emit_line(e, " * dot products of length %ld, each in %ld partial sums (lane k adds inputs",
+                  in, w);
+        emit_line(e, " * k, k + %ld, ...), combined pairwise; each weight row loaded is used for",
+                  w);
+        emit_line(e, " * %d sample%s, each input row for %d output%s. */", S, S > 1 ? "s" : "", J,
+                  J > 1 ? "s" : "");
+        emit_line(e, "static void %s(const %s *restrict W, const %s *restrict b,", name, R, R);
+        snprintf(V, sizeof V, "%s_vec", N);
+        snprintf(VLEN, sizeof VLEN, "%s_VLEN", N);
+    }
+    emit_cont(e, "const %s *restrict x, %s *restrict z, int j)", R, R);
+    emit_brace(e);
+    emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
+    if (avx2) {
+        emit_tile_vector(e, c, V, VLEN, in, full, S, J);
+    } else if (w == LANES) {
+        kern_pp(e, "#ifdef %s_VLEN", N);
+        emit_tile_vector(e, c, V, VLEN, in, full, S, J);
+        kern_pp(e, "#else%s", "");
+        emit_tile_scalar(e, in, w, full, S, J);
+        kern_pp(e, "#endif%s", "");
+    } else {
+        emit_tile_scalar(e, in, w, full, S, J);
     }
     if (rest) {
         emit_line(e, "/* the last %ld inputs, into lanes 0..%ld */", rest, rest - 1);
         emit_open(e, "for (int s = 0; s < %d; s++)", S);
         emit_open(e, "for (int r = 0; r < %d; r++)", J);
         emit_line(e, "for (int k = 0; k < %ld; k++)", rest);
-        emit_cont(e, "acc[s][r][k] += W[(j + r) * %ld + %ld + k] * x[s * %ld + %ld + k];", in,
+        emit_cont(e, "a[s][r][k] += W[(j + r) * %ld + %ld + k] * x[s * %ld + %ld + k];", in,
                   full, in, full);
         emit_close(e);
         emit_close(e);
     }
+    emit_line(e, "/* pairwise, then the bias */");
     emit_open(e, "for (int s = 0; s < %d; s++)", S);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
-    emit_line(e, "%s *a = acc[s][r];", R);
+    emit_line(e, "%s *t = a[s][r];", R);
     CombineCtx cc = {e};
     combine_order(w, looped_visit, &cc);
-    emit_line(e, "z[s * %ld + j + r] = b[j + r] + a[0];", out);
+    emit_line(e, "z[s * %ld + j + r] = b[j + r] + t[0];", out);
     emit_close(e);
     emit_close(e);
     emit_close(e);
+    if (avx2) {
+        kern_pp(e, "#endif%s", "");
+        emit_blank(e);
+        return;
+    }
     emit_end(e);
 }
 
@@ -225,27 +314,32 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J)
  * outputs, the one-output tile of the same samples for the outputs left over. */
 static bool tile_used(const Layer *l, int S, int J)
 {
-    int wide = S == 4 ? 2 : 8;
+    int wide = S == 4 ? 2 : 4;
     return J == wide ? l->out >= wide : l->out % wide != 0;
 }
 
 void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l)
 {
     for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
-        if (tile_used(l, tiles[t].s, tiles[t].j))
-            emit_tile(e, c, l, tiles[t].s, tiles[t].j);
+        if (tile_used(l, tiles[t].s, tiles[t].j)) {
+            emit_tile(e, c, l, tiles[t].s, tiles[t].j, false);
+            if (kern_lanes(l->in) == LANES)
+                emit_tile(e, c, l, tiles[t].s, tiles[t].j, true);
+        }
 }
 
 /* The loops over samples and outputs that call the tiles; W, b, in and z (the layer's
  * z rows, BATCH × out) are in scope. */
-void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z)
+/* The loops over samples and outputs calling the tiles named with `suffix`. */
+static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char *z,
+                            const char *suffix)
 {
     char name[BPC_MAX_IDENT * 2 + 32];
     long out = l->out, in = l->in;
     emit_brace(e);
     emit_line(e, "int s = 0;");
     for (int pass = 0; pass < 2; pass++) {
-        int S = pass == 0 ? 4 : 1, J = pass == 0 ? 2 : 8;
+        int S = pass == 0 ? 4 : 1, J = pass == 0 ? 2 : 4;
         if (pass == 0)
             emit_open(e, "for (; s + 4 <= n; s += 4)");
         else
@@ -255,23 +349,57 @@ void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z)
             tile_name(name, sizeof name, c, l, S, J);
             j0 = out / J * J;
             emit_line(e, "for (int j = 0; j < %ld; j += %d)", j0, J);
-            emit_cont(e, "%s(W, b, in + s * %ld, %s[s], j);", name, in, z);
+            emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j);", name, suffix, in, z);
         }
         if (j0 < out) {
             tile_name(name, sizeof name, c, l, S, 1);
             emit_line(e, "for (int j = %ld; j < %ld; j++)", j0, out);
-            emit_cont(e, "%s(W, b, in + s * %ld, %s[s], j);", name, in, z);
+            emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j);", name, suffix, in, z);
         }
         emit_close(e);
     }
     emit_close(e);
 }
 
+void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z)
+{
+    if (kern_lanes(l->in) < LANES) {
+        emit_tile_loops(e, c, l, z, "");
+        return;
+    }
+    kern_pp(e, "#ifdef %s_AVX2", c->name);
+    emit_line(e, "if (__builtin_cpu_supports(\"avx2\"))");
+    emit_tile_loops(e, c, l, z, "_avx2");
+    emit_line(e, "else");
+    kern_pp(e, "#endif%s", "");
+    emit_tile_loops(e, c, l, z, "");
+}
+
 // ---- y += a·x ----
 
 void kern_helpers(Emit *e, const GenCtx *c)
 {
-    const char *R = c->real;
+    const char *R = c->real, *N = c->name;
+    emit_line(e, "/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes");
+    emit_line(e, " * with AVX, else 16; %s_LOAD is an unaligned load. */", N);
+    emit_line(e, "#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)");
+    emit_line(e, "#if defined(__AVX__)");
+    emit_line(e, "#define %s_VBYTES 32", N);
+    emit_line(e, "#else");
+    emit_line(e, "#define %s_VBYTES 16", N);
+    emit_line(e, "#endif");
+    emit_line(e, "#define %s_VLEN (%s_VBYTES / (int)sizeof(%s))", N, N, R);
+    emit_line(e, "typedef %s %s_vec __attribute__((vector_size(%s_VBYTES)));", R, N, N);
+    emit_line(e, "#define %s_LOAD(v, p) memcpy(&(v), (p), sizeof(v))", N);
+    emit_line(e, "/* Built for SSE2 on x86-64: the tiles get an AVX2 clone too, chosen at run time.");
+    emit_line(e, " * It has no FMA, so it rounds as the SSE2 one does: the same results. */");
+    emit_line(e, "#if defined(__x86_64__) && !defined(__AVX__) && !defined(BPC_NO_DISPATCH)");
+    emit_line(e, "#define %s_AVX2 1", N);
+    emit_line(e, "#define %s_VLEN_AVX2 (32 / (int)sizeof(%s))", N, R);
+    emit_line(e, "typedef %s %s_vec_avx2 __attribute__((vector_size(32)));", R, N);
+    emit_line(e, "#endif");
+    emit_line(e, "#endif");
+    emit_blank(e);
     emit_line(e, "/* y += a·x over len elements: no carried sum, so it vectorizes; restrict");
     emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");
     emit_line(e, "static void %s_axpy(int len, %s a, const %s *restrict x, %s *restrict y)",

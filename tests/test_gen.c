@@ -73,8 +73,10 @@ static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg
 }
 
 /* Generates, builds and runs the gradient check of `n` configurations, of the shapes
- * `shapes` (NULL: all Shape3543). */
-static void run_gradcheck(const char *prefix, const NetConfig *cfgs, const Shape *shapes, int n)
+ * `shapes` (NULL: all Shape3543), once per set of extra cc flags in `flag_sets`
+ * (NULL-terminated). */
+static void run_gradcheck(const char *prefix, const NetConfig *cfgs, const Shape *shapes, int n,
+                          const char *const *flag_sets)
 {
     GenDir d;
     cr_assert(gen_dir_make(&d));
@@ -96,18 +98,29 @@ static void run_gradcheck(const char *prefix, const NetConfig *cfgs, const Shape
     char cp[512];
     snprintf(cp, sizeof cp, "cp '%s/tests/drivers/gradcheck.c' '%s/'", BPC_TOP, d.path);
     cr_assert(system(cp) == 0);
-    cr_assert_eq(gen_build(&d, "cc", "-O0", sources, "gradcheck"), 0);
-    char *out = NULL;
-    int status = gen_run(&d, "gradcheck", &out);
-    cr_expect_eq(status, 0, "gradient checks failed:\n%s", out ? out : "(no output)");
-    if (getenv("BPC_TEST_VERBOSE"))
-        fputs(out ? out : "", stderr);
-    free(out);
+    int status = 0;
+    for (int f = 0; flag_sets[f]; f++) {
+        char flags[128], exe[32];
+        snprintf(flags, sizeof flags, "-O0 %s", flag_sets[f]);
+        snprintf(exe, sizeof exe, "gradcheck%d", f);
+        cr_assert_eq(gen_build(&d, "cc", flags, sources, exe), 0);
+        char *out = NULL;
+        int st = gen_run(&d, exe, &out);
+        cr_expect_eq(st, 0, "gradient checks failed (cc %s):\n%s", flags,
+                     out ? out : "(no output)");
+        if (getenv("BPC_TEST_VERBOSE"))
+            fputs(out ? out : "", stderr);
+        free(out);
+        status |= st;
+    }
     if (status == 0)
         gen_dir_remove(&d);
     else
         fprintf(stderr, "files kept in %s\n", d.path);
 }
+
+/* The builds every gradient check runs in: the tiles' GNU C vectors, 16 bytes. */
+static const char *const default_flags[] = {"", NULL};
 
 /* Every activation in a hidden layer; the classification losses. */
 Test(gen, gradients_activations)
@@ -119,7 +132,7 @@ Test(gen, gradients_activations)
         {"silu", "gelu", "tanh", "mse", T_ANY},
         {"softmax", "identity", "softmax", "mse", T_UNIT},
     };
-    run_gradcheck("ga", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]));
+    run_gradcheck("ga", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]), default_flags);
 }
 
 /* Every loss with the output activations it allows, more hidden pairs. */
@@ -133,7 +146,7 @@ Test(gen, gradients_losses)
         {"identity", "softmax", "tanh", "mae", T_ANY},
         {"elu", "tanh", "softmax", "cross_entropy", T_PROB},
     };
-    run_gradcheck("gl", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]));
+    run_gradcheck("gl", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]), default_flags);
 }
 
 /* Awkward widths and sample counts: every tile and remainder path of the looped forward
@@ -152,5 +165,12 @@ Test(gen, gradients_shapes)
         {17, 33, 7, 3, 5}, {129, 1, 17, 1, 6}, {3, 129, 3, 7, 1}, {33, 17, 129, 3, 7},
         {7, 3, 1, 33, 4},
     };
-    run_gradcheck("gs", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]));
+    /* every path of the tiles: as built for plain x86-64 (the AVX2 clones when this
+     * machine has AVX2), without the clones (16-byte vectors), the plain loops of other
+     * compilers, and built for AVX2 (32-byte vectors, FMA contraction off in ISO C) */
+    const char *flag_sets[] = {"", "-DBPC_NO_DISPATCH", "-DBPC_NO_VECTOR", NULL, NULL};
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        flag_sets[3] = "-mavx2 -mfma";
+    run_gradcheck("gs", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]), flag_sets);
 }

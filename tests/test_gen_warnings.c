@@ -1,7 +1,8 @@
 /*
  * test_gen_warnings.c - the generated code of every example (examples/NAME.bp), and of
  * networks that use every activation, loss, optimizer and init scheme in both
- * precisions and both forms, compiles without a single warning under gcc and clang, at -O0 and -O3, with
+ * precisions and both forms, compiles without a single warning under gcc and clang, at -O0 and -O3
+ * (also with AVX2, and with the plain loops that replace the GNU C vectors elsewhere), with
  * -std=c99 -Wall -Wextra -pedantic -Werror (and a few stricter warnings besides).
  */
 #include <criterion/criterion.h>
@@ -84,9 +85,10 @@ static void compile_all(const char *cc)
     cr_assert(gen_dir_make(&d));
     char sources[8192] = "";
     generate_all(&d, sources, sizeof sources);
-    static const char *const levels[] = {"-O0", "-O3"};
+    /* -O0 and -O3; the AVX form of the forward tiles; their plain-loop fallback */
+    static const char *const levels[] = {"-O0", "-O3", "-O3 -mavx2 -mfma", "-O2 -DBPC_NO_VECTOR"};
     bool ok = true;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         char flags[256];
         snprintf(flags, sizeof flags,
                  "%s -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wdouble-promotion "
