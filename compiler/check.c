@@ -13,6 +13,7 @@
  * one mistake gives one error.  docs/LANGUAGE.md lists every message.
  */
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ typedef struct Checker {
     const Stmt **dense;               /* the dense statements, in order */
     long ndense;
     bool widths_ok;                   /* every width (and the input) is valid */
+    bool float_model;                 /* precision float: arguments must fit a float */
 } Checker;
 
 /* Room for the names of one table, NULL-terminated. */
@@ -122,6 +124,13 @@ static bool check_value(Checker *c, const ParamDef *p, const Number *v)
     double x = v->value, lo = p->lo, hi = p->hi;
     if (!isfinite(x)) {
         diag_error(c->d, v->loc, "'%s' must be a finite number", p->name);
+        return false;
+    }
+    /* The generated code holds the value as a float: it must not overflow (UB to
+     * convert) nor turn a nonzero value into 0. */
+    if (c->float_model && (fabs(x) > FLT_MAX || (x != 0 && (float)x == 0))) {
+        diag_error(c->d, v->loc, "'%s' is too %s for precision float", p->name,
+                   fabs(x) > FLT_MAX ? "large" : "small: it would be 0");
         return false;
     }
     if ((p->flags & PARAM_BOOL) && x != 0 && x != 1) {
@@ -342,12 +351,28 @@ static bool check_c_name(Checker *c, const Ident *id, const char *what)
     return true;
 }
 
+/* The network's name prefixes external functions (NAME_init, NAME_load): names whose
+ * NAME_init would be the C library's (sem_init, pthread_mutex_init, mtx_init,
+ * atomic_init) are kept out, with the prefixes POSIX and C11 reserve for them. */
+static bool system_name(const char *name)
+{
+    static const char *const prefixes[] = {"sem", "pthread", "posix", "atomic", "cnd", "mtx",
+                                           "thrd", "tss", NULL};
+    for (const char *const *p = prefixes; *p; p++) {
+        size_t n = strlen(*p);
+        if (!strncmp(name, *p, n) && (name[n] == '\0' || name[n] == '_'))
+            return true;
+    }
+    return false;
+}
+
 static void check_network_name(Checker *c)
 {
     const Ident *id = &c->net->name;
     if (!id->name)
         return;
-    check_c_name(c, id, "network name");
+    if (check_c_name(c, id, "network name") && system_name(id->name))
+        diag_error(c->d, id->loc, "network name '%s' is reserved for the C library", id->name);
     size_t len = strlen(id->name);
     char *upper = arena_strndup(c->a, id->name, len);
     for (size_t i = 0; i < len; i++)
@@ -650,7 +675,12 @@ bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
 {
     int errors = d->errors;
     *m = (Model){.batch = 1};
-    Checker c = {.a = a, .d = d, .net = net, .m = m, .widths_ok = true};
+    Checker c = {.a = a, .d = d, .net = net, .m = m, .widths_ok = true, .float_model = true};
+    for (const Stmt *s = net->stmts; s; s = s->next)
+        if (s->kind == STMT_PRECISION && s->call && s->call->name.name) {
+            c.float_model = strcmp(s->call->name.name, "double") != 0;
+            break;
+        }
 
     check_network_name(&c);
 

@@ -96,7 +96,7 @@ const InitDef init_table[] = {
     {.op.name = "he_normal", .emit = he_normal},
     {.op.name = "lecun_uniform", .emit = lecun_uniform},
     {.op.name = "lecun_normal", .emit = lecun_normal},
-    {.op.name = "uniform", .op.params = {{"a", 0.05, 0, INFINITY, PARAM_LO_OPEN}}, .emit = uniform},
-    {.op.name = "normal", .op.params = {{"std", 0.01, 0, INFINITY, PARAM_LO_OPEN}}, .emit = normal},
+    {.op.name = "uniform", .op.params = {{"a", 0.05, 0, 1e6, PARAM_LO_OPEN}}, .emit = uniform},
+    {.op.name = "normal", .op.params = {{"std", 0.01, 0, 1e6, PARAM_LO_OPEN}}, .emit = normal},
     {.op.name = NULL},
 };

@@ -43,6 +43,7 @@ enum {
     BPRT_E_TRUNCATED = 9,   /* the file ends early */
     BPRT_E_CHECKSUM = 10,   /* the contents are corrupt */
     BPRT_E_TRAILING = 11,   /* bytes after the end of the data */
+    BPRT_E_STEP = 12,       /* a checkpoint's step counter is negative or at its maximum */
 };
 const char *bprt_strerror(int code); /* a message for any code above */
 

@@ -54,10 +54,13 @@ static double unit(bprt_rng *r)
  * half-open.  The `hi > lo` test stops the loop when the interval is empty. */
 double bprt_rng_uniform(bprt_rng *r, double lo, double hi)
 {
-    double x;
-    do
-        x = lo + (hi - lo) * unit(r);
-    while (x >= hi && hi > lo);
+    /* Half the range, twice: hi - lo overflows when lo and hi are near -DBL_MAX and
+     * DBL_MAX (and x = inf would never be below hi); the result is the same. */
+    double half = hi / 2 - lo / 2, x;
+    do {
+        double u = unit(r);
+        x = lo + (half * u + half * u);
+    } while (x >= hi && hi > lo);
     return x;
 }
 

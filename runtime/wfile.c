@@ -259,6 +259,11 @@ int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *
     unsigned char h[HEADER_SIZE];
     size_t got = fread(h, 1, HEADER_SIZE, f);
     err = ferror(f) ? BPRT_E_IO : check_header(h, got, expect);
+    /* The generated code goes on from a checkpoint's step: a negative one makes Adam's
+     * bias correction negative, and INT64_MAX overflows at the next step. */
+    if (!err && expect->kind == BPRT_FILE_CHECKPOINT &&
+        (header_step(h) < 0 || header_step(h) == INT64_MAX))
+        err = BPRT_E_STEP;
     if (!err)
         err = read_pass(f, h, expect, NULL);
     if (!err)
@@ -286,6 +291,7 @@ const char *bprt_strerror(int code)
         [BPRT_E_TRUNCATED] = "the file is truncated",
         [BPRT_E_CHECKSUM] = "checksum mismatch: the file is corrupt",
         [BPRT_E_TRAILING] = "unexpected bytes after the end of the data",
+        [BPRT_E_STEP] = "the checkpoint's step counter is out of range",
         [BPRT_E_DATA] = "malformed data",
         [BPRT_E_NOMEM] = "out of memory",
         [BPRT_E_ARG] = "invalid argument",

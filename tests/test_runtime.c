@@ -359,18 +359,38 @@ Test(runtime, file_roundtrip_double_checkpoint, .init = make_dir, .fini = remove
 }
 
 /* A negative step checks the two's complement conversion back; step may be NULL. */
-Test(runtime, file_roundtrip_negative_step_and_null_step, .init = make_dir, .fini = remove_dir)
+/* A checkpoint's step goes on counting in the generated code: a negative one, or one
+ * at INT64_MAX (which would overflow), is refused with the buffers untouched. */
+Test(runtime, checkpoint_step_out_of_range, .init = make_dir, .fini = remove_dir)
+{
+    const int64_t bad[] = {-1, INT64_MIN + 3, INT64_MAX};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        double w = 2.5, r = 7;
+        bprt_file_info info = {.kind = BPRT_FILE_CHECKPOINT, .elem_size = 8, .count = 1,
+                               .nbuffers = 1, .step = bad[k]};
+        const void *out[1] = {&w};
+        void *in[1] = {&r};
+        const char *path = in_dir("s.bin");
+        cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+        int64_t step = 11;
+        cr_expect_eq(bprt_file_read(path, &info, in, &step), BPRT_E_STEP);
+        cr_expect_eq(step, 11);
+        cr_expect_eq(r, 7);
+    }
+}
+
+Test(runtime, file_roundtrip_largest_step_and_null_step, .init = make_dir, .fini = remove_dir)
 {
     double w = 2.5, r = 0;
     bprt_file_info info = {.kind = BPRT_FILE_CHECKPOINT, .elem_size = 8, .count = 1,
-                           .nbuffers = 1, .step = INT64_MIN + 3};
+                           .nbuffers = 1, .step = INT64_MAX - 1};
     const void *out[1] = {&w};
     void *in[1] = {&r};
     const char *path = in_dir("s.bin");
     cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
     int64_t step = 0;
     cr_assert_eq(bprt_file_read(path, &info, in, &step), BPRT_OK);
-    cr_expect_eq(step, INT64_MIN + 3);
+    cr_expect_eq(step, INT64_MAX - 1);
     r = 0;
     cr_assert_eq(bprt_file_read(path, &info, in, NULL), BPRT_OK);
     cr_expect_eq(r, 2.5);
@@ -528,12 +548,13 @@ Test(runtime, strerror_messages)
         "the file is truncated",
         "checksum mismatch: the file is corrupt",
         "unexpected bytes after the end of the data",
+        "the checkpoint's step counter is out of range",
     };
-    cr_assert_eq(sizeof want / sizeof *want, BPRT_E_TRAILING + 1);
-    for (int c = BPRT_OK; c <= BPRT_E_TRAILING; c++)
+    cr_assert_eq(sizeof want / sizeof *want, BPRT_E_STEP + 1);
+    for (int c = BPRT_OK; c <= BPRT_E_STEP; c++)
         cr_expect_str_eq(bprt_strerror(c), want[c]);
     cr_expect_str_eq(bprt_strerror(-1), "unknown error code");
-    cr_expect_str_eq(bprt_strerror(BPRT_E_TRAILING + 1), "unknown error code");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_STEP + 1), "unknown error code");
     cr_expect_str_eq(bprt_strerror(1000000), "unknown error code");
     cr_expect_str_eq(bprt_strerror(BPRT_E_DATA), "malformed data");
     cr_expect_str_eq(bprt_strerror(BPRT_E_NOMEM), "out of memory");
