@@ -208,6 +208,10 @@ static void softmax_forward(Emit *e, const GenCtx *c, const double *args, const 
     emit_line(e, "%s zsum = 0;", c->real);
     snprintf(fmt, sizeof fmt, "zsum += (%s[%%s] = exp%s(%s[%%s] - zmax));", o->a, c->fn, o->z);
     each_index(e, o, 0, fmt);
+    if (o->zmax) { /* kept for the cross-entropy's value: lse = zmax + log(zsum) */
+        emit_line(e, "%s = zmax;", o->zmax);
+        emit_line(e, "%s = zsum;", o->zsum);
+    }
     snprintf(fmt, sizeof fmt, "%s[%%s] /= zsum;", o->a);
     each_index(e, o, 0, fmt);
     emit_close(e);

@@ -201,6 +201,7 @@ typedef struct ActOperands {
     const char *dz;    /* backward: where dC/dz goes (may be the same as g) */
     long width;        /* row-wise: the row's length */
     bool unroll;       /* row-wise: literal indices instead of loops */
+    const char *zmax, *zsum; /* softmax forward: where to keep max z and Σ e^(z − max), or NULL */
 } ActOperands;
 
 typedef void ActEmitFn(Emit *e, const GenCtx *g, const double *args, const ActOperands *o);
@@ -225,6 +226,7 @@ struct ActDef {
  * gradient emitter writes row `d` using `scale` = 1/(divisor) in scope. */
 typedef struct LossOperands {
     const char *z, *y, *t, *d, *sum, *scale;
+    const char *zmax, *zsum; /* the forward softmax's kept sums (keeps_softmax_sums) */
     long width;
 } LossOperands;
 typedef void LossEmitFn(Emit *e, const GenCtx *g, const double *args, const LossOperands *o);
@@ -237,6 +239,7 @@ struct LossDef {
     const char *grad_formula; /* "2(y − t)/(n·OUT)" */
     bool fused;               /* the gradient is dC/dz through needs_act, not dC/dy */
     bool per_sample;          /* the mean is over samples (divide by n), not elements */
+    bool keeps_softmax_sums;  /* the value reuses the forward softmax's max and sum */
     unsigned value_uses, grad_uses; /* USES_Z and/or USES_A (y) of the two emitters */
     LossEmitFn *emit_value;
     LossEmitFn *emit_grad;

@@ -183,6 +183,12 @@ static void shape_string(char *buf, size_t size, const Model *m)
         internal_error(__FILE__, __LINE__, "shape string too long");
 }
 
+/* Whether layer l is the softmax output whose max and sum the loss value reuses. */
+static bool keeps_sums(const Model *m, const Layer *l)
+{
+    return l->index == m->nlayers - 1 && m->loss->keeps_softmax_sums && l->act->rowwise;
+}
+
 /* The widest row of W or b: the length of NAME_train's row buffer. */
 static long scratch_size(const Model *m)
 {
@@ -253,6 +259,11 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
         emit_line(e, "%s %s_z[%s_BATCH][%ld];", c->real, l->label, U, l->out);
         emit_line(e, "%s %s_a[%s_BATCH][%ld];", c->real, l->label, U, l->out);
         emit_line(e, "%s %s_d[%s_BATCH][%ld];", c->real, l->label, U, l->out);
+        if (keeps_sums(m, l)) {
+            emit_line(e, "%s %s_zmax[%s_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */",
+                      c->real, l->label, U);
+            emit_line(e, "%s %s_zsum[%s_BATCH];", c->real, l->label, U);
+        }
     }
     emit_close_with(e, " %s_model;", N);
     emit_blank(e);
@@ -326,6 +337,13 @@ static bool is_fused_output(const Model *m, const Layer *l)
     return l->index == m->nlayers - 1 && m->loss->fused;
 }
 
+/* Whether layer l's fused training step also gets an AVX2 clone: when its rows are
+ * long enough for vectors to matter (as the forward tiles' clones). */
+static bool has_avx2_clone(const Layer *l)
+{
+    return kern_lanes(l->in) == KERN_LANES;
+}
+
 static bool unrolled(const Layer *l, const GenOptions *opt)
 {
     return l->in * l->out <= opt->unroll;
@@ -339,6 +357,13 @@ static void emit_act(Emit *e, const GenCtx *c, const Layer *l, bool unroll, bool
     if (act->rowwise) {
         ActOperands o = {.z = "z", .a = "a", .g = "d", .dz = "d", .width = l->out, .unroll = unroll};
         o.dz = o.g;
+        char zmax[BPC_MAX_IDENT + 24], zsum[BPC_MAX_IDENT + 24];
+        if (!backward && keeps_sums(c->m, l)) {
+            snprintf(zmax, sizeof zmax, "m->%s_zmax[s]", l->label);
+            snprintf(zsum, sizeof zsum, "m->%s_zsum[s]", l->label);
+            o.zmax = zmax;
+            o.zsum = zsum;
+        }
         fn(e, c, l->act_args, &o);
         return;
     }
@@ -390,9 +415,13 @@ static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const Ge
     emit_line(e, "/* %s forward, per sample: z = W·x + b, a = %s", l->label, act);
     char x[BPC_MAX_IDENT + 16];
     input_name(x, sizeof x, c->m, l);
-    emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld", x, l->in, l->out);
-    emit_line(e, " *   each W·x in %ld partial sums (gen_kernels.c), then + b */",
-              kern_lanes(l->in));
+    if (kern_lanes(l->in) > 1) {
+        emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld", x, l->in, l->out);
+        emit_line(e, " *   each W·x summed in %ld partial sums (gen_kernels.c), then + b */",
+                  kern_lanes(l->in));
+    } else {
+        emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld */", x, l->in, l->out);
+    }
     emit_line(e, "static void %s_%s_forward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
     emit_brace(e);
     emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset, l->out,
@@ -441,10 +470,10 @@ static void gen_layer_delta(Emit *e, const GenCtx *c, const Layer *l, const GenO
         return;
 
     if (is_fused_output(m, l))
-        emit_line(e, "/* %s backward, per sample: d = δ = ∂C/∂z on entry (n × %ld), the loss's",
+        emit_line(e, "/* %s δ, per sample: d = δ = ∂C/∂z on entry (n × %ld), the loss's",
                   l->label, l->out);
     else
-        emit_line(e, "/* %s backward, per sample: d = ∂C/∂a on entry (n × %ld)", l->label, l->out);
+        emit_line(e, "/* %s δ, per sample: d = ∂C/∂a on entry (n × %ld)", l->label, l->out);
     if (is_fused_output(m, l))
         emit_line(e, " *   gradient fused with %s", l->act->op.name);
     else if (act_step)
@@ -652,6 +681,13 @@ static void gen_loss(Emit *e, const GenCtx *c)
         snprintf(divisor, sizeof divisor, "n * %ld", m->outputs);
     LossOperands o = {.z = "z", .y = "y", .t = "t", .d = "d", .sum = "sum", .scale = "scale",
                       .width = m->outputs};
+    char zmax[BPC_MAX_IDENT + 24], zsum[BPC_MAX_IDENT + 24];
+    if (keeps_sums(m, out)) {
+        snprintf(zmax, sizeof zmax, "m->%s_zmax[s]", out->label);
+        snprintf(zsum, sizeof zsum, "m->%s_zsum[s]", out->label);
+        o.zmax = zmax;
+        o.zsum = zsum;
+    }
 
     emit_line(e, "/* loss %s: C = %s", desc, loss->formula);
     emit_line(e, " *   y: %s's a (n × %ld), t: the targets (n × %ld) */", out->label, m->outputs,
@@ -807,15 +843,22 @@ static void gen_step(Emit *e, const GenCtx *c)
     emit_line(e, "const %s loss = %s_loss_value(m, t, n);", R, N);
     emit_line(e, "%s_loss_grad(m, t, n);", N);
     emit_line(e, "m->step++;");
-    kern_pp(e, "#ifdef %s_AVX2", N);
-    emit_open(e, "if (__builtin_cpu_supports(\"avx2\"))");
-    for (int i = m->nlayers - 1; i >= 0; i--) {
-        layer_input(in, sizeof in, m, i);
-        emit_line(e, "%s_%s_train_avx2(m, %s, n);", N, m->layers[i].label, in);
+    bool any_clone = false;
+    for (int i = 0; i < m->nlayers; i++)
+        any_clone |= has_avx2_clone(&m->layers[i]);
+    if (any_clone) {
+        kern_pp(e, "#ifdef %s_AVX2", N);
+        emit_open(e, "if (__builtin_cpu_supports(\"avx2\"))");
+        for (int i = m->nlayers - 1; i >= 0; i--) {
+            const Layer *l = &m->layers[i];
+            layer_input(in, sizeof in, m, i);
+            emit_line(e, "%s_%s_train%s(m, %s, n);", N, l->label,
+                      has_avx2_clone(l) ? "_avx2" : "", in);
+        }
+        emit_line(e, "return loss;");
+        emit_close(e);
+        kern_pp(e, "#endif%s", "");
     }
-    emit_line(e, "return loss;");
-    emit_close(e);
-    kern_pp(e, "#endif%s", "");
     for (int i = m->nlayers - 1; i >= 0; i--) {
         layer_input(in, sizeof in, m, i);
         emit_line(e, "%s_%s_train(m, %s, n);", N, m->layers[i].label, in);
@@ -936,6 +979,12 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, "#include \"bprt.h\"");
     emit_line(e, "#include \"%s\"", header_name);
     emit_blank(e);
+    emit_line(e, "/* No products fused into FMAs (clang fuses by default, gcc -std=c99 does not), so");
+    emit_line(e, " * that every form of a layer rounds alike on every machine (docs/API.md). */");
+    emit_line(e, "#if defined(__clang__)");
+    emit_line(e, "#pragma STDC FP_CONTRACT OFF");
+    emit_line(e, "#endif");
+    emit_blank(e);
     gen_helpers(e, c);
     emit_line(e, "// ---- kernels ----");
     emit_blank(e);
@@ -951,7 +1000,8 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
         gen_layer_delta(e, c, l, opt);
         gen_layer_backward(e, c, l, opt);
         gen_layer_train(e, c, l, false);
-        gen_layer_train(e, c, l, true);
+        if (has_avx2_clone(l))
+            gen_layer_train(e, c, l, true);
     }
     emit_line(e, "// ---- loss ----");
     emit_blank(e);

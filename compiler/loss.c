@@ -89,15 +89,20 @@ static void cross_entropy_value(Emit *e, const GenCtx *c, const double *args,
                                 const LossOperands *o)
 {
     (void)args;
-    emit_line(e, "%s zmax = %s[0];", c->real, o->z);
-    emit_open(e, "for (int j = 1; j < %ld; j++)", o->width);
-    emit_line(e, "if (%s[j] > zmax) zmax = %s[j];", o->z, o->z);
-    emit_close(e);
-    emit_line(e, "%s zsum = 0;", c->real);
-    emit_open(e, "for (int j = 0; j < %ld; j++)", o->width);
-    emit_line(e, "zsum += exp%s(%s[j] - zmax);", c->fn, o->z);
-    emit_close(e);
-    emit_line(e, "const %s lse = zmax + log%s(zsum);", c->real, c->fn);
+    if (o->zmax) {
+        /* the forward softmax's max and sum: the same values, not computed again */
+        emit_line(e, "const %s lse = %s + log%s(%s);", c->real, o->zmax, c->fn, o->zsum);
+    } else {
+        emit_line(e, "%s zmax = %s[0];", c->real, o->z);
+        emit_open(e, "for (int j = 1; j < %ld; j++)", o->width);
+        emit_line(e, "if (%s[j] > zmax) zmax = %s[j];", o->z, o->z);
+        emit_close(e);
+        emit_line(e, "%s zsum = 0;", c->real);
+        emit_open(e, "for (int j = 0; j < %ld; j++)", o->width);
+        emit_line(e, "zsum += exp%s(%s[j] - zmax);", c->fn, o->z);
+        emit_close(e);
+        emit_line(e, "const %s lse = zmax + log%s(zsum);", c->real, c->fn);
+    }
     emit_line(e, "%s ce = 0;", c->real);
     emit_open(e, "for (int j = 0; j < %ld; j++)", o->width);
     emit_line(e, "ce += %s[j] * (lse - %s[j]);", o->t, o->z);
@@ -163,7 +168,7 @@ const LossDef loss_table[] = {
     {.op.name = "cross_entropy", .needs_act = "softmax",
      .formula = "mean over n of −Σ t·log softmax(z)",
      .grad_formula = "∂C/∂z = (y·Σt − t) / n, fused with softmax",
-     .fused = true, .per_sample = true,
+     .fused = true, .per_sample = true, .keeps_softmax_sums = true,
      .value_uses = USES_Z, .grad_uses = USES_A,
      .emit_value = cross_entropy_value, .emit_grad = cross_entropy_grad},
     {.op.name = "binary_cross_entropy", .needs_act = "sigmoid",
