@@ -368,6 +368,7 @@ void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l);
 void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z);
 /* A preprocessor line ("#ifdef %s_AVX2" with arg), at column 0. */
 void kern_pp(Emit *e, const char *fmt, const char *arg);
+void kern_end_function(Emit *e, bool avx2); /* after a function or its AVX2 clone */
 /* NAME_axpy: y += a·x. */
 void kern_helpers(Emit *e, const GenCtx *c);
 

@@ -656,12 +656,7 @@ static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l, bool avx2)
     emit_close(e);
     emit_close(e);
     emit_close(e);
-    if (avx2) {
-        kern_pp(e, "#endif%s", "");
-        emit_blank(e);
-        return;
-    }
-    emit_end(e);
+    kern_end_function(e, avx2);
 }
 
 // ---- the source: the loss ----

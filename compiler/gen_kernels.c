@@ -68,6 +68,14 @@ void kern_pp(Emit *e, const char *fmt, const char *arg)
     e->indent = saved;
 }
 
+/* Ends a generated function; an AVX2 clone also closes the #if that guards it. */
+void kern_end_function(Emit *e, bool avx2)
+{
+    if (avx2)
+        kern_pp(e, "#endif%s", "");
+    emit_end(e);
+}
+
 // ---- growing strings, for the unrolled sums ----
 
 typedef struct Str {
@@ -317,12 +325,7 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, bo
     emit_close(e);
     emit_close(e);
     emit_close(e);
-    if (avx2) {
-        kern_pp(e, "#endif%s", "");
-        emit_blank(e);
-        return;
-    }
-    emit_end(e);
+    kern_end_function(e, avx2);
 }
 
 /* Whether the layer calls the S × J tile: the wide tile when the layer has that many
