@@ -46,11 +46,11 @@ deps:
 	fi
 
 # ---- the compiler ----
-$(BUILD)/grammar/bp.tab.c $(BUILD)/grammar/bp.tab.h: grammar/bp.y | deps
+$(BUILD)/grammar/bp.tab.c $(BUILD)/grammar/bp.tab.h &: grammar/bp.y | deps
 	@mkdir -p $(@D)
 	bison -Wall -Werror -o $(BUILD)/grammar/bp.tab.c --defines=$(BUILD)/grammar/bp.tab.h $<
 
-$(BUILD)/grammar/lex.yy.c $(BUILD)/grammar/lex.yy.h: grammar/bp.l | deps
+$(BUILD)/grammar/lex.yy.c $(BUILD)/grammar/lex.yy.h &: grammar/bp.l | deps
 	@mkdir -p $(@D)
 	flex -o $(BUILD)/grammar/lex.yy.c --header-file=$(BUILD)/grammar/lex.yy.h $<
 
