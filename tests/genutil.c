@@ -25,6 +25,13 @@ void gen_dir_remove(GenDir *d)
         fprintf(stderr, "genutil: could not remove %s\n", d->path);
 }
 
+bool gen_copy(const GenDir *d, const char *file)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp '%s/%s' '%s/'", BPC_TOP, file, d->path);
+    return system(cmd) == 0;
+}
+
 const char *gen_path(const GenDir *d, const char *file, char *buf, unsigned size)
 {
     snprintf(buf, size, "%s/%s", d->path, file);

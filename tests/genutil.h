@@ -19,6 +19,9 @@ void gen_dir_remove(GenDir *d);   /* and everything in it */
 /* "<dir>/<file>" into a static-free caller buffer of `size` bytes. */
 const char *gen_path(const GenDir *d, const char *file, char *buf, unsigned size);
 
+/* Copies <top>/<file> (a driver, an example's C file) into the directory. */
+bool gen_copy(const GenDir *d, const char *file);
+
 /* Writes <dir>/<base>.c and <dir>/<base>.h from `bp` (the network must be named so that
  * its files are <base>.*).  `unroll` as bpc's --unroll.  On failure prints the
  * diagnostics to stderr and returns false. */

@@ -27,9 +27,7 @@ Test(gen, weight_files)
     cr_assert(gen_dir_make(&d));
     for (int i = 0; i < 4; i++)
         cr_assert(gen_model(&d, nets[i].name, nets[i].bp, 256), "%s", nets[i].name);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp '%s/tests/drivers/filecheck.c' '%s/'", BPC_TOP, d.path);
-    cr_assert(system(cmd) == 0);
+    cr_assert(gen_copy(&d, "tests/drivers/filecheck.c"));
     cr_assert_eq(gen_build(&d, "cc", "-O0", "filecheck.c fa.c fs.c fb.c fd.c", "filecheck"), 0);
     char *out = NULL;
     int status = gen_run(&d, "filecheck", &out);

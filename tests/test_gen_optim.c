@@ -66,9 +66,7 @@ Test(gen, optimizers)
         fprintf(nets, " X(o%d)", i);
     fprintf(nets, "\n");
     cr_assert(fclose(nets) == 0);
-    char cp[512];
-    snprintf(cp, sizeof cp, "cp '%s/tests/drivers/optcheck.c' '%s/'", BPC_TOP, d.path);
-    cr_assert(system(cp) == 0);
+    cr_assert(gen_copy(&d, "tests/drivers/optcheck.c"));
     cr_assert_eq(gen_build(&d, "cc", "-O0", sources, "optcheck"), 0);
     char *out = NULL;
     int status = gen_run(&d, "optcheck", &out);
@@ -124,9 +122,7 @@ Test(gen, fused_train)
     fprintf(nets, "\n");
     cr_assert(fclose(nets) == 0);
     (void)count;
-    char cp[512];
-    snprintf(cp, sizeof cp, "cp '%s/tests/drivers/fusecheck.c' '%s/'", BPC_TOP, d.path);
-    cr_assert(system(cp) == 0);
+    cr_assert(gen_copy(&d, "tests/drivers/fusecheck.c"));
     /* as built for plain x86-64 (the AVX2 clones when this machine has AVX2), then
      * without them */
     static const char *const flag_sets[] = {"-O1", "-O1 -DBPC_NO_DISPATCH"};

@@ -38,9 +38,7 @@ Test(gen, xor_trains_unrolled_looped_and_threaded)
     cr_assert(gen_model(&d, "xorl", l, 0));
     free(u);
     free(l);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp '%s/tests/drivers/traincheck.c' '%s/'", BPC_TOP, d.path);
-    cr_assert(system(cmd) == 0);
+    cr_assert(gen_copy(&d, "tests/drivers/traincheck.c"));
     cr_assert_eq(gen_build(&d, "cc", "-O0 -pthread", "traincheck.c xor.c xorl.c", "traincheck"), 0);
     char *out = NULL;
     int status = gen_run(&d, "traincheck", &out);
@@ -60,9 +58,7 @@ Test(gen, xor_demo)
     char *u = xor_source("xor");
     cr_assert(gen_model(&d, "xor", u, 256));
     free(u);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp '%s/examples/xor_demo.c' '%s/'", BPC_TOP, d.path);
-    cr_assert(system(cmd) == 0);
+    cr_assert(gen_copy(&d, "examples/xor_demo.c"));
     cr_assert_eq(gen_build(&d, "cc", "-O2", "xor_demo.c xor.c", "xor_demo"), 0);
     char *out = NULL;
     int status = gen_run(&d, "xor_demo", &out);
