@@ -234,6 +234,7 @@ typedef void LossEmitFn(Emit *e, const GenCtx *g, const double *args, const Loss
 struct LossDef {
     OpInfo op;
     const char *needs_act; /* the output activation this loss requires, or NULL */
+    const char *targets;   /* the runtime's bprt_targets value for --main, as C */
     /* code generation */
     const char *formula;      /* for comments: "mean over n×OUT of (y − t)²" */
     const char *grad_formula; /* "2(y − t)/(n·OUT)" */

@@ -97,6 +97,7 @@ bool gen_main(Emit *e, const Model *m)
     emit_line(e, ".nparams = %s_PARAMS,", U);
     emit_line(e, ".elem_size = (int)sizeof(%s_real),", N);
     emit_line(e, ".loss_name = \"%s\",", m->loss->op.name);
+    emit_line(e, ".targets = %s,", m->loss->targets);
     emit_line(e, ".seed = %s_SEED,", U);
     emit_line(e, ".layers = %s_main_layers,", N);
     emit_line(e, ".nlayers = %d,", m->nlayers);

@@ -169,6 +169,14 @@ typedef struct bprt_layer_range {
     long offset, count;
 } bprt_layer_range;
 
+/* What a model's targets are, from its loss: real values, a class (one-hot targets,
+ * the label a class index) or one 0/1 value per output. */
+typedef enum bprt_targets {
+    BPRT_TARGETS_VALUES = 0,
+    BPRT_TARGETS_CLASSES = 1,
+    BPRT_TARGETS_BINARY = 2
+} bprt_targets;
+
 /* The model and type-correct wrappers of its generated functions: x, t and y are
  * arrays of the model's element type (elem_size bytes each), converted by the trainer. */
 typedef struct bprt_trainer {
@@ -176,7 +184,8 @@ typedef struct bprt_trainer {
     int inputs, outputs, batch;
     long nparams;
     int elem_size;          /* sizeof NAME_real: 4 (float) or 8 (double) */
-    const char *loss_name;  /* "cross_entropy", "binary_cross_entropy", "mse", ... */
+    const char *loss_name;  /* "cross_entropy", "mse", ...: for messages */
+    bprt_targets targets;   /* what the loss takes: how labels are read and scored */
     uint64_t seed;          /* the default seed: the network's 'seed' statement */
     const bprt_layer_range *layers;
     int nlayers;

@@ -110,12 +110,12 @@ static double now(void)
 
 static bool is_classifier(const bprt_trainer *tr)
 {
-    return !strcmp(tr->loss_name, "cross_entropy");
+    return tr->targets == BPRT_TARGETS_CLASSES;
 }
 
 static bool is_binary_loss(const bprt_trainer *tr)
 {
-    return !strcmp(tr->loss_name, "binary_cross_entropy");
+    return tr->targets == BPRT_TARGETS_BINARY;
 }
 
 // ---- the command line ----
