@@ -342,6 +342,7 @@ struct GenCtx {
     const char *real; /* the element type: "NAME_real" */
     const char *fn;   /* the suffix of <math.h> functions: "f" for float, "" for double */
     bool dbl;
+    long run_slots; /* length of NAME_model's list of runs of nonzero inputs, or 0 */
 };
 
 #define GEN_LIT_MAX 48
@@ -370,7 +371,7 @@ void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z);
 /* A preprocessor line ("#ifdef %s_AVX2" with arg), at column 0. */
 void kern_pp(Emit *e, const char *fmt, const char *arg);
 void kern_end_function(Emit *e, bool avx2); /* after a function or its AVX2 clone */
-/* NAME_axpy: y += a·x. */
+/* NAME_axpy: y += a·x; NAME_runs when some layer skips zero inputs (c->run_slots). */
 void kern_helpers(Emit *e, const GenCtx *c);
 
 /* ---- gen_main.c: the command-line trainer's main() (bpc --main) ---- */

@@ -253,6 +253,9 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
               N);
     emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, scratch_size(m),
               N);
+    if (c->run_slots)
+        emit_line(e, "int run[%ld]; /* runs of chunks of 8 inputs not all 0 (%s_runs) */",
+                  c->run_slots, N);
     emit_line(e, "/* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
@@ -347,6 +350,28 @@ static bool has_avx2_clone(const Layer *l)
 static bool unrolled(const Layer *l, const GenOptions *opt)
 {
     return l->in * l->out <= opt->unroll;
+}
+
+/* Whether layer l's fused step at batch 1 visits only the chunks of 8 inputs that are
+ * not all zero: for optimizers that leave p as it is when g = 0 (plain SGD). */
+static bool train_skips(const Model *m, const Layer *l)
+{
+    return kern_lanes(l->in) == KERN_LANES && m->opt->zero_noop(m->opt_args);
+}
+
+/* The length of NAME_model's run list: a [start, end) pair per run of chunks of 8
+ * inputs, for the widest layer whose looped forward or fused step skips zero chunks
+ * (NAME_runs); 0 when none does. */
+static long run_slots(const Model *m, const GenOptions *opt)
+{
+    long chunks = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        bool looped = !unrolled(l, opt) && kern_lanes(l->in) == KERN_LANES;
+        if ((looped || train_skips(m, l)) && l->in / KERN_LANES > chunks)
+            chunks = l->in / KERN_LANES;
+    }
+    return chunks ? 2 * ((chunks + 1) / 2) : 0; /* runs are apart: at most ⌈chunks/2⌉ */
 }
 
 /* The activation over one sample's row: forward (a from z) or backward (d in place). */
@@ -607,13 +632,19 @@ static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l, bool avx2)
         emit_line(e, " * W, its gradient Σ_s δ_s·x_s (one sample: δ·x directly, no buffer) and the"
                      " update */");
     }
-    emit_line(e, "static void %s_%s_train%s(%s_model *m, const %s *in, int n)", N, l->label,
+    emit_line(e, "static void %s_%s_train%s(%s_model *m, const %s *restrict in, int n)", N, l->label,
               avx2 ? "_avx2" : "", N, R);
     emit_brace(e);
     if (has_delta(m, l))
         emit_line(e, "%s_%s_delta(m, n);", N, l->label);
     if (opt->emit_prelude)
         opt->emit_prelude(e, c, m->opt_args);
+    bool skips = train_skips(m, l);
+    long full = l->in / KERN_LANES * KERN_LANES;
+    if (skips) {
+        emit_line(e, "/* at one sample, only the chunks of 8 inputs that are not all 0 change W */");
+        emit_line(e, "const int nrun = n == 1 ? %s_runs(in, 1, %ld, m->run) : 0;", N, l->in);
+    }
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
     snprintf(off, sizeof off, "%ld + j * %ld", l->w_offset, l->in);
     declare_opt_pointers(e, c, off);
@@ -623,9 +654,22 @@ static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l, bool avx2)
         emit_line(e, "if (dj == 0)");
         emit_cont(e, "continue; /* the update would leave the row as it is */");
     }
-    emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);
-    opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
-    emit_close(e);
+    if (skips) {
+        emit_open(e, "for (int c = 0; c < nrun; c++)");
+        emit_open(e, "for (int i0 = m->run[2 * c]; i0 < m->run[2 * c + 1]; i0 += 8)");
+        /* a loop of 8, which gcc makes one vector operation (unrolled, it does not) */
+        emit_line(e, "#pragma GCC unroll 1");
+        emit_open(e, "for (int i = i0; i < i0 + 8; i++)");
+        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
+        emit_close(e);
+        emit_close(e);
+        emit_close(e);
+    }
+    if (!skips || full < l->in) {
+        emit_open(e, "for (int i = %ld; i < %ld; i++)", skips ? full : 0, l->in);
+        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
+        emit_close(e);
+    }
     emit_close_with(e, " else {");
     emit_line(e, "%s *restrict grad = m->scratch;", R);
     emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
@@ -1018,7 +1062,7 @@ bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out)
     char real[BPC_MAX_IDENT + 8];
     snprintf(real, sizeof real, "%s_real", m->name);
     GenCtx c = {.m = m, .name = m->name, .real = real, .fn = m->double_precision ? "" : "f",
-                .dbl = m->double_precision};
+                .dbl = m->double_precision, .run_slots = run_slots(m, opt)};
     const char *header_name = opt->header_name ? opt->header_name : "model.h";
     if (m->nlayers < 1)
         internal_error(__FILE__, __LINE__, "a checked model without layers");
