@@ -342,7 +342,7 @@ struct GenCtx {
     const char *real; /* the element type: "NAME_real" */
     const char *fn;   /* the suffix of <math.h> functions: "f" for float, "" for double */
     bool dbl;
-    long run_slots; /* length of NAME_model's list of runs of nonzero inputs, or 0 */
+    long chunk_slots; /* length of NAME_model's list of chunks of nonzero inputs, or 0 */
 };
 
 #define GEN_LIT_MAX 48
@@ -363,6 +363,9 @@ bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out);
 /* ---- gen_kernels.c: the blocked loops of the generated code ---- */
 #define KERN_LANES 8 /* partial sums per dot product */
 long kern_lanes(long in); /* the partial sums of a dot product of length in */
+/* Whether layer l skips the chunks of 8 inputs that are all 0: the first layer, when
+ * it has 8 inputs or more (its looped forward, and plain SGD's step at batch 1). */
+bool kern_skips(const Layer *l);
 /* "z[j] = b[j] + (...);" for output j of an unrolled layer, summed as the looped form. */
 void kern_unrolled_dot(Emit *e, const Layer *l, long j);
 /* The tile functions of a looped layer's forward, and the loops that call them. */
@@ -371,7 +374,7 @@ void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z);
 /* A preprocessor line ("#ifdef %s_AVX2" with arg), at column 0. */
 void kern_pp(Emit *e, const char *fmt, const char *arg);
 void kern_end_function(Emit *e, bool avx2); /* after a function or its AVX2 clone */
-/* NAME_axpy: y += a·x; NAME_runs when some layer skips zero inputs (c->run_slots). */
+/* NAME_axpy: y += a·x; NAME_chunks when the first layer skips zero inputs (c->chunk_slots). */
 void kern_helpers(Emit *e, const GenCtx *c);
 
 /* ---- gen_main.c: the command-line trainer's main() (bpc --main) ---- */

@@ -253,9 +253,9 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
               N);
     emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, scratch_size(m),
               N);
-    if (c->run_slots)
-        emit_line(e, "int run[%ld]; /* runs of chunks of 8 inputs not all 0 (%s_runs) */",
-                  c->run_slots, N);
+    if (c->chunk_slots)
+        emit_line(e, "int chunk[%ld]; /* the chunks of 8 inputs that are not all 0 (%s_chunks) */",
+                  c->chunk_slots, N);
     emit_line(e, "/* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
@@ -353,25 +353,20 @@ static bool unrolled(const Layer *l, const GenOptions *opt)
 }
 
 /* Whether layer l's fused step at batch 1 visits only the chunks of 8 inputs that are
- * not all zero: for optimizers that leave p as it is when g = 0 (plain SGD). */
+ * not all zero: when it skips them (kern_skips) and the optimizer leaves p as it is
+ * when g = 0 (plain SGD). */
 static bool train_skips(const Model *m, const Layer *l)
 {
-    return kern_lanes(l->in) == KERN_LANES && m->opt->zero_noop(m->opt_args);
+    return kern_skips(l) && m->opt->zero_noop(m->opt_args);
 }
 
-/* The length of NAME_model's run list: a [start, end) pair per run of chunks of 8
- * inputs, for the widest layer whose looped forward or fused step skips zero chunks
- * (NAME_runs); 0 when none does. */
-static long run_slots(const Model *m, const GenOptions *opt)
+/* The length of NAME_model's chunk list: the first layer's chunks of 8 inputs when its
+ * looped forward or its fused step skips zero chunks (NAME_chunks), else 0. */
+static long chunk_slots(const Model *m, const GenOptions *opt)
 {
-    long chunks = 0;
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        bool looped = !unrolled(l, opt) && kern_lanes(l->in) == KERN_LANES;
-        if ((looped || train_skips(m, l)) && l->in / KERN_LANES > chunks)
-            chunks = l->in / KERN_LANES;
-    }
-    return chunks ? 2 * ((chunks + 1) / 2) : 0; /* runs are apart: at most ⌈chunks/2⌉ */
+    const Layer *l = &m->layers[0];
+    bool used = kern_skips(l) && (!unrolled(l, opt) || train_skips(m, l));
+    return used ? l->in / KERN_LANES : 0;
 }
 
 /* The activation over one sample's row: forward (a from z) or backward (d in place). */
@@ -643,7 +638,7 @@ static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l, bool avx2)
     long full = l->in / KERN_LANES * KERN_LANES;
     if (skips) {
         emit_line(e, "/* at one sample, only the chunks of 8 inputs that are not all 0 change W */");
-        emit_line(e, "const int nrun = n == 1 ? %s_runs(in, 1, %ld, m->run) : 0;", N, l->in);
+        emit_line(e, "const int nchunk = n == 1 ? %s_chunks(in, 1, %ld, m->chunk) : 0;", N, l->in);
     }
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
     snprintf(off, sizeof off, "%ld + j * %ld", l->w_offset, l->in);
@@ -655,13 +650,12 @@ static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l, bool avx2)
         emit_cont(e, "continue; /* the update would leave the row as it is */");
     }
     if (skips) {
-        emit_open(e, "for (int c = 0; c < nrun; c++)");
-        emit_open(e, "for (int i0 = m->run[2 * c]; i0 < m->run[2 * c + 1]; i0 += 8)");
+        emit_open(e, "for (int c = 0; c < nchunk; c++)");
+        emit_line(e, "const int i0 = m->chunk[c];");
         /* a loop of 8, which gcc makes one vector operation (unrolled, it does not) */
         emit_line(e, "#pragma GCC unroll 1");
         emit_open(e, "for (int i = i0; i < i0 + 8; i++)");
         opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
-        emit_close(e);
         emit_close(e);
         emit_close(e);
     }
@@ -1062,7 +1056,7 @@ bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out)
     char real[BPC_MAX_IDENT + 8];
     snprintf(real, sizeof real, "%s_real", m->name);
     GenCtx c = {.m = m, .name = m->name, .real = real, .fn = m->double_precision ? "" : "f",
-                .dbl = m->double_precision, .run_slots = run_slots(m, opt)};
+                .dbl = m->double_precision, .chunk_slots = chunk_slots(m, opt)};
     const char *header_name = opt->header_name ? opt->header_name : "model.h";
     if (m->nlayers < 1)
         internal_error(__FILE__, __LINE__, "a checked model without layers");

@@ -13,13 +13,15 @@
  * dependent adds they may not reorder).  The unrolled form of a small layer writes the
  * same sums as one expression per output, parenthesized in the same order.
  *
- * The looped form starts every lane at +0 and skips the chunks of LANES inputs that
- * are zero in every sample of the tile: it visits the runs of the other chunks, which
- * NAME_runs lists once per tile row of samples.  The skipped terms are ±0, and adding
- * ±0 to a lane that started at +0 changes no bit of it (a sum of finite terms is -0
- * only if every term is).  81% of MNIST's pixels are 0 and 60% of its chunks.  So the
- * skipping is exact for finite weights; the unrolled form, whose lanes start with
- * their first term, agrees with it except for the sign of z = b + 0 when b is -0.
+ * The looped form starts every lane at +0.  The first layer's tiles visit only the
+ * chunks of LANES inputs that are not zero in every sample of the tile (NAME_chunks
+ * lists them once per row of tiles): the skipped terms are ±0, and adding ±0 to a
+ * lane that started at +0 changes no bit of it (a sum of finite terms is -0 only if
+ * every term is).  So the skipping is exact for finite weights, and it pays where
+ * inputs are sparse: 81% of MNIST's pixels are 0, and 60% of its chunks.  Later
+ * layers' inputs are activations, rarely zero 8 at a time: their tiles visit every
+ * chunk.  The unrolled form, whose lanes start with their first term, agrees with the
+ * looped one except for the sign of z = b + 0 when b is -0.
  *
  * The looped forward is made of tiles: a static function per tile shape that computes
  * S samples × J outputs, every weight row it loads used for S samples and every input
@@ -51,6 +53,11 @@ static const struct {
 long kern_lanes(long in)
 {
     return in < LANES ? in : LANES;
+}
+
+bool kern_skips(const Layer *l)
+{
+    return l->index == 0 && kern_lanes(l->in) == LANES;
 }
 
 /* The pairwise combination of w partial sums a[0..w) into a[0]: while w > 1, with
@@ -197,9 +204,21 @@ static void looped_visit(void *ctx, long to, long from)
     emit_line(cc->e, "t[%ld] += t[%ld];", to, from);
 }
 
-/* The partial sums of the tile's full chunks of 8 inputs, into a[S][J][8]: from +0,
- * over the runs of chunks listed in run[0..2·nrun) (NAME_runs). */
-static void emit_tile_scalar(Emit *e, long in, int S, int J)
+/* Opens the loop over the tile's chunks of 8 inputs, with i the first input of each:
+ * those listed in chunk[0..nchunk) (NAME_chunks) when the layer skips zero chunks, else
+ * all `full` inputs. */
+static void open_chunk_loop(Emit *e, bool skips, long full)
+{
+    if (skips) {
+        emit_open(e, "for (int c = 0; c < nchunk; c++)");
+        emit_line(e, "const int i = chunk[c];");
+    } else {
+        emit_open(e, "for (int i = 0; i < %ld; i += 8)", full);
+    }
+}
+
+/* The partial sums of the tile's full chunks of 8 inputs, into a[S][J][8], from +0. */
+static void emit_tile_scalar(Emit *e, long in, long full, bool skips, int S, int J)
 {
     emit_open(e, "for (int s = 0; s < %d; s++)", S);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
@@ -207,13 +226,11 @@ static void emit_tile_scalar(Emit *e, long in, int S, int J)
     emit_cont(e, "a[s][r][k] = 0;");
     emit_close(e);
     emit_close(e);
-    emit_open(e, "for (int c = 0; c < nrun; c++)");
-    emit_open(e, "for (int i = run[2 * c]; i < run[2 * c + 1]; i += 8)");
+    open_chunk_loop(e, skips, full);
     emit_open(e, "for (int s = 0; s < %d; s++)", S);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
     emit_line(e, "for (int k = 0; k < %d; k++)", LANES);
     emit_cont(e, "a[s][r][k] += W[(j + r) * %ld + i + k] * x[s * %ld + i + k];", in, in);
-    emit_close(e);
     emit_close(e);
     emit_close(e);
     emit_close(e);
@@ -242,7 +259,7 @@ static void unroll_pragma(Emit *e)
 }
 
 static void emit_tile_vector(Emit *e, const GenCtx *c, const char *V, const char *VLEN, long in,
-                             int S, int J)
+                             long full, bool skips, int S, int J)
 {
     const char *N = c->name;
     emit_line(e, "const %s zero = {0};", V);
@@ -256,8 +273,7 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const char *V, const char
     emit_cont(e, "acc[s][r][v] = zero;");
     emit_close(e);
     emit_close(e);
-    emit_open(e, "for (int c = 0; c < nrun; c++)");
-    emit_open(e, "for (int i = run[2 * c]; i < run[2 * c + 1]; i += 8)");
+    open_chunk_loop(e, skips, full);
     unroll_pragma(e);
     emit_open(e, "for (int v = 0; v < 8 / %s; v++)", VLEN);
     /* one variable per sample (an array of them makes gcc go through memory): each
@@ -275,18 +291,17 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const char *V, const char
     emit_close(e);
     emit_close(e);
     emit_close(e);
-    emit_close(e);
     emit_line(e, "memcpy(a, acc, sizeof a);");
 }
 
 /* One tile function; `avx2`: its clone for AVX2 (gen_kernels.c's header), vectors only.
- * Layers with 8 inputs or more pass the runs of chunks to visit (NAME_runs). */
+ * The first layer's tiles are passed the chunks of 8 inputs to visit (NAME_chunks). */
 static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, bool avx2)
 {
     const char *R = c->real, *N = c->name;
     long in = l->in, out = l->out, w = kern_lanes(in);
     long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
-    bool chunked = w == LANES; /* skips zero chunks */
+    bool skips = kern_skips(l);
     char name[BPC_MAX_IDENT * 2 + 32], V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
     tile_name(name, sizeof name, c, l, S, J);
     if (avx2) {
@@ -305,27 +320,27 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, bo
         emit_line(e, " * k, k + %ld, ...), combined pairwise; each weight row loaded is used for",
                   w);
         emit_line(e, " * %d sample%s, each input row for %d output%s.%s", S, S > 1 ? "s" : "", J,
-                  J > 1 ? "s" : "", chunked ? "" : " */");
-        if (chunked)
-            emit_line(e, " * Only the runs of chunks of 8 inputs listed in run[0..2·nrun). */");
+                  J > 1 ? "s" : "", skips ? "" : " */");
+        if (skips)
+            emit_line(e, " * Only the chunks of 8 inputs listed in chunk[0..nchunk). */");
         emit_line(e, "static void %s(const %s *restrict W, const %s *restrict b,", name, R, R);
         snprintf(V, sizeof V, "%s_vec", N);
         snprintf(VLEN, sizeof VLEN, "%s_VLEN", N);
     }
-    if (chunked)
-        emit_cont(e, "const %s *restrict x, %s *restrict z, int j, const int *run, int nrun)", R,
-                  R);
+    if (skips)
+        emit_cont(e, "const %s *restrict x, %s *restrict z, int j, const int *chunk, int nchunk)",
+                  R, R);
     else
         emit_cont(e, "const %s *restrict x, %s *restrict z, int j)", R, R);
     emit_brace(e);
     emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
     if (avx2) {
-        emit_tile_vector(e, c, V, VLEN, in, S, J);
-    } else if (chunked) {
+        emit_tile_vector(e, c, V, VLEN, in, full, skips, S, J);
+    } else if (w == LANES) {
         kern_pp(e, "#ifdef %s_VLEN", N);
-        emit_tile_vector(e, c, V, VLEN, in, S, J);
+        emit_tile_vector(e, c, V, VLEN, in, full, skips, S, J);
         kern_pp(e, "#else%s", "");
-        emit_tile_scalar(e, in, S, J);
+        emit_tile_scalar(e, in, full, skips, S, J);
         kern_pp(e, "#endif%s", "");
     } else {
         emit_tile_narrow(e, in, S, J);
@@ -378,7 +393,7 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char
 {
     char name[BPC_MAX_IDENT * 2 + 32];
     long out = l->out, in = l->in;
-    bool chunked = kern_lanes(in) == LANES;
+    bool skips = kern_skips(l);
     emit_brace(e);
     emit_line(e, "int s = 0;");
     for (int pass = 0; pass < 2; pass++) {
@@ -388,10 +403,10 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char
         else
             emit_open(e, "for (; s < n; s++)");
         const char *args = "";
-        if (chunked) {
-            emit_line(e, "const int nrun = %s_runs(in + s * %ld, %d, %ld, m->run);", c->name, in, S,
-                      in);
-            args = ", m->run, nrun";
+        if (skips) {
+            emit_line(e, "const int nchunk = %s_chunks(in + s * %ld, %d, %ld, m->chunk);", c->name,
+                      in, S, in);
+            args = ", m->chunk, nchunk";
         }
         long j0 = 0;
         if (J <= out) {
@@ -449,12 +464,12 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#endif");
     emit_line(e, "#endif");
     emit_blank(e);
-    if (c->run_slots) {
-        emit_line(e, "/* The runs of chunks of 8 inputs in which one of the `rows` rows of x (each len");
-        emit_line(e, " * long) is not 0, as [start, end) pairs into run[]; returns how many.  The");
-        emit_line(e, " * other chunks add only ±0 to the dot products' partial sums and to the SGD");
-        emit_line(e, " * update: they are skipped (81%% of MNIST's pixels are 0). */");
-        emit_line(e, "static int %s_runs(const %s *x, int rows, int len, int *run)", N, R);
+    if (c->chunk_slots) {
+        emit_line(e, "/* The first input of each chunk of 8 inputs in which one of the `rows` rows of");
+        emit_line(e, " * x (each len long) is not 0, into chunk[]; returns how many.  The other chunks");
+        emit_line(e, " * only add ±0 to the dot products' partial sums and to the SGD update: they");
+        emit_line(e, " * are skipped (81%% of MNIST's pixels are 0). */");
+        emit_line(e, "static int %s_chunks(const %s *x, int rows, int len, int *chunk)", N, R);
         emit_brace(e);
         emit_line(e, "int n = 0;");
         emit_open(e, "for (int i = 0; i + 8 <= len; i += 8)");
@@ -465,11 +480,8 @@ void kern_helpers(Emit *e, const GenCtx *c)
         kern_pp(e, "#ifdef BPC_NO_SKIP%s", "");
         emit_line(e, "nonzero = 1; /* every chunk: the dense products (the same results) */");
         kern_pp(e, "#endif%s", "");
-        emit_open(e, "if (nonzero)");
-        emit_line(e, "if (n == 0 || run[2 * n - 1] != i)");
-        emit_cont(e, "run[2 * n++] = i;");
-        emit_line(e, "run[2 * n - 1] = i + 8;");
-        emit_close(e);
+        emit_line(e, "if (nonzero)");
+        emit_cont(e, "chunk[n++] = i;");
         emit_close(e);
         emit_line(e, "return n;");
         emit_close(e);
