@@ -33,9 +33,11 @@
  * with AVX, else 16: one or two vectors per 8 lanes), which both compilers keep in
  * registers at any -O level and instruction set; any other compiler (or with
  * BPC_NO_VECTOR defined) gets plain loops over the lanes.  Both do the same
- * operations in the same order, so they give the same results.  A build for plain
- * x86-64 (SSE2) also gets each tile compiled for AVX2 (NAME_L_dotSxJ_avx2, no FMA, so
- * rounded as the SSE2 one) and picks it at run time when the processor has AVX2.
+ * operations in the same order, so they give the same results.  On x86-64 the tiles
+ * are also compiled for AVX2 (in a build for plain x86-64) and for AVX-512VL (float
+ * models: 5 × 4 tiles, which its 32 vector registers hold), in 32-byte vectors and
+ * without FMA, so rounded as the plain ones; the best the processor has is chosen at
+ * run time (the tiers below).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -45,10 +47,27 @@
 
 enum { LANES = KERN_LANES, LINE_MAX = 92 };
 
-/* The tile shapes: samples × outputs. */
-static const struct {
-    int s, j;
-} tiles[] = {{4, 2}, {4, 1}, {1, 4}, {1, 1}};
+/* The instruction sets a looped forward is compiled for, tried in this order at run
+ * time.  Each has its own tiles (NAME_L_dotSxJ<suffix>): S × J while S samples remain,
+ * 1 × 4 for the rest, and S × 1 and 1 × 1 for outputs left over.  None uses FMA, so all
+ * round alike.  With AVX-512VL's 32 vector registers, 5 × 4 tiles fit; with 16, 4 × 2. */
+typedef struct Tier {
+    const char *suffix; /* of the tile names */
+    const char *guard;  /* NAME_<guard> is defined where the clones compile; NULL: plain */
+    const char *target; /* for __attribute__((target)) */
+    const char *cpu;    /* for __builtin_cpu_supports */
+    const char *isa;    /* for comments */
+    bool float_only;    /* double's 8 lanes take twice the registers */
+    int S, J;
+} Tier;
+
+static const Tier tiers[] = {
+    {"_avx512", "AVX512", "avx2,avx512f,avx512vl", "avx512vl", "AVX-512VL", true, 5, 4},
+    {"_avx2", "AVX2", "avx2", "avx2", "AVX2", false, 4, 2},
+    {"", NULL, NULL, NULL, NULL, false, 4, 2},
+};
+enum { NTIERS = sizeof tiers / sizeof tiers[0] };
+static const Tier *const plain = &tiers[NTIERS - 1];
 
 long kern_lanes(long in)
 {
@@ -248,7 +267,7 @@ static void emit_tile_narrow(Emit *e, long in, int S, int J)
     emit_close(e);
 }
 
-/* The same with vectors of type V (NAME_vec or NAME_vec_avx2) of VLEN elements: the 8
+/* The same with vectors of type V (NAME_vec or NAME_vec32) of VLEN elements: the 8
  * lanes as 8 / VLEN vectors. */
 /* Full unrolling of a tile's small loops over samples, rows and vectors, which gcc does
  * not do at -O2: the accumulators then stay in registers.  (gcc and clang read the
@@ -294,39 +313,55 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const char *V, const char
     emit_line(e, "memcpy(a, acc, sizeof a);");
 }
 
-/* One tile function; `avx2`: its clone for AVX2 (gen_kernels.c's header), vectors only.
- * The first layer's tiles are passed the chunks of 8 inputs to visit (NAME_chunks). */
-static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, bool avx2)
+/* "#ifdef NAME_<guard>", which encloses tier t's clones and the code calling them. */
+static void tier_ifdef(Emit *e, const GenCtx *c, const Tier *t)
+{
+    char line[BPC_MAX_IDENT + 32];
+    snprintf(line, sizeof line, "#ifdef %s_%s", c->name, t->guard);
+    kern_pp(e, "%s", line);
+}
+
+/* Whether layer l gets tier t's tiles: clones only where the 8 lanes are vectors. */
+static bool tier_used(const GenCtx *c, const Layer *l, const Tier *t)
+{
+    return !t->guard || (kern_lanes(l->in) == LANES && !(t->float_only && c->dbl));
+}
+
+/* One tile function of tier t.  The first layer's tiles are passed the chunks of 8
+ * inputs to visit (NAME_chunks). */
+static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, const Tier *t)
 {
     const char *R = c->real, *N = c->name;
     long in = l->in, out = l->out, w = kern_lanes(in);
     long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
     bool skips = kern_skips(l);
+    bool plain_shape = (S == 1 || S == plain->S) && (J == 1 || J == plain->J || S == 1);
     char name[BPC_MAX_IDENT * 2 + 32], V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
     tile_name(name, sizeof name, c, l, S, J);
-    if (avx2) {
-        kern_pp(e, "#ifdef %s_AVX2", N);
-        emit_line(e, "/* %s_avx2: %s compiled for AVX2 (without FMA: the same results) */",
-                  name, name);
-        emit_line(e, "__attribute__((target(\"avx2\")))");
-        emit_line(e, "static void %s_avx2(const %s *restrict W, const %s *restrict b,", name, R, R);
-        snprintf(V, sizeof V, "%s_vec_avx2", N);
-        snprintf(VLEN, sizeof VLEN, "%s_VLEN_AVX2", N);
+    if (t->guard)
+        tier_ifdef(e, c, t);
+    if (t->guard && plain_shape) {
+        emit_line(e, "/* %s%s: %s compiled for %s (without FMA: the same results) */", name,
+                  t->suffix, name, t->isa);
     } else {
-        emit_line(e, "/* %s: z = W·x + b for %d sample%s × %d output%s from output j: %ld",
-                  name, S, S > 1 ? "s" : "", J, J > 1 ? "s" : "", (long)S * J);
+        emit_line(e, "/* %s%s: z = W·x + b for %d sample%s × %d output%s from output j: %ld", name,
+                  t->suffix, S, S > 1 ? "s" : "", J, J > 1 ? "s" : "", (long)S * J);
         emit_line(e, " * dot products of length %ld, each in %ld partial sums (lane k adds inputs",
                   in, w);
         emit_line(e, " * k, k + %ld, ...), combined pairwise; each weight row loaded is used for",
                   w);
         emit_line(e, " * %d sample%s, each input row for %d output%s.%s", S, S > 1 ? "s" : "", J,
-                  J > 1 ? "s" : "", skips ? "" : " */");
+                  J > 1 ? "s" : "", skips || t->guard ? "" : " */");
         if (skips)
-            emit_line(e, " * Only the chunks of 8 inputs listed in chunk[0..nchunk). */");
-        emit_line(e, "static void %s(const %s *restrict W, const %s *restrict b,", name, R, R);
-        snprintf(V, sizeof V, "%s_vec", N);
-        snprintf(VLEN, sizeof VLEN, "%s_VLEN", N);
+            emit_line(e, " * Only the chunks of 8 inputs listed in chunk[0..nchunk).%s",
+                      t->guard ? "" : " */");
+        if (t->guard)
+            emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
     }
+    if (t->target)
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    emit_line(e, "static void %s%s(const %s *restrict W, const %s *restrict b,", name, t->suffix, R,
+              R);
     if (skips)
         emit_cont(e, "const %s *restrict x, %s *restrict z, int j, const int *chunk, int nchunk)",
                   R, R);
@@ -334,7 +369,9 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, bo
         emit_cont(e, "const %s *restrict x, %s *restrict z, int j)", R, R);
     emit_brace(e);
     emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
-    if (avx2) {
+    snprintf(V, sizeof V, t->guard ? "%s_vec32" : "%s_vec", N);
+    snprintf(VLEN, sizeof VLEN, t->guard ? "%s_VLEN32" : "%s_VLEN", N);
+    if (t->guard) {
         emit_tile_vector(e, c, V, VLEN, in, full, skips, S, J);
     } else if (w == LANES) {
         kern_pp(e, "#ifdef %s_VLEN", N);
@@ -365,31 +402,34 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, bo
     emit_close(e);
     emit_close(e);
     emit_close(e);
-    kern_end_function(e, avx2);
+    kern_end_function(e, t->guard != NULL);
 }
 
-/* Whether the layer calls the S × J tile: the wide tile when the layer has that many
- * outputs, the one-output tile of the same samples for the outputs left over. */
-static bool tile_used(const Layer *l, int S, int J)
+/* The tiles of tier t that layer l calls: the wide ones when it has that many outputs,
+ * the one-output ones of the same samples for the outputs left over. */
+static void emit_tier_tiles(Emit *e, const GenCtx *c, const Layer *l, const Tier *t)
 {
-    int wide = S == 4 ? 2 : 4;
-    return J == wide ? l->out >= wide : l->out % wide != 0;
+    const int shapes[2][2] = {{t->S, t->J}, {1, 4}};
+    for (int k = 0; k < 2; k++) {
+        int S = shapes[k][0], J = shapes[k][1];
+        if (l->out >= J)
+            emit_tile(e, c, l, S, J, t);
+        if (l->out % J)
+            emit_tile(e, c, l, S, 1, t);
+    }
 }
 
 void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l)
 {
-    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
-        if (tile_used(l, tiles[t].s, tiles[t].j)) {
-            emit_tile(e, c, l, tiles[t].s, tiles[t].j, false);
-            if (kern_lanes(l->in) == LANES)
-                emit_tile(e, c, l, tiles[t].s, tiles[t].j, true);
-        }
+    for (int k = NTIERS - 1; k >= 0; k--)
+        if (tier_used(c, l, &tiers[k]))
+            emit_tier_tiles(e, c, l, &tiers[k]);
 }
 
-/* The loops over samples and outputs calling the tiles named with `suffix`; W, b, in
- * and z (the layer's z rows, BATCH × out) are in scope. */
+/* The loops over samples and outputs calling tier t's tiles; W, b, in and z (the
+ * layer's z rows, BATCH × out) are in scope. */
 static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char *z,
-                            const char *suffix)
+                            const Tier *t)
 {
     char name[BPC_MAX_IDENT * 2 + 32];
     long out = l->out, in = l->in;
@@ -397,9 +437,9 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char
     emit_brace(e);
     emit_line(e, "int s = 0;");
     for (int pass = 0; pass < 2; pass++) {
-        int S = pass == 0 ? 4 : 1, J = pass == 0 ? 2 : 4;
+        int S = pass == 0 ? t->S : 1, J = pass == 0 ? t->J : 4;
         if (pass == 0)
-            emit_open(e, "for (; s + 4 <= n; s += 4)");
+            emit_open(e, "for (; s + %d <= n; s += %d)", S, S);
         else
             emit_open(e, "for (; s < n; s++)");
         const char *args = "";
@@ -413,30 +453,31 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char
             tile_name(name, sizeof name, c, l, S, J);
             j0 = out / J * J;
             emit_line(e, "for (int j = 0; j < %ld; j += %d)", j0, J);
-            emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j%s);", name, suffix, in, z, args);
+            emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j%s);", name, t->suffix, in, z, args);
         }
         if (j0 < out) {
             tile_name(name, sizeof name, c, l, S, 1);
             emit_line(e, "for (int j = %ld; j < %ld; j++)", j0, out);
-            emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j%s);", name, suffix, in, z, args);
+            emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j%s);", name, t->suffix, in, z, args);
         }
         emit_close(e);
     }
     emit_close(e);
 }
 
+/* The best tier the processor has, then the plain tiles. */
 void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z)
 {
-    if (kern_lanes(l->in) < LANES) {
-        emit_tile_loops(e, c, l, z, "");
-        return;
+    for (const Tier *t = tiers; t != plain; t++) {
+        if (!tier_used(c, l, t))
+            continue;
+        tier_ifdef(e, c, t);
+        emit_line(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
+        emit_tile_loops(e, c, l, z, t);
+        emit_line(e, "else");
+        kern_pp(e, "#endif%s", "");
     }
-    kern_pp(e, "#ifdef %s_AVX2", c->name);
-    emit_line(e, "if (__builtin_cpu_supports(\"avx2\"))");
-    emit_tile_loops(e, c, l, z, "_avx2");
-    emit_line(e, "else");
-    kern_pp(e, "#endif%s", "");
-    emit_tile_loops(e, c, l, z, "");
+    emit_tile_loops(e, c, l, z, plain);
 }
 
 // ---- y += a·x ----
@@ -455,12 +496,18 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#define %s_VLEN (%s_VBYTES / (int)sizeof(%s))", N, N, R);
     emit_line(e, "typedef %s %s_vec __attribute__((vector_size(%s_VBYTES)));", R, N, N);
     emit_line(e, "#define %s_LOAD(v, p) memcpy(&(v), (p), sizeof(v))", N);
-    emit_line(e, "/* Built for SSE2 on x86-64: the tiles get an AVX2 clone too, chosen at run time.");
-    emit_line(e, " * It has no FMA, so it rounds as the SSE2 one does: the same results. */");
-    emit_line(e, "#if defined(__x86_64__) && !defined(__AVX__) && !defined(BPC_NO_DISPATCH)");
+    emit_line(e, "/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)");
+    emit_line(e, " * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at");
+    emit_line(e, " * run time.  None uses FMA, so all round alike: the same results. */");
+    emit_line(e, "#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)");
+    emit_line(e, "#define %s_VLEN32 (32 / (int)sizeof(%s))", N, R);
+    emit_line(e, "typedef %s %s_vec32 __attribute__((vector_size(32)));", R, N);
+    emit_line(e, "#if !defined(__AVX__)");
     emit_line(e, "#define %s_AVX2 1", N);
-    emit_line(e, "#define %s_VLEN_AVX2 (32 / (int)sizeof(%s))", N, R);
-    emit_line(e, "typedef %s %s_vec_avx2 __attribute__((vector_size(32)));", R, N);
+    emit_line(e, "#endif");
+    emit_line(e, "#if !defined(BPC_NO_AVX512)");
+    emit_line(e, "#define %s_AVX512 1", N);
+    emit_line(e, "#endif");
     emit_line(e, "#endif");
     emit_line(e, "#endif");
     emit_blank(e);
