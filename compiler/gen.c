@@ -786,10 +786,26 @@ static void gen_init(Emit *e, const GenCtx *c)
     emit_end(e);
 }
 
+/* What the API functions pass on as the number of samples: the literal 1 in a batch-1
+ * model, so that the compiler drops the loops over samples and vectorizes within the
+ * one sample (gcc vectorizes across samples otherwise, which n = 1 cannot use). */
+static const char *samples(const Model *m)
+{
+    return m->batch == 1 ? "1" : "n";
+}
+
+/* The check an API function taking n starts with. */
+static void emit_check_n(Emit *e, const Model *m)
+{
+    emit_line(e, "assert(n >= 1 && n <= %s_BATCH);", m->upper);
+    if (m->batch == 1)
+        emit_line(e, "(void)n;");
+}
+
 static void gen_passes(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
-    const char *N = c->name, *R = c->real, *U = m->upper;
+    const char *N = c->name, *R = c->real, *U = m->upper, *n = samples(m);
     const Layer *out = &m->layers[m->nlayers - 1];
     char in[80];
 
@@ -806,28 +822,31 @@ static void gen_passes(Emit *e, const GenCtx *c)
 
     emit_line(e, "void %s_forward(%s_model *m, const %s *x, %s *y, int n)", N, N, R, R);
     emit_brace(e);
-    emit_line(e, "%s_forward_pass(m, x, n);", N);
-    emit_line(e, "memcpy(y, m->%s_a, (size_t)n * sizeof m->%s_a[0]);", out->label, out->label);
+    emit_check_n(e, m);
+    emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
+    emit_line(e, "memcpy(y, m->%s_a, (size_t)%s * sizeof m->%s_a[0]);", out->label, n, out->label);
     emit_close(e);
     emit_end(e);
 
     emit_line(e, "%s %s_loss(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
     emit_brace(e);
-    emit_line(e, "%s_forward_pass(m, x, n);", N);
-    emit_line(e, "return %s_loss_value(m, t, n);", N);
+    emit_check_n(e, m);
+    emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
+    emit_line(e, "return %s_loss_value(m, t, %s);", N, n);
     emit_close(e);
     emit_end(e);
 
     emit_line(e, "/* The chain rule, layer by layer from the loss back to the input. */");
     emit_line(e, "%s %s_backward(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
     emit_brace(e);
+    emit_check_n(e, m);
     emit_line(e, "m->grads_zero = 0;");
-    emit_line(e, "%s_forward_pass(m, x, n);", N);
-    emit_line(e, "const %s loss = %s_loss_value(m, t, n);", R, N);
-    emit_line(e, "%s_loss_grad(m, t, n);", N);
+    emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
+    emit_line(e, "const %s loss = %s_loss_value(m, t, %s);", R, N, n);
+    emit_line(e, "%s_loss_grad(m, t, %s);", N, n);
     for (int i = m->nlayers - 1; i >= 0; i--) {
         layer_input(in, sizeof in, m, i);
-        emit_line(e, "%s_%s_backward(m, %s, n);", N, m->layers[i].label, in);
+        emit_line(e, "%s_%s_backward(m, %s, %s);", N, m->layers[i].label, in, n);
     }
     emit_line(e, "return loss;");
     emit_close(e);
@@ -837,7 +856,7 @@ static void gen_passes(Emit *e, const GenCtx *c)
 static void gen_step(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
-    const char *N = c->name, *R = c->real;
+    const char *N = c->name, *R = c->real, *n = samples(m);
     char desc[160], in[80];
     describe_call(desc, sizeof desc, m->opt->op.name, m->opt->op.params, m->opt_args);
     emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters */", desc);
@@ -872,9 +891,10 @@ static void gen_step(Emit *e, const GenCtx *c)
     emit_line(e, "%s_step(m);", N);
     emit_line(e, "return loss;");
     emit_close(e);
-    emit_line(e, "%s_forward_pass(m, x, n);", N);
-    emit_line(e, "const %s loss = %s_loss_value(m, t, n);", R, N);
-    emit_line(e, "%s_loss_grad(m, t, n);", N);
+    emit_check_n(e, m);
+    emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
+    emit_line(e, "const %s loss = %s_loss_value(m, t, %s);", R, N, n);
+    emit_line(e, "%s_loss_grad(m, t, %s);", N, n);
     emit_line(e, "m->step++;");
     bool any_clone = false;
     for (int i = 0; i < m->nlayers; i++)
@@ -885,8 +905,8 @@ static void gen_step(Emit *e, const GenCtx *c)
         for (int i = m->nlayers - 1; i >= 0; i--) {
             const Layer *l = &m->layers[i];
             layer_input(in, sizeof in, m, i);
-            emit_line(e, "%s_%s_train%s(m, %s, n);", N, l->label,
-                      has_avx2_clone(l) ? "_avx2" : "", in);
+            emit_line(e, "%s_%s_train%s(m, %s, %s);", N, l->label,
+                      has_avx2_clone(l) ? "_avx2" : "", in, n);
         }
         emit_line(e, "return loss;");
         emit_close(e);
@@ -894,7 +914,7 @@ static void gen_step(Emit *e, const GenCtx *c)
     }
     for (int i = m->nlayers - 1; i >= 0; i--) {
         layer_input(in, sizeof in, m, i);
-        emit_line(e, "%s_%s_train(m, %s, n);", N, m->layers[i].label, in);
+        emit_line(e, "%s_%s_train(m, %s, %s);", N, m->layers[i].label, in, n);
     }
     emit_line(e, "return loss;");
     emit_close(e);
