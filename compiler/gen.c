@@ -387,23 +387,17 @@ static void emit_act(Emit *e, const GenCtx *c, const Layer *l, bool unroll, bool
         fn(e, c, l->act_args, &o);
         return;
     }
-    char z[32], a[32], d[32];
-    ActOperands o = {.z = z, .a = a, .g = d, .dz = d, .width = 1};
-    if (unroll) {
-        for (long j = 0; j < l->out; j++) {
-            snprintf(z, sizeof z, "z[%ld]", j);
-            snprintf(a, sizeof a, "a[%ld]", j);
-            snprintf(d, sizeof d, "d[%ld]", j);
-            fn(e, c, l->act_args, &o);
-        }
-    } else {
-        strcpy(z, "z[j]");
-        strcpy(a, "a[j]");
-        strcpy(d, "d[j]");
-        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+    if (l->out == 1) {
+        ActOperands o = {.z = "z[0]", .a = "a[0]", .g = "d[0]", .dz = "d[0]", .width = 1};
         fn(e, c, l->act_args, &o);
-        emit_close(e);
+        return;
     }
+    /* a loop even in unrolled layers: compilers vectorize it and turn a select like
+     * ReLU's into a blend, where they leave unrolled selects as branches */
+    ActOperands o = {.z = "z[j]", .a = "a[j]", .g = "d[j]", .dz = "d[j]", .width = 1};
+    emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+    fn(e, c, l->act_args, &o);
+    emit_close(e);
 }
 
 /* What feeds a layer, for comments: "the input" or "hidden's a". */
