@@ -18,15 +18,127 @@
 
 // ---- helpers: static functions in the generated file ----
 
+/* The e^x and tanh the emitted code calls (fn "exp" or "tanh"): the C library's exp and
+ * tanh in double models, bpc's own NAME_exp and NAME_tanh (below) in float ones. */
+static const char *math_fn(char buf[BPC_MAX_IDENT + 8], const GenCtx *c, const char *fn)
+{
+    if (c->dbl)
+        snprintf(buf, BPC_MAX_IDENT + 8, "%s", fn);
+    else
+        snprintf(buf, BPC_MAX_IDENT + 8, "%s_%s", c->name, fn);
+    return buf;
+}
+
+/* Float e^x in plain float arithmetic (no FMA, contracted or not, changes it), so the
+ * same bits on every machine and compiler, where glibc's, musl's and newlib's expf
+ * differ.  x = k·ln2 + r, |r| ≤ ln2/2, with ln2 in two parts (the first, 15 bits, times
+ * |k| ≤ 150 is exact) and the rounding error of r kept; e^r = 1 + r + r²·q(r), q a
+ * degree-4 minimax polynomial (e^r's relative error 2^-28.3) in Estrin's form, with
+ * 1 + r also kept to twice float's precision; then times 2^k through the exponent
+ * bits, in two steps when 2^k is not a normal float, so that subnormal results round
+ * once.  The coefficients were fitted for float (each rounded in turn and the rest
+ * refitted); the errors the comments state were measured against double exp and tanh
+ * over all 2^32 inputs (docs/LANGUAGE.md, `precision`; tests/test_gen_math.c checks
+ * them on a sample).  Under BPC_LIBM the helpers are macros naming expf and tanhf, so
+ * that a model with tanh but no other use of NAME_exp has no unused function. */
+static void helper_exp(Emit *e, const GenCtx *c)
+{
+    if (c->dbl)
+        return;
+    const char *N = c->name;
+    emit_line(e, "/* e^x for float, the same bits on every machine: x = k·ln2 + r, |r| ≤ ln2/2,");
+    emit_line(e, " * with ln2 in two parts and r's rounding error kept; e^r = 1 + r + r²·q(r), q of");
+    emit_line(e, " * degree 4 (minimax); times 2^k through the exponent bits.  Over all 2^32 inputs");
+    emit_line(e, " * at most 0.79 ulp from the correctly rounded e^x (0.73 outside the subnormal");
+    emit_line(e, " * results).  -DBPC_LIBM: the C library's expf instead. */");
+    emit_line(e, "#ifdef BPC_LIBM");
+    emit_line(e, "#define %s_exp expf", N);
+    emit_line(e, "#else");
+    emit_line(e, "static float %s_exp(float x)", N);
+    emit_brace(e);
+    emit_line(e, "/* above 88.7228317, e^x rounds to inf; below -103.972, to 0 */");
+    emit_line(e, "if (!(x >= -104.0f && x <= 0x1.62e42ep6f))");
+    emit_cont(e, "return x > 0 ? INFINITY : x < 0 ? 0.0f : x; /* NaN */");
+    emit_line(e, "const float shift = 0x1.8p23f; /* adding it rounds to an integer */");
+    emit_line(e, "const float kf = (x * 0x1.715476p0f + shift) - shift; /* round(x / ln2) */");
+    emit_line(e, "const int32_t k = (int32_t)kf;");
+    emit_line(e, "const float rhi = x - kf * 0x1.62e4p-1f; /* exact */");
+    emit_line(e, "const float rlo = kf * 0x1.7f7d1cp-20f;");
+    emit_line(e, "const float r = rhi - rlo;");
+    emit_line(e, "const float rerr = (rhi - r) - rlo; /* r + rerr = rhi − rlo */");
+    emit_line(e, "const float r2 = r * r;");
+    emit_line(e, "const float q = (0x1.fffffcp-2f + r * 0x1.555492p-3f) +");
+    emit_cont(e, "r2 * ((0x1.5558bp-5f + r * 0x1.123988p-7f) + r2 * 0x1.6a4ce4p-10f);");
+    emit_line(e, "const float s = 1.0f + r;");
+    emit_line(e, "const float serr = (1.0f - s) + r; /* s + serr = 1 + r exactly */");
+    emit_line(e, "const float p = s + ((serr + rerr) + r2 * q); /* e^r */");
+    emit_line(e, "float scale, scale2;");
+    emit_line(e, "uint32_t bits;");
+    emit_open(e, "if (k >= -126 && k <= 127)");
+    emit_line(e, "bits = (uint32_t)(k + 127) << 23; /* 2^k */");
+    emit_line(e, "memcpy(&scale, &bits, sizeof scale);");
+    emit_line(e, "return p * scale;");
+    emit_close(e);
+    emit_line(e, "/* 2^k is not a normal float: two steps, the first exact, the second rounding */");
+    emit_line(e, "bits = (uint32_t)(k / 2 + 127) << 23;");
+    emit_line(e, "memcpy(&scale, &bits, sizeof scale);");
+    emit_line(e, "bits = (uint32_t)(k - k / 2 + 127) << 23;");
+    emit_line(e, "memcpy(&scale2, &bits, sizeof scale2);");
+    emit_line(e, "return p * scale * scale2;");
+    emit_close(e);
+    emit_line(e, "#endif");
+    emit_end(e);
+}
+
+/* Float tanh, as helper_exp: an odd minimax polynomial below 0.75 (x + x³·P(x²), P of
+ * degree 6, relative error 2^-32.6), 1 − 2/(e^2|x| + 1) with NAME_exp up to the first
+ * float where the correctly rounded tanh is 1, and ±1 from there on.  (The division is
+ * cheaper than its alternatives at this accuracy; 0.75 is where the polynomial's
+ * rounding errors and those of 1 − 2/(e + 1) meet.) */
+static void helper_tanh(Emit *e, const GenCtx *c)
+{
+    if (c->dbl)
+        return;
+    const char *N = c->name;
+    emit_line(e, "/* tanh(x) for float, the same bits on every machine: x + x³·P(x²) for |x| < 0.75,");
+    emit_line(e, " * P of degree 6 (minimax); 1 − 2/(e^2|x| + 1) up to 9.0109134, where tanh starts");
+    emit_line(e, " * to round to ±1.  Over all 2^32 inputs at most 1.02 ulp from the correctly");
+    emit_line(e, " * rounded tanh(x).  -DBPC_LIBM: the C library's tanhf instead. */");
+    emit_line(e, "#ifdef BPC_LIBM");
+    emit_line(e, "#define %s_tanh tanhf", N);
+    emit_line(e, "#else");
+    emit_line(e, "static float %s_tanh(float x)", N);
+    emit_brace(e);
+    emit_line(e, "const float a = x < 0 ? -x : x;");
+    emit_open(e, "if (a < 0.75f)");
+    emit_line(e, "if (a < 0x1p-12f) /* tanh(x) rounds to x (also ±0) */");
+    emit_cont(e, "return x;");
+    emit_line(e, "const float u = x * x, u2 = u * u;");
+    emit_line(e, "const float P = (-0x1.555554p-2f + u * 0x1.1110ap-3f) +");
+    emit_cont(e, "u2 * ((-0x1.ba021p-5f + u * 0x1.64ebf6p-6f) +");
+    emit_cont(e, "      u2 * ((-0x1.17e666p-7f + u * 0x1.7b6a88p-9f) + u2 * -0x1.36d2e6p-11f));");
+    emit_line(e, "return x + x * u * P;");
+    emit_close(e);
+    emit_line(e, "if (!(a < 0x1.205968p3f)) /* 9.0109134 */");
+    emit_cont(e, "return x != x ? x : x < 0 ? -1.0f : 1.0f;");
+    emit_line(e, "const float t = 1.0f - 2.0f / (%s_exp(2.0f * a) + 1.0f);", N);
+    emit_line(e, "return x < 0 ? -t : t;");
+    emit_close(e);
+    emit_line(e, "#endif");
+    emit_end(e);
+}
+
 /* σ(z) in the form that cannot overflow: e^z is only taken for z < 0. */
 static void helper_sigmoid(Emit *e, const GenCtx *c)
 {
+    char exp_fn[BPC_MAX_IDENT + 8];
+    math_fn(exp_fn, c, "exp");
     emit_line(e, "/* σ(z) = 1 / (1 + e^−z), without overflow for large |z| */");
     emit_line(e, "static %s %s_sigmoid(%s z)", c->real, c->name, c->real);
     emit_brace(e);
     emit_line(e, "if (z >= 0)");
-    emit_cont(e, "return 1 / (1 + exp%s(-z));", c->fn);
-    emit_line(e, "const %s ez = exp%s(z);", c->real, c->fn);
+    emit_cont(e, "return 1 / (1 + %s(-z));", exp_fn);
+    emit_line(e, "const %s ez = %s(z);", c->real, exp_fn);
     emit_line(e, "return ez / (1 + ez);");
     emit_close(e);
     emit_end(e);
@@ -84,7 +196,8 @@ static void sigmoid_backward(Emit *e, const GenCtx *c, const double *args, const
 static void tanh_forward(Emit *e, const GenCtx *c, const double *args, const ActOperands *o)
 {
     (void)args;
-    emit_line(e, "%s = tanh%s(%s);", o->a, c->fn, o->z);
+    char tanh_fn[BPC_MAX_IDENT + 8];
+    emit_line(e, "%s = %s(%s);", o->a, math_fn(tanh_fn, c, "tanh"), o->z);
 }
 
 static void tanh_backward(Emit *e, const GenCtx *c, const double *args, const ActOperands *o)
@@ -99,10 +212,13 @@ static void relu_forward(Emit *e, const GenCtx *c, const double *args, const Act
     emit_line(e, "%s = %s > 0 ? %s : 0;", o->a, o->z, o->z);
 }
 
+/* g read before the select: compilers turn it into a blend, where a load in one arm
+ * stays a branch (unpredictable: half the units are off) */
 static void relu_backward(Emit *e, const GenCtx *c, const double *args, const ActOperands *o)
 {
-    (void)c, (void)args;
-    emit_line(e, "%s = %s > 0 ? %s : 0;", o->dz, o->z, o->g);
+    (void)args;
+    emit_line(e, "const %s g = %s;", c->real, o->g);
+    emit_line(e, "%s = %s > 0 ? g : 0;", o->dz, o->z);
 }
 
 static void leaky_relu_forward(Emit *e, const GenCtx *c, const double *args, const ActOperands *o)
@@ -200,19 +316,22 @@ static void each_index(Emit *e, const ActOperands *o, long from, const char *fmt
 static void softmax_forward(Emit *e, const GenCtx *c, const double *args, const ActOperands *o)
 {
     (void)args;
-    char fmt[160];
+    char fmt[160], exp_fn[BPC_MAX_IDENT + 8];
+    math_fn(exp_fn, c, "exp");
     emit_brace(e);
     emit_line(e, "%s zmax = %s[0];", c->real, o->z);
     snprintf(fmt, sizeof fmt, "if (%s[%%s] > zmax) zmax = %s[%%s];", o->z, o->z);
     each_index(e, o, 1, fmt);
     emit_line(e, "%s zsum = 0;", c->real);
-    snprintf(fmt, sizeof fmt, "zsum += (%s[%%s] = exp%s(%s[%%s] - zmax));", o->a, c->fn, o->z);
+    snprintf(fmt, sizeof fmt, "zsum += (%s[%%s] = %s(%s[%%s] - zmax));", o->a, exp_fn, o->z);
     each_index(e, o, 0, fmt);
     if (o->zmax) { /* kept for the cross-entropy's value: lse = zmax + log(zsum) */
         emit_line(e, "%s = zmax;", o->zmax);
         emit_line(e, "%s = zsum;", o->zsum);
     }
-    snprintf(fmt, sizeof fmt, "%s[%%s] /= zsum;", o->a);
+    /* times 1/Σ, as PyTorch's softmax does */
+    emit_line(e, "const %s inv = 1 / zsum;", c->real);
+    snprintf(fmt, sizeof fmt, "%s[%%s] *= inv;", o->a);
     each_index(e, o, 0, fmt);
     emit_close(e);
 }
@@ -241,11 +360,12 @@ const ActDef act_table[] = {
      .formula = "σ(z)", .grad_formula = "d ⊙ a(1 − a)",
      .bwd_uses = USES_A,
      .emit_forward = sigmoid_forward, .emit_backward = sigmoid_backward,
-     .helpers = {helper_sigmoid}},
+     .helpers = {helper_exp, helper_sigmoid}},
     {.op.name = "tanh",
      .formula = "tanh(z)", .grad_formula = "d ⊙ (1 − a²)",
      .bwd_uses = USES_A,
-     .emit_forward = tanh_forward, .emit_backward = tanh_backward},
+     .emit_forward = tanh_forward, .emit_backward = tanh_backward,
+     .helpers = {helper_exp, helper_tanh}},
     {.op.name = "relu",
      .formula = "max(z, 0)", .grad_formula = "d ⊙ [z > 0]",
      .bwd_uses = USES_Z,
@@ -262,12 +382,12 @@ const ActDef act_table[] = {
      .formula = "log(1 + e^z)", .grad_formula = "d ⊙ σ(z)",
      .bwd_uses = USES_Z,
      .emit_forward = softplus_forward, .emit_backward = softplus_backward,
-     .helpers = {helper_sigmoid}},
+     .helpers = {helper_exp, helper_sigmoid}},
     {.op.name = "silu",
      .formula = "z·σ(z)", .grad_formula = "d ⊙ σ(z)(1 + z(1 − σ(z)))",
      .bwd_uses = USES_Z,
      .emit_forward = silu_forward, .emit_backward = silu_backward,
-     .helpers = {helper_sigmoid, helper_silu_grad}},
+     .helpers = {helper_exp, helper_sigmoid, helper_silu_grad}},
     {.op.name = "gelu",
      .formula = "z·Φ(z)", .grad_formula = "d ⊙ (Φ(z) + z·φ(z))",
      .bwd_uses = USES_Z,
@@ -276,6 +396,7 @@ const ActDef act_table[] = {
     {.op.name = "softmax",
      .formula = "softmax(z)", .grad_formula = "a ⊙ (d − Σ d ⊙ a)",
      .rowwise = true, .bwd_uses = USES_A,
-     .emit_forward = softmax_forward, .emit_backward = softmax_backward},
+     .emit_forward = softmax_forward, .emit_backward = softmax_backward,
+     .helpers = {helper_exp}},
     {.op.name = NULL},
 };

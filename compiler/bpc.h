@@ -316,6 +316,7 @@ struct Emit {
     FILE *out;
     int indent; /* in levels of four spaces */
     bool failed; /* a write failed */
+    const char *heading; /* emit_heading's line, not written yet */
 };
 
 void emit_init(Emit *e, FILE *out);
@@ -324,6 +325,9 @@ void emit_line(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* One line indented one level further (the continuation of a long expression). */
 void emit_cont(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void emit_blank(Emit *e);
+/* A section heading and a blank line, written before the section's first line: a section
+ * that stays empty has none.  NULL drops a heading not written yet. */
+void emit_heading(Emit *e, const char *text);
 /* "text {" and one level in; emit_brace() puts a lone "{" (a function's body). */
 void emit_open(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void emit_brace(Emit *e);

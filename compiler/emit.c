@@ -21,8 +21,16 @@ void emit_init(Emit *e, FILE *out)
 static void put_indent(Emit *e, int levels)
 {
     assert(levels >= 0);
+    if (e->heading && fprintf(e->out, "%s\n\n", e->heading) < 0)
+        e->failed = true;
+    e->heading = NULL;
     if (fprintf(e->out, "%*s", levels * INDENT_WIDTH, "") < 0)
         e->failed = true;
+}
+
+void emit_heading(Emit *e, const char *text)
+{
+    e->heading = text;
 }
 
 static void put_text(Emit *e, const char *fmt, va_list ap)

@@ -325,12 +325,10 @@ static void gen_helpers(Emit *e, const GenCtx *c)
     for (int i = 0; i < c->m->nlayers; i++)
         add_helpers(set, &n, c->m->layers[i].act->helpers);
     add_helpers(set, &n, c->m->loss->helpers);
-    if (n == 0)
-        return;
-    emit_line(e, "// ---- helpers ----");
-    emit_blank(e);
+    emit_heading(e, "// ---- helpers ----"); /* some emit nothing in double models */
     for (int i = 0; i < n; i++)
         set[i](e, c);
+    emit_heading(e, NULL);
 }
 
 // ---- the source: one layer's forward and backward ----

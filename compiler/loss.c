@@ -89,20 +89,11 @@ static void cross_entropy_value(Emit *e, const GenCtx *c, const double *args,
                                 const LossOperands *o)
 {
     (void)args;
-    if (o->zmax) {
-        /* the forward softmax's max and sum: the same values, not computed again */
-        emit_line(e, "const %s lse = %s + log%s(%s);", c->real, o->zmax, c->fn, o->zsum);
-    } else {
-        emit_line(e, "%s zmax = %s[0];", c->real, o->z);
-        emit_open(e, "for (int j = 1; j < %ld; j++)", o->width);
-        emit_line(e, "if (%s[j] > zmax) zmax = %s[j];", o->z, o->z);
-        emit_close(e);
-        emit_line(e, "%s zsum = 0;", c->real);
-        emit_open(e, "for (int j = 0; j < %ld; j++)", o->width);
-        emit_line(e, "zsum += exp%s(%s[j] - zmax);", c->fn, o->z);
-        emit_close(e);
-        emit_line(e, "const %s lse = zmax + log%s(zsum);", c->real, c->fn);
-    }
+    /* the forward softmax's max and sum, kept for it (a cross-entropy output is a
+     * softmax): the same values, not computed again */
+    if (!o->zmax)
+        internal_error(__FILE__, __LINE__, "cross-entropy without the softmax's sums");
+    emit_line(e, "const %s lse = %s + log%s(%s);", c->real, o->zmax, c->fn, o->zsum);
     emit_line(e, "%s ce = 0;", c->real);
     emit_open(e, "for (int j = 0; j < %ld; j++)", o->width);
     emit_line(e, "ce += %s[j] * (lse - %s[j]);", o->t, o->z);
