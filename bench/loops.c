@@ -1,6 +1,6 @@
 /*
  * loops.c - loop-shape experiments for the code generator: the hidden layer of the MNIST
- * MLP (784 -> 128) written in the shapes that docs/PERFORMANCE.md compares, each timed
+ * MLP (784 -> 128) written in the shapes compared before the tiles were written (docs/PERFORMANCE.md, History), each timed
  * alone (median of 11 runs).  Not part of `make bench`: run it by hand with each
  * compiler setting of interest, e.g.
  *
