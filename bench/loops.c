@@ -1,7 +1,7 @@
 /*
  * loops.c - loop-shape experiments for the code generator: the hidden layer of the MNIST
- * MLP (784 -> 128) written in the shapes compared before the tiles were written (docs/PERFORMANCE.md, History), each timed
- * alone (median of 11 runs).  Not part of `make bench`: run it by hand with each
+ * MLP (784 -> 128) written in the shapes compared before the tiles were written
+ * (docs/PERFORMANCE.md, History), each timed alone (median of 11 runs).  Not part of `make bench`: run it by hand with each
  * compiler setting of interest, e.g.
  *
  *   for cc in "gcc -O3" "gcc -O3 -march=native" "clang -O3" "clang -O3 -march=native"; do
