@@ -165,13 +165,15 @@ deps-valgrind:
 	  { echo "deps: could not install valgrind" >&2; exit 1; }; }
 
 # The tests find bpc and libbprt.a under $(BPC_TOP)/build and compile generated code with
-# `cc`; so the sanitized build runs in $(SAN_DIR)/top, a tree of links to the sources
-# with its own build/, with a `cc` first in PATH that adds the sanitizers.
+# `cc` (and `clang`); so the sanitized build runs in $(SAN_DIR)/top, a tree of links to
+# the sources with its own build/, with a `cc` and a `clang` first in PATH that add the
+# sanitizers.
 test-sanitize: deps deps-clang
 	@mkdir -p $(SAN_DIR)/top $(SAN_DIR)/bin
 	@for d in compiler grammar runtime tests examples docs; do ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
-	@printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(CLANG)' '$(SAN_FLAGS)' >$(SAN_DIR)/bin/cc
-	@chmod +x $(SAN_DIR)/bin/cc
+	@clang=$$(command -v '$(CLANG)') && for w in cc clang; do \
+	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$clang" '$(SAN_FLAGS)' >$(SAN_DIR)/bin/$$w && \
+	  chmod +x $(SAN_DIR)/bin/$$w; done
 	PATH="$(CURDIR)/$(SAN_DIR)/bin:$$PATH" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
