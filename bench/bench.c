@@ -54,7 +54,7 @@ static int argmax(const float *v, int n)
 
 static void sgd1(const bench_set *train)
 {
-    const int samples = quick ? 2000 : 10000, r = reps(3);
+    const int samples = quick ? 2000 : 10000, r = reps(5);
     double rate[MAX_REPS];
     mlp1_init(&m1, 1);
     for (int i = 0; i < 1000; i++) /* warm-up */
@@ -91,7 +91,7 @@ static void epoch32(const bench_set *train, const bench_set *test)
 {
     enum { B = MLP32_BATCH };
     static float xb[B * MNIST_PIXELS], tb[B * MNIST_CLASSES];
-    const int r = reps(3), steps = (quick ? 10000 : train->n) / B;
+    const int r = reps(5), steps = (quick ? 10000 : train->n) / B;
     int *perm = malloc((size_t)train->n * sizeof *perm);
     double secs[MAX_REPS];
     float acc = 0;
@@ -132,7 +132,7 @@ static void epoch32(const bench_set *train, const bench_set *test)
 static void infer(const bench_set *test)
 {
     static float y[MLPINF_BATCH * MLPINF_OUTPUTS];
-    const int r = reps(3), n = quick ? 2000 : test->n;
+    const int r = reps(5), n = quick ? 2000 : test->n;
     double rate[MAX_REPS];
     _Static_assert(MLPINF_PARAMS == MLP32_PARAMS, "same layout");
     mlpinf_init(&minf, 1);

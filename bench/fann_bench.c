@@ -59,7 +59,7 @@ static int argmax(const fann_type *v, int n)
 /* Workload 1: MNIST 784-128-10, per-sample training at lr 0.01. */
 static void sgd1(const bench_set *train)
 {
-    const int samples = quick ? 1000 : 10000, r = quick ? 2 : 3;
+    const int samples = quick ? 1000 : 10000, r = quick ? 2 : 5;
     double rate[MAX_REPS];
     struct fann *ann = make_net(784, 128, 10, FANN_LINEAR_PIECE, 1.0f, FANN_SIGMOID, 0.01f,
                                 0.08f);

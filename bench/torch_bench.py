@@ -130,7 +130,7 @@ def per_sample(model, loss_fn, opt, xs, ts, count):
 # ---- workloads ----
 
 def sgd1(x, y):
-    samples, reps = (1000, 2) if QUICK else (10000, 3)
+    samples, reps = (1000, 2) if QUICK else (10000, 5)
     torch.manual_seed(1)
     model = mnist_mlp()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -142,7 +142,7 @@ def sgd1(x, y):
 
 
 def epoch32(x, y, xt, yt):
-    reps = 2 if QUICK else 3
+    reps = 2 if QUICK else 5
     n = 10000 if QUICK else x.shape[0]
     ce = nn.CrossEntropyLoss()
     times, acc, model = [], 0.0, None
@@ -171,7 +171,7 @@ def epoch32(x, y, xt, yt):
 
 
 def infer(model, xt):
-    reps = 2 if QUICK else 3
+    reps = 2 if QUICK else 5
     n = 2000 if QUICK else xt.shape[0]
     xs = list(xt[:n].split(1))
     rates = []
@@ -195,7 +195,7 @@ def infer(model, xt):
 
 
 def tiny_nets():
-    steps, reps = (3000, 2) if QUICK else (10000, 3)
+    steps, reps = (3000, 2) if QUICK else (10000, 5)
     torch.manual_seed(1)
     x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
     t = torch.tensor([[0], [1], [1], [0]], dtype=torch.float32)
