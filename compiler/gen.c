@@ -786,25 +786,24 @@ static const char *samples(const Model *m)
     return m->batch == 1 ? "1" : "n";
 }
 
-/* The check an API function taking n starts with. */
-static void emit_check_n(Emit *e, const Model *m)
+/* The check an API function taking n starts with: in every build, as a wrong n would
+ * read and write past the model's buffers. */
+static void emit_check_n(Emit *e, const Model *m, const char *function)
 {
-    emit_line(e, "assert(n >= 1 && n <= %s_BATCH);", m->upper);
-    if (m->batch == 1)
-        emit_line(e, "(void)n;");
+    emit_line(e, "if (n < 1 || n > %s_BATCH)", m->upper);
+    emit_cont(e, "bprt_bad_count(\"%s_%s\", n, %s_BATCH);", m->name, function, m->upper);
 }
 
 static void gen_passes(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
-    const char *N = c->name, *R = c->real, *U = m->upper, *n = samples(m);
+    const char *N = c->name, *R = c->real, *n = samples(m);
     const Layer *out = &m->layers[m->nlayers - 1];
     char in[80];
 
     emit_line(e, "/* All layers forward, the activations kept for the backward pass. */");
     emit_line(e, "static void %s_forward_pass(%s_model *m, const %s *x, int n)", N, N, R);
     emit_brace(e);
-    emit_line(e, "assert(n >= 1 && n <= %s_BATCH);", U);
     for (int i = 0; i < m->nlayers; i++) {
         layer_input(in, sizeof in, m, i);
         emit_line(e, "%s_%s_forward(m, %s, n);", N, m->layers[i].label, in);
@@ -814,7 +813,7 @@ static void gen_passes(Emit *e, const GenCtx *c)
 
     emit_line(e, "void %s_forward(%s_model *m, const %s *x, %s *y, int n)", N, N, R, R);
     emit_brace(e);
-    emit_check_n(e, m);
+    emit_check_n(e, m, "forward");
     emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
     emit_line(e, "memcpy(y, m->%s_a, (size_t)%s * sizeof m->%s_a[0]);", out->label, n, out->label);
     emit_close(e);
@@ -822,7 +821,7 @@ static void gen_passes(Emit *e, const GenCtx *c)
 
     emit_line(e, "%s %s_loss(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
     emit_brace(e);
-    emit_check_n(e, m);
+    emit_check_n(e, m, "loss");
     emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
     emit_line(e, "return %s_loss_value(m, t, %s);", N, n);
     emit_close(e);
@@ -831,7 +830,7 @@ static void gen_passes(Emit *e, const GenCtx *c)
     emit_line(e, "/* The chain rule, layer by layer from the loss back to the input. */");
     emit_line(e, "%s %s_backward(%s_model *m, const %s *x, const %s *t, int n)", R, N, N, R, R);
     emit_brace(e);
-    emit_check_n(e, m);
+    emit_check_n(e, m, "backward");
     emit_line(e, "m->grads_zero = 0;");
     emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
     emit_line(e, "const %s loss = %s_loss_value(m, t, %s);", R, N, n);
@@ -883,7 +882,7 @@ static void gen_step(Emit *e, const GenCtx *c)
     emit_line(e, "%s_step(m);", N);
     emit_line(e, "return loss;");
     emit_close(e);
-    emit_check_n(e, m);
+    emit_check_n(e, m, "train");
     emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
     emit_line(e, "const %s loss = %s_loss_value(m, t, %s);", R, N, n);
     emit_line(e, "%s_loss_grad(m, t, %s);", N, n);
@@ -1017,7 +1016,6 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, " * Notation: per sample, x is a layer's input, z = W·x + b, a = act(z), C the loss,");
     emit_line(e, " * d = ∂C/∂a turned in place into δ = ∂C/∂z by the backward pass.");
     emit_line(e, " */");
-    emit_line(e, "#include <assert.h>");
     emit_line(e, "#include <math.h>");
     emit_line(e, "#include <string.h>");
     emit_blank(e);

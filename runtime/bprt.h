@@ -75,6 +75,15 @@ int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *
  * the generated code decides the string. */
 uint64_t bprt_fingerprint(const char *shape);
 
+/* ---- the generated API's check of the sample count ---- */
+/* Prints "FUNCTION: n = N is outside 1..BATCH" to stderr and aborts.  The generated
+ * functions call it, in every build (NDEBUG too), rather than read or write past the
+ * model's buffers. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+void bprt_bad_count(const char *function, int n, int batch);
+
 /* ---- helpers for training programs ---- */
 void bprt_shuffle(int *idx, int n, bprt_rng *r);   /* Fisher-Yates */
 int bprt_argmax_f(const float *v, int n);  /* first index of the largest; NaN counts as

@@ -2,7 +2,8 @@
  * test_gen_train.c - training the generated code end to end (examples/xor.bp):
  * XOR learns below a loss of 0.01 from its fixed seed, the unrolled and the looped
  * forms train bit-identically, two models in two threads equal one trained alone
- * (tests/drivers/traincheck.c), and the demo of `make demo` runs.
+ * (tests/drivers/traincheck.c), a wrong sample count stops every API function, and the
+ * demo of `make demo` runs.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -47,6 +48,44 @@ Test(gen, xor_trains_unrolled_looped_and_threaded)
         fputs(out ? out : "", stderr);
     free(out);
     if (status == 0)
+        gen_dir_remove(&d);
+}
+
+/* A sample count outside 1..BATCH stops every API function with a message, also with
+ * NDEBUG (tests/drivers/countcheck.c), where it would read and write past the buffers. */
+Test(gen, bad_sample_count_aborts_with_a_message)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    char *u = xor_source("xor");
+    cr_assert(gen_model(&d, "xor", u, 256));
+    free(u);
+    cr_assert(gen_copy(&d, "tests/drivers/countcheck.c"));
+    cr_assert_eq(gen_build(&d, "cc", "-O2 -DNDEBUG", "countcheck.c xor.c", "countcheck"), 0);
+    static const char *const functions[] = {"forward", "loss", "backward", "train"};
+    bool ok = true;
+    for (size_t f = 0; f < sizeof functions / sizeof functions[0]; f++) {
+        char cmd[64], want[64];
+        char *out = NULL;
+        snprintf(cmd, sizeof cmd, "countcheck %s 4 2>&1", functions[f]);
+        int status = gen_run(&d, cmd, &out);
+        cr_expect(status == 0 && out && strstr(out, "returned"), "%s with n = 4: %s",
+                  functions[f], out ? out : "");
+        ok &= status == 0;
+        free(out);
+        for (int n = -1; n <= 5; n += 6) { /* n = -1 and n = BATCH + 1 */
+            out = NULL;
+            snprintf(cmd, sizeof cmd, "countcheck %s %d 2>&1", functions[f], n);
+            snprintf(want, sizeof want, "xor_%s: n = %d is outside 1..4", functions[f], n);
+            status = gen_run(&d, cmd, &out);
+            bool stopped = status != 0 && out && strstr(out, want) && !strstr(out, "returned");
+            cr_expect(stopped, "%s with n = %d: status %d, output:\n%s", functions[f], n, status,
+                      out ? out : "");
+            ok &= stopped;
+            free(out);
+        }
+    }
+    if (ok)
         gen_dir_remove(&d);
 }
 
