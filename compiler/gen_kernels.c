@@ -321,6 +321,12 @@ static void tier_ifdef(Emit *e, const GenCtx *c, const Tier *t)
     kern_pp(e, "%s", line);
 }
 
+/* Whether tier t has an S × J tile (emit_tier_tiles). */
+static bool tier_has(const Tier *t, int S, int J)
+{
+    return S == 1 ? J == 4 || J == 1 : S == t->S && (J == t->J || J == 1);
+}
+
 /* Whether layer l gets tier t's tiles: clones only where the 8 lanes are vectors. */
 static bool tier_used(const GenCtx *c, const Layer *l, const Tier *t)
 {
@@ -335,14 +341,13 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, co
     long in = l->in, out = l->out, w = kern_lanes(in);
     long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
     bool skips = kern_skips(l);
-    bool plain_shape = (S == 1 || S == plain->S) && (J == 1 || J == plain->J || S == 1);
     char name[BPC_MAX_IDENT * 2 + 32], V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
     tile_name(name, sizeof name, c, l, S, J);
     if (t->guard)
         tier_ifdef(e, c, t);
-    if (t->guard && plain_shape) {
-        emit_line(e, "/* %s%s: %s compiled for %s (without FMA: the same results) */", name,
-                  t->suffix, name, t->isa);
+    if (t->guard && tier_has(plain, S, J)) { /* described at the plain tile */
+        emit_line(e, "/* %s%s: %s compiled for %s", name, t->suffix, name, t->isa);
+        emit_line(e, " * (without FMA: the same results) */");
     } else {
         emit_line(e, "/* %s%s: z = W·x + b for %d sample%s × %d output%s from output j: %ld", name,
                   t->suffix, S, S > 1 ? "s" : "", J, J > 1 ? "s" : "", (long)S * J);
