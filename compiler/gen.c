@@ -106,11 +106,11 @@ static void sum_begin(Sum *s, const char *lhs, const char *first)
     s->terms = 1;
 }
 
-static void sum_term(Emit *e, Sum *s, const char *a, long ai, const char *b, long bi)
+static void sum_term(Emit *e, Sum *s, const char *term)
 {
     if (s->terms == TERMS_PER_LINE)
         sum_flush(e, s);
-    sum_append(s, s->len ? " + %s[%ld] * %s[%ld]" : "+ %s[%ld] * %s[%ld]", a, ai, b, bi);
+    sum_append(s, s->len ? " + %s" : "+ %s", term);
     s->terms++;
 }
 
@@ -468,6 +468,23 @@ static bool has_delta(const Model *m, const Layer *l)
     return l->index > 0 || (!is_fused_output(m, l) && l->act->emit_backward);
 }
 
+/* "const NAME_real d0 = d[0], d1 = d[1], ...;", 8 to a line: an unrolled sum reads
+ * them from locals, as gcc, which ignores restrict on local pointers, would load each
+ * again after every store of the sum's result. */
+static void emit_locals(Emit *e, const GenCtx *c, const char *name, long count)
+{
+    for (long i = 0; i < count; i += KERN_LANES) {
+        char line[256];
+        size_t len = (size_t)snprintf(line, sizeof line, "const %s", c->real);
+        for (long k = i; k < count && k < i + KERN_LANES && len < sizeof line; k++)
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s %s%ld = %s[%ld]",
+                                    k > i ? "," : "", name, k, name, k);
+        if (len >= sizeof line)
+            internal_error(__FILE__, __LINE__, "generated line too long");
+        emit_line(e, "%s;", line);
+    }
+}
+
 /* NAME_L_delta: per sample, δ in place in d and the previous layer's d = Wᵀ·δ, computed
  * from the weights before any update (NAME_train updates them right after). */
 static void gen_layer_delta(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
@@ -518,14 +535,17 @@ static void gen_layer_delta(Emit *e, const GenCtx *c, const Layer *l, const GenO
         /* dx = W[0]·d[0] first, then j = 1..: the same order in both forms */
         emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
         if (unroll) {
+            emit_locals(e, c, "d", l->out);
             for (long i = 0; i < l->in; i++) {
-                char lhs[32], first[48];
+                char lhs[32], term[64];
                 snprintf(lhs, sizeof lhs, "dx[%ld]", i);
-                snprintf(first, sizeof first, "W[%ld] * d[0]", i);
+                snprintf(term, sizeof term, "W[%ld] * d0", i);
                 Sum sum;
-                sum_begin(&sum, lhs, first);
-                for (long j = 1; j < l->out; j++)
-                    sum_term(e, &sum, "W", j * l->in + i, "d", j);
+                sum_begin(&sum, lhs, term);
+                for (long j = 1; j < l->out; j++) {
+                    snprintf(term, sizeof term, "W[%ld] * d%ld", j * l->in + i, j);
+                    sum_term(e, &sum, term);
+                }
                 sum_end(e, &sum);
             }
         } else {
