@@ -30,6 +30,20 @@ static char *xor_source(const char *name)
     return out;
 }
 
+/* A directory with examples/xor.bp generated (unrolled) and `driver` built with it into
+ * `exe` with cc `flags`. */
+static void xor_build(GenDir *d, const char *driver, const char *flags, const char *exe)
+{
+    cr_assert(gen_dir_make(d));
+    char *u = xor_source("xor");
+    cr_assert(gen_model(d, "xor", u, 256));
+    free(u);
+    cr_assert(gen_copy(d, driver));
+    char sources[256];
+    snprintf(sources, sizeof sources, "%s xor.c", strrchr(driver, '/') + 1);
+    cr_assert_eq(gen_build(d, "cc", flags, sources, exe), 0);
+}
+
 Test(gen, xor_trains_unrolled_looped_and_threaded)
 {
     GenDir d;
@@ -56,12 +70,7 @@ Test(gen, xor_trains_unrolled_looped_and_threaded)
 Test(gen, bad_sample_count_aborts_with_a_message)
 {
     GenDir d;
-    cr_assert(gen_dir_make(&d));
-    char *u = xor_source("xor");
-    cr_assert(gen_model(&d, "xor", u, 256));
-    free(u);
-    cr_assert(gen_copy(&d, "tests/drivers/countcheck.c"));
-    cr_assert_eq(gen_build(&d, "cc", "-O2 -DNDEBUG", "countcheck.c xor.c", "countcheck"), 0);
+    xor_build(&d, "tests/drivers/countcheck.c", "-O2 -DNDEBUG", "countcheck");
     static const char *const functions[] = {"forward", "loss", "backward", "train"};
     bool ok = true;
     for (size_t f = 0; f < sizeof functions / sizeof functions[0]; f++) {
@@ -93,12 +102,7 @@ Test(gen, bad_sample_count_aborts_with_a_message)
 Test(gen, xor_demo)
 {
     GenDir d;
-    cr_assert(gen_dir_make(&d));
-    char *u = xor_source("xor");
-    cr_assert(gen_model(&d, "xor", u, 256));
-    free(u);
-    cr_assert(gen_copy(&d, "examples/xor_demo.c"));
-    cr_assert_eq(gen_build(&d, "cc", "-O2", "xor_demo.c xor.c", "xor_demo"), 0);
+    xor_build(&d, "examples/xor_demo.c", "-O2", "xor_demo");
     char *out = NULL;
     int status = gen_run(&d, "xor_demo", &out);
     cr_expect_eq(status, 0, "the demo did not reach a loss below 0.01:\n%s", out ? out : "");
