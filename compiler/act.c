@@ -29,6 +29,24 @@ static const char *math_fn(char buf[BPC_MAX_IDENT + 8], const GenCtx *c, const c
     return buf;
 }
 
+/* Opens "static float NAME_fn(float x)", bpc's own float function, and under BPC_LIBM
+ * instead a macro naming the C library's `libm`; own_fn_end closes both. */
+static void own_fn_begin(Emit *e, const GenCtx *c, const char *fn, const char *libm)
+{
+    emit_line(e, "#ifdef BPC_LIBM");
+    emit_line(e, "#define %s_%s %s", c->name, fn, libm);
+    emit_line(e, "#else");
+    emit_line(e, "static float %s_%s(float x)", c->name, fn);
+    emit_brace(e);
+}
+
+static void own_fn_end(Emit *e)
+{
+    emit_close(e);
+    emit_line(e, "#endif");
+    emit_end(e);
+}
+
 /* Float e^x in plain float arithmetic (no FMA, contracted or not, changes it), so the
  * same bits on every machine and compiler, where glibc's, musl's and newlib's expf
  * differ.  x = k·ln2 + r, |r| ≤ ln2/2, with ln2 in two parts (the first, 15 bits, times
@@ -45,17 +63,12 @@ static void helper_exp(Emit *e, const GenCtx *c)
 {
     if (c->dbl)
         return;
-    const char *N = c->name;
     emit_line(e, "/* e^x for float, the same bits on every machine: x = k·ln2 + r, |r| ≤ ln2/2,");
     emit_line(e, " * with ln2 in two parts and r's rounding error kept; e^r = 1 + r + r²·q(r), q of");
     emit_line(e, " * degree 4 (minimax); times 2^k through the exponent bits.  Over all 2^32 inputs");
     emit_line(e, " * at most 0.79 ulp from the correctly rounded e^x (0.73 outside the subnormal");
     emit_line(e, " * results).  -DBPC_LIBM: the C library's expf instead. */");
-    emit_line(e, "#ifdef BPC_LIBM");
-    emit_line(e, "#define %s_exp expf", N);
-    emit_line(e, "#else");
-    emit_line(e, "static float %s_exp(float x)", N);
-    emit_brace(e);
+    own_fn_begin(e, c, "exp", "expf");
     emit_line(e, "/* above 88.7228317, e^x rounds to inf; below -103.972, to 0 */");
     emit_line(e, "if (!(x >= -104.0f && x <= 0x1.62e42ep6f))");
     emit_cont(e, "return x > 0 ? INFINITY : x < 0 ? 0.0f : x; /* NaN */");
@@ -85,9 +98,7 @@ static void helper_exp(Emit *e, const GenCtx *c)
     emit_line(e, "bits = (uint32_t)(k - k / 2 + 127) << 23;");
     emit_line(e, "memcpy(&scale2, &bits, sizeof scale2);");
     emit_line(e, "return p * scale * scale2;");
-    emit_close(e);
-    emit_line(e, "#endif");
-    emit_end(e);
+    own_fn_end(e);
 }
 
 /* Float tanh, as helper_exp: an odd minimax polynomial below 0.75 (x + x³·P(x²), P of
@@ -104,11 +115,7 @@ static void helper_tanh(Emit *e, const GenCtx *c)
     emit_line(e, " * P of degree 6 (minimax); 1 − 2/(e^2|x| + 1) up to 9.0109134, where tanh starts");
     emit_line(e, " * to round to ±1.  Over all 2^32 inputs at most 1.02 ulp from the correctly");
     emit_line(e, " * rounded tanh(x).  -DBPC_LIBM: the C library's tanhf instead. */");
-    emit_line(e, "#ifdef BPC_LIBM");
-    emit_line(e, "#define %s_tanh tanhf", N);
-    emit_line(e, "#else");
-    emit_line(e, "static float %s_tanh(float x)", N);
-    emit_brace(e);
+    own_fn_begin(e, c, "tanh", "tanhf");
     emit_line(e, "const float a = x < 0 ? -x : x;");
     emit_open(e, "if (a < 0.75f)");
     emit_line(e, "if (a < 0x1p-12f) /* tanh(x) rounds to x (also ±0) */");
@@ -123,9 +130,7 @@ static void helper_tanh(Emit *e, const GenCtx *c)
     emit_cont(e, "return x != x ? x : x < 0 ? -1.0f : 1.0f;");
     emit_line(e, "const float t = 1.0f - 2.0f / (%s_exp(2.0f * a) + 1.0f);", N);
     emit_line(e, "return x < 0 ? -t : t;");
-    emit_close(e);
-    emit_line(e, "#endif");
-    emit_end(e);
+    own_fn_end(e);
 }
 
 /* σ(z) in the form that cannot overflow: e^z is only taken for z < 0. */

@@ -236,22 +236,26 @@ static void open_chunk_loop(Emit *e, bool skips, long full)
     }
 }
 
-/* The partial sums of the tile's full chunks of 8 inputs, into a[S][J][8], from +0. */
-static void emit_tile_scalar(Emit *e, long in, long full, bool skips, int S, int J)
+/* "stmt" for every partial sum a[s][r][k] of the tile: s < S, r < J, k < lanes. */
+static void emit_lane_loop(Emit *e, int S, int J, long lanes, const char *stmt)
 {
     emit_open(e, "for (int s = 0; s < %d; s++)", S);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
-    emit_line(e, "for (int k = 0; k < %d; k++)", LANES);
-    emit_cont(e, "a[s][r][k] = 0;");
+    emit_line(e, "for (int k = 0; k < %ld; k++)", lanes);
+    emit_cont(e, "%s", stmt);
     emit_close(e);
     emit_close(e);
+}
+
+/* The partial sums of the tile's full chunks of 8 inputs, into a[S][J][8], from +0. */
+static void emit_tile_scalar(Emit *e, long in, long full, bool skips, int S, int J)
+{
+    char stmt[128];
+    emit_lane_loop(e, S, J, LANES, "a[s][r][k] = 0;");
     open_chunk_loop(e, skips, full);
-    emit_open(e, "for (int s = 0; s < %d; s++)", S);
-    emit_open(e, "for (int r = 0; r < %d; r++)", J);
-    emit_line(e, "for (int k = 0; k < %d; k++)", LANES);
-    emit_cont(e, "a[s][r][k] += W[(j + r) * %ld + i + k] * x[s * %ld + i + k];", in, in);
-    emit_close(e);
-    emit_close(e);
+    snprintf(stmt, sizeof stmt, "a[s][r][k] += W[(j + r) * %ld + i + k] * x[s * %ld + i + k];",
+             in, in);
+    emit_lane_loop(e, S, J, LANES, stmt);
     emit_close(e);
 }
 
@@ -259,12 +263,9 @@ static void emit_tile_scalar(Emit *e, long in, long full, bool skips, int S, int
  * product. */
 static void emit_tile_narrow(Emit *e, long in, int S, int J)
 {
-    emit_open(e, "for (int s = 0; s < %d; s++)", S);
-    emit_open(e, "for (int r = 0; r < %d; r++)", J);
-    emit_line(e, "for (int k = 0; k < %ld; k++)", in);
-    emit_cont(e, "a[s][r][k] = W[(j + r) * %ld + k] * x[s * %ld + k];", in, in);
-    emit_close(e);
-    emit_close(e);
+    char stmt[128];
+    snprintf(stmt, sizeof stmt, "a[s][r][k] = W[(j + r) * %ld + k] * x[s * %ld + k];", in, in);
+    emit_lane_loop(e, S, J, in, stmt);
 }
 
 /* The same with vectors of type V (NAME_vec or NAME_vec32) of VLEN elements: the 8
@@ -388,14 +389,12 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, co
         emit_tile_narrow(e, in, S, J);
     }
     if (rest) {
+        char stmt[160];
         emit_line(e, "/* the last %ld inputs, into lanes 0..%ld */", rest, rest - 1);
-        emit_open(e, "for (int s = 0; s < %d; s++)", S);
-        emit_open(e, "for (int r = 0; r < %d; r++)", J);
-        emit_line(e, "for (int k = 0; k < %ld; k++)", rest);
-        emit_cont(e, "a[s][r][k] += W[(j + r) * %ld + %ld + k] * x[s * %ld + %ld + k];", in,
-                  full, in, full);
-        emit_close(e);
-        emit_close(e);
+        snprintf(stmt, sizeof stmt,
+                 "a[s][r][k] += W[(j + r) * %ld + %ld + k] * x[s * %ld + %ld + k];", in, full,
+                 in, full);
+        emit_lane_loop(e, S, J, rest, stmt);
     }
     emit_line(e, "/* pairwise, then the bias */");
     emit_open(e, "for (int s = 0; s < %d; s++)", S);
