@@ -62,6 +62,9 @@ typedef struct Diag {
 } Diag;
 
 void diag_init(Diag *d, const Source *src, FILE *out);
+/* Where the text begins: after a UTF-8 byte order mark, which some editors write at the
+ * start of a file (line 1's columns count from the byte after it). */
+size_t diag_source_start(const Source *src);
 void diag_error(Diag *d, Loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_warning(Diag *d, Loc loc, const char *fmt, ...)

@@ -228,11 +228,12 @@ static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *m
 
 Network *parse_network(Arena *a, Diag *d, const Source *src)
 {
-    ParseCtx p = {.arena = a, .diag = d, .line = 1, .col = 1};
+    size_t start = diag_source_start(src);
+    ParseCtx p = {.arena = a, .diag = d, .line = 1, .col = 1, .offset = start};
     yyscan_t scanner;
     if (yylex_init_extra(&p, &scanner) != 0)
         internal_error(__FILE__, __LINE__, "cannot create the scanner");
-    YY_BUFFER_STATE buf = yy_scan_bytes(src->text, (int)src->size, scanner);
+    YY_BUFFER_STATE buf = yy_scan_bytes(src->text + start, (int)(src->size - start), scanner);
     yyparse(scanner, &p);
     yy_delete_buffer(buf, scanner);
     yylex_destroy(scanner);

@@ -182,6 +182,22 @@ Test(parse, empty_file)
     expect_diags("  \n# only a comment\n", "t.bp: error: no network in this file\n");
 }
 
+/* A UTF-8 byte order mark at the start is skipped: columns count from the first byte
+ * after it, and the quoted line leaves it out so the caret stays under the token. */
+Test(parse, byte_order_mark)
+{
+    expect_ast("\xEF\xBB\xBFnetwork x { input 1; }\n", "network x 1:9\n1:13 input 1\n");
+    expect_diags("\xEF\xBB\xBFnetwork x { relu; }",
+                 "t.bp:1:17: error: expected ':' before ';'\n"
+                 "    1 | network x { relu; }\n"
+                 "      |                 ^\n");
+    /* Only at the start of the file: elsewhere it is an invalid character. */
+    expect_diags("network x { \xEF\xBB\xBF }",
+                 "t.bp:1:13: error: invalid characters '\\xEF\\xBB\\xBF'\n"
+                 "    1 | network x { \xEF\xBB\xBF }\n"
+                 "      |             ^~~\n");
+}
+
 Test(parse, unterminated_comment)
 {
     expect_diags("network x { input 3; /* never closed\n\n",
