@@ -50,6 +50,8 @@ static void show_source(const Diag *d, Loc loc)
     if (loc.offset > size)
         return;
     size_t first = diag_source_start(d->src);
+    if (size == first)
+        return; /* no line to quote */
     size_t start = loc.offset, end = loc.offset;
     while (start > first && text[start - 1] != '\n')
         start--;
@@ -132,7 +134,6 @@ void diag_error(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, ERROR, &loc,
 void diag_warning(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, WARNING, &loc, fmt); }
 void diag_note(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, NOTE, &loc, fmt); }
 void diag_note_noloc(Diag *d, const char *fmt, ...) { REPORT(d, NOTE, NULL, fmt); }
-void diag_file_error(Diag *d, const char *fmt, ...) { REPORT(d, ERROR, NULL, fmt); }
 
 void internal_error(const char *file, int line, const char *fmt, ...)
 {

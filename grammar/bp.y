@@ -45,6 +45,12 @@ typedef struct ParseCtx {
 #include "lex.yy.h"
 
 static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *msg);
+
+/* 1:1, for an error about the whole file. */
+static Loc file_start(const ParseCtx *p)
+{
+    return (Loc){.line = 1, .col = 1, .offset = diag_source_start(p->diag->src), .len = 1};
+}
 }
 
 %define api.pure full
@@ -78,7 +84,7 @@ static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *m
 %%
 
 file
-    : %empty            { diag_file_error(p->diag, "no network in this file"); }
+    : %empty            { diag_error(p->diag, file_start(p), "no network in this file"); }
     | networks
     ;
 

@@ -130,7 +130,7 @@ Test(cli, standard_input)
 {
     char *err;
     cr_assert_eq(bpc("--check - < /dev/null", NULL, &err), 1);
-    cr_assert_str_eq(err, "<stdin>: error: no network in this file\n");
+    cr_assert_str_eq(err, "<stdin>:1:1: error: no network in this file\n");
     free(err);
     put("tiny.bp", good);
     cr_assert_eq(bpc("--check - < tiny.bp", NULL, NULL), 0);

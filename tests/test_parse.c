@@ -178,8 +178,17 @@ Test(parse, keywords_are_reserved)
 
 Test(parse, empty_file)
 {
-    expect_diags("", "t.bp: error: no network in this file\n");
-    expect_diags("  \n# only a comment\n", "t.bp: error: no network in this file\n");
+    /* At 1:1 like every other error, for editors and CI; a file without a line quotes none. */
+    expect_diags("", "t.bp:1:1: error: no network in this file\n");
+    expect_diags("\xEF\xBB\xBF", "t.bp:1:1: error: no network in this file\n");
+    expect_diags("# only a comment\n\n",
+                 "t.bp:1:1: error: no network in this file\n"
+                 "    1 | # only a comment\n"
+                 "      | ^\n");
+    expect_diags("\xEF\xBB\xBF  \n/* nothing */\n",
+                 "t.bp:1:1: error: no network in this file\n"
+                 "    1 |   \n"
+                 "      | ^\n");
 }
 
 /* A UTF-8 byte order mark at the start is skipped: columns count from the first byte
