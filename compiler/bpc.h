@@ -148,6 +148,7 @@ Arg *ast_arg_reverse(Arg *list);
 Stmt *ast_stmt_prepend(Stmt *list, Stmt *stmt);
 Stmt *ast_stmt_reverse(Stmt *list);
 const char *ast_stmt_keyword(StmtKind kind); /* "input", "dense", ... */
+const char *const *ast_stmt_keywords(void);  /* all of them, NULL-terminated */
 void ast_dump(FILE *out, const Network *net); /* for --dump-ast and tests */
 void ast_format_double(char buf[32], double v); /* shortest form that reads back exactly */
 
