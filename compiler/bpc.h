@@ -26,6 +26,10 @@
 #define BPC_MAX_PARAMS (1L << 30)                  /* trainable parameters in a model */
 #define BPC_MAX_BATCH (1L << 20)
 #define BPC_MAX_ERRORS 20                          /* errors reported before stopping */
+/* Weights emitted as straight-line code, in all layers together (and so the largest
+ * --unroll): each costs the C compiler milliseconds, and a file of 100000 takes gcc -O2
+ * more than five minutes. */
+#define BPC_MAX_UNROLL 4096L
 
 /* ---- arena.c: all front-end memory, freed at once ---- */
 typedef struct ArenaBlock ArenaBlock;

@@ -27,7 +27,8 @@ static const char usage_text[] =
     "               would replace the input is refused\n"
     "  --check      parse and check the model only; write nothing\n"
     "  --unroll N   emit layers with at most N weights as straight-line code\n"
-    "               (default 256; 0 never unrolls)\n"
+    "               (default 256; 0 never unrolls; at most 4096, and at most\n"
+    "               4096 weights unrolled in all: the largest layers are then loops)\n"
     "  --main       also write a main(): a command-line trainer with the commands\n"
     "               train, eval, predict and gradcheck (./model --help)\n"
     "  --dump-ast   print the syntax tree and stop\n"
@@ -86,6 +87,12 @@ static int parse_args(int argc, char **argv, Options *o)
                 o->unroll = strtol(v, &end, 10);
                 if (end == v || *end || errno || o->unroll < 0)
                     return usage_error("--unroll takes a whole number >= 0, not '%s'", v);
+                if (o->unroll > BPC_MAX_UNROLL) {
+                    char why[128];
+                    snprintf(why, sizeof why, "--unroll is at most %ld, not '%.20s'", BPC_MAX_UNROLL, v);
+                    return usage_error("%s: straight-line code of that size takes C compilers "
+                                       "minutes", why);
+                }
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option '%s'", a);
@@ -246,6 +253,28 @@ static bool outputs_are_safe(const Outputs *out, const char *input, const struct
     return safe;
 }
 
+/* The --unroll threshold that keeps the weights of all unrolled layers within
+ * BPC_MAX_UNROLL: as many of the smallest layers as fit stay unrolled.  `wanted` gets
+ * the weights `unroll` itself would unroll. */
+static long unroll_within_limit(const Model *m, long unroll, long *wanted)
+{
+    long best = 0;
+    *wanted = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        long w = m->layers[i].in * m->layers[i].out, upto = 0;
+        if (w > unroll)
+            continue;
+        for (int j = 0; j < m->nlayers; j++) {
+            long wj = m->layers[j].in * m->layers[j].out;
+            upto += wj <= w ? wj : 0;
+        }
+        *wanted += w;
+        if (upto <= BPC_MAX_UNROLL && w > best)
+            best = w;
+    }
+    return *wanted <= BPC_MAX_UNROLL ? unroll : best;
+}
+
 static int generate(const Model *m, const Options *o, const Outputs *out)
 {
     char *c_text = NULL, *h_text = NULL;
@@ -255,8 +284,14 @@ static int generate(const Model *m, const Options *o, const Outputs *out)
     int status = EXIT_USAGE;
     if (c_out && h_out) {
         const char *slash = strrchr(out->h, '/');
-        GenOptions g = {
-            .unroll = o->unroll, .header_name = slash ? slash + 1 : out->h, .main = o->main};
+        long wanted;
+        GenOptions g = {.unroll = unroll_within_limit(m, o->unroll, &wanted),
+                        .header_name = slash ? slash + 1 : out->h,
+                        .main = o->main};
+        if (g.unroll < o->unroll)
+            fprintf(stderr, "bpc: warning: --unroll %ld would unroll %ld weights, more than the "
+                            "limit of %ld; layers of more than %ld weights are loops\n",
+                    o->unroll, wanted, BPC_MAX_UNROLL, g.unroll);
         bool ok = gen_c(m, &g, c_out, h_out);
         ok = fclose(c_out) == 0 && ok;
         ok = fclose(h_out) == 0 && ok;

@@ -238,3 +238,39 @@ Test(cli, refuses_outputs_that_replace_the_input)
     cr_assert_eq(bpc("same.bp -o other.c", NULL, NULL), 0);
     cr_assert(exists("other.h"));
 }
+
+/* --unroll has a ceiling, and the unrolled layers of a model hold at most BPC_MAX_UNROLL
+ * weights in all: a model that would unroll more gets its largest layers as loops. */
+Test(cli, unroll_is_capped)
+{
+    put("tiny.bp", good);
+    char *err;
+    cr_assert_eq(bpc("--unroll 4097 tiny.bp", NULL, &err), 2);
+    cr_assert_str_eq(err, "bpc: error: --unroll is at most 4096, not '4097': straight-line code "
+                          "of that size takes C compilers minutes\n"
+                          "Try 'bpc --help' for more information.\n");
+    free(err);
+    cr_assert(!exists("tiny.c"));
+
+    /* 64·64 + 64·64 + 64·10 = 8832 weights: only the last layer stays unrolled. */
+    put("w.bp", "network w { input 64; dense 64 relu; dense 64 relu; dense 10 softmax; "
+                "loss cross_entropy; }\n");
+    cr_assert_eq(bpc("--unroll 4096 w.bp", NULL, &err), 0);
+    cr_assert_str_eq(err, "bpc: warning: --unroll 4096 would unroll 8832 weights, more than the "
+                          "limit of 4096; layers of more than 640 weights are loops\n");
+    free(err);
+    char *c = get("w.c");
+    cr_assert(strstr(c, " * Layers with at most 640 weights are unrolled"));
+    cr_assert(strstr(c, "// ---- layer dense1: 64 -> 64, relu ----\n"));
+    cr_assert(strstr(c, "// ---- layer dense3: 64 -> 10, softmax, unrolled ----\n"));
+    free(c);
+
+    /* Within the limit (63·64 + 64 = 4096), --unroll is as given. */
+    put("v.bp", "network v { input 63; dense 64 relu; dense 1 sigmoid; loss binary_cross_entropy; }\n");
+    cr_assert_eq(bpc("--unroll 4096 v.bp", NULL, &err), 0);
+    cr_assert_str_eq(err, "");
+    free(err);
+    c = get("v.c");
+    cr_assert(strstr(c, "// ---- layer dense1: 63 -> 64, relu, unrolled ----\n"));
+    free(c);
+}
