@@ -341,7 +341,8 @@ void emit_brace(Emit *e);
  * when the text ends with '{'). */
 void emit_close(Emit *e);
 void emit_close_with(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The end of a top-level definition: asserts the indentation is back to 0. */
+/* The end of a top-level definition: checks the indentation is back to 0.  Misuse (a
+ * brace closed that is not open, emit_close_with text over 255 bytes) is an internal_error. */
 void emit_end(Emit *e);
 
 /* ---- gen.c: the C generator (emit.c prints, the op tables emit their pieces) ---- */
