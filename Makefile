@@ -3,7 +3,8 @@
 #   make            build build/bpc and build/libbprt.a
 #   make demo       build, then run the demo (README.md)
 #   make test       build and run the Criterion test suite
-#   make install    install bpc, libbprt.a and bprt.h under $(DESTDIR)$(PREFIX)
+#   make install    install bpc, the runtime, bprt.pc, the man page and the docs under
+#                   $(DESTDIR)$(PREFIX); make uninstall removes them
 #
 # Everything is built in build/.  Missing build tools (flex, bison, Criterion) are
 # installed with apt-get by the `deps` step.
@@ -32,11 +33,14 @@ TESTS := $(BUILD)/run_tests
 all: $(BPC) $(LIB)
 
 # ---- build dependencies: install what is missing (Debian) ----
+# (pkg-config and man are for the test of `make install`.)
 deps:
 	@missing=""; \
 	command -v flex >/dev/null 2>&1 || missing="$$missing flex"; \
 	command -v bison >/dev/null 2>&1 || missing="$$missing bison"; \
 	[ -f /usr/include/criterion/criterion.h ] || missing="$$missing libcriterion-dev"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	command -v man >/dev/null 2>&1 || missing="$$missing man-db"; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 	  echo "deps: installing$$missing"; \
@@ -96,15 +100,38 @@ demo: deps all check-examples
 	@$(MAKE) --no-print-directory demo-train
 
 # ---- install ----
+# bpc, the runtime (library, header, pkg-config file), the man page, and the docs and
+# examples under share/doc/bpc.  uninstall removes exactly those files, then the
+# directories install made that are left empty.
+VERSION      := $(shell sed -n 's/^#define BPC_VERSION "\(.*\)"/\1/p' compiler/bpc.h)
+DEST         := $(DESTDIR)$(PREFIX)
+DOC_DIR      := share/doc/bpc
+DOC_FILES    := README.md $(wildcard docs/*.md)
+EXAMPLE_FILES := $(wildcard examples/*.bp examples/*.c examples/*.sh examples/README.md)
+DATA_FILES   := $(wildcard examples/data/*)
+INSTALLED    := bin/bpc lib/libbprt.a include/bprt.h lib/pkgconfig/bprt.pc \
+                share/man/man1/bpc.1 $(DOC_FILES:%=$(DOC_DIR)/%) \
+                $(EXAMPLE_FILES:%=$(DOC_DIR)/%) $(DATA_FILES:%=$(DOC_DIR)/%)
+INSTALL_DIRS := $(DOC_DIR)/examples/data $(DOC_DIR)/examples $(DOC_DIR)/docs $(DOC_DIR) \
+                share/doc share/man/man1 share/man share lib/pkgconfig lib include bin
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(BPC) $(DESTDIR)$(PREFIX)/bin/bpc
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbprt.a
-	install -m 644 runtime/bprt.h $(DESTDIR)$(PREFIX)/include/bprt.h
+	install -d $(addprefix $(DEST)/,$(INSTALL_DIRS))
+	install -m 755 $(BPC) $(DEST)/bin/bpc
+	install -m 644 $(LIB) $(DEST)/lib/libbprt.a
+	install -m 644 runtime/bprt.h $(DEST)/include/bprt.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' runtime/bprt.pc.in \
+	    >$(DEST)/lib/pkgconfig/bprt.pc
+	install -m 644 docs/bpc.1 $(DEST)/share/man/man1/bpc.1
+	install -m 644 README.md $(DEST)/$(DOC_DIR)/
+	install -m 644 $(wildcard docs/*.md) $(DEST)/$(DOC_DIR)/docs/
+	install -m 644 $(EXAMPLE_FILES) $(DEST)/$(DOC_DIR)/examples/
+	install -m 644 $(DATA_FILES) $(DEST)/$(DOC_DIR)/examples/data/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/bpc $(DESTDIR)$(PREFIX)/lib/libbprt.a \
-	      $(DESTDIR)$(PREFIX)/include/bprt.h
+	rm -f $(addprefix $(DEST)/,$(INSTALLED))
+	@for d in $(INSTALL_DIRS); do \
+	  [ ! -d "$(DEST)/$$d" ] || rmdir --ignore-fail-on-non-empty "$(DEST)/$$d"; done
 
 clean:
 	rm -rf $(BUILD)
@@ -170,7 +197,8 @@ deps-valgrind:
 # sanitizers.
 test-sanitize: deps deps-clang
 	@mkdir -p $(SAN_DIR)/top $(SAN_DIR)/bin
-	@for d in compiler grammar runtime tests examples docs; do ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
+	@for d in compiler grammar runtime tests examples docs README.md Makefile; do \
+	  ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
 	@clang=$$(command -v '$(CLANG)') && for w in cc clang; do \
 	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$clang" '$(SAN_FLAGS)' >$(SAN_DIR)/bin/$$w && \
 	  chmod +x $(SAN_DIR)/bin/$$w; done
