@@ -354,6 +354,7 @@ static void gen_helpers(Emit *e, const GenCtx *c)
     for (int i = 0; i < c->m->nlayers; i++)
         add_helpers(set, &n, c->m->layers[i].act->helpers);
     add_helpers(set, &n, c->m->loss->helpers);
+    add_helpers(set, &n, c->m->opt->helpers);
     emit_heading(e, "// ---- helpers ----"); /* some emit nothing in double models */
     for (int i = 0; i < n; i++)
         set[i](e, c);
