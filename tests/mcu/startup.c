@@ -1,7 +1,8 @@
 /*
  * startup.c - the bare-metal side of the MCU test (tests/mcu/README.md): the vector
  * table, the reset handler that sets up C (the FPU, .data, .bss) and runs main(), and
- * output and exit through semihosting, which QEMU implements (-semihosting-config).
+ * output and exit through semihosting, which QEMU implements (-semihosting-config);
+ * at exit, how much of the stack was used.
  * No C library start-up code and no stdio: the driver prints with mcu_print.
  */
 #include <stdint.h>
@@ -10,7 +11,7 @@
 
 /* from mps2.ld */
 extern uint32_t mcu_data_start[], mcu_data_end[], mcu_data_load[];
-extern uint32_t mcu_bss_start[], mcu_bss_end[], mcu_stack_top[];
+extern uint32_t mcu_bss_start[], mcu_bss_end[], mcu_stack_bottom[], mcu_stack_top[];
 
 int main(void);
 void mcu_reset(void);
@@ -36,8 +37,34 @@ void mcu_print(const char *s)
     semihost(SYS_WRITE0, s);
 }
 
+/* The stack is painted with this at reset; what the program overwrote is its
+ * high-water mark, which mcu_exit reports on a line of its own ("mcu: ...", left out
+ * of the comparison with the host). */
+enum { PAINT = 0x5a5aa5a5u };
+
+static void report_stack(void)
+{
+    const uintptr_t top = (uintptr_t)mcu_stack_top;
+    const uint32_t *p = mcu_stack_bottom;
+    while ((uintptr_t)p < top && *p == PAINT)
+        p++;
+    char line[64] = "mcu: stack used ", digits[12];
+    unsigned long used = (unsigned long)(top - (uintptr_t)p);
+    int n = 0, len = 16;
+    do
+        digits[n++] = (char)('0' + used % 10);
+    while (used /= 10);
+    while (n)
+        line[len++] = digits[--n];
+    for (const char *s = " bytes\n"; *s;)
+        line[len++] = *s++;
+    line[len] = 0;
+    mcu_print(line);
+}
+
 void mcu_exit(int status)
 {
+    report_stack();
     semihost(SYS_EXIT, (const void *)(uintptr_t)(status == 0 ? ADP_STOPPED_APPLICATION_EXIT
                                                              : ADP_STOPPED_RUNTIME_ERROR));
     for (;;) /* not reached under QEMU */
@@ -64,6 +91,9 @@ void mcu_reset(void)
         *dst++ = *src++;
     for (uint32_t *dst = mcu_bss_start; dst < mcu_bss_end;)
         *dst++ = 0;
+    /* up to this function's own frame, which lies within the last 64 bytes */
+    for (uint32_t *dst = mcu_stack_bottom; (uintptr_t)dst < (uintptr_t)mcu_stack_top - 64;)
+        *dst++ = PAINT;
     mcu_exit(main());
 }
 
