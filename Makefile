@@ -339,7 +339,7 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 5 \
 	    --save $(TRAINER_DIR)/mnist.weights --log $(TRAINER_DIR)/mnist-log.csv
 
-# ---- microcontrollers (docs/EMBEDDED.md, tests/mcu/README.md) ----
+# ---- microcontrollers (docs/EMBEDDED.md) ----
 # make test-mcu: tests/mcu/driver.c trains xor, blobs and dreg on QEMU's mps2-an386
 # (Cortex-M4F, hard float) and mps2-an385 (Cortex-M3, soft float), each built in gcc's
 # default GNU mode at -O3 and with -std=c99 at -Os, and its output (hashes of parameters,

@@ -120,10 +120,10 @@ static void helper_powi(Emit *e, const GenCtx *c)
     emit_brace(e);
     emit_line(e, "const double split = 134217729.0; /* 2^27 + 1 */");
     emit_line(e, "const double xs = split * *xh, ys = split * yh;");
-    emit_line(e, "const double x1 = xs - (xs - *xh), x2 = *xh - x1;");
-    emit_line(e, "const double y1 = ys - (ys - yh), y2 = yh - y1;");
+    emit_line(e, "const double xa = xs - (xs - *xh), xb = *xh - xa; /* xh = xa + xb */");
+    emit_line(e, "const double ya = ys - (ys - yh), yb = yh - ya;");
     emit_line(e, "const double p = *xh * yh;");
-    emit_line(e, "const double err = ((x1 * y1 - p) + x1 * y2 + x2 * y1) + x2 * y2; /* xh·yh − p */");
+    emit_line(e, "const double err = ((xa * ya - p) + xa * yb + xb * ya) + xb * yb; /* xh·yh − p */");
     emit_line(e, "const double lo = err + (*xh * yl + *xl * yh);");
     emit_line(e, "*xh = p + lo;");
     emit_line(e, "*xl = lo - (*xh - p);");

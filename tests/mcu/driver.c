@@ -1,5 +1,5 @@
 /*
- * driver.c - the MCU test (tests/mcu/README.md).  Trains examples/xor.bp, blobs.bp (a
+ * driver.c - the MCU test (docs/EMBEDDED.md).  Trains examples/xor.bp, blobs.bp (a
  * 16-32-4 classifier with Adam) and dreg.bp (a regression in double precision), and
  * prints FNV-1a hashes of their parameters, outputs and in-memory weight files, which
  * must be the same on the boards as on the host; checks that each model learned, that

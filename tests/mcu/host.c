@@ -1,6 +1,6 @@
 /*
  * host.c - the MCU test's driver on the build machine: mcu_print and mcu_exit on
- * stdio, so that its output can be compared with the boards' (tests/mcu/README.md).
+ * stdio, so that its output can be compared with the boards' (docs/EMBEDDED.md).
  */
 #include <stdio.h>
 #include <stdlib.h>

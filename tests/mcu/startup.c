@@ -1,5 +1,5 @@
 /*
- * startup.c - the bare-metal side of the MCU test (tests/mcu/README.md): the vector
+ * startup.c - the bare-metal side of the MCU test (docs/EMBEDDED.md): the vector
  * table, the reset handler that sets up C (the FPU, .data, .bss) and runs main(), and
  * output and exit through semihosting, which QEMU implements (-semihosting-config);
  * at exit, how much of the stack was used.
