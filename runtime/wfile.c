@@ -185,6 +185,8 @@ static size_t mem_read(Stream *s, unsigned char *p, size_t n)
 {
     if (n > s->size - s->pos)
         n = s->size - s->pos;
+    if (n == 0)
+        return 0; /* also for an empty buffer given as NULL */
     memcpy(p, s->in + s->pos, n);
     s->pos += n;
     return n;

@@ -344,6 +344,7 @@ Test(runtime, mem_write_and_read)
     cr_expect_eq(memcmp(r[1], m1, sizeof m1), 0);
     cr_expect_eq(memcmp(r[2], m2, sizeof m2), 0);
     cr_expect(signbit(r[0][4]));
+    cr_expect_eq(bprt_mem_read(NULL, 0, &info, in, &step), BPRT_E_TRUNCATED);
 }
 
 /* Bit patterns survive, NaN payload, -0 and infinities included. */
