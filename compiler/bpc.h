@@ -269,6 +269,7 @@ struct OptDef {
     bool (*zero_noop)(const double *args);  /* an update with g = 0 changes nothing */
     OptEmitFn *emit_prelude;                /* once per function: comment, constants */
     OptUpdateFn *emit_update;               /* one element */
+    HelperEmitFn *helpers[3];               /* static functions the update calls, NULL-ended */
 };
 
 typedef void InitEmitFn(Emit *e, const GenCtx *g, const struct Layer *l, const double *args);

@@ -98,10 +98,51 @@ static void adam_prelude_common(Emit *e, const GenCtx *c, const double *args, bo
     emit_line(e, " * p %s−= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps),"
                  " the corrections in double */",
               decoupled && wd != 0 ? "·= 1 − lr·wd, then p " : "");
-    emit_line(e, "const double bias1 = 1 - pow(%s, (double)m->step);", gen_dlit(b1, d_b1));
-    emit_line(e, "const double bias2 = 1 - pow(%s, (double)m->step);", gen_dlit(b2, d_b2));
+    emit_line(e, "const double bias1 = 1 - %s_powi(%s, m->step);", c->name, gen_dlit(b1, d_b1));
+    emit_line(e, "const double bias2 = 1 - %s_powi(%s, m->step);", c->name, gen_dlit(b2, d_b2));
     emit_line(e, "const %s step_size = (%s)(%s / bias1);", c->real, c->real, gen_dlit(lr, d_lr));
     emit_line(e, "const %s bias2_sqrt = (%s)sqrt(bias2);", c->real, c->real);
+}
+
+/* β^t for the bias corrections without the C library's pow, whose last bit differs
+ * between glibc and newlib: binary powering in double-double arithmetic, each product
+ * exact by Dekker's method (Veltkamp's split into halves of 26 bits; exact because the
+ * file allows no FMA contraction), rounded once at the end.  Its error before that
+ * rounding is below 2^-100 relative for any step under 2^40, so the result is the
+ * correctly rounded β^t but in ties closer than that; glibc's pow, which PyTorch's
+ * β ** t calls, is within 0.52 ulp and correctly rounded but in rare cases. */
+static void helper_powi(Emit *e, const GenCtx *c)
+{
+    const char *N = c->name;
+    emit_line(e, "/* (*xh + *xl) ·= (yh + yl) in double-double: Dekker's exact product of the");
+    emit_line(e, " * high parts (split into halves of 26 bits), plus the cross terms. */");
+    emit_line(e, "static void %s_dd_mul(double *xh, double *xl, double yh, double yl)", N);
+    emit_brace(e);
+    emit_line(e, "const double split = 134217729.0; /* 2^27 + 1 */");
+    emit_line(e, "const double xs = split * *xh, ys = split * yh;");
+    emit_line(e, "const double xa = xs - (xs - *xh), xb = *xh - xa; /* xh = xa + xb */");
+    emit_line(e, "const double ya = ys - (ys - yh), yb = yh - ya;");
+    emit_line(e, "const double p = *xh * yh;");
+    emit_line(e, "const double err = ((xa * ya - p) + xa * yb + xb * ya) + xb * yb; /* xh·yh − p */");
+    emit_line(e, "const double lo = err + (*xh * yl + *xl * yh);");
+    emit_line(e, "*xh = p + lo;");
+    emit_line(e, "*xl = lo - (*xh - p);");
+    emit_close(e);
+    emit_end(e);
+    emit_line(e, "/* b^t, the same bits on every machine (the C libraries' pow differ in the last");
+    emit_line(e, " * bit): binary powering in double-double, rounded once. */");
+    emit_line(e, "static double %s_powi(double b, int64_t t)", N);
+    emit_brace(e);
+    emit_line(e, "double rh = 1, rl = 0; /* the product so far, rh + rl */");
+    emit_line(e, "double bh = b, bl = 0; /* b^(2^k) */");
+    emit_open(e, "for (; t > 0; t >>= 1)");
+    emit_line(e, "if (t & 1)");
+    emit_cont(e, "%s_dd_mul(&rh, &rl, bh, bl);", N);
+    emit_line(e, "%s_dd_mul(&bh, &bl, bh, bl);", N);
+    emit_close(e);
+    emit_line(e, "return rh + rl;");
+    emit_close(e);
+    emit_end(e);
 }
 
 static void adam_update_common(Emit *e, const GenCtx *c, const double *args, const char *grad,
@@ -165,9 +206,9 @@ const OptDef opt_table[] = {
      .emit_prelude = sgd_comment, .emit_update = sgd_update},
     {.op.name = "adam", .op.params = ADAM_PARAMS(0),
      .nstate = adam_nstate, .state = {"exp_avg", "exp_avg_sq"}, .zero_noop = adam_zero_noop,
-     .emit_prelude = adam_prelude, .emit_update = adam_update},
+     .emit_prelude = adam_prelude, .emit_update = adam_update, .helpers = {helper_powi}},
     {.op.name = "adamw", .op.params = ADAM_PARAMS(0.01),
      .nstate = adam_nstate, .state = {"exp_avg", "exp_avg_sq"}, .zero_noop = adam_zero_noop,
-     .emit_prelude = adamw_prelude, .emit_update = adamw_update},
+     .emit_prelude = adamw_prelude, .emit_update = adamw_update, .helpers = {helper_powi}},
     {.op.name = NULL},
 };

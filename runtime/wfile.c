@@ -4,11 +4,15 @@
  * network shapes it was written for.  Reading allocates nothing, so a microcontroller
  * build can load weights: a first pass streams the file through a small stack buffer
  * and validates all of it, and only a second pass copies it into the caller's
- * buffers, so a bad file never leaves a half-loaded network.
+ * buffers, so a bad file never leaves a half-loaded network.  The same bytes go to
+ * and from a memory buffer (bprt_mem_*); built with -DBPC_NO_FILES, only those are
+ * compiled and nothing here uses stdio (docs/EMBEDDED.md).
  */
 #include <float.h>
-#include <stdio.h>
 #include <string.h>
+#ifndef BPC_NO_FILES
+#include <stdio.h>
+#endif
 
 #include "bprt.h"
 
@@ -159,9 +163,52 @@ static int64_t header_step(const unsigned char *h)
     return u <= INT64_MAX ? (int64_t)u : -(int64_t)(UINT64_MAX - u) - 1;
 }
 
+// ---- the bytes of a file, in a FILE or in memory ----
+
+/* Where the writer and the reader below put and get bytes: a FILE (unless BPC_NO_FILES)
+ * or a memory buffer.  One format code for both, so a buffer holds exactly a file's
+ * bytes and is checked as strictly. */
+typedef struct Stream Stream;
+struct Stream {
+    /* Up to n bytes into p; returns how many (fewer only at the end), or (size_t)-1
+     * on a read error. */
+    size_t (*read)(Stream *s, unsigned char *p, size_t n);
+    int (*write)(Stream *s, const unsigned char *p, size_t n); /* BPRT_OK or BPRT_E_IO */
+    int (*seek)(Stream *s, size_t pos);                        /* BPRT_OK or BPRT_E_IO */
+    void *file;                /* a FILE * */
+    const unsigned char *in;   /* memory to read, or */
+    unsigned char *out;        /* memory to write */
+    size_t size, pos;
+};
+
+static size_t mem_read(Stream *s, unsigned char *p, size_t n)
+{
+    if (n > s->size - s->pos)
+        n = s->size - s->pos;
+    if (n == 0)
+        return 0; /* also for an empty buffer given as NULL */
+    memcpy(p, s->in + s->pos, n);
+    s->pos += n;
+    return n;
+}
+
+/* The caller made sure the whole file fits. */
+static int mem_write(Stream *s, const unsigned char *p, size_t n)
+{
+    memcpy(s->out + s->pos, p, n);
+    s->pos += n;
+    return BPRT_OK;
+}
+
+static int mem_seek(Stream *s, size_t pos)
+{
+    s->pos = pos;
+    return BPRT_OK;
+}
+
 // ---- writing ----
 
-static int write_payload(FILE *f, const bprt_file_info *info, const void *const *buffers,
+static int write_payload(Stream *s, const bprt_file_info *info, const void *const *buffers,
                          uint32_t *crc)
 {
     unsigned char chunk[CHUNK];
@@ -171,11 +218,135 @@ static int write_payload(FILE *f, const bprt_file_info *info, const void *const 
             n = info->count - i < CHUNK / size ? info->count - i : CHUNK / size;
             encode(chunk, buffers[b], i, n, info->elem_size);
             *crc = crc32_update(*crc, chunk, n * size);
-            if (fwrite(chunk, 1, n * size, f) != n * size)
-                return BPRT_E_IO;
+            int err = s->write(s, chunk, n * size);
+            if (err)
+                return err;
         }
     }
     return BPRT_OK;
+}
+
+/* The header, the payload and the checksum; `info` was checked. */
+static int write_stream(Stream *s, const bprt_file_info *info, const void *const *buffers)
+{
+    unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
+    encode_header(h, info);
+    uint32_t crc = crc32_update(0, h, HEADER_SIZE);
+    int err = s->write(s, h, HEADER_SIZE);
+    if (!err)
+        err = write_payload(s, info, buffers, &crc);
+    if (!err) {
+        put_le(trailer, crc, CRC_SIZE);
+        err = s->write(s, trailer, CRC_SIZE);
+    }
+    return err;
+}
+
+/* The length of the file for `info` (checked), or 0 when it exceeds size_t. */
+static size_t file_length(const bprt_file_info *info)
+{
+    size_t bytes = (size_t)info->count * info->elem_size;
+    if (info->nbuffers && bytes > (SIZE_MAX - HEADER_SIZE - CRC_SIZE) / info->nbuffers)
+        return 0;
+    return HEADER_SIZE + bytes * info->nbuffers + CRC_SIZE;
+}
+
+int bprt_mem_write(void *buf, size_t size, const bprt_file_info *info,
+                   const void *const *buffers)
+{
+    int err = check_info(info);
+    if (err)
+        return err;
+    size_t need = file_length(info);
+    if (need == 0 || need > size)
+        return BPRT_E_SPACE;
+    Stream s = {.write = mem_write, .out = buf, .size = size};
+    return write_stream(&s, info, buffers);
+}
+
+// ---- reading ----
+
+/* One pass over the file after the header: streams the payload through a stack
+ * buffer into the checksum, decoding it into `buffers` unless they are NULL, then
+ * checks the file's length and its checksum. */
+static int read_pass(Stream *s, const unsigned char *h, const bprt_file_info *info,
+                     void *const *buffers)
+{
+    unsigned char chunk[CHUNK];
+    size_t size = info->elem_size, n, got;
+    uint32_t crc = crc32_update(0, h, HEADER_SIZE);
+    for (uint32_t b = 0; b < info->nbuffers; b++) {
+        for (size_t i = 0; i < info->count; i += n) {
+            n = info->count - i < CHUNK / size ? info->count - i : CHUNK / size;
+            if ((got = s->read(s, chunk, n * size)) != n * size)
+                return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRUNCATED;
+            crc = crc32_update(crc, chunk, n * size);
+            if (buffers)
+                decode(buffers[b], i, n, info->elem_size, chunk);
+        }
+    }
+    if ((got = s->read(s, chunk, CRC_SIZE)) != CRC_SIZE)
+        return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRUNCATED;
+    unsigned char extra;
+    if ((got = s->read(s, &extra, 1)) != 0)
+        return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRAILING;
+    return get_le(chunk, CRC_SIZE) == crc ? BPRT_OK : BPRT_E_CHECKSUM;
+}
+
+/* The header, then all of the file is checked before a second pass copies it into
+ * `buffers`.  The second pass checks everything again: only a file changed in place
+ * between the passes can fail it, and that is then reported, though `buffers` are
+ * partly overwritten.  (bprt_file_write replaces files by renaming, which an open
+ * file does not see.) */
+static int read_stream(Stream *s, const bprt_file_info *expect, void *const *buffers,
+                       int64_t *step)
+{
+    unsigned char h[HEADER_SIZE];
+    size_t got = s->read(s, h, HEADER_SIZE);
+    int err = got == (size_t)-1 ? BPRT_E_IO : check_header(h, got, expect);
+    /* The generated code goes on from a checkpoint's step: a negative one makes Adam's
+     * bias correction negative, and INT64_MAX overflows at the next step. */
+    if (!err && expect->kind == BPRT_FILE_CHECKPOINT &&
+        (header_step(h) < 0 || header_step(h) == INT64_MAX))
+        err = BPRT_E_STEP;
+    if (!err)
+        err = read_pass(s, h, expect, NULL);
+    if (!err)
+        err = s->seek(s, HEADER_SIZE);
+    if (!err)
+        err = read_pass(s, h, expect, buffers);
+    if (!err && step)
+        *step = header_step(h);
+    return err;
+}
+
+int bprt_mem_read(const void *buf, size_t size, const bprt_file_info *expect,
+                  void *const *buffers, int64_t *step)
+{
+    int err = check_info(expect);
+    if (err)
+        return err;
+    Stream s = {.read = mem_read, .seek = mem_seek, .in = buf, .size = size};
+    return read_stream(&s, expect, buffers, step);
+}
+
+// ---- files ----
+
+#ifndef BPC_NO_FILES
+static size_t file_read(Stream *s, unsigned char *p, size_t n)
+{
+    size_t got = fread(p, 1, n, s->file);
+    return ferror((FILE *)s->file) ? (size_t)-1 : got;
+}
+
+static int file_write(Stream *s, const unsigned char *p, size_t n)
+{
+    return fwrite(p, 1, n, s->file) == n ? BPRT_OK : BPRT_E_IO;
+}
+
+static int file_seek(Stream *s, size_t pos)
+{
+    return fseek(s->file, (long)pos, SEEK_SET) == 0 ? BPRT_OK : BPRT_E_IO;
 }
 
 int bprt_file_write(const char *path, const bprt_file_info *info, const void *const *buffers)
@@ -194,16 +365,8 @@ int bprt_file_write(const char *path, const bprt_file_info *info, const void *co
     FILE *f = fopen(tmp, "wb");
     if (!f)
         return BPRT_E_OPEN;
-    unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
-    encode_header(h, info);
-    uint32_t crc = crc32_update(0, h, HEADER_SIZE);
-    err = fwrite(h, 1, HEADER_SIZE, f) == HEADER_SIZE ? write_payload(f, info, buffers, &crc)
-                                                      : BPRT_E_IO;
-    if (!err) {
-        put_le(trailer, crc, CRC_SIZE);
-        if (fwrite(trailer, 1, CRC_SIZE, f) != CRC_SIZE)
-            err = BPRT_E_IO;
-    }
+    Stream s = {.write = file_write, .file = f};
+    err = write_stream(&s, info, buffers);
     if (fclose(f) != 0 && !err) /* the last buffered bytes are written here */
         err = BPRT_E_IO;
     if (!err && rename(tmp, path) != 0) /* POSIX: atomically replaces an old file */
@@ -213,40 +376,6 @@ int bprt_file_write(const char *path, const bprt_file_info *info, const void *co
     return err;
 }
 
-// ---- reading ----
-
-/* One pass over the file after the header: streams the payload through a stack
- * buffer into the checksum, decoding it into `buffers` unless they are NULL, then
- * checks the file's length and its checksum. */
-static int read_pass(FILE *f, const unsigned char *h, const bprt_file_info *info,
-                     void *const *buffers)
-{
-    unsigned char chunk[CHUNK];
-    size_t size = info->elem_size, n;
-    uint32_t crc = crc32_update(0, h, HEADER_SIZE);
-    for (uint32_t b = 0; b < info->nbuffers; b++) {
-        for (size_t i = 0; i < info->count; i += n) {
-            n = info->count - i < CHUNK / size ? info->count - i : CHUNK / size;
-            if (fread(chunk, 1, n * size, f) != n * size)
-                return ferror(f) ? BPRT_E_IO : BPRT_E_TRUNCATED;
-            crc = crc32_update(crc, chunk, n * size);
-            if (buffers)
-                decode(buffers[b], i, n, info->elem_size, chunk);
-        }
-    }
-    if (fread(chunk, 1, CRC_SIZE, f) != CRC_SIZE)
-        return ferror(f) ? BPRT_E_IO : BPRT_E_TRUNCATED;
-    if (getc(f) != EOF)
-        return BPRT_E_TRAILING;
-    if (ferror(f))
-        return BPRT_E_IO;
-    return get_le(chunk, CRC_SIZE) == crc ? BPRT_OK : BPRT_E_CHECKSUM;
-}
-
-/* The second pass checks everything again: only a file changed in place between
- * the passes can fail it, and that is then reported, though `buffers` are partly
- * overwritten.  (bprt_file_write replaces files by renaming, which an open file
- * does not see.) */
 int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *buffers,
                    int64_t *step)
 {
@@ -256,23 +385,12 @@ int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *
     FILE *f = fopen(path, "rb");
     if (!f)
         return BPRT_E_OPEN;
-    unsigned char h[HEADER_SIZE];
-    size_t got = fread(h, 1, HEADER_SIZE, f);
-    err = ferror(f) ? BPRT_E_IO : check_header(h, got, expect);
-    /* The generated code goes on from a checkpoint's step: a negative one makes Adam's
-     * bias correction negative, and INT64_MAX overflows at the next step. */
-    if (!err && expect->kind == BPRT_FILE_CHECKPOINT &&
-        (header_step(h) < 0 || header_step(h) == INT64_MAX))
-        err = BPRT_E_STEP;
-    if (!err)
-        err = read_pass(f, h, expect, NULL);
-    if (!err)
-        err = fseek(f, HEADER_SIZE, SEEK_SET) != 0 ? BPRT_E_IO : read_pass(f, h, expect, buffers);
+    Stream s = {.read = file_read, .seek = file_seek, .file = f};
+    err = read_stream(&s, expect, buffers, step);
     fclose(f);
-    if (!err && step)
-        *step = header_step(h);
     return err;
 }
+#endif
 
 // ---- messages and the fingerprint ----
 
@@ -292,6 +410,7 @@ const char *bprt_strerror(int code)
         [BPRT_E_CHECKSUM] = "checksum mismatch: the file is corrupt",
         [BPRT_E_TRAILING] = "unexpected bytes after the end of the data",
         [BPRT_E_STEP] = "the checkpoint's step counter is out of range",
+        [BPRT_E_SPACE] = "the buffer is too small for the data",
         [BPRT_E_DATA] = "malformed data",
         [BPRT_E_NOMEM] = "out of memory",
         [BPRT_E_ARG] = "invalid argument",

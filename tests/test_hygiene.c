@@ -76,6 +76,8 @@ static const char labels_bp[] =
     "    sigmoid: dense 3 tanh;\n"
     "    softmax: dense 3 tanh;\n"
     "    update: dense 3 tanh;\n"
+    "    powi: dense 3 tanh;\n"
+    "    dd_mul: dense 3 tanh;\n"
     "    forward_pass: dense 3 tanh;\n"
     "    loss_value: dense 3 tanh;\n"
     "    loss_grad: dense 3 tanh;\n"
