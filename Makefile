@@ -84,10 +84,6 @@ $(TESTS): $(TEST_OBJ) $(FRONT_OBJ) $(LIB) | deps
 $(TEST_OBJ): CPPFLAGS += -DBPC_TOP='"$(CURDIR)"'
 $(TEST_OBJ): | deps
 
-test: $(BPC) $(LIB) $(TESTS) $(UCHAR_TESTS)
-	$(TESTS) --jobs 2
-	$(UCHAR_TESTS) --jobs 2
-
 # The runtime and its tests again with `char` unsigned, as it is on ARM, AArch64,
 # RISC-V and POWER (a CSV bug hid there once).
 UCHAR_DIR   := $(BUILD)/uchar
@@ -101,6 +97,10 @@ $(UCHAR_DIR)/%.o: %.c | deps
 
 $(UCHAR_TESTS): $(UCHAR_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcriterion -lpthread -lm
+
+test: $(BPC) $(LIB) $(TESTS) $(UCHAR_TESTS)
+	$(TESTS) --jobs 2
+	$(UCHAR_TESTS) --jobs 2
 
 # ---- demo ----
 check-examples: $(BPC)
