@@ -44,8 +44,8 @@ static int precision_bits(const GenCtx *c)
 /* buf[i] = value (a local), but 0 when its magnitude is below the smallest normal
  * number.  State that decays towards 0 (the momentum of an input that is always 0)
  * would otherwise go subnormal and stay there (0.9·x rounds back to x at the smallest
- * subnormals), and x86 cores compute on subnormals in slow microcode: half of an MNIST
- * epoch's time.  A compare and a select, exact, so the same bits on every code path and
+ * subnormals), and x86 cores compute on subnormals slowly (Intel's in microcode: up to
+ * half of an MNIST epoch's time).  A compare and a select, exact, so the same bits on every code path and
  * platform, unlike a flush-to-zero mode (x86's, and it changes all arithmetic).  The
  * update emits it last, after p's: gcc (with its default -ftrapping-math) vectorizes
  * the loop only when no arithmetic depends on the selected value. */
