@@ -124,8 +124,9 @@ static bool adam_zero_noop(const double *args)
  * from v and the differences decay by β2 per step, so v differs from PyTorch's by less
  * than MIN/(1 − β2), and √v/√(1 − β2^t) by less than √MIN/(1 − β2) (√ is subadditive,
  * 1 − β2^t ≥ 1 − β2).  When that is below a quarter of eps's last bit (a margin for
- * the roundings of √ and /), the denominator √v/√(1 − β2^t) + eps moves by half a bit
- * at most, and not at all while v is that small.  With eps = 0 (or tiny) a flushed v
+ * the roundings of √ and /), the denominator √v/√(1 − β2^t) + eps moves by less than a
+ * quarter of its last bit, so by one float at most, and not at all while
+ * √v/√(1 − β2^t) is below half of eps's last bit.  With eps = 0 (or tiny) a flushed v
  * would divide m by 0. */
 static bool adam_flushes_v(const GenCtx *c, const double *args)
 {
