@@ -79,7 +79,7 @@ static void sgd_comment(Emit *e, const GenCtx *c, const double *args)
     emit_line(e, "/* sgd: g = ∂C/∂p%s%s; p −= lr·%s%s */", wd != 0 ? " + wd·p" : "",
               mu > 0 ? "; buf = μ·buf + g" : "",
               mu > 0 ? (nesterov ? "(g + μ·buf)" : "buf") : "g",
-              mu > 0 ? "; a buf below the smallest normal number is 0" : "");
+              mu > 0 ? "; a buf below the smallest normal number is stored as 0" : "");
 }
 
 static void sgd_update(Emit *e, const GenCtx *c, const double *args, const char *grad)
@@ -147,8 +147,10 @@ static void adam_prelude_common(Emit *e, const GenCtx *c, const double *args, bo
     emit_line(e, " * p %s−= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps),"
                  " the corrections in double;",
               decoupled && wd != 0 ? "·= 1 − lr·wd, then p " : "");
-    emit_line(e, " * %s below the smallest normal number is 0 */",
-              adam_flushes_v(c, args) ? "an m or v" : "an m (v: not, eps is too small)");
+    emit_line(e, " * %s */", adam_flushes_v(c, args)
+                                 ? "an m or v below the smallest normal number is stored as 0"
+                                 : "an m below the smallest normal number is stored as 0"
+                                   " (v is not: eps is too small)");
     emit_line(e, "const double bias1 = 1 - pow(%s, (double)m->step);", gen_dlit(b1, d_b1));
     emit_line(e, "const double bias2 = 1 - pow(%s, (double)m->step);", gen_dlit(b2, d_b2));
     emit_line(e, "const %s step_size = (%s)(%s / bias1);", c->real, c->real, gen_dlit(lr, d_lr));
