@@ -19,7 +19,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS)
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 GRAMMAR_C    := $(BUILD)/grammar/bp.tab.c $(BUILD)/grammar/lex.yy.c
 FRONT_OBJ    := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GRAMMAR_C:.c=.o)
-RUNTIME_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard runtime/*.c))
+RUNTIME_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out runtime/mpi.c,$(wildcard runtime/*.c)))
 TEST_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/*.c))
 
 BPC   := $(BUILD)/bpc
@@ -322,3 +322,36 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 	$(TRAINER_DIR)/mnist train --data $(MNIST_DATA)/train-images-idx3-ubyte \
 	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 5 \
 	    --save $(TRAINER_DIR)/mnist.weights --log $(TRAINER_DIR)/mnist-log.csv
+
+# ---- data-parallel training with MPI (docs/DISTRIBUTED.md) ----
+#   make mpi         Open MPI (Debian's openmpi-bin, libopenmpi-dev, installed with apt-get
+#                    as `deps` does) and build/libbprt_mpi.a, the runtime's MPI part
+#   make test-mpi    the MPI tests (make test runs them when mpirun is there)
+#   make mpi-bench   MNIST: 2 ranks against 1 process at the same global batch
+# Nothing else needs MPI: without it every other target is unchanged.
+MPICC       ?= mpicc
+MPIRUN      ?= mpirun
+MPI_LIB     := $(BUILD)/libbprt_mpi.a
+MPI_OBJ     := $(BUILD)/mpi/mpi.o
+
+.PHONY: deps-mpi mpi test-mpi mpi-bench
+
+deps-mpi:
+	@if ! command -v $(MPICC) >/dev/null 2>&1 || ! command -v $(MPIRUN) >/dev/null 2>&1; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "deps: installing openmpi-bin libopenmpi-dev"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null || \
+	  { echo "deps: could not install Open MPI (openmpi-bin libopenmpi-dev)" >&2; exit 1; }; \
+	fi
+
+mpi: deps-mpi
+	@$(MAKE) --no-print-directory $(MPI_LIB)
+
+$(MPI_OBJ): runtime/mpi.c runtime/bprt_mpi.h runtime/bprt.h
+	@mkdir -p $(@D)
+	$(MPICC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(MPI_LIB): $(MPI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
