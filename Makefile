@@ -26,6 +26,12 @@ BPC   := $(BUILD)/bpc
 LIB   := $(BUILD)/libbprt.a
 TESTS := $(BUILD)/run_tests
 
+# The runtime's MPI part (the end of this file): built with mpicc, outside libbprt.a.
+MPICC   ?= mpicc
+MPIRUN  ?= mpirun
+MPI_LIB := $(BUILD)/libbprt_mpi.a
+MPI_OBJ := $(BUILD)/mpi/mpi.o
+
 .PHONY: all deps demo test check-examples install uninstall clean
 .DELETE_ON_ERROR:
 
@@ -79,7 +85,13 @@ $(TESTS): $(TEST_OBJ) $(FRONT_OBJ) $(LIB) | deps
 $(TEST_OBJ): CPPFLAGS += -DBPC_TOP='"$(CURDIR)"'
 $(TEST_OBJ): | deps
 
-test: $(BPC) $(LIB) $(TESTS)
+# With Open MPI installed the MPI tests (tests/test_mpi.c) run too; else they say skipped.
+HAVE_MPI = $(shell command -v $(MPIRUN) >/dev/null 2>&1 && command -v $(MPICC) >/dev/null 2>&1 \
+                   && echo yes)
+
+test: $(BPC) $(LIB) $(TESTS) $(if $(HAVE_MPI),$(MPI_LIB))
+	@$(if $(HAVE_MPI),:,echo "test: mpirun or mpicc not found: the MPI tests are skipped" \
+	    "(make mpi installs Open MPI)")
 	$(TESTS) --jobs 2
 
 # ---- demo ----
@@ -329,11 +341,6 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 #   make test-mpi    the MPI tests (make test runs them when mpirun is there)
 #   make mpi-bench   MNIST: 2 ranks against 1 process at the same global batch
 # Nothing else needs MPI: without it every other target is unchanged.
-MPICC       ?= mpicc
-MPIRUN      ?= mpirun
-MPI_LIB     := $(BUILD)/libbprt_mpi.a
-MPI_OBJ     := $(BUILD)/mpi/mpi.o
-
 .PHONY: deps-mpi mpi test-mpi mpi-bench
 
 deps-mpi:
@@ -355,3 +362,6 @@ $(MPI_OBJ): runtime/mpi.c runtime/bprt_mpi.h runtime/bprt.h
 $(MPI_LIB): $(MPI_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+test-mpi: mpi $(BPC) $(LIB) $(TESTS)
+	$(TESTS) --jobs 2 --filter 'mpi/*'
