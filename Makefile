@@ -365,3 +365,6 @@ $(MPI_LIB): $(MPI_OBJ)
 
 test-mpi: mpi $(BPC) $(LIB) $(TESTS)
 	$(TESTS) --jobs 2 --filter 'mpi/*'
+
+mpi-bench: mpi $(BPC) $(LIB) mnist-data
+	bench/mpi.sh

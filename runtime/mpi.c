@@ -8,7 +8,10 @@
  * addition is not associative, so its bits could change between runs and machines.
  * Here each rank adds up one slice of the buffer, the contributions in rank order, and
  * the slices are then gathered everywhere: the traffic of a ring allreduce (each rank
- * sends and receives the buffer's size times (R − 1)/R twice), in two collectives.
+ * sends and receives the buffer's size times (R − 1)/R twice), in two collectives.  Two
+ * ranks are the exception: each element is then one IEEE addition, which is commutative,
+ * so MPI_Allreduce gives the same bits whatever its algorithm, and it is faster (one
+ * collective; docs/DISTRIBUTED.md has the figures).
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* dup2 */
@@ -75,8 +78,10 @@ static int weighted_sum(void *buf, long count, int elem_size, double weight, MPI
         scale(buf, count, elem_size, weight);
     if (size == 1 || count == 0)
         return MPI_SUCCESS;
-
     MPI_Datatype type = elem_size == 4 ? MPI_FLOAT : MPI_DOUBLE;
+    if (size == 2) /* one addition per element, b_0 + b_1 = b_1 + b_0 in any algorithm */
+        return MPI_Allreduce(MPI_IN_PLACE, buf, (int)count, type, MPI_SUM, comm);
+
     int *counts = malloc(4 * (size_t)size * sizeof *counts);
     const int first = slice_start(count, size, rank);
     const int mine = slice_start(count, size, rank + 1) - first;
