@@ -761,8 +761,8 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
         train_time += seconds;
         double train_loss = sum / train->rows;
         bool show = epoch % o->every == 0 || epoch == o->epochs;
-        if (!show && !log)
-            continue;
+        if (!show && !o->log)
+            continue; /* with a log every rank evaluates (sharded) for rank 0 to write */
         Score sc = evaluate(r, eval);
         double rate = train->rows / (seconds > 0 ? seconds : 1e-9);
         if (show) {
@@ -844,7 +844,7 @@ static int cmd_train(Run *r)
     const Set *eval = has_eval ? &seval : &strain;
     choose_accuracy(r, &strain);
 
-    if (o->log) {
+    if (o->log && !(r->par && r->par->rank > 0)) { /* rank 0's; the others evaluate alike */
         log = fopen(o->log, "w");
         if (!log) {
             error(r, "%s: cannot write: %s", o->log, strerror(errno));
@@ -1232,7 +1232,7 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
     if (rc)
         return rc == HELP_SHOWN ? 0 : rc;
     if (par && par->rank > 0) /* rank 0 writes the files; the others' copies are the same */
-        r.o.save = r.o.log = NULL;
+        r.o.save = NULL;
     r.bx = elems(&r, (size_t)tr->batch, (size_t)tr->inputs);
     r.bt = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
     r.y = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
