@@ -4,6 +4,8 @@
 #   make demo       build, then run the demo (README.md)
 #   make test       build and run the Criterion test suite
 #   make install    install bpc, libbprt.a and bprt.h under $(DESTDIR)$(PREFIX)
+#   make mpi        Open MPI and build/libbprt_mpi.a: data-parallel training
+#                   (docs/DISTRIBUTED.md; make test then runs the MPI tests too)
 #
 # Everything is built in build/.  Missing build tools (flex, bison, Criterion) are
 # installed with apt-get by the `deps` step.
@@ -85,13 +87,14 @@ $(TESTS): $(TEST_OBJ) $(FRONT_OBJ) $(LIB) | deps
 $(TEST_OBJ): CPPFLAGS += -DBPC_TOP='"$(CURDIR)"'
 $(TEST_OBJ): | deps
 
-# With Open MPI installed the MPI tests (tests/test_mpi.c) run too; else they say skipped.
+# With Open MPI installed the MPI tests (tests/test_mpi.c) run too; else make says that
+# they are skipped (and Criterion counts them as skipped).
 HAVE_MPI = $(shell command -v $(MPIRUN) >/dev/null 2>&1 && command -v $(MPICC) >/dev/null 2>&1 \
                    && echo yes)
+MPI_SKIPPED ?= mpirun or mpicc not found (make mpi installs Open MPI)
 
 test: $(BPC) $(LIB) $(TESTS) $(if $(HAVE_MPI),$(MPI_LIB))
-	@$(if $(HAVE_MPI),:,echo "test: mpirun or mpicc not found: the MPI tests are skipped" \
-	    "(make mpi installs Open MPI)")
+	@$(if $(HAVE_MPI),:,echo "test: the MPI tests are skipped: $(MPI_SKIPPED)")
 	$(TESTS) --jobs 2
 
 # ---- demo ----
@@ -113,10 +116,16 @@ install: all
 	install -m 755 $(BPC) $(DESTDIR)$(PREFIX)/bin/bpc
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbprt.a
 	install -m 644 runtime/bprt.h $(DESTDIR)$(PREFIX)/include/bprt.h
+	@if [ -f $(MPI_LIB) ]; then \
+	  echo "install: $(MPI_LIB) and bprt_mpi.h (make mpi built them)"; \
+	  install -m 644 $(MPI_LIB) $(DESTDIR)$(PREFIX)/lib/libbprt_mpi.a && \
+	  install -m 644 runtime/bprt_mpi.h $(DESTDIR)$(PREFIX)/include/bprt_mpi.h; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/bpc $(DESTDIR)$(PREFIX)/lib/libbprt.a \
-	      $(DESTDIR)$(PREFIX)/include/bprt.h
+	      $(DESTDIR)$(PREFIX)/include/bprt.h $(DESTDIR)$(PREFIX)/lib/libbprt_mpi.a \
+	      $(DESTDIR)$(PREFIX)/include/bprt_mpi.h
 
 clean:
 	rm -rf $(BUILD)
@@ -189,7 +198,8 @@ test-sanitize: deps deps-clang
 	PATH="$(CURDIR)/$(SAN_DIR)/bin:$$PATH" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(MAKE) -C $(SAN_DIR)/top -f $(CURDIR)/Makefile CC='$(CLANG)' CFLAGS='-O1 -g $(SAN_FLAGS)' test
+	  $(MAKE) -C $(SAN_DIR)/top -f $(CURDIR)/Makefile CC='$(CLANG)' CFLAGS='-O1 -g $(SAN_FLAGS)' \
+	    HAVE_MPI= MPI_SKIPPED='not in the sanitized build (mpicc is not its compiler)' test
 
 # ---- fuzzing ----
 $(FUZZ_DIR)/obj/%.o: %.c | deps-clang
