@@ -6,6 +6,8 @@
 #   make test-mcu   train on Cortex-M4F and Cortex-M3 under QEMU, compare with the host
 #   make install    install bpc, the runtime, bprt.pc, the man page and the docs under
 #                   $(DESTDIR)$(PREFIX); make uninstall removes them
+#   make mpi        Open MPI and build/libbprt_mpi.a: data-parallel training
+#                   (docs/DISTRIBUTED.md; make test then runs the MPI tests too)
 #
 # Everything is built in build/.  Missing build tools (flex, bison, Criterion) are
 # installed with apt-get by the `deps` step.
@@ -21,12 +23,18 @@ ALL_CFLAGS = $(WARN) $(CFLAGS)
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 GRAMMAR_C    := $(BUILD)/grammar/bp.tab.c $(BUILD)/grammar/lex.yy.c
 FRONT_OBJ    := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GRAMMAR_C:.c=.o)
-RUNTIME_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard runtime/*.c))
+RUNTIME_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out runtime/mpi.c,$(wildcard runtime/*.c)))
 TEST_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/*.c))
 
 BPC   := $(BUILD)/bpc
 LIB   := $(BUILD)/libbprt.a
 TESTS := $(BUILD)/run_tests
+
+# The runtime's MPI part (the end of this file): built with mpicc, outside libbprt.a.
+MPICC   ?= mpicc
+MPIRUN  ?= mpirun
+MPI_LIB := $(BUILD)/libbprt_mpi.a
+MPI_OBJ := $(BUILD)/mpi/mpi.o
 
 .PHONY: all deps demo test test-mcu check-examples install uninstall clean
 .DELETE_ON_ERROR:
@@ -98,7 +106,14 @@ $(UCHAR_DIR)/%.o: %.c | deps
 $(UCHAR_TESTS): $(UCHAR_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcriterion -lpthread -lm
 
-test: $(BPC) $(LIB) $(TESTS) $(UCHAR_TESTS)
+# With Open MPI installed the MPI tests (tests/test_mpi.c) run too; else make says that
+# they are skipped (and Criterion counts them as skipped).
+HAVE_MPI = $(shell command -v $(MPIRUN) >/dev/null 2>&1 && command -v $(MPICC) >/dev/null 2>&1 \
+                   && echo yes)
+MPI_SKIPPED ?= mpirun or mpicc not found (make mpi installs Open MPI)
+
+test: $(BPC) $(LIB) $(TESTS) $(UCHAR_TESTS) $(if $(HAVE_MPI),$(MPI_LIB))
+	@$(if $(HAVE_MPI),:,echo "test: the MPI tests are skipped: $(MPI_SKIPPED)")
 	$(TESTS) --jobs 2
 	$(UCHAR_TESTS) --jobs 2
 
@@ -143,9 +158,14 @@ install: all
 	install -m 644 $(wildcard docs/*.md) $(DEST)/$(DOC_DIR)/docs/
 	install -m 644 $(EXAMPLE_FILES) $(DEST)/$(DOC_DIR)/examples/
 	install -m 644 $(DATA_FILES) $(DEST)/$(DOC_DIR)/examples/data/
+	@if [ -f $(MPI_LIB) ]; then \
+	  echo "install: $(MPI_LIB) and bprt_mpi.h (make mpi built them)"; \
+	  install -m 644 $(MPI_LIB) $(DEST)/lib/libbprt_mpi.a && \
+	  install -m 644 runtime/bprt_mpi.h $(DEST)/include/bprt_mpi.h; \
+	fi
 
 uninstall:
-	rm -f $(addprefix $(DEST)/,$(INSTALLED))
+	rm -f $(addprefix $(DEST)/,$(INSTALLED) lib/libbprt_mpi.a include/bprt_mpi.h)
 	@for d in $(INSTALL_DIRS); do \
 	  [ ! -d "$(DEST)/$$d" ] || rmdir --ignore-fail-on-non-empty "$(DEST)/$$d"; done
 
@@ -221,7 +241,8 @@ test-sanitize: deps deps-clang
 	PATH="$(CURDIR)/$(SAN_DIR)/bin:$$PATH" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(MAKE) -C $(SAN_DIR)/top -f $(CURDIR)/Makefile CC='$(CLANG)' CFLAGS='-O1 -g $(SAN_FLAGS)' test
+	  $(MAKE) -C $(SAN_DIR)/top -f $(CURDIR)/Makefile CC='$(CLANG)' CFLAGS='-O1 -g $(SAN_FLAGS)' \
+	    HAVE_MPI= MPI_SKIPPED='not in the sanitized build (mpicc is not its compiler)' test
 
 # ---- fuzzing ----
 $(FUZZ_DIR)/obj/%.o: %.c | deps-clang
@@ -468,3 +489,37 @@ test-mcu: deps-mcu $(MCU_DIR)/host/out.txt $(MCU_OUT)
 	    echo "test-mcu: $$o differs from the host" >&2; exit 1; fi; \
 	done
 	@$(ARM_SIZE) $(MCU_OUT:out.txt=driver.elf)
+
+# ---- data-parallel training with MPI (docs/DISTRIBUTED.md) ----
+#   make mpi         Open MPI (Debian's openmpi-bin, libopenmpi-dev, installed with apt-get
+#                    as `deps` does) and build/libbprt_mpi.a, the runtime's MPI part
+#   make test-mpi    the MPI tests (make test runs them when mpirun is there)
+#   make mpi-bench   MNIST: 2 ranks against 1 process at the same global batch
+# Nothing else needs MPI: without it every other target is unchanged.
+.PHONY: deps-mpi mpi test-mpi mpi-bench
+
+deps-mpi:
+	@if ! command -v $(MPICC) >/dev/null 2>&1 || ! command -v $(MPIRUN) >/dev/null 2>&1; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "deps: installing openmpi-bin libopenmpi-dev"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null || \
+	  { echo "deps: could not install Open MPI (openmpi-bin libopenmpi-dev)" >&2; exit 1; }; \
+	fi
+
+mpi: deps-mpi
+	@$(MAKE) --no-print-directory $(MPI_LIB)
+
+$(MPI_OBJ): runtime/mpi.c runtime/bprt_mpi.h runtime/bprt.h
+	@mkdir -p $(@D)
+	$(MPICC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(MPI_LIB): $(MPI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+test-mpi: mpi $(BPC) $(LIB) $(TESTS)
+	$(TESTS) --jobs 2 --filter 'mpi/*'
+
+mpi-bench: mpi $(BPC) $(LIB) mnist-data
+	bench/mpi.sh

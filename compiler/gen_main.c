@@ -39,6 +39,12 @@ static void gen_wrappers(Emit *e, const Model *m)
         emit_end(e);
     }
 
+    emit_line(e, "static void %s_main_step(void *m)", N);
+    emit_brace(e);
+    emit_line(e, "%s_step(m);", N);
+    emit_close(e);
+    emit_end(e);
+
     static const char *const views[] = {"params", "grads"};
     for (int i = 0; i < 2; i++) {
         emit_line(e, "static void *%s_main_%s(void *m)", N, views[i]);
@@ -102,7 +108,7 @@ bool gen_main(Emit *e, const Model *m)
     emit_line(e, ".layers = %s_main_layers,", N);
     emit_line(e, ".nlayers = %d,", m->nlayers);
     emit_line(e, ".model = &model,");
-    static const char *const fns[] = {"init", "forward", "loss", "backward", "train",
+    static const char *const fns[] = {"init", "forward", "loss", "backward", "train", "step",
                                       "params", "grads", "save", "load"};
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
         emit_line(e, ".%s = %s_main_%s,", fns[i], N, fns[i]);

@@ -218,6 +218,7 @@ typedef struct bprt_trainer {
     double (*loss)(void *model, const void *x, const void *t, int n);
     double (*backward)(void *model, const void *x, const void *t, int n); /* adds to grads */
     double (*train)(void *model, const void *x, const void *t, int n);    /* backward + step */
+    void (*step)(void *model);  /* one optimizer step from grads, which it zeroes */
     void *(*params)(void *model);
     void *(*grads)(void *model);
     int (*save)(const void *model, const char *path);
@@ -225,6 +226,25 @@ typedef struct bprt_trainer {
 } bprt_trainer;
 
 int bprt_trainer_main(const bprt_trainer *t, int argc, char **argv);
+
+/* Data-parallel training (docs/DISTRIBUTED.md): the trainer as one of `size` processes
+ * that hold the same model.  Each trains on its shard of every step's samples, the
+ * gradients are averaged across the processes before the step, evaluation is sharded and
+ * its sums added up, and only rank 0 writes files.  build/libbprt_mpi.a provides a
+ * bprt_trainer_main that fills this in over MPI (bprt_mpi.h); libbprt.a's runs alone.
+ * Both operations give every process the same bits, and do not return on failure. */
+typedef struct bprt_parallel {
+    int rank, size;
+    void *ctx; /* the implementation's (the communicator) */
+    /* buf := sum over the processes of weight_p * buf_p (count elements of elem_size). */
+    void (*average)(const struct bprt_parallel *p, void *buf, long count, int elem_size,
+                    double weight);
+    /* v[0..count) := their sums over the processes. */
+    void (*sum)(const struct bprt_parallel *p, double *v, int count);
+} bprt_parallel;
+
+/* bprt_trainer_main's work; par NULL: one process alone. */
+int bprt_trainer_run(const bprt_trainer *t, const bprt_parallel *par, int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -3,10 +3,13 @@
  *
  * With --main the generated C file ends with a main() that describes its model in a
  * bprt_trainer (sizes, element type, loss, and type-correct wrappers of the generated
- * functions) and calls bprt_trainer_main.  This file is the rest of that program: the
- * command line (train, eval, predict, gradcheck), loading data through data.c and
- * converting it once to the model's element type, the epoch loop with its progress line,
- * summaries and CSV log, the NaN stop, and the finite-difference gradient check.
+ * functions) and calls bprt_trainer_main, which calls bprt_trainer_run here (alone:
+ * trainer_main.c; as one of several processes: mpi.c).  This file is the rest of that
+ * program: the command line (train, eval, predict, gradcheck), loading data through
+ * data.c and converting it once to the model's element type, the epoch loop with its
+ * progress line, summaries and CSV log, the NaN stop, and the finite-difference gradient
+ * check.  With a bprt_parallel every step and every evaluation is split across the
+ * processes (parallel_step, shard); nothing else differs.
  *
  * The model's element type is only known at run time here (elem_size 4 or 8): arrays of
  * it are handled as void pointers and read or written through get() and put(), which
@@ -65,6 +68,7 @@ typedef struct Run {
     Acc acc;
     void *bx, *bt, *y; /* one batch of inputs, targets, outputs */
     double *mean, *std; /* standardization, or NULL */
+    const bprt_parallel *par; /* the other processes of data-parallel training, or NULL */
 } Run;
 
 static void error(const Run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -594,14 +598,25 @@ static long count_correct(const Run *r, const void *y, const void *t, const int 
     return correct;
 }
 
+/* The part of `rows` samples that this process takes: rows [*first, *first + *n).  The
+ * processes' parts are contiguous, in rank order, and differ in size by 1 at most. */
+static void shard(const Run *r, int rows, int *first, int *n)
+{
+    int rank = r->par ? r->par->rank : 0, size = r->par ? r->par->size : 1;
+    *first = (int)((long long)rows * rank / size);
+    *n = (int)((long long)rows * (rank + 1) / size) - *first;
+}
+
 static Score evaluate(const Run *r, const Set *s)
 {
     const bprt_trainer *tr = r->tr;
     Score sc = {0};
     const long batch = r->o.batch;
     double sum = 0;
-    for (int i = 0; i < s->rows; i += (int)batch) {
-        int n = s->rows - i < batch ? s->rows - i : (int)batch;
+    int first, rows;
+    shard(r, s->rows, &first, &rows);
+    for (int i = first; i < first + rows; i += (int)batch) {
+        int n = first + rows - i < batch ? first + rows - i : (int)batch;
         const void *x = (const char *)s->x + (size_t)i * tr->inputs * r->es;
         const void *t = (const char *)s->t + (size_t)i * tr->outputs * r->es;
         sum += tr->loss(tr->model, x, t, n) * n;
@@ -609,6 +624,12 @@ static Score evaluate(const Run *r, const Set *s)
             tr->forward(tr->model, x, r->y, n);
             sc.correct += count_correct(r, r->y, t, s->label ? s->label + i : NULL, n);
         }
+    }
+    if (r->par) { /* the shards' sums; counts are exact in a double up to 2^53 */
+        double v[2] = {sum, (double)sc.correct};
+        r->par->sum(r->par, v, 2);
+        sum = v[0];
+        sc.correct = (long)v[1];
     }
     sc.loss = s->rows > 0 ? sum / s->rows : 0;
     if (r->acc != ACC_NONE)
@@ -655,11 +676,44 @@ static void progress_clear(const Progress *p)
         fprintf(stderr, "\r%79s\r", "");
 }
 
+/* Rows order[0..n) of `set` into the batch buffers bx and bt. */
+static void gather_rows(const Run *r, const Set *set, const int *order, int n)
+{
+    const size_t xrow = (size_t)r->tr->inputs * r->es, trow = (size_t)r->tr->outputs * r->es;
+    for (int k = 0; k < n; k++) {
+        memcpy((char *)r->bx + k * xrow, (const char *)set->x + order[k] * xrow, xrow);
+        memcpy((char *)r->bt + k * trow, (const char *)set->t + order[k] * trow, trow);
+    }
+}
+
+/* One step of data-parallel training on the m samples order[0..m): this process adds
+ * the gradient of its shard's mean loss, the processes' gradients are averaged weighted
+ * by their shards' sizes (which gives the gradient of the mean over all m), and every
+ * process takes the same optimizer step.  Returns the mean loss over the m samples; when
+ * it is not finite no step is taken, and every process sees the same value. */
+static double parallel_step(const Run *r, const Set *train, const int *order, int m)
+{
+    const bprt_trainer *tr = r->tr;
+    int first, n;
+    shard(r, m, &first, &n);
+    double sum = 0; /* a process without samples adds nothing: its grads stay zero */
+    if (n > 0) {
+        gather_rows(r, train, order + first, n);
+        sum = tr->backward(tr->model, r->bx, r->bt, n) * n;
+    }
+    r->par->sum(r->par, &sum, 1);
+    if (isfinite(sum)) {
+        r->par->average(r->par, tr->grads(tr->model), tr->nparams, r->es, (double)n / m);
+        tr->step(tr->model);
+    }
+    return sum / m;
+}
+
 static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
 {
     const bprt_trainer *tr = r->tr;
     const Options *o = &r->o;
-    const size_t xrow = (size_t)tr->inputs * r->es, trow = (size_t)tr->outputs * r->es;
+    const long global = o->batch * (r->par ? r->par->size : 1); /* samples per step */
     int *order = malloc((size_t)train->rows * sizeof *order);
     if (!order) {
         error(r, "out of memory");
@@ -677,14 +731,16 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
         double t0 = now();
         bprt_shuffle(order, train->rows, &rng);
         double sum = 0;
-        long step = 0, steps = (train->rows + o->batch - 1) / o->batch;
-        for (int i = 0; i < train->rows; i += (int)o->batch) {
-            int n = train->rows - i < o->batch ? train->rows - i : (int)o->batch;
-            for (int k = 0; k < n; k++) {
-                memcpy((char *)r->bx + k * xrow, (const char *)train->x + order[i + k] * xrow, xrow);
-                memcpy((char *)r->bt + k * trow, (const char *)train->t + order[i + k] * trow, trow);
+        long step = 0, steps = (train->rows + global - 1) / global;
+        for (int i = 0; i < train->rows; i += (int)global) {
+            int n = train->rows - i < global ? train->rows - i : (int)global;
+            double loss;
+            if (r->par) {
+                loss = parallel_step(r, train, order + i, n);
+            } else {
+                gather_rows(r, train, order + i, n);
+                loss = tr->train(tr->model, r->bx, r->bt, n);
             }
-            double loss = tr->train(tr->model, r->bx, r->bt, n);
             step++;
             if (!isfinite(loss)) {
                 progress_clear(&p);
@@ -705,8 +761,8 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
         train_time += seconds;
         double train_loss = sum / train->rows;
         bool show = epoch % o->every == 0 || epoch == o->epochs;
-        if (!show && !log)
-            continue;
+        if (!show && !o->log)
+            continue; /* with a log every rank evaluates (sharded) for rank 0 to write */
         Score sc = evaluate(r, eval);
         double rate = train->rows / (seconds > 0 ? seconds : 1e-9);
         if (show) {
@@ -788,7 +844,7 @@ static int cmd_train(Run *r)
     const Set *eval = has_eval ? &seval : &strain;
     choose_accuracy(r, &strain);
 
-    if (o->log) {
+    if (o->log && !(r->par && r->par->rank > 0)) { /* rank 0's; the others evaluate alike */
         log = fopen(o->log, "w");
         if (!log) {
             error(r, "%s: cannot write: %s", o->log, strerror(errno));
@@ -807,6 +863,9 @@ static int cmd_train(Run *r)
         printf(", %s set %d samples", seval.what, seval.rows);
     printf("; %ld epochs, batch %ld, seed %llu%s\n", o->epochs, o->batch,
            (unsigned long long)o->seed, o->standardize ? ", standardized inputs" : "");
+    if (r->par)
+        printf("%d processes, each on its shard of every step's %ld samples\n", r->par->size,
+               o->batch * r->par->size);
     fflush(stdout);
 
     tr->init(tr->model, o->seed);
@@ -1146,16 +1205,21 @@ static int cmd_gradcheck(Run *r)
 
 // ---- main ----
 
-int bprt_trainer_main(const bprt_trainer *tr, int argc, char **argv)
+int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc, char **argv)
 {
     const char *prog = argc > 0 && argv[0] ? argv[0] : tr->name;
     const char *slash = strrchr(prog, '/');
-    Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size};
+    Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size, .par = par};
     r.o = (Options){.header = BPRT_HEADER_AUTO, .epochs = 10, .every = 1,
                     .batch = tr->batch, .samples = tr->batch < 4 ? tr->batch : 4, .params = 200,
                     .seed = tr->seed};
     if (r.es != 4 && r.es != 8) {
         error(&r, "element size %d: the model must be float or double", r.es);
+        return EXIT_ERROR;
+    }
+    if (par && !tr->step) {
+        error(&r, "the program has no step function for data-parallel training: generate it "
+                  "again with this bpc --main");
         return EXIT_ERROR;
     }
     if (argc < 2)
@@ -1167,6 +1231,8 @@ int bprt_trainer_main(const bprt_trainer *tr, int argc, char **argv)
     int rc = parse_options(&r, argc, argv);
     if (rc)
         return rc == HELP_SHOWN ? 0 : rc;
+    if (par && par->rank > 0) /* rank 0 writes the files; the others' copies are the same */
+        r.o.save = NULL;
     r.bx = elems(&r, (size_t)tr->batch, (size_t)tr->inputs);
     r.bt = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
     r.y = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
