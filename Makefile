@@ -23,7 +23,8 @@ ALL_CFLAGS = $(WARN) $(CFLAGS)
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 GRAMMAR_C    := $(BUILD)/grammar/bp.tab.c $(BUILD)/grammar/lex.yy.c
 FRONT_OBJ    := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GRAMMAR_C:.c=.o)
-RUNTIME_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out runtime/mpi.c,$(wildcard runtime/*.c)))
+RUNTIME_SRC  := $(filter-out runtime/mpi.c,$(wildcard runtime/*.c)) # mpi.c: libbprt_mpi.a
+RUNTIME_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(RUNTIME_SRC))
 TEST_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/*.c))
 
 BPC   := $(BUILD)/bpc
@@ -96,7 +97,7 @@ $(TEST_OBJ): | deps
 # RISC-V and POWER (a CSV bug hid there once).
 UCHAR_DIR   := $(BUILD)/uchar
 UCHAR_TESTS := $(UCHAR_DIR)/run_tests
-UCHAR_OBJ   := $(patsubst %.c,$(UCHAR_DIR)/%.o,$(wildcard runtime/*.c) tests/test_data.c \
+UCHAR_OBJ   := $(patsubst %.c,$(UCHAR_DIR)/%.o,$(RUNTIME_SRC) tests/test_data.c \
                  tests/test_runtime.c)
 
 $(UCHAR_DIR)/%.o: %.c | deps
