@@ -322,3 +322,11 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 	$(TRAINER_DIR)/mnist train --data $(MNIST_DATA)/train-images-idx3-ubyte \
 	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 5 \
 	    --save $(TRAINER_DIR)/mnist.weights --log $(TRAINER_DIR)/mnist-log.csv
+
+# ---- golden files of the generated code ----
+# make golden: rewrites tests/golden/ from what bpc generates now (tests/test_golden.c),
+# for a change meant to alter the generated code; review with git diff and commit apart.
+.PHONY: golden
+
+golden: $(BPC) $(TESTS)
+	BPC_UPDATE_GOLDEN=1 $(TESTS) --filter 'golden/*'
