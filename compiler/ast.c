@@ -71,14 +71,27 @@ Stmt *ast_stmt_reverse(Stmt *list)
     return done;
 }
 
-const char *ast_stmt_keyword(StmtKind kind)
+Stmt *ast_layer(Arena *a, const LayerDef *kind, Loc loc, const Number *size, Arg *opts, Call *act,
+                Call *init)
+{
+    Stmt *s = ast_stmt(a, STMT_LAYER, loc);
+    s->layer = kind;
+    if (size)
+        s->size = *size;
+    s->opts = ast_arg_reverse(opts);
+    s->call = act;
+    s->init = init;
+    return s;
+}
+
+const char *ast_stmt_keyword(const Stmt *s)
 {
     static const char *const keywords[] = {
-        [STMT_INPUT] = "input", [STMT_DENSE] = "dense",         [STMT_LOSS] = "loss",
-        [STMT_OPTIMIZER] = "optimizer", [STMT_INIT] = "init",   [STMT_BATCH] = "batch",
-        [STMT_PRECISION] = "precision", [STMT_SEED] = "seed",
+        [STMT_INPUT] = "input",         [STMT_LOSS] = "loss",   [STMT_OPTIMIZER] = "optimizer",
+        [STMT_INIT] = "init",           [STMT_BATCH] = "batch", [STMT_PRECISION] = "precision",
+        [STMT_SEED] = "seed",
     };
-    return keywords[kind];
+    return s->kind == STMT_LAYER ? s->layer->name : keywords[s->kind];
 }
 
 // ---- printing ----
@@ -120,12 +133,13 @@ static void dump_call(FILE *out, const Call *c)
 
 /* One line per statement, each with its line:column:
  *   network xor 1:9
- *   3:5 dense 4 tanh init=he_normal label=hidden */
+ *   3:5 dense 4 tanh init=he_normal label=hidden
+ * (a layer: its kind, its number, its options, activation, init and label) */
 void ast_dump(FILE *out, const Network *net)
 {
     fprintf(out, "network %s %d:%d\n", net->name.name, net->name.loc.line, net->name.loc.col);
     for (const Stmt *s = net->stmts; s; s = s->next) {
-        fprintf(out, "%d:%d %s", s->loc.line, s->loc.col, ast_stmt_keyword(s->kind));
+        fprintf(out, "%d:%d %s", s->loc.line, s->loc.col, ast_stmt_keyword(s));
         switch (s->kind) {
         case STMT_INPUT:
         case STMT_BATCH:
@@ -133,9 +147,15 @@ void ast_dump(FILE *out, const Network *net)
             fputc(' ', out);
             dump_number(out, &s->size);
             break;
-        case STMT_DENSE:
-            fputc(' ', out);
-            dump_number(out, &s->size);
+        case STMT_LAYER:
+            if (s->layer->size_name) {
+                fputc(' ', out);
+                dump_number(out, &s->size);
+            }
+            for (const Arg *a = s->opts; a; a = a->next) {
+                fprintf(out, " %s=", a->key.name);
+                dump_number(out, &a->value);
+            }
             if (s->call) {
                 fputc(' ', out);
                 dump_call(out, s->call);

@@ -29,6 +29,7 @@ static const char usage_text[] =
     "  --main       also write a main(): a command-line trainer with the commands\n"
     "               train, eval, predict and gradcheck (./model --help)\n"
     "  --dump-ast   print the syntax tree and stop\n"
+    "  --dump-ir    print the checked and planned layers (the IR) as a table and stop\n"
     "  -Werror      treat warnings as errors\n"
     "  -h, --help   show this help\n"
     "  --version    show the version\n"
@@ -40,7 +41,7 @@ static const char usage_text[] =
 typedef struct Options {
     const char *input;
     const char *output;
-    bool check_only, dump_ast, werror, main;
+    bool check_only, dump_ast, dump_ir, werror, main;
     long unroll;
 } Options;
 
@@ -68,6 +69,8 @@ static int parse_args(int argc, char **argv, Options *o)
             o->check_only = true;
         } else if (!strcmp(a, "--dump-ast")) {
             o->dump_ast = true;
+        } else if (!strcmp(a, "--dump-ir")) {
+            o->dump_ir = true;
         } else if (!strcmp(a, "-Werror")) {
             o->werror = true;
         } else if (!strcmp(a, "--main")) {
@@ -95,7 +98,7 @@ static int parse_args(int argc, char **argv, Options *o)
     }
     if (!o->input)
         return usage_error("%s", "no input file");
-    if (!strcmp(o->input, "-") && !o->output && !o->check_only && !o->dump_ast)
+    if (!strcmp(o->input, "-") && !o->output && !o->check_only && !o->dump_ast && !o->dump_ir)
         return usage_error("%s", "reading standard input needs -o FILE");
     return -1;
 }
@@ -191,7 +194,7 @@ static char *default_output(const char *input)
     return c;
 }
 
-static int generate(const Model *m, const Options *o)
+static int generate(Model *m, const Options *o)
 {
     char *c_path = o->output ? strdup(o->output) : default_output(o->input);
     char *h_path = c_path ? header_path(c_path) : NULL;
@@ -245,11 +248,17 @@ int main(int argc, char **argv)
 
     Network *net = parse_network(&arena, &diag, &src);
     Model model;
+    bool checked = false;
     if (net && o.dump_ast && !diag_failed(&diag))
         ast_dump(stdout, net);
-    else if (net && !diag_failed(&diag) && check_network(&arena, &diag, net, &model) &&
-             !diag_failed(&diag) && !o.check_only)
+    else if (net && !diag_failed(&diag))
+        checked = check_network(&arena, &diag, net, &model) && !diag_failed(&diag);
+    if (checked && o.dump_ir) {
+        ir_plan(&model, o.unroll);
+        ir_dump(stdout, &model);
+    } else if (checked && !o.check_only) {
         status = generate(&model, &o);
+    }
 
     if (status < 0)
         status = diag_failed(&diag) ? EXIT_MODEL : 0;

@@ -57,6 +57,7 @@ static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *m
 %parse-param {ParseCtx *p}
 
 %union {
+    const LayerDef *layer;
     Number number;
     Ident ident;
     Arg *arg;
@@ -64,16 +65,19 @@ static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *m
     Stmt *stmt;
 }
 
-%token NETWORK "'network'" INPUT "'input'" DENSE "'dense'" LOSS "'loss'"
+%token NETWORK "'network'" INPUT "'input'" LOSS "'loss'"
        OPTIMIZER "'optimizer'" INIT "'init'" BATCH "'batch'"
        PRECISION "'precision'" SEED "'seed'"
+/* A name of the layer table (layer.c), as the scanner found it: of a kind that takes a
+ * number after its name (dense N), or of one that does not. */
+%token <layer> LAYER_SIZED "layer" LAYER "layer without size"
 %token <ident> IDENT "identifier"
 %token <number> NUMBER "number"
 
 %type <number> number
 %type <call> call activation_opt init_opt
-%type <arg> args args_opt arg
-%type <stmt> stmts stmt dense
+%type <arg> args args_opt arg layer_opts
+%type <stmt> stmts stmt layer
 
 %%
 
@@ -111,8 +115,8 @@ stmts
 
 stmt
     : INPUT number ';'          { $$ = ast_stmt(p->arena, STMT_INPUT, @1); $$->size = $2; }
-    | dense ';'
-    | IDENT ':' dense ';'       { $$ = $3; $$->label = $1; }
+    | layer ';'
+    | IDENT ':' layer ';'       { $$ = $3; $$->label = $1; }
     | LOSS call ';'             { $$ = ast_stmt(p->arena, STMT_LOSS, @1); $$->call = $2; }
     | OPTIMIZER call ';'        { $$ = ast_stmt(p->arena, STMT_OPTIMIZER, @1); $$->call = $2; }
     | INIT call ';'             { $$ = ast_stmt(p->arena, STMT_INIT, @1); $$->call = $2; }
@@ -122,15 +126,18 @@ stmt
     | error ';'                 { $$ = NULL; yyerrok; if (p->diag->stopped) YYABORT; }
     ;
 
-/* dense N [activation] [init = scheme] */
-dense
-    : DENSE number activation_opt init_opt
-        {
-            $$ = ast_stmt(p->arena, STMT_DENSE, @1);
-            $$->size = $2;
-            $$->call = $3;
-            $$->init = $4;
-        }
+/* KIND [N] [key = value ...] [activation] [init = scheme]; which options a kind takes
+ * is its row's business (check.c) */
+layer
+    : LAYER_SIZED number layer_opts activation_opt init_opt
+                                { $$ = ast_layer(p->arena, $1, @1, &$2, $3, $4, $5); }
+    | LAYER layer_opts activation_opt init_opt
+                                { $$ = ast_layer(p->arena, $1, @1, NULL, $2, $3, $4); }
+    ;
+
+layer_opts
+    : %empty            { $$ = NULL; }
+    | layer_opts arg    { $$ = ast_arg_prepend($1, $2); }
     ;
 
 activation_opt
@@ -191,7 +198,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     size_t len = 0;
     bool statement = false;
     for (int i = 0; i < n; i++)
-        statement |= expected[i] == YYSYMBOL_DENSE;
+        statement |= expected[i] == YYSYMBOL_LAYER_SIZED;
     if (statement || n > MAX_LISTED) {
         bool close = false;
         for (int i = 0; i < n; i++)
@@ -207,10 +214,13 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
 
     const char *got_name = yysymbol_name(got);
     char got_text[BPC_MAX_IDENT + 40];
+    const char *src = p->diag->src->text + loc->offset;
+    int shown = loc->len > BPC_MAX_IDENT ? BPC_MAX_IDENT : (int)loc->len;
     if (got == YYSYMBOL_IDENT || got == YYSYMBOL_NUMBER) {
-        const char *src = p->diag->src->text + loc->offset;
-        int shown = loc->len > BPC_MAX_IDENT ? BPC_MAX_IDENT : (int)loc->len;
         snprintf(got_text, sizeof got_text, "%s '%.*s'", got_name, shown, src);
+        got_name = got_text;
+    } else if (got == YYSYMBOL_LAYER_SIZED || got == YYSYMBOL_LAYER) {
+        snprintf(got_text, sizeof got_text, "'%.*s'", shown, src); /* as a keyword */
         got_name = got_text;
     }
     if (n > 0)
