@@ -190,6 +190,31 @@ static void emit_param_comment(Emit *e, const Node *l, bool last)
     emit_line(e, "%s%s", line, last ? " */" : "");
 }
 
+/* The named parameter views: each tensor's offset in NAME_params (and in grads and the
+ * optimizer state, laid out alike) and its size, as constants, so that nothing that uses
+ * the model hard-codes an offset. */
+static void gen_param_views(Emit *e, const Model *m)
+{
+    emit_line(e, "/* Each layer's parameter tensors in %s_params, grads and the optimizer state:",
+              m->name);
+    emit_line(e, " * %s_L_T is the offset of tensor T of layer L, %s_L_T_size its size. */",
+              m->name, m->name);
+    emit_open(e, "enum");
+    char dims[64];
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        for (int k = 0; k < l->nparams; k++) {
+            const Tensor *t = &l->params[k];
+            tensor_format_dims(dims, sizeof dims, t);
+            emit_line(e, "%s_%s_%s = %ld, %s_%s_%s_size = %ld, /* %s.%s %s */", m->name, l->label,
+                      t->name, t->offset, m->name, l->label, t->name, t->size, l->label, t->name,
+                      dims);
+        }
+    }
+    emit_close_with(e, ";");
+    emit_blank(e);
+}
+
 static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
 {
     const Model *m = c->m;
@@ -219,6 +244,7 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     emit_line(e, "#define %s_SEED UINT64_C(%llu) /* the 'seed' statement (0 if none) */", U,
               (unsigned long long)m->seed);
     emit_blank(e);
+    gen_param_views(e, m);
     emit_line(e, "typedef %s %s_real;", m->double_precision ? "double" : "float", N);
     emit_blank(e);
     emit_line(e, "/* The whole state of one model: no globals, so models are independent. */");

@@ -80,8 +80,8 @@ static void gen_layer_table(Emit *e, const Model *m)
         const Node *l = &m->nodes[i];
         if (!l->nparams)
             continue;
-        char what[256], dims[64];
-        size_t len = 0;
+        char what[256], dims[64], size_expr[256];
+        size_t len = 0, slen = 0;
         long size = 0;
         for (int k = 0; k < l->nparams && len < sizeof what; k++) {
             const Tensor *t = &l->params[k];
@@ -92,8 +92,11 @@ static void gen_layer_table(Emit *e, const Model *m)
             tensor_format_dims(dims, sizeof dims, t);
             len += (size_t)snprintf(what + len, sizeof what - len, "%s%s %s", k ? ", " : "",
                                     t->name, dims);
+            slen += (size_t)snprintf(size_expr + slen, sizeof size_expr - slen, "%s%s_%s_%s_size",
+                                     k ? " + " : "", m->name, l->label, t->name);
         }
-        emit_line(e, "{\"%s\", %ld, %ld}, /* %s */", l->label, l->params[0].offset, size, what);
+        emit_line(e, "{\"%s\", %s_%s_%s, %s}, /* %s */", l->label, m->name, l->label,
+                  l->params[0].name, size_expr, what);
     }
     emit_close_with(e, ";");
     emit_end(e);

@@ -23,6 +23,15 @@ extern "C" {
 #define MLP1_BATCH 1 /* most samples per call */
 #define MLP1_SEED UINT64_C(1) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in mlp1_params, grads and the optimizer state:
+ * mlp1_L_T is the offset of tensor T of layer L, mlp1_L_T_size its size. */
+enum {
+    mlp1_hidden_W = 0, mlp1_hidden_W_size = 100352, /* hidden.W [128][784] */
+    mlp1_hidden_b = 100352, mlp1_hidden_b_size = 128, /* hidden.b [128] */
+    mlp1_out_W = 100480, mlp1_out_W_size = 1280, /* out.W [10][128] */
+    mlp1_out_b = 101760, mlp1_out_b_size = 10, /* out.b [10] */
+};
+
 typedef float mlp1_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -23,6 +23,15 @@ extern "C" {
 #define MLP32_BATCH 32 /* most samples per call */
 #define MLP32_SEED UINT64_C(1) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in mlp32_params, grads and the optimizer state:
+ * mlp32_L_T is the offset of tensor T of layer L, mlp32_L_T_size its size. */
+enum {
+    mlp32_hidden_W = 0, mlp32_hidden_W_size = 100352, /* hidden.W [128][784] */
+    mlp32_hidden_b = 100352, mlp32_hidden_b_size = 128, /* hidden.b [128] */
+    mlp32_out_W = 100480, mlp32_out_W_size = 1280, /* out.W [10][128] */
+    mlp32_out_b = 101760, mlp32_out_b_size = 10, /* out.b [10] */
+};
+
 typedef float mlp32_real;
 
 /* The whole state of one model: no globals, so models are independent. */

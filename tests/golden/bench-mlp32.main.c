@@ -49,8 +49,8 @@ static int mlp32_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in mlp32_params, for gradcheck. */
 static const bprt_layer_range mlp32_main_layers[2] = {
-    {"hidden", 0, 100480}, /* W [128][784], b [128] */
-    {"out", 100480, 1290}, /* W [10][128], b [10] */
+    {"hidden", mlp32_hidden_W, mlp32_hidden_W_size + mlp32_hidden_b_size}, /* W [128][784], b [128] */
+    {"out", mlp32_out_W, mlp32_out_W_size + mlp32_out_b_size}, /* W [10][128], b [10] */
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,15 @@ extern "C" {
 #define MLPINF_BATCH 1000 /* most samples per call */
 #define MLPINF_SEED UINT64_C(1) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in mlpinf_params, grads and the optimizer state:
+ * mlpinf_L_T is the offset of tensor T of layer L, mlpinf_L_T_size its size. */
+enum {
+    mlpinf_hidden_W = 0, mlpinf_hidden_W_size = 100352, /* hidden.W [128][784] */
+    mlpinf_hidden_b = 100352, mlpinf_hidden_b_size = 128, /* hidden.b [128] */
+    mlpinf_out_W = 100480, mlpinf_out_W_size = 1280, /* out.W [10][128] */
+    mlpinf_out_b = 101760, mlpinf_out_b_size = 10, /* out.b [10] */
+};
+
 typedef float mlpinf_real;
 
 /* The whole state of one model: no globals, so models are independent. */

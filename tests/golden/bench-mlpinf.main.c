@@ -49,8 +49,8 @@ static int mlpinf_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in mlpinf_params, for gradcheck. */
 static const bprt_layer_range mlpinf_main_layers[2] = {
-    {"hidden", 0, 100480}, /* W [128][784], b [128] */
-    {"out", 100480, 1290}, /* W [10][128], b [10] */
+    {"hidden", mlpinf_hidden_W, mlpinf_hidden_W_size + mlpinf_hidden_b_size}, /* W [128][784], b [128] */
+    {"out", mlpinf_out_W, mlpinf_out_W_size + mlpinf_out_b_size}, /* W [10][128], b [10] */
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,15 @@ extern "C" {
 #define TINY_BATCH 1 /* most samples per call */
 #define TINY_SEED UINT64_C(1) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in tiny_params, grads and the optimizer state:
+ * tiny_L_T is the offset of tensor T of layer L, tiny_L_T_size its size. */
+enum {
+    tiny_hidden_W = 0, tiny_hidden_W_size = 64, /* hidden.W [16][4] */
+    tiny_hidden_b = 64, tiny_hidden_b_size = 16, /* hidden.b [16] */
+    tiny_out_W = 80, tiny_out_W_size = 48, /* out.W [3][16] */
+    tiny_out_b = 128, tiny_out_b_size = 3, /* out.b [3] */
+};
+
 typedef float tiny_real;
 
 /* The whole state of one model: no globals, so models are independent. */

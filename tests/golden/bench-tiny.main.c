@@ -49,8 +49,8 @@ static int tiny_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in tiny_params, for gradcheck. */
 static const bprt_layer_range tiny_main_layers[2] = {
-    {"hidden", 0, 80}, /* W [16][4], b [16] */
-    {"out", 80, 51}, /* W [3][16], b [3] */
+    {"hidden", tiny_hidden_W, tiny_hidden_W_size + tiny_hidden_b_size}, /* W [16][4], b [16] */
+    {"out", tiny_out_W, tiny_out_W_size + tiny_out_b_size}, /* W [3][16], b [3] */
 };
 
 int main(int argc, char **argv)

@@ -49,8 +49,8 @@ static int xor_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in xor_params, for gradcheck. */
 static const bprt_layer_range xor_main_layers[2] = {
-    {"hidden", 0, 12}, /* W [4][2], b [4] */
-    {"out", 12, 5}, /* W [1][4], b [1] */
+    {"hidden", xor_hidden_W, xor_hidden_W_size + xor_hidden_b_size}, /* W [4][2], b [4] */
+    {"out", xor_out_W, xor_out_W_size + xor_out_b_size}, /* W [1][4], b [1] */
 };
 
 int main(int argc, char **argv)

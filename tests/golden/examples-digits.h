@@ -23,6 +23,15 @@ extern "C" {
 #define DIGITS_BATCH 32 /* most samples per call */
 #define DIGITS_SEED UINT64_C(3) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in digits_params, grads and the optimizer state:
+ * digits_L_T is the offset of tensor T of layer L, digits_L_T_size its size. */
+enum {
+    digits_hidden_W = 0, digits_hidden_W_size = 4096, /* hidden.W [64][64] */
+    digits_hidden_b = 4096, digits_hidden_b_size = 64, /* hidden.b [64] */
+    digits_dense2_W = 4160, digits_dense2_W_size = 640, /* dense2.W [10][64] */
+    digits_dense2_b = 4800, digits_dense2_b_size = 10, /* dense2.b [10] */
+};
+
 typedef float digits_real;
 
 /* The whole state of one model: no globals, so models are independent. */

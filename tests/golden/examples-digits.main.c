@@ -49,8 +49,8 @@ static int digits_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in digits_params, for gradcheck. */
 static const bprt_layer_range digits_main_layers[2] = {
-    {"hidden", 0, 4160}, /* W [64][64], b [64] */
-    {"dense2", 4160, 650}, /* W [10][64], b [10] */
+    {"hidden", digits_hidden_W, digits_hidden_W_size + digits_hidden_b_size}, /* W [64][64], b [64] */
+    {"dense2", digits_dense2_W, digits_dense2_W_size + digits_dense2_b_size}, /* W [10][64], b [10] */
 };
 
 int main(int argc, char **argv)

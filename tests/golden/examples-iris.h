@@ -23,6 +23,15 @@ extern "C" {
 #define IRIS_BATCH 16 /* most samples per call */
 #define IRIS_SEED UINT64_C(7) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in iris_params, grads and the optimizer state:
+ * iris_L_T is the offset of tensor T of layer L, iris_L_T_size its size. */
+enum {
+    iris_hidden_W = 0, iris_hidden_W_size = 64, /* hidden.W [16][4] */
+    iris_hidden_b = 64, iris_hidden_b_size = 16, /* hidden.b [16] */
+    iris_dense2_W = 80, iris_dense2_W_size = 48, /* dense2.W [3][16] */
+    iris_dense2_b = 128, iris_dense2_b_size = 3, /* dense2.b [3] */
+};
+
 typedef float iris_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -49,8 +49,8 @@ static int iris_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in iris_params, for gradcheck. */
 static const bprt_layer_range iris_main_layers[2] = {
-    {"hidden", 0, 80}, /* W [16][4], b [16] */
-    {"dense2", 80, 51}, /* W [3][16], b [3] */
+    {"hidden", iris_hidden_W, iris_hidden_W_size + iris_hidden_b_size}, /* W [16][4], b [16] */
+    {"dense2", iris_dense2_W, iris_dense2_W_size + iris_dense2_b_size}, /* W [3][16], b [3] */
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,15 @@ extern "C" {
 #define MNIST_BATCH 32 /* most samples per call */
 #define MNIST_SEED UINT64_C(0) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in mnist_params, grads and the optimizer state:
+ * mnist_L_T is the offset of tensor T of layer L, mnist_L_T_size its size. */
+enum {
+    mnist_hidden_W = 0, mnist_hidden_W_size = 100352, /* hidden.W [128][784] */
+    mnist_hidden_b = 100352, mnist_hidden_b_size = 128, /* hidden.b [128] */
+    mnist_dense2_W = 100480, mnist_dense2_W_size = 1280, /* dense2.W [10][128] */
+    mnist_dense2_b = 101760, mnist_dense2_b_size = 10, /* dense2.b [10] */
+};
+
 typedef float mnist_real;
 
 /* The whole state of one model: no globals, so models are independent. */

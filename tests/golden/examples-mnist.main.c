@@ -49,8 +49,8 @@ static int mnist_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in mnist_params, for gradcheck. */
 static const bprt_layer_range mnist_main_layers[2] = {
-    {"hidden", 0, 100480}, /* W [128][784], b [128] */
-    {"dense2", 100480, 1290}, /* W [10][128], b [10] */
+    {"hidden", mnist_hidden_W, mnist_hidden_W_size + mnist_hidden_b_size}, /* W [128][784], b [128] */
+    {"dense2", mnist_dense2_W, mnist_dense2_W_size + mnist_dense2_b_size}, /* W [10][128], b [10] */
 };
 
 int main(int argc, char **argv)

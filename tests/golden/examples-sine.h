@@ -23,6 +23,15 @@ extern "C" {
 #define SINE_BATCH 32 /* most samples per call */
 #define SINE_SEED UINT64_C(1) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in sine_params, grads and the optimizer state:
+ * sine_L_T is the offset of tensor T of layer L, sine_L_T_size its size. */
+enum {
+    sine_hidden_W = 0, sine_hidden_W_size = 32, /* hidden.W [32][1] */
+    sine_hidden_b = 32, sine_hidden_b_size = 32, /* hidden.b [32] */
+    sine_dense2_W = 64, sine_dense2_W_size = 32, /* dense2.W [1][32] */
+    sine_dense2_b = 96, sine_dense2_b_size = 1, /* dense2.b [1] */
+};
+
 typedef float sine_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -49,8 +49,8 @@ static int sine_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in sine_params, for gradcheck. */
 static const bprt_layer_range sine_main_layers[2] = {
-    {"hidden", 0, 64}, /* W [32][1], b [32] */
-    {"dense2", 64, 33}, /* W [1][32], b [1] */
+    {"hidden", sine_hidden_W, sine_hidden_W_size + sine_hidden_b_size}, /* W [32][1], b [32] */
+    {"dense2", sine_dense2_W, sine_dense2_W_size + sine_dense2_b_size}, /* W [1][32], b [1] */
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,15 @@ extern "C" {
 #define XOR_BATCH 4 /* most samples per call */
 #define XOR_SEED UINT64_C(42) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in xor_params, grads and the optimizer state:
+ * xor_L_T is the offset of tensor T of layer L, xor_L_T_size its size. */
+enum {
+    xor_hidden_W = 0, xor_hidden_W_size = 8, /* hidden.W [4][2] */
+    xor_hidden_b = 8, xor_hidden_b_size = 4, /* hidden.b [4] */
+    xor_out_W = 12, xor_out_W_size = 4, /* out.W [1][4] */
+    xor_out_b = 16, xor_out_b_size = 1, /* out.b [1] */
+};
+
 typedef float xor_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -23,6 +23,19 @@ extern "C" {
 #define GACTS_BATCH 7 /* most samples per call */
 #define GACTS_SEED UINT64_C(0) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in gacts_params, grads and the optimizer state:
+ * gacts_L_T is the offset of tensor T of layer L, gacts_L_T_size its size. */
+enum {
+    gacts_a1_W = 0, gacts_a1_W_size = 128, /* a1.W [16][8] */
+    gacts_a1_b = 128, gacts_a1_b_size = 16, /* a1.b [16] */
+    gacts_a2_W = 144, gacts_a2_W_size = 528, /* a2.W [33][16] */
+    gacts_a2_b = 672, gacts_a2_b_size = 33, /* a2.b [33] */
+    gacts_a3_W = 705, gacts_a3_W_size = 165, /* a3.W [5][33] */
+    gacts_a3_b = 870, gacts_a3_b_size = 5, /* a3.b [5] */
+    gacts_out_W = 875, gacts_out_W_size = 20, /* out.W [4][5] */
+    gacts_out_b = 895, gacts_out_b_size = 4, /* out.b [4] */
+};
+
 typedef float gacts_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -49,10 +49,10 @@ static int gacts_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in gacts_params, for gradcheck. */
 static const bprt_layer_range gacts_main_layers[4] = {
-    {"a1", 0, 144}, /* W [16][8], b [16] */
-    {"a2", 144, 561}, /* W [33][16], b [33] */
-    {"a3", 705, 170}, /* W [5][33], b [5] */
-    {"out", 875, 24}, /* W [4][5], b [4] */
+    {"a1", gacts_a1_W, gacts_a1_W_size + gacts_a1_b_size}, /* W [16][8], b [16] */
+    {"a2", gacts_a2_W, gacts_a2_W_size + gacts_a2_b_size}, /* W [33][16], b [33] */
+    {"a3", gacts_a3_W, gacts_a3_W_size + gacts_a3_b_size}, /* W [5][33], b [5] */
+    {"out", gacts_out_W, gacts_out_W_size + gacts_out_b_size}, /* W [4][5], b [4] */
 };
 
 int main(int argc, char **argv)

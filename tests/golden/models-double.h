@@ -23,6 +23,19 @@ extern "C" {
 #define GDOUBLE_BATCH 5 /* most samples per call */
 #define GDOUBLE_SEED UINT64_C(11) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in gdouble_params, grads and the optimizer state:
+ * gdouble_L_T is the offset of tensor T of layer L, gdouble_L_T_size its size. */
+enum {
+    gdouble_dense1_W = 0, gdouble_dense1_W_size = 240, /* dense1.W [12][20] */
+    gdouble_dense1_b = 240, gdouble_dense1_b_size = 12, /* dense1.b [12] */
+    gdouble_dense2_W = 252, gdouble_dense2_W_size = 108, /* dense2.W [9][12] */
+    gdouble_dense2_b = 360, gdouble_dense2_b_size = 9, /* dense2.b [9] */
+    gdouble_dense3_W = 369, gdouble_dense3_W_size = 63, /* dense3.W [7][9] */
+    gdouble_dense3_b = 432, gdouble_dense3_b_size = 7, /* dense3.b [7] */
+    gdouble_dense4_W = 439, gdouble_dense4_W_size = 21, /* dense4.W [3][7] */
+    gdouble_dense4_b = 460, gdouble_dense4_b_size = 3, /* dense4.b [3] */
+};
+
 typedef double gdouble_real;
 
 /* The whole state of one model: no globals, so models are independent. */

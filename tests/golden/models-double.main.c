@@ -49,10 +49,10 @@ static int gdouble_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in gdouble_params, for gradcheck. */
 static const bprt_layer_range gdouble_main_layers[4] = {
-    {"dense1", 0, 252}, /* W [12][20], b [12] */
-    {"dense2", 252, 117}, /* W [9][12], b [9] */
-    {"dense3", 369, 70}, /* W [7][9], b [7] */
-    {"dense4", 439, 24}, /* W [3][7], b [3] */
+    {"dense1", gdouble_dense1_W, gdouble_dense1_W_size + gdouble_dense1_b_size}, /* W [12][20], b [12] */
+    {"dense2", gdouble_dense2_W, gdouble_dense2_W_size + gdouble_dense2_b_size}, /* W [9][12], b [9] */
+    {"dense3", gdouble_dense3_W, gdouble_dense3_W_size + gdouble_dense3_b_size}, /* W [7][9], b [7] */
+    {"dense4", gdouble_dense4_W, gdouble_dense4_W_size + gdouble_dense4_b_size}, /* W [3][7], b [3] */
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,15 @@ extern "C" {
 #define GMAE_BATCH 3 /* most samples per call */
 #define GMAE_SEED UINT64_C(0) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in gmae_params, grads and the optimizer state:
+ * gmae_L_T is the offset of tensor T of layer L, gmae_L_T_size its size. */
+enum {
+    gmae_s_W = 0, gmae_s_W_size = 18, /* s.W [6][3] */
+    gmae_s_b = 18, gmae_s_b_size = 6, /* s.b [6] */
+    gmae_dense2_W = 24, gmae_dense2_W_size = 12, /* dense2.W [2][6] */
+    gmae_dense2_b = 36, gmae_dense2_b_size = 2, /* dense2.b [2] */
+};
+
 typedef float gmae_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -49,8 +49,8 @@ static int gmae_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in gmae_params, for gradcheck. */
 static const bprt_layer_range gmae_main_layers[2] = {
-    {"s", 0, 24}, /* W [6][3], b [6] */
-    {"dense2", 24, 14}, /* W [2][6], b [2] */
+    {"s", gmae_s_W, gmae_s_W_size + gmae_s_b_size}, /* W [6][3], b [6] */
+    {"dense2", gmae_dense2_W, gmae_dense2_W_size + gmae_dense2_b_size}, /* W [2][6], b [2] */
 };
 
 int main(int argc, char **argv)

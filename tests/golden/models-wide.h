@@ -23,6 +23,17 @@ extern "C" {
 #define GWIDE_BATCH 1 /* most samples per call */
 #define GWIDE_SEED UINT64_C(5) /* the 'seed' statement (0 if none) */
 
+/* Each layer's parameter tensors in gwide_params, grads and the optimizer state:
+ * gwide_L_T is the offset of tensor T of layer L, gwide_L_T_size its size. */
+enum {
+    gwide_h_W = 0, gwide_h_W_size = 1665, /* h.W [45][37] */
+    gwide_h_b = 1665, gwide_h_b_size = 45, /* h.b [45] */
+    gwide_g_W = 1710, gwide_g_W_size = 495, /* g.W [11][45] */
+    gwide_g_b = 2205, gwide_g_b_size = 11, /* g.b [11] */
+    gwide_dense3_W = 2216, gwide_dense3_W_size = 11, /* dense3.W [1][11] */
+    gwide_dense3_b = 2227, gwide_dense3_b_size = 1, /* dense3.b [1] */
+};
+
 typedef float gwide_real;
 
 /* The whole state of one model: no globals, so models are independent. */

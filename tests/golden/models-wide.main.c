@@ -49,9 +49,9 @@ static int gwide_main_load(void *m, const char *path)
 
 /* Each layer's parameters (W then b) in gwide_params, for gradcheck. */
 static const bprt_layer_range gwide_main_layers[3] = {
-    {"h", 0, 1710}, /* W [45][37], b [45] */
-    {"g", 1710, 506}, /* W [11][45], b [11] */
-    {"dense3", 2216, 12}, /* W [1][11], b [1] */
+    {"h", gwide_h_W, gwide_h_W_size + gwide_h_b_size}, /* W [45][37], b [45] */
+    {"g", gwide_g_W, gwide_g_W_size + gwide_g_b_size}, /* W [11][45], b [11] */
+    {"dense3", gwide_dense3_W, gwide_dense3_W_size + gwide_dense3_b_size}, /* W [1][11], b [1] */
 };
 
 int main(int argc, char **argv)
