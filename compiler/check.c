@@ -169,6 +169,7 @@ static bool check_value(Checker *c, const ParamDef *p, const Number *v)
 static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, double *values,
                          const Arg **given, bool layer)
 {
+    const char *what = layer ? "option" : "argument";
     int n = count_params(params);
     const Arg *seen[MAX_OP_PARAMS] = {0};
     for (int k = 0; k < n; k++) {
@@ -188,7 +189,7 @@ static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, d
         for (const Arg *arg = call->args; arg; arg = arg->next)
             found |= !strcmp(arg->key.name, params[k].name);
         if ((params[k].flags & PARAM_REQUIRED) && !found) {
-            diag_error(c->d, call->name.loc, "missing argument '%s' for '%s'", params[k].name,
+            diag_error(c->d, call->name.loc, "missing %s '%s' for '%s'", what, params[k].name,
                        call->name.name);
             if (layer)
                 diag_note(c->d, call->name.loc, "'%s' has no default; write e.g. '%s = %g'",
@@ -202,7 +203,7 @@ static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, d
 
     for (const Arg *arg = call->args; arg; arg = arg->next) {
         if (n == 0) {
-            diag_error(c->d, arg->key.loc, "'%s' takes no arguments", call->name.name);
+            diag_error(c->d, arg->key.loc, "'%s' takes no %ss", call->name.name, what);
             return false;
         }
         int k = find_param(params, arg->key.name);
@@ -210,7 +211,7 @@ static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, d
             const char *names[MAX_OP_PARAMS + 1];
             for (int j = 0; j <= n; j++)
                 names[j] = j < n ? params[j].name : NULL;
-            diag_error(c->d, arg->key.loc, "unknown argument '%s' for '%s'", arg->key.name,
+            diag_error(c->d, arg->key.loc, "unknown %s '%s' for '%s'", what, arg->key.name,
                        call->name.name);
             const char *close = diag_closest(arg->key.name, names);
             if (close) {
@@ -224,7 +225,7 @@ static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, d
             continue;
         }
         if (seen[k]) {
-            diag_error(c->d, arg->key.loc, "argument '%s' given twice", arg->key.name);
+            diag_error(c->d, arg->key.loc, "%s '%s' given twice", what, arg->key.name);
             diag_note(c->d, seen[k]->key.loc, "first given here");
             ok = false;
             continue;
