@@ -108,6 +108,11 @@ void ast_format_double(char buf[32], double v)
 
 static void dump_number(FILE *out, const Number *n)
 {
+    if (n->ndims > 1) {
+        for (int k = 0; k < n->ndims && k < 3; k++)
+            fprintf(out, "%s%llu", k ? "x" : "", (unsigned long long)n->dim[k]);
+        return;
+    }
     if (n->is_int && !n->overflow) {
         fprintf(out, "%s%llu", n->negative ? "-" : "", (unsigned long long)n->ivalue);
     } else {

@@ -92,6 +92,8 @@ typedef struct Number {
     bool is_int;     /* written without '.' or exponent */
     bool overflow;   /* integer literal too large for 64 bits, or non-finite double */
     bool negative;
+    int ndims;       /* 1 for a number; 2 or 3 for dimensions written "5x3", "1x28x28" */
+    uint64_t dim[3]; /* the dimensions' values (dim[0] == ivalue); overflow if one overflowed */
     Loc loc;
 } Number;
 
@@ -174,7 +176,8 @@ enum {
     PARAM_LO_OPEN = 1 << 2, /* value > lo rather than >= lo */
     PARAM_HI_OPEN = 1 << 3, /* value < hi rather than <= hi */
     PARAM_REQUIRED = 1 << 4, /* no default */
-    PARAM_INT = 1 << 5       /* a whole number (layer options) */
+    PARAM_INT = 1 << 5,      /* a whole number (layer options) */
+    PARAM_PAIR = 1 << 6      /* K or HxW (layer options: kernel, stride, padding) */
 };
 
 typedef struct ParamDef {
@@ -311,6 +314,7 @@ struct LayerDef {
     const char *name;        /* the statement's first word: "dense" */
     const char *size_name;   /* what the number after the name is ("layer width"), or NULL */
     long size_max;
+    bool size_pair;          /* the number may be HxW ("maxpool 2x3") */
     ParamDef opts[LAYER_MAX_OPTS + 1]; /* `key = value` options (PARAM_INT), NULL-ended */
     bool takes_act;          /* an activation and `init = scheme` */
     unsigned buffers;        /* BUF_* its forward writes and its backward reads */
@@ -332,6 +336,8 @@ struct LayerDef {
 
 extern const LayerDef *const layer_table[]; /* NULL-terminated */
 const LayerDef *layer_find(const char *name); /* NULL when no kind is so called */
+/* For the shape rules of kinds over C×H×W: true, or the error for a vector input. */
+bool layer_needs_image(Diag *d, const Node *n);
 
 /* ---- the IR: the checked model, a list of shaped nodes (check.c builds it, ir.c plans it) ---- */
 #define NODE_MAX_INPUTS 2   /* residual connections will have two */
@@ -385,7 +391,7 @@ struct Node {
     int ninputs;
     Shape in_shape, shape;       /* per sample: of the (first) input and of the output */
     long in, out;                /* their element counts */
-    long size;                   /* the number after the kind's name (kind->size_name) */
+    long size[2];                /* the number after the kind's name (kind->size_name); HxW */
     long opts[LAYER_MAX_OPTS][2];/* the kind's options, defaults filled: [height, width] */
     const ActDef *act;           /* NULL for kinds without an activation */
     double act_args[MAX_OP_PARAMS]; /* in the order of act->params, defaults filled */

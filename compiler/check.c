@@ -119,10 +119,30 @@ static int find_param(const ParamDef *params, const char *name)
     return -1;
 }
 
-/* Checks one argument value against its definition (flags, then range). */
+/* Checks one argument value against its definition (flags, then range); a PARAM_PAIR
+ * value may be written HxW, each part checked alike. */
+static bool check_value_part(Checker *c, const ParamDef *p, const Number *v, double x);
+
 static bool check_value(Checker *c, const ParamDef *p, const Number *v)
 {
-    double x = v->value, lo = p->lo, hi = p->hi;
+    if (v->ndims == 1)
+        return check_value_part(c, p, v, v->value);
+    if (!(p->flags & PARAM_PAIR) || v->ndims > 2) {
+        diag_error(c->d, v->loc, "'%s' must be %s", p->name,
+                   p->flags & PARAM_PAIR ? "one number or two (HxW)" : "a single number");
+        return false;
+    }
+    if (v->negative) {
+        diag_error(c->d, v->loc, "'%s' must not be negative", p->name);
+        return false;
+    }
+    return check_value_part(c, p, v, v->overflow ? INFINITY : (double)v->dim[0]) &&
+           check_value_part(c, p, v, v->overflow ? INFINITY : (double)v->dim[1]);
+}
+
+static bool check_value_part(Checker *c, const ParamDef *p, const Number *v, double x)
+{
+    double lo = p->lo, hi = p->hi;
     if (!isfinite(x)) {
         diag_error(c->d, v->loc, "'%s' must be a finite number", p->name);
         return false;
@@ -260,6 +280,10 @@ static bool no_args(Checker *c, const Call *call)
 static bool check_size(Checker *c, const Number *n, const char *what, long max, long *out)
 {
     *out = 0;
+    if (n->ndims > 1) {
+        diag_error(c->d, n->loc, "%s must be a single number", what);
+        return false;
+    }
     if (n->value <= 0) {
         diag_error(c->d, n->loc, "%s must be at least 1", what);
         return false;
@@ -304,6 +328,30 @@ static bool check_seed(Checker *c, const Number *n, uint64_t *out)
         return false;
     }
     *out = n->ivalue;
+    return true;
+}
+
+/* The parts of dimensions "HxW" or "CxHxW" (n->ndims of them), each as check_size
+ * checks a size; the product too, against `max`. */
+static bool check_dims(Checker *c, const Number *n, const char *what, long max, long *out)
+{
+    if (n->negative) {
+        diag_error(c->d, n->loc, "%s must be at least 1", what);
+        return false;
+    }
+    int64_t product = 1;
+    for (int k = 0; k < n->ndims; k++) {
+        Number part = {.value = n->overflow ? INFINITY : (double)n->dim[k], .ivalue = n->dim[k],
+                       .is_int = true, .overflow = n->overflow, .ndims = 1, .loc = n->loc};
+        if (!check_size(c, &part, what, max, &out[k]))
+            return false;
+        product *= out[k];
+        if (product > max) {
+            diag_error(c->d, n->loc, "%s has %lld values or more; the limit is %ld", what,
+                       (long long)product, max);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -461,9 +509,20 @@ static void check_input(Checker *c, const Stmt *s)
 {
     if (s != c->net->stmts)
         diag_error(c->d, s->loc, "'input' must be the first statement");
-    if (!check_size(c, &s->size, "input size", BPC_MAX_UNITS, &c->m->inputs))
+    Shape *in = &c->m->input;
+    if (s->size.ndims == 3) {
+        in->rank = 3;
+        if (!check_dims(c, &s->size, "input size", BPC_MAX_UNITS, in->dim))
+            c->widths_ok = false;
+    } else if (s->size.ndims != 1) {
+        diag_error(c->d, s->size.loc, "input size must be N, or CxHxW for images");
         c->widths_ok = false;
-    c->m->input = (Shape){.rank = 1, .dim = {c->m->inputs}};
+    } else {
+        in->rank = 1;
+        if (!check_size(c, &s->size, "input size", BPC_MAX_UNITS, &in->dim[0]))
+            c->widths_ok = false;
+    }
+    c->m->inputs = c->widths_ok ? shape_numel(in) : 0;
 }
 
 /* The activation of node l (identity when none is written); false when unknown. */
@@ -506,16 +565,27 @@ static void check_layer(Checker *c, int index)
         l->label = arena_strndup(c->a, buf, (size_t)n);
     }
 
-    if (kind->size_name && !check_size(c, &s->size, kind->size_name, kind->size_max, &l->size))
-        c->widths_ok = false;
+    if (kind->size_name) {
+        bool ok;
+        if (kind->size_pair && s->size.ndims == 2) {
+            ok = check_dims(c, &s->size, kind->size_name, kind->size_max, l->size);
+        } else {
+            ok = check_size(c, &s->size, kind->size_name, kind->size_max, &l->size[0]);
+            l->size[1] = l->size[0];
+        }
+        c->widths_ok &= ok;
+    }
 
     const Arg *given[MAX_OP_PARAMS];
     double opts[MAX_OP_PARAMS];
     const Call options = {.name = {.name = kind->name, .loc = s->loc}, .args = s->opts};
     if (!resolve_args(c, &options, kind->opts, opts, given, true))
         c->widths_ok = false;
-    for (int k = 0; k < count_params(kind->opts); k++)
-        l->opts[k][0] = l->opts[k][1] = (long)opts[k];
+    for (int k = 0; k < count_params(kind->opts); k++) {
+        bool pair = given[k] && given[k]->value.ndims == 2;
+        l->opts[k][0] = pair ? (long)given[k]->value.dim[0] : (long)opts[k];
+        l->opts[k][1] = pair ? (long)given[k]->value.dim[1] : (long)opts[k];
+    }
 
     if (s->call && !kind->takes_act) {
         diag_error(c->d, s->call->name.loc, "'%s' takes no activation", kind->name);
@@ -614,9 +684,17 @@ static void check_precision(Checker *c, const Stmt *s)
 static void check_loss_output(Checker *c)
 {
     const LossDef *loss = c->m->loss;
-    if (!loss || !loss->needs_act || c->nlayers == 0)
+    if (!loss || c->nlayers == 0)
         return;
     const Stmt *s = c->layers[c->nlayers - 1];
+    if (!s->layer->takes_act && !loss->needs_act) {
+        diag_error(c->d, s->loc, "the output layer is a '%s'; the loss needs a layer with "
+                   "weights there", s->layer->name);
+        diag_note(c->d, s->loc, "end with e.g. 'dense 10;'");
+        return;
+    }
+    if (!loss->needs_act)
+        return;
     const ActDef *act = !s->layer->takes_act ? NULL
                         : s->call            ? find_op(OP_TABLE(act_table), s->call->name.name)
                                              : find_op(OP_TABLE(act_table), "identity");

@@ -87,7 +87,8 @@ void ir_plan(Model *m, long unroll)
             n->flags |= NODE_KEEPS_SUMS;
         n->buffers = n->kind->buffers | (n->flags & NODE_KEEPS_SUMS ? BUF_SUMS : 0);
         n->scratch = 0;
-        n->kind->plan(m, n, unroll);
+        if (n->kind->plan)
+            n->kind->plan(m, n, unroll);
         if (n->scratch > m->scratch)
             m->scratch = n->scratch;
         /* the chunk list of NAME_chunks, for a looped forward or a fused step that skips */

@@ -8,12 +8,21 @@
 
 #include "bpc.h"
 
-extern const LayerDef layer_dense;
+extern const LayerDef layer_dense, layer_conv2d, layer_maxpool, layer_avgpool, layer_flatten;
 
 const LayerDef *const layer_table[] = {
-    &layer_dense,
-    NULL,
+    &layer_dense, &layer_conv2d, &layer_maxpool, &layer_avgpool, &layer_flatten, NULL,
 };
+
+bool layer_needs_image(Diag *d, const Node *n)
+{
+    if (n->in_shape.rank == 3)
+        return true;
+    diag_error(d, n->loc, "%s needs a CxHxW input; its input is a vector of %ld", n->kind->name,
+               n->in);
+    diag_note(d, n->loc, "write the input as 'input CxHxW', e.g. 'input 1x28x28'");
+    return false;
+}
 
 const LayerDef *layer_find(const char *name)
 {

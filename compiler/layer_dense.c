@@ -19,8 +19,8 @@
 static bool dense_infer(Diag *d, Node *n)
 {
     (void)d;
-    n->shape = (Shape){.rank = 1, .dim = {n->size}};
-    n->out = n->size;
+    n->shape = (Shape){.rank = 1, .dim = {n->size[0]}};
+    n->out = n->size[0];
     return true;
 }
 
