@@ -438,6 +438,8 @@ bool ir_layout(Diag *d, Model *m);
 void ir_plan(Model *m, long unroll);
 /* The planned model as a table (bpc --dump-ir). */
 void ir_dump(FILE *out, const Model *m);
+/* Each layer's output shape and parameter count, then the totals (bpc --check -v). */
+void ir_summary(FILE *out, const Model *m);
 
 /* ---- emit.c: the printing helper every emitter goes through ---- */
 struct Emit {
@@ -518,8 +520,10 @@ long kern_lanes(long in); /* the partial sums of a dot product of length in */
 /* "z[j] = b[j] + (...);" for output j of an unrolled layer, summed as the looped form. */
 void kern_unrolled_dot(Emit *e, const Node *l, long j);
 /* The tile functions of a looped layer's forward, and the loops that call them. */
-void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l);
-void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z);
+void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l, long rows);
+/* z: the rows' C expression; rows: their number when it is a constant (n in scope
+ * holds it), else 0 (n in scope, 1..BATCH). */
+void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z, long rows);
 /* A preprocessor line ("#ifdef %s_AVX2" with arg), at column 0. */
 void kern_pp(Emit *e, const char *fmt, const char *arg);
 void kern_end_function(Emit *e, bool avx2); /* after a function or its AVX2 clone */

@@ -162,6 +162,15 @@ static bool check_value_part(Checker *c, const ParamDef *p, const Number *v, dou
         diag_error(c->d, v->loc, "'%s' must be 0 or 1", p->name);
         return false;
     }
+    if (p->flags & PARAM_INT) { /* whole numbers in [lo, hi] */
+        if (x < lo && lo == 0)
+            diag_error(c->d, v->loc, "'%s' must not be negative", p->name);
+        else if (x < lo)
+            diag_error(c->d, v->loc, "'%s' must be at least %.0f", p->name, lo);
+        else if (x > hi)
+            diag_error(c->d, v->loc, "'%s' must be at most %.0f", p->name, hi);
+        return x >= lo && x <= hi;
+    }
     bool lo_open = p->flags & PARAM_LO_OPEN, hi_open = p->flags & PARAM_HI_OPEN;
     bool lo_ok = lo_open ? x > lo : x >= lo;
     bool hi_ok = hi_open ? x < hi : x <= hi;
@@ -688,8 +697,8 @@ static void check_loss_output(Checker *c)
         return;
     const Stmt *s = c->layers[c->nlayers - 1];
     if (!s->layer->takes_act && !loss->needs_act) {
-        diag_error(c->d, s->loc, "the output layer is a '%s'; the loss needs a layer with "
-                   "weights there", s->layer->name);
+        diag_error(c->d, s->loc, "the loss needs a layer with weights at the output, not '%s'",
+                   s->layer->name);
         diag_note(c->d, s->loc, "end with e.g. 'dense 10;'");
         return;
     }

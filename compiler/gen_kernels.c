@@ -317,10 +317,19 @@ static void tier_ifdef(Emit *e, const GenCtx *c, const Tier *t)
     kern_pp(e, "%s", line);
 }
 
-/* Whether tier t has an S × J tile (emit_tier_tiles). */
-static bool tier_has(const Tier *t, int S, int J)
+/* Whether the loop of pass 0 (S × J tiles while S rows remain) or pass 1 (1 × 4 for the
+ * rest) of tier t runs for `rows` rows: always when their number is not known (0); a
+ * known one needs no loop that cannot run (gcc warns of those) nor its tiles. */
+static bool pass_runs(const Tier *t, int pass, long rows)
 {
-    return S == 1 ? J == 4 || J == 1 : S == t->S && (J == t->J || J == 1);
+    return !rows || (pass == 0 ? rows >= t->S : rows % t->S != 0);
+}
+
+/* Whether tier t has an S × J tile (emit_tier_tiles) for `rows` rows. */
+static bool tier_has(const Tier *t, int S, int J, long rows)
+{
+    return S == 1 ? (J == 4 || J == 1) && pass_runs(t, 1, rows)
+                  : S == t->S && (J == t->J || J == 1) && pass_runs(t, 0, rows);
 }
 
 /* Whether layer l gets tier t's tiles: clones only where the 8 lanes are vectors. */
@@ -331,7 +340,8 @@ static bool tier_used(const GenCtx *c, const Node *l, const Tier *t)
 
 /* One tile function of tier t.  The first layer's tiles are passed the chunks of 8
  * inputs to visit (NAME_chunks). */
-static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, const Tier *t)
+static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, const Tier *t,
+                      long rows)
 {
     const char *R = c->real, *N = c->name;
     long in = l->in, out = l->out, w = kern_lanes(in);
@@ -341,7 +351,7 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
     tile_name(name, sizeof name, c, l, S, J);
     if (t->guard)
         tier_ifdef(e, c, t);
-    if (t->guard && tier_has(plain, S, J)) { /* described at the plain tile */
+    if (t->guard && tier_has(plain, S, J, rows)) { /* described at the plain tile */
         emit_line(e, "/* %s%s: %s compiled for %s", name, t->suffix, name, t->isa);
         emit_line(e, " * (without FMA: the same results) */");
     } else {
@@ -406,29 +416,31 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
 
 /* The tiles of tier t that layer l calls: the wide ones when it has that many outputs,
  * the one-output ones of the same samples for the outputs left over. */
-static void emit_tier_tiles(Emit *e, const GenCtx *c, const Node *l, const Tier *t)
+static void emit_tier_tiles(Emit *e, const GenCtx *c, const Node *l, const Tier *t, long rows)
 {
     const int shapes[2][2] = {{t->S, t->J}, {1, 4}};
     for (int k = 0; k < 2; k++) {
         int S = shapes[k][0], J = shapes[k][1];
+        if (!pass_runs(t, k, rows))
+            continue;
         if (l->out >= J)
-            emit_tile(e, c, l, S, J, t);
+            emit_tile(e, c, l, S, J, t, rows);
         if (l->out % J)
-            emit_tile(e, c, l, S, 1, t);
+            emit_tile(e, c, l, S, 1, t, rows);
     }
 }
 
-void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l)
+void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l, long rows)
 {
     for (int k = NTIERS - 1; k >= 0; k--)
         if (tier_used(c, l, &tiers[k]))
-            emit_tier_tiles(e, c, l, &tiers[k]);
+            emit_tier_tiles(e, c, l, &tiers[k], rows);
 }
 
 /* The loops over samples and outputs calling tier t's tiles; W, b, in and z (the
  * layer's z rows, BATCH × out) are in scope. */
 static void emit_tile_loops(Emit *e, const GenCtx *c, const Node *l, const char *z,
-                            const Tier *t)
+                            long rows, const Tier *t)
 {
     char name[BPC_MAX_IDENT * 2 + 32];
     long out = l->out, in = l->in;
@@ -437,6 +449,8 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Node *l, const char 
     emit_line(e, "int s = 0;");
     for (int pass = 0; pass < 2; pass++) {
         int S = pass == 0 ? t->S : 1, J = pass == 0 ? t->J : 4;
+        if (!pass_runs(t, pass, rows))
+            continue;
         if (pass == 0)
             emit_open(e, "for (; s + %d <= n; s += %d)", S, S);
         else
@@ -465,18 +479,18 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Node *l, const char 
 }
 
 /* The best tier the processor has, then the plain tiles. */
-void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z)
+void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z, long rows)
 {
     for (const Tier *t = tiers; t != plain; t++) {
         if (!tier_used(c, l, t))
             continue;
         tier_ifdef(e, c, t);
         emit_line(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
-        emit_tile_loops(e, c, l, z, t);
+        emit_tile_loops(e, c, l, z, rows, t);
         emit_line(e, "else");
         kern_pp(e, "#endif%s", "");
     }
-    emit_tile_loops(e, c, l, z, plain);
+    emit_tile_loops(e, c, l, z, rows, plain);
 }
 
 // ---- y += a·x ----

@@ -100,6 +100,25 @@ void ir_plan(Model *m, long unroll)
     m->planned = true;
 }
 
+// ---- bpc --check -v ----
+
+void ir_summary(FILE *out, const Model *m)
+{
+    char shape[64];
+    shape_format(shape, sizeof shape, &m->input);
+    fprintf(out, "%-16s %-8s %-12s %s\n", "layer", "kind", "output", "parameters");
+    fprintf(out, "%-16s %-8s %-12s %d\n", "(input)", "", shape, 0);
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *n = &m->nodes[i];
+        long count = 0;
+        for (int k = 0; k < n->nparams; k++)
+            count += n->params[k].size;
+        shape_format(shape, sizeof shape, &n->shape);
+        fprintf(out, "%-16s %-8s %-12s %ld\n", n->label, n->kind->name, shape, count);
+    }
+    fprintf(out, "%d layers, %ld parameters\n", m->nnodes, m->nparams);
+}
+
 // ---- the table of bpc --dump-ir ----
 
 static const struct {

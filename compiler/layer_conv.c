@@ -166,14 +166,15 @@ static void emit_product(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
     product.in = g->K;
     product.out = g->F;
     product.flags = 0;
-    kern_forward_tiles(e, c, &product);
-    emit_line(e, "/* %s: z[p] = W·col[p] + b for the n rows of col (K = %ld, F = %ld) */", l->label,
-              g->K, g->F);
+    kern_forward_tiles(e, c, &product, g->P);
+    emit_line(e, "/* %s: z[p] = W·col[p] + b for the %ld rows of col (K = %ld, F = %ld) */",
+              l->label, g->P, g->K, g->F);
     emit_line(e, "static void %s_%s_product(const %s *restrict W, const %s *restrict b,", c->name,
               l->label, c->real, c->real);
-    emit_cont(e, "const %s *restrict in, %s (*restrict z)[%ld], int n)", c->real, c->real, g->F);
+    emit_cont(e, "const %s *restrict in, %s (*restrict z)[%ld])", c->real, c->real, g->F);
     emit_brace(e);
-    kern_forward_call(e, c, &product, "z");
+    emit_line(e, "const int n = %ld; /* the tiles' loops run over the positions */", g->P);
+    kern_forward_call(e, c, &product, "z", g->P);
     emit_close(e);
     emit_end(e);
 }
@@ -202,7 +203,7 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
               g.F, R, g.F, g.P * g.K, g.P, g.F);
     emit_open(e, "for (int s = 0; s < n; s++)");
     emit_line(e, "%s_%s_im2col(in + s * %ld, col);", N, l->label, l->in);
-    emit_line(e, "%s_%s_product(W, b, col, zt, %ld);", N, l->label, g.P);
+    emit_line(e, "%s_%s_product(W, b, col, zt);", N, l->label);
     emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
     emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
     emit_line(e, "/* z = the product's rows transposed: (F, OH, OW) */");

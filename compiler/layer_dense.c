@@ -67,7 +67,7 @@ static void dense_forward(Emit *e, const GenCtx *c, const Node *l)
     const char *N = c->name, *R = c->real;
     bool unroll = l->flags & NODE_UNROLLED;
     if (!unroll)
-        kern_forward_tiles(e, c, l);
+        kern_forward_tiles(e, c, l, 0);
     char act[128];
     gen_act_formula(act, sizeof act, l);
     emit_line(e, "/* %s forward, per sample: z = W·x + b, a = %s", l->label, act);
@@ -89,7 +89,7 @@ static void dense_forward(Emit *e, const GenCtx *c, const Node *l)
         char z[BPC_MAX_IDENT + 16];
         snprintf(z, sizeof z, "m->%s_z", l->label);
         emit_line(e, "/* z = W·x + b */");
-        kern_forward_call(e, c, l, z);
+        kern_forward_call(e, c, l, z, 0);
     }
     emit_open(e, "for (int s = 0; s < n; s++)");
     if (unroll)

@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  -o FILE      write the C source to FILE (default: the input with .c);\n"
     "               the header is written beside it with .h\n"
     "  --check      parse and check the model only; write nothing\n"
+    "  -v           with --check: print each layer's output shape and parameter count\n"
     "  --unroll N   emit layers with at most N weights as straight-line code\n"
     "               (default 256; 0 never unrolls)\n"
     "  --main       also write a main(): a command-line trainer with the commands\n"
@@ -41,7 +42,7 @@ static const char usage_text[] =
 typedef struct Options {
     const char *input;
     const char *output;
-    bool check_only, dump_ast, dump_ir, werror, main;
+    bool check_only, verbose, dump_ast, dump_ir, werror, main;
     long unroll;
 } Options;
 
@@ -67,6 +68,8 @@ static int parse_args(int argc, char **argv, Options *o)
             return 0;
         } else if (!strcmp(a, "--check")) {
             o->check_only = true;
+        } else if (!strcmp(a, "-v")) {
+            o->verbose = true;
         } else if (!strcmp(a, "--dump-ast")) {
             o->dump_ast = true;
         } else if (!strcmp(a, "--dump-ir")) {
@@ -256,6 +259,8 @@ int main(int argc, char **argv)
     if (checked && o.dump_ir) {
         ir_plan(&model, o.unroll);
         ir_dump(stdout, &model);
+    } else if (checked && o.check_only && o.verbose) {
+        ir_summary(stdout, &model);
     } else if (checked && !o.check_only) {
         status = generate(&model, &o);
     }

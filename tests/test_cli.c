@@ -198,6 +198,22 @@ Test(cli, dump_ir)
     free(out);
 }
 
+/* --check -v: each layer's output shape and parameter count. */
+Test(cli, check_verbose)
+{
+    put("v.bp", "network v { input 1x6x6; c: conv2d 2 kernel = 3 relu; maxpool 2; dense 3;"
+                " loss mse; }\n");
+    char *out;
+    cr_assert_eq(bpc("--check -v v.bp", &out, NULL), 0);
+    cr_expect_str_eq(out, "layer            kind     output       parameters\n"
+                          "(input)                   1x6x6        0\n"
+                          "c                conv2d   2x4x4        20\n"
+                          "maxpool2         maxpool  2x2x2        0\n"
+                          "dense3           dense    3            27\n"
+                          "3 layers, 47 parameters\n");
+    free(out);
+}
+
 Test(cli, examples_pass_check)
 {
     char *out, *err;
