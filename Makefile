@@ -265,12 +265,12 @@ bench-deps:
 # Command-line trainers (bpc --main) for the examples, the data they need, and demo-train:
 # xor and iris trained, evaluated and checked end to end (examples/README.md).
 TRAINER_DIR := $(BUILD)/trainer
-TRAINERS    := xor sine iris digits mnist
+TRAINERS    := xor sine iris digits mnist lenet
 MNIST_DATA  := $(BUILD)/mnist
 MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
                t10k-labels-idx1-ubyte
 
-.PHONY: demo-train mnist-data mnist
+.PHONY: demo-train mnist-data mnist lenet
 
 $(TRAINERS:%=$(TRAINER_DIR)/%.c): $(TRAINER_DIR)/%.c: examples/%.bp $(BPC)
 	@mkdir -p $(@D)
@@ -322,6 +322,11 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 	$(TRAINER_DIR)/mnist train --data $(MNIST_DATA)/train-images-idx3-ubyte \
 	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 5 \
 	    --save $(TRAINER_DIR)/mnist.weights --log $(TRAINER_DIR)/mnist-log.csv
+
+lenet: mnist-data $(TRAINER_DIR)/lenet
+	$(TRAINER_DIR)/lenet train --data $(MNIST_DATA)/train-images-idx3-ubyte \
+	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 10 \
+	    --save $(TRAINER_DIR)/lenet.weights --log $(TRAINER_DIR)/lenet-log.csv
 
 # ---- golden files of the generated code ----
 # make golden: rewrites tests/golden/ from what bpc generates now (tests/test_golden.c),
