@@ -402,6 +402,12 @@ struct Node {
     unsigned flags;   /* NODE_* (ir_plan) */
     unsigned buffers; /* BUF_* (ir_plan) */
     long scratch;     /* elements of NAME_model's scratch its code uses (ir_plan) */
+    /* The blocked product it lowers to, if any (its kind's plan): rows of prod_in values
+     * times prod_out outputs, over prod_rows rows (0: the n samples); and the node whose
+     * tile functions it calls, the first with the same product (ir_plan): identical
+     * tiles are emitted once. */
+    long prod_in, prod_out, prod_rows;
+    int tiles_of;
 };
 
 struct Model {

@@ -203,9 +203,10 @@ void kern_unrolled_dot(Emit *e, const Node *l, long j)
 
 // ---- the looped dot-product tiles ----
 
+/* "NAME_L_dotSxJ", L the first node with l's product (Node.tiles_of) */
 static void tile_name(char *buf, size_t size, const GenCtx *c, const Node *l, int s, int j)
 {
-    snprintf(buf, size, "%s_%s_dot%dx%d", c->name, l->label, s, j);
+    snprintf(buf, size, "%s_%s_dot%dx%d", c->name, c->m->nodes[l->tiles_of].label, s, j);
 }
 
 typedef struct CombineCtx {
@@ -432,6 +433,8 @@ static void emit_tier_tiles(Emit *e, const GenCtx *c, const Node *l, const Tier 
 
 void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l, long rows)
 {
+    if (l->tiles_of != l->index)
+        return; /* emitted with the first node of the same product */
     for (int k = NTIERS - 1; k >= 0; k--)
         if (tier_used(c, l, &tiers[k]))
             emit_tier_tiles(e, c, l, &tiers[k], rows);

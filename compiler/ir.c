@@ -87,8 +87,19 @@ void ir_plan(Model *m, long unroll)
             n->flags |= NODE_KEEPS_SUMS;
         n->buffers = n->kind->buffers | (n->flags & NODE_KEEPS_SUMS ? BUF_SUMS : 0);
         n->scratch = 0;
+        n->prod_in = n->prod_out = n->prod_rows = 0;
         if (n->kind->plan)
             n->kind->plan(m, n, unroll);
+        n->tiles_of = i;
+        for (int j = 0; j < i && n->prod_out; j++) {
+            const Node *o = &m->nodes[j];
+            if (o->prod_in == n->prod_in && o->prod_out == n->prod_out &&
+                o->prod_rows == n->prod_rows &&
+                (o->flags & NODE_SKIPS_ZEROS) == (n->flags & NODE_SKIPS_ZEROS)) {
+                n->tiles_of = o->tiles_of;
+                break;
+            }
+        }
         if (n->scratch > m->scratch)
             m->scratch = n->scratch;
         /* the chunk list of NAME_chunks, for a looped forward or a fused step that skips */
@@ -186,6 +197,8 @@ void ir_dump(FILE *out, const Model *m)
             fprintf(out, " act=%s", n->act->op.name);
         if (n->scratch)
             fprintf(out, " scratch=%ld", n->scratch);
+        if (n->tiles_of != i)
+            fprintf(out, " tiles-of=%s", m->nodes[n->tiles_of].label);
         fputc('\n', out);
     }
 }

@@ -83,6 +83,9 @@ static void conv_plan(const Model *m, Node *n, long unroll)
     (void)unroll;
     Conv g = geometry(n);
     n->scratch = g.P * (g.K + (g.K > g.F ? g.K : g.F));
+    n->prod_in = g.K;
+    n->prod_out = g.F;
+    n->prod_rows = g.P;
 }
 
 static void conv_fingerprint(char *buf, size_t size, const Node *n)

@@ -38,8 +38,12 @@ static void dense_params(Node *n)
  * as the forward tiles do.  NAME_train's gradient row is the scratch. */
 static void dense_plan(const Model *m, Node *n, long unroll)
 {
-    if (n->in * n->out <= unroll)
+    if (n->in * n->out <= unroll) {
         n->flags |= NODE_UNROLLED;
+    } else {
+        n->prod_in = n->in;
+        n->prod_out = n->out;
+    }
     if (n->inputs[0] == NODE_INPUT && kern_lanes(n->in) == KERN_LANES) {
         n->flags |= NODE_SKIPS_ZEROS;
         if (m->opt->zero_noop(m->opt_args))

@@ -194,6 +194,7 @@ Test(gen, gradients_conv_pool)
         {NULL, NULL, NULL, "mse", T_ANY},
         {NULL, NULL, NULL, "huber", T_ANY},
         {NULL, NULL, NULL, "binary_cross_entropy", T_UNIT},
+        {NULL, NULL, NULL, "mse", T_ANY},
     };
     static const char *const bodies[] = {
         "    input 3x7x6;\n"
@@ -216,8 +217,17 @@ Test(gen, gradients_conv_pool)
         "    c1: conv2d 9 kernel = 3 padding = 2 silu;\n"
         "    c2: conv2d 8 kernel = 3;\n"
         "    out: conv2d 1 kernel = 3 sigmoid;\n",
+        /* layers of the same products, whose tiles are shared (Node.tiles_of) */
+        "    input 2x5x5;\n"
+        "    c1: conv2d 2 kernel = 3 padding = 1 tanh;\n"
+        "    c2: conv2d 2 kernel = 3 padding = 1 elu;\n"
+        "    h1: dense 12 tanh;\n"
+        "    h2: dense 12 sigmoid;\n"
+        "    h3: dense 12 tanh;\n"
+        "    out: dense 2;\n",
     };
-    static const Shape shapes[] = {{0, 0, 0, 0, 5}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 6}, {0, 0, 0, 0, 3}};
+    static const Shape shapes[] = {{0, 0, 0, 0, 5}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 6},
+                                   {0, 0, 0, 0, 3}, {0, 0, 0, 0, 7}};
     const char *flag_sets[] = {"", "-DBPC_NO_AVX512", "-DBPC_NO_DISPATCH", "-DBPC_NO_VECTOR", NULL};
     run_gradcheck("gc", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]), flag_sets, bodies);
 }
