@@ -52,16 +52,23 @@ static bool conv_infer(Diag *d, Node *n)
                    k[0], k[1], in[1] + 2 * p[0], in[2] + 2 * p[1]);
         return false;
     }
-    Conv g = geometry(n);
-    /* the output, a window and the scratch must stay within the limits */
-    int64_t out = (int64_t)g.F * g.P, scratch = (int64_t)g.P * (g.K + (g.K > g.F ? g.K : g.F));
-    if (out > BPC_MAX_UNITS || g.K > BPC_MAX_UNITS || scratch > BPC_MAX_PARAMS) {
-        diag_error(d, n->loc, "conv2d: an output of %ldx%ldx%ld with windows of %ld values is "
-                   "beyond the limits", g.F, g.OH, g.OW, g.K);
+    /* the output, a window and the scratch must stay within the limits; the products
+     * are taken in double first, as they may not fit in 64 bits */
+    const long *s = n->opts[OPT_STRIDE];
+    double oh = (double)((in[1] + 2 * p[0] - k[0]) / s[0] + 1);
+    double ow = (double)((in[2] + 2 * p[1] - k[1]) / s[1] + 1);
+    double out = (double)n->size[0] * oh * ow, window = (double)in[0] * (double)k[0] * (double)k[1];
+    double scratch = oh * ow * (window + (window > (double)n->size[0] ? window : (double)n->size[0]));
+    if (out > BPC_MAX_UNITS || window > BPC_MAX_UNITS || scratch > BPC_MAX_PARAMS) {
+        diag_error(d, n->loc, "conv2d: an output of %ldx%.0fx%.0f with windows of %.0f values is "
+                   "beyond the limits", n->size[0], oh, ow, window);
+        diag_note(d, n->loc, "at most %ld values out and in a window, and %ld of scratch",
+                  BPC_MAX_UNITS, BPC_MAX_PARAMS);
         return false;
     }
+    Conv g = geometry(n);
     n->shape = (Shape){.rank = 3, .dim = {g.F, g.OH, g.OW}};
-    n->out = (long)out;
+    n->out = g.F * g.P;
     return true;
 }
 

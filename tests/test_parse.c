@@ -51,6 +51,20 @@ Test(parse, every_statement)
                "10:5 seed 42\n");
 }
 
+/* Layers of other kinds: the number when the kind takes one, options (HxW pairs too),
+ * the activation and init, and kinds that take no number. */
+Test(parse, layer_forms)
+{
+    expect_ast("network n { input 1x28x28; c: conv2d 6 kernel = 5x3 stride = 2 relu init = he_normal;"
+               " maxpool 2x2 stride = 1; flatten; dense 10; }",
+               "network n 1:9\n"
+               "1:13 input 1x28x28\n"
+               "1:31 conv2d 6 kernel=5x3 stride=2 relu init=he_normal label=c\n"
+               "1:87 maxpool 2x2 stride=1\n"
+               "1:111 flatten\n"
+               "1:120 dense 10\n");
+}
+
 Test(parse, dense_forms)
 {
     expect_ast("network n { input 2; dense 3; dense 4 leaky_relu(alpha = 0.2); "
