@@ -170,7 +170,7 @@ deps-valgrind:
 # sanitizers.
 test-sanitize: deps deps-clang
 	@mkdir -p $(SAN_DIR)/top $(SAN_DIR)/bin
-	@for d in compiler grammar runtime tests examples docs; do ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
+	@for d in compiler grammar runtime tests examples docs bench; do ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
 	@clang=$$(command -v '$(CLANG)') && for w in cc clang; do \
 	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$clang" '$(SAN_FLAGS)' >$(SAN_DIR)/bin/$$w && \
 	  chmod +x $(SAN_DIR)/bin/$$w; done
