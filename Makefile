@@ -234,7 +234,7 @@ deps-valgrind:
 # sanitizers.
 test-sanitize: deps deps-clang
 	@mkdir -p $(SAN_DIR)/top $(SAN_DIR)/bin
-	@for d in compiler grammar runtime tests examples docs README.md Makefile; do \
+	@for d in compiler grammar runtime tests examples docs bench README.md Makefile; do \
 	  ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
 	@clang=$$(command -v '$(CLANG)') && for w in cc clang; do \
 	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$clang" '$(SAN_FLAGS)' >$(SAN_DIR)/bin/$$w && \
@@ -331,12 +331,12 @@ bench-deps:
 # Command-line trainers (bpc --main) for the examples, the data they need, and demo-train:
 # xor and iris trained, evaluated and checked end to end (examples/README.md).
 TRAINER_DIR := $(BUILD)/trainer
-TRAINERS    := xor sine iris digits mnist
+TRAINERS    := xor sine iris digits mnist lenet
 MNIST_DATA  := $(BUILD)/mnist
 MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
                t10k-labels-idx1-ubyte
 
-.PHONY: demo-train mnist-data mnist
+.PHONY: demo-train mnist-data mnist lenet
 
 $(TRAINERS:%=$(TRAINER_DIR)/%.c): $(TRAINER_DIR)/%.c: examples/%.bp $(BPC)
 	@mkdir -p $(@D)
@@ -388,6 +388,19 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 	$(TRAINER_DIR)/mnist train --data $(MNIST_DATA)/train-images-idx3-ubyte \
 	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 5 \
 	    --save $(TRAINER_DIR)/mnist.weights --log $(TRAINER_DIR)/mnist-log.csv
+
+lenet: mnist-data $(TRAINER_DIR)/lenet
+	$(TRAINER_DIR)/lenet train --data $(MNIST_DATA)/train-images-idx3-ubyte \
+	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 10 \
+	    --save $(TRAINER_DIR)/lenet.weights --log $(TRAINER_DIR)/lenet-log.csv
+
+# ---- golden files of the generated code ----
+# make golden: rewrites tests/golden/ from what bpc generates now (tests/test_golden.c),
+# for a change meant to alter the generated code; review with git diff and commit apart.
+.PHONY: golden
+
+golden: $(BPC) $(TESTS)
+	BPC_UPDATE_GOLDEN=1 $(TESTS) --filter 'golden/*'
 
 # ---- microcontrollers (docs/EMBEDDED.md) ----
 # make test-mcu: tests/mcu/driver.c trains xor, blobs and dreg on QEMU's mps2-an386

@@ -71,21 +71,38 @@ Stmt *ast_stmt_reverse(Stmt *list)
     return done;
 }
 
-/* In StmtKind order, then NULL. */
+/* The keywords of the statements other than layers, whose names are the layer table's. */
 static const char *const stmt_keywords[] = {
-    [STMT_INPUT] = "input",         [STMT_DENSE] = "dense",         [STMT_LOSS] = "loss",
-    [STMT_OPTIMIZER] = "optimizer", [STMT_INIT] = "init",           [STMT_BATCH] = "batch",
-    [STMT_PRECISION] = "precision", [STMT_SEED] = "seed",           NULL,
+    [STMT_INPUT] = "input",         [STMT_LOSS] = "loss",   [STMT_OPTIMIZER] = "optimizer",
+    [STMT_INIT] = "init",           [STMT_BATCH] = "batch", [STMT_PRECISION] = "precision",
+    [STMT_SEED] = "seed",
 };
 
-const char *ast_stmt_keyword(StmtKind kind)
+Stmt *ast_layer(Arena *a, const LayerDef *kind, Loc loc, const Number *size, Arg *opts, Call *act,
+                Call *init)
 {
-    return stmt_keywords[kind];
+    Stmt *s = ast_stmt(a, STMT_LAYER, loc);
+    s->layer = kind;
+    if (size)
+        s->size = *size;
+    s->opts = ast_arg_reverse(opts);
+    s->call = act;
+    s->init = init;
+    return s;
 }
 
-const char *const *ast_stmt_keywords(void)
+const char *ast_stmt_keyword(const Stmt *s)
 {
-    return stmt_keywords;
+    return s->kind == STMT_LAYER ? s->layer->name : stmt_keywords[s->kind];
+}
+
+int ast_stmt_keywords(const char **names, int max)
+{
+    int n = 0;
+    for (size_t k = 0; k < sizeof stmt_keywords / sizeof *stmt_keywords && n < max; k++)
+        if (stmt_keywords[k])
+            names[n++] = stmt_keywords[k];
+    return n;
 }
 
 // ---- printing ----
@@ -102,6 +119,11 @@ void ast_format_double(char buf[32], double v)
 
 static void dump_number(FILE *out, const Number *n)
 {
+    if (n->ndims > 1) {
+        for (int k = 0; k < n->ndims && k < 3; k++)
+            fprintf(out, "%s%llu", k ? "x" : "", (unsigned long long)n->dim[k]);
+        return;
+    }
     if (n->is_int && !n->overflow) {
         fprintf(out, "%s%llu", n->negative ? "-" : "", (unsigned long long)n->ivalue);
     } else {
@@ -127,12 +149,13 @@ static void dump_call(FILE *out, const Call *c)
 
 /* One line per statement, each with its line:column:
  *   network xor 1:9
- *   3:5 dense 4 tanh init=he_normal label=hidden */
+ *   3:5 dense 4 tanh init=he_normal label=hidden
+ * (a layer: its kind, its number, its options, activation, init and label) */
 void ast_dump(FILE *out, const Network *net)
 {
     fprintf(out, "network %s %d:%d\n", net->name.name, net->name.loc.line, net->name.loc.col);
     for (const Stmt *s = net->stmts; s; s = s->next) {
-        fprintf(out, "%d:%d %s", s->loc.line, s->loc.col, ast_stmt_keyword(s->kind));
+        fprintf(out, "%d:%d %s", s->loc.line, s->loc.col, ast_stmt_keyword(s));
         switch (s->kind) {
         case STMT_INPUT:
         case STMT_BATCH:
@@ -140,9 +163,15 @@ void ast_dump(FILE *out, const Network *net)
             fputc(' ', out);
             dump_number(out, &s->size);
             break;
-        case STMT_DENSE:
-            fputc(' ', out);
-            dump_number(out, &s->size);
+        case STMT_LAYER:
+            if (s->layer->size_name) {
+                fputc(' ', out);
+                dump_number(out, &s->size);
+            }
+            for (const Arg *a = s->opts; a; a = a->next) {
+                fprintf(out, " %s=", a->key.name);
+                dump_number(out, &a->value);
+            }
             if (s->call) {
                 fputc(' ', out);
                 dump_call(out, s->call);

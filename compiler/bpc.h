@@ -2,10 +2,13 @@
  * bpc.h - the compiler's one internal header, a section per module.
  *
  * The pipeline is  read source -> parse (grammar/bp.y, an AST) -> check (check.c, a
- * resolved Model) -> generate C (gen.c and the op tables).  Each stage only knows the
+ * Model: the IR, a list of shaped nodes) -> plan (ir.c: decisions and memory) ->
+ * generate C (gen.c, the layer kinds and the op tables).  Each stage only knows the
  * data structures of the stages before it.  The op tables (act.c, loss.c, optim.c,
  * init.c) hold one row per activation, loss, optimizer and init scheme: its name, its
  * named parameters with defaults and ranges, and the functions that emit its code.
+ * The layer table (layer.c, one file per family: layer_dense.c, ...) holds one row per
+ * layer kind: its options, its shape rule, its parameter tensors and its emitters.
  */
 #ifndef BPC_H
 #define BPC_H
@@ -94,6 +97,8 @@ typedef struct Number {
     bool is_int;     /* written without '.' or exponent */
     bool overflow;   /* integer literal too large for 64 bits, or non-finite double */
     bool negative;
+    int ndims;       /* 1 for a number; 2 or 3 for dimensions written "5x3", "1x28x28" */
+    uint64_t dim[3]; /* the dimensions' values (dim[0] == ivalue); overflow if one overflowed */
     Loc loc;
 } Number;
 
@@ -116,9 +121,12 @@ typedef struct Call {
     Arg *args; /* in source order */
 } Call;
 
+typedef struct LayerDef LayerDef; /* a row of the layer table (below) */
+
 typedef enum StmtKind {
     STMT_INPUT,     /* input N;                                   size      */
-    STMT_DENSE,     /* [label:] dense N [act] [init = scheme];    label, size, act, init */
+    STMT_LAYER,     /* [label:] KIND [N] [key = value ...] [act] [init = scheme];
+                     *                               layer, label, size, opts, act, init */
     STMT_LOSS,      /* loss CALL;                                 call      */
     STMT_OPTIMIZER, /* optimizer CALL;                            call      */
     STMT_INIT,      /* init CALL;                                 call      */
@@ -129,11 +137,13 @@ typedef enum StmtKind {
 
 typedef struct Stmt {
     StmtKind kind;
-    Loc loc;       /* the keyword ('dense', 'loss', ...) */
-    Ident label;   /* STMT_DENSE: name == NULL when not labelled */
-    Number size;   /* STMT_INPUT, STMT_DENSE, STMT_BATCH, STMT_SEED */
-    Call *call;    /* STMT_DENSE: the activation or NULL; LOSS/OPTIMIZER/INIT/PRECISION */
-    Call *init;    /* STMT_DENSE: `init = scheme`, or NULL */
+    Loc loc;       /* the keyword or the layer kind ('dense', 'loss', ...) */
+    const LayerDef *layer; /* STMT_LAYER: the kind, looked up by the scanner */
+    Ident label;   /* STMT_LAYER: name == NULL when not labelled */
+    Number size;   /* STMT_INPUT, STMT_BATCH, STMT_SEED; STMT_LAYER when layer->size_name */
+    Arg *opts;     /* STMT_LAYER: the `key = value` options, in source order */
+    Call *call;    /* STMT_LAYER: the activation or NULL; LOSS/OPTIMIZER/INIT/PRECISION */
+    Call *init;    /* STMT_LAYER: `init = scheme`, or NULL */
     struct Stmt *next;
 } Stmt;
 
@@ -144,6 +154,9 @@ typedef struct Network {
 } Network;
 
 Stmt *ast_stmt(Arena *a, StmtKind kind, Loc loc);
+/* KIND [size] opts [act] [init = scheme]: a STMT_LAYER; size is NULL for kinds without one. */
+Stmt *ast_layer(Arena *a, const LayerDef *kind, Loc loc, const Number *size, Arg *opts, Call *act,
+                Call *init);
 Call *ast_call(Arena *a, Ident name, Arg *args);
 Arg *ast_arg(Arena *a, Ident key, Number value);
 /* The parser builds lists back to front, then reverses them. */
@@ -151,8 +164,9 @@ Arg *ast_arg_prepend(Arg *list, Arg *arg);
 Arg *ast_arg_reverse(Arg *list);
 Stmt *ast_stmt_prepend(Stmt *list, Stmt *stmt);
 Stmt *ast_stmt_reverse(Stmt *list);
-const char *ast_stmt_keyword(StmtKind kind); /* "input", "dense", ... */
-const char *const *ast_stmt_keywords(void);  /* all of them, NULL-terminated */
+const char *ast_stmt_keyword(const Stmt *s); /* "input", "dense", "loss", ... */
+/* The keywords of the statements other than layers, into names[0..max); returns how many. */
+int ast_stmt_keywords(const char **names, int max);
 void ast_dump(FILE *out, const Network *net); /* for --dump-ast and tests */
 void ast_format_double(char buf[32], double v); /* shortest form that reads back exactly */
 
@@ -168,7 +182,9 @@ enum {
     PARAM_BOOL = 1 << 1,    /* 0 or 1 */
     PARAM_LO_OPEN = 1 << 2, /* value > lo rather than >= lo */
     PARAM_HI_OPEN = 1 << 3, /* value < hi rather than <= hi */
-    PARAM_REQUIRED = 1 << 4 /* no default */
+    PARAM_REQUIRED = 1 << 4, /* no default */
+    PARAM_INT = 1 << 5,      /* a whole number (layer options) */
+    PARAM_PAIR = 1 << 6      /* K or HxW (layer options: kernel, stride, padding) */
 };
 
 typedef struct ParamDef {
@@ -193,7 +209,9 @@ typedef struct InitDef InitDef;
 /* For the code-generation fields of the rows below (emit.c, gen.c). */
 typedef struct Emit Emit;
 typedef struct GenCtx GenCtx;
-struct Layer; /* check.c's, below */
+typedef struct Node Node;     /* the IR's, below */
+typedef struct Model Model;
+typedef struct Tensor Tensor;
 
 /* Which of a layer's buffers an emitter reads, so gen.c declares only those. */
 enum { USES_Z = 1 << 0, USES_A = 1 << 1 };
@@ -272,12 +290,13 @@ struct OptDef {
     HelperEmitFn *helpers[3];               /* static functions the update calls, NULL-ended */
 };
 
-typedef void InitEmitFn(Emit *e, const GenCtx *g, const struct Layer *l, const double *args);
+typedef void InitEmitFn(Emit *e, const GenCtx *g, const char *label, const Tensor *t,
+                        const double *args);
 
 struct InitDef {
     OpInfo op;
     /* code generation */
-    InitEmitFn *emit; /* the draw of l's weights inside NAME_init (rng `rng` in scope) */
+    InitEmitFn *emit; /* the draw of tensor t of layer `label` inside NAME_init (rng `rng` in scope) */
 };
 
 extern const ActDef act_table[];
@@ -285,25 +304,127 @@ extern const LossDef loss_table[];
 extern const OptDef opt_table[];
 extern const InitDef init_table[];
 
-/* ---- check.c: names, shapes, compatibility -> a resolved Model ---- */
-typedef struct Layer {
-    const char *label; /* given or "denseK" */
-    Loc loc;           /* the 'dense' keyword (or the label when given) */
-    int index;         /* 0-based */
-    long in, out;      /* widths */
-    const ActDef *act;
+/* ---- the layer table: layer.c, one file per family (layer_dense.c, ...) ---- */
+#define LAYER_MAX_OPTS 4 /* `key = value` options of one layer kind */
+typedef void NodeEmitFn(Emit *e, const GenCtx *g, const Node *n);
+
+/* One layer kind.  check.c resolves a statement against the row's options, then calls
+ * `infer` and `params`; ir.c plans the node with the row's buffers and `plan`; gen.c
+ * emits the node's section with its emitters and calls, in the passes over the nodes,
+ * the functions they define:
+ *   NAME_L_forward(m, in, n)   in: the input rows (n × in), writes L's buffers
+ *   NAME_L_backward(m, in, n)  from L's d = ∂C/∂a: adds ∂C/∂params to grads and, with
+ *                              NODE_NEEDS_DX, writes the input node's d = ∂C/∂x
+ *   NAME_L_train(m, in, n)     NAME_L_backward and the optimizer's update of L's
+ *                              parameters fused, when grads are zero (and _avx2 with
+ *                              NODE_AVX2_CLONE) */
+struct LayerDef {
+    const char *name;        /* the statement's first word: "dense" */
+    const char *size_name;   /* what the number after the name is ("layer width"), or NULL */
+    long size_max;
+    bool size_pair;          /* the number may be HxW ("maxpool 2x3") */
+    ParamDef opts[LAYER_MAX_OPTS + 1]; /* `key = value` options (PARAM_INT), NULL-ended */
+    bool takes_act;          /* an activation and `init = scheme` */
+    unsigned buffers;        /* BUF_* its forward writes and its backward reads */
+    /* The shape rule and its checks: n->shape (and n->out) from n->in_shape, n->size and
+     * n->opts; reports at n->loc what does not fit and returns false. */
+    bool (*infer)(Diag *d, Node *n);
+    /* The parameter tensors: shapes, fan-in and fan-out (ir.c sets their offsets). */
+    void (*params)(Node *n);
+    /* The decisions of its own: NODE_UNROLLED, NODE_SKIPS_ZEROS, NODE_AVX2_CLONE, ...,
+     * and n->scratch; the generic flags are set before. */
+    void (*plan)(const Model *m, Node *n, long unroll);
+    /* "dense=4": the node in the weight-file fingerprint (docs/WEIGHTS.md). */
+    void (*fingerprint)(char *buf, size_t size, const Node *n);
+    /* For the section heading: "tanh" (dense: its activation). */
+    void (*describe)(char *buf, size_t size, const Node *n);
+    NodeEmitFn *emit_forward;  /* NAME_L_forward (and the kernels it calls) */
+    NodeEmitFn *emit_backward; /* NAME_L_backward and NAME_L_train */
+};
+
+extern const LayerDef *const layer_table[]; /* NULL-terminated */
+const LayerDef *layer_find(const char *name); /* NULL when no kind is so called */
+/* For the shape rules of kinds over C×H×W: true, or the error for a vector input. */
+bool layer_needs_image(Diag *d, const Node *n);
+
+/* ---- the IR: the checked model, a list of shaped nodes (check.c builds it, ir.c plans it) ---- */
+#define NODE_MAX_INPUTS 2   /* residual connections will have two */
+#define NODE_MAX_PARAMS 2   /* parameter tensors of one node */
+#define NODE_INPUT (-1)     /* in Node.inputs: the network's input */
+
+/* A per-sample shape: a vector (rank 1, dim[0] units) or C×H×W (rank 3). */
+typedef struct Shape {
+    int rank;
+    long dim[3];
+} Shape;
+long shape_numel(const Shape *s);
+/* "784" or "1x28x28", as the language writes it. */
+void shape_format(char *buf, size_t size, const Shape *s);
+/* A tensor's dimensions as C declares them: "[4][2]". */
+void tensor_format_dims(char *buf, size_t size, const Tensor *t);
+
+/* One parameter tensor of a node: its place in the flat buffer and how init sees it. */
+struct Tensor {
+    const char *name; /* "W", "b" */
+    int rank;
+    long dim[4];      /* as PyTorch's state_dict: W [out][in], b [out] */
+    long size;        /* the product of dim */
+    long offset;      /* into params, grads and the optimizer state (ir.c) */
+    double fan_in, fan_out; /* torch.nn.init's */
+    bool drawn;       /* drawn by the init scheme; else zero */
+};
+
+/* The decisions made once, by ir_plan, that the emitters read (never recompute). */
+enum {
+    NODE_UNROLLED = 1 << 0,      /* straight-line code with literal indices */
+    NODE_FUSED_OUTPUT = 1 << 1,  /* the loss writes δ = ∂C/∂z directly (fused with act) */
+    NODE_ACT_BACKWARD = 1 << 2,  /* δ = d ⊙ act'(...) is computed in the node's backward */
+    NODE_NEEDS_DX = 1 << 3,      /* the input is another node's output: ∂C/∂x is computed */
+    NODE_SKIPS_ZEROS = 1 << 4,   /* the forward visits only the chunks of 8 nonzero inputs */
+    NODE_TRAIN_SKIPS = 1 << 5,   /* ... and so does the fused step at one sample */
+    NODE_KEEPS_SUMS = 1 << 6,    /* softmax output: max z and Σ e^(z − max) kept for the loss */
+    NODE_AVX2_CLONE = 1 << 7,    /* its fused training step has an AVX2 clone */
+};
+
+/* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d): planned by ir.c from
+ * what the kind's forward writes and its backward reads. */
+enum { BUF_Z = 1 << 0, BUF_A = 1 << 1, BUF_D = 1 << 2, BUF_SUMS = 1 << 3 };
+
+struct Node {
+    const LayerDef *kind;
+    const char *label; /* given or KIND<index + 1> ("dense2") */
+    Loc loc;           /* the kind's name (or the label when given) */
+    int index;         /* 0-based, the nodes' topological order */
+    int inputs[NODE_MAX_INPUTS]; /* node indices, or NODE_INPUT */
+    int ninputs;
+    Shape in_shape, shape;       /* per sample: of the (first) input and of the output */
+    long in, out;                /* their element counts */
+    long size[2];                /* the number after the kind's name (kind->size_name); HxW */
+    long opts[LAYER_MAX_OPTS][2];/* the kind's options, defaults filled: [height, width] */
+    const ActDef *act;           /* NULL for kinds without an activation */
     double act_args[MAX_OP_PARAMS]; /* in the order of act->params, defaults filled */
     const InitDef *init;
     double init_args[MAX_OP_PARAMS];
-    long w_offset, b_offset; /* into the flat parameter buffer: W is [out][in], then b */
-} Layer;
+    Tensor params[NODE_MAX_PARAMS];
+    int nparams;
+    unsigned flags;   /* NODE_* (ir_plan) */
+    unsigned buffers; /* BUF_* (ir_plan) */
+    long scratch;     /* elements of NAME_model's scratch its code uses (ir_plan) */
+    /* The blocked product it lowers to, if any (its kind's plan): rows of prod_in values
+     * times prod_out outputs, over prod_rows rows (0: the n samples); and the node whose
+     * tile functions it calls, the first with the same product (ir_plan): identical
+     * tiles are emitted once. */
+    long prod_in, prod_out, prod_rows;
+    int tiles_of;
+};
 
-typedef struct Model {
+struct Model {
     const char *name;  /* the network's name: a C identifier */
     const char *upper; /* its upper case, for macros */
+    Shape input;       /* per sample */
     long inputs, outputs;
-    Layer *layers;
-    int nlayers;
+    Node *nodes;       /* in topological order; the last is the output */
+    int nnodes;
     const LossDef *loss;
     double loss_args[MAX_OP_PARAMS];
     const OptDef *opt;
@@ -312,11 +433,27 @@ typedef struct Model {
     bool double_precision;
     uint64_t seed; /* the 'seed' statement, 0 when absent */
     long nparams;
-} Model;
+    /* ir_plan's */
+    bool planned;
+    long scratch;      /* NAME_model's scratch: the most any node uses (they run one at a time) */
+    long chunk_slots;  /* NAME_model's list of chunks of nonzero inputs, or 0 */
+};
 
 /* Resolves and checks `net`; fills `m` (allocated in `a`) and returns true when no
  * error was reported. */
 bool check_network(Arena *a, Diag *d, const Network *net, Model *m);
+
+/* ---- ir.c: the planning pass over the checked model ---- */
+/* Lays out every node's parameter tensors in the flat buffer (in node order, each
+ * node's in its own order); reports a total beyond BPC_MAX_PARAMS at the node. */
+bool ir_layout(Diag *d, Model *m);
+/* Decides each node's flags, buffers and scratch from the kinds' rows, the loss, the
+ * optimizer and `unroll` (layers with at most that many weights are unrolled). */
+void ir_plan(Model *m, long unroll);
+/* The planned model as a table (bpc --dump-ir). */
+void ir_dump(FILE *out, const Model *m);
+/* Each layer's output shape and parameter count, then the totals (bpc --check -v). */
+void ir_summary(FILE *out, const Model *m);
 
 /* ---- emit.c: the printing helper every emitter goes through ---- */
 struct Emit {
@@ -354,7 +491,6 @@ struct GenCtx {
     const char *real; /* the element type: "NAME_real" */
     const char *fn;   /* the suffix of <math.h> functions: "f" for float, "" for double */
     bool dbl;
-    long chunk_slots; /* length of NAME_model's list of chunks of nonzero inputs, or 0 */
 };
 
 #define GEN_LIT_MAX 48
@@ -369,20 +505,40 @@ typedef struct GenOptions {
     bool main;               /* also emit a main(): the command-line trainer (gen_main.c) */
 } GenOptions;
 
-/* Writes the model's C source to `c_out` and its header to `h_out`. */
-bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out);
+/* Plans `m` (ir_plan) and writes its C source to `c_out` and its header to `h_out`. */
+bool gen_c(Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out);
+/* For the layer kinds' emitters (gen.c's helpers). */
+void gen_describe_call(char *buf, size_t size, const char *name, const ParamDef *params,
+                       const double *args);
+void gen_act_formula(char *buf, size_t size, const Node *l);
+/* The activation over one sample's row (z, a, d in scope): forward a from z, or
+ * backward δ in place in d. */
+void gen_emit_act(Emit *e, const GenCtx *c, const Node *l, bool backward);
+/* What feeds node l, for comments: "the input" or "hidden's a". */
+void gen_input_name(char *buf, size_t size, const Model *m, const Node *l);
+/* Points p and the optimizer's state buffers at offset `off` (a C expression). */
+void gen_opt_pointers(Emit *e, const GenCtx *c, const char *off);
+/* "lhs = first + t1 + t2 + ...;", GEN_TERMS_PER_LINE terms to a line. */
+typedef struct GenSum {
+    char buf[1024];
+    size_t len;
+    int terms; /* on the current line */
+    bool continued;
+} GenSum;
+void gen_sum_begin(GenSum *s, const char *lhs, const char *first);
+void gen_sum_term(Emit *e, GenSum *s, const char *term);
+void gen_sum_end(Emit *e, GenSum *s);
 
 /* ---- gen_kernels.c: the blocked loops of the generated code ---- */
 #define KERN_LANES 8 /* partial sums per dot product */
 long kern_lanes(long in); /* the partial sums of a dot product of length in */
-/* Whether layer l skips the chunks of 8 inputs that are all 0: the first layer, when
- * it has 8 inputs or more (its looped forward, and plain SGD's step at batch 1). */
-bool kern_skips(const Layer *l);
 /* "z[j] = b[j] + (...);" for output j of an unrolled layer, summed as the looped form. */
-void kern_unrolled_dot(Emit *e, const Layer *l, long j);
+void kern_unrolled_dot(Emit *e, const Node *l, long j);
 /* The tile functions of a looped layer's forward, and the loops that call them. */
-void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l);
-void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z);
+void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l, long rows);
+/* z: the rows' C expression; rows: their number when it is a constant (n in scope
+ * holds it), else 0 (n in scope, 1..BATCH). */
+void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z, long rows);
 /* A preprocessor line ("#ifdef %s_AVX2" with arg), at column 0. */
 void kern_pp(Emit *e, const char *fmt, const char *arg);
 void kern_end_function(Emit *e, bool avx2); /* after a function or its AVX2 clone */

@@ -3,10 +3,11 @@
  *
  * The parser accepts any statements in any order with any names; this pass gives them
  * meaning.  It looks names up in the op tables (act.c, loss.c, optim.c, init.c), checks
- * each argument against its row's ParamDef, checks sizes against the limits in bpc.h,
- * checks labels and the network name against C and the generated API, and checks that
- * the loss suits the output layer.  It then lays the parameters out in one flat buffer
- * (per layer: W [out][in] row-major, then b [out]).
+ * each argument and each layer option against its row's ParamDef, checks sizes against
+ * the limits in bpc.h, checks labels and the network name against C and the generated
+ * API, and checks that the loss suits the output layer.  The layers become the nodes of
+ * the IR, in order, each fed by the one before: their kinds' rows (layer.c) give each
+ * its shape and its parameter tensors, and ir_layout lays those out in one flat buffer.
  *
  * Every error is reported once, at the token it is about; anything that depends on a
  * part already reported (an unknown activation, a bad width) is not checked again, so
@@ -25,8 +26,8 @@ typedef struct Checker {
     const Network *net;
     Model *m;
     const Stmt *first[STMT_SEED + 1]; /* the first statement of each kind */
-    const Stmt **dense;               /* the dense statements, in order */
-    long ndense;
+    const Stmt **layers;              /* the layer statements, in order */
+    long nlayers;
     bool widths_ok;                   /* every width (and the input) is valid */
     bool float_model;                 /* precision float: arguments must fit a float */
 } Checker;
@@ -118,10 +119,30 @@ static int find_param(const ParamDef *params, const char *name)
     return -1;
 }
 
-/* Checks one argument value against its definition (flags, then range). */
+/* Checks one argument value against its definition (flags, then range); a PARAM_PAIR
+ * value may be written HxW, each part checked alike. */
+static bool check_value_part(Checker *c, const ParamDef *p, const Number *v, double x);
+
 static bool check_value(Checker *c, const ParamDef *p, const Number *v)
 {
-    double x = v->value, lo = p->lo, hi = p->hi;
+    if (v->ndims == 1)
+        return check_value_part(c, p, v, v->value);
+    if (!(p->flags & PARAM_PAIR) || v->ndims > 2) {
+        diag_error(c->d, v->loc, "'%s' must be %s", p->name,
+                   p->flags & PARAM_PAIR ? "one number or two (HxW)" : "a single number");
+        return false;
+    }
+    if (v->negative) {
+        diag_error(c->d, v->loc, "'%s' must not be negative", p->name);
+        return false;
+    }
+    return check_value_part(c, p, v, v->overflow ? INFINITY : (double)v->dim[0]) &&
+           check_value_part(c, p, v, v->overflow ? INFINITY : (double)v->dim[1]);
+}
+
+static bool check_value_part(Checker *c, const ParamDef *p, const Number *v, double x)
+{
+    double lo = p->lo, hi = p->hi;
     if (!isfinite(x)) {
         diag_error(c->d, v->loc, "'%s' must be a finite number", p->name);
         return false;
@@ -133,9 +154,22 @@ static bool check_value(Checker *c, const ParamDef *p, const Number *v)
                    fabs(x) > FLT_MAX ? "large" : "small: it would be 0");
         return false;
     }
+    if ((p->flags & PARAM_INT) && x != floor(x)) {
+        diag_error(c->d, v->loc, "'%s' must be a whole number", p->name);
+        return false;
+    }
     if ((p->flags & PARAM_BOOL) && x != 0 && x != 1) {
         diag_error(c->d, v->loc, "'%s' must be 0 or 1", p->name);
         return false;
+    }
+    if (p->flags & PARAM_INT) { /* whole numbers in [lo, hi] */
+        if (x < lo && lo == 0)
+            diag_error(c->d, v->loc, "'%s' must not be negative", p->name);
+        else if (x < lo)
+            diag_error(c->d, v->loc, "'%s' must be at least %.0f", p->name, lo);
+        else if (x > hi)
+            diag_error(c->d, v->loc, "'%s' must be at most %.0f", p->name, hi);
+        return x >= lo && x <= hi;
     }
     bool lo_open = p->flags & PARAM_LO_OPEN, hi_open = p->flags & PARAM_HI_OPEN;
     bool lo_ok = lo_open ? x > lo : x >= lo;
@@ -159,10 +193,12 @@ static bool check_value(Checker *c, const ParamDef *p, const Number *v)
 
 /* The `key = value` arguments of `call` against `params`: values[] gets the defaults,
  * then each valid argument; given[k] is the argument that set params[k], or NULL.
+ * `layer`: the call is a layer statement's options (hints are written as options).
  * Returns false when anything was reported. */
 static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, double *values,
-                         const Arg **given)
+                         const Arg **given, bool layer)
 {
+    const char *what = layer ? "option" : "argument";
     int n = count_params(params);
     const Arg *seen[MAX_OP_PARAMS] = {0};
     for (int k = 0; k < n; k++) {
@@ -182,17 +218,21 @@ static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, d
         for (const Arg *arg = call->args; arg; arg = arg->next)
             found |= !strcmp(arg->key.name, params[k].name);
         if ((params[k].flags & PARAM_REQUIRED) && !found) {
-            diag_error(c->d, call->name.loc, "missing argument '%s' for '%s'", params[k].name,
+            diag_error(c->d, call->name.loc, "missing %s '%s' for '%s'", what, params[k].name,
                        call->name.name);
-            diag_note(c->d, call->name.loc, "'%s' has no default; write e.g. '%s(%s = %g)'",
-                      params[k].name, call->name.name, params[k].name, params[k].def);
+            if (layer)
+                diag_note(c->d, call->name.loc, "'%s' has no default; write e.g. '%s = %g'",
+                          params[k].name, params[k].name, params[k].def);
+            else
+                diag_note(c->d, call->name.loc, "'%s' has no default; write e.g. '%s(%s = %g)'",
+                          params[k].name, call->name.name, params[k].name, params[k].def);
             ok = false;
         }
     }
 
     for (const Arg *arg = call->args; arg; arg = arg->next) {
         if (n == 0) {
-            diag_error(c->d, arg->key.loc, "'%s' takes no arguments", call->name.name);
+            diag_error(c->d, arg->key.loc, "'%s' takes no %ss", call->name.name, what);
             return false;
         }
         int k = find_param(params, arg->key.name);
@@ -200,7 +240,7 @@ static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, d
             const char *names[MAX_OP_PARAMS + 1];
             for (int j = 0; j <= n; j++)
                 names[j] = j < n ? params[j].name : NULL;
-            diag_error(c->d, arg->key.loc, "unknown argument '%s' for '%s'", arg->key.name,
+            diag_error(c->d, arg->key.loc, "unknown %s '%s' for '%s'", what, arg->key.name,
                        call->name.name);
             const char *close = diag_closest(arg->key.name, names);
             if (close) {
@@ -214,7 +254,7 @@ static bool resolve_args(Checker *c, const Call *call, const ParamDef *params, d
             continue;
         }
         if (seen[k]) {
-            diag_error(c->d, arg->key.loc, "argument '%s' given twice", arg->key.name);
+            diag_error(c->d, arg->key.loc, "%s '%s' given twice", what, arg->key.name);
             diag_note(c->d, seen[k]->key.loc, "first given here");
             ok = false;
             continue;
@@ -249,6 +289,10 @@ static bool no_args(Checker *c, const Call *call)
 static bool check_size(Checker *c, const Number *n, const char *what, long max, long *out)
 {
     *out = 0;
+    if (n->ndims > 1) {
+        diag_error(c->d, n->loc, "%s must be a single number", what);
+        return false;
+    }
     if (n->value <= 0) {
         diag_error(c->d, n->loc, "%s must be at least 1", what);
         return false;
@@ -293,6 +337,30 @@ static bool check_seed(Checker *c, const Number *n, uint64_t *out)
         return false;
     }
     *out = n->ivalue;
+    return true;
+}
+
+/* The parts of dimensions "HxW" or "CxHxW" (n->ndims of them), each as check_size
+ * checks a size; the product too, against `max`. */
+static bool check_dims(Checker *c, const Number *n, const char *what, long max, long *out)
+{
+    if (n->negative) {
+        diag_error(c->d, n->loc, "%s must be at least 1", what);
+        return false;
+    }
+    int64_t product = 1;
+    for (int k = 0; k < n->ndims; k++) {
+        Number part = {.value = n->overflow ? INFINITY : (double)n->dim[k], .ivalue = n->dim[k],
+                       .is_int = true, .overflow = n->overflow, .ndims = 1, .loc = n->loc};
+        if (!check_size(c, &part, what, max, &out[k]))
+            return false;
+        product *= out[k];
+        if (product > max) {
+            diag_error(c->d, n->loc, "%s has %lld values or more; the limit is %ld", what,
+                       (long long)product, max);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -381,25 +449,31 @@ static void check_network_name(Checker *c)
     c->m->upper = upper;
 }
 
-/* K when `label` is "denseK" with K >= 1 written without leading zeros, else 0. */
-static long auto_label_index(const char *label)
+/* K when `label` is "KINDK" (a layer kind's name, then K >= 1 written without leading
+ * zeros), with *kind that kind; else 0. */
+static long auto_label_index(const char *label, const LayerDef **kind)
 {
-    if (strncmp(label, "dense", 5) || label[5] < '1' || label[5] > '9')
+    const LayerDef *const *k = layer_table;
+    size_t n = 0;
+    while (*k && (n = strlen((*k)->name), strncmp(label, (*k)->name, n)))
+        k++;
+    if (!*k || label[n] < '1' || label[n] > '9')
         return 0;
-    long k = 0;
-    for (const char *p = label + 5; *p; p++) {
-        if (!isdigit((unsigned char)*p) || k > BPC_MAX_LAYERS)
+    *kind = *k;
+    long index = 0;
+    for (const char *p = label + n; *p; p++) {
+        if (!isdigit((unsigned char)*p) || index > BPC_MAX_LAYERS)
             return 0;
-        k = k * 10 + (*p - '0');
+        index = index * 10 + (*p - '0');
     }
-    return k;
+    return index;
 }
 
 /* An explicit label: valid in C, not reserved, and unique among all labels, the
  * automatic ones ("denseK" of unlabelled layers) included. */
 static void check_label(Checker *c, int index)
 {
-    const Stmt *s = c->dense[index];
+    const Stmt *s = c->layers[index];
     const Ident *id = &s->label;
     if (!check_c_name(c, id, "label"))
         return;
@@ -408,17 +482,19 @@ static void check_label(Checker *c, int index)
         return;
     }
     for (int j = 0; j < index; j++) {
-        const Stmt *t = c->dense[j];
+        const Stmt *t = c->layers[j];
         if (t->label.name && !strcmp(t->label.name, id->name)) {
             diag_error(c->d, id->loc, "duplicate label '%s'", id->name);
             diag_note(c->d, t->label.loc, "'%s' first defined here", id->name);
             return;
         }
     }
-    long k = auto_label_index(id->name);
-    if (k > 0 && k <= c->ndense && k - 1 != index && !c->dense[k - 1]->label.name) {
+    const LayerDef *kind = NULL;
+    long k = auto_label_index(id->name, &kind);
+    if (k > 0 && k <= c->nlayers && k - 1 != index && !c->layers[k - 1]->label.name &&
+        c->layers[k - 1]->layer == kind) {
         diag_error(c->d, id->loc, "duplicate label '%s'", id->name);
-        diag_note(c->d, c->dense[k - 1]->loc, "this unlabelled layer is '%s' automatically", id->name);
+        diag_note(c->d, c->layers[k - 1]->loc, "this unlabelled layer is '%s' automatically", id->name);
     }
 }
 
@@ -432,7 +508,7 @@ static bool first_of_kind(Checker *c, const Stmt *s)
         c->first[s->kind] = s;
         return true;
     }
-    diag_error(c->d, s->loc, "duplicate '%s' statement", ast_stmt_keyword(s->kind));
+    diag_error(c->d, s->loc, "duplicate '%s' statement", ast_stmt_keyword(s));
     diag_note(c->d, first->loc, "first given here");
     return false;
 }
@@ -442,50 +518,94 @@ static void check_input(Checker *c, const Stmt *s)
 {
     if (s != c->net->stmts)
         diag_error(c->d, s->loc, "'input' must be the first statement");
-    if (!check_size(c, &s->size, "input size", BPC_MAX_UNITS, &c->m->inputs))
+    Shape *in = &c->m->input;
+    if (s->size.ndims == 3) {
+        in->rank = 3;
+        if (!check_dims(c, &s->size, "input size", BPC_MAX_UNITS, in->dim))
+            c->widths_ok = false;
+    } else if (s->size.ndims != 1) {
+        diag_error(c->d, s->size.loc, "input size must be N, or CxHxW for images");
         c->widths_ok = false;
+    } else {
+        in->rank = 1;
+        if (!check_size(c, &s->size, "input size", BPC_MAX_UNITS, &in->dim[0]))
+            c->widths_ok = false;
+    }
+    c->m->inputs = c->widths_ok ? shape_numel(in) : 0;
 }
 
-/* [label:] dense N [activation] [init = scheme]; */
-static void check_dense(Checker *c, int index)
+/* The activation of node l (identity when none is written); false when unknown. */
+static bool check_activation(Checker *c, const Call *call, Node *l)
 {
-    const Stmt *s = c->dense[index];
-    Layer *l = &c->m->layers[index];
+    if (!call)
+        return true;
+    const ActDef *act = find_op(OP_TABLE(act_table), call->name.name);
+    if (!act) {
+        const char *names[MAX_NAMES];
+        op_names(OP_TABLE(act_table), names);
+        unknown_name(c, "activation", &call->name, names);
+        l->act = NULL;
+        return false;
+    }
+    const Arg *given[MAX_OP_PARAMS];
+    l->act = act;
+    resolve_args(c, call, act->op.params, l->act_args, given, false);
+    return true;
+}
+
+/* [label:] KIND [N] [key = value ...] [activation] [init = scheme];  -- its row says
+ * whether it takes the number, which options, and whether an activation and an init */
+static void check_layer(Checker *c, int index)
+{
+    const Stmt *s = c->layers[index];
+    const LayerDef *kind = s->layer;
+    Node *l = &c->m->nodes[index];
+    l->kind = kind;
     l->index = index;
     l->loc = s->label.name ? s->label.loc : s->loc;
+    l->inputs[0] = index > 0 ? index - 1 : NODE_INPUT;
+    l->ninputs = 1;
     if (s->label.name) {
         l->label = s->label.name;
         check_label(c, index);
     } else {
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "dense%d", index + 1);
+        char buf[BPC_MAX_IDENT + 16];
+        int n = snprintf(buf, sizeof buf, "%s%d", kind->name, index + 1);
         l->label = arena_strndup(c->a, buf, (size_t)n);
     }
 
-    if (!check_size(c, &s->size, "layer width", BPC_MAX_UNITS, &l->out))
-        c->widths_ok = false;
-
-    const Arg *given[MAX_OP_PARAMS];
-    l->act = find_op(OP_TABLE(act_table), "identity");
-    if (s->call) {
-        const ActDef *act = find_op(OP_TABLE(act_table), s->call->name.name);
-        if (!act) {
-            const char *names[MAX_NAMES];
-            op_names(OP_TABLE(act_table), names);
-            unknown_name(c, "activation", &s->call->name, names);
-            l->act = NULL;
+    if (kind->size_name) {
+        bool ok;
+        if (kind->size_pair && s->size.ndims == 2) {
+            ok = check_dims(c, &s->size, kind->size_name, kind->size_max, l->size);
         } else {
-            l->act = act;
-            resolve_args(c, s->call, act->op.params, l->act_args, given);
-            if (!strcmp(act->op.name, "softmax") && l->out == 1) {
-                diag_warning(c->d, s->call->name.loc, "softmax over a single unit always outputs 1");
-                diag_note(c->d, s->call->name.loc,
-                          "for one probability use 'sigmoid' (with 'loss binary_cross_entropy')");
-            }
+            ok = check_size(c, &s->size, kind->size_name, kind->size_max, &l->size[0]);
+            l->size[1] = l->size[0];
         }
+        c->widths_ok &= ok;
     }
 
-    if (s->init) {
+    const Arg *given[MAX_OP_PARAMS];
+    double opts[MAX_OP_PARAMS];
+    const Call options = {.name = {.name = kind->name, .loc = s->loc}, .args = s->opts};
+    if (!resolve_args(c, &options, kind->opts, opts, given, true))
+        c->widths_ok = false;
+    for (int k = 0; k < count_params(kind->opts); k++) {
+        bool pair = given[k] && given[k]->value.ndims == 2;
+        l->opts[k][0] = pair ? (long)given[k]->value.dim[0] : (long)opts[k];
+        l->opts[k][1] = pair ? (long)given[k]->value.dim[1] : (long)opts[k];
+    }
+
+    if (s->call && !kind->takes_act) {
+        diag_error(c->d, s->call->name.loc, "'%s' takes no activation", kind->name);
+    } else if (kind->takes_act) {
+        l->act = find_op(OP_TABLE(act_table), "identity");
+        check_activation(c, s->call, l);
+    }
+
+    if (s->init && !kind->takes_act) {
+        diag_error(c->d, s->init->name.loc, "'%s' has no weights to initialize", kind->name);
+    } else if (s->init) {
         const InitDef *init = find_op(OP_TABLE(init_table), s->init->name.name);
         if (!init) {
             const char *names[MAX_NAMES];
@@ -493,7 +613,7 @@ static void check_dense(Checker *c, int index)
             unknown_name(c, "init scheme", &s->init->name, names);
         } else {
             l->init = init;
-            resolve_args(c, s->init, init->op.params, l->init_args, given);
+            resolve_args(c, s->init, init->op.params, l->init_args, given, false);
         }
     }
 }
@@ -510,7 +630,7 @@ static void check_loss(Checker *c, const Stmt *s)
     }
     const Arg *given[MAX_OP_PARAMS];
     c->m->loss = loss;
-    resolve_args(c, s->call, loss->op.params, c->m->loss_args, given);
+    resolve_args(c, s->call, loss->op.params, c->m->loss_args, given, false);
 }
 
 /* optimizer NAME[(args)]; */
@@ -526,7 +646,7 @@ static void check_optimizer(Checker *c, const Stmt *s)
     }
     const Arg *given[MAX_OP_PARAMS];
     c->m->opt = opt;
-    if (!resolve_args(c, call, opt->op.params, c->m->opt_args, given))
+    if (!resolve_args(c, call, opt->op.params, c->m->opt_args, given, false))
         return;
     /* Nesterov momentum without momentum is plain SGD in disguise; PyTorch refuses it. */
     int nes = find_param(opt->op.params, "nesterov"), mom = find_param(opt->op.params, "momentum");
@@ -551,7 +671,7 @@ static void check_init(Checker *c, const Stmt *s, const InitDef **init, double *
     }
     const Arg *given[MAX_OP_PARAMS];
     *init = row;
-    resolve_args(c, s->call, row->op.params, args, given);
+    resolve_args(c, s->call, row->op.params, args, given, false);
 }
 
 /* precision float | double; */
@@ -573,57 +693,67 @@ static void check_precision(Checker *c, const Stmt *s)
 static void check_loss_output(Checker *c)
 {
     const LossDef *loss = c->m->loss;
-    if (!loss || !loss->needs_act || c->ndense == 0)
+    if (!loss || c->nlayers == 0)
         return;
-    const Stmt *s = c->dense[c->ndense - 1];
-    const ActDef *act = s->call ? find_op(OP_TABLE(act_table), s->call->name.name) : find_op(OP_TABLE(act_table), "identity");
-    if (!act || !strcmp(act->op.name, loss->needs_act))
+    const Stmt *s = c->layers[c->nlayers - 1];
+    if (!s->layer->takes_act && !loss->needs_act) {
+        diag_error(c->d, s->loc, "the loss needs a layer with weights at the output, not '%s'",
+                   s->layer->name);
+        diag_note(c->d, s->loc, "end with e.g. 'dense 10;'");
+        return;
+    }
+    if (!loss->needs_act)
+        return;
+    const ActDef *act = !s->layer->takes_act ? NULL
+                        : s->call            ? find_op(OP_TABLE(act_table), s->call->name.name)
+                                             : find_op(OP_TABLE(act_table), "identity");
+    if (s->layer->takes_act && (!act || !strcmp(act->op.name, loss->needs_act)))
         return;
     const Call *call = c->first[STMT_LOSS]->call;
     const char *label = s->label.name;
-    char buf[32];
+    char buf[BPC_MAX_IDENT + 16];
     if (!label) {
-        snprintf(buf, sizeof buf, "dense%ld", c->ndense);
+        snprintf(buf, sizeof buf, "%s%ld", s->layer->name, c->nlayers);
         label = buf;
     }
     diag_error(c->d, call->name.loc, "'%s' needs a %s output layer", loss->op.name, loss->needs_act);
-    if (s->call)
-        diag_note(c->d, s->call->name.loc, "the output layer '%s' uses '%s'; write 'dense %.*s %s'",
-                  label, s->call->name.name, NUMBER_TEXT(c, &s->size),
+    if (!s->layer->takes_act)
+        diag_note(c->d, s->loc, "the output layer '%s' is a '%s', which has no activation; end "
+                  "with e.g. 'dense 10 %s'", label, s->layer->name, loss->needs_act);
+    else if (s->call)
+        diag_note(c->d, s->call->name.loc, "the output layer '%s' uses '%s'; write '%s %.*s %s'",
+                  label, s->call->name.name, s->layer->name, NUMBER_TEXT(c, &s->size),
                   loss->needs_act);
     else
-        diag_note(c->d, s->loc, "the output layer '%s' has no activation; write 'dense %.*s %s'", label,
-                  NUMBER_TEXT(c, &s->size), loss->needs_act);
+        diag_note(c->d, s->loc, "the output layer '%s' has no activation; write '%s %.*s %s'",
+                  label, s->layer->name, NUMBER_TEXT(c, &s->size), loss->needs_act);
 }
 
-/* Widths, offsets and the parameter count, which must stay under BPC_MAX_PARAMS.
- * Every width is at most BPC_MAX_UNITS (2^24), so one layer's count fits in 64 bits and
- * the running total is checked after each layer. */
-static void layout(Checker *c)
+/* Each node's shapes from its input's by its kind's rule, its parameter tensors, and
+ * their layout (ir_layout); stops at the first node whose shape cannot be had. */
+static void infer_shapes(Checker *c)
 {
     Model *m = c->m;
-    long in = m->inputs;
-    int64_t total = 0;
-    for (int i = 0; i < m->nlayers; i++) {
-        Layer *l = &m->layers[i];
-        l->in = in;
-        in = l->out;
-        if (!c->widths_ok)
-            continue;
-        int64_t weights = (int64_t)l->in * l->out;
-        if (total + weights + l->out > BPC_MAX_PARAMS) {
-            diag_error(c->d, l->loc,
-                       "too many parameters: layer '%s' brings the total to %lld; the limit is %ld",
-                       l->label, (long long)(total + weights + l->out), BPC_MAX_PARAMS);
+    for (int i = 0; i < m->nnodes && c->widths_ok; i++) {
+        Node *l = &m->nodes[i];
+        l->in_shape = l->inputs[0] == NODE_INPUT ? m->input : m->nodes[l->inputs[0]].shape;
+        l->in = shape_numel(&l->in_shape);
+        if (!l->kind->infer(c->d, l)) {
             c->widths_ok = false;
-            continue;
+            break;
         }
-        l->w_offset = (long)total;
-        l->b_offset = (long)(total + weights);
-        total += weights + l->out;
+        const Stmt *s = c->layers[i];
+        if (l->act && l->act->rowwise && l->out == 1 && s->call) {
+            diag_warning(c->d, s->call->name.loc, "softmax over a single unit always outputs 1");
+            diag_note(c->d, s->call->name.loc,
+                      "for one probability use 'sigmoid' (with 'loss binary_cross_entropy')");
+        }
+        if (l->kind->params)
+            l->kind->params(l);
     }
-    m->nparams = c->widths_ok ? (long)total : 0;
-    m->outputs = m->nlayers > 0 ? m->layers[m->nlayers - 1].out : 0;
+    if (c->widths_ok && !ir_layout(c->d, m))
+        c->widths_ok = false;
+    m->outputs = c->widths_ok && m->nnodes > 0 ? m->nodes[m->nnodes - 1].out : 0;
 }
 
 /* batch × the widest layer: the size of one activation buffer. */
@@ -635,9 +765,9 @@ static void check_buffers(Checker *c)
         return;
     long widest = m->inputs;
     int at = -1;
-    for (int i = 0; i < m->nlayers; i++) {
-        if (m->layers[i].out > widest) {
-            widest = m->layers[i].out;
+    for (int i = 0; i < m->nnodes; i++) {
+        if (m->nodes[i].out > widest) {
+            widest = m->nodes[i].out;
             at = i;
         }
     }
@@ -647,7 +777,7 @@ static void check_buffers(Checker *c)
     diag_error(c->d, batch->size.loc, "batch %ld needs buffers of %lld values; the limit is %ld",
                m->batch, (long long)values, BPC_MAX_PARAMS);
     if (at >= 0)
-        diag_note(c->d, m->layers[at].loc, "layer '%s' has %ld units", m->layers[at].label, widest);
+        diag_note(c->d, m->nodes[at].loc, "layer '%s' has %ld units", m->nodes[at].label, widest);
     else
         diag_note(c->d, c->first[STMT_INPUT]->size.loc, "the input has %ld units", widest);
 }
@@ -661,7 +791,7 @@ static void check_missing(Checker *c)
         diag_error(c->d, at, "network '%s' has no 'input' statement", name);
         diag_note(c->d, at, "begin it with 'input N;', N the number of inputs");
     }
-    if (c->ndense == 0) {
+    if (c->nlayers == 0) {
         diag_error(c->d, at, "network '%s' has no layers", name);
         diag_note(c->d, at, "add at least one, e.g. 'dense 10 softmax;'");
     }
@@ -685,14 +815,14 @@ bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
     check_network_name(&c);
 
     for (const Stmt *s = net->stmts; s; s = s->next)
-        c.ndense += s->kind == STMT_DENSE;
-    c.dense = arena_alloc(a, (size_t)(c.ndense ? c.ndense : 1) * sizeof *c.dense);
+        c.nlayers += s->kind == STMT_LAYER;
+    c.layers = arena_alloc(a, (size_t)(c.nlayers ? c.nlayers : 1) * sizeof *c.layers);
     long k = 0;
     for (const Stmt *s = net->stmts; s; s = s->next)
-        if (s->kind == STMT_DENSE)
-            c.dense[k++] = s;
-    m->nlayers = (int)(c.ndense < BPC_MAX_LAYERS ? c.ndense : BPC_MAX_LAYERS);
-    m->layers = arena_alloc(a, (size_t)(m->nlayers ? m->nlayers : 1) * sizeof *m->layers);
+        if (s->kind == STMT_LAYER)
+            c.layers[k++] = s;
+    m->nnodes = (int)(c.nlayers < BPC_MAX_LAYERS ? c.nlayers : BPC_MAX_LAYERS);
+    m->nodes = arena_alloc(a, (size_t)(m->nnodes ? m->nnodes : 1) * sizeof *m->nodes);
 
     const InitDef *init = find_op(OP_TABLE(init_table), "xavier_uniform");
     double init_args[MAX_OP_PARAMS] = {0};
@@ -704,9 +834,9 @@ bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
             if (first_of_kind(&c, s))
                 check_input(&c, s);
             break;
-        case STMT_DENSE:
+        case STMT_LAYER:
             if (k < BPC_MAX_LAYERS)
-                check_dense(&c, (int)k);
+                check_layer(&c, (int)k);
             else if (k == BPC_MAX_LAYERS)
                 diag_error(d, s->loc, "too many layers; the limit is %d", BPC_MAX_LAYERS);
             k++;
@@ -739,9 +869,9 @@ bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
     }
 
     /* Defaults: the network's init scheme for layers without their own, sgd(lr = 0.01). */
-    for (int i = 0; i < m->nlayers; i++) {
-        Layer *l = &m->layers[i];
-        if (!l->init && !c.dense[i]->init) {
+    for (int i = 0; i < m->nnodes; i++) {
+        Node *l = &m->nodes[i];
+        if (!l->init && !c.layers[i]->init) {
             l->init = init;
             memcpy(l->init_args, init_args, sizeof l->init_args);
         }
@@ -756,7 +886,7 @@ bool check_network(Arena *a, Diag *d, const Network *net, Model *m)
     if (!c.first[STMT_INPUT])
         c.widths_ok = false;
     check_loss_output(&c);
-    layout(&c);
+    infer_shapes(&c);
     check_buffers(&c);
     return d->errors == errors;
 }

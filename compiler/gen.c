@@ -2,17 +2,16 @@
  * gen.c - the C generator: from a checked Model, the header and the source of a
  * network specialized to its sizes (docs/API.md describes what they contain).
  *
- * It walks the Model only.  Everything that depends on the kind of activation, loss,
- * optimizer or init scheme is emitted by that op's table row (act.c, loss.c, optim.c,
- * init.c); this file lays out the struct and the functions around those pieces:
+ * It walks the planned Model only (ir.c).  Everything that depends on the kind of a
+ * layer is emitted by that kind's row of the layer table (layer_dense.c, ...), and
+ * everything that depends on the activation, loss, optimizer or init scheme by that
+ * op's row (act.c, loss.c, optim.c, init.c); this file lays out the struct and the
+ * functions around those pieces:
  *
- *   forward   z = W·x + b, a = act(z)           per layer, in order
+ *   forward   each node's NAME_L_forward, in order
  *   loss      C = mean loss(y, t); d = dC/dy     (or dC/dz when fused with the activation)
- *   backward  δ = d ⊙ act'(z);  ∂C/∂W += δ·xᵀ;  ∂C/∂b += δ;  d_prev = Wᵀ·δ   in reverse
- *
- * A layer with at most GenOptions.unroll weights is emitted as straight-line code with
- * literal indices, a larger one as loops with constant bounds; both add the terms of
- * every sum in the same order (bias first, then inputs 0..in−1), so they agree exactly.
+ *   backward  each node's NAME_L_backward, in reverse (dense: δ = d ⊙ act'(z);
+ *             ∂C/∂W += δ·xᵀ;  ∂C/∂b += δ;  d_prev = Wᵀ·δ)
  */
 #include <math.h>
 #include <stdarg.h>
@@ -68,14 +67,7 @@ const char *gen_lit(const GenCtx *g, double v, char buf[GEN_LIT_MAX])
 
 // ---- long sums: "lhs = first + t1 + t2 + ...;", TERMS_PER_LINE terms to a line ----
 
-typedef struct Sum {
-    char buf[1024];
-    size_t len;
-    int terms; /* on the current line */
-    bool continued;
-} Sum;
-
-static void sum_flush(Emit *e, Sum *s)
+static void sum_flush(Emit *e, GenSum *s)
 {
     if (s->continued)
         emit_cont(e, "%s", s->buf);
@@ -87,8 +79,8 @@ static void sum_flush(Emit *e, Sum *s)
     s->terms = 0;
 }
 
-static void sum_append(Sum *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sum_append(Sum *s, const char *fmt, ...)
+static void sum_append(GenSum *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sum_append(GenSum *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -99,14 +91,14 @@ static void sum_append(Sum *s, const char *fmt, ...)
     s->len += (size_t)n;
 }
 
-static void sum_begin(Sum *s, const char *lhs, const char *first)
+void gen_sum_begin(GenSum *s, const char *lhs, const char *first)
 {
-    *s = (Sum){.len = 0};
+    *s = (GenSum){.len = 0};
     sum_append(s, "%s = %s", lhs, first);
     s->terms = 1;
 }
 
-static void sum_term(Emit *e, Sum *s, const char *term)
+void gen_sum_term(Emit *e, GenSum *s, const char *term)
 {
     if (s->terms == TERMS_PER_LINE)
         sum_flush(e, s);
@@ -114,7 +106,7 @@ static void sum_term(Emit *e, Sum *s, const char *term)
     s->terms++;
 }
 
-static void sum_end(Emit *e, Sum *s)
+void gen_sum_end(Emit *e, GenSum *s)
 {
     sum_append(s, ";");
     sum_flush(e, s);
@@ -123,8 +115,8 @@ static void sum_end(Emit *e, Sum *s)
 // ---- descriptions for comments ----
 
 /* "leaky_relu(alpha = 0.2)" or "tanh" */
-static void describe_call(char *buf, size_t size, const char *name, const ParamDef *params,
-                          const double *args)
+void gen_describe_call(char *buf, size_t size, const char *name, const ParamDef *params,
+                       const double *args)
 {
     size_t len = (size_t)snprintf(buf, size, "%s", name);
     for (int i = 0; params[i].name && len < size; i++)
@@ -134,31 +126,28 @@ static void describe_call(char *buf, size_t size, const char *name, const ParamD
         snprintf(buf + len, size - len, ")");
 }
 
-static void describe_act(char *buf, size_t size, const Layer *l)
-{
-    describe_call(buf, size, l->act->op.name, l->act->op.params, l->act_args);
-}
-
-/* The network in one line: "2 -> hidden 4 tanh -> out 1 sigmoid". */
+/* The network in one line: "2 -> hidden 4 tanh -> out 1 sigmoid": each node's label,
+ * output shape and its kind's description. */
 static void emit_summary(Emit *e, const Model *m)
 {
-    char line[256], act[96];
+    char line[256], what[96], shape[64];
     size_t len = (size_t)snprintf(line, sizeof line, " * %ld inputs", m->inputs);
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        describe_act(act, sizeof act, l);
-        int n = snprintf(line + len, sizeof line - len, " -> %s %ld %s", l->label, l->out, act);
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        l->kind->describe(what, sizeof what, l);
+        shape_format(shape, sizeof shape, &l->shape);
+        int n = snprintf(line + len, sizeof line - len, " -> %s %s %s", l->label, shape, what);
         if (n < 0 || (size_t)n >= sizeof line - len) {
             emit_line(e, "%s", line);
             len = (size_t)snprintf(line, sizeof line, " *  ");
-            n = snprintf(line + len, sizeof line - len, " -> %s %ld %s", l->label, l->out, act);
+            n = snprintf(line + len, sizeof line - len, " -> %s %s %s", l->label, shape, what);
         }
         len += (size_t)n;
     }
     emit_line(e, "%s", line);
     char loss[96], opt[160];
-    describe_call(loss, sizeof loss, m->loss->op.name, m->loss->op.params, m->loss_args);
-    describe_call(opt, sizeof opt, m->opt->op.name, m->opt->op.params, m->opt_args);
+    gen_describe_call(loss, sizeof loss, m->loss->op.name, m->loss->op.params, m->loss_args);
+    gen_describe_call(opt, sizeof opt, m->opt->op.name, m->opt->op.params, m->opt_args);
     emit_line(e, " * loss %s; optimizer %s", loss, opt);
     emit_line(e, " * %ld parameters, %s precision, at most %ld samples per call", m->nparams,
               m->double_precision ? "double" : "float", m->batch);
@@ -171,35 +160,59 @@ static int opt_nstate(const Model *m)
     return m->opt->nstate ? m->opt->nstate(m->opt_args) : 0;
 }
 
-/* The shapes the weight-file fingerprint is computed from (docs/WEIGHTS.md): the input
- * width and each dense layer's, "in=2;dense=4;dense=1".  Activations, loss and optimizer
- * are not part of it: weights stay loadable when only those change. */
+/* The shapes the weight-file fingerprint is computed from (docs/WEIGHTS.md): the input's
+ * and each node's as its kind writes it, "in=2;dense=4;dense=1".  Activations, loss and
+ * optimizer are not part of it: weights stay loadable when only those change. */
 static void shape_string(char *buf, size_t size, const Model *m)
 {
-    size_t len = (size_t)snprintf(buf, size, "in=%ld", m->inputs);
-    for (int i = 0; i < m->nlayers && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, ";dense=%ld", m->layers[i].out);
+    char in[64], node[128];
+    shape_format(in, sizeof in, &m->input);
+    size_t len = (size_t)snprintf(buf, size, "in=%s", in);
+    for (int i = 0; i < m->nnodes && len < size; i++) {
+        m->nodes[i].kind->fingerprint(node, sizeof node, &m->nodes[i]);
+        len += (size_t)snprintf(buf + len, size - len, ";%s", node);
+    }
     if (len >= size)
         internal_error(__FILE__, __LINE__, "shape string too long");
 }
 
-/* Whether layer l is the softmax output whose max and sum the loss value reuses. */
-static bool keeps_sums(const Model *m, const Layer *l)
+/* " *   hidden.W [4][2] at 0, hidden.b [4] at 8": node l's parameter tensors. */
+static void emit_param_comment(Emit *e, const Node *l, bool last)
 {
-    return l->index == m->nlayers - 1 && m->loss->keeps_softmax_sums && l->act->rowwise;
+    char line[512], dims[64];
+    size_t len = (size_t)snprintf(line, sizeof line, " *  ");
+    for (int k = 0; k < l->nparams && len < sizeof line; k++) {
+        const Tensor *t = &l->params[k];
+        tensor_format_dims(dims, sizeof dims, t);
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s %s.%s %s at %ld", k ? "," : "",
+                                l->label, t->name, dims, t->offset);
+    }
+    emit_line(e, "%s%s", line, last ? " */" : "");
 }
 
-/* The widest row of W or b: the length of NAME_train's row buffer. */
-static long scratch_size(const Model *m)
+/* The named parameter views: each tensor's offset in NAME_params (and in grads and the
+ * optimizer state, laid out alike) and its size, as constants, so that nothing that uses
+ * the model hard-codes an offset. */
+static void gen_param_views(Emit *e, const Model *m)
 {
-    long w = 1;
-    for (int i = 0; i < m->nlayers; i++) {
-        if (m->layers[i].in > w)
-            w = m->layers[i].in;
-        if (m->layers[i].out > w)
-            w = m->layers[i].out;
+    emit_line(e, "/* Each layer's parameter tensors in %s_params, grads and the optimizer state:",
+              m->name);
+    emit_line(e, " * %s_L_T is the offset of tensor T of layer L, %s_L_T_size its size. */",
+              m->name, m->name);
+    emit_open(e, "enum");
+    char dims[64];
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        for (int k = 0; k < l->nparams; k++) {
+            const Tensor *t = &l->params[k];
+            tensor_format_dims(dims, sizeof dims, t);
+            emit_line(e, "%s_%s_%s = %ld, %s_%s_%s_size = %ld, /* %s.%s %s */", m->name, l->label,
+                      t->name, t->offset, m->name, l->label, t->name, t->size, l->label, t->name,
+                      dims);
+        }
     }
-    return w;
+    emit_close_with(e, ";");
+    emit_blank(e);
 }
 
 /* The bytes of a weights file (checkpoint: true, a checkpoint) of this network:
@@ -267,16 +280,19 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     emit_line(e, "#define %s_SEED UINT64_C(%llu) /* the 'seed' statement (0 if none) */", U,
               (unsigned long long)m->seed);
     emit_blank(e);
+    gen_param_views(e, m);
     emit_line(e, "typedef %s %s_real;", m->double_precision ? "double" : "float", N);
     emit_blank(e);
     emit_line(e, "/* The whole state of one model: no globals, so models are independent. */");
     emit_open(e, "typedef struct %s_model", N);
     emit_line(e, "/* all parameters, one flat buffer (W of each layer is [out][in]):");
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        emit_line(e, " *   %s.W [%ld][%ld] at %ld, %s.b [%ld] at %ld%s", l->label, l->out, l->in,
-                  l->w_offset, l->label, l->out, l->b_offset, i + 1 < m->nlayers ? "" : " */");
-    }
+    int last_with_params = -1;
+    for (int i = 0; i < m->nnodes; i++)
+        if (m->nodes[i].nparams)
+            last_with_params = i;
+    for (int i = 0; i < m->nnodes; i++)
+        if (m->nodes[i].nparams)
+            emit_param_comment(e, &m->nodes[i], i == last_with_params);
     emit_line(e, "%s params[%s_PARAMS];", c->real, U);
     emit_line(e, "%s grads[%s_PARAMS]; /* ∂C/∂params, same layout; %s_step zeroes them */",
               c->real, U, N);
@@ -287,18 +303,22 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     emit_line(e, "int64_t step; /* optimizer steps taken */");
     emit_line(e, "int grads_zero; /* grads known to be zero: %s_train may fuse backward and step */",
               N);
-    emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, scratch_size(m),
-              N);
-    if (c->chunk_slots)
+    emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, m->scratch, N);
+    if (m->chunk_slots)
         emit_line(e, "int chunk[%ld]; /* the chunks of 8 inputs that are not all 0 (%s_chunks) */",
-                  c->chunk_slots, N);
+                  m->chunk_slots, N);
     emit_line(e, "/* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */");
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        emit_line(e, "%s %s_z[%s_BATCH][%ld];", c->real, l->label, U, l->out);
-        emit_line(e, "%s %s_a[%s_BATCH][%ld];", c->real, l->label, U, l->out);
-        emit_line(e, "%s %s_d[%s_BATCH][%ld];", c->real, l->label, U, l->out);
-        if (keeps_sums(m, l)) {
+    static const struct {
+        unsigned buf;
+        const char *suffix;
+    } buffers[] = {{BUF_Z, "z"}, {BUF_A, "a"}, {BUF_D, "d"}};
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        for (int k = 0; k < 3; k++)
+            if (l->buffers & buffers[k].buf)
+                emit_line(e, "%s %s_%s[%s_BATCH][%ld];", c->real, l->label, buffers[k].suffix, U,
+                          l->out);
+        if (l->buffers & BUF_SUMS) {
             emit_line(e, "%s %s_zmax[%s_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */",
                       c->real, l->label, U);
             emit_line(e, "%s %s_zsum[%s_BATCH];", c->real, l->label, U);
@@ -351,8 +371,9 @@ static void gen_helpers(Emit *e, const GenCtx *c)
 {
     HelperEmitFn *set[MAX_HELPERS];
     int n = 0;
-    for (int i = 0; i < c->m->nlayers; i++)
-        add_helpers(set, &n, c->m->layers[i].act->helpers);
+    for (int i = 0; i < c->m->nnodes; i++)
+        if (c->m->nodes[i].act)
+            add_helpers(set, &n, c->m->nodes[i].act->helpers);
     add_helpers(set, &n, c->m->loss->helpers);
     add_helpers(set, &n, c->m->opt->helpers);
     emit_heading(e, "// ---- helpers ----"); /* some emit nothing in double models */
@@ -361,52 +382,18 @@ static void gen_helpers(Emit *e, const GenCtx *c)
     emit_heading(e, NULL);
 }
 
-// ---- the source: one layer's forward and backward ----
+// ---- helpers of the layer kinds' emitters ----
 
-static bool is_fused_output(const Model *m, const Layer *l)
-{
-    return l->index == m->nlayers - 1 && m->loss->fused;
-}
-
-/* Whether layer l's fused training step also gets an AVX2 clone: when its rows are
- * long enough for vectors to matter (as the forward tiles' clones). */
-static bool has_avx2_clone(const Layer *l)
-{
-    return kern_lanes(l->in) == KERN_LANES;
-}
-
-static bool unrolled(const Layer *l, const GenOptions *opt)
-{
-    return l->in * l->out <= opt->unroll;
-}
-
-/* Whether layer l's fused step at batch 1 visits only the chunks of 8 inputs that are
- * not all zero: when it skips them (kern_skips) and the optimizer leaves p as it is
- * when g = 0 (plain SGD). */
-static bool train_skips(const Model *m, const Layer *l)
-{
-    return kern_skips(l) && m->opt->zero_noop(m->opt_args);
-}
-
-/* The length of NAME_model's chunk list: the first layer's chunks of 8 inputs when its
- * looped forward or its fused step skips zero chunks (NAME_chunks), else 0. */
-static long chunk_slots(const Model *m, const GenOptions *opt)
-{
-    const Layer *l = &m->layers[0];
-    bool used = kern_skips(l) && (!unrolled(l, opt) || train_skips(m, l));
-    return used ? l->in / KERN_LANES : 0;
-}
-
-/* The activation over one sample's row: forward (a from z) or backward (d in place). */
-static void emit_act(Emit *e, const GenCtx *c, const Layer *l, bool unroll, bool backward)
+void gen_emit_act(Emit *e, const GenCtx *c, const Node *l, bool backward)
 {
     const ActDef *act = l->act;
+    bool unroll = l->flags & NODE_UNROLLED;
     ActEmitFn *fn = backward ? act->emit_backward : act->emit_forward;
     if (act->rowwise) {
         ActOperands o = {.z = "z", .a = "a", .g = "d", .dz = "d", .width = l->out, .unroll = unroll};
         o.dz = o.g;
         char zmax[BPC_MAX_IDENT + 24], zsum[BPC_MAX_IDENT + 24];
-        if (!backward && keeps_sums(c->m, l)) {
+        if (!backward && (l->flags & NODE_KEEPS_SUMS)) {
             snprintf(zmax, sizeof zmax, "m->%s_zmax[s]", l->label);
             snprintf(zsum, sizeof zsum, "m->%s_zsum[s]", l->label);
             o.zmax = zmax;
@@ -428,17 +415,16 @@ static void emit_act(Emit *e, const GenCtx *c, const Layer *l, bool unroll, bool
     emit_close(e);
 }
 
-/* What feeds a layer, for comments: "the input" or "hidden's a". */
-static void input_name(char *buf, size_t size, const Model *m, const Layer *l)
+void gen_input_name(char *buf, size_t size, const Model *m, const Node *l)
 {
-    if (l->index == 0)
+    if (l->inputs[0] == NODE_INPUT)
         snprintf(buf, size, "the input");
     else
-        snprintf(buf, size, "%s's a", m->layers[l->index - 1].label);
+        snprintf(buf, size, "%s's a", m->nodes[l->inputs[0]].label);
 }
 
 /* "tanh(z)", or with the arguments: "z > 0 ? z : α·z, alpha = 0.2" */
-static void act_formula(char *buf, size_t size, const Layer *l)
+void gen_act_formula(char *buf, size_t size, const Node *l)
 {
     size_t len = (size_t)snprintf(buf, size, "%s", l->act->formula);
     for (int i = 0; l->act->op.params[i].name && len < size; i++)
@@ -446,197 +432,7 @@ static void act_formula(char *buf, size_t size, const Layer *l)
                                 l->act_args[i]);
 }
 
-static void gen_layer_forward(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
-{
-    const char *N = c->name, *R = c->real;
-    bool unroll = unrolled(l, opt);
-    if (!unroll)
-        kern_forward_tiles(e, c, l);
-    char act[128];
-    act_formula(act, sizeof act, l);
-    emit_line(e, "/* %s forward, per sample: z = W·x + b, a = %s", l->label, act);
-    char x[BPC_MAX_IDENT + 16];
-    input_name(x, sizeof x, c->m, l);
-    if (kern_lanes(l->in) > 1) {
-        emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld", x, l->in, l->out);
-        emit_line(e, " *   each W·x summed in %ld partial sums (gen_kernels.c), then + b */",
-                  kern_lanes(l->in));
-    } else {
-        emit_line(e, " *   x: %s (n × %ld), z and a: n × %ld */", x, l->in, l->out);
-    }
-    emit_line(e, "static void %s_%s_forward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
-    emit_brace(e);
-    emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset, l->out,
-              l->in);
-    emit_line(e, "const %s *restrict b = m->params + %ld; /* [%ld] */", R, l->b_offset, l->out);
-    if (!unroll) {
-        char z[BPC_MAX_IDENT + 16];
-        snprintf(z, sizeof z, "m->%s_z", l->label);
-        emit_line(e, "/* z = W·x + b */");
-        kern_forward_call(e, c, l, z);
-    }
-    emit_open(e, "for (int s = 0; s < n; s++)");
-    if (unroll)
-        emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
-    emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
-    emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
-    if (unroll) {
-        emit_line(e, "/* z = W·x + b */");
-        for (long j = 0; j < l->out; j++)
-            kern_unrolled_dot(e, l, j);
-    }
-    emit_line(e, "/* a = %s */", act);
-    emit_act(e, c, l, unroll, false);
-    emit_close(e);
-    emit_close(e);
-    emit_end(e);
-}
-
-/* Whether a layer's backward has a δ or a ∂C/∂x to compute (NAME_L_delta). */
-static bool has_delta(const Model *m, const Layer *l)
-{
-    return l->index > 0 || (!is_fused_output(m, l) && l->act->emit_backward);
-}
-
-/* "const NAME_real d0 = d[0], d1 = d[1], ...;", 8 to a line: an unrolled sum reads
- * them from locals, as gcc, which ignores restrict on local pointers, would load each
- * again after every store of the sum's result. */
-static void emit_locals(Emit *e, const GenCtx *c, const char *name, long count)
-{
-    for (long i = 0; i < count; i += KERN_LANES) {
-        char line[256];
-        size_t len = (size_t)snprintf(line, sizeof line, "const %s", c->real);
-        for (long k = i; k < count && k < i + KERN_LANES && len < sizeof line; k++)
-            len += (size_t)snprintf(line + len, sizeof line - len, "%s %s%ld = %s[%ld]",
-                                    k > i ? "," : "", name, k, name, k);
-        if (len >= sizeof line)
-            internal_error(__FILE__, __LINE__, "generated line too long");
-        emit_line(e, "%s;", line);
-    }
-}
-
-/* NAME_L_delta: per sample, δ in place in d and the previous layer's d = Wᵀ·δ, computed
- * from the weights before any update (NAME_train updates them right after). */
-static void gen_layer_delta(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
-{
-    const Model *m = c->m;
-    const char *N = c->name, *R = c->real;
-    bool unroll = unrolled(l, opt);
-    bool act_step = !is_fused_output(m, l) && l->act->emit_backward;
-    bool has_prev = l->index > 0;
-    const char *prev = has_prev ? m->layers[l->index - 1].label : NULL;
-    if (!has_delta(m, l))
-        return;
-
-    if (is_fused_output(m, l))
-        emit_line(e, "/* %s δ, per sample: d = δ = ∂C/∂z on entry (n × %ld), the loss's",
-                  l->label, l->out);
-    else
-        emit_line(e, "/* %s δ, per sample: d = ∂C/∂a on entry (n × %ld)", l->label, l->out);
-    if (is_fused_output(m, l))
-        emit_line(e, " *   gradient fused with %s", l->act->op.name);
-    else if (act_step)
-        emit_line(e, " *   δ = ∂C/∂z = %s, in place in d", l->act->grad_formula);
-    else
-        emit_line(e, " *   δ = ∂C/∂z = d (identity)");
-    if (has_prev)
-        emit_line(e, " *   %s's d = ∂C/∂x = Wᵀ·δ, its ∂C/∂a */", prev);
-    else
-        emit_line(e, " *   (no gradient for the input x) */");
-    emit_line(e, "static void %s_%s_delta(%s_model *m, int n)", N, l->label, N);
-    emit_brace(e);
-    if (has_prev)
-        emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->w_offset,
-                  l->out, l->in);
-    emit_open(e, "for (int s = 0; s < n; s++)");
-    unsigned uses = act_step ? l->act->bwd_uses : 0;
-    if (uses & USES_Z)
-        emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
-    if (uses & USES_A)
-        emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
-    emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
-    if (has_prev)
-        emit_line(e, "%s *restrict dx = m->%s_d[s];", R, prev);
-    if (act_step) {
-        emit_line(e, "/* δ = %s */", l->act->grad_formula);
-        emit_act(e, c, l, unroll, true);
-    }
-    if (has_prev) {
-        /* dx = W[0]·d[0] first, then j = 1..: the same order in both forms */
-        emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
-        if (unroll) {
-            emit_locals(e, c, "d", l->out);
-            for (long i = 0; i < l->in; i++) {
-                char lhs[32], term[64];
-                snprintf(lhs, sizeof lhs, "dx[%ld]", i);
-                snprintf(term, sizeof term, "W[%ld] * d0", i);
-                Sum sum;
-                sum_begin(&sum, lhs, term);
-                for (long j = 1; j < l->out; j++) {
-                    snprintf(term, sizeof term, "W[%ld] * d%ld", j * l->in + i, j);
-                    sum_term(e, &sum, term);
-                }
-                sum_end(e, &sum);
-            }
-        } else {
-            emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-            emit_cont(e, "dx[i] = W[i] * d[0];");
-            emit_line(e, "for (int j = 1; j < %ld; j++)", l->out);
-            emit_cont(e, "%s_axpy(%ld, d[j], W + j * %ld, dx);", N, l->in, l->in);
-        }
-    }
-    emit_close(e);
-    emit_close(e);
-    emit_end(e);
-}
-
-/* NAME_L_backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ into grads. */
-static void gen_layer_backward(Emit *e, const GenCtx *c, const Layer *l, const GenOptions *opt)
-{
-    const Model *m = c->m;
-    const char *N = c->name, *R = c->real;
-    bool unroll = unrolled(l, opt);
-    emit_line(e, "/* %s backward: δ%s, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the",
-              l->label, l->index > 0 ? " and ∂C/∂x" : "");
-    if (unroll)
-        emit_line(e, " * samples in order */");
-    else
-        emit_line(e, " * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,"
-                     "\n * skipping δ = 0 (adding 0·x changes nothing) */");
-    emit_line(e, "static void %s_%s_backward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
-    emit_brace(e);
-    if (has_delta(m, l))
-        emit_line(e, "%s_%s_delta(m, n);", N, l->label);
-    emit_line(e, "%s *restrict dW = m->grads + %ld; /* [%ld][%ld] */", R, l->w_offset, l->out,
-              l->in);
-    emit_line(e, "%s *restrict db = m->grads + %ld;", R, l->b_offset);
-    if (unroll) {
-        emit_open(e, "for (int s = 0; s < n; s++)");
-        emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
-        emit_line(e, "const %s *restrict d = m->%s_d[s];", R, l->label);
-        for (long j = 0; j < l->out; j++)
-            for (long i = 0; i < l->in; i++)
-                emit_line(e, "dW[%ld] += d[%ld] * x[%ld];", j * l->in + i, j, i);
-        for (long j = 0; j < l->out; j++)
-            emit_line(e, "db[%ld] += d[%ld];", j, j);
-        emit_close(e);
-    } else {
-        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
-        emit_line(e, "%s *restrict dw = dW + j * %ld;", R, l->in);
-        emit_open(e, "for (int s = 0; s < n; s++)");
-        emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
-        emit_line(e, "db[j] += dj;");
-        emit_line(e, "if (dj != 0)");
-        emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, dw);", N, l->in, l->in);
-        emit_close(e);
-        emit_close(e);
-    }
-    emit_close(e);
-    emit_end(e);
-}
-
-/* Points p and the optimizer's state buffers at offset `off` (a C expression). */
-static void declare_opt_pointers(Emit *e, const GenCtx *c, const char *off)
+void gen_opt_pointers(Emit *e, const GenCtx *c, const char *off)
 {
     const Model *m = c->m;
     emit_line(e, "%s *restrict p = m->params + %s;", c->real, off);
@@ -645,110 +441,16 @@ static void declare_opt_pointers(Emit *e, const GenCtx *c, const char *off)
                   off);
 }
 
-/* NAME_L_train: NAME_train's fused backward and step of one layer, for when grads are
- * zero: δ and ∂C/∂x first (from the weights before the update), then per row of W its
- * gradient summed over the samples and the optimizer's update at once.  The gradient
- * of each element is the one NAME_backward would add to a zero grads, summed in the
- * same order (from +0), and the update is NAME_step's, so the result is the same to the
- * bit; grads are never written. */
-static void gen_layer_train(Emit *e, const GenCtx *c, const Layer *l, bool avx2)
-{
-    const Model *m = c->m;
-    const char *N = c->name, *R = c->real;
-    const OptDef *opt = m->opt;
-    bool noop = opt->zero_noop(m->opt_args);
-    char off[96];
-    if (avx2) {
-        kern_pp(e, "#ifdef %s_AVX2", N);
-        emit_line(e, "/* %s_%s_train compiled for AVX2 (without FMA: the same results) */", N,
-                  l->label);
-        emit_line(e, "__attribute__((target(\"avx2\")))");
-    } else {
-        emit_line(e, "/* %s: %s_backward then %s_step fused, grads zero and left so: per row of",
-                  l->label, N, N);
-        emit_line(e, " * W, its gradient Σ_s δ_s·x_s (one sample: δ·x directly, no buffer) and the"
-                     " update */");
-    }
-    emit_line(e, "static void %s_%s_train%s(%s_model *m, const %s *restrict in, int n)", N, l->label,
-              avx2 ? "_avx2" : "", N, R);
-    emit_brace(e);
-    if (has_delta(m, l))
-        emit_line(e, "%s_%s_delta(m, n);", N, l->label);
-    if (opt->emit_prelude)
-        opt->emit_prelude(e, c, m->opt_args);
-    bool skips = train_skips(m, l);
-    long full = l->in / KERN_LANES * KERN_LANES;
-    if (skips) {
-        emit_line(e, "/* at one sample, only the chunks of 8 inputs that are not all 0 change W */");
-        emit_line(e, "const int nchunk = n == 1 ? %s_chunks(in, 1, %ld, m->chunk) : 0;", N, l->in);
-    }
-    emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
-    snprintf(off, sizeof off, "%ld + j * %ld", l->w_offset, l->in);
-    declare_opt_pointers(e, c, off);
-    emit_open(e, "if (n == 1)");
-    emit_line(e, "const %s dj = m->%s_d[0][j];", R, l->label);
-    if (noop) {
-        emit_line(e, "if (dj == 0)");
-        emit_cont(e, "continue; /* the update would leave the row as it is */");
-    }
-    if (skips) {
-        emit_open(e, "for (int c = 0; c < nchunk; c++)");
-        emit_line(e, "const int i0 = m->chunk[c];");
-        /* a loop of 8, which gcc makes one vector operation (unrolled, it does not) */
-        emit_line(e, "#pragma GCC unroll 1");
-        emit_open(e, "for (int i = i0; i < i0 + 8; i++)");
-        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
-        emit_close(e);
-        emit_close(e);
-    }
-    if (!skips || full < l->in) {
-        emit_open(e, "for (int i = %ld; i < %ld; i++)", skips ? full : 0, l->in);
-        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
-        emit_close(e);
-    }
-    emit_close_with(e, " else {");
-    emit_line(e, "%s *restrict grad = m->scratch;", R);
-    emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-    emit_cont(e, "grad[i] = 0;");
-    emit_open(e, "for (int s = 0; s < n; s++)");
-    emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
-    emit_line(e, "if (dj != 0)");
-    emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, grad);", N, l->in, l->in);
-    emit_close(e);
-    emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);
-    opt->emit_update(e, c, m->opt_args, "grad[i]");
-    emit_close(e);
-    emit_close(e);
-    emit_close(e);
-    emit_line(e, "/* the biases: Σ_s δ_s */");
-    emit_brace(e);
-    snprintf(off, sizeof off, "%ld", l->b_offset);
-    declare_opt_pointers(e, c, off);
-    emit_line(e, "%s *restrict grad = m->scratch;", R);
-    emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
-    emit_line(e, "%s sum = 0;", R);
-    emit_line(e, "for (int s = 0; s < n; s++)");
-    emit_cont(e, "sum += m->%s_d[s][j];", l->label);
-    emit_line(e, "grad[j] = sum;");
-    emit_close(e);
-    emit_open(e, "for (int i = 0; i < %ld; i++)", l->out);
-    opt->emit_update(e, c, m->opt_args, "grad[i]");
-    emit_close(e);
-    emit_close(e);
-    emit_close(e);
-    kern_end_function(e, avx2);
-}
-
 // ---- the source: the loss ----
 
 static void gen_loss(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
     const LossDef *loss = m->loss;
-    const Layer *out = &m->layers[m->nlayers - 1];
+    const Node *out = &m->nodes[m->nnodes - 1];
     const char *N = c->name, *R = c->real;
     char desc[96];
-    describe_call(desc, sizeof desc, loss->op.name, loss->op.params, m->loss_args);
+    gen_describe_call(desc, sizeof desc, loss->op.name, loss->op.params, m->loss_args);
     char divisor[48];
     if (loss->per_sample)
         snprintf(divisor, sizeof divisor, "n");
@@ -757,7 +459,7 @@ static void gen_loss(Emit *e, const GenCtx *c)
     LossOperands o = {.z = "z", .y = "y", .t = "t", .d = "d", .sum = "sum", .scale = "scale",
                       .width = m->outputs};
     char zmax[BPC_MAX_IDENT + 24], zsum[BPC_MAX_IDENT + 24];
-    if (keeps_sums(m, out)) {
+    if (out->flags & NODE_KEEPS_SUMS) {
         snprintf(zmax, sizeof zmax, "m->%s_zmax[s]", out->label);
         snprintf(zsum, sizeof zsum, "m->%s_zsum[s]", out->label);
         o.zmax = zmax;
@@ -801,13 +503,14 @@ static void gen_loss(Emit *e, const GenCtx *c)
 
 // ---- the source: the public API ----
 
-/* "m->hidden_a[0]" for layer i > 0's input, "x" for layer 0's. */
+/* "m->hidden_a[0]" for a node whose input is hidden's output, "x" for the network's. */
 static void layer_input(char *buf, size_t size, const Model *m, int i)
 {
-    if (i == 0)
+    int from = m->nodes[i].inputs[0];
+    if (from == NODE_INPUT)
         snprintf(buf, size, "x");
     else
-        snprintf(buf, size, "m->%s_a[0]", m->layers[i - 1].label);
+        snprintf(buf, size, "m->%s_a[0]", m->nodes[from].label);
 }
 
 static void gen_init(Emit *e, const GenCtx *c)
@@ -820,9 +523,11 @@ static void gen_init(Emit *e, const GenCtx *c)
     emit_line(e, "m->grads_zero = 1;");
     emit_line(e, "bprt_rng rng;");
     emit_line(e, "bprt_rng_seed(&rng, seed);");
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        l->init->emit(e, c, l, l->init_args);
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        for (int k = 0; k < l->nparams; k++)
+            if (l->params[k].drawn)
+                l->init->emit(e, c, l->label, &l->params[k], l->init_args);
     }
     emit_close(e);
     emit_end(e);
@@ -848,15 +553,15 @@ static void gen_passes(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
     const char *N = c->name, *R = c->real, *n = samples(m);
-    const Layer *out = &m->layers[m->nlayers - 1];
+    const Node *out = &m->nodes[m->nnodes - 1];
     char in[80];
 
     emit_line(e, "/* All layers forward, the activations kept for the backward pass. */");
     emit_line(e, "static void %s_forward_pass(%s_model *m, const %s *x, int n)", N, N, R);
     emit_brace(e);
-    for (int i = 0; i < m->nlayers; i++) {
+    for (int i = 0; i < m->nnodes; i++) {
         layer_input(in, sizeof in, m, i);
-        emit_line(e, "%s_%s_forward(m, %s, n);", N, m->layers[i].label, in);
+        emit_line(e, "%s_%s_forward(m, %s, n);", N, m->nodes[i].label, in);
     }
     emit_close(e);
     emit_end(e);
@@ -885,9 +590,9 @@ static void gen_passes(Emit *e, const GenCtx *c)
     emit_line(e, "%s_forward_pass(m, x, %s);", N, n);
     emit_line(e, "const %s loss = %s_loss_value(m, t, %s);", R, N, n);
     emit_line(e, "%s_loss_grad(m, t, %s);", N, n);
-    for (int i = m->nlayers - 1; i >= 0; i--) {
+    for (int i = m->nnodes - 1; i >= 0; i--) {
         layer_input(in, sizeof in, m, i);
-        emit_line(e, "%s_%s_backward(m, %s, %s);", N, m->layers[i].label, in, n);
+        emit_line(e, "%s_%s_backward(m, %s, %s);", N, m->nodes[i].label, in, n);
     }
     emit_line(e, "return loss;");
     emit_close(e);
@@ -899,13 +604,13 @@ static void gen_step(Emit *e, const GenCtx *c)
     const Model *m = c->m;
     const char *N = c->name, *R = c->real, *n = samples(m);
     char desc[160], in[80];
-    describe_call(desc, sizeof desc, m->opt->op.name, m->opt->op.params, m->opt_args);
+    gen_describe_call(desc, sizeof desc, m->opt->op.name, m->opt->op.params, m->opt_args);
     emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters */", desc);
     emit_line(e, "static void %s_update(%s_model *m)", N, N);
     emit_brace(e);
     if (m->opt->emit_prelude)
         m->opt->emit_prelude(e, c, m->opt_args);
-    declare_opt_pointers(e, c, "0");
+    gen_opt_pointers(e, c, "0");
     emit_line(e, "const %s *restrict grad = m->grads;", R);
     emit_open(e, "for (int i = 0; i < %s_PARAMS; i++)", m->upper);
     m->opt->emit_update(e, c, m->opt_args, "grad[i]");
@@ -938,24 +643,24 @@ static void gen_step(Emit *e, const GenCtx *c)
     emit_line(e, "%s_loss_grad(m, t, %s);", N, n);
     emit_line(e, "m->step++;");
     bool any_clone = false;
-    for (int i = 0; i < m->nlayers; i++)
-        any_clone |= has_avx2_clone(&m->layers[i]);
+    for (int i = 0; i < m->nnodes; i++)
+        any_clone |= m->nodes[i].flags & NODE_AVX2_CLONE;
     if (any_clone) {
         kern_pp(e, "#ifdef %s_AVX2", N);
         emit_open(e, "if (__builtin_cpu_supports(\"avx2\"))");
-        for (int i = m->nlayers - 1; i >= 0; i--) {
-            const Layer *l = &m->layers[i];
+        for (int i = m->nnodes - 1; i >= 0; i--) {
+            const Node *l = &m->nodes[i];
             layer_input(in, sizeof in, m, i);
             emit_line(e, "%s_%s_train%s(m, %s, %s);", N, l->label,
-                      has_avx2_clone(l) ? "_avx2" : "", in, n);
+                      l->flags & NODE_AVX2_CLONE ? "_avx2" : "", in, n);
         }
         emit_line(e, "return loss;");
         emit_close(e);
         kern_pp(e, "#endif%s", "");
     }
-    for (int i = m->nlayers - 1; i >= 0; i--) {
+    for (int i = m->nnodes - 1; i >= 0; i--) {
         layer_input(in, sizeof in, m, i);
-        emit_line(e, "%s_%s_train(m, %s, %s);", N, m->layers[i].label, in, n);
+        emit_line(e, "%s_%s_train(m, %s, %s);", N, m->nodes[i].label, in, n);
     }
     emit_line(e, "return loss;");
     emit_close(e);
@@ -1123,19 +828,17 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, "// ---- kernels ----");
     emit_blank(e);
     kern_helpers(e, c);
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        char act[96];
-        describe_act(act, sizeof act, l);
-        emit_line(e, "// ---- layer %s: %ld -> %ld, %s%s ----", l->label, l->in, l->out, act,
-                  unrolled(l, opt) ? ", unrolled" : "");
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        char what[96], in[64], out[64];
+        l->kind->describe(what, sizeof what, l);
+        shape_format(in, sizeof in, &l->in_shape);
+        shape_format(out, sizeof out, &l->shape);
+        emit_line(e, "// ---- layer %s: %s -> %s, %s%s ----", l->label, in, out, what,
+                  l->flags & NODE_UNROLLED ? ", unrolled" : "");
         emit_blank(e);
-        gen_layer_forward(e, c, l, opt);
-        gen_layer_delta(e, c, l, opt);
-        gen_layer_backward(e, c, l, opt);
-        gen_layer_train(e, c, l, false);
-        if (has_avx2_clone(l))
-            gen_layer_train(e, c, l, true);
+        l->kind->emit_forward(e, c, l);
+        l->kind->emit_backward(e, c, l);
     }
     emit_line(e, "// ---- loss ----");
     emit_blank(e);
@@ -1152,15 +855,16 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
         gen_main(e, m);
 }
 
-bool gen_c(const Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out)
+bool gen_c(Model *m, const GenOptions *opt, FILE *c_out, FILE *h_out)
 {
+    if (m->nnodes < 1)
+        internal_error(__FILE__, __LINE__, "a checked model without layers");
+    ir_plan(m, opt->unroll);
     char real[BPC_MAX_IDENT + 8];
     snprintf(real, sizeof real, "%s_real", m->name);
     GenCtx c = {.m = m, .name = m->name, .real = real, .fn = m->double_precision ? "" : "f",
-                .dbl = m->double_precision, .chunk_slots = chunk_slots(m, opt)};
+                .dbl = m->double_precision};
     const char *header_name = opt->header_name ? opt->header_name : "model.h";
-    if (m->nlayers < 1)
-        internal_error(__FILE__, __LINE__, "a checked model without layers");
 
     Emit h, e;
     emit_init(&h, h_out);

@@ -74,11 +74,6 @@ long kern_lanes(long in)
     return in < LANES ? in : LANES;
 }
 
-bool kern_skips(const Layer *l)
-{
-    return l->index == 0 && kern_lanes(l->in) == LANES;
-}
-
 /* The pairwise combination of w partial sums a[0..w) into a[0]: while w > 1, with
  * h = ⌈w/2⌉, a[k] += a[k + h] for every k + h < w, then w = h.  `visit` is called with
  * (k, k + h) in that order. */
@@ -184,7 +179,7 @@ static void unrolled_visit(void *ctx, long to, long from)
     l->terms[to] += l->terms[from];
 }
 
-void kern_unrolled_dot(Emit *e, const Layer *l, long j)
+void kern_unrolled_dot(Emit *e, const Node *l, long j)
 {
     Lanes ln;
     memset(&ln, 0, sizeof ln);
@@ -208,9 +203,10 @@ void kern_unrolled_dot(Emit *e, const Layer *l, long j)
 
 // ---- the looped dot-product tiles ----
 
-static void tile_name(char *buf, size_t size, const GenCtx *c, const Layer *l, int s, int j)
+/* "NAME_L_dotSxJ", L the first node with l's product (Node.tiles_of) */
+static void tile_name(char *buf, size_t size, const GenCtx *c, const Node *l, int s, int j)
 {
-    snprintf(buf, size, "%s_%s_dot%dx%d", c->name, l->label, s, j);
+    snprintf(buf, size, "%s_%s_dot%dx%d", c->name, c->m->nodes[l->tiles_of].label, s, j);
 }
 
 typedef struct CombineCtx {
@@ -322,31 +318,41 @@ static void tier_ifdef(Emit *e, const GenCtx *c, const Tier *t)
     kern_pp(e, "%s", line);
 }
 
-/* Whether tier t has an S × J tile (emit_tier_tiles). */
-static bool tier_has(const Tier *t, int S, int J)
+/* Whether the loop of pass 0 (S × J tiles while S rows remain) or pass 1 (1 × 4 for the
+ * rest) of tier t runs for `rows` rows: always when their number is not known (0); a
+ * known one needs no loop that cannot run (gcc warns of those) nor its tiles. */
+static bool pass_runs(const Tier *t, int pass, long rows)
 {
-    return S == 1 ? J == 4 || J == 1 : S == t->S && (J == t->J || J == 1);
+    return !rows || (pass == 0 ? rows >= t->S : rows % t->S != 0);
+}
+
+/* Whether tier t has an S × J tile (emit_tier_tiles) for `rows` rows. */
+static bool tier_has(const Tier *t, int S, int J, long rows)
+{
+    return S == 1 ? (J == 4 || J == 1) && pass_runs(t, 1, rows)
+                  : S == t->S && (J == t->J || J == 1) && pass_runs(t, 0, rows);
 }
 
 /* Whether layer l gets tier t's tiles: clones only where the 8 lanes are vectors. */
-static bool tier_used(const GenCtx *c, const Layer *l, const Tier *t)
+static bool tier_used(const GenCtx *c, const Node *l, const Tier *t)
 {
     return !t->guard || (kern_lanes(l->in) == LANES && !(t->float_only && c->dbl));
 }
 
 /* One tile function of tier t.  The first layer's tiles are passed the chunks of 8
  * inputs to visit (NAME_chunks). */
-static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, const Tier *t)
+static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, const Tier *t,
+                      long rows)
 {
     const char *R = c->real, *N = c->name;
     long in = l->in, out = l->out, w = kern_lanes(in);
     long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
-    bool skips = kern_skips(l);
+    bool skips = l->flags & NODE_SKIPS_ZEROS;
     char name[BPC_MAX_IDENT * 2 + 32], V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
     tile_name(name, sizeof name, c, l, S, J);
     if (t->guard)
         tier_ifdef(e, c, t);
-    if (t->guard && tier_has(plain, S, J)) { /* described at the plain tile */
+    if (t->guard && tier_has(plain, S, J, rows)) { /* described at the plain tile */
         emit_line(e, "/* %s%s: %s compiled for %s", name, t->suffix, name, t->isa);
         emit_line(e, " * (without FMA: the same results) */");
     } else {
@@ -411,37 +417,43 @@ static void emit_tile(Emit *e, const GenCtx *c, const Layer *l, int S, int J, co
 
 /* The tiles of tier t that layer l calls: the wide ones when it has that many outputs,
  * the one-output ones of the same samples for the outputs left over. */
-static void emit_tier_tiles(Emit *e, const GenCtx *c, const Layer *l, const Tier *t)
+static void emit_tier_tiles(Emit *e, const GenCtx *c, const Node *l, const Tier *t, long rows)
 {
     const int shapes[2][2] = {{t->S, t->J}, {1, 4}};
     for (int k = 0; k < 2; k++) {
         int S = shapes[k][0], J = shapes[k][1];
+        if (!pass_runs(t, k, rows))
+            continue;
         if (l->out >= J)
-            emit_tile(e, c, l, S, J, t);
+            emit_tile(e, c, l, S, J, t, rows);
         if (l->out % J)
-            emit_tile(e, c, l, S, 1, t);
+            emit_tile(e, c, l, S, 1, t, rows);
     }
 }
 
-void kern_forward_tiles(Emit *e, const GenCtx *c, const Layer *l)
+void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l, long rows)
 {
+    if (l->tiles_of != l->index)
+        return; /* emitted with the first node of the same product */
     for (int k = NTIERS - 1; k >= 0; k--)
         if (tier_used(c, l, &tiers[k]))
-            emit_tier_tiles(e, c, l, &tiers[k]);
+            emit_tier_tiles(e, c, l, &tiers[k], rows);
 }
 
 /* The loops over samples and outputs calling tier t's tiles; W, b, in and z (the
  * layer's z rows, BATCH × out) are in scope. */
-static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char *z,
-                            const Tier *t)
+static void emit_tile_loops(Emit *e, const GenCtx *c, const Node *l, const char *z,
+                            long rows, const Tier *t)
 {
     char name[BPC_MAX_IDENT * 2 + 32];
     long out = l->out, in = l->in;
-    bool skips = kern_skips(l);
+    bool skips = l->flags & NODE_SKIPS_ZEROS;
     emit_brace(e);
     emit_line(e, "int s = 0;");
     for (int pass = 0; pass < 2; pass++) {
         int S = pass == 0 ? t->S : 1, J = pass == 0 ? t->J : 4;
+        if (!pass_runs(t, pass, rows))
+            continue;
         if (pass == 0)
             emit_open(e, "for (; s + %d <= n; s += %d)", S, S);
         else
@@ -470,18 +482,18 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Layer *l, const char
 }
 
 /* The best tier the processor has, then the plain tiles. */
-void kern_forward_call(Emit *e, const GenCtx *c, const Layer *l, const char *z)
+void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z, long rows)
 {
     for (const Tier *t = tiers; t != plain; t++) {
         if (!tier_used(c, l, t))
             continue;
         tier_ifdef(e, c, t);
         emit_line(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
-        emit_tile_loops(e, c, l, z, t);
+        emit_tile_loops(e, c, l, z, rows, t);
         emit_line(e, "else");
         kern_pp(e, "#endif%s", "");
     }
-    emit_tile_loops(e, c, l, z, plain);
+    emit_tile_loops(e, c, l, z, rows, plain);
 }
 
 // ---- y += a·x ----
@@ -515,7 +527,7 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#endif");
     emit_line(e, "#endif");
     emit_blank(e);
-    if (c->chunk_slots) {
+    if (c->m->chunk_slots) {
         emit_line(e, "/* The first input of each chunk of 8 inputs in which one of the `rows` rows of");
         emit_line(e, " * x (each len long) is not 0, into chunk[]; returns how many.  The other chunks");
         emit_line(e, " * only add ±0 to the dot products' partial sums and to the SGD update: they");

@@ -67,17 +67,42 @@ static void gen_wrappers(Emit *e, const Model *m)
     emit_end(e);
 }
 
-/* Each layer's W and b, contiguous in the parameter buffer (check.c's layout). */
+/* The layers with parameters: how many. */
+static int count_param_layers(const Model *m)
+{
+    int n = 0;
+    for (int i = 0; i < m->nnodes; i++)
+        n += m->nodes[i].nparams > 0;
+    return n;
+}
+
+/* Each layer's tensors, contiguous in the parameter buffer (ir.c's layout). */
 static void gen_layer_table(Emit *e, const Model *m)
 {
     emit_line(e, "/* Each layer's parameters (W then b) in %s_params, for gradcheck. */", m->name);
-    emit_open(e, "static const bprt_layer_range %s_main_layers[%d] =", m->name, m->nlayers);
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        if (l->b_offset != l->w_offset + l->in * l->out)
-            internal_error(__FILE__, __LINE__, "layer '%s': W and b are not contiguous", l->label);
-        emit_line(e, "{\"%s\", %ld, %ld}, /* W [%ld][%ld], b [%ld] */", l->label, l->w_offset,
-                  l->in * l->out + l->out, l->out, l->in, l->out);
+    emit_open(e, "static const bprt_layer_range %s_main_layers[%d] =", m->name,
+              count_param_layers(m));
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        if (!l->nparams)
+            continue;
+        char what[256], dims[64], size_expr[256];
+        size_t len = 0, slen = 0;
+        long size = 0;
+        for (int k = 0; k < l->nparams && len < sizeof what; k++) {
+            const Tensor *t = &l->params[k];
+            if (t->offset != l->params[0].offset + size)
+                internal_error(__FILE__, __LINE__, "layer '%s': its tensors are not contiguous",
+                               l->label);
+            size += t->size;
+            tensor_format_dims(dims, sizeof dims, t);
+            len += (size_t)snprintf(what + len, sizeof what - len, "%s%s %s", k ? ", " : "",
+                                    t->name, dims);
+            slen += (size_t)snprintf(size_expr + slen, sizeof size_expr - slen, "%s%s_%s_%s_size",
+                                     k ? " + " : "", m->name, l->label, t->name);
+        }
+        emit_line(e, "{\"%s\", %s_%s_%s, %s}, /* %s */", l->label, m->name, l->label,
+                  l->params[0].name, size_expr, what);
     }
     emit_close_with(e, ";");
     emit_end(e);
@@ -106,7 +131,7 @@ bool gen_main(Emit *e, const Model *m)
     emit_line(e, ".targets = %s,", m->loss->targets);
     emit_line(e, ".seed = %s_SEED,", U);
     emit_line(e, ".layers = %s_main_layers,", N);
-    emit_line(e, ".nlayers = %d,", m->nlayers);
+    emit_line(e, ".nlayers = %d,", count_param_layers(m));
     emit_line(e, ".model = &model,");
     static const char *const fns[] = {"init", "forward", "loss", "backward", "train", "step",
                                       "params", "grads", "save", "load"};

@@ -26,12 +26,14 @@ static const char usage_text[] =
     "               the header is written beside it with .h; an output that\n"
     "               would replace the input is refused\n"
     "  --check      parse and check the model only; write nothing\n"
+    "  -v           with --check: print each layer's output shape and parameter count\n"
     "  --unroll N   emit layers with at most N weights as straight-line code\n"
     "               (default 256; 0 never unrolls; at most 4096, and at most\n"
     "               4096 weights unrolled in all: the largest layers are then loops)\n"
     "  --main       also write a main(): a command-line trainer with the commands\n"
     "               train, eval, predict and gradcheck (./model --help)\n"
     "  --dump-ast   print the syntax tree and stop\n"
+    "  --dump-ir    print the checked and planned layers (the IR) as a table and stop\n"
     "  -Werror      treat warnings as errors\n"
     "  -h, --help   show this help\n"
     "  --version    show the version\n"
@@ -43,7 +45,7 @@ static const char usage_text[] =
 typedef struct Options {
     const char *input;
     const char *output;
-    bool check_only, dump_ast, werror, main;
+    bool check_only, verbose, dump_ast, dump_ir, werror, main;
     long unroll;
 } Options;
 
@@ -69,8 +71,12 @@ static int parse_args(int argc, char **argv, Options *o)
             return 0;
         } else if (!strcmp(a, "--check")) {
             o->check_only = true;
+        } else if (!strcmp(a, "-v")) {
+            o->verbose = true;
         } else if (!strcmp(a, "--dump-ast")) {
             o->dump_ast = true;
+        } else if (!strcmp(a, "--dump-ir")) {
+            o->dump_ir = true;
         } else if (!strcmp(a, "-Werror")) {
             o->werror = true;
         } else if (!strcmp(a, "--main")) {
@@ -104,7 +110,7 @@ static int parse_args(int argc, char **argv, Options *o)
     }
     if (!o->input)
         return usage_error("%s", "no input file");
-    if (!strcmp(o->input, "-") && !o->output && !o->check_only && !o->dump_ast)
+    if (!strcmp(o->input, "-") && !o->output && !o->check_only && !o->dump_ast && !o->dump_ir)
         return usage_error("%s", "reading standard input needs -o FILE");
     return -1;
 }
@@ -254,28 +260,44 @@ static bool outputs_are_safe(const Outputs *out, const char *input, const struct
 }
 
 /* The --unroll threshold that keeps the weights of all unrolled layers within
- * BPC_MAX_UNROLL: as many of the smallest layers as fit stay unrolled.  `wanted` gets
- * the weights `unroll` itself would unroll. */
-static long unroll_within_limit(const Model *m, long unroll, long *wanted)
+ * BPC_MAX_UNROLL: as many of the smallest layers as fit stay unrolled, with a warning
+ * when that is fewer than `unroll` asks for.  Plans the model with it. */
+static long unroll_within_limit(Model *m, long unroll)
 {
-    long best = 0;
-    *wanted = 0;
-    for (int i = 0; i < m->nlayers; i++) {
-        long w = m->layers[i].in * m->layers[i].out, upto = 0;
-        if (w > unroll)
-            continue;
-        for (int j = 0; j < m->nlayers; j++) {
-            long wj = m->layers[j].in * m->layers[j].out;
-            upto += wj <= w ? wj : 0;
+    long weights[BPC_MAX_LAYERS], wanted = 0;
+    int n = 0;
+    ir_plan(m, unroll);
+    for (int i = 0; i < m->nnodes; i++)
+        if (m->nodes[i].flags & NODE_UNROLLED) {
+            weights[n] = m->nodes[i].in * m->nodes[i].out;
+            wanted += weights[n++];
         }
-        *wanted += w;
-        if (upto <= BPC_MAX_UNROLL && w > best)
-            best = w;
+    if (wanted <= BPC_MAX_UNROLL)
+        return unroll;
+    /* insertion sort: a model has at most BPC_MAX_LAYERS layers */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && weights[j - 1] > weights[j]; j--) {
+            long t = weights[j];
+            weights[j] = weights[j - 1];
+            weights[j - 1] = t;
+        }
+    long best = 0, sum = 0;
+    for (int i = 0; i < n; i++) {
+        sum += weights[i];
+        if (i + 1 < n && weights[i + 1] == weights[i])
+            continue; /* layers of one size are unrolled all or none */
+        if (sum > BPC_MAX_UNROLL)
+            break;
+        best = weights[i];
     }
-    return *wanted <= BPC_MAX_UNROLL ? unroll : best;
+    fprintf(stderr, "bpc: warning: --unroll %ld would unroll %ld weights, more than the "
+                    "limit of %ld; layers of more than %ld weights are loops\n",
+            unroll, wanted, BPC_MAX_UNROLL, best);
+    ir_plan(m, best);
+    return best;
 }
 
-static int generate(const Model *m, const Options *o, const Outputs *out)
+static int generate(Model *m, const Options *o, const Outputs *out, long unroll)
 {
     char *c_text = NULL, *h_text = NULL;
     size_t c_size = 0, h_size = 0;
@@ -284,14 +306,8 @@ static int generate(const Model *m, const Options *o, const Outputs *out)
     int status = EXIT_USAGE;
     if (c_out && h_out) {
         const char *slash = strrchr(out->h, '/');
-        long wanted;
-        GenOptions g = {.unroll = unroll_within_limit(m, o->unroll, &wanted),
-                        .header_name = slash ? slash + 1 : out->h,
-                        .main = o->main};
-        if (g.unroll < o->unroll)
-            fprintf(stderr, "bpc: warning: --unroll %ld would unroll %ld weights, more than the "
-                            "limit of %ld; layers of more than %ld weights are loops\n",
-                    o->unroll, wanted, BPC_MAX_UNROLL, g.unroll);
+        GenOptions g = {
+            .unroll = unroll, .header_name = slash ? slash + 1 : out->h, .main = o->main};
         bool ok = gen_c(m, &g, c_out, h_out);
         ok = fclose(c_out) == 0 && ok;
         ok = fclose(h_out) == 0 && ok;
@@ -328,7 +344,7 @@ int main(int argc, char **argv)
     /* The outputs are checked before the model, so a run that would lose the input says
      * so at once. */
     Outputs out = {0};
-    bool writes = !o.check_only && !o.dump_ast;
+    bool writes = !o.check_only && !o.dump_ast && !o.dump_ir;
     if (writes && !(outputs_init(&out, &o) && outputs_are_safe(&out, src.name, &input_id))) {
         if (!out.h)
             fprintf(stderr, "bpc: error: out of memory\n");
@@ -343,11 +359,19 @@ int main(int argc, char **argv)
 
     Network *net = parse_network(&arena, &diag, &src);
     Model model;
+    bool checked = false;
     if (net && o.dump_ast && !diag_failed(&diag))
         ast_dump(stdout, net);
-    else if (net && !diag_failed(&diag) && check_network(&arena, &diag, net, &model) &&
-             !diag_failed(&diag) && writes)
-        status = generate(&model, &o, &out);
+    else if (net && !diag_failed(&diag))
+        checked = check_network(&arena, &diag, net, &model) && !diag_failed(&diag);
+    if (checked && o.dump_ir) {
+        unroll_within_limit(&model, o.unroll);
+        ir_dump(stdout, &model);
+    } else if (checked && o.check_only && o.verbose) {
+        ir_summary(stdout, &model);
+    } else if (checked && writes) {
+        status = generate(&model, &o, &out, unroll_within_limit(&model, o.unroll));
+    }
 
     if (status < 0)
         status = diag_failed(&diag) ? EXIT_MODEL : 0;

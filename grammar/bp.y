@@ -70,6 +70,7 @@ static Loc file_start(const ParseCtx *p)
 %parse-param {ParseCtx *p}
 
 %union {
+    const LayerDef *layer;
     Number number;
     Ident ident;
     Arg *arg;
@@ -77,16 +78,19 @@ static Loc file_start(const ParseCtx *p)
     Stmt *stmt;
 }
 
-%token NETWORK "'network'" INPUT "'input'" DENSE "'dense'" LOSS "'loss'"
+%token NETWORK "'network'" INPUT "'input'" LOSS "'loss'"
        OPTIMIZER "'optimizer'" INIT "'init'" BATCH "'batch'"
        PRECISION "'precision'" SEED "'seed'"
+/* A name of the layer table (layer.c), as the scanner found it: of a kind that takes a
+ * number after its name (dense N), or of one that does not. */
+%token <layer> LAYER_SIZED "layer" LAYER "layer without size"
 %token <ident> IDENT "identifier"
 %token <number> NUMBER "number"
 
 %type <number> number
 %type <call> call activation_opt init_opt
-%type <arg> args args_opt arg
-%type <stmt> stmts stmt dense
+%type <arg> args args_opt arg layer_opts
+%type <stmt> stmts stmt layer
 
 %%
 
@@ -124,8 +128,8 @@ stmts
 
 stmt
     : INPUT number ';'          { $$ = ast_stmt(p->arena, STMT_INPUT, @1); $$->size = $2; }
-    | dense ';'
-    | IDENT ':' dense ';'       { $$ = $3; $$->label = $1; }
+    | layer ';'
+    | IDENT ':' layer ';'       { $$ = $3; $$->label = $1; }
     | LOSS call ';'             { $$ = ast_stmt(p->arena, STMT_LOSS, @1); $$->call = $2; }
     | OPTIMIZER call ';'        { $$ = ast_stmt(p->arena, STMT_OPTIMIZER, @1); $$->call = $2; }
     | INIT call ';'             { $$ = ast_stmt(p->arena, STMT_INIT, @1); $$->call = $2; }
@@ -135,15 +139,18 @@ stmt
     | error ';'                 { $$ = NULL; yyerrok; if (p->diag->stopped) YYABORT; }
     ;
 
-/* dense N [activation] [init = scheme] */
-dense
-    : DENSE number activation_opt init_opt
-        {
-            $$ = ast_stmt(p->arena, STMT_DENSE, @1);
-            $$->size = $2;
-            $$->call = $3;
-            $$->init = $4;
-        }
+/* KIND [N] [key = value ...] [activation] [init = scheme]; which options a kind takes
+ * is its row's business (check.c) */
+layer
+    : LAYER_SIZED number layer_opts activation_opt init_opt
+                                { $$ = ast_layer(p->arena, $1, @1, &$2, $3, $4, $5); }
+    | LAYER layer_opts activation_opt init_opt
+                                { $$ = ast_layer(p->arena, $1, @1, NULL, $2, $3, $4); }
+    ;
+
+layer_opts
+    : %empty            { $$ = NULL; }
+    | layer_opts arg    { $$ = ast_arg_prepend($1, $2); }
     ;
 
 activation_opt
@@ -198,15 +205,30 @@ static int next_token(YYSTYPE *lval, Loc *loc, yyscan_t scanner, ParseCtx *p)
     return p->look_token;
 }
 
-/* "identifier 'sgd'", "number '784'", "';'", "end of file". */
+/* "identifier 'sgd'", "number '784'", "'dense'" (a layer kind, as a keyword), "';'",
+ * "end of file". */
 static const char *token_name(const ParseCtx *p, yysymbol_kind_t kind, Loc loc, char *buf,
                               size_t size)
 {
-    if (kind != YYSYMBOL_IDENT && kind != YYSYMBOL_NUMBER)
-        return yysymbol_name(kind);
     int shown = loc.len > BPC_MAX_IDENT ? BPC_MAX_IDENT : (int)loc.len;
-    snprintf(buf, size, "%s '%.*s'", yysymbol_name(kind), shown, p->diag->src->text + loc.offset);
+    const char *text = p->diag->src->text + loc.offset;
+    if (kind == YYSYMBOL_IDENT || kind == YYSYMBOL_NUMBER)
+        snprintf(buf, size, "%s '%.*s'", yysymbol_name(kind), shown, text);
+    else if (kind == YYSYMBOL_LAYER_SIZED || kind == YYSYMBOL_LAYER)
+        snprintf(buf, size, "'%.*s'", shown, text);
+    else
+        return yysymbol_name(kind);
     return buf;
+}
+
+/* The words a statement can begin with (the keywords, then the layer kinds), or with
+ * `keywords` false the layer kinds alone, NULL-terminated in names[0..max). */
+static void statement_words(const char **names, int max, bool keywords)
+{
+    int n = keywords ? ast_stmt_keywords(names, max - 1) : 0;
+    for (const LayerDef *const *k = layer_table; *k && n < max - 1; k++)
+        names[n++] = (*k)->name;
+    names[n] = NULL;
 }
 
 /* "unknown statement 'optimiser'" and the like: `word` was read where `names` can be,
@@ -244,16 +266,22 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     yysymbol_kind_t got = yypcontext_token(ctx);
     const Loc *loc = yypcontext_location(ctx);
 
-    /* Only a label's ':' may follow a statement's first identifier, and only 'dense'
-     * the label ("hidden dense 10" is a missing ':'). */
-    if (n == 1 && !strcmp(yysymbol_name(expected[0]), "':'") && got != YYSYMBOL_DENSE) {
-        unknown_word(p, "statement", p->prev, ast_stmt_keywords(),
-                     "a statement begins with one of");
+    /* Only a label's ':' may follow a statement's first identifier, and only a layer the
+     * label ("hidden dense 10" is a missing ':'). */
+    bool layer_got = got == YYSYMBOL_LAYER_SIZED || got == YYSYMBOL_LAYER;
+    if (n == 1 && !strcmp(yysymbol_name(expected[0]), "':'") && !layer_got) {
+        const char *names[32];
+        statement_words(names, 32, true);
+        unknown_word(p, "statement", p->prev, names, "a statement begins with one of");
         return 0;
     }
-    if (n == 1 && expected[0] == YYSYMBOL_DENSE && got == YYSYMBOL_IDENT) {
-        const char *const kinds[] = {ast_stmt_keyword(STMT_DENSE), NULL};
-        unknown_word(p, "layer kind", *loc, kinds, "the layer kinds are");
+    bool only_layers = n > 0;
+    for (int i = 0; i < n; i++)
+        only_layers &= expected[i] == YYSYMBOL_LAYER_SIZED || expected[i] == YYSYMBOL_LAYER;
+    if (only_layers && got == YYSYMBOL_IDENT) {
+        const char *names[32];
+        statement_words(names, 32, false);
+        unknown_word(p, "layer kind", *loc, names, "the layer kinds are");
         return 0;
     }
 
@@ -262,7 +290,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     /* The ';' first when it is one of them: it is what is most often missing. */
     bool statement = false, semicolon = false;
     for (int i = 0; i < n; i++) {
-        statement |= expected[i] == YYSYMBOL_DENSE;
+        statement |= expected[i] == YYSYMBOL_LAYER_SIZED;
         if (!strcmp(yysymbol_name(expected[i]), "';'")) {
             yysymbol_kind_t semi = expected[i];
             memmove(expected + 1, expected, (size_t)i * sizeof *expected);

@@ -48,9 +48,9 @@ Test(check, model_of_the_mnist_example)
     cr_expect_str_eq(m->upper, "MNIST");
     cr_expect_eq(m->inputs, 784);
     cr_expect_eq(m->outputs, 10);
-    cr_assert_eq(m->nlayers, 2);
+    cr_assert_eq(m->nnodes, 2);
 
-    const Layer *h = &m->layers[0], *o = &m->layers[1];
+    const Node *h = &m->nodes[0], *o = &m->nodes[1];
     cr_expect_str_eq(h->label, "hidden");
     cr_expect_eq(h->index, 0);
     cr_expect_eq(h->loc.line, 3);
@@ -59,8 +59,8 @@ Test(check, model_of_the_mnist_example)
     cr_expect_eq(h->out, 128);
     cr_expect_str_eq(h->act->op.name, "relu");
     cr_expect_str_eq(h->init->op.name, "xavier_uniform");
-    cr_expect_eq(h->w_offset, 0);
-    cr_expect_eq(h->b_offset, 784 * 128);
+    cr_expect_eq(h->params[0].offset, 0);
+    cr_expect_eq(h->params[1].offset, 784 * 128);
 
     cr_expect_str_eq(o->label, "dense2");
     cr_expect_eq(o->index, 1);
@@ -69,8 +69,8 @@ Test(check, model_of_the_mnist_example)
     cr_expect_eq(o->in, 128);
     cr_expect_eq(o->out, 10);
     cr_expect_str_eq(o->act->op.name, "softmax");
-    cr_expect_eq(o->w_offset, 784 * 128 + 128);
-    cr_expect_eq(o->b_offset, 784 * 128 + 128 + 128 * 10);
+    cr_expect_eq(o->params[0].offset, 784 * 128 + 128);
+    cr_expect_eq(o->params[1].offset, 784 * 128 + 128 + 128 * 10);
     cr_expect_eq(m->nparams, 784 * 128 + 128 + 128 * 10 + 10);
 
     cr_expect_str_eq(m->loss->op.name, "cross_entropy");
@@ -89,10 +89,10 @@ Test(check, defaults_of_a_minimal_network)
 {
     FrontResult r = check_ok("network tiny { input 3; dense 2; loss mse; }");
     const Model *m = &r.model;
-    cr_assert_eq(m->nlayers, 1);
-    cr_expect_str_eq(m->layers[0].label, "dense1");
-    cr_expect_str_eq(m->layers[0].act->op.name, "identity");
-    cr_expect_str_eq(m->layers[0].init->op.name, "xavier_uniform");
+    cr_assert_eq(m->nnodes, 1);
+    cr_expect_str_eq(m->nodes[0].label, "dense1");
+    cr_expect_str_eq(m->nodes[0].act->op.name, "identity");
+    cr_expect_str_eq(m->nodes[0].init->op.name, "xavier_uniform");
     cr_expect_eq(m->nparams, 3 * 2 + 2);
     cr_expect_str_eq(m->opt->op.name, "sgd");
     cr_expect_eq(m->opt_args[0], 0.01);
@@ -117,7 +117,7 @@ Test(check, argument_defaults_are_filled_in)
                              "    loss huber;\n"
                              "    optimizer adam(beta2 = 0.99);\n"
                              "}\n");
-    const Layer *l = r.model.layers;
+    const Node *l = r.model.nodes;
     cr_expect_eq(l[0].act_args[0], 0.01);
     cr_expect_eq(l[0].init_args[0], 0.05);
     cr_expect_eq(l[1].act_args[0], 1.0);
@@ -155,7 +155,7 @@ Test(check, init_statement_and_overrides)
                              "    loss mse;\n"
                              "    init uniform(a = 0.25);\n"
                              "}\n");
-    const Layer *l = r.model.layers;
+    const Node *l = r.model.nodes;
     cr_expect_str_eq(l[0].act->op.name, "identity");
     cr_expect_str_eq(l[0].init->op.name, "uniform");
     cr_expect_eq(l[0].init_args[0], 0.25);
@@ -168,11 +168,11 @@ Test(check, init_statement_and_overrides)
 Test(check, offsets_are_layer_by_layer_weights_then_biases)
 {
     FrontResult r = check_ok("network o { input 3; dense 5; dense 7; a: dense 2; loss mae; }");
-    const Layer *l = r.model.layers;
+    const Node *l = r.model.nodes;
     long w0 = 0, b0 = 15, w1 = 20, b1 = 55, w2 = 62, b2 = 76;
-    cr_expect(l[0].w_offset == w0 && l[0].b_offset == b0);
-    cr_expect(l[1].w_offset == w1 && l[1].b_offset == b1);
-    cr_expect(l[2].w_offset == w2 && l[2].b_offset == b2);
+    cr_expect(l[0].params[0].offset == w0 && l[0].params[1].offset == b0);
+    cr_expect(l[1].params[0].offset == w1 && l[1].params[1].offset == b1);
+    cr_expect(l[2].params[0].offset == w2 && l[2].params[1].offset == b2);
     cr_expect_eq(r.model.nparams, 78);
     cr_expect_str_eq(l[2].label, "a");
     cr_expect_str_eq(l[1].label, "dense2");
@@ -256,8 +256,8 @@ Test(check, at_most_1024_layers)
 {
     char *src = deep_network(BPC_MAX_LAYERS);
     FrontResult r = check_ok(src);
-    cr_expect_eq(r.model.nlayers, BPC_MAX_LAYERS);
-    cr_expect_str_eq(r.model.layers[BPC_MAX_LAYERS - 1].label, "dense1024");
+    cr_expect_eq(r.model.nnodes, BPC_MAX_LAYERS);
+    cr_expect_str_eq(r.model.nodes[BPC_MAX_LAYERS - 1].label, "dense1024");
     cr_expect_eq(r.model.nparams, 2L * BPC_MAX_LAYERS);
     front_free(&r);
     free(src);
@@ -314,8 +314,8 @@ Test(check, labels_that_look_automatic)
     /* Its own automatic label, a labelled layer's, leading zeros, past the end. */
     FrontResult r = check_ok("network l { input 1; dense1: dense 1; dense1x: dense 1; h: dense 1;"
                              " dense3: dense 1; dense05: dense 1; dense9: dense 1; loss mse; }");
-    cr_expect_str_eq(r.model.layers[0].label, "dense1");
-    cr_expect_str_eq(r.model.layers[3].label, "dense3");
+    cr_expect_str_eq(r.model.nodes[0].label, "dense1");
+    cr_expect_str_eq(r.model.nodes[3].label, "dense3");
     front_free(&r);
     check_fails("network l { dense2: dense 1; dense 1; loss mse; }",
                 "t.bp:1:13: error: duplicate label 'dense2'\n"

@@ -177,6 +177,43 @@ Test(cli, dump_ast)
     free(out);
 }
 
+/* The IR as a table: the header line, then one row per node with its input, shape,
+ * tensors at their offsets, buffers and the decisions made for it. */
+Test(cli, dump_ir)
+{
+    put("ir.bp", "network ir { input 3; h: dense 4 tanh; dense 2; loss mse; }\n");
+    char *out;
+    cr_assert_eq(bpc("--dump-ir ir.bp", &out, NULL), 0);
+    cr_expect_str_eq(out,
+        "network ir: input 3, 26 parameters, batch 1, float, scratch 4, chunks 0\n"
+        "#   label            kind     input        shape        params                     "
+        "        buffers    flags\n"
+        "0   h                dense    input        4            W[4][3]@0 b[4]@12          "
+        "        z,a,d      unrolled act-backward act=tanh scratch=4\n"
+        "1   dense2           dense    h            2            W[2][4]@16 b[2]@24         "
+        "        z,a,d      unrolled needs-dx act=identity scratch=4\n");
+    free(out);
+    cr_assert_eq(bpc("--dump-ir --unroll 0 ir.bp", &out, NULL), 0);
+    cr_expect(strstr(out, "z,a,d      act-backward act=tanh"), "%s", out);
+    free(out);
+}
+
+/* --check -v: each layer's output shape and parameter count. */
+Test(cli, check_verbose)
+{
+    put("v.bp", "network v { input 1x6x6; c: conv2d 2 kernel = 3 relu; maxpool 2; dense 3;"
+                " loss mse; }\n");
+    char *out;
+    cr_assert_eq(bpc("--check -v v.bp", &out, NULL), 0);
+    cr_expect_str_eq(out, "layer            kind     output       parameters\n"
+                          "(input)                   1x6x6        0\n"
+                          "c                conv2d   2x4x4        20\n"
+                          "maxpool2         maxpool  2x2x2        0\n"
+                          "dense3           dense    3            27\n"
+                          "3 layers, 47 parameters\n");
+    free(out);
+}
+
 Test(cli, examples_pass_check)
 {
     char *out, *err;

@@ -35,13 +35,18 @@ static const Shape Shape3543 = {3, 5, 4, 3, 3};
 /* Writes the four variants of configuration `cfg` named <base>du, dl, fu, fl and their
  * part of nets.h. */
 static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg,
-                         const Shape *sh, FILE *nets, char *sources, size_t size)
+                         const char *body, const Shape *sh, FILE *nets, char *sources, size_t size)
 {
     static const char *const suffix[] = {"du", "dl", "fu", "fl"};
     for (int v = 0; v < 4; v++) {
         char name[32], bp[1024];
         snprintf(name, sizeof name, "%s%s", base, suffix[v]);
-        snprintf(bp, sizeof bp,
+        if (body)
+            snprintf(bp, sizeof bp, "network %s {\n%s    loss %s;\n    batch %d;\n"
+                     "    precision %s;\n}\n", name, body, cfg->loss, sh->n + 1,
+                     v < 2 ? "double" : "float");
+        else
+            snprintf(bp, sizeof bp,
                  "network %s {\n"
                  "    input %d;\n"
                  "    h1: dense %d %s;\n"
@@ -64,7 +69,10 @@ static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg
     for (; base[i] && i + 1 < sizeof upper; i++)
         upper[i] = (char)toupper((unsigned char)base[i]);
     upper[i] = '\0';
-    fprintf(nets, "/* %s: %s, %s, %s + %s */\n", base, cfg->h1, cfg->h2, cfg->out, cfg->loss);
+    if (body)
+        fprintf(nets, "/* %s: a network of its own, + %s */\n", base, cfg->loss);
+    else
+        fprintf(nets, "/* %s: %s, %s, %s + %s */\n", base, cfg->h1, cfg->h2, cfg->out, cfg->loss);
     fprintf(nets, "#define NET %s\n#define UP %s\n#define TARGETS %d\n#define NSAMP %d\n", base,
             upper, cfg->targets, sh->n);
     fprintf(nets, "#include \"gradcheck_net.h\"\n#undef NET\n#undef UP\n#undef TARGETS\n"
@@ -76,7 +84,7 @@ static bool gen_variants(const GenDir *d, const char *base, const NetConfig *cfg
  * `shapes` (NULL: all Shape3543), once per set of extra cc flags in `flag_sets`
  * (NULL-terminated). */
 static void run_gradcheck(const char *prefix, const NetConfig *cfgs, const Shape *shapes, int n,
-                          const char *const *flag_sets)
+                          const char *const *flag_sets, const char *const *bodies)
 {
     GenDir d;
     cr_assert(gen_dir_make(&d));
@@ -86,8 +94,8 @@ static void run_gradcheck(const char *prefix, const NetConfig *cfgs, const Shape
     for (int i = 0; i < n; i++) {
         char base[16];
         snprintf(base, sizeof base, "%s%d", prefix, i);
-        cr_assert(gen_variants(&d, base, &cfgs[i], shapes ? &shapes[i] : &Shape3543, nets,
-                               sources, sizeof sources),
+        cr_assert(gen_variants(&d, base, &cfgs[i], bodies ? bodies[i] : NULL,
+                               shapes ? &shapes[i] : &Shape3543, nets, sources, sizeof sources),
                   "generating %s", base);
     }
     fprintf(nets, "#define NET_LIST(X)");
@@ -130,7 +138,7 @@ Test(gen, gradients_activations)
         {"silu", "gelu", "tanh", "mse", T_ANY},
         {"softmax", "identity", "softmax", "mse", T_UNIT},
     };
-    run_gradcheck("ga", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]), default_flags);
+    run_gradcheck("ga", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]), default_flags, NULL);
 }
 
 /* Every loss with the output activations it allows, more hidden pairs. */
@@ -144,7 +152,7 @@ Test(gen, gradients_losses)
         {"identity", "softmax", "tanh", "mae", T_ANY},
         {"elu", "tanh", "softmax", "cross_entropy", T_PROB},
     };
-    run_gradcheck("gl", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]), default_flags);
+    run_gradcheck("gl", cfgs, NULL, (int)(sizeof cfgs / sizeof cfgs[0]), default_flags, NULL);
 }
 
 /* Awkward widths and sample counts: every tile and remainder path of the looped forward
@@ -172,5 +180,54 @@ Test(gen, gradients_shapes)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         flag_sets[4] = "-mavx2 -mfma";
-    run_gradcheck("gs", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]), flag_sets);
+    run_gradcheck("gs", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]), flag_sets, NULL);
+}
+
+/* Convolution and pooling on awkward shapes: kernels 1, 2, 3 and 5, strides 1, 2 and 3,
+ * padding 0 to K − 1, rectangular inputs, kernels and strides, 1, 3 and 7 channels,
+ * overlapping pooling windows, sample counts that do not divide the tiles; every path of
+ * the tiles the convolutions' products lower to. */
+Test(gen, gradients_conv_pool)
+{
+    static const NetConfig cfgs[] = {
+        {NULL, NULL, NULL, "cross_entropy", T_PROB},
+        {NULL, NULL, NULL, "mse", T_ANY},
+        {NULL, NULL, NULL, "huber", T_ANY},
+        {NULL, NULL, NULL, "binary_cross_entropy", T_UNIT},
+        {NULL, NULL, NULL, "mse", T_ANY},
+    };
+    static const char *const bodies[] = {
+        "    input 3x7x6;\n"
+        "    c1: conv2d 4 kernel = 3x2 stride = 2x1 padding = 1 relu;\n"
+        "    p1: maxpool 2 stride = 1;\n"
+        "    c2: conv2d 3 kernel = 2 tanh;\n"
+        "    out: dense 3 softmax;\n",
+        "    input 1x9x8;\n"
+        "    c1: conv2d 7 kernel = 5 padding = 4 stride = 3 sigmoid init = he_normal;\n"
+        "    p1: avgpool 2x3 stride = 1x2;\n"
+        "    c2: conv2d 2 kernel = 1 elu;\n"
+        "    flatten;\n"
+        "    out: dense 2;\n",
+        "    input 7x5x5;\n"
+        "    c1: conv2d 3 kernel = 2x3 padding = 0x2 stride = 1x2 gelu;\n"
+        "    p1: maxpool 3x2 stride = 2x1;\n"
+        "    h: dense 9 tanh;\n"
+        "    out: dense 2;\n",
+        "    input 2x4x4;\n"
+        "    c1: conv2d 9 kernel = 3 padding = 2 silu;\n"
+        "    c2: conv2d 8 kernel = 3;\n"
+        "    out: conv2d 1 kernel = 3 sigmoid;\n",
+        /* layers of the same products, whose tiles are shared (Node.tiles_of) */
+        "    input 2x5x5;\n"
+        "    c1: conv2d 2 kernel = 3 padding = 1 tanh;\n"
+        "    c2: conv2d 2 kernel = 3 padding = 1 elu;\n"
+        "    h1: dense 12 tanh;\n"
+        "    h2: dense 12 sigmoid;\n"
+        "    h3: dense 12 tanh;\n"
+        "    out: dense 2;\n",
+    };
+    static const Shape shapes[] = {{0, 0, 0, 0, 5}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 6},
+                                   {0, 0, 0, 0, 3}, {0, 0, 0, 0, 7}};
+    const char *flag_sets[] = {"", "-DBPC_NO_AVX512", "-DBPC_NO_DISPATCH", "-DBPC_NO_VECTOR", NULL};
+    run_gradcheck("gc", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]), flag_sets, bodies);
 }

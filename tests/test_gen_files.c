@@ -38,3 +38,21 @@ Test(gen, weight_files)
     if (status == 0)
         gen_dir_remove(&d);
 }
+
+/* The header's named parameter views (NAME_L_T, NAME_L_T_size) tile the parameter
+ * buffer in order, and index it as the layers read it. */
+Test(gen, parameter_views)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    cr_assert(gen_model(&d, "views",
+                        "network views { input 3; h: dense 4 tanh; out: dense 2; loss mse; }", 256));
+    cr_assert(gen_copy(&d, "tests/drivers/viewcheck.c"));
+    cr_assert_eq(gen_build(&d, "cc", "-O0", "viewcheck.c views.c", "viewcheck"), 0);
+    char *out = NULL;
+    int status = gen_run(&d, "viewcheck", &out);
+    cr_expect_eq(status, 0, "parameter views:\n%s", out ? out : "(no output)");
+    free(out);
+    if (status == 0)
+        gen_dir_remove(&d);
+}

@@ -83,8 +83,8 @@ Test(gen, optimizers)
 }
 
 /* NAME_train's fused backward + step equals NAME_backward then NAME_step to the bit, for
- * every optimizer, both precisions, looped and unrolled layers, batch 1 and batched
- * (tests/drivers/fusecheck.c). */
+ * every optimizer, both precisions, looped and unrolled layers, convolution and pooling,
+ * batch 1 and batched (tests/drivers/fusecheck.c). */
 Test(gen, fused_train)
 {
     static const char *const layers[] = {
@@ -92,7 +92,13 @@ Test(gen, fused_train)
         "input 17; h: dense 33 relu; h2: dense 7 tanh; dense 3 softmax; loss cross_entropy;",
         /* unrolled: small layers, sigmoid + mse */
         "input 3; h: dense 5 tanh; dense 2 sigmoid; loss mse;",
+        /* convolutions (their own fused step) around a max pooling */
+        "input 2x6x5; c1: conv2d 3 kernel = 3 padding = 1 relu; maxpool 2 stride = 1;"
+        " c2: conv2d 2 kernel = 2x3 stride = 2 tanh; dense 3 softmax; loss cross_entropy;",
     };
+    static const char form_names[] = "luc", form_upper[] = "LUC";
+    static const char *const form_desc[] = {"looped", "unrolled, batch 1", "conv, batch 4"};
+    static const int form_batch[] = {6, 1, 4};
     GenDir d;
     cr_assert(gen_dir_make(&d));
     char path[128], sources[4096] = "fusecheck.c";
@@ -100,18 +106,18 @@ Test(gen, fused_train)
     cr_assert(nets);
     int n = (int)(sizeof configs / sizeof configs[0]), count = 0;
     for (int i = 0; i < n; i++) {
-        for (int form = 0; form < 2; form++) {
+        for (int form = 0; form < 3; form++) {
             const OptConfig *c = &configs[i];
             char name[16], bp[768];
-            snprintf(name, sizeof name, "u%d%c", i, form ? 'u' : 'l');
+            snprintf(name, sizeof name, "u%d%c", i, form_names[form]);
             snprintf(bp, sizeof bp, "network %s { %s optimizer %s; precision %s; batch %d; }\n",
                      name, layers[form], c->optimizer, c->dbl ? "double" : "float",
-                     form ? 1 : 6);
+                     form_batch[form]);
             cr_assert(gen_model(&d, name, bp, form ? 256 : 0));
             fprintf(nets, "#include \"%s.h\"\n#define NET %s\n#define UP U%d%c\n", name, name,
-                    i, form ? 'U' : 'L');
+                    i, form_upper[form]);
             fprintf(nets, "#define DESC \"%s %s %s\"\n", c->optimizer,
-                    c->dbl ? "double" : "float", form ? "unrolled, batch 1" : "looped");
+                    c->dbl ? "double" : "float", form_desc[form]);
             fprintf(nets, "#include \"fusecheck_net.h\"\n#undef NET\n#undef UP\n#undef DESC\n\n");
             size_t len = strlen(sources);
             snprintf(sources + len, sizeof sources - len, " %s.c", name);
@@ -120,7 +126,7 @@ Test(gen, fused_train)
     }
     fprintf(nets, "#define NET_LIST(X)");
     for (int i = 0; i < n; i++)
-        fprintf(nets, " X(u%dl) X(u%du)", i, i);
+        fprintf(nets, " X(u%dl) X(u%du) X(u%dc)", i, i, i);
     fprintf(nets, "\n");
     cr_assert(fclose(nets) == 0);
     (void)count;

@@ -1,7 +1,7 @@
 /*
  * test_gen_warnings.c - the generated code of every example (examples/NAME.bp), and of
  * networks that use every activation, loss, optimizer and init scheme in both
- * precisions and both forms, compiles without a single warning under gcc and clang, at -O0 and -O3
+ * precisions and both forms, and of a CNN with every layer kind, compiles without a single warning under gcc and clang, at -O0 and -O3
  * (also with AVX2, and with the plain loops that replace the GNU C vectors elsewhere), with
  * -std=c99 -Wall -Wextra -pedantic -Werror (and a few stricter warnings besides).
  */
@@ -43,6 +43,23 @@ static const struct {
     {"cov_bce", "sigmoid", "binary_cross_entropy", "adamw", "float", false},
 };
 
+/* Convolution and both poolings in double with Adam, the first layer without ∂C/∂x, and
+ * a layer of each kind after another (examples/lenet.bp covers float and SGD). */
+static const char coverage_cnn[] =
+    "network cov_cnn {\n"
+    "    input 3x9x7;\n"
+    "    maxpool 2 stride = 1;\n"
+    "    c1: conv2d 5 kernel = 3x2 stride = 2 padding = 1 gelu;\n"
+    "    avgpool 2;\n"
+    "    c2: conv2d 4 kernel = 1 softmax;\n"
+    "    flatten;\n"
+    "    dense 3 softmax;\n"
+    "    loss cross_entropy;\n"
+    "    optimizer adam;\n"
+    "    precision double;\n"
+    "    batch 3;\n"
+    "}\n";
+
 /* Generates every example and coverage network into d; their .c files into sources. */
 static void generate_all(const GenDir *d, char *sources, size_t size)
 {
@@ -64,6 +81,9 @@ static void generate_all(const GenDir *d, char *sources, size_t size)
         snprintf(sources + len, size - len, " %s.c", name);
     }
     globfree(&g);
+    cr_assert(gen_model(d, "cov_cnn", coverage_cnn, 256));
+    size_t used = strlen(sources);
+    snprintf(sources + used, size - used, " cov_cnn.c");
     for (size_t i = 0; i < sizeof coverage / sizeof coverage[0]; i++) {
         for (int looped = 0; looped < (coverage[i].also_looped ? 2 : 1); looped++) {
             char name[64], bp[2048];

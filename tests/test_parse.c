@@ -51,6 +51,20 @@ Test(parse, every_statement)
                "10:5 seed 42\n");
 }
 
+/* Layers of other kinds: the number when the kind takes one, options (HxW pairs too),
+ * the activation and init, and kinds that take no number. */
+Test(parse, layer_forms)
+{
+    expect_ast("network n { input 1x28x28; c: conv2d 6 kernel = 5x3 stride = 2 relu init = he_normal;"
+               " maxpool 2x2 stride = 1; flatten; dense 10; }",
+               "network n 1:9\n"
+               "1:13 input 1x28x28\n"
+               "1:31 conv2d 6 kernel=5x3 stride=2 relu init=he_normal label=c\n"
+               "1:87 maxpool 2x2 stride=1\n"
+               "1:111 flatten\n"
+               "1:120 dense 10\n");
+}
+
 Test(parse, dense_forms)
 {
     expect_ast("network n { input 2; dense 3; dense 4 leaky_relu(alpha = 0.2); "
@@ -96,7 +110,7 @@ Test(parse, missing_semicolon)
                  "    2 |   input 784\n"
                  "      |            ^\n");
     expect_diags("network x {\n  input 4;\n  dense 3 relu // a comment\n  loss mse;\n}\n",
-                 "t.bp:3:15: error: expected ';', 'init' or '(' after identifier 'relu'\n"
+                 "t.bp:3:15: error: expected ';', 'init', '=' or '(' after identifier 'relu'\n"
                  "    3 |   dense 3 relu // a comment\n"
                  "      |               ^\n");
 }
@@ -129,12 +143,12 @@ Test(parse, unknown_statement_and_layer_kind)
                  "t.bp:6:3: error: unknown statement 'frobnicate'\n"
                  "    6 |   frobnicate;\n"
                  "      |   ^~~~~~~~~~\n"
-                 "t.bp:6:3: note: a statement begins with one of: input, dense, loss, optimizer, "
-                 "init, batch, precision, seed\n"
+                 "t.bp:6:3: note: a statement begins with one of: input, loss, optimizer, init, "
+                 "batch, precision, seed, dense, conv2d, maxpool, avgpool, flatten\n"
                  "t.bp:7:8: error: unknown layer kind 'conv'\n"
                  "    7 |   out: conv 3;\n"
                  "      |        ^~~~\n"
-                 "t.bp:7:8: note: the layer kinds are: dense\n"
+                 "t.bp:7:8: note: the layer kinds are: dense, conv2d, maxpool, avgpool, flatten\n"
                  "t.bp:8:10: error: expected ';', 'init' or identifier after number '3'\n"
                  "    8 |   dense 3\n"
                  "      |          ^\n");
@@ -163,9 +177,9 @@ Test(parse, expected_list_names_tokens)
                  "t.bp:2:1: error: expected a statement or '}' before end of file\n"
                  "    2 | \n"
                  "      | ^\n");
-    expect_diags("network x { input 2; dense 2 relu = 3; }",
-                 "t.bp:1:34: error: expected ';', 'init' or '(' after identifier 'relu'\n"
-                 "    1 | network x { input 2; dense 2 relu = 3; }\n"
+    expect_diags("network x { input 2; dense 2 relu 3; }",
+                 "t.bp:1:34: error: expected ';', 'init', '=' or '(' after identifier 'relu'\n"
+                 "    1 | network x { input 2; dense 2 relu 3; }\n"
                  "      |                                  ^\n");
 }
 

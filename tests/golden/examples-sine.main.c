@@ -1,0 +1,90 @@
+// ---- the command-line trainer (bpc --main): `sine --help` ----
+
+/* The generated functions with void pointers, as bprt_trainer holds them;
+ * x, t and y are arrays of sine_real. */
+static void sine_main_init(void *m, uint64_t seed)
+{
+    sine_init(m, seed);
+}
+
+static void sine_main_forward(void *m, const void *x, void *y, int n)
+{
+    sine_forward(m, x, y, n);
+}
+
+static double sine_main_loss(void *m, const void *x, const void *t, int n)
+{
+    return sine_loss(m, x, t, n);
+}
+
+static double sine_main_backward(void *m, const void *x, const void *t, int n)
+{
+    return sine_backward(m, x, t, n);
+}
+
+static double sine_main_train(void *m, const void *x, const void *t, int n)
+{
+    return sine_train(m, x, t, n);
+}
+
+static void sine_main_step(void *m)
+{
+    sine_step(m);
+}
+
+static void *sine_main_params(void *m)
+{
+    return sine_params(m);
+}
+
+static void *sine_main_grads(void *m)
+{
+    return sine_grads(m);
+}
+
+static int sine_main_save(const void *m, const char *path)
+{
+    return sine_save(m, path);
+}
+
+static int sine_main_load(void *m, const char *path)
+{
+    return sine_load(m, path);
+}
+
+/* Each layer's parameters (W then b) in sine_params, for gradcheck. */
+static const bprt_layer_range sine_main_layers[2] = {
+    {"hidden", sine_hidden_W, sine_hidden_W_size + sine_hidden_b_size}, /* W [32][1], b [32] */
+    {"dense2", sine_dense2_W, sine_dense2_W_size + sine_dense2_b_size}, /* W [1][32], b [1] */
+};
+
+int main(int argc, char **argv)
+{
+    static sine_model model; /* static: it can be too large for the stack */
+    const bprt_trainer trainer = {
+        .name = "sine",
+        .inputs = SINE_INPUTS,
+        .outputs = SINE_OUTPUTS,
+        .batch = SINE_BATCH,
+        .nparams = SINE_PARAMS,
+        .elem_size = (int)sizeof(sine_real),
+        .loss_name = "mse",
+        .targets = BPRT_TARGETS_VALUES,
+        .seed = SINE_SEED,
+        .layers = sine_main_layers,
+        .nlayers = 2,
+        .model = &model,
+        .init = sine_main_init,
+        .forward = sine_main_forward,
+        .loss = sine_main_loss,
+        .backward = sine_main_backward,
+        .train = sine_main_train,
+        .step = sine_main_step,
+        .params = sine_main_params,
+        .grads = sine_main_grads,
+        .save = sine_main_save,
+        .load = sine_main_load,
+    };
+    return bprt_trainer_main(&trainer, argc, argv);
+}
+

@@ -1,0 +1,92 @@
+// ---- the command-line trainer (bpc --main): `gdouble --help` ----
+
+/* The generated functions with void pointers, as bprt_trainer holds them;
+ * x, t and y are arrays of gdouble_real. */
+static void gdouble_main_init(void *m, uint64_t seed)
+{
+    gdouble_init(m, seed);
+}
+
+static void gdouble_main_forward(void *m, const void *x, void *y, int n)
+{
+    gdouble_forward(m, x, y, n);
+}
+
+static double gdouble_main_loss(void *m, const void *x, const void *t, int n)
+{
+    return gdouble_loss(m, x, t, n);
+}
+
+static double gdouble_main_backward(void *m, const void *x, const void *t, int n)
+{
+    return gdouble_backward(m, x, t, n);
+}
+
+static double gdouble_main_train(void *m, const void *x, const void *t, int n)
+{
+    return gdouble_train(m, x, t, n);
+}
+
+static void gdouble_main_step(void *m)
+{
+    gdouble_step(m);
+}
+
+static void *gdouble_main_params(void *m)
+{
+    return gdouble_params(m);
+}
+
+static void *gdouble_main_grads(void *m)
+{
+    return gdouble_grads(m);
+}
+
+static int gdouble_main_save(const void *m, const char *path)
+{
+    return gdouble_save(m, path);
+}
+
+static int gdouble_main_load(void *m, const char *path)
+{
+    return gdouble_load(m, path);
+}
+
+/* Each layer's parameters (W then b) in gdouble_params, for gradcheck. */
+static const bprt_layer_range gdouble_main_layers[4] = {
+    {"dense1", gdouble_dense1_W, gdouble_dense1_W_size + gdouble_dense1_b_size}, /* W [12][20], b [12] */
+    {"dense2", gdouble_dense2_W, gdouble_dense2_W_size + gdouble_dense2_b_size}, /* W [9][12], b [9] */
+    {"dense3", gdouble_dense3_W, gdouble_dense3_W_size + gdouble_dense3_b_size}, /* W [7][9], b [7] */
+    {"dense4", gdouble_dense4_W, gdouble_dense4_W_size + gdouble_dense4_b_size}, /* W [3][7], b [3] */
+};
+
+int main(int argc, char **argv)
+{
+    static gdouble_model model; /* static: it can be too large for the stack */
+    const bprt_trainer trainer = {
+        .name = "gdouble",
+        .inputs = GDOUBLE_INPUTS,
+        .outputs = GDOUBLE_OUTPUTS,
+        .batch = GDOUBLE_BATCH,
+        .nparams = GDOUBLE_PARAMS,
+        .elem_size = (int)sizeof(gdouble_real),
+        .loss_name = "mse",
+        .targets = BPRT_TARGETS_VALUES,
+        .seed = GDOUBLE_SEED,
+        .layers = gdouble_main_layers,
+        .nlayers = 4,
+        .model = &model,
+        .init = gdouble_main_init,
+        .forward = gdouble_main_forward,
+        .loss = gdouble_main_loss,
+        .backward = gdouble_main_backward,
+        .train = gdouble_main_train,
+        .step = gdouble_main_step,
+        .params = gdouble_main_params,
+        .grads = gdouble_main_grads,
+        .save = gdouble_main_save,
+        .load = gdouble_main_load,
+    };
+    return bprt_trainer_main(&trainer, argc, argv);
+}
+
