@@ -44,6 +44,8 @@ enum {
     BPRT_E_CHECKSUM = 10,   /* the contents are corrupt */
     BPRT_E_TRAILING = 11,   /* bytes after the end of the data */
     BPRT_E_STEP = 12,       /* a checkpoint's step counter is negative or at its maximum */
+    BPRT_E_STATS = 13,      /* statistics for another input count, or unusable values */
+    BPRT_E_SECTION = 14,    /* a malformed, repeated or unknown section (version 2) */
 };
 const char *bprt_strerror(int code); /* a message for any code above */
 
@@ -58,18 +60,41 @@ typedef struct bprt_file_info {
     int64_t step;         /* the optimizer's step counter (0 in a weights file) */
 } bprt_file_info;
 
+/* The standardization statistics a model was trained with (train --standardize):
+ * its input j is (x[j] - mean[j]) / std[j].  A weight file may carry them. */
+typedef struct bprt_stats {
+    uint32_t inputs;     /* entries of mean and std: the network's inputs (not 0) */
+    int found;           /* set by the readers: 1 if the file held statistics, else 0 */
+    double *mean, *std;
+} bprt_stats;
+
 /* Writes `info->nbuffers` buffers of `info->count` elements each, in little-endian
  * order.  Writes to a temporary file and renames it over `path`, so a failed write
- * leaves no half-written file.  Returns BPRT_OK or an error code. */
+ * leaves no half-written file.  Returns BPRT_OK or an error code; after BPRT_E_OPEN
+ * and BPRT_E_IO, errno says why (for strerror). */
 int bprt_file_write(const char *path, const bprt_file_info *info, const void *const *buffers);
+/* The same with the statistics in the file (stats NULL: none, as bprt_file_write). */
+int bprt_file_write_stats(const char *path, const bprt_file_info *info,
+                          const void *const *buffers, const bprt_stats *stats);
 
 /* Reads a file written by bprt_file_write.  Every header field must equal `expect`'s
- * (step excepted); the whole file is validated, checksum included, before anything is
- * copied into `buffers`, so on any error they are untouched (unless the file is
- * rewritten in place while being read: docs/WEIGHTS.md).  On success *step is
- * set from the file (step may be NULL).  Returns BPRT_OK or an error code. */
+ * (step excepted); the whole file is validated, checksum and statistics included,
+ * before anything is copied into `buffers`, so on any error they are untouched (unless
+ * the file is rewritten in place while being read: docs/WEIGHTS.md).  On success *step
+ * is set from the file (step may be NULL).  Returns BPRT_OK or an error code; after
+ * BPRT_E_OPEN and BPRT_E_IO, errno says why. */
 int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *buffers,
                    int64_t *step);
+/* The same, and the file's statistics, if it has them, into stats->mean and stats->std
+ * (stats->found says whether it had; statistics for another stats->inputs are
+ * BPRT_E_STATS). */
+int bprt_file_read_stats(const char *path, const bprt_file_info *expect, void *const *buffers,
+                         int64_t *step, bprt_stats *stats);
+/* Only the statistics, for a program that loads the weights with NAME_load: the file
+ * is validated as a whole (not against a network).  A model trained on standardized
+ * inputs gives wrong outputs on raw ones: when stats->found, apply them with
+ * bprt_standardize_f/_d to every input before NAME_forward. */
+int bprt_stats_read(const char *path, bprt_stats *stats);
 
 /* FNV-1a 64 of a description of the network's shapes, e.g. "in=784;dense=128;dense=10";
  * the generated code decides the string. */
@@ -92,6 +117,9 @@ int bprt_argmax_d(const double *v, int n);
 void bprt_one_hot_f(float *out, int classes, int label); /* zeroes out, sets out[label]
                                                             if 0 <= label < classes */
 void bprt_one_hot_d(double *out, int classes, int label);
+/* x := (x - mean) / std for n rows of `inputs` values, in double precision. */
+void bprt_standardize_f(float *x, int n, int inputs, const double *mean, const double *std);
+void bprt_standardize_d(double *x, int n, int inputs, const double *mean, const double *std);
 
 /* ---- data sets (data.c) ---- */
 /* Loading and preparing data for programs that train on files.  Unlike the rest of the
@@ -206,8 +234,7 @@ typedef struct bprt_trainer {
     double (*train)(void *model, const void *x, const void *t, int n);    /* backward + step */
     void *(*params)(void *model);
     void *(*grads)(void *model);
-    int (*save)(const void *model, const char *path);
-    int (*load)(void *model, const char *path);
+    bprt_file_info weights; /* the header of the model's weight files (NAME_save's) */
 } bprt_trainer;
 
 int bprt_trainer_main(const bprt_trainer *t, int argc, char **argv);

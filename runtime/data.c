@@ -736,8 +736,5 @@ void bprt_data_stats(const bprt_data *d, double *mean, double *std)
 
 void bprt_data_standardize(bprt_data *d, const double *mean, const double *std)
 {
-    size_t in = (size_t)d->inputs;
-    for (size_t i = 0; i < (size_t)d->rows; i++)
-        for (size_t j = 0; j < in; j++)
-            d->x[i * in + j] = (d->x[i * in + j] - mean[j]) / std[j];
+    bprt_standardize_d(d->x, d->rows, d->inputs, mean, std);
 }

@@ -162,16 +162,16 @@ static void help(const bprt_trainer *tr, const char *prog)
            "                      the network's seed)\n",
            (unsigned long long)tr->seed);
     fputs("  --standardize       scale each input to mean 0 and standard deviation 1, with\n"
-          "                      statistics of the training part; with --save they are written\n"
-          "                      to FILE.stats, which eval and predict then apply\n"
+          "                      statistics of the training part; --save writes them into the\n"
+          "                      weight file, and eval and predict apply them\n"
           "  --save FILE         write the trained weights (bpc weight file)\n"
           "  --log FILE          write the summaries as CSV, one line per epoch: epoch,\n"
           "                      train_loss, then the evaluated set's loss and accuracy (as\n"
           "                      valid_loss, test_accuracy, ...), seconds, samples_per_second\n"
           "  --quiet             no progress line (it is only drawn on a terminal anyway)\n"
           "eval, predict:\n"
-          "  --load FILE         weights written by train --save (required); FILE.stats is\n"
-          "                      applied when it exists\n"
+          "  --load FILE         weights written by train --save (required), with their\n"
+          "                      statistics if trained with --standardize\n"
           "predict:\n"
           "  --outputs           print the outputs, not the class\n"
           "  (rows hold the inputs, or the inputs and label columns as in a training file,\n"
@@ -496,8 +496,26 @@ static int to_set(const Run *r, bprt_data *d, const char *what, Set *s)
     return 0;
 }
 
-// ---- standardization statistics beside the weights ----
+// ---- weight files and their standardization statistics ----
 
+/* Writes the weights to --save, with the statistics when the inputs were standardized:
+ * in the one file, so that they cannot be separated. */
+static int save_weights(const Run *r)
+{
+    const bprt_trainer *tr = r->tr;
+    bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
+    const void *const buffers[1] = {tr->params(tr->model)};
+    int e = bprt_file_write_stats(r->o.save, &tr->weights, buffers, r->mean ? &stats : NULL);
+    if (e != BPRT_OK) {
+        error(r, "%s: %s", r->o.save, bprt_strerror(e));
+        return EXIT_ERROR;
+    }
+    printf("saved the weights%s to %s\n", r->mean ? " and the standardization statistics" : "",
+           r->o.save);
+    return 0;
+}
+
+/* The side file in which earlier versions kept the statistics: WEIGHTS.stats. */
 static char *stats_path(const char *weights)
 {
     char *p = malloc(strlen(weights) + 7);
@@ -506,26 +524,24 @@ static char *stats_path(const char *weights)
     return p;
 }
 
-static int write_stats(const Run *r, const char *path)
+/* A WEIGHTS.stats of earlier weights would be applied to new ones that have no
+ * statistics in the file (load_weights): it goes with the weights it belonged to. */
+static int remove_old_stats(const Run *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        error(r, "%s: cannot write: %s", path, strerror(errno));
+    char *path = stats_path(r->o.save);
+    if (!path) {
+        error(r, "out of memory");
         return EXIT_ERROR;
     }
-    fprintf(f, "# bpc standardization: x := (x - mean) / std; one line per input: mean std\n");
-    fprintf(f, "inputs %d\n", r->tr->inputs);
-    for (int j = 0; j < r->tr->inputs; j++)
-        fprintf(f, "%.17g %.17g\n", r->mean[j], r->std[j]);
-    if (fclose(f) != 0) {
-        error(r, "%s: write error", path);
-        return EXIT_ERROR;
-    }
+    if (remove(path) == 0)
+        printf("removed %s, the statistics of the weights replaced\n", path);
+    free(path);
     return 0;
 }
 
-/* Loads WEIGHTS.stats into r->mean and r->std when that file exists. */
-static int read_stats(Run *r, const char *weights)
+/* Loads WEIGHTS.stats, which earlier versions wrote beside weight files of format
+ * version 1, into r->mean and r->std when that file exists. */
+static int read_old_stats(Run *r, const char *weights)
 {
     char *path = stats_path(weights);
     if (!path) {
@@ -562,6 +578,32 @@ static int read_stats(Run *r, const char *weights)
     }
     free(path);
     return 0;
+}
+
+/* --load's weights into the model and its statistics into r->mean and r->std: from
+ * the file, or for a file without them from an old WEIGHTS.stats. */
+static int load_weights(Run *r)
+{
+    const bprt_trainer *tr = r->tr;
+    r->mean = malloc((size_t)tr->inputs * sizeof(double));
+    r->std = malloc((size_t)tr->inputs * sizeof(double));
+    if (!r->mean || !r->std) {
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
+    void *const buffers[1] = {tr->params(tr->model)};
+    int e = bprt_file_read_stats(r->o.load, &tr->weights, buffers, NULL, &stats);
+    if (e != BPRT_OK) {
+        error(r, "%s: %s", r->o.load, bprt_strerror(e));
+        return EXIT_ERROR;
+    }
+    if (stats.found)
+        return 0;
+    free(r->mean);
+    free(r->std);
+    r->mean = r->std = NULL;
+    return read_old_stats(r, r->o.load);
 }
 
 // ---- evaluation ----
@@ -817,28 +859,8 @@ static int cmd_train(Run *r)
     print_score(eval->what, sc, true);
     printf("\n");
 
-    if (o->save) {
-        int e = tr->save(tr->model, o->save);
-        if (e != BPRT_OK) {
-            error(r, "%s: %s", o->save, bprt_strerror(e));
-            rc = EXIT_ERROR;
-            goto done;
-        }
-        char *sp = stats_path(o->save);
-        if (!sp) {
-            error(r, "out of memory");
-            rc = EXIT_ERROR;
-            goto done;
-        }
-        if (r->mean)
-            rc = write_stats(r, sp);
-        else
-            remove(sp); /* statistics of an earlier run would no longer match */
-        if (rc == 0)
-            printf("saved the weights to %s%s%s\n", o->save, r->mean ? " and the statistics to " : "",
-                   r->mean ? sp : "");
-        free(sp);
-    }
+    if (o->save && (rc = save_weights(r)) == 0)
+        rc = remove_old_stats(r);
 done:
     if (log && fclose(log) != 0 && rc == 0) {
         error(r, "%s: write error", o->log);
@@ -852,16 +874,6 @@ done:
 }
 
 // ---- eval and predict ----
-
-static int load_weights(Run *r)
-{
-    int e = r->tr->load(r->tr->model, r->o.load);
-    if (e != BPRT_OK) {
-        error(r, "%s: %s", r->o.load, bprt_strerror(e));
-        return EXIT_ERROR;
-    }
-    return read_stats(r, r->o.load);
-}
 
 static int cmd_eval(Run *r)
 {

@@ -454,7 +454,7 @@ Test(runtime, file_error_magic, .init = make_dir, .fini = remove_dir)
 
 Test(runtime, file_error_version, .init = make_dir, .fini = remove_dir)
 {
-    expect_corrupt(8, 2, BPRT_E_VERSION);
+    expect_corrupt(8, 3, BPRT_E_VERSION);
     expect_corrupt(11, 1, BPRT_E_VERSION);
 }
 
@@ -549,17 +549,227 @@ Test(runtime, strerror_messages)
         "checksum mismatch: the file is corrupt",
         "unexpected bytes after the end of the data",
         "the checkpoint's step counter is out of range",
+        "the standardization statistics are for another number of inputs, or a mean is not "
+        "finite or a deviation not positive",
+        "a malformed or unknown section",
     };
-    cr_assert_eq(sizeof want / sizeof *want, BPRT_E_STEP + 1);
-    for (int c = BPRT_OK; c <= BPRT_E_STEP; c++)
+    cr_assert_eq(sizeof want / sizeof *want, BPRT_E_SECTION + 1);
+    for (int c = BPRT_OK; c <= BPRT_E_SECTION; c++)
         cr_expect_str_eq(bprt_strerror(c), want[c]);
     cr_expect_str_eq(bprt_strerror(-1), "unknown error code");
-    cr_expect_str_eq(bprt_strerror(BPRT_E_STEP + 1), "unknown error code");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_SECTION + 1), "unknown error code");
     cr_expect_str_eq(bprt_strerror(1000000), "unknown error code");
     cr_expect_str_eq(bprt_strerror(BPRT_E_DATA), "malformed data");
     cr_expect_str_eq(bprt_strerror(BPRT_E_NOMEM), "out of memory");
     cr_expect_str_eq(bprt_strerror(BPRT_E_ARG), "invalid argument");
     cr_expect_str_eq(bprt_strerror(BPRT_E_ARG + 1), "unknown error code");
+}
+
+// ---- standardization statistics in the file (format version 2) ----
+
+/* CRC-32 bit by bit, independent of wfile.c's table, to re-seal patched files. */
+static uint32_t crc32_bits(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? c >> 1 ^ 0xEDB88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static void reseal(unsigned char *data, size_t len)
+{
+    uint32_t crc = crc32_bits(data, len - 4);
+    for (int i = 0; i < 4; i++)
+        data[len - 4 + i] = (unsigned char)(crc >> 8 * i);
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Weights: float, 1 buffer of 3; statistics for 2 inputs. */
+enum { SP = 3, SIN = 2, STATS_AT = HEADER + SP * 4,
+       STATS_LEN = STATS_AT + 8 + 16 + 8 + 16 * SIN + 4 };
+static const float sweights[SP] = {1, 2, 3};
+static double smean[SIN] = {5, -1}, sstd[SIN] = {2, 0.5};
+
+static bprt_file_info stats_info(void)
+{
+    return (bprt_file_info){.kind = BPRT_FILE_WEIGHTS, .elem_size = 4,
+                            .fingerprint = bprt_fingerprint("in=2;dense=1"), .count = SP,
+                            .nbuffers = 1};
+}
+
+static const char *write_stats_sample(void)
+{
+    bprt_file_info info = stats_info();
+    const void *bufs[1] = {sweights};
+    bprt_stats st = {.inputs = SIN, .mean = smean, .std = sstd};
+    const char *path = in_dir("s.bin");
+    cr_assert_eq(bprt_file_write_stats(path, &info, bufs, &st), BPRT_OK);
+    return path;
+}
+
+/* Reads the statistics sample expecting `want`; on an error nothing is written. */
+static void expect_stats_read(const char *path, uint32_t inputs, int want)
+{
+    float w[SP] = {-9, -9, -9};
+    double mean[4] = {-9, -9, -9, -9}, std[4] = {-9, -9, -9, -9};
+    bprt_stats st = {.inputs = inputs, .found = -1, .mean = mean, .std = std};
+    bprt_file_info info = stats_info();
+    void *bufs[1] = {w};
+    int got = bprt_file_read_stats(path, &info, bufs, NULL, &st);
+    cr_assert_eq(got, want, "got %d (%s), want %d (%s)", got, bprt_strerror(got), want,
+                 bprt_strerror(want));
+    if (want == BPRT_OK)
+        return;
+    cr_expect(w[0] == -9 && mean[0] == -9 && std[0] == -9 && st.found == -1, "changed on error");
+}
+
+/* The layout of docs/WEIGHTS.md: version 2, one section after the buffers. */
+Test(runtime, file_stats_layout, .init = make_dir, .fini = remove_dir)
+{
+    size_t len;
+    unsigned char *data = slurp(write_stats_sample(), &len);
+    cr_assert_eq(len, STATS_LEN);
+    cr_expect_eq(data[8], 2, "version");
+    cr_expect_eq(le64(data + STATS_AT), 1, "the number of sections");
+    cr_expect_eq(le64(data + STATS_AT + 8), 1, "id 1 and reserved 0");
+    cr_expect_eq(le64(data + STATS_AT + 16), 8 + 16 * SIN, "the section's size");
+    cr_expect_eq(le64(data + STATS_AT + 24), SIN, "inputs");
+    double v[2 * SIN];
+    for (int i = 0; i < 2 * SIN; i++) {
+        uint64_t u = le64(data + STATS_AT + 32 + 8 * i);
+        memcpy(&v[i], &u, 8);
+    }
+    cr_expect(v[0] == 5 && v[1] == -1 && v[2] == 2 && v[3] == 0.5);
+    cr_expect_eq(crc32_bits(data, len - 4), (uint32_t)le64(data + len - 4) & 0xFFFFFFFFu);
+    cr_expect(!exists(in_dir("s.bin.tmp")), "temporary file left behind");
+}
+
+Test(runtime, file_stats_roundtrip, .init = make_dir, .fini = remove_dir)
+{
+    const char *path = write_stats_sample();
+    float w[SP];
+    double mean[SIN], std[SIN];
+    bprt_stats st = {.inputs = SIN, .mean = mean, .std = std};
+    bprt_file_info info = stats_info();
+    void *bufs[1] = {w};
+    cr_assert_eq(bprt_file_read_stats(path, &info, bufs, NULL, &st), BPRT_OK);
+    cr_expect_eq(st.found, 1);
+    cr_expect(w[0] == 1 && w[2] == 3 && mean[0] == 5 && mean[1] == -1 && std[1] == 0.5);
+    /* the generated NAME_load's call reads the weights of such a file */
+    w[0] = 0;
+    cr_assert_eq(bprt_file_read(path, &info, bufs, NULL), BPRT_OK);
+    cr_expect_eq(w[0], 1);
+    /* the statistics alone, as a program that loaded the weights with NAME_load */
+    memset(mean, 0, sizeof mean);
+    st.found = -1;
+    cr_assert_eq(bprt_stats_read(path, &st), BPRT_OK);
+    cr_expect(st.found == 1 && mean[0] == 5 && std[0] == 2);
+    float x[2 * SIN] = {7, 0, 5, -1};
+    bprt_standardize_f(x, 2, SIN, mean, std);
+    cr_expect(x[0] == 1 && x[1] == 2 && x[2] == 0 && x[3] == 0);
+}
+
+/* Files without statistics: version 1 as before, read with found = 0. */
+Test(runtime, file_stats_absent, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = stats_info();
+    const void *out[1] = {sweights};
+    const char *path = in_dir("plain.bin");
+    cr_assert_eq(bprt_file_write_stats(path, &info, out, NULL), BPRT_OK);
+    size_t len;
+    unsigned char *data = slurp(path, &len);
+    cr_expect_eq(len, HEADER + SP * 4 + 4);
+    cr_expect_eq(data[8], 1, "version");
+    double mean[SIN] = {-9, -9}, std[SIN] = {-9, -9};
+    bprt_stats st = {.inputs = SIN, .found = -1, .mean = mean, .std = std};
+    cr_assert_eq(bprt_stats_read(path, &st), BPRT_OK);
+    cr_expect(st.found == 0 && mean[0] == -9 && std[0] == -9);
+}
+
+Test(runtime, file_stats_errors, .init = make_dir, .fini = remove_dir)
+{
+    /* for another number of inputs than the caller's */
+    expect_stats_read(write_stats_sample(), SIN + 1, BPRT_E_STATS);
+    expect_stats_read(write_stats_sample(), 0, BPRT_E_STATS);
+    expect_stats_read(write_stats_sample(), SIN, BPRT_OK);
+
+    size_t len;
+    unsigned char data[STATS_LEN];
+    memcpy(data, slurp(write_stats_sample(), &len), STATS_LEN);
+    const char *path = in_dir("s.bin");
+    static const struct {
+        size_t at;
+        unsigned char value;
+        bool reseal;
+        int want;
+    } cases[] = {
+        {STATS_AT + 40, 0x55, false, BPRT_E_CHECKSUM}, /* a mean's byte */
+        {STATS_AT + 0, 0, true, BPRT_E_SECTION},       /* no sections in version 2 */
+        {STATS_AT + 0, 2, true, BPRT_E_SECTION},       /* two, and only one there */
+        {STATS_AT + 8, 9, true, BPRT_E_SECTION},       /* an unknown section */
+        {STATS_AT + 12, 1, true, BPRT_E_SECTION},      /* reserved is not 0 */
+        {STATS_AT + 16, 8 + 16 * SIN + 1, true, BPRT_E_SECTION}, /* size and inputs disagree */
+        {STATS_AT + 24, SIN + 1, true, BPRT_E_SECTION},
+        {STATS_AT + 24, 0, true, BPRT_E_SECTION},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        unsigned char bad[STATS_LEN];
+        memcpy(bad, data, STATS_LEN);
+        bad[cases[i].at] = cases[i].value;
+        if (cases[i].reseal)
+            reseal(bad, STATS_LEN);
+        spit(path, bad, STATS_LEN);
+        cr_log_info("case %zu", i);
+        expect_stats_read(path, SIN, cases[i].want);
+        double mean[SIN], std[SIN];
+        bprt_stats st = {.inputs = SIN, .mean = mean, .std = std};
+        cr_expect_eq(bprt_stats_read(path, &st), cases[i].want, "case %zu", i);
+    }
+    /* values a model cannot use, in a well-formed file */
+    static const struct {
+        int index; /* 0, 1 the means, 2, 3 the deviations */
+        double value;
+    } values[] = {{2, -2}, {3, 0}, {2, INFINITY}, {3, NAN}, {0, NAN}, {1, -INFINITY}};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        unsigned char bad[STATS_LEN];
+        memcpy(bad, data, STATS_LEN);
+        uint64_t u;
+        memcpy(&u, &values[i].value, 8);
+        for (int k = 0; k < 8; k++)
+            bad[STATS_AT + 32 + 8 * values[i].index + k] = (unsigned char)(u >> 8 * k);
+        reseal(bad, STATS_LEN);
+        spit(path, bad, STATS_LEN);
+        cr_log_info("value %zu", i);
+        expect_stats_read(path, SIN, BPRT_E_STATS);
+    }
+    /* the writer refuses what the reader would */
+    bprt_file_info info = stats_info();
+    const void *out[1] = {sweights};
+    double zero[SIN] = {1, 0}, nan_mean[SIN] = {NAN, 0};
+    bprt_stats st = {.inputs = SIN, .mean = smean, .std = zero};
+    cr_expect_eq(bprt_file_write_stats(in_dir("z.bin"), &info, out, &st), BPRT_E_STATS);
+    st = (bprt_stats){.inputs = SIN, .mean = nan_mean, .std = sstd};
+    cr_expect_eq(bprt_file_write_stats(in_dir("z.bin"), &info, out, &st), BPRT_E_STATS);
+    st = (bprt_stats){.inputs = 0, .mean = smean, .std = sstd};
+    cr_expect_eq(bprt_file_write_stats(in_dir("z.bin"), &info, out, &st), BPRT_E_STATS);
+    cr_expect(!exists(in_dir("z.bin")) && !exists(in_dir("z.bin.tmp")));
+}
+
+Test(runtime, standardize_double)
+{
+    double x[3] = {1, 4, 10}, mean[1] = {4}, std[1] = {3};
+    bprt_standardize_d(x, 3, 1, mean, std);
+    cr_expect(x[0] == -1 && x[1] == 0 && x[2] == 2);
 }
 
 /* Published FNV-1a 64 test vectors. */

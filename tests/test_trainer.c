@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bprt.h"
 #include "genutil.h"
 #include "testutil.h"
 
@@ -256,7 +257,8 @@ Test(trainer, digits_standardized)
     cr_assert_eq(status, 0, "%s%s", out, err);
     cr_expect(strstr(out, "1438 samples, valid set 359 samples"), "%s", out);
     cr_expect_geq(accuracy(out, "valid"), 95, "%s", out);
-    cr_expect(strstr(out, "saved the weights to w and the statistics to w.stats\n"), "%s", out);
+    cr_expect(strstr(out, "saved the weights and the standardization statistics to w\n"), "%s",
+              out);
     free(out);
     free(err);
 
@@ -265,11 +267,112 @@ Test(trainer, digits_standardized)
     cr_expect_geq(accuracy(out, ""), 97, "%s", out);
     free(out);
     free(err);
+    gen_dir_remove(&d);
+}
 
-    /* retraining without --standardize removes the stale statistics */
-    status = run(&d, &out, &err, "digits train --data '%sdigits.csv' --epochs 1 --save w && "
-                                 "test ! -e w.stats", DATA);
+/* The header of weight file `path` as an expectation, and its parameters (float). */
+static bprt_file_info header_of(const char *path, float *params, size_t max)
+{
+    size_t len;
+    unsigned char *data = (unsigned char *)read_file(path, &len);
+    cr_assert(data && len >= 52);
+    uint64_t f[6];
+    for (int k = 0; k < 6; k++) {
+        f[k] = 0;
+        for (int i = 7; i >= 0; i--)
+            f[k] = f[k] << 8 | data[8 + 8 * k + i];
+    }
+    bprt_file_info info = {.kind = (uint32_t)(f[0] >> 32), .elem_size = (uint32_t)f[1],
+                           .nbuffers = (uint32_t)(f[1] >> 32), .count = f[2],
+                           .fingerprint = f[3]};
+    cr_assert(info.elem_size == 4 && info.count <= max);
+    memcpy(params, data + 48, info.count * 4);
+    free(data);
+    return info;
+}
+
+/* Issue 11: eval without the statistics gave 33% and no warning.  They are in the
+ * weight file now; a file without them (format version 1) still takes an old W.stats. */
+Test(trainer, standardized_statistics_in_the_weight_file)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char *out, *err, path[256];
+    int status = run(&d, &out, &err, "iris train --data '%siris.csv' --standardize --epochs 100 "
+                                     "--every 100 --save w && test ! -e w.stats", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load w", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_geq(accuracy(out, ""), 95, "%s", out);
+    free(out);
+    free(err);
+    /* predict applies them: the last row of iris.csv is class 2 */
+    cr_assert(write_text(gen_path(&d, "in.txt", path, sizeof path), "5.9,3.0,5.1,1.8\n"));
+    status = run(&d, &out, &err, "iris predict --load w < in.txt");
+    cr_expect_eq(status, 0, "%s", err);
+    cr_expect_str_eq(out, "2\n");
+    free(out);
+    free(err);
+
+    /* the statistics as a program of one's own reads them */
+    double mean[4], std[4];
+    bprt_stats st = {.inputs = 4, .mean = mean, .std = std};
+    cr_assert_eq(bprt_stats_read(gen_path(&d, "w", path, sizeof path), &st), BPRT_OK);
+    cr_expect_eq(st.found, 1);
+    cr_expect(mean[0] > 5.8 && mean[0] < 5.9 && std[0] > 0.8 && std[0] < 0.9, "%g %g", mean[0],
+              std[0]);
+
+    /* statistics for another number of inputs, in a well-formed file: refused */
+    float params[1000];
+    bprt_file_info info = header_of(path, params, 1000);
+    const void *bufs[1] = {params};
+    bprt_stats three = {.inputs = 3, .mean = mean, .std = std};
+    cr_assert_eq(bprt_file_write_stats(gen_path(&d, "w3", path, sizeof path), &info, bufs, &three),
+                 BPRT_OK);
+    status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load w3", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "iris: error: w3: the standardization statistics are for another "
+                          "number of inputs, or a mean is not finite or a deviation not "
+                          "positive\n");
+    free(out);
+    free(err);
+
+    /* a corrupted byte of the statistics: refused */
+    size_t len;
+    char *data = read_file(gen_path(&d, "w", path, sizeof path), &len);
+    cr_assert(data);
+    data[len - 10] ^= 0x40;
+    FILE *f = fopen(gen_path(&d, "bad", path, sizeof path), "wb");
+    cr_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+    free(data);
+    status = run(&d, &out, &err, "iris predict --load bad < in.txt");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "iris: error: bad: checksum mismatch: the file is corrupt\n");
+    free(out);
+    free(err);
+
+    /* weights of format version 1 with the W.stats earlier versions wrote beside them */
+    cr_assert_eq(bprt_file_write(gen_path(&d, "old", path, sizeof path), &info, bufs), BPRT_OK);
+    char stats[512];
+    int at = snprintf(stats, sizeof stats, "# bpc standardization\ninputs 4\n");
+    for (int j = 0; j < 4; j++)
+        at += snprintf(stats + at, sizeof stats - at, "%.17g %.17g\n", mean[j], std[j]);
+    cr_assert(write_text(gen_path(&d, "old.stats", path, sizeof path), stats));
+    status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load old", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_geq(accuracy(out, ""), 95, "%s", out);
+    free(out);
+    free(err);
+
+    /* retraining removes such a W.stats, which would not fit the new weights */
+    status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs 1 --save old && "
+                                 "test ! -e old.stats", DATA);
     cr_expect_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "removed old.stats, the statistics of the weights replaced\n"), "%s",
+              out);
     free(out);
     free(err);
     gen_dir_remove(&d);
