@@ -142,20 +142,21 @@ typedef struct bprt_data {
     double *t;  /* rows x outputs: the targets (one-hot rows for class labels) */
     int *label; /* rows class indexes, or NULL when the targets are not classes */
     int classes;/* the number of classes, 0 when the targets are not classes */
+    int header; /* CSV: 1 when the first line was a header (and skipped) */
 } bprt_data;
 void bprt_data_free(bprt_data *d); /* frees and zeroes; a zeroed bprt_data is empty */
 
 enum { BPRT_HEADER_AUTO = 0, BPRT_HEADER_NO = 1, BPRT_HEADER_YES = 2 };
 
 /* Which columns of a CSV file are what; in a zeroed spec every column is an input and a
- * first line that is not all numbers is a header.  Inputs are the columns that are not
- * targets, in file order. */
+ * first line is a header when it looks like one (bprt_csv_header).  Inputs are the
+ * columns that are not targets, in file order. */
 typedef struct bprt_csv_spec {
     int inputs;       /* input columns expected; 0: every column that is not a target */
     int targets;      /* target columns (0: none, as for prediction); ignored with classes */
     int classes;      /* > 0: one label column of class indexes 0..classes-1, one-hot in t */
     int label_column; /* the (first) target's column, counted from 1; 0: the last one(s) */
-    int header;       /* BPRT_HEADER_AUTO: a first line that is not all numbers is a header */
+    int header;       /* BPRT_HEADER_AUTO: a first line is a header if bprt_csv_header */
 } bprt_csv_spec;
 
 /* CSV: numbers separated by commas, or by blanks when the first line has no comma; a
@@ -168,6 +169,11 @@ int bprt_csv_parse(const char *name, const char *text, size_t len, const bprt_cs
 /* One line of numbers (no newline) into values[0..max); *count gets the number of fields
  * even on error.  For programs that read rows one at a time (the trainer's predict). */
 int bprt_csv_row(const char *line, size_t len, double *values, int max, int *count, char *err);
+/* 1 when a line (no newline) looks like a header: every field names a column, with a
+ * letter in it and no number of any kind ("nan", "inf" and "1e400" are values, not
+ * names; quotes are looked through).  Any other first line is data, its errors
+ * reported as on any line. */
+int bprt_csv_header(const char *line, size_t len);
 
 /* IDX (the MNIST files): unsigned bytes scaled to [0, 1], one sample per index of the
  * first dimension; `labels` is the matching 1-dimensional file of class indexes.  The

@@ -146,7 +146,8 @@ static void help(const bprt_trainer *tr, const char *prog)
           "                      first of the target columns (default: the last column(s));\n"
           "                      the other columns are the inputs, in order\n"
           "  --header            CSV: the first line is a header (also for predict)\n"
-          "  --no-header         CSV: it is not (default: it is when it is not all numbers)\n"
+          "  --no-header         CSV: it is not (default: it is when every field is a name,\n"
+          "                      with a letter and not a number such as nan or inf)\n"
           "train:\n"
           "  --test FILE         evaluate on this data set after each epoch\n"
           "  --test-labels FILE  its IDX labels (default: guessed as for --labels)\n"
@@ -799,6 +800,7 @@ static int cmd_train(Run *r)
     int rc = load(r, o->data, o->labels, &all);
     if (rc)
         return rc;
+    const bool data_header = all.header;
     if (o->valid > 0) {
         if (bprt_data_shuffle(&all, o->seed, err) != BPRT_OK ||
             bprt_data_split(&all, o->valid, &train, &held, err) != BPRT_OK) {
@@ -812,6 +814,7 @@ static int cmd_train(Run *r)
     }
     if (o->test && (rc = load(r, o->test, o->test_labels, &held)) != 0)
         goto done;
+    const bool test_header = held.header;
     if (o->standardize) {
         r->mean = malloc((size_t)tr->inputs * sizeof(double));
         r->std = malloc((size_t)tr->inputs * sizeof(double));
@@ -844,9 +847,11 @@ static int cmd_train(Run *r)
             fprintf(log, ",%s_accuracy", eval->what);
         fprintf(log, ",seconds,samples_per_second\n");
     }
-    printf("training '%s' on %s: %d samples", tr->name, o->data, strain.rows);
+    printf("training '%s' on %s%s: %d samples", tr->name, o->data,
+           data_header ? " (header line skipped)" : "", strain.rows);
     if (has_eval)
-        printf(", %s set %d samples", seval.what, seval.rows);
+        printf(", %s set %d samples%s", seval.what, seval.rows,
+               test_header ? " (header line skipped)" : "");
     printf("; %ld epochs, batch %ld, seed %llu%s\n", o->epochs, o->batch,
            (unsigned long long)o->seed, o->standardize ? ", standardized inputs" : "");
     fflush(stdout);
@@ -883,12 +888,13 @@ static int cmd_eval(Run *r)
     bprt_data d;
     if ((rc = load(r, r->o.data, r->o.labels, &d)) != 0)
         return rc;
+    const bool header = d.header;
     Set s;
     if ((rc = to_set(r, &d, "eval", &s)) != 0)
         return rc;
     choose_accuracy(r, &s);
     Score sc = evaluate(r, &s);
-    printf("%d samples  loss %.6g", s.rows, sc.loss);
+    printf("%d samples%s  loss %.6g", s.rows, header ? " (header line skipped)" : "", sc.loss);
     if (sc.total > 0)
         printf("  accuracy %.2f%% (%ld/%ld)", 100.0 * sc.correct / sc.total, sc.correct, sc.total);
     printf("\n");
@@ -944,9 +950,12 @@ static int cmd_predict(Run *r)
         int e = bprt_csv_row(line, n, v, max, &count, err);
         bool was_first = first;
         first = false;
-        if (was_first && (r->o.header == BPRT_HEADER_YES ||
-                          (r->o.header == BPRT_HEADER_AUTO && e != BPRT_OK && count <= max)))
-            continue; /* a header line */
+        if (was_first && r->o.header == BPRT_HEADER_AUTO && bprt_csv_header(line, n)) {
+            fprintf(stderr, "%s: note: <stdin>:%ld: a header line, skipped\n", r->prog, line_no);
+            continue;
+        }
+        if (was_first && r->o.header == BPRT_HEADER_YES)
+            continue;
         if (e == BPRT_OK && count != tr->inputs && count != max)
             snprintf(err, sizeof err, "expected %d columns (or %d with the label%s), found %d",
                      tr->inputs, max, targets > 1 ? "s" : "", count);

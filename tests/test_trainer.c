@@ -151,7 +151,8 @@ Test(trainer, iris_end_to_end)
     int status = run(&d, &out, &err, "iris train --data '%siris.csv' --valid 0.2 --epochs 100 "
                                      "--every 50 --save iris.w --log log.csv", DATA);
     cr_assert_eq(status, 0, "%s%s", out, err);
-    cr_expect(strstr(out, "120 samples, valid set 30 samples"), "%s", out);
+    cr_expect(strstr(out, "iris.csv (header line skipped): 120 samples, valid set 30 samples"),
+              "%s", out);
     cr_expect_geq(accuracy(out, "valid"), 95, "%s", out);
     free(out);
     free(err);
@@ -166,7 +167,7 @@ Test(trainer, iris_end_to_end)
 
     status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load iris.w", DATA);
     cr_assert_eq(status, 0, "%s", err);
-    cr_expect(strstr(out, "150 samples  loss "), "%s", out);
+    cr_expect(strstr(out, "150 samples (header line skipped)  loss "), "%s", out);
     cr_expect_geq(accuracy(out, ""), 95, "%s", out);
     free(out);
     free(err);
@@ -448,6 +449,9 @@ Test(trainer, data_errors)
     cr_assert(write_text(gen_path(&d, "wide.csv", path, sizeof path), "1,2,3,4,5,0\n"));
     cr_assert(write_text(gen_path(&d, "label.csv", path, sizeof path), "1,2,3,4,3\n"));
     cr_assert(write_text(gen_path(&d, "frac.csv", path, sizeof path), "0.5,2,3,4,0\n"));
+    cr_assert(write_text(gen_path(&d, "nan1.csv", path, sizeof path), "nan,2,3,4,0\n1,2,3,4,0\n"));
+    cr_assert(write_text(gen_path(&d, "big1.csv", path, sizeof path), "1,1e400,3,4,0\n1,2,3,4,0\n"));
+    cr_assert(write_text(gen_path(&d, "semi1.csv", path, sizeof path), "1;2;3;4;0\n1;2;3;4;0\n"));
     static const struct {
         const char *args, *message;
     } cases[] = {
@@ -462,6 +466,12 @@ Test(trainer, data_errors)
         {"train --data frac.csv --label-column 1",
          "iris: error: frac.csv:1: column 1: a class label must be a whole number, not '0.5'\n"},
         {"eval --data bad.csv --load missing.w", "iris: error: missing.w: cannot open the file\n"},
+        /* issue 11: bad first rows were skipped as "headers" */
+        {"train --data nan1.csv", "iris: error: nan1.csv:1: column 1: not a finite number: 'nan'\n"},
+        {"train --data big1.csv",
+         "iris: error: big1.csv:1: column 2: not a finite number: '1e400'\n"},
+        {"train --data semi1.csv",
+         "iris: error: semi1.csv:1: expected 5 columns (4 inputs, 1 label), found 1\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *out, *err;
@@ -471,6 +481,43 @@ Test(trainer, data_errors)
         free(out);
         free(err);
     }
+    gen_dir_remove(&d);
+}
+
+/* A header is said so in the first line of the run; predict says so on standard error. */
+Test(trainer, header_line_is_reported)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    char path[256], *out, *err;
+    cr_assert(write_text(gen_path(&d, "h.csv", path, sizeof path), "a,b,y\n0,0,0\n0,1,1\n"));
+    cr_assert(write_text(gen_path(&d, "n.csv", path, sizeof path), "0,0,0\n0,1,1\n"));
+    int status = run(&d, &out, &err, "xor train --data h.csv --test n.csv --epochs 1 --save w");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect_eq(strncmp(out, "training 'xor' on h.csv (header line skipped): 2 samples, test set "
+                              "2 samples; ", 76), 0, "%s", out);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor train --data n.csv --test h.csv --epochs 1");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect_eq(strncmp(out, "training 'xor' on n.csv: 2 samples, test set 2 samples (header "
+                              "line skipped); ", 78), 0, "%s", out);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor predict --load w < h.csv");
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_eq(count_lines(out), 2, "%s", out);
+    cr_expect_str_eq(err, "xor: note: <stdin>:1: a header line, skipped\n");
+    free(out);
+    free(err);
+    /* and a bad first row given to predict is an error, not a header */
+    cr_assert(write_text(gen_path(&d, "bad.csv", path, sizeof path), "nan,0\n0,1\n"));
+    status = run(&d, &out, &err, "xor predict --load w < bad.csv");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor: error: <stdin>:1: column 1: not a finite number: 'nan'\n");
+    free(out);
+    free(err);
     gen_dir_remove(&d);
 }
 
