@@ -78,10 +78,11 @@ static int read_all(const char *path, unsigned char **buf, size_t *len, char *er
         cap *= 2;
     }
     bool bad = ferror(f);
+    int why = errno;
     fclose(f);
     if (bad) {
         free(b);
-        return fail(err, BPRT_E_IO, "%s: read error", path);
+        return fail(err, BPRT_E_IO, "%s: cannot read: %s", path, strerror(why));
     }
     b[n] = 0;
     *buf = b;

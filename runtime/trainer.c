@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, getline, isatty */
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -497,7 +499,128 @@ static int to_set(const Run *r, bprt_data *d, const char *what, Set *s)
     return 0;
 }
 
+// ---- output files ----
+
+/* The temporary file beside PATH that output is written to before it is renamed over
+ * PATH (bprt_file_write uses the same name), so that a failed run leaves any earlier
+ * file as it was. */
+static char *tmp_path(const char *path)
+{
+    char *p = malloc(strlen(path) + 5);
+    if (p)
+        sprintf(p, "%s.tmp", path);
+    return p;
+}
+
+/* Checks, before any training, that output `path` (for `option`) can be written: it is
+ * not a directory nor one of the input files, and PATH.tmp can be created beside it.
+ * Nothing existing is touched: only a PATH.tmp that this check created is removed. */
+static int check_output(const Run *r, const char *option, const char *path)
+{
+    const Options *o = &r->o;
+    const char *const inputs[][2] = {{"--data", o->data}, {"--labels", o->labels},
+                                     {"--test", o->test}, {"--test-labels", o->test_labels}};
+    struct stat out, in;
+    if (stat(path, &out) == 0) {
+        if (S_ISDIR(out.st_mode)) {
+            error(r, "%s: is a directory (given to %s)", path, option);
+            return EXIT_ERROR;
+        }
+        for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++)
+            if (inputs[i][1] && stat(inputs[i][1], &in) == 0 && in.st_dev == out.st_dev &&
+                in.st_ino == out.st_ino) {
+                error(r, "%s: %s would overwrite the %s file", path, option, inputs[i][0]);
+                return EXIT_ERROR;
+            }
+    }
+    char *tmp = tmp_path(path);
+    if (!tmp) {
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    const bool created = fd >= 0, stale = !created && errno == EEXIST;
+    if (stale)
+        fd = open(tmp, O_WRONLY); /* left by a run that was killed: writable as it is? */
+    if (fd < 0) {
+        if (stale)
+            error(r, "%s: cannot write %s: %s", path, tmp, strerror(errno));
+        else
+            error(r, "%s: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return EXIT_ERROR;
+    }
+    close(fd);
+    if (created)
+        unlink(tmp);
+    free(tmp);
+    return 0;
+}
+
+static int check_outputs(const Run *r)
+{
+    const Options *o = &r->o;
+    if (o->save && o->log && !strcmp(o->save, o->log)) {
+        error(r, "%s: given to both --save and --log", o->save);
+        return EXIT_ERROR;
+    }
+    if (o->save && check_output(r, "--save", o->save))
+        return EXIT_ERROR;
+    if (o->log && check_output(r, "--log", o->log))
+        return EXIT_ERROR;
+    return 0;
+}
+
+/* The log is written to LOG.tmp and renamed over LOG when training ends (also when it
+ * stopped on a NaN: the epochs before it are worth keeping); NULL on error. */
+static FILE *open_log(const Run *r)
+{
+    char *tmp = tmp_path(r->o.log);
+    FILE *f = tmp ? fopen(tmp, "w") : NULL;
+    if (!tmp)
+        error(r, "out of memory");
+    else if (!f)
+        error(r, "%s: cannot write: %s", tmp, strerror(errno));
+    free(tmp);
+    return f;
+}
+
+/* Closes the log and, if `keep` and everything was written, renames it into place;
+ * otherwise removes it. */
+static int close_log(const Run *r, FILE *log, bool keep)
+{
+    char *tmp = tmp_path(r->o.log);
+    if (!tmp) {
+        fclose(log);
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    int rc = 0;
+    bool bad = ferror(log);
+    if (fclose(log) != 0 || bad) {
+        error(r, "%s: write error: %s", tmp, strerror(errno));
+        rc = EXIT_ERROR;
+    } else if (keep && rename(tmp, r->o.log) != 0) {
+        error(r, "%s: cannot rename %s to it: %s", r->o.log, tmp, strerror(errno));
+        rc = EXIT_ERROR;
+    }
+    if (rc || !keep)
+        remove(tmp);
+    free(tmp);
+    return rc;
+}
+
 // ---- weight files and their standardization statistics ----
+
+/* A weight file's error code as a message, with the system's reason when there is one
+ * (errno, which the runtime keeps for BPRT_E_OPEN and BPRT_E_IO). */
+static void file_error(const Run *r, const char *path, int code)
+{
+    if (code == BPRT_E_OPEN || code == BPRT_E_IO)
+        error(r, "%s: %s: %s", path, bprt_strerror(code), strerror(errno));
+    else
+        error(r, "%s: %s", path, bprt_strerror(code));
+}
 
 /* Writes the weights to --save, with the statistics when the inputs were standardized:
  * in the one file, so that they cannot be separated. */
@@ -508,7 +631,7 @@ static int save_weights(const Run *r)
     const void *const buffers[1] = {tr->params(tr->model)};
     int e = bprt_file_write_stats(r->o.save, &tr->weights, buffers, r->mean ? &stats : NULL);
     if (e != BPRT_OK) {
-        error(r, "%s: %s", r->o.save, bprt_strerror(e));
+        file_error(r, r->o.save, e);
         return EXIT_ERROR;
     }
     printf("saved the weights%s to %s\n", r->mean ? " and the standardization statistics" : "",
@@ -596,7 +719,7 @@ static int load_weights(Run *r)
     void *const buffers[1] = {tr->params(tr->model)};
     int e = bprt_file_read_stats(r->o.load, &tr->weights, buffers, NULL, &stats);
     if (e != BPRT_OK) {
-        error(r, "%s: %s", r->o.load, bprt_strerror(e));
+        file_error(r, r->o.load, e);
         return EXIT_ERROR;
     }
     if (stats.found)
@@ -797,7 +920,10 @@ static int cmd_train(Run *r)
     bprt_data all = {0}, train = {0}, held = {0};
     Set strain = {0}, seval = {0};
     FILE *log = NULL;
-    int rc = load(r, o->data, o->labels, &all);
+    bool trained = false; /* the log is kept from there on */
+    int rc = check_outputs(r);
+    if (!rc)
+        rc = load(r, o->data, o->labels, &all);
     if (rc)
         return rc;
     const bool data_header = all.header;
@@ -834,9 +960,7 @@ static int cmd_train(Run *r)
     choose_accuracy(r, &strain);
 
     if (o->log) {
-        log = fopen(o->log, "w");
-        if (!log) {
-            error(r, "%s: cannot write: %s", o->log, strerror(errno));
+        if (!(log = open_log(r))) {
             rc = EXIT_ERROR;
             goto done;
         }
@@ -857,6 +981,7 @@ static int cmd_train(Run *r)
     fflush(stdout);
 
     tr->init(tr->model, o->seed);
+    trained = true;
     if ((rc = train_loop(r, &strain, eval, log)) != 0)
         goto done;
     Score sc = evaluate(r, eval);
@@ -867,10 +992,8 @@ static int cmd_train(Run *r)
     if (o->save && (rc = save_weights(r)) == 0)
         rc = remove_old_stats(r);
 done:
-    if (log && fclose(log) != 0 && rc == 0) {
-        error(r, "%s: write error", o->log);
+    if (log && close_log(r, log, trained) && rc == 0)
         rc = EXIT_ERROR;
-    }
     bprt_data_free(&train);
     bprt_data_free(&held);
     set_free(&strain);
@@ -986,7 +1109,7 @@ static int cmd_predict(Run *r)
     free(line);
     free(v);
     if (rc == 0 && ferror(stdin)) {
-        error(r, "error reading standard input");
+        error(r, "error reading standard input: %s", strerror(errno));
         rc = EXIT_ERROR;
     }
     return rc;
@@ -1209,7 +1332,7 @@ int bprt_trainer_main(const bprt_trainer *tr, int argc, char **argv)
     free(r.mean);
     free(r.std);
     if (fflush(stdout) != 0 && rc == 0) {
-        error(&r, "error writing standard output");
+        error(&r, "error writing standard output: %s", strerror(errno));
         rc = EXIT_ERROR;
     }
     return rc;

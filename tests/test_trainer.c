@@ -465,7 +465,10 @@ Test(trainer, data_errors)
          "iris: error: missing.csv: cannot open: No such file or directory\n"},
         {"train --data frac.csv --label-column 1",
          "iris: error: frac.csv:1: column 1: a class label must be a whole number, not '0.5'\n"},
-        {"eval --data bad.csv --load missing.w", "iris: error: missing.w: cannot open the file\n"},
+        {"eval --data bad.csv --load missing.w",
+         "iris: error: missing.w: cannot open the file: No such file or directory\n"},
+        {"eval --data bad.csv --load .", "iris: error: .: read or write error: Is a directory\n"},
+        {"train --data .", "iris: error: .: cannot read: Is a directory\n"},
         /* issue 11: bad first rows were skipped as "headers" */
         {"train --data nan1.csv", "iris: error: nan1.csv:1: column 1: not a finite number: 'nan'\n"},
         {"train --data big1.csv",
@@ -518,6 +521,63 @@ Test(trainer, header_line_is_reported)
     cr_expect_str_eq(err, "xor: error: <stdin>:1: column 1: not a finite number: 'nan'\n");
     free(out);
     free(err);
+    gen_dir_remove(&d);
+}
+
+/* Issue 11: an unwritable --save was found after all the training, and said "cannot
+ * open the file" without a reason.  Every output is checked before the first epoch,
+ * and no existing file is touched by the check or by a failed run. */
+Test(trainer, outputs_checked_before_training)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    char path[256], *out, *err;
+    cr_assert(write_text(gen_path(&d, "log.csv", path, sizeof path), "an earlier log\n"));
+    cr_assert(write_text(gen_path(&d, "xor.csv", path, sizeof path), "0,0,0\n0,1,1\n1,0,1\n1,1,0\n"));
+    cr_assert(write_text(gen_path(&d, "w", path, sizeof path), "earlier weights\n"));
+    static const struct {
+        const char *args, *message;
+    } cases[] = {
+        {"--save nodir/x.w --log log.csv",
+         "xor: error: nodir/x.w: cannot write: No such file or directory\n"},
+        {"--save w --log nodir/log.csv",
+         "xor: error: nodir/log.csv: cannot write: No such file or directory\n"},
+        {"--save . --log log.csv", "xor: error: .: is a directory (given to --save)\n"},
+        {"--log . --save w", "xor: error: .: is a directory (given to --log)\n"},
+        {"--save xor.csv", "xor: error: xor.csv: --save would overwrite the --data file\n"},
+        {"--save ./xor.csv", "xor: error: ./xor.csv: --save would overwrite the --data file\n"},
+        {"--log xor.csv", "xor: error: xor.csv: --log would overwrite the --data file\n"},
+        {"--save w --log w", "xor: error: w: given to both --save and --log\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int status = run(&d, &out, &err, "xor train --data xor.csv --epochs 2 %s", cases[i].args);
+        cr_expect_eq(status, 1, "%s", cases[i].args);
+        cr_expect_str_eq(out, "", "%s: trained anyway", cases[i].args);
+        cr_expect_str_eq(err, cases[i].message, "%s", cases[i].args);
+        free(out);
+        free(err);
+    }
+    char *text = read_file(gen_path(&d, "log.csv", path, sizeof path), NULL);
+    cr_expect_str_eq(text, "an earlier log\n");
+    free(text);
+    text = read_file(gen_path(&d, "w", path, sizeof path), NULL);
+    cr_expect_str_eq(text, "earlier weights\n");
+    free(text);
+    text = read_file(gen_path(&d, "xor.csv", path, sizeof path), NULL);
+    cr_expect_str_eq(text, "0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    free(text);
+    /* a stale temporary file of a killed run is left as it is by the check */
+    cr_assert(write_text(gen_path(&d, "w.tmp", path, sizeof path), "stale\n"));
+    int status = run(&d, &out, &err, "xor train --data xor.csv --epochs 2 --save w --log log.csv "
+                                     "&& test ! -e w.tmp && test ! -e log.csv.tmp");
+    cr_expect_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    text = read_file(gen_path(&d, "log.csv", path, sizeof path), NULL);
+    cr_expect(text && !strncmp(text, "epoch,train_loss,train_accuracy,", 32), "%s", text);
+    cr_expect_eq(count_lines(text), 3);
+    free(text);
     gen_dir_remove(&d);
 }
 
