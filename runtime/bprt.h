@@ -58,6 +58,8 @@ typedef struct bprt_file_info {
     uint64_t count;       /* elements in each buffer (the parameter count) */
     uint32_t nbuffers;    /* buffers stored: 1 for weights, 1 + optimizer state buffers */
     int64_t step;         /* the optimizer's step counter (0 in a weights file) */
+    const char *shape;    /* NULL, or the string of the fingerprint: written into the
+                             file (a section), and named in bprt_file_explain's messages */
 } bprt_file_info;
 
 /* The standardization statistics a model was trained with (train --standardize):
@@ -95,6 +97,16 @@ int bprt_file_read_stats(const char *path, const bprt_file_info *expect, void *c
  * inputs gives wrong outputs on raw ones: when stats->found, apply them with
  * bprt_standardize_f/_d to every input before NAME_forward. */
 int bprt_stats_read(const char *path, bprt_stats *stats);
+
+/* The message for `code`, returned by a read or write of `path`, into
+ * msg[BPRT_ERR_SIZE]: "PATH: MESSAGE: DETAIL", the detail saying what the file holds
+ * and, with `expect` (may be NULL), what was expected instead: the element types ("the
+ * file holds double values, the network is float"), the shapes (the file's when it
+ * records them, and expect->shape), the parameter counts, or a checkpoint's optimizer
+ * ("the state of adam or adamw (3 buffers)"); for BPRT_E_OPEN and BPRT_E_IO the
+ * system's reason (errno: call it straight after the failure).  A program calls it with
+ * NULL after NAME_load or NAME_restore failed. */
+void bprt_file_explain(char *msg, const char *path, const bprt_file_info *expect, int code);
 
 /* FNV-1a 64 of a description of the network's shapes, e.g. "in=784;dense=128;dense=10";
  * the generated code decides the string. */

@@ -651,8 +651,9 @@ int bprt_data_one_hot(bprt_data *d, int classes, char *err)
         return fail(err, BPRT_E_ARG, "one-hot targets need class labels and a class count");
     for (int i = 0; i < d->rows; i++)
         if (d->label[i] < 0 || d->label[i] >= classes)
-            return fail(err, BPRT_E_DATA, "row %d: class label %d is out of range: there are %d classes",
-                        i + 1, d->label[i], classes);
+            return fail(err, BPRT_E_DATA,
+                        "sample %d: class label %d is out of range: there are %d classes, 0 to %d",
+                        i + 1, d->label[i], classes, classes - 1);
     double *t = alloc_array((size_t)d->rows, (size_t)classes, sizeof(double));
     if (!t)
         return fail(err, BPRT_E_NOMEM, "out of memory");

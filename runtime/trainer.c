@@ -67,6 +67,7 @@ typedef struct Run {
     Acc acc;
     void *bx, *bt, *y; /* one batch of inputs, targets, outputs */
     double *mean, *std; /* standardization, or NULL */
+    bprt_file_info weights; /* the model's weights-file header, with its shape string */
 } Run;
 
 static void error(const Run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -249,6 +250,57 @@ static const OptionDef option_defs[] = {
     {NULL, false, 0},
 };
 
+/* The edit distance of two short words: insertions, deletions, substitutions and
+ * swaps of neighbours ("trian"), each 1; longer words than the table holds count as
+ * far apart. */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { MAX = 32 };
+    size_t m = strlen(a), n = strlen(b);
+    if (m >= MAX || n >= MAX)
+        return MAX;
+    int d[MAX + 1][MAX + 1];
+    for (size_t i = 0; i <= m; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= n; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= m; i++)
+        for (size_t j = 1; j <= n; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[m][n];
+}
+
+/* A suggestion for a mistyped word: the closest name offered, if it is close enough
+ * to be a typo (a third of the word's letters, at least 1: "--dat" for "--data"). */
+typedef struct Suggestion {
+    const char *word, *best;
+    int distance;
+} Suggestion;
+
+static Suggestion suggestion(const char *word)
+{
+    int most = (int)strlen(word) / 3;
+    return (Suggestion){.word = word, .distance = (most < 1 ? 1 : most) + 1};
+}
+
+static void offer(Suggestion *s, const char *name)
+{
+    int d = edit_distance(s->word, name);
+    if (d < s->distance) {
+        s->best = name;
+        s->distance = d;
+    }
+}
+
 static int parse_options(Run *r, int argc, char **argv)
 {
     Options *o = &r->o;
@@ -261,8 +313,15 @@ static int parse_options(Run *r, int argc, char **argv)
         o->command = CMD_PREDICT;
     else if (!strcmp(cmd, "gradcheck"))
         o->command = CMD_GRADCHECK;
-    else
+    else {
+        static const char *const commands[] = {"train", "eval", "predict", "gradcheck"};
+        Suggestion near = suggestion(cmd);
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            offer(&near, commands[i]);
+        if (near.best)
+            return usage(r, "unknown command '%s'; did you mean '%s'?", cmd, near.best);
         return usage(r, "unknown command '%s' (train, eval, predict or gradcheck)", cmd);
+    }
 
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
@@ -282,8 +341,19 @@ static int parse_options(Run *r, int argc, char **argv)
         const OptionDef *def = option_defs;
         while (def->name && strcmp(def->name, name))
             def++;
-        if (!def->name)
+        if (!def->name) {
+            /* the options of this command first: '--lod' is eval's --load, not --log */
+            Suggestion near = suggestion(name);
+            for (def = option_defs; def->name; def++)
+                if (def->commands & o->command)
+                    offer(&near, def->name);
+            if (!near.best)
+                for (def = option_defs; def->name; def++)
+                    offer(&near, def->name);
+            if (near.best)
+                return usage(r, "unknown option '%s'; did you mean '%s'?", name, near.best);
             return usage(r, "unknown option '%s'", arg);
+        }
         if (!(def->commands & o->command))
             return usage(r, "%s does not apply to '%s'", name, cmd);
         if (def->takes_value) {
@@ -406,14 +476,23 @@ static int load(const Run *r, const char *path, const char *labels, bprt_data *d
             }
             labels = guess;
         }
-        rc = bprt_idx_load(path, labels, tr->outputs, d, err);
-        free(guess);
+        /* The width first: other images (MNIST's for iris) have other labels too, and
+         * "784 values per sample" says what is wrong where "label 7" would not. */
+        rc = bprt_idx_load(path, labels, 0, d, err);
         if (rc == BPRT_OK && d->inputs != tr->inputs) {
-            error(r, "%s: %d values per sample; the network takes %d inputs", path, d->inputs,
+            error(r, "%s: %d values per sample, the network takes %d", path, d->inputs,
                   tr->inputs);
             bprt_data_free(d);
+            free(guess);
             return EXIT_ERROR;
         }
+        if (rc == BPRT_OK && (rc = bprt_data_one_hot(d, tr->outputs, err)) != BPRT_OK) {
+            error(r, "%s: %s", labels, err);
+            bprt_data_free(d);
+            free(guess);
+            return EXIT_ERROR;
+        }
+        free(guess);
     } else {
         bprt_csv_spec spec = {.inputs = tr->inputs,
                               .targets = tr->outputs,
@@ -612,14 +691,37 @@ static int close_log(const Run *r, FILE *log, bool keep)
 
 // ---- weight files and their standardization statistics ----
 
-/* A weight file's error code as a message, with the system's reason when there is one
- * (errno, which the runtime keeps for BPRT_E_OPEN and BPRT_E_IO). */
+/* A weight file's error code as a message that says what differs, or the system's
+ * reason (errno, which the runtime keeps for BPRT_E_OPEN and BPRT_E_IO). */
 static void file_error(const Run *r, const char *path, int code)
 {
-    if (code == BPRT_E_OPEN || code == BPRT_E_IO)
-        error(r, "%s: %s: %s", path, bprt_strerror(code), strerror(errno));
-    else
-        error(r, "%s: %s", path, bprt_strerror(code));
+    char msg[BPRT_ERR_SIZE];
+    bprt_file_explain(msg, path, &r->weights, code);
+    error(r, "%s", msg);
+}
+
+/* The shape string of the fingerprint, "in=4;dense=8;dense=3", rebuilt from the layer
+ * table (a layer of count = out * (in + 1) parameters); NULL unless it gives the
+ * fingerprint the generated code computed, so that a file never records a shape that
+ * is not its network's. */
+static char *shape_string(const bprt_trainer *tr)
+{
+    size_t size = 16 + 24 * (size_t)tr->nlayers, len;
+    char *s = malloc(size);
+    if (!s)
+        return NULL;
+    len = (size_t)snprintf(s, size, "in=%d", tr->inputs);
+    long in = tr->inputs;
+    for (int i = 0; i < tr->nlayers; i++) {
+        long out = tr->layers[i].count / (in + 1);
+        len += (size_t)snprintf(s + len, size - len, ";dense=%ld", out);
+        in = out;
+    }
+    if (len >= size || bprt_fingerprint(s) != tr->weights.fingerprint) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 /* Writes the weights to --save, with the statistics when the inputs were standardized:
@@ -629,7 +731,7 @@ static int save_weights(const Run *r)
     const bprt_trainer *tr = r->tr;
     bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
     const void *const buffers[1] = {tr->params(tr->model)};
-    int e = bprt_file_write_stats(r->o.save, &tr->weights, buffers, r->mean ? &stats : NULL);
+    int e = bprt_file_write_stats(r->o.save, &r->weights, buffers, r->mean ? &stats : NULL);
     if (e != BPRT_OK) {
         file_error(r, r->o.save, e);
         return EXIT_ERROR;
@@ -717,7 +819,7 @@ static int load_weights(Run *r)
     }
     bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
     void *const buffers[1] = {tr->params(tr->model)};
-    int e = bprt_file_read_stats(r->o.load, &tr->weights, buffers, NULL, &stats);
+    int e = bprt_file_read_stats(r->o.load, &r->weights, buffers, NULL, &stats);
     if (e != BPRT_OK) {
         file_error(r, r->o.load, e);
         return EXIT_ERROR;
@@ -1294,7 +1396,8 @@ int bprt_trainer_main(const bprt_trainer *tr, int argc, char **argv)
 {
     const char *prog = argc > 0 && argv[0] ? argv[0] : tr->name;
     const char *slash = strrchr(prog, '/');
-    Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size};
+    Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size,
+             .weights = tr->weights};
     r.o = (Options){.header = BPRT_HEADER_AUTO, .epochs = 10, .every = 1,
                     .batch = tr->batch, .samples = tr->batch < 4 ? tr->batch : 4, .params = 200,
                     .seed = tr->seed};
@@ -1311,6 +1414,8 @@ int bprt_trainer_main(const bprt_trainer *tr, int argc, char **argv)
     int rc = parse_options(&r, argc, argv);
     if (rc)
         return rc == HELP_SHOWN ? 0 : rc;
+    char *shape = shape_string(tr); /* NULL: the file and messages go without it */
+    r.weights.shape = shape;
     r.bx = elems(&r, (size_t)tr->batch, (size_t)tr->inputs);
     r.bt = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
     r.y = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
@@ -1331,6 +1436,7 @@ int bprt_trainer_main(const bprt_trainer *tr, int argc, char **argv)
     free(r.y);
     free(r.mean);
     free(r.std);
+    free(shape);
     if (fflush(stdout) != 0 && rc == 0) {
         error(&r, "error writing standard output: %s", strerror(errno));
         rc = EXIT_ERROR;

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,7 +36,9 @@ enum {
     VERSION_SECTIONS = 2, /* header, buffers, sections, checksum */
     SECTION_HEAD = 16,    /* id u32, reserved u32 (0), size u64 */
     SECTION_STATS = 1,    /* u64 inputs, then inputs f64 means, inputs f64 deviations */
-    NSECTION_KINDS = 1,   /* a file holds each kind at most once */
+    SECTION_SHAPE = 2,    /* the shape string, NUL-padded to a multiple of 8 bytes */
+    NSECTION_KINDS = 2,   /* a file holds each kind at most once */
+    MAX_SHAPE = 65536,    /* bytes of a shape section */
     CHUNK = 512, /* the stack buffer files stream through: a multiple of 4 and 8 */
 };
 
@@ -194,6 +197,16 @@ static bool good_std(double v)
     return isfinite(v) && v > 0;
 }
 
+/* A shape string: printable ASCII, short enough for its section. */
+static bool good_shape(const char *shape)
+{
+    size_t len = strlen(shape);
+    for (size_t i = 0; i < len; i++)
+        if (shape[i] < ' ' || shape[i] > '~')
+            return false;
+    return len < MAX_SHAPE;
+}
+
 static int check_stats(const bprt_stats *s)
 {
     if (s->inputs == 0 || !s->mean || !s->std)
@@ -247,16 +260,31 @@ static void out_section_head(Out *o, uint32_t id, uint64_t size)
     out_bytes(o, b, SECTION_HEAD);
 }
 
+/* The shape section's size: the string and 1 to 8 NUL bytes. */
+static uint64_t shape_size(const char *shape)
+{
+    return (strlen(shape) / 8 + 1) * 8;
+}
+
 static void write_contents(Out *o, const bprt_file_info *info, const void *const *buffers,
                            const bprt_stats *stats)
 {
     unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
-    encode_header(h, info, stats ? VERSION_SECTIONS : VERSION_PLAIN);
+    const int nsections = (stats != NULL) + (info->shape != NULL);
+    encode_header(h, info, nsections ? VERSION_SECTIONS : VERSION_PLAIN);
     out_bytes(o, h, HEADER_SIZE);
     for (uint32_t b = 0; b < info->nbuffers; b++)
         out_elems(o, buffers[b], info->count, info->elem_size);
+    if (nsections)
+        out_u64(o, (uint64_t)nsections);
+    if (info->shape) {
+        static const unsigned char zeros[8];
+        size_t len = strlen(info->shape);
+        out_section_head(o, SECTION_SHAPE, shape_size(info->shape));
+        out_bytes(o, (const unsigned char *)info->shape, len);
+        out_bytes(o, zeros, shape_size(info->shape) - len);
+    }
     if (stats) {
-        out_u64(o, 1); /* the number of sections */
         out_section_head(o, SECTION_STATS, 8 + 16 * (uint64_t)stats->inputs);
         out_u64(o, stats->inputs);
         out_elems(o, stats->mean, stats->inputs, 8);
@@ -280,6 +308,8 @@ int bprt_file_write_stats(const char *path, const bprt_file_info *info,
     int err = check_info(info);
     if (!err && stats)
         err = check_stats(stats);
+    if (!err && info->shape && !good_shape(info->shape))
+        err = BPRT_E_SECTION;
     if (err)
         return err;
     if (len + sizeof suffix > sizeof tmp) {
@@ -387,6 +417,25 @@ static int in_stats(In *in, uint64_t size, const StatsDest *dest)
     return err;
 }
 
+/* The shape section's body: printable ASCII, then NUL bytes to its end. */
+static int in_shape(In *in, uint64_t size)
+{
+    if (size == 0 || size % 8 || size > MAX_SHAPE)
+        return BPRT_E_SECTION;
+    bool ended = false;
+    for (uint64_t i = 0; i < size; i++) {
+        unsigned char c;
+        int err = in_bytes(in, &c, 1);
+        if (err)
+            return err;
+        if (c == 0)
+            ended = true;
+        else if (ended || c < ' ' || c > '~')
+            return BPRT_E_SECTION;
+    }
+    return ended ? BPRT_OK : BPRT_E_SECTION;
+}
+
 /* Version 2's sections; *found says whether statistics were among them. */
 static int in_sections(In *in, const StatsDest *dest, bool *found)
 {
@@ -394,6 +443,7 @@ static int in_sections(In *in, const StatsDest *dest, bool *found)
     int err = in_u64(in, &nsections);
     if (!err && (nsections == 0 || nsections > NSECTION_KINDS))
         err = BPRT_E_SECTION;
+    bool shape = false;
     for (uint64_t s = 0; s < nsections && !err; s++) {
         unsigned char h[SECTION_HEAD];
         if ((err = in_bytes(in, h, SECTION_HEAD)) != 0)
@@ -404,6 +454,9 @@ static int in_sections(In *in, const StatsDest *dest, bool *found)
         else if (id == SECTION_STATS && !*found) {
             *found = true;
             err = in_stats(in, size, dest);
+        } else if (id == SECTION_SHAPE && !shape) {
+            shape = true;
+            err = in_shape(in, size);
         } else
             err = BPRT_E_SECTION; /* unknown, or twice */
     }
@@ -499,6 +552,129 @@ int bprt_file_read_stats(const char *path, const bprt_file_info *expect, void *c
 int bprt_stats_read(const char *path, bprt_stats *stats)
 {
     return read_file(path, NULL, NULL, NULL, stats);
+}
+
+// ---- messages that say what differs ----
+
+/* What a message needs of a refused file: its header and, in version 2, its shape
+ * string ("" when it has none).  Not checksummed: it only explains a refusal. */
+typedef struct Peek {
+    bool header;
+    unsigned char h[HEADER_SIZE];
+    char shape[BPRT_ERR_SIZE / 2];
+} Peek;
+
+static void peek_shape(FILE *f, Peek *p)
+{
+    const bprt_file_info info = header_info(p->h);
+    if ((info.elem_size != 4 && info.elem_size != 8) || info.nbuffers == 0 ||
+        info.count > (uint64_t)(LONG_MAX / 2 / 8) / info.nbuffers)
+        return;
+    unsigned char head[SECTION_HEAD];
+    uint64_t nsections;
+    long data = (long)((uint64_t)info.nbuffers * info.count * info.elem_size);
+    if (fseek(f, HEADER_SIZE + data, SEEK_SET) != 0 || fread(head, 1, 8, f) != 8)
+        return;
+    nsections = get_le(head, 8);
+    for (uint64_t s = 0; s < nsections && s < NSECTION_KINDS; s++) {
+        if (fread(head, 1, SECTION_HEAD, f) != SECTION_HEAD)
+            return;
+        uint64_t size = get_le(head + 8, 8);
+        if (get_le(head, 4) == SECTION_SHAPE) {
+            size_t n = size < sizeof p->shape - 1 ? (size_t)size : sizeof p->shape - 1;
+            n = fread(p->shape, 1, n, f);
+            p->shape[n] = 0;
+            for (size_t i = 0; p->shape[i]; i++)
+                if (p->shape[i] < ' ' || p->shape[i] > '~')
+                    p->shape[0] = 0;
+            return;
+        }
+        if (size > LONG_MAX || fseek(f, (long)size, SEEK_CUR) != 0)
+            return;
+    }
+}
+
+static void peek(const char *path, Peek *p)
+{
+    memset(p, 0, sizeof *p);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    p->header = fread(p->h, 1, HEADER_SIZE, f) == HEADER_SIZE && !memcmp(p->h, magic, 8);
+    if (p->header && get_le(p->h + OFF_VERSION, 4) == VERSION_SECTIONS)
+        peek_shape(f, p);
+    fclose(f);
+}
+
+static const char *type_name(uint32_t elem_size)
+{
+    return elem_size == 4 ? "float" : elem_size == 8 ? "double" : "neither float nor double";
+}
+
+/* The optimizer a checkpoint's buffer count says (docs/WEIGHTS.md, the table of S). */
+static const char *optimizer_name(uint32_t nbuffers)
+{
+    static const char *const names[] = {"", "sgd without momentum", "sgd with momentum",
+                                        "adam or adamw"};
+    return nbuffers >= 1 && nbuffers <= 3 ? names[nbuffers] : "an unknown optimizer";
+}
+
+/* The detail of a refusal: what the file `f` (its shape from `p`) holds, and, with an
+ * expectation `e`, what the network wanted instead. */
+static void differs(char *out, size_t size, int code, const bprt_file_info *f, const Peek *p,
+                    const bprt_file_info *e)
+{
+    const unsigned long long fc = (unsigned long long)f->count;
+    const char *fkind = f->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file";
+    char want[BPRT_ERR_SIZE] = "";
+    out[0] = 0;
+    if (code == BPRT_E_KIND) {
+        if (e)
+            snprintf(want, sizeof want, ", a %s was expected",
+                     e->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file");
+        snprintf(out, size, "the file is a %s%s", fkind, want);
+    } else if (code == BPRT_E_TYPE) {
+        if (e)
+            snprintf(want, sizeof want, ", the network is %s", type_name(e->elem_size));
+        snprintf(out, size, "the file holds %s values%s", type_name(f->elem_size), want);
+    } else if (code == BPRT_E_FINGERPRINT) {
+        if (e)
+            snprintf(want, sizeof want, ", this network's %s (%llu)",
+                     e->shape ? e->shape : "another", (unsigned long long)e->count);
+        snprintf(out, size, "the file's are %s (%llu parameters)%s",
+                 p->shape[0] ? p->shape : "not recorded in it", fc, want);
+    } else if (code == BPRT_E_SIZE && f->kind == BPRT_FILE_CHECKPOINT &&
+               (!e || f->nbuffers != e->nbuffers)) {
+        if (e)
+            snprintf(want, sizeof want, ", this network's optimizer is %s (%u buffers)",
+                     optimizer_name(e->nbuffers), e->nbuffers);
+        snprintf(out, size, "the file holds the state of %s (%u buffers)%s",
+                 optimizer_name(f->nbuffers), f->nbuffers, want);
+    } else if (code == BPRT_E_SIZE) {
+        if (e)
+            snprintf(want, sizeof want, ", the network %llu", (unsigned long long)e->count);
+        snprintf(out, size, "the file holds %llu parameters%s", fc, want);
+    }
+}
+
+void bprt_file_explain(char *msg, const char *path, const bprt_file_info *expect, int code)
+{
+    const int why = errno;
+    char detail[BPRT_ERR_SIZE];
+    detail[0] = 0;
+    if (code == BPRT_E_OPEN || code == BPRT_E_IO) {
+        snprintf(detail, sizeof detail, "%s", strerror(why));
+    } else {
+        Peek p;
+        peek(path, &p);
+        if (p.header) {
+            const bprt_file_info f = header_info(p.h);
+            differs(detail, sizeof detail, code, &f, &p, expect);
+        }
+    }
+    snprintf(msg, BPRT_ERR_SIZE, "%s: %s%s%s", path, bprt_strerror(code), detail[0] ? ": " : "",
+             detail);
+    errno = why;
 }
 
 // ---- messages and the fingerprint ----

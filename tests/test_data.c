@@ -657,6 +657,6 @@ Test(data, one_hot)
     cr_expect_eq(d.t[3], 1);
     cr_expect_eq(d.t[4], 0);
     cr_expect_eq(bprt_data_one_hot(&d, 2, err), BPRT_E_DATA);
-    cr_expect_str_eq(err, "row 1: class label 2 is out of range: there are 2 classes");
+    cr_expect_str_eq(err, "sample 1: class label 2 is out of range: there are 2 classes, 0 to 1");
     bprt_data_free(&d);
 }

@@ -715,7 +715,7 @@ Test(runtime, file_stats_errors, .init = make_dir, .fini = remove_dir)
     } cases[] = {
         {STATS_AT + 40, 0x55, false, BPRT_E_CHECKSUM}, /* a mean's byte */
         {STATS_AT + 0, 0, true, BPRT_E_SECTION},       /* no sections in version 2 */
-        {STATS_AT + 0, 2, true, BPRT_E_SECTION},       /* two, and only one there */
+        {STATS_AT + 0, 3, true, BPRT_E_SECTION},       /* more than there are kinds */
         {STATS_AT + 8, 9, true, BPRT_E_SECTION},       /* an unknown section */
         {STATS_AT + 12, 1, true, BPRT_E_SECTION},      /* reserved is not 0 */
         {STATS_AT + 16, 8 + 16 * SIN + 1, true, BPRT_E_SECTION}, /* size and inputs disagree */
@@ -763,6 +763,124 @@ Test(runtime, file_stats_errors, .init = make_dir, .fini = remove_dir)
     st = (bprt_stats){.inputs = 0, .mean = smean, .std = sstd};
     cr_expect_eq(bprt_file_write_stats(in_dir("z.bin"), &info, out, &st), BPRT_E_STATS);
     cr_expect(!exists(in_dir("z.bin")) && !exists(in_dir("z.bin.tmp")));
+}
+
+// ---- messages that say what differs ----
+
+/* The message for reading `path` with `expect`, after asserting the read's code. */
+static const char *explained(const char *path, const bprt_file_info *expect, int want)
+{
+    static char msg[BPRT_ERR_SIZE];
+    float dst[NBUF][COUNT];
+    void *bufs[NBUF] = {dst[0], dst[1], dst[2]};
+    int got = bprt_file_read(path, expect, bufs, NULL);
+    cr_assert_eq(got, want, "got %d (%s)", got, bprt_strerror(got));
+    bprt_file_explain(msg, path, expect, got);
+    return msg;
+}
+
+Test(runtime, file_explain, .init = make_dir, .fini = remove_dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_sample()); /* float, 3 buffers: adam's state */
+    bprt_file_info e = sample_info();
+    e.elem_size = 8;
+    cr_expect_str_eq(explained(path, &e, BPRT_E_TYPE),
+                     strcat(strcpy((char[600]){0}, path),
+                            ": element type differs (float or double): the file holds float "
+                            "values, the network is double"));
+    e = sample_info();
+    e.nbuffers = 2;
+    cr_expect(strstr(explained(path, &e, BPRT_E_SIZE),
+                     ": parameter or buffer count differs: the file holds the state of adam or "
+                     "adamw (3 buffers), this network's optimizer is sgd with momentum (2 "
+                     "buffers)"));
+    e = sample_info();
+    e.count = 4;
+    cr_expect(strstr(explained(path, &e, BPRT_E_SIZE),
+                     ": parameter or buffer count differs: the file holds 5 parameters, the "
+                     "network 4"));
+    e = sample_info();
+    e.kind = BPRT_FILE_WEIGHTS;
+    e.nbuffers = 1;
+    cr_expect(strstr(explained(path, &e, BPRT_E_KIND),
+                     ": the file is a checkpoint, a weights file was expected"));
+    e = sample_info();
+    e.fingerprint = bprt_fingerprint("in=4;dense=2");
+    e.shape = "in=4;dense=2";
+    cr_expect(strstr(explained(path, &e, BPRT_E_FINGERPRINT),
+                     ": written for a network with different shapes: the file's are not "
+                     "recorded in it (5 parameters), this network's in=4;dense=2 (5)"));
+
+    /* a file that records its shape (a section) names it */
+    bprt_file_info info = sample_info();
+    info.shape = "in=4;dense=1";
+    const void *bufs[NBUF] = {src[0], src[1], src[2]};
+    cr_assert_eq(bprt_file_write(path, &info, bufs), BPRT_OK);
+    cr_expect(strstr(explained(path, &e, BPRT_E_FINGERPRINT),
+                     ": written for a network with different shapes: the file's are "
+                     "in=4;dense=1 (5 parameters), this network's in=4;dense=2 (5)"));
+    info.shape = NULL;
+    explained(path, &info, BPRT_OK); /* and reads as before */
+
+    /* the system's reason, kept through the runtime's clean-up */
+    char msg[BPRT_ERR_SIZE];
+    int got = bprt_file_read(in_dir("missing"), &info, (void *[NBUF]){src[0], src[1], src[2]},
+                             NULL);
+    bprt_file_explain(msg, "missing", &info, got);
+    cr_expect_str_eq(msg, "missing: cannot open the file: No such file or directory");
+    got = bprt_file_write(in_dir("no/such/dir"), &info, bufs);
+    bprt_file_explain(msg, "no/such/dir", NULL, got);
+    cr_expect_str_eq(msg, "no/such/dir: cannot open the file: No such file or directory");
+    got = bprt_file_read(dir, &info, (void *[NBUF]){src[0], src[1], src[2]}, NULL);
+    bprt_file_explain(msg, "d", &info, got);
+    cr_expect_str_eq(msg, "d: read or write error: Is a directory");
+    bprt_file_explain(msg, "f", NULL, BPRT_E_CHECKSUM);
+    cr_expect_str_eq(msg, "f: checksum mismatch: the file is corrupt");
+    /* without an expectation (a program after NAME_restore failed): the file's side */
+    bprt_file_explain(msg, path, NULL, BPRT_E_SIZE);
+    cr_expect(strstr(msg, ": parameter or buffer count differs: the file holds the state of "
+                          "adam or adamw (3 buffers)"), "%s", msg);
+    bprt_file_explain(msg, path, NULL, BPRT_E_TYPE);
+    cr_expect(strstr(msg, ": element type differs (float or double): the file holds float "
+                          "values"), "%s", msg);
+}
+
+/* The shape section: printable ASCII, then NUL bytes to a multiple of 8. */
+Test(runtime, file_shape_section, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = stats_info();
+    info.shape = "in=2;dense=1"; /* 12 bytes: 16 with the padding */
+    const void *out[1] = {sweights};
+    const char *path = in_dir("sh.bin");
+    cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+    size_t len;
+    unsigned char data[512];
+    memcpy(data, slurp(path, &len), sizeof data);
+    enum { AT = STATS_AT };
+    cr_assert_eq(len, AT + 8 + 16 + 16 + 4);
+    cr_expect_eq(data[8], 2);
+    cr_expect_eq(le64(data + AT + 8), 2, "id 2");
+    cr_expect_eq(le64(data + AT + 16), 16);
+    cr_expect_eq(memcmp(data + AT + 24, "in=2;dense=1\0\0\0\0", 16), 0);
+    info.shape = NULL;
+    expect_stats_read(path, SIN, BPRT_OK);
+    static const struct {
+        size_t at;
+        unsigned char value;
+    } bad[] = {{AT + 24, '\n'}, {AT + 36 + 2, 'x'}, {AT + 36 + 3, 'x'}, {AT + 16, 15},
+               {AT + 16, 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        unsigned char b[512];
+        memcpy(b, data, len);
+        b[bad[i].at] = bad[i].value;
+        reseal(b, len);
+        spit(path, b, len);
+        cr_log_info("case %zu", i);
+        expect_stats_read(path, SIN, BPRT_E_SECTION);
+    }
+    info.shape = "in=2\n";
+    cr_expect_eq(bprt_file_write(in_dir("x.bin"), &info, out), BPRT_E_SECTION);
 }
 
 Test(runtime, standardize_double)

@@ -581,6 +581,69 @@ Test(trainer, outputs_checked_before_training)
     gen_dir_remove(&d);
 }
 
+/* Issue 11: vague messages.  A weight file of other shapes names both; one of another
+ * element type says which is which; IDX images of another width are refused for their
+ * width, not for a label of theirs. */
+Test(trainer, messages_say_what_differs)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    build_trainer_text(&d,
+                       "network xor {\n    input 2;\n    dense 3 tanh;\n    dense 1 sigmoid;\n"
+                       "    loss binary_cross_entropy;\n    optimizer sgd(lr = 0.5);\n    batch 4;\n}\n",
+                       "xor3");
+    build_trainer_text(&d,
+                       "network xor {\n    input 2;\n    dense 4 tanh;\n    dense 1 sigmoid;\n"
+                       "    loss binary_cross_entropy;\n    optimizer sgd(lr = 0.5);\n    batch 4;\n"
+                       "    precision double;\n}\n",
+                       "xord");
+    char *out, *err;
+    int status = run(&d, &out, &err, "xor train --data '%sxor.csv' --epochs 1 --save w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor3 eval --data '%sxor.csv' --load w", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor3: error: w: written for a network with different shapes: the file's "
+                          "are in=2;dense=4;dense=1 (17 parameters), this network's "
+                          "in=2;dense=3;dense=1 (13)\n");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xord eval --data '%sxor.csv' --load w", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xord: error: w: element type differs (float or double): the file holds "
+                          "float values, the network is double\n");
+    free(out);
+    free(err);
+
+    /* 4 values per sample, and labels up to 2 where xor has 1 output */
+    unsigned char images[16 + 12], labels[8 + 3] = {0, 0, 8, 1, 0, 0, 0, 3, 0, 1, 2};
+    memcpy(images, "\0\0\x08\x03\0\0\0\x03\0\0\0\x02\0\0\0\x02", 16);
+    memset(images + 16, 7, 12);
+    char path[256];
+    FILE *f = fopen(gen_path(&d, "t-images-idx3-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(images, 1, sizeof images, f) == sizeof images && fclose(f) == 0);
+    f = fopen(gen_path(&d, "t-labels-idx1-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(labels, 1, sizeof labels, f) == sizeof labels && fclose(f) == 0);
+    status = run(&d, &out, &err, "xor train --data t-images-idx3-ubyte");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor: error: t-images-idx3-ubyte: 4 values per sample, the network "
+                          "takes 2\n");
+    free(out);
+    free(err);
+    images[11] = 1; /* 2 x 1: the width fits, a label does not */
+    f = fopen(gen_path(&d, "t-images-idx3-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(images, 1, 16 + 6, f) == 16 + 6 && fclose(f) == 0);
+    status = run(&d, &out, &err, "xor train --data t-images-idx3-ubyte");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor: error: t-labels-idx1-ubyte: sample 2: class label 1 is out of "
+                          "range: there are 1 classes, 0 to 0\n");
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
 Test(trainer, usage)
 {
     GenDir d;
@@ -597,6 +660,12 @@ Test(trainer, usage)
         {"train --data x --batch 5", "xor: --batch takes a whole number from 1 to 4, not '5'\n"},
         {"train --data x --valid 1", "xor: --valid takes a fraction between 0 and 1, not '1'\n"},
         {"train --data x --frobnicate", "xor: unknown option '--frobnicate'\n"},
+        {"train --dat x", "xor: unknown option '--dat'; did you mean '--data'?\n"},
+        {"train --data x --epoch=3", "xor: unknown option '--epoch'; did you mean '--epochs'?\n"},
+        {"train --data x --standardise",
+         "xor: unknown option '--standardise'; did you mean '--standardize'?\n"},
+        {"eval --lod w", "xor: unknown option '--lod'; did you mean '--load'?\n"},
+        {"trian --data x", "xor: unknown command 'trian'; did you mean 'train'?\n"},
         {"eval --data x", "xor: eval needs --load FILE (weights written by train --save)\n"},
         {"predict --load w --epochs=3", "xor: --epochs does not apply to 'predict'\n"},
         {"train --data x --test y --valid 0.5",
