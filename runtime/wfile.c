@@ -7,8 +7,10 @@
  * buffers, so a bad file never leaves a half-loaded network.
  *
  * Version 2 of the format adds sections after the buffers: the standardization
- * statistics a model was trained with.  A file without sections is written as
- * version 1, byte for byte as before, and both versions are read.
+ * statistics a model was trained with, and the shape string of the fingerprint.  A
+ * file without sections is written as version 1, byte for byte as before, and both
+ * versions are read.  bprt_file_explain turns a refusal into a message that says what
+ * differs.
  */
 #include <errno.h>
 #include <float.h>

@@ -1,10 +1,11 @@
 /*
  * fuzz_wfile.c - libFuzzer target: the weight-file and checkpoint reader
- * (bprt_file_read, docs/WEIGHTS.md) on arbitrary bytes, for a small fixed network:
- * xor's shapes, 2-4-1, 17 parameters.  Each input is read three ways: as a float
- * weights file, a double weights file and a double checkpoint with Adam's two state
- * buffers.  The reader takes a path, so the bytes go through a file in /dev/shm (or
- * $TMPDIR).  The reader must never touch the buffers unless it returns BPRT_OK, and
+ * (bprt_file_read_stats, bprt_file_explain, docs/WEIGHTS.md) on arbitrary bytes, for a
+ * small fixed network: xor's shapes, 2-4-1, 17 parameters.  Each input is read three
+ * ways: as a float weights file, a double weights file and a double checkpoint with
+ * Adam's two state buffers.  The reader takes a path, so the bytes go through a file in
+ * /dev/shm (or $TMPDIR).  The reader must never touch the buffers or the statistics
+ * unless it returns BPRT_OK, and
  * a checkpoint it accepts must have a step counter the generated code can go on from
  * (0 <= step < INT64_MAX: a negative step makes Adam's bias correction negative and
  * the parameters NaN; INT64_MAX overflows at the next step).
@@ -41,17 +42,26 @@ static const char *scratch_path(void)
     return path;
 }
 
-/* Reads the file as `info` describes; the buffers hold a canary unless it succeeded. */
+/* Reads the file as `info` describes, with xor's 2 inputs' statistics; the buffers
+ * and the statistics hold a canary unless it succeeded.  The refusal's message is made
+ * too (bprt_file_explain reads the file again). */
 static void read_as(const char *file, uint32_t kind, uint32_t elem_size, uint32_t nbuffers)
 {
     bprt_file_info info = {.kind = kind, .elem_size = elem_size, .count = COUNT,
                            .nbuffers = nbuffers, .fingerprint = bprt_fingerprint(SHAPE)};
-    double bufs[3][COUNT]; /* large enough for doubles */
+    double bufs[3][COUNT], mean[2], std[2]; /* large enough for doubles */
     void *ptrs[3] = {bufs[0], bufs[1], bufs[2]};
     memset(bufs, 0xA5, sizeof bufs);
+    memset(mean, 0xA5, sizeof mean);
+    memset(std, 0xA5, sizeof std);
+    bprt_stats stats = {.inputs = 2, .found = -1, .mean = mean, .std = std};
     int64_t step = -12345;
-    int err = bprt_file_read(file, &info, ptrs, &step);
+    int err = bprt_file_read_stats(file, &info, ptrs, &step, &stats);
+    char msg[BPRT_ERR_SIZE];
+    bprt_file_explain(msg, file, &info, err);
     if (err == BPRT_OK) {
+        if (stats.found != 0 && stats.found != 1)
+            abort();
         if (kind == BPRT_FILE_CHECKPOINT && (step < 0 || step == INT64_MAX))
             abort();
         return;
@@ -61,6 +71,11 @@ static void read_as(const char *file, uint32_t kind, uint32_t elem_size, uint32_
     for (size_t i = 0; i < sizeof bufs; i++)
         if (((unsigned char *)bufs)[i] != 0xA5)
             abort(); /* a failed read wrote into the buffers */
+    for (size_t i = 0; i < sizeof mean; i++)
+        if (((unsigned char *)mean)[i] != 0xA5 || ((unsigned char *)std)[i] != 0xA5)
+            abort(); /* or into the statistics */
+    if (stats.found != -1)
+        abort();
     if (step != -12345)
         abort();
 }
