@@ -3,7 +3,9 @@
 #   make            build build/bpc and build/libbprt.a
 #   make demo       build, then run the demo (README.md)
 #   make test       build and run the Criterion test suite
-#   make install    install bpc, libbprt.a and bprt.h under $(DESTDIR)$(PREFIX)
+#   make test-mcu   train on Cortex-M4F and Cortex-M3 under QEMU, compare with the host
+#   make install    install bpc, the runtime, bprt.pc, the man page and the docs under
+#                   $(DESTDIR)$(PREFIX); make uninstall removes them
 #
 # Everything is built in build/.  Missing build tools (flex, bison, Criterion) are
 # installed with apt-get by the `deps` step.
@@ -26,17 +28,20 @@ BPC   := $(BUILD)/bpc
 LIB   := $(BUILD)/libbprt.a
 TESTS := $(BUILD)/run_tests
 
-.PHONY: all deps demo test check-examples install uninstall clean
+.PHONY: all deps demo test test-mcu check-examples install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BPC) $(LIB)
 
 # ---- build dependencies: install what is missing (Debian) ----
+# (pkg-config and man are for the test of `make install`.)
 deps:
 	@missing=""; \
 	command -v flex >/dev/null 2>&1 || missing="$$missing flex"; \
 	command -v bison >/dev/null 2>&1 || missing="$$missing bison"; \
 	[ -f /usr/include/criterion/criterion.h ] || missing="$$missing libcriterion-dev"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	command -v man >/dev/null 2>&1 || missing="$$missing man-db"; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 	  echo "deps: installing$$missing"; \
@@ -79,8 +84,23 @@ $(TESTS): $(TEST_OBJ) $(FRONT_OBJ) $(LIB) | deps
 $(TEST_OBJ): CPPFLAGS += -DBPC_TOP='"$(CURDIR)"'
 $(TEST_OBJ): | deps
 
-test: $(BPC) $(LIB) $(TESTS)
+# The runtime and its tests again with `char` unsigned, as it is on ARM, AArch64,
+# RISC-V and POWER (a CSV bug hid there once).
+UCHAR_DIR   := $(BUILD)/uchar
+UCHAR_TESTS := $(UCHAR_DIR)/run_tests
+UCHAR_OBJ   := $(patsubst %.c,$(UCHAR_DIR)/%.o,$(wildcard runtime/*.c) tests/test_data.c \
+                 tests/test_runtime.c)
+
+$(UCHAR_DIR)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -funsigned-char -c -o $@ $<
+
+$(UCHAR_TESTS): $(UCHAR_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcriterion -lpthread -lm
+
+test: $(BPC) $(LIB) $(TESTS) $(UCHAR_TESTS)
 	$(TESTS) --jobs 2
+	$(UCHAR_TESTS) --jobs 2
 
 # ---- demo ----
 check-examples: $(BPC)
@@ -96,15 +116,38 @@ demo: deps all check-examples
 	@$(MAKE) --no-print-directory demo-train
 
 # ---- install ----
+# bpc, the runtime (library, header, pkg-config file), the man page, and the docs and
+# examples under share/doc/bpc.  uninstall removes exactly those files, then the
+# directories install made that are left empty.
+VERSION      := $(shell sed -n 's/^#define BPC_VERSION "\(.*\)"/\1/p' compiler/bpc.h)
+DEST         := $(DESTDIR)$(PREFIX)
+DOC_DIR      := share/doc/bpc
+DOC_FILES    := README.md $(wildcard docs/*.md)
+EXAMPLE_FILES := $(wildcard examples/*.bp examples/*.c examples/*.sh examples/README.md)
+DATA_FILES   := $(wildcard examples/data/*)
+INSTALLED    := bin/bpc lib/libbprt.a include/bprt.h lib/pkgconfig/bprt.pc \
+                share/man/man1/bpc.1 $(DOC_FILES:%=$(DOC_DIR)/%) \
+                $(EXAMPLE_FILES:%=$(DOC_DIR)/%) $(DATA_FILES:%=$(DOC_DIR)/%)
+INSTALL_DIRS := $(DOC_DIR)/examples/data $(DOC_DIR)/examples $(DOC_DIR)/docs $(DOC_DIR) \
+                share/doc share/man/man1 share/man share lib/pkgconfig lib include bin
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(BPC) $(DESTDIR)$(PREFIX)/bin/bpc
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbprt.a
-	install -m 644 runtime/bprt.h $(DESTDIR)$(PREFIX)/include/bprt.h
+	install -d $(addprefix $(DEST)/,$(INSTALL_DIRS))
+	install -m 755 $(BPC) $(DEST)/bin/bpc
+	install -m 644 $(LIB) $(DEST)/lib/libbprt.a
+	install -m 644 runtime/bprt.h $(DEST)/include/bprt.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' runtime/bprt.pc.in \
+	    >$(DEST)/lib/pkgconfig/bprt.pc
+	install -m 644 docs/bpc.1 $(DEST)/share/man/man1/bpc.1
+	install -m 644 README.md $(DEST)/$(DOC_DIR)/
+	install -m 644 $(wildcard docs/*.md) $(DEST)/$(DOC_DIR)/docs/
+	install -m 644 $(EXAMPLE_FILES) $(DEST)/$(DOC_DIR)/examples/
+	install -m 644 $(DATA_FILES) $(DEST)/$(DOC_DIR)/examples/data/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/bpc $(DESTDIR)$(PREFIX)/lib/libbprt.a \
-	      $(DESTDIR)$(PREFIX)/include/bprt.h
+	rm -f $(addprefix $(DEST)/,$(INSTALLED))
+	@for d in $(INSTALL_DIRS); do \
+	  [ ! -d "$(DEST)/$$d" ] || rmdir --ignore-fail-on-non-empty "$(DEST)/$$d"; done
 
 clean:
 	rm -rf $(BUILD)
@@ -170,7 +213,8 @@ deps-valgrind:
 # sanitizers.
 test-sanitize: deps deps-clang
 	@mkdir -p $(SAN_DIR)/top $(SAN_DIR)/bin
-	@for d in compiler grammar runtime tests examples docs; do ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
+	@for d in compiler grammar runtime tests examples docs README.md Makefile; do \
+	  ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
 	@clang=$$(command -v '$(CLANG)') && for w in cc clang; do \
 	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$clang" '$(SAN_FLAGS)' >$(SAN_DIR)/bin/$$w && \
 	  chmod +x $(SAN_DIR)/bin/$$w; done
@@ -322,3 +366,105 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 	$(TRAINER_DIR)/mnist train --data $(MNIST_DATA)/train-images-idx3-ubyte \
 	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 5 \
 	    --save $(TRAINER_DIR)/mnist.weights --log $(TRAINER_DIR)/mnist-log.csv
+
+# ---- microcontrollers (docs/EMBEDDED.md) ----
+# make test-mcu: tests/mcu/driver.c trains xor, blobs and dreg on QEMU's mps2-an386
+# (Cortex-M4F, hard float) and mps2-an385 (Cortex-M3, soft float), each built in gcc's
+# default GNU mode at -O3 and with -std=c99 at -Os, and its output (hashes of parameters,
+# outputs and weight images) must equal the same driver's on the host.  The firmware
+# links no stdio (checked on its symbols).  deps-mcu installs the cross compiler,
+# newlib and QEMU with apt-get, as `deps` does.
+ARM_CC      ?= arm-none-eabi-gcc
+ARM_NM      ?= arm-none-eabi-nm
+ARM_SIZE    ?= arm-none-eabi-size
+MCU_DIR     := $(BUILD)/mcu
+MCU_TIMEOUT ?= 120
+MCU_MODELS  := xor blobs dreg
+MCU_BOARDS  := an386 an385
+MCU_MODES   := gnu c99
+MCU_CPU_an386 := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+MCU_CPU_an385 := -mcpu=cortex-m3 -mthumb
+MCU_OPT_gnu := -O3
+MCU_OPT_c99 := -std=c99 -Os
+MCU_WARN    := -Wall -Wextra -pedantic -Werror
+MCU_RT      := rng util wfile badcount
+MCU_SRC     := $(MCU_MODELS:%=$(MCU_DIR)/src/%.c)
+MCU_LDFLAGS := -nostartfiles --specs=nano.specs --specs=nosys.specs -T tests/mcu/mps2.ld
+# what the firmware must not contain: stdio, abort, the heap
+MCU_BANNED  := fopen|fclose|fread|fwrite|fprintf|printf|fputs|puts|_vfprintf_r|_fopen_r|abort|malloc|_malloc_r
+MCU_QEMU    = qemu-system-arm -M mps2-$(1) -display none -monitor none -serial none \
+              -chardev file,id=out,path=$(2) -semihosting-config enable=on,target=native,chardev=out
+
+.PHONY: deps-mcu
+
+deps-mcu:
+	@missing=""; \
+	command -v $(ARM_CC) >/dev/null 2>&1 || missing="$$missing gcc-arm-none-eabi"; \
+	[ -f /usr/lib/arm-none-eabi/include/string.h ] || missing="$$missing libnewlib-arm-none-eabi"; \
+	command -v qemu-system-arm >/dev/null 2>&1 || missing="$$missing qemu-system-arm"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "deps: installing$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null || \
+	  { echo "deps: could not install$$missing; install them and run make again" >&2; exit 1; }; \
+	fi
+
+$(MCU_DIR)/src/xor.c: examples/xor.bp $(BPC)
+	@mkdir -p $(@D)
+	$(BPC) $< -o $@
+
+$(MCU_DIR)/src/%.c: tests/mcu/%.bp $(BPC)
+	@mkdir -p $(@D)
+	$(BPC) $< -o $@
+
+# The same driver on the host, built as README.md builds programs: what the boards must print.
+$(MCU_DIR)/host/driver: tests/mcu/driver.c tests/mcu/host.c tests/mcu/mcu.h $(MCU_SRC) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -std=c99 -O2 $(MCU_WARN) -I$(MCU_DIR)/src -Iruntime -Itests/mcu tests/mcu/driver.c \
+	    tests/mcu/host.c $(MCU_SRC) $(LIB) -lm -o $@
+
+$(MCU_DIR)/host/out.txt: $(MCU_DIR)/host/driver
+	$< >$@
+
+# One firmware per board and mode: the runtime's stdio-free parts in an archive (so the
+# driver's bprt_bad_count replaces badcount.o's), the driver, the models, startup code.
+define mcu_firmware
+$(MCU_DIR)/$(1)-$(2)/lib/%.o: runtime/%.c runtime/bprt.h | deps-mcu
+	@mkdir -p $$(@D)
+	$(ARM_CC) $(MCU_CPU_$(1)) $(MCU_OPT_$(2)) $(MCU_WARN) -DBPC_NO_FILES -Iruntime -c -o $$@ $$<
+
+$(MCU_DIR)/$(1)-$(2)/libbprt.a: $(MCU_RT:%=$(MCU_DIR)/$(1)-$(2)/lib/%.o)
+	@rm -f $$@
+	arm-none-eabi-ar rcs $$@ $$^
+
+$(MCU_DIR)/$(1)-$(2)/driver.elf: tests/mcu/driver.c tests/mcu/startup.c tests/mcu/mcu.h \
+                                 tests/mcu/mps2.ld $(MCU_SRC) $(MCU_DIR)/$(1)-$(2)/libbprt.a
+	$(ARM_CC) $(MCU_CPU_$(1)) $(MCU_OPT_$(2)) $(MCU_WARN) -DBPC_NO_FILES -I$(MCU_DIR)/src \
+	    -Iruntime -Itests/mcu $(MCU_LDFLAGS) -Wl,-Map=$$@.map tests/mcu/startup.c \
+	    tests/mcu/driver.c $(MCU_SRC) $(MCU_DIR)/$(1)-$(2)/libbprt.a -lm -o $$@
+	@if $(ARM_NM) $$@ | grep -Eq ' ($(MCU_BANNED))$$$$'; then \
+	  $(ARM_NM) $$@ | grep -E ' ($(MCU_BANNED))$$$$'; \
+	  echo "test-mcu: $$@ links stdio, abort or malloc" >&2; rm -f $$@; exit 1; fi
+
+$(MCU_DIR)/$(1)-$(2)/out.txt: $(MCU_DIR)/$(1)-$(2)/driver.elf
+	@rm -f $$@
+	timeout $(MCU_TIMEOUT) $(call MCU_QEMU,$(1),$$@) -kernel $$< || \
+	  { cat $$@; echo "test-mcu: $(1) $(2) failed or timed out" >&2; exit 1; }
+endef
+$(foreach b,$(MCU_BOARDS),$(foreach m,$(MCU_MODES),$(eval $(call mcu_firmware,$(b),$(m)))))
+
+MCU_OUT := $(foreach b,$(MCU_BOARDS),$(foreach m,$(MCU_MODES),$(MCU_DIR)/$(b)-$(m)/out.txt))
+
+# data.c and the rest of the runtime must compile warning-free for the target too
+# (uint32_t is a long there); the trainer needs POSIX clocks and is for desktops only.
+test-mcu: deps-mcu $(MCU_DIR)/host/out.txt $(MCU_OUT)
+	@for f in $(filter-out runtime/trainer.c,$(wildcard runtime/*.c)); do \
+	  $(ARM_CC) $(MCU_CPU_an385) -std=c99 $(MCU_WARN) -c -o /dev/null $$f || exit 1; done
+	@for o in $(MCU_OUT); do \
+	  if grep -v '^mcu: ' $$o | cmp -s $(MCU_DIR)/host/out.txt -; then \
+	    echo "test-mcu: $$o: the host's output, bit for bit ($$(grep '^mcu: ' $$o | cut -c6-))"; \
+	  else grep -v '^mcu: ' $$o | diff $(MCU_DIR)/host/out.txt -; \
+	    echo "test-mcu: $$o differs from the host" >&2; exit 1; fi; \
+	done
+	@$(ARM_SIZE) $(MCU_OUT:out.txt=driver.elf)

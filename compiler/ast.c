@@ -71,14 +71,21 @@ Stmt *ast_stmt_reverse(Stmt *list)
     return done;
 }
 
+/* In StmtKind order, then NULL. */
+static const char *const stmt_keywords[] = {
+    [STMT_INPUT] = "input",         [STMT_DENSE] = "dense",         [STMT_LOSS] = "loss",
+    [STMT_OPTIMIZER] = "optimizer", [STMT_INIT] = "init",           [STMT_BATCH] = "batch",
+    [STMT_PRECISION] = "precision", [STMT_SEED] = "seed",           NULL,
+};
+
 const char *ast_stmt_keyword(StmtKind kind)
 {
-    static const char *const keywords[] = {
-        [STMT_INPUT] = "input", [STMT_DENSE] = "dense",         [STMT_LOSS] = "loss",
-        [STMT_OPTIMIZER] = "optimizer", [STMT_INIT] = "init",   [STMT_BATCH] = "batch",
-        [STMT_PRECISION] = "precision", [STMT_SEED] = "seed",
-    };
-    return keywords[kind];
+    return stmt_keywords[kind];
+}
+
+const char *const *ast_stmt_keywords(void)
+{
+    return stmt_keywords;
 }
 
 // ---- printing ----

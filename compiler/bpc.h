@@ -26,6 +26,10 @@
 #define BPC_MAX_PARAMS (1L << 30)                  /* trainable parameters in a model */
 #define BPC_MAX_BATCH (1L << 20)
 #define BPC_MAX_ERRORS 20                          /* errors reported before stopping */
+/* Weights emitted as straight-line code, in all layers together (and so the largest
+ * --unroll): each costs the C compiler milliseconds, and a file of 100000 takes gcc -O2
+ * more than five minutes. */
+#define BPC_MAX_UNROLL 4096L
 
 /* ---- arena.c: all front-end memory, freed at once ---- */
 typedef struct ArenaBlock ArenaBlock;
@@ -62,6 +66,9 @@ typedef struct Diag {
 } Diag;
 
 void diag_init(Diag *d, const Source *src, FILE *out);
+/* Where the text begins: after a UTF-8 byte order mark, which some editors write at the
+ * start of a file (line 1's columns count from the byte after it). */
+size_t diag_source_start(const Source *src);
 void diag_error(Diag *d, Loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_warning(Diag *d, Loc loc, const char *fmt, ...)
@@ -69,8 +76,6 @@ void diag_warning(Diag *d, Loc loc, const char *fmt, ...)
 void diag_note(Diag *d, Loc loc, const char *fmt, ...) /* attaches to the last error/warning */
     __attribute__((format(printf, 3, 4)));
 void diag_note_noloc(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* An error about the whole file (no position): "model.bp: error: message". */
-void diag_file_error(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool diag_failed(const Diag *d); /* errors, or warnings under -Werror */
 
 /* The name in `names` (NULL-terminated) closest to `word`, or NULL when none is close
@@ -147,6 +152,7 @@ Arg *ast_arg_reverse(Arg *list);
 Stmt *ast_stmt_prepend(Stmt *list, Stmt *stmt);
 Stmt *ast_stmt_reverse(Stmt *list);
 const char *ast_stmt_keyword(StmtKind kind); /* "input", "dense", ... */
+const char *const *ast_stmt_keywords(void);  /* all of them, NULL-terminated */
 void ast_dump(FILE *out, const Network *net); /* for --dump-ast and tests */
 void ast_format_double(char buf[32], double v); /* shortest form that reads back exactly */
 
@@ -263,6 +269,7 @@ struct OptDef {
     bool (*zero_noop)(const double *args);  /* an update with g = 0 changes nothing */
     OptEmitFn *emit_prelude;                /* once per function: comment, constants */
     OptUpdateFn *emit_update;               /* one element */
+    HelperEmitFn *helpers[3];               /* static functions the update calls, NULL-ended */
 };
 
 typedef void InitEmitFn(Emit *e, const GenCtx *g, const struct Layer *l, const double *args);
@@ -335,7 +342,8 @@ void emit_brace(Emit *e);
  * when the text ends with '{'). */
 void emit_close(Emit *e);
 void emit_close_with(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The end of a top-level definition: asserts the indentation is back to 0. */
+/* The end of a top-level definition: checks the indentation is back to 0.  Misuse (a
+ * brace closed that is not open, emit_close_with text over 255 bytes) is an internal_error. */
 void emit_end(Emit *e);
 
 /* ---- gen.c: the C generator (emit.c prints, the op tables emit their pieces) ---- */

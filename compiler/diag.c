@@ -23,6 +23,11 @@ void diag_init(Diag *d, const Source *src, FILE *out)
     *d = (Diag){.src = src, .out = out};
 }
 
+size_t diag_source_start(const Source *src)
+{
+    return src->size >= 3 && !memcmp(src->text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 bool diag_failed(const Diag *d)
 {
     return d->errors > 0 || (d->werror && d->warnings > 0);
@@ -44,8 +49,11 @@ static void show_source(const Diag *d, Loc loc)
     size_t size = d->src->size;
     if (loc.offset > size)
         return;
+    size_t first = diag_source_start(d->src);
+    if (size == first)
+        return; /* no line to quote */
     size_t start = loc.offset, end = loc.offset;
-    while (start > 0 && text[start - 1] != '\n')
+    while (start > first && text[start - 1] != '\n')
         start--;
     while (end < size && text[end] != '\n')
         end++;
@@ -126,7 +134,6 @@ void diag_error(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, ERROR, &loc,
 void diag_warning(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, WARNING, &loc, fmt); }
 void diag_note(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, NOTE, &loc, fmt); }
 void diag_note_noloc(Diag *d, const char *fmt, ...) { REPORT(d, NOTE, NULL, fmt); }
-void diag_file_error(Diag *d, const char *fmt, ...) { REPORT(d, ERROR, NULL, fmt); }
 
 void internal_error(const char *file, int line, const char *fmt, ...)
 {

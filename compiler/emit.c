@@ -6,7 +6,6 @@
  * indentation; emit_end checks that a top-level definition closed every brace it opened.
  * A failed write is remembered in `failed` and reported by gen_c at the end.
  */
-#include <assert.h>
 #include <stdarg.h>
 
 #include "bpc.h"
@@ -18,9 +17,15 @@ void emit_init(Emit *e, FILE *out)
     *e = (Emit){.out = out};
 }
 
+/* A '}' without its '{' is a bug in an emitter, never the user's. */
+static void check_open(const Emit *e, int line)
+{
+    if (e->indent <= 0)
+        internal_error(__FILE__, line, "a '}' without its '{'");
+}
+
 static void put_indent(Emit *e, int levels)
 {
-    assert(levels >= 0);
     if (e->heading && fprintf(e->out, "%s\n\n", e->heading) < 0)
         e->failed = true;
     e->heading = NULL;
@@ -92,7 +97,7 @@ void emit_brace(Emit *e)
 
 void emit_close(Emit *e)
 {
-    assert(e->indent > 0);
+    check_open(e, __LINE__);
     e->indent--;
     put_indent(e, e->indent);
     if (fputs("}\n", e->out) == EOF)
@@ -101,7 +106,7 @@ void emit_close(Emit *e)
 
 void emit_close_with(Emit *e, const char *fmt, ...)
 {
-    assert(e->indent > 0);
+    check_open(e, __LINE__);
     e->indent--;
     put_indent(e, e->indent);
     if (fputc('}', e->out) == EOF)
@@ -112,7 +117,9 @@ void emit_close_with(Emit *e, const char *fmt, ...)
     va_start(ap, fmt);
     int len = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    assert(len >= 0 && (size_t)len < sizeof text);
+    if (len < 0 || (size_t)len >= sizeof text)
+        internal_error(__FILE__, __LINE__, "the text after a '}' is %d bytes; the limit is %d", len,
+                       (int)sizeof text - 1);
     if (fputs(text, e->out) == EOF)
         e->failed = true;
     put_newline(e);

@@ -202,6 +202,41 @@ static long scratch_size(const Model *m)
     return w;
 }
 
+/* The bytes of a weights file (checkpoint: true, a checkpoint) of this network:
+ * header, one buffer of PARAMS elements per buffer stored, checksum (docs/WEIGHTS.md). */
+static long file_bytes(const GenCtx *c, bool checkpoint)
+{
+    const long header = 48, crc = 4, elem = c->dbl ? 8 : 4;
+    return header + (checkpoint ? 1 + opt_nstate(c->m) : 1) * c->m->nparams * elem + crc;
+}
+
+/* The declarations of the weight-file functions: to and from files (unless
+ * BPC_NO_FILES) and memory buffers. */
+static void gen_header_files(Emit *e, const GenCtx *c)
+{
+    const char *N = c->name, *U = c->m->upper;
+    emit_line(e, "/* Weight files (bpc's docs/WEIGHTS.md); 0 on success, else a BPRT_E_* code");
+    emit_line(e, " * (bprt_strerror).  Loading leaves the model untouched on any error.");
+    emit_line(e, " * Checkpoints hold parameters, optimizer state and step count: training");
+    emit_line(e, " * resumed with %s_restore continues exactly as if it had never stopped.", N);
+    emit_line(e, " * -DBPC_NO_FILES (a firmware without files) leaves these four out. */");
+    emit_line(e, "#ifndef BPC_NO_FILES");
+    emit_line(e, "int %s_save(const %s_model *m, const char *path);", N, N);
+    emit_line(e, "int %s_load(%s_model *m, const char *path);", N, N);
+    emit_line(e, "int %s_checkpoint(const %s_model *m, const char *path);", N, N);
+    emit_line(e, "int %s_restore(%s_model *m, const char *path);", N, N);
+    emit_line(e, "#endif");
+    emit_line(e, "/* The same bytes in a memory buffer of `size` bytes: at least %s_WEIGHTS_BYTES", U);
+    emit_line(e, " * or %s_CHECKPOINT_BYTES to save (else BPRT_E_SPACE, nothing written), exactly", U);
+    emit_line(e, " * those to load (a shorter buffer is truncated, a longer one has trailing bytes). */");
+    emit_line(e, "#define %s_WEIGHTS_BYTES %ld", U, file_bytes(c, false));
+    emit_line(e, "#define %s_CHECKPOINT_BYTES %ld", U, file_bytes(c, true));
+    emit_line(e, "int %s_save_mem(const %s_model *m, void *buf, size_t size);", N, N);
+    emit_line(e, "int %s_load_mem(%s_model *m, const void *buf, size_t size);", N, N);
+    emit_line(e, "int %s_checkpoint_mem(const %s_model *m, void *buf, size_t size);", N, N);
+    emit_line(e, "int %s_restore_mem(%s_model *m, const void *buf, size_t size);", N, N);
+}
+
 static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
 {
     const Model *m = c->m;
@@ -218,6 +253,7 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     emit_line(e, "#ifndef BPC_%s_H", U);
     emit_line(e, "#define BPC_%s_H", U);
     emit_blank(e);
+    emit_line(e, "#include <stddef.h>");
     emit_line(e, "#include <stdint.h>");
     emit_blank(e);
     emit_line(e, "#ifdef __cplusplus");
@@ -287,14 +323,7 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     emit_line(e, "/* Flat views of all parameters and of their gradients (%s_PARAMS each). */", U);
     emit_line(e, "%s *%s_params(%s_model *m);", R, N, N);
     emit_line(e, "%s *%s_grads(%s_model *m);", R, N, N);
-    emit_line(e, "/* Weight files (bpc's docs/WEIGHTS.md); 0 on success, else a BPRT_E_* code");
-    emit_line(e, " * (bprt_strerror).  Loading leaves the model untouched on any error. */");
-    emit_line(e, "int %s_save(const %s_model *m, const char *path);", N, N);
-    emit_line(e, "int %s_load(%s_model *m, const char *path);", N, N);
-    emit_line(e, "/* Parameters, optimizer state and step count: training resumed with");
-    emit_line(e, " * %s_restore continues exactly as if it had never stopped. */", N);
-    emit_line(e, "int %s_checkpoint(const %s_model *m, const char *path);", N, N);
-    emit_line(e, "int %s_restore(%s_model *m, const char *path);", N, N);
+    gen_header_files(e, c);
     emit_blank(e);
     emit_line(e, "#ifdef __cplusplus");
     emit_line(e, "}");
@@ -325,6 +354,7 @@ static void gen_helpers(Emit *e, const GenCtx *c)
     for (int i = 0; i < c->m->nlayers; i++)
         add_helpers(set, &n, c->m->layers[i].act->helpers);
     add_helpers(set, &n, c->m->loss->helpers);
+    add_helpers(set, &n, c->m->opt->helpers);
     emit_heading(e, "// ---- helpers ----"); /* some emit nothing in double models */
     for (int i = 0; i < n; i++)
         set[i](e, c);
@@ -955,11 +985,71 @@ static void buffer_list(char *buf, size_t size, const Model *m, bool checkpoint)
         len += (size_t)snprintf(buf + len, size - len, ", m->%s", m->opt->state[i]);
 }
 
+/* One writer: NAME_save (weights) or NAME_checkpoint, to a file or (mem) to memory. */
+static void emit_writer(Emit *e, const GenCtx *c, bool checkpoint, bool mem)
+{
+    const char *N = c->name, *fn = checkpoint ? "checkpoint" : "save", *sfx = mem ? "_mem" : "";
+    char buffers[128];
+    buffer_list(buffers, sizeof buffers, c->m, checkpoint);
+    if (mem)
+        emit_line(e, "int %s_%s%s(const %s_model *m, void *buf, size_t size)", N, fn, sfx, N);
+    else
+        emit_line(e, "int %s_%s(const %s_model *m, const char *path)", N, fn, N);
+    emit_brace(e);
+    emit_line(e, "%sbprt_file_info info = %s_file_info(BPRT_FILE_%s);", checkpoint ? "" : "const ",
+              N, checkpoint ? "CHECKPOINT" : "WEIGHTS");
+    if (checkpoint)
+        emit_line(e, "info.step = m->step;");
+    emit_line(e, "const void *const buffers[%d] = {%s};", checkpoint ? 1 + opt_nstate(c->m) : 1,
+              buffers);
+    if (mem)
+        emit_line(e, "return bprt_mem_write(buf, size, &info, buffers);");
+    else
+        emit_line(e, "return bprt_file_write(path, &info, buffers);");
+    emit_close(e);
+    emit_end(e);
+}
+
+/* One reader: NAME_load (weights) or NAME_restore, from a file or (mem) from memory.
+ * Gradients are not in a checkpoint (it is taken between steps, when they are zero):
+ * a successful restore zeroes them. */
+static void emit_reader(Emit *e, const GenCtx *c, bool checkpoint, bool mem)
+{
+    const char *N = c->name, *fn = checkpoint ? "restore" : "load", *sfx = mem ? "_mem" : "";
+    char buffers[128];
+    buffer_list(buffers, sizeof buffers, c->m, checkpoint);
+    if (mem)
+        emit_line(e, "int %s_%s%s(%s_model *m, const void *buf, size_t size)", N, fn, sfx, N);
+    else
+        emit_line(e, "int %s_%s(%s_model *m, const char *path)", N, fn, N);
+    emit_brace(e);
+    emit_line(e, "const bprt_file_info info = %s_file_info(BPRT_FILE_%s);", N,
+              checkpoint ? "CHECKPOINT" : "WEIGHTS");
+    emit_line(e, "void *const buffers[%d] = {%s};", checkpoint ? 1 + opt_nstate(c->m) : 1, buffers);
+    const char *source = mem ? "bprt_mem_read(buf, size, " : "bprt_file_read(path, ";
+    if (!checkpoint) {
+        emit_line(e, "return %s&info, buffers, NULL);", source);
+        emit_close(e);
+        emit_end(e);
+        return;
+    }
+    emit_line(e, "int64_t step = 0;");
+    emit_line(e, "const int err = %s&info, buffers, &step);", source);
+    emit_open(e, "if (err == BPRT_OK)");
+    emit_line(e, "m->step = step;");
+    emit_line(e, "memset(m->grads, 0, sizeof m->grads);");
+    emit_line(e, "m->grads_zero = 1;");
+    emit_close(e);
+    emit_line(e, "return err;");
+    emit_close(e);
+    emit_end(e);
+}
+
 static void gen_files(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
     const char *N = c->name, *U = m->upper;
-    char shape[BPC_MAX_LAYERS * 24 + 32], buffers[128]; /* ";dense=16777216" per layer */
+    char shape[BPC_MAX_LAYERS * 24 + 32]; /* ";dense=16777216" per layer */
     shape_string(shape, sizeof shape, m);
     int nbuf = 1 + opt_nstate(m);
 
@@ -978,49 +1068,35 @@ static void gen_files(Emit *e, const GenCtx *c)
     emit_close(e);
     emit_end(e);
 
-    buffer_list(buffers, sizeof buffers, m, false);
-    emit_line(e, "int %s_save(const %s_model *m, const char *path)", N, N);
-    emit_brace(e);
-    emit_line(e, "const bprt_file_info info = %s_file_info(BPRT_FILE_WEIGHTS);", N);
-    emit_line(e, "const void *const buffers[1] = {%s};", buffers);
-    emit_line(e, "return bprt_file_write(path, &info, buffers);");
-    emit_close(e);
-    emit_end(e);
+    emit_line(e, "#ifndef BPC_NO_FILES");
+    emit_blank(e);
+    for (int checkpoint = 0; checkpoint <= 1; checkpoint++) {
+        emit_writer(e, c, checkpoint, false);
+        emit_reader(e, c, checkpoint, false);
+    }
+    emit_line(e, "#endif");
+    emit_blank(e);
+    emit_line(e, "/* The same bytes in memory (a firmware without files). */");
+    for (int checkpoint = 0; checkpoint <= 1; checkpoint++) {
+        emit_writer(e, c, checkpoint, true);
+        emit_reader(e, c, checkpoint, true);
+    }
+}
 
-    emit_line(e, "int %s_load(%s_model *m, const char *path)", N, N);
-    emit_brace(e);
-    emit_line(e, "const bprt_file_info info = %s_file_info(BPRT_FILE_WEIGHTS);", N);
-    emit_line(e, "void *const buffers[1] = {%s};", buffers);
-    emit_line(e, "return bprt_file_read(path, &info, buffers, NULL);");
-    emit_close(e);
-    emit_end(e);
-
-    buffer_list(buffers, sizeof buffers, m, true);
-    emit_line(e, "int %s_checkpoint(const %s_model *m, const char *path)", N, N);
-    emit_brace(e);
-    emit_line(e, "bprt_file_info info = %s_file_info(BPRT_FILE_CHECKPOINT);", N);
-    emit_line(e, "info.step = m->step;");
-    emit_line(e, "const void *const buffers[%d] = {%s};", nbuf, buffers);
-    emit_line(e, "return bprt_file_write(path, &info, buffers);");
-    emit_close(e);
-    emit_end(e);
-
-    emit_line(e, "/* Gradients are not in a checkpoint (it is taken between steps, when they");
-    emit_line(e, " * are zero): a successful restore zeroes them. */");
-    emit_line(e, "int %s_restore(%s_model *m, const char *path)", N, N);
-    emit_brace(e);
-    emit_line(e, "const bprt_file_info info = %s_file_info(BPRT_FILE_CHECKPOINT);", N);
-    emit_line(e, "void *const buffers[%d] = {%s};", nbuf, buffers);
-    emit_line(e, "int64_t step = 0;");
-    emit_line(e, "const int err = bprt_file_read(path, &info, buffers, &step);");
-    emit_open(e, "if (err == BPRT_OK)");
-    emit_line(e, "m->step = step;");
-    emit_line(e, "memset(m->grads, 0, sizeof m->grads);");
-    emit_line(e, "m->grads_zero = 1;");
-    emit_close(e);
-    emit_line(e, "return err;");
-    emit_close(e);
-    emit_end(e);
+/* The file fixes its own rounding: no product is fused with an addition into an FMA,
+ * whatever the flags (gcc's GNU modes contract whenever the target has FMA, clang by
+ * default), so the results are the same bits on every machine (docs/API.md). */
+static void gen_no_contraction(Emit *e)
+{
+    emit_line(e, "/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang");
+    emit_line(e, " * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which");
+    emit_line(e, " * changes the last bits (docs/API.md). */");
+    emit_line(e, "#if defined(__clang__)");
+    emit_line(e, "#pragma STDC FP_CONTRACT OFF");
+    emit_line(e, "#elif defined(__GNUC__)");
+    emit_line(e, "#pragma GCC optimize(\"fp-contract=off\")");
+    emit_line(e, "#endif");
+    emit_blank(e);
 }
 
 static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const char *header_name)
@@ -1042,12 +1118,7 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, "#include \"bprt.h\"");
     emit_line(e, "#include \"%s\"", header_name);
     emit_blank(e);
-    emit_line(e, "/* No products fused into FMAs (clang fuses by default, gcc -std=c99 does not), so");
-    emit_line(e, " * that every form of a layer rounds alike on every machine (docs/API.md). */");
-    emit_line(e, "#if defined(__clang__)");
-    emit_line(e, "#pragma STDC FP_CONTRACT OFF");
-    emit_line(e, "#endif");
-    emit_blank(e);
+    gen_no_contraction(e);
     gen_helpers(e, c);
     emit_line(e, "// ---- kernels ----");
     emit_blank(e);

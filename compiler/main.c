@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bpc.h"
 
@@ -22,10 +23,12 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -o FILE      write the C source to FILE (default: the input with .c);\n"
-    "               the header is written beside it with .h\n"
+    "               the header is written beside it with .h; an output that\n"
+    "               would replace the input is refused\n"
     "  --check      parse and check the model only; write nothing\n"
     "  --unroll N   emit layers with at most N weights as straight-line code\n"
-    "               (default 256; 0 never unrolls)\n"
+    "               (default 256; 0 never unrolls; at most 4096, and at most\n"
+    "               4096 weights unrolled in all: the largest layers are then loops)\n"
     "  --main       also write a main(): a command-line trainer with the commands\n"
     "               train, eval, predict and gradcheck (./model --help)\n"
     "  --dump-ast   print the syntax tree and stop\n"
@@ -84,6 +87,12 @@ static int parse_args(int argc, char **argv, Options *o)
                 o->unroll = strtol(v, &end, 10);
                 if (end == v || *end || errno || o->unroll < 0)
                     return usage_error("--unroll takes a whole number >= 0, not '%s'", v);
+                if (o->unroll > BPC_MAX_UNROLL) {
+                    char why[128];
+                    snprintf(why, sizeof why, "--unroll is at most %ld, not '%.20s'", BPC_MAX_UNROLL, v);
+                    return usage_error("%s: straight-line code of that size takes C compilers "
+                                       "minutes", why);
+                }
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option '%s'", a);
@@ -100,14 +109,17 @@ static int parse_args(int argc, char **argv, Options *o)
     return -1;
 }
 
-/* Reads the whole file (or standard input for "-"), NUL-terminated. */
-static char *read_source(const char *path, size_t *size)
+/* Reads the whole file (or standard input for "-"), NUL-terminated; `id` gets the
+ * device and inode of what was read, to tell an output that would replace it. */
+static char *read_source(const char *path, size_t *size, struct stat *id)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) {
         fprintf(stderr, "bpc: error: cannot open '%s': %s\n", path, strerror(errno));
         return NULL;
     }
+    if (fstat(fileno(f), id) != 0)
+        *id = (struct stat){0};
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap + 1);
     while (buf) {
@@ -140,15 +152,32 @@ static char *read_source(const char *path, size_t *size)
     return buf;
 }
 
+/* `path` with the suffix `old` (when it ends so) replaced by `new`: ("m.bp", ".bp", ".c")
+ * -> "m.c"; ("m", ".bp", ".c") -> "m.c"; ("m.c", "", ".tmp") -> "m.c.tmp". */
+static char *replace_suffix(const char *path, const char *old, const char *new)
+{
+    size_t n = strlen(path), lo = strlen(old), ln = strlen(new);
+    if (n >= lo && !strcmp(path + n - lo, old))
+        n -= lo;
+    char *s = malloc(n + ln + 1);
+    if (s) {
+        memcpy(s, path, n);
+        memcpy(s + n, new, ln + 1);
+    }
+    return s;
+}
+
+static char *tmp_path(const char *path)
+{
+    return replace_suffix(path, "", ".tmp");
+}
+
 /* Writes `data` to `path` through a temporary file renamed into place. */
 static bool write_file(const char *path, const char *data, size_t size)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
+    char *tmp = tmp_path(path);
     if (!tmp)
         return false;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
     FILE *f = fopen(tmp, "wb");
     bool ok = f && fwrite(data, 1, size, f) == size;
     if (f && fclose(f) != 0)
@@ -163,54 +192,113 @@ static bool write_file(const char *path, const char *data, size_t size)
     return ok;
 }
 
-/* "dir/model.c" -> "dir/model.h"; a name without .c gets .h appended. */
-static char *header_path(const char *c_path)
+/* The files a run writes: the C source and the header beside it ("dir/model.c" ->
+ * "dir/model.h"; a name without .c gets .h appended). */
+typedef struct Outputs {
+    char *c, *h;
+} Outputs;
+
+static bool outputs_init(Outputs *out, const Options *o)
 {
-    size_t n = strlen(c_path);
-    if (n >= 2 && !strcmp(c_path + n - 2, ".c"))
-        n -= 2;
-    char *h = malloc(n + 3);
-    if (h) {
-        memcpy(h, c_path, n);
-        memcpy(h + n, ".h", 3);
-    }
-    return h;
+    out->c = o->output ? strdup(o->output) : replace_suffix(o->input, ".bp", ".c");
+    out->h = out->c ? replace_suffix(out->c, ".c", ".h") : NULL;
+    return out->h != NULL;
 }
 
-/* "dir/model.bp" -> "dir/model.c". */
-static char *default_output(const char *input)
+static void outputs_free(Outputs *out)
 {
-    size_t n = strlen(input);
-    if (n >= 3 && !strcmp(input + n - 3, ".bp"))
-        n -= 3;
-    char *c = malloc(n + 3);
-    if (c) {
-        memcpy(c, input, n);
-        memcpy(c + n, ".c", 3);
-    }
-    return c;
+    free(out->c);
+    free(out->h);
 }
 
-static int generate(const Model *m, const Options *o)
+/* Whether `path` exists and is the file `id` (the same device and inode), whatever its name. */
+static bool is_file(const char *path, const struct stat *id)
 {
-    char *c_path = o->output ? strdup(o->output) : default_output(o->input);
-    char *h_path = c_path ? header_path(c_path) : NULL;
+    struct stat st;
+    return id->st_ino != 0 && stat(path, &st) == 0 && st.st_dev == id->st_dev &&
+           st.st_ino == id->st_ino;
+}
+
+/* Refuses outputs that would replace the input or each other: `-o model.bp`, a name that
+ * is a link to the input (or the temporary file written first is), a C file named like a
+ * header (`-o x.h`). */
+static bool outputs_are_safe(const Outputs *out, const char *input, const struct stat *input_id)
+{
+    size_t n = strlen(out->c);
+    if (n >= 2 && !strcmp(out->c + n - 2, ".h")) {
+        fprintf(stderr, "bpc: error: '-o %s' would write the C source into a header's name; "
+                        "give the .c file's name (the header is written beside it)\n", out->c);
+        return false;
+    }
+    struct stat c_id;
+    if (stat(out->c, &c_id) == 0 && is_file(out->h, &c_id)) {
+        fprintf(stderr, "bpc: error: '%s' and '%s' are the same file; the C source and "
+                        "the header need one each\n", out->c, out->h);
+        return false;
+    }
+    bool safe = true;
+    const char *const written[] = {out->c, out->h};
+    for (size_t i = 0; i < 2 && safe; i++) {
+        char *tmp = tmp_path(written[i]);
+        const char *hit = is_file(written[i], input_id) ? written[i]
+                          : tmp && is_file(tmp, input_id) ? tmp
+                                                          : NULL;
+        if (hit) {
+            fprintf(stderr, "bpc: error: writing '%s' would overwrite the input '%s'\n", hit,
+                    input);
+            safe = false;
+        }
+        free(tmp);
+    }
+    return safe;
+}
+
+/* The --unroll threshold that keeps the weights of all unrolled layers within
+ * BPC_MAX_UNROLL: as many of the smallest layers as fit stay unrolled.  `wanted` gets
+ * the weights `unroll` itself would unroll. */
+static long unroll_within_limit(const Model *m, long unroll, long *wanted)
+{
+    long best = 0;
+    *wanted = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        long w = m->layers[i].in * m->layers[i].out, upto = 0;
+        if (w > unroll)
+            continue;
+        for (int j = 0; j < m->nlayers; j++) {
+            long wj = m->layers[j].in * m->layers[j].out;
+            upto += wj <= w ? wj : 0;
+        }
+        *wanted += w;
+        if (upto <= BPC_MAX_UNROLL && w > best)
+            best = w;
+    }
+    return *wanted <= BPC_MAX_UNROLL ? unroll : best;
+}
+
+static int generate(const Model *m, const Options *o, const Outputs *out)
+{
     char *c_text = NULL, *h_text = NULL;
     size_t c_size = 0, h_size = 0;
     FILE *c_out = open_memstream(&c_text, &c_size);
     FILE *h_out = open_memstream(&h_text, &h_size);
     int status = EXIT_USAGE;
-    if (h_path && c_out && h_out) {
-        const char *slash = strrchr(h_path, '/');
-        GenOptions g = {
-            .unroll = o->unroll, .header_name = slash ? slash + 1 : h_path, .main = o->main};
+    if (c_out && h_out) {
+        const char *slash = strrchr(out->h, '/');
+        long wanted;
+        GenOptions g = {.unroll = unroll_within_limit(m, o->unroll, &wanted),
+                        .header_name = slash ? slash + 1 : out->h,
+                        .main = o->main};
+        if (g.unroll < o->unroll)
+            fprintf(stderr, "bpc: warning: --unroll %ld would unroll %ld weights, more than the "
+                            "limit of %ld; layers of more than %ld weights are loops\n",
+                    o->unroll, wanted, BPC_MAX_UNROLL, g.unroll);
         bool ok = gen_c(m, &g, c_out, h_out);
         ok = fclose(c_out) == 0 && ok;
         ok = fclose(h_out) == 0 && ok;
         c_out = h_out = NULL;
         if (!ok)
             fprintf(stderr, "bpc: error: code generation failed\n");
-        else if (write_file(h_path, h_text, h_size) && write_file(c_path, c_text, c_size))
+        else if (write_file(out->h, h_text, h_size) && write_file(out->c, c_text, c_size))
             status = 0;
     } else {
         fprintf(stderr, "bpc: error: out of memory\n");
@@ -221,8 +309,6 @@ static int generate(const Model *m, const Options *o)
         fclose(h_out);
     free(c_text);
     free(h_text);
-    free(c_path);
-    free(h_path);
     return status;
 }
 
@@ -234,10 +320,22 @@ int main(int argc, char **argv)
         return status;
 
     size_t size;
-    char *text = read_source(o.input, &size);
+    struct stat input_id;
+    char *text = read_source(o.input, &size, &input_id);
     if (!text)
         return EXIT_USAGE;
     Source src = {.name = strcmp(o.input, "-") ? o.input : "<stdin>", .text = text, .size = size};
+    /* The outputs are checked before the model, so a run that would lose the input says
+     * so at once. */
+    Outputs out = {0};
+    bool writes = !o.check_only && !o.dump_ast;
+    if (writes && !(outputs_init(&out, &o) && outputs_are_safe(&out, src.name, &input_id))) {
+        if (!out.h)
+            fprintf(stderr, "bpc: error: out of memory\n");
+        outputs_free(&out);
+        free(text);
+        return EXIT_USAGE;
+    }
     Diag diag;
     diag_init(&diag, &src, stderr);
     diag.werror = o.werror;
@@ -248,12 +346,13 @@ int main(int argc, char **argv)
     if (net && o.dump_ast && !diag_failed(&diag))
         ast_dump(stdout, net);
     else if (net && !diag_failed(&diag) && check_network(&arena, &diag, net, &model) &&
-             !diag_failed(&diag) && !o.check_only)
-        status = generate(&model, &o);
+             !diag_failed(&diag) && writes)
+        status = generate(&model, &o, &out);
 
     if (status < 0)
         status = diag_failed(&diag) ? EXIT_MODEL : 0;
     arena_free(&arena);
+    outputs_free(&out);
     free(text);
     return status;
 }

@@ -11,7 +11,11 @@
  * update in NAME_step's loop over all parameters (the step counter incremented before,
  * the gradients zeroed after) and in NAME_train's fused per-row loops, with p and the
  * state buffers pointing at the row.
+ *
+ * State is never subnormal: a value below the smallest normal number is stored as 0
+ * (emit_store_state).  PyTorch does not flush; docs/LANGUAGE.md bounds the difference.
  */
+#include <float.h>
 #include <math.h>
 
 #include "bpc.h"
@@ -24,6 +28,32 @@ typedef struct Hyper {
 static const char *lit(const GenCtx *c, double v, Hyper *h)
 {
     return gen_lit(c, v, h->lit);
+}
+
+/* The smallest normal number of the model's type and its bits of precision. */
+static double normal_min(const GenCtx *c)
+{
+    return c->dbl ? DBL_MIN : FLT_MIN;
+}
+
+static int precision_bits(const GenCtx *c)
+{
+    return c->dbl ? DBL_MANT_DIG : FLT_MANT_DIG;
+}
+
+/* buf[i] = value (a local), but 0 when its magnitude is below the smallest normal
+ * number.  State that decays towards 0 (the momentum of an input that is always 0)
+ * would otherwise go subnormal and stay there (0.9·x rounds back to x at the smallest
+ * subnormals), and x86 cores compute on subnormals slowly (Intel's in microcode: up to
+ * half of an MNIST epoch's time).  A compare and a select, exact, so the same bits on every code path and
+ * platform, unlike a flush-to-zero mode (x86's, and it changes all arithmetic).  The
+ * update emits it last, after p's: gcc (with its default -ftrapping-math) vectorizes
+ * the loop only when no arithmetic depends on the selected value. */
+static void emit_store_state(Emit *e, const GenCtx *c, const char *buf, const char *value)
+{
+    Hyper l_min;
+    emit_line(e, "%s[i] = fabs%s(%s) < %s ? 0 : %s;", buf, c->fn, value,
+              lit(c, normal_min(c), &l_min), value);
 }
 
 // ---- sgd(lr, momentum, nesterov, weight_decay) ----
@@ -46,9 +76,10 @@ static void sgd_comment(Emit *e, const GenCtx *c, const double *args)
     (void)c;
     double mu = args[SGD_MOMENTUM], wd = args[SGD_WEIGHT_DECAY];
     bool nesterov = args[SGD_NESTEROV] != 0;
-    emit_line(e, "/* sgd: g = ∂C/∂p%s%s; p −= lr·%s */", wd != 0 ? " + wd·p" : "",
+    emit_line(e, "/* sgd: g = ∂C/∂p%s%s; p −= lr·%s%s */", wd != 0 ? " + wd·p" : "",
               mu > 0 ? "; buf = μ·buf + g" : "",
-              mu > 0 ? (nesterov ? "(g + μ·buf)" : "buf") : "g");
+              mu > 0 ? (nesterov ? "(g + μ·buf)" : "buf") : "g",
+              mu > 0 ? "; a buf below the smallest normal number is stored as 0" : "");
 }
 
 static void sgd_update(Emit *e, const GenCtx *c, const double *args, const char *grad)
@@ -61,13 +92,15 @@ static void sgd_update(Emit *e, const GenCtx *c, const double *args, const char 
     else
         emit_line(e, "%s g = %s;", c->real, grad);
     if (mu > 0) {
-        emit_line(e, "momentum_buf[i] = %s * momentum_buf[i] + g;", lit(c, mu, &l_mu));
+        emit_line(e, "const %s buf = %s * momentum_buf[i] + g;", c->real, lit(c, mu, &l_mu));
         if (nesterov)
-            emit_line(e, "g = g + %s * momentum_buf[i];", l_mu.lit);
+            emit_line(e, "g = g + %s * buf;", l_mu.lit);
         else
-            emit_line(e, "g = momentum_buf[i];");
+            emit_line(e, "g = buf;");
     }
     emit_line(e, "p[i] -= %s * g;", lit(c, lr, &l_lr));
+    if (mu > 0)
+        emit_store_state(e, c, "momentum_buf", "buf");
 }
 
 // ---- adam and adamw(lr, beta1, beta2, eps, weight_decay) ----
@@ -86,6 +119,22 @@ static bool adam_zero_noop(const double *args)
     return false; /* the moments decay */
 }
 
+/* Whether v below the smallest normal number MIN may be stored as 0 too (m always
+ * is): when it cannot move p by more than a rounding.  Each flush takes less than MIN
+ * from v and the differences decay by β2 per step, so v differs from PyTorch's by less
+ * than MIN/(1 − β2), and √v/√(1 − β2^t) by less than √MIN/(1 − β2) (√ is subadditive,
+ * 1 − β2^t ≥ 1 − β2).  When that is below a quarter of eps's last bit (a margin for
+ * the roundings of √ and /), the denominator √v/√(1 − β2^t) + eps moves by less than a
+ * quarter of its last bit, so by one float at most, and not at all while
+ * √v/√(1 − β2^t) is below half of eps's last bit.  With eps = 0 (or tiny) a flushed v
+ * would divide m by 0. */
+static bool adam_flushes_v(const GenCtx *c, const double *args)
+{
+    double b2 = args[ADAM_BETA2];
+    double eps = c->dbl ? args[ADAM_EPS] : (double)(float)args[ADAM_EPS];
+    return sqrt(normal_min(c)) / (1 - b2) < ldexp(eps, -(precision_bits(c) + 2));
+}
+
 /* The comment and the step's constants; `decoupled` is AdamW's: p *= 1 − lr·wd first,
  * no wd in g. */
 static void adam_prelude_common(Emit *e, const GenCtx *c, const double *args, bool decoupled)
@@ -96,12 +145,57 @@ static void adam_prelude_common(Emit *e, const GenCtx *c, const double *args, bo
     emit_line(e, "/* %s: g = ∂C/∂p%s; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;",
               decoupled ? "adamw" : "adam", !decoupled && wd != 0 ? " + wd·p" : "");
     emit_line(e, " * p %s−= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps),"
-                 " the corrections in double */",
+                 " the corrections in double;",
               decoupled && wd != 0 ? "·= 1 − lr·wd, then p " : "");
-    emit_line(e, "const double bias1 = 1 - pow(%s, (double)m->step);", gen_dlit(b1, d_b1));
-    emit_line(e, "const double bias2 = 1 - pow(%s, (double)m->step);", gen_dlit(b2, d_b2));
+    emit_line(e, " * %s */", adam_flushes_v(c, args)
+                                 ? "an m or v below the smallest normal number is stored as 0"
+                                 : "an m below the smallest normal number is stored as 0"
+                                   " (v is not: eps is too small)");
+    emit_line(e, "const double bias1 = 1 - %s_powi(%s, m->step);", c->name, gen_dlit(b1, d_b1));
+    emit_line(e, "const double bias2 = 1 - %s_powi(%s, m->step);", c->name, gen_dlit(b2, d_b2));
     emit_line(e, "const %s step_size = (%s)(%s / bias1);", c->real, c->real, gen_dlit(lr, d_lr));
     emit_line(e, "const %s bias2_sqrt = (%s)sqrt(bias2);", c->real, c->real);
+}
+
+/* β^t for the bias corrections without the C library's pow, whose last bit differs
+ * between glibc and newlib: binary powering in double-double arithmetic, each product
+ * exact by Dekker's method (Veltkamp's split into halves of 26 bits; exact because the
+ * file allows no FMA contraction), rounded once at the end.  Its error before that
+ * rounding is below 2^-100 relative for any step under 2^40, so the result is the
+ * correctly rounded β^t but in ties closer than that; glibc's pow, which PyTorch's
+ * β ** t calls, is within 0.52 ulp and correctly rounded but in rare cases. */
+static void helper_powi(Emit *e, const GenCtx *c)
+{
+    const char *N = c->name;
+    emit_line(e, "/* (*xh + *xl) ·= (yh + yl) in double-double: Dekker's exact product of the");
+    emit_line(e, " * high parts (split into halves of 26 bits), plus the cross terms. */");
+    emit_line(e, "static void %s_dd_mul(double *xh, double *xl, double yh, double yl)", N);
+    emit_brace(e);
+    emit_line(e, "const double split = 134217729.0; /* 2^27 + 1 */");
+    emit_line(e, "const double xs = split * *xh, ys = split * yh;");
+    emit_line(e, "const double xa = xs - (xs - *xh), xb = *xh - xa; /* xh = xa + xb */");
+    emit_line(e, "const double ya = ys - (ys - yh), yb = yh - ya;");
+    emit_line(e, "const double p = *xh * yh;");
+    emit_line(e, "const double err = ((xa * ya - p) + xa * yb + xb * ya) + xb * yb; /* xh·yh − p */");
+    emit_line(e, "const double lo = err + (*xh * yl + *xl * yh);");
+    emit_line(e, "*xh = p + lo;");
+    emit_line(e, "*xl = lo - (*xh - p);");
+    emit_close(e);
+    emit_end(e);
+    emit_line(e, "/* b^t, the same bits on every machine (the C libraries' pow differ in the last");
+    emit_line(e, " * bit): binary powering in double-double, rounded once. */");
+    emit_line(e, "static double %s_powi(double b, int64_t t)", N);
+    emit_brace(e);
+    emit_line(e, "double rh = 1, rl = 0; /* the product so far, rh + rl */");
+    emit_line(e, "double bh = b, bl = 0; /* b^(2^k) */");
+    emit_open(e, "for (; t > 0; t >>= 1)");
+    emit_line(e, "if (t & 1)");
+    emit_cont(e, "%s_dd_mul(&rh, &rl, bh, bl);", N);
+    emit_line(e, "%s_dd_mul(&bh, &bl, bh, bl);", N);
+    emit_close(e);
+    emit_line(e, "return rh + rl;");
+    emit_close(e);
+    emit_end(e);
 }
 
 static void adam_update_common(Emit *e, const GenCtx *c, const double *args, const char *grad,
@@ -116,12 +210,17 @@ static void adam_update_common(Emit *e, const GenCtx *c, const double *args, con
         emit_line(e, "const %s g = %s + %s * p[i];", c->real, grad, lit(c, wd, &l_wd));
     else
         emit_line(e, "const %s g = %s;", c->real, grad);
-    emit_line(e, "exp_avg[i] = %s * exp_avg[i] + %s * g;", lit(c, b1, &l_b1),
+    emit_line(e, "const %s avg = %s * exp_avg[i] + %s * g;", c->real, lit(c, b1, &l_b1),
               lit(c, 1 - b1, &l_1b1));
-    emit_line(e, "exp_avg_sq[i] = %s * exp_avg_sq[i] + %s * g * g;", lit(c, b2, &l_b2),
-              lit(c, 1 - b2, &l_1b2));
-    emit_line(e, "p[i] -= step_size * (exp_avg[i] / (sqrt%s(exp_avg_sq[i]) / bias2_sqrt + %s));",
-              c->fn, lit(c, eps, &l_eps));
+    emit_line(e, "const %s avg_sq = %s * exp_avg_sq[i] + %s * g * g;", c->real,
+              lit(c, b2, &l_b2), lit(c, 1 - b2, &l_1b2));
+    emit_line(e, "p[i] -= step_size * (avg / (sqrt%s(avg_sq) / bias2_sqrt + %s));", c->fn,
+              lit(c, eps, &l_eps));
+    emit_store_state(e, c, "exp_avg", "avg");
+    if (adam_flushes_v(c, args))
+        emit_store_state(e, c, "exp_avg_sq", "avg_sq");
+    else
+        emit_line(e, "exp_avg_sq[i] = avg_sq;");
 }
 
 static void adam_prelude(Emit *e, const GenCtx *c, const double *args)
@@ -165,9 +264,9 @@ const OptDef opt_table[] = {
      .emit_prelude = sgd_comment, .emit_update = sgd_update},
     {.op.name = "adam", .op.params = ADAM_PARAMS(0),
      .nstate = adam_nstate, .state = {"exp_avg", "exp_avg_sq"}, .zero_noop = adam_zero_noop,
-     .emit_prelude = adam_prelude, .emit_update = adam_update},
+     .emit_prelude = adam_prelude, .emit_update = adam_update, .helpers = {helper_powi}},
     {.op.name = "adamw", .op.params = ADAM_PARAMS(0.01),
      .nstate = adam_nstate, .state = {"exp_avg", "exp_avg_sq"}, .zero_noop = adam_zero_noop,
-     .emit_prelude = adamw_prelude, .emit_update = adamw_update},
+     .emit_prelude = adamw_prelude, .emit_update = adamw_update, .helpers = {helper_powi}},
     {.op.name = NULL},
 };

@@ -21,6 +21,8 @@ typedef struct ParseCtx {
     int line, col;        /* where the scanner is */
     size_t offset;
     Loc comment_start;    /* of an open block comment */
+    Loc look, prev;       /* the lookahead token and the one before it, for syntax errors */
+    int look_token, prev_token;
     Network *net;         /* the first network in the file */
 } ParseCtx;
 
@@ -45,6 +47,17 @@ typedef struct ParseCtx {
 #include "lex.yy.h"
 
 static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *msg);
+
+/* The parser reads its tokens through next_token, which keeps the one before the
+ * lookahead: "expected ';' after number '784'" names it. */
+static int next_token(YYSTYPE *lval, Loc *loc, yyscan_t scanner, ParseCtx *p);
+#define yylex(lval, loc, scanner) next_token(lval, loc, scanner, p)
+
+/* 1:1, for an error about the whole file. */
+static Loc file_start(const ParseCtx *p)
+{
+    return (Loc){.line = 1, .col = 1, .offset = diag_source_start(p->diag->src), .len = 1};
+}
 }
 
 %define api.pure full
@@ -78,7 +91,7 @@ static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *m
 %%
 
 file
-    : %empty            { diag_file_error(p->diag, "no network in this file"); }
+    : %empty            { diag_error(p->diag, file_start(p), "no network in this file"); }
     | networks
     ;
 
@@ -176,8 +189,52 @@ number
 
 %%
 
+static int next_token(YYSTYPE *lval, Loc *loc, yyscan_t scanner, ParseCtx *p)
+{
+    p->prev = p->look;
+    p->prev_token = p->look_token;
+    p->look_token = (yylex)(lval, loc, scanner);
+    p->look = *loc;
+    return p->look_token;
+}
+
+/* "identifier 'sgd'", "number '784'", "';'", "end of file". */
+static const char *token_name(const ParseCtx *p, yysymbol_kind_t kind, Loc loc, char *buf,
+                              size_t size)
+{
+    if (kind != YYSYMBOL_IDENT && kind != YYSYMBOL_NUMBER)
+        return yysymbol_name(kind);
+    int shown = loc.len > BPC_MAX_IDENT ? BPC_MAX_IDENT : (int)loc.len;
+    snprintf(buf, size, "%s '%.*s'", yysymbol_name(kind), shown, p->diag->src->text + loc.offset);
+    return buf;
+}
+
+/* "unknown statement 'optimiser'" and the like: `word` was read where `names` can be,
+ * with the likely typo or, when none is close, what can be there. */
+static void unknown_word(ParseCtx *p, const char *what, Loc loc, const char *const *names,
+                         const char *which)
+{
+    char word[BPC_MAX_IDENT + 1];
+    int shown = loc.len > BPC_MAX_IDENT ? BPC_MAX_IDENT : (int)loc.len;
+    snprintf(word, sizeof word, "%.*s", shown, p->diag->src->text + loc.offset);
+    diag_error(p->diag, loc, "unknown %s '%s'", what, word);
+    const char *close = diag_closest(word, names);
+    if (close) {
+        diag_note(p->diag, loc, "did you mean '%s'?", close);
+        return;
+    }
+    char list[256];
+    size_t len = 0;
+    list[0] = '\0';
+    for (const char *const *n = names; *n && len < sizeof list; n++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", n == names ? "" : ", ", *n);
+    diag_note(p->diag, loc, "%s: %s", which, list);
+}
+
 /* "expected A, B or C before X", with the expected tokens from LAC.  Where a whole
- * statement could start, the list of keywords is summed up as "a statement". */
+ * statement could start, the list of keywords is summed up as "a statement".  A missing
+ * ';' is reported just after the token it should follow, as Clang does; a word that
+ * cannot start a statement or a layer is an unknown statement or layer kind. */
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, ParseCtx *p)
 {
     (void)scanner;
@@ -187,11 +244,32 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     yysymbol_kind_t got = yypcontext_token(ctx);
     const Loc *loc = yypcontext_location(ctx);
 
+    /* Only a label's ':' may follow a statement's first identifier, and only 'dense'
+     * the label ("hidden dense 10" is a missing ':'). */
+    if (n == 1 && !strcmp(yysymbol_name(expected[0]), "':'") && got != YYSYMBOL_DENSE) {
+        unknown_word(p, "statement", p->prev, ast_stmt_keywords(),
+                     "a statement begins with one of");
+        return 0;
+    }
+    if (n == 1 && expected[0] == YYSYMBOL_DENSE && got == YYSYMBOL_IDENT) {
+        const char *const kinds[] = {ast_stmt_keyword(STMT_DENSE), NULL};
+        unknown_word(p, "layer kind", *loc, kinds, "the layer kinds are");
+        return 0;
+    }
+
     char list[512] = "";
     size_t len = 0;
-    bool statement = false;
-    for (int i = 0; i < n; i++)
+    /* The ';' first when it is one of them: it is what is most often missing. */
+    bool statement = false, semicolon = false;
+    for (int i = 0; i < n; i++) {
         statement |= expected[i] == YYSYMBOL_DENSE;
+        if (!strcmp(yysymbol_name(expected[i]), "';'")) {
+            yysymbol_kind_t semi = expected[i];
+            memmove(expected + 1, expected, (size_t)i * sizeof *expected);
+            expected[0] = semi;
+            semicolon = true;
+        }
+    }
     if (statement || n > MAX_LISTED) {
         bool close = false;
         for (int i = 0; i < n; i++)
@@ -205,18 +283,20 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
                                     yysymbol_name(expected[i]));
     }
 
-    const char *got_name = yysymbol_name(got);
-    char got_text[BPC_MAX_IDENT + 40];
-    if (got == YYSYMBOL_IDENT || got == YYSYMBOL_NUMBER) {
-        const char *src = p->diag->src->text + loc->offset;
-        int shown = loc->len > BPC_MAX_IDENT ? BPC_MAX_IDENT : (int)loc->len;
-        snprintf(got_text, sizeof got_text, "%s '%.*s'", got_name, shown, src);
-        got_name = got_text;
+    char text[BPC_MAX_IDENT + 40];
+    if (n > 0 && semicolon) {
+        Loc after = p->prev;
+        after.col += (int)after.len;
+        after.offset += after.len;
+        after.len = 1;
+        diag_error(p->diag, after, "expected %s after %s", list,
+                   token_name(p, YYTRANSLATE(p->prev_token), p->prev, text, sizeof text));
+    } else if (n > 0) {
+        diag_error(p->diag, *loc, "expected %s before %s", list,
+                   token_name(p, got, *loc, text, sizeof text));
+    } else {
+        diag_error(p->diag, *loc, "unexpected %s", token_name(p, got, *loc, text, sizeof text));
     }
-    if (n > 0)
-        diag_error(p->diag, *loc, "expected %s before %s", list, got_name);
-    else
-        diag_error(p->diag, *loc, "unexpected %s", got_name);
     return 0;
 }
 
@@ -228,11 +308,12 @@ static void yyerror(const Loc *loc, yyscan_t scanner, ParseCtx *p, const char *m
 
 Network *parse_network(Arena *a, Diag *d, const Source *src)
 {
-    ParseCtx p = {.arena = a, .diag = d, .line = 1, .col = 1};
+    size_t start = diag_source_start(src);
+    ParseCtx p = {.arena = a, .diag = d, .line = 1, .col = 1, .offset = start};
     yyscan_t scanner;
     if (yylex_init_extra(&p, &scanner) != 0)
         internal_error(__FILE__, __LINE__, "cannot create the scanner");
-    YY_BUFFER_STATE buf = yy_scan_bytes(src->text, (int)src->size, scanner);
+    YY_BUFFER_STATE buf = yy_scan_bytes(src->text + start, (int)(src->size - start), scanner);
     yyparse(scanner, &p);
     yy_delete_buffer(buf, scanner);
     yylex_destroy(scanner);

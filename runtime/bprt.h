@@ -44,8 +44,9 @@ enum {
     BPRT_E_CHECKSUM = 10,   /* the contents are corrupt */
     BPRT_E_TRAILING = 11,   /* bytes after the end of the data */
     BPRT_E_STEP = 12,       /* a checkpoint's step counter is negative or at its maximum */
-    BPRT_E_STATS = 13,      /* statistics for another input count, or unusable values */
-    BPRT_E_SECTION = 14,    /* a malformed, repeated or unknown section (version 2) */
+    BPRT_E_SPACE = 13,      /* the memory buffer is too small for the file's bytes */
+    BPRT_E_STATS = 14,      /* statistics for another input count, or unusable values */
+    BPRT_E_SECTION = 15,    /* a malformed, repeated or unknown section (version 2) */
 };
 const char *bprt_strerror(int code); /* a message for any code above */
 
@@ -108,6 +109,22 @@ int bprt_stats_read(const char *path, bprt_stats *stats);
  * NULL after NAME_load or NAME_restore failed. */
 void bprt_file_explain(char *msg, const char *path, const bprt_file_info *expect, int code);
 
+/* The same bytes in memory, for a firmware without a file system, through the same
+ * code: bprt_mem_write fills the first bytes of buf with exactly what bprt_file_write
+ * writes (HEADER + nbuffers · count · elem_size + CRC, as there are no sections:
+ * docs/WEIGHTS.md) or, when `size` is less, writes nothing and returns BPRT_E_SPACE;
+ * bprt_mem_read checks `size` bytes as bprt_file_read checks a file (shorter:
+ * BPRT_E_TRUNCATED, longer: BPRT_E_TRAILING), version 2's sections included, and
+ * leaves `buffers` untouched on any error.  Built with -DBPC_NO_FILES, wfile.c has
+ * these, bprt_strerror and bprt_fingerprint, and no stdio. */
+int bprt_mem_write(void *buf, size_t size, const bprt_file_info *info, const void *const *buffers);
+int bprt_mem_read(const void *buf, size_t size, const bprt_file_info *expect,
+                  void *const *buffers, int64_t *step);
+/* As bprt_file_write_stats and bprt_stats_read (after NAME_load_mem), in memory. */
+int bprt_mem_write_stats(void *buf, size_t size, const bprt_file_info *info,
+                         const void *const *buffers, const bprt_stats *stats);
+int bprt_stats_read_mem(const void *buf, size_t size, bprt_stats *stats);
+
 /* FNV-1a 64 of a description of the network's shapes, e.g. "in=784;dense=128;dense=10";
  * the generated code decides the string. */
 uint64_t bprt_fingerprint(const char *shape);
@@ -115,7 +132,10 @@ uint64_t bprt_fingerprint(const char *shape);
 /* ---- the generated API's check of the sample count ---- */
 /* Prints "FUNCTION: n = N is outside 1..BATCH" to stderr and aborts.  The generated
  * functions call it, in every build (NDEBUG too), rather than read or write past the
- * model's buffers. */
+ * model's buffers.  A program (a firmware without stdio) may define its own: this one
+ * is a weak symbol in an object file of its own (badcount.c), so the program's
+ * definition replaces it and nothing of stdio is linked (docs/API.md).  It must not
+ * return. */
 #if defined(__GNUC__)
 __attribute__((noreturn))
 #endif

@@ -379,7 +379,8 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
     size_t pos = 0;
     if (size >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
         pos = 3; /* the UTF-8 byte order mark some spreadsheets write */
-    char sep = -1;             /* decided on the first line that is not blank */
+    char sep = 0;              /* ',' or 0 for blanks, */
+    bool sep_known = false;    /* decided on the first line that is not blank */
     bool seen_first = false;   /* that line was read (as header or data) */
     long header_cols = -1;
     Layout lay = {.cols = -1};
@@ -404,8 +405,10 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
             b++;
         if (b == n || line[b] == '#')
             continue; /* blank lines (a trailing one, CRLF's \r) and comments */
-        if (sep == -1)
+        if (!sep_known) {
             sep = memchr(line, ',', n) ? ',' : 0;
+            sep_known = true;
+        }
         snprintf(where, sizeof where, "%s:%ld: ", name, line_no);
 
         /* Room for every field of the line, counted first. */
@@ -592,11 +595,11 @@ int bprt_idx_parse(const char *images_name, const unsigned char *images, size_t 
                     labels_name, lb.ndims);
     uint64_t features = im.count / im.dims[0];
     if (im.dims[0] > INT_MAX || features > INT_MAX)
-        return fail(err, BPRT_E_DATA, "%s: too large (%u samples of %llu values)", images_name,
-                    im.dims[0], (unsigned long long)features);
+        return fail(err, BPRT_E_DATA, "%s: too large (%lu samples of %llu values)", images_name,
+                    (unsigned long)im.dims[0], (unsigned long long)features);
     if (lb.dims[0] != im.dims[0])
-        return fail(err, BPRT_E_DATA, "%s: %u labels for the %u images of %s", labels_name,
-                    lb.dims[0], im.dims[0], images_name);
+        return fail(err, BPRT_E_DATA, "%s: %lu labels for the %lu images of %s", labels_name,
+                    (unsigned long)lb.dims[0], (unsigned long)im.dims[0], images_name);
     int rows = (int)im.dims[0];
     int max_label = 0;
     for (int i = 0; i < rows; i++) {

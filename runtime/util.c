@@ -1,19 +1,10 @@
 /*
- * util.c - small helpers that generated code and training programs share: the sample
- * count check, shuffling the sample order each epoch, picking the predicted class,
- * encoding labels and standardizing inputs.
+ * util.c - small helpers that training programs share: shuffling the sample order
+ * each epoch, picking the predicted class, encoding labels and standardizing inputs.
  */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "bprt.h"
-
-void bprt_bad_count(const char *function, int n, int batch)
-{
-    fprintf(stderr, "%s: n = %d is outside 1..%d\n", function, n, batch);
-    abort();
-}
 
 /* Fisher-Yates: position i takes a uniform pick of the i + 1 not yet placed. */
 void bprt_shuffle(int *idx, int n, bprt_rng *r)

@@ -11,14 +11,20 @@
  * file without sections is written as version 1, byte for byte as before, and both
  * versions are read.  bprt_file_explain turns a refusal into a message that says what
  * differs.
+ *
+ * The same bytes go to and from a memory buffer (bprt_mem_*), through the same code;
+ * built with -DBPC_NO_FILES, only those are compiled and nothing here uses stdio or
+ * errno (docs/EMBEDDED.md).
  */
-#include <errno.h>
 #include <float.h>
-#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
+#ifndef BPC_NO_FILES
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#endif
 
 #include "bprt.h"
 
@@ -146,7 +152,8 @@ static void encode_header(unsigned char *h, const bprt_file_info *info, uint32_t
     put_le(h + OFF_STEP, (uint64_t)info->step, 8); /* two's complement, by C's rules */
 }
 
-/* The file's own header as an expectation (bprt_stats_read has none of its own). */
+/* The file's own header as an expectation (the statistics readers have none of their
+ * own). */
 static bprt_file_info header_info(const unsigned char *h)
 {
     bprt_file_info info = {0};
@@ -219,47 +226,85 @@ static int check_stats(const bprt_stats *s)
     return BPRT_OK;
 }
 
-// ---- writing ----
+// ---- the bytes of a file, in a FILE or in memory ----
 
-/* The output file and the checksum of what went into it. */
-typedef struct Out {
-    FILE *f;
-    uint32_t crc;
-    int err;
-} Out;
+/* Where the writer and the reader below put and get bytes: a FILE (unless BPC_NO_FILES)
+ * or a memory buffer.  One format code for both, so a buffer holds exactly a file's
+ * bytes, sections included, and is checked as strictly. */
+typedef struct Stream Stream;
+struct Stream {
+    /* Up to n bytes into p; returns how many (fewer only at the end), or (size_t)-1
+     * on a read error. */
+    size_t (*read)(Stream *s, unsigned char *p, size_t n);
+    int (*write)(Stream *s, const unsigned char *p, size_t n); /* BPRT_OK or BPRT_E_IO */
+    int (*seek)(Stream *s, size_t pos);                        /* BPRT_OK or BPRT_E_IO */
+    void *file;                /* a FILE * */
+    const unsigned char *in;   /* memory to read, or */
+    unsigned char *out;        /* memory to write */
+    size_t size, pos;
+    uint32_t crc;              /* of the bytes through it so far (in this pass) */
+    int err;                   /* writing: the first error */
+};
 
-static void out_bytes(Out *o, const unsigned char *p, size_t n)
+static size_t mem_read(Stream *s, unsigned char *p, size_t n)
 {
-    o->crc = crc32_update(o->crc, p, n);
-    if (!o->err && fwrite(p, 1, n, o->f) != n)
-        o->err = BPRT_E_IO;
+    if (n > s->size - s->pos)
+        n = s->size - s->pos;
+    if (n == 0)
+        return 0; /* also for an empty buffer given as NULL */
+    memcpy(p, s->in + s->pos, n);
+    s->pos += n;
+    return n;
 }
 
-static void out_u64(Out *o, uint64_t v)
+/* The caller made sure the whole file fits. */
+static int mem_write(Stream *s, const unsigned char *p, size_t n)
+{
+    memcpy(s->out + s->pos, p, n);
+    s->pos += n;
+    return BPRT_OK;
+}
+
+static int mem_seek(Stream *s, size_t pos)
+{
+    s->pos = pos;
+    return BPRT_OK;
+}
+
+// ---- writing ----
+
+static void out_bytes(Stream *s, const unsigned char *p, size_t n)
+{
+    s->crc = crc32_update(s->crc, p, n);
+    if (!s->err)
+        s->err = s->write(s, p, n);
+}
+
+static void out_u64(Stream *s, uint64_t v)
 {
     unsigned char b[8];
     put_le(b, v, 8);
-    out_bytes(o, b, 8);
+    out_bytes(s, b, 8);
 }
 
 /* `count` elements of `size` bytes, through the stack buffer. */
-static void out_elems(Out *o, const void *buf, size_t count, uint32_t size)
+static void out_elems(Stream *s, const void *buf, size_t count, uint32_t size)
 {
     unsigned char chunk[CHUNK];
     for (size_t i = 0, n; i < count; i += n) {
         n = count - i < CHUNK / size ? count - i : CHUNK / size;
         encode(chunk, buf, i, n, size);
-        out_bytes(o, chunk, n * size);
+        out_bytes(s, chunk, n * size);
     }
 }
 
-static void out_section_head(Out *o, uint32_t id, uint64_t size)
+static void out_section_head(Stream *s, uint32_t id, uint64_t size)
 {
     unsigned char b[SECTION_HEAD];
     put_le(b, id, 4);
     put_le(b + 4, 0, 4);
     put_le(b + 8, size, 8);
-    out_bytes(o, b, SECTION_HEAD);
+    out_bytes(s, b, SECTION_HEAD);
 }
 
 /* The shape section's size: the string and 1 to 8 NUL bytes. */
@@ -268,99 +313,110 @@ static uint64_t shape_size(const char *shape)
     return (strlen(shape) / 8 + 1) * 8;
 }
 
-static void write_contents(Out *o, const bprt_file_info *info, const void *const *buffers,
-                           const bprt_stats *stats)
+/* The statistics section's size: the count, the means and the deviations. */
+static uint64_t stats_size(const bprt_stats *stats)
 {
-    unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
-    const int nsections = (stats != NULL) + (info->shape != NULL);
-    encode_header(h, info, nsections ? VERSION_SECTIONS : VERSION_PLAIN);
-    out_bytes(o, h, HEADER_SIZE);
-    for (uint32_t b = 0; b < info->nbuffers; b++)
-        out_elems(o, buffers[b], info->count, info->elem_size);
-    if (nsections)
-        out_u64(o, (uint64_t)nsections);
-    if (info->shape) {
-        static const unsigned char zeros[8];
-        size_t len = strlen(info->shape);
-        out_section_head(o, SECTION_SHAPE, shape_size(info->shape));
-        out_bytes(o, (const unsigned char *)info->shape, len);
-        out_bytes(o, zeros, shape_size(info->shape) - len);
-    }
-    if (stats) {
-        out_section_head(o, SECTION_STATS, 8 + 16 * (uint64_t)stats->inputs);
-        out_u64(o, stats->inputs);
-        out_elems(o, stats->mean, stats->inputs, 8);
-        out_elems(o, stats->std, stats->inputs, 8);
-    }
-    put_le(trailer, o->crc, CRC_SIZE);
-    out_bytes(o, trailer, CRC_SIZE);
+    return 8 + 16 * (uint64_t)stats->inputs;
 }
 
-int bprt_file_write(const char *path, const bprt_file_info *info, const void *const *buffers)
+/* The bytes between the buffers and the checksum: none in version 1; in version 2
+ * the section count and each section with its head. */
+static uint64_t sections_size(const bprt_file_info *info, const bprt_stats *stats)
 {
-    return bprt_file_write_stats(path, info, buffers, NULL);
+    if (!info->shape && !stats)
+        return 0;
+    return 8 + (info->shape ? SECTION_HEAD + shape_size(info->shape) : 0) +
+           (stats ? SECTION_HEAD + stats_size(stats) : 0);
 }
 
-int bprt_file_write_stats(const char *path, const bprt_file_info *info,
-                          const void *const *buffers, const bprt_stats *stats)
+/* What the writers cannot store: `info` and `stats` (NULL: none) as they come. */
+static int check_write(const bprt_file_info *info, const bprt_stats *stats)
 {
-    static const char suffix[] = ".tmp";
-    char tmp[FILENAME_MAX];
-    size_t len = strlen(path);
     int err = check_info(info);
     if (!err && stats)
         err = check_stats(stats);
     if (!err && info->shape && !good_shape(info->shape))
         err = BPRT_E_SECTION;
+    return err;
+}
+
+/* The whole file; `info` and `stats` were checked.  Errors are in s->err. */
+static void write_contents(Stream *s, const bprt_file_info *info, const void *const *buffers,
+                           const bprt_stats *stats)
+{
+    unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
+    const int nsections = (stats != NULL) + (info->shape != NULL);
+    encode_header(h, info, nsections ? VERSION_SECTIONS : VERSION_PLAIN);
+    out_bytes(s, h, HEADER_SIZE);
+    for (uint32_t b = 0; b < info->nbuffers; b++)
+        out_elems(s, buffers[b], info->count, info->elem_size);
+    if (nsections)
+        out_u64(s, (uint64_t)nsections);
+    if (info->shape) {
+        static const unsigned char zeros[8];
+        size_t len = strlen(info->shape);
+        out_section_head(s, SECTION_SHAPE, shape_size(info->shape));
+        out_bytes(s, (const unsigned char *)info->shape, len);
+        out_bytes(s, zeros, shape_size(info->shape) - len);
+    }
+    if (stats) {
+        out_section_head(s, SECTION_STATS, stats_size(stats));
+        out_u64(s, stats->inputs);
+        out_elems(s, stats->mean, stats->inputs, 8);
+        out_elems(s, stats->std, stats->inputs, 8);
+    }
+    put_le(trailer, s->crc, CRC_SIZE);
+    out_bytes(s, trailer, CRC_SIZE);
+}
+
+/* The length of the file for checked `info` and `stats`, or 0 when it exceeds size_t. */
+static size_t file_length(const bprt_file_info *info, const bprt_stats *stats)
+{
+    const uint64_t fixed = HEADER_SIZE + sections_size(info, stats) + CRC_SIZE;
+    const size_t bytes = (size_t)info->count * info->elem_size; /* fits: check_info */
+    if (fixed > SIZE_MAX || (info->nbuffers && bytes > (SIZE_MAX - fixed) / info->nbuffers))
+        return 0;
+    return (size_t)fixed + bytes * info->nbuffers;
+}
+
+int bprt_mem_write(void *buf, size_t size, const bprt_file_info *info,
+                   const void *const *buffers)
+{
+    return bprt_mem_write_stats(buf, size, info, buffers, NULL);
+}
+
+int bprt_mem_write_stats(void *buf, size_t size, const bprt_file_info *info,
+                         const void *const *buffers, const bprt_stats *stats)
+{
+    int err = check_write(info, stats);
     if (err)
         return err;
-    if (len + sizeof suffix > sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return BPRT_E_OPEN;
-    }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, suffix, sizeof suffix);
-
-    Out o = {.f = fopen(tmp, "wb")};
-    if (!o.f)
-        return BPRT_E_OPEN;
-    write_contents(&o, info, buffers, stats);
-    err = o.err;
-    if (fclose(o.f) != 0 && !err) /* the last buffered bytes are written here */
-        err = BPRT_E_IO;
-    if (!err && rename(tmp, path) != 0) /* POSIX: atomically replaces an old file */
-        err = BPRT_E_IO;
-    if (err) {
-        int why = errno; /* for the caller's message, not remove's */
-        remove(tmp);
-        errno = why;
-    }
-    return err;
+    size_t need = file_length(info, stats);
+    if (need == 0 || need > size)
+        return BPRT_E_SPACE;
+    Stream s = {.write = mem_write, .out = buf, .size = size};
+    write_contents(&s, info, buffers, stats);
+    return s.err;
 }
 
 // ---- reading ----
 
-/* The input file and the checksum of what came out of it. */
-typedef struct In {
-    FILE *f;
-    uint32_t crc;
-} In;
-
-static int in_bytes(In *in, unsigned char *p, size_t n)
+static int in_bytes(Stream *s, unsigned char *p, size_t n)
 {
-    if (fread(p, 1, n, in->f) != n)
-        return ferror(in->f) ? BPRT_E_IO : BPRT_E_TRUNCATED;
-    in->crc = crc32_update(in->crc, p, n);
+    size_t got = s->read(s, p, n);
+    if (got != n)
+        return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRUNCATED;
+    s->crc = crc32_update(s->crc, p, n);
     return BPRT_OK;
 }
 
 /* `count` elements into `buf` (NULL: only through the checksum). */
-static int in_elems(In *in, void *buf, size_t count, uint32_t size)
+static int in_elems(Stream *s, void *buf, size_t count, uint32_t size)
 {
     unsigned char chunk[CHUNK];
     for (size_t i = 0, n; i < count; i += n) {
         n = count - i < CHUNK / size ? count - i : CHUNK / size;
-        int err = in_bytes(in, chunk, n * size);
+        int err = in_bytes(s, chunk, n * size);
         if (err)
             return err;
         if (buf)
@@ -369,20 +425,20 @@ static int in_elems(In *in, void *buf, size_t count, uint32_t size)
     return BPRT_OK;
 }
 
-static int in_u64(In *in, uint64_t *v)
+static int in_u64(Stream *s, uint64_t *v)
 {
     unsigned char b[8];
-    int err = in_bytes(in, b, 8);
+    int err = in_bytes(s, b, 8);
     *v = get_le(b, 8);
     return err;
 }
 
 /* `inputs` doubles each passing `good`, into out[0..inputs) unless out is NULL. */
-static int in_stat_values(In *in, uint64_t inputs, bool (*good)(double), double *out)
+static int in_stat_values(Stream *s, uint64_t inputs, bool (*good)(double), double *out)
 {
     for (uint64_t j = 0; j < inputs; j++) {
         double v;
-        int err = in_elems(in, &v, 1, 8);
+        int err = in_elems(s, &v, 1, 8);
         if (err)
             return err;
         if (!good(v))
@@ -401,33 +457,33 @@ typedef struct StatsDest {
 } StatsDest;
 
 /* The statistics section's body of `size` bytes. */
-static int in_stats(In *in, uint64_t size, const StatsDest *dest)
+static int in_stats(Stream *s, uint64_t size, const StatsDest *dest)
 {
     uint64_t inputs;
     if (size < 8)
         return BPRT_E_SECTION;
-    int err = in_u64(in, &inputs);
+    int err = in_u64(s, &inputs);
     if (err)
         return err;
     if (inputs == 0 || inputs > UINT32_MAX || (size - 8) / 16 != inputs || (size - 8) % 16)
         return BPRT_E_SECTION;
     if (dest->inputs && inputs != dest->inputs)
         return BPRT_E_STATS;
-    err = in_stat_values(in, inputs, good_mean, dest->mean);
+    err = in_stat_values(s, inputs, good_mean, dest->mean);
     if (!err)
-        err = in_stat_values(in, inputs, good_std, dest->std);
+        err = in_stat_values(s, inputs, good_std, dest->std);
     return err;
 }
 
 /* The shape section's body: printable ASCII, then NUL bytes to its end. */
-static int in_shape(In *in, uint64_t size)
+static int in_shape(Stream *s, uint64_t size)
 {
     if (size == 0 || size % 8 || size > MAX_SHAPE)
         return BPRT_E_SECTION;
     bool ended = false;
     for (uint64_t i = 0; i < size; i++) {
         unsigned char c;
-        int err = in_bytes(in, &c, 1);
+        int err = in_bytes(s, &c, 1);
         if (err)
             return err;
         if (c == 0)
@@ -439,26 +495,26 @@ static int in_shape(In *in, uint64_t size)
 }
 
 /* Version 2's sections; *found says whether statistics were among them. */
-static int in_sections(In *in, const StatsDest *dest, bool *found)
+static int in_sections(Stream *s, const StatsDest *dest, bool *found)
 {
     uint64_t nsections;
-    int err = in_u64(in, &nsections);
+    int err = in_u64(s, &nsections);
     if (!err && (nsections == 0 || nsections > NSECTION_KINDS))
         err = BPRT_E_SECTION;
     bool shape = false;
-    for (uint64_t s = 0; s < nsections && !err; s++) {
+    for (uint64_t k = 0; k < nsections && !err; k++) {
         unsigned char h[SECTION_HEAD];
-        if ((err = in_bytes(in, h, SECTION_HEAD)) != 0)
+        if ((err = in_bytes(s, h, SECTION_HEAD)) != 0)
             break;
         uint64_t id = get_le(h, 4), size = get_le(h + 8, 8);
         if (get_le(h + 4, 4) != 0)
             err = BPRT_E_SECTION;
         else if (id == SECTION_STATS && !*found) {
             *found = true;
-            err = in_stats(in, size, dest);
+            err = in_stats(s, size, dest);
         } else if (id == SECTION_SHAPE && !shape) {
             shape = true;
-            err = in_shape(in, size);
+            err = in_shape(s, size);
         } else
             err = BPRT_E_SECTION; /* unknown, or twice */
     }
@@ -467,55 +523,57 @@ static int in_sections(In *in, const StatsDest *dest, bool *found)
 
 /* One pass over the file after the header: the buffers (decoded into `buffers` unless
  * NULL), the sections, the file's length and its checksum. */
-static int read_pass(FILE *f, const unsigned char *h, const bprt_file_info *info,
+static int read_pass(Stream *s, const unsigned char *h, const bprt_file_info *info,
                      void *const *buffers, const StatsDest *dest, bool *found)
 {
-    In in = {.f = f, .crc = crc32_update(0, h, HEADER_SIZE)};
     int err = BPRT_OK;
+    s->crc = crc32_update(0, h, HEADER_SIZE);
     for (uint32_t b = 0; b < info->nbuffers && !err; b++)
-        err = in_elems(&in, buffers ? buffers[b] : NULL, info->count, info->elem_size);
+        err = in_elems(s, buffers ? buffers[b] : NULL, info->count, info->elem_size);
     *found = false;
     if (!err && get_le(h + OFF_VERSION, 4) == VERSION_SECTIONS)
-        err = in_sections(&in, dest, found);
+        err = in_sections(s, dest, found);
     if (err)
         return err;
-    const uint32_t crc = in.crc;
-    unsigned char trailer[CRC_SIZE];
-    if ((err = in_bytes(&in, trailer, CRC_SIZE)) != 0)
+    const uint32_t crc = s->crc;
+    unsigned char trailer[CRC_SIZE], extra;
+    if ((err = in_bytes(s, trailer, CRC_SIZE)) != 0)
         return err;
-    if (getc(f) != EOF)
-        return BPRT_E_TRAILING;
-    if (ferror(f))
-        return BPRT_E_IO;
+    size_t got = s->read(s, &extra, 1);
+    if (got != 0)
+        return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRAILING;
     return get_le(trailer, CRC_SIZE) == crc ? BPRT_OK : BPRT_E_CHECKSUM;
 }
 
-/* Both passes over `path`; expect NULL takes the file's own header as the expectation.
- * The second pass checks everything again: only a file changed in place between the
- * passes can fail it, and that is then reported, though `buffers` are partly
- * overwritten.  (bprt_file_write replaces files by renaming, which an open file does
- * not see.) */
-static int read_file(const char *path, const bprt_file_info *expect, void *const *buffers,
-                     int64_t *step, bprt_stats *stats)
+/* What the readers cannot take: `expect` (NULL: the file's own header) and `stats`
+ * (NULL: none wanted) as they come. */
+static int check_read(const bprt_file_info *expect, const bprt_stats *stats)
 {
     int err = expect ? check_info(expect) : BPRT_OK;
     if (!err && stats && (stats->inputs == 0 || !stats->mean || !stats->std))
         err = BPRT_E_STATS;
-    if (err)
-        return err;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return BPRT_E_OPEN;
+    return err;
+}
+
+/* Both passes over the stream; expect NULL takes the file's own header as the
+ * expectation.  The second pass checks everything again: only a file changed in place
+ * between the passes can fail it, and that is then reported, though `buffers` are
+ * partly overwritten.  (bprt_file_write replaces files by renaming, which an open file
+ * does not see.) */
+static int read_stream(Stream *s, const bprt_file_info *expect, void *const *buffers,
+                       int64_t *step, bprt_stats *stats)
+{
     unsigned char h[HEADER_SIZE];
-    size_t got = fread(h, 1, HEADER_SIZE, f);
+    size_t got = s->read(s, h, HEADER_SIZE);
+    int err = BPRT_OK;
     bprt_file_info own;
-    if (!expect && got == HEADER_SIZE) {
+    if (!expect && got == HEADER_SIZE && !memcmp(h, magic, sizeof magic)) {
         own = header_info(h);
         expect = &own;
         err = check_info(expect);
     }
     if (!err)
-        err = ferror(f) ? BPRT_E_IO : check_header(h, got, expect);
+        err = got == (size_t)-1 ? BPRT_E_IO : check_header(h, got, expect);
     /* The generated code goes on from a checkpoint's step: a negative one makes Adam's
      * bias correction negative, and INT64_MAX overflows at the next step. */
     if (!err && expect->kind == BPRT_FILE_CHECKPOINT &&
@@ -525,17 +583,111 @@ static int read_file(const char *path, const bprt_file_info *expect, void *const
                     copy = {check.inputs, stats ? stats->mean : NULL, stats ? stats->std : NULL};
     bool found = false;
     if (!err)
-        err = read_pass(f, h, expect, NULL, &check, &found);
+        err = read_pass(s, h, expect, NULL, &check, &found);
     if (!err)
-        err = fseek(f, HEADER_SIZE, SEEK_SET) != 0 ? BPRT_E_IO
-                                                   : read_pass(f, h, expect, buffers, &copy, &found);
-    int why = errno; /* for the caller's message, not fclose's */
-    fclose(f);
-    errno = why;
+        err = s->seek(s, HEADER_SIZE);
+    if (!err)
+        err = read_pass(s, h, expect, buffers, &copy, &found);
     if (!err && step)
         *step = header_step(h);
     if (!err && stats)
         stats->found = found;
+    return err;
+}
+
+static int read_mem(const void *buf, size_t size, const bprt_file_info *expect,
+                    void *const *buffers, int64_t *step, bprt_stats *stats)
+{
+    int err = check_read(expect, stats);
+    if (err)
+        return err;
+    Stream s = {.read = mem_read, .seek = mem_seek, .in = buf, .size = size};
+    return read_stream(&s, expect, buffers, step, stats);
+}
+
+int bprt_mem_read(const void *buf, size_t size, const bprt_file_info *expect,
+                  void *const *buffers, int64_t *step)
+{
+    return read_mem(buf, size, expect, buffers, step, NULL);
+}
+
+int bprt_stats_read_mem(const void *buf, size_t size, bprt_stats *stats)
+{
+    return read_mem(buf, size, NULL, NULL, NULL, stats);
+}
+
+// ---- files ----
+
+#ifndef BPC_NO_FILES
+static size_t file_read(Stream *s, unsigned char *p, size_t n)
+{
+    size_t got = fread(p, 1, n, s->file);
+    return ferror((FILE *)s->file) ? (size_t)-1 : got;
+}
+
+static int file_write(Stream *s, const unsigned char *p, size_t n)
+{
+    return fwrite(p, 1, n, s->file) == n ? BPRT_OK : BPRT_E_IO;
+}
+
+static int file_seek(Stream *s, size_t pos)
+{
+    return fseek(s->file, (long)pos, SEEK_SET) == 0 ? BPRT_OK : BPRT_E_IO;
+}
+
+int bprt_file_write(const char *path, const bprt_file_info *info, const void *const *buffers)
+{
+    return bprt_file_write_stats(path, info, buffers, NULL);
+}
+
+int bprt_file_write_stats(const char *path, const bprt_file_info *info,
+                          const void *const *buffers, const bprt_stats *stats)
+{
+    static const char suffix[] = ".tmp";
+    char tmp[FILENAME_MAX];
+    size_t len = strlen(path);
+    int err = check_write(info, stats);
+    if (err)
+        return err;
+    if (len + sizeof suffix > sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return BPRT_E_OPEN;
+    }
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, suffix, sizeof suffix);
+
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return BPRT_E_OPEN;
+    Stream s = {.write = file_write, .file = f};
+    write_contents(&s, info, buffers, stats);
+    err = s.err;
+    if (fclose(f) != 0 && !err) /* the last buffered bytes are written here */
+        err = BPRT_E_IO;
+    if (!err && rename(tmp, path) != 0) /* POSIX: atomically replaces an old file */
+        err = BPRT_E_IO;
+    if (err) {
+        int why = errno; /* for the caller's message, not remove's */
+        remove(tmp);
+        errno = why;
+    }
+    return err;
+}
+
+static int read_file(const char *path, const bprt_file_info *expect, void *const *buffers,
+                     int64_t *step, bprt_stats *stats)
+{
+    int err = check_read(expect, stats);
+    if (err)
+        return err;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return BPRT_E_OPEN;
+    Stream s = {.read = file_read, .seek = file_seek, .file = f};
+    err = read_stream(&s, expect, buffers, step, stats);
+    int why = errno; /* for the caller's message, not fclose's */
+    fclose(f);
+    errno = why;
     return err;
 }
 
@@ -556,7 +708,7 @@ int bprt_stats_read(const char *path, bprt_stats *stats)
     return read_file(path, NULL, NULL, NULL, stats);
 }
 
-// ---- messages that say what differs ----
+// ---- messages that say what differs (files only: they read the file again) ----
 
 /* What a message needs of a refused file: its header and, in version 2, its shape
  * string ("" when it has none).  Not checksummed: it only explains a refusal. */
@@ -679,6 +831,8 @@ void bprt_file_explain(char *msg, const char *path, const bprt_file_info *expect
     errno = why;
 }
 
+#endif /* BPC_NO_FILES */
+
 // ---- messages and the fingerprint ----
 
 const char *bprt_strerror(int code)
@@ -697,6 +851,7 @@ const char *bprt_strerror(int code)
         [BPRT_E_CHECKSUM] = "checksum mismatch: the file is corrupt",
         [BPRT_E_TRAILING] = "unexpected bytes after the end of the data",
         [BPRT_E_STEP] = "the checkpoint's step counter is out of range",
+        [BPRT_E_SPACE] = "the buffer is too small for the data",
         [BPRT_E_STATS] = "the standardization statistics are for another number of inputs, "
                          "or a mean is not finite or a deviation not positive",
         [BPRT_E_SECTION] = "a malformed or unknown section",

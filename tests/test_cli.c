@@ -130,7 +130,7 @@ Test(cli, standard_input)
 {
     char *err;
     cr_assert_eq(bpc("--check - < /dev/null", NULL, &err), 1);
-    cr_assert_str_eq(err, "<stdin>: error: no network in this file\n");
+    cr_assert_str_eq(err, "<stdin>:1:1: error: no network in this file\n");
     free(err);
     put("tiny.bp", good);
     cr_assert_eq(bpc("--check - < tiny.bp", NULL, NULL), 0);
@@ -186,4 +186,91 @@ Test(cli, examples_pass_check)
     cr_assert_str_eq(err, "");
     free(out);
     free(err);
+}
+
+/* Reads a file of the test directory back (freed by the caller). */
+static char *get(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return read_file(path, NULL);
+}
+
+/* An output that is the input, under any name, or a C file named as a header: exit 2,
+ * and the input is as it was, nothing written. */
+Test(cli, refuses_outputs_that_replace_the_input)
+{
+    put("same.bp", good);
+    char link_cmd[256];
+    snprintf(link_cmd, sizeof link_cmd, "cd %s && ln -s same.bp link.c && ln same.bp hard.h && "
+                                        "cp same.bp in.c.tmp && : > a.c && ln a.c a.h", dir);
+    cr_assert_eq(system(link_cmd), 0);
+    static const struct {
+        const char *args, *message;
+    } refused[] = {
+        {"same.bp -o same.bp", "bpc: error: writing 'same.bp' would overwrite the input 'same.bp'\n"},
+        {"same.bp -o ./same.bp", "bpc: error: writing './same.bp' would overwrite the input 'same.bp'\n"},
+        {"same.bp -o link.c", "bpc: error: writing 'link.c' would overwrite the input 'same.bp'\n"},
+        {"same.bp -o hard.c", "bpc: error: writing 'hard.h' would overwrite the input 'same.bp'\n"},
+        {"- -o same.bp < same.bp", "bpc: error: writing 'same.bp' would overwrite the input '<stdin>'\n"},
+        {"in.c.tmp -o in.c", "bpc: error: writing 'in.c.tmp' would overwrite the input 'in.c.tmp'\n"},
+        {"same.bp -o x.h", "bpc: error: '-o x.h' would write the C source into a header's name; "
+                           "give the .c file's name (the header is written beside it)\n"},
+        {"same.bp -o a.c", "bpc: error: 'a.c' and 'a.h' are the same file; the C source and "
+                           "the header need one each\n"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char *err;
+        cr_expect_eq(bpc(refused[i].args, NULL, &err), 2, "bpc %s", refused[i].args);
+        cr_expect_str_eq(err, refused[i].message, "bpc %s", refused[i].args);
+        free(err);
+        char *text = get("same.bp");
+        cr_assert_str_eq(text, good, "bpc %s changed the input", refused[i].args);
+        free(text);
+        text = get("a.c");
+        cr_assert_str_eq(text, "", "bpc %s wrote a.c", refused[i].args);
+        free(text);
+    }
+    static const char *const never_written[] = {"same.bp.h", "hard.c", "x.h", "x.h.h", "in.c", "in.h"};
+    for (size_t i = 0; i < sizeof never_written / sizeof *never_written; i++)
+        cr_expect(!exists(never_written[i]), "%s was written", never_written[i]);
+    /* Under another name the same input compiles. */
+    cr_assert_eq(bpc("same.bp -o other.c", NULL, NULL), 0);
+    cr_assert(exists("other.h"));
+}
+
+/* --unroll has a ceiling, and the unrolled layers of a model hold at most BPC_MAX_UNROLL
+ * weights in all: a model that would unroll more gets its largest layers as loops. */
+Test(cli, unroll_is_capped)
+{
+    put("tiny.bp", good);
+    char *err;
+    cr_assert_eq(bpc("--unroll 4097 tiny.bp", NULL, &err), 2);
+    cr_assert_str_eq(err, "bpc: error: --unroll is at most 4096, not '4097': straight-line code "
+                          "of that size takes C compilers minutes\n"
+                          "Try 'bpc --help' for more information.\n");
+    free(err);
+    cr_assert(!exists("tiny.c"));
+
+    /* 64·64 + 64·64 + 64·10 = 8832 weights: only the last layer stays unrolled. */
+    put("w.bp", "network w { input 64; dense 64 relu; dense 64 relu; dense 10 softmax; "
+                "loss cross_entropy; }\n");
+    cr_assert_eq(bpc("--unroll 4096 w.bp", NULL, &err), 0);
+    cr_assert_str_eq(err, "bpc: warning: --unroll 4096 would unroll 8832 weights, more than the "
+                          "limit of 4096; layers of more than 640 weights are loops\n");
+    free(err);
+    char *c = get("w.c");
+    cr_assert(strstr(c, " * Layers with at most 640 weights are unrolled"));
+    cr_assert(strstr(c, "// ---- layer dense1: 64 -> 64, relu ----\n"));
+    cr_assert(strstr(c, "// ---- layer dense3: 64 -> 10, softmax, unrolled ----\n"));
+    free(c);
+
+    /* Within the limit (63·64 + 64 = 4096), --unroll is as given. */
+    put("v.bp", "network v { input 63; dense 64 relu; dense 1 sigmoid; loss binary_cross_entropy; }\n");
+    cr_assert_eq(bpc("--unroll 4096 v.bp", NULL, &err), 0);
+    cr_assert_str_eq(err, "");
+    free(err);
+    c = get("v.c");
+    cr_assert(strstr(c, "// ---- layer dense1: 63 -> 64, relu, unrolled ----\n"));
+    free(c);
 }

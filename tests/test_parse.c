@@ -87,12 +87,62 @@ Test(parse, comments)
                "network n 3:22\n5:10 input 1\n");
 }
 
+/* Reported just after the token the ';' should follow, as Clang does, not at the start
+ * of the next line. */
 Test(parse, missing_semicolon)
 {
-    expect_diags("network x {\n  input 4\n  dense 3 relu;\n}\n",
-                 "t.bp:3:3: error: expected ';' before 'dense'\n"
-                 "    3 |   dense 3 relu;\n"
-                 "      |   ^~~~~\n");
+    expect_diags("network x {\n  input 784\n  dense 3 relu;\n}\n",
+                 "t.bp:2:12: error: expected ';' after number '784'\n"
+                 "    2 |   input 784\n"
+                 "      |            ^\n");
+    expect_diags("network x {\n  input 4;\n  dense 3 relu // a comment\n  loss mse;\n}\n",
+                 "t.bp:3:15: error: expected ';', 'init' or '(' after identifier 'relu'\n"
+                 "    3 |   dense 3 relu // a comment\n"
+                 "      |               ^\n");
+}
+
+/* A word that starts no statement, or no layer after a label, is named as such, with
+ * the likely typo; the parser goes on at the next ';'. */
+Test(parse, unknown_statement_and_layer_kind)
+{
+    expect_diags("network x {\n"
+                 "  input 4;\n"
+                 "  optimiser sgd(lr = 0.1);\n"
+                 "  dens 10;\n"
+                 "  hidden: dens 10 relu;\n"
+                 "  frobnicate;\n"
+                 "  out: conv 3;\n"
+                 "  dense 3\n"
+                 "}\n",
+                 "t.bp:3:3: error: unknown statement 'optimiser'\n"
+                 "    3 |   optimiser sgd(lr = 0.1);\n"
+                 "      |   ^~~~~~~~~\n"
+                 "t.bp:3:3: note: did you mean 'optimizer'?\n"
+                 "t.bp:4:3: error: unknown statement 'dens'\n"
+                 "    4 |   dens 10;\n"
+                 "      |   ^~~~\n"
+                 "t.bp:4:3: note: did you mean 'dense'?\n"
+                 "t.bp:5:11: error: unknown layer kind 'dens'\n"
+                 "    5 |   hidden: dens 10 relu;\n"
+                 "      |           ^~~~\n"
+                 "t.bp:5:11: note: did you mean 'dense'?\n"
+                 "t.bp:6:3: error: unknown statement 'frobnicate'\n"
+                 "    6 |   frobnicate;\n"
+                 "      |   ^~~~~~~~~~\n"
+                 "t.bp:6:3: note: a statement begins with one of: input, dense, loss, optimizer, "
+                 "init, batch, precision, seed\n"
+                 "t.bp:7:8: error: unknown layer kind 'conv'\n"
+                 "    7 |   out: conv 3;\n"
+                 "      |        ^~~~\n"
+                 "t.bp:7:8: note: the layer kinds are: dense\n"
+                 "t.bp:8:10: error: expected ';', 'init' or identifier after number '3'\n"
+                 "    8 |   dense 3\n"
+                 "      |          ^\n");
+    /* A label without its ':' is still a missing ':'. */
+    expect_diags("network x { hidden dense 3; }",
+                 "t.bp:1:20: error: expected ':' before 'dense'\n"
+                 "    1 | network x { hidden dense 3; }\n"
+                 "      |                    ^~~~~\n");
 }
 
 Test(parse, expected_list_names_tokens)
@@ -102,9 +152,9 @@ Test(parse, expected_list_names_tokens)
                  "    1 | network x { optimizer sgd(lr=); }\n"
                  "      |                              ^\n");
     expect_diags("network x { loss mse }",
-                 "t.bp:1:22: error: expected ';' or '(' before '}'\n"
+                 "t.bp:1:21: error: expected ';' or '(' after identifier 'mse'\n"
                  "    1 | network x { loss mse }\n"
-                 "      |                      ^\n");
+                 "      |                     ^\n");
     expect_diags("network { }",
                  "t.bp:1:9: error: expected identifier before '{'\n"
                  "    1 | network { }\n"
@@ -113,10 +163,10 @@ Test(parse, expected_list_names_tokens)
                  "t.bp:2:1: error: expected a statement or '}' before end of file\n"
                  "    2 | \n"
                  "      | ^\n");
-    expect_diags("network x { relu; }",
-                 "t.bp:1:17: error: expected ':' before ';'\n"
-                 "    1 | network x { relu; }\n"
-                 "      |                 ^\n");
+    expect_diags("network x { input 2; dense 2 relu = 3; }",
+                 "t.bp:1:34: error: expected ';', 'init' or '(' after identifier 'relu'\n"
+                 "    1 | network x { input 2; dense 2 relu = 3; }\n"
+                 "      |                                  ^\n");
 }
 
 Test(parse, several_errors_in_one_run)
@@ -128,9 +178,9 @@ Test(parse, several_errors_in_one_run)
                  "  loss @@ mse;\n"
                  "  optimizer sgd(lr=);\n"
                  "}\n",
-                 "t.bp:3:3: error: expected ';' before 'dense'\n"
-                 "    3 |   dense 3 relu;\n"
-                 "      |   ^~~~~\n"
+                 "t.bp:2:10: error: expected ';' after number '4'\n"
+                 "    2 |   input 4\n"
+                 "      |          ^\n"
                  "t.bp:4:9: error: invalid number '12abc'\n"
                  "    4 |   dense 12abc;\n"
                  "      |         ^~~~~\n"
@@ -178,8 +228,33 @@ Test(parse, keywords_are_reserved)
 
 Test(parse, empty_file)
 {
-    expect_diags("", "t.bp: error: no network in this file\n");
-    expect_diags("  \n# only a comment\n", "t.bp: error: no network in this file\n");
+    /* At 1:1 like every other error, for editors and CI; a file without a line quotes none. */
+    expect_diags("", "t.bp:1:1: error: no network in this file\n");
+    expect_diags("\xEF\xBB\xBF", "t.bp:1:1: error: no network in this file\n");
+    expect_diags("# only a comment\n\n",
+                 "t.bp:1:1: error: no network in this file\n"
+                 "    1 | # only a comment\n"
+                 "      | ^\n");
+    expect_diags("\xEF\xBB\xBF  \n/* nothing */\n",
+                 "t.bp:1:1: error: no network in this file\n"
+                 "    1 |   \n"
+                 "      | ^\n");
+}
+
+/* A UTF-8 byte order mark at the start is skipped: columns count from the first byte
+ * after it, and the quoted line leaves it out so the caret stays under the token. */
+Test(parse, byte_order_mark)
+{
+    expect_ast("\xEF\xBB\xBFnetwork x { input 1; }\n", "network x 1:9\n1:13 input 1\n");
+    expect_diags("\xEF\xBB\xBFnetwork x { input; }",
+                 "t.bp:1:18: error: expected number or '-' before ';'\n"
+                 "    1 | network x { input; }\n"
+                 "      |                  ^\n");
+    /* Only at the start of the file: elsewhere it is an invalid character. */
+    expect_diags("network x { \xEF\xBB\xBF }",
+                 "t.bp:1:13: error: invalid characters '\\xEF\\xBB\\xBF'\n"
+                 "    1 | network x { \xEF\xBB\xBF }\n"
+                 "      |             ^~~\n");
 }
 
 Test(parse, unterminated_comment)

@@ -238,7 +238,8 @@ static const char *write_sample(void)
 }
 
 /* Reads the sample back expecting `want`, into buffers pre-filled with a sentinel,
- * and asserts they are untouched and the step not set. */
+ * and asserts they are untouched and the step not set; from the file, and (for errors
+ * of the contents) from the file's bytes in memory, which must fail alike. */
 static void expect_read_error(const char *path, const bprt_file_info *expect, int want)
 {
     float dst[NBUF][COUNT];
@@ -250,6 +251,13 @@ static void expect_read_error(const char *path, const bprt_file_info *expect, in
     int got = bprt_file_read(path, expect, bufs, &step);
     cr_assert_eq(got, want, "got %d (%s), want %d (%s)", got, bprt_strerror(got), want,
                  bprt_strerror(want));
+    if (want != BPRT_E_OPEN && want != BPRT_E_IO) {
+        size_t len;
+        const unsigned char *data = slurp(path, &len);
+        got = bprt_mem_read(data, len, expect, bufs, &step);
+        cr_assert_eq(got, want, "in memory: got %d (%s), want %d (%s)", got, bprt_strerror(got),
+                     want, bprt_strerror(want));
+    }
     for (int b = 0; b < NBUF; b++)
         for (int i = 0; i < COUNT; i++)
             cr_assert_eq(dst[b][i], -999.0f, "buffer %d element %d changed", b, i);
@@ -301,6 +309,42 @@ Test(runtime, file_golden_bytes, .init = make_dir, .fini = remove_dir)
     for (size_t i = 0; i < len; i++)
         cr_expect_eq(data[i], want[i], "byte %zu: 0x%02x, want 0x%02x", i, data[i], want[i]);
     cr_expect(!exists(in_dir("golden.bin.tmp")), "temporary file left behind");
+
+    /* the same bytes in memory, and nothing written past them */
+    unsigned char mem[sizeof want + 1];
+    memset(mem, 0xa5, sizeof mem);
+    cr_assert_eq(bprt_mem_write(mem, sizeof mem, &info, bufs), BPRT_OK);
+    cr_expect_eq(memcmp(mem, want, sizeof want), 0);
+    cr_expect_eq(mem[sizeof want], 0xa5);
+}
+
+/* A buffer one byte short is refused and left as it was; the bytes read back from
+ * memory exactly as from a file, step included. */
+Test(runtime, mem_write_and_read)
+{
+    float w[COUNT] = {1, -2, 0.5f, 3, -0.0f}, m1[COUNT] = {4, 5, 6, 7, 8}, m2[COUNT] = {9};
+    const void *out[NBUF] = {w, m1, m2};
+    bprt_file_info info = sample_info();
+    unsigned char mem[FILE_LEN];
+    memset(mem, 0xa5, sizeof mem);
+    cr_expect_eq(bprt_mem_write(mem, FILE_LEN - 1, &info, out), BPRT_E_SPACE);
+    for (size_t i = 0; i < sizeof mem; i++)
+        cr_assert_eq(mem[i], 0xa5, "byte %zu written", i);
+    info.elem_size = 3;
+    cr_expect_eq(bprt_mem_write(mem, sizeof mem, &info, out), BPRT_E_TYPE);
+    info = sample_info();
+    cr_assert_eq(bprt_mem_write(mem, sizeof mem, &info, out), BPRT_OK);
+
+    float r[NBUF][COUNT];
+    void *in[NBUF] = {r[0], r[1], r[2]};
+    int64_t step = 0;
+    cr_assert_eq(bprt_mem_read(mem, sizeof mem, &info, in, &step), BPRT_OK);
+    cr_expect_eq(step, 77);
+    cr_expect_eq(memcmp(r[0], w, sizeof w), 0);
+    cr_expect_eq(memcmp(r[1], m1, sizeof m1), 0);
+    cr_expect_eq(memcmp(r[2], m2, sizeof m2), 0);
+    cr_expect(signbit(r[0][4]));
+    cr_expect_eq(bprt_mem_read(NULL, 0, &info, in, &step), BPRT_E_TRUNCATED);
 }
 
 /* Bit patterns survive, NaN payload, -0 and infinities included. */
@@ -549,6 +593,7 @@ Test(runtime, strerror_messages)
         "checksum mismatch: the file is corrupt",
         "unexpected bytes after the end of the data",
         "the checkpoint's step counter is out of range",
+        "the buffer is too small for the data",
         "the standardization statistics are for another number of inputs, or a mean is not "
         "finite or a deviation not positive",
         "a malformed or unknown section",

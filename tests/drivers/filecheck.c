@@ -6,8 +6,10 @@
  *   fb  5 -> 3 -> 2: as many parameters as fa, other shapes
  *   fd  fa's shapes in double precision
  * It checks save/load and checkpoint/restore round trips (resumed training ends
- * bit-identical to uninterrupted training), then that every kind of bad file is
- * rejected with its error code and the model left exactly as it was.
+ * bit-identical to uninterrupted training), that the in-memory images (NAME_save_mem,
+ * NAME_checkpoint_mem) are the files' bytes, then that every kind of bad file is
+ * rejected, from the file and from memory, with its error code and the model left
+ * exactly as it was.
  * Exit status 0 when all checks pass.
  */
 #include <stdio.h>
@@ -59,9 +61,11 @@ static void spit(const char *path, const unsigned char *buf, long len)
     fclose(f);
 }
 
-/* Loads `path` into a trained model with `load` (fa_load or fa_restore); it must fail
- * with `expect` and leave every byte of the model as it was. */
-static void reject(const char *what, int (*load)(fa_model *, const char *), const char *path,
+/* Loads `path` into a trained model with `load` (fa_load or fa_restore), then the
+ * file's bytes from memory with `load_mem` (fa_load_mem or fa_restore_mem); both must
+ * fail with `expect` and leave every byte of the model as it was. */
+static void reject(const char *what, int (*load)(fa_model *, const char *),
+                   int (*load_mem)(fa_model *, const void *, size_t), const char *path,
                    int expect)
 {
     static fa_model m, before;
@@ -73,6 +77,38 @@ static void reject(const char *what, int (*load)(fa_model *, const char *), cons
     char line[160];
     snprintf(line, sizeof line, "%s: %s (%d)", what, bprt_strerror(err), err);
     check(line, err == expect && !memcmp(&m, &before, sizeof m));
+    long len = 0;
+    unsigned char *bytes = slurp(path, &len);
+    if (!bytes)
+        return; /* the missing file */
+    err = load_mem(&m, bytes, (size_t)len);
+    snprintf(line, sizeof line, "%s, in memory: %s (%d)", what, bprt_strerror(err), err);
+    check(line, err == expect && !memcmp(&m, &before, sizeof m));
+    free(bytes);
+}
+
+/* NAME_save_mem and NAME_checkpoint_mem write exactly the files' bytes. */
+static void check_images(const fa_model *a)
+{
+    static unsigned char w[FA_WEIGHTS_BYTES], c[FA_CHECKPOINT_BYTES];
+    long wlen = 0, clen = 0;
+    check("save", fa_save(a, "wm.bin") == 0);
+    check("checkpoint", fa_checkpoint(a, "cm.bin") == 0);
+    unsigned char *wf = slurp("wm.bin", &wlen), *cf = slurp("cm.bin", &clen);
+    check("save_mem", fa_save_mem(a, w, sizeof w) == 0);
+    check("checkpoint_mem", fa_checkpoint_mem(a, c, sizeof c) == 0);
+    check("save_mem writes the weights file's bytes",
+          wf && wlen == FA_WEIGHTS_BYTES && !memcmp(wf, w, sizeof w));
+    check("checkpoint_mem writes the checkpoint's bytes",
+          cf && clen == FA_CHECKPOINT_BYTES && !memcmp(cf, c, sizeof c));
+    check("save_mem: a buffer one byte short", fa_save_mem(a, w, sizeof w - 1) == BPRT_E_SPACE);
+    static fa_model r;
+    fa_init(&r, 8);
+    check("restore_mem", fa_restore_mem(&r, c, sizeof c) == 0 && r.step == a->step &&
+                             !memcmp(r.params, a->params, sizeof r.params) &&
+                             !memcmp(r.exp_avg_sq, a->exp_avg_sq, sizeof r.exp_avg_sq));
+    free(wf);
+    free(cf);
 }
 
 int main(void)
@@ -128,6 +164,8 @@ int main(void)
                   sr2.step == 20);
     }
 
+    check_images(&r2);
+
     /* bad files */
     long len = 0;
     unsigned char *w = slurp("w.bin", &len);
@@ -162,19 +200,19 @@ int main(void)
         check("double model: save", fd_save(&fd, "double.bin") == 0);
         check("sgd checkpoint with one state buffer", fs_checkpoint(&fs, "sgd.bin") == 0);
     }
-    reject("load: missing file", fa_load, "missing.bin", BPRT_E_OPEN);
-    reject("load: bad magic", fa_load, "magic.bin", BPRT_E_MAGIC);
-    reject("load: bad version", fa_load, "version.bin", BPRT_E_VERSION);
-    reject("load: flipped payload bit", fa_load, "checksum.bin", BPRT_E_CHECKSUM);
-    reject("load: truncated data", fa_load, "truncated.bin", BPRT_E_TRUNCATED);
-    reject("load: truncated header", fa_load, "short.bin", BPRT_E_TRUNCATED);
-    reject("load: trailing byte", fa_load, "trailing.bin", BPRT_E_TRAILING);
-    reject("load: other network, same parameter count", fa_load, "other.bin",
+    reject("load: missing file", fa_load, fa_load_mem, "missing.bin", BPRT_E_OPEN);
+    reject("load: bad magic", fa_load, fa_load_mem, "magic.bin", BPRT_E_MAGIC);
+    reject("load: bad version", fa_load, fa_load_mem, "version.bin", BPRT_E_VERSION);
+    reject("load: flipped payload bit", fa_load, fa_load_mem, "checksum.bin", BPRT_E_CHECKSUM);
+    reject("load: truncated data", fa_load, fa_load_mem, "truncated.bin", BPRT_E_TRUNCATED);
+    reject("load: truncated header", fa_load, fa_load_mem, "short.bin", BPRT_E_TRUNCATED);
+    reject("load: trailing byte", fa_load, fa_load_mem, "trailing.bin", BPRT_E_TRAILING);
+    reject("load: other network, same parameter count", fa_load, fa_load_mem, "other.bin",
            BPRT_E_FINGERPRINT);
-    reject("load: double weights into a float model", fa_load, "double.bin", BPRT_E_TYPE);
-    reject("load: a checkpoint as weights", fa_load, "c.bin", BPRT_E_KIND);
-    reject("restore: weights as a checkpoint", fa_restore, "w.bin", BPRT_E_KIND);
-    reject("restore: another optimizer's checkpoint", fa_restore, "sgd.bin", BPRT_E_SIZE);
+    reject("load: double weights into a float model", fa_load, fa_load_mem, "double.bin", BPRT_E_TYPE);
+    reject("load: a checkpoint as weights", fa_load, fa_load_mem, "c.bin", BPRT_E_KIND);
+    reject("restore: weights as a checkpoint", fa_restore, fa_restore_mem, "w.bin", BPRT_E_KIND);
+    reject("restore: another optimizer's checkpoint", fa_restore, fa_restore_mem, "sgd.bin", BPRT_E_SIZE);
     printf("%d failed\n", fails);
     return fails ? 1 : 0;
 }

@@ -1,0 +1,71 @@
+/*
+ * test_install.c - `make install` into a temporary prefix, used from there as a user
+ * would: the installed bpc compiles the installed example, `pkg-config --cflags --libs
+ * bprt` builds the trainer from any directory, the trainer trains on the installed data,
+ * `man bpc` finds the page; then `make uninstall` leaves the prefix empty.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "genutil.h"
+#include "testutil.h"
+
+/* Runs `make TARGET PREFIX=prefix` in the source tree, as its own make: the suite may be
+ * running under a make whose job server this one must not share. */
+static void make_in_top(const char *target, const char *prefix)
+{
+    char cmd[1024], *err = NULL;
+    snprintf(cmd, sizeof cmd, "env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C '%s' %s PREFIX='%s'",
+             BPC_TOP, target, prefix);
+    int status = run_cmd(cmd, NULL, &err);
+    cr_assert_eq(status, 0, "make %s failed:\n%s", target, err ? err : "");
+    free(err);
+}
+
+Test(install, works_from_the_prefix_and_uninstalls_cleanly, .timeout = 240)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    char prefix[128], cmd[2048], *out = NULL, *err = NULL;
+    gen_path(&d, "prefix", prefix, sizeof prefix);
+    make_in_top("install", prefix);
+
+    /* From the test's directory, nothing but the prefix: PATH, pkg-config and MANPATH. */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && export PATH='%s/bin':\"$PATH\" PKG_CONFIG_PATH='%s/lib/pkgconfig' && "
+             "bpc --main '%s/share/doc/bpc/examples/xor.bp' -o xor.c && "
+             "cc -std=c99 -O1 xor.c $(pkg-config --cflags --libs bprt) -o xor && "
+             "./xor train --data '%s/share/doc/bpc/examples/data/xor.csv' --epochs 300 "
+             "--save xor.weights --quiet && "
+             "./xor eval --data '%s/share/doc/bpc/examples/data/xor.csv' --load xor.weights",
+             d.path, prefix, prefix, prefix, prefix, prefix);
+    int status = run_cmd(cmd, &out, &err);
+    cr_assert_eq(status, 0, "the installed tree does not build and train:\n%s%s", out, err);
+    cr_expect(strstr(out, "accuracy 100.00%"), "xor did not learn from the installed tree:\n%s",
+              out);
+    free(out);
+    free(err);
+
+    snprintf(cmd, sizeof cmd, "MANPATH='%s/share/man' MANWIDTH=80 man -P cat bpc", prefix);
+    status = run_cmd(cmd, &out, &err);
+    cr_assert_eq(status, 0, "man bpc failed:\n%s", err);
+    /* man justifies lines with extra spaces: compare with runs of blanks as one. */
+    char *w = out;
+    for (const char *r = out; *r; r++)
+        if (*r != ' ' || w == out || w[-1] != ' ')
+            *w++ = *r;
+    *w = '\0';
+    cr_expect(strstr(out, "bpc - compile a neural network"), "man bpc shows:\n%s", out);
+    cr_expect(strstr(out, "EXIT STATUS"), "the man page has no exit statuses:\n%s", out);
+    free(out);
+    free(err);
+
+    make_in_top("uninstall", prefix);
+    snprintf(cmd, sizeof cmd, "find '%s' -mindepth 1", prefix);
+    run_cmd(cmd, &out, NULL);
+    cr_expect_str_eq(out, "", "uninstall left behind:\n%s", out);
+    free(out);
+    gen_dir_remove(&d);
+}
