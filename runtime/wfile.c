@@ -23,6 +23,7 @@
 #ifndef BPC_NO_FILES
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #endif
 
@@ -773,61 +774,70 @@ static const char *optimizer_name(uint32_t nbuffers)
     return nbuffers >= 1 && nbuffers <= 3 ? names[nbuffers] : "an unknown optimizer";
 }
 
-/* The detail of a refusal: what the file `f` (its shape from `p`) holds, and, with an
- * expectation `e`, what the network wanted instead. */
-static void differs(char *out, size_t size, int code, const bprt_file_info *f, const Peek *p,
+/* Appends to the message msg[BPRT_ERR_SIZE], cut short where it is full. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void append(char *msg, const char *format, ...)
+{
+    size_t len = strlen(msg);
+    va_list args;
+    va_start(args, format);
+    vsnprintf(msg + len, BPRT_ERR_SIZE - len, format, args);
+    va_end(args);
+}
+
+/* The detail of a refusal, appended to msg: what the file `f` (its shape from `p`)
+ * holds, and, with an expectation `e`, what the network wanted instead. */
+static void differs(char *msg, int code, const bprt_file_info *f, const Peek *p,
                     const bprt_file_info *e)
 {
     const unsigned long long fc = (unsigned long long)f->count;
-    const char *fkind = f->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file";
-    char want[BPRT_ERR_SIZE] = "";
-    out[0] = 0;
     if (code == BPRT_E_KIND) {
+        append(msg, ": the file is a %s",
+               f->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file");
         if (e)
-            snprintf(want, sizeof want, ", a %s was expected",
-                     e->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file");
-        snprintf(out, size, "the file is a %s%s", fkind, want);
+            append(msg, ", a %s was expected",
+                   e->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file");
     } else if (code == BPRT_E_TYPE) {
+        append(msg, ": the file holds %s values", type_name(f->elem_size));
         if (e)
-            snprintf(want, sizeof want, ", the network is %s", type_name(e->elem_size));
-        snprintf(out, size, "the file holds %s values%s", type_name(f->elem_size), want);
+            append(msg, ", the network is %s", type_name(e->elem_size));
     } else if (code == BPRT_E_FINGERPRINT) {
+        append(msg, ": the file's are %s (%llu parameters)",
+               p->shape[0] ? p->shape : "not recorded in it", fc);
         if (e)
-            snprintf(want, sizeof want, ", this network's %s (%llu)",
-                     e->shape ? e->shape : "another", (unsigned long long)e->count);
-        snprintf(out, size, "the file's are %s (%llu parameters)%s",
-                 p->shape[0] ? p->shape : "not recorded in it", fc, want);
+            append(msg, ", this network's %s (%llu)", e->shape ? e->shape : "another",
+                   (unsigned long long)e->count);
     } else if (code == BPRT_E_SIZE && f->kind == BPRT_FILE_CHECKPOINT &&
                (!e || f->nbuffers != e->nbuffers)) {
+        append(msg, ": the file holds the state of %s (%u buffers)", optimizer_name(f->nbuffers),
+               (unsigned)f->nbuffers);
         if (e)
-            snprintf(want, sizeof want, ", this network's optimizer is %s (%u buffers)",
-                     optimizer_name(e->nbuffers), e->nbuffers);
-        snprintf(out, size, "the file holds the state of %s (%u buffers)%s",
-                 optimizer_name(f->nbuffers), f->nbuffers, want);
+            append(msg, ", this network's optimizer is %s (%u buffers)",
+                   optimizer_name(e->nbuffers), (unsigned)e->nbuffers);
     } else if (code == BPRT_E_SIZE) {
+        append(msg, ": the file holds %llu parameters", fc);
         if (e)
-            snprintf(want, sizeof want, ", the network %llu", (unsigned long long)e->count);
-        snprintf(out, size, "the file holds %llu parameters%s", fc, want);
+            append(msg, ", the network %llu", (unsigned long long)e->count);
     }
 }
 
 void bprt_file_explain(char *msg, const char *path, const bprt_file_info *expect, int code)
 {
     const int why = errno;
-    char detail[BPRT_ERR_SIZE];
-    detail[0] = 0;
+    msg[0] = 0;
+    append(msg, "%s: %s", path, bprt_strerror(code));
     if (code == BPRT_E_OPEN || code == BPRT_E_IO) {
-        snprintf(detail, sizeof detail, "%s", strerror(why));
+        append(msg, ": %s", strerror(why));
     } else {
         Peek p;
         peek(path, &p);
         if (p.header) {
             const bprt_file_info f = header_info(p.h);
-            differs(detail, sizeof detail, code, &f, &p, expect);
+            differs(msg, code, &f, &p, expect);
         }
     }
-    snprintf(msg, BPRT_ERR_SIZE, "%s: %s%s%s", path, bprt_strerror(code), detail[0] ? ": " : "",
-             detail);
     errno = why;
 }
 
