@@ -662,7 +662,9 @@ static const char *write_stats_sample(void)
     return path;
 }
 
-/* Reads the statistics sample expecting `want`; on an error nothing is written. */
+/* Reads the statistics sample expecting `want`; on an error nothing is written.  The
+ * file's bytes in memory must read alike: the weights as bprt_file_read reads the file,
+ * the statistics as bprt_stats_read does. */
 static void expect_stats_read(const char *path, uint32_t inputs, int want)
 {
     float w[SP] = {-9, -9, -9};
@@ -673,9 +675,29 @@ static void expect_stats_read(const char *path, uint32_t inputs, int want)
     int got = bprt_file_read_stats(path, &info, bufs, NULL, &st);
     cr_assert_eq(got, want, "got %d (%s), want %d (%s)", got, bprt_strerror(got), want,
                  bprt_strerror(want));
-    if (want == BPRT_OK)
-        return;
-    cr_expect(w[0] == -9 && mean[0] == -9 && std[0] == -9 && st.found == -1, "changed on error");
+    if (want != BPRT_OK)
+        cr_expect(w[0] == -9 && mean[0] == -9 && std[0] == -9 && st.found == -1,
+                  "changed on error");
+
+    size_t len;
+    const unsigned char *data = slurp(path, &len);
+    float wm[SP] = {-9, -9, -9};
+    void *mbufs[1] = {wm};
+    int file = bprt_file_read(path, &info, bufs, NULL);
+    got = bprt_mem_read(data, len, &info, mbufs, NULL);
+    cr_assert_eq(got, file, "weights in memory: got %d (%s), the file %d (%s)", got,
+                 bprt_strerror(got), file, bprt_strerror(file));
+    cr_expect(file ? wm[0] == -9 : memcmp(wm, w, sizeof w) == 0, "weights from memory");
+    double mm[4] = {-9, -9, -9, -9}, sm[4] = {-9, -9, -9, -9};
+    bprt_stats mst = {.inputs = inputs, .found = -1, .mean = mm, .std = sm};
+    file = bprt_stats_read(path, &st);
+    got = bprt_stats_read_mem(data, len, &mst);
+    cr_assert_eq(got, file, "statistics in memory: got %d (%s), the file %d (%s)", got,
+                 bprt_strerror(got), file, bprt_strerror(file));
+    cr_expect(file ? mst.found == -1 && mm[0] == -9
+                   : mst.found == st.found && !memcmp(mm, mean, sizeof mm) &&
+                         !memcmp(sm, std, sizeof sm),
+              "statistics from memory");
 }
 
 /* The layout of docs/WEIGHTS.md: version 2, one section after the buffers. */
@@ -722,6 +744,56 @@ Test(runtime, file_stats_roundtrip, .init = make_dir, .fini = remove_dir)
     float x[2 * SIN] = {7, 0, 5, -1};
     bprt_standardize_f(x, 2, SIN, mean, std);
     cr_expect(x[0] == 1 && x[1] == 2 && x[2] == 0 && x[3] == 0);
+}
+
+/* The same bytes in memory, statistics included: a buffer one byte short is refused
+ * and left as it was; the image reads back as the file does. */
+Test(runtime, mem_stats_roundtrip, .init = make_dir, .fini = remove_dir)
+{
+    size_t len;
+    const unsigned char *file = slurp(write_stats_sample(), &len);
+    bprt_file_info info = stats_info();
+    const void *out[1] = {sweights};
+    bprt_stats st = {.inputs = SIN, .mean = smean, .std = sstd};
+    unsigned char mem[STATS_LEN + 1];
+    memset(mem, 0xa5, sizeof mem);
+    cr_expect_eq(bprt_mem_write_stats(mem, STATS_LEN - 1, &info, out, &st), BPRT_E_SPACE);
+    for (size_t i = 0; i < sizeof mem; i++)
+        cr_assert_eq(mem[i], 0xa5, "byte %zu written", i);
+    cr_assert_eq(bprt_mem_write_stats(mem, sizeof mem, &info, out, &st), BPRT_OK);
+    cr_assert_eq(len, STATS_LEN);
+    cr_expect_eq(memcmp(mem, file, STATS_LEN), 0, "the file's bytes");
+    cr_expect_eq(mem[STATS_LEN], 0xa5, "nothing past them");
+
+    float w[SP];
+    double mean[SIN], std[SIN];
+    void *in[1] = {w};
+    cr_assert_eq(bprt_mem_read(mem, STATS_LEN, &info, in, NULL), BPRT_OK);
+    cr_expect(w[0] == 1 && w[1] == 2 && w[2] == 3);
+    bprt_stats got = {.inputs = SIN, .mean = mean, .std = std};
+    cr_assert_eq(bprt_stats_read_mem(mem, STATS_LEN, &got), BPRT_OK);
+    cr_expect(got.found == 1 && mean[0] == 5 && mean[1] == -1 && std[0] == 2 && std[1] == 0.5);
+    cr_expect_eq(bprt_mem_read(mem, STATS_LEN + 1, &info, in, NULL), BPRT_E_TRAILING);
+    cr_expect_eq(bprt_stats_read_mem(mem, STATS_LEN - 1, &got), BPRT_E_TRUNCATED);
+
+    /* the writers refuse the same statistics */
+    double zero[SIN] = {1, 0};
+    st.std = zero;
+    cr_expect_eq(bprt_mem_write_stats(mem, sizeof mem, &info, out, &st), BPRT_E_STATS);
+    info.shape = "in=2\n";
+    cr_expect_eq(bprt_mem_write(mem, sizeof mem, &info, out), BPRT_E_SECTION);
+}
+
+/* Reading the statistics alone takes the file's header as the expectation only once
+ * the magic says it is a weight file: any other file is not one. */
+Test(runtime, stats_read_not_a_weight_file, .init = make_dir, .fini = remove_dir)
+{
+    static const char text[] = "id,sepal_length,sepal_width,petal_length,petal_width,species\n";
+    spit(in_dir("iris.csv"), (const unsigned char *)text, sizeof text - 1);
+    double mean[SIN], std[SIN];
+    bprt_stats st = {.inputs = SIN, .mean = mean, .std = std};
+    cr_expect_eq(bprt_stats_read(in_dir("iris.csv"), &st), BPRT_E_MAGIC);
+    cr_expect_eq(bprt_stats_read_mem(text, sizeof text - 1, &st), BPRT_E_MAGIC);
 }
 
 /* Files without statistics: version 1 as before, read with found = 0. */
@@ -908,6 +980,10 @@ Test(runtime, file_shape_section, .init = make_dir, .fini = remove_dir)
     cr_expect_eq(le64(data + AT + 8), 2, "id 2");
     cr_expect_eq(le64(data + AT + 16), 16);
     cr_expect_eq(memcmp(data + AT + 24, "in=2;dense=1\0\0\0\0", 16), 0);
+    unsigned char mem[AT + 8 + 16 + 16 + 4];
+    cr_assert_eq(bprt_mem_write(mem, sizeof mem, &info, out), BPRT_OK);
+    cr_expect_eq(memcmp(mem, data, sizeof mem), 0, "the same bytes in memory");
+    cr_expect_eq(bprt_mem_write(mem, sizeof mem - 1, &info, out), BPRT_E_SPACE);
     info.shape = NULL;
     expect_stats_read(path, SIN, BPRT_OK);
     static const struct {
