@@ -374,10 +374,13 @@ static void write_contents(Stream *s, const bprt_file_info *info, const void *co
 static size_t file_length(const bprt_file_info *info, const bprt_stats *stats)
 {
     const uint64_t fixed = HEADER_SIZE + sections_size(info, stats) + CRC_SIZE;
-    const size_t bytes = (size_t)info->count * info->elem_size; /* fits: check_info */
-    if (fixed > SIZE_MAX || (info->nbuffers && bytes > (SIZE_MAX - fixed) / info->nbuffers))
+    if (fixed > SIZE_MAX)
         return 0;
-    return (size_t)fixed + bytes * info->nbuffers;
+    /* in size_t: a 64-bit division would link libgcc's on a 32-bit target */
+    const size_t head = (size_t)fixed, bytes = (size_t)info->count * info->elem_size;
+    if (info->nbuffers && bytes > (SIZE_MAX - head) / info->nbuffers)
+        return 0;
+    return head + bytes * info->nbuffers;
 }
 
 int bprt_mem_write(void *buf, size_t size, const bprt_file_info *info,
