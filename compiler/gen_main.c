@@ -6,8 +6,8 @@
  * gives a program that trains, evaluates, predicts and checks gradients from the command
  * line.  All of that lives in the runtime (runtime/trainer.c, bprt_trainer_main); what is
  * emitted here only describes the model to it: its sizes and loss, a table of each
- * layer's parameters, and wrappers of the generated functions with void pointers in
- * place of NAME_real pointers.  The wrappers convert the pointers, not the functions:
+ * layer's parameters, the header of its weight files, and wrappers of the generated
+ * functions with void pointers in place of NAME_real pointers.  The wrappers convert the pointers, not the functions:
  * calling a function through a pointer of another type is undefined behaviour.
  */
 #include "bpc.h"
@@ -53,18 +53,6 @@ static void gen_wrappers(Emit *e, const Model *m)
         emit_close(e);
         emit_end(e);
     }
-
-    emit_line(e, "static int %s_main_save(const void *m, const char *path)", N);
-    emit_brace(e);
-    emit_line(e, "return %s_save(m, path);", N);
-    emit_close(e);
-    emit_end(e);
-
-    emit_line(e, "static int %s_main_load(void *m, const char *path)", N);
-    emit_brace(e);
-    emit_line(e, "return %s_load(m, path);", N);
-    emit_close(e);
-    emit_end(e);
 }
 
 /* The layers with parameters: how many. */
@@ -134,9 +122,11 @@ bool gen_main(Emit *e, const Model *m)
     emit_line(e, ".nlayers = %d,", count_param_layers(m));
     emit_line(e, ".model = &model,");
     static const char *const fns[] = {"init", "forward", "loss", "backward", "train", "step",
-                                      "params", "grads", "save", "load"};
+                                      "params", "grads"};
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
         emit_line(e, ".%s = %s_main_%s,", fns[i], N, fns[i]);
+    /* the trainer writes the weights itself, with the standardization statistics */
+    emit_line(e, ".weights = %s_file_info(BPRT_FILE_WEIGHTS),", N);
     emit_close_with(e, ";");
     emit_line(e, "return bprt_trainer_main(&trainer, argc, argv);");
     emit_close(e);

@@ -45,6 +45,8 @@ enum {
     BPRT_E_TRAILING = 11,   /* bytes after the end of the data */
     BPRT_E_STEP = 12,       /* a checkpoint's step counter is negative or at its maximum */
     BPRT_E_SPACE = 13,      /* the memory buffer is too small for the file's bytes */
+    BPRT_E_STATS = 14,      /* statistics for another input count, or unusable values */
+    BPRT_E_SECTION = 15,    /* a malformed, repeated or unknown section (version 2) */
 };
 const char *bprt_strerror(int code); /* a message for any code above */
 
@@ -57,30 +59,71 @@ typedef struct bprt_file_info {
     uint64_t count;       /* elements in each buffer (the parameter count) */
     uint32_t nbuffers;    /* buffers stored: 1 for weights, 1 + optimizer state buffers */
     int64_t step;         /* the optimizer's step counter (0 in a weights file) */
+    const char *shape;    /* NULL, or the string of the fingerprint: written into the
+                             file (a section), and named in bprt_file_explain's messages */
 } bprt_file_info;
+
+/* The standardization statistics a model was trained with (train --standardize):
+ * its input j is (x[j] - mean[j]) / std[j].  A weight file may carry them. */
+typedef struct bprt_stats {
+    uint32_t inputs;     /* entries of mean and std: the network's inputs (not 0) */
+    int found;           /* set by the readers: 1 if the file held statistics, else 0 */
+    double *mean, *std;
+} bprt_stats;
 
 /* Writes `info->nbuffers` buffers of `info->count` elements each, in little-endian
  * order.  Writes to a temporary file and renames it over `path`, so a failed write
- * leaves no half-written file.  Returns BPRT_OK or an error code. */
+ * leaves no half-written file.  Returns BPRT_OK or an error code; after BPRT_E_OPEN
+ * and BPRT_E_IO, errno says why (for strerror). */
 int bprt_file_write(const char *path, const bprt_file_info *info, const void *const *buffers);
+/* The same with the statistics in the file (stats NULL: none, as bprt_file_write). */
+int bprt_file_write_stats(const char *path, const bprt_file_info *info,
+                          const void *const *buffers, const bprt_stats *stats);
 
 /* Reads a file written by bprt_file_write.  Every header field must equal `expect`'s
- * (step excepted); the whole file is validated, checksum included, before anything is
- * copied into `buffers`, so on any error they are untouched (unless the file is
- * rewritten in place while being read: docs/WEIGHTS.md).  On success *step is
- * set from the file (step may be NULL).  Returns BPRT_OK or an error code. */
+ * (step excepted); the whole file is validated, checksum and statistics included,
+ * before anything is copied into `buffers`, so on any error they are untouched (unless
+ * the file is rewritten in place while being read: docs/WEIGHTS.md).  On success *step
+ * is set from the file (step may be NULL).  Returns BPRT_OK or an error code; after
+ * BPRT_E_OPEN and BPRT_E_IO, errno says why. */
 int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *buffers,
                    int64_t *step);
+/* The same, and the file's statistics, if it has them, into stats->mean and stats->std
+ * (stats->found says whether it had; statistics for another stats->inputs are
+ * BPRT_E_STATS). */
+int bprt_file_read_stats(const char *path, const bprt_file_info *expect, void *const *buffers,
+                         int64_t *step, bprt_stats *stats);
+/* Only the statistics, for a program that loads the weights with NAME_load: the file
+ * is validated as a whole (not against a network).  A model trained on standardized
+ * inputs gives wrong outputs on raw ones: when stats->found, apply them with
+ * bprt_standardize_f/_d to every input before NAME_forward. */
+int bprt_stats_read(const char *path, bprt_stats *stats);
 
-/* The same bytes in memory, for a firmware without a file system: bprt_mem_write
- * fills the first HEADER + nbuffers · count · elem_size + CRC bytes of buf (docs/WEIGHTS.md)
- * or, when `size` is less, writes nothing and returns BPRT_E_SPACE; bprt_mem_read checks
- * `size` bytes as bprt_file_read checks a file (shorter: BPRT_E_TRUNCATED, longer:
- * BPRT_E_TRAILING) and leaves `buffers` untouched on any error.  Built with
- * -DBPC_NO_FILES, wfile.c has only these (no stdio). */
+/* The message for `code`, returned by a read or write of `path`, into
+ * msg[BPRT_ERR_SIZE]: "PATH: MESSAGE: DETAIL", the detail saying what the file holds
+ * and, with `expect` (may be NULL), what was expected instead: the element types ("the
+ * file holds double values, the network is float"), the shapes (the file's when it
+ * records them, and expect->shape), the parameter counts, or a checkpoint's optimizer
+ * ("the state of adam or adamw (3 buffers)"); for BPRT_E_OPEN and BPRT_E_IO the
+ * system's reason (errno: call it straight after the failure).  A program calls it with
+ * NULL after NAME_load or NAME_restore failed. */
+void bprt_file_explain(char *msg, const char *path, const bprt_file_info *expect, int code);
+
+/* The same bytes in memory, for a firmware without a file system, through the same
+ * code: bprt_mem_write fills the first bytes of buf with exactly what bprt_file_write
+ * writes (HEADER + nbuffers · count · elem_size + CRC, as there are no sections:
+ * docs/WEIGHTS.md) or, when `size` is less, writes nothing and returns BPRT_E_SPACE;
+ * bprt_mem_read checks `size` bytes as bprt_file_read checks a file (shorter:
+ * BPRT_E_TRUNCATED, longer: BPRT_E_TRAILING), version 2's sections included, and
+ * leaves `buffers` untouched on any error.  Built with -DBPC_NO_FILES, wfile.c has
+ * these, bprt_strerror and bprt_fingerprint, and no stdio. */
 int bprt_mem_write(void *buf, size_t size, const bprt_file_info *info, const void *const *buffers);
 int bprt_mem_read(const void *buf, size_t size, const bprt_file_info *expect,
                   void *const *buffers, int64_t *step);
+/* As bprt_file_write_stats and bprt_stats_read (after NAME_load_mem), in memory. */
+int bprt_mem_write_stats(void *buf, size_t size, const bprt_file_info *info,
+                         const void *const *buffers, const bprt_stats *stats);
+int bprt_stats_read_mem(const void *buf, size_t size, bprt_stats *stats);
 
 /* FNV-1a 64 of a description of the network's shapes, e.g. "in=784;dense=128;dense=10";
  * the generated code decides the string. */
@@ -106,6 +149,9 @@ int bprt_argmax_d(const double *v, int n);
 void bprt_one_hot_f(float *out, int classes, int label); /* zeroes out, sets out[label]
                                                             if 0 <= label < classes */
 void bprt_one_hot_d(double *out, int classes, int label);
+/* x := (x - mean) / std for n rows of `inputs` values, in double precision. */
+void bprt_standardize_f(float *x, int n, int inputs, const double *mean, const double *std);
+void bprt_standardize_d(double *x, int n, int inputs, const double *mean, const double *std);
 
 /* ---- data sets (data.c) ---- */
 /* Loading and preparing data for programs that train on files.  Unlike the rest of the
@@ -128,20 +174,21 @@ typedef struct bprt_data {
     double *t;  /* rows x outputs: the targets (one-hot rows for class labels) */
     int *label; /* rows class indexes, or NULL when the targets are not classes */
     int classes;/* the number of classes, 0 when the targets are not classes */
+    int header; /* CSV: 1 when the first line was a header (and skipped) */
 } bprt_data;
 void bprt_data_free(bprt_data *d); /* frees and zeroes; a zeroed bprt_data is empty */
 
 enum { BPRT_HEADER_AUTO = 0, BPRT_HEADER_NO = 1, BPRT_HEADER_YES = 2 };
 
 /* Which columns of a CSV file are what; in a zeroed spec every column is an input and a
- * first line that is not all numbers is a header.  Inputs are the columns that are not
- * targets, in file order. */
+ * first line is a header when it looks like one (bprt_csv_header).  Inputs are the
+ * columns that are not targets, in file order. */
 typedef struct bprt_csv_spec {
     int inputs;       /* input columns expected; 0: every column that is not a target */
     int targets;      /* target columns (0: none, as for prediction); ignored with classes */
     int classes;      /* > 0: one label column of class indexes 0..classes-1, one-hot in t */
     int label_column; /* the (first) target's column, counted from 1; 0: the last one(s) */
-    int header;       /* BPRT_HEADER_AUTO: a first line that is not all numbers is a header */
+    int header;       /* BPRT_HEADER_AUTO: a first line is a header if bprt_csv_header */
 } bprt_csv_spec;
 
 /* CSV: numbers separated by commas, or by blanks when the first line has no comma; a
@@ -154,6 +201,11 @@ int bprt_csv_parse(const char *name, const char *text, size_t len, const bprt_cs
 /* One line of numbers (no newline) into values[0..max); *count gets the number of fields
  * even on error.  For programs that read rows one at a time (the trainer's predict). */
 int bprt_csv_row(const char *line, size_t len, double *values, int max, int *count, char *err);
+/* 1 when a line (no newline) looks like a header: every field names a column, with a
+ * letter in it and no number of any kind ("nan", "inf" and "1e400" are values, not
+ * names; quotes are looked through).  Any other first line is data, its errors
+ * reported as on any line. */
+int bprt_csv_header(const char *line, size_t len);
 
 /* IDX (the MNIST files): unsigned bytes scaled to [0, 1], one sample per index of the
  * first dimension; `labels` is the matching 1-dimensional file of class indexes.  The
@@ -221,8 +273,7 @@ typedef struct bprt_trainer {
     void (*step)(void *model);  /* one optimizer step from grads, which it zeroes */
     void *(*params)(void *model);
     void *(*grads)(void *model);
-    int (*save)(const void *model, const char *path);
-    int (*load)(void *model, const char *path);
+    bprt_file_info weights; /* the header of the model's weight files (NAME_save's) */
 } bprt_trainer;
 
 int bprt_trainer_main(const bprt_trainer *t, int argc, char **argv);

@@ -9,6 +9,7 @@
  * the file, line and column into the caller's err[BPRT_ERR_SIZE].  Parsers work on
  * (pointer, length) ranges and never read past them, so a file may hold any bytes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -77,10 +78,11 @@ static int read_all(const char *path, unsigned char **buf, size_t *len, char *er
         cap *= 2;
     }
     bool bad = ferror(f);
+    int why = errno;
     fclose(f);
     if (bad) {
         free(b);
-        return fail(err, BPRT_E_IO, "%s: read error", path);
+        return fail(err, BPRT_E_IO, "%s: cannot read: %s", path, strerror(why));
     }
     b[n] = 0;
     *buf = b;
@@ -327,15 +329,45 @@ static int parse_label(char *err, const char *where, long col, const char *s, si
     return BPRT_OK;
 }
 
-/* Whether every field of a line is a number: the test for a header line. */
-static bool all_numbers(const char **start, const size_t *len, long n)
+/* A column's name: it has a letter (any non-ASCII byte counts, for UTF-8 names) and is
+ * no number of any kind: "nan", "inf" and "1e400" are values that went wrong, and
+ * quotes around a field are looked through. */
+static bool is_name(const char *s, size_t len)
 {
-    for (long i = 0; i < n; i++) {
-        double v;
-        if (parse_number(start[i], len[i], &v))
-            return false;
+    if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+        s++;
+        len -= 2;
     }
+    double v;
+    if (parse_number(s, len, &v) != -1)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (isalpha((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80)
+            return true;
+    return false;
+}
+
+/* A header names its columns: a first line is one only when every field is a name,
+ * so that a first row with a bad value is reported like any other row. */
+static bool is_header(const char **start, const size_t *len, long n)
+{
+    for (long i = 0; i < n; i++)
+        if (!is_name(start[i], len[i]))
+            return false;
     return true;
+}
+
+int bprt_csv_header(const char *line, size_t len)
+{
+    char sep = memchr(line, ',', len) ? ',' : 0;
+    long n = split_fields(line, len, sep, NULL, NULL, 0);
+    const char **start = malloc(((size_t)n + 1) * sizeof *start);
+    size_t *flen = malloc(((size_t)n + 1) * sizeof *flen);
+    int header = start && flen && n > 0 && (split_fields(line, len, sep, start, flen, n),
+                                            is_header(start, flen, n));
+    free(start);
+    free(flen);
+    return header;
 }
 
 int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_csv_spec *spec,
@@ -398,7 +430,7 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
         if (!seen_first) {
             seen_first = true;
             bool header = spec->header == BPRT_HEADER_YES ||
-                          (spec->header == BPRT_HEADER_AUTO && !all_numbers(fstart, flen, nf));
+                          (spec->header == BPRT_HEADER_AUTO && is_header(fstart, flen, nf));
             if (header) {
                 header_cols = nf;
                 continue;
@@ -459,6 +491,7 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
     d->x = tb.x;
     d->t = tb.t;
     d->label = tb.label;
+    d->header = header_cols >= 0;
     if (lay.labels)
         return bprt_data_one_hot(d, spec->classes, err);
     return BPRT_OK;
@@ -621,8 +654,9 @@ int bprt_data_one_hot(bprt_data *d, int classes, char *err)
         return fail(err, BPRT_E_ARG, "one-hot targets need class labels and a class count");
     for (int i = 0; i < d->rows; i++)
         if (d->label[i] < 0 || d->label[i] >= classes)
-            return fail(err, BPRT_E_DATA, "row %d: class label %d is out of range: there are %d classes",
-                        i + 1, d->label[i], classes);
+            return fail(err, BPRT_E_DATA,
+                        "sample %d: class label %d is out of range: there are %d classes, 0 to %d",
+                        i + 1, d->label[i], classes, classes - 1);
     double *t = alloc_array((size_t)d->rows, (size_t)classes, sizeof(double));
     if (!t)
         return fail(err, BPRT_E_NOMEM, "out of memory");
@@ -739,8 +773,5 @@ void bprt_data_stats(const bprt_data *d, double *mean, double *std)
 
 void bprt_data_standardize(bprt_data *d, const double *mean, const double *std)
 {
-    size_t in = (size_t)d->inputs;
-    for (size_t i = 0; i < (size_t)d->rows; i++)
-        for (size_t j = 0; j < in; j++)
-            d->x[i * in + j] = (d->x[i * in + j] - mean[j]) / std[j];
+    bprt_standardize_d(d->x, d->rows, d->inputs, mean, std);
 }

@@ -19,6 +19,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, getline, isatty */
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +71,7 @@ typedef struct Run {
     void *bx, *bt, *y; /* one batch of inputs, targets, outputs */
     double *mean, *std; /* standardization, or NULL */
     const bprt_parallel *par; /* the other processes of data-parallel training, or NULL */
+    bprt_file_info weights; /* the model's weights-file header, with its shape string */
 } Run;
 
 static void error(const Run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -150,7 +153,8 @@ static void help(const bprt_trainer *tr, const char *prog)
           "                      first of the target columns (default: the last column(s));\n"
           "                      the other columns are the inputs, in order\n"
           "  --header            CSV: the first line is a header (also for predict)\n"
-          "  --no-header         CSV: it is not (default: it is when it is not all numbers)\n"
+          "  --no-header         CSV: it is not (default: it is when every field is a name,\n"
+          "                      with a letter and not a number such as nan or inf)\n"
           "train:\n"
           "  --test FILE         evaluate on this data set after each epoch\n"
           "  --test-labels FILE  its IDX labels (default: guessed as for --labels)\n"
@@ -166,16 +170,16 @@ static void help(const bprt_trainer *tr, const char *prog)
            "                      the network's seed)\n",
            (unsigned long long)tr->seed);
     fputs("  --standardize       scale each input to mean 0 and standard deviation 1, with\n"
-          "                      statistics of the training part; with --save they are written\n"
-          "                      to FILE.stats, which eval and predict then apply\n"
+          "                      statistics of the training part; --save writes them into the\n"
+          "                      weight file, and eval and predict apply them\n"
           "  --save FILE         write the trained weights (bpc weight file)\n"
           "  --log FILE          write the summaries as CSV, one line per epoch: epoch,\n"
           "                      train_loss, then the evaluated set's loss and accuracy (as\n"
           "                      valid_loss, test_accuracy, ...), seconds, samples_per_second\n"
           "  --quiet             no progress line (it is only drawn on a terminal anyway)\n"
           "eval, predict:\n"
-          "  --load FILE         weights written by train --save (required); FILE.stats is\n"
-          "                      applied when it exists\n"
+          "  --load FILE         weights written by train --save (required), with their\n"
+          "                      statistics if trained with --standardize\n"
           "predict:\n"
           "  --outputs           print the outputs, not the class\n"
           "  (rows hold the inputs, or the inputs and label columns as in a training file,\n"
@@ -250,6 +254,57 @@ static const OptionDef option_defs[] = {
     {NULL, false, 0},
 };
 
+/* The edit distance of two short words: insertions, deletions, substitutions and
+ * swaps of neighbours ("trian"), each 1; longer words than the table holds count as
+ * far apart. */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { MAX = 32 };
+    size_t m = strlen(a), n = strlen(b);
+    if (m >= MAX || n >= MAX)
+        return MAX;
+    int d[MAX + 1][MAX + 1];
+    for (size_t i = 0; i <= m; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= n; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= m; i++)
+        for (size_t j = 1; j <= n; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[m][n];
+}
+
+/* A suggestion for a mistyped word: the closest name offered, if it is close enough
+ * to be a typo (a third of the word's letters, at least 1: "--dat" for "--data"). */
+typedef struct Suggestion {
+    const char *word, *best;
+    int distance;
+} Suggestion;
+
+static Suggestion suggestion(const char *word)
+{
+    int most = (int)strlen(word) / 3;
+    return (Suggestion){.word = word, .distance = (most < 1 ? 1 : most) + 1};
+}
+
+static void offer(Suggestion *s, const char *name)
+{
+    int d = edit_distance(s->word, name);
+    if (d < s->distance) {
+        s->best = name;
+        s->distance = d;
+    }
+}
+
 static int parse_options(Run *r, int argc, char **argv)
 {
     Options *o = &r->o;
@@ -262,8 +317,15 @@ static int parse_options(Run *r, int argc, char **argv)
         o->command = CMD_PREDICT;
     else if (!strcmp(cmd, "gradcheck"))
         o->command = CMD_GRADCHECK;
-    else
+    else {
+        static const char *const commands[] = {"train", "eval", "predict", "gradcheck"};
+        Suggestion near = suggestion(cmd);
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            offer(&near, commands[i]);
+        if (near.best)
+            return usage(r, "unknown command '%s'; did you mean '%s'?", cmd, near.best);
         return usage(r, "unknown command '%s' (train, eval, predict or gradcheck)", cmd);
+    }
 
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
@@ -283,8 +345,19 @@ static int parse_options(Run *r, int argc, char **argv)
         const OptionDef *def = option_defs;
         while (def->name && strcmp(def->name, name))
             def++;
-        if (!def->name)
+        if (!def->name) {
+            /* the options of this command first: '--lod' is eval's --load, not --log */
+            Suggestion near = suggestion(name);
+            for (def = option_defs; def->name; def++)
+                if (def->commands & o->command)
+                    offer(&near, def->name);
+            if (!near.best)
+                for (def = option_defs; def->name; def++)
+                    offer(&near, def->name);
+            if (near.best)
+                return usage(r, "unknown option '%s'; did you mean '%s'?", name, near.best);
             return usage(r, "unknown option '%s'", arg);
+        }
         if (!(def->commands & o->command))
             return usage(r, "%s does not apply to '%s'", name, cmd);
         if (def->takes_value) {
@@ -407,14 +480,23 @@ static int load(const Run *r, const char *path, const char *labels, bprt_data *d
             }
             labels = guess;
         }
-        rc = bprt_idx_load(path, labels, tr->outputs, d, err);
-        free(guess);
+        /* The width first: other images (MNIST's for iris) have other labels too, and
+         * "784 values per sample" says what is wrong where "label 7" would not. */
+        rc = bprt_idx_load(path, labels, 0, d, err);
         if (rc == BPRT_OK && d->inputs != tr->inputs) {
-            error(r, "%s: %d values per sample; the network takes %d inputs", path, d->inputs,
+            error(r, "%s: %d values per sample, the network takes %d", path, d->inputs,
                   tr->inputs);
             bprt_data_free(d);
+            free(guess);
             return EXIT_ERROR;
         }
+        if (rc == BPRT_OK && (rc = bprt_data_one_hot(d, tr->outputs, err)) != BPRT_OK) {
+            error(r, "%s: %s", labels, err);
+            bprt_data_free(d);
+            free(guess);
+            return EXIT_ERROR;
+        }
+        free(guess);
     } else {
         bprt_csv_spec spec = {.inputs = tr->inputs,
                               .targets = tr->outputs,
@@ -500,8 +582,172 @@ static int to_set(const Run *r, bprt_data *d, const char *what, Set *s)
     return 0;
 }
 
-// ---- standardization statistics beside the weights ----
+// ---- output files ----
 
+/* The temporary file beside PATH that output is written to before it is renamed over
+ * PATH (bprt_file_write uses the same name), so that a failed run leaves any earlier
+ * file as it was. */
+static char *tmp_path(const char *path)
+{
+    char *p = malloc(strlen(path) + 5);
+    if (p)
+        sprintf(p, "%s.tmp", path);
+    return p;
+}
+
+/* Checks, before any training, that output `path` (for `option`) can be written: it is
+ * not a directory nor one of the input files, and PATH.tmp can be created beside it.
+ * Nothing existing is touched: only a PATH.tmp that this check created is removed. */
+static int check_output(const Run *r, const char *option, const char *path)
+{
+    const Options *o = &r->o;
+    const char *const inputs[][2] = {{"--data", o->data}, {"--labels", o->labels},
+                                     {"--test", o->test}, {"--test-labels", o->test_labels}};
+    struct stat out, in;
+    if (stat(path, &out) == 0) {
+        if (S_ISDIR(out.st_mode)) {
+            error(r, "%s: is a directory (given to %s)", path, option);
+            return EXIT_ERROR;
+        }
+        for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++)
+            if (inputs[i][1] && stat(inputs[i][1], &in) == 0 && in.st_dev == out.st_dev &&
+                in.st_ino == out.st_ino) {
+                error(r, "%s: %s would overwrite the %s file", path, option, inputs[i][0]);
+                return EXIT_ERROR;
+            }
+    }
+    char *tmp = tmp_path(path);
+    if (!tmp) {
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    const bool created = fd >= 0, stale = !created && errno == EEXIST;
+    if (stale)
+        fd = open(tmp, O_WRONLY); /* left by a run that was killed: writable as it is? */
+    if (fd < 0) {
+        if (stale)
+            error(r, "%s: cannot write %s: %s", path, tmp, strerror(errno));
+        else
+            error(r, "%s: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return EXIT_ERROR;
+    }
+    close(fd);
+    if (created)
+        unlink(tmp);
+    free(tmp);
+    return 0;
+}
+
+static int check_outputs(const Run *r)
+{
+    const Options *o = &r->o;
+    if (o->save && o->log && !strcmp(o->save, o->log)) {
+        error(r, "%s: given to both --save and --log", o->save);
+        return EXIT_ERROR;
+    }
+    if (o->save && check_output(r, "--save", o->save))
+        return EXIT_ERROR;
+    /* Only rank 0 writes the log: another rank's check could remove the LOG.tmp that
+     * rank 0 is writing. */
+    if (o->log && !(r->par && r->par->rank > 0) && check_output(r, "--log", o->log))
+        return EXIT_ERROR;
+    return 0;
+}
+
+/* The log is written to LOG.tmp and renamed over LOG when training ends (also when it
+ * stopped on a NaN: the epochs before it are worth keeping); NULL on error. */
+static FILE *open_log(const Run *r)
+{
+    char *tmp = tmp_path(r->o.log);
+    FILE *f = tmp ? fopen(tmp, "w") : NULL;
+    if (!tmp)
+        error(r, "out of memory");
+    else if (!f)
+        error(r, "%s: cannot write: %s", tmp, strerror(errno));
+    free(tmp);
+    return f;
+}
+
+/* Closes the log and, if `keep` and everything was written, renames it into place;
+ * otherwise removes it. */
+static int close_log(const Run *r, FILE *log, bool keep)
+{
+    char *tmp = tmp_path(r->o.log);
+    if (!tmp) {
+        fclose(log);
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    int rc = 0;
+    bool bad = ferror(log);
+    if (fclose(log) != 0 || bad) {
+        error(r, "%s: write error: %s", tmp, strerror(errno));
+        rc = EXIT_ERROR;
+    } else if (keep && rename(tmp, r->o.log) != 0) {
+        error(r, "%s: cannot rename %s to it: %s", r->o.log, tmp, strerror(errno));
+        rc = EXIT_ERROR;
+    }
+    if (rc || !keep)
+        remove(tmp);
+    free(tmp);
+    return rc;
+}
+
+// ---- weight files and their standardization statistics ----
+
+/* A weight file's error code as a message that says what differs, or the system's
+ * reason (errno, which the runtime keeps for BPRT_E_OPEN and BPRT_E_IO). */
+static void file_error(const Run *r, const char *path, int code)
+{
+    char msg[BPRT_ERR_SIZE];
+    bprt_file_explain(msg, path, &r->weights, code);
+    error(r, "%s", msg);
+}
+
+/* The shape string of the fingerprint, "in=4;dense=8;dense=3", rebuilt from the layer
+ * table (a layer of count = out * (in + 1) parameters); NULL unless it gives the
+ * fingerprint the generated code computed, so that a file never records a shape that
+ * is not its network's. */
+static char *shape_string(const bprt_trainer *tr)
+{
+    size_t size = 16 + 24 * (size_t)tr->nlayers, len;
+    char *s = malloc(size);
+    if (!s)
+        return NULL;
+    len = (size_t)snprintf(s, size, "in=%d", tr->inputs);
+    long in = tr->inputs;
+    for (int i = 0; i < tr->nlayers; i++) {
+        long out = tr->layers[i].count / (in + 1);
+        len += (size_t)snprintf(s + len, size - len, ";dense=%ld", out);
+        in = out;
+    }
+    if (len >= size || bprt_fingerprint(s) != tr->weights.fingerprint) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Writes the weights to --save, with the statistics when the inputs were standardized:
+ * in the one file, so that they cannot be separated. */
+static int save_weights(const Run *r)
+{
+    const bprt_trainer *tr = r->tr;
+    bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
+    const void *const buffers[1] = {tr->params(tr->model)};
+    int e = bprt_file_write_stats(r->o.save, &r->weights, buffers, r->mean ? &stats : NULL);
+    if (e != BPRT_OK) {
+        file_error(r, r->o.save, e);
+        return EXIT_ERROR;
+    }
+    printf("saved the weights%s to %s\n", r->mean ? " and the standardization statistics" : "",
+           r->o.save);
+    return 0;
+}
+
+/* The side file in which earlier versions kept the statistics: WEIGHTS.stats. */
 static char *stats_path(const char *weights)
 {
     char *p = malloc(strlen(weights) + 7);
@@ -510,26 +756,24 @@ static char *stats_path(const char *weights)
     return p;
 }
 
-static int write_stats(const Run *r, const char *path)
+/* A WEIGHTS.stats of earlier weights would be applied to new ones that have no
+ * statistics in the file (load_weights): it goes with the weights it belonged to. */
+static int remove_old_stats(const Run *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        error(r, "%s: cannot write: %s", path, strerror(errno));
+    char *path = stats_path(r->o.save);
+    if (!path) {
+        error(r, "out of memory");
         return EXIT_ERROR;
     }
-    fprintf(f, "# bpc standardization: x := (x - mean) / std; one line per input: mean std\n");
-    fprintf(f, "inputs %d\n", r->tr->inputs);
-    for (int j = 0; j < r->tr->inputs; j++)
-        fprintf(f, "%.17g %.17g\n", r->mean[j], r->std[j]);
-    if (fclose(f) != 0) {
-        error(r, "%s: write error", path);
-        return EXIT_ERROR;
-    }
+    if (remove(path) == 0)
+        printf("removed %s, the statistics of the weights replaced\n", path);
+    free(path);
     return 0;
 }
 
-/* Loads WEIGHTS.stats into r->mean and r->std when that file exists. */
-static int read_stats(Run *r, const char *weights)
+/* Loads WEIGHTS.stats, which earlier versions wrote beside weight files of format
+ * version 1, into r->mean and r->std when that file exists. */
+static int read_old_stats(Run *r, const char *weights)
 {
     char *path = stats_path(weights);
     if (!path) {
@@ -566,6 +810,32 @@ static int read_stats(Run *r, const char *weights)
     }
     free(path);
     return 0;
+}
+
+/* --load's weights into the model and its statistics into r->mean and r->std: from
+ * the file, or for a file without them from an old WEIGHTS.stats. */
+static int load_weights(Run *r)
+{
+    const bprt_trainer *tr = r->tr;
+    r->mean = malloc((size_t)tr->inputs * sizeof(double));
+    r->std = malloc((size_t)tr->inputs * sizeof(double));
+    if (!r->mean || !r->std) {
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
+    void *const buffers[1] = {tr->params(tr->model)};
+    int e = bprt_file_read_stats(r->o.load, &r->weights, buffers, NULL, &stats);
+    if (e != BPRT_OK) {
+        file_error(r, r->o.load, e);
+        return EXIT_ERROR;
+    }
+    if (stats.found)
+        return 0;
+    free(r->mean);
+    free(r->std);
+    r->mean = r->std = NULL;
+    return read_old_stats(r, r->o.load);
 }
 
 // ---- evaluation ----
@@ -810,9 +1080,13 @@ static int cmd_train(Run *r)
     bprt_data all = {0}, train = {0}, held = {0};
     Set strain = {0}, seval = {0};
     FILE *log = NULL;
-    int rc = load(r, o->data, o->labels, &all);
+    bool trained = false; /* the log is kept from there on */
+    int rc = check_outputs(r);
+    if (!rc)
+        rc = load(r, o->data, o->labels, &all);
     if (rc)
         return rc;
+    const bool data_header = all.header;
     if (o->valid > 0) {
         if (bprt_data_shuffle(&all, o->seed, err) != BPRT_OK ||
             bprt_data_split(&all, o->valid, &train, &held, err) != BPRT_OK) {
@@ -826,6 +1100,7 @@ static int cmd_train(Run *r)
     }
     if (o->test && (rc = load(r, o->test, o->test_labels, &held)) != 0)
         goto done;
+    const bool test_header = held.header;
     if (o->standardize) {
         r->mean = malloc((size_t)tr->inputs * sizeof(double));
         r->std = malloc((size_t)tr->inputs * sizeof(double));
@@ -845,9 +1120,7 @@ static int cmd_train(Run *r)
     choose_accuracy(r, &strain);
 
     if (o->log && !(r->par && r->par->rank > 0)) { /* rank 0's; the others evaluate alike */
-        log = fopen(o->log, "w");
-        if (!log) {
-            error(r, "%s: cannot write: %s", o->log, strerror(errno));
+        if (!(log = open_log(r))) {
             rc = EXIT_ERROR;
             goto done;
         }
@@ -858,9 +1131,11 @@ static int cmd_train(Run *r)
             fprintf(log, ",%s_accuracy", eval->what);
         fprintf(log, ",seconds,samples_per_second\n");
     }
-    printf("training '%s' on %s: %d samples", tr->name, o->data, strain.rows);
+    printf("training '%s' on %s%s: %d samples", tr->name, o->data,
+           data_header ? " (header line skipped)" : "", strain.rows);
     if (has_eval)
-        printf(", %s set %d samples", seval.what, seval.rows);
+        printf(", %s set %d samples%s", seval.what, seval.rows,
+               test_header ? " (header line skipped)" : "");
     printf("; %ld epochs, batch %ld, seed %llu%s\n", o->epochs, o->batch,
            (unsigned long long)o->seed, o->standardize ? ", standardized inputs" : "");
     if (r->par)
@@ -869,6 +1144,7 @@ static int cmd_train(Run *r)
     fflush(stdout);
 
     tr->init(tr->model, o->seed);
+    trained = true;
     if ((rc = train_loop(r, &strain, eval, log)) != 0)
         goto done;
     Score sc = evaluate(r, eval);
@@ -876,33 +1152,11 @@ static int cmd_train(Run *r)
     print_score(eval->what, sc, true);
     printf("\n");
 
-    if (o->save) {
-        int e = tr->save(tr->model, o->save);
-        if (e != BPRT_OK) {
-            error(r, "%s: %s", o->save, bprt_strerror(e));
-            rc = EXIT_ERROR;
-            goto done;
-        }
-        char *sp = stats_path(o->save);
-        if (!sp) {
-            error(r, "out of memory");
-            rc = EXIT_ERROR;
-            goto done;
-        }
-        if (r->mean)
-            rc = write_stats(r, sp);
-        else
-            remove(sp); /* statistics of an earlier run would no longer match */
-        if (rc == 0)
-            printf("saved the weights to %s%s%s\n", o->save, r->mean ? " and the statistics to " : "",
-                   r->mean ? sp : "");
-        free(sp);
-    }
+    if (o->save && (rc = save_weights(r)) == 0)
+        rc = remove_old_stats(r);
 done:
-    if (log && fclose(log) != 0 && rc == 0) {
-        error(r, "%s: write error", o->log);
+    if (log && close_log(r, log, trained) && rc == 0)
         rc = EXIT_ERROR;
-    }
     bprt_data_free(&train);
     bprt_data_free(&held);
     set_free(&strain);
@@ -912,16 +1166,6 @@ done:
 
 // ---- eval and predict ----
 
-static int load_weights(Run *r)
-{
-    int e = r->tr->load(r->tr->model, r->o.load);
-    if (e != BPRT_OK) {
-        error(r, "%s: %s", r->o.load, bprt_strerror(e));
-        return EXIT_ERROR;
-    }
-    return read_stats(r, r->o.load);
-}
-
 static int cmd_eval(Run *r)
 {
     int rc = load_weights(r);
@@ -930,12 +1174,13 @@ static int cmd_eval(Run *r)
     bprt_data d;
     if ((rc = load(r, r->o.data, r->o.labels, &d)) != 0)
         return rc;
+    const bool header = d.header;
     Set s;
     if ((rc = to_set(r, &d, "eval", &s)) != 0)
         return rc;
     choose_accuracy(r, &s);
     Score sc = evaluate(r, &s);
-    printf("%d samples  loss %.6g", s.rows, sc.loss);
+    printf("%d samples%s  loss %.6g", s.rows, header ? " (header line skipped)" : "", sc.loss);
     if (sc.total > 0)
         printf("  accuracy %.2f%% (%ld/%ld)", 100.0 * sc.correct / sc.total, sc.correct, sc.total);
     printf("\n");
@@ -991,9 +1236,12 @@ static int cmd_predict(Run *r)
         int e = bprt_csv_row(line, n, v, max, &count, err);
         bool was_first = first;
         first = false;
-        if (was_first && (r->o.header == BPRT_HEADER_YES ||
-                          (r->o.header == BPRT_HEADER_AUTO && e != BPRT_OK && count <= max)))
-            continue; /* a header line */
+        if (was_first && r->o.header == BPRT_HEADER_AUTO && bprt_csv_header(line, n)) {
+            fprintf(stderr, "%s: note: <stdin>:%ld: a header line, skipped\n", r->prog, line_no);
+            continue;
+        }
+        if (was_first && r->o.header == BPRT_HEADER_YES)
+            continue;
         if (e == BPRT_OK && count != tr->inputs && count != max)
             snprintf(err, sizeof err, "expected %d columns (or %d with the label%s), found %d",
                      tr->inputs, max, targets > 1 ? "s" : "", count);
@@ -1024,7 +1272,7 @@ static int cmd_predict(Run *r)
     free(line);
     free(v);
     if (rc == 0 && ferror(stdin)) {
-        error(r, "error reading standard input");
+        error(r, "error reading standard input: %s", strerror(errno));
         rc = EXIT_ERROR;
     }
     return rc;
@@ -1209,7 +1457,8 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
 {
     const char *prog = argc > 0 && argv[0] ? argv[0] : tr->name;
     const char *slash = strrchr(prog, '/');
-    Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size, .par = par};
+    Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size, .par = par,
+             .weights = tr->weights};
     r.o = (Options){.header = BPRT_HEADER_AUTO, .epochs = 10, .every = 1,
                     .batch = tr->batch, .samples = tr->batch < 4 ? tr->batch : 4, .params = 200,
                     .seed = tr->seed};
@@ -1233,6 +1482,8 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
         return rc == HELP_SHOWN ? 0 : rc;
     if (par && par->rank > 0) /* rank 0 writes the files; the others' copies are the same */
         r.o.save = NULL;
+    char *shape = shape_string(tr); /* NULL: the file and messages go without it */
+    r.weights.shape = shape;
     r.bx = elems(&r, (size_t)tr->batch, (size_t)tr->inputs);
     r.bt = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
     r.y = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
@@ -1253,8 +1504,9 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
     free(r.y);
     free(r.mean);
     free(r.std);
+    free(shape);
     if (fflush(stdout) != 0 && rc == 0) {
-        error(&r, "error writing standard output");
+        error(&r, "error writing standard output: %s", strerror(errno));
         rc = EXIT_ERROR;
     }
     return rc;

@@ -1,6 +1,6 @@
 /*
  * util.c - small helpers that training programs share: shuffling the sample order
- * each epoch, picking the predicted class and encoding labels.
+ * each epoch, picking the predicted class, encoding labels and standardizing inputs.
  */
 #include <math.h>
 
@@ -41,3 +41,22 @@ int bprt_argmax_d(const double *v, int n) { ARGMAX_BODY }
 
 void bprt_one_hot_f(float *out, int classes, int label) { ONE_HOT_BODY }
 void bprt_one_hot_d(double *out, int classes, int label) { ONE_HOT_BODY }
+
+/* Computed in double, as the trainer standardizes before converting to the model's
+ * type, so that a program applying the saved statistics gets the trainer's inputs. */
+#define STANDARDIZE_BODY(T)                                                        \
+    for (size_t i = 0; i < (size_t)(n > 0 ? n : 0); i++)                          \
+        for (size_t j = 0; j < (size_t)(inputs > 0 ? inputs : 0); j++) {           \
+            T *v = &x[i * (size_t)inputs + j];                                     \
+            *v = (T)((*v - mean[j]) / std[j]);                                     \
+        }
+
+void bprt_standardize_f(float *x, int n, int inputs, const double *mean, const double *std)
+{
+    STANDARDIZE_BODY(float)
+}
+
+void bprt_standardize_d(double *x, int n, int inputs, const double *mean, const double *std)
+{
+    STANDARDIZE_BODY(double)
+}

@@ -4,13 +4,26 @@
  * network shapes it was written for.  Reading allocates nothing, so a microcontroller
  * build can load weights: a first pass streams the file through a small stack buffer
  * and validates all of it, and only a second pass copies it into the caller's
- * buffers, so a bad file never leaves a half-loaded network.  The same bytes go to
- * and from a memory buffer (bprt_mem_*); built with -DBPC_NO_FILES, only those are
- * compiled and nothing here uses stdio (docs/EMBEDDED.md).
+ * buffers, so a bad file never leaves a half-loaded network.
+ *
+ * Version 2 of the format adds sections after the buffers: the standardization
+ * statistics a model was trained with, and the shape string of the fingerprint.  A
+ * file without sections is written as version 1, byte for byte as before, and both
+ * versions are read.  bprt_file_explain turns a refusal into a message that says what
+ * differs.
+ *
+ * The same bytes go to and from a memory buffer (bprt_mem_*), through the same code;
+ * built with -DBPC_NO_FILES, only those are compiled and nothing here uses stdio or
+ * errno (docs/EMBEDDED.md).
  */
 #include <float.h>
+#include <math.h>
+#include <stdbool.h>
 #include <string.h>
 #ifndef BPC_NO_FILES
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #endif
 
@@ -28,7 +41,13 @@ enum {
     OFF_STEP = 40,
     HEADER_SIZE = 48,
     CRC_SIZE = 4,
-    FORMAT_VERSION = 1,
+    VERSION_PLAIN = 1,    /* header, buffers, checksum */
+    VERSION_SECTIONS = 2, /* header, buffers, sections, checksum */
+    SECTION_HEAD = 16,    /* id u32, reserved u32 (0), size u64 */
+    SECTION_STATS = 1,    /* u64 inputs, then inputs f64 means, inputs f64 deviations */
+    SECTION_SHAPE = 2,    /* the shape string, NUL-padded to a multiple of 8 bytes */
+    NSECTION_KINDS = 2,   /* a file holds each kind at most once */
+    MAX_SHAPE = 65536,    /* bytes of a shape section */
     CHUNK = 512, /* the stack buffer files stream through: a multiple of 4 and 8 */
 };
 
@@ -122,16 +141,29 @@ static int check_info(const bprt_file_info *info)
     return BPRT_OK;
 }
 
-static void encode_header(unsigned char *h, const bprt_file_info *info)
+static void encode_header(unsigned char *h, const bprt_file_info *info, uint32_t version)
 {
     memcpy(h, magic, sizeof magic);
-    put_le(h + OFF_VERSION, FORMAT_VERSION, 4);
+    put_le(h + OFF_VERSION, version, 4);
     put_le(h + OFF_KIND, info->kind, 4);
     put_le(h + OFF_ELEM_SIZE, info->elem_size, 4);
     put_le(h + OFF_NBUFFERS, info->nbuffers, 4);
     put_le(h + OFF_COUNT, info->count, 8);
     put_le(h + OFF_FINGERPRINT, info->fingerprint, 8);
     put_le(h + OFF_STEP, (uint64_t)info->step, 8); /* two's complement, by C's rules */
+}
+
+/* The file's own header as an expectation (the statistics readers have none of their
+ * own). */
+static bprt_file_info header_info(const unsigned char *h)
+{
+    bprt_file_info info = {0};
+    info.kind = (uint32_t)get_le(h + OFF_KIND, 4);
+    info.elem_size = (uint32_t)get_le(h + OFF_ELEM_SIZE, 4);
+    info.nbuffers = (uint32_t)get_le(h + OFF_NBUFFERS, 4);
+    info.count = get_le(h + OFF_COUNT, 8);
+    info.fingerprint = get_le(h + OFF_FINGERPRINT, 8);
+    return info;
 }
 
 /* `got` bytes of the header were read.  A short file whose bytes all match the magic
@@ -142,7 +174,8 @@ static int check_header(const unsigned char *h, size_t got, const bprt_file_info
         return BPRT_E_MAGIC;
     if (got < HEADER_SIZE)
         return BPRT_E_TRUNCATED;
-    if (get_le(h + OFF_VERSION, 4) != FORMAT_VERSION)
+    uint64_t version = get_le(h + OFF_VERSION, 4);
+    if (version != VERSION_PLAIN && version != VERSION_SECTIONS)
         return BPRT_E_VERSION;
     if (get_le(h + OFF_KIND, 4) != e->kind)
         return BPRT_E_KIND;
@@ -163,11 +196,42 @@ static int64_t header_step(const unsigned char *h)
     return u <= INT64_MAX ? (int64_t)u : -(int64_t)(UINT64_MAX - u) - 1;
 }
 
+/* Statistics a model can use: means finite, deviations finite and positive. */
+static bool good_mean(double v)
+{
+    return isfinite(v);
+}
+
+static bool good_std(double v)
+{
+    return isfinite(v) && v > 0;
+}
+
+/* A shape string: printable ASCII, short enough for its section. */
+static bool good_shape(const char *shape)
+{
+    size_t len = strlen(shape);
+    for (size_t i = 0; i < len; i++)
+        if (shape[i] < ' ' || shape[i] > '~')
+            return false;
+    return len < MAX_SHAPE;
+}
+
+static int check_stats(const bprt_stats *s)
+{
+    if (s->inputs == 0 || !s->mean || !s->std)
+        return BPRT_E_STATS;
+    for (uint32_t j = 0; j < s->inputs; j++)
+        if (!good_mean(s->mean[j]) || !good_std(s->std[j]))
+            return BPRT_E_STATS;
+    return BPRT_OK;
+}
+
 // ---- the bytes of a file, in a FILE or in memory ----
 
 /* Where the writer and the reader below put and get bytes: a FILE (unless BPC_NO_FILES)
  * or a memory buffer.  One format code for both, so a buffer holds exactly a file's
- * bytes and is checked as strictly. */
+ * bytes, sections included, and is checked as strictly. */
 typedef struct Stream Stream;
 struct Stream {
     /* Up to n bytes into p; returns how many (fewer only at the end), or (size_t)-1
@@ -179,6 +243,8 @@ struct Stream {
     const unsigned char *in;   /* memory to read, or */
     unsigned char *out;        /* memory to write */
     size_t size, pos;
+    uint32_t crc;              /* of the bytes through it so far (in this pass) */
+    int err;                   /* writing: the first error */
 };
 
 static size_t mem_read(Stream *s, unsigned char *p, size_t n)
@@ -208,126 +274,350 @@ static int mem_seek(Stream *s, size_t pos)
 
 // ---- writing ----
 
-static int write_payload(Stream *s, const bprt_file_info *info, const void *const *buffers,
-                         uint32_t *crc)
+static void out_bytes(Stream *s, const unsigned char *p, size_t n)
 {
-    unsigned char chunk[CHUNK];
-    size_t size = info->elem_size, n;
-    for (uint32_t b = 0; b < info->nbuffers; b++) {
-        for (size_t i = 0; i < info->count; i += n) {
-            n = info->count - i < CHUNK / size ? info->count - i : CHUNK / size;
-            encode(chunk, buffers[b], i, n, info->elem_size);
-            *crc = crc32_update(*crc, chunk, n * size);
-            int err = s->write(s, chunk, n * size);
-            if (err)
-                return err;
-        }
-    }
-    return BPRT_OK;
+    s->crc = crc32_update(s->crc, p, n);
+    if (!s->err)
+        s->err = s->write(s, p, n);
 }
 
-/* The header, the payload and the checksum; `info` was checked. */
-static int write_stream(Stream *s, const bprt_file_info *info, const void *const *buffers)
+static void out_u64(Stream *s, uint64_t v)
 {
-    unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
-    encode_header(h, info);
-    uint32_t crc = crc32_update(0, h, HEADER_SIZE);
-    int err = s->write(s, h, HEADER_SIZE);
-    if (!err)
-        err = write_payload(s, info, buffers, &crc);
-    if (!err) {
-        put_le(trailer, crc, CRC_SIZE);
-        err = s->write(s, trailer, CRC_SIZE);
+    unsigned char b[8];
+    put_le(b, v, 8);
+    out_bytes(s, b, 8);
+}
+
+/* `count` elements of `size` bytes, through the stack buffer. */
+static void out_elems(Stream *s, const void *buf, size_t count, uint32_t size)
+{
+    unsigned char chunk[CHUNK];
+    for (size_t i = 0, n; i < count; i += n) {
+        n = count - i < CHUNK / size ? count - i : CHUNK / size;
+        encode(chunk, buf, i, n, size);
+        out_bytes(s, chunk, n * size);
     }
+}
+
+static void out_section_head(Stream *s, uint32_t id, uint64_t size)
+{
+    unsigned char b[SECTION_HEAD];
+    put_le(b, id, 4);
+    put_le(b + 4, 0, 4);
+    put_le(b + 8, size, 8);
+    out_bytes(s, b, SECTION_HEAD);
+}
+
+/* The shape section's size: the string and 1 to 8 NUL bytes. */
+static uint64_t shape_size(const char *shape)
+{
+    return (strlen(shape) / 8 + 1) * 8;
+}
+
+/* The statistics section's size: the count, the means and the deviations. */
+static uint64_t stats_size(const bprt_stats *stats)
+{
+    return 8 + 16 * (uint64_t)stats->inputs;
+}
+
+/* The bytes between the buffers and the checksum: none in version 1; in version 2
+ * the section count and each section with its head. */
+static uint64_t sections_size(const bprt_file_info *info, const bprt_stats *stats)
+{
+    if (!info->shape && !stats)
+        return 0;
+    return 8 + (info->shape ? SECTION_HEAD + shape_size(info->shape) : 0) +
+           (stats ? SECTION_HEAD + stats_size(stats) : 0);
+}
+
+/* What the writers cannot store: `info` and `stats` (NULL: none) as they come. */
+static int check_write(const bprt_file_info *info, const bprt_stats *stats)
+{
+    int err = check_info(info);
+    if (!err && stats)
+        err = check_stats(stats);
+    if (!err && info->shape && !good_shape(info->shape))
+        err = BPRT_E_SECTION;
     return err;
 }
 
-/* The length of the file for `info` (checked), or 0 when it exceeds size_t. */
-static size_t file_length(const bprt_file_info *info)
+/* The whole file; `info` and `stats` were checked.  Errors are in s->err. */
+static void write_contents(Stream *s, const bprt_file_info *info, const void *const *buffers,
+                           const bprt_stats *stats)
 {
-    size_t bytes = (size_t)info->count * info->elem_size;
-    if (info->nbuffers && bytes > (SIZE_MAX - HEADER_SIZE - CRC_SIZE) / info->nbuffers)
+    unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
+    const int nsections = (stats != NULL) + (info->shape != NULL);
+    encode_header(h, info, nsections ? VERSION_SECTIONS : VERSION_PLAIN);
+    out_bytes(s, h, HEADER_SIZE);
+    for (uint32_t b = 0; b < info->nbuffers; b++)
+        out_elems(s, buffers[b], info->count, info->elem_size);
+    if (nsections)
+        out_u64(s, (uint64_t)nsections);
+    if (info->shape) {
+        static const unsigned char zeros[8];
+        size_t len = strlen(info->shape);
+        out_section_head(s, SECTION_SHAPE, shape_size(info->shape));
+        out_bytes(s, (const unsigned char *)info->shape, len);
+        out_bytes(s, zeros, shape_size(info->shape) - len);
+    }
+    if (stats) {
+        out_section_head(s, SECTION_STATS, stats_size(stats));
+        out_u64(s, stats->inputs);
+        out_elems(s, stats->mean, stats->inputs, 8);
+        out_elems(s, stats->std, stats->inputs, 8);
+    }
+    put_le(trailer, s->crc, CRC_SIZE);
+    out_bytes(s, trailer, CRC_SIZE);
+}
+
+/* The length of the file for checked `info` and `stats`, or 0 when it exceeds size_t. */
+static size_t file_length(const bprt_file_info *info, const bprt_stats *stats)
+{
+    const uint64_t fixed = HEADER_SIZE + sections_size(info, stats) + CRC_SIZE;
+    if (fixed > SIZE_MAX)
         return 0;
-    return HEADER_SIZE + bytes * info->nbuffers + CRC_SIZE;
+    /* in size_t: a 64-bit division would link libgcc's on a 32-bit target */
+    const size_t head = (size_t)fixed, bytes = (size_t)info->count * info->elem_size;
+    if (info->nbuffers && bytes > (SIZE_MAX - head) / info->nbuffers)
+        return 0;
+    return head + bytes * info->nbuffers;
 }
 
 int bprt_mem_write(void *buf, size_t size, const bprt_file_info *info,
                    const void *const *buffers)
 {
-    int err = check_info(info);
+    return bprt_mem_write_stats(buf, size, info, buffers, NULL);
+}
+
+int bprt_mem_write_stats(void *buf, size_t size, const bprt_file_info *info,
+                         const void *const *buffers, const bprt_stats *stats)
+{
+    int err = check_write(info, stats);
     if (err)
         return err;
-    size_t need = file_length(info);
+    size_t need = file_length(info, stats);
     if (need == 0 || need > size)
         return BPRT_E_SPACE;
     Stream s = {.write = mem_write, .out = buf, .size = size};
-    return write_stream(&s, info, buffers);
+    write_contents(&s, info, buffers, stats);
+    return s.err;
 }
 
 // ---- reading ----
 
-/* One pass over the file after the header: streams the payload through a stack
- * buffer into the checksum, decoding it into `buffers` unless they are NULL, then
- * checks the file's length and its checksum. */
-static int read_pass(Stream *s, const unsigned char *h, const bprt_file_info *info,
-                     void *const *buffers)
+static int in_bytes(Stream *s, unsigned char *p, size_t n)
 {
-    unsigned char chunk[CHUNK];
-    size_t size = info->elem_size, n, got;
-    uint32_t crc = crc32_update(0, h, HEADER_SIZE);
-    for (uint32_t b = 0; b < info->nbuffers; b++) {
-        for (size_t i = 0; i < info->count; i += n) {
-            n = info->count - i < CHUNK / size ? info->count - i : CHUNK / size;
-            if ((got = s->read(s, chunk, n * size)) != n * size)
-                return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRUNCATED;
-            crc = crc32_update(crc, chunk, n * size);
-            if (buffers)
-                decode(buffers[b], i, n, info->elem_size, chunk);
-        }
-    }
-    if ((got = s->read(s, chunk, CRC_SIZE)) != CRC_SIZE)
+    size_t got = s->read(s, p, n);
+    if (got != n)
         return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRUNCATED;
-    unsigned char extra;
-    if ((got = s->read(s, &extra, 1)) != 0)
-        return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRAILING;
-    return get_le(chunk, CRC_SIZE) == crc ? BPRT_OK : BPRT_E_CHECKSUM;
+    s->crc = crc32_update(s->crc, p, n);
+    return BPRT_OK;
 }
 
-/* The header, then all of the file is checked before a second pass copies it into
- * `buffers`.  The second pass checks everything again: only a file changed in place
+/* `count` elements into `buf` (NULL: only through the checksum). */
+static int in_elems(Stream *s, void *buf, size_t count, uint32_t size)
+{
+    unsigned char chunk[CHUNK];
+    for (size_t i = 0, n; i < count; i += n) {
+        n = count - i < CHUNK / size ? count - i : CHUNK / size;
+        int err = in_bytes(s, chunk, n * size);
+        if (err)
+            return err;
+        if (buf)
+            decode(buf, i, n, size, chunk);
+    }
+    return BPRT_OK;
+}
+
+static int in_u64(Stream *s, uint64_t *v)
+{
+    unsigned char b[8];
+    int err = in_bytes(s, b, 8);
+    *v = get_le(b, 8);
+    return err;
+}
+
+/* `inputs` doubles each passing `good`, into out[0..inputs) unless out is NULL. */
+static int in_stat_values(Stream *s, uint64_t inputs, bool (*good)(double), double *out)
+{
+    for (uint64_t j = 0; j < inputs; j++) {
+        double v;
+        int err = in_elems(s, &v, 1, 8);
+        if (err)
+            return err;
+        if (!good(v))
+            return BPRT_E_STATS;
+        if (out)
+            out[j] = v;
+    }
+    return BPRT_OK;
+}
+
+/* What a pass does with the statistics: their count must be `inputs` unless that is
+ * 0; they are stored in mean and std unless those are NULL. */
+typedef struct StatsDest {
+    uint32_t inputs;
+    double *mean, *std;
+} StatsDest;
+
+/* The statistics section's body of `size` bytes. */
+static int in_stats(Stream *s, uint64_t size, const StatsDest *dest)
+{
+    uint64_t inputs;
+    if (size < 8)
+        return BPRT_E_SECTION;
+    int err = in_u64(s, &inputs);
+    if (err)
+        return err;
+    if (inputs == 0 || inputs > UINT32_MAX || (size - 8) / 16 != inputs || (size - 8) % 16)
+        return BPRT_E_SECTION;
+    if (dest->inputs && inputs != dest->inputs)
+        return BPRT_E_STATS;
+    err = in_stat_values(s, inputs, good_mean, dest->mean);
+    if (!err)
+        err = in_stat_values(s, inputs, good_std, dest->std);
+    return err;
+}
+
+/* The shape section's body: printable ASCII, then NUL bytes to its end. */
+static int in_shape(Stream *s, uint64_t size)
+{
+    if (size == 0 || size % 8 || size > MAX_SHAPE)
+        return BPRT_E_SECTION;
+    bool ended = false;
+    for (uint64_t i = 0; i < size; i++) {
+        unsigned char c;
+        int err = in_bytes(s, &c, 1);
+        if (err)
+            return err;
+        if (c == 0)
+            ended = true;
+        else if (ended || c < ' ' || c > '~')
+            return BPRT_E_SECTION;
+    }
+    return ended ? BPRT_OK : BPRT_E_SECTION;
+}
+
+/* Version 2's sections; *found says whether statistics were among them. */
+static int in_sections(Stream *s, const StatsDest *dest, bool *found)
+{
+    uint64_t nsections;
+    int err = in_u64(s, &nsections);
+    if (!err && (nsections == 0 || nsections > NSECTION_KINDS))
+        err = BPRT_E_SECTION;
+    bool shape = false;
+    for (uint64_t k = 0; k < nsections && !err; k++) {
+        unsigned char h[SECTION_HEAD];
+        if ((err = in_bytes(s, h, SECTION_HEAD)) != 0)
+            break;
+        uint64_t id = get_le(h, 4), size = get_le(h + 8, 8);
+        if (get_le(h + 4, 4) != 0)
+            err = BPRT_E_SECTION;
+        else if (id == SECTION_STATS && !*found) {
+            *found = true;
+            err = in_stats(s, size, dest);
+        } else if (id == SECTION_SHAPE && !shape) {
+            shape = true;
+            err = in_shape(s, size);
+        } else
+            err = BPRT_E_SECTION; /* unknown, or twice */
+    }
+    return err;
+}
+
+/* One pass over the file after the header: the buffers (decoded into `buffers` unless
+ * NULL), the sections, the file's length and its checksum. */
+static int read_pass(Stream *s, const unsigned char *h, const bprt_file_info *info,
+                     void *const *buffers, const StatsDest *dest, bool *found)
+{
+    int err = BPRT_OK;
+    s->crc = crc32_update(0, h, HEADER_SIZE);
+    for (uint32_t b = 0; b < info->nbuffers && !err; b++)
+        err = in_elems(s, buffers ? buffers[b] : NULL, info->count, info->elem_size);
+    *found = false;
+    if (!err && get_le(h + OFF_VERSION, 4) == VERSION_SECTIONS)
+        err = in_sections(s, dest, found);
+    if (err)
+        return err;
+    const uint32_t crc = s->crc;
+    unsigned char trailer[CRC_SIZE], extra;
+    if ((err = in_bytes(s, trailer, CRC_SIZE)) != 0)
+        return err;
+    size_t got = s->read(s, &extra, 1);
+    if (got != 0)
+        return got == (size_t)-1 ? BPRT_E_IO : BPRT_E_TRAILING;
+    return get_le(trailer, CRC_SIZE) == crc ? BPRT_OK : BPRT_E_CHECKSUM;
+}
+
+/* What the readers cannot take: `expect` (NULL: the file's own header) and `stats`
+ * (NULL: none wanted) as they come. */
+static int check_read(const bprt_file_info *expect, const bprt_stats *stats)
+{
+    int err = expect ? check_info(expect) : BPRT_OK;
+    if (!err && stats && (stats->inputs == 0 || !stats->mean || !stats->std))
+        err = BPRT_E_STATS;
+    return err;
+}
+
+/* Both passes over the stream; expect NULL takes the file's own header as the
+ * expectation.  The second pass checks everything again: only a file changed in place
  * between the passes can fail it, and that is then reported, though `buffers` are
- * partly overwritten.  (bprt_file_write replaces files by renaming, which an open
- * file does not see.) */
+ * partly overwritten.  (bprt_file_write replaces files by renaming, which an open file
+ * does not see.) */
 static int read_stream(Stream *s, const bprt_file_info *expect, void *const *buffers,
-                       int64_t *step)
+                       int64_t *step, bprt_stats *stats)
 {
     unsigned char h[HEADER_SIZE];
     size_t got = s->read(s, h, HEADER_SIZE);
-    int err = got == (size_t)-1 ? BPRT_E_IO : check_header(h, got, expect);
+    int err = BPRT_OK;
+    bprt_file_info own;
+    if (!expect && got == HEADER_SIZE && !memcmp(h, magic, sizeof magic)) {
+        own = header_info(h);
+        expect = &own;
+        err = check_info(expect);
+    }
+    if (!err)
+        err = got == (size_t)-1 ? BPRT_E_IO : check_header(h, got, expect);
     /* The generated code goes on from a checkpoint's step: a negative one makes Adam's
      * bias correction negative, and INT64_MAX overflows at the next step. */
     if (!err && expect->kind == BPRT_FILE_CHECKPOINT &&
         (header_step(h) < 0 || header_step(h) == INT64_MAX))
         err = BPRT_E_STEP;
+    const StatsDest check = {.inputs = stats ? stats->inputs : 0},
+                    copy = {check.inputs, stats ? stats->mean : NULL, stats ? stats->std : NULL};
+    bool found = false;
     if (!err)
-        err = read_pass(s, h, expect, NULL);
+        err = read_pass(s, h, expect, NULL, &check, &found);
     if (!err)
         err = s->seek(s, HEADER_SIZE);
     if (!err)
-        err = read_pass(s, h, expect, buffers);
+        err = read_pass(s, h, expect, buffers, &copy, &found);
     if (!err && step)
         *step = header_step(h);
+    if (!err && stats)
+        stats->found = found;
     return err;
+}
+
+static int read_mem(const void *buf, size_t size, const bprt_file_info *expect,
+                    void *const *buffers, int64_t *step, bprt_stats *stats)
+{
+    int err = check_read(expect, stats);
+    if (err)
+        return err;
+    Stream s = {.read = mem_read, .seek = mem_seek, .in = buf, .size = size};
+    return read_stream(&s, expect, buffers, step, stats);
 }
 
 int bprt_mem_read(const void *buf, size_t size, const bprt_file_info *expect,
                   void *const *buffers, int64_t *step)
 {
-    int err = check_info(expect);
-    if (err)
-        return err;
-    Stream s = {.read = mem_read, .seek = mem_seek, .in = buf, .size = size};
-    return read_stream(&s, expect, buffers, step);
+    return read_mem(buf, size, expect, buffers, step, NULL);
+}
+
+int bprt_stats_read_mem(const void *buf, size_t size, bprt_stats *stats)
+{
+    return read_mem(buf, size, NULL, NULL, NULL, stats);
 }
 
 // ---- files ----
@@ -351,14 +641,22 @@ static int file_seek(Stream *s, size_t pos)
 
 int bprt_file_write(const char *path, const bprt_file_info *info, const void *const *buffers)
 {
+    return bprt_file_write_stats(path, info, buffers, NULL);
+}
+
+int bprt_file_write_stats(const char *path, const bprt_file_info *info,
+                          const void *const *buffers, const bprt_stats *stats)
+{
     static const char suffix[] = ".tmp";
     char tmp[FILENAME_MAX];
     size_t len = strlen(path);
-    int err = check_info(info);
+    int err = check_write(info, stats);
     if (err)
         return err;
-    if (len + sizeof suffix > sizeof tmp)
+    if (len + sizeof suffix > sizeof tmp) {
+        errno = ENAMETOOLONG;
         return BPRT_E_OPEN;
+    }
     memcpy(tmp, path, len);
     memcpy(tmp + len, suffix, sizeof suffix);
 
@@ -366,31 +664,187 @@ int bprt_file_write(const char *path, const bprt_file_info *info, const void *co
     if (!f)
         return BPRT_E_OPEN;
     Stream s = {.write = file_write, .file = f};
-    err = write_stream(&s, info, buffers);
+    write_contents(&s, info, buffers, stats);
+    err = s.err;
     if (fclose(f) != 0 && !err) /* the last buffered bytes are written here */
         err = BPRT_E_IO;
     if (!err && rename(tmp, path) != 0) /* POSIX: atomically replaces an old file */
         err = BPRT_E_IO;
-    if (err)
+    if (err) {
+        int why = errno; /* for the caller's message, not remove's */
         remove(tmp);
+        errno = why;
+    }
     return err;
 }
 
-int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *buffers,
-                   int64_t *step)
+static int read_file(const char *path, const bprt_file_info *expect, void *const *buffers,
+                     int64_t *step, bprt_stats *stats)
 {
-    int err = check_info(expect);
+    int err = check_read(expect, stats);
     if (err)
         return err;
     FILE *f = fopen(path, "rb");
     if (!f)
         return BPRT_E_OPEN;
     Stream s = {.read = file_read, .seek = file_seek, .file = f};
-    err = read_stream(&s, expect, buffers, step);
+    err = read_stream(&s, expect, buffers, step, stats);
+    int why = errno; /* for the caller's message, not fclose's */
     fclose(f);
+    errno = why;
     return err;
 }
+
+int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *buffers,
+                   int64_t *step)
+{
+    return read_file(path, expect, buffers, step, NULL);
+}
+
+int bprt_file_read_stats(const char *path, const bprt_file_info *expect, void *const *buffers,
+                         int64_t *step, bprt_stats *stats)
+{
+    return read_file(path, expect, buffers, step, stats);
+}
+
+int bprt_stats_read(const char *path, bprt_stats *stats)
+{
+    return read_file(path, NULL, NULL, NULL, stats);
+}
+
+// ---- messages that say what differs (files only: they read the file again) ----
+
+/* What a message needs of a refused file: its header and, in version 2, its shape
+ * string ("" when it has none).  Not checksummed: it only explains a refusal. */
+typedef struct Peek {
+    bool header;
+    unsigned char h[HEADER_SIZE];
+    char shape[BPRT_ERR_SIZE / 2];
+} Peek;
+
+static void peek_shape(FILE *f, Peek *p)
+{
+    const bprt_file_info info = header_info(p->h);
+    if ((info.elem_size != 4 && info.elem_size != 8) || info.nbuffers == 0 ||
+        info.count > (uint64_t)(LONG_MAX / 2 / 8) / info.nbuffers)
+        return;
+    unsigned char head[SECTION_HEAD];
+    uint64_t nsections;
+    long data = (long)((uint64_t)info.nbuffers * info.count * info.elem_size);
+    if (fseek(f, HEADER_SIZE + data, SEEK_SET) != 0 || fread(head, 1, 8, f) != 8)
+        return;
+    nsections = get_le(head, 8);
+    for (uint64_t s = 0; s < nsections && s < NSECTION_KINDS; s++) {
+        if (fread(head, 1, SECTION_HEAD, f) != SECTION_HEAD)
+            return;
+        uint64_t size = get_le(head + 8, 8);
+        if (get_le(head, 4) == SECTION_SHAPE) {
+            size_t n = size < sizeof p->shape - 1 ? (size_t)size : sizeof p->shape - 1;
+            n = fread(p->shape, 1, n, f);
+            p->shape[n] = 0;
+            for (size_t i = 0; p->shape[i]; i++)
+                if (p->shape[i] < ' ' || p->shape[i] > '~')
+                    p->shape[0] = 0;
+            return;
+        }
+        if (size > LONG_MAX || fseek(f, (long)size, SEEK_CUR) != 0)
+            return;
+    }
+}
+
+static void peek(const char *path, Peek *p)
+{
+    memset(p, 0, sizeof *p);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    p->header = fread(p->h, 1, HEADER_SIZE, f) == HEADER_SIZE && !memcmp(p->h, magic, 8);
+    if (p->header && get_le(p->h + OFF_VERSION, 4) == VERSION_SECTIONS)
+        peek_shape(f, p);
+    fclose(f);
+}
+
+static const char *type_name(uint32_t elem_size)
+{
+    return elem_size == 4 ? "float" : elem_size == 8 ? "double" : "neither float nor double";
+}
+
+/* The optimizer a checkpoint's buffer count says (docs/WEIGHTS.md, the table of S). */
+static const char *optimizer_name(uint32_t nbuffers)
+{
+    static const char *const names[] = {"", "sgd without momentum", "sgd with momentum",
+                                        "adam or adamw"};
+    return nbuffers >= 1 && nbuffers <= 3 ? names[nbuffers] : "an unknown optimizer";
+}
+
+/* Appends to the message msg[BPRT_ERR_SIZE], cut short where it is full. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
 #endif
+static void append(char *msg, const char *format, ...)
+{
+    size_t len = strlen(msg);
+    va_list args;
+    va_start(args, format);
+    vsnprintf(msg + len, BPRT_ERR_SIZE - len, format, args);
+    va_end(args);
+}
+
+/* The detail of a refusal, appended to msg: what the file `f` (its shape from `p`)
+ * holds, and, with an expectation `e`, what the network wanted instead. */
+static void differs(char *msg, int code, const bprt_file_info *f, const Peek *p,
+                    const bprt_file_info *e)
+{
+    const unsigned long long fc = (unsigned long long)f->count;
+    if (code == BPRT_E_KIND) {
+        append(msg, ": the file is a %s",
+               f->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file");
+        if (e)
+            append(msg, ", a %s was expected",
+                   e->kind == BPRT_FILE_CHECKPOINT ? "checkpoint" : "weights file");
+    } else if (code == BPRT_E_TYPE) {
+        append(msg, ": the file holds %s values", type_name(f->elem_size));
+        if (e)
+            append(msg, ", the network is %s", type_name(e->elem_size));
+    } else if (code == BPRT_E_FINGERPRINT) {
+        append(msg, ": the file's are %s (%llu parameters)",
+               p->shape[0] ? p->shape : "not recorded in it", fc);
+        if (e)
+            append(msg, ", this network's %s (%llu)", e->shape ? e->shape : "another",
+                   (unsigned long long)e->count);
+    } else if (code == BPRT_E_SIZE && f->kind == BPRT_FILE_CHECKPOINT &&
+               (!e || f->nbuffers != e->nbuffers)) {
+        append(msg, ": the file holds the state of %s (%u buffers)", optimizer_name(f->nbuffers),
+               (unsigned)f->nbuffers);
+        if (e)
+            append(msg, ", this network's optimizer is %s (%u buffers)",
+                   optimizer_name(e->nbuffers), (unsigned)e->nbuffers);
+    } else if (code == BPRT_E_SIZE) {
+        append(msg, ": the file holds %llu parameters", fc);
+        if (e)
+            append(msg, ", the network %llu", (unsigned long long)e->count);
+    }
+}
+
+void bprt_file_explain(char *msg, const char *path, const bprt_file_info *expect, int code)
+{
+    const int why = errno;
+    msg[0] = 0;
+    append(msg, "%s: %s", path, bprt_strerror(code));
+    if (code == BPRT_E_OPEN || code == BPRT_E_IO) {
+        append(msg, ": %s", strerror(why));
+    } else {
+        Peek p;
+        peek(path, &p);
+        if (p.header) {
+            const bprt_file_info f = header_info(p.h);
+            differs(msg, code, &f, &p, expect);
+        }
+    }
+    errno = why;
+}
+
+#endif /* BPC_NO_FILES */
 
 // ---- messages and the fingerprint ----
 
@@ -411,6 +865,9 @@ const char *bprt_strerror(int code)
         [BPRT_E_TRAILING] = "unexpected bytes after the end of the data",
         [BPRT_E_STEP] = "the checkpoint's step counter is out of range",
         [BPRT_E_SPACE] = "the buffer is too small for the data",
+        [BPRT_E_STATS] = "the standardization statistics are for another number of inputs, "
+                         "or a mean is not finite or a deviation not positive",
+        [BPRT_E_SECTION] = "a malformed or unknown section",
         [BPRT_E_DATA] = "malformed data",
         [BPRT_E_NOMEM] = "out of memory",
         [BPRT_E_ARG] = "invalid argument",

@@ -252,6 +252,59 @@ Test(data, csv_header_with_quotes_is_fine)
     bprt_data_free(&d);
 }
 
+/* Issue 11: a bad first row was dropped as a "header" and training went on without it.
+ * A first line is a header only when every field names a column. */
+Test(data, csv_bad_first_row_is_data_not_a_header)
+{
+    expect_error("nan,2,3\n1,2,3\n", regression, "t.csv:1: column 1: not a finite number: 'nan'");
+    expect_error("1,inf,3\n1,2,3\n", regression, "t.csv:1: column 2: not a finite number: 'inf'");
+    expect_error("1e400,2,3\n1,2,3\n", regression,
+                 "t.csv:1: column 1: not a finite number: '1e400'");
+    expect_error(",2,3\n1,2,3\n", regression, "t.csv:1: column 1: empty field");
+    expect_error("a,,c\n1,2,3\n", regression, "t.csv:1: column 1: not a number: 'a'");
+    expect_error("\"1\",\"2\",\"3\"\n1,2,3\n", regression,
+                 "t.csv:1: column 1: quoted fields are not supported (\"1\"); remove the quotes");
+    expect_error("1;2;3\n1;2;3\n", regression, "t.csv:1: found 1 columns: too few for 1 target "
+                                               "and an input");
+    expect_error("x,2,y\n1,2,3\n", regression, "t.csv:1: column 1: not a number: 'x'");
+    expect_error("NaN,Inf,y\n1,2,3\n", regression, "t.csv:1: column 1: not a finite number: 'NaN'");
+}
+
+Test(data, csv_header_detection)
+{
+    static const struct {
+        const char *line;
+        int header;
+    } cases[] = {
+        {"a,b,y", 1},
+        {"sepal_length, sepal width ,class", 1},
+        {"\"a\",'b',\"c d\"", 1},
+        {"x1 x2 label", 1},
+        {"l\xc3\xa4nge,breite", 1},
+        {"1,2,3", 0},
+        {"nan,2,3", 0},
+        {"nan,inf,infinity", 0},
+        {"a,1e400", 0},
+        {",a,b", 0},
+        {"\"1\",\"2\"", 0},
+        {"1;2;3", 0},
+        {"a,-,b", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        cr_expect_eq(bprt_csv_header(cases[i].line, strlen(cases[i].line)), cases[i].header,
+                     "'%s'", cases[i].line);
+    bprt_data d;
+    char err[BPRT_ERR_SIZE];
+    cr_assert_eq(parse("a,b,y\n1,2,3\n", regression, &d, err), BPRT_OK, "%s", err);
+    cr_expect_eq(d.header, 1);
+    cr_expect_eq(d.rows, 1);
+    bprt_data_free(&d);
+    cr_assert_eq(parse("1,2,3\n", regression, &d, err), BPRT_OK, "%s", err);
+    cr_expect_eq(d.header, 0);
+    bprt_data_free(&d);
+}
+
 Test(data, csv_bad_class_labels)
 {
     expect_error("1,2,3\n", three_classes,
@@ -604,6 +657,6 @@ Test(data, one_hot)
     cr_expect_eq(d.t[3], 1);
     cr_expect_eq(d.t[4], 0);
     cr_expect_eq(bprt_data_one_hot(&d, 2, err), BPRT_E_DATA);
-    cr_expect_str_eq(err, "row 1: class label 2 is out of range: there are 2 classes");
+    cr_expect_str_eq(err, "sample 1: class label 2 is out of range: there are 2 classes, 0 to 1");
     bprt_data_free(&d);
 }

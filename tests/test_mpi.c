@@ -91,7 +91,8 @@ static void train(const GenDir *d, int ranks, const char *exe, long batch, const
     free(err);
 }
 
-/* A weights file's parameters (docs/WEIGHTS.md: a 48-byte header, then the elements). */
+/* A weights file's parameters (docs/WEIGHTS.md: a 48-byte header, then the elements;
+ * in version 2 the sections follow them). */
 static double *read_params(const GenDir *d, const char *weights, long *count)
 {
     char path[256];
@@ -101,7 +102,8 @@ static double *read_params(const GenDir *d, const char *weights, long *count)
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
         n = n << 8 | f[24 + i];
-    cr_assert_eq(len, 52 + 8 * n);
+    cr_assert(len >= 52 + 8 * n, "%s: %zu bytes for %llu parameters", weights, len,
+              (unsigned long long)n);
     double *p = malloc(8 * n);
     memcpy(p, f + 48, 8 * n); /* little-endian, as this host */
     free(f);
@@ -211,7 +213,7 @@ Test(mpi, rank_0_prints_and_evaluation_is_sharded, .timeout = 120)
     cr_assert_eq(status, 0);
     status = run(&d, &out, &err, MPIRUN " 3 ./irisd_mpi eval --data '%siris.csv' --load w", DATA);
     cr_assert_eq(status, 0, "%s%s", out, err);
-    cr_expect_eq(count_of(out, "150 samples  loss "), 1, "%s", out);
+    cr_expect_eq(count_of(out, "150 samples"), 1, "%s", out);
     const char *acc = strstr(alone, "accuracy");
     cr_assert(acc, "%s", alone);
     cr_expect(strstr(out, acc), "alone: %s3 ranks: %s", alone, out);

@@ -498,7 +498,7 @@ Test(runtime, file_error_magic, .init = make_dir, .fini = remove_dir)
 
 Test(runtime, file_error_version, .init = make_dir, .fini = remove_dir)
 {
-    expect_corrupt(8, 2, BPRT_E_VERSION);
+    expect_corrupt(8, 3, BPRT_E_VERSION);
     expect_corrupt(11, 1, BPRT_E_VERSION);
 }
 
@@ -594,17 +594,421 @@ Test(runtime, strerror_messages)
         "unexpected bytes after the end of the data",
         "the checkpoint's step counter is out of range",
         "the buffer is too small for the data",
+        "the standardization statistics are for another number of inputs, or a mean is not "
+        "finite or a deviation not positive",
+        "a malformed or unknown section",
     };
-    cr_assert_eq(sizeof want / sizeof *want, BPRT_E_SPACE + 1);
-    for (int c = BPRT_OK; c <= BPRT_E_SPACE; c++)
+    cr_assert_eq(sizeof want / sizeof *want, BPRT_E_SECTION + 1);
+    for (int c = BPRT_OK; c <= BPRT_E_SECTION; c++)
         cr_expect_str_eq(bprt_strerror(c), want[c]);
     cr_expect_str_eq(bprt_strerror(-1), "unknown error code");
-    cr_expect_str_eq(bprt_strerror(BPRT_E_SPACE + 1), "unknown error code");
+    cr_expect_str_eq(bprt_strerror(BPRT_E_SECTION + 1), "unknown error code");
     cr_expect_str_eq(bprt_strerror(1000000), "unknown error code");
     cr_expect_str_eq(bprt_strerror(BPRT_E_DATA), "malformed data");
     cr_expect_str_eq(bprt_strerror(BPRT_E_NOMEM), "out of memory");
     cr_expect_str_eq(bprt_strerror(BPRT_E_ARG), "invalid argument");
     cr_expect_str_eq(bprt_strerror(BPRT_E_ARG + 1), "unknown error code");
+}
+
+// ---- standardization statistics in the file (format version 2) ----
+
+/* CRC-32 bit by bit, independent of wfile.c's table, to re-seal patched files. */
+static uint32_t crc32_bits(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? c >> 1 ^ 0xEDB88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static void reseal(unsigned char *data, size_t len)
+{
+    uint32_t crc = crc32_bits(data, len - 4);
+    for (int i = 0; i < 4; i++)
+        data[len - 4 + i] = (unsigned char)(crc >> 8 * i);
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Weights: float, 1 buffer of 3; statistics for 2 inputs. */
+enum { SP = 3, SIN = 2, STATS_AT = HEADER + SP * 4,
+       STATS_LEN = STATS_AT + 8 + 16 + 8 + 16 * SIN + 4 };
+static const float sweights[SP] = {1, 2, 3};
+static double smean[SIN] = {5, -1}, sstd[SIN] = {2, 0.5};
+
+static bprt_file_info stats_info(void)
+{
+    return (bprt_file_info){.kind = BPRT_FILE_WEIGHTS, .elem_size = 4,
+                            .fingerprint = bprt_fingerprint("in=2;dense=1"), .count = SP,
+                            .nbuffers = 1};
+}
+
+static const char *write_stats_sample(void)
+{
+    bprt_file_info info = stats_info();
+    const void *bufs[1] = {sweights};
+    bprt_stats st = {.inputs = SIN, .mean = smean, .std = sstd};
+    const char *path = in_dir("s.bin");
+    cr_assert_eq(bprt_file_write_stats(path, &info, bufs, &st), BPRT_OK);
+    return path;
+}
+
+/* Reads the statistics sample expecting `want`; on an error nothing is written.  The
+ * file's bytes in memory must read alike: the weights as bprt_file_read reads the file,
+ * the statistics as bprt_stats_read does. */
+static void expect_stats_read(const char *path, uint32_t inputs, int want)
+{
+    float w[SP] = {-9, -9, -9};
+    double mean[4] = {-9, -9, -9, -9}, std[4] = {-9, -9, -9, -9};
+    bprt_stats st = {.inputs = inputs, .found = -1, .mean = mean, .std = std};
+    bprt_file_info info = stats_info();
+    void *bufs[1] = {w};
+    int got = bprt_file_read_stats(path, &info, bufs, NULL, &st);
+    cr_assert_eq(got, want, "got %d (%s), want %d (%s)", got, bprt_strerror(got), want,
+                 bprt_strerror(want));
+    if (want != BPRT_OK)
+        cr_expect(w[0] == -9 && mean[0] == -9 && std[0] == -9 && st.found == -1,
+                  "changed on error");
+
+    size_t len;
+    const unsigned char *data = slurp(path, &len);
+    float wm[SP] = {-9, -9, -9};
+    void *mbufs[1] = {wm};
+    int file = bprt_file_read(path, &info, bufs, NULL);
+    got = bprt_mem_read(data, len, &info, mbufs, NULL);
+    cr_assert_eq(got, file, "weights in memory: got %d (%s), the file %d (%s)", got,
+                 bprt_strerror(got), file, bprt_strerror(file));
+    cr_expect(file ? wm[0] == -9 : memcmp(wm, w, sizeof w) == 0, "weights from memory");
+    double mm[4] = {-9, -9, -9, -9}, sm[4] = {-9, -9, -9, -9};
+    bprt_stats mst = {.inputs = inputs, .found = -1, .mean = mm, .std = sm};
+    file = bprt_stats_read(path, &st);
+    got = bprt_stats_read_mem(data, len, &mst);
+    cr_assert_eq(got, file, "statistics in memory: got %d (%s), the file %d (%s)", got,
+                 bprt_strerror(got), file, bprt_strerror(file));
+    cr_expect(file ? mst.found == -1 && mm[0] == -9
+                   : mst.found == st.found && !memcmp(mm, mean, sizeof mm) &&
+                         !memcmp(sm, std, sizeof sm),
+              "statistics from memory");
+}
+
+/* The layout of docs/WEIGHTS.md: version 2, one section after the buffers. */
+Test(runtime, file_stats_layout, .init = make_dir, .fini = remove_dir)
+{
+    size_t len;
+    unsigned char *data = slurp(write_stats_sample(), &len);
+    cr_assert_eq(len, STATS_LEN);
+    cr_expect_eq(data[8], 2, "version");
+    cr_expect_eq(le64(data + STATS_AT), 1, "the number of sections");
+    cr_expect_eq(le64(data + STATS_AT + 8), 1, "id 1 and reserved 0");
+    cr_expect_eq(le64(data + STATS_AT + 16), 8 + 16 * SIN, "the section's size");
+    cr_expect_eq(le64(data + STATS_AT + 24), SIN, "inputs");
+    double v[2 * SIN];
+    for (int i = 0; i < 2 * SIN; i++) {
+        uint64_t u = le64(data + STATS_AT + 32 + 8 * i);
+        memcpy(&v[i], &u, 8);
+    }
+    cr_expect(v[0] == 5 && v[1] == -1 && v[2] == 2 && v[3] == 0.5);
+    cr_expect_eq(crc32_bits(data, len - 4), (uint32_t)le64(data + len - 4) & 0xFFFFFFFFu);
+    cr_expect(!exists(in_dir("s.bin.tmp")), "temporary file left behind");
+}
+
+Test(runtime, file_stats_roundtrip, .init = make_dir, .fini = remove_dir)
+{
+    const char *path = write_stats_sample();
+    float w[SP];
+    double mean[SIN], std[SIN];
+    bprt_stats st = {.inputs = SIN, .mean = mean, .std = std};
+    bprt_file_info info = stats_info();
+    void *bufs[1] = {w};
+    cr_assert_eq(bprt_file_read_stats(path, &info, bufs, NULL, &st), BPRT_OK);
+    cr_expect_eq(st.found, 1);
+    cr_expect(w[0] == 1 && w[2] == 3 && mean[0] == 5 && mean[1] == -1 && std[1] == 0.5);
+    /* the generated NAME_load's call reads the weights of such a file */
+    w[0] = 0;
+    cr_assert_eq(bprt_file_read(path, &info, bufs, NULL), BPRT_OK);
+    cr_expect_eq(w[0], 1);
+    /* the statistics alone, as a program that loaded the weights with NAME_load */
+    memset(mean, 0, sizeof mean);
+    st.found = -1;
+    cr_assert_eq(bprt_stats_read(path, &st), BPRT_OK);
+    cr_expect(st.found == 1 && mean[0] == 5 && std[0] == 2);
+    float x[2 * SIN] = {7, 0, 5, -1};
+    bprt_standardize_f(x, 2, SIN, mean, std);
+    cr_expect(x[0] == 1 && x[1] == 2 && x[2] == 0 && x[3] == 0);
+}
+
+/* The same bytes in memory, statistics included: a buffer one byte short is refused
+ * and left as it was; the image reads back as the file does. */
+Test(runtime, mem_stats_roundtrip, .init = make_dir, .fini = remove_dir)
+{
+    size_t len;
+    const unsigned char *file = slurp(write_stats_sample(), &len);
+    bprt_file_info info = stats_info();
+    const void *out[1] = {sweights};
+    bprt_stats st = {.inputs = SIN, .mean = smean, .std = sstd};
+    unsigned char mem[STATS_LEN + 1];
+    memset(mem, 0xa5, sizeof mem);
+    cr_expect_eq(bprt_mem_write_stats(mem, STATS_LEN - 1, &info, out, &st), BPRT_E_SPACE);
+    for (size_t i = 0; i < sizeof mem; i++)
+        cr_assert_eq(mem[i], 0xa5, "byte %zu written", i);
+    cr_assert_eq(bprt_mem_write_stats(mem, sizeof mem, &info, out, &st), BPRT_OK);
+    cr_assert_eq(len, STATS_LEN);
+    cr_expect_eq(memcmp(mem, file, STATS_LEN), 0, "the file's bytes");
+    cr_expect_eq(mem[STATS_LEN], 0xa5, "nothing past them");
+
+    float w[SP];
+    double mean[SIN], std[SIN];
+    void *in[1] = {w};
+    cr_assert_eq(bprt_mem_read(mem, STATS_LEN, &info, in, NULL), BPRT_OK);
+    cr_expect(w[0] == 1 && w[1] == 2 && w[2] == 3);
+    bprt_stats got = {.inputs = SIN, .mean = mean, .std = std};
+    cr_assert_eq(bprt_stats_read_mem(mem, STATS_LEN, &got), BPRT_OK);
+    cr_expect(got.found == 1 && mean[0] == 5 && mean[1] == -1 && std[0] == 2 && std[1] == 0.5);
+    cr_expect_eq(bprt_mem_read(mem, STATS_LEN + 1, &info, in, NULL), BPRT_E_TRAILING);
+    cr_expect_eq(bprt_stats_read_mem(mem, STATS_LEN - 1, &got), BPRT_E_TRUNCATED);
+
+    /* the writers refuse the same statistics */
+    double zero[SIN] = {1, 0};
+    st.std = zero;
+    cr_expect_eq(bprt_mem_write_stats(mem, sizeof mem, &info, out, &st), BPRT_E_STATS);
+    info.shape = "in=2\n";
+    cr_expect_eq(bprt_mem_write(mem, sizeof mem, &info, out), BPRT_E_SECTION);
+}
+
+/* Reading the statistics alone takes the file's header as the expectation only once
+ * the magic says it is a weight file: any other file is not one. */
+Test(runtime, stats_read_not_a_weight_file, .init = make_dir, .fini = remove_dir)
+{
+    static const char text[] = "id,sepal_length,sepal_width,petal_length,petal_width,species\n";
+    spit(in_dir("iris.csv"), (const unsigned char *)text, sizeof text - 1);
+    double mean[SIN], std[SIN];
+    bprt_stats st = {.inputs = SIN, .mean = mean, .std = std};
+    cr_expect_eq(bprt_stats_read(in_dir("iris.csv"), &st), BPRT_E_MAGIC);
+    cr_expect_eq(bprt_stats_read_mem(text, sizeof text - 1, &st), BPRT_E_MAGIC);
+}
+
+/* Files without statistics: version 1 as before, read with found = 0. */
+Test(runtime, file_stats_absent, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = stats_info();
+    const void *out[1] = {sweights};
+    const char *path = in_dir("plain.bin");
+    cr_assert_eq(bprt_file_write_stats(path, &info, out, NULL), BPRT_OK);
+    size_t len;
+    unsigned char *data = slurp(path, &len);
+    cr_expect_eq(len, HEADER + SP * 4 + 4);
+    cr_expect_eq(data[8], 1, "version");
+    double mean[SIN] = {-9, -9}, std[SIN] = {-9, -9};
+    bprt_stats st = {.inputs = SIN, .found = -1, .mean = mean, .std = std};
+    cr_assert_eq(bprt_stats_read(path, &st), BPRT_OK);
+    cr_expect(st.found == 0 && mean[0] == -9 && std[0] == -9);
+}
+
+Test(runtime, file_stats_errors, .init = make_dir, .fini = remove_dir)
+{
+    /* for another number of inputs than the caller's */
+    expect_stats_read(write_stats_sample(), SIN + 1, BPRT_E_STATS);
+    expect_stats_read(write_stats_sample(), 0, BPRT_E_STATS);
+    expect_stats_read(write_stats_sample(), SIN, BPRT_OK);
+
+    size_t len;
+    unsigned char data[STATS_LEN];
+    memcpy(data, slurp(write_stats_sample(), &len), STATS_LEN);
+    const char *path = in_dir("s.bin");
+    static const struct {
+        size_t at;
+        unsigned char value;
+        bool reseal;
+        int want;
+    } cases[] = {
+        {STATS_AT + 40, 0x55, false, BPRT_E_CHECKSUM}, /* a mean's byte */
+        {STATS_AT + 0, 0, true, BPRT_E_SECTION},       /* no sections in version 2 */
+        {STATS_AT + 0, 3, true, BPRT_E_SECTION},       /* more than there are kinds */
+        {STATS_AT + 8, 9, true, BPRT_E_SECTION},       /* an unknown section */
+        {STATS_AT + 12, 1, true, BPRT_E_SECTION},      /* reserved is not 0 */
+        {STATS_AT + 16, 8 + 16 * SIN + 1, true, BPRT_E_SECTION}, /* size and inputs disagree */
+        {STATS_AT + 24, SIN + 1, true, BPRT_E_SECTION},
+        {STATS_AT + 24, 0, true, BPRT_E_SECTION},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        unsigned char bad[STATS_LEN];
+        memcpy(bad, data, STATS_LEN);
+        bad[cases[i].at] = cases[i].value;
+        if (cases[i].reseal)
+            reseal(bad, STATS_LEN);
+        spit(path, bad, STATS_LEN);
+        cr_log_info("case %zu", i);
+        expect_stats_read(path, SIN, cases[i].want);
+        double mean[SIN], std[SIN];
+        bprt_stats st = {.inputs = SIN, .mean = mean, .std = std};
+        cr_expect_eq(bprt_stats_read(path, &st), cases[i].want, "case %zu", i);
+    }
+    /* values a model cannot use, in a well-formed file */
+    static const struct {
+        int index; /* 0, 1 the means, 2, 3 the deviations */
+        double value;
+    } values[] = {{2, -2}, {3, 0}, {2, INFINITY}, {3, NAN}, {0, NAN}, {1, -INFINITY}};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        unsigned char bad[STATS_LEN];
+        memcpy(bad, data, STATS_LEN);
+        uint64_t u;
+        memcpy(&u, &values[i].value, 8);
+        for (int k = 0; k < 8; k++)
+            bad[STATS_AT + 32 + 8 * values[i].index + k] = (unsigned char)(u >> 8 * k);
+        reseal(bad, STATS_LEN);
+        spit(path, bad, STATS_LEN);
+        cr_log_info("value %zu", i);
+        expect_stats_read(path, SIN, BPRT_E_STATS);
+    }
+    /* the writer refuses what the reader would */
+    bprt_file_info info = stats_info();
+    const void *out[1] = {sweights};
+    double zero[SIN] = {1, 0}, nan_mean[SIN] = {NAN, 0};
+    bprt_stats st = {.inputs = SIN, .mean = smean, .std = zero};
+    cr_expect_eq(bprt_file_write_stats(in_dir("z.bin"), &info, out, &st), BPRT_E_STATS);
+    st = (bprt_stats){.inputs = SIN, .mean = nan_mean, .std = sstd};
+    cr_expect_eq(bprt_file_write_stats(in_dir("z.bin"), &info, out, &st), BPRT_E_STATS);
+    st = (bprt_stats){.inputs = 0, .mean = smean, .std = sstd};
+    cr_expect_eq(bprt_file_write_stats(in_dir("z.bin"), &info, out, &st), BPRT_E_STATS);
+    cr_expect(!exists(in_dir("z.bin")) && !exists(in_dir("z.bin.tmp")));
+}
+
+// ---- messages that say what differs ----
+
+/* The message for reading `path` with `expect`, after asserting the read's code. */
+static const char *explained(const char *path, const bprt_file_info *expect, int want)
+{
+    static char msg[BPRT_ERR_SIZE];
+    float dst[NBUF][COUNT];
+    void *bufs[NBUF] = {dst[0], dst[1], dst[2]};
+    int got = bprt_file_read(path, expect, bufs, NULL);
+    cr_assert_eq(got, want, "got %d (%s)", got, bprt_strerror(got));
+    bprt_file_explain(msg, path, expect, got);
+    return msg;
+}
+
+Test(runtime, file_explain, .init = make_dir, .fini = remove_dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_sample()); /* float, 3 buffers: adam's state */
+    bprt_file_info e = sample_info();
+    e.elem_size = 8;
+    cr_expect_str_eq(explained(path, &e, BPRT_E_TYPE),
+                     strcat(strcpy((char[600]){0}, path),
+                            ": element type differs (float or double): the file holds float "
+                            "values, the network is double"));
+    e = sample_info();
+    e.nbuffers = 2;
+    cr_expect(strstr(explained(path, &e, BPRT_E_SIZE),
+                     ": parameter or buffer count differs: the file holds the state of adam or "
+                     "adamw (3 buffers), this network's optimizer is sgd with momentum (2 "
+                     "buffers)"));
+    e = sample_info();
+    e.count = 4;
+    cr_expect(strstr(explained(path, &e, BPRT_E_SIZE),
+                     ": parameter or buffer count differs: the file holds 5 parameters, the "
+                     "network 4"));
+    e = sample_info();
+    e.kind = BPRT_FILE_WEIGHTS;
+    e.nbuffers = 1;
+    cr_expect(strstr(explained(path, &e, BPRT_E_KIND),
+                     ": the file is a checkpoint, a weights file was expected"));
+    e = sample_info();
+    e.fingerprint = bprt_fingerprint("in=4;dense=2");
+    e.shape = "in=4;dense=2";
+    cr_expect(strstr(explained(path, &e, BPRT_E_FINGERPRINT),
+                     ": written for a network with different shapes: the file's are not "
+                     "recorded in it (5 parameters), this network's in=4;dense=2 (5)"));
+
+    /* a file that records its shape (a section) names it */
+    bprt_file_info info = sample_info();
+    info.shape = "in=4;dense=1";
+    const void *bufs[NBUF] = {src[0], src[1], src[2]};
+    cr_assert_eq(bprt_file_write(path, &info, bufs), BPRT_OK);
+    cr_expect(strstr(explained(path, &e, BPRT_E_FINGERPRINT),
+                     ": written for a network with different shapes: the file's are "
+                     "in=4;dense=1 (5 parameters), this network's in=4;dense=2 (5)"));
+    info.shape = NULL;
+    explained(path, &info, BPRT_OK); /* and reads as before */
+
+    /* the system's reason, kept through the runtime's clean-up */
+    char msg[BPRT_ERR_SIZE];
+    int got = bprt_file_read(in_dir("missing"), &info, (void *[NBUF]){src[0], src[1], src[2]},
+                             NULL);
+    bprt_file_explain(msg, "missing", &info, got);
+    cr_expect_str_eq(msg, "missing: cannot open the file: No such file or directory");
+    got = bprt_file_write(in_dir("no/such/dir"), &info, bufs);
+    bprt_file_explain(msg, "no/such/dir", NULL, got);
+    cr_expect_str_eq(msg, "no/such/dir: cannot open the file: No such file or directory");
+    got = bprt_file_read(dir, &info, (void *[NBUF]){src[0], src[1], src[2]}, NULL);
+    bprt_file_explain(msg, "d", &info, got);
+    cr_expect_str_eq(msg, "d: read or write error: Is a directory");
+    bprt_file_explain(msg, "f", NULL, BPRT_E_CHECKSUM);
+    cr_expect_str_eq(msg, "f: checksum mismatch: the file is corrupt");
+    /* without an expectation (a program after NAME_restore failed): the file's side */
+    bprt_file_explain(msg, path, NULL, BPRT_E_SIZE);
+    cr_expect(strstr(msg, ": parameter or buffer count differs: the file holds the state of "
+                          "adam or adamw (3 buffers)"), "%s", msg);
+    bprt_file_explain(msg, path, NULL, BPRT_E_TYPE);
+    cr_expect(strstr(msg, ": element type differs (float or double): the file holds float "
+                          "values"), "%s", msg);
+}
+
+/* The shape section: printable ASCII, then NUL bytes to a multiple of 8. */
+Test(runtime, file_shape_section, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = stats_info();
+    info.shape = "in=2;dense=1"; /* 12 bytes: 16 with the padding */
+    const void *out[1] = {sweights};
+    const char *path = in_dir("sh.bin");
+    cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+    size_t len;
+    unsigned char data[512];
+    memcpy(data, slurp(path, &len), sizeof data);
+    enum { AT = STATS_AT };
+    cr_assert_eq(len, AT + 8 + 16 + 16 + 4);
+    cr_expect_eq(data[8], 2);
+    cr_expect_eq(le64(data + AT + 8), 2, "id 2");
+    cr_expect_eq(le64(data + AT + 16), 16);
+    cr_expect_eq(memcmp(data + AT + 24, "in=2;dense=1\0\0\0\0", 16), 0);
+    unsigned char mem[AT + 8 + 16 + 16 + 4];
+    cr_assert_eq(bprt_mem_write(mem, sizeof mem, &info, out), BPRT_OK);
+    cr_expect_eq(memcmp(mem, data, sizeof mem), 0, "the same bytes in memory");
+    cr_expect_eq(bprt_mem_write(mem, sizeof mem - 1, &info, out), BPRT_E_SPACE);
+    info.shape = NULL;
+    expect_stats_read(path, SIN, BPRT_OK);
+    static const struct {
+        size_t at;
+        unsigned char value;
+    } bad[] = {{AT + 24, '\n'}, {AT + 36 + 2, 'x'}, {AT + 36 + 3, 'x'}, {AT + 16, 15},
+               {AT + 16, 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        unsigned char b[512];
+        memcpy(b, data, len);
+        b[bad[i].at] = bad[i].value;
+        reseal(b, len);
+        spit(path, b, len);
+        cr_log_info("case %zu", i);
+        expect_stats_read(path, SIN, BPRT_E_SECTION);
+    }
+    info.shape = "in=2\n";
+    cr_expect_eq(bprt_file_write(in_dir("x.bin"), &info, out), BPRT_E_SECTION);
+}
+
+Test(runtime, standardize_double)
+{
+    double x[3] = {1, 4, 10}, mean[1] = {4}, std[1] = {3};
+    bprt_standardize_d(x, 3, 1, mean, std);
+    cr_expect(x[0] == -1 && x[1] == 0 && x[2] == 2);
 }
 
 /* Published FNV-1a 64 test vectors. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bprt.h"
 #include "genutil.h"
 #include "testutil.h"
 
@@ -150,7 +151,8 @@ Test(trainer, iris_end_to_end)
     int status = run(&d, &out, &err, "iris train --data '%siris.csv' --valid 0.2 --epochs 100 "
                                      "--every 50 --save iris.w --log log.csv", DATA);
     cr_assert_eq(status, 0, "%s%s", out, err);
-    cr_expect(strstr(out, "120 samples, valid set 30 samples"), "%s", out);
+    cr_expect(strstr(out, "iris.csv (header line skipped): 120 samples, valid set 30 samples"),
+              "%s", out);
     cr_expect_geq(accuracy(out, "valid"), 95, "%s", out);
     free(out);
     free(err);
@@ -165,7 +167,7 @@ Test(trainer, iris_end_to_end)
 
     status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load iris.w", DATA);
     cr_assert_eq(status, 0, "%s", err);
-    cr_expect(strstr(out, "150 samples  loss "), "%s", out);
+    cr_expect(strstr(out, "150 samples (header line skipped)  loss "), "%s", out);
     cr_expect_geq(accuracy(out, ""), 95, "%s", out);
     free(out);
     free(err);
@@ -256,7 +258,8 @@ Test(trainer, digits_standardized)
     cr_assert_eq(status, 0, "%s%s", out, err);
     cr_expect(strstr(out, "1438 samples, valid set 359 samples"), "%s", out);
     cr_expect_geq(accuracy(out, "valid"), 95, "%s", out);
-    cr_expect(strstr(out, "saved the weights to w and the statistics to w.stats\n"), "%s", out);
+    cr_expect(strstr(out, "saved the weights and the standardization statistics to w\n"), "%s",
+              out);
     free(out);
     free(err);
 
@@ -265,11 +268,112 @@ Test(trainer, digits_standardized)
     cr_expect_geq(accuracy(out, ""), 97, "%s", out);
     free(out);
     free(err);
+    gen_dir_remove(&d);
+}
 
-    /* retraining without --standardize removes the stale statistics */
-    status = run(&d, &out, &err, "digits train --data '%sdigits.csv' --epochs 1 --save w && "
-                                 "test ! -e w.stats", DATA);
+/* The header of weight file `path` as an expectation, and its parameters (float). */
+static bprt_file_info header_of(const char *path, float *params, size_t max)
+{
+    size_t len;
+    unsigned char *data = (unsigned char *)read_file(path, &len);
+    cr_assert(data && len >= 52);
+    uint64_t f[6];
+    for (int k = 0; k < 6; k++) {
+        f[k] = 0;
+        for (int i = 7; i >= 0; i--)
+            f[k] = f[k] << 8 | data[8 + 8 * k + i];
+    }
+    bprt_file_info info = {.kind = (uint32_t)(f[0] >> 32), .elem_size = (uint32_t)f[1],
+                           .nbuffers = (uint32_t)(f[1] >> 32), .count = f[2],
+                           .fingerprint = f[3]};
+    cr_assert(info.elem_size == 4 && info.count <= max);
+    memcpy(params, data + 48, info.count * 4);
+    free(data);
+    return info;
+}
+
+/* Issue 11: eval without the statistics gave 33% and no warning.  They are in the
+ * weight file now; a file without them (format version 1) still takes an old W.stats. */
+Test(trainer, standardized_statistics_in_the_weight_file)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char *out, *err, path[256];
+    int status = run(&d, &out, &err, "iris train --data '%siris.csv' --standardize --epochs 100 "
+                                     "--every 100 --save w && test ! -e w.stats", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load w", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_geq(accuracy(out, ""), 95, "%s", out);
+    free(out);
+    free(err);
+    /* predict applies them: the last row of iris.csv is class 2 */
+    cr_assert(write_text(gen_path(&d, "in.txt", path, sizeof path), "5.9,3.0,5.1,1.8\n"));
+    status = run(&d, &out, &err, "iris predict --load w < in.txt");
+    cr_expect_eq(status, 0, "%s", err);
+    cr_expect_str_eq(out, "2\n");
+    free(out);
+    free(err);
+
+    /* the statistics as a program of one's own reads them */
+    double mean[4], std[4];
+    bprt_stats st = {.inputs = 4, .mean = mean, .std = std};
+    cr_assert_eq(bprt_stats_read(gen_path(&d, "w", path, sizeof path), &st), BPRT_OK);
+    cr_expect_eq(st.found, 1);
+    cr_expect(mean[0] > 5.8 && mean[0] < 5.9 && std[0] > 0.8 && std[0] < 0.9, "%g %g", mean[0],
+              std[0]);
+
+    /* statistics for another number of inputs, in a well-formed file: refused */
+    float params[1000];
+    bprt_file_info info = header_of(path, params, 1000);
+    const void *bufs[1] = {params};
+    bprt_stats three = {.inputs = 3, .mean = mean, .std = std};
+    cr_assert_eq(bprt_file_write_stats(gen_path(&d, "w3", path, sizeof path), &info, bufs, &three),
+                 BPRT_OK);
+    status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load w3", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "iris: error: w3: the standardization statistics are for another "
+                          "number of inputs, or a mean is not finite or a deviation not "
+                          "positive\n");
+    free(out);
+    free(err);
+
+    /* a corrupted byte of the statistics: refused */
+    size_t len;
+    char *data = read_file(gen_path(&d, "w", path, sizeof path), &len);
+    cr_assert(data);
+    data[len - 10] ^= 0x40;
+    FILE *f = fopen(gen_path(&d, "bad", path, sizeof path), "wb");
+    cr_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+    free(data);
+    status = run(&d, &out, &err, "iris predict --load bad < in.txt");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "iris: error: bad: checksum mismatch: the file is corrupt\n");
+    free(out);
+    free(err);
+
+    /* weights of format version 1 with the W.stats earlier versions wrote beside them */
+    cr_assert_eq(bprt_file_write(gen_path(&d, "old", path, sizeof path), &info, bufs), BPRT_OK);
+    char stats[512];
+    int at = snprintf(stats, sizeof stats, "# bpc standardization\ninputs 4\n");
+    for (int j = 0; j < 4; j++)
+        at += snprintf(stats + at, sizeof stats - at, "%.17g %.17g\n", mean[j], std[j]);
+    cr_assert(write_text(gen_path(&d, "old.stats", path, sizeof path), stats));
+    status = run(&d, &out, &err, "iris eval --data '%siris.csv' --load old", DATA);
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_geq(accuracy(out, ""), 95, "%s", out);
+    free(out);
+    free(err);
+
+    /* retraining removes such a W.stats, which would not fit the new weights */
+    status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs 1 --save old && "
+                                 "test ! -e old.stats", DATA);
     cr_expect_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "removed old.stats, the statistics of the weights replaced\n"), "%s",
+              out);
     free(out);
     free(err);
     gen_dir_remove(&d);
@@ -345,6 +449,9 @@ Test(trainer, data_errors)
     cr_assert(write_text(gen_path(&d, "wide.csv", path, sizeof path), "1,2,3,4,5,0\n"));
     cr_assert(write_text(gen_path(&d, "label.csv", path, sizeof path), "1,2,3,4,3\n"));
     cr_assert(write_text(gen_path(&d, "frac.csv", path, sizeof path), "0.5,2,3,4,0\n"));
+    cr_assert(write_text(gen_path(&d, "nan1.csv", path, sizeof path), "nan,2,3,4,0\n1,2,3,4,0\n"));
+    cr_assert(write_text(gen_path(&d, "big1.csv", path, sizeof path), "1,1e400,3,4,0\n1,2,3,4,0\n"));
+    cr_assert(write_text(gen_path(&d, "semi1.csv", path, sizeof path), "1;2;3;4;0\n1;2;3;4;0\n"));
     static const struct {
         const char *args, *message;
     } cases[] = {
@@ -358,7 +465,16 @@ Test(trainer, data_errors)
          "iris: error: missing.csv: cannot open: No such file or directory\n"},
         {"train --data frac.csv --label-column 1",
          "iris: error: frac.csv:1: column 1: a class label must be a whole number, not '0.5'\n"},
-        {"eval --data bad.csv --load missing.w", "iris: error: missing.w: cannot open the file\n"},
+        {"eval --data bad.csv --load missing.w",
+         "iris: error: missing.w: cannot open the file: No such file or directory\n"},
+        {"eval --data bad.csv --load .", "iris: error: .: read or write error: Is a directory\n"},
+        {"train --data .", "iris: error: .: cannot read: Is a directory\n"},
+        /* issue 11: bad first rows were skipped as "headers" */
+        {"train --data nan1.csv", "iris: error: nan1.csv:1: column 1: not a finite number: 'nan'\n"},
+        {"train --data big1.csv",
+         "iris: error: big1.csv:1: column 2: not a finite number: '1e400'\n"},
+        {"train --data semi1.csv",
+         "iris: error: semi1.csv:1: expected 5 columns (4 inputs, 1 label), found 1\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *out, *err;
@@ -368,6 +484,163 @@ Test(trainer, data_errors)
         free(out);
         free(err);
     }
+    gen_dir_remove(&d);
+}
+
+/* A header is said so in the first line of the run; predict says so on standard error. */
+Test(trainer, header_line_is_reported)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    char path[256], *out, *err;
+    cr_assert(write_text(gen_path(&d, "h.csv", path, sizeof path), "a,b,y\n0,0,0\n0,1,1\n"));
+    cr_assert(write_text(gen_path(&d, "n.csv", path, sizeof path), "0,0,0\n0,1,1\n"));
+    int status = run(&d, &out, &err, "xor train --data h.csv --test n.csv --epochs 1 --save w");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect_eq(strncmp(out, "training 'xor' on h.csv (header line skipped): 2 samples, test set "
+                              "2 samples; ", 76), 0, "%s", out);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor train --data n.csv --test h.csv --epochs 1");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect_eq(strncmp(out, "training 'xor' on n.csv: 2 samples, test set 2 samples (header "
+                              "line skipped); ", 78), 0, "%s", out);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor predict --load w < h.csv");
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_eq(count_lines(out), 2, "%s", out);
+    cr_expect_str_eq(err, "xor: note: <stdin>:1: a header line, skipped\n");
+    free(out);
+    free(err);
+    /* and a bad first row given to predict is an error, not a header */
+    cr_assert(write_text(gen_path(&d, "bad.csv", path, sizeof path), "nan,0\n0,1\n"));
+    status = run(&d, &out, &err, "xor predict --load w < bad.csv");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor: error: <stdin>:1: column 1: not a finite number: 'nan'\n");
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+/* Issue 11: an unwritable --save was found after all the training, and said "cannot
+ * open the file" without a reason.  Every output is checked before the first epoch,
+ * and no existing file is touched by the check or by a failed run. */
+Test(trainer, outputs_checked_before_training)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    char path[256], *out, *err;
+    cr_assert(write_text(gen_path(&d, "log.csv", path, sizeof path), "an earlier log\n"));
+    cr_assert(write_text(gen_path(&d, "xor.csv", path, sizeof path), "0,0,0\n0,1,1\n1,0,1\n1,1,0\n"));
+    cr_assert(write_text(gen_path(&d, "w", path, sizeof path), "earlier weights\n"));
+    static const struct {
+        const char *args, *message;
+    } cases[] = {
+        {"--save nodir/x.w --log log.csv",
+         "xor: error: nodir/x.w: cannot write: No such file or directory\n"},
+        {"--save w --log nodir/log.csv",
+         "xor: error: nodir/log.csv: cannot write: No such file or directory\n"},
+        {"--save . --log log.csv", "xor: error: .: is a directory (given to --save)\n"},
+        {"--log . --save w", "xor: error: .: is a directory (given to --log)\n"},
+        {"--save xor.csv", "xor: error: xor.csv: --save would overwrite the --data file\n"},
+        {"--save ./xor.csv", "xor: error: ./xor.csv: --save would overwrite the --data file\n"},
+        {"--log xor.csv", "xor: error: xor.csv: --log would overwrite the --data file\n"},
+        {"--save w --log w", "xor: error: w: given to both --save and --log\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int status = run(&d, &out, &err, "xor train --data xor.csv --epochs 2 %s", cases[i].args);
+        cr_expect_eq(status, 1, "%s", cases[i].args);
+        cr_expect_str_eq(out, "", "%s: trained anyway", cases[i].args);
+        cr_expect_str_eq(err, cases[i].message, "%s", cases[i].args);
+        free(out);
+        free(err);
+    }
+    char *text = read_file(gen_path(&d, "log.csv", path, sizeof path), NULL);
+    cr_expect_str_eq(text, "an earlier log\n");
+    free(text);
+    text = read_file(gen_path(&d, "w", path, sizeof path), NULL);
+    cr_expect_str_eq(text, "earlier weights\n");
+    free(text);
+    text = read_file(gen_path(&d, "xor.csv", path, sizeof path), NULL);
+    cr_expect_str_eq(text, "0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    free(text);
+    /* a stale temporary file of a killed run is left as it is by the check */
+    cr_assert(write_text(gen_path(&d, "w.tmp", path, sizeof path), "stale\n"));
+    int status = run(&d, &out, &err, "xor train --data xor.csv --epochs 2 --save w --log log.csv "
+                                     "&& test ! -e w.tmp && test ! -e log.csv.tmp");
+    cr_expect_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    text = read_file(gen_path(&d, "log.csv", path, sizeof path), NULL);
+    cr_expect(text && !strncmp(text, "epoch,train_loss,train_accuracy,", 32), "%s", text);
+    cr_expect_eq(count_lines(text), 3);
+    free(text);
+    gen_dir_remove(&d);
+}
+
+/* Issue 11: vague messages.  A weight file of other shapes names both; one of another
+ * element type says which is which; IDX images of another width are refused for their
+ * width, not for a label of theirs. */
+Test(trainer, messages_say_what_differs)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    build_trainer_text(&d,
+                       "network xor {\n    input 2;\n    dense 3 tanh;\n    dense 1 sigmoid;\n"
+                       "    loss binary_cross_entropy;\n    optimizer sgd(lr = 0.5);\n    batch 4;\n}\n",
+                       "xor3");
+    build_trainer_text(&d,
+                       "network xor {\n    input 2;\n    dense 4 tanh;\n    dense 1 sigmoid;\n"
+                       "    loss binary_cross_entropy;\n    optimizer sgd(lr = 0.5);\n    batch 4;\n"
+                       "    precision double;\n}\n",
+                       "xord");
+    char *out, *err;
+    int status = run(&d, &out, &err, "xor train --data '%sxor.csv' --epochs 1 --save w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor3 eval --data '%sxor.csv' --load w", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor3: error: w: written for a network with different shapes: the file's "
+                          "are in=2;dense=4;dense=1 (17 parameters), this network's "
+                          "in=2;dense=3;dense=1 (13)\n");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xord eval --data '%sxor.csv' --load w", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xord: error: w: element type differs (float or double): the file holds "
+                          "float values, the network is double\n");
+    free(out);
+    free(err);
+
+    /* 4 values per sample, and labels up to 2 where xor has 1 output */
+    unsigned char images[16 + 12], labels[8 + 3] = {0, 0, 8, 1, 0, 0, 0, 3, 0, 1, 2};
+    memcpy(images, "\0\0\x08\x03\0\0\0\x03\0\0\0\x02\0\0\0\x02", 16);
+    memset(images + 16, 7, 12);
+    char path[256];
+    FILE *f = fopen(gen_path(&d, "t-images-idx3-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(images, 1, sizeof images, f) == sizeof images && fclose(f) == 0);
+    f = fopen(gen_path(&d, "t-labels-idx1-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(labels, 1, sizeof labels, f) == sizeof labels && fclose(f) == 0);
+    status = run(&d, &out, &err, "xor train --data t-images-idx3-ubyte");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor: error: t-images-idx3-ubyte: 4 values per sample, the network "
+                          "takes 2\n");
+    free(out);
+    free(err);
+    images[11] = 1; /* 2 x 1: the width fits, a label does not */
+    f = fopen(gen_path(&d, "t-images-idx3-ubyte", path, sizeof path), "wb");
+    cr_assert(f && fwrite(images, 1, 16 + 6, f) == 16 + 6 && fclose(f) == 0);
+    status = run(&d, &out, &err, "xor train --data t-images-idx3-ubyte");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor: error: t-labels-idx1-ubyte: sample 2: class label 1 is out of "
+                          "range: there are 1 classes, 0 to 0\n");
+    free(out);
+    free(err);
     gen_dir_remove(&d);
 }
 
@@ -387,6 +660,12 @@ Test(trainer, usage)
         {"train --data x --batch 5", "xor: --batch takes a whole number from 1 to 4, not '5'\n"},
         {"train --data x --valid 1", "xor: --valid takes a fraction between 0 and 1, not '1'\n"},
         {"train --data x --frobnicate", "xor: unknown option '--frobnicate'\n"},
+        {"train --dat x", "xor: unknown option '--dat'; did you mean '--data'?\n"},
+        {"train --data x --epoch=3", "xor: unknown option '--epoch'; did you mean '--epochs'?\n"},
+        {"train --data x --standardise",
+         "xor: unknown option '--standardise'; did you mean '--standardize'?\n"},
+        {"eval --lod w", "xor: unknown option '--lod'; did you mean '--load'?\n"},
+        {"trian --data x", "xor: unknown command 'trian'; did you mean 'train'?\n"},
         {"eval --data x", "xor: eval needs --load FILE (weights written by train --save)\n"},
         {"predict --load w --epochs=3", "xor: --epochs does not apply to 'predict'\n"},
         {"train --data x --test y --valid 0.5",

@@ -42,16 +42,6 @@ static void *mlp1_main_grads(void *m)
     return mlp1_grads(m);
 }
 
-static int mlp1_main_save(const void *m, const char *path)
-{
-    return mlp1_save(m, path);
-}
-
-static int mlp1_main_load(void *m, const char *path)
-{
-    return mlp1_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in mlp1_params, for gradcheck. */
 static const bprt_layer_range mlp1_main_layers[2] = {
     {"hidden", mlp1_hidden_W, mlp1_hidden_W_size + mlp1_hidden_b_size}, /* W [128][784], b [128] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = mlp1_main_step,
         .params = mlp1_main_params,
         .grads = mlp1_main_grads,
-        .save = mlp1_main_save,
-        .load = mlp1_main_load,
+        .weights = mlp1_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *mlp32_main_grads(void *m)
     return mlp32_grads(m);
 }
 
-static int mlp32_main_save(const void *m, const char *path)
-{
-    return mlp32_save(m, path);
-}
-
-static int mlp32_main_load(void *m, const char *path)
-{
-    return mlp32_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in mlp32_params, for gradcheck. */
 static const bprt_layer_range mlp32_main_layers[2] = {
     {"hidden", mlp32_hidden_W, mlp32_hidden_W_size + mlp32_hidden_b_size}, /* W [128][784], b [128] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = mlp32_main_step,
         .params = mlp32_main_params,
         .grads = mlp32_main_grads,
-        .save = mlp32_main_save,
-        .load = mlp32_main_load,
+        .weights = mlp32_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *mlpinf_main_grads(void *m)
     return mlpinf_grads(m);
 }
 
-static int mlpinf_main_save(const void *m, const char *path)
-{
-    return mlpinf_save(m, path);
-}
-
-static int mlpinf_main_load(void *m, const char *path)
-{
-    return mlpinf_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in mlpinf_params, for gradcheck. */
 static const bprt_layer_range mlpinf_main_layers[2] = {
     {"hidden", mlpinf_hidden_W, mlpinf_hidden_W_size + mlpinf_hidden_b_size}, /* W [128][784], b [128] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = mlpinf_main_step,
         .params = mlpinf_main_params,
         .grads = mlpinf_main_grads,
-        .save = mlpinf_main_save,
-        .load = mlpinf_main_load,
+        .weights = mlpinf_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *tiny_main_grads(void *m)
     return tiny_grads(m);
 }
 
-static int tiny_main_save(const void *m, const char *path)
-{
-    return tiny_save(m, path);
-}
-
-static int tiny_main_load(void *m, const char *path)
-{
-    return tiny_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in tiny_params, for gradcheck. */
 static const bprt_layer_range tiny_main_layers[2] = {
     {"hidden", tiny_hidden_W, tiny_hidden_W_size + tiny_hidden_b_size}, /* W [16][4], b [16] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = tiny_main_step,
         .params = tiny_main_params,
         .grads = tiny_main_grads,
-        .save = tiny_main_save,
-        .load = tiny_main_load,
+        .weights = tiny_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

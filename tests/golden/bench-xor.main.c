@@ -42,16 +42,6 @@ static void *xor_main_grads(void *m)
     return xor_grads(m);
 }
 
-static int xor_main_save(const void *m, const char *path)
-{
-    return xor_save(m, path);
-}
-
-static int xor_main_load(void *m, const char *path)
-{
-    return xor_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in xor_params, for gradcheck. */
 static const bprt_layer_range xor_main_layers[2] = {
     {"hidden", xor_hidden_W, xor_hidden_W_size + xor_hidden_b_size}, /* W [4][2], b [4] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = xor_main_step,
         .params = xor_main_params,
         .grads = xor_main_grads,
-        .save = xor_main_save,
-        .load = xor_main_load,
+        .weights = xor_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

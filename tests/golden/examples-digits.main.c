@@ -42,16 +42,6 @@ static void *digits_main_grads(void *m)
     return digits_grads(m);
 }
 
-static int digits_main_save(const void *m, const char *path)
-{
-    return digits_save(m, path);
-}
-
-static int digits_main_load(void *m, const char *path)
-{
-    return digits_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in digits_params, for gradcheck. */
 static const bprt_layer_range digits_main_layers[2] = {
     {"hidden", digits_hidden_W, digits_hidden_W_size + digits_hidden_b_size}, /* W [64][64], b [64] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = digits_main_step,
         .params = digits_main_params,
         .grads = digits_main_grads,
-        .save = digits_main_save,
-        .load = digits_main_load,
+        .weights = digits_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

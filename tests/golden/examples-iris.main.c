@@ -42,16 +42,6 @@ static void *iris_main_grads(void *m)
     return iris_grads(m);
 }
 
-static int iris_main_save(const void *m, const char *path)
-{
-    return iris_save(m, path);
-}
-
-static int iris_main_load(void *m, const char *path)
-{
-    return iris_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in iris_params, for gradcheck. */
 static const bprt_layer_range iris_main_layers[2] = {
     {"hidden", iris_hidden_W, iris_hidden_W_size + iris_hidden_b_size}, /* W [16][4], b [16] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = iris_main_step,
         .params = iris_main_params,
         .grads = iris_main_grads,
-        .save = iris_main_save,
-        .load = iris_main_load,
+        .weights = iris_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

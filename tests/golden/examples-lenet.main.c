@@ -42,16 +42,6 @@ static void *lenet_main_grads(void *m)
     return lenet_grads(m);
 }
 
-static int lenet_main_save(const void *m, const char *path)
-{
-    return lenet_save(m, path);
-}
-
-static int lenet_main_load(void *m, const char *path)
-{
-    return lenet_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in lenet_params, for gradcheck. */
 static const bprt_layer_range lenet_main_layers[5] = {
     {"c1", lenet_c1_W, lenet_c1_W_size + lenet_c1_b_size}, /* W [6][1][5][5], b [6] */
@@ -85,8 +75,7 @@ int main(int argc, char **argv)
         .step = lenet_main_step,
         .params = lenet_main_params,
         .grads = lenet_main_grads,
-        .save = lenet_main_save,
-        .load = lenet_main_load,
+        .weights = lenet_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *mnist_main_grads(void *m)
     return mnist_grads(m);
 }
 
-static int mnist_main_save(const void *m, const char *path)
-{
-    return mnist_save(m, path);
-}
-
-static int mnist_main_load(void *m, const char *path)
-{
-    return mnist_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in mnist_params, for gradcheck. */
 static const bprt_layer_range mnist_main_layers[2] = {
     {"hidden", mnist_hidden_W, mnist_hidden_W_size + mnist_hidden_b_size}, /* W [128][784], b [128] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = mnist_main_step,
         .params = mnist_main_params,
         .grads = mnist_main_grads,
-        .save = mnist_main_save,
-        .load = mnist_main_load,
+        .weights = mnist_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

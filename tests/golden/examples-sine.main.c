@@ -42,16 +42,6 @@ static void *sine_main_grads(void *m)
     return sine_grads(m);
 }
 
-static int sine_main_save(const void *m, const char *path)
-{
-    return sine_save(m, path);
-}
-
-static int sine_main_load(void *m, const char *path)
-{
-    return sine_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in sine_params, for gradcheck. */
 static const bprt_layer_range sine_main_layers[2] = {
     {"hidden", sine_hidden_W, sine_hidden_W_size + sine_hidden_b_size}, /* W [32][1], b [32] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = sine_main_step,
         .params = sine_main_params,
         .grads = sine_main_grads,
-        .save = sine_main_save,
-        .load = sine_main_load,
+        .weights = sine_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *gacts_main_grads(void *m)
     return gacts_grads(m);
 }
 
-static int gacts_main_save(const void *m, const char *path)
-{
-    return gacts_save(m, path);
-}
-
-static int gacts_main_load(void *m, const char *path)
-{
-    return gacts_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in gacts_params, for gradcheck. */
 static const bprt_layer_range gacts_main_layers[4] = {
     {"a1", gacts_a1_W, gacts_a1_W_size + gacts_a1_b_size}, /* W [16][8], b [16] */
@@ -84,8 +74,7 @@ int main(int argc, char **argv)
         .step = gacts_main_step,
         .params = gacts_main_params,
         .grads = gacts_main_grads,
-        .save = gacts_main_save,
-        .load = gacts_main_load,
+        .weights = gacts_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *gcnn_main_grads(void *m)
     return gcnn_grads(m);
 }
 
-static int gcnn_main_save(const void *m, const char *path)
-{
-    return gcnn_save(m, path);
-}
-
-static int gcnn_main_load(void *m, const char *path)
-{
-    return gcnn_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in gcnn_params, for gradcheck. */
 static const bprt_layer_range gcnn_main_layers[6] = {
     {"c1", gcnn_c1_W, gcnn_c1_W_size + gcnn_c1_b_size}, /* W [4][4][3][3], b [4] */
@@ -86,8 +76,7 @@ int main(int argc, char **argv)
         .step = gcnn_main_step,
         .params = gcnn_main_params,
         .grads = gcnn_main_grads,
-        .save = gcnn_main_save,
-        .load = gcnn_main_load,
+        .weights = gcnn_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

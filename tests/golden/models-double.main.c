@@ -42,16 +42,6 @@ static void *gdouble_main_grads(void *m)
     return gdouble_grads(m);
 }
 
-static int gdouble_main_save(const void *m, const char *path)
-{
-    return gdouble_save(m, path);
-}
-
-static int gdouble_main_load(void *m, const char *path)
-{
-    return gdouble_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in gdouble_params, for gradcheck. */
 static const bprt_layer_range gdouble_main_layers[4] = {
     {"dense1", gdouble_dense1_W, gdouble_dense1_W_size + gdouble_dense1_b_size}, /* W [12][20], b [12] */
@@ -84,8 +74,7 @@ int main(int argc, char **argv)
         .step = gdouble_main_step,
         .params = gdouble_main_params,
         .grads = gdouble_main_grads,
-        .save = gdouble_main_save,
-        .load = gdouble_main_load,
+        .weights = gdouble_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *gmae_main_grads(void *m)
     return gmae_grads(m);
 }
 
-static int gmae_main_save(const void *m, const char *path)
-{
-    return gmae_save(m, path);
-}
-
-static int gmae_main_load(void *m, const char *path)
-{
-    return gmae_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in gmae_params, for gradcheck. */
 static const bprt_layer_range gmae_main_layers[2] = {
     {"s", gmae_s_W, gmae_s_W_size + gmae_s_b_size}, /* W [6][3], b [6] */
@@ -82,8 +72,7 @@ int main(int argc, char **argv)
         .step = gmae_main_step,
         .params = gmae_main_params,
         .grads = gmae_main_grads,
-        .save = gmae_main_save,
-        .load = gmae_main_load,
+        .weights = gmae_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -42,16 +42,6 @@ static void *gwide_main_grads(void *m)
     return gwide_grads(m);
 }
 
-static int gwide_main_save(const void *m, const char *path)
-{
-    return gwide_save(m, path);
-}
-
-static int gwide_main_load(void *m, const char *path)
-{
-    return gwide_load(m, path);
-}
-
 /* Each layer's parameters (W then b) in gwide_params, for gradcheck. */
 static const bprt_layer_range gwide_main_layers[3] = {
     {"h", gwide_h_W, gwide_h_W_size + gwide_h_b_size}, /* W [45][37], b [45] */
@@ -83,8 +73,7 @@ int main(int argc, char **argv)
         .step = gwide_main_step,
         .params = gwide_main_params,
         .grads = gwide_main_grads,
-        .save = gwide_main_save,
-        .load = gwide_main_load,
+        .weights = gwide_file_info(BPRT_FILE_WEIGHTS),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }
