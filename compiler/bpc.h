@@ -437,6 +437,9 @@ struct Model {
     bool planned;
     long scratch;      /* NAME_model's scratch: the most any node uses (they run one at a time) */
     long chunk_slots;  /* NAME_model's list of chunks of nonzero inputs, or 0 */
+    long unroll;        /* the --unroll threshold used: lowered when the one asked for would
+                         * unroll more than BPC_MAX_UNROLL weights in all */
+    long unroll_wanted; /* the weights the threshold asked for would have unrolled */
 };
 
 /* Resolves and checks `net`; fills `m` (allocated in `a`) and returns true when no

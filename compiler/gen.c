@@ -813,7 +813,7 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_summary(e, m);
     emit_line(e, " *");
     emit_line(e, " * Layers with at most %ld weights are unrolled into straight-line code.",
-              opt->unroll);
+              m->unroll);
     emit_line(e, " * Notation: per sample, x is a layer's input, z = W·x + b, a = act(z), C the loss,");
     emit_line(e, " * d = ∂C/∂a turned in place into δ = ∂C/∂z by the backward pass.");
     emit_line(e, " */");

@@ -69,7 +69,7 @@ bool ir_layout(Diag *d, Model *m)
 
 // ---- decisions ----
 
-void ir_plan(Model *m, long unroll)
+static void plan_nodes(Model *m, long unroll)
 {
     m->scratch = 1;
     m->chunk_slots = 0;
@@ -107,6 +107,43 @@ void ir_plan(Model *m, long unroll)
                       (!(n->flags & NODE_UNROLLED) || (n->flags & NODE_TRAIN_SKIPS));
         if (chunks && n->in / KERN_LANES > m->chunk_slots)
             m->chunk_slots = n->in / KERN_LANES;
+    }
+}
+
+/* Plans with `unroll`, then, when that unrolls more than BPC_MAX_UNROLL weights in all,
+ * again with the threshold that keeps as many of the smallest unrolled layers as fit:
+ * compilers take minutes over much more straight-line code (docs/LANGUAGE.md, Limits). */
+void ir_plan(Model *m, long unroll)
+{
+    long weights[BPC_MAX_LAYERS];
+    int count = 0;
+    plan_nodes(m, unroll);
+    m->unroll = unroll;
+    m->unroll_wanted = 0;
+    for (int i = 0; i < m->nnodes; i++)
+        if (m->nodes[i].flags & NODE_UNROLLED) {
+            weights[count] = m->nodes[i].in * m->nodes[i].out;
+            m->unroll_wanted += weights[count++];
+        }
+    if (m->unroll_wanted > BPC_MAX_UNROLL) {
+        /* insertion sort: a model has at most BPC_MAX_LAYERS layers */
+        for (int i = 1; i < count; i++)
+            for (int j = i; j > 0 && weights[j - 1] > weights[j]; j--) {
+                long t = weights[j];
+                weights[j] = weights[j - 1];
+                weights[j - 1] = t;
+            }
+        long sum = 0;
+        m->unroll = 0;
+        for (int i = 0; i < count; i++) {
+            sum += weights[i];
+            if (i + 1 < count && weights[i + 1] == weights[i])
+                continue; /* layers of one size are unrolled all or none */
+            if (sum > BPC_MAX_UNROLL)
+                break;
+            m->unroll = weights[i];
+        }
+        plan_nodes(m, m->unroll);
     }
     m->planned = true;
 }

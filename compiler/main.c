@@ -259,45 +259,16 @@ static bool outputs_are_safe(const Outputs *out, const char *input, const struct
     return safe;
 }
 
-/* The --unroll threshold that keeps the weights of all unrolled layers within
- * BPC_MAX_UNROLL: as many of the smallest layers as fit stay unrolled, with a warning
- * when that is fewer than `unroll` asks for.  Plans the model with it. */
-static long unroll_within_limit(Model *m, long unroll)
+/* ir_plan lowers a --unroll that would unroll too much: say so. */
+static void warn_unroll(const Model *m, long asked)
 {
-    long weights[BPC_MAX_LAYERS], wanted = 0;
-    int n = 0;
-    ir_plan(m, unroll);
-    for (int i = 0; i < m->nnodes; i++)
-        if (m->nodes[i].flags & NODE_UNROLLED) {
-            weights[n] = m->nodes[i].in * m->nodes[i].out;
-            wanted += weights[n++];
-        }
-    if (wanted <= BPC_MAX_UNROLL)
-        return unroll;
-    /* insertion sort: a model has at most BPC_MAX_LAYERS layers */
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && weights[j - 1] > weights[j]; j--) {
-            long t = weights[j];
-            weights[j] = weights[j - 1];
-            weights[j - 1] = t;
-        }
-    long best = 0, sum = 0;
-    for (int i = 0; i < n; i++) {
-        sum += weights[i];
-        if (i + 1 < n && weights[i + 1] == weights[i])
-            continue; /* layers of one size are unrolled all or none */
-        if (sum > BPC_MAX_UNROLL)
-            break;
-        best = weights[i];
-    }
-    fprintf(stderr, "bpc: warning: --unroll %ld would unroll %ld weights, more than the "
-                    "limit of %ld; layers of more than %ld weights are loops\n",
-            unroll, wanted, BPC_MAX_UNROLL, best);
-    ir_plan(m, best);
-    return best;
+    if (m->unroll < asked)
+        fprintf(stderr, "bpc: warning: --unroll %ld would unroll %ld weights, more than the "
+                        "limit of %ld; layers of more than %ld weights are loops\n",
+                asked, m->unroll_wanted, BPC_MAX_UNROLL, m->unroll);
 }
 
-static int generate(Model *m, const Options *o, const Outputs *out, long unroll)
+static int generate(Model *m, const Options *o, const Outputs *out)
 {
     char *c_text = NULL, *h_text = NULL;
     size_t c_size = 0, h_size = 0;
@@ -307,7 +278,7 @@ static int generate(Model *m, const Options *o, const Outputs *out, long unroll)
     if (c_out && h_out) {
         const char *slash = strrchr(out->h, '/');
         GenOptions g = {
-            .unroll = unroll, .header_name = slash ? slash + 1 : out->h, .main = o->main};
+            .unroll = o->unroll, .header_name = slash ? slash + 1 : out->h, .main = o->main};
         bool ok = gen_c(m, &g, c_out, h_out);
         ok = fclose(c_out) == 0 && ok;
         ok = fclose(h_out) == 0 && ok;
@@ -365,12 +336,15 @@ int main(int argc, char **argv)
     else if (net && !diag_failed(&diag))
         checked = check_network(&arena, &diag, net, &model) && !diag_failed(&diag);
     if (checked && o.dump_ir) {
-        unroll_within_limit(&model, o.unroll);
+        ir_plan(&model, o.unroll);
+        warn_unroll(&model, o.unroll);
         ir_dump(stdout, &model);
     } else if (checked && o.check_only && o.verbose) {
         ir_summary(stdout, &model);
     } else if (checked && writes) {
-        status = generate(&model, &o, &out, unroll_within_limit(&model, o.unroll));
+        status = generate(&model, &o, &out);
+        if (model.planned)
+            warn_unroll(&model, o.unroll);
     }
 
     if (status < 0)
