@@ -304,6 +304,11 @@ extern const LossDef loss_table[];
 extern const OptDef opt_table[];
 extern const InitDef init_table[];
 
+/* The optimizer's state buffers (NAME_model's, after params and grads) with its arguments. */
+int opt_nstate(const Model *m);
+/* The optimizer's learning rate (its "lr" argument): NAME_init's value of m->lr. */
+double opt_lr(const Model *m);
+
 /* ---- the layer table: layer.c, one file per family (layer_dense.c, ...) ---- */
 #define LAYER_MAX_OPTS 4 /* `key = value` options of one layer kind */
 typedef void NodeEmitFn(Emit *e, const GenCtx *g, const Node *n);

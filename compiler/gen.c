@@ -155,11 +155,6 @@ static void emit_summary(Emit *e, const Model *m)
 
 // ---- the header ----
 
-static int opt_nstate(const Model *m)
-{
-    return m->opt->nstate ? m->opt->nstate(m->opt_args) : 0;
-}
-
 /* The shapes the weight-file fingerprint is computed from (docs/WEIGHTS.md): the input's
  * and each node's as its kind writes it, "in=2;dense=4;dense=1".  Activations, loss and
  * optimizer are not part of it: weights stay loadable when only those change. */
@@ -301,6 +296,8 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
         emit_line(e, "%s %s[%s_PARAMS]; /* %s state, same layout */", c->real, m->opt->state[i],
                   U, m->opt->op.name);
     emit_line(e, "int64_t step; /* optimizer steps taken */");
+    emit_line(e, "double lr; /* the learning rate: %s_init sets the .bp file's, the step reads it */",
+              N);
     emit_line(e, "int grads_zero; /* grads known to be zero: %s_train may fuse backward and step */",
               N);
     emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, m->scratch, N);
@@ -521,6 +518,8 @@ static void gen_init(Emit *e, const GenCtx *c)
     emit_brace(e);
     emit_line(e, "memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */");
     emit_line(e, "m->grads_zero = 1;");
+    char lr[GEN_LIT_MAX];
+    emit_line(e, "m->lr = %s; /* the .bp file's learning rate */", gen_dlit(opt_lr(m), lr));
     emit_line(e, "bprt_rng rng;");
     emit_line(e, "bprt_rng_seed(&rng, seed);");
     for (int i = 0; i < m->nnodes; i++) {

@@ -45,6 +45,24 @@ static void gen_wrappers(Emit *e, const Model *m)
     emit_close(e);
     emit_end(e);
 
+    emit_line(e, "static double *%s_main_lr(void *m)", N);
+    emit_brace(e);
+    emit_line(e, "return &((%s_model *)m)->lr;", N);
+    emit_close(e);
+    emit_end(e);
+
+    emit_line(e, "/* The buffers of a checkpoint, as %s_checkpoint writes them, and the step counter. */",
+              N);
+    emit_line(e, "static int64_t *%s_main_state(void *m, void **buffers)", N);
+    emit_brace(e);
+    emit_line(e, "%s_model *model = m;", N);
+    emit_line(e, "buffers[0] = model->params;");
+    for (int i = 0; i < opt_nstate(m); i++)
+        emit_line(e, "buffers[%d] = model->%s;", i + 1, m->opt->state[i]);
+    emit_line(e, "return &model->step;");
+    emit_close(e);
+    emit_end(e);
+
     static const char *const views[] = {"params", "grads"};
     for (int i = 0; i < 2; i++) {
         emit_line(e, "static void *%s_main_%s(void *m)", N, views[i]);
@@ -122,11 +140,12 @@ bool gen_main(Emit *e, const Model *m)
     emit_line(e, ".nlayers = %d,", count_param_layers(m));
     emit_line(e, ".model = &model,");
     static const char *const fns[] = {"init", "forward", "loss", "backward", "train", "step",
-                                      "params", "grads"};
+                                      "params", "grads", "lr", "state"};
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
         emit_line(e, ".%s = %s_main_%s,", fns[i], N, fns[i]);
     /* the trainer writes the weights itself, with the standardization statistics */
     emit_line(e, ".weights = %s_file_info(BPRT_FILE_WEIGHTS),", N);
+    emit_line(e, ".checkpoint = %s_file_info(BPRT_FILE_CHECKPOINT),", N);
     emit_close_with(e, ";");
     emit_line(e, "return bprt_trainer_main(&trainer, argc, argv);");
     emit_close(e);

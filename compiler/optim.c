@@ -17,6 +17,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "bpc.h"
 
@@ -71,22 +72,25 @@ static bool sgd_zero_noop(const double *args)
     return !(args[SGD_MOMENTUM] > 0) && args[SGD_WEIGHT_DECAY] == 0;
 }
 
+/* The learning rate is the model's field m->lr (NAME_init sets the .bp file's), read
+ * once per step: in the model's type, it is the literal the update had before, so the
+ * results are the same bits while a program leaves it as it is. */
 static void sgd_comment(Emit *e, const GenCtx *c, const double *args)
 {
-    (void)c;
     double mu = args[SGD_MOMENTUM], wd = args[SGD_WEIGHT_DECAY];
     bool nesterov = args[SGD_NESTEROV] != 0;
     emit_line(e, "/* sgd: g = ∂C/∂p%s%s; p −= lr·%s%s */", wd != 0 ? " + wd·p" : "",
               mu > 0 ? "; buf = μ·buf + g" : "",
               mu > 0 ? (nesterov ? "(g + μ·buf)" : "buf") : "g",
               mu > 0 ? "; a buf below the smallest normal number is stored as 0" : "");
+    emit_line(e, "const %s lr = (%s)m->lr;", c->real, c->real);
 }
 
 static void sgd_update(Emit *e, const GenCtx *c, const double *args, const char *grad)
 {
-    double lr = args[SGD_LR], mu = args[SGD_MOMENTUM], wd = args[SGD_WEIGHT_DECAY];
+    double mu = args[SGD_MOMENTUM], wd = args[SGD_WEIGHT_DECAY];
     bool nesterov = args[SGD_NESTEROV] != 0;
-    Hyper l_lr, l_mu, l_wd;
+    Hyper l_mu, l_wd;
     if (wd != 0)
         emit_line(e, "%s g = %s + %s * p[i];", c->real, grad, lit(c, wd, &l_wd));
     else
@@ -98,7 +102,7 @@ static void sgd_update(Emit *e, const GenCtx *c, const double *args, const char 
         else
             emit_line(e, "g = buf;");
     }
-    emit_line(e, "p[i] -= %s * g;", lit(c, lr, &l_lr));
+    emit_line(e, "p[i] -= lr * g;");
     if (mu > 0)
         emit_store_state(e, c, "momentum_buf", "buf");
 }
@@ -139,9 +143,8 @@ static bool adam_flushes_v(const GenCtx *c, const double *args)
  * no wd in g. */
 static void adam_prelude_common(Emit *e, const GenCtx *c, const double *args, bool decoupled)
 {
-    double lr = args[ADAM_LR], b1 = args[ADAM_BETA1], b2 = args[ADAM_BETA2];
-    double wd = args[ADAM_WEIGHT_DECAY];
-    char d_b1[GEN_LIT_MAX], d_b2[GEN_LIT_MAX], d_lr[GEN_LIT_MAX];
+    double b1 = args[ADAM_BETA1], b2 = args[ADAM_BETA2], wd = args[ADAM_WEIGHT_DECAY];
+    char d_b1[GEN_LIT_MAX], d_b2[GEN_LIT_MAX], d_wd[GEN_LIT_MAX];
     emit_line(e, "/* %s: g = ∂C/∂p%s; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;",
               decoupled ? "adamw" : "adam", !decoupled && wd != 0 ? " + wd·p" : "");
     emit_line(e, " * p %s−= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps),"
@@ -153,8 +156,11 @@ static void adam_prelude_common(Emit *e, const GenCtx *c, const double *args, bo
                                    " (v is not: eps is too small)");
     emit_line(e, "const double bias1 = 1 - %s_powi(%s, m->step);", c->name, gen_dlit(b1, d_b1));
     emit_line(e, "const double bias2 = 1 - %s_powi(%s, m->step);", c->name, gen_dlit(b2, d_b2));
-    emit_line(e, "const %s step_size = (%s)(%s / bias1);", c->real, c->real, gen_dlit(lr, d_lr));
+    emit_line(e, "const %s step_size = (%s)(m->lr / bias1);", c->real, c->real);
     emit_line(e, "const %s bias2_sqrt = (%s)sqrt(bias2);", c->real, c->real);
+    if (decoupled && wd != 0) /* in double, as bpc computed the constant before */
+        emit_line(e, "const %s decay = (%s)(1 - m->lr * %s);", c->real, c->real,
+                  gen_dlit(wd, d_wd));
 }
 
 /* β^t for the bias corrections without the C library's pow, whose last bit differs
@@ -201,11 +207,11 @@ static void helper_powi(Emit *e, const GenCtx *c)
 static void adam_update_common(Emit *e, const GenCtx *c, const double *args, const char *grad,
                                bool decoupled)
 {
-    double lr = args[ADAM_LR], b1 = args[ADAM_BETA1], b2 = args[ADAM_BETA2];
+    double b1 = args[ADAM_BETA1], b2 = args[ADAM_BETA2];
     double eps = args[ADAM_EPS], wd = args[ADAM_WEIGHT_DECAY];
-    Hyper l_b1, l_1b1, l_b2, l_1b2, l_eps, l_wd, l_decay;
+    Hyper l_b1, l_1b1, l_b2, l_1b2, l_eps, l_wd;
     if (decoupled && wd != 0)
-        emit_line(e, "p[i] *= %s;", lit(c, 1 - lr * wd, &l_decay));
+        emit_line(e, "p[i] *= decay;");
     if (!decoupled && wd != 0)
         emit_line(e, "const %s g = %s + %s * p[i];", c->real, grad, lit(c, wd, &l_wd));
     else
@@ -241,6 +247,22 @@ static void adam_update(Emit *e, const GenCtx *c, const double *args, const char
 static void adamw_update(Emit *e, const GenCtx *c, const double *args, const char *grad)
 {
     adam_update_common(e, c, args, grad, true);
+}
+
+int opt_nstate(const Model *m)
+{
+    return m->opt->nstate ? m->opt->nstate(m->opt_args) : 0;
+}
+
+double opt_lr(const Model *m)
+{
+    const ParamDef *p = m->opt->op.params;
+    int i = 0;
+    while (p[i].name && strcmp(p[i].name, "lr"))
+        i++;
+    if (!p[i].name)
+        internal_error(__FILE__, __LINE__, "optimizer '%s' has no lr", m->opt->op.name);
+    return m->opt_args[i];
 }
 
 // ---- the table ----

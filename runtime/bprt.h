@@ -93,6 +93,33 @@ int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *
  * BPRT_E_STATS). */
 int bprt_file_read_stats(const char *path, const bprt_file_info *expect, void *const *buffers,
                          int64_t *step, bprt_stats *stats);
+/* What the command-line trainer keeps in its files besides weights and statistics
+ * (sections 3 and 5, docs/WEIGHTS.md).  Readers of the other functions check these
+ * sections and skip them. */
+typedef struct bprt_extra {
+    /* Class names (section 3; none when nclasses is 0): nclasses names one after the
+     * other, each ended by a NUL, names_size bytes in all.  Reading sets nclasses (0:
+     * the file has none) and copies the names into names, which has room for
+     * names_size bytes (more: BPRT_E_SPACE), setting names_size to their length. */
+    uint32_t nclasses;
+    char *names;
+    size_t names_size;
+    /* A checkpoint's trainer state (section 5; none when words is NULL): nwords 64-bit
+     * words, then nbest elements of the file's type (0, or the parameter count: the
+     * best weights so far).  Reading expects exactly nwords words, copies them and the
+     * elements (into best, which has room for the parameter count), and sets nbest and
+     * has_state (0: the file has no trainer state). */
+    uint64_t *words;
+    uint32_t nwords;
+    void *best;
+    uint64_t nbest;
+    int has_state;
+} bprt_extra;
+int bprt_file_write_extra(const char *path, const bprt_file_info *info,
+                          const void *const *buffers, const bprt_stats *stats,
+                          const bprt_extra *extra);
+int bprt_file_read_extra(const char *path, const bprt_file_info *expect, void *const *buffers,
+                         int64_t *step, bprt_stats *stats, bprt_extra *extra);
 /* Only the statistics, for a program that loads the weights with NAME_load: the file
  * is validated as a whole (not against a network).  A model trained on standardized
  * inputs gives wrong outputs on raw ones: when stats->found, apply them with
@@ -273,7 +300,12 @@ typedef struct bprt_trainer {
     void (*step)(void *model);  /* one optimizer step from grads, which it zeroes */
     void *(*params)(void *model);
     void *(*grads)(void *model);
-    bprt_file_info weights; /* the header of the model's weight files (NAME_save's) */
+    double *(*lr)(void *model); /* the model's learning rate, NAME_model's lr */
+    /* A checkpoint's buffers into buffers[0..checkpoint.nbuffers): params, then the
+     * optimizer's state; returns the step counter. */
+    int64_t *(*state)(void *model, void **buffers);
+    bprt_file_info weights;    /* the header of the model's weight files (NAME_save's) */
+    bprt_file_info checkpoint; /* and of its checkpoints (NAME_checkpoint's) */
 } bprt_trainer;
 
 int bprt_trainer_main(const bprt_trainer *t, int argc, char **argv);

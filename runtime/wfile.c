@@ -7,7 +7,9 @@
  * buffers, so a bad file never leaves a half-loaded network.
  *
  * Version 2 of the format adds sections after the buffers: the standardization
- * statistics a model was trained with, and the shape string of the fingerprint.  A
+ * statistics a model was trained with, the shape string of the fingerprint, and what
+ * the command-line trainer keeps with its files (class names, a checkpoint's trainer
+ * state).  A
  * file without sections is written as version 1, byte for byte as before, and both
  * versions are read.  bprt_file_explain turns a refusal into a message that says what
  * differs.
@@ -46,8 +48,10 @@ enum {
     SECTION_HEAD = 16,    /* id u32, reserved u32 (0), size u64 */
     SECTION_STATS = 1,    /* u64 inputs, then inputs f64 means, inputs f64 deviations */
     SECTION_SHAPE = 2,    /* the shape string, NUL-padded to a multiple of 8 bytes */
-    NSECTION_KINDS = 2,   /* a file holds each kind at most once */
-    MAX_SHAPE = 65536,    /* bytes of a shape section */
+    SECTION_CLASSES = 3,  /* u64 count, the names each ended by a NUL, NUL-padded */
+    SECTION_TRAINER = 5,  /* u64 nwords, the words, u64 nbest, nbest elements, padded */
+    NSECTION_KINDS = 4,   /* a file holds each kind at most once */
+    MAX_SHAPE = 65536,    /* bytes of a shape section, and of a class names section */
     CHUNK = 512, /* the stack buffer files stream through: a multiple of 4 and 8 */
 };
 
@@ -320,33 +324,93 @@ static uint64_t stats_size(const bprt_stats *stats)
     return 8 + 16 * (uint64_t)stats->inputs;
 }
 
-/* The bytes between the buffers and the checksum: none in version 1; in version 2
- * the section count and each section with its head. */
-static uint64_t sections_size(const bprt_file_info *info, const bprt_stats *stats)
+/* The class names section's size: the count, the names and 0 to 7 NUL bytes. */
+static uint64_t classes_size(const bprt_extra *x)
 {
-    if (!info->shape && !stats)
-        return 0;
-    return 8 + (info->shape ? SECTION_HEAD + shape_size(info->shape) : 0) +
-           (stats ? SECTION_HEAD + stats_size(stats) : 0);
+    return (8 + x->names_size + 7) / 8 * 8;
 }
 
-/* What the writers cannot store: `info` and `stats` (NULL: none) as they come. */
-static int check_write(const bprt_file_info *info, const bprt_stats *stats)
+/* The trainer state section's size: the counts, the words and the elements, padded. */
+static uint64_t trainer_size(const bprt_extra *x, uint32_t elem_size)
+{
+    return 16 + 8 * (uint64_t)x->nwords + (x->nbest * elem_size + 7) / 8 * 8;
+}
+
+static bool has_classes(const bprt_extra *x)
+{
+    return x && x->nclasses > 0;
+}
+
+static bool has_trainer(const bprt_extra *x)
+{
+    return x && x->words;
+}
+
+/* The bytes between the buffers and the checksum: none in version 1; in version 2
+ * the section count and each section with its head. */
+static uint64_t sections_size(const bprt_file_info *info, const bprt_stats *stats,
+                              const bprt_extra *x)
+{
+    if (!info->shape && !stats && !has_classes(x) && !has_trainer(x))
+        return 0;
+    return 8 + (info->shape ? SECTION_HEAD + shape_size(info->shape) : 0) +
+           (stats ? SECTION_HEAD + stats_size(stats) : 0) +
+           (has_classes(x) ? SECTION_HEAD + classes_size(x) : 0) +
+           (has_trainer(x) ? SECTION_HEAD + trainer_size(x, info->elem_size) : 0);
+}
+
+/* Class names: `count` names, each non-empty, without control characters (UTF-8
+ * passes), ended by a NUL, filling exactly `size` bytes of `names`. */
+static bool good_names(const char *names, size_t size, uint64_t count)
+{
+    uint64_t seen = 0;
+    size_t len = 0;
+    for (size_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)names[i];
+        if (c == 0) {
+            if (len == 0)
+                return false;
+            seen++;
+            len = 0;
+        } else if (c < ' ' || c == 0x7f) {
+            return false;
+        } else {
+            len++;
+        }
+    }
+    return len == 0 && seen == count && size < MAX_SHAPE;
+}
+
+/* What the writers cannot store: `info`, `stats` and `x` (NULL: none) as they come. */
+static int check_write(const bprt_file_info *info, const bprt_stats *stats,
+                       const bprt_extra *x)
 {
     int err = check_info(info);
     if (!err && stats)
         err = check_stats(stats);
     if (!err && info->shape && !good_shape(info->shape))
         err = BPRT_E_SECTION;
+    if (!err && has_classes(x) && !(x->names && good_names(x->names, x->names_size, x->nclasses)))
+        err = BPRT_E_SECTION;
+    if (!err && has_trainer(x) && x->nbest != 0 && (x->nbest != info->count || !x->best))
+        err = BPRT_E_SECTION;
     return err;
 }
 
-/* The whole file; `info` and `stats` were checked.  Errors are in s->err. */
+/* n NUL bytes, n < 8. */
+static void out_padding(Stream *s, size_t n)
+{
+    static const unsigned char zeros[8];
+    out_bytes(s, zeros, n);
+}
+
+/* The whole file; `info`, `stats` and `x` were checked.  Errors are in s->err. */
 static void write_contents(Stream *s, const bprt_file_info *info, const void *const *buffers,
-                           const bprt_stats *stats)
+                           const bprt_stats *stats, const bprt_extra *x)
 {
     unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
-    const int nsections = (stats != NULL) + (info->shape != NULL);
+    const int nsections = (stats != NULL) + (info->shape != NULL) + has_classes(x) +
+                          has_trainer(x);
     encode_header(h, info, nsections ? VERSION_SECTIONS : VERSION_PLAIN);
     out_bytes(s, h, HEADER_SIZE);
     for (uint32_t b = 0; b < info->nbuffers; b++)
@@ -354,17 +418,31 @@ static void write_contents(Stream *s, const bprt_file_info *info, const void *co
     if (nsections)
         out_u64(s, (uint64_t)nsections);
     if (info->shape) {
-        static const unsigned char zeros[8];
         size_t len = strlen(info->shape);
         out_section_head(s, SECTION_SHAPE, shape_size(info->shape));
         out_bytes(s, (const unsigned char *)info->shape, len);
-        out_bytes(s, zeros, shape_size(info->shape) - len);
+        out_padding(s, (size_t)shape_size(info->shape) - len);
     }
     if (stats) {
         out_section_head(s, SECTION_STATS, stats_size(stats));
         out_u64(s, stats->inputs);
         out_elems(s, stats->mean, stats->inputs, 8);
         out_elems(s, stats->std, stats->inputs, 8);
+    }
+    if (has_classes(x)) {
+        out_section_head(s, SECTION_CLASSES, classes_size(x));
+        out_u64(s, x->nclasses);
+        out_bytes(s, (const unsigned char *)x->names, x->names_size);
+        out_padding(s, (size_t)classes_size(x) - 8 - x->names_size);
+    }
+    if (has_trainer(x)) {
+        const size_t best = (size_t)x->nbest * info->elem_size;
+        out_section_head(s, SECTION_TRAINER, trainer_size(x, info->elem_size));
+        out_u64(s, x->nwords);
+        out_elems(s, x->words, x->nwords, 8);
+        out_u64(s, x->nbest);
+        out_elems(s, x->best, (size_t)x->nbest, info->elem_size);
+        out_padding(s, (best + 7) / 8 * 8 - best);
     }
     put_le(trailer, s->crc, CRC_SIZE);
     out_bytes(s, trailer, CRC_SIZE);
@@ -373,7 +451,7 @@ static void write_contents(Stream *s, const bprt_file_info *info, const void *co
 /* The length of the file for checked `info` and `stats`, or 0 when it exceeds size_t. */
 static size_t file_length(const bprt_file_info *info, const bprt_stats *stats)
 {
-    const uint64_t fixed = HEADER_SIZE + sections_size(info, stats) + CRC_SIZE;
+    const uint64_t fixed = HEADER_SIZE + sections_size(info, stats, NULL) + CRC_SIZE;
     if (fixed > SIZE_MAX)
         return 0;
     /* in size_t: a 64-bit division would link libgcc's on a 32-bit target */
@@ -392,14 +470,14 @@ int bprt_mem_write(void *buf, size_t size, const bprt_file_info *info,
 int bprt_mem_write_stats(void *buf, size_t size, const bprt_file_info *info,
                          const void *const *buffers, const bprt_stats *stats)
 {
-    int err = check_write(info, stats);
+    int err = check_write(info, stats, NULL);
     if (err)
         return err;
     size_t need = file_length(info, stats);
     if (need == 0 || need > size)
         return BPRT_E_SPACE;
     Stream s = {.write = mem_write, .out = buf, .size = size};
-    write_contents(&s, info, buffers, stats);
+    write_contents(&s, info, buffers, stats, NULL);
     return s.err;
 }
 
@@ -498,14 +576,91 @@ static int in_shape(Stream *s, uint64_t size)
     return ended ? BPRT_OK : BPRT_E_SECTION;
 }
 
-/* Version 2's sections; *found says whether statistics were among them. */
-static int in_sections(Stream *s, const StatsDest *dest, bool *found)
+/* The class names section's body, byte by byte (no buffer: a firmware's stack is
+ * small): the count, that many names, each non-empty, without control characters and
+ * ended by a NUL, then 0 to 7 NUL bytes to the end; copied into x->names (room for
+ * x->names_size bytes) when `copy`. */
+static int in_classes(Stream *s, uint64_t size, bprt_extra *x, bool copy)
+{
+    uint64_t count, seen = 0;
+    if (size < 16 || size % 8 || size > MAX_SHAPE)
+        return BPRT_E_SECTION;
+    int err = in_u64(s, &count);
+    if (err)
+        return err;
+    if (count == 0 || count > UINT32_MAX)
+        return BPRT_E_SECTION;
+    size_t len = 0, used = 0; /* of the name being read; bytes of names so far */
+    for (uint64_t i = 8; i < size; i++) {
+        unsigned char c;
+        if ((err = in_bytes(s, &c, 1)) != 0)
+            return err;
+        if (seen == count) { /* the padding */
+            if (c != 0 || size - i >= 8)
+                return BPRT_E_SECTION;
+            continue;
+        }
+        if (c < ' ' ? c != 0 || len == 0 : c == 0x7f)
+            return BPRT_E_SECTION;
+        if (x && x->names && used >= x->names_size)
+            return BPRT_E_SPACE;
+        if (x && x->names && copy)
+            x->names[used] = (char)c;
+        used++;
+        len = c ? len + 1 : 0;
+        seen += c == 0;
+    }
+    if (seen != count)
+        return BPRT_E_SECTION;
+    if (x && copy) {
+        x->nclasses = (uint32_t)count;
+        if (x->names)
+            x->names_size = used;
+    }
+    return BPRT_OK;
+}
+
+/* The trainer state section's body: exactly x->nwords words (any count when x is NULL)
+ * and 0 or `count` elements of `elem_size` bytes, copied when `copy`. */
+static int in_trainer(Stream *s, uint64_t size, const bprt_file_info *info, bprt_extra *x,
+                      bool copy)
+{
+    uint64_t nwords, nbest;
+    if (size < 16 || size % 8)
+        return BPRT_E_SECTION;
+    int err = in_u64(s, &nwords);
+    if (err)
+        return err;
+    if (nwords > (size - 16) / 8 || (x && x->words && nwords != x->nwords))
+        return BPRT_E_SECTION;
+    if ((err = in_elems(s, x && copy ? x->words : NULL, (size_t)nwords, 8)) != 0 ||
+        (err = in_u64(s, &nbest)) != 0)
+        return err;
+    const uint64_t rest = size - 16 - 8 * nwords, bytes = nbest * info->elem_size;
+    if ((nbest != 0 && nbest != info->count) || rest != (bytes + 7) / 8 * 8)
+        return BPRT_E_SECTION;
+    if (nbest && x && x->words && !x->best)
+        return BPRT_E_SPACE;
+    if ((err = in_elems(s, x && copy ? x->best : NULL, (size_t)nbest, info->elem_size)) != 0)
+        return err;
+    unsigned char pad[8];
+    if ((err = in_bytes(s, pad, (size_t)(rest - bytes))) != 0)
+        return err;
+    if (x && copy)
+        x->nbest = nbest;
+    return BPRT_OK;
+}
+
+/* Version 2's sections; *found says whether statistics were among them.  x (NULL: not
+ * wanted) takes the trainer's sections, copied when `copy`. */
+static int in_sections(Stream *s, const bprt_file_info *info, const StatsDest *dest, bool *found,
+                       bprt_extra *x, bool copy)
 {
     uint64_t nsections;
     int err = in_u64(s, &nsections);
     if (!err && (nsections == 0 || nsections > NSECTION_KINDS))
         err = BPRT_E_SECTION;
-    bool shape = false;
+    bool shape = false, classes = false, trainer = false;
     for (uint64_t k = 0; k < nsections && !err; k++) {
         unsigned char h[SECTION_HEAD];
         if ((err = in_bytes(s, h, SECTION_HEAD)) != 0)
@@ -519,6 +674,14 @@ static int in_sections(Stream *s, const StatsDest *dest, bool *found)
         } else if (id == SECTION_SHAPE && !shape) {
             shape = true;
             err = in_shape(s, size);
+        } else if (id == SECTION_CLASSES && !classes) {
+            classes = true;
+            err = in_classes(s, size, x, copy);
+        } else if (id == SECTION_TRAINER && !trainer) {
+            trainer = true;
+            err = in_trainer(s, size, info, x, copy);
+            if (!err && x && copy)
+                x->has_state = 1;
         } else
             err = BPRT_E_SECTION; /* unknown, or twice */
     }
@@ -528,7 +691,8 @@ static int in_sections(Stream *s, const StatsDest *dest, bool *found)
 /* One pass over the file after the header: the buffers (decoded into `buffers` unless
  * NULL), the sections, the file's length and its checksum. */
 static int read_pass(Stream *s, const unsigned char *h, const bprt_file_info *info,
-                     void *const *buffers, const StatsDest *dest, bool *found)
+                     void *const *buffers, const StatsDest *dest, bool *found, bprt_extra *x,
+                     bool copy)
 {
     int err = BPRT_OK;
     s->crc = crc32_update(0, h, HEADER_SIZE);
@@ -536,7 +700,7 @@ static int read_pass(Stream *s, const unsigned char *h, const bprt_file_info *in
         err = in_elems(s, buffers ? buffers[b] : NULL, info->count, info->elem_size);
     *found = false;
     if (!err && get_le(h + OFF_VERSION, 4) == VERSION_SECTIONS)
-        err = in_sections(s, dest, found);
+        err = in_sections(s, info, dest, found, x, copy);
     if (err)
         return err;
     const uint32_t crc = s->crc;
@@ -565,7 +729,7 @@ static int check_read(const bprt_file_info *expect, const bprt_stats *stats)
  * partly overwritten.  (bprt_file_write replaces files by renaming, which an open file
  * does not see.) */
 static int read_stream(Stream *s, const bprt_file_info *expect, void *const *buffers,
-                       int64_t *step, bprt_stats *stats)
+                       int64_t *step, bprt_stats *stats, bprt_extra *x)
 {
     unsigned char h[HEADER_SIZE];
     size_t got = s->read(s, h, HEADER_SIZE);
@@ -586,12 +750,17 @@ static int read_stream(Stream *s, const bprt_file_info *expect, void *const *buf
     const StatsDest check = {.inputs = stats ? stats->inputs : 0},
                     copy = {check.inputs, stats ? stats->mean : NULL, stats ? stats->std : NULL};
     bool found = false;
+    if (x) {
+        x->nclasses = 0;
+        x->nbest = 0;
+        x->has_state = 0;
+    }
     if (!err)
-        err = read_pass(s, h, expect, NULL, &check, &found);
+        err = read_pass(s, h, expect, NULL, &check, &found, x, false);
     if (!err)
         err = s->seek(s, HEADER_SIZE);
     if (!err)
-        err = read_pass(s, h, expect, buffers, &copy, &found);
+        err = read_pass(s, h, expect, buffers, &copy, &found, x, true);
     if (!err && step)
         *step = header_step(h);
     if (!err && stats)
@@ -606,7 +775,7 @@ static int read_mem(const void *buf, size_t size, const bprt_file_info *expect,
     if (err)
         return err;
     Stream s = {.read = mem_read, .seek = mem_seek, .in = buf, .size = size};
-    return read_stream(&s, expect, buffers, step, stats);
+    return read_stream(&s, expect, buffers, step, stats, NULL);
 }
 
 int bprt_mem_read(const void *buf, size_t size, const bprt_file_info *expect,
@@ -647,10 +816,17 @@ int bprt_file_write(const char *path, const bprt_file_info *info, const void *co
 int bprt_file_write_stats(const char *path, const bprt_file_info *info,
                           const void *const *buffers, const bprt_stats *stats)
 {
+    return bprt_file_write_extra(path, info, buffers, stats, NULL);
+}
+
+int bprt_file_write_extra(const char *path, const bprt_file_info *info,
+                          const void *const *buffers, const bprt_stats *stats,
+                          const bprt_extra *extra)
+{
     static const char suffix[] = ".tmp";
     char tmp[FILENAME_MAX];
     size_t len = strlen(path);
-    int err = check_write(info, stats);
+    int err = check_write(info, stats, extra);
     if (err)
         return err;
     if (len + sizeof suffix > sizeof tmp) {
@@ -664,7 +840,7 @@ int bprt_file_write_stats(const char *path, const bprt_file_info *info,
     if (!f)
         return BPRT_E_OPEN;
     Stream s = {.write = file_write, .file = f};
-    write_contents(&s, info, buffers, stats);
+    write_contents(&s, info, buffers, stats, extra);
     err = s.err;
     if (fclose(f) != 0 && !err) /* the last buffered bytes are written here */
         err = BPRT_E_IO;
@@ -679,7 +855,7 @@ int bprt_file_write_stats(const char *path, const bprt_file_info *info,
 }
 
 static int read_file(const char *path, const bprt_file_info *expect, void *const *buffers,
-                     int64_t *step, bprt_stats *stats)
+                     int64_t *step, bprt_stats *stats, bprt_extra *extra)
 {
     int err = check_read(expect, stats);
     if (err)
@@ -688,7 +864,7 @@ static int read_file(const char *path, const bprt_file_info *expect, void *const
     if (!f)
         return BPRT_E_OPEN;
     Stream s = {.read = file_read, .seek = file_seek, .file = f};
-    err = read_stream(&s, expect, buffers, step, stats);
+    err = read_stream(&s, expect, buffers, step, stats, extra);
     int why = errno; /* for the caller's message, not fclose's */
     fclose(f);
     errno = why;
@@ -698,18 +874,24 @@ static int read_file(const char *path, const bprt_file_info *expect, void *const
 int bprt_file_read(const char *path, const bprt_file_info *expect, void *const *buffers,
                    int64_t *step)
 {
-    return read_file(path, expect, buffers, step, NULL);
+    return read_file(path, expect, buffers, step, NULL, NULL);
 }
 
 int bprt_file_read_stats(const char *path, const bprt_file_info *expect, void *const *buffers,
                          int64_t *step, bprt_stats *stats)
 {
-    return read_file(path, expect, buffers, step, stats);
+    return read_file(path, expect, buffers, step, stats, NULL);
+}
+
+int bprt_file_read_extra(const char *path, const bprt_file_info *expect, void *const *buffers,
+                         int64_t *step, bprt_stats *stats, bprt_extra *extra)
+{
+    return read_file(path, expect, buffers, step, stats, extra);
 }
 
 int bprt_stats_read(const char *path, bprt_stats *stats)
 {
-    return read_file(path, NULL, NULL, NULL, stats);
+    return read_file(path, NULL, NULL, NULL, stats, NULL);
 }
 
 // ---- messages that say what differs (files only: they read the file again) ----

@@ -832,7 +832,7 @@ Test(runtime, file_stats_errors, .init = make_dir, .fini = remove_dir)
     } cases[] = {
         {STATS_AT + 40, 0x55, false, BPRT_E_CHECKSUM}, /* a mean's byte */
         {STATS_AT + 0, 0, true, BPRT_E_SECTION},       /* no sections in version 2 */
-        {STATS_AT + 0, 3, true, BPRT_E_SECTION},       /* more than there are kinds */
+        {STATS_AT + 0, 9, true, BPRT_E_SECTION},       /* more than there are kinds */
         {STATS_AT + 8, 9, true, BPRT_E_SECTION},       /* an unknown section */
         {STATS_AT + 12, 1, true, BPRT_E_SECTION},      /* reserved is not 0 */
         {STATS_AT + 16, 8 + 16 * SIN + 1, true, BPRT_E_SECTION}, /* size and inputs disagree */
@@ -1002,6 +1002,78 @@ Test(runtime, file_shape_section, .init = make_dir, .fini = remove_dir)
     }
     info.shape = "in=2\n";
     cr_expect_eq(bprt_file_write(in_dir("x.bin"), &info, out), BPRT_E_SECTION);
+}
+
+/* The trainer's sections: class names (3) and a checkpoint's trainer state (5), written
+ * and read back; the other readers check and skip them; malformed ones are refused. */
+Test(runtime, file_trainer_sections, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = stats_info();
+    const void *out[1] = {sweights};
+    uint64_t words[3] = {1, 2, UINT64_MAX};
+    float best[SP] = {7, 8, 9};
+    bprt_extra x = {.nclasses = 2, .names = "ab\0c", .names_size = 5, .words = words,
+                    .nwords = 3, .best = best, .nbest = SP};
+    const char *path = in_dir("tr.bin");
+    cr_assert_eq(bprt_file_write_extra(path, &info, out, NULL, &x), BPRT_OK);
+    size_t len;
+    unsigned char data[512];
+    memcpy(data, slurp(path, &len), sizeof data);
+    enum { AT = STATS_AT };
+    /* 2 sections: names (count, "ab\0c\0", 3 NULs), state (3 words, 3 floats, 4 NULs) */
+    cr_assert_eq(len, AT + 8 + 16 + 16 + 16 + 8 + 24 + 8 + 16 + 4);
+    cr_expect_eq(data[8], 2, "version 2");
+    cr_expect_eq(le64(data + AT), 2);
+    cr_expect_eq(le64(data + AT + 8), 3, "id 3");
+    cr_expect_eq(le64(data + AT + 16), 16);
+    cr_expect_eq(le64(data + AT + 24), 2);
+    cr_expect_eq(memcmp(data + AT + 32, "ab\0c\0\0\0\0", 8), 0);
+    cr_expect_eq(le64(data + AT + 40), 5, "id 5");
+    cr_expect_eq(le64(data + AT + 48), 8 + 24 + 8 + 16);
+    cr_expect_eq(le64(data + AT + 56), 3);
+    cr_expect_eq(le64(data + AT + 80), UINT64_MAX);
+    cr_expect_eq(le64(data + AT + 88), SP);
+
+    float w[SP] = {0};
+    void *in[1] = {w};
+    char names[8];
+    uint64_t got_words[3] = {0};
+    float got_best[SP] = {0};
+    bprt_extra y = {.names = names, .names_size = sizeof names, .words = got_words, .nwords = 3,
+                    .best = got_best};
+    cr_assert_eq(bprt_file_read_extra(path, &info, in, NULL, NULL, &y), BPRT_OK);
+    cr_expect(y.nclasses == 2 && y.names_size == 5 && !memcmp(names, "ab\0c", 5));
+    cr_expect(y.has_state && y.nbest == SP && !memcmp(got_words, words, sizeof words));
+    cr_expect(!memcmp(got_best, best, sizeof best) && !memcmp(w, sweights, sizeof w));
+    expect_stats_read(path, SIN, BPRT_OK); /* the others skip them */
+    y.nwords = 2;
+    cr_expect_eq(bprt_file_read_extra(path, &info, in, NULL, NULL, &y), BPRT_E_SECTION,
+                 "another word count");
+    y.nwords = 3;
+    y.names_size = 4;
+    cr_expect_eq(bprt_file_read_extra(path, &info, in, NULL, NULL, &y), BPRT_E_SPACE);
+
+    static const struct {
+        size_t at;
+        unsigned char value;
+    } bad[] = {{AT + 24, 3},       /* 3 names counted, 2 there */
+               {AT + 32, 0},       /* an empty name */
+               {AT + 33, '\n'},    /* a control character */
+               {AT + 38, 'x'},     /* padding not NUL */
+               {AT + 88, 2},       /* best weights neither none nor all */
+               {AT + 48, 40}};     /* a size that does not fit */
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        unsigned char b[512];
+        memcpy(b, data, len);
+        b[bad[i].at] = bad[i].value;
+        reseal(b, len);
+        spit(path, b, len);
+        cr_log_info("case %zu", i);
+        expect_stats_read(path, SIN, BPRT_E_SECTION);
+    }
+    x.names = "ab\0\0";
+    cr_expect_eq(bprt_file_write_extra(in_dir("x.bin"), &info, out, NULL, &x), BPRT_E_SECTION);
+    cr_expect(!exists(in_dir("x.bin")));
 }
 
 Test(runtime, standardize_double)

@@ -5,9 +5,9 @@
  * The test writes nets.h, which includes optcheck_net.h once per network with NET, UP
  * (its upper case), HYPER (its optimizer as a Hyper initializer), DESC (the same as
  * text) and TOL defined.  For each network the driver sets the parameters and, before
- * each of three steps, the gradients by hand, calls NET_step, and compares the
- * parameters with ref_step below: PyTorch's update rules written out independently,
- * in double.  Exit status 0 when all agree.
+ * each of five steps, the gradients by hand (and before the last two the model's lr),
+ * calls NET_step, and compares the parameters with ref_step below: PyTorch's update
+ * rules written out independently, in double.  Exit status 0 when all agree.
  */
 #include <math.h>
 #include <stdint.h>

@@ -1,6 +1,7 @@
 /*
- * optcheck_net.h - three optimizer steps of network NET against ref_step (see
- * optcheck.c); included once per network.
+ * optcheck_net.h - five optimizer steps of network NET against ref_step (see
+ * optcheck.c), the last two with the learning rate (the model's lr) changed; included
+ * once per network.
  */
 #define V(x) CAT(NET, x)
 #define U(x) CAT(UP, x)
@@ -10,15 +11,22 @@
 static int CAT(check_, NET)(void)
 {
     enum { P = U(_PARAMS) };
-    static const Hyper h = HYPER;
+    static const Hyper file_h = HYPER;
+    Hyper h = file_h;
     static V(_model) model;
     RefState ref = {{0}, {0}, {0}, {0}, 0};
     V(_init)(&model, 1);
     V(_real) *p = V(_params)(&model);
     for (int i = 0; i < P; i++)
         ref.p[i] = p[i] = (V(_real))(0.5 - 0.1 * i); /* exact in float too */
+    if (model.lr != h.lr) {
+        printf("%s: lr %.17g after init, the .bp file's is %.17g\n", STR(NET), model.lr, h.lr);
+        return 1;
+    }
     double worst = 0;
-    for (int step = 1; step <= 3; step++) {
+    for (int step = 1; step <= 5; step++) {
+        if (step == 4) /* a program's schedule: the last two steps at another rate */
+            h.lr = model.lr = file_h.lr * 0.3;
         double grad[MAXP];
         V(_real) *g = V(_grads)(&model);
         for (int i = 0; i < P; i++) {
@@ -38,7 +46,7 @@ static int CAT(check_, NET)(void)
             }
         }
     }
-    int bad = !(worst <= TOL) || model.step != 3;
+    int bad = !(worst <= TOL) || model.step != 5;
     printf("%-4s %-72s %.3g (tol %.0e) step %lld %s\n", STR(NET), DESC, worst, TOL,
            (long long)model.step, bad ? "FAIL" : "ok");
     return bad;
