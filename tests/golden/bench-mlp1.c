@@ -613,6 +613,7 @@ static void mlp1_hidden_train(mlp1_model *m, const mlp1_real *restrict in, int n
 {
     mlp1_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const mlp1_real lr = (mlp1_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? mlp1_chunks(in, 1, 784, m->chunk) : 0;
     for (int j = 0; j < 128; j++) {
@@ -626,7 +627,7 @@ static void mlp1_hidden_train(mlp1_model *m, const mlp1_real *restrict in, int n
                 #pragma GCC unroll 1
                 for (int i = i0; i < i0 + 8; i++) {
                     mlp1_real g = (0 + dj * in[i]);
-                    p[i] -= 0.01f * g;
+                    p[i] -= lr * g;
                 }
             }
         } else {
@@ -640,7 +641,7 @@ static void mlp1_hidden_train(mlp1_model *m, const mlp1_real *restrict in, int n
             }
             for (int i = 0; i < 784; i++) {
                 mlp1_real g = grad[i];
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -656,7 +657,7 @@ static void mlp1_hidden_train(mlp1_model *m, const mlp1_real *restrict in, int n
         }
         for (int i = 0; i < 128; i++) {
             mlp1_real g = grad[i];
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -668,6 +669,7 @@ static void mlp1_hidden_train_avx2(mlp1_model *m, const mlp1_real *restrict in, 
 {
     mlp1_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const mlp1_real lr = (mlp1_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? mlp1_chunks(in, 1, 784, m->chunk) : 0;
     for (int j = 0; j < 128; j++) {
@@ -681,7 +683,7 @@ static void mlp1_hidden_train_avx2(mlp1_model *m, const mlp1_real *restrict in, 
                 #pragma GCC unroll 1
                 for (int i = i0; i < i0 + 8; i++) {
                     mlp1_real g = (0 + dj * in[i]);
-                    p[i] -= 0.01f * g;
+                    p[i] -= lr * g;
                 }
             }
         } else {
@@ -695,7 +697,7 @@ static void mlp1_hidden_train_avx2(mlp1_model *m, const mlp1_real *restrict in, 
             }
             for (int i = 0; i < 784; i++) {
                 mlp1_real g = grad[i];
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -711,7 +713,7 @@ static void mlp1_hidden_train_avx2(mlp1_model *m, const mlp1_real *restrict in, 
         }
         for (int i = 0; i < 128; i++) {
             mlp1_real g = grad[i];
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -1437,6 +1439,7 @@ static void mlp1_out_train(mlp1_model *m, const mlp1_real *restrict in, int n)
 {
     mlp1_out_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const mlp1_real lr = (mlp1_real)m->lr;
     for (int j = 0; j < 10; j++) {
         mlp1_real *restrict p = m->params + 100480 + j * 128;
         if (n == 1) {
@@ -1445,7 +1448,7 @@ static void mlp1_out_train(mlp1_model *m, const mlp1_real *restrict in, int n)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 128; i++) {
                 mlp1_real g = (0 + dj * in[i]);
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         } else {
             mlp1_real *restrict grad = m->scratch;
@@ -1458,7 +1461,7 @@ static void mlp1_out_train(mlp1_model *m, const mlp1_real *restrict in, int n)
             }
             for (int i = 0; i < 128; i++) {
                 mlp1_real g = grad[i];
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -1474,7 +1477,7 @@ static void mlp1_out_train(mlp1_model *m, const mlp1_real *restrict in, int n)
         }
         for (int i = 0; i < 10; i++) {
             mlp1_real g = grad[i];
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -1486,6 +1489,7 @@ static void mlp1_out_train_avx2(mlp1_model *m, const mlp1_real *restrict in, int
 {
     mlp1_out_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const mlp1_real lr = (mlp1_real)m->lr;
     for (int j = 0; j < 10; j++) {
         mlp1_real *restrict p = m->params + 100480 + j * 128;
         if (n == 1) {
@@ -1494,7 +1498,7 @@ static void mlp1_out_train_avx2(mlp1_model *m, const mlp1_real *restrict in, int
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 128; i++) {
                 mlp1_real g = (0 + dj * in[i]);
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         } else {
             mlp1_real *restrict grad = m->scratch;
@@ -1507,7 +1511,7 @@ static void mlp1_out_train_avx2(mlp1_model *m, const mlp1_real *restrict in, int
             }
             for (int i = 0; i < 128; i++) {
                 mlp1_real g = grad[i];
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -1523,7 +1527,7 @@ static void mlp1_out_train_avx2(mlp1_model *m, const mlp1_real *restrict in, int
         }
         for (int i = 0; i < 10; i++) {
             mlp1_real g = grad[i];
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -1573,6 +1577,7 @@ void mlp1_init(mlp1_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.01; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [128][784]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -1624,11 +1629,12 @@ mlp1_real mlp1_backward(mlp1_model *m, const mlp1_real *x, const mlp1_real *t, i
 static void mlp1_update(mlp1_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const mlp1_real lr = (mlp1_real)m->lr;
     mlp1_real *restrict p = m->params + 0;
     const mlp1_real *restrict grad = m->grads;
     for (int i = 0; i < MLP1_PARAMS; i++) {
         mlp1_real g = grad[i];
-        p[i] -= 0.01f * g;
+        p[i] -= lr * g;
     }
 }
 

@@ -43,6 +43,7 @@ typedef struct mlp1_model {
     mlp1_real params[MLP1_PARAMS];
     mlp1_real grads[MLP1_PARAMS]; /* ∂C/∂params, same layout; mlp1_step zeroes them */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: mlp1_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mlp1_train may fuse backward and step */
     mlp1_real scratch[784]; /* mlp1_train's gradient of one row */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mlp1_chunks) */

@@ -32,6 +32,19 @@ static void mlp1_main_step(void *m)
     mlp1_step(m);
 }
 
+static double *mlp1_main_lr(void *m)
+{
+    return &((mlp1_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as mlp1_checkpoint writes them, and the step counter. */
+static int64_t *mlp1_main_state(void *m, void **buffers)
+{
+    mlp1_model *model = m;
+    buffers[0] = model->params;
+    return &model->step;
+}
+
 static void *mlp1_main_params(void *m)
 {
     return mlp1_params(m);
@@ -72,7 +85,10 @@ int main(int argc, char **argv)
         .step = mlp1_main_step,
         .params = mlp1_main_params,
         .grads = mlp1_main_grads,
+        .lr = mlp1_main_lr,
+        .state = mlp1_main_state,
         .weights = mlp1_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = mlp1_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

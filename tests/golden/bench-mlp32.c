@@ -613,6 +613,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
 {
     mlp32_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
     for (int j = 0; j < 128; j++) {
         mlp32_real *restrict p = m->params + 0 + j * 784;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
@@ -622,7 +623,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -638,7 +639,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -658,7 +659,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
             mlp32_real g = grad[i];
             const mlp32_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -671,6 +672,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
 {
     mlp32_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
     for (int j = 0; j < 128; j++) {
         mlp32_real *restrict p = m->params + 0 + j * 784;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
@@ -680,7 +682,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -696,7 +698,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -716,7 +718,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
             mlp32_real g = grad[i];
             const mlp32_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1443,6 +1445,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
 {
     mlp32_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
     for (int j = 0; j < 10; j++) {
         mlp32_real *restrict p = m->params + 100480 + j * 128;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
@@ -1452,7 +1455,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1468,7 +1471,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1488,7 +1491,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
             mlp32_real g = grad[i];
             const mlp32_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1501,6 +1504,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
 {
     mlp32_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
     for (int j = 0; j < 10; j++) {
         mlp32_real *restrict p = m->params + 100480 + j * 128;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
@@ -1510,7 +1514,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1526,7 +1530,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1546,7 +1550,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
             mlp32_real g = grad[i];
             const mlp32_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1597,6 +1601,7 @@ void mlp32_init(mlp32_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.1; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [128][784]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -1648,6 +1653,7 @@ mlp32_real mlp32_backward(mlp32_model *m, const mlp32_real *x, const mlp32_real 
 static void mlp32_update(mlp32_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
     mlp32_real *restrict p = m->params + 0;
     mlp32_real *restrict momentum_buf = m->momentum_buf + 0;
     const mlp32_real *restrict grad = m->grads;
@@ -1655,7 +1661,7 @@ static void mlp32_update(mlp32_model *m)
         mlp32_real g = grad[i];
         const mlp32_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
-        p[i] -= 0.1f * g;
+        p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
     }
 }

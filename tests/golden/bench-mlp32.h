@@ -44,6 +44,7 @@ typedef struct mlp32_model {
     mlp32_real grads[MLP32_PARAMS]; /* ∂C/∂params, same layout; mlp32_step zeroes them */
     mlp32_real momentum_buf[MLP32_PARAMS]; /* sgd state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: mlp32_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mlp32_train may fuse backward and step */
     mlp32_real scratch[784]; /* mlp32_train's gradient of one row */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mlp32_chunks) */

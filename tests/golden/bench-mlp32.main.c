@@ -32,6 +32,20 @@ static void mlp32_main_step(void *m)
     mlp32_step(m);
 }
 
+static double *mlp32_main_lr(void *m)
+{
+    return &((mlp32_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as mlp32_checkpoint writes them, and the step counter. */
+static int64_t *mlp32_main_state(void *m, void **buffers)
+{
+    mlp32_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->momentum_buf;
+    return &model->step;
+}
+
 static void *mlp32_main_params(void *m)
 {
     return mlp32_params(m);
@@ -72,7 +86,10 @@ int main(int argc, char **argv)
         .step = mlp32_main_step,
         .params = mlp32_main_params,
         .grads = mlp32_main_grads,
+        .lr = mlp32_main_lr,
+        .state = mlp32_main_state,
         .weights = mlp32_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = mlp32_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -43,6 +43,7 @@ typedef struct mlpinf_model {
     mlpinf_real params[MLPINF_PARAMS];
     mlpinf_real grads[MLPINF_PARAMS]; /* ∂C/∂params, same layout; mlpinf_step zeroes them */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: mlpinf_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mlpinf_train may fuse backward and step */
     mlpinf_real scratch[784]; /* mlpinf_train's gradient of one row */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mlpinf_chunks) */

@@ -32,6 +32,19 @@ static void mlpinf_main_step(void *m)
     mlpinf_step(m);
 }
 
+static double *mlpinf_main_lr(void *m)
+{
+    return &((mlpinf_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as mlpinf_checkpoint writes them, and the step counter. */
+static int64_t *mlpinf_main_state(void *m, void **buffers)
+{
+    mlpinf_model *model = m;
+    buffers[0] = model->params;
+    return &model->step;
+}
+
 static void *mlpinf_main_params(void *m)
 {
     return mlpinf_params(m);
@@ -72,7 +85,10 @@ int main(int argc, char **argv)
         .step = mlpinf_main_step,
         .params = mlpinf_main_params,
         .grads = mlpinf_main_grads,
+        .lr = mlpinf_main_lr,
+        .state = mlpinf_main_state,
         .weights = mlpinf_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = mlpinf_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

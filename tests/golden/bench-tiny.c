@@ -256,6 +256,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
 {
     tiny_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const tiny_real lr = (tiny_real)m->lr;
     for (int j = 0; j < 16; j++) {
         tiny_real *restrict p = m->params + 0 + j * 4;
         if (n == 1) {
@@ -264,7 +265,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 4; i++) {
                 tiny_real g = (0 + dj * in[i]);
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         } else {
             tiny_real *restrict grad = m->scratch;
@@ -277,7 +278,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
             }
             for (int i = 0; i < 4; i++) {
                 tiny_real g = grad[i];
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -293,7 +294,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
         }
         for (int i = 0; i < 16; i++) {
             tiny_real g = grad[i];
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -443,6 +444,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
 {
     tiny_out_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const tiny_real lr = (tiny_real)m->lr;
     for (int j = 0; j < 3; j++) {
         tiny_real *restrict p = m->params + 80 + j * 16;
         if (n == 1) {
@@ -451,7 +453,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 16; i++) {
                 tiny_real g = (0 + dj * in[i]);
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         } else {
             tiny_real *restrict grad = m->scratch;
@@ -464,7 +466,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
             }
             for (int i = 0; i < 16; i++) {
                 tiny_real g = grad[i];
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -480,7 +482,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
         }
         for (int i = 0; i < 3; i++) {
             tiny_real g = grad[i];
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -492,6 +494,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
 {
     tiny_out_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const tiny_real lr = (tiny_real)m->lr;
     for (int j = 0; j < 3; j++) {
         tiny_real *restrict p = m->params + 80 + j * 16;
         if (n == 1) {
@@ -500,7 +503,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 16; i++) {
                 tiny_real g = (0 + dj * in[i]);
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         } else {
             tiny_real *restrict grad = m->scratch;
@@ -513,7 +516,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
             }
             for (int i = 0; i < 16; i++) {
                 tiny_real g = grad[i];
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -529,7 +532,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
         }
         for (int i = 0; i < 3; i++) {
             tiny_real g = grad[i];
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -579,6 +582,7 @@ void tiny_init(tiny_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.01; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [16][4]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -630,11 +634,12 @@ tiny_real tiny_backward(tiny_model *m, const tiny_real *x, const tiny_real *t, i
 static void tiny_update(tiny_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const tiny_real lr = (tiny_real)m->lr;
     tiny_real *restrict p = m->params + 0;
     const tiny_real *restrict grad = m->grads;
     for (int i = 0; i < TINY_PARAMS; i++) {
         tiny_real g = grad[i];
-        p[i] -= 0.01f * g;
+        p[i] -= lr * g;
     }
 }
 

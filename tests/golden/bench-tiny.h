@@ -43,6 +43,7 @@ typedef struct tiny_model {
     tiny_real params[TINY_PARAMS];
     tiny_real grads[TINY_PARAMS]; /* ∂C/∂params, same layout; tiny_step zeroes them */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: tiny_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: tiny_train may fuse backward and step */
     tiny_real scratch[16]; /* tiny_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

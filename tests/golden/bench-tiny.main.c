@@ -32,6 +32,19 @@ static void tiny_main_step(void *m)
     tiny_step(m);
 }
 
+static double *tiny_main_lr(void *m)
+{
+    return &((tiny_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as tiny_checkpoint writes them, and the step counter. */
+static int64_t *tiny_main_state(void *m, void **buffers)
+{
+    tiny_model *model = m;
+    buffers[0] = model->params;
+    return &model->step;
+}
+
 static void *tiny_main_params(void *m)
 {
     return tiny_params(m);
@@ -72,7 +85,10 @@ int main(int argc, char **argv)
         .step = tiny_main_step,
         .params = tiny_main_params,
         .grads = tiny_main_grads,
+        .lr = tiny_main_lr,
+        .state = tiny_main_state,
         .weights = tiny_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = tiny_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -210,6 +210,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
 {
     xor_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const xor_real lr = (xor_real)m->lr;
     for (int j = 0; j < 4; j++) {
         xor_real *restrict p = m->params + 0 + j * 2;
         if (n == 1) {
@@ -218,7 +219,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 2; i++) {
                 xor_real g = (0 + dj * in[i]);
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
             }
         } else {
             xor_real *restrict grad = m->scratch;
@@ -231,7 +232,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
             }
             for (int i = 0; i < 2; i++) {
                 xor_real g = grad[i];
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -247,7 +248,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
         }
         for (int i = 0; i < 4; i++) {
             xor_real g = grad[i];
-            p[i] -= 0.5f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -317,6 +318,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
 {
     xor_out_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const xor_real lr = (xor_real)m->lr;
     for (int j = 0; j < 1; j++) {
         xor_real *restrict p = m->params + 12 + j * 4;
         if (n == 1) {
@@ -325,7 +327,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 4; i++) {
                 xor_real g = (0 + dj * in[i]);
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
             }
         } else {
             xor_real *restrict grad = m->scratch;
@@ -338,7 +340,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
             }
             for (int i = 0; i < 4; i++) {
                 xor_real g = grad[i];
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -354,7 +356,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
         }
         for (int i = 0; i < 1; i++) {
             xor_real g = grad[i];
-            p[i] -= 0.5f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -397,6 +399,7 @@ void xor_init(xor_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.5; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [4][2]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -448,11 +451,12 @@ xor_real xor_backward(xor_model *m, const xor_real *x, const xor_real *t, int n)
 static void xor_update(xor_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const xor_real lr = (xor_real)m->lr;
     xor_real *restrict p = m->params + 0;
     const xor_real *restrict grad = m->grads;
     for (int i = 0; i < XOR_PARAMS; i++) {
         xor_real g = grad[i];
-        p[i] -= 0.5f * g;
+        p[i] -= lr * g;
     }
 }
 

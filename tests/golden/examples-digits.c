@@ -646,7 +646,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - digits_powi(0.9, m->step);
     const double bias2 = 1 - digits_powi(0.999, m->step);
-    const digits_real step_size = (digits_real)(0.001 / bias1);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
     for (int j = 0; j < 64; j++) {
         digits_real *restrict p = m->params + 0 + j * 64;
@@ -715,7 +715,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - digits_powi(0.9, m->step);
     const double bias2 = 1 - digits_powi(0.999, m->step);
-    const digits_real step_size = (digits_real)(0.001 / bias1);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
     for (int j = 0; j < 64; j++) {
         digits_real *restrict p = m->params + 0 + j * 64;
@@ -1498,7 +1498,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - digits_powi(0.9, m->step);
     const double bias2 = 1 - digits_powi(0.999, m->step);
-    const digits_real step_size = (digits_real)(0.001 / bias1);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
     for (int j = 0; j < 10; j++) {
         digits_real *restrict p = m->params + 4160 + j * 64;
@@ -1567,7 +1567,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - digits_powi(0.9, m->step);
     const double bias2 = 1 - digits_powi(0.999, m->step);
-    const digits_real step_size = (digits_real)(0.001 / bias1);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
     for (int j = 0; j < 10; j++) {
         digits_real *restrict p = m->params + 4160 + j * 64;
@@ -1670,6 +1670,7 @@ void digits_init(digits_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.001; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [64][64]: he_uniform, U(−a, a) with a = √(6 / fan_in) */
@@ -1725,7 +1726,7 @@ static void digits_update(digits_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - digits_powi(0.9, m->step);
     const double bias2 = 1 - digits_powi(0.999, m->step);
-    const digits_real step_size = (digits_real)(0.001 / bias1);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
     digits_real *restrict p = m->params + 0;
     digits_real *restrict exp_avg = m->exp_avg + 0;

@@ -45,6 +45,7 @@ typedef struct digits_model {
     digits_real exp_avg[DIGITS_PARAMS]; /* adam state, same layout */
     digits_real exp_avg_sq[DIGITS_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: digits_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: digits_train may fuse backward and step */
     digits_real scratch[64]; /* digits_train's gradient of one row */
     int chunk[8]; /* the chunks of 8 inputs that are not all 0 (digits_chunks) */

@@ -32,6 +32,21 @@ static void digits_main_step(void *m)
     digits_step(m);
 }
 
+static double *digits_main_lr(void *m)
+{
+    return &((digits_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as digits_checkpoint writes them, and the step counter. */
+static int64_t *digits_main_state(void *m, void **buffers)
+{
+    digits_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->exp_avg;
+    buffers[2] = model->exp_avg_sq;
+    return &model->step;
+}
+
 static void *digits_main_params(void *m)
 {
     return digits_params(m);
@@ -72,7 +87,10 @@ int main(int argc, char **argv)
         .step = digits_main_step,
         .params = digits_main_params,
         .grads = digits_main_grads,
+        .lr = digits_main_lr,
+        .state = digits_main_state,
         .weights = digits_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = digits_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -289,7 +289,7 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - iris_powi(0.9, m->step);
     const double bias2 = 1 - iris_powi(0.999, m->step);
-    const iris_real step_size = (iris_real)(0.01 / bias1);
+    const iris_real step_size = (iris_real)(m->lr / bias1);
     const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
     for (int j = 0; j < 16; j++) {
         iris_real *restrict p = m->params + 0 + j * 4;
@@ -496,7 +496,7 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - iris_powi(0.9, m->step);
     const double bias2 = 1 - iris_powi(0.999, m->step);
-    const iris_real step_size = (iris_real)(0.01 / bias1);
+    const iris_real step_size = (iris_real)(m->lr / bias1);
     const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
     for (int j = 0; j < 3; j++) {
         iris_real *restrict p = m->params + 80 + j * 16;
@@ -565,7 +565,7 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - iris_powi(0.9, m->step);
     const double bias2 = 1 - iris_powi(0.999, m->step);
-    const iris_real step_size = (iris_real)(0.01 / bias1);
+    const iris_real step_size = (iris_real)(m->lr / bias1);
     const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
     for (int j = 0; j < 3; j++) {
         iris_real *restrict p = m->params + 80 + j * 16;
@@ -668,6 +668,7 @@ void iris_init(iris_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.01; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [16][4]: he_uniform, U(−a, a) with a = √(6 / fan_in) */
@@ -723,7 +724,7 @@ static void iris_update(iris_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - iris_powi(0.9, m->step);
     const double bias2 = 1 - iris_powi(0.999, m->step);
-    const iris_real step_size = (iris_real)(0.01 / bias1);
+    const iris_real step_size = (iris_real)(m->lr / bias1);
     const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
     iris_real *restrict p = m->params + 0;
     iris_real *restrict exp_avg = m->exp_avg + 0;

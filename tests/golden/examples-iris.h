@@ -45,6 +45,7 @@ typedef struct iris_model {
     iris_real exp_avg[IRIS_PARAMS]; /* adam state, same layout */
     iris_real exp_avg_sq[IRIS_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: iris_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: iris_train may fuse backward and step */
     iris_real scratch[16]; /* iris_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

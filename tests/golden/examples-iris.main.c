@@ -32,6 +32,21 @@ static void iris_main_step(void *m)
     iris_step(m);
 }
 
+static double *iris_main_lr(void *m)
+{
+    return &((iris_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as iris_checkpoint writes them, and the step counter. */
+static int64_t *iris_main_state(void *m, void **buffers)
+{
+    iris_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->exp_avg;
+    buffers[2] = model->exp_avg_sq;
+    return &model->step;
+}
+
 static void *iris_main_params(void *m)
 {
     return iris_params(m);
@@ -72,7 +87,10 @@ int main(int argc, char **argv)
         .step = iris_main_step,
         .params = iris_main_params,
         .grads = iris_main_grads,
+        .lr = iris_main_lr,
+        .state = iris_main_state,
         .weights = iris_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = iris_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

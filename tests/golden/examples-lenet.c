@@ -642,6 +642,7 @@ static void lenet_c1_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c1_backward(m, in, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
     lenet_real *restrict grad = m->grads + 0;
@@ -649,7 +650,7 @@ static void lenet_c1_train(lenet_model *m, const lenet_real *restrict in, int n)
         lenet_real g = grad[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
-        p[i] -= 0.01f * g;
+        p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
     }
     memset(grad, 0, 156 * sizeof *grad);
@@ -1090,6 +1091,7 @@ static void lenet_c2_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c2_backward(m, in, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 156;
     lenet_real *restrict momentum_buf = m->momentum_buf + 156;
     lenet_real *restrict grad = m->grads + 156;
@@ -1097,7 +1099,7 @@ static void lenet_c2_train(lenet_model *m, const lenet_real *restrict in, int n)
         lenet_real g = grad[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
-        p[i] -= 0.01f * g;
+        p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
     }
     memset(grad, 0, 2416 * sizeof *grad);
@@ -1664,6 +1666,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
 {
     lenet_dense6_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     for (int j = 0; j < 120; j++) {
         lenet_real *restrict p = m->params + 2572 + j * 400;
         lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
@@ -1673,7 +1676,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
                 lenet_real g = (0 + dj * in[i]);
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1689,7 +1692,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1709,7 +1712,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
             lenet_real g = grad[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1722,6 +1725,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
 {
     lenet_dense6_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     for (int j = 0; j < 120; j++) {
         lenet_real *restrict p = m->params + 2572 + j * 400;
         lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
@@ -1731,7 +1735,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
                 lenet_real g = (0 + dj * in[i]);
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1747,7 +1751,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1767,7 +1771,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
             lenet_real g = grad[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -2248,6 +2252,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
 {
     lenet_dense7_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     for (int j = 0; j < 84; j++) {
         lenet_real *restrict p = m->params + 50692 + j * 120;
         lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
@@ -2257,7 +2262,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
                 lenet_real g = (0 + dj * in[i]);
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -2273,7 +2278,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -2293,7 +2298,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
             lenet_real g = grad[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -2306,6 +2311,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
 {
     lenet_dense7_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     for (int j = 0; j < 84; j++) {
         lenet_real *restrict p = m->params + 50692 + j * 120;
         lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
@@ -2315,7 +2321,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
                 lenet_real g = (0 + dj * in[i]);
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -2331,7 +2337,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -2351,7 +2357,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
             lenet_real g = grad[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -3148,6 +3154,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
 {
     lenet_dense8_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     for (int j = 0; j < 10; j++) {
         lenet_real *restrict p = m->params + 60856 + j * 84;
         lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
@@ -3157,7 +3164,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
                 lenet_real g = (0 + dj * in[i]);
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -3173,7 +3180,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -3193,7 +3200,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
             lenet_real g = grad[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -3206,6 +3213,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
 {
     lenet_dense8_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     for (int j = 0; j < 10; j++) {
         lenet_real *restrict p = m->params + 60856 + j * 84;
         lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
@@ -3215,7 +3223,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
                 lenet_real g = (0 + dj * in[i]);
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -3231,7 +3239,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.01f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -3251,7 +3259,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
             lenet_real g = grad[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.01f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -3302,6 +3310,7 @@ void lenet_init(lenet_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.01; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* c1.W [6][1][5][5]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -3374,6 +3383,7 @@ lenet_real lenet_backward(lenet_model *m, const lenet_real *x, const lenet_real 
 static void lenet_update(lenet_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
     const lenet_real *restrict grad = m->grads;
@@ -3381,7 +3391,7 @@ static void lenet_update(lenet_model *m)
         lenet_real g = grad[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
-        p[i] -= 0.01f * g;
+        p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
     }
 }

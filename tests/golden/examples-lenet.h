@@ -54,6 +54,7 @@ typedef struct lenet_model {
     lenet_real grads[LENET_PARAMS]; /* ∂C/∂params, same layout; lenet_step zeroes them */
     lenet_real momentum_buf[LENET_PARAMS]; /* sgd state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: lenet_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: lenet_train may fuse backward and step */
     lenet_real scratch[39200]; /* lenet_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

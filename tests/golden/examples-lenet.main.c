@@ -32,6 +32,20 @@ static void lenet_main_step(void *m)
     lenet_step(m);
 }
 
+static double *lenet_main_lr(void *m)
+{
+    return &((lenet_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as lenet_checkpoint writes them, and the step counter. */
+static int64_t *lenet_main_state(void *m, void **buffers)
+{
+    lenet_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->momentum_buf;
+    return &model->step;
+}
+
 static void *lenet_main_params(void *m)
 {
     return lenet_params(m);
@@ -75,7 +89,10 @@ int main(int argc, char **argv)
         .step = lenet_main_step,
         .params = lenet_main_params,
         .grads = lenet_main_grads,
+        .lr = lenet_main_lr,
+        .state = lenet_main_state,
         .weights = lenet_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = lenet_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -646,7 +646,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - mnist_powi(0.9, m->step);
     const double bias2 = 1 - mnist_powi(0.999, m->step);
-    const mnist_real step_size = (mnist_real)(0.001 / bias1);
+    const mnist_real step_size = (mnist_real)(m->lr / bias1);
     const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
     for (int j = 0; j < 128; j++) {
         mnist_real *restrict p = m->params + 0 + j * 784;
@@ -715,7 +715,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - mnist_powi(0.9, m->step);
     const double bias2 = 1 - mnist_powi(0.999, m->step);
-    const mnist_real step_size = (mnist_real)(0.001 / bias1);
+    const mnist_real step_size = (mnist_real)(m->lr / bias1);
     const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
     for (int j = 0; j < 128; j++) {
         mnist_real *restrict p = m->params + 0 + j * 784;
@@ -1498,7 +1498,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - mnist_powi(0.9, m->step);
     const double bias2 = 1 - mnist_powi(0.999, m->step);
-    const mnist_real step_size = (mnist_real)(0.001 / bias1);
+    const mnist_real step_size = (mnist_real)(m->lr / bias1);
     const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
     for (int j = 0; j < 10; j++) {
         mnist_real *restrict p = m->params + 100480 + j * 128;
@@ -1567,7 +1567,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - mnist_powi(0.9, m->step);
     const double bias2 = 1 - mnist_powi(0.999, m->step);
-    const mnist_real step_size = (mnist_real)(0.001 / bias1);
+    const mnist_real step_size = (mnist_real)(m->lr / bias1);
     const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
     for (int j = 0; j < 10; j++) {
         mnist_real *restrict p = m->params + 100480 + j * 128;
@@ -1670,6 +1670,7 @@ void mnist_init(mnist_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.001; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [128][784]: he_uniform, U(−a, a) with a = √(6 / fan_in) */
@@ -1725,7 +1726,7 @@ static void mnist_update(mnist_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - mnist_powi(0.9, m->step);
     const double bias2 = 1 - mnist_powi(0.999, m->step);
-    const mnist_real step_size = (mnist_real)(0.001 / bias1);
+    const mnist_real step_size = (mnist_real)(m->lr / bias1);
     const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
     mnist_real *restrict p = m->params + 0;
     mnist_real *restrict exp_avg = m->exp_avg + 0;

@@ -45,6 +45,7 @@ typedef struct mnist_model {
     mnist_real exp_avg[MNIST_PARAMS]; /* adam state, same layout */
     mnist_real exp_avg_sq[MNIST_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: mnist_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mnist_train may fuse backward and step */
     mnist_real scratch[784]; /* mnist_train's gradient of one row */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mnist_chunks) */

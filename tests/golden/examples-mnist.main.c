@@ -32,6 +32,21 @@ static void mnist_main_step(void *m)
     mnist_step(m);
 }
 
+static double *mnist_main_lr(void *m)
+{
+    return &((mnist_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as mnist_checkpoint writes them, and the step counter. */
+static int64_t *mnist_main_state(void *m, void **buffers)
+{
+    mnist_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->exp_avg;
+    buffers[2] = model->exp_avg_sq;
+    return &model->step;
+}
+
 static void *mnist_main_params(void *m)
 {
     return mnist_params(m);
@@ -72,7 +87,10 @@ int main(int argc, char **argv)
         .step = mnist_main_step,
         .params = mnist_main_params,
         .grads = mnist_main_grads,
+        .lr = mnist_main_lr,
+        .state = mnist_main_state,
         .weights = mnist_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = mnist_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -313,7 +313,7 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - sine_powi(0.9, m->step);
     const double bias2 = 1 - sine_powi(0.999, m->step);
-    const sine_real step_size = (sine_real)(0.01 / bias1);
+    const sine_real step_size = (sine_real)(m->lr / bias1);
     const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
     for (int j = 0; j < 32; j++) {
         sine_real *restrict p = m->params + 0 + j * 1;
@@ -499,7 +499,7 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - sine_powi(0.9, m->step);
     const double bias2 = 1 - sine_powi(0.999, m->step);
-    const sine_real step_size = (sine_real)(0.01 / bias1);
+    const sine_real step_size = (sine_real)(m->lr / bias1);
     const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
     for (int j = 0; j < 1; j++) {
         sine_real *restrict p = m->params + 64 + j * 32;
@@ -568,7 +568,7 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - sine_powi(0.9, m->step);
     const double bias2 = 1 - sine_powi(0.999, m->step);
-    const sine_real step_size = (sine_real)(0.01 / bias1);
+    const sine_real step_size = (sine_real)(m->lr / bias1);
     const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
     for (int j = 0; j < 1; j++) {
         sine_real *restrict p = m->params + 64 + j * 32;
@@ -665,6 +665,7 @@ void sine_init(sine_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.01; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [32][1]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -720,7 +721,7 @@ static void sine_update(sine_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - sine_powi(0.9, m->step);
     const double bias2 = 1 - sine_powi(0.999, m->step);
-    const sine_real step_size = (sine_real)(0.01 / bias1);
+    const sine_real step_size = (sine_real)(m->lr / bias1);
     const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
     sine_real *restrict p = m->params + 0;
     sine_real *restrict exp_avg = m->exp_avg + 0;

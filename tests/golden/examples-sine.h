@@ -45,6 +45,7 @@ typedef struct sine_model {
     sine_real exp_avg[SINE_PARAMS]; /* adam state, same layout */
     sine_real exp_avg_sq[SINE_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: sine_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: sine_train may fuse backward and step */
     sine_real scratch[32]; /* sine_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

@@ -32,6 +32,21 @@ static void sine_main_step(void *m)
     sine_step(m);
 }
 
+static double *sine_main_lr(void *m)
+{
+    return &((sine_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as sine_checkpoint writes them, and the step counter. */
+static int64_t *sine_main_state(void *m, void **buffers)
+{
+    sine_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->exp_avg;
+    buffers[2] = model->exp_avg_sq;
+    return &model->step;
+}
+
 static void *sine_main_params(void *m)
 {
     return sine_params(m);
@@ -72,7 +87,10 @@ int main(int argc, char **argv)
         .step = sine_main_step,
         .params = sine_main_params,
         .grads = sine_main_grads,
+        .lr = sine_main_lr,
+        .state = sine_main_state,
         .weights = sine_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = sine_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -210,6 +210,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
 {
     xor_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const xor_real lr = (xor_real)m->lr;
     for (int j = 0; j < 4; j++) {
         xor_real *restrict p = m->params + 0 + j * 2;
         xor_real *restrict momentum_buf = m->momentum_buf + 0 + j * 2;
@@ -219,7 +220,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
                 xor_real g = (0 + dj * in[i]);
                 const xor_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -235,7 +236,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
                 xor_real g = grad[i];
                 const xor_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -255,7 +256,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
             xor_real g = grad[i];
             const xor_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.5f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -323,6 +324,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
 {
     xor_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const xor_real lr = (xor_real)m->lr;
     for (int j = 0; j < 1; j++) {
         xor_real *restrict p = m->params + 12 + j * 4;
         xor_real *restrict momentum_buf = m->momentum_buf + 12 + j * 4;
@@ -332,7 +334,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
                 xor_real g = (0 + dj * in[i]);
                 const xor_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -348,7 +350,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
                 xor_real g = grad[i];
                 const xor_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
-                p[i] -= 0.5f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -368,7 +370,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
             xor_real g = grad[i];
             const xor_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
-            p[i] -= 0.5f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -412,6 +414,7 @@ void xor_init(xor_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.5; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* hidden.W [4][2]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -463,6 +466,7 @@ xor_real xor_backward(xor_model *m, const xor_real *x, const xor_real *t, int n)
 static void xor_update(xor_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const xor_real lr = (xor_real)m->lr;
     xor_real *restrict p = m->params + 0;
     xor_real *restrict momentum_buf = m->momentum_buf + 0;
     const xor_real *restrict grad = m->grads;
@@ -470,7 +474,7 @@ static void xor_update(xor_model *m)
         xor_real g = grad[i];
         const xor_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
-        p[i] -= 0.5f * g;
+        p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
     }
 }

@@ -44,6 +44,7 @@ typedef struct xor_model {
     xor_real grads[XOR_PARAMS]; /* ∂C/∂params, same layout; xor_step zeroes them */
     xor_real momentum_buf[XOR_PARAMS]; /* sgd state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: xor_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: xor_train may fuse backward and step */
     xor_real scratch[4]; /* xor_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

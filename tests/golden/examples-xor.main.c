@@ -32,6 +32,20 @@ static void xor_main_step(void *m)
     xor_step(m);
 }
 
+static double *xor_main_lr(void *m)
+{
+    return &((xor_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as xor_checkpoint writes them, and the step counter. */
+static int64_t *xor_main_state(void *m, void **buffers)
+{
+    xor_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->momentum_buf;
+    return &model->step;
+}
+
 static void *xor_main_params(void *m)
 {
     return xor_params(m);
@@ -72,7 +86,10 @@ int main(int argc, char **argv)
         .step = xor_main_step,
         .params = xor_main_params,
         .grads = xor_main_grads,
+        .lr = xor_main_lr,
+        .state = xor_main_state,
         .weights = xor_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = xor_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -359,6 +359,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
 {
     gacts_a1_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 16; j++) {
         gacts_real *restrict p = m->params + 0 + j * 8;
         gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
@@ -368,7 +369,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -384,7 +385,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -404,7 +405,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -417,6 +418,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 {
     gacts_a1_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 16; j++) {
         gacts_real *restrict p = m->params + 0 + j * 8;
         gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
@@ -426,7 +428,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -442,7 +444,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -462,7 +464,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1319,6 +1321,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
 {
     gacts_a2_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 33; j++) {
         gacts_real *restrict p = m->params + 144 + j * 16;
         gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
@@ -1328,7 +1331,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1344,7 +1347,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1364,7 +1367,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1377,6 +1380,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 {
     gacts_a2_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 33; j++) {
         gacts_real *restrict p = m->params + 144 + j * 16;
         gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
@@ -1386,7 +1390,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1402,7 +1406,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1422,7 +1426,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1763,6 +1767,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
 {
     gacts_a3_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 5; j++) {
         gacts_real *restrict p = m->params + 705 + j * 33;
         gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
@@ -1772,7 +1777,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1788,7 +1793,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1808,7 +1813,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1821,6 +1826,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 {
     gacts_a3_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 5; j++) {
         gacts_real *restrict p = m->params + 705 + j * 33;
         gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
@@ -1830,7 +1836,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1846,7 +1852,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1866,7 +1872,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1990,6 +1996,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
 {
     gacts_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 4; j++) {
         gacts_real *restrict p = m->params + 875 + j * 5;
         gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
@@ -1999,7 +2006,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -2015,7 +2022,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -2035,7 +2042,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -2081,6 +2088,7 @@ void gacts_init(gacts_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.05; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* a1.W [16][8]: lecun_normal, N(0, σ²) with σ = √(1 / fan_in) */
@@ -2142,6 +2150,7 @@ gacts_real gacts_backward(gacts_model *m, const gacts_real *x, const gacts_real 
 static void gacts_update(gacts_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     gacts_real *restrict p = m->params + 0;
     gacts_real *restrict momentum_buf = m->momentum_buf + 0;
     const gacts_real *restrict grad = m->grads;
@@ -2149,7 +2158,7 @@ static void gacts_update(gacts_model *m)
         gacts_real g = grad[i];
         const gacts_real buf = 0.8f * momentum_buf[i] + g;
         g = g + 0.8f * buf;
-        p[i] -= 0.05f * g;
+        p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
     }
 }

@@ -50,6 +50,7 @@ typedef struct gacts_model {
     gacts_real grads[GACTS_PARAMS]; /* ∂C/∂params, same layout; gacts_step zeroes them */
     gacts_real momentum_buf[GACTS_PARAMS]; /* sgd state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: gacts_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gacts_train may fuse backward and step */
     gacts_real scratch[33]; /* gacts_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

@@ -32,6 +32,20 @@ static void gacts_main_step(void *m)
     gacts_step(m);
 }
 
+static double *gacts_main_lr(void *m)
+{
+    return &((gacts_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as gacts_checkpoint writes them, and the step counter. */
+static int64_t *gacts_main_state(void *m, void **buffers)
+{
+    gacts_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->momentum_buf;
+    return &model->step;
+}
+
 static void *gacts_main_params(void *m)
 {
     return gacts_params(m);
@@ -74,7 +88,10 @@ int main(int argc, char **argv)
         .step = gacts_main_step,
         .params = gacts_main_params,
         .grads = gacts_main_grads,
+        .lr = gacts_main_lr,
+        .state = gacts_main_state,
         .weights = gacts_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = gacts_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -636,6 +636,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
 {
     gacts_a1_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 16; j++) {
         gacts_real *restrict p = m->params + 0 + j * 8;
         gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
@@ -645,7 +646,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -661,7 +662,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -681,7 +682,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -694,6 +695,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 {
     gacts_a1_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 16; j++) {
         gacts_real *restrict p = m->params + 0 + j * 8;
         gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
@@ -703,7 +705,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -719,7 +721,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -739,7 +741,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1596,6 +1598,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
 {
     gacts_a2_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 33; j++) {
         gacts_real *restrict p = m->params + 144 + j * 16;
         gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
@@ -1605,7 +1608,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1621,7 +1624,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1641,7 +1644,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -1654,6 +1657,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 {
     gacts_a2_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 33; j++) {
         gacts_real *restrict p = m->params + 144 + j * 16;
         gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
@@ -1663,7 +1667,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -1679,7 +1683,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -1699,7 +1703,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -2640,6 +2644,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
 {
     gacts_a3_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 5; j++) {
         gacts_real *restrict p = m->params + 705 + j * 33;
         gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
@@ -2649,7 +2654,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -2665,7 +2670,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -2685,7 +2690,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -2698,6 +2703,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 {
     gacts_a3_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 5; j++) {
         gacts_real *restrict p = m->params + 705 + j * 33;
         gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
@@ -2707,7 +2713,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -2723,7 +2729,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -2743,7 +2749,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -2899,6 +2905,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
 {
     gacts_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     for (int j = 0; j < 4; j++) {
         gacts_real *restrict p = m->params + 875 + j * 5;
         gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
@@ -2908,7 +2915,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         } else {
@@ -2924,7 +2931,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
-                p[i] -= 0.05f * g;
+                p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
         }
@@ -2944,7 +2951,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
             gacts_real g = grad[i];
             const gacts_real buf = 0.8f * momentum_buf[i] + g;
             g = g + 0.8f * buf;
-            p[i] -= 0.05f * g;
+            p[i] -= lr * g;
             momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
         }
     }
@@ -2990,6 +2997,7 @@ void gacts_init(gacts_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.05; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* a1.W [16][8]: lecun_normal, N(0, σ²) with σ = √(1 / fan_in) */
@@ -3051,6 +3059,7 @@ gacts_real gacts_backward(gacts_model *m, const gacts_real *x, const gacts_real 
 static void gacts_update(gacts_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
     gacts_real *restrict p = m->params + 0;
     gacts_real *restrict momentum_buf = m->momentum_buf + 0;
     const gacts_real *restrict grad = m->grads;
@@ -3058,7 +3067,7 @@ static void gacts_update(gacts_model *m)
         gacts_real g = grad[i];
         const gacts_real buf = 0.8f * momentum_buf[i] + g;
         g = g + 0.8f * buf;
-        p[i] -= 0.05f * g;
+        p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
     }
 }

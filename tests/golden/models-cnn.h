@@ -57,6 +57,7 @@ typedef struct gcnn_model {
     gcnn_real exp_avg[GCNN_PARAMS]; /* adam state, same layout */
     gcnn_real exp_avg_sq[GCNN_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: gcnn_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gcnn_train may fuse backward and step */
     gcnn_real scratch[4608]; /* gcnn_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

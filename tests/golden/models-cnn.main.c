@@ -32,6 +32,21 @@ static void gcnn_main_step(void *m)
     gcnn_step(m);
 }
 
+static double *gcnn_main_lr(void *m)
+{
+    return &((gcnn_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as gcnn_checkpoint writes them, and the step counter. */
+static int64_t *gcnn_main_state(void *m, void **buffers)
+{
+    gcnn_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->exp_avg;
+    buffers[2] = model->exp_avg_sq;
+    return &model->step;
+}
+
 static void *gcnn_main_params(void *m)
 {
     return gcnn_params(m);
@@ -76,7 +91,10 @@ int main(int argc, char **argv)
         .step = gcnn_main_step,
         .params = gcnn_main_params,
         .grads = gcnn_main_grads,
+        .lr = gcnn_main_lr,
+        .state = gcnn_main_state,
         .weights = gcnn_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = gcnn_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

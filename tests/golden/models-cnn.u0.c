@@ -349,7 +349,7 @@ static void gcnn_c1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     gcnn_real *restrict p = m->params + 0;
     gcnn_real *restrict exp_avg = m->exp_avg + 0;
@@ -507,7 +507,7 @@ static void gcnn_c2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     gcnn_real *restrict p = m->params + 148;
     gcnn_real *restrict exp_avg = m->exp_avg + 148;
@@ -990,7 +990,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict p = m->params + 296 + j * 48;
@@ -1059,7 +1059,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict p = m->params + 296 + j * 48;
@@ -1466,7 +1466,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict p = m->params + 2256 + j * 40;
@@ -1535,7 +1535,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict p = m->params + 2256 + j * 40;
@@ -1692,7 +1692,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict p = m->params + 3896 + j * 40;
@@ -1761,7 +1761,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict p = m->params + 3896 + j * 40;
@@ -2313,7 +2313,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 3; j++) {
         gcnn_real *restrict p = m->params + 5536 + j * 40;
@@ -2382,7 +2382,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     for (int j = 0; j < 3; j++) {
         gcnn_real *restrict p = m->params + 5536 + j * 40;
@@ -2485,6 +2485,7 @@ void gcnn_init(gcnn_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.001; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* c1.W [4][4][3][3]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -2564,7 +2565,7 @@ static void gcnn_update(gcnn_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gcnn_powi(0.9, m->step);
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
     gcnn_real *restrict p = m->params + 0;
     gcnn_real *restrict exp_avg = m->exp_avg + 0;

@@ -471,8 +471,9 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 12; j++) {
         gdouble_real *restrict p = m->params + 0 + j * 20;
         gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
@@ -480,7 +481,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -498,7 +499,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -521,7 +522,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -543,8 +544,9 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 12; j++) {
         gdouble_real *restrict p = m->params + 0 + j * 20;
         gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
@@ -552,7 +554,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
         if (n == 1) {
             const gdouble_real dj = m->dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -570,7 +572,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -593,7 +595,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -850,8 +852,9 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 9; j++) {
         gdouble_real *restrict p = m->params + 252 + j * 12;
         gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
@@ -859,7 +862,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -877,7 +880,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -900,7 +903,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -922,8 +925,9 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 9; j++) {
         gdouble_real *restrict p = m->params + 252 + j * 12;
         gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
@@ -931,7 +935,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
         if (n == 1) {
             const gdouble_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -949,7 +953,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -972,7 +976,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1155,8 +1159,9 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 7; j++) {
         gdouble_real *restrict p = m->params + 369 + j * 9;
         gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
@@ -1164,7 +1169,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1182,7 +1187,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1205,7 +1210,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1227,8 +1232,9 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 7; j++) {
         gdouble_real *restrict p = m->params + 369 + j * 9;
         gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
@@ -1236,7 +1242,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
         if (n == 1) {
             const gdouble_real dj = m->dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1254,7 +1260,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1277,7 +1283,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1384,8 +1390,9 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 3; j++) {
         gdouble_real *restrict p = m->params + 439 + j * 7;
         gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
@@ -1393,7 +1400,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense4_d[0][j];
             for (int i = 0; i < 7; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1411,7 +1418,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(7, dj, in + s * 7, grad);
             }
             for (int i = 0; i < 7; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1434,7 +1441,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1483,6 +1490,7 @@ void gdouble_init(gdouble_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.003; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* dense1.W [12][20]: xavier_normal, N(0, σ²) with σ = √(2 / (fan_in + fan_out)) */
@@ -1548,14 +1556,15 @@ static void gdouble_update(gdouble_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     gdouble_real *restrict p = m->params + 0;
     gdouble_real *restrict exp_avg = m->exp_avg + 0;
     gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
     const gdouble_real *restrict grad = m->grads;
     for (int i = 0; i < GDOUBLE_PARAMS; i++) {
-        p[i] *= 0.99994;
+        p[i] *= decay;
         const gdouble_real g = grad[i];
         const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
         const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;

@@ -51,6 +51,7 @@ typedef struct gdouble_model {
     gdouble_real exp_avg[GDOUBLE_PARAMS]; /* adamw state, same layout */
     gdouble_real exp_avg_sq[GDOUBLE_PARAMS]; /* adamw state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: gdouble_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gdouble_train may fuse backward and step */
     gdouble_real scratch[20]; /* gdouble_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

@@ -32,6 +32,21 @@ static void gdouble_main_step(void *m)
     gdouble_step(m);
 }
 
+static double *gdouble_main_lr(void *m)
+{
+    return &((gdouble_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as gdouble_checkpoint writes them, and the step counter. */
+static int64_t *gdouble_main_state(void *m, void **buffers)
+{
+    gdouble_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->exp_avg;
+    buffers[2] = model->exp_avg_sq;
+    return &model->step;
+}
+
 static void *gdouble_main_params(void *m)
 {
     return gdouble_params(m);
@@ -74,7 +89,10 @@ int main(int argc, char **argv)
         .step = gdouble_main_step,
         .params = gdouble_main_params,
         .grads = gdouble_main_grads,
+        .lr = gdouble_main_lr,
+        .state = gdouble_main_state,
         .weights = gdouble_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = gdouble_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -505,8 +505,9 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 12; j++) {
         gdouble_real *restrict p = m->params + 0 + j * 20;
         gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
@@ -514,7 +515,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -532,7 +533,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -555,7 +556,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -577,8 +578,9 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 12; j++) {
         gdouble_real *restrict p = m->params + 0 + j * 20;
         gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
@@ -586,7 +588,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
         if (n == 1) {
             const gdouble_real dj = m->dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -604,7 +606,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
             for (int i = 0; i < 20; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -627,7 +629,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1301,8 +1303,9 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 9; j++) {
         gdouble_real *restrict p = m->params + 252 + j * 12;
         gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
@@ -1310,7 +1313,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1328,7 +1331,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1351,7 +1354,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1373,8 +1376,9 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 9; j++) {
         gdouble_real *restrict p = m->params + 252 + j * 12;
         gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
@@ -1382,7 +1386,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
         if (n == 1) {
             const gdouble_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1400,7 +1404,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
             for (int i = 0; i < 12; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1423,7 +1427,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2096,8 +2100,9 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 7; j++) {
         gdouble_real *restrict p = m->params + 369 + j * 9;
         gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
@@ -2105,7 +2110,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2123,7 +2128,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2146,7 +2151,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2168,8 +2173,9 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 7; j++) {
         gdouble_real *restrict p = m->params + 369 + j * 9;
         gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
@@ -2177,7 +2183,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
         if (n == 1) {
             const gdouble_real dj = m->dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2195,7 +2201,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
             for (int i = 0; i < 9; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2218,7 +2224,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2396,8 +2402,9 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     for (int j = 0; j < 3; j++) {
         gdouble_real *restrict p = m->params + 439 + j * 7;
         gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
@@ -2405,7 +2412,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
         if (n == 1) {
             const gdouble_real dj = m->dense4_d[0][j];
             for (int i = 0; i < 7; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2423,7 +2430,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
                     gdouble_axpy(7, dj, in + s * 7, grad);
             }
             for (int i = 0; i < 7; i++) {
-                p[i] *= 0.99994;
+                p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2446,7 +2453,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
-            p[i] *= 0.99994;
+            p[i] *= decay;
             const gdouble_real g = grad[i];
             const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
             const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2495,6 +2502,7 @@ void gdouble_init(gdouble_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.003; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* dense1.W [12][20]: xavier_normal, N(0, σ²) with σ = √(2 / (fan_in + fan_out)) */
@@ -2560,14 +2568,15 @@ static void gdouble_update(gdouble_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gdouble_powi(0.9, m->step);
     const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(0.003 / bias1);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
     gdouble_real *restrict p = m->params + 0;
     gdouble_real *restrict exp_avg = m->exp_avg + 0;
     gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
     const gdouble_real *restrict grad = m->grads;
     for (int i = 0; i < GDOUBLE_PARAMS; i++) {
-        p[i] *= 0.99994;
+        p[i] *= decay;
         const gdouble_real g = grad[i];
         const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
         const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;

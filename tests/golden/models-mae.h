@@ -45,6 +45,7 @@ typedef struct gmae_model {
     gmae_real exp_avg[GMAE_PARAMS]; /* adam state, same layout */
     gmae_real exp_avg_sq[GMAE_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: gmae_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gmae_train may fuse backward and step */
     gmae_real scratch[6]; /* gmae_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */

@@ -32,6 +32,21 @@ static void gmae_main_step(void *m)
     gmae_step(m);
 }
 
+static double *gmae_main_lr(void *m)
+{
+    return &((gmae_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as gmae_checkpoint writes them, and the step counter. */
+static int64_t *gmae_main_state(void *m, void **buffers)
+{
+    gmae_model *model = m;
+    buffers[0] = model->params;
+    buffers[1] = model->exp_avg;
+    buffers[2] = model->exp_avg_sq;
+    return &model->step;
+}
+
 static void *gmae_main_params(void *m)
 {
     return gmae_params(m);
@@ -72,7 +87,10 @@ int main(int argc, char **argv)
         .step = gmae_main_step,
         .params = gmae_main_params,
         .grads = gmae_main_grads,
+        .lr = gmae_main_lr,
+        .state = gmae_main_state,
         .weights = gmae_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = gmae_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

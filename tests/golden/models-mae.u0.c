@@ -302,7 +302,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gmae_powi(0.8, m->step);
     const double bias2 = 1 - gmae_powi(0.999, m->step);
-    const gmae_real step_size = (gmae_real)(0.02 / bias1);
+    const gmae_real step_size = (gmae_real)(m->lr / bias1);
     const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
     for (int j = 0; j < 6; j++) {
         gmae_real *restrict p = m->params + 0 + j * 3;
@@ -493,7 +493,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gmae_powi(0.8, m->step);
     const double bias2 = 1 - gmae_powi(0.999, m->step);
-    const gmae_real step_size = (gmae_real)(0.02 / bias1);
+    const gmae_real step_size = (gmae_real)(m->lr / bias1);
     const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
     for (int j = 0; j < 2; j++) {
         gmae_real *restrict p = m->params + 24 + j * 6;
@@ -589,6 +589,7 @@ void gmae_init(gmae_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.02; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* s.W [6][3]: xavier_uniform, U(−a, a) with a = √(6 / (fan_in + fan_out)) */
@@ -644,7 +645,7 @@ static void gmae_update(gmae_model *m)
      * an m or v below the smallest normal number is stored as 0 */
     const double bias1 = 1 - gmae_powi(0.8, m->step);
     const double bias2 = 1 - gmae_powi(0.999, m->step);
-    const gmae_real step_size = (gmae_real)(0.02 / bias1);
+    const gmae_real step_size = (gmae_real)(m->lr / bias1);
     const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
     gmae_real *restrict p = m->params + 0;
     gmae_real *restrict exp_avg = m->exp_avg + 0;

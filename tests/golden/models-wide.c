@@ -1120,6 +1120,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
 {
     gwide_h_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? gwide_chunks(in, 1, 37, m->chunk) : 0;
     for (int j = 0; j < 45; j++) {
@@ -1133,12 +1134,12 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
                 #pragma GCC unroll 1
                 for (int i = i0; i < i0 + 8; i++) {
                     gwide_real g = (0 + dj * in[i]);
-                    p[i] -= 0.1f * g;
+                    p[i] -= lr * g;
                 }
             }
             for (int i = 32; i < 37; i++) {
                 gwide_real g = (0 + dj * in[i]);
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         } else {
             gwide_real *restrict grad = m->scratch;
@@ -1151,7 +1152,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
             }
             for (int i = 0; i < 37; i++) {
                 gwide_real g = grad[i];
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -1167,7 +1168,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
         }
         for (int i = 0; i < 45; i++) {
             gwide_real g = grad[i];
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -1179,6 +1180,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
 {
     gwide_h_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? gwide_chunks(in, 1, 37, m->chunk) : 0;
     for (int j = 0; j < 45; j++) {
@@ -1192,12 +1194,12 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
                 #pragma GCC unroll 1
                 for (int i = i0; i < i0 + 8; i++) {
                     gwide_real g = (0 + dj * in[i]);
-                    p[i] -= 0.1f * g;
+                    p[i] -= lr * g;
                 }
             }
             for (int i = 32; i < 37; i++) {
                 gwide_real g = (0 + dj * in[i]);
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         } else {
             gwide_real *restrict grad = m->scratch;
@@ -1210,7 +1212,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             }
             for (int i = 0; i < 37; i++) {
                 gwide_real g = grad[i];
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -1226,7 +1228,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
         }
         for (int i = 0; i < 45; i++) {
             gwide_real g = grad[i];
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -2166,6 +2168,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
 {
     gwide_g_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
     for (int j = 0; j < 11; j++) {
         gwide_real *restrict p = m->params + 1710 + j * 45;
         if (n == 1) {
@@ -2174,7 +2177,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 45; i++) {
                 gwide_real g = (0 + dj * in[i]);
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         } else {
             gwide_real *restrict grad = m->scratch;
@@ -2187,7 +2190,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
             }
             for (int i = 0; i < 45; i++) {
                 gwide_real g = grad[i];
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -2203,7 +2206,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
         }
         for (int i = 0; i < 11; i++) {
             gwide_real g = grad[i];
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -2215,6 +2218,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
 {
     gwide_g_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
     for (int j = 0; j < 11; j++) {
         gwide_real *restrict p = m->params + 1710 + j * 45;
         if (n == 1) {
@@ -2223,7 +2227,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 45; i++) {
                 gwide_real g = (0 + dj * in[i]);
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         } else {
             gwide_real *restrict grad = m->scratch;
@@ -2236,7 +2240,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             }
             for (int i = 0; i < 45; i++) {
                 gwide_real g = grad[i];
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -2252,7 +2256,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
         }
         for (int i = 0; i < 11; i++) {
             gwide_real g = grad[i];
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -2336,6 +2340,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
 {
     gwide_dense3_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
     for (int j = 0; j < 1; j++) {
         gwide_real *restrict p = m->params + 2216 + j * 11;
         if (n == 1) {
@@ -2344,7 +2349,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 11; i++) {
                 gwide_real g = (0 + dj * in[i]);
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         } else {
             gwide_real *restrict grad = m->scratch;
@@ -2357,7 +2362,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
             }
             for (int i = 0; i < 11; i++) {
                 gwide_real g = grad[i];
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -2373,7 +2378,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
         }
         for (int i = 0; i < 1; i++) {
             gwide_real g = grad[i];
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -2385,6 +2390,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
 {
     gwide_dense3_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
     for (int j = 0; j < 1; j++) {
         gwide_real *restrict p = m->params + 2216 + j * 11;
         if (n == 1) {
@@ -2393,7 +2399,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 11; i++) {
                 gwide_real g = (0 + dj * in[i]);
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         } else {
             gwide_real *restrict grad = m->scratch;
@@ -2406,7 +2412,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
             }
             for (int i = 0; i < 11; i++) {
                 gwide_real g = grad[i];
-                p[i] -= 0.1f * g;
+                p[i] -= lr * g;
             }
         }
     }
@@ -2422,7 +2428,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
         }
         for (int i = 0; i < 1; i++) {
             gwide_real g = grad[i];
-            p[i] -= 0.1f * g;
+            p[i] -= lr * g;
         }
     }
 }
@@ -2466,6 +2472,7 @@ void gwide_init(gwide_model *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m); /* biases, grads, optimizer state, step */
     m->grads_zero = 1;
+    m->lr = 0.1; /* the .bp file's learning rate */
     bprt_rng rng;
     bprt_rng_seed(&rng, seed);
     /* h.W [45][37]: he_uniform, U(−a, a) with a = √(6 / fan_in) */
@@ -2522,11 +2529,12 @@ gwide_real gwide_backward(gwide_model *m, const gwide_real *x, const gwide_real 
 static void gwide_update(gwide_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
     gwide_real *restrict p = m->params + 0;
     const gwide_real *restrict grad = m->grads;
     for (int i = 0; i < GWIDE_PARAMS; i++) {
         gwide_real g = grad[i];
-        p[i] -= 0.1f * g;
+        p[i] -= lr * g;
     }
 }
 

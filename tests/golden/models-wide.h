@@ -46,6 +46,7 @@ typedef struct gwide_model {
     gwide_real params[GWIDE_PARAMS];
     gwide_real grads[GWIDE_PARAMS]; /* ∂C/∂params, same layout; gwide_step zeroes them */
     int64_t step; /* optimizer steps taken */
+    double lr; /* the learning rate: gwide_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gwide_train may fuse backward and step */
     gwide_real scratch[45]; /* gwide_train's gradient of one row */
     int chunk[4]; /* the chunks of 8 inputs that are not all 0 (gwide_chunks) */

@@ -32,6 +32,19 @@ static void gwide_main_step(void *m)
     gwide_step(m);
 }
 
+static double *gwide_main_lr(void *m)
+{
+    return &((gwide_model *)m)->lr;
+}
+
+/* The buffers of a checkpoint, as gwide_checkpoint writes them, and the step counter. */
+static int64_t *gwide_main_state(void *m, void **buffers)
+{
+    gwide_model *model = m;
+    buffers[0] = model->params;
+    return &model->step;
+}
+
 static void *gwide_main_params(void *m)
 {
     return gwide_params(m);
@@ -73,7 +86,10 @@ int main(int argc, char **argv)
         .step = gwide_main_step,
         .params = gwide_main_params,
         .grads = gwide_main_grads,
+        .lr = gwide_main_lr,
+        .state = gwide_main_state,
         .weights = gwide_file_info(BPRT_FILE_WEIGHTS),
+        .checkpoint = gwide_file_info(BPRT_FILE_CHECKPOINT),
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }
