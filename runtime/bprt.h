@@ -202,6 +202,10 @@ typedef struct bprt_data {
     int *label; /* rows class indexes, or NULL when the targets are not classes */
     int classes;/* the number of classes, 0 when the targets are not classes */
     int header; /* CSV: 1 when the first line was a header (and skipped) */
+    char *names;       /* a label column of names: the `classes` names, sorted, each ended
+                          by a NUL (label k is the k-th); else NULL.  Shuffles keep it,
+                          slices and splits leave it in the set they copy from */
+    size_t names_size; /* its bytes */
 } bprt_data;
 void bprt_data_free(bprt_data *d); /* frees and zeroes; a zeroed bprt_data is empty */
 
@@ -216,11 +220,15 @@ typedef struct bprt_csv_spec {
     int classes;      /* > 0: one label column of class indexes 0..classes-1, one-hot in t */
     int label_column; /* the (first) target's column, counted from 1; 0: the last one(s) */
     int header;       /* BPRT_HEADER_AUTO: a first line is a header if bprt_csv_header */
+    const char *names;/* with classes: NULL, or the classes' names (each ended by a NUL) */
 } bprt_csv_spec;
 
 /* CSV: numbers separated by commas, or by blanks when the first line has no comma; a
  * UTF-8 byte order mark, CRLF line ends, blank lines and '#' comment lines are skipped;
- * quoted fields are refused with a message.  No line length limit.  `name` is the
+ * quoted fields are refused with a message.  A class label column (spec->classes) holds
+ * indexes 0..classes-1 or, as its first row says, names: then those of spec->names,
+ * label k the k-th, or without them any `classes` distinct names, which d->names gets
+ * sorted.  No line length limit.  `name` is the
  * file name the messages use. */
 int bprt_csv_load(const char *path, const bprt_csv_spec *spec, bprt_data *d, char *err);
 int bprt_csv_parse(const char *name, const char *text, size_t len, const bprt_csv_spec *spec,
@@ -228,6 +236,10 @@ int bprt_csv_parse(const char *name, const char *text, size_t len, const bprt_cs
 /* One line of numbers (no newline) into values[0..max); *count gets the number of fields
  * even on error.  For programs that read rows one at a time (the trainer's predict). */
 int bprt_csv_row(const char *line, size_t len, double *values, int max, int *count, char *err);
+/* The same, but field `skip` (0-based; -1: none) may hold anything: values[skip] is 0
+ * (a class name in a label column). */
+int bprt_csv_row_skip(const char *line, size_t len, int skip, double *values, int max, int *count,
+                      char *err);
 /* 1 when a line (no newline) looks like a header: every field names a column, with a
  * letter in it and no number of any kind ("nan", "inf" and "1e400" are values, not
  * names; quotes are looked through).  Any other first line is data, its errors

@@ -52,6 +52,7 @@ void bprt_data_free(bprt_data *d)
     free(d->x);
     free(d->t);
     free(d->label);
+    free(d->names);
     *d = (bprt_data){0};
 }
 
@@ -195,6 +196,12 @@ static int bad_number(char *err, const char *where, long col, const char *s, siz
 
 int bprt_csv_row(const char *line, size_t len, double *values, int max, int *count, char *err)
 {
+    return bprt_csv_row_skip(line, len, -1, values, max, count, err);
+}
+
+int bprt_csv_row_skip(const char *line, size_t len, int skip, double *values, int max, int *count,
+                      char *err)
+{
     char sep = memchr(line, ',', len) ? ',' : 0;
     if (max < 0)
         max = 0;
@@ -211,6 +218,10 @@ int bprt_csv_row(const char *line, size_t len, double *values, int max, int *cou
         rc = fail(err, BPRT_E_DATA, "expected %d columns, found %ld", max, n);
     } else {
         for (long i = 0; i < n && rc == BPRT_OK; i++) {
+            if (i == skip) {
+                values[i] = 0;
+                continue;
+            }
             int why = parse_number(start[i], flen[i], &values[i]);
             if (why)
                 rc = bad_number(err, "", i, start[i], flen[i], why);
@@ -329,6 +340,128 @@ static int parse_label(char *err, const char *where, long col, const char *s, si
     return BPRT_OK;
 }
 
+/* The class names of a label column that holds names: those given (spec->names), or
+ * those found, in the order first seen, sorted at the end. */
+typedef struct Names {
+    const char *given; /* packed: each name ended by a NUL */
+    int ngiven;
+    char **found;
+    int nfound, cap;
+} Names;
+
+static void names_free(Names *nm)
+{
+    for (int i = 0; i < nm->nfound; i++)
+        free(nm->found[i]);
+    free(nm->found);
+}
+
+/* "setosa, versicolor, virginica" into buf (cut short when it is full). */
+static const char *names_list(const Names *nm, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    const char *g = nm->given;
+    int n = nm->given ? nm->ngiven : nm->nfound;
+    for (int i = 0; i < n && len < size; i++) {
+        const char *name = nm->given ? g : nm->found[i];
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", name);
+        if (nm->given)
+            g += strlen(g) + 1;
+    }
+    return buf;
+}
+
+/* The class of label field [s, s + len), a name: its index among the given names, or
+ * among those found so far (a new one is added while there are fewer than `classes`). */
+static int name_label(char *err, const char *where, long col, const char *s, size_t len,
+                      int classes, Names *nm, int *out)
+{
+    char q[QUOTE_MAX + 4], list[BPRT_ERR_SIZE / 2];
+    if (nm->given) {
+        const char *g = nm->given;
+        for (int i = 0; i < nm->ngiven; i++, g += strlen(g) + 1)
+            if (strlen(g) == len && !memcmp(g, s, len)) {
+                *out = i;
+                return BPRT_OK;
+            }
+        return fail(err, BPRT_E_DATA, "%scolumn %ld: unknown class '%s': the classes are %s", where,
+                    col + 1, quote(q, s, len), names_list(nm, list, sizeof list));
+    }
+    for (int i = 0; i < nm->nfound; i++)
+        if (strlen(nm->found[i]) == len && !memcmp(nm->found[i], s, len)) {
+            *out = i;
+            return BPRT_OK;
+        }
+    if (nm->nfound == classes)
+        return fail(err, BPRT_E_DATA,
+                    "%scolumn %ld: a class name more than the network's %d classes: '%s' (after %s)",
+                    where, col + 1, classes, quote(q, s, len), names_list(nm, list, sizeof list));
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+            return fail(err, BPRT_E_DATA, "%scolumn %ld: a class name with a control character",
+                        where, col + 1);
+    if (nm->nfound == nm->cap) {
+        int cap = nm->cap ? 2 * nm->cap : 8;
+        char **f = realloc(nm->found, (size_t)cap * sizeof *f);
+        if (!f)
+            return fail(err, BPRT_E_NOMEM, "%sout of memory", where);
+        nm->found = f;
+        nm->cap = cap;
+    }
+    char *name = malloc(len + 1);
+    if (!name)
+        return fail(err, BPRT_E_NOMEM, "%sout of memory", where);
+    memcpy(name, s, len);
+    name[len] = 0;
+    nm->found[nm->nfound] = name;
+    *out = nm->nfound++;
+    return BPRT_OK;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* The names found, sorted (byte order, as Keras's and scikit-learn's label encoders
+ * sort them), into d->names, and the labels renumbered to match. */
+static int names_finish(const char *name, Names *nm, int classes, bprt_data *d, char *err)
+{
+    char list[BPRT_ERR_SIZE / 2];
+    if (nm->nfound != classes)
+        return fail(err, BPRT_E_DATA, "%s: %d class name%s (%s), the network has %d classes", name,
+                    nm->nfound, nm->nfound == 1 ? "" : "s", names_list(nm, list, sizeof list),
+                    classes);
+    char ***order = malloc((size_t)classes * sizeof *order);
+    int *rank = malloc((size_t)classes * sizeof *rank);
+    size_t size = 0;
+    for (int i = 0; i < classes; i++)
+        size += strlen(nm->found[i]) + 1;
+    d->names = malloc(size);
+    if (!order || !rank || !d->names) {
+        free(order);
+        free(rank);
+        return fail(err, BPRT_E_NOMEM, "%s: out of memory", name);
+    }
+    for (int i = 0; i < classes; i++)
+        order[i] = &nm->found[i];
+    qsort(order, (size_t)classes, sizeof *order, compare_names);
+    size_t at = 0;
+    for (int k = 0; k < classes; k++) {
+        rank[order[k] - nm->found] = k;
+        size_t len = strlen(*order[k]) + 1;
+        memcpy(d->names + at, *order[k], len);
+        at += len;
+    }
+    d->names_size = size;
+    for (int i = 0; i < d->rows; i++)
+        d->label[i] = rank[d->label[i]];
+    free(order);
+    free(rank);
+    return BPRT_OK;
+}
+
 /* A column's name: it has a letter (any non-ASCII byte counts, for UTF-8 names) and is
  * no number of any kind: "nan", "inf" and "1e400" are values that went wrong, and
  * quotes around a field are looked through. */
@@ -385,6 +518,9 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
     long header_cols = -1;
     Layout lay = {.cols = -1};
     Table tb = {0};
+    Names nm = {.given = spec->classes > 0 ? spec->names : NULL,
+                .ngiven = spec->names ? spec->classes : 0};
+    int named = -1; /* the labels are names (1) or indexes (0): as the first row's */
     const char **fstart = NULL;
     size_t *flen = NULL;
     long fcap = 0;
@@ -460,8 +596,24 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
             bool is_target = lay.targets > 0 && c >= lay.first_target &&
                              c < lay.first_target + lay.targets;
             if (is_target && lay.labels) {
-                rc = parse_label(err, where, c, fstart[c], flen[c], spec->classes,
-                                 &tb.label[tb.rows]);
+                double v;
+                bool label_name = flen[c] > 0 && parse_number(fstart[c], flen[c], &v) == -1 &&
+                                  fstart[c][0] != '"' && fstart[c][0] != '\'';
+                if (named < 0)
+                    named = label_name;
+                char q[QUOTE_MAX + 4];
+                if (label_name != (named == 1))
+                    rc = fail(err, BPRT_E_DATA,
+                              "%scolumn %ld: class label '%s' is %s, the first row's is %s", where,
+                              c + 1, quote(q, fstart[c], flen[c]),
+                              label_name ? "a name" : "not a name",
+                              label_name ? "an index" : "a name");
+                else if (label_name)
+                    rc = name_label(err, where, c, fstart[c], flen[c], spec->classes, &nm,
+                                    &tb.label[tb.rows]);
+                else
+                    rc = parse_label(err, where, c, fstart[c], flen[c], spec->classes,
+                                     &tb.label[tb.rows]);
                 continue;
             }
             double v;
@@ -483,6 +635,7 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
         free(tb.x);
         free(tb.t);
         free(tb.label);
+        names_free(&nm);
         return rc;
     }
     d->rows = (int)tb.rows;
@@ -492,9 +645,14 @@ int bprt_csv_parse(const char *name, const char *text, size_t size, const bprt_c
     d->t = tb.t;
     d->label = tb.label;
     d->header = header_cols >= 0;
-    if (lay.labels)
-        return bprt_data_one_hot(d, spec->classes, err);
-    return BPRT_OK;
+    if (named == 1 && !nm.given)
+        rc = names_finish(name, &nm, spec->classes, d, err);
+    names_free(&nm);
+    if (rc == BPRT_OK && lay.labels)
+        rc = bprt_data_one_hot(d, spec->classes, err);
+    if (rc != BPRT_OK)
+        bprt_data_free(d);
+    return rc;
 }
 
 int bprt_csv_load(const char *path, const bprt_csv_spec *spec, bprt_data *d, char *err)
@@ -708,6 +866,10 @@ int bprt_data_shuffle(bprt_data *d, uint64_t seed, char *err)
     int rc = gather(d, order, d->rows, &shuffled, err);
     free(order);
     if (rc == BPRT_OK) {
+        shuffled.names = d->names; /* the class names stay */
+        shuffled.names_size = d->names_size;
+        shuffled.header = d->header;
+        d->names = NULL;
         bprt_data_free(d);
         *d = shuffled;
     }

@@ -7,8 +7,10 @@
  * trainer_main.c; as one of several processes: mpi.c).  This file is the rest of that
  * program: the command line (train, eval, predict, gradcheck), loading data through
  * data.c and converting it once to the model's element type, the epoch loop with its
- * progress line, summaries and CSV log, the NaN stop, and the finite-difference gradient
- * check.  With a bprt_parallel every step and every evaluation is split across the
+ * progress line, summaries and CSV log, the NaN stop, the learning rate and its schedule,
+ * fine-tuning, checkpoints that a resumed run continues bit for bit, early stopping,
+ * eval's metrics (confusion matrix, regression scores), class names, and the
+ * finite-difference gradient check.  With a bprt_parallel every step and every evaluation is split across the
  * processes (parallel_step, shard); nothing else differs.
  *
  * The model's element type is only known at run time here (elem_size 4 or 8): arrays of
@@ -41,16 +43,26 @@ enum { CMD_TRAIN = 1, CMD_EVAL = 2, CMD_PREDICT = 4, CMD_GRADCHECK = 8 };
  * output thresholded at 0.5 against 0/1 targets, or not at all (regression). */
 typedef enum Acc { ACC_NONE, ACC_CLASS, ACC_BINARY } Acc;
 
+/* The learning rate's schedule over the epochs (--schedule), as PyTorch's schedulers. */
+typedef enum Schedule { SCHED_NONE, SCHED_STEP, SCHED_COSINE } Schedule;
+
 typedef struct Options {
     unsigned command;
     const char *data, *labels, *test, *test_labels;
-    const char *save, *load, *log;
+    const char *save, *load, *log, *checkpoint, *resume;
     int label_column; /* counted from 1; 0: the last column(s) */
     int header;       /* BPRT_HEADER_* */
     long epochs, every, batch, samples, params;
     uint64_t seed;
     double valid;
-    bool standardize, quiet, outputs;
+    bool standardize, quiet, outputs, confusion;
+    double lr;          /* the base learning rate: --lr, the checkpoint's or the model's */
+    Schedule schedule;  /* --schedule */
+    long step_size;     /* step:K:G */
+    double gamma;
+    long patience;      /* --patience, or 0: none */
+    /* given on the command line (train --resume takes the others from the checkpoint) */
+    bool epochs_given, batch_given, seed_given, lr_given, schedule_given, patience_given;
 } Options;
 
 /* One data set in the model's element type. */
@@ -72,6 +84,13 @@ typedef struct Run {
     double *mean, *std; /* standardization, or NULL */
     const bprt_parallel *par; /* the other processes of data-parallel training, or NULL */
     bprt_file_info weights; /* the model's weights-file header, with its shape string */
+    bprt_file_info checkpoint; /* and its checkpoints' */
+    /* the class names (a CSV label column of names, or a weight file's): nnames of
+     * them, name[k] the k-th, packed in names (names_size bytes); or none */
+    char *names;
+    size_t names_size;
+    int nnames;
+    const char **name;
 } Run;
 
 static void error(const Run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -136,17 +155,19 @@ static void help(const bprt_trainer *tr, const char *prog)
            tr->elem_size == 4 ? "float" : "double", tr->batch);
     fputs("commands:\n"
           "  train      train on a data set; print a summary per epoch; save the weights\n"
-          "  eval       the loss (and accuracy) of saved weights on a data set\n"
-          "  predict    read rows of inputs from standard input, write one line per row:\n"
-          "             the class (cross_entropy), 0 or 1 per output (binary_cross_entropy)\n"
-          "             or the outputs\n"
+          "  eval       the loss (and accuracy) of saved weights on a data set; for a\n"
+          "             regression also MAE, RMSE and R^2\n"
+          "  predict    read rows of inputs from standard input (or --data FILE), write one\n"
+          "             line per row: the class (cross_entropy; its name when the labels\n"
+          "             were names), 0 or 1 per output (binary_cross_entropy) or the outputs\n"
           "  gradcheck  compare the gradients of the generated backward pass with central\n"
           "             finite differences of the loss, on random inputs; print the worst\n"
           "             relative error per layer and a verdict (exit status 1 if it fails)\n"
           "\n"
           "data (train, eval):\n"
           "  --data FILE         a CSV file, or IDX images (MNIST's format, recognized by\n"
-          "                      its header; bytes are scaled to [0, 1])\n"
+          "                      its header; bytes are scaled to [0, 1]); for predict, CSV\n"
+          "                      rows to predict instead of standard input\n"
           "  --labels FILE       the IDX labels of --data (default: the name of --data with\n"
           "                      'images' replaced by 'labels' and 'idx3' by 'idx1')\n"
           "  --label-column K    CSV: the column (1 is the first) with the class label, or the\n"
@@ -162,7 +183,26 @@ static void help(const bprt_trainer *tr, const char *prog)
           "                      shuffle by the seed, and evaluate on it (default: none)\n"
           "                      (without either, the training set itself is evaluated)\n"
           "  --epochs N          passes over the training data (default 10)\n"
-          "  --every N           print a summary every N epochs and after the last (default 1)\n",
+          "  --every N           print a summary every N epochs and after the last (default 1)\n"
+          "  --load FILE         start from these weights (fine-tuning: train --save's, with\n"
+          "                      their statistics and class names) instead of initializing\n"
+          "  --checkpoint FILE   after every epoch write a checkpoint: the weights, the\n"
+          "                      optimizer's state, the epoch, the shuffling state and the\n"
+          "                      options below (default with --resume: the file resumed)\n"
+          "  --resume FILE       continue from a checkpoint up to --epochs N in all (default:\n"
+          "                      the checkpoint's); seed, batch, rate, schedule and patience\n"
+          "                      are the checkpoint's unless given; give the same data (and\n"
+          "                      --valid or --test): after k of N epochs the result is, bit\n"
+          "                      for bit, that of N epochs without a stop\n",
+          stdout);
+    printf("  --lr X              the learning rate (default %s: the .bp file's)\n",
+           tr->lr ? "its optimizer's lr" : "the optimizer's lr");
+    fputs("  --schedule S        the rate per epoch: step:K:G multiplies it by G every K\n"
+          "                      epochs (PyTorch's StepLR), cosine anneals it to 0 over the\n"
+          "                      --epochs of the run (CosineAnnealingLR); none (default)\n"
+          "  --patience N        stop when the evaluated set's loss has not improved for N\n"
+          "                      epochs (early stopping); --save then writes the weights of\n"
+          "                      the best epoch, and the run says which\n",
           stdout);
     printf("  --batch N           samples per optimizer step, 1 to %d (default %d)\n", tr->batch,
            tr->batch);
@@ -175,11 +215,15 @@ static void help(const bprt_trainer *tr, const char *prog)
           "  --save FILE         write the trained weights (bpc weight file)\n"
           "  --log FILE          write the summaries as CSV, one line per epoch: epoch,\n"
           "                      train_loss, then the evaluated set's loss and accuracy (as\n"
-          "                      valid_loss, test_accuracy, ...), seconds, samples_per_second\n"
+          "                      valid_loss, test_accuracy, ...), seconds, samples_per_second,\n"
+          "                      lr (the epoch's learning rate)\n"
           "  --quiet             no progress line (it is only drawn on a terminal anyway)\n"
           "eval, predict:\n"
           "  --load FILE         weights written by train --save (required), with their\n"
           "                      statistics if trained with --standardize\n"
+          "eval:\n"
+          "  --confusion         cross_entropy: the confusion matrix, and per class the\n"
+          "                      precision, recall and F1\n"
           "predict:\n"
           "  --outputs           print the outputs, not the class\n"
           "  (rows hold the inputs, or the inputs and label columns as in a training file,\n"
@@ -192,9 +236,11 @@ static void help(const bprt_trainer *tr, const char *prog)
           "  one: the differences are taken in the model's precision, and float rounding\n"
           "  leaves them only a few correct digits; a wrong derivative is off by far more.\n"
           "\n"
-          "Accuracy: with cross_entropy a label column holds class indexes 0, 1, ... and the\n"
-          "predicted class is the largest output; with binary_cross_entropy, or any loss whose\n"
-          "targets are all 0 or 1, each output counts as 1 when it is at least 0.5.\n"
+          "Accuracy: with cross_entropy a label column holds class indexes 0, 1, ..., or\n"
+          "names (setosa, versicolor, ...: sorted, the k-th is class k; the weight files keep\n"
+          "them), and the predicted class is the largest output; with binary_cross_entropy,\n"
+          "or any loss whose targets are all 0 or 1, each output counts as 1 when it is at\n"
+          "least 0.5.\n"
           "Training stops with an error naming the epoch and step if the loss becomes NaN or\n"
           "infinite.  Exit status: 0 success, 1 error, 2 bad usage.\n",
           stdout);
@@ -224,6 +270,38 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
     return true;
 }
 
+/* A learning rate: finite and above 0. */
+static bool parse_rate(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || !(v > 0))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* "step:K:G", "cosine" or "none" into o. */
+static bool parse_schedule(const char *s, Options *o)
+{
+    if (!strcmp(s, "cosine") || !strcmp(s, "none")) {
+        o->schedule = s[0] == 'c' ? SCHED_COSINE : SCHED_NONE;
+        return true;
+    }
+    if (strncmp(s, "step:", 5))
+        return false;
+    char *end;
+    errno = 0;
+    long k = strtol(s + 5, &end, 10);
+    if (end == s + 5 || *end != ':' || errno || k < 1 || k > 1L << 30 ||
+        !parse_rate(end + 1, &o->gamma))
+        return false;
+    o->schedule = SCHED_STEP;
+    o->step_size = k;
+    return true;
+}
+
 typedef struct OptionDef {
     const char *name;
     bool takes_value;
@@ -231,7 +309,7 @@ typedef struct OptionDef {
 } OptionDef;
 
 static const OptionDef option_defs[] = {
-    {"--data", true, CMD_TRAIN | CMD_EVAL},
+    {"--data", true, CMD_TRAIN | CMD_EVAL | CMD_PREDICT},
     {"--labels", true, CMD_TRAIN | CMD_EVAL},
     {"--label-column", true, CMD_TRAIN | CMD_EVAL | CMD_PREDICT},
     {"--header", false, CMD_TRAIN | CMD_EVAL | CMD_PREDICT},
@@ -247,7 +325,13 @@ static const OptionDef option_defs[] = {
     {"--save", true, CMD_TRAIN},
     {"--log", true, CMD_TRAIN},
     {"--quiet", false, CMD_TRAIN},
-    {"--load", true, CMD_EVAL | CMD_PREDICT},
+    {"--load", true, CMD_TRAIN | CMD_EVAL | CMD_PREDICT},
+    {"--checkpoint", true, CMD_TRAIN},
+    {"--resume", true, CMD_TRAIN},
+    {"--lr", true, CMD_TRAIN},
+    {"--schedule", true, CMD_TRAIN},
+    {"--patience", true, CMD_TRAIN},
+    {"--confusion", false, CMD_EVAL},
     {"--outputs", false, CMD_PREDICT},
     {"--samples", true, CMD_GRADCHECK},
     {"--params", true, CMD_GRADCHECK},
@@ -386,6 +470,12 @@ static int parse_options(Run *r, int argc, char **argv)
             o->load = value;
         else if (!strcmp(name, "--log"))
             o->log = value;
+        else if (!strcmp(name, "--checkpoint"))
+            o->checkpoint = value;
+        else if (!strcmp(name, "--resume"))
+            o->resume = value;
+        else if (!strcmp(name, "--confusion"))
+            o->confusion = true;
         else if (!strcmp(name, "--header"))
             o->header = BPRT_HEADER_YES;
         else if (!strcmp(name, "--no-header"))
@@ -403,6 +493,21 @@ static int parse_options(Run *r, int argc, char **argv)
         } else if (!strcmp(name, "--epochs")) {
             if (!parse_long(value, 1, 1L << 30, &o->epochs))
                 return usage(r, "--epochs takes a whole number, 1 or more, not '%s'", value);
+            o->epochs_given = true;
+        } else if (!strcmp(name, "--patience")) {
+            if (!parse_long(value, 1, 1L << 30, &o->patience))
+                return usage(r, "--patience takes a whole number of epochs, 1 or more, not '%s'",
+                             value);
+            o->patience_given = true;
+        } else if (!strcmp(name, "--lr")) {
+            if (!parse_rate(value, &o->lr))
+                return usage(r, "--lr takes a learning rate, a number above 0, not '%s'", value);
+            o->lr_given = true;
+        } else if (!strcmp(name, "--schedule")) {
+            if (!parse_schedule(value, o))
+                return usage(r, "--schedule takes step:K:G (every K epochs the rate times G, "
+                                "K 1 or more, G above 0), cosine or none, not '%s'", value);
+            o->schedule_given = true;
         } else if (!strcmp(name, "--every")) {
             if (!parse_long(value, 1, 1L << 30, &o->every))
                 return usage(r, "--every takes a whole number, 1 or more, not '%s'", value);
@@ -410,6 +515,7 @@ static int parse_options(Run *r, int argc, char **argv)
             if (!parse_long(value, 1, r->tr->batch, &o->batch))
                 return usage(r, "--batch takes a whole number from 1 to %d, not '%s'", r->tr->batch,
                              value);
+            o->batch_given = true;
         } else if (!strcmp(name, "--samples")) {
             if (!parse_long(value, 1, r->tr->batch, &o->samples))
                 return usage(r, "--samples takes a whole number from 1 to %d, not '%s'",
@@ -424,6 +530,7 @@ static int parse_options(Run *r, int argc, char **argv)
             if (end == value || *end || errno || value[0] == '-')
                 return usage(r, "--seed takes a whole number, 0 or more, not '%s'", value);
             o->seed = (uint64_t)s;
+            o->seed_given = true;
         } else if (!strcmp(name, "--valid")) {
             char *end;
             errno = 0;
@@ -439,6 +546,15 @@ static int parse_options(Run *r, int argc, char **argv)
         return usage(r, "%s needs --load FILE (weights written by train --save)", cmd);
     if (o->test && o->valid > 0)
         return usage(r, "--test and --valid both choose the evaluation set: give one");
+    if (o->load && o->resume)
+        return usage(r, "--load and --resume both give the starting weights: give one");
+    if (o->confusion && !is_classifier(r->tr))
+        return usage(r, "--confusion is for classifiers (loss cross_entropy), not for %s",
+                     r->tr->loss_name);
+    if ((o->lr_given || o->schedule_given || o->checkpoint || o->resume) &&
+        (!r->tr->lr || !r->tr->state))
+        return usage(r, "--lr, --schedule, --checkpoint and --resume need a program generated "
+                        "by a newer bpc --main: generate it again");
     return 0;
 }
 
@@ -464,8 +580,27 @@ static char *guess_labels(const char *images)
     return g;
 }
 
-/* Reads `path` as the network's data: IDX images and labels, or CSV. */
-static int load(const Run *r, const char *path, const char *labels, bprt_data *d)
+/* names[0..size), `count` names each ended by a NUL, become the run's class names
+ * (r->names takes the buffer). */
+static int set_names(Run *r, char *names, size_t size, int count)
+{
+    r->name = malloc((size_t)count * sizeof *r->name);
+    if (!r->name) {
+        free(names);
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    r->names = names;
+    r->names_size = size;
+    r->nnames = count;
+    for (int k = 0; k < count; k++, names += strlen(names) + 1)
+        r->name[k] = names;
+    return 0;
+}
+
+/* Reads `path` as the network's data: IDX images and labels, or CSV.  A CSV label
+ * column of names takes the run's class names, or gives them (the first file read). */
+static int load(Run *r, const char *path, const char *labels, bprt_data *d)
 {
     const bprt_trainer *tr = r->tr;
     char err[BPRT_ERR_SIZE];
@@ -502,8 +637,17 @@ static int load(const Run *r, const char *path, const char *labels, bprt_data *d
                               .targets = tr->outputs,
                               .classes = is_classifier(tr) ? tr->outputs : 0,
                               .label_column = r->o.label_column,
-                              .header = r->o.header};
+                              .header = r->o.header,
+                              .names = r->names};
         rc = bprt_csv_load(path, &spec, d, err);
+        if (rc == BPRT_OK && d->names) {
+            rc = set_names(r, d->names, d->names_size, d->classes);
+            d->names = NULL;
+            if (rc) {
+                bprt_data_free(d);
+                return rc;
+            }
+        }
     }
     if (rc != BPRT_OK) {
         error(r, "%s", err);
@@ -643,11 +787,20 @@ static int check_output(const Run *r, const char *option, const char *path)
 static int check_outputs(const Run *r)
 {
     const Options *o = &r->o;
-    if (o->save && o->log && !strcmp(o->save, o->log)) {
-        error(r, "%s: given to both --save and --log", o->save);
-        return EXIT_ERROR;
-    }
+    const char *const out[][2] = {{"--save", o->save}, {"--log", o->log},
+                                  {"--checkpoint", o->checkpoint}};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (out[i][1] && out[j][1] && !strcmp(out[i][1], out[j][1])) {
+                error(r, "%s: given to both %s and %s", out[i][1], out[i][0], out[j][0]);
+                return EXIT_ERROR;
+            }
+    if (o->load && o->save && !strcmp(o->load, o->save))
+        printf("note: --save %s replaces the weights --load read, when training is done\n",
+               o->save);
     if (o->save && check_output(r, "--save", o->save))
+        return EXIT_ERROR;
+    if (o->checkpoint && check_output(r, "--checkpoint", o->checkpoint))
         return EXIT_ERROR;
     /* Only rank 0 writes the log: another rank's check could remove the LOG.tmp that
      * rank 0 is writing. */
@@ -699,11 +852,35 @@ static int close_log(const Run *r, FILE *log, bool keep)
 
 /* A weight file's error code as a message that says what differs, or the system's
  * reason (errno, which the runtime keeps for BPRT_E_OPEN and BPRT_E_IO). */
-static void file_error(const Run *r, const char *path, int code)
+static void file_error(const Run *r, const char *path, const bprt_file_info *expect, int code)
 {
     char msg[BPRT_ERR_SIZE];
-    bprt_file_explain(msg, path, &r->weights, code);
+    bprt_file_explain(msg, path, expect, code);
     error(r, "%s", msg);
+}
+
+/* The class names section of the run's files (none without names). */
+static bprt_extra names_extra(const Run *r)
+{
+    return (bprt_extra){.nclasses = (uint32_t)r->nnames, .names = r->names,
+                        .names_size = r->names_size};
+}
+
+/* The names a file held (extra->nclasses of them in extra->names) as the run's; the
+ * buffer is taken.  A count other than the network's classes is refused. */
+static int take_names(Run *r, const char *path, bprt_extra *x)
+{
+    if (x->nclasses == 0) {
+        free(x->names);
+        return 0;
+    }
+    if (!is_classifier(r->tr) || x->nclasses != (uint32_t)r->tr->outputs) {
+        error(r, "%s: %u class names, the network has %d %s", path, (unsigned)x->nclasses,
+              r->tr->outputs, is_classifier(r->tr) ? "classes" : "outputs and no classes");
+        free(x->names);
+        return EXIT_ERROR;
+    }
+    return set_names(r, x->names, x->names_size, (int)x->nclasses);
 }
 
 /* The shape string of the fingerprint, "in=4;dense=8;dense=3", rebuilt from the layer
@@ -730,20 +907,25 @@ static char *shape_string(const bprt_trainer *tr)
     return s;
 }
 
-/* Writes the weights to --save, with the statistics when the inputs were standardized:
- * in the one file, so that they cannot be separated. */
-static int save_weights(const Run *r)
+/* Writes the weights to --save, with the statistics when the inputs were standardized
+ * and the class names when the labels were names: in the one file, so that they cannot
+ * be separated.  `which` says whose weights they are ("" or " of epoch 7, the best"). */
+static int save_weights(const Run *r, const char *which)
 {
     const bprt_trainer *tr = r->tr;
     bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
+    const bprt_extra names = names_extra(r);
     const void *const buffers[1] = {tr->params(tr->model)};
-    int e = bprt_file_write_stats(r->o.save, &r->weights, buffers, r->mean ? &stats : NULL);
+    int e = bprt_file_write_extra(r->o.save, &r->weights, buffers, r->mean ? &stats : NULL,
+                                  &names);
     if (e != BPRT_OK) {
-        file_error(r, r->o.save, e);
+        file_error(r, r->o.save, &r->weights, e);
         return EXIT_ERROR;
     }
-    printf("saved the weights%s to %s\n", r->mean ? " and the standardization statistics" : "",
-           r->o.save);
+    printf("saved the weights%s%s%s to %s\n", which,
+           r->mean ? (r->names ? ", the standardization statistics" :
+                                 " and the standardization statistics") : "",
+           r->names ? " and the class names" : "", r->o.save);
     return 0;
 }
 
@@ -812,24 +994,32 @@ static int read_old_stats(Run *r, const char *weights)
     return 0;
 }
 
-/* --load's weights into the model and its statistics into r->mean and r->std: from
- * the file, or for a file without them from an old WEIGHTS.stats. */
+/* The bytes a class names section may hold (docs/WEIGHTS.md). */
+enum { NAMES_MAX = 65536 };
+
+/* --load's weights into the model, its statistics into r->mean and r->std (from the
+ * file, or for a file without them from an old WEIGHTS.stats) and its class names. */
 static int load_weights(Run *r)
 {
     const bprt_trainer *tr = r->tr;
     r->mean = malloc((size_t)tr->inputs * sizeof(double));
     r->std = malloc((size_t)tr->inputs * sizeof(double));
-    if (!r->mean || !r->std) {
+    bprt_extra x = {.names = malloc(NAMES_MAX), .names_size = NAMES_MAX};
+    if (!r->mean || !r->std || !x.names) {
+        free(x.names);
         error(r, "out of memory");
         return EXIT_ERROR;
     }
     bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
     void *const buffers[1] = {tr->params(tr->model)};
-    int e = bprt_file_read_stats(r->o.load, &r->weights, buffers, NULL, &stats);
+    int e = bprt_file_read_extra(r->o.load, &r->weights, buffers, NULL, &stats, &x);
     if (e != BPRT_OK) {
-        file_error(r, r->o.load, e);
+        free(x.names);
+        file_error(r, r->o.load, &r->weights, e);
         return EXIT_ERROR;
     }
+    if ((e = take_names(r, r->o.load, &x)) != 0)
+        return e;
     if (stats.found)
         return 0;
     free(r->mean);
@@ -845,8 +1035,10 @@ typedef struct Score {
     long correct, total; /* total 0: no accuracy */
 } Score;
 
-/* Counts the right predictions of n rows: y (n × outputs) against targets or labels. */
-static long count_correct(const Run *r, const void *y, const void *t, const int *label, int n)
+/* Counts the right predictions of n rows: y (n × outputs) against targets or labels;
+ * with `confusion` (outputs × outputs, row the true class) also each pair's. */
+static long count_correct(const Run *r, const void *y, const void *t, const int *label, int n,
+                          double *confusion)
 {
     const int out = r->tr->outputs;
     long correct = 0;
@@ -858,6 +1050,8 @@ static long count_correct(const Run *r, const void *y, const void *t, const int 
             int want = label ? label[i]
                              : r->es == 4 ? bprt_argmax_f(trow, out) : bprt_argmax_d(trow, out);
             correct += k == want;
+            if (confusion && k >= 0 && want >= 0)
+                confusion[(size_t)want * out + k]++;
         } else {
             for (int j = 0; j < out; j++) {
                 size_t at = (size_t)i * out + j;
@@ -877,7 +1071,9 @@ static void shard(const Run *r, int rows, int *first, int *n)
     *n = (int)((long long)rows * (rank + 1) / size) - *first;
 }
 
-static Score evaluate(const Run *r, const Set *s)
+/* The loss and accuracy of set s; with `confusion` (outputs × outputs, zeroed) also the
+ * confusion matrix of a classifier. */
+static Score evaluate_confusion(const Run *r, const Set *s, double *confusion)
 {
     const bprt_trainer *tr = r->tr;
     Score sc = {0};
@@ -892,7 +1088,8 @@ static Score evaluate(const Run *r, const Set *s)
         sum += tr->loss(tr->model, x, t, n) * n;
         if (r->acc != ACC_NONE) {
             tr->forward(tr->model, x, r->y, n);
-            sc.correct += count_correct(r, r->y, t, s->label ? s->label + i : NULL, n);
+            sc.correct +=
+                count_correct(r, r->y, t, s->label ? s->label + i : NULL, n, confusion);
         }
     }
     if (r->par) { /* the shards' sums; counts are exact in a double up to 2^53 */
@@ -900,11 +1097,124 @@ static Score evaluate(const Run *r, const Set *s)
         r->par->sum(r->par, v, 2);
         sum = v[0];
         sc.correct = (long)v[1];
+        if (confusion)
+            r->par->sum(r->par, confusion, tr->outputs * tr->outputs);
     }
     sc.loss = s->rows > 0 ? sum / s->rows : 0;
     if (r->acc != ACC_NONE)
         sc.total = (long)s->rows * (r->acc == ACC_BINARY ? tr->outputs : 1);
     return sc;
+}
+
+static Score evaluate(const Run *r, const Set *s)
+{
+    return evaluate_confusion(r, s, NULL);
+}
+
+/* A regression's scores, over every output of every sample: the mean absolute error,
+ * the root of the mean squared error, and R² per output averaged over the outputs
+ * (scikit-learn's r2_score: 1 − Σ(y − t)² / Σ(t − mean t)², an output whose targets
+ * are constant scoring 1 when predicted exactly, else 0). */
+typedef struct Regression {
+    double mae, rmse, r2;
+} Regression;
+
+static int regression_scores(const Run *r, const Set *s, Regression *out)
+{
+    const bprt_trainer *tr = r->tr;
+    const int k = tr->outputs;
+    double *v = calloc((size_t)4 * k + 2, sizeof *v); /* mean t, Σ|e|, Σe², Σ(t − mean)² */
+    if (!v) {
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    double *mean = v, *abs_err = v + k, *sq_err = v + 2 * k, *sq_dev = v + 3 * k;
+    int first, rows;
+    shard(r, s->rows, &first, &rows);
+    for (size_t i = (size_t)first; i < (size_t)(first + rows); i++)
+        for (int j = 0; j < k; j++)
+            mean[j] += get(r->es, s->t, i * k + j);
+    if (r->par)
+        r->par->sum(r->par, mean, k);
+    for (int j = 0; j < k; j++)
+        mean[j] /= s->rows;
+    for (int i = first; i < first + rows; i += (int)r->o.batch) {
+        int n = first + rows - i < r->o.batch ? first + rows - i : (int)r->o.batch;
+        tr->forward(tr->model, (const char *)s->x + (size_t)i * tr->inputs * r->es, r->y, n);
+        for (size_t a = 0; a < (size_t)n * k; a++) {
+            const int j = (int)(a % k);
+            const double t = get(r->es, s->t, (size_t)i * k + a), e = get(r->es, r->y, a) - t;
+            abs_err[j] += fabs(e);
+            sq_err[j] += e * e;
+            sq_dev[j] += (t - mean[j]) * (t - mean[j]);
+        }
+    }
+    if (r->par)
+        r->par->sum(r->par, abs_err, 3 * k);
+    double sum_abs = 0, sum_sq = 0, r2 = 0;
+    for (int j = 0; j < k; j++) {
+        sum_abs += abs_err[j];
+        sum_sq += sq_err[j];
+        r2 += sq_dev[j] > 0 ? 1 - sq_err[j] / sq_dev[j] : sq_err[j] == 0 ? 1 : 0;
+    }
+    const double count = (double)s->rows * k;
+    *out = (Regression){sum_abs / count, sqrt(sum_sq / count), r2 / k};
+    free(v);
+    return 0;
+}
+
+/* The confusion matrix (row: the true class, column: the predicted one) and per class
+ * precision, recall and F1 (a ratio 0/0 counts as 0, as scikit-learn's
+ * classification_report has it), with their unweighted means. */
+static void print_confusion(const Run *r, const double *cm)
+{
+    const int k = r->tr->outputs;
+    char label[32];
+    int w = 5; /* the widest class label */
+    for (int c = 0; c < k; c++) {
+        int len = r->names ? (int)strlen(r->name[c]) : snprintf(label, sizeof label, "%d", c);
+        if (len > w)
+            w = len;
+    }
+    if (w > 24)
+        w = 24;
+    printf("confusion matrix (rows: the true class, columns: the predicted one)\n%*s", w, "");
+    for (int c = 0; c < k; c++)
+        if (r->names)
+            printf(" %*.*s", w, w, r->name[c]);
+        else
+            printf(" %*d", w, c);
+    printf("\n");
+    for (int t = 0; t < k; t++) {
+        if (r->names)
+            printf("%-*.*s", w, w, r->name[t]);
+        else
+            printf("%-*d", w, t);
+        for (int c = 0; c < k; c++)
+            printf(" %*.0f", w, cm[(size_t)t * k + c]);
+        printf("\n");
+    }
+    printf("%-*s %9s %9s %9s %9s\n", w, "class", "precision", "recall", "f1", "support");
+    double mp = 0, mr = 0, mf = 0, total = 0;
+    for (int c = 0; c < k; c++) {
+        double tp = cm[(size_t)c * k + c], predicted = 0, actual = 0;
+        for (int j = 0; j < k; j++) {
+            predicted += cm[(size_t)j * k + c];
+            actual += cm[(size_t)c * k + j];
+        }
+        double p = predicted > 0 ? tp / predicted : 0, rc = actual > 0 ? tp / actual : 0;
+        double f1 = p + rc > 0 ? 2 * p * rc / (p + rc) : 0;
+        if (r->names)
+            printf("%-*.*s", w, w, r->name[c]);
+        else
+            printf("%-*d", w, c);
+        printf(" %9.4f %9.4f %9.4f %9.0f\n", p, rc, f1, actual);
+        mp += p;
+        mr += rc;
+        mf += f1;
+        total += actual;
+    }
+    printf("%-*s %9.4f %9.4f %9.4f %9.0f\n", w, "mean", mp / k, mr / k, mf / k, total);
 }
 
 /* "valid loss 0.1  valid accuracy 96.67% (29/30)", the loss left out when !with_loss. */
@@ -979,7 +1289,205 @@ static double parallel_step(const Run *r, const Set *train, const int *order, in
     return sum / m;
 }
 
-static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
+/* What training carries from epoch to epoch, and a checkpoint keeps (section 5 of
+ * docs/WEIGHTS.md: the words in the order of the enum): the epochs done, the shuffles'
+ * generator, the options that decide the rest of the run, and early stopping's record. */
+typedef struct State {
+    long epoch;       /* epochs done */
+    bprt_rng rng;     /* the shuffles' generator after them */
+    long rows;        /* training samples */
+    double best_loss; /* early stopping: the evaluated set's best loss, its epoch, the */
+    long best_epoch;  /* epochs since, and that epoch's weights (NULL without */
+    long bad;         /* --patience) */
+    void *best;
+} State;
+
+enum {
+    W_VERSION, W_EPOCH, W_SEED, W_RNG, W_ROWS = W_RNG + 4, W_EPOCHS, W_BATCH, W_LR,
+    W_SCHEDULE, W_STEP_SIZE, W_GAMMA, W_PATIENCE, W_BEST_LOSS, W_BEST_EPOCH, W_BAD, NWORDS,
+    STATE_VERSION = 1
+};
+
+static uint64_t double_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static double bits_double(uint64_t u)
+{
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* The learning rate of `epoch` (1, 2, ...), from the rate `lr` of the first, as
+ * PyTorch's schedulers compute it, stepped once per epoch: each epoch's from the one
+ * before (their get_lr, not the closed form, which differs in the last bits).  StepLR
+ * multiplies by gamma when (epoch − 1) is a multiple of K; CosineAnnealingLR with
+ * T_max = the run's epochs and eta_min = 0 takes lr_t = (1 + cos(π·t/T)) /
+ * (1 + cos(π·(t − 1)/T)) · lr_(t−1) at t = epoch − 1 (its other branch is for t > T,
+ * which a run of T epochs never reaches). */
+static double epoch_lr(const Options *o, double lr, long epoch)
+{
+    const double pi = 3.14159265358979323846;
+    for (long t = 1; t < epoch; t++) {
+        if (o->schedule == SCHED_STEP && t % o->step_size == 0)
+            lr *= o->gamma;
+        else if (o->schedule == SCHED_COSINE)
+            lr = (1 + cos(pi * t / o->epochs)) / (1 + cos(pi * (t - 1) / o->epochs)) * (lr - 0) + 0;
+    }
+    return lr;
+}
+
+/* The checkpoint of `st` to --checkpoint: the model's buffers and step counter as
+ * NAME_checkpoint writes them, and the trainer's sections. */
+static int save_checkpoint(const Run *r, const State *st)
+{
+    const bprt_trainer *tr = r->tr;
+    const Options *o = &r->o;
+    void *buffers[4];
+    bprt_file_info info = r->checkpoint;
+    info.step = *tr->state(tr->model, buffers);
+    uint64_t w[NWORDS] = {0};
+    w[W_VERSION] = STATE_VERSION;
+    w[W_EPOCH] = (uint64_t)st->epoch;
+    w[W_SEED] = o->seed;
+    for (int i = 0; i < 4; i++)
+        w[W_RNG + i] = st->rng.s[i];
+    w[W_ROWS] = (uint64_t)st->rows;
+    w[W_EPOCHS] = (uint64_t)o->epochs;
+    w[W_BATCH] = (uint64_t)o->batch;
+    w[W_LR] = double_bits(o->lr);
+    w[W_SCHEDULE] = (uint64_t)o->schedule;
+    w[W_STEP_SIZE] = (uint64_t)o->step_size;
+    w[W_GAMMA] = double_bits(o->gamma);
+    w[W_PATIENCE] = (uint64_t)o->patience;
+    w[W_BEST_LOSS] = double_bits(st->best_loss);
+    w[W_BEST_EPOCH] = (uint64_t)st->best_epoch;
+    w[W_BAD] = (uint64_t)st->bad;
+    bprt_extra x = names_extra(r);
+    x.words = w;
+    x.nwords = NWORDS;
+    x.best = st->best;
+    x.nbest = st->best ? (uint64_t)tr->nparams : 0;
+    bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
+    int e = bprt_file_write_extra(o->checkpoint, &info, (const void *const *)buffers,
+                                  r->mean ? &stats : NULL, &x);
+    if (e != BPRT_OK) {
+        file_error(r, o->checkpoint, &info, e);
+        return EXIT_ERROR;
+    }
+    return 0;
+}
+
+/* --resume's checkpoint into the model (buffers, step counter), the run (statistics,
+ * class names, the options not given) and *st (st->best allocated when it has best
+ * weights).  Nothing is used unless the whole file is good. */
+static int read_checkpoint(Run *r, State *st)
+{
+    const bprt_trainer *tr = r->tr;
+    Options *o = &r->o;
+    const char *path = o->resume;
+    void *buffers[4];
+    int64_t *step = tr->state(tr->model, buffers);
+    uint64_t w[NWORDS];
+    r->mean = malloc((size_t)tr->inputs * sizeof(double));
+    r->std = malloc((size_t)tr->inputs * sizeof(double));
+    bprt_extra x = {.names = malloc(NAMES_MAX), .names_size = NAMES_MAX, .words = w,
+                    .nwords = NWORDS, .best = elems(r, (size_t)tr->nparams, 1)};
+    if (!r->mean || !r->std || !x.names || !x.best) {
+        free(x.names);
+        free(x.best);
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    bprt_stats stats = {.inputs = (uint32_t)tr->inputs, .mean = r->mean, .std = r->std};
+    int e = bprt_file_read_extra(path, &r->checkpoint, buffers, step, &stats, &x);
+    if (e == BPRT_OK && !x.has_state) {
+        error(r, "%s: a checkpoint without the trainer's state (as NAME_checkpoint writes): "
+                 "train --resume takes those of train --checkpoint", path);
+        e = -1;
+    } else if (e == BPRT_OK && w[W_VERSION] != STATE_VERSION) {
+        error(r, "%s: trainer state of version %llu, this trainer reads version %d", path,
+              (unsigned long long)w[W_VERSION], STATE_VERSION);
+        e = -1;
+    } else if (e != BPRT_OK) {
+        file_error(r, path, &r->checkpoint, e);
+    }
+    if (e == BPRT_OK)
+        e = take_names(r, path, &x);
+    else
+        free(x.names);
+    if (e != BPRT_OK) {
+        free(x.best);
+        return EXIT_ERROR;
+    }
+    if (!stats.found) {
+        free(r->mean);
+        free(r->std);
+        r->mean = r->std = NULL;
+    }
+    const uint64_t seed = w[W_SEED];
+    if (o->seed_given && o->seed != seed) {
+        free(x.best);
+        error(r, "--seed %llu: the checkpoint %s was trained with seed %llu, which its "
+                 "shuffles follow", (unsigned long long)o->seed, path, (unsigned long long)seed);
+        return EXIT_USAGE;
+    }
+    o->seed = seed;
+    if (!o->epochs_given)
+        o->epochs = (long)w[W_EPOCHS];
+    if (!o->batch_given)
+        o->batch = (long)w[W_BATCH];
+    if (!o->lr_given)
+        o->lr = bits_double(w[W_LR]);
+    if (!o->schedule_given) {
+        o->schedule = (Schedule)w[W_SCHEDULE];
+        o->step_size = (long)w[W_STEP_SIZE];
+        o->gamma = bits_double(w[W_GAMMA]);
+    }
+    if (!o->patience_given)
+        o->patience = (long)w[W_PATIENCE];
+    *st = (State){.epoch = (long)w[W_EPOCH], .rows = (long)w[W_ROWS],
+                  .best_loss = bits_double(w[W_BEST_LOSS]), .best_epoch = (long)w[W_BEST_EPOCH],
+                  .bad = (long)w[W_BAD], .best = x.nbest ? x.best : NULL};
+    for (int i = 0; i < 4; i++)
+        st->rng.s[i] = w[W_RNG + i];
+    if (!x.nbest)
+        free(x.best);
+    /* bprt_file_read_extra checked the checksum: these are checks of what was written */
+    if (o->batch < 1 || o->batch > tr->batch || !(o->lr > 0) || o->schedule > SCHED_COSINE ||
+        (o->schedule == SCHED_STEP && (o->step_size < 1 || !(o->gamma > 0))) || st->epoch < 1 ||
+        o->epochs < 1) {
+        error(r, "%s: the trainer state holds values this trainer cannot use", path);
+        return EXIT_ERROR;
+    }
+    if (st->epoch >= o->epochs) {
+        error(r, "%s: %ld epochs are done already; give --epochs N with N above %ld to train on",
+              path, st->epoch, st->epoch);
+        return EXIT_ERROR;
+    }
+    return 0;
+}
+
+/* Early stopping's record after an epoch whose evaluated loss is `loss`: a new best
+ * keeps the weights. */
+static void record_best(const Run *r, State *st, long epoch, double loss)
+{
+    const bprt_trainer *tr = r->tr;
+    if (loss < st->best_loss) {
+        st->best_loss = loss;
+        st->best_epoch = epoch;
+        st->bad = 0;
+        memcpy(st->best, tr->params(tr->model), (size_t)tr->nparams * r->es);
+    } else {
+        st->bad++;
+    }
+}
+
+static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log, State *st)
 {
     const bprt_trainer *tr = r->tr;
     const Options *o = &r->o;
@@ -993,11 +1501,28 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
         order[i] = i;
     bprt_rng rng;
     bprt_rng_seed(&rng, o->seed ^ 0x5348554646u); /* not the stream the weights came from */
+    /* Resumed: the shuffles of the epochs done again, for the order they left (each
+     * epoch shuffles the one before); they must end where the checkpoint's did. */
+    for (long e = 1; e <= st->epoch; e++)
+        bprt_shuffle(order, train->rows, &rng);
+    if (st->epoch > 0 && (st->rows != train->rows || memcmp(&rng, &st->rng, sizeof rng))) {
+        error(r, "%s: the checkpoint was trained on %ld samples%s; give the same data (and "
+                 "--valid or --test) to resume",
+              o->resume, st->rows, st->rows == train->rows ? " in another order" : "");
+        free(order);
+        return EXIT_ERROR;
+    }
+    st->rows = train->rows;
+    const long first = st->epoch + 1;
     Progress p = {.on = !o->quiet && isatty(STDERR_FILENO), .start = now(),
-                  .total = o->epochs * train->rows};
+                  .total = (o->epochs - st->epoch) * train->rows};
     p.last = p.start;
     double train_time = 0;
-    for (long epoch = 1; epoch <= o->epochs; epoch++) {
+    long epoch = first;
+    for (; epoch <= o->epochs; epoch++) {
+        const double lr = tr->lr ? epoch_lr(o, o->lr, epoch) : 0;
+        if (tr->lr)
+            *tr->lr(tr->model) = lr;
         double t0 = now();
         bprt_shuffle(order, train->rows, &rng);
         double sum = 0;
@@ -1018,7 +1543,8 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
                 error(r,
                       "the loss became %s at epoch %ld, step %ld of %ld: training stopped.\n"
                       "The weights are no longer usable and were not saved; a smaller learning "
-                      "rate (the optimizer's lr in the .bp file) or --standardize may help.",
+                      "rate (--lr, or the optimizer's lr in the .bp file) or --standardize may "
+                      "help.",
                       isnan(loss) ? "NaN" : "infinite", epoch, step, steps);
                 free(order);
                 return EXIT_ERROR;
@@ -1031,15 +1557,23 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
         train_time += seconds;
         double train_loss = sum / train->rows;
         bool show = epoch % o->every == 0 || epoch == o->epochs;
-        if (!show && !o->log)
-            continue; /* with a log every rank evaluates (sharded) for rank 0 to write */
-        Score sc = evaluate(r, eval);
+        st->epoch = epoch;
+        st->rng = rng;
+        Score sc = {0};
+        /* with a log or early stopping every rank evaluates (sharded) */
+        if (show || o->log || o->patience)
+            sc = evaluate(r, eval);
+        if (o->patience)
+            record_best(r, st, epoch, sc.loss);
         double rate = train->rows / (seconds > 0 ? seconds : 1e-9);
         if (show) {
             progress_clear(&p);
             int w = snprintf(NULL, 0, "%ld", o->epochs);
             /* the training set's loss is the mean over the epoch's steps */
-            printf("epoch %*ld/%ld  train loss %.6g", w, epoch, o->epochs, train_loss);
+            printf("epoch %*ld/%ld", w, epoch, o->epochs);
+            if (tr->lr)
+                printf("  lr %.4g", lr);
+            printf("  train loss %.6g", train_loss);
             print_score(eval->what, sc, eval != train);
             printf("  %.2f s\n", seconds);
             fflush(stdout);
@@ -1050,13 +1584,35 @@ static int train_loop(Run *r, const Set *train, const Set *eval, FILE *log)
                 fprintf(log, ",%.9g", sc.loss);
             if (sc.total > 0)
                 fprintf(log, ",%.6f", (double)sc.correct / sc.total);
-            fprintf(log, ",%.4f,%.1f\n", seconds, rate);
+            fprintf(log, ",%.4f,%.1f", seconds, rate);
+            if (tr->lr)
+                fprintf(log, ",%.17g", lr);
+            fprintf(log, "\n");
             fflush(log);
+        }
+        if (o->checkpoint && save_checkpoint(r, st)) {
+            free(order);
+            return EXIT_ERROR;
+        }
+        if (o->patience && st->bad >= o->patience) {
+            progress_clear(&p);
+            printf("early stop after epoch %ld: the %s loss has not improved for %ld epoch%s "
+                   "(the best, %.6g, at epoch %ld)\n",
+                   epoch, eval->what, st->bad, st->bad == 1 ? "" : "s", st->best_loss,
+                   st->best_epoch);
+            epoch++;
+            break;
         }
     }
     progress_clear(&p);
-    printf("trained %ld epoch%s in %.2f s (%.0f samples/s)\n", o->epochs, o->epochs == 1 ? "" : "s",
-           train_time, (double)o->epochs * train->rows / (train_time > 0 ? train_time : 1e-9));
+    const long done = epoch - first;
+    printf("trained %ld epoch%s in %.2f s (%.0f samples/s)", done, done == 1 ? "" : "s",
+           train_time, (double)done * train->rows / (train_time > 0 ? train_time : 1e-9));
+    if (first > 1)
+        printf(", epochs %ld to %ld, resumed from %s", first, epoch - 1, o->resume);
+    printf("\n");
+    if (o->checkpoint)
+        printf("wrote the checkpoint of epoch %ld to %s\n", st->epoch, o->checkpoint);
     free(order);
     return 0;
 }
@@ -1072,26 +1628,62 @@ static void choose_accuracy(Run *r, const Set *train)
         r->acc = ACC_NONE;
 }
 
+/* The model to train from: initialized from the seed, then --load's weights or
+ * --resume's checkpoint; and the base learning rate (--lr, or the model's). */
+static int start_model(Run *r, State *st)
+{
+    const bprt_trainer *tr = r->tr;
+    Options *o = &r->o;
+    int rc = 0;
+    tr->init(tr->model, o->seed);
+    if (tr->lr && !o->lr_given)
+        o->lr = *tr->lr(tr->model); /* the .bp file's; a checkpoint's replaces it */
+    if (o->load)
+        rc = load_weights(r);
+    else if (o->resume)
+        rc = read_checkpoint(r, st);
+    if (rc)
+        return rc;
+    if (o->standardize && o->resume && !r->mean) {
+        error(r, "--standardize: the checkpoint %s was trained without it", o->resume);
+        return EXIT_ERROR;
+    }
+    if (o->patience && !st->best) {
+        st->best = elems(r, (size_t)tr->nparams, 1);
+        if (!st->best) {
+            error(r, "out of memory");
+            return EXIT_ERROR;
+        }
+    }
+    return 0;
+}
+
 static int cmd_train(Run *r)
 {
     const bprt_trainer *tr = r->tr;
-    const Options *o = &r->o;
+    Options *o = &r->o;
     char err[BPRT_ERR_SIZE];
     bprt_data all = {0}, train = {0}, held = {0};
     Set strain = {0}, seval = {0};
+    State st = {.best_loss = INFINITY};
     FILE *log = NULL;
     bool trained = false; /* the log is kept from there on */
     int rc = check_outputs(r);
     if (!rc)
+        rc = start_model(r, &st);
+    if (!rc)
         rc = load(r, o->data, o->labels, &all);
-    if (rc)
+    if (rc) {
+        free(st.best);
         return rc;
+    }
     const bool data_header = all.header;
     if (o->valid > 0) {
         if (bprt_data_shuffle(&all, o->seed, err) != BPRT_OK ||
             bprt_data_split(&all, o->valid, &train, &held, err) != BPRT_OK) {
             error(r, "%s: %s", o->data, err);
             bprt_data_free(&all);
+            free(st.best);
             return EXIT_ERROR;
         }
         bprt_data_free(&all);
@@ -1101,7 +1693,9 @@ static int cmd_train(Run *r)
     if (o->test && (rc = load(r, o->test, o->test_labels, &held)) != 0)
         goto done;
     const bool test_header = held.header;
-    if (o->standardize) {
+    /* statistics from --load's or --resume's file are the model's: kept */
+    const bool standardized = o->standardize || r->mean;
+    if (o->standardize && !r->mean) {
         r->mean = malloc((size_t)tr->inputs * sizeof(double));
         r->std = malloc((size_t)tr->inputs * sizeof(double));
         if (!r->mean || !r->std) {
@@ -1129,7 +1723,7 @@ static int cmd_train(Run *r)
             fprintf(log, ",%s_loss", eval->what);
         if (r->acc != ACC_NONE)
             fprintf(log, ",%s_accuracy", eval->what);
-        fprintf(log, ",seconds,samples_per_second\n");
+        fprintf(log, ",seconds,samples_per_second%s\n", tr->lr ? ",lr" : "");
     }
     printf("training '%s' on %s%s: %d samples", tr->name, o->data,
            data_header ? " (header line skipped)" : "", strain.rows);
@@ -1137,22 +1731,51 @@ static int cmd_train(Run *r)
         printf(", %s set %d samples%s", seval.what, seval.rows,
                test_header ? " (header line skipped)" : "");
     printf("; %ld epochs, batch %ld, seed %llu%s\n", o->epochs, o->batch,
-           (unsigned long long)o->seed, o->standardize ? ", standardized inputs" : "");
+           (unsigned long long)o->seed, standardized ? ", standardized inputs" : "");
+    if (o->load)
+        printf("fine-tuning the weights of %s\n", o->load);
+    if (o->resume)
+        printf("resuming from %s after epoch %ld\n", o->resume, st.epoch);
+    if (tr->lr) {
+        printf("learning rate %.6g", o->lr);
+        if (o->schedule == SCHED_STEP)
+            printf(", times %g every %ld epoch%s (step)", o->gamma, o->step_size,
+                   o->step_size == 1 ? "" : "s");
+        else if (o->schedule == SCHED_COSINE)
+            printf(", annealed to 0 over %ld epoch%s (cosine)", o->epochs,
+                   o->epochs == 1 ? "" : "s");
+        if (o->patience)
+            printf("; early stop after %ld epoch%s without a better %s loss", o->patience,
+                   o->patience == 1 ? "" : "s", eval->what);
+        printf("\n");
+    }
+    if (r->names) {
+        printf("classes:");
+        for (int k = 0; k < r->nnames; k++)
+            printf(" %d %s%s", k, r->name[k], k + 1 < r->nnames ? "," : "\n");
+    }
     if (r->par)
         printf("%d processes, each on its shard of every step's %ld samples\n", r->par->size,
                o->batch * r->par->size);
     fflush(stdout);
 
-    tr->init(tr->model, o->seed);
     trained = true;
-    if ((rc = train_loop(r, &strain, eval, log)) != 0)
+    if ((rc = train_loop(r, &strain, eval, log, &st)) != 0)
         goto done;
+    char which[96] = "";
+    if (o->patience && st.best_epoch > 0) {
+        memcpy(tr->params(tr->model), st.best, (size_t)tr->nparams * r->es);
+        snprintf(which, sizeof which, " of epoch %ld (the best %s loss)", st.best_epoch,
+                 eval->what);
+        printf("the weights of epoch %ld, the best %s loss (%.6g)\n", st.best_epoch, eval->what,
+               st.best_loss);
+    }
     Score sc = evaluate(r, eval);
     printf("result");
     print_score(eval->what, sc, true);
     printf("\n");
 
-    if (o->save && (rc = save_weights(r)) == 0)
+    if (o->save && (rc = save_weights(r, which)) == 0)
         rc = remove_old_stats(r);
 done:
     if (log && close_log(r, log, trained) && rc == 0)
@@ -1161,6 +1784,7 @@ done:
     bprt_data_free(&held);
     set_free(&strain);
     set_free(&seval);
+    free(st.best);
     return rc;
 }
 
@@ -1179,20 +1803,37 @@ static int cmd_eval(Run *r)
     if ((rc = to_set(r, &d, "eval", &s)) != 0)
         return rc;
     choose_accuracy(r, &s);
-    Score sc = evaluate(r, &s);
+    const int k = r->tr->outputs;
+    double *confusion = r->o.confusion ? calloc((size_t)k * k, sizeof *confusion) : NULL;
+    if (r->o.confusion && !confusion) {
+        set_free(&s);
+        error(r, "out of memory");
+        return EXIT_ERROR;
+    }
+    Score sc = evaluate_confusion(r, &s, confusion);
     printf("%d samples%s  loss %.6g", s.rows, header ? " (header line skipped)" : "", sc.loss);
     if (sc.total > 0)
         printf("  accuracy %.2f%% (%ld/%ld)", 100.0 * sc.correct / sc.total, sc.correct, sc.total);
+    Regression reg;
+    if (r->acc == ACC_NONE && (rc = regression_scores(r, &s, &reg)) == 0)
+        printf("  MAE %.6g  RMSE %.6g  R^2 %.6g", reg.mae, reg.rmse, reg.r2);
     printf("\n");
+    if (confusion)
+        print_confusion(r, confusion);
+    free(confusion);
     set_free(&s);
-    return 0;
+    return rc;
 }
 
 static void print_prediction(const Run *r, const void *y)
 {
     const bprt_trainer *tr = r->tr;
     if (is_classifier(tr) && !r->o.outputs) {
-        printf("%d\n", r->es == 4 ? bprt_argmax_f(y, tr->outputs) : bprt_argmax_d(y, tr->outputs));
+        int k = r->es == 4 ? bprt_argmax_f(y, tr->outputs) : bprt_argmax_d(y, tr->outputs);
+        if (r->names && k >= 0)
+            printf("%s\n", r->name[k]);
+        else
+            printf("%d\n", k);
         return;
     }
     for (int j = 0; j < tr->outputs; j++) {
@@ -1213,16 +1854,30 @@ static int cmd_predict(Run *r)
         return rc;
     const int targets = is_classifier(tr) ? 1 : tr->outputs;
     const int max = tr->inputs + targets;
+    /* the rows of --data, or of standard input */
+    const char *name = r->o.data ? r->o.data : "<stdin>";
+    if (r->o.data && bprt_is_idx(r->o.data)) {
+        error(r, "%s: an IDX file; predict reads rows of numbers (CSV)", r->o.data);
+        return EXIT_ERROR;
+    }
+    FILE *in = r->o.data ? fopen(r->o.data, "r") : stdin;
+    if (!in) {
+        error(r, "%s: cannot open: %s", r->o.data, strerror(errno));
+        return EXIT_ERROR;
+    }
     double *v = malloc((size_t)max * sizeof *v);
     char *line = NULL;
     size_t cap = 0;
     if (!v) {
+        if (in != stdin)
+            fclose(in);
         error(r, "out of memory");
         return EXIT_ERROR;
     }
-    bool first = true, interactive = isatty(STDIN_FILENO);
+    bool first = true, interactive = in == stdin && isatty(STDIN_FILENO);
+    const int label_at = r->o.label_column == 0 ? tr->inputs : r->o.label_column - 1;
     ssize_t len;
-    for (long line_no = 1; (len = getline(&line, &cap, stdin)) >= 0; line_no++) {
+    for (long line_no = 1; (len = getline(&line, &cap, in)) >= 0; line_no++) {
         size_t n = (size_t)len;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             n--;
@@ -1234,10 +1889,12 @@ static int cmd_predict(Run *r)
         char err[BPRT_ERR_SIZE];
         int count;
         int e = bprt_csv_row(line, n, v, max, &count, err);
+        if (e != BPRT_OK && r->names && count == max) /* a class name in the label column */
+            e = bprt_csv_row_skip(line, n, label_at, v, max, &count, err);
         bool was_first = first;
         first = false;
         if (was_first && r->o.header == BPRT_HEADER_AUTO && bprt_csv_header(line, n)) {
-            fprintf(stderr, "%s: note: <stdin>:%ld: a header line, skipped\n", r->prog, line_no);
+            fprintf(stderr, "%s: note: %s:%ld: a header line, skipped\n", r->prog, name, line_no);
             continue;
         }
         if (was_first && r->o.header == BPRT_HEADER_YES)
@@ -1246,14 +1903,14 @@ static int cmd_predict(Run *r)
             snprintf(err, sizeof err, "expected %d columns (or %d with the label%s), found %d",
                      tr->inputs, max, targets > 1 ? "s" : "", count);
         if (e != BPRT_OK || (count != tr->inputs && count != max)) {
-            error(r, "<stdin>:%ld: %s", line_no, err);
+            error(r, "%s:%ld: %s", name, line_no, err);
             rc = EXIT_ERROR;
             break;
         }
         if (count == max) { /* drop the label column(s) */
-            int at = r->o.label_column == 0 ? tr->inputs : r->o.label_column - 1;
+            const int at = label_at;
             if (at > tr->inputs) {
-                error(r, "<stdin>:%ld: label column %d is out of range: the row has %d columns",
+                error(r, "%s:%ld: label column %d is out of range: the row has %d columns", name,
                       line_no, at + 1, count);
                 rc = EXIT_ERROR;
                 break;
@@ -1271,10 +1928,13 @@ static int cmd_predict(Run *r)
     }
     free(line);
     free(v);
-    if (rc == 0 && ferror(stdin)) {
-        error(r, "error reading standard input: %s", strerror(errno));
+    if (rc == 0 && ferror(in)) {
+        error(r, "error reading %s: %s", r->o.data ? r->o.data : "standard input",
+              strerror(errno));
         rc = EXIT_ERROR;
     }
+    if (in != stdin)
+        fclose(in);
     return rc;
 }
 
@@ -1458,7 +2118,7 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
     const char *prog = argc > 0 && argv[0] ? argv[0] : tr->name;
     const char *slash = strrchr(prog, '/');
     Run r = {.tr = tr, .prog = slash ? slash + 1 : prog, .es = tr->elem_size, .par = par,
-             .weights = tr->weights};
+             .weights = tr->weights, .checkpoint = tr->checkpoint};
     r.o = (Options){.header = BPRT_HEADER_AUTO, .epochs = 10, .every = 1,
                     .batch = tr->batch, .samples = tr->batch < 4 ? tr->batch : 4, .params = 200,
                     .seed = tr->seed};
@@ -1480,10 +2140,12 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
     int rc = parse_options(&r, argc, argv);
     if (rc)
         return rc == HELP_SHOWN ? 0 : rc;
+    if (r.o.resume && !r.o.checkpoint) /* a resumed run goes on checkpointing there */
+        r.o.checkpoint = r.o.resume;
     if (par && par->rank > 0) /* rank 0 writes the files; the others' copies are the same */
-        r.o.save = NULL;
+        r.o.save = r.o.checkpoint = NULL;
     char *shape = shape_string(tr); /* NULL: the file and messages go without it */
-    r.weights.shape = shape;
+    r.weights.shape = r.checkpoint.shape = shape;
     r.bx = elems(&r, (size_t)tr->batch, (size_t)tr->inputs);
     r.bt = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
     r.y = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
@@ -1504,6 +2166,8 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
     free(r.y);
     free(r.mean);
     free(r.std);
+    free(r.names);
+    free(r.name);
     free(shape);
     if (fflush(stdout) != 0 && rc == 0) {
         error(&r, "error writing standard output: %s", strerror(errno));

@@ -313,7 +313,47 @@ Test(data, csv_bad_class_labels)
                  "t.csv:1: column 3: class label -1 is out of range: there are 3 classes, 0 to 2");
     expect_error("1,2,1.5\n", three_classes,
                  "t.csv:1: column 3: a class label must be a whole number, not '1.5'");
-    expect_error("1,2,0\n1,2,two\n", three_classes, "t.csv:2: column 3: not a number: 'two'");
+    expect_error("1,2,0\n1,2,two\n", three_classes,
+                 "t.csv:2: column 3: class label 'two' is a name, the first row's is an index");
+}
+
+/* A label column of names: sorted into classes (label k the k-th name), or read
+ * against given names; the names kept by shuffles. */
+Test(data, csv_class_names)
+{
+    bprt_data d;
+    char err[BPRT_ERR_SIZE];
+    cr_assert_eq(parse("x,y,species\n1,2,virginica\n3,4,setosa\n5,6,versicolor\n7,8,setosa\n",
+                       three_classes, &d, err),
+                 BPRT_OK, "%s", err);
+    cr_expect_eq(d.rows, 4);
+    cr_assert(d.names);
+    cr_expect_eq(d.names_size, sizeof "setosa\0versicolor\0virginica");
+    cr_expect_eq(memcmp(d.names, "setosa\0versicolor\0virginica", d.names_size), 0);
+    cr_expect(d.label[0] == 2 && d.label[1] == 0 && d.label[2] == 1 && d.label[3] == 0);
+    cr_expect(d.t[0 * 3 + 2] == 1 && d.t[1 * 3 + 0] == 1 && d.t[2 * 3 + 1] == 1);
+    cr_assert_eq(bprt_data_shuffle(&d, 5, err), BPRT_OK, "%s", err);
+    cr_expect(d.names && !memcmp(d.names, "setosa\0versicolor\0virginica", d.names_size));
+    bprt_data_free(&d);
+
+    bprt_csv_spec given = {.classes = 3, .names = "b\0a\0c\0"};
+    cr_assert_eq(parse("1,2,a\n3,4,c\n", given, &d, err), BPRT_OK, "%s", err);
+    cr_expect(d.label[0] == 1 && d.label[1] == 2, "the given order, not sorted");
+    cr_expect(!d.names, "the names are the caller's");
+    bprt_data_free(&d);
+    cr_assert_eq(parse("1,2,0\n3,4,2\n", given, &d, err), BPRT_OK, "%s", err);
+    cr_expect(d.label[0] == 0 && d.label[1] == 2, "indexes still work");
+    bprt_data_free(&d);
+
+    expect_error("1,2,a\n3,4,z\n", given,
+                 "t.csv:2: column 3: unknown class 'z': the classes are b, a, c");
+    expect_error("1,2,a\n3,4,b\n5,6,c\n7,8,d\n", three_classes,
+                 "t.csv:4: column 3: a class name more than the network's 3 classes: 'd' (after "
+                 "a, b, c)");
+    expect_error("1,2,a\n3,4,b\n", three_classes, "t.csv: 2 class names (a, b), the network has 3 "
+                                                 "classes");
+    expect_error("1,2,a\n3,4,1\n", three_classes,
+                 "t.csv:2: column 3: class label '1' is not a name, the first row's is a name");
 }
 
 Test(data, csv_columns_disagree_with_the_network)

@@ -225,6 +225,52 @@ Test(mpi, rank_0_prints_and_evaluation_is_sharded, .timeout = 120)
     gen_dir_remove(&d);
 }
 
+/* The trainer's state goes through a checkpoint under MPI too (rank 0 writes it, every
+ * rank reads it), early stopping decides alike on every rank, and eval --confusion sums
+ * the shards' matrices. */
+Test(mpi, resume_patience_and_confusion, .timeout = 180)
+{
+    skip_without_mpi();
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainers(&d, iris_double, "irisd");
+    static const char opts[] = "--valid 0.2 --batch 4 --schedule step:2:0.5 --patience 20 --quiet";
+    char *out, *err;
+    int status = run(&d, &out, &err, MPIRUN " 2 ./irisd_mpi train --data '%siris.csv' %s "
+                                     "--epochs 6 --checkpoint full.ck --save full.w", DATA, opts);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect_eq(count_of(out, "wrote the checkpoint of epoch 6 to full.ck"), 1, "%s", out);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, MPIRUN " 2 ./irisd_mpi train --data '%siris.csv' %s "
+                                 "--epochs 2 --checkpoint part.ck", DATA, opts);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, MPIRUN " 2 ./irisd_mpi train --data '%siris.csv' --valid 0.2 "
+                                 "--resume part.ck --epochs 6 --save res.w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    cr_expect(same_file(&d, "full.w", "res.w"), "resumed weights differ");
+    cr_expect(same_file(&d, "full.ck", "part.ck"), "the last checkpoints differ");
+
+    char *alone;
+    status = run(&d, &alone, NULL, "./irisd eval --data '%siris.csv' --load full.w --confusion",
+                 DATA);
+    cr_assert_eq(status, 0);
+    status = run(&d, &out, &err, MPIRUN " 3 ./irisd_mpi eval --data '%siris.csv' --load full.w "
+                                 "--confusion", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    const char *a = strstr(alone, "confusion matrix"), *b = strstr(out, "confusion matrix");
+    cr_assert(a && b, "alone: %s3 ranks: %s", alone, out);
+    cr_expect_str_eq(b, a);
+    free(alone);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
 Test(mpi, nan_stops_every_rank, .timeout = 120)
 {
     skip_without_mpi();

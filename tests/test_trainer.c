@@ -7,6 +7,7 @@
  * (make mnist).
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ Test(trainer, xor_end_to_end)
                                      "--save xor.w", DATA);
     cr_assert_eq(status, 0, "%s%s", out, err);
     cr_expect_eq(accuracy(out, "train"), 100, "%s", out);
-    cr_expect(strstr(out, "epoch 300/300  train loss "), "%s", out);
+    cr_expect(strstr(out, "epoch 300/300  lr 0.5  train loss "), "%s", out);
     cr_expect(strstr(out, "saved the weights to xor.w\n"), "%s", out);
     free(out);
     free(err);
@@ -160,8 +161,8 @@ Test(trainer, iris_end_to_end)
     char path[256];
     char *log = read_file(gen_path(&d, "log.csv", path, sizeof path), NULL);
     cr_assert(log);
-    cr_expect_eq(strncmp(log, "epoch,train_loss,valid_loss,valid_accuracy,seconds,samples_per_second\n1,",
-                         71), 0, "%s", log);
+    cr_expect_eq(strncmp(log, "epoch,train_loss,valid_loss,valid_accuracy,seconds,samples_per_second,"
+                              "lr\n1,", 74), 0, "%s", log);
     cr_expect_eq(count_lines(log), 101);
     free(log);
 
@@ -422,7 +423,7 @@ Test(trainer, nan_stops_training)
     cr_expect_eq(status, 1, "%s%s", out, err);
     cr_expect_str_eq(err, "boom: error: the loss became infinite at epoch 1, step 2 of 2: training "
                           "stopped.\nThe weights are no longer usable and were not saved; a "
-                          "smaller learning rate (the optimizer's lr in the .bp file) or "
+                          "smaller learning rate (--lr, or the optimizer's lr in the .bp file) or "
                           "--standardize may help.\n");
     cr_expect_null(read_file(gen_path(&d, "w", path, sizeof path), NULL), "no weights saved");
     free(out);
@@ -688,6 +689,466 @@ Test(trainer, usage)
                                                       "--data", "--label-column", "--test",
                                                       "--epochs", "--seed", "--save", "--log",
                                                       "--load", "--standardize", NULL};
+         *w; w++)
+        cr_expect(strstr(out, *w), "--help lacks %s", *w);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+// ---- issue 12: fine-tuning, checkpoints, the learning rate, early stopping, metrics ----
+
+/* Whether files a and b in d hold the same bytes. */
+static bool same_file(const GenDir *d, const char *a, const char *b)
+{
+    char pa[256], pb[256];
+    size_t la, lb;
+    char *x = read_file(gen_path(d, a, pa, sizeof pa), &la);
+    char *y = read_file(gen_path(d, b, pb, sizeof pb), &lb);
+    bool same = x && y && la == lb && !memcmp(x, y, la);
+    free(x);
+    free(y);
+    return same;
+}
+
+/* A small CNN on the 8x8 digits (the lenet kinds: conv2d, maxpool, dense). */
+static const char cnn_bp[] = "network cnn {\n"
+                             "    input 1x8x8;\n"
+                             "    c1: conv2d 4 kernel = 3 padding = 1 relu;\n"
+                             "    maxpool 2;\n"
+                             "    dense 10 softmax;\n"
+                             "    loss cross_entropy;\n"
+                             "    optimizer sgd(lr = 0.01, momentum = 0.9);\n"
+                             "    batch 16;\n"
+                             "    seed 1;\n"
+                             "}\n";
+
+/* Resuming after k of N epochs gives the weights, and the last checkpoint, of N epochs
+ * without a stop, bit for bit: Adam's moments and step count, the shuffles, a step
+ * schedule and early stopping's record all go through the checkpoint. */
+Test(trainer, resume_is_bit_identical)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    build_trainer_text(&d, cnn_bp, "cnn");
+    static const struct {
+        const char *prog, *data;
+    } runs[] = {{"iris", "--data '" DATA "iris.csv' --valid 0.2 --standardize"},
+                {"cnn", "--data '" DATA "digits.csv' --test '" DATA "digits.csv'"}};
+    for (int i = 0; i < 2; i++) {
+        const char *p = runs[i].prog, *data = runs[i].data;
+        char *out, *err;
+        const char *opts = "--lr 0.02 --schedule step:3:0.5 --patience 50 --quiet";
+        int status = run(&d, &out, &err, "%s train %s --epochs 7 %s --checkpoint full.ck "
+                                         "--save full.w", p, data, opts);
+        cr_assert_eq(status, 0, "%s%s", out, err);
+        free(out);
+        free(err);
+        status = run(&d, &out, &err, "%s train %s --epochs 3 %s --checkpoint part.ck", p, data,
+                     opts);
+        cr_assert_eq(status, 0, "%s%s", out, err);
+        cr_expect(strstr(out, "wrote the checkpoint of epoch 3 to part.ck\n"), "%s", out);
+        free(out);
+        free(err);
+        cr_expect(!same_file(&d, "full.ck", "part.ck"));
+        /* the options come from the checkpoint; it goes on being written */
+        status = run(&d, &out, &err, "%s train %s --resume part.ck --epochs 7 --quiet --save res.w",
+                     p, data);
+        cr_assert_eq(status, 0, "%s%s", out, err);
+        cr_expect(strstr(out, "resuming from part.ck after epoch 3\n"), "%s", out);
+        cr_expect(strstr(out, "epochs 4 to 7, resumed from part.ck"), "%s", out);
+        cr_expect(strstr(out, "learning rate 0.02, times 0.5 every 3 epochs"), "%s", out);
+        free(out);
+        free(err);
+        cr_expect(same_file(&d, "full.w", "res.w"), "%s: resumed weights differ", p);
+        cr_expect(same_file(&d, "full.ck", "part.ck"), "%s: the last checkpoints differ", p);
+    }
+    gen_dir_remove(&d);
+}
+
+/* A resume refuses what does not continue the checkpoint, and overwrites nothing. */
+Test(trainer, resume_errors)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char *out, *err, path[256];
+    int status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs 2 --quiet "
+                                     "--checkpoint c.ck --save w.w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    cr_assert(write_text(gen_path(&d, "keep.w", path, sizeof path), "precious"));
+    static const struct {
+        const char *args, *message;
+    } cases[] = {
+        {"--resume w.w", "iris: error: w.w: weights file where a checkpoint was expected, or the "
+                         "reverse: the file is a weights file, a checkpoint was expected\n"},
+        {"--resume c.ck --epochs 2", "iris: error: c.ck: 2 epochs are done already; give --epochs"
+                                     " N with N above 2 to train on\n"},
+        {"--resume c.ck --epochs 4 --valid 0.5",
+         "iris: error: c.ck: the checkpoint was trained on 150 samples; give the same data (and "
+         "--valid or --test) to resume\n"},
+        {"--resume c.ck --epochs 4 --seed 3",
+         "iris: error: --seed 3: the checkpoint c.ck was trained with seed 7, which its shuffles "
+         "follow\n"},
+        {"--resume missing.ck --epochs 4", "iris: error: missing.ck: cannot open the file: No "
+                                           "such file or directory\n"},
+        {"--load c.ck", "iris: error: c.ck: weights file where a checkpoint was expected, or the "
+                        "reverse: the file is a checkpoint, a weights file was expected\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        status = run(&d, &out, &err, "iris train --data '%siris.csv' %s --save keep.w --quiet",
+                     DATA, cases[i].args);
+        cr_expect_neq(status, 0, "'%s'", cases[i].args);
+        cr_expect_str_eq(err, cases[i].message, "'%s'", cases[i].args);
+        free(out);
+        free(err);
+        char *kept = read_file(path, NULL);
+        cr_expect(kept && !strcmp(kept, "precious"), "'%s' overwrote --save", cases[i].args);
+        free(kept);
+    }
+    gen_dir_remove(&d);
+}
+
+/* The learning rate of every epoch, from the log (%.17g), against PyTorch 1.13's
+ * StepLR(step_size=3, gamma=0.1) and CosineAnnealingLR(T_max=7) stepped once per epoch
+ * from lr 0.05 (torch.optim.SGD's param_groups[0]['lr'] before each epoch). */
+Test(trainer, learning_rate_schedules_as_pytorch)
+{
+    static const double step[8] = {0.05, 0.05, 0.05, 0.005000000000000001, 0.005000000000000001,
+                                   0.005000000000000001, 0.0005000000000000001,
+                                   0.0005000000000000001};
+    static const double cosine[7] = {0.05, 0.04752422169756048, 0.040587245046468344,
+                                     0.030563023348907863, 0.019436976651092144,
+                                     0.009412754953531664, 0.002475778302439524};
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    static const struct {
+        const char *schedule;
+        const double *want;
+        int epochs;
+    } cases[] = {{"step:3:0.1", step, 8}, {"cosine", cosine, 7}};
+    for (int c = 0; c < 2; c++) {
+        char *out, *err, path[256];
+        int status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs %d --lr 0.05 "
+                                         "--schedule %s --quiet --log lr.csv", DATA,
+                         cases[c].epochs, cases[c].schedule);
+        cr_assert_eq(status, 0, "%s%s", out, err);
+        cr_expect(strstr(out, "\nepoch 1/"), "%s", out);
+        cr_expect(strstr(out, "  lr 0.05  train loss"), "%s", out);
+        free(out);
+        free(err);
+        char *log = read_file(gen_path(&d, "lr.csv", path, sizeof path), NULL);
+        cr_assert(log);
+        int rows = 0;
+        for (char *line = strchr(log, '\n') + 1; *line; rows++) {
+            char *nl = strchr(line, '\n');
+            cr_assert(nl);
+            *nl = 0;
+            const char *last = strrchr(line, ',');
+            cr_assert(last && rows < cases[c].epochs, "%s", line);
+            cr_expect_eq(strtod(last + 1, NULL), cases[c].want[rows], "%s epoch %d: %s",
+                         cases[c].schedule, rows + 1, last + 1);
+            line = nl + 1;
+        }
+        cr_expect_eq(rows, cases[c].epochs, "%s", log);
+        free(log);
+    }
+    /* --lr alone: a rate other than the file's changes the training */
+    char *a, *b, *err;
+    cr_assert_eq(run(&d, &a, &err, "iris train --data '%siris.csv' --epochs 2 --quiet", DATA), 0);
+    free(err);
+    cr_assert_eq(run(&d, &b, &err, "iris train --data '%siris.csv' --epochs 2 --quiet --lr 0.002",
+                     DATA), 0);
+    free(err);
+    cr_expect(strstr(a, "learning rate 0.01\n"), "%s", a);
+    cr_expect(strstr(b, "learning rate 0.002\n"), "%s", b);
+    cr_expect_neq(loss(a, "result  train"), loss(b, "result  train"));
+    free(a);
+    free(b);
+    gen_dir_remove(&d);
+}
+
+/* train --load starts from saved weights: the first epoch starts where they left off. */
+Test(trainer, fine_tune_from_saved_weights)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char *out, *err;
+    int status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs 60 --quiet "
+                                     "--save a.w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    const double trained = loss(out, "result  train");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs 1 --quiet", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    const double fresh = loss(out, "epoch 1/1  lr 0.01  train");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs 1 --quiet --load a.w "
+                                 "--lr 0.001 --save b.w", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "fine-tuning the weights of a.w\n"), "%s", out);
+    const double tuned = loss(out, "epoch 1/1  lr 0.001  train");
+    free(out);
+    free(err);
+    cr_expect_lt(tuned, 2 * trained, "fine-tuned %g, trained %g", tuned, trained);
+    cr_expect_gt(fresh, 4 * trained, "fresh %g, trained %g", fresh, trained);
+    cr_expect(!same_file(&d, "a.w", "b.w"));
+    gen_dir_remove(&d);
+}
+
+/* --patience stops when the evaluated loss stops improving, and --save keeps the best
+ * epoch's weights: the run's result is that epoch's loss, the log's smallest. */
+Test(trainer, early_stopping_keeps_the_best_epoch)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char *out, *err, path[256];
+    int status = run(&d, &out, &err, "iris train --data '%siris.csv' --valid 0.2 --epochs 300 "
+                                     "--lr 0.05 --patience 4 --quiet --log log.csv --save best.w",
+                     DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    const char *stop = strstr(out, "early stop after epoch ");
+    cr_assert(stop, "%s", out);
+    long stopped = atol(stop + strlen("early stop after epoch "));
+    const char *at = strstr(stop, "at epoch ");
+    cr_assert(at, "%s", out);
+    long best = atol(at + 9);
+    cr_expect_eq(stopped, best + 4, "%s", out);
+    cr_expect_lt(stopped, 300);
+    char want[96];
+    snprintf(want, sizeof want, "saved the weights of epoch %ld (the best valid loss) to best.w",
+             best);
+    cr_expect(strstr(out, want), "%s", out);
+    const double result = loss(out, "result  valid");
+    free(out);
+    free(err);
+    char *log = read_file(gen_path(&d, "log.csv", path, sizeof path), NULL);
+    cr_assert(log);
+    cr_expect_eq(count_lines(log), stopped + 1, "%s", log);
+    double smallest = INFINITY;
+    long smallest_at = 0;
+    for (char *line = strchr(log, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        long epoch = atol(line + 1);
+        const char *c = strchr(strchr(line + 1, ',') + 1, ',');
+        double l = atof(c + 1);
+        if (l < smallest) {
+            smallest = l;
+            smallest_at = epoch;
+        }
+    }
+    free(log);
+    cr_expect_eq(smallest_at, best);
+    cr_expect_float_eq(result, smallest, 1e-5 * smallest, "result %g, log %g", result, smallest);
+    gen_dir_remove(&d);
+}
+
+/* eval --confusion: the matrix and per class precision, recall and F1 for a classifier
+ * whose labels are names; the regression scores of eval. */
+Test(trainer, eval_metrics)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    build_trainer(&d, BPC_TOP "/examples/sine.bp", "sine");
+    char *out, *err, path[256];
+    cr_assert(write_text(gen_path(&d, "t.csv", path, sizeof path),
+                         "a,b,c,d,label\n1,0,0,0,0\n0,1,0,0,1\n0,0,1,0,2\n0,0,0,1,2\n"));
+    int status = run(&d, &out, &err, "iris train --data t.csv --epochs 1 --quiet --save t.w");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    /* the counts against the predictions, computed here */
+    status = run(&d, &out, &err, "iris predict --load t.w --data t.csv");
+    cr_assert_eq(status, 0, "%s", err);
+    int pred[4], cm[3][3] = {{0}};
+    const int truth[4] = {0, 1, 2, 2};
+    cr_assert_eq(sscanf(out, "%d %d %d %d", &pred[0], &pred[1], &pred[2], &pred[3]), 4, "%s", out);
+    for (int i = 0; i < 4; i++)
+        cm[truth[i]][pred[i]]++;
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris eval --load t.w --data t.csv --confusion");
+    cr_assert_eq(status, 0, "%s", err);
+    char want[512];
+    snprintf(want, sizeof want,
+             "confusion matrix (rows: the true class, columns: the predicted one)\n"
+             "          0     1     2\n"
+             "0     %5d %5d %5d\n1     %5d %5d %5d\n2     %5d %5d %5d\n"
+             "class precision    recall        f1   support\n",
+             cm[0][0], cm[0][1], cm[0][2], cm[1][0], cm[1][1], cm[1][2], cm[2][0], cm[2][1],
+             cm[2][2]);
+    cr_expect(strstr(out, want), "%s\nwanted:\n%s", out, want);
+    /* class 2: precision = right / predicted 2, recall = right / 2 */
+    int predicted2 = cm[0][2] + cm[1][2] + cm[2][2];
+    double p = predicted2 ? (double)cm[2][2] / predicted2 : 0, r = cm[2][2] / 2.0;
+    snprintf(want, sizeof want, "\n2        %6.4f    %6.4f    %6.4f         2\n", p, r,
+             p + r > 0 ? 2 * p * r / (p + r) : 0);
+    cr_expect(strstr(out, want), "%s\nwanted:%s", out, want);
+    free(out);
+    free(err);
+
+    /* regression: MAE, RMSE and R² against the outputs that predict gives */
+    cr_assert(write_text(gen_path(&d, "s.csv", path, sizeof path), "x,y\n0,0.5\n1,0.25\n2,-1\n"));
+    status = run(&d, &out, &err, "sine train --data s.csv --epochs 1 --quiet --save s.w");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "sine predict --load s.w --data s.csv");
+    cr_assert_eq(status, 0, "%s", err);
+    double y[3], t[3] = {0.5, 0.25, -1}, ae = 0, se = 0, dev = 0, mean = (0.5 + 0.25 - 1) / 3;
+    cr_assert_eq(sscanf(out, "%lf %lf %lf", &y[0], &y[1], &y[2]), 3, "%s", out);
+    for (int i = 0; i < 3; i++) {
+        ae += fabs(y[i] - t[i]);
+        se += (y[i] - t[i]) * (y[i] - t[i]);
+        dev += (t[i] - mean) * (t[i] - mean);
+    }
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "sine eval --load s.w --data s.csv");
+    cr_assert_eq(status, 0, "%s", err);
+    const char *m = strstr(out, "  MAE ");
+    cr_assert(m, "%s", out);
+    double mae, rmse, r2;
+    cr_assert_eq(sscanf(m, "  MAE %lf  RMSE %lf  R^2 %lf", &mae, &rmse, &r2), 3, "%s", out);
+    cr_expect_float_eq(mae, ae / 3, 1e-5, "%s", out);
+    cr_expect_float_eq(rmse, sqrt(se / 3), 1e-5, "%s", out);
+    cr_expect_float_eq(r2, 1 - se / dev, 1e-5, "%s", out);
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+/* A label column of names: sorted into classes, kept in the weight file, printed by
+ * predict (from --data or standard input), taken by eval; an unknown name is refused. */
+Test(trainer, named_classes)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/iris.bp", "iris");
+    char path[256];
+    char *iris = read_file(DATA "iris.csv", NULL);
+    cr_assert(iris);
+    /* iris.csv with its labels 0, 1, 2 written as names */
+    FILE *f = fopen(gen_path(&d, "names.csv", path, sizeof path), "w");
+    cr_assert(f);
+    static const char *const names[] = {"setosa", "versicolor", "virginica"};
+    for (char *line = strtok(iris, "\n"); line; line = strtok(NULL, "\n")) {
+        char *comma = strrchr(line, ',');
+        if (comma && comma[1] >= '0' && comma[1] <= '2' && !comma[2]) {
+            *comma = 0;
+            fprintf(f, "%s,%s\n", line, names[comma[1] - '0']);
+        } else {
+            fprintf(f, "%s\n", line);
+        }
+    }
+    cr_assert(fclose(f) == 0);
+    free(iris);
+    char *out, *err;
+    int status = run(&d, &out, &err, "iris train --data names.csv --valid 0.2 --epochs 60 "
+                                     "--quiet --save n.w");
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    cr_expect(strstr(out, "classes: 0 setosa, 1 versicolor, 2 virginica\n"), "%s", out);
+    cr_expect(strstr(out, "saved the weights and the class names to n.w\n"), "%s", out);
+    cr_expect_geq(accuracy(out, "valid"), 90, "%s", out);
+    free(out);
+    free(err);
+
+    /* the names are in the file (section 3) */
+    char buf[64];
+    bprt_extra x = {.names = buf, .names_size = sizeof buf};
+    cr_assert_eq(bprt_file_read_extra(gen_path(&d, "n.w", path, sizeof path), NULL, NULL, NULL,
+                                      NULL, &x),
+                 BPRT_OK);
+    cr_expect_eq(x.nclasses, 3);
+    cr_expect_eq(x.names_size, sizeof "setosa\0versicolor\0virginica");
+    cr_expect_eq(memcmp(buf, "setosa\0versicolor\0virginica", x.names_size), 0);
+
+    status = run(&d, &out, &err, "iris predict --load n.w --data names.csv");
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_eq(count_lines(out), 150);
+    cr_expect_eq(strncmp(out, "setosa\nsetosa\n", 14), 0, "%.40s", out);
+    cr_expect(strstr(out, "virginica\n"), "%s", out);
+    char *from_file = out;
+    free(err);
+    status = run(&d, &out, &err, "iris predict --load n.w < names.csv");
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect_str_eq(out, from_file, "predict --data and standard input differ");
+    free(from_file);
+    free(out);
+    free(err);
+
+    status = run(&d, &out, &err, "iris eval --load n.w --data names.csv --confusion");
+    cr_assert_eq(status, 0, "%s", err);
+    cr_expect(strstr(out, "               setosa versicolor  virginica\nsetosa             50 "),
+              "%s", out);
+    cr_expect(strstr(out, "\nversicolor "), "%s", out);
+    free(out);
+    free(err);
+
+    cr_assert(write_text(gen_path(&d, "bad.csv", path, sizeof path),
+                         "5.1,3.5,1.4,0.2,setosa\n6,3,5,2,rose\n"));
+    status = run(&d, &out, &err, "iris eval --load n.w --data bad.csv");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "iris: error: bad.csv:2: column 5: unknown class 'rose': the classes "
+                          "are setosa, versicolor, virginica\n");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris predict --load n.w --data missing.csv");
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "iris: error: missing.csv: cannot open: No such file or directory\n");
+    free(out);
+    free(err);
+    gen_dir_remove(&d);
+}
+
+Test(trainer, usage_of_the_new_options)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainer(&d, BPC_TOP "/examples/xor.bp", "xor");
+    static const struct {
+        const char *args, *first_line;
+    } cases[] = {
+        {"train --data x --lr 0", "xor: --lr takes a learning rate, a number above 0, not '0'\n"},
+        {"train --data x --lr nan", "xor: --lr takes a learning rate, a number above 0, not 'nan'\n"},
+        {"train --data x --schedule step:2", "xor: --schedule takes step:K:G (every K epochs the "
+                                             "rate times G, K 1 or more, G above 0), cosine or "
+                                             "none, not 'step:2'\n"},
+        {"train --data x --schedule linear", "xor: --schedule takes step:K:G"},
+        {"train --data x --patience 0", "xor: --patience takes a whole number of epochs, 1 or "
+                                        "more, not '0'\n"},
+        {"train --data x --load w --resume c",
+         "xor: --load and --resume both give the starting weights: give one\n"},
+        {"eval --data x --load w --confusion",
+         "xor: --confusion is for classifiers (loss cross_entropy), not for binary_cross_entropy\n"},
+        {"predict --load w --checkpoint c", "xor: --checkpoint does not apply to 'predict'\n"},
+        {"eval --load w --data x --patience 3", "xor: --patience does not apply to 'eval'\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out, *err;
+        int status = run(&d, &out, &err, "xor %s", cases[i].args);
+        cr_expect_eq(status, 2, "'%s'", cases[i].args);
+        cr_expect_eq(strncmp(err, cases[i].first_line, strlen(cases[i].first_line)), 0,
+                     "'%s': %s", cases[i].args, err);
+        free(out);
+        free(err);
+    }
+    char *out, *err;
+    int status = run(&d, &out, &err, "xor --help");
+    cr_expect_eq(status, 0);
+    for (const char *const *w = (const char *const[]){"--load FILE         start from",
+                                                      "--checkpoint", "--resume", "--lr",
+                                                      "--schedule", "step:K:G", "cosine",
+                                                      "--patience", "--confusion", "MAE",
+                                                      "or --data FILE", NULL};
          *w; w++)
         cr_expect(strstr(out, *w), "--help lacks %s", *w);
     free(out);
