@@ -296,8 +296,8 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
         emit_line(e, "%s %s[%s_PARAMS]; /* %s state, same layout */", c->real, m->opt->state[i],
                   U, m->opt->op.name);
     emit_line(e, "int64_t step; /* optimizer steps taken */");
-    emit_line(e, "double lr; /* the learning rate: %s_init sets the .bp file's, the step reads it */",
-              N);
+    emit_line(e, "double lr; /* the learning rate: %s_init sets the .bp file's, the step "
+                 "reads it */", N);
     emit_line(e, "int grads_zero; /* grads known to be zero: %s_train may fuse backward and step */",
               N);
     emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, m->scratch, N);

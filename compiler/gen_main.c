@@ -51,8 +51,8 @@ static void gen_wrappers(Emit *e, const Model *m)
     emit_close(e);
     emit_end(e);
 
-    emit_line(e, "/* The buffers of a checkpoint, as %s_checkpoint writes them, and the step counter. */",
-              N);
+    emit_line(e, "/* The buffers of a checkpoint, as %s_checkpoint writes them, and the step "
+                 "counter. */", N);
     emit_line(e, "static int64_t *%s_main_state(void *m, void **buffers)", N);
     emit_brace(e);
     emit_line(e, "%s_model *model = m;", N);

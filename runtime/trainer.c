@@ -10,8 +10,8 @@
  * progress line, summaries and CSV log, the NaN stop, the learning rate and its schedule,
  * fine-tuning, checkpoints that a resumed run continues bit for bit, early stopping,
  * eval's metrics (confusion matrix, regression scores), class names, and the
- * finite-difference gradient check.  With a bprt_parallel every step and every evaluation is split across the
- * processes (parallel_step, shard); nothing else differs.
+ * finite-difference gradient check.  With a bprt_parallel every step and every
+ * evaluation is split across the processes (parallel_step, shard); nothing else differs.
  *
  * The model's element type is only known at run time here (elem_size 4 or 8): arrays of
  * it are handled as void pointers and read or written through get() and put(), which
@@ -195,9 +195,8 @@ static void help(const bprt_trainer *tr, const char *prog)
           "                      --valid or --test): after k of N epochs the result is, bit\n"
           "                      for bit, that of N epochs without a stop\n",
           stdout);
-    printf("  --lr X              the learning rate (default %s: the .bp file's)\n",
-           tr->lr ? "its optimizer's lr" : "the optimizer's lr");
-    fputs("  --schedule S        the rate per epoch: step:K:G multiplies it by G every K\n"
+    fputs("  --lr X              the learning rate (default: the optimizer's lr in the .bp file)\n"
+          "  --schedule S        the rate per epoch: step:K:G multiplies it by G every K\n"
           "                      epochs (PyTorch's StepLR), cosine anneals it to 0 over the\n"
           "                      --epochs of the run (CosineAnnealingLR); none (default)\n"
           "  --patience N        stop when the evaluated set's loss has not improved for N\n"

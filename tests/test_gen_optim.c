@@ -2,9 +2,9 @@
  * test_gen_optim.c - every optimizer's generated step against a hand-written reference
  * over five steps, the last two at another learning rate set in the model's lr
  * (tests/drivers/optcheck.c): SGD plain, with momentum, nesterov and weight decay; Adam
- * with its bias correction and L2 weight decay; AdamW with its decoupled decay.  Double models must agree to 1e-12, float ones to 1e-6.  Then the
- * fused training step against the unfused one, and optimizer state that decays
- * without going subnormal.
+ * with its bias correction and L2 weight decay; AdamW with its decoupled decay.  Double
+ * models must agree to 1e-12, float ones to 1e-6.  Then the fused training step against
+ * the unfused one, and optimizer state that decays without going subnormal.
  */
 #include <criterion/criterion.h>
 #include <ctype.h>
