@@ -1,8 +1,9 @@
 /*
  * test_install.c - `make install` into a temporary prefix, used from there as a user
  * would: the installed bpc compiles the installed example, `pkg-config --cflags --libs
- * bprt` builds the trainer from any directory, the trainer trains on the installed data,
- * `man bpc` finds the page; then `make uninstall` leaves the prefix empty.
+ * bprt` builds the trainer from any directory, the trainer trains on the installed data
+ * (and checkpoints, resumes, fine-tunes and predicts), `man bpc` finds the page with the
+ * trainer's options; then `make uninstall` leaves the prefix empty.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -37,10 +38,15 @@ Test(install, works_from_the_prefix_and_uninstalls_cleanly, .timeout = 240)
              "cd '%s' && export PATH='%s/bin':\"$PATH\" PKG_CONFIG_PATH='%s/lib/pkgconfig' && "
              "bpc --main '%s/share/doc/bpc/examples/xor.bp' -o xor.c && "
              "cc -std=c99 -O1 xor.c $(pkg-config --cflags --libs bprt) -o xor && "
-             "./xor train --data '%s/share/doc/bpc/examples/data/xor.csv' --epochs 300 "
-             "--save xor.weights --quiet && "
-             "./xor eval --data '%s/share/doc/bpc/examples/data/xor.csv' --load xor.weights",
-             d.path, prefix, prefix, prefix, prefix, prefix);
+             "D='%s/share/doc/bpc/examples/data/xor.csv' && "
+             "./xor train --data \"$D\" --epochs 300 --checkpoint xor.ckpt --save xor.weights "
+             "--quiet && "
+             "./xor train --data \"$D\" --resume xor.ckpt --epochs 310 --quiet && "
+             "./xor train --data \"$D\" --load xor.weights --epochs 5 --lr 0.1 "
+             "--schedule cosine --patience 2 --quiet && "
+             "./xor predict --load xor.weights --data \"$D\" && "
+             "./xor eval --data \"$D\" --load xor.weights",
+             d.path, prefix, prefix, prefix, prefix);
     int status = run_cmd(cmd, &out, &err);
     cr_assert_eq(status, 0, "the installed tree does not build and train:\n%s%s", out, err);
     cr_expect(strstr(out, "accuracy 100.00%"), "xor did not learn from the installed tree:\n%s",
@@ -59,6 +65,11 @@ Test(install, works_from_the_prefix_and_uninstalls_cleanly, .timeout = 240)
     *w = '\0';
     cr_expect(strstr(out, "bpc - compile a neural network"), "man bpc shows:\n%s", out);
     cr_expect(strstr(out, "EXIT STATUS"), "the man page has no exit statuses:\n%s", out);
+    for (const char *const *o = (const char *const[]){"--checkpoint", "--resume", "--lr",
+                                                      "--schedule", "--patience", "--confusion",
+                                                      NULL};
+         *o; o++)
+        cr_expect(strstr(out, *o), "the man page lacks %s:\n%s", *o, out);
     free(out);
     free(err);
 
