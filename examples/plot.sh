@@ -1,7 +1,8 @@
 #!/bin/sh
 # plot.sh - draws the loss and accuracy curves of a training run with gnuplot, from the
 # CSV a generated trainer writes with --log (one line per epoch: epoch, train_loss, then
-# the evaluated set's loss and accuracy when there are any, seconds, samples_per_second).
+# the evaluated set's loss and accuracy when there are any, seconds, samples_per_second,
+# lr).
 #
 #   examples/plot.sh metrics.csv [loss.png]     (default: metrics.png beside the log)
 #
