@@ -7,7 +7,8 @@
  * buffers, so a bad file never leaves a half-loaded network.
  *
  * Version 2 of the format adds sections after the buffers: the standardization
- * statistics a model was trained with, and the shape string of the fingerprint.  A
+ * statistics a model was trained with, the shape string of the fingerprint and the
+ * tensor table that names each parameter array (for tools/bpweights.py).  A
  * file without sections is written as version 1, byte for byte as before, and both
  * versions are read.  bprt_file_explain turns a refusal into a message that says what
  * differs.
@@ -46,8 +47,9 @@ enum {
     SECTION_HEAD = 16,    /* id u32, reserved u32 (0), size u64 */
     SECTION_STATS = 1,    /* u64 inputs, then inputs f64 means, inputs f64 deviations */
     SECTION_SHAPE = 2,    /* the shape string, NUL-padded to a multiple of 8 bytes */
-    NSECTION_KINDS = 2,   /* a file holds each kind at most once */
-    MAX_SHAPE = 65536,    /* bytes of a shape section */
+    SECTION_TENSORS = 4,  /* the tensor table "c1.weight=6x1x5x5@0;...", padded alike */
+    NSECTION_KINDS = 3,   /* a file holds each kind at most once */
+    MAX_TEXT = 65536,     /* bytes of a text section (the shape string, the table) */
     CHUNK = 512, /* the stack buffer files stream through: a multiple of 4 and 8 */
 };
 
@@ -207,14 +209,15 @@ static bool good_std(double v)
     return isfinite(v) && v > 0;
 }
 
-/* A shape string: printable ASCII, short enough for its section. */
-static bool good_shape(const char *shape)
+/* The text of a section (the shape string, the tensor table): printable ASCII, short
+ * enough for its section. */
+static bool good_text(const char *text)
 {
-    size_t len = strlen(shape);
+    size_t len = strlen(text);
     for (size_t i = 0; i < len; i++)
-        if (shape[i] < ' ' || shape[i] > '~')
+        if (text[i] < ' ' || text[i] > '~')
             return false;
-    return len < MAX_SHAPE;
+    return len < MAX_TEXT;
 }
 
 static int check_stats(const bprt_stats *s)
@@ -308,10 +311,10 @@ static void out_section_head(Stream *s, uint32_t id, uint64_t size)
     out_bytes(s, b, SECTION_HEAD);
 }
 
-/* The shape section's size: the string and 1 to 8 NUL bytes. */
-static uint64_t shape_size(const char *shape)
+/* A text section's size: the string and 1 to 8 NUL bytes. */
+static uint64_t text_size(const char *text)
 {
-    return (strlen(shape) / 8 + 1) * 8;
+    return (strlen(text) / 8 + 1) * 8;
 }
 
 /* The statistics section's size: the count, the means and the deviations. */
@@ -324,9 +327,10 @@ static uint64_t stats_size(const bprt_stats *stats)
  * the section count and each section with its head. */
 static uint64_t sections_size(const bprt_file_info *info, const bprt_stats *stats)
 {
-    if (!info->shape && !stats)
+    if (!info->shape && !info->tensors && !stats)
         return 0;
-    return 8 + (info->shape ? SECTION_HEAD + shape_size(info->shape) : 0) +
+    return 8 + (info->shape ? SECTION_HEAD + text_size(info->shape) : 0) +
+           (info->tensors ? SECTION_HEAD + text_size(info->tensors) : 0) +
            (stats ? SECTION_HEAD + stats_size(stats) : 0);
 }
 
@@ -336,9 +340,20 @@ static int check_write(const bprt_file_info *info, const bprt_stats *stats)
     int err = check_info(info);
     if (!err && stats)
         err = check_stats(stats);
-    if (!err && info->shape && !good_shape(info->shape))
+    if (!err && ((info->shape && !good_text(info->shape)) ||
+                 (info->tensors && !good_text(info->tensors))))
         err = BPRT_E_SECTION;
     return err;
+}
+
+/* A text section: its head, the string, 1 to 8 NUL bytes. */
+static void out_text(Stream *s, uint32_t id, const char *text)
+{
+    static const unsigned char zeros[8];
+    size_t len = strlen(text);
+    out_section_head(s, id, text_size(text));
+    out_bytes(s, (const unsigned char *)text, len);
+    out_bytes(s, zeros, text_size(text) - len);
 }
 
 /* The whole file; `info` and `stats` were checked.  Errors are in s->err. */
@@ -346,20 +361,17 @@ static void write_contents(Stream *s, const bprt_file_info *info, const void *co
                            const bprt_stats *stats)
 {
     unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
-    const int nsections = (stats != NULL) + (info->shape != NULL);
+    const int nsections = (stats != NULL) + (info->shape != NULL) + (info->tensors != NULL);
     encode_header(h, info, nsections ? VERSION_SECTIONS : VERSION_PLAIN);
     out_bytes(s, h, HEADER_SIZE);
     for (uint32_t b = 0; b < info->nbuffers; b++)
         out_elems(s, buffers[b], info->count, info->elem_size);
     if (nsections)
         out_u64(s, (uint64_t)nsections);
-    if (info->shape) {
-        static const unsigned char zeros[8];
-        size_t len = strlen(info->shape);
-        out_section_head(s, SECTION_SHAPE, shape_size(info->shape));
-        out_bytes(s, (const unsigned char *)info->shape, len);
-        out_bytes(s, zeros, shape_size(info->shape) - len);
-    }
+    if (info->shape)
+        out_text(s, SECTION_SHAPE, info->shape);
+    if (info->tensors)
+        out_text(s, SECTION_TENSORS, info->tensors);
     if (stats) {
         out_section_head(s, SECTION_STATS, stats_size(stats));
         out_u64(s, stats->inputs);
@@ -479,10 +491,11 @@ static int in_stats(Stream *s, uint64_t size, const StatsDest *dest)
     return err;
 }
 
-/* The shape section's body: printable ASCII, then NUL bytes to its end. */
-static int in_shape(Stream *s, uint64_t size)
+/* A text section's body (the shape string, the tensor table): printable ASCII, then NUL
+ * bytes to its end.  The runtime does not interpret the table: tools/bpweights.py does. */
+static int in_text(Stream *s, uint64_t size)
 {
-    if (size == 0 || size % 8 || size > MAX_SHAPE)
+    if (size == 0 || size % 8 || size > MAX_TEXT)
         return BPRT_E_SECTION;
     bool ended = false;
     for (uint64_t i = 0; i < size; i++) {
@@ -505,7 +518,7 @@ static int in_sections(Stream *s, const StatsDest *dest, bool *found)
     int err = in_u64(s, &nsections);
     if (!err && (nsections == 0 || nsections > NSECTION_KINDS))
         err = BPRT_E_SECTION;
-    bool shape = false;
+    bool shape = false, tensors = false;
     for (uint64_t k = 0; k < nsections && !err; k++) {
         unsigned char h[SECTION_HEAD];
         if ((err = in_bytes(s, h, SECTION_HEAD)) != 0)
@@ -518,7 +531,10 @@ static int in_sections(Stream *s, const StatsDest *dest, bool *found)
             err = in_stats(s, size, dest);
         } else if (id == SECTION_SHAPE && !shape) {
             shape = true;
-            err = in_shape(s, size);
+            err = in_text(s, size);
+        } else if (id == SECTION_TENSORS && !tensors) {
+            tensors = true;
+            err = in_text(s, size);
         } else
             err = BPRT_E_SECTION; /* unknown, or twice */
     }
