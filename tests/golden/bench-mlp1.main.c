@@ -51,6 +51,10 @@ static const bprt_layer_range mlp1_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static mlp1_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = mlp1_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = MLP1_TENSORS;
     const bprt_trainer trainer = {
         .name = "mlp1",
         .inputs = MLP1_INPUTS,
@@ -72,7 +76,7 @@ int main(int argc, char **argv)
         .step = mlp1_main_step,
         .params = mlp1_main_params,
         .grads = mlp1_main_grads,
-        .weights = mlp1_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

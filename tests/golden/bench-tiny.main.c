@@ -51,6 +51,10 @@ static const bprt_layer_range tiny_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static tiny_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = tiny_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = TINY_TENSORS;
     const bprt_trainer trainer = {
         .name = "tiny",
         .inputs = TINY_INPUTS,
@@ -72,7 +76,7 @@ int main(int argc, char **argv)
         .step = tiny_main_step,
         .params = tiny_main_params,
         .grads = tiny_main_grads,
-        .weights = tiny_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

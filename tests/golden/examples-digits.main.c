@@ -51,6 +51,10 @@ static const bprt_layer_range digits_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static digits_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = digits_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = DIGITS_TENSORS;
     const bprt_trainer trainer = {
         .name = "digits",
         .inputs = DIGITS_INPUTS,
@@ -72,7 +76,7 @@ int main(int argc, char **argv)
         .step = digits_main_step,
         .params = digits_main_params,
         .grads = digits_main_grads,
-        .weights = digits_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -51,6 +51,10 @@ static const bprt_layer_range iris_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static iris_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = iris_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = IRIS_TENSORS;
     const bprt_trainer trainer = {
         .name = "iris",
         .inputs = IRIS_INPUTS,
@@ -72,7 +76,7 @@ int main(int argc, char **argv)
         .step = iris_main_step,
         .params = iris_main_params,
         .grads = iris_main_grads,
-        .weights = iris_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -54,6 +54,10 @@ static const bprt_layer_range lenet_main_layers[5] = {
 int main(int argc, char **argv)
 {
     static lenet_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = lenet_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = LENET_TENSORS;
     const bprt_trainer trainer = {
         .name = "lenet",
         .inputs = LENET_INPUTS,
@@ -75,7 +79,7 @@ int main(int argc, char **argv)
         .step = lenet_main_step,
         .params = lenet_main_params,
         .grads = lenet_main_grads,
-        .weights = lenet_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -51,6 +51,10 @@ static const bprt_layer_range xor_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static xor_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = xor_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = XOR_TENSORS;
     const bprt_trainer trainer = {
         .name = "xor",
         .inputs = XOR_INPUTS,
@@ -72,7 +76,7 @@ int main(int argc, char **argv)
         .step = xor_main_step,
         .params = xor_main_params,
         .grads = xor_main_grads,
-        .weights = xor_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -53,6 +53,10 @@ static const bprt_layer_range gacts_main_layers[4] = {
 int main(int argc, char **argv)
 {
     static gacts_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gacts_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = GACTS_TENSORS;
     const bprt_trainer trainer = {
         .name = "gacts",
         .inputs = GACTS_INPUTS,
@@ -74,7 +78,7 @@ int main(int argc, char **argv)
         .step = gacts_main_step,
         .params = gacts_main_params,
         .grads = gacts_main_grads,
-        .weights = gacts_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

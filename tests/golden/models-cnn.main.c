@@ -55,6 +55,10 @@ static const bprt_layer_range gcnn_main_layers[6] = {
 int main(int argc, char **argv)
 {
     static gcnn_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gcnn_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = GCNN_TENSORS;
     const bprt_trainer trainer = {
         .name = "gcnn",
         .inputs = GCNN_INPUTS,
@@ -76,7 +80,7 @@ int main(int argc, char **argv)
         .step = gcnn_main_step,
         .params = gcnn_main_params,
         .grads = gcnn_main_grads,
-        .weights = gcnn_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -52,6 +52,10 @@ static const bprt_layer_range gwide_main_layers[3] = {
 int main(int argc, char **argv)
 {
     static gwide_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gwide_file_info(BPRT_FILE_WEIGHTS);
+    weights.tensors = GWIDE_TENSORS;
     const bprt_trainer trainer = {
         .name = "gwide",
         .inputs = GWIDE_INPUTS,
@@ -73,7 +77,7 @@ int main(int argc, char **argv)
         .step = gwide_main_step,
         .params = gwide_main_params,
         .grads = gwide_main_grads,
-        .weights = gwide_file_info(BPRT_FILE_WEIGHTS),
+        .weights = weights,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }
