@@ -300,6 +300,14 @@ Test(bpweights, damaged_files_refused)
     tool_refuses(&d, py, "export ok.npz out.npz", "ok.npz: not a bpc weight file", NULL);
     tool_refuses(&d, py, "export missing out.npz", "missing: cannot open the file", NULL);
     cr_expect(!exists(&d, "out.npz") && !exists(&d, "out.npz.tmp"), "an output was written");
+    /* a table longer than the runtime reads, sealed with a good checksum */
+    cr_assert_eq(sh(&d, NULL, NULL, "%s -c \"import struct, zlib; "
+                                    "b = open('w', 'rb').read(); t = b'a.weight=3@0;'.ljust(65544, b'\\0'); "
+                                    "b = b[:68] + struct.pack('<IIQ', 4, 0, len(t)) + t; "
+                                    "open('long_table', 'wb').write(b + struct.pack('<I', zlib.crc32(b)))\"",
+                    py), 0);
+    tool_refuses(&d, py, "export long_table out.npz",
+                 "long_table: a malformed or unknown section: a tensor table of 65544 bytes", NULL);
     /* a table that does not cover the parameters (the runtime does not read it) */
     info.tensors = "a.weight=2@0;";
     cr_assert_eq(bprt_file_write(path, &info, bufs), BPRT_OK);

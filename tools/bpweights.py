@@ -75,7 +75,11 @@ class WeightFile:
 
 
 def text_of(body, what, name):
-    """A text section's string: printable ASCII, then 1 or more NUL bytes to its end."""
+    """A text section's string: printable ASCII, then 1 or more NUL bytes to its end, in at
+    most MAX_TEXT bytes."""
+    if len(body) > MAX_TEXT:
+        raise Refused("%s: a malformed or unknown section: a %s of %d bytes (at most %d)" %
+                      (name, what, len(body), MAX_TEXT))
     end = body.find(b"\0")
     if end < 0 or body[end:].strip(b"\0") or any(c < 32 or c > 126 for c in body[:end]):
         raise Refused("%s: a malformed or unknown section: the %s is not printable ASCII "
