@@ -4,7 +4,7 @@
 #   make demo       build, then run the demo (README.md)
 #   make test       build and run the Criterion test suite
 #   make test-mcu   train on Cortex-M4F and Cortex-M3 under QEMU, compare with the host
-#   make install    install bpc, the runtime, bprt.pc, the man page and the docs under
+#   make install    install bpc, bpweights, the runtime, bprt.pc, the man page and the docs under
 #                   $(DESTDIR)$(PREFIX); make uninstall removes them
 #   make mpi        Open MPI and build/libbprt_mpi.a: data-parallel training
 #                   (docs/DISTRIBUTED.md; make test then runs the MPI tests too)
@@ -37,7 +37,7 @@ MPIRUN  ?= mpirun
 MPI_LIB := $(BUILD)/libbprt_mpi.a
 MPI_OBJ := $(BUILD)/mpi/mpi.o
 
-.PHONY: all deps demo test test-mcu check-examples install uninstall clean
+.PHONY: all deps deps-python demo test test-mcu check-examples install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BPC) $(LIB)
@@ -57,6 +57,21 @@ deps:
 	  $$sudo apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null || \
 	  { echo "deps: could not install$$missing; install them and run make again" >&2; exit 1; }; \
+	fi
+
+# tools/bpweights.py (weights to and from NumPy's .npz) needs Python 3 and NumPy; its
+# tests (tests/test_bpweights.c) skip without them, and use PyTorch when it is there
+# (make bench-deps installs it).
+deps-python:
+	@missing=""; \
+	[ -x /usr/bin/python3 ] || missing="$$missing python3"; \
+	/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "deps: installing$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null || \
+	  { echo "deps: could not install$$missing" >&2; exit 1; }; \
 	fi
 
 # ---- the compiler ----
@@ -113,8 +128,17 @@ HAVE_MPI = $(shell command -v $(MPIRUN) >/dev/null 2>&1 && command -v $(MPICC) >
                    && echo yes)
 MPI_SKIPPED ?= mpirun or mpicc not found (make mpi installs Open MPI)
 
+# The tests of tools/bpweights.py (tests/test_bpweights.c) need a python3 with NumPy, and
+# PyTorch for two of them; without, make says that they are skipped (and Criterion counts them).
+PYTHON_HAS = $(shell for p in python3 /usr/bin/python3; do $$p -c 'import $(1)' >/dev/null 2>&1 \
+                     && echo yes && break; done)
+
 test: $(BPC) $(LIB) $(TESTS) $(UCHAR_TESTS) $(if $(HAVE_MPI),$(MPI_LIB))
 	@$(if $(HAVE_MPI),:,echo "test: the MPI tests are skipped: $(MPI_SKIPPED)")
+	@$(if $(call PYTHON_HAS,numpy),:,echo "test: the tests of tools/bpweights.py are skipped:" \
+	  "no python3 with NumPy (make deps-python installs it)")
+	@$(if $(call PYTHON_HAS,torch),:,echo "test: the PyTorch tests of tools/bpweights.py are" \
+	  "skipped: no python3 with PyTorch (make bench-deps installs it)")
 	$(TESTS) --jobs 2
 	$(UCHAR_TESTS) --jobs 2
 
@@ -132,8 +156,8 @@ demo: deps all check-examples
 	@$(MAKE) --no-print-directory demo-train
 
 # ---- install ----
-# bpc, the runtime (library, header, pkg-config file), the man page, and the docs and
-# examples under share/doc/bpc.  uninstall removes exactly those files, then the
+# bpc, the runtime (library, header, pkg-config file), tools/bpweights.py as bpweights,
+# the man page, and the docs and examples under share/doc/bpc.  uninstall removes exactly those files, then the
 # directories install made that are left empty.
 VERSION      := $(shell sed -n 's/^#define BPC_VERSION "\(.*\)"/\1/p' compiler/bpc.h)
 DEST         := $(DESTDIR)$(PREFIX)
@@ -141,7 +165,7 @@ DOC_DIR      := share/doc/bpc
 DOC_FILES    := README.md $(wildcard docs/*.md)
 EXAMPLE_FILES := $(wildcard examples/*.bp examples/*.c examples/*.sh examples/README.md)
 DATA_FILES   := $(wildcard examples/data/*)
-INSTALLED    := bin/bpc lib/libbprt.a include/bprt.h lib/pkgconfig/bprt.pc \
+INSTALLED    := bin/bpc bin/bpweights lib/libbprt.a include/bprt.h lib/pkgconfig/bprt.pc \
                 share/man/man1/bpc.1 $(DOC_FILES:%=$(DOC_DIR)/%) \
                 $(EXAMPLE_FILES:%=$(DOC_DIR)/%) $(DATA_FILES:%=$(DOC_DIR)/%)
 INSTALL_DIRS := $(DOC_DIR)/examples/data $(DOC_DIR)/examples $(DOC_DIR)/docs $(DOC_DIR) \
@@ -150,6 +174,7 @@ INSTALL_DIRS := $(DOC_DIR)/examples/data $(DOC_DIR)/examples $(DOC_DIR)/docs $(D
 install: all
 	install -d $(addprefix $(DEST)/,$(INSTALL_DIRS))
 	install -m 755 $(BPC) $(DEST)/bin/bpc
+	install -m 755 tools/bpweights.py $(DEST)/bin/bpweights
 	install -m 644 $(LIB) $(DEST)/lib/libbprt.a
 	install -m 644 runtime/bprt.h $(DEST)/include/bprt.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' runtime/bprt.pc.in \
@@ -234,7 +259,7 @@ deps-valgrind:
 # sanitizers.
 test-sanitize: deps deps-clang
 	@mkdir -p $(SAN_DIR)/top $(SAN_DIR)/bin
-	@for d in compiler grammar runtime tests examples docs bench README.md Makefile; do \
+	@for d in compiler grammar runtime tests tools examples docs bench README.md Makefile; do \
 	  ln -sfn ../../$$d $(SAN_DIR)/top/$$d; done
 	@clang=$$(command -v '$(CLANG)') && for w in cc clang; do \
 	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$clang" '$(SAN_FLAGS)' >$(SAN_DIR)/bin/$$w && \

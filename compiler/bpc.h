@@ -371,6 +371,7 @@ void tensor_format_dims(char *buf, size_t size, const Tensor *t);
 /* One parameter tensor of a node: its place in the flat buffer and how init sees it. */
 struct Tensor {
     const char *name; /* "W", "b" */
+    const char *torch;/* PyTorch's name of it: "weight", "bias" (the tensor table) */
     int rank;
     long dim[4];      /* as PyTorch's state_dict: W [out][in], b [out] */
     long size;        /* the product of dim */

@@ -185,6 +185,34 @@ static void emit_param_comment(Emit *e, const Node *l, bool last)
     emit_line(e, "%s%s", line, last ? " */" : "");
 }
 
+/* UPPER_TENSORS, the tensor table of docs/WEIGHTS.md: the same tensors as PyTorch's
+ * state_dict names and shapes them, "c1.weight=6x1x5x5@0;", one string per line. */
+static void gen_tensor_table(Emit *e, const Model *m)
+{
+    emit_line(e, "/* The same tensors as PyTorch's state_dict names and shapes them, with their");
+    emit_line(e, " * offsets: the tensor table the trainer writes into its weight files, which");
+    emit_line(e, " * tools/bpweights.py reads (docs/WEIGHTS.md). */");
+    emit_line(e, "#define %s_TENSORS \\", m->upper);
+    const Tensor *last = NULL;
+    for (int i = 0; i < m->nnodes; i++)
+        for (int k = 0; k < m->nodes[i].nparams; k++)
+            last = &m->nodes[i].params[k];
+    for (int i = 0; i < m->nnodes; i++) {
+        const Node *l = &m->nodes[i];
+        for (int k = 0; k < l->nparams; k++) {
+            const Tensor *t = &l->params[k];
+            char dims[64];
+            size_t len = 0;
+            for (int r = 0; r < t->rank && len < sizeof dims; r++)
+                len += (size_t)snprintf(dims + len, sizeof dims - len, "%s%ld", r ? "x" : "",
+                                        t->dim[r]);
+            emit_cont(e, "\"%s.%s=%s@%ld;\"%s", l->label, t->torch, dims, t->offset,
+                      t == last ? "" : " \\");
+        }
+    }
+    emit_blank(e);
+}
+
 /* The named parameter views: each tensor's offset in NAME_params (and in grads and the
  * optimizer state, laid out alike) and its size, as constants, so that nothing that uses
  * the model hard-codes an offset. */
@@ -208,6 +236,7 @@ static void gen_param_views(Emit *e, const Model *m)
     }
     emit_close_with(e, ";");
     emit_blank(e);
+    gen_tensor_table(e, m);
 }
 
 /* The bytes of a weights file (checkpoint: true, a checkpoint) of this network:

@@ -126,6 +126,11 @@ bool gen_main(Emit *e, const Model *m)
     emit_line(e, "int main(int argc, char **argv)");
     emit_brace(e);
     emit_line(e, "static %s_model model; /* static: it can be too large for the stack */", N);
+    emit_line(e, "/* the trainer writes the weight files itself, with the standardization");
+    emit_line(e, " * statistics and the table that names the tensors (docs/WEIGHTS.md) */");
+    emit_line(e, "bprt_file_info weights = %s_file_info(BPRT_FILE_WEIGHTS);", N);
+    emit_line(e, "bprt_file_info checkpoint = %s_file_info(BPRT_FILE_CHECKPOINT);", N);
+    emit_line(e, "weights.tensors = checkpoint.tensors = %s_TENSORS;", U);
     emit_open(e, "const bprt_trainer trainer =");
     emit_line(e, ".name = \"%s\",", N);
     emit_line(e, ".inputs = %s_INPUTS,", U);
@@ -143,9 +148,8 @@ bool gen_main(Emit *e, const Model *m)
                                       "params", "grads", "lr", "state"};
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
         emit_line(e, ".%s = %s_main_%s,", fns[i], N, fns[i]);
-    /* the trainer writes the weights itself, with the standardization statistics */
-    emit_line(e, ".weights = %s_file_info(BPRT_FILE_WEIGHTS),", N);
-    emit_line(e, ".checkpoint = %s_file_info(BPRT_FILE_CHECKPOINT),", N);
+    emit_line(e, ".weights = weights,");
+    emit_line(e, ".checkpoint = checkpoint,");
     emit_close_with(e, ";");
     emit_line(e, "return bprt_trainer_main(&trainer, argc, argv);");
     emit_close(e);

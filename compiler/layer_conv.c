@@ -76,10 +76,10 @@ static void conv_params(Node *n)
 {
     Conv g = geometry(n);
     n->nparams = 2;
-    n->params[0] = (Tensor){.name = "W", .rank = 4, .dim = {g.F, g.C, g.KH, g.KW},
+    n->params[0] = (Tensor){.name = "W", .torch = "weight", .rank = 4, .dim = {g.F, g.C, g.KH, g.KW},
                             .size = g.F * g.K, .fan_in = (double)g.K,
                             .fan_out = (double)(g.F * g.KH * g.KW), .drawn = true};
-    n->params[1] = (Tensor){.name = "b", .rank = 1, .dim = {g.F}, .size = g.F};
+    n->params[1] = (Tensor){.name = "b", .torch = "bias", .rank = 1, .dim = {g.F}, .size = g.F};
 }
 
 /* Always looped; the scratch holds col (P × K), then the product's rows (P × F) in the

@@ -61,6 +61,9 @@ typedef struct bprt_file_info {
     int64_t step;         /* the optimizer's step counter (0 in a weights file) */
     const char *shape;    /* NULL, or the string of the fingerprint: written into the
                              file (a section), and named in bprt_file_explain's messages */
+    const char *tensors;  /* NULL, or the tensor table naming each parameter array as
+                             PyTorch does, UPPER_TENSORS of the generated header: written
+                             into the file (a section) for tools/bpweights.py */
 } bprt_file_info;
 
 /* The standardization statistics a model was trained with (train --standardize):

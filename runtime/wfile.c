@@ -7,8 +7,9 @@
  * buffers, so a bad file never leaves a half-loaded network.
  *
  * Version 2 of the format adds sections after the buffers: the standardization
- * statistics a model was trained with, the shape string of the fingerprint, and what
- * the command-line trainer keeps with its files (class names, a checkpoint's trainer
+ * statistics a model was trained with, the shape string of the fingerprint, the
+ * tensor table that names each parameter array (for tools/bpweights.py), and what the
+ * command-line trainer keeps with its files (class names, a checkpoint's trainer
  * state).  A
  * file without sections is written as version 1, byte for byte as before, and both
  * versions are read.  bprt_file_explain turns a refusal into a message that says what
@@ -49,9 +50,11 @@ enum {
     SECTION_STATS = 1,    /* u64 inputs, then inputs f64 means, inputs f64 deviations */
     SECTION_SHAPE = 2,    /* the shape string, NUL-padded to a multiple of 8 bytes */
     SECTION_CLASSES = 3,  /* u64 count, the names each ended by a NUL, NUL-padded */
+    SECTION_TENSORS = 4,  /* the tensor table "c1.weight=6x1x5x5@0;...", padded alike */
     SECTION_TRAINER = 5,  /* u64 nwords, the words, u64 nbest, nbest elements, padded */
-    NSECTION_KINDS = 4,   /* a file holds each kind at most once */
-    MAX_SHAPE = 65536,    /* bytes of a shape section, and of a class names section */
+    NSECTION_KINDS = 5,   /* a file holds each kind at most once */
+    MAX_TEXT = 65536,     /* bytes of a text section (the shape string, the table), and
+                             of a class names section */
     CHUNK = 512, /* the stack buffer files stream through: a multiple of 4 and 8 */
 };
 
@@ -211,14 +214,15 @@ static bool good_std(double v)
     return isfinite(v) && v > 0;
 }
 
-/* A shape string: printable ASCII, short enough for its section. */
-static bool good_shape(const char *shape)
+/* The text of a section (the shape string, the tensor table): printable ASCII, short
+ * enough for its section. */
+static bool good_text(const char *text)
 {
-    size_t len = strlen(shape);
+    size_t len = strlen(text);
     for (size_t i = 0; i < len; i++)
-        if (shape[i] < ' ' || shape[i] > '~')
+        if (text[i] < ' ' || text[i] > '~')
             return false;
-    return len < MAX_SHAPE;
+    return len < MAX_TEXT;
 }
 
 static int check_stats(const bprt_stats *s)
@@ -312,10 +316,10 @@ static void out_section_head(Stream *s, uint32_t id, uint64_t size)
     out_bytes(s, b, SECTION_HEAD);
 }
 
-/* The shape section's size: the string and 1 to 8 NUL bytes. */
-static uint64_t shape_size(const char *shape)
+/* A text section's size: the string and 1 to 8 NUL bytes. */
+static uint64_t text_size(const char *text)
 {
-    return (strlen(shape) / 8 + 1) * 8;
+    return (strlen(text) / 8 + 1) * 8;
 }
 
 /* The statistics section's size: the count, the means and the deviations. */
@@ -351,9 +355,10 @@ static bool has_trainer(const bprt_extra *x)
 static uint64_t sections_size(const bprt_file_info *info, const bprt_stats *stats,
                               const bprt_extra *x)
 {
-    if (!info->shape && !stats && !has_classes(x) && !has_trainer(x))
+    if (!info->shape && !info->tensors && !stats && !has_classes(x) && !has_trainer(x))
         return 0;
-    return 8 + (info->shape ? SECTION_HEAD + shape_size(info->shape) : 0) +
+    return 8 + (info->shape ? SECTION_HEAD + text_size(info->shape) : 0) +
+           (info->tensors ? SECTION_HEAD + text_size(info->tensors) : 0) +
            (stats ? SECTION_HEAD + stats_size(stats) : 0) +
            (has_classes(x) ? SECTION_HEAD + classes_size(x) : 0) +
            (has_trainer(x) ? SECTION_HEAD + trainer_size(x, info->elem_size) : 0);
@@ -378,7 +383,7 @@ static bool good_names(const char *names, size_t size, uint64_t count)
             len++;
         }
     }
-    return len == 0 && seen == count && size < MAX_SHAPE;
+    return len == 0 && seen == count && size < MAX_TEXT;
 }
 
 /* What the writers cannot store: `info`, `stats` and `x` (NULL: none) as they come. */
@@ -388,7 +393,8 @@ static int check_write(const bprt_file_info *info, const bprt_stats *stats,
     int err = check_info(info);
     if (!err && stats)
         err = check_stats(stats);
-    if (!err && info->shape && !good_shape(info->shape))
+    if (!err && ((info->shape && !good_text(info->shape)) ||
+                 (info->tensors && !good_text(info->tensors))))
         err = BPRT_E_SECTION;
     if (!err && has_classes(x) && !(x->names && good_names(x->names, x->names_size, x->nclasses)))
         err = BPRT_E_SECTION;
@@ -404,25 +410,32 @@ static void out_padding(Stream *s, size_t n)
     out_bytes(s, zeros, n);
 }
 
+/* A text section: its head, the string, 1 to 8 NUL bytes. */
+static void out_text(Stream *s, uint32_t id, const char *text)
+{
+    size_t len = strlen(text);
+    out_section_head(s, id, text_size(text));
+    out_bytes(s, (const unsigned char *)text, len);
+    out_padding(s, (size_t)text_size(text) - len);
+}
+
 /* The whole file; `info`, `stats` and `x` were checked.  Errors are in s->err. */
 static void write_contents(Stream *s, const bprt_file_info *info, const void *const *buffers,
                            const bprt_stats *stats, const bprt_extra *x)
 {
     unsigned char h[HEADER_SIZE], trailer[CRC_SIZE];
-    const int nsections = (stats != NULL) + (info->shape != NULL) + has_classes(x) +
-                          has_trainer(x);
+    const int nsections = (stats != NULL) + (info->shape != NULL) + (info->tensors != NULL) +
+                          has_classes(x) + has_trainer(x);
     encode_header(h, info, nsections ? VERSION_SECTIONS : VERSION_PLAIN);
     out_bytes(s, h, HEADER_SIZE);
     for (uint32_t b = 0; b < info->nbuffers; b++)
         out_elems(s, buffers[b], info->count, info->elem_size);
     if (nsections)
         out_u64(s, (uint64_t)nsections);
-    if (info->shape) {
-        size_t len = strlen(info->shape);
-        out_section_head(s, SECTION_SHAPE, shape_size(info->shape));
-        out_bytes(s, (const unsigned char *)info->shape, len);
-        out_padding(s, (size_t)shape_size(info->shape) - len);
-    }
+    if (info->shape)
+        out_text(s, SECTION_SHAPE, info->shape);
+    if (info->tensors)
+        out_text(s, SECTION_TENSORS, info->tensors);
     if (stats) {
         out_section_head(s, SECTION_STATS, stats_size(stats));
         out_u64(s, stats->inputs);
@@ -557,10 +570,11 @@ static int in_stats(Stream *s, uint64_t size, const StatsDest *dest)
     return err;
 }
 
-/* The shape section's body: printable ASCII, then NUL bytes to its end. */
-static int in_shape(Stream *s, uint64_t size)
+/* A text section's body (the shape string, the tensor table): printable ASCII, then NUL
+ * bytes to its end.  The runtime does not interpret the table: tools/bpweights.py does. */
+static int in_text(Stream *s, uint64_t size)
 {
-    if (size == 0 || size % 8 || size > MAX_SHAPE)
+    if (size == 0 || size % 8 || size > MAX_TEXT)
         return BPRT_E_SECTION;
     bool ended = false;
     for (uint64_t i = 0; i < size; i++) {
@@ -583,7 +597,7 @@ static int in_shape(Stream *s, uint64_t size)
 static int in_classes(Stream *s, uint64_t size, bprt_extra *x, bool copy)
 {
     uint64_t count, seen = 0;
-    if (size < 16 || size % 8 || size > MAX_SHAPE)
+    if (size < 16 || size % 8 || size > MAX_TEXT)
         return BPRT_E_SECTION;
     int err = in_u64(s, &count);
     if (err)
@@ -660,7 +674,7 @@ static int in_sections(Stream *s, const bprt_file_info *info, const StatsDest *d
     int err = in_u64(s, &nsections);
     if (!err && (nsections == 0 || nsections > NSECTION_KINDS))
         err = BPRT_E_SECTION;
-    bool shape = false, classes = false, trainer = false;
+    bool shape = false, tensors = false, classes = false, trainer = false;
     for (uint64_t k = 0; k < nsections && !err; k++) {
         unsigned char h[SECTION_HEAD];
         if ((err = in_bytes(s, h, SECTION_HEAD)) != 0)
@@ -673,7 +687,10 @@ static int in_sections(Stream *s, const bprt_file_info *info, const StatsDest *d
             err = in_stats(s, size, dest);
         } else if (id == SECTION_SHAPE && !shape) {
             shape = true;
-            err = in_shape(s, size);
+            err = in_text(s, size);
+        } else if (id == SECTION_TENSORS && !tensors) {
+            tensors = true;
+            err = in_text(s, size);
         } else if (id == SECTION_CLASSES && !classes) {
             classes = true;
             err = in_classes(s, size, x, copy);

@@ -3,7 +3,8 @@
  * would: the installed bpc compiles the installed example, `pkg-config --cflags --libs
  * bprt` builds the trainer from any directory, the trainer trains on the installed data
  * (and checkpoints, resumes, fine-tunes and predicts), `man bpc` finds the page with the
- * trainer's options; then `make uninstall` leaves the prefix empty.
+ * trainer's options, the installed bpweights converts the trained weights to a .npz and
+ * back (with a python3 that has NumPy); then `make uninstall` leaves the prefix empty.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -53,6 +54,30 @@ Test(install, works_from_the_prefix_and_uninstalls_cleanly, .timeout = 240)
               out);
     free(out);
     free(err);
+
+    /* bpweights, when there is a python3 with NumPy: its --help, and a round trip */
+    const char *py = run_cmd("python3 -c 'import numpy' 2>/dev/null", NULL, NULL) == 0 ? "python3"
+                     : run_cmd("/usr/bin/python3 -c 'import numpy' 2>/dev/null", NULL, NULL) == 0
+                         ? "/usr/bin/python3"
+                         : NULL;
+    if (py) {
+        snprintf(cmd, sizeof cmd, "cd '%s' && PATH='%s/bin':\"$PATH\" bpweights --help", d.path,
+                 prefix);
+        status = run_cmd(cmd, &out, &err);
+        cr_expect_eq(status, 0, "bpweights --help failed:\n%s", err);
+        cr_expect(strstr(out, "export") && strstr(out, "import"), "bpweights --help shows:\n%s", out);
+        free(out);
+        free(err);
+        snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s/bin/bpweights' export xor.weights xor.npz && "
+                                  "%s '%s/bin/bpweights' import xor.npz back && cmp xor.weights back",
+                 d.path, py, prefix, py, prefix);
+        status = run_cmd(cmd, &out, &err);
+        cr_expect_eq(status, 0, "the installed bpweights failed:\n%s%s", out, err);
+        free(out);
+        free(err);
+    } else {
+        cr_log_warn("install: bpweights is not run: no python3 with NumPy (make deps-python)");
+    }
 
     snprintf(cmd, sizeof cmd, "MANPATH='%s/share/man' MANWIDTH=80 man -P cat bpc", prefix);
     status = run_cmd(cmd, &out, &err);

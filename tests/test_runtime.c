@@ -1076,6 +1076,47 @@ Test(runtime, file_trainer_sections, .init = make_dir, .fini = remove_dir)
     cr_expect(!exists(in_dir("x.bin")));
 }
 
+/* The tensor table (id 4): written after the shape string, as text padded alike, and
+ * read through; a repeated table or one that is not printable ASCII is refused. */
+Test(runtime, file_tensor_table, .init = make_dir, .fini = remove_dir)
+{
+    bprt_file_info info = stats_info();
+    info.shape = "in=2;dense=1";          /* 16 bytes with the padding */
+    info.tensors = "d.weight=1x2@0;d.bias=1@2;"; /* 26 bytes: 32 */
+    const void *out[1] = {sweights};
+    const char *path = in_dir("t.bin");
+    cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
+    size_t len;
+    unsigned char data[512];
+    memcpy(data, slurp(path, &len), sizeof data);
+    enum { AT = STATS_AT, T = AT + 8 + 16 + 16 };
+    cr_assert_eq(len, T + 16 + 32 + 4);
+    cr_expect_eq(data[8], 2);
+    cr_expect_eq(le64(data + AT), 2, "two sections");
+    cr_expect_eq(le64(data + T), 4, "id 4");
+    cr_expect_eq(le64(data + T + 8), 32);
+    cr_expect_eq(memcmp(data + T + 16, "d.weight=1x2@0;d.bias=1@2;\0\0\0\0\0\0", 32), 0);
+    unsigned char mem[T + 16 + 32 + 4];
+    cr_assert_eq(bprt_mem_write(mem, sizeof mem, &info, out), BPRT_OK);
+    cr_expect_eq(memcmp(mem, data, sizeof mem), 0, "the same bytes in memory");
+    expect_stats_read(path, SIN, BPRT_OK);
+    static const struct {
+        size_t at;
+        unsigned char value;
+    } bad[] = {{T + 16, '\t'}, {T + 16 + 30, 'x'}, {T, 2}, {T + 8, 24}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        unsigned char b[512];
+        memcpy(b, data, len);
+        b[bad[i].at] = bad[i].value;
+        reseal(b, len);
+        spit(path, b, len);
+        cr_log_info("case %zu", i);
+        expect_stats_read(path, SIN, BPRT_E_SECTION);
+    }
+    info.tensors = "d.weight=1x2@0;\n";
+    cr_expect_eq(bprt_file_write(in_dir("x.bin"), &info, out), BPRT_E_SECTION);
+}
+
 Test(runtime, standardize_double)
 {
     double x[3] = {1, 4, 10}, mean[1] = {4}, std[1] = {3};

@@ -64,6 +64,11 @@ static const bprt_layer_range mlp1_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static mlp1_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = mlp1_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = mlp1_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = MLP1_TENSORS;
     const bprt_trainer trainer = {
         .name = "mlp1",
         .inputs = MLP1_INPUTS,
@@ -87,8 +92,8 @@ int main(int argc, char **argv)
         .grads = mlp1_main_grads,
         .lr = mlp1_main_lr,
         .state = mlp1_main_state,
-        .weights = mlp1_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = mlp1_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -33,6 +33,15 @@ enum {
     mlp32_out_b = 101760, mlp32_out_b_size = 10, /* out.b [10] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define MLP32_TENSORS \
+    "hidden.weight=128x784@0;" \
+    "hidden.bias=128@100352;" \
+    "out.weight=10x128@100480;" \
+    "out.bias=10@101760;"
+
 typedef float mlp32_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -65,6 +65,11 @@ static const bprt_layer_range mlp32_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static mlp32_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = mlp32_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = mlp32_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = MLP32_TENSORS;
     const bprt_trainer trainer = {
         .name = "mlp32",
         .inputs = MLP32_INPUTS,
@@ -88,8 +93,8 @@ int main(int argc, char **argv)
         .grads = mlp32_main_grads,
         .lr = mlp32_main_lr,
         .state = mlp32_main_state,
-        .weights = mlp32_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = mlp32_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

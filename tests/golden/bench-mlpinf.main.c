@@ -64,6 +64,11 @@ static const bprt_layer_range mlpinf_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static mlpinf_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = mlpinf_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = mlpinf_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = MLPINF_TENSORS;
     const bprt_trainer trainer = {
         .name = "mlpinf",
         .inputs = MLPINF_INPUTS,
@@ -87,8 +92,8 @@ int main(int argc, char **argv)
         .grads = mlpinf_main_grads,
         .lr = mlpinf_main_lr,
         .state = mlpinf_main_state,
-        .weights = mlpinf_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = mlpinf_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

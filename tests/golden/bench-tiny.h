@@ -33,6 +33,15 @@ enum {
     tiny_out_b = 128, tiny_out_b_size = 3, /* out.b [3] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define TINY_TENSORS \
+    "hidden.weight=16x4@0;" \
+    "hidden.bias=16@64;" \
+    "out.weight=3x16@80;" \
+    "out.bias=3@128;"
+
 typedef float tiny_real;
 
 /* The whole state of one model: no globals, so models are independent. */

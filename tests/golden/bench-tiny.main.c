@@ -64,6 +64,11 @@ static const bprt_layer_range tiny_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static tiny_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = tiny_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = tiny_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = TINY_TENSORS;
     const bprt_trainer trainer = {
         .name = "tiny",
         .inputs = TINY_INPUTS,
@@ -87,8 +92,8 @@ int main(int argc, char **argv)
         .grads = tiny_main_grads,
         .lr = tiny_main_lr,
         .state = tiny_main_state,
-        .weights = tiny_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = tiny_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

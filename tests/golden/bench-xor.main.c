@@ -64,6 +64,11 @@ static const bprt_layer_range xor_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static xor_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = xor_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = xor_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = XOR_TENSORS;
     const bprt_trainer trainer = {
         .name = "xor",
         .inputs = XOR_INPUTS,
@@ -87,8 +92,8 @@ int main(int argc, char **argv)
         .grads = xor_main_grads,
         .lr = xor_main_lr,
         .state = xor_main_state,
-        .weights = xor_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = xor_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -33,6 +33,15 @@ enum {
     digits_dense2_b = 4800, digits_dense2_b_size = 10, /* dense2.b [10] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define DIGITS_TENSORS \
+    "hidden.weight=64x64@0;" \
+    "hidden.bias=64@4096;" \
+    "dense2.weight=10x64@4160;" \
+    "dense2.bias=10@4800;"
+
 typedef float digits_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -66,6 +66,11 @@ static const bprt_layer_range digits_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static digits_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = digits_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = digits_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = DIGITS_TENSORS;
     const bprt_trainer trainer = {
         .name = "digits",
         .inputs = DIGITS_INPUTS,
@@ -89,8 +94,8 @@ int main(int argc, char **argv)
         .grads = digits_main_grads,
         .lr = digits_main_lr,
         .state = digits_main_state,
-        .weights = digits_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = digits_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

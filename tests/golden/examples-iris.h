@@ -33,6 +33,15 @@ enum {
     iris_dense2_b = 128, iris_dense2_b_size = 3, /* dense2.b [3] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define IRIS_TENSORS \
+    "hidden.weight=16x4@0;" \
+    "hidden.bias=16@64;" \
+    "dense2.weight=3x16@80;" \
+    "dense2.bias=3@128;"
+
 typedef float iris_real;
 
 /* The whole state of one model: no globals, so models are independent. */

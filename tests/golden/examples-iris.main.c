@@ -66,6 +66,11 @@ static const bprt_layer_range iris_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static iris_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = iris_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = iris_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = IRIS_TENSORS;
     const bprt_trainer trainer = {
         .name = "iris",
         .inputs = IRIS_INPUTS,
@@ -89,8 +94,8 @@ int main(int argc, char **argv)
         .grads = iris_main_grads,
         .lr = iris_main_lr,
         .state = iris_main_state,
-        .weights = iris_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = iris_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -68,6 +68,11 @@ static const bprt_layer_range lenet_main_layers[5] = {
 int main(int argc, char **argv)
 {
     static lenet_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = lenet_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = lenet_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = LENET_TENSORS;
     const bprt_trainer trainer = {
         .name = "lenet",
         .inputs = LENET_INPUTS,
@@ -91,8 +96,8 @@ int main(int argc, char **argv)
         .grads = lenet_main_grads,
         .lr = lenet_main_lr,
         .state = lenet_main_state,
-        .weights = lenet_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = lenet_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

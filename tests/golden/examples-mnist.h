@@ -33,6 +33,15 @@ enum {
     mnist_dense2_b = 101760, mnist_dense2_b_size = 10, /* dense2.b [10] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define MNIST_TENSORS \
+    "hidden.weight=128x784@0;" \
+    "hidden.bias=128@100352;" \
+    "dense2.weight=10x128@100480;" \
+    "dense2.bias=10@101760;"
+
 typedef float mnist_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -66,6 +66,11 @@ static const bprt_layer_range mnist_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static mnist_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = mnist_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = mnist_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = MNIST_TENSORS;
     const bprt_trainer trainer = {
         .name = "mnist",
         .inputs = MNIST_INPUTS,
@@ -89,8 +94,8 @@ int main(int argc, char **argv)
         .grads = mnist_main_grads,
         .lr = mnist_main_lr,
         .state = mnist_main_state,
-        .weights = mnist_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = mnist_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -33,6 +33,15 @@ enum {
     sine_dense2_b = 96, sine_dense2_b_size = 1, /* dense2.b [1] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define SINE_TENSORS \
+    "hidden.weight=32x1@0;" \
+    "hidden.bias=32@32;" \
+    "dense2.weight=1x32@64;" \
+    "dense2.bias=1@96;"
+
 typedef float sine_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -66,6 +66,11 @@ static const bprt_layer_range sine_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static sine_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = sine_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = sine_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = SINE_TENSORS;
     const bprt_trainer trainer = {
         .name = "sine",
         .inputs = SINE_INPUTS,
@@ -89,8 +94,8 @@ int main(int argc, char **argv)
         .grads = sine_main_grads,
         .lr = sine_main_lr,
         .state = sine_main_state,
-        .weights = sine_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = sine_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -33,6 +33,15 @@ enum {
     xor_out_b = 16, xor_out_b_size = 1, /* out.b [1] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define XOR_TENSORS \
+    "hidden.weight=4x2@0;" \
+    "hidden.bias=4@8;" \
+    "out.weight=1x4@12;" \
+    "out.bias=1@16;"
+
 typedef float xor_real;
 
 /* The whole state of one model: no globals, so models are independent. */

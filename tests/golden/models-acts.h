@@ -37,6 +37,19 @@ enum {
     gacts_out_b = 895, gacts_out_b_size = 4, /* out.b [4] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define GACTS_TENSORS \
+    "a1.weight=16x8@0;" \
+    "a1.bias=16@128;" \
+    "a2.weight=33x16@144;" \
+    "a2.bias=33@672;" \
+    "a3.weight=5x33@705;" \
+    "a3.bias=5@870;" \
+    "out.weight=4x5@875;" \
+    "out.bias=4@895;"
+
 typedef float gacts_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -67,6 +67,11 @@ static const bprt_layer_range gacts_main_layers[4] = {
 int main(int argc, char **argv)
 {
     static gacts_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gacts_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = gacts_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = GACTS_TENSORS;
     const bprt_trainer trainer = {
         .name = "gacts",
         .inputs = GACTS_INPUTS,
@@ -90,8 +95,8 @@ int main(int argc, char **argv)
         .grads = gacts_main_grads,
         .lr = gacts_main_lr,
         .state = gacts_main_state,
-        .weights = gacts_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = gacts_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -70,6 +70,11 @@ static const bprt_layer_range gcnn_main_layers[6] = {
 int main(int argc, char **argv)
 {
     static gcnn_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gcnn_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = gcnn_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = GCNN_TENSORS;
     const bprt_trainer trainer = {
         .name = "gcnn",
         .inputs = GCNN_INPUTS,
@@ -93,8 +98,8 @@ int main(int argc, char **argv)
         .grads = gcnn_main_grads,
         .lr = gcnn_main_lr,
         .state = gcnn_main_state,
-        .weights = gcnn_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = gcnn_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -37,6 +37,19 @@ enum {
     gdouble_dense4_b = 460, gdouble_dense4_b_size = 3, /* dense4.b [3] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define GDOUBLE_TENSORS \
+    "dense1.weight=12x20@0;" \
+    "dense1.bias=12@240;" \
+    "dense2.weight=9x12@252;" \
+    "dense2.bias=9@360;" \
+    "dense3.weight=7x9@369;" \
+    "dense3.bias=7@432;" \
+    "dense4.weight=3x7@439;" \
+    "dense4.bias=3@460;"
+
 typedef double gdouble_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -68,6 +68,11 @@ static const bprt_layer_range gdouble_main_layers[4] = {
 int main(int argc, char **argv)
 {
     static gdouble_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gdouble_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = gdouble_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = GDOUBLE_TENSORS;
     const bprt_trainer trainer = {
         .name = "gdouble",
         .inputs = GDOUBLE_INPUTS,
@@ -91,8 +96,8 @@ int main(int argc, char **argv)
         .grads = gdouble_main_grads,
         .lr = gdouble_main_lr,
         .state = gdouble_main_state,
-        .weights = gdouble_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = gdouble_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -33,6 +33,15 @@ enum {
     gmae_dense2_b = 36, gmae_dense2_b_size = 2, /* dense2.b [2] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define GMAE_TENSORS \
+    "s.weight=6x3@0;" \
+    "s.bias=6@18;" \
+    "dense2.weight=2x6@24;" \
+    "dense2.bias=2@36;"
+
 typedef float gmae_real;
 
 /* The whole state of one model: no globals, so models are independent. */

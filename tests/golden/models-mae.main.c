@@ -66,6 +66,11 @@ static const bprt_layer_range gmae_main_layers[2] = {
 int main(int argc, char **argv)
 {
     static gmae_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gmae_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = gmae_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = GMAE_TENSORS;
     const bprt_trainer trainer = {
         .name = "gmae",
         .inputs = GMAE_INPUTS,
@@ -89,8 +94,8 @@ int main(int argc, char **argv)
         .grads = gmae_main_grads,
         .lr = gmae_main_lr,
         .state = gmae_main_state,
-        .weights = gmae_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = gmae_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }

@@ -35,6 +35,17 @@ enum {
     gwide_dense3_b = 2227, gwide_dense3_b_size = 1, /* dense3.b [1] */
 };
 
+/* The same tensors as PyTorch's state_dict names and shapes them, with their
+ * offsets: the tensor table the trainer writes into its weight files, which
+ * tools/bpweights.py reads (docs/WEIGHTS.md). */
+#define GWIDE_TENSORS \
+    "h.weight=45x37@0;" \
+    "h.bias=45@1665;" \
+    "g.weight=11x45@1710;" \
+    "g.bias=11@2205;" \
+    "dense3.weight=1x11@2216;" \
+    "dense3.bias=1@2227;"
+
 typedef float gwide_real;
 
 /* The whole state of one model: no globals, so models are independent. */

@@ -65,6 +65,11 @@ static const bprt_layer_range gwide_main_layers[3] = {
 int main(int argc, char **argv)
 {
     static gwide_model model; /* static: it can be too large for the stack */
+    /* the trainer writes the weight files itself, with the standardization
+     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+    bprt_file_info weights = gwide_file_info(BPRT_FILE_WEIGHTS);
+    bprt_file_info checkpoint = gwide_file_info(BPRT_FILE_CHECKPOINT);
+    weights.tensors = checkpoint.tensors = GWIDE_TENSORS;
     const bprt_trainer trainer = {
         .name = "gwide",
         .inputs = GWIDE_INPUTS,
@@ -88,8 +93,8 @@ int main(int argc, char **argv)
         .grads = gwide_main_grads,
         .lr = gwide_main_lr,
         .state = gwide_main_state,
-        .weights = gwide_file_info(BPRT_FILE_WEIGHTS),
-        .checkpoint = gwide_file_info(BPRT_FILE_CHECKPOINT),
+        .weights = weights,
+        .checkpoint = checkpoint,
     };
     return bprt_trainer_main(&trainer, argc, argv);
 }
