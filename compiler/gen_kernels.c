@@ -1,8 +1,17 @@
 /*
  * gen_kernels.c - the emitters of the hot loops of the generated code: the dot products
- * of the forward pass (z = W·x + b) and the vector update y += a·x the backward pass and
- * the fused training step use.  gen.c decides where they go; this file decides how
- * they are blocked.
+ * of the forward pass (z = W·x + b), the backward products ∂C/∂x = δ·W and
+ * ∂C/∂W += δᵀ·x (dense layers, NAME_backward and NAME_train alike), and the vector
+ * update y += a·x of the convolutions' backward.  gen.c and the layer kinds decide
+ * where they go; this file decides how they are blocked.
+ *
+ * Every sum of the generated code runs in one order that its source defines, with
+ * products and additions rounded separately (the file turns FMA contraction off):
+ * the results are the same bits from every compiler, flag and instruction set
+ * (tests/test_gen_bits.c).  No product is fused into an FMA on purpose either: the
+ * portable path would then need the C library's fmaf, a call per term where the
+ * machine has no FMA (plain x86-64, most microcontrollers), and on Zen 4 separate
+ * multiplies and adds reach about 85% of the FMA peak.
  *
  * Every dot product of length `in` is summed in KERN_LANES partial sums: lane k adds
  * the terms of inputs k, k + LANES, k + 2·LANES, ... in that order, and the lanes are
@@ -38,6 +47,16 @@
  * models: 5 × 4 tiles, which its 32 vector registers hold), in 32-byte vectors and
  * without FMA, so rounded as the plain ones; the best the processor has is chosen at
  * run time (the tiers below).
+ *
+ * The backward products are tiles too, shared by all layers (their sizes are
+ * arguments): BS rows × 64 bytes of lanes (16 floats) per tile, each output its own lane
+ * summed from +0 in a sequential order, the vectors a tile loads serving its BS rows
+ * (8 with AVX-512VL's 32 registers, 4 with AVX2, 2 in the plain 16-byte vectors).
+ * ∂C/∂x = δ·W: BS samples, each dx[s][i] = Σ_j δ[s][j]·W[j][i] over j = 0, 1, ...
+ * ∂C/∂W += δᵀ·x: BS rows of W, each Σ_s δ[s][j]·x[s][i] over the samples in order in a
+ * register and added to the gradient once, so x is read once per BS rows, not per row.
+ * Terms with δ = 0 are not skipped: adding ±0 to a sum that started at +0 changes none
+ * of its bits (as above), so the results are those of the loops that skipped them.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -555,6 +574,12 @@ void kern_helpers(Emit *e, const GenCtx *c)
         emit_close(e);
         emit_end(e);
     }
+    unsigned flags = 0;
+    for (int i = 0; i < c->m->nnodes; i++)
+        flags |= c->m->nodes[i].flags;
+    kern_backward_tiles(e, c, flags & NODE_DX_TILES, flags & NODE_DW_TILES);
+    if (!(flags & NODE_AXPY))
+        return;
     emit_line(e, "/* y += a·x over len elements: no carried sum, so it vectorizes; restrict");
     emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");
     emit_line(e, "static void %s_axpy(int len, %s a, const %s *restrict x, %s *restrict y)",
@@ -564,4 +589,248 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_cont(e, "y[i] += a * x[i];");
     emit_close(e);
     emit_end(e);
+}
+
+// ---- the backward products: ∂C/∂x = δ·W and ∂C/∂W += δᵀ·x ----
+
+/* Both are blocked alike: a tile holds BS × KW outputs in registers, KW = 64 bytes of
+ * elements (16 floats, 8 doubles: two 32-byte vectors, four 16-byte ones), and BS rows
+ * (samples of ∂x, rows of ∂W) that share each vector it loads.  Every output is its own
+ * lane, summed from +0 in one sequential order (j = 0, 1, ... for ∂x, the samples in
+ * order for ∂W), so the blocking, the vector width and the instruction set change no
+ * bit; a ∂W tile adds its sums to the gradient once, after all samples.  The sizes are
+ * arguments, so one set of tiles serves every layer. */
+static int back_rows(const Tier *t)
+{
+    return t == plain ? 2 : t->guard && !strcmp(t->guard, "AVX512") ? 8 : 4;
+}
+
+/* The vector type and its length for tier t, or NULL for plain loops. */
+static void tier_vec(const GenCtx *c, const Tier *t, char *V, char *VLEN, size_t size)
+{
+    snprintf(V, size, t->guard ? "%s_vec32" : "%s_vec", c->name);
+    snprintf(VLEN, size, t->guard ? "%s_VLEN32" : "%s_VLEN", c->name);
+}
+
+/* The body of a tile of BS rows × KW lanes: `load` names the vector each step reads
+ * for lane block v (row-independent), `scale` the scalar of row r it is multiplied by;
+ * the vector form when vec, else plain loops. */
+static void emit_back_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int BS, long KW,
+                           const char *count, const char *vload, const char *sload,
+                           const char *scale)
+{
+    const char *R = c->real, *N = c->name;
+    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
+    tier_vec(c, t, V, VLEN, sizeof V);
+    if (vec) {
+        emit_line(e, "%s acc[%d][%ld / %s];", V, BS, KW, VLEN);
+        unroll_pragma(e);
+        emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_cont(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+        emit_cont(e, "    acc[r][v] = (%s){0};", V);
+        emit_open(e, "for (int k = 0; k < %s; k++)", count);
+        emit_line(e, "%s xv[%ld / %s];", V, KW, VLEN);
+        unroll_pragma(e);
+        emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+        emit_cont(e, "%s_LOAD(xv[v], %s + v * %s);", N, vload, VLEN);
+        unroll_pragma(e);
+        emit_open(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_line(e, "const %s a = %s;", R, scale);
+        unroll_pragma(e);
+        emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+        emit_cont(e, "acc[r][v] += xv[v] * a;");
+        emit_close(e);
+        emit_close(e);
+        emit_line(e, "memcpy(sum, acc, sizeof sum);");
+    } else {
+        emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "    sum[r][v] = 0;");
+        emit_open(e, "for (int k = 0; k < %s; k++)", count);
+        emit_open(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_line(e, "const %s a = %s;", R, scale);
+        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "sum[r][v] += %s[v] * a;", sload);
+        emit_close(e);
+        emit_close(e);
+    }
+}
+
+/* One tile of tier t with BS rows: NAME_dxBS<suffix> or NAME_dwBS<suffix>. */
+static void emit_back_tile(Emit *e, const GenCtx *c, const Tier *t, bool dw, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard)
+        tier_ifdef(e, c, t);
+    if (dw) {
+        char rows[32];
+        snprintf(rows, sizeof rows, BS > 1 ? "rows j..j+%d" : "row j", BS - 1);
+        emit_line(e, "/* %s_dw%d%s: ∂C/∂W of %s, %ld inputs from i: g[r][i] += Σ_s", N, BS,
+                  t->suffix, rows, KW);
+        emit_line(e, " * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a");
+        emit_line(e, " * register, then added to g once; each x vector loaded serves %d row%s.%s",
+                  BS, BS > 1 ? "s" : "", t->guard ? "" : " */");
+    } else {
+        emit_line(e, "/* %s_dx%d%s: ∂C/∂x of %d sample%s, %ld inputs from i: dx[s][i] = Σ_j", N, BS,
+                  t->suffix, BS, BS > 1 ? "s" : "", KW);
+        emit_line(e, " * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W");
+        emit_line(e, " * vector loaded serves %d sample%s.%s", BS, BS > 1 ? "s" : "",
+                  t->guard ? "" : " */");
+    }
+    if (t->guard) {
+        emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    }
+    if (dw)
+        emit_line(e, "static void %s_dw%d%s(int n, int in, int out, const %s *restrict d,", N, BS,
+                  t->suffix, R);
+    else
+        emit_line(e, "static void %s_dx%d%s(int in, int out, const %s *restrict d,", N, BS,
+                  t->suffix, R);
+    emit_cont(e, "const %s *restrict %s, %s *restrict g, int i)", R, dw ? "x" : "W", R);
+    emit_brace(e);
+    emit_line(e, "%s sum[%d][%ld];", R, BS, KW);
+    char vload[64], sload[64], scale[64];
+    if (dw) {
+        snprintf(vload, sizeof vload, "x + k * in + i");
+        snprintf(sload, sizeof sload, "(x + k * in + i)");
+        snprintf(scale, sizeof scale, "d[k * out + r]");
+    } else {
+        snprintf(vload, sizeof vload, "W + k * in + i");
+        snprintf(sload, sizeof sload, "(W + k * in + i)");
+        snprintf(scale, sizeof scale, "d[r * out + k]");
+    }
+    const char *count = dw ? "n" : "out";
+    if (t->guard) {
+        emit_back_body(e, c, t, true, BS, KW, count, vload, sload, scale);
+    } else {
+        kern_pp(e, "#ifdef %s_VLEN", N);
+        emit_back_body(e, c, t, true, BS, KW, count, vload, sload, scale);
+        kern_pp(e, "#else%s", "");
+        emit_back_body(e, c, t, false, BS, KW, count, vload, sload, scale);
+        kern_pp(e, "#endif%s", "");
+    }
+    emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+    emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
+    emit_cont(e, "    g[r * in + i + v] %s sum[r][v];", dw ? "+=" : "=");
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* The driver of tier t: NAME_dx<suffix>(n, in, out, d, W, dx) over all n samples, or
+ * NAME_dw<suffix>(n, in, out, d, x, g) over the `rows` rows of g from row j of δ. */
+static void emit_back_driver(Emit *e, const GenCtx *c, const Tier *t, bool dw, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard) {
+        tier_ifdef(e, c, t);
+        emit_line(e, "/* %s_d%c%s: %s_d%c compiled for %s (the same results) */", N, dw ? 'w' : 'x',
+                  t->suffix, N, dw ? 'w' : 'x', t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    } else if (dw) {
+        emit_line(e, "/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): %d-row",
+                  BS);
+        emit_line(e, " * tiles, then 1-row ones; the last in %% %ld inputs one sum at a time, in the",
+                  KW);
+        emit_line(e, " * same order */");
+    } else {
+        emit_line(e, "/* dx (n × in) = δ·W for δ (n × out) and W (out × in): %d-sample tiles, then", BS);
+        emit_line(e, " * 1-sample ones; the last in %% %ld inputs one sum at a time, in the same", KW);
+        emit_line(e, " * order */");
+    }
+    if (dw)
+        emit_line(e, "static void %s_dw%s(int n, int in, int out, int j, int rows, const %s *restrict d,",
+                  N, t->suffix, R);
+    else
+        emit_line(e, "static void %s_dx%s(int n, int in, int out, const %s *restrict d,", N, t->suffix,
+                  R);
+    emit_cont(e, "const %s *restrict %s, %s *restrict g)", R, dw ? "x" : "W", R);
+    emit_brace(e);
+    emit_line(e, "const int full = in / %ld * %ld;", KW, KW);
+    const char *lim = dw ? "rows" : "n";
+    const char *args = dw ? "n, in, out, d + j + r, x, g + r * in, i"
+                          : "in, out, d + r * out, W, g + r * in, i";
+    emit_line(e, "int r = 0;");
+    emit_line(e, "for (; r + %d <= %s; r += %d)", BS, lim, BS);
+    emit_cont(e, "for (int i = 0; i < full; i += %ld)", KW);
+    emit_cont(e, "    %s_d%c%d%s(%s);", N, dw ? 'w' : 'x', BS, t->suffix, args);
+    emit_line(e, "for (; r < %s; r++)", lim);
+    emit_cont(e, "for (int i = 0; i < full; i += %ld)", KW);
+    emit_cont(e, "    %s_d%c1%s(%s);", N, dw ? 'w' : 'x', t->suffix, args);
+    emit_open(e, "for (r = 0; r < %s; r++)", lim);
+    emit_open(e, "for (int i = full; i < in; i++)");
+    emit_line(e, "%s sum = 0;", R);
+    if (dw) {
+        emit_line(e, "for (int s = 0; s < n; s++)");
+        emit_cont(e, "sum += x[s * in + i] * d[s * out + j + r];");
+        emit_line(e, "g[r * in + i] += sum;");
+    } else {
+        emit_line(e, "for (int k = 0; k < out; k++)");
+        emit_cont(e, "sum += W[k * in + i] * d[r * out + k];");
+        emit_line(e, "g[r * in + i] = sum;");
+    }
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* Whether tier t has backward tiles in this model: clones for float only where the
+ * forward's are. */
+static bool back_tier_used(const GenCtx *c, const Tier *t)
+{
+    return !(t->float_only && c->dbl);
+}
+
+static long back_width(const GenCtx *c)
+{
+    return c->dbl ? 8 : 16;
+}
+
+/* The dispatcher NAME_dx or NAME_dw_any: the best tier the processor has. */
+static void emit_back_dispatch(Emit *e, const GenCtx *c, bool dw)
+{
+    const char *R = c->real, *N = c->name;
+    const char *params = dw ? "int n, int in, int out, int j, int rows, const %s *restrict d,"
+                            : "int n, int in, int out, const %s *restrict d,";
+    const char *args = dw ? "n, in, out, j, rows, d, x, g" : "n, in, out, d, W, g";
+    emit_line(e, "/* %s_d%c_best: %s_d%c of the best instruction set the processor has */", N,
+              dw ? 'w' : 'x', N, dw ? 'w' : 'x');
+    char line[160];
+    snprintf(line, sizeof line, params, R);
+    emit_line(e, "static void %s_d%c_best(%s", N, dw ? 'w' : 'x', line);
+    emit_cont(e, "const %s *restrict %s, %s *restrict g)", R, dw ? "x" : "W", R);
+    emit_brace(e);
+    for (const Tier *t = tiers; t != plain; t++) {
+        if (!back_tier_used(c, t))
+            continue;
+        tier_ifdef(e, c, t);
+        emit_open(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
+        emit_line(e, "%s_d%c%s(%s);", N, dw ? 'w' : 'x', t->suffix, args);
+        emit_line(e, "return;");
+        emit_close(e);
+        kern_pp(e, "#endif%s", "");
+    }
+    emit_line(e, "%s_d%c(%s);", N, dw ? 'w' : 'x', args);
+    emit_close(e);
+    emit_end(e);
+}
+
+void kern_backward_tiles(Emit *e, const GenCtx *c, bool dx, bool dw)
+{
+    long KW = back_width(c);
+    for (int k = 0; k < 2; k++) {
+        bool w = k == 1;
+        if (!(w ? dw : dx))
+            continue;
+        for (int i = NTIERS - 1; i >= 0; i--) {
+            const Tier *t = &tiers[i];
+            if (!back_tier_used(c, t))
+                continue;
+            emit_back_tile(e, c, t, w, back_rows(t), KW);
+            emit_back_tile(e, c, t, w, 1, KW);
+            emit_back_driver(e, c, t, w, back_rows(t), KW);
+        }
+        emit_back_dispatch(e, c, w);
+    }
 }
