@@ -121,12 +121,646 @@ static int mlp32_chunks(const mlp32_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void mlp32_axpy(int len, mlp32_real a, const mlp32_real *restrict x, mlp32_real *restrict y)
+/* mlp32_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void mlp32_dx2(int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, int i)
 {
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+    mlp32_real sum[2][16];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[2][16 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            acc[r][v] = (mlp32_vec){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec xv[16 / mlp32_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            mlp32_LOAD(xv[v], W + k * in + i + v * mlp32_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const mlp32_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += (W + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* mlp32_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void mlp32_dx1(int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[1][16];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[1][16 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            acc[r][v] = (mlp32_vec){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec xv[16 / mlp32_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            mlp32_LOAD(xv[v], W + k * in + i + v * mlp32_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += (W + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void mlp32_dx(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+    const int full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (int i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+#ifdef mlp32_AVX2
+/* mlp32_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dx4_avx2(int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[4][16];
+    mlp32_vec32 acc[4][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dx1_avx2(int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[1][16];
+    mlp32_vec32 acc[1][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dx_avx2: mlp32_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mlp32_dx_avx2(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+    const int full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (int i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dx8_avx512(int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[8][16];
+    mlp32_vec32 acc[8][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dx1_avx512(int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[1][16];
+    mlp32_vec32 acc[1][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dx_avx512: mlp32_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dx_avx512(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+    const int full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (int i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+/* mlp32_dx_best: mlp32_dx of the best instruction set the processor has */
+static void mlp32_dx_best(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+#ifdef mlp32_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        mlp32_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef mlp32_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        mlp32_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    mlp32_dx(n, in, out, d, W, g);
+}
+
+/* mlp32_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 2 rows. */
+static void mlp32_dw2(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[2][16];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[2][16 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            acc[r][v] = (mlp32_vec){0};
+    for (int k = 0; k < n; k++) {
+        mlp32_vec xv[16 / mlp32_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            mlp32_LOAD(xv[v], x + k * in + i + v * mlp32_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const mlp32_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < n; k++) {
+        for (int r = 0; r < 2; r++) {
+            const mlp32_real a = d[k * out + r];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += (x + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+
+/* mlp32_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 1 row. */
+static void mlp32_dw1(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[1][16];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[1][16 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            acc[r][v] = (mlp32_vec){0};
+    for (int k = 0; k < n; k++) {
+        mlp32_vec xv[16 / mlp32_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            mlp32_LOAD(xv[v], x + k * in + i + v * mlp32_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < n; k++) {
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[k * out + r];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += (x + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+
+/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
+ * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
+ * same order */
+static void mlp32_dw(int n, int in, int out, int j, int rows, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+    const int full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= rows; r += 2)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dw2(n, in, out, d + j + r, x, g + r * in, i);
+    for (; r < rows; r++)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dw1(n, in, out, d + j + r, x, g + r * in, i);
+    for (r = 0; r < rows; r++) {
+        for (int i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int s = 0; s < n; s++)
+                sum += x[s * in + i] * d[s * out + j + r];
+            g[r * in + i] += sum;
+        }
+    }
+}
+
+#ifdef mlp32_AVX2
+/* mlp32_dw4_avx2: ∂C/∂W of rows j..j+3, 16 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 4 rows.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dw4_avx2(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[4][16];
+    mlp32_vec32 acc[4][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < n; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], x + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const mlp32_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dw1_avx2: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 1 row.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dw1_avx2(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[1][16];
+    mlp32_vec32 acc[1][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < n; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], x + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dw_avx2: mlp32_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mlp32_dw_avx2(int n, int in, int out, int j, int rows, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+    const int full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= rows; r += 4)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dw4_avx2(n, in, out, d + j + r, x, g + r * in, i);
+    for (; r < rows; r++)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
+    for (r = 0; r < rows; r++) {
+        for (int i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int s = 0; s < n; s++)
+                sum += x[s * in + i] * d[s * out + j + r];
+            g[r * in + i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dw8_avx512: ∂C/∂W of rows j..j+7, 16 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 8 rows.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dw8_avx512(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[8][16];
+    mlp32_vec32 acc[8][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < n; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], x + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const mlp32_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dw1_avx512: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 1 row.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dw1_avx512(int n, int in, int out, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g, int i)
+{
+    mlp32_real sum[1][16];
+    mlp32_vec32 acc[1][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < n; k++) {
+        mlp32_vec32 xv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(xv[v], x + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dw_avx512: mlp32_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dw_avx512(int n, int in, int out, int j, int rows, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+    const int full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= rows; r += 8)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dw8_avx512(n, in, out, d + j + r, x, g + r * in, i);
+    for (; r < rows; r++)
+        for (int i = 0; i < full; i += 16)
+            mlp32_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
+    for (r = 0; r < rows; r++) {
+        for (int i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int s = 0; s < n; s++)
+                sum += x[s * in + i] * d[s * out + j + r];
+            g[r * in + i] += sum;
+        }
+    }
+}
+#endif
+
+/* mlp32_dw_best: mlp32_dw of the best instruction set the processor has */
+static void mlp32_dw_best(int n, int in, int out, int j, int rows, const mlp32_real *restrict d,
+    const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+#ifdef mlp32_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        mlp32_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef mlp32_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        mlp32_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    mlp32_dw(n, in, out, j, rows, d, x, g);
 }
 
 // ---- layer hidden: 784 -> 128, relu ----
@@ -589,22 +1223,17 @@ static void mlp32_hidden_delta(mlp32_model *m, int n)
 }
 
 /* hidden backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void mlp32_hidden_backward(mlp32_model *m, const mlp32_real *in, int n)
 {
     mlp32_hidden_delta(m, n);
     mlp32_real *restrict dW = m->grads + 0; /* [128][784] */
     mlp32_real *restrict db = m->grads + 100352;
-    for (int j = 0; j < 128; j++) {
-        mlp32_real *restrict dw = dW + j * 784;
-        for (int s = 0; s < n; s++) {
-            const mlp32_real dj = m->hidden_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                mlp32_axpy(784, dj, in + s * 784, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 128; j++)
+            db[j] += m->hidden_d[s][j];
+    mlp32_dw_best(n, 784, 128, 0, 128, m->hidden_d[0], in, dW);
 }
 
 /* hidden: mlp32_backward then mlp32_step fused, grads zero and left so: per row of
@@ -613,10 +1242,10 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
 {
     mlp32_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    for (int j = 0; j < 128; j++) {
-        mlp32_real *restrict p = m->params + 0 + j * 784;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 128; j++) {
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             const mlp32_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -625,16 +1254,18 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
                 p[i] -= 0.1f * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 784; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 128; j += 8) {
+            const int len = (128 - j < 8 ? 128 - j : 8) * 784;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(784, dj, in + s * 784, grad);
-            }
-            for (int i = 0; i < 784; i++) {
+            mlp32_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -671,10 +1302,10 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
 {
     mlp32_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    for (int j = 0; j < 128; j++) {
-        mlp32_real *restrict p = m->params + 0 + j * 784;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 128; j++) {
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             const mlp32_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -683,16 +1314,18 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
                 p[i] -= 0.1f * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 784; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 128; j += 8) {
+            const int len = (128 - j < 8 ? 128 - j : 8) * 784;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(784, dj, in + s * 784, grad);
-            }
-            for (int i = 0; i < 784; i++) {
+            mlp32_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -1407,34 +2040,22 @@ static void mlp32_out_forward(mlp32_model *m, const mlp32_real *in, int n)
 static void mlp32_out_delta(mlp32_model *m, int n)
 {
     const mlp32_real *restrict W = m->params + 100480; /* [10][128] */
-    for (int s = 0; s < n; s++) {
-        mlp32_real *restrict d = m->out_d[s];
-        mlp32_real *restrict dx = m->hidden_d[s];
-        /* hidden's d = Wᵀ·δ */
-        for (int i = 0; i < 128; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 10; j++)
-            mlp32_axpy(128, d[j], W + j * 128, dx);
-    }
+    /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
+    mlp32_dx_best(n, 128, 10, m->out_d[0], W, m->hidden_d[0]);
 }
 
 /* out backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void mlp32_out_backward(mlp32_model *m, const mlp32_real *in, int n)
 {
     mlp32_out_delta(m, n);
     mlp32_real *restrict dW = m->grads + 100480; /* [10][128] */
     mlp32_real *restrict db = m->grads + 101760;
-    for (int j = 0; j < 10; j++) {
-        mlp32_real *restrict dw = dW + j * 128;
-        for (int s = 0; s < n; s++) {
-            const mlp32_real dj = m->out_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                mlp32_axpy(128, dj, in + s * 128, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 10; j++)
+            db[j] += m->out_d[s][j];
+    mlp32_dw_best(n, 128, 10, 0, 10, m->out_d[0], in, dW);
 }
 
 /* out: mlp32_backward then mlp32_step fused, grads zero and left so: per row of
@@ -1443,10 +2064,10 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
 {
     mlp32_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    for (int j = 0; j < 10; j++) {
-        mlp32_real *restrict p = m->params + 100480 + j * 128;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             const mlp32_real dj = m->out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -1455,16 +2076,18 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
                 p[i] -= 0.1f * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 128; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 128;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->out_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(128, dj, in + s * 128, grad);
-            }
-            for (int i = 0; i < 128; i++) {
+            mlp32_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -1501,10 +2124,10 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
 {
     mlp32_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    for (int j = 0; j < 10; j++) {
-        mlp32_real *restrict p = m->params + 100480 + j * 128;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             const mlp32_real dj = m->out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -1513,16 +2136,18 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
                 p[i] -= 0.1f * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 128; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 128;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->out_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(128, dj, in + s * 128, grad);
-            }
-            for (int i = 0; i < 128; i++) {
+            mlp32_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -1644,27 +2269,53 @@ mlp32_real mlp32_backward(mlp32_model *m, const mlp32_real *x, const mlp32_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void mlp32_update(mlp32_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     mlp32_real *restrict p = m->params + 0;
     mlp32_real *restrict momentum_buf = m->momentum_buf + 0;
-    const mlp32_real *restrict grad = m->grads;
+    mlp32_real *restrict grad = m->grads;
     for (int i = 0; i < MLP32_PARAMS; i++) {
         mlp32_real g = grad[i];
         const mlp32_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= 0.1f * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
     }
 }
+
+#ifdef mlp32_AVX2
+/* mlp32_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void mlp32_update_avx2(mlp32_model *m)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    mlp32_real *restrict p = m->params + 0;
+    mlp32_real *restrict momentum_buf = m->momentum_buf + 0;
+    mlp32_real *restrict grad = m->grads;
+    for (int i = 0; i < MLP32_PARAMS; i++) {
+        mlp32_real g = grad[i];
+        const mlp32_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= 0.1f * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void mlp32_step(mlp32_model *m)
 {
     m->step++;
+#ifdef mlp32_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        mlp32_update_avx2(m);
+    else
+#endif
     mlp32_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

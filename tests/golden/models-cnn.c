@@ -83,6 +83,446 @@ typedef gcnn_real gcnn_vec32 __attribute__((vector_size(32)));
 #endif
 #endif
 
+/* gcnn_dx2: ∂C/∂x of 2 samples, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void gcnn_dx2(int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[2][8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[2][8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            acc[r][v] = (gcnn_vec){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec xv[8 / gcnn_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const gcnn_real a = d[r * out + k];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += (W + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* gcnn_dx1: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void gcnn_dx1(int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[1][8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[1][8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            acc[r][v] = (gcnn_vec){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec xv[8 / gcnn_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[r * out + k];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += (W + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 8 inputs one sum at a time, in the same
+ * order */
+static void gcnn_dx(int n, int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g)
+{
+    const int full = in / 8 * 8;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (int i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+#ifdef gcnn_AVX2
+/* gcnn_dx4_avx2: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dx4_avx2(int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[4][8];
+    gcnn_vec32 acc[4][8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            acc[r][v] = (gcnn_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec32 xv[8 / gcnn_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dx1_avx2: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dx1_avx2(int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[1][8];
+    gcnn_vec32 acc[1][8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            acc[r][v] = (gcnn_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec32 xv[8 / gcnn_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dx_avx2: gcnn_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gcnn_dx_avx2(int n, int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g)
+{
+    const int full = in / 8 * 8;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (int i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+/* gcnn_dx_best: gcnn_dx of the best instruction set the processor has */
+static void gcnn_dx_best(int n, int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g)
+{
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    gcnn_dx(n, in, out, d, W, g);
+}
+
+/* gcnn_dw2: ∂C/∂W of rows j..j+1, 8 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 2 rows. */
+static void gcnn_dw2(int n, int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[2][8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[2][8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            acc[r][v] = (gcnn_vec){0};
+    for (int k = 0; k < n; k++) {
+        gcnn_vec xv[8 / gcnn_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const gcnn_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < n; k++) {
+        for (int r = 0; r < 2; r++) {
+            const gcnn_real a = d[k * out + r];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += (x + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+
+/* gcnn_dw1: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 1 row. */
+static void gcnn_dw1(int n, int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[1][8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[1][8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            acc[r][v] = (gcnn_vec){0};
+    for (int k = 0; k < n; k++) {
+        gcnn_vec xv[8 / gcnn_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < n; k++) {
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[k * out + r];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += (x + k * in + i)[v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+
+/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
+ * tiles, then 1-row ones; the last in % 8 inputs one sum at a time, in the
+ * same order */
+static void gcnn_dw(int n, int in, int out, int j, int rows, const gcnn_real *restrict d,
+    const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+    const int full = in / 8 * 8;
+    int r = 0;
+    for (; r + 2 <= rows; r += 2)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dw2(n, in, out, d + j + r, x, g + r * in, i);
+    for (; r < rows; r++)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dw1(n, in, out, d + j + r, x, g + r * in, i);
+    for (r = 0; r < rows; r++) {
+        for (int i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int s = 0; s < n; s++)
+                sum += x[s * in + i] * d[s * out + j + r];
+            g[r * in + i] += sum;
+        }
+    }
+}
+
+#ifdef gcnn_AVX2
+/* gcnn_dw4_avx2: ∂C/∂W of rows j..j+3, 8 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 4 rows.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dw4_avx2(int n, int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[4][8];
+    gcnn_vec32 acc[4][8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            acc[r][v] = (gcnn_vec32){0};
+    for (int k = 0; k < n; k++) {
+        gcnn_vec32 xv[8 / gcnn_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const gcnn_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dw1_avx2: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
+ * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
+ * register, then added to g once; each x vector loaded serves 1 row.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dw1_avx2(int n, int in, int out, const gcnn_real *restrict d,
+    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
+{
+    gcnn_real sum[1][8];
+    gcnn_vec32 acc[1][8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            acc[r][v] = (gcnn_vec32){0};
+    for (int k = 0; k < n; k++) {
+        gcnn_vec32 xv[8 / gcnn_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[k * out + r];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+                acc[r][v] += xv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] += sum[r][v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dw_avx2: gcnn_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gcnn_dw_avx2(int n, int in, int out, int j, int rows, const gcnn_real *restrict d,
+    const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+    const int full = in / 8 * 8;
+    int r = 0;
+    for (; r + 4 <= rows; r += 4)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dw4_avx2(n, in, out, d + j + r, x, g + r * in, i);
+    for (; r < rows; r++)
+        for (int i = 0; i < full; i += 8)
+            gcnn_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
+    for (r = 0; r < rows; r++) {
+        for (int i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int s = 0; s < n; s++)
+                sum += x[s * in + i] * d[s * out + j + r];
+            g[r * in + i] += sum;
+        }
+    }
+}
+#endif
+
+/* gcnn_dw_best: gcnn_dw of the best instruction set the processor has */
+static void gcnn_dw_best(int n, int in, int out, int j, int rows, const gcnn_real *restrict d,
+    const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    gcnn_dw(n, in, out, j, rows, d, x, g);
+}
+
 /* y += a·x over len elements: no carried sum, so it vectorizes; restrict
  * parameters let gcc -O2 and clang do so without alias checks. */
 static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_real *restrict y)
@@ -947,37 +1387,28 @@ static void gcnn_h1_delta(gcnn_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h1_z[s];
         gcnn_real *restrict d = m->h1_d[s];
-        gcnn_real *restrict dx = m->a_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        /* a's d = Wᵀ·δ */
-        for (int i = 0; i < 48; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 40; j++)
-            gcnn_axpy(48, d[j], W + j * 48, dx);
     }
+    /* a's d = δ·W, all samples at once (gen_kernels.c) */
+    gcnn_dx_best(n, 48, 40, m->h1_d[0], W, m->a_d[0]);
 }
 
 /* h1 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gcnn_h1_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_h1_delta(m, n);
     gcnn_real *restrict dW = m->grads + 296; /* [40][48] */
     gcnn_real *restrict db = m->grads + 2216;
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict dw = dW + j * 48;
-        for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h1_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gcnn_axpy(48, dj, in + s * 48, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 40; j++)
+            db[j] += m->h1_d[s][j];
+    gcnn_dw_best(n, 48, 40, 0, 40, m->h1_d[0], in, dW);
 }
 
 /* h1: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -992,11 +1423,11 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 296 + j * 48;
-        gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
             const gcnn_real dj = m->h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1006,16 +1437,19 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 48; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 48;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h1_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(48, dj, in + s * 48, grad);
-            }
-            for (int i = 0; i < 48; i++) {
+            gcnn_dw_best(n, 48, 40, j, len / 48, m->h1_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1061,11 +1495,11 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 296 + j * 48;
-        gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
             const gcnn_real dj = m->h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1075,16 +1509,19 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 48; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 48;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h1_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(48, dj, in + s * 48, grad);
-            }
-            for (int i = 0; i < 48; i++) {
+            gcnn_dw_best(n, 48, 40, j, len / 48, m->h1_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1423,37 +1860,28 @@ static void gcnn_h2_delta(gcnn_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h2_z[s];
         gcnn_real *restrict d = m->h2_d[s];
-        gcnn_real *restrict dx = m->h1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        /* h1's d = Wᵀ·δ */
-        for (int i = 0; i < 40; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 40; j++)
-            gcnn_axpy(40, d[j], W + j * 40, dx);
     }
+    /* h1's d = δ·W, all samples at once (gen_kernels.c) */
+    gcnn_dx_best(n, 40, 40, m->h2_d[0], W, m->h1_d[0]);
 }
 
 /* h2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gcnn_h2_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_h2_delta(m, n);
     gcnn_real *restrict dW = m->grads + 2256; /* [40][40] */
     gcnn_real *restrict db = m->grads + 3856;
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict dw = dW + j * 40;
-        for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h2_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gcnn_axpy(40, dj, in + s * 40, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 40; j++)
+            db[j] += m->h2_d[s][j];
+    gcnn_dw_best(n, 40, 40, 0, 40, m->h2_d[0], in, dW);
 }
 
 /* h2: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -1468,11 +1896,11 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 2256 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
             const gcnn_real dj = m->h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1482,16 +1910,19 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h2_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h2_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1537,11 +1968,11 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 2256 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
             const gcnn_real dj = m->h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1551,16 +1982,19 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h2_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h2_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1650,36 +2084,27 @@ static void gcnn_h3_delta(gcnn_model *m, int n)
         const gcnn_real *restrict z = m->h3_z[s];
         const gcnn_real *restrict a = m->h3_a[s];
         gcnn_real *restrict d = m->h3_d[s];
-        gcnn_real *restrict dx = m->h2_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 40; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 1.0);
         }
-        /* h2's d = Wᵀ·δ */
-        for (int i = 0; i < 40; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 40; j++)
-            gcnn_axpy(40, d[j], W + j * 40, dx);
     }
+    /* h2's d = δ·W, all samples at once (gen_kernels.c) */
+    gcnn_dx_best(n, 40, 40, m->h3_d[0], W, m->h2_d[0]);
 }
 
 /* h3 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gcnn_h3_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_h3_delta(m, n);
     gcnn_real *restrict dW = m->grads + 3896; /* [40][40] */
     gcnn_real *restrict db = m->grads + 5496;
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict dw = dW + j * 40;
-        for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h3_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gcnn_axpy(40, dj, in + s * 40, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 40; j++)
+            db[j] += m->h3_d[s][j];
+    gcnn_dw_best(n, 40, 40, 0, 40, m->h3_d[0], in, dW);
 }
 
 /* h3: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -1694,11 +2119,11 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 3896 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
             const gcnn_real dj = m->h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1708,16 +2133,19 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h3_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h3_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1763,11 +2191,11 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 3896 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
             const gcnn_real dj = m->h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1777,16 +2205,19 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h3_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h3_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2083,11 +2514,11 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 3; j++) {
-        gcnn_real *restrict p = m->params + 5536 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 3; j++) {
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             const gcnn_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -2097,8 +2528,10 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
+        }
+    } else {
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 3; j++) {
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -2106,6 +2539,9 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2152,11 +2588,11 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 3; j++) {
-        gcnn_real *restrict p = m->params + 5536 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 3; j++) {
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             const gcnn_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -2166,8 +2602,10 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
+        }
+    } else {
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 3; j++) {
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -2175,6 +2613,9 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2324,7 +2765,8 @@ gcnn_real gcnn_backward(gcnn_model *m, const gcnn_real *x, const gcnn_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void gcnn_update(gcnn_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -2337,7 +2779,7 @@ static void gcnn_update(gcnn_model *m)
     gcnn_real *restrict p = m->params + 0;
     gcnn_real *restrict exp_avg = m->exp_avg + 0;
     gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const gcnn_real *restrict grad = m->grads;
+    gcnn_real *restrict grad = m->grads;
     for (int i = 0; i < GCNN_PARAMS; i++) {
         const gcnn_real g = grad[i];
         const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2345,14 +2787,47 @@ static void gcnn_update(gcnn_model *m)
         p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
         exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
         exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef gcnn_AVX2
+/* gcnn_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gcnn_update_avx2(gcnn_model *m)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gcnn_powi(0.9, m->step);
+    const double bias2 = 1 - gcnn_powi(0.999, m->step);
+    const gcnn_real step_size = (gcnn_real)(0.001 / bias1);
+    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
+    gcnn_real *restrict p = m->params + 0;
+    gcnn_real *restrict exp_avg = m->exp_avg + 0;
+    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    gcnn_real *restrict grad = m->grads;
+    for (int i = 0; i < GCNN_PARAMS; i++) {
+        const gcnn_real g = grad[i];
+        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
+        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
+        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
+        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
+        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void gcnn_step(gcnn_model *m)
 {
     m->step++;
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        gcnn_update_avx2(m);
+    else
+#endif
     gcnn_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 
