@@ -386,7 +386,6 @@ enum {
     NODE_AVX2_CLONE = 1 << 7,    /* its fused training step has an AVX2 clone */
     NODE_DX_TILES = 1 << 8,      /* it calls NAME_dx_best (kern_backward_tiles) */
     NODE_DW_TILES = 1 << 9,      /* it calls NAME_dw_best */
-    NODE_AXPY = 1 << 10,         /* it calls NAME_axpy */
 };
 
 /* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d): planned by ir.c from

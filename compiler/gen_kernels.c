@@ -48,10 +48,11 @@
  * without FMA, so rounded as the plain ones; the best the processor has is chosen at
  * run time (the tiers below).
  *
- * The backward products are tiles too, shared by all layers (their sizes are
- * arguments): BS rows × 64 bytes of lanes (16 floats) per tile, each output its own lane
- * summed from +0 in a sequential order, the vectors a tile loads serving its BS rows
- * (8 with AVX-512VL's 32 registers, 4 with AVX2, 2 in the plain 16-byte vectors).
+ * The backward products are tiles too, shared by all layers (their sizes are arguments,
+ * the widths long so that no index product overflows an int): BS rows × 64 bytes of
+ * lanes (16 floats) per tile, each output its own lane summed from +0 in a sequential
+ * order, the vectors a tile loads serving its BS rows (8 with AVX-512VL's 32 registers,
+ * 4 with AVX2, 2 in the plain 16-byte vectors).
  * ∂C/∂x = δ·W: BS samples, each dx[s][i] = Σ_j δ[s][j]·W[j][i] over j = 0, 1, ...
  * ∂C/∂W += δᵀ·x: BS rows of W, each Σ_s δ[s][j]·x[s][i] over the samples in order in a
  * register and added to the gradient once, so x is read once per BS rows, not per row.
@@ -574,11 +575,17 @@ void kern_helpers(Emit *e, const GenCtx *c)
         emit_close(e);
         emit_end(e);
     }
+    /* the tiles where a layer calls them; NAME_axpy where a layer with parameters sums
+     * its ∂C/∂W otherwise (unrolled dense layers' fused step, convolutions) */
     unsigned flags = 0;
-    for (int i = 0; i < c->m->nnodes; i++)
-        flags |= c->m->nodes[i].flags;
+    bool axpy = false;
+    for (int i = 0; i < c->m->nnodes; i++) {
+        const Node *l = &c->m->nodes[i];
+        flags |= l->flags;
+        axpy |= l->nparams > 0 && !(l->flags & NODE_DW_TILES);
+    }
     kern_backward_tiles(e, c, flags & NODE_DX_TILES, flags & NODE_DW_TILES);
-    if (!(flags & NODE_AXPY))
+    if (!axpy)
         return;
     emit_line(e, "/* y += a·x over len elements: no carried sum, so it vectorizes; restrict");
     emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");
@@ -682,10 +689,10 @@ static void emit_back_tile(Emit *e, const GenCtx *c, const Tier *t, bool dw, int
         emit_line(e, "__attribute__((target(\"%s\")))", t->target);
     }
     if (dw)
-        emit_line(e, "static void %s_dw%d%s(int n, int in, int out, const %s *restrict d,", N, BS,
+        emit_line(e, "static void %s_dw%d%s(int n, long in, long out, const %s *restrict d,", N, BS,
                   t->suffix, R);
     else
-        emit_line(e, "static void %s_dx%d%s(int in, int out, const %s *restrict d,", N, BS,
+        emit_line(e, "static void %s_dx%d%s(long in, long out, const %s *restrict d,", N, BS,
                   t->suffix, R);
     emit_cont(e, "const %s *restrict %s, %s *restrict g, int i)", R, dw ? "x" : "W", R);
     emit_brace(e);
@@ -739,14 +746,14 @@ static void emit_back_driver(Emit *e, const GenCtx *c, const Tier *t, bool dw, i
         emit_line(e, " * order */");
     }
     if (dw)
-        emit_line(e, "static void %s_dw%s(int n, int in, int out, int j, int rows, const %s *restrict d,",
+        emit_line(e, "static void %s_dw%s(int n, long in, long out, int j, int rows, const %s *restrict d,",
                   N, t->suffix, R);
     else
-        emit_line(e, "static void %s_dx%s(int n, int in, int out, const %s *restrict d,", N, t->suffix,
+        emit_line(e, "static void %s_dx%s(int n, long in, long out, const %s *restrict d,", N, t->suffix,
                   R);
     emit_cont(e, "const %s *restrict %s, %s *restrict g)", R, dw ? "x" : "W", R);
     emit_brace(e);
-    emit_line(e, "const int full = in / %ld * %ld;", KW, KW);
+    emit_line(e, "const long full = in / %ld * %ld;", KW, KW);
     const char *lim = dw ? "rows" : "n";
     const char *args = dw ? "n, in, out, d + j + r, x, g + r * in, i"
                           : "in, out, d + r * out, W, g + r * in, i";
@@ -758,7 +765,7 @@ static void emit_back_driver(Emit *e, const GenCtx *c, const Tier *t, bool dw, i
     emit_cont(e, "for (int i = 0; i < full; i += %ld)", KW);
     emit_cont(e, "    %s_d%c1%s(%s);", N, dw ? 'w' : 'x', t->suffix, args);
     emit_open(e, "for (r = 0; r < %s; r++)", lim);
-    emit_open(e, "for (int i = full; i < in; i++)");
+    emit_open(e, "for (long i = full; i < in; i++)");
     emit_line(e, "%s sum = 0;", R);
     if (dw) {
         emit_line(e, "for (int s = 0; s < n; s++)");
@@ -791,8 +798,8 @@ static long back_width(const GenCtx *c)
 static void emit_back_dispatch(Emit *e, const GenCtx *c, bool dw)
 {
     const char *R = c->real, *N = c->name;
-    const char *params = dw ? "int n, int in, int out, int j, int rows, const %s *restrict d,"
-                            : "int n, int in, int out, const %s *restrict d,";
+    const char *params = dw ? "int n, long in, long out, int j, int rows, const %s *restrict d,"
+                            : "int n, long in, long out, const %s *restrict d,";
     const char *args = dw ? "n, in, out, j, rows, d, x, g" : "n, in, out, d, W, g";
     emit_line(e, "/* %s_d%c_best: %s_d%c of the best instruction set the processor has */", N,
               dw ? 'w' : 'x', N, dw ? 'w' : 'x');

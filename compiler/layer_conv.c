@@ -93,7 +93,6 @@ static void conv_plan(const Model *m, Node *n, long unroll)
     n->prod_in = g.K;
     n->prod_out = g.F;
     n->prod_rows = g.P;
-    n->flags |= NODE_AXPY;
 }
 
 static void conv_fingerprint(char *buf, size_t size, const Node *n)

@@ -53,9 +53,7 @@ static void dense_plan(const Model *m, Node *n, long unroll)
         n->flags |= NODE_AVX2_CLONE;
     /* a looped layer's ∂C/∂x and ∂C/∂W are the shared tiles'; an unrolled one's fused
      * step sums a row at a time (small enough not to need more) */
-    if (n->flags & NODE_UNROLLED)
-        n->flags |= NODE_AXPY;
-    else
+    if (!(n->flags & NODE_UNROLLED))
         n->flags |= NODE_DW_TILES | (n->flags & NODE_NEEDS_DX ? NODE_DX_TILES : 0);
     long grad = n->flags & NODE_UNROLLED ? n->in : KERN_DW_ROWS * n->in;
     n->scratch = grad > n->out ? grad : n->out;
