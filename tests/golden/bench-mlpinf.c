@@ -124,7 +124,7 @@ static int mlpinf_chunks(const mlpinf_real *x, int rows, int len, int *chunk)
 /* mlpinf_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void mlpinf_dx2(int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx2(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[2][16];
@@ -168,7 +168,7 @@ static void mlpinf_dx2(int in, int out, const mlpinf_real *restrict d,
 /* mlpinf_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void mlpinf_dx1(int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx1(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[1][16];
@@ -212,10 +212,10 @@ static void mlpinf_dx1(int in, int out, const mlpinf_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
-static void mlpinf_dx(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -224,7 +224,7 @@ static void mlpinf_dx(int n, int in, int out, const mlpinf_real *restrict d,
         for (int i = 0; i < full; i += 16)
             mlpinf_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mlpinf_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -239,7 +239,7 @@ static void mlpinf_dx(int n, int in, int out, const mlpinf_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mlpinf_dx4_avx2(int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx4_avx2(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[4][16];
@@ -274,7 +274,7 @@ static void mlpinf_dx4_avx2(int in, int out, const mlpinf_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mlpinf_dx1_avx2(int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx1_avx2(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[1][16];
@@ -306,10 +306,10 @@ static void mlpinf_dx1_avx2(int in, int out, const mlpinf_real *restrict d,
 #ifdef mlpinf_AVX2
 /* mlpinf_dx_avx2: mlpinf_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void mlpinf_dx_avx2(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx_avx2(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -318,7 +318,7 @@ static void mlpinf_dx_avx2(int n, int in, int out, const mlpinf_real *restrict d
         for (int i = 0; i < full; i += 16)
             mlpinf_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mlpinf_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -334,7 +334,7 @@ static void mlpinf_dx_avx2(int n, int in, int out, const mlpinf_real *restrict d
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mlpinf_dx8_avx512(int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx8_avx512(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[8][16];
@@ -369,7 +369,7 @@ static void mlpinf_dx8_avx512(int in, int out, const mlpinf_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mlpinf_dx1_avx512(int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx1_avx512(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[1][16];
@@ -401,10 +401,10 @@ static void mlpinf_dx1_avx512(int in, int out, const mlpinf_real *restrict d,
 #ifdef mlpinf_AVX512
 /* mlpinf_dx_avx512: mlpinf_dx compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mlpinf_dx_avx512(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx_avx512(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -413,7 +413,7 @@ static void mlpinf_dx_avx512(int n, int in, int out, const mlpinf_real *restrict
         for (int i = 0; i < full; i += 16)
             mlpinf_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mlpinf_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -424,7 +424,7 @@ static void mlpinf_dx_avx512(int n, int in, int out, const mlpinf_real *restrict
 #endif
 
 /* mlpinf_dx_best: mlpinf_dx of the best instruction set the processor has */
-static void mlpinf_dx_best(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dx_best(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g)
 {
 #ifdef mlpinf_AVX512
@@ -445,7 +445,7 @@ static void mlpinf_dx_best(int n, int in, int out, const mlpinf_real *restrict d
 /* mlpinf_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void mlpinf_dw2(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dw2(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[2][16];
@@ -489,7 +489,7 @@ static void mlpinf_dw2(int n, int in, int out, const mlpinf_real *restrict d,
 /* mlpinf_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void mlpinf_dw1(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dw1(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[1][16];
@@ -533,10 +533,10 @@ static void mlpinf_dw1(int n, int in, int out, const mlpinf_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
  * same order */
-static void mlpinf_dw(int n, int in, int out, int j, int rows, const mlpinf_real *restrict d,
+static void mlpinf_dw(int n, long in, long out, int j, int rows, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -545,7 +545,7 @@ static void mlpinf_dw(int n, int in, int out, int j, int rows, const mlpinf_real
         for (int i = 0; i < full; i += 16)
             mlpinf_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -560,7 +560,7 @@ static void mlpinf_dw(int n, int in, int out, int j, int rows, const mlpinf_real
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mlpinf_dw4_avx2(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dw4_avx2(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[4][16];
@@ -595,7 +595,7 @@ static void mlpinf_dw4_avx2(int n, int in, int out, const mlpinf_real *restrict 
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mlpinf_dw1_avx2(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dw1_avx2(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[1][16];
@@ -627,10 +627,10 @@ static void mlpinf_dw1_avx2(int n, int in, int out, const mlpinf_real *restrict 
 #ifdef mlpinf_AVX2
 /* mlpinf_dw_avx2: mlpinf_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void mlpinf_dw_avx2(int n, int in, int out, int j, int rows, const mlpinf_real *restrict d,
+static void mlpinf_dw_avx2(int n, long in, long out, int j, int rows, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -639,7 +639,7 @@ static void mlpinf_dw_avx2(int n, int in, int out, int j, int rows, const mlpinf
         for (int i = 0; i < full; i += 16)
             mlpinf_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -655,7 +655,7 @@ static void mlpinf_dw_avx2(int n, int in, int out, int j, int rows, const mlpinf
  * register, then added to g once; each x vector loaded serves 8 rows.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mlpinf_dw8_avx512(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dw8_avx512(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[8][16];
@@ -690,7 +690,7 @@ static void mlpinf_dw8_avx512(int n, int in, int out, const mlpinf_real *restric
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mlpinf_dw1_avx512(int n, int in, int out, const mlpinf_real *restrict d,
+static void mlpinf_dw1_avx512(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g, int i)
 {
     mlpinf_real sum[1][16];
@@ -722,10 +722,10 @@ static void mlpinf_dw1_avx512(int n, int in, int out, const mlpinf_real *restric
 #ifdef mlpinf_AVX512
 /* mlpinf_dw_avx512: mlpinf_dw compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mlpinf_dw_avx512(int n, int in, int out, int j, int rows, const mlpinf_real *restrict d,
+static void mlpinf_dw_avx512(int n, long in, long out, int j, int rows, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= rows; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -734,7 +734,7 @@ static void mlpinf_dw_avx512(int n, int in, int out, int j, int rows, const mlpi
         for (int i = 0; i < full; i += 16)
             mlpinf_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -745,7 +745,7 @@ static void mlpinf_dw_avx512(int n, int in, int out, int j, int rows, const mlpi
 #endif
 
 /* mlpinf_dw_best: mlpinf_dw of the best instruction set the processor has */
-static void mlpinf_dw_best(int n, int in, int out, int j, int rows, const mlpinf_real *restrict d,
+static void mlpinf_dw_best(int n, long in, long out, int j, int rows, const mlpinf_real *restrict d,
     const mlpinf_real *restrict x, mlpinf_real *restrict g)
 {
 #ifdef mlpinf_AVX512

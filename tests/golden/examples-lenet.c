@@ -100,7 +100,7 @@ typedef lenet_real lenet_vec32 __attribute__((vector_size(32)));
 /* lenet_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void lenet_dx2(int in, int out, const lenet_real *restrict d,
+static void lenet_dx2(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, int i)
 {
     lenet_real sum[2][16];
@@ -144,7 +144,7 @@ static void lenet_dx2(int in, int out, const lenet_real *restrict d,
 /* lenet_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void lenet_dx1(int in, int out, const lenet_real *restrict d,
+static void lenet_dx1(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, int i)
 {
     lenet_real sum[1][16];
@@ -188,10 +188,10 @@ static void lenet_dx1(int in, int out, const lenet_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
-static void lenet_dx(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -200,7 +200,7 @@ static void lenet_dx(int n, int in, int out, const lenet_real *restrict d,
         for (int i = 0; i < full; i += 16)
             lenet_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -215,7 +215,7 @@ static void lenet_dx(int n, int in, int out, const lenet_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void lenet_dx4_avx2(int in, int out, const lenet_real *restrict d,
+static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, int i)
 {
     lenet_real sum[4][16];
@@ -250,7 +250,7 @@ static void lenet_dx4_avx2(int in, int out, const lenet_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void lenet_dx1_avx2(int in, int out, const lenet_real *restrict d,
+static void lenet_dx1_avx2(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, int i)
 {
     lenet_real sum[1][16];
@@ -282,10 +282,10 @@ static void lenet_dx1_avx2(int in, int out, const lenet_real *restrict d,
 #ifdef lenet_AVX2
 /* lenet_dx_avx2: lenet_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void lenet_dx_avx2(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -294,7 +294,7 @@ static void lenet_dx_avx2(int n, int in, int out, const lenet_real *restrict d,
         for (int i = 0; i < full; i += 16)
             lenet_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -310,7 +310,7 @@ static void lenet_dx_avx2(int n, int in, int out, const lenet_real *restrict d,
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dx8_avx512(int in, int out, const lenet_real *restrict d,
+static void lenet_dx8_avx512(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, int i)
 {
     lenet_real sum[8][16];
@@ -345,7 +345,7 @@ static void lenet_dx8_avx512(int in, int out, const lenet_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dx1_avx512(int in, int out, const lenet_real *restrict d,
+static void lenet_dx1_avx512(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, int i)
 {
     lenet_real sum[1][16];
@@ -377,10 +377,10 @@ static void lenet_dx1_avx512(int in, int out, const lenet_real *restrict d,
 #ifdef lenet_AVX512
 /* lenet_dx_avx512: lenet_dx compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dx_avx512(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -389,7 +389,7 @@ static void lenet_dx_avx512(int n, int in, int out, const lenet_real *restrict d
         for (int i = 0; i < full; i += 16)
             lenet_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -400,7 +400,7 @@ static void lenet_dx_avx512(int n, int in, int out, const lenet_real *restrict d
 #endif
 
 /* lenet_dx_best: lenet_dx of the best instruction set the processor has */
-static void lenet_dx_best(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dx_best(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g)
 {
 #ifdef lenet_AVX512
@@ -421,7 +421,7 @@ static void lenet_dx_best(int n, int in, int out, const lenet_real *restrict d,
 /* lenet_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void lenet_dw2(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dw2(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g, int i)
 {
     lenet_real sum[2][16];
@@ -465,7 +465,7 @@ static void lenet_dw2(int n, int in, int out, const lenet_real *restrict d,
 /* lenet_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void lenet_dw1(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dw1(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g, int i)
 {
     lenet_real sum[1][16];
@@ -509,10 +509,10 @@ static void lenet_dw1(int n, int in, int out, const lenet_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
  * same order */
-static void lenet_dw(int n, int in, int out, int j, int rows, const lenet_real *restrict d,
+static void lenet_dw(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -521,7 +521,7 @@ static void lenet_dw(int n, int in, int out, int j, int rows, const lenet_real *
         for (int i = 0; i < full; i += 16)
             lenet_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -536,7 +536,7 @@ static void lenet_dw(int n, int in, int out, int j, int rows, const lenet_real *
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void lenet_dw4_avx2(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dw4_avx2(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g, int i)
 {
     lenet_real sum[4][16];
@@ -571,7 +571,7 @@ static void lenet_dw4_avx2(int n, int in, int out, const lenet_real *restrict d,
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void lenet_dw1_avx2(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dw1_avx2(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g, int i)
 {
     lenet_real sum[1][16];
@@ -603,10 +603,10 @@ static void lenet_dw1_avx2(int n, int in, int out, const lenet_real *restrict d,
 #ifdef lenet_AVX2
 /* lenet_dw_avx2: lenet_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void lenet_dw_avx2(int n, int in, int out, int j, int rows, const lenet_real *restrict d,
+static void lenet_dw_avx2(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -615,7 +615,7 @@ static void lenet_dw_avx2(int n, int in, int out, int j, int rows, const lenet_r
         for (int i = 0; i < full; i += 16)
             lenet_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -631,7 +631,7 @@ static void lenet_dw_avx2(int n, int in, int out, int j, int rows, const lenet_r
  * register, then added to g once; each x vector loaded serves 8 rows.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dw8_avx512(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dw8_avx512(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g, int i)
 {
     lenet_real sum[8][16];
@@ -666,7 +666,7 @@ static void lenet_dw8_avx512(int n, int in, int out, const lenet_real *restrict 
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dw1_avx512(int n, int in, int out, const lenet_real *restrict d,
+static void lenet_dw1_avx512(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g, int i)
 {
     lenet_real sum[1][16];
@@ -698,10 +698,10 @@ static void lenet_dw1_avx512(int n, int in, int out, const lenet_real *restrict 
 #ifdef lenet_AVX512
 /* lenet_dw_avx512: lenet_dw compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dw_avx512(int n, int in, int out, int j, int rows, const lenet_real *restrict d,
+static void lenet_dw_avx512(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= rows; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -710,7 +710,7 @@ static void lenet_dw_avx512(int n, int in, int out, int j, int rows, const lenet
         for (int i = 0; i < full; i += 16)
             lenet_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -721,7 +721,7 @@ static void lenet_dw_avx512(int n, int in, int out, int j, int rows, const lenet
 #endif
 
 /* lenet_dw_best: lenet_dw of the best instruction set the processor has */
-static void lenet_dw_best(int n, int in, int out, int j, int rows, const lenet_real *restrict d,
+static void lenet_dw_best(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
     const lenet_real *restrict x, lenet_real *restrict g)
 {
 #ifdef lenet_AVX512

@@ -153,7 +153,7 @@ static int mnist_chunks(const mnist_real *x, int rows, int len, int *chunk)
 /* mnist_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void mnist_dx2(int in, int out, const mnist_real *restrict d,
+static void mnist_dx2(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, int i)
 {
     mnist_real sum[2][16];
@@ -197,7 +197,7 @@ static void mnist_dx2(int in, int out, const mnist_real *restrict d,
 /* mnist_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void mnist_dx1(int in, int out, const mnist_real *restrict d,
+static void mnist_dx1(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, int i)
 {
     mnist_real sum[1][16];
@@ -241,10 +241,10 @@ static void mnist_dx1(int in, int out, const mnist_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
-static void mnist_dx(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dx(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -253,7 +253,7 @@ static void mnist_dx(int n, int in, int out, const mnist_real *restrict d,
         for (int i = 0; i < full; i += 16)
             mnist_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mnist_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -268,7 +268,7 @@ static void mnist_dx(int n, int in, int out, const mnist_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mnist_dx4_avx2(int in, int out, const mnist_real *restrict d,
+static void mnist_dx4_avx2(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, int i)
 {
     mnist_real sum[4][16];
@@ -303,7 +303,7 @@ static void mnist_dx4_avx2(int in, int out, const mnist_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mnist_dx1_avx2(int in, int out, const mnist_real *restrict d,
+static void mnist_dx1_avx2(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, int i)
 {
     mnist_real sum[1][16];
@@ -335,10 +335,10 @@ static void mnist_dx1_avx2(int in, int out, const mnist_real *restrict d,
 #ifdef mnist_AVX2
 /* mnist_dx_avx2: mnist_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void mnist_dx_avx2(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dx_avx2(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -347,7 +347,7 @@ static void mnist_dx_avx2(int n, int in, int out, const mnist_real *restrict d,
         for (int i = 0; i < full; i += 16)
             mnist_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mnist_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -363,7 +363,7 @@ static void mnist_dx_avx2(int n, int in, int out, const mnist_real *restrict d,
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dx8_avx512(int in, int out, const mnist_real *restrict d,
+static void mnist_dx8_avx512(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, int i)
 {
     mnist_real sum[8][16];
@@ -398,7 +398,7 @@ static void mnist_dx8_avx512(int in, int out, const mnist_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dx1_avx512(int in, int out, const mnist_real *restrict d,
+static void mnist_dx1_avx512(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, int i)
 {
     mnist_real sum[1][16];
@@ -430,10 +430,10 @@ static void mnist_dx1_avx512(int in, int out, const mnist_real *restrict d,
 #ifdef mnist_AVX512
 /* mnist_dx_avx512: mnist_dx compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dx_avx512(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dx_avx512(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -442,7 +442,7 @@ static void mnist_dx_avx512(int n, int in, int out, const mnist_real *restrict d
         for (int i = 0; i < full; i += 16)
             mnist_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mnist_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -453,7 +453,7 @@ static void mnist_dx_avx512(int n, int in, int out, const mnist_real *restrict d
 #endif
 
 /* mnist_dx_best: mnist_dx of the best instruction set the processor has */
-static void mnist_dx_best(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dx_best(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g)
 {
 #ifdef mnist_AVX512
@@ -474,7 +474,7 @@ static void mnist_dx_best(int n, int in, int out, const mnist_real *restrict d,
 /* mnist_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void mnist_dw2(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dw2(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g, int i)
 {
     mnist_real sum[2][16];
@@ -518,7 +518,7 @@ static void mnist_dw2(int n, int in, int out, const mnist_real *restrict d,
 /* mnist_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void mnist_dw1(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dw1(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g, int i)
 {
     mnist_real sum[1][16];
@@ -562,10 +562,10 @@ static void mnist_dw1(int n, int in, int out, const mnist_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
  * same order */
-static void mnist_dw(int n, int in, int out, int j, int rows, const mnist_real *restrict d,
+static void mnist_dw(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -574,7 +574,7 @@ static void mnist_dw(int n, int in, int out, int j, int rows, const mnist_real *
         for (int i = 0; i < full; i += 16)
             mnist_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -589,7 +589,7 @@ static void mnist_dw(int n, int in, int out, int j, int rows, const mnist_real *
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mnist_dw4_avx2(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dw4_avx2(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g, int i)
 {
     mnist_real sum[4][16];
@@ -624,7 +624,7 @@ static void mnist_dw4_avx2(int n, int in, int out, const mnist_real *restrict d,
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void mnist_dw1_avx2(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dw1_avx2(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g, int i)
 {
     mnist_real sum[1][16];
@@ -656,10 +656,10 @@ static void mnist_dw1_avx2(int n, int in, int out, const mnist_real *restrict d,
 #ifdef mnist_AVX2
 /* mnist_dw_avx2: mnist_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void mnist_dw_avx2(int n, int in, int out, int j, int rows, const mnist_real *restrict d,
+static void mnist_dw_avx2(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -668,7 +668,7 @@ static void mnist_dw_avx2(int n, int in, int out, int j, int rows, const mnist_r
         for (int i = 0; i < full; i += 16)
             mnist_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -684,7 +684,7 @@ static void mnist_dw_avx2(int n, int in, int out, int j, int rows, const mnist_r
  * register, then added to g once; each x vector loaded serves 8 rows.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dw8_avx512(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dw8_avx512(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g, int i)
 {
     mnist_real sum[8][16];
@@ -719,7 +719,7 @@ static void mnist_dw8_avx512(int n, int in, int out, const mnist_real *restrict 
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dw1_avx512(int n, int in, int out, const mnist_real *restrict d,
+static void mnist_dw1_avx512(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g, int i)
 {
     mnist_real sum[1][16];
@@ -751,10 +751,10 @@ static void mnist_dw1_avx512(int n, int in, int out, const mnist_real *restrict 
 #ifdef mnist_AVX512
 /* mnist_dw_avx512: mnist_dw compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dw_avx512(int n, int in, int out, int j, int rows, const mnist_real *restrict d,
+static void mnist_dw_avx512(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= rows; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -763,7 +763,7 @@ static void mnist_dw_avx512(int n, int in, int out, int j, int rows, const mnist
         for (int i = 0; i < full; i += 16)
             mnist_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -774,7 +774,7 @@ static void mnist_dw_avx512(int n, int in, int out, int j, int rows, const mnist
 #endif
 
 /* mnist_dw_best: mnist_dw of the best instruction set the processor has */
-static void mnist_dw_best(int n, int in, int out, int j, int rows, const mnist_real *restrict d,
+static void mnist_dw_best(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
     const mnist_real *restrict x, mnist_real *restrict g)
 {
 #ifdef mnist_AVX512

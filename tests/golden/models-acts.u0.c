@@ -148,7 +148,7 @@ static int gacts_chunks(const gacts_real *x, int rows, int len, int *chunk)
 /* gacts_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void gacts_dx2(int in, int out, const gacts_real *restrict d,
+static void gacts_dx2(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, int i)
 {
     gacts_real sum[2][16];
@@ -192,7 +192,7 @@ static void gacts_dx2(int in, int out, const gacts_real *restrict d,
 /* gacts_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void gacts_dx1(int in, int out, const gacts_real *restrict d,
+static void gacts_dx1(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, int i)
 {
     gacts_real sum[1][16];
@@ -236,10 +236,10 @@ static void gacts_dx1(int in, int out, const gacts_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
-static void gacts_dx(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dx(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -248,7 +248,7 @@ static void gacts_dx(int n, int in, int out, const gacts_real *restrict d,
         for (int i = 0; i < full; i += 16)
             gacts_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -263,7 +263,7 @@ static void gacts_dx(int n, int in, int out, const gacts_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gacts_dx4_avx2(int in, int out, const gacts_real *restrict d,
+static void gacts_dx4_avx2(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, int i)
 {
     gacts_real sum[4][16];
@@ -298,7 +298,7 @@ static void gacts_dx4_avx2(int in, int out, const gacts_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gacts_dx1_avx2(int in, int out, const gacts_real *restrict d,
+static void gacts_dx1_avx2(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, int i)
 {
     gacts_real sum[1][16];
@@ -330,10 +330,10 @@ static void gacts_dx1_avx2(int in, int out, const gacts_real *restrict d,
 #ifdef gacts_AVX2
 /* gacts_dx_avx2: gacts_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gacts_dx_avx2(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dx_avx2(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -342,7 +342,7 @@ static void gacts_dx_avx2(int n, int in, int out, const gacts_real *restrict d,
         for (int i = 0; i < full; i += 16)
             gacts_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -358,7 +358,7 @@ static void gacts_dx_avx2(int n, int in, int out, const gacts_real *restrict d,
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gacts_dx8_avx512(int in, int out, const gacts_real *restrict d,
+static void gacts_dx8_avx512(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, int i)
 {
     gacts_real sum[8][16];
@@ -393,7 +393,7 @@ static void gacts_dx8_avx512(int in, int out, const gacts_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gacts_dx1_avx512(int in, int out, const gacts_real *restrict d,
+static void gacts_dx1_avx512(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, int i)
 {
     gacts_real sum[1][16];
@@ -425,10 +425,10 @@ static void gacts_dx1_avx512(int in, int out, const gacts_real *restrict d,
 #ifdef gacts_AVX512
 /* gacts_dx_avx512: gacts_dx compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gacts_dx_avx512(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dx_avx512(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -437,7 +437,7 @@ static void gacts_dx_avx512(int n, int in, int out, const gacts_real *restrict d
         for (int i = 0; i < full; i += 16)
             gacts_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -448,7 +448,7 @@ static void gacts_dx_avx512(int n, int in, int out, const gacts_real *restrict d
 #endif
 
 /* gacts_dx_best: gacts_dx of the best instruction set the processor has */
-static void gacts_dx_best(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dx_best(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
 #ifdef gacts_AVX512
@@ -469,7 +469,7 @@ static void gacts_dx_best(int n, int in, int out, const gacts_real *restrict d,
 /* gacts_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void gacts_dw2(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dw2(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g, int i)
 {
     gacts_real sum[2][16];
@@ -513,7 +513,7 @@ static void gacts_dw2(int n, int in, int out, const gacts_real *restrict d,
 /* gacts_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void gacts_dw1(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dw1(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g, int i)
 {
     gacts_real sum[1][16];
@@ -557,10 +557,10 @@ static void gacts_dw1(int n, int in, int out, const gacts_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
  * same order */
-static void gacts_dw(int n, int in, int out, int j, int rows, const gacts_real *restrict d,
+static void gacts_dw(int n, long in, long out, int j, int rows, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -569,7 +569,7 @@ static void gacts_dw(int n, int in, int out, int j, int rows, const gacts_real *
         for (int i = 0; i < full; i += 16)
             gacts_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -584,7 +584,7 @@ static void gacts_dw(int n, int in, int out, int j, int rows, const gacts_real *
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gacts_dw4_avx2(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dw4_avx2(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g, int i)
 {
     gacts_real sum[4][16];
@@ -619,7 +619,7 @@ static void gacts_dw4_avx2(int n, int in, int out, const gacts_real *restrict d,
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gacts_dw1_avx2(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dw1_avx2(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g, int i)
 {
     gacts_real sum[1][16];
@@ -651,10 +651,10 @@ static void gacts_dw1_avx2(int n, int in, int out, const gacts_real *restrict d,
 #ifdef gacts_AVX2
 /* gacts_dw_avx2: gacts_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gacts_dw_avx2(int n, int in, int out, int j, int rows, const gacts_real *restrict d,
+static void gacts_dw_avx2(int n, long in, long out, int j, int rows, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -663,7 +663,7 @@ static void gacts_dw_avx2(int n, int in, int out, int j, int rows, const gacts_r
         for (int i = 0; i < full; i += 16)
             gacts_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -679,7 +679,7 @@ static void gacts_dw_avx2(int n, int in, int out, int j, int rows, const gacts_r
  * register, then added to g once; each x vector loaded serves 8 rows.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gacts_dw8_avx512(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dw8_avx512(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g, int i)
 {
     gacts_real sum[8][16];
@@ -714,7 +714,7 @@ static void gacts_dw8_avx512(int n, int in, int out, const gacts_real *restrict 
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gacts_dw1_avx512(int n, int in, int out, const gacts_real *restrict d,
+static void gacts_dw1_avx512(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g, int i)
 {
     gacts_real sum[1][16];
@@ -746,10 +746,10 @@ static void gacts_dw1_avx512(int n, int in, int out, const gacts_real *restrict 
 #ifdef gacts_AVX512
 /* gacts_dw_avx512: gacts_dw compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gacts_dw_avx512(int n, int in, int out, int j, int rows, const gacts_real *restrict d,
+static void gacts_dw_avx512(int n, long in, long out, int j, int rows, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= rows; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -758,7 +758,7 @@ static void gacts_dw_avx512(int n, int in, int out, int j, int rows, const gacts
         for (int i = 0; i < full; i += 16)
             gacts_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -769,7 +769,7 @@ static void gacts_dw_avx512(int n, int in, int out, int j, int rows, const gacts
 #endif
 
 /* gacts_dw_best: gacts_dw of the best instruction set the processor has */
-static void gacts_dw_best(int n, int in, int out, int j, int rows, const gacts_real *restrict d,
+static void gacts_dw_best(int n, long in, long out, int j, int rows, const gacts_real *restrict d,
     const gacts_real *restrict x, gacts_real *restrict g)
 {
 #ifdef gacts_AVX512

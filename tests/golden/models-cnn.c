@@ -86,7 +86,7 @@ typedef gcnn_real gcnn_vec32 __attribute__((vector_size(32)));
 /* gcnn_dx2: ∂C/∂x of 2 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void gcnn_dx2(int in, int out, const gcnn_real *restrict d,
+static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[2][8];
@@ -130,7 +130,7 @@ static void gcnn_dx2(int in, int out, const gcnn_real *restrict d,
 /* gcnn_dx1: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void gcnn_dx1(int in, int out, const gcnn_real *restrict d,
+static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[1][8];
@@ -174,10 +174,10 @@ static void gcnn_dx1(int in, int out, const gcnn_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 8 inputs one sum at a time, in the same
  * order */
-static void gcnn_dx(int n, int in, int out, const gcnn_real *restrict d,
+static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 8)
@@ -186,7 +186,7 @@ static void gcnn_dx(int n, int in, int out, const gcnn_real *restrict d,
         for (int i = 0; i < full; i += 8)
             gcnn_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -201,7 +201,7 @@ static void gcnn_dx(int n, int in, int out, const gcnn_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gcnn_dx4_avx2(int in, int out, const gcnn_real *restrict d,
+static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[4][8];
@@ -236,7 +236,7 @@ static void gcnn_dx4_avx2(int in, int out, const gcnn_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gcnn_dx1_avx2(int in, int out, const gcnn_real *restrict d,
+static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[1][8];
@@ -268,10 +268,10 @@ static void gcnn_dx1_avx2(int in, int out, const gcnn_real *restrict d,
 #ifdef gcnn_AVX2
 /* gcnn_dx_avx2: gcnn_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gcnn_dx_avx2(int n, int in, int out, const gcnn_real *restrict d,
+static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 8)
@@ -280,7 +280,7 @@ static void gcnn_dx_avx2(int n, int in, int out, const gcnn_real *restrict d,
         for (int i = 0; i < full; i += 8)
             gcnn_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -291,7 +291,7 @@ static void gcnn_dx_avx2(int n, int in, int out, const gcnn_real *restrict d,
 #endif
 
 /* gcnn_dx_best: gcnn_dx of the best instruction set the processor has */
-static void gcnn_dx_best(int n, int in, int out, const gcnn_real *restrict d,
+static void gcnn_dx_best(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g)
 {
 #ifdef gcnn_AVX2
@@ -306,7 +306,7 @@ static void gcnn_dx_best(int n, int in, int out, const gcnn_real *restrict d,
 /* gcnn_dw2: ∂C/∂W of rows j..j+1, 8 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void gcnn_dw2(int n, int in, int out, const gcnn_real *restrict d,
+static void gcnn_dw2(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict x, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[2][8];
@@ -350,7 +350,7 @@ static void gcnn_dw2(int n, int in, int out, const gcnn_real *restrict d,
 /* gcnn_dw1: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void gcnn_dw1(int n, int in, int out, const gcnn_real *restrict d,
+static void gcnn_dw1(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict x, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[1][8];
@@ -394,10 +394,10 @@ static void gcnn_dw1(int n, int in, int out, const gcnn_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 8 inputs one sum at a time, in the
  * same order */
-static void gcnn_dw(int n, int in, int out, int j, int rows, const gcnn_real *restrict d,
+static void gcnn_dw(int n, long in, long out, int j, int rows, const gcnn_real *restrict d,
     const gcnn_real *restrict x, gcnn_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 8)
@@ -406,7 +406,7 @@ static void gcnn_dw(int n, int in, int out, int j, int rows, const gcnn_real *re
         for (int i = 0; i < full; i += 8)
             gcnn_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -421,7 +421,7 @@ static void gcnn_dw(int n, int in, int out, int j, int rows, const gcnn_real *re
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gcnn_dw4_avx2(int n, int in, int out, const gcnn_real *restrict d,
+static void gcnn_dw4_avx2(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict x, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[4][8];
@@ -456,7 +456,7 @@ static void gcnn_dw4_avx2(int n, int in, int out, const gcnn_real *restrict d,
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gcnn_dw1_avx2(int n, int in, int out, const gcnn_real *restrict d,
+static void gcnn_dw1_avx2(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict x, gcnn_real *restrict g, int i)
 {
     gcnn_real sum[1][8];
@@ -488,10 +488,10 @@ static void gcnn_dw1_avx2(int n, int in, int out, const gcnn_real *restrict d,
 #ifdef gcnn_AVX2
 /* gcnn_dw_avx2: gcnn_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gcnn_dw_avx2(int n, int in, int out, int j, int rows, const gcnn_real *restrict d,
+static void gcnn_dw_avx2(int n, long in, long out, int j, int rows, const gcnn_real *restrict d,
     const gcnn_real *restrict x, gcnn_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 8)
@@ -500,7 +500,7 @@ static void gcnn_dw_avx2(int n, int in, int out, int j, int rows, const gcnn_rea
         for (int i = 0; i < full; i += 8)
             gcnn_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -511,7 +511,7 @@ static void gcnn_dw_avx2(int n, int in, int out, int j, int rows, const gcnn_rea
 #endif
 
 /* gcnn_dw_best: gcnn_dw of the best instruction set the processor has */
-static void gcnn_dw_best(int n, int in, int out, int j, int rows, const gcnn_real *restrict d,
+static void gcnn_dw_best(int n, long in, long out, int j, int rows, const gcnn_real *restrict d,
     const gcnn_real *restrict x, gcnn_real *restrict g)
 {
 #ifdef gcnn_AVX2

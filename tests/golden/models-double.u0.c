@@ -120,7 +120,7 @@ static int gdouble_chunks(const gdouble_real *x, int rows, int len, int *chunk)
 /* gdouble_dx2: ∂C/∂x of 2 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void gdouble_dx2(int in, int out, const gdouble_real *restrict d,
+static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[2][8];
@@ -164,7 +164,7 @@ static void gdouble_dx2(int in, int out, const gdouble_real *restrict d,
 /* gdouble_dx1: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void gdouble_dx1(int in, int out, const gdouble_real *restrict d,
+static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[1][8];
@@ -208,10 +208,10 @@ static void gdouble_dx1(int in, int out, const gdouble_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 8 inputs one sum at a time, in the same
  * order */
-static void gdouble_dx(int n, int in, int out, const gdouble_real *restrict d,
+static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 8)
@@ -220,7 +220,7 @@ static void gdouble_dx(int n, int in, int out, const gdouble_real *restrict d,
         for (int i = 0; i < full; i += 8)
             gdouble_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -235,7 +235,7 @@ static void gdouble_dx(int n, int in, int out, const gdouble_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gdouble_dx4_avx2(int in, int out, const gdouble_real *restrict d,
+static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[4][8];
@@ -270,7 +270,7 @@ static void gdouble_dx4_avx2(int in, int out, const gdouble_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gdouble_dx1_avx2(int in, int out, const gdouble_real *restrict d,
+static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[1][8];
@@ -302,10 +302,10 @@ static void gdouble_dx1_avx2(int in, int out, const gdouble_real *restrict d,
 #ifdef gdouble_AVX2
 /* gdouble_dx_avx2: gdouble_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gdouble_dx_avx2(int n, int in, int out, const gdouble_real *restrict d,
+static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 8)
@@ -314,7 +314,7 @@ static void gdouble_dx_avx2(int n, int in, int out, const gdouble_real *restrict
         for (int i = 0; i < full; i += 8)
             gdouble_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -325,7 +325,7 @@ static void gdouble_dx_avx2(int n, int in, int out, const gdouble_real *restrict
 #endif
 
 /* gdouble_dx_best: gdouble_dx of the best instruction set the processor has */
-static void gdouble_dx_best(int n, int in, int out, const gdouble_real *restrict d,
+static void gdouble_dx_best(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g)
 {
 #ifdef gdouble_AVX2
@@ -340,7 +340,7 @@ static void gdouble_dx_best(int n, int in, int out, const gdouble_real *restrict
 /* gdouble_dw2: ∂C/∂W of rows j..j+1, 8 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void gdouble_dw2(int n, int in, int out, const gdouble_real *restrict d,
+static void gdouble_dw2(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict x, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[2][8];
@@ -384,7 +384,7 @@ static void gdouble_dw2(int n, int in, int out, const gdouble_real *restrict d,
 /* gdouble_dw1: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void gdouble_dw1(int n, int in, int out, const gdouble_real *restrict d,
+static void gdouble_dw1(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict x, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[1][8];
@@ -428,10 +428,10 @@ static void gdouble_dw1(int n, int in, int out, const gdouble_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 8 inputs one sum at a time, in the
  * same order */
-static void gdouble_dw(int n, int in, int out, int j, int rows, const gdouble_real *restrict d,
+static void gdouble_dw(int n, long in, long out, int j, int rows, const gdouble_real *restrict d,
     const gdouble_real *restrict x, gdouble_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 8)
@@ -440,7 +440,7 @@ static void gdouble_dw(int n, int in, int out, int j, int rows, const gdouble_re
         for (int i = 0; i < full; i += 8)
             gdouble_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -455,7 +455,7 @@ static void gdouble_dw(int n, int in, int out, int j, int rows, const gdouble_re
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gdouble_dw4_avx2(int n, int in, int out, const gdouble_real *restrict d,
+static void gdouble_dw4_avx2(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict x, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[4][8];
@@ -490,7 +490,7 @@ static void gdouble_dw4_avx2(int n, int in, int out, const gdouble_real *restric
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gdouble_dw1_avx2(int n, int in, int out, const gdouble_real *restrict d,
+static void gdouble_dw1_avx2(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict x, gdouble_real *restrict g, int i)
 {
     gdouble_real sum[1][8];
@@ -522,10 +522,10 @@ static void gdouble_dw1_avx2(int n, int in, int out, const gdouble_real *restric
 #ifdef gdouble_AVX2
 /* gdouble_dw_avx2: gdouble_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gdouble_dw_avx2(int n, int in, int out, int j, int rows, const gdouble_real *restrict d,
+static void gdouble_dw_avx2(int n, long in, long out, int j, int rows, const gdouble_real *restrict d,
     const gdouble_real *restrict x, gdouble_real *restrict g)
 {
-    const int full = in / 8 * 8;
+    const long full = in / 8 * 8;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 8)
@@ -534,7 +534,7 @@ static void gdouble_dw_avx2(int n, int in, int out, int j, int rows, const gdoub
         for (int i = 0; i < full; i += 8)
             gdouble_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -545,7 +545,7 @@ static void gdouble_dw_avx2(int n, int in, int out, int j, int rows, const gdoub
 #endif
 
 /* gdouble_dw_best: gdouble_dw of the best instruction set the processor has */
-static void gdouble_dw_best(int n, int in, int out, int j, int rows, const gdouble_real *restrict d,
+static void gdouble_dw_best(int n, long in, long out, int j, int rows, const gdouble_real *restrict d,
     const gdouble_real *restrict x, gdouble_real *restrict g)
 {
 #ifdef gdouble_AVX2

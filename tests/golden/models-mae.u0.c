@@ -128,7 +128,7 @@ typedef gmae_real gmae_vec32 __attribute__((vector_size(32)));
 /* gmae_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void gmae_dx2(int in, int out, const gmae_real *restrict d,
+static void gmae_dx2(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, int i)
 {
     gmae_real sum[2][16];
@@ -172,7 +172,7 @@ static void gmae_dx2(int in, int out, const gmae_real *restrict d,
 /* gmae_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void gmae_dx1(int in, int out, const gmae_real *restrict d,
+static void gmae_dx1(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, int i)
 {
     gmae_real sum[1][16];
@@ -216,10 +216,10 @@ static void gmae_dx1(int in, int out, const gmae_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
-static void gmae_dx(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dx(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -228,7 +228,7 @@ static void gmae_dx(int n, int in, int out, const gmae_real *restrict d,
         for (int i = 0; i < full; i += 16)
             gmae_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -243,7 +243,7 @@ static void gmae_dx(int n, int in, int out, const gmae_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gmae_dx4_avx2(int in, int out, const gmae_real *restrict d,
+static void gmae_dx4_avx2(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, int i)
 {
     gmae_real sum[4][16];
@@ -278,7 +278,7 @@ static void gmae_dx4_avx2(int in, int out, const gmae_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gmae_dx1_avx2(int in, int out, const gmae_real *restrict d,
+static void gmae_dx1_avx2(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, int i)
 {
     gmae_real sum[1][16];
@@ -310,10 +310,10 @@ static void gmae_dx1_avx2(int in, int out, const gmae_real *restrict d,
 #ifdef gmae_AVX2
 /* gmae_dx_avx2: gmae_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gmae_dx_avx2(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dx_avx2(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -322,7 +322,7 @@ static void gmae_dx_avx2(int n, int in, int out, const gmae_real *restrict d,
         for (int i = 0; i < full; i += 16)
             gmae_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -338,7 +338,7 @@ static void gmae_dx_avx2(int n, int in, int out, const gmae_real *restrict d,
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gmae_dx8_avx512(int in, int out, const gmae_real *restrict d,
+static void gmae_dx8_avx512(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, int i)
 {
     gmae_real sum[8][16];
@@ -373,7 +373,7 @@ static void gmae_dx8_avx512(int in, int out, const gmae_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gmae_dx1_avx512(int in, int out, const gmae_real *restrict d,
+static void gmae_dx1_avx512(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, int i)
 {
     gmae_real sum[1][16];
@@ -405,10 +405,10 @@ static void gmae_dx1_avx512(int in, int out, const gmae_real *restrict d,
 #ifdef gmae_AVX512
 /* gmae_dx_avx512: gmae_dx compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gmae_dx_avx512(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dx_avx512(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -417,7 +417,7 @@ static void gmae_dx_avx512(int n, int in, int out, const gmae_real *restrict d,
         for (int i = 0; i < full; i += 16)
             gmae_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -428,7 +428,7 @@ static void gmae_dx_avx512(int n, int in, int out, const gmae_real *restrict d,
 #endif
 
 /* gmae_dx_best: gmae_dx of the best instruction set the processor has */
-static void gmae_dx_best(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dx_best(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
 #ifdef gmae_AVX512
@@ -449,7 +449,7 @@ static void gmae_dx_best(int n, int in, int out, const gmae_real *restrict d,
 /* gmae_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void gmae_dw2(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dw2(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g, int i)
 {
     gmae_real sum[2][16];
@@ -493,7 +493,7 @@ static void gmae_dw2(int n, int in, int out, const gmae_real *restrict d,
 /* gmae_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void gmae_dw1(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dw1(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g, int i)
 {
     gmae_real sum[1][16];
@@ -537,10 +537,10 @@ static void gmae_dw1(int n, int in, int out, const gmae_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
  * same order */
-static void gmae_dw(int n, int in, int out, int j, int rows, const gmae_real *restrict d,
+static void gmae_dw(int n, long in, long out, int j, int rows, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -549,7 +549,7 @@ static void gmae_dw(int n, int in, int out, int j, int rows, const gmae_real *re
         for (int i = 0; i < full; i += 16)
             gmae_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -564,7 +564,7 @@ static void gmae_dw(int n, int in, int out, int j, int rows, const gmae_real *re
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gmae_dw4_avx2(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dw4_avx2(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g, int i)
 {
     gmae_real sum[4][16];
@@ -599,7 +599,7 @@ static void gmae_dw4_avx2(int n, int in, int out, const gmae_real *restrict d,
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gmae_dw1_avx2(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dw1_avx2(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g, int i)
 {
     gmae_real sum[1][16];
@@ -631,10 +631,10 @@ static void gmae_dw1_avx2(int n, int in, int out, const gmae_real *restrict d,
 #ifdef gmae_AVX2
 /* gmae_dw_avx2: gmae_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gmae_dw_avx2(int n, int in, int out, int j, int rows, const gmae_real *restrict d,
+static void gmae_dw_avx2(int n, long in, long out, int j, int rows, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -643,7 +643,7 @@ static void gmae_dw_avx2(int n, int in, int out, int j, int rows, const gmae_rea
         for (int i = 0; i < full; i += 16)
             gmae_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -659,7 +659,7 @@ static void gmae_dw_avx2(int n, int in, int out, int j, int rows, const gmae_rea
  * register, then added to g once; each x vector loaded serves 8 rows.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gmae_dw8_avx512(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dw8_avx512(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g, int i)
 {
     gmae_real sum[8][16];
@@ -694,7 +694,7 @@ static void gmae_dw8_avx512(int n, int in, int out, const gmae_real *restrict d,
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gmae_dw1_avx512(int n, int in, int out, const gmae_real *restrict d,
+static void gmae_dw1_avx512(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g, int i)
 {
     gmae_real sum[1][16];
@@ -726,10 +726,10 @@ static void gmae_dw1_avx512(int n, int in, int out, const gmae_real *restrict d,
 #ifdef gmae_AVX512
 /* gmae_dw_avx512: gmae_dw compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gmae_dw_avx512(int n, int in, int out, int j, int rows, const gmae_real *restrict d,
+static void gmae_dw_avx512(int n, long in, long out, int j, int rows, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= rows; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -738,7 +738,7 @@ static void gmae_dw_avx512(int n, int in, int out, int j, int rows, const gmae_r
         for (int i = 0; i < full; i += 16)
             gmae_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -749,7 +749,7 @@ static void gmae_dw_avx512(int n, int in, int out, int j, int rows, const gmae_r
 #endif
 
 /* gmae_dw_best: gmae_dw of the best instruction set the processor has */
-static void gmae_dw_best(int n, int in, int out, int j, int rows, const gmae_real *restrict d,
+static void gmae_dw_best(int n, long in, long out, int j, int rows, const gmae_real *restrict d,
     const gmae_real *restrict x, gmae_real *restrict g)
 {
 #ifdef gmae_AVX512

@@ -159,7 +159,7 @@ static int gwide_chunks(const gwide_real *x, int rows, int len, int *chunk)
 /* gwide_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
-static void gwide_dx2(int in, int out, const gwide_real *restrict d,
+static void gwide_dx2(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, int i)
 {
     gwide_real sum[2][16];
@@ -203,7 +203,7 @@ static void gwide_dx2(int in, int out, const gwide_real *restrict d,
 /* gwide_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
-static void gwide_dx1(int in, int out, const gwide_real *restrict d,
+static void gwide_dx1(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, int i)
 {
     gwide_real sum[1][16];
@@ -247,10 +247,10 @@ static void gwide_dx1(int in, int out, const gwide_real *restrict d,
 /* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
-static void gwide_dx(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dx(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -259,7 +259,7 @@ static void gwide_dx(int n, int in, int out, const gwide_real *restrict d,
         for (int i = 0; i < full; i += 16)
             gwide_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -274,7 +274,7 @@ static void gwide_dx(int n, int in, int out, const gwide_real *restrict d,
  * vector loaded serves 4 samples.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gwide_dx4_avx2(int in, int out, const gwide_real *restrict d,
+static void gwide_dx4_avx2(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, int i)
 {
     gwide_real sum[4][16];
@@ -309,7 +309,7 @@ static void gwide_dx4_avx2(int in, int out, const gwide_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gwide_dx1_avx2(int in, int out, const gwide_real *restrict d,
+static void gwide_dx1_avx2(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, int i)
 {
     gwide_real sum[1][16];
@@ -341,10 +341,10 @@ static void gwide_dx1_avx2(int in, int out, const gwide_real *restrict d,
 #ifdef gwide_AVX2
 /* gwide_dx_avx2: gwide_dx compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gwide_dx_avx2(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -353,7 +353,7 @@ static void gwide_dx_avx2(int n, int in, int out, const gwide_real *restrict d,
         for (int i = 0; i < full; i += 16)
             gwide_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -369,7 +369,7 @@ static void gwide_dx_avx2(int n, int in, int out, const gwide_real *restrict d,
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gwide_dx8_avx512(int in, int out, const gwide_real *restrict d,
+static void gwide_dx8_avx512(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, int i)
 {
     gwide_real sum[8][16];
@@ -404,7 +404,7 @@ static void gwide_dx8_avx512(int in, int out, const gwide_real *restrict d,
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gwide_dx1_avx512(int in, int out, const gwide_real *restrict d,
+static void gwide_dx1_avx512(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, int i)
 {
     gwide_real sum[1][16];
@@ -436,10 +436,10 @@ static void gwide_dx1_avx512(int in, int out, const gwide_real *restrict d,
 #ifdef gwide_AVX512
 /* gwide_dx_avx512: gwide_dx compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gwide_dx_avx512(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -448,7 +448,7 @@ static void gwide_dx_avx512(int n, int in, int out, const gwide_real *restrict d
         for (int i = 0; i < full; i += 16)
             gwide_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < out; k++)
                 sum += W[k * in + i] * d[r * out + k];
@@ -459,7 +459,7 @@ static void gwide_dx_avx512(int n, int in, int out, const gwide_real *restrict d
 #endif
 
 /* gwide_dx_best: gwide_dx of the best instruction set the processor has */
-static void gwide_dx_best(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dx_best(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
 #ifdef gwide_AVX512
@@ -480,7 +480,7 @@ static void gwide_dx_best(int n, int in, int out, const gwide_real *restrict d,
 /* gwide_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 2 rows. */
-static void gwide_dw2(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dw2(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g, int i)
 {
     gwide_real sum[2][16];
@@ -524,7 +524,7 @@ static void gwide_dw2(int n, int in, int out, const gwide_real *restrict d,
 /* gwide_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
  * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
  * register, then added to g once; each x vector loaded serves 1 row. */
-static void gwide_dw1(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dw1(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g, int i)
 {
     gwide_real sum[1][16];
@@ -568,10 +568,10 @@ static void gwide_dw1(int n, int in, int out, const gwide_real *restrict d,
 /* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
  * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
  * same order */
-static void gwide_dw(int n, int in, int out, int j, int rows, const gwide_real *restrict d,
+static void gwide_dw(int n, long in, long out, int j, int rows, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= rows; r += 2)
         for (int i = 0; i < full; i += 16)
@@ -580,7 +580,7 @@ static void gwide_dw(int n, int in, int out, int j, int rows, const gwide_real *
         for (int i = 0; i < full; i += 16)
             gwide_dw1(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -595,7 +595,7 @@ static void gwide_dw(int n, int in, int out, int j, int rows, const gwide_real *
  * register, then added to g once; each x vector loaded serves 4 rows.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gwide_dw4_avx2(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dw4_avx2(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g, int i)
 {
     gwide_real sum[4][16];
@@ -630,7 +630,7 @@ static void gwide_dw4_avx2(int n, int in, int out, const gwide_real *restrict d,
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
-static void gwide_dw1_avx2(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dw1_avx2(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g, int i)
 {
     gwide_real sum[1][16];
@@ -662,10 +662,10 @@ static void gwide_dw1_avx2(int n, int in, int out, const gwide_real *restrict d,
 #ifdef gwide_AVX2
 /* gwide_dw_avx2: gwide_dw compiled for AVX2 (the same results) */
 __attribute__((target("avx2")))
-static void gwide_dw_avx2(int n, int in, int out, int j, int rows, const gwide_real *restrict d,
+static void gwide_dw_avx2(int n, long in, long out, int j, int rows, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= rows; r += 4)
         for (int i = 0; i < full; i += 16)
@@ -674,7 +674,7 @@ static void gwide_dw_avx2(int n, int in, int out, int j, int rows, const gwide_r
         for (int i = 0; i < full; i += 16)
             gwide_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -690,7 +690,7 @@ static void gwide_dw_avx2(int n, int in, int out, int j, int rows, const gwide_r
  * register, then added to g once; each x vector loaded serves 8 rows.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gwide_dw8_avx512(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dw8_avx512(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g, int i)
 {
     gwide_real sum[8][16];
@@ -725,7 +725,7 @@ static void gwide_dw8_avx512(int n, int in, int out, const gwide_real *restrict 
  * register, then added to g once; each x vector loaded serves 1 row.
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gwide_dw1_avx512(int n, int in, int out, const gwide_real *restrict d,
+static void gwide_dw1_avx512(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g, int i)
 {
     gwide_real sum[1][16];
@@ -757,10 +757,10 @@ static void gwide_dw1_avx512(int n, int in, int out, const gwide_real *restrict 
 #ifdef gwide_AVX512
 /* gwide_dw_avx512: gwide_dw compiled for AVX-512VL (the same results) */
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gwide_dw_avx512(int n, int in, int out, int j, int rows, const gwide_real *restrict d,
+static void gwide_dw_avx512(int n, long in, long out, int j, int rows, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g)
 {
-    const int full = in / 16 * 16;
+    const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= rows; r += 8)
         for (int i = 0; i < full; i += 16)
@@ -769,7 +769,7 @@ static void gwide_dw_avx512(int n, int in, int out, int j, int rows, const gwide
         for (int i = 0; i < full; i += 16)
             gwide_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
     for (r = 0; r < rows; r++) {
-        for (int i = full; i < in; i++) {
+        for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
                 sum += x[s * in + i] * d[s * out + j + r];
@@ -780,7 +780,7 @@ static void gwide_dw_avx512(int n, int in, int out, int j, int rows, const gwide
 #endif
 
 /* gwide_dw_best: gwide_dw of the best instruction set the processor has */
-static void gwide_dw_best(int n, int in, int out, int j, int rows, const gwide_real *restrict d,
+static void gwide_dw_best(int n, long in, long out, int j, int rows, const gwide_real *restrict d,
     const gwide_real *restrict x, gwide_real *restrict g)
 {
 #ifdef gwide_AVX512
