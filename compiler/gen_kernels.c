@@ -49,15 +49,15 @@
  * run time (the tiers below).
  *
  * The backward products are tiles too, shared by all layers (their sizes are arguments,
- * the widths long so that no index product overflows an int): BS rows × 64 bytes of
- * lanes (16 floats) per tile, each output its own lane summed from +0 in a sequential
- * order, the vectors a tile loads serving its BS rows (8 with AVX-512VL's 32 registers,
- * 4 with AVX2, 2 in the plain 16-byte vectors).
- * ∂C/∂x = δ·W: BS samples, each dx[s][i] = Σ_j δ[s][j]·W[j][i] over j = 0, 1, ...
- * ∂C/∂W += δᵀ·x: BS rows of W, each Σ_s δ[s][j]·x[s][i] over the samples in order in a
- * register and added to the gradient once, so x is read once per BS rows, not per row.
- * Terms with δ = 0 are not skipped: adding ±0 to a sum that started at +0 changes none
- * of its bits (as above), so the results are those of the loops that skipped them.
+ * the widths long so that no index product overflows an int), each output its own lane
+ * summed from +0 in a sequential order.  ∂C/∂x = δ·W: BS samples × 16 inputs per tile
+ * (8 samples with AVX-512VL's 32 registers, 4 with AVX2, 2 in the plain 16-byte
+ * vectors), each dx[s][i] = Σ_j δ[s][j]·W[j][i] over j = 0, 1, ..., every W vector
+ * loaded serving the BS samples.  ∂C/∂W += δᵀ·x: a row at a time, over the samples
+ * whose δ for the row is not 0 (after a ReLU most are 0), a stretch of the row's sums
+ * in 8 vector registers while the samples' x are added, then added to the gradient
+ * once: no gradient is loaded and stored per sample.  Skipping δ = 0 is exact, as
+ * skipping zero inputs is above.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -600,193 +600,29 @@ void kern_helpers(Emit *e, const GenCtx *c)
 
 // ---- the backward products: ∂C/∂x = δ·W and ∂C/∂W += δᵀ·x ----
 
-/* Both are blocked alike: a tile holds BS × KW outputs in registers, KW = 64 bytes of
- * elements (16 floats, 8 doubles: two 32-byte vectors, four 16-byte ones), and BS rows
- * (samples of ∂x, rows of ∂W) that share each vector it loads.  Every output is its own
- * lane, summed from +0 in one sequential order (j = 0, 1, ... for ∂x, the samples in
- * order for ∂W), so the blocking, the vector width and the instruction set change no
- * bit; a ∂W tile adds its sums to the gradient once, after all samples.  The sizes are
- * arguments, so one set of tiles serves every layer. */
-static int back_rows(const Tier *t)
+/* Every output of both is its own lane, summed from +0 in one sequential order (over
+ * j = 0, 1, ... for ∂x, over the samples in order for ∂W), so the blocking, the vector
+ * width and the instruction set change no bit.  The sizes are arguments, so one set of
+ * tiles serves every layer.
+ *
+ * A ∂x tile holds BS samples × 16 inputs (64 bytes: 16 floats, 8 doubles) of sums in
+ * registers, each W vector it loads serving its BS samples.
+ *
+ * ∂W goes a row at a time, over the samples whose δ for that row is not 0 (after a
+ * ReLU most are 0; listed without a branch): a tile holds a stretch of the row in
+ * registers (8 vectors: 64 floats in AVX2's, 128 in AVX-512VL's; 32 in the plain
+ * 16-byte ones), adds δ·x of each listed sample, and then adds its sums to the
+ * gradient once.  Skipping δ = 0 is exact: its terms are ±0, and adding ±0 to a sum
+ * that started at +0 changes none of its bits. */
+static int dx_rows(const Tier *t)
 {
     return t == plain ? 2 : t->guard && !strcmp(t->guard, "AVX512") ? 8 : 4;
 }
 
-/* The vector type and its length for tier t, or NULL for plain loops. */
-static void tier_vec(const GenCtx *c, const Tier *t, char *V, char *VLEN, size_t size)
+/* The bytes of a ∂W row stretch of tier t's wide tile. */
+static int dw_bytes(const Tier *t)
 {
-    snprintf(V, size, t->guard ? "%s_vec32" : "%s_vec", c->name);
-    snprintf(VLEN, size, t->guard ? "%s_VLEN32" : "%s_VLEN", c->name);
-}
-
-/* The body of a tile of BS rows × KW lanes: `load` names the vector each step reads
- * for lane block v (row-independent), `scale` the scalar of row r it is multiplied by;
- * the vector form when vec, else plain loops. */
-static void emit_back_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int BS, long KW,
-                           const char *count, const char *vload, const char *sload,
-                           const char *scale)
-{
-    const char *R = c->real, *N = c->name;
-    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
-    tier_vec(c, t, V, VLEN, sizeof V);
-    if (vec) {
-        emit_line(e, "%s acc[%d][%ld / %s];", V, BS, KW, VLEN);
-        unroll_pragma(e);
-        emit_line(e, "for (int r = 0; r < %d; r++)", BS);
-        emit_cont(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
-        emit_cont(e, "    acc[r][v] = (%s){0};", V);
-        emit_open(e, "for (int k = 0; k < %s; k++)", count);
-        emit_line(e, "%s xv[%ld / %s];", V, KW, VLEN);
-        unroll_pragma(e);
-        emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
-        emit_cont(e, "%s_LOAD(xv[v], %s + v * %s);", N, vload, VLEN);
-        unroll_pragma(e);
-        emit_open(e, "for (int r = 0; r < %d; r++)", BS);
-        emit_line(e, "const %s a = %s;", R, scale);
-        unroll_pragma(e);
-        emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
-        emit_cont(e, "acc[r][v] += xv[v] * a;");
-        emit_close(e);
-        emit_close(e);
-        emit_line(e, "memcpy(sum, acc, sizeof sum);");
-    } else {
-        emit_line(e, "for (int r = 0; r < %d; r++)", BS);
-        emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
-        emit_cont(e, "    sum[r][v] = 0;");
-        emit_open(e, "for (int k = 0; k < %s; k++)", count);
-        emit_open(e, "for (int r = 0; r < %d; r++)", BS);
-        emit_line(e, "const %s a = %s;", R, scale);
-        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
-        emit_cont(e, "sum[r][v] += %s[v] * a;", sload);
-        emit_close(e);
-        emit_close(e);
-    }
-}
-
-/* One tile of tier t with BS rows: NAME_dxBS<suffix> or NAME_dwBS<suffix>. */
-static void emit_back_tile(Emit *e, const GenCtx *c, const Tier *t, bool dw, int BS, long KW)
-{
-    const char *R = c->real, *N = c->name;
-    if (t->guard)
-        tier_ifdef(e, c, t);
-    if (dw) {
-        char rows[32];
-        snprintf(rows, sizeof rows, BS > 1 ? "rows j..j+%d" : "row j", BS - 1);
-        emit_line(e, "/* %s_dw%d%s: ∂C/∂W of %s, %ld inputs from i: g[r][i] += Σ_s", N, BS,
-                  t->suffix, rows, KW);
-        emit_line(e, " * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a");
-        emit_line(e, " * register, then added to g once; each x vector loaded serves %d row%s.%s",
-                  BS, BS > 1 ? "s" : "", t->guard ? "" : " */");
-    } else {
-        emit_line(e, "/* %s_dx%d%s: ∂C/∂x of %d sample%s, %ld inputs from i: dx[s][i] = Σ_j", N, BS,
-                  t->suffix, BS, BS > 1 ? "s" : "", KW);
-        emit_line(e, " * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W");
-        emit_line(e, " * vector loaded serves %d sample%s.%s", BS, BS > 1 ? "s" : "",
-                  t->guard ? "" : " */");
-    }
-    if (t->guard) {
-        emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
-        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
-    }
-    if (dw)
-        emit_line(e, "static void %s_dw%d%s(int n, long in, long out, const %s *restrict d,", N, BS,
-                  t->suffix, R);
-    else
-        emit_line(e, "static void %s_dx%d%s(long in, long out, const %s *restrict d,", N, BS,
-                  t->suffix, R);
-    emit_cont(e, "const %s *restrict %s, %s *restrict g, int i)", R, dw ? "x" : "W", R);
-    emit_brace(e);
-    emit_line(e, "%s sum[%d][%ld];", R, BS, KW);
-    char vload[64], sload[64], scale[64];
-    if (dw) {
-        snprintf(vload, sizeof vload, "x + k * in + i");
-        snprintf(sload, sizeof sload, "(x + k * in + i)");
-        snprintf(scale, sizeof scale, "d[k * out + r]");
-    } else {
-        snprintf(vload, sizeof vload, "W + k * in + i");
-        snprintf(sload, sizeof sload, "(W + k * in + i)");
-        snprintf(scale, sizeof scale, "d[r * out + k]");
-    }
-    const char *count = dw ? "n" : "out";
-    if (t->guard) {
-        emit_back_body(e, c, t, true, BS, KW, count, vload, sload, scale);
-    } else {
-        kern_pp(e, "#ifdef %s_VLEN", N);
-        emit_back_body(e, c, t, true, BS, KW, count, vload, sload, scale);
-        kern_pp(e, "#else%s", "");
-        emit_back_body(e, c, t, false, BS, KW, count, vload, sload, scale);
-        kern_pp(e, "#endif%s", "");
-    }
-    emit_line(e, "for (int r = 0; r < %d; r++)", BS);
-    emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
-    emit_cont(e, "    g[r * in + i + v] %s sum[r][v];", dw ? "+=" : "=");
-    emit_close(e);
-    kern_end_function(e, t->guard != NULL);
-}
-
-/* The driver of tier t: NAME_dx<suffix>(n, in, out, d, W, dx) over all n samples, or
- * NAME_dw<suffix>(n, in, out, d, x, g) over the `rows` rows of g from row j of δ. */
-static void emit_back_driver(Emit *e, const GenCtx *c, const Tier *t, bool dw, int BS, long KW)
-{
-    const char *R = c->real, *N = c->name;
-    if (t->guard) {
-        tier_ifdef(e, c, t);
-        emit_line(e, "/* %s_d%c%s: %s_d%c compiled for %s (the same results) */", N, dw ? 'w' : 'x',
-                  t->suffix, N, dw ? 'w' : 'x', t->isa);
-        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
-    } else if (dw) {
-        emit_line(e, "/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): %d-row",
-                  BS);
-        emit_line(e, " * tiles, then 1-row ones; the last in %% %ld inputs one sum at a time, in the",
-                  KW);
-        emit_line(e, " * same order */");
-    } else {
-        emit_line(e, "/* dx (n × in) = δ·W for δ (n × out) and W (out × in): %d-sample tiles, then", BS);
-        emit_line(e, " * 1-sample ones; the last in %% %ld inputs one sum at a time, in the same", KW);
-        emit_line(e, " * order */");
-    }
-    if (dw)
-        emit_line(e, "static void %s_dw%s(int n, long in, long out, int j, int rows, const %s *restrict d,",
-                  N, t->suffix, R);
-    else
-        emit_line(e, "static void %s_dx%s(int n, long in, long out, const %s *restrict d,", N, t->suffix,
-                  R);
-    emit_cont(e, "const %s *restrict %s, %s *restrict g)", R, dw ? "x" : "W", R);
-    emit_brace(e);
-    emit_line(e, "const long full = in / %ld * %ld;", KW, KW);
-    const char *lim = dw ? "rows" : "n";
-    const char *args = dw ? "n, in, out, d + j + r, x, g + r * in, i"
-                          : "in, out, d + r * out, W, g + r * in, i";
-    emit_line(e, "int r = 0;");
-    emit_line(e, "for (; r + %d <= %s; r += %d)", BS, lim, BS);
-    emit_cont(e, "for (int i = 0; i < full; i += %ld)", KW);
-    emit_cont(e, "    %s_d%c%d%s(%s);", N, dw ? 'w' : 'x', BS, t->suffix, args);
-    emit_line(e, "for (; r < %s; r++)", lim);
-    emit_cont(e, "for (int i = 0; i < full; i += %ld)", KW);
-    emit_cont(e, "    %s_d%c1%s(%s);", N, dw ? 'w' : 'x', t->suffix, args);
-    emit_open(e, "for (r = 0; r < %s; r++)", lim);
-    emit_open(e, "for (long i = full; i < in; i++)");
-    emit_line(e, "%s sum = 0;", R);
-    if (dw) {
-        emit_line(e, "for (int s = 0; s < n; s++)");
-        emit_cont(e, "sum += x[s * in + i] * d[s * out + j + r];");
-        emit_line(e, "g[r * in + i] += sum;");
-    } else {
-        emit_line(e, "for (int k = 0; k < out; k++)");
-        emit_cont(e, "sum += W[k * in + i] * d[r * out + k];");
-        emit_line(e, "g[r * in + i] = sum;");
-    }
-    emit_close(e);
-    emit_close(e);
-    emit_close(e);
-    kern_end_function(e, t->guard != NULL);
-}
-
-/* Whether tier t has backward tiles in this model: clones for float only where the
- * forward's are. */
-static bool back_tier_used(const GenCtx *c, const Tier *t)
-{
-    return !(t->float_only && c->dbl);
+    return t == plain ? 128 : t->guard && !strcmp(t->guard, "AVX512") ? 512 : 256;
 }
 
 static long back_width(const GenCtx *c)
@@ -794,19 +630,262 @@ static long back_width(const GenCtx *c)
     return c->dbl ? 8 : 16;
 }
 
-/* The dispatcher NAME_dx or NAME_dw_any: the best tier the processor has. */
+/* The vector type and its length for tier t. */
+static void tier_vec(const GenCtx *c, const Tier *t, char *V, char *VLEN, size_t size)
+{
+    snprintf(V, size, t->guard ? "%s_vec32" : "%s_vec", c->name);
+    snprintf(VLEN, size, t->guard ? "%s_VLEN32" : "%s_VLEN", c->name);
+}
+
+/* Opens a function of tier t: its #ifdef and target when it is a clone, after the
+ * comment's first lines (closed here). */
+static void open_clone(Emit *e, const Tier *t)
+{
+    if (t->guard) {
+        emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    }
+}
+
+/* The body of a ∂x tile, sum[BS][KW] from +0; vec: in vectors of tier t. */
+static void emit_dx_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
+    tier_vec(c, t, V, VLEN, sizeof V);
+    if (!vec) {
+        emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "    sum[r][v] = 0;");
+        emit_open(e, "for (int k = 0; k < out; k++)");
+        emit_open(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_line(e, "const %s a = d[r * out + k];", R);
+        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "sum[r][v] += W[k * in + i + v] * a;");
+        emit_close(e);
+        emit_close(e);
+        return;
+    }
+    emit_line(e, "%s acc[%d][%ld / %s];", V, BS, KW, VLEN);
+    unroll_pragma(e);
+    emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+    emit_cont(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "    acc[r][v] = (%s){0};", V);
+    emit_open(e, "for (int k = 0; k < out; k++)");
+    emit_line(e, "%s wv[%ld / %s];", V, KW, VLEN);
+    unroll_pragma(e);
+    emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "%s_LOAD(wv[v], W + k * in + i + v * %s);", N, VLEN);
+    unroll_pragma(e);
+    emit_open(e, "for (int r = 0; r < %d; r++)", BS);
+    emit_line(e, "const %s a = d[r * out + k];", R);
+    unroll_pragma(e);
+    emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "acc[r][v] += wv[v] * a;");
+    emit_close(e);
+    emit_close(e);
+    emit_line(e, "memcpy(sum, acc, sizeof sum);");
+}
+
+/* Tier t's ∂x tile of BS samples, NAME_dxBS<suffix>. */
+static void emit_dx_tile(Emit *e, const GenCtx *c, const Tier *t, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard)
+        tier_ifdef(e, c, t);
+    emit_line(e, "/* %s_dx%d%s: ∂C/∂x of %d sample%s, %ld inputs from i: dx[s][i] = Σ_j", N, BS,
+              t->suffix, BS, BS > 1 ? "s" : "", KW);
+    emit_line(e, " * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W");
+    emit_line(e, " * vector loaded serves %d sample%s.%s", BS, BS > 1 ? "s" : "",
+              t->guard ? "" : " */");
+    open_clone(e, t);
+    emit_line(e, "static void %s_dx%d%s(long in, long out, const %s *restrict d,", N, BS, t->suffix,
+              R);
+    emit_cont(e, "const %s *restrict W, %s *restrict g, long i)", R, R);
+    emit_brace(e);
+    emit_line(e, "%s sum[%d][%ld];", R, BS, KW);
+    if (t->guard) {
+        emit_dx_body(e, c, t, true, BS, KW);
+    } else {
+        kern_pp(e, "#ifdef %s_VLEN", N);
+        emit_dx_body(e, c, t, true, BS, KW);
+        kern_pp(e, "#else%s", "");
+        emit_dx_body(e, c, t, false, BS, KW);
+        kern_pp(e, "#endif%s", "");
+    }
+    emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+    emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
+    emit_cont(e, "    g[r * in + i + v] = sum[r][v];");
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* Tier t's ∂x driver NAME_dx<suffix>(n, in, out, d, W, dx). */
+static void emit_dx_driver(Emit *e, const GenCtx *c, const Tier *t, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard) {
+        tier_ifdef(e, c, t);
+        emit_line(e, "/* %s_dx%s: %s_dx compiled for %s (the same results) */", N, t->suffix, N,
+                  t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    } else {
+        emit_line(e, "/* dx (n × in) = δ·W for δ (n × out) and W (out × in): %d-sample tiles, then", BS);
+        emit_line(e, " * 1-sample ones; the last in %% %ld inputs one sum at a time, in the same", KW);
+        emit_line(e, " * order */");
+    }
+    emit_line(e, "static void %s_dx%s(int n, long in, long out, const %s *restrict d,", N, t->suffix,
+              R);
+    emit_cont(e, "const %s *restrict W, %s *restrict g)", R, R);
+    emit_brace(e);
+    emit_line(e, "const long full = in / %ld * %ld;", KW, KW);
+    emit_line(e, "int r = 0;");
+    emit_line(e, "for (; r + %d <= n; r += %d)", BS, BS);
+    emit_cont(e, "for (long i = 0; i < full; i += %ld)", KW);
+    emit_cont(e, "    %s_dx%d%s(in, out, d + r * out, W, g + r * in, i);", N, BS, t->suffix);
+    emit_line(e, "for (; r < n; r++)");
+    emit_cont(e, "for (long i = 0; i < full; i += %ld)", KW);
+    emit_cont(e, "    %s_dx1%s(in, out, d + r * out, W, g + r * in, i);", N, t->suffix);
+    emit_open(e, "for (r = 0; r < n; r++)");
+    emit_open(e, "for (long i = full; i < in; i++)");
+    emit_line(e, "%s sum = 0;", R);
+    emit_line(e, "for (int k = 0; k < out; k++)");
+    emit_cont(e, "sum += W[k * in + i] * d[r * out + k];");
+    emit_line(e, "g[r * in + i] = sum;");
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* The body of a ∂W tile of KW lanes, sum[KW] from +0; vec: in vectors of tier t. */
+static void emit_dw_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
+    tier_vec(c, t, V, VLEN, sizeof V);
+    if (!vec) {
+        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "sum[v] = 0;");
+        emit_open(e, "for (int k = 0; k < na; k++)");
+        emit_line(e, "const %s a = d[act[k] * out];", R);
+        emit_line(e, "const %s *restrict xs = x + act[k] * in + i;", R);
+        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "sum[v] += xs[v] * a;");
+        emit_close(e);
+        return;
+    }
+    emit_line(e, "%s acc[%ld / %s];", V, KW, VLEN);
+    unroll_pragma(e);
+    emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "acc[v] = (%s){0};", V);
+    emit_open(e, "for (int k = 0; k < na; k++)");
+    emit_line(e, "const %s a = d[act[k] * out];", R);
+    emit_line(e, "const %s *restrict xs = x + act[k] * in + i;", R);
+    unroll_pragma(e);
+    emit_open(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_line(e, "%s xv;", V);
+    emit_line(e, "%s_LOAD(xv, xs + v * %s);", N, VLEN);
+    emit_line(e, "acc[v] += xv * a;");
+    emit_close(e);
+    emit_close(e);
+    emit_line(e, "memcpy(sum, acc, sizeof sum);");
+}
+
+/* Tier t's ∂W tile of KW lanes of a row, NAME_dwKW<suffix>. */
+static void emit_dw_tile(Emit *e, const GenCtx *c, const Tier *t, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard)
+        tier_ifdef(e, c, t);
+    emit_line(e, "/* %s_dw%ld%s: ∂C/∂W of one row, %ld inputs from i: g[i] += Σ_s δ[s]·x[s][i]", N,
+              KW, t->suffix, KW);
+    emit_line(e, " * over the na samples act[0..na) (those whose δ is not 0) in order, each sum");
+    emit_line(e, " * from +0 in a register, then added to g once.%s", t->guard ? "" : " */");
+    open_clone(e, t);
+    emit_line(e, "static void %s_dw%ld%s(int na, const int *act, long in, long out,", N, KW,
+              t->suffix);
+    emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g, long i)", R, R, R);
+    emit_brace(e);
+    emit_line(e, "%s sum[%ld];", R, KW);
+    if (t->guard) {
+        emit_dw_body(e, c, t, true, KW);
+    } else {
+        kern_pp(e, "#ifdef %s_VLEN", N);
+        emit_dw_body(e, c, t, true, KW);
+        kern_pp(e, "#else%s", "");
+        emit_dw_body(e, c, t, false, KW);
+        kern_pp(e, "#endif%s", "");
+    }
+    emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+    emit_cont(e, "g[i + v] += sum[v];");
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* Tier t's ∂W driver NAME_dw<suffix>(n, in, out, j, rows, d, x, g): g (rows × in) +=
+ * δᵀ·x for the rows j.. of δ (n × out) and x (n × in). */
+static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard) {
+        tier_ifdef(e, c, t);
+        emit_line(e, "/* %s_dw%s: %s_dw compiled for %s (the same results) */", N, t->suffix, N,
+                  t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    } else {
+        emit_line(e, "/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row");
+        emit_line(e, " * at a time over its samples with δ ≠ 0: tiles of %ld inputs, then of %ld,", wide,
+                  KW);
+        emit_line(e, " * then one sum at a time, in the same order */");
+    }
+    emit_line(e, "static void %s_dw%s(int n, long in, long out, int j, int rows,", N, t->suffix);
+    emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g)", R, R, R);
+    emit_brace(e);
+    emit_line(e, "const long wide = in / %ld * %ld, full = in / %ld * %ld;", wide, wide, KW, KW);
+    emit_open(e, "for (int r = 0; r < rows; r++)");
+    emit_line(e, "const %s *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */", R);
+    emit_line(e, "%s *restrict gr = g + r * in;", R);
+    emit_line(e, "int act[%s_BATCH], na = 0;", c->m->upper);
+    emit_open(e, "for (int s = 0; s < n; s++)");
+    emit_line(e, "act[na] = s;");
+    emit_line(e, "na += dr[s * out] != 0;");
+    emit_close(e);
+    emit_line(e, "for (long i = 0; i < wide; i += %ld)", wide);
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i);", N, wide, t->suffix);
+    emit_line(e, "for (long i = wide; i < full; i += %ld)", KW);
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i);", N, KW, t->suffix);
+    emit_open(e, "for (long i = full; i < in; i++)");
+    emit_line(e, "%s sum = 0;", R);
+    emit_line(e, "for (int k = 0; k < na; k++)");
+    emit_cont(e, "sum += x[act[k] * in + i] * dr[act[k] * out];");
+    emit_line(e, "gr[i] += sum;");
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* Whether tier t has backward tiles in this model: the AVX-512VL ones for float only,
+ * as the forward's. */
+static bool back_tier_used(const GenCtx *c, const Tier *t)
+{
+    return !(t->float_only && c->dbl);
+}
+
+/* The dispatcher NAME_dx_best or NAME_dw_best: the best tier the processor has. */
 static void emit_back_dispatch(Emit *e, const GenCtx *c, bool dw)
 {
     const char *R = c->real, *N = c->name;
-    const char *params = dw ? "int n, long in, long out, int j, int rows, const %s *restrict d,"
-                            : "int n, long in, long out, const %s *restrict d,";
     const char *args = dw ? "n, in, out, j, rows, d, x, g" : "n, in, out, d, W, g";
     emit_line(e, "/* %s_d%c_best: %s_d%c of the best instruction set the processor has */", N,
               dw ? 'w' : 'x', N, dw ? 'w' : 'x');
-    char line[160];
-    snprintf(line, sizeof line, params, R);
-    emit_line(e, "static void %s_d%c_best(%s", N, dw ? 'w' : 'x', line);
-    emit_cont(e, "const %s *restrict %s, %s *restrict g)", R, dw ? "x" : "W", R);
+    if (dw)
+        emit_line(e, "static void %s_dw_best(int n, long in, long out, int j, int rows,", N);
+    else
+        emit_line(e, "static void %s_dx_best(int n, long in, long out,", N);
+    emit_cont(e, "const %s *restrict d, const %s *restrict %s, %s *restrict g)", R, R,
+              dw ? "x" : "W", R);
     emit_brace(e);
     for (const Tier *t = tiers; t != plain; t++) {
         if (!back_tier_used(c, t))
@@ -826,18 +905,25 @@ static void emit_back_dispatch(Emit *e, const GenCtx *c, bool dw)
 void kern_backward_tiles(Emit *e, const GenCtx *c, bool dx, bool dw)
 {
     long KW = back_width(c);
-    for (int k = 0; k < 2; k++) {
-        bool w = k == 1;
-        if (!(w ? dw : dx))
+    long size = c->dbl ? 8 : 4;
+    for (int i = NTIERS - 1; i >= 0; i--) {
+        const Tier *t = &tiers[i];
+        if (!back_tier_used(c, t))
             continue;
-        for (int i = NTIERS - 1; i >= 0; i--) {
-            const Tier *t = &tiers[i];
-            if (!back_tier_used(c, t))
-                continue;
-            emit_back_tile(e, c, t, w, back_rows(t), KW);
-            emit_back_tile(e, c, t, w, 1, KW);
-            emit_back_driver(e, c, t, w, back_rows(t), KW);
+        if (dx) {
+            emit_dx_tile(e, c, t, dx_rows(t), KW);
+            emit_dx_tile(e, c, t, 1, KW);
+            emit_dx_driver(e, c, t, dx_rows(t), KW);
         }
-        emit_back_dispatch(e, c, w);
+        if (dw) {
+            long wide = dw_bytes(t) / size;
+            emit_dw_tile(e, c, t, wide);
+            emit_dw_tile(e, c, t, KW);
+            emit_dw_driver(e, c, t, wide, KW);
+        }
     }
+    if (dx)
+        emit_back_dispatch(e, c, false);
+    if (dw)
+        emit_back_dispatch(e, c, true);
 }
