@@ -125,7 +125,7 @@ static int mlp1_chunks(const mlp1_real *x, int rows, int len, int *chunk)
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
 static void mlp1_dx2(long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict W, mlp1_real *restrict g, int i)
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[2][16];
 #ifdef mlp1_VLEN
@@ -135,16 +135,16 @@ static void mlp1_dx2(long in, long out, const mlp1_real *restrict d,
         for (int v = 0; v < 16 / mlp1_VLEN; v++)
             acc[r][v] = (mlp1_vec){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec xv[16 / mlp1_VLEN];
+        mlp1_vec wv[16 / mlp1_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN; v++)
-            mlp1_LOAD(xv[v], W + k * in + i + v * mlp1_VLEN);
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
             const mlp1_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -156,7 +156,7 @@ static void mlp1_dx2(long in, long out, const mlp1_real *restrict d,
         for (int r = 0; r < 2; r++) {
             const mlp1_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -169,7 +169,7 @@ static void mlp1_dx2(long in, long out, const mlp1_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
 static void mlp1_dx1(long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict W, mlp1_real *restrict g, int i)
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[1][16];
 #ifdef mlp1_VLEN
@@ -179,16 +179,16 @@ static void mlp1_dx1(long in, long out, const mlp1_real *restrict d,
         for (int v = 0; v < 16 / mlp1_VLEN; v++)
             acc[r][v] = (mlp1_vec){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec xv[16 / mlp1_VLEN];
+        mlp1_vec wv[16 / mlp1_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN; v++)
-            mlp1_LOAD(xv[v], W + k * in + i + v * mlp1_VLEN);
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const mlp1_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -200,7 +200,7 @@ static void mlp1_dx1(long in, long out, const mlp1_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const mlp1_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -218,10 +218,10 @@ static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mlp1_dx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mlp1_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -233,6 +233,108 @@ static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
     }
 }
 
+/* mlp1_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mlp1_dw32(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[32];
+#ifdef mlp1_VLEN
+    mlp1_vec acc[32 / mlp1_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / mlp1_VLEN; v++)
+        acc[v] = (mlp1_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / mlp1_VLEN; v++) {
+            mlp1_vec xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* mlp1_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mlp1_dw16(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[16];
+#ifdef mlp1_VLEN
+    mlp1_vec acc[16 / mlp1_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp1_VLEN; v++)
+        acc[v] = (mlp1_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN; v++) {
+            mlp1_vec xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void mlp1_dw(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp1_real *restrict gr = g + r * in;
+        int act[MLP1_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            mlp1_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp1_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
 #ifdef mlp1_AVX2
 /* mlp1_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -240,7 +342,7 @@ static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict W, mlp1_real *restrict g, int i)
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[4][16];
     mlp1_vec32 acc[4][16 / mlp1_VLEN32];
@@ -249,16 +351,16 @@ static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
             acc[r][v] = (mlp1_vec32){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], W + k * in + i + v * mlp1_VLEN32);
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
             const mlp1_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -275,7 +377,7 @@ static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict W, mlp1_real *restrict g, int i)
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[1][16];
     mlp1_vec32 acc[1][16 / mlp1_VLEN32];
@@ -284,16 +386,16 @@ static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
             acc[r][v] = (mlp1_vec32){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], W + k * in + i + v * mlp1_VLEN32);
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const mlp1_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -312,10 +414,10 @@ static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mlp1_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mlp1_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -328,6 +430,95 @@ static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
 }
 #endif
 
+#ifdef mlp1_AVX2
+/* mlp1_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[64];
+    mlp1_vec32 acc[64 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX2
+/* mlp1_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[16];
+    mlp1_vec32 acc[16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX2
+/* mlp1_dw_avx2: mlp1_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp1_real *restrict gr = g + r * in;
+        int act[MLP1_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            mlp1_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp1_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 #ifdef mlp1_AVX512
 /* mlp1_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -335,7 +526,7 @@ static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
 static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict W, mlp1_real *restrict g, int i)
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[8][16];
     mlp1_vec32 acc[8][16 / mlp1_VLEN32];
@@ -344,16 +535,16 @@ static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
             acc[r][v] = (mlp1_vec32){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], W + k * in + i + v * mlp1_VLEN32);
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
             const mlp1_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -370,7 +561,7 @@ static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
 static void mlp1_dx1_avx512(long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict W, mlp1_real *restrict g, int i)
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[1][16];
     mlp1_vec32 acc[1][16 / mlp1_VLEN32];
@@ -379,16 +570,16 @@ static void mlp1_dx1_avx512(long in, long out, const mlp1_real *restrict d,
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
             acc[r][v] = (mlp1_vec32){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], W + k * in + i + v * mlp1_VLEN32);
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const mlp1_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -407,10 +598,10 @@ static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mlp1_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mlp1_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -423,9 +614,98 @@ static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d
 }
 #endif
 
+#ifdef mlp1_AVX512
+/* mlp1_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[128];
+    mlp1_vec32 acc[128 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[16];
+    mlp1_vec32 acc[16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dw_avx512: mlp1_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dw_avx512(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp1_real *restrict gr = g + r * in;
+        int act[MLP1_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            mlp1_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp1_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 /* mlp1_dx_best: mlp1_dx of the best instruction set the processor has */
-static void mlp1_dx_best(int n, long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict W, mlp1_real *restrict g)
+static void mlp1_dx_best(int n, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict W, mlp1_real *restrict g)
 {
 #ifdef mlp1_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
@@ -442,311 +722,9 @@ static void mlp1_dx_best(int n, long in, long out, const mlp1_real *restrict d,
     mlp1_dx(n, in, out, d, W, g);
 }
 
-/* mlp1_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 2 rows. */
-static void mlp1_dw2(int n, long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g, int i)
-{
-    mlp1_real sum[2][16];
-#ifdef mlp1_VLEN
-    mlp1_vec acc[2][16 / mlp1_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN; v++)
-            acc[r][v] = (mlp1_vec){0};
-    for (int k = 0; k < n; k++) {
-        mlp1_vec xv[16 / mlp1_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN; v++)
-            mlp1_LOAD(xv[v], x + k * in + i + v * mlp1_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const mlp1_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 2; r++) {
-            const mlp1_real a = d[k * out + r];
-            for (int v = 0; v < 16; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* mlp1_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row. */
-static void mlp1_dw1(int n, long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g, int i)
-{
-    mlp1_real sum[1][16];
-#ifdef mlp1_VLEN
-    mlp1_vec acc[1][16 / mlp1_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN; v++)
-            acc[r][v] = (mlp1_vec){0};
-    for (int k = 0; k < n; k++) {
-        mlp1_vec xv[16 / mlp1_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN; v++)
-            mlp1_LOAD(xv[v], x + k * in + i + v * mlp1_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const mlp1_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 1; r++) {
-            const mlp1_real a = d[k * out + r];
-            for (int v = 0; v < 16; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
- * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
- * same order */
-static void mlp1_dw(int n, long in, long out, int j, int rows, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2)
-        for (int i = 0; i < full; i += 16)
-            mlp1_dw2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            mlp1_dw1(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            mlp1_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-
-#ifdef mlp1_AVX2
-/* mlp1_dw4_avx2: ∂C/∂W of rows j..j+3, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 4 rows.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void mlp1_dw4_avx2(int n, long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g, int i)
-{
-    mlp1_real sum[4][16];
-    mlp1_vec32 acc[4][16 / mlp1_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            acc[r][v] = (mlp1_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], x + k * in + i + v * mlp1_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const mlp1_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mlp1_AVX2
-/* mlp1_dw1_avx2: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void mlp1_dw1_avx2(int n, long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g, int i)
-{
-    mlp1_real sum[1][16];
-    mlp1_vec32 acc[1][16 / mlp1_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            acc[r][v] = (mlp1_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], x + k * in + i + v * mlp1_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const mlp1_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mlp1_AVX2
-/* mlp1_dw_avx2: mlp1_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
-static void mlp1_dw_avx2(int n, long in, long out, int j, int rows, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 4 <= rows; r += 4)
-        for (int i = 0; i < full; i += 16)
-            mlp1_dw4_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            mlp1_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            mlp1_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
-#ifdef mlp1_AVX512
-/* mlp1_dw8_avx512: ∂C/∂W of rows j..j+7, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 8 rows.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void mlp1_dw8_avx512(int n, long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g, int i)
-{
-    mlp1_real sum[8][16];
-    mlp1_vec32 acc[8][16 / mlp1_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            acc[r][v] = (mlp1_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], x + k * in + i + v * mlp1_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            const mlp1_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mlp1_AVX512
-/* mlp1_dw1_avx512: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void mlp1_dw1_avx512(int n, long in, long out, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g, int i)
-{
-    mlp1_real sum[1][16];
-    mlp1_vec32 acc[1][16 / mlp1_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            acc[r][v] = (mlp1_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mlp1_vec32 xv[16 / mlp1_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(xv[v], x + k * in + i + v * mlp1_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const mlp1_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mlp1_AVX512
-/* mlp1_dw_avx512: mlp1_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void mlp1_dw_avx512(int n, long in, long out, int j, int rows, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 8 <= rows; r += 8)
-        for (int i = 0; i < full; i += 16)
-            mlp1_dw8_avx512(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            mlp1_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            mlp1_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
 /* mlp1_dw_best: mlp1_dw of the best instruction set the processor has */
-static void mlp1_dw_best(int n, long in, long out, int j, int rows, const mlp1_real *restrict d,
-    const mlp1_real *restrict x, mlp1_real *restrict g)
+static void mlp1_dw_best(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
 #ifdef mlp1_AVX512
     if (__builtin_cpu_supports("avx512vl")) {

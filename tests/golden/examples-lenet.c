@@ -101,7 +101,7 @@ typedef lenet_real lenet_vec32 __attribute__((vector_size(32)));
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
 static void lenet_dx2(long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict W, lenet_real *restrict g, int i)
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[2][16];
 #ifdef lenet_VLEN
@@ -111,16 +111,16 @@ static void lenet_dx2(long in, long out, const lenet_real *restrict d,
         for (int v = 0; v < 16 / lenet_VLEN; v++)
             acc[r][v] = (lenet_vec){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec xv[16 / lenet_VLEN];
+        lenet_vec wv[16 / lenet_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN; v++)
-            lenet_LOAD(xv[v], W + k * in + i + v * lenet_VLEN);
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
             const lenet_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -132,7 +132,7 @@ static void lenet_dx2(long in, long out, const lenet_real *restrict d,
         for (int r = 0; r < 2; r++) {
             const lenet_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -145,7 +145,7 @@ static void lenet_dx2(long in, long out, const lenet_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
 static void lenet_dx1(long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict W, lenet_real *restrict g, int i)
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[1][16];
 #ifdef lenet_VLEN
@@ -155,16 +155,16 @@ static void lenet_dx1(long in, long out, const lenet_real *restrict d,
         for (int v = 0; v < 16 / lenet_VLEN; v++)
             acc[r][v] = (lenet_vec){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec xv[16 / lenet_VLEN];
+        lenet_vec wv[16 / lenet_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN; v++)
-            lenet_LOAD(xv[v], W + k * in + i + v * lenet_VLEN);
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const lenet_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -176,7 +176,7 @@ static void lenet_dx1(long in, long out, const lenet_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const lenet_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -194,10 +194,10 @@ static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             lenet_dx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             lenet_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -209,6 +209,108 @@ static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
     }
 }
 
+/* lenet_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void lenet_dw32(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[32];
+#ifdef lenet_VLEN
+    lenet_vec acc[32 / lenet_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / lenet_VLEN; v++)
+        acc[v] = (lenet_vec){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / lenet_VLEN; v++) {
+            lenet_vec xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* lenet_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void lenet_dw16(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[16];
+#ifdef lenet_VLEN
+    lenet_vec acc[16 / lenet_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / lenet_VLEN; v++)
+        acc[v] = (lenet_vec){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN; v++) {
+            lenet_vec xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void lenet_dw(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        lenet_real *restrict gr = g + r * in;
+        int act[LENET_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            lenet_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            lenet_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
 #ifdef lenet_AVX2
 /* lenet_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -216,7 +318,7 @@ static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict W, lenet_real *restrict g, int i)
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[4][16];
     lenet_vec32 acc[4][16 / lenet_VLEN32];
@@ -225,16 +327,16 @@ static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
             acc[r][v] = (lenet_vec32){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
+        lenet_vec32 wv[16 / lenet_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], W + k * in + i + v * lenet_VLEN32);
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
             const lenet_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -251,7 +353,7 @@ static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void lenet_dx1_avx2(long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict W, lenet_real *restrict g, int i)
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[1][16];
     lenet_vec32 acc[1][16 / lenet_VLEN32];
@@ -260,16 +362,16 @@ static void lenet_dx1_avx2(long in, long out, const lenet_real *restrict d,
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
             acc[r][v] = (lenet_vec32){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
+        lenet_vec32 wv[16 / lenet_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], W + k * in + i + v * lenet_VLEN32);
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const lenet_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -288,10 +390,10 @@ static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             lenet_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             lenet_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -304,6 +406,95 @@ static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d
 }
 #endif
 
+#ifdef lenet_AVX2
+/* lenet_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void lenet_dw64_avx2(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[64];
+    lenet_vec32 acc[64 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX2
+/* lenet_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void lenet_dw16_avx2(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[16];
+    lenet_vec32 acc[16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX2
+/* lenet_dw_avx2: lenet_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void lenet_dw_avx2(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        lenet_real *restrict gr = g + r * in;
+        int act[LENET_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            lenet_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            lenet_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 #ifdef lenet_AVX512
 /* lenet_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -311,7 +502,7 @@ static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
 static void lenet_dx8_avx512(long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict W, lenet_real *restrict g, int i)
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[8][16];
     lenet_vec32 acc[8][16 / lenet_VLEN32];
@@ -320,16 +511,16 @@ static void lenet_dx8_avx512(long in, long out, const lenet_real *restrict d,
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
             acc[r][v] = (lenet_vec32){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
+        lenet_vec32 wv[16 / lenet_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], W + k * in + i + v * lenet_VLEN32);
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
             const lenet_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -346,7 +537,7 @@ static void lenet_dx8_avx512(long in, long out, const lenet_real *restrict d,
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
 static void lenet_dx1_avx512(long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict W, lenet_real *restrict g, int i)
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[1][16];
     lenet_vec32 acc[1][16 / lenet_VLEN32];
@@ -355,16 +546,16 @@ static void lenet_dx1_avx512(long in, long out, const lenet_real *restrict d,
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
             acc[r][v] = (lenet_vec32){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
+        lenet_vec32 wv[16 / lenet_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], W + k * in + i + v * lenet_VLEN32);
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const lenet_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -383,10 +574,10 @@ static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             lenet_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             lenet_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -399,9 +590,98 @@ static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict
 }
 #endif
 
+#ifdef lenet_AVX512
+/* lenet_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dw128_avx512(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[128];
+    lenet_vec32 acc[128 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dw16_avx512(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[16];
+    lenet_vec32 acc[16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dw_avx512: lenet_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dw_avx512(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        lenet_real *restrict gr = g + r * in;
+        int act[LENET_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            lenet_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            lenet_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 /* lenet_dx_best: lenet_dx of the best instruction set the processor has */
-static void lenet_dx_best(int n, long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict W, lenet_real *restrict g)
+static void lenet_dx_best(int n, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict W, lenet_real *restrict g)
 {
 #ifdef lenet_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
@@ -418,311 +698,9 @@ static void lenet_dx_best(int n, long in, long out, const lenet_real *restrict d
     lenet_dx(n, in, out, d, W, g);
 }
 
-/* lenet_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 2 rows. */
-static void lenet_dw2(int n, long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g, int i)
-{
-    lenet_real sum[2][16];
-#ifdef lenet_VLEN
-    lenet_vec acc[2][16 / lenet_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16 / lenet_VLEN; v++)
-            acc[r][v] = (lenet_vec){0};
-    for (int k = 0; k < n; k++) {
-        lenet_vec xv[16 / lenet_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN; v++)
-            lenet_LOAD(xv[v], x + k * in + i + v * lenet_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const lenet_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 2; r++) {
-            const lenet_real a = d[k * out + r];
-            for (int v = 0; v < 16; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* lenet_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row. */
-static void lenet_dw1(int n, long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g, int i)
-{
-    lenet_real sum[1][16];
-#ifdef lenet_VLEN
-    lenet_vec acc[1][16 / lenet_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / lenet_VLEN; v++)
-            acc[r][v] = (lenet_vec){0};
-    for (int k = 0; k < n; k++) {
-        lenet_vec xv[16 / lenet_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN; v++)
-            lenet_LOAD(xv[v], x + k * in + i + v * lenet_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const lenet_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 1; r++) {
-            const lenet_real a = d[k * out + r];
-            for (int v = 0; v < 16; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
- * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
- * same order */
-static void lenet_dw(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2)
-        for (int i = 0; i < full; i += 16)
-            lenet_dw2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            lenet_dw1(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            lenet_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-
-#ifdef lenet_AVX2
-/* lenet_dw4_avx2: ∂C/∂W of rows j..j+3, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 4 rows.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void lenet_dw4_avx2(int n, long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g, int i)
-{
-    lenet_real sum[4][16];
-    lenet_vec32 acc[4][16 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            acc[r][v] = (lenet_vec32){0};
-    for (int k = 0; k < n; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], x + k * in + i + v * lenet_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const lenet_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef lenet_AVX2
-/* lenet_dw1_avx2: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void lenet_dw1_avx2(int n, long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g, int i)
-{
-    lenet_real sum[1][16];
-    lenet_vec32 acc[1][16 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            acc[r][v] = (lenet_vec32){0};
-    for (int k = 0; k < n; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], x + k * in + i + v * lenet_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const lenet_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef lenet_AVX2
-/* lenet_dw_avx2: lenet_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
-static void lenet_dw_avx2(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 4 <= rows; r += 4)
-        for (int i = 0; i < full; i += 16)
-            lenet_dw4_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            lenet_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            lenet_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_dw8_avx512: ∂C/∂W of rows j..j+7, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 8 rows.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dw8_avx512(int n, long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g, int i)
-{
-    lenet_real sum[8][16];
-    lenet_vec32 acc[8][16 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            acc[r][v] = (lenet_vec32){0};
-    for (int k = 0; k < n; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], x + k * in + i + v * lenet_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            const lenet_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_dw1_avx512: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dw1_avx512(int n, long in, long out, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g, int i)
-{
-    lenet_real sum[1][16];
-    lenet_vec32 acc[1][16 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            acc[r][v] = (lenet_vec32){0};
-    for (int k = 0; k < n; k++) {
-        lenet_vec32 xv[16 / lenet_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(xv[v], x + k * in + i + v * lenet_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const lenet_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_dw_avx512: lenet_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_dw_avx512(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 8 <= rows; r += 8)
-        for (int i = 0; i < full; i += 16)
-            lenet_dw8_avx512(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            lenet_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            lenet_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
 /* lenet_dw_best: lenet_dw of the best instruction set the processor has */
-static void lenet_dw_best(int n, long in, long out, int j, int rows, const lenet_real *restrict d,
-    const lenet_real *restrict x, lenet_real *restrict g)
+static void lenet_dw_best(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
 #ifdef lenet_AVX512
     if (__builtin_cpu_supports("avx512vl")) {

@@ -154,7 +154,7 @@ static int mnist_chunks(const mnist_real *x, int rows, int len, int *chunk)
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
 static void mnist_dx2(long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict W, mnist_real *restrict g, int i)
+    const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
     mnist_real sum[2][16];
 #ifdef mnist_VLEN
@@ -164,16 +164,16 @@ static void mnist_dx2(long in, long out, const mnist_real *restrict d,
         for (int v = 0; v < 16 / mnist_VLEN; v++)
             acc[r][v] = (mnist_vec){0};
     for (int k = 0; k < out; k++) {
-        mnist_vec xv[16 / mnist_VLEN];
+        mnist_vec wv[16 / mnist_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mnist_VLEN; v++)
-            mnist_LOAD(xv[v], W + k * in + i + v * mnist_VLEN);
+            mnist_LOAD(wv[v], W + k * in + i + v * mnist_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
             const mnist_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mnist_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -185,7 +185,7 @@ static void mnist_dx2(long in, long out, const mnist_real *restrict d,
         for (int r = 0; r < 2; r++) {
             const mnist_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -198,7 +198,7 @@ static void mnist_dx2(long in, long out, const mnist_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
 static void mnist_dx1(long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict W, mnist_real *restrict g, int i)
+    const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
     mnist_real sum[1][16];
 #ifdef mnist_VLEN
@@ -208,16 +208,16 @@ static void mnist_dx1(long in, long out, const mnist_real *restrict d,
         for (int v = 0; v < 16 / mnist_VLEN; v++)
             acc[r][v] = (mnist_vec){0};
     for (int k = 0; k < out; k++) {
-        mnist_vec xv[16 / mnist_VLEN];
+        mnist_vec wv[16 / mnist_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mnist_VLEN; v++)
-            mnist_LOAD(xv[v], W + k * in + i + v * mnist_VLEN);
+            mnist_LOAD(wv[v], W + k * in + i + v * mnist_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const mnist_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mnist_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -229,7 +229,7 @@ static void mnist_dx1(long in, long out, const mnist_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const mnist_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -247,10 +247,10 @@ static void mnist_dx(int n, long in, long out, const mnist_real *restrict d,
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 2 <= n; r += 2)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mnist_dx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mnist_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -262,6 +262,108 @@ static void mnist_dx(int n, long in, long out, const mnist_real *restrict d,
     }
 }
 
+/* mnist_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mnist_dw32(int na, const int *act, long in, long out,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i)
+{
+    mnist_real sum[32];
+#ifdef mnist_VLEN
+    mnist_vec acc[32 / mnist_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / mnist_VLEN; v++)
+        acc[v] = (mnist_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / mnist_VLEN; v++) {
+            mnist_vec xv;
+            mnist_LOAD(xv, xs + v * mnist_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* mnist_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mnist_dw16(int na, const int *act, long in, long out,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i)
+{
+    mnist_real sum[16];
+#ifdef mnist_VLEN
+    mnist_vec acc[16 / mnist_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mnist_VLEN; v++)
+        acc[v] = (mnist_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mnist_VLEN; v++) {
+            mnist_vec xv;
+            mnist_LOAD(xv, xs + v * mnist_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void mnist_dw(int n, long in, long out, int j, int rows,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mnist_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mnist_real *restrict gr = g + r * in;
+        int act[MNIST_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            mnist_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mnist_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mnist_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
 #ifdef mnist_AVX2
 /* mnist_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -269,7 +371,7 @@ static void mnist_dx(int n, long in, long out, const mnist_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void mnist_dx4_avx2(long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict W, mnist_real *restrict g, int i)
+    const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
     mnist_real sum[4][16];
     mnist_vec32 acc[4][16 / mnist_VLEN32];
@@ -278,16 +380,16 @@ static void mnist_dx4_avx2(long in, long out, const mnist_real *restrict d,
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
             acc[r][v] = (mnist_vec32){0};
     for (int k = 0; k < out; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
+        mnist_vec32 wv[16 / mnist_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], W + k * in + i + v * mnist_VLEN32);
+            mnist_LOAD(wv[v], W + k * in + i + v * mnist_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
             const mnist_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -304,7 +406,7 @@ static void mnist_dx4_avx2(long in, long out, const mnist_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void mnist_dx1_avx2(long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict W, mnist_real *restrict g, int i)
+    const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
     mnist_real sum[1][16];
     mnist_vec32 acc[1][16 / mnist_VLEN32];
@@ -313,16 +415,16 @@ static void mnist_dx1_avx2(long in, long out, const mnist_real *restrict d,
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
             acc[r][v] = (mnist_vec32){0};
     for (int k = 0; k < out; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
+        mnist_vec32 wv[16 / mnist_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], W + k * in + i + v * mnist_VLEN32);
+            mnist_LOAD(wv[v], W + k * in + i + v * mnist_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const mnist_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -341,10 +443,10 @@ static void mnist_dx_avx2(int n, long in, long out, const mnist_real *restrict d
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 4 <= n; r += 4)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mnist_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mnist_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -357,6 +459,95 @@ static void mnist_dx_avx2(int n, long in, long out, const mnist_real *restrict d
 }
 #endif
 
+#ifdef mnist_AVX2
+/* mnist_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mnist_dw64_avx2(int na, const int *act, long in, long out,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i)
+{
+    mnist_real sum[64];
+    mnist_vec32 acc[64 / mnist_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / mnist_VLEN32; v++)
+        acc[v] = (mnist_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / mnist_VLEN32; v++) {
+            mnist_vec32 xv;
+            mnist_LOAD(xv, xs + v * mnist_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mnist_AVX2
+/* mnist_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mnist_dw16_avx2(int na, const int *act, long in, long out,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i)
+{
+    mnist_real sum[16];
+    mnist_vec32 acc[16 / mnist_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mnist_VLEN32; v++)
+        acc[v] = (mnist_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mnist_VLEN32; v++) {
+            mnist_vec32 xv;
+            mnist_LOAD(xv, xs + v * mnist_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mnist_AVX2
+/* mnist_dw_avx2: mnist_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mnist_dw_avx2(int n, long in, long out, int j, int rows,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mnist_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mnist_real *restrict gr = g + r * in;
+        int act[MNIST_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            mnist_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mnist_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mnist_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 #ifdef mnist_AVX512
 /* mnist_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -364,7 +555,7 @@ static void mnist_dx_avx2(int n, long in, long out, const mnist_real *restrict d
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
 static void mnist_dx8_avx512(long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict W, mnist_real *restrict g, int i)
+    const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
     mnist_real sum[8][16];
     mnist_vec32 acc[8][16 / mnist_VLEN32];
@@ -373,16 +564,16 @@ static void mnist_dx8_avx512(long in, long out, const mnist_real *restrict d,
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
             acc[r][v] = (mnist_vec32){0};
     for (int k = 0; k < out; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
+        mnist_vec32 wv[16 / mnist_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], W + k * in + i + v * mnist_VLEN32);
+            mnist_LOAD(wv[v], W + k * in + i + v * mnist_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
             const mnist_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -399,7 +590,7 @@ static void mnist_dx8_avx512(long in, long out, const mnist_real *restrict d,
  * Compiled for AVX-512VL, without FMA: the same results. */
 __attribute__((target("avx2,avx512f,avx512vl")))
 static void mnist_dx1_avx512(long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict W, mnist_real *restrict g, int i)
+    const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
     mnist_real sum[1][16];
     mnist_vec32 acc[1][16 / mnist_VLEN32];
@@ -408,16 +599,16 @@ static void mnist_dx1_avx512(long in, long out, const mnist_real *restrict d,
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
             acc[r][v] = (mnist_vec32){0};
     for (int k = 0; k < out; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
+        mnist_vec32 wv[16 / mnist_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], W + k * in + i + v * mnist_VLEN32);
+            mnist_LOAD(wv[v], W + k * in + i + v * mnist_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const mnist_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -436,10 +627,10 @@ static void mnist_dx_avx512(int n, long in, long out, const mnist_real *restrict
     const long full = in / 16 * 16;
     int r = 0;
     for (; r + 8 <= n; r += 8)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mnist_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 16)
+        for (long i = 0; i < full; i += 16)
             mnist_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -452,9 +643,98 @@ static void mnist_dx_avx512(int n, long in, long out, const mnist_real *restrict
 }
 #endif
 
+#ifdef mnist_AVX512
+/* mnist_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mnist_dw128_avx512(int na, const int *act, long in, long out,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i)
+{
+    mnist_real sum[128];
+    mnist_vec32 acc[128 / mnist_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / mnist_VLEN32; v++)
+        acc[v] = (mnist_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / mnist_VLEN32; v++) {
+            mnist_vec32 xv;
+            mnist_LOAD(xv, xs + v * mnist_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mnist_AVX512
+/* mnist_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mnist_dw16_avx512(int na, const int *act, long in, long out,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i)
+{
+    mnist_real sum[16];
+    mnist_vec32 acc[16 / mnist_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mnist_VLEN32; v++)
+        acc[v] = (mnist_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mnist_real a = d[act[k] * out];
+        const mnist_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mnist_VLEN32; v++) {
+            mnist_vec32 xv;
+            mnist_LOAD(xv, xs + v * mnist_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mnist_AVX512
+/* mnist_dw_avx512: mnist_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mnist_dw_avx512(int n, long in, long out, int j, int rows,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mnist_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mnist_real *restrict gr = g + r * in;
+        int act[MNIST_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            mnist_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mnist_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mnist_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 /* mnist_dx_best: mnist_dx of the best instruction set the processor has */
-static void mnist_dx_best(int n, long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict W, mnist_real *restrict g)
+static void mnist_dx_best(int n, long in, long out,
+    const mnist_real *restrict d, const mnist_real *restrict W, mnist_real *restrict g)
 {
 #ifdef mnist_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
@@ -471,311 +751,9 @@ static void mnist_dx_best(int n, long in, long out, const mnist_real *restrict d
     mnist_dx(n, in, out, d, W, g);
 }
 
-/* mnist_dw2: ∂C/∂W of rows j..j+1, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 2 rows. */
-static void mnist_dw2(int n, long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g, int i)
-{
-    mnist_real sum[2][16];
-#ifdef mnist_VLEN
-    mnist_vec acc[2][16 / mnist_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16 / mnist_VLEN; v++)
-            acc[r][v] = (mnist_vec){0};
-    for (int k = 0; k < n; k++) {
-        mnist_vec xv[16 / mnist_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mnist_VLEN; v++)
-            mnist_LOAD(xv[v], x + k * in + i + v * mnist_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const mnist_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mnist_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 2; r++) {
-            const mnist_real a = d[k * out + r];
-            for (int v = 0; v < 16; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* mnist_dw1: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row. */
-static void mnist_dw1(int n, long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g, int i)
-{
-    mnist_real sum[1][16];
-#ifdef mnist_VLEN
-    mnist_vec acc[1][16 / mnist_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / mnist_VLEN; v++)
-            acc[r][v] = (mnist_vec){0};
-    for (int k = 0; k < n; k++) {
-        mnist_vec xv[16 / mnist_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mnist_VLEN; v++)
-            mnist_LOAD(xv[v], x + k * in + i + v * mnist_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const mnist_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mnist_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 1; r++) {
-            const mnist_real a = d[k * out + r];
-            for (int v = 0; v < 16; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
- * tiles, then 1-row ones; the last in % 16 inputs one sum at a time, in the
- * same order */
-static void mnist_dw(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2)
-        for (int i = 0; i < full; i += 16)
-            mnist_dw2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            mnist_dw1(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            mnist_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-
-#ifdef mnist_AVX2
-/* mnist_dw4_avx2: ∂C/∂W of rows j..j+3, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 4 rows.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void mnist_dw4_avx2(int n, long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g, int i)
-{
-    mnist_real sum[4][16];
-    mnist_vec32 acc[4][16 / mnist_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            acc[r][v] = (mnist_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], x + k * in + i + v * mnist_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const mnist_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mnist_AVX2
-/* mnist_dw1_avx2: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void mnist_dw1_avx2(int n, long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g, int i)
-{
-    mnist_real sum[1][16];
-    mnist_vec32 acc[1][16 / mnist_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            acc[r][v] = (mnist_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], x + k * in + i + v * mnist_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const mnist_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mnist_AVX2
-/* mnist_dw_avx2: mnist_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
-static void mnist_dw_avx2(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 4 <= rows; r += 4)
-        for (int i = 0; i < full; i += 16)
-            mnist_dw4_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            mnist_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            mnist_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
-#ifdef mnist_AVX512
-/* mnist_dw8_avx512: ∂C/∂W of rows j..j+7, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 8 rows.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dw8_avx512(int n, long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g, int i)
-{
-    mnist_real sum[8][16];
-    mnist_vec32 acc[8][16 / mnist_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            acc[r][v] = (mnist_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], x + k * in + i + v * mnist_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            const mnist_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mnist_AVX512
-/* mnist_dw1_avx512: ∂C/∂W of row j, 16 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dw1_avx512(int n, long in, long out, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g, int i)
-{
-    mnist_real sum[1][16];
-    mnist_vec32 acc[1][16 / mnist_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            acc[r][v] = (mnist_vec32){0};
-    for (int k = 0; k < n; k++) {
-        mnist_vec32 xv[16 / mnist_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mnist_VLEN32; v++)
-            mnist_LOAD(xv[v], x + k * in + i + v * mnist_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const mnist_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mnist_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef mnist_AVX512
-/* mnist_dw_avx512: mnist_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void mnist_dw_avx512(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g)
-{
-    const long full = in / 16 * 16;
-    int r = 0;
-    for (; r + 8 <= rows; r += 8)
-        for (int i = 0; i < full; i += 16)
-            mnist_dw8_avx512(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 16)
-            mnist_dw1_avx512(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            mnist_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
 /* mnist_dw_best: mnist_dw of the best instruction set the processor has */
-static void mnist_dw_best(int n, long in, long out, int j, int rows, const mnist_real *restrict d,
-    const mnist_real *restrict x, mnist_real *restrict g)
+static void mnist_dw_best(int n, long in, long out, int j, int rows,
+    const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g)
 {
 #ifdef mnist_AVX512
     if (__builtin_cpu_supports("avx512vl")) {

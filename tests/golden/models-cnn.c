@@ -87,7 +87,7 @@ typedef gcnn_real gcnn_vec32 __attribute__((vector_size(32)));
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
 static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
     gcnn_real sum[2][8];
 #ifdef gcnn_VLEN
@@ -97,16 +97,16 @@ static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
         for (int v = 0; v < 8 / gcnn_VLEN; v++)
             acc[r][v] = (gcnn_vec){0};
     for (int k = 0; k < out; k++) {
-        gcnn_vec xv[8 / gcnn_VLEN];
+        gcnn_vec wv[8 / gcnn_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gcnn_VLEN; v++)
-            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN);
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
             const gcnn_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -118,7 +118,7 @@ static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
         for (int r = 0; r < 2; r++) {
             const gcnn_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -131,7 +131,7 @@ static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
 static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
     gcnn_real sum[1][8];
 #ifdef gcnn_VLEN
@@ -141,16 +141,16 @@ static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
         for (int v = 0; v < 8 / gcnn_VLEN; v++)
             acc[r][v] = (gcnn_vec){0};
     for (int k = 0; k < out; k++) {
-        gcnn_vec xv[8 / gcnn_VLEN];
+        gcnn_vec wv[8 / gcnn_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gcnn_VLEN; v++)
-            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN);
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const gcnn_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -162,7 +162,7 @@ static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const gcnn_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -180,10 +180,10 @@ static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
     const long full = in / 8 * 8;
     int r = 0;
     for (; r + 2 <= n; r += 2)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gcnn_dx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gcnn_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -195,6 +195,108 @@ static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
     }
 }
 
+/* gcnn_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gcnn_dw16(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[16];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[16 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gcnn_VLEN; v++)
+        acc[v] = (gcnn_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gcnn_VLEN; v++) {
+            gcnn_vec xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* gcnn_dw8: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gcnn_dw8(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gcnn_VLEN; v++)
+        acc[v] = (gcnn_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++) {
+            gcnn_vec xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 8; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 8; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 16 inputs, then of 8,
+ * then one sum at a time, in the same order */
+static void gcnn_dw(int n, long in, long out, int j, int rows,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+    const long wide = in / 16 * 16, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gcnn_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gcnn_real *restrict gr = g + r * in;
+        int act[GCNN_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 16)
+            gcnn_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gcnn_dw8(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
 #ifdef gcnn_AVX2
 /* gcnn_dx4_avx2: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -202,7 +304,7 @@ static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
     gcnn_real sum[4][8];
     gcnn_vec32 acc[4][8 / gcnn_VLEN32];
@@ -211,16 +313,16 @@ static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
         for (int v = 0; v < 8 / gcnn_VLEN32; v++)
             acc[r][v] = (gcnn_vec32){0};
     for (int k = 0; k < out; k++) {
-        gcnn_vec32 xv[8 / gcnn_VLEN32];
+        gcnn_vec32 wv[8 / gcnn_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN32);
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
             const gcnn_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -237,7 +339,7 @@ static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict W, gcnn_real *restrict g, int i)
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
     gcnn_real sum[1][8];
     gcnn_vec32 acc[1][8 / gcnn_VLEN32];
@@ -246,16 +348,16 @@ static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
         for (int v = 0; v < 8 / gcnn_VLEN32; v++)
             acc[r][v] = (gcnn_vec32){0};
     for (int k = 0; k < out; k++) {
-        gcnn_vec32 xv[8 / gcnn_VLEN32];
+        gcnn_vec32 wv[8 / gcnn_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-            gcnn_LOAD(xv[v], W + k * in + i + v * gcnn_VLEN32);
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const gcnn_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -274,10 +376,10 @@ static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
     const long full = in / 8 * 8;
     int r = 0;
     for (; r + 4 <= n; r += 4)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gcnn_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gcnn_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -290,9 +392,98 @@ static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
 }
 #endif
 
+#ifdef gcnn_AVX2
+/* gcnn_dw32_avx2: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dw32_avx2(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[32];
+    gcnn_vec32 acc[32 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / gcnn_VLEN32; v++)
+        acc[v] = (gcnn_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / gcnn_VLEN32; v++) {
+            gcnn_vec32 xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dw8_avx2: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dw8_avx2(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[8];
+    gcnn_vec32 acc[8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+        acc[v] = (gcnn_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++) {
+            gcnn_vec32 xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dw_avx2: gcnn_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gcnn_dw_avx2(int n, long in, long out, int j, int rows,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gcnn_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gcnn_real *restrict gr = g + r * in;
+        int act[GCNN_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            gcnn_dw32_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gcnn_dw8_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 /* gcnn_dx_best: gcnn_dx of the best instruction set the processor has */
-static void gcnn_dx_best(int n, long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict W, gcnn_real *restrict g)
+static void gcnn_dx_best(int n, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict W, gcnn_real *restrict g)
 {
 #ifdef gcnn_AVX2
     if (__builtin_cpu_supports("avx2")) {
@@ -303,216 +494,9 @@ static void gcnn_dx_best(int n, long in, long out, const gcnn_real *restrict d,
     gcnn_dx(n, in, out, d, W, g);
 }
 
-/* gcnn_dw2: ∂C/∂W of rows j..j+1, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 2 rows. */
-static void gcnn_dw2(int n, long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
-{
-    gcnn_real sum[2][8];
-#ifdef gcnn_VLEN
-    gcnn_vec acc[2][8 / gcnn_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 8 / gcnn_VLEN; v++)
-            acc[r][v] = (gcnn_vec){0};
-    for (int k = 0; k < n; k++) {
-        gcnn_vec xv[8 / gcnn_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gcnn_VLEN; v++)
-            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const gcnn_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gcnn_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 8; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 2; r++) {
-            const gcnn_real a = d[k * out + r];
-            for (int v = 0; v < 8; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* gcnn_dw1: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row. */
-static void gcnn_dw1(int n, long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
-{
-    gcnn_real sum[1][8];
-#ifdef gcnn_VLEN
-    gcnn_vec acc[1][8 / gcnn_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8 / gcnn_VLEN; v++)
-            acc[r][v] = (gcnn_vec){0};
-    for (int k = 0; k < n; k++) {
-        gcnn_vec xv[8 / gcnn_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gcnn_VLEN; v++)
-            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const gcnn_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gcnn_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 1; r++) {
-            const gcnn_real a = d[k * out + r];
-            for (int v = 0; v < 8; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
- * tiles, then 1-row ones; the last in % 8 inputs one sum at a time, in the
- * same order */
-static void gcnn_dw(int n, long in, long out, int j, int rows, const gcnn_real *restrict d,
-    const gcnn_real *restrict x, gcnn_real *restrict g)
-{
-    const long full = in / 8 * 8;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2)
-        for (int i = 0; i < full; i += 8)
-            gcnn_dw2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 8)
-            gcnn_dw1(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            gcnn_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-
-#ifdef gcnn_AVX2
-/* gcnn_dw4_avx2: ∂C/∂W of rows j..j+3, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 4 rows.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void gcnn_dw4_avx2(int n, long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
-{
-    gcnn_real sum[4][8];
-    gcnn_vec32 acc[4][8 / gcnn_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-            acc[r][v] = (gcnn_vec32){0};
-    for (int k = 0; k < n; k++) {
-        gcnn_vec32 xv[8 / gcnn_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const gcnn_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef gcnn_AVX2
-/* gcnn_dw1_avx2: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void gcnn_dw1_avx2(int n, long in, long out, const gcnn_real *restrict d,
-    const gcnn_real *restrict x, gcnn_real *restrict g, int i)
-{
-    gcnn_real sum[1][8];
-    gcnn_vec32 acc[1][8 / gcnn_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-            acc[r][v] = (gcnn_vec32){0};
-    for (int k = 0; k < n; k++) {
-        gcnn_vec32 xv[8 / gcnn_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-            gcnn_LOAD(xv[v], x + k * in + i + v * gcnn_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const gcnn_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef gcnn_AVX2
-/* gcnn_dw_avx2: gcnn_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
-static void gcnn_dw_avx2(int n, long in, long out, int j, int rows, const gcnn_real *restrict d,
-    const gcnn_real *restrict x, gcnn_real *restrict g)
-{
-    const long full = in / 8 * 8;
-    int r = 0;
-    for (; r + 4 <= rows; r += 4)
-        for (int i = 0; i < full; i += 8)
-            gcnn_dw4_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 8)
-            gcnn_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            gcnn_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
 /* gcnn_dw_best: gcnn_dw of the best instruction set the processor has */
-static void gcnn_dw_best(int n, long in, long out, int j, int rows, const gcnn_real *restrict d,
-    const gcnn_real *restrict x, gcnn_real *restrict g)
+static void gcnn_dw_best(int n, long in, long out, int j, int rows,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
 {
 #ifdef gcnn_AVX2
     if (__builtin_cpu_supports("avx2")) {

@@ -121,7 +121,7 @@ static int gdouble_chunks(const gdouble_real *x, int rows, int len, int *chunk)
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 2 samples. */
 static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict W, gdouble_real *restrict g, int i)
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
     gdouble_real sum[2][8];
 #ifdef gdouble_VLEN
@@ -131,16 +131,16 @@ static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
         for (int v = 0; v < 8 / gdouble_VLEN; v++)
             acc[r][v] = (gdouble_vec){0};
     for (int k = 0; k < out; k++) {
-        gdouble_vec xv[8 / gdouble_VLEN];
+        gdouble_vec wv[8 / gdouble_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gdouble_VLEN; v++)
-            gdouble_LOAD(xv[v], W + k * in + i + v * gdouble_VLEN);
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
             const gdouble_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -152,7 +152,7 @@ static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
         for (int r = 0; r < 2; r++) {
             const gdouble_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -165,7 +165,7 @@ static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample. */
 static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict W, gdouble_real *restrict g, int i)
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
     gdouble_real sum[1][8];
 #ifdef gdouble_VLEN
@@ -175,16 +175,16 @@ static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
         for (int v = 0; v < 8 / gdouble_VLEN; v++)
             acc[r][v] = (gdouble_vec){0};
     for (int k = 0; k < out; k++) {
-        gdouble_vec xv[8 / gdouble_VLEN];
+        gdouble_vec wv[8 / gdouble_VLEN];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gdouble_VLEN; v++)
-            gdouble_LOAD(xv[v], W + k * in + i + v * gdouble_VLEN);
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const gdouble_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -196,7 +196,7 @@ static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const gdouble_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += (W + k * in + i)[v] * a;
+                sum[r][v] += W[k * in + i + v] * a;
         }
     }
 #endif
@@ -214,10 +214,10 @@ static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
     const long full = in / 8 * 8;
     int r = 0;
     for (; r + 2 <= n; r += 2)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gdouble_dx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gdouble_dx1(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -229,6 +229,108 @@ static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
     }
 }
 
+/* gdouble_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gdouble_dw16(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[16];
+#ifdef gdouble_VLEN
+    gdouble_vec acc[16 / gdouble_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gdouble_VLEN; v++)
+        acc[v] = (gdouble_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gdouble_VLEN; v++) {
+            gdouble_vec xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* gdouble_dw8: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gdouble_dw8(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[8];
+#ifdef gdouble_VLEN
+    gdouble_vec acc[8 / gdouble_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gdouble_VLEN; v++)
+        acc[v] = (gdouble_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN; v++) {
+            gdouble_vec xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 8; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 8; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 16 inputs, then of 8,
+ * then one sum at a time, in the same order */
+static void gdouble_dw(int n, long in, long out, int j, int rows,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
+{
+    const long wide = in / 16 * 16, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gdouble_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gdouble_real *restrict gr = g + r * in;
+        int act[GDOUBLE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 16)
+            gdouble_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gdouble_dw8(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gdouble_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
 #ifdef gdouble_AVX2
 /* gdouble_dx4_avx2: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
@@ -236,7 +338,7 @@ static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict W, gdouble_real *restrict g, int i)
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
     gdouble_real sum[4][8];
     gdouble_vec32 acc[4][8 / gdouble_VLEN32];
@@ -245,16 +347,16 @@ static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
         for (int v = 0; v < 8 / gdouble_VLEN32; v++)
             acc[r][v] = (gdouble_vec32){0};
     for (int k = 0; k < out; k++) {
-        gdouble_vec32 xv[8 / gdouble_VLEN32];
+        gdouble_vec32 wv[8 / gdouble_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-            gdouble_LOAD(xv[v], W + k * in + i + v * gdouble_VLEN32);
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
             const gdouble_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -271,7 +373,7 @@ static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
  * Compiled for AVX2, without FMA: the same results. */
 __attribute__((target("avx2")))
 static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict W, gdouble_real *restrict g, int i)
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
     gdouble_real sum[1][8];
     gdouble_vec32 acc[1][8 / gdouble_VLEN32];
@@ -280,16 +382,16 @@ static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
         for (int v = 0; v < 8 / gdouble_VLEN32; v++)
             acc[r][v] = (gdouble_vec32){0};
     for (int k = 0; k < out; k++) {
-        gdouble_vec32 xv[8 / gdouble_VLEN32];
+        gdouble_vec32 wv[8 / gdouble_VLEN32];
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-            gdouble_LOAD(xv[v], W + k * in + i + v * gdouble_VLEN32);
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
             const gdouble_real a = d[r * out + k];
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
+                acc[r][v] += wv[v] * a;
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -308,10 +410,10 @@ static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restri
     const long full = in / 8 * 8;
     int r = 0;
     for (; r + 4 <= n; r += 4)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gdouble_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
-        for (int i = 0; i < full; i += 8)
+        for (long i = 0; i < full; i += 8)
             gdouble_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
     for (r = 0; r < n; r++) {
         for (long i = full; i < in; i++) {
@@ -324,9 +426,98 @@ static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restri
 }
 #endif
 
+#ifdef gdouble_AVX2
+/* gdouble_dw32_avx2: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[32];
+    gdouble_vec32 acc[32 / gdouble_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / gdouble_VLEN32; v++)
+        acc[v] = (gdouble_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / gdouble_VLEN32; v++) {
+            gdouble_vec32 xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gdouble_AVX2
+/* gdouble_dw8_avx2: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[8];
+    gdouble_vec32 acc[8 / gdouble_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+        acc[v] = (gdouble_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN32; v++) {
+            gdouble_vec32 xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gdouble_AVX2
+/* gdouble_dw_avx2: gdouble_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gdouble_dw_avx2(int n, long in, long out, int j, int rows,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gdouble_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gdouble_real *restrict gr = g + r * in;
+        int act[GDOUBLE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            gdouble_dw32_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gdouble_dw8_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gdouble_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
 /* gdouble_dx_best: gdouble_dx of the best instruction set the processor has */
-static void gdouble_dx_best(int n, long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict W, gdouble_real *restrict g)
+static void gdouble_dx_best(int n, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict W, gdouble_real *restrict g)
 {
 #ifdef gdouble_AVX2
     if (__builtin_cpu_supports("avx2")) {
@@ -337,216 +528,9 @@ static void gdouble_dx_best(int n, long in, long out, const gdouble_real *restri
     gdouble_dx(n, in, out, d, W, g);
 }
 
-/* gdouble_dw2: ∂C/∂W of rows j..j+1, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 2 rows. */
-static void gdouble_dw2(int n, long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict x, gdouble_real *restrict g, int i)
-{
-    gdouble_real sum[2][8];
-#ifdef gdouble_VLEN
-    gdouble_vec acc[2][8 / gdouble_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 8 / gdouble_VLEN; v++)
-            acc[r][v] = (gdouble_vec){0};
-    for (int k = 0; k < n; k++) {
-        gdouble_vec xv[8 / gdouble_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gdouble_VLEN; v++)
-            gdouble_LOAD(xv[v], x + k * in + i + v * gdouble_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const gdouble_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gdouble_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 8; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 2; r++) {
-            const gdouble_real a = d[k * out + r];
-            for (int v = 0; v < 8; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 2; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* gdouble_dw1: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row. */
-static void gdouble_dw1(int n, long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict x, gdouble_real *restrict g, int i)
-{
-    gdouble_real sum[1][8];
-#ifdef gdouble_VLEN
-    gdouble_vec acc[1][8 / gdouble_VLEN];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8 / gdouble_VLEN; v++)
-            acc[r][v] = (gdouble_vec){0};
-    for (int k = 0; k < n; k++) {
-        gdouble_vec xv[8 / gdouble_VLEN];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gdouble_VLEN; v++)
-            gdouble_LOAD(xv[v], x + k * in + i + v * gdouble_VLEN);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const gdouble_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gdouble_VLEN; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-#else
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8; v++)
-            sum[r][v] = 0;
-    for (int k = 0; k < n; k++) {
-        for (int r = 0; r < 1; r++) {
-            const gdouble_real a = d[k * out + r];
-            for (int v = 0; v < 8; v++)
-                sum[r][v] += (x + k * in + i)[v] * a;
-        }
-    }
-#endif
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-
-/* g (rows × in) += δᵀ·x for rows j.. of δ (n × out) and x (n × in): 2-row
- * tiles, then 1-row ones; the last in % 8 inputs one sum at a time, in the
- * same order */
-static void gdouble_dw(int n, long in, long out, int j, int rows, const gdouble_real *restrict d,
-    const gdouble_real *restrict x, gdouble_real *restrict g)
-{
-    const long full = in / 8 * 8;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2)
-        for (int i = 0; i < full; i += 8)
-            gdouble_dw2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 8)
-            gdouble_dw1(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            gdouble_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-
-#ifdef gdouble_AVX2
-/* gdouble_dw4_avx2: ∂C/∂W of rows j..j+3, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 4 rows.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void gdouble_dw4_avx2(int n, long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict x, gdouble_real *restrict g, int i)
-{
-    gdouble_real sum[4][8];
-    gdouble_vec32 acc[4][8 / gdouble_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-            acc[r][v] = (gdouble_vec32){0};
-    for (int k = 0; k < n; k++) {
-        gdouble_vec32 xv[8 / gdouble_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-            gdouble_LOAD(xv[v], x + k * in + i + v * gdouble_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const gdouble_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 4; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef gdouble_AVX2
-/* gdouble_dw1_avx2: ∂C/∂W of row j, 8 inputs from i: g[r][i] += Σ_s
- * δ[s][j+r]·x[s][i], each sum from +0 over the samples in order, in a
- * register, then added to g once; each x vector loaded serves 1 row.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
-static void gdouble_dw1_avx2(int n, long in, long out, const gdouble_real *restrict d,
-    const gdouble_real *restrict x, gdouble_real *restrict g, int i)
-{
-    gdouble_real sum[1][8];
-    gdouble_vec32 acc[1][8 / gdouble_VLEN32];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-            acc[r][v] = (gdouble_vec32){0};
-    for (int k = 0; k < n; k++) {
-        gdouble_vec32 xv[8 / gdouble_VLEN32];
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-            gdouble_LOAD(xv[v], x + k * in + i + v * gdouble_VLEN32);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const gdouble_real a = d[k * out + r];
-            #pragma GCC unroll 8
-            for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-                acc[r][v] += xv[v] * a;
-        }
-    }
-    memcpy(sum, acc, sizeof sum);
-    for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 8; v++)
-            g[r * in + i + v] += sum[r][v];
-}
-#endif
-
-#ifdef gdouble_AVX2
-/* gdouble_dw_avx2: gdouble_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
-static void gdouble_dw_avx2(int n, long in, long out, int j, int rows, const gdouble_real *restrict d,
-    const gdouble_real *restrict x, gdouble_real *restrict g)
-{
-    const long full = in / 8 * 8;
-    int r = 0;
-    for (; r + 4 <= rows; r += 4)
-        for (int i = 0; i < full; i += 8)
-            gdouble_dw4_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (; r < rows; r++)
-        for (int i = 0; i < full; i += 8)
-            gdouble_dw1_avx2(n, in, out, d + j + r, x, g + r * in, i);
-    for (r = 0; r < rows; r++) {
-        for (long i = full; i < in; i++) {
-            gdouble_real sum = 0;
-            for (int s = 0; s < n; s++)
-                sum += x[s * in + i] * d[s * out + j + r];
-            g[r * in + i] += sum;
-        }
-    }
-}
-#endif
-
 /* gdouble_dw_best: gdouble_dw of the best instruction set the processor has */
-static void gdouble_dw_best(int n, long in, long out, int j, int rows, const gdouble_real *restrict d,
-    const gdouble_real *restrict x, gdouble_real *restrict g)
+static void gdouble_dw_best(int n, long in, long out, int j, int rows,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
 {
 #ifdef gdouble_AVX2
     if (__builtin_cpu_supports("avx2")) {
