@@ -303,7 +303,8 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     emit_line(e, "int64_t step; /* optimizer steps taken */");
     emit_line(e, "int grads_zero; /* grads known to be zero: %s_train may fuse backward and step */",
               N);
-    emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, m->scratch, N);
+    emit_line(e, "%s scratch[%ld]; /* working space: %s_train's gradient rows, windows */", c->real,
+              m->scratch, N);
     if (m->chunk_slots)
         emit_line(e, "int chunk[%ld]; /* the chunks of 8 inputs that are not all 0 (%s_chunks) */",
                   m->chunk_slots, N);
