@@ -46,7 +46,7 @@ typedef struct digits_model {
     digits_real exp_avg_sq[DIGITS_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: digits_train may fuse backward and step */
-    digits_real scratch[512]; /* digits_train's gradient of one row */
+    digits_real scratch[512]; /* working space: digits_train's gradient rows, windows */
     int chunk[8]; /* the chunks of 8 inputs that are not all 0 (digits_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     digits_real hidden_z[DIGITS_BATCH][64];

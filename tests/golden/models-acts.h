@@ -51,7 +51,7 @@ typedef struct gacts_model {
     gacts_real momentum_buf[GACTS_PARAMS]; /* sgd state, same layout */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: gacts_train may fuse backward and step */
-    gacts_real scratch[128]; /* gacts_train's gradient of one row */
+    gacts_real scratch[128]; /* working space: gacts_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gacts_real a1_z[GACTS_BATCH][16];
     gacts_real a1_a[GACTS_BATCH][16];

@@ -52,7 +52,7 @@ typedef struct gdouble_model {
     gdouble_real exp_avg_sq[GDOUBLE_PARAMS]; /* adamw state, same layout */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: gdouble_train may fuse backward and step */
-    gdouble_real scratch[20]; /* gdouble_train's gradient of one row */
+    gdouble_real scratch[20]; /* working space: gdouble_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gdouble_real dense1_z[GDOUBLE_BATCH][12];
     gdouble_real dense1_a[GDOUBLE_BATCH][12];

@@ -46,7 +46,7 @@ typedef struct gmae_model {
     gmae_real exp_avg_sq[GMAE_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: gmae_train may fuse backward and step */
-    gmae_real scratch[6]; /* gmae_train's gradient of one row */
+    gmae_real scratch[6]; /* working space: gmae_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gmae_real s_z[GMAE_BATCH][6];
     gmae_real s_a[GMAE_BATCH][6];

@@ -47,7 +47,7 @@ typedef struct gwide_model {
     gwide_real grads[GWIDE_PARAMS]; /* ∂C/∂params, same layout; gwide_step zeroes them */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: gwide_train may fuse backward and step */
-    gwide_real scratch[360]; /* gwide_train's gradient of one row */
+    gwide_real scratch[360]; /* working space: gwide_train's gradient rows, windows */
     int chunk[4]; /* the chunks of 8 inputs that are not all 0 (gwide_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gwide_real h_z[GWIDE_BATCH][45];
