@@ -390,6 +390,8 @@ enum {
     NODE_TRAIN_SKIPS = 1 << 5,   /* ... and so does the fused step at one sample */
     NODE_KEEPS_SUMS = 1 << 6,    /* softmax output: max z and Σ e^(z − max) kept for the loss */
     NODE_AVX2_CLONE = 1 << 7,    /* its fused training step has an AVX2 clone */
+    NODE_DX_TILES = 1 << 8,      /* it calls NAME_dx_best (kern_backward_tiles) */
+    NODE_DW_TILES = 1 << 9,      /* it calls NAME_dw_best */
 };
 
 /* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d): planned by ir.c from
@@ -551,6 +553,11 @@ void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z, l
 /* A preprocessor line ("#ifdef %s_AVX2" with arg), at column 0. */
 void kern_pp(Emit *e, const char *fmt, const char *arg);
 void kern_end_function(Emit *e, bool avx2); /* after a function or its AVX2 clone */
+/* The backward products' tiles, emitted once for all layers: NAME_dx_best(n, in, out,
+ * d, W, dx), dx = δ·W, when dx; NAME_dw_best(n, in, out, j, rows, d, x, g), g += δᵀ·x
+ * for rows j..j+rows−1 of δ, when dw. */
+void kern_backward_tiles(Emit *e, const GenCtx *c, bool dx, bool dw);
+enum { KERN_DW_ROWS = 8 }; /* the rows of ∂W NAME_train sums before their update */
 /* NAME_axpy: y += a·x; NAME_chunks when the first layer skips zero inputs (c->chunk_slots). */
 void kern_helpers(Emit *e, const GenCtx *c);
 

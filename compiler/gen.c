@@ -329,7 +329,8 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
                  "reads it */", N);
     emit_line(e, "int grads_zero; /* grads known to be zero: %s_train may fuse backward and step */",
               N);
-    emit_line(e, "%s scratch[%ld]; /* %s_train's gradient of one row */", c->real, m->scratch, N);
+    emit_line(e, "%s scratch[%ld]; /* working space: %s_train's gradient rows, windows */", c->real,
+              m->scratch, N);
     if (m->chunk_slots)
         emit_line(e, "int chunk[%ld]; /* the chunks of 8 inputs that are not all 0 (%s_chunks) */",
                   m->chunk_slots, N);
@@ -633,24 +634,38 @@ static void gen_step(Emit *e, const GenCtx *c)
     const char *N = c->name, *R = c->real, *n = samples(m);
     char desc[160], in[80];
     gen_describe_call(desc, sizeof desc, m->opt->op.name, m->opt->op.params, m->opt_args);
-    emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters */", desc);
-    emit_line(e, "static void %s_update(%s_model *m)", N, N);
-    emit_brace(e);
-    if (m->opt->emit_prelude)
-        m->opt->emit_prelude(e, c, m->opt_args);
-    gen_opt_pointers(e, c, "0");
-    emit_line(e, "const %s *restrict grad = m->grads;", R);
-    emit_open(e, "for (int i = 0; i < %s_PARAMS; i++)", m->upper);
-    m->opt->emit_update(e, c, m->opt_args, "grad[i]");
-    emit_close(e);
-    emit_close(e);
-    emit_end(e);
+    for (int avx2 = 0; avx2 < 2; avx2++) {
+        if (avx2) {
+            kern_pp(e, "#ifdef %s_AVX2", N);
+            emit_line(e, "/* %s_update compiled for AVX2 (without FMA: the same results) */", N);
+            emit_line(e, "__attribute__((target(\"avx2\")))");
+        } else {
+            emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters; each", desc);
+            emit_line(e, " * gradient zeroed once used (one pass over grads, not two) */");
+        }
+        emit_line(e, "static void %s_update%s(%s_model *m)", N, avx2 ? "_avx2" : "", N);
+        emit_brace(e);
+        if (m->opt->emit_prelude)
+            m->opt->emit_prelude(e, c, m->opt_args);
+        gen_opt_pointers(e, c, "0");
+        emit_line(e, "%s *restrict grad = m->grads;", R);
+        emit_open(e, "for (int i = 0; i < %s_PARAMS; i++)", m->upper);
+        m->opt->emit_update(e, c, m->opt_args, "grad[i]");
+        emit_line(e, "grad[i] = 0;");
+        emit_close(e);
+        emit_close(e);
+        kern_end_function(e, avx2);
+    }
 
     emit_line(e, "void %s_step(%s_model *m)", N, N);
     emit_brace(e);
     emit_line(e, "m->step++;");
+    kern_pp(e, "#ifdef %s_AVX2", N);
+    emit_line(e, "if (__builtin_cpu_supports(\"avx2\"))");
+    emit_cont(e, "%s_update_avx2(m);", N);
+    emit_line(e, "else");
+    kern_pp(e, "#endif%s", "");
     emit_line(e, "%s_update(m);", N);
-    emit_line(e, "memset(m->grads, 0, sizeof m->grads);");
     emit_line(e, "m->grads_zero = 1;");
     emit_close(e);
     emit_end(e);

@@ -1,8 +1,17 @@
 /*
  * gen_kernels.c - the emitters of the hot loops of the generated code: the dot products
- * of the forward pass (z = W·x + b) and the vector update y += a·x the backward pass and
- * the fused training step use.  gen.c decides where they go; this file decides how
- * they are blocked.
+ * of the forward pass (z = W·x + b), the backward products ∂C/∂x = δ·W and
+ * ∂C/∂W += δᵀ·x (dense layers, NAME_backward and NAME_train alike), and the vector
+ * update y += a·x of the convolutions' backward.  gen.c and the layer kinds decide
+ * where they go; this file decides how they are blocked.
+ *
+ * Every sum of the generated code runs in one order that its source defines, with
+ * products and additions rounded separately (the file turns FMA contraction off):
+ * the results are the same bits from every compiler, flag and instruction set
+ * (tests/test_gen_bits.c).  No product is fused into an FMA on purpose either: the
+ * portable path would then need the C library's fmaf, a call per term where the
+ * machine has no FMA (plain x86-64, most microcontrollers), and on Zen 4 separate
+ * multiplies and adds reach about 85% of the FMA peak.
  *
  * Every dot product of length `in` is summed in KERN_LANES partial sums: lane k adds
  * the terms of inputs k, k + LANES, k + 2·LANES, ... in that order, and the lanes are
@@ -38,6 +47,17 @@
  * models: 5 × 4 tiles, which its 32 vector registers hold), in 32-byte vectors and
  * without FMA, so rounded as the plain ones; the best the processor has is chosen at
  * run time (the tiers below).
+ *
+ * The backward products are tiles too, shared by all layers (their sizes are arguments,
+ * the widths long so that no index product overflows an int), each output its own lane
+ * summed from +0 in a sequential order.  ∂C/∂x = δ·W: BS samples × 16 inputs per tile
+ * (8 samples with AVX-512VL's 32 registers, 4 with AVX2, 2 in the plain 16-byte
+ * vectors), each dx[s][i] = Σ_j δ[s][j]·W[j][i] over j = 0, 1, ..., every W vector
+ * loaded serving the BS samples.  ∂C/∂W += δᵀ·x: a row at a time, over the samples
+ * whose δ for the row is not 0 (after a ReLU most are 0), a stretch of the row's sums
+ * in 8 vector registers while the samples' x are added, then added to the gradient
+ * once: no gradient is loaded and stored per sample.  Skipping δ = 0 is exact, as
+ * skipping zero inputs is above.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -555,6 +575,18 @@ void kern_helpers(Emit *e, const GenCtx *c)
         emit_close(e);
         emit_end(e);
     }
+    /* the tiles where a layer calls them; NAME_axpy where a layer with parameters sums
+     * its ∂C/∂W otherwise (unrolled dense layers' fused step, convolutions) */
+    unsigned flags = 0;
+    bool axpy = false;
+    for (int i = 0; i < c->m->nnodes; i++) {
+        const Node *l = &c->m->nodes[i];
+        flags |= l->flags;
+        axpy |= l->nparams > 0 && !(l->flags & NODE_DW_TILES);
+    }
+    kern_backward_tiles(e, c, flags & NODE_DX_TILES, flags & NODE_DW_TILES);
+    if (!axpy)
+        return;
     emit_line(e, "/* y += a·x over len elements: no carried sum, so it vectorizes; restrict");
     emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");
     emit_line(e, "static void %s_axpy(int len, %s a, const %s *restrict x, %s *restrict y)",
@@ -564,4 +596,334 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_cont(e, "y[i] += a * x[i];");
     emit_close(e);
     emit_end(e);
+}
+
+// ---- the backward products: ∂C/∂x = δ·W and ∂C/∂W += δᵀ·x ----
+
+/* Every output of both is its own lane, summed from +0 in one sequential order (over
+ * j = 0, 1, ... for ∂x, over the samples in order for ∂W), so the blocking, the vector
+ * width and the instruction set change no bit.  The sizes are arguments, so one set of
+ * tiles serves every layer.
+ *
+ * A ∂x tile holds BS samples × 16 inputs (64 bytes: 16 floats, 8 doubles) of sums in
+ * registers, each W vector it loads serving its BS samples.
+ *
+ * ∂W goes a row at a time, over the samples whose δ for that row is not 0 (after a
+ * ReLU most are 0; listed without a branch): a tile holds a stretch of the row in
+ * registers (8 vectors: 64 floats in AVX2's, 128 in AVX-512VL's; 32 in the plain
+ * 16-byte ones), adds δ·x of each listed sample, and then adds its sums to the
+ * gradient once.  Skipping δ = 0 is exact: its terms are ±0, and adding ±0 to a sum
+ * that started at +0 changes none of its bits. */
+static int dx_rows(const Tier *t)
+{
+    return t == plain ? 2 : t->guard && !strcmp(t->guard, "AVX512") ? 8 : 4;
+}
+
+/* The bytes of a ∂W row stretch of tier t's wide tile. */
+static int dw_bytes(const Tier *t)
+{
+    return t == plain ? 128 : t->guard && !strcmp(t->guard, "AVX512") ? 512 : 256;
+}
+
+static long back_width(const GenCtx *c)
+{
+    return c->dbl ? 8 : 16;
+}
+
+/* The vector type and its length for tier t. */
+static void tier_vec(const GenCtx *c, const Tier *t, char *V, char *VLEN, size_t size)
+{
+    snprintf(V, size, t->guard ? "%s_vec32" : "%s_vec", c->name);
+    snprintf(VLEN, size, t->guard ? "%s_VLEN32" : "%s_VLEN", c->name);
+}
+
+/* Opens a function of tier t: its #ifdef and target when it is a clone, after the
+ * comment's first lines (closed here). */
+static void open_clone(Emit *e, const Tier *t)
+{
+    if (t->guard) {
+        emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    }
+}
+
+/* The body of a ∂x tile, sum[BS][KW] from +0; vec: in vectors of tier t. */
+static void emit_dx_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
+    tier_vec(c, t, V, VLEN, sizeof V);
+    if (!vec) {
+        emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "    sum[r][v] = 0;");
+        emit_open(e, "for (int k = 0; k < out; k++)");
+        emit_open(e, "for (int r = 0; r < %d; r++)", BS);
+        emit_line(e, "const %s a = d[r * out + k];", R);
+        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "sum[r][v] += W[k * in + i + v] * a;");
+        emit_close(e);
+        emit_close(e);
+        return;
+    }
+    emit_line(e, "%s acc[%d][%ld / %s];", V, BS, KW, VLEN);
+    unroll_pragma(e);
+    emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+    emit_cont(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "    acc[r][v] = (%s){0};", V);
+    emit_open(e, "for (int k = 0; k < out; k++)");
+    emit_line(e, "%s wv[%ld / %s];", V, KW, VLEN);
+    unroll_pragma(e);
+    emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "%s_LOAD(wv[v], W + k * in + i + v * %s);", N, VLEN);
+    unroll_pragma(e);
+    emit_open(e, "for (int r = 0; r < %d; r++)", BS);
+    emit_line(e, "const %s a = d[r * out + k];", R);
+    unroll_pragma(e);
+    emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "acc[r][v] += wv[v] * a;");
+    emit_close(e);
+    emit_close(e);
+    emit_line(e, "memcpy(sum, acc, sizeof sum);");
+}
+
+/* Tier t's ∂x tile of BS samples, NAME_dxBS<suffix>. */
+static void emit_dx_tile(Emit *e, const GenCtx *c, const Tier *t, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard)
+        tier_ifdef(e, c, t);
+    emit_line(e, "/* %s_dx%d%s: ∂C/∂x of %d sample%s, %ld inputs from i: dx[s][i] = Σ_j", N, BS,
+              t->suffix, BS, BS > 1 ? "s" : "", KW);
+    emit_line(e, " * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W");
+    emit_line(e, " * vector loaded serves %d sample%s.%s", BS, BS > 1 ? "s" : "",
+              t->guard ? "" : " */");
+    open_clone(e, t);
+    emit_line(e, "static void %s_dx%d%s(long in, long out, const %s *restrict d,", N, BS, t->suffix,
+              R);
+    emit_cont(e, "const %s *restrict W, %s *restrict g, long i)", R, R);
+    emit_brace(e);
+    emit_line(e, "%s sum[%d][%ld];", R, BS, KW);
+    if (t->guard) {
+        emit_dx_body(e, c, t, true, BS, KW);
+    } else {
+        kern_pp(e, "#ifdef %s_VLEN", N);
+        emit_dx_body(e, c, t, true, BS, KW);
+        kern_pp(e, "#else%s", "");
+        emit_dx_body(e, c, t, false, BS, KW);
+        kern_pp(e, "#endif%s", "");
+    }
+    emit_line(e, "for (int r = 0; r < %d; r++)", BS);
+    emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
+    emit_cont(e, "    g[r * in + i + v] = sum[r][v];");
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* Tier t's ∂x driver NAME_dx<suffix>(n, in, out, d, W, dx). */
+static void emit_dx_driver(Emit *e, const GenCtx *c, const Tier *t, int BS, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard) {
+        tier_ifdef(e, c, t);
+        emit_line(e, "/* %s_dx%s: %s_dx compiled for %s (the same results) */", N, t->suffix, N,
+                  t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    } else {
+        emit_line(e, "/* dx (n × in) = δ·W for δ (n × out) and W (out × in): %d-sample tiles, then", BS);
+        emit_line(e, " * 1-sample ones; the last in %% %ld inputs one sum at a time, in the same", KW);
+        emit_line(e, " * order */");
+    }
+    emit_line(e, "static void %s_dx%s(int n, long in, long out, const %s *restrict d,", N, t->suffix,
+              R);
+    emit_cont(e, "const %s *restrict W, %s *restrict g)", R, R);
+    emit_brace(e);
+    emit_line(e, "const long full = in / %ld * %ld;", KW, KW);
+    emit_line(e, "int r = 0;");
+    emit_line(e, "for (; r + %d <= n; r += %d)", BS, BS);
+    emit_cont(e, "for (long i = 0; i < full; i += %ld)", KW);
+    emit_cont(e, "    %s_dx%d%s(in, out, d + r * out, W, g + r * in, i);", N, BS, t->suffix);
+    emit_line(e, "for (; r < n; r++)");
+    emit_cont(e, "for (long i = 0; i < full; i += %ld)", KW);
+    emit_cont(e, "    %s_dx1%s(in, out, d + r * out, W, g + r * in, i);", N, t->suffix);
+    emit_open(e, "for (r = 0; r < n; r++)");
+    emit_open(e, "for (long i = full; i < in; i++)");
+    emit_line(e, "%s sum = 0;", R);
+    emit_line(e, "for (int k = 0; k < out; k++)");
+    emit_cont(e, "sum += W[k * in + i] * d[r * out + k];");
+    emit_line(e, "g[r * in + i] = sum;");
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* The body of a ∂W tile of KW lanes, sum[KW] from +0; vec: in vectors of tier t. */
+static void emit_dw_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
+    tier_vec(c, t, V, VLEN, sizeof V);
+    if (!vec) {
+        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "sum[v] = 0;");
+        emit_open(e, "for (int k = 0; k < na; k++)");
+        emit_line(e, "const %s a = d[act[k] * out];", R);
+        emit_line(e, "const %s *restrict xs = x + act[k] * in + i;", R);
+        emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+        emit_cont(e, "sum[v] += xs[v] * a;");
+        emit_close(e);
+        return;
+    }
+    emit_line(e, "%s acc[%ld / %s];", V, KW, VLEN);
+    unroll_pragma(e);
+    emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_cont(e, "acc[v] = (%s){0};", V);
+    emit_open(e, "for (int k = 0; k < na; k++)");
+    emit_line(e, "const %s a = d[act[k] * out];", R);
+    emit_line(e, "const %s *restrict xs = x + act[k] * in + i;", R);
+    unroll_pragma(e);
+    emit_open(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
+    emit_line(e, "%s xv;", V);
+    emit_line(e, "%s_LOAD(xv, xs + v * %s);", N, VLEN);
+    emit_line(e, "acc[v] += xv * a;");
+    emit_close(e);
+    emit_close(e);
+    emit_line(e, "memcpy(sum, acc, sizeof sum);");
+}
+
+/* Tier t's ∂W tile of KW lanes of a row, NAME_dwKW<suffix>. */
+static void emit_dw_tile(Emit *e, const GenCtx *c, const Tier *t, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard)
+        tier_ifdef(e, c, t);
+    emit_line(e, "/* %s_dw%ld%s: ∂C/∂W of one row, %ld inputs from i: g[i] += Σ_s δ[s]·x[s][i]", N,
+              KW, t->suffix, KW);
+    emit_line(e, " * over the na samples act[0..na) (those whose δ is not 0) in order, each sum");
+    emit_line(e, " * from +0 in a register, then added to g once.%s", t->guard ? "" : " */");
+    open_clone(e, t);
+    emit_line(e, "static void %s_dw%ld%s(int na, const int *act, long in, long out,", N, KW,
+              t->suffix);
+    emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g, long i)", R, R, R);
+    emit_brace(e);
+    emit_line(e, "%s sum[%ld];", R, KW);
+    if (t->guard) {
+        emit_dw_body(e, c, t, true, KW);
+    } else {
+        kern_pp(e, "#ifdef %s_VLEN", N);
+        emit_dw_body(e, c, t, true, KW);
+        kern_pp(e, "#else%s", "");
+        emit_dw_body(e, c, t, false, KW);
+        kern_pp(e, "#endif%s", "");
+    }
+    emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+    emit_cont(e, "g[i + v] += sum[v];");
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* Tier t's ∂W driver NAME_dw<suffix>(n, in, out, j, rows, d, x, g): g (rows × in) +=
+ * δᵀ·x for the rows j.. of δ (n × out) and x (n × in). */
+static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, long KW)
+{
+    const char *R = c->real, *N = c->name;
+    if (t->guard) {
+        tier_ifdef(e, c, t);
+        emit_line(e, "/* %s_dw%s: %s_dw compiled for %s (the same results) */", N, t->suffix, N,
+                  t->isa);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    } else {
+        emit_line(e, "/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row");
+        emit_line(e, " * at a time over its samples with δ ≠ 0: tiles of %ld inputs, then of %ld,", wide,
+                  KW);
+        emit_line(e, " * then one sum at a time, in the same order */");
+    }
+    emit_line(e, "static void %s_dw%s(int n, long in, long out, int j, int rows,", N, t->suffix);
+    emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g)", R, R, R);
+    emit_brace(e);
+    emit_line(e, "const long wide = in / %ld * %ld, full = in / %ld * %ld;", wide, wide, KW, KW);
+    emit_open(e, "for (int r = 0; r < rows; r++)");
+    emit_line(e, "const %s *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */", R);
+    emit_line(e, "%s *restrict gr = g + r * in;", R);
+    emit_line(e, "int act[%s_BATCH], na = 0;", c->m->upper);
+    emit_open(e, "for (int s = 0; s < n; s++)");
+    emit_line(e, "act[na] = s;");
+    emit_line(e, "na += dr[s * out] != 0;");
+    emit_close(e);
+    emit_line(e, "for (long i = 0; i < wide; i += %ld)", wide);
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i);", N, wide, t->suffix);
+    emit_line(e, "for (long i = wide; i < full; i += %ld)", KW);
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i);", N, KW, t->suffix);
+    emit_open(e, "for (long i = full; i < in; i++)");
+    emit_line(e, "%s sum = 0;", R);
+    emit_line(e, "for (int k = 0; k < na; k++)");
+    emit_cont(e, "sum += x[act[k] * in + i] * dr[act[k] * out];");
+    emit_line(e, "gr[i] += sum;");
+    emit_close(e);
+    emit_close(e);
+    emit_close(e);
+    kern_end_function(e, t->guard != NULL);
+}
+
+/* Whether tier t has backward tiles in this model: the AVX-512VL ones for float only,
+ * as the forward's. */
+static bool back_tier_used(const GenCtx *c, const Tier *t)
+{
+    return !(t->float_only && c->dbl);
+}
+
+/* The dispatcher NAME_dx_best or NAME_dw_best: the best tier the processor has. */
+static void emit_back_dispatch(Emit *e, const GenCtx *c, bool dw)
+{
+    const char *R = c->real, *N = c->name;
+    const char *args = dw ? "n, in, out, j, rows, d, x, g" : "n, in, out, d, W, g";
+    emit_line(e, "/* %s_d%c_best: %s_d%c of the best instruction set the processor has */", N,
+              dw ? 'w' : 'x', N, dw ? 'w' : 'x');
+    if (dw)
+        emit_line(e, "static void %s_dw_best(int n, long in, long out, int j, int rows,", N);
+    else
+        emit_line(e, "static void %s_dx_best(int n, long in, long out,", N);
+    emit_cont(e, "const %s *restrict d, const %s *restrict %s, %s *restrict g)", R, R,
+              dw ? "x" : "W", R);
+    emit_brace(e);
+    for (const Tier *t = tiers; t != plain; t++) {
+        if (!back_tier_used(c, t))
+            continue;
+        tier_ifdef(e, c, t);
+        emit_open(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
+        emit_line(e, "%s_d%c%s(%s);", N, dw ? 'w' : 'x', t->suffix, args);
+        emit_line(e, "return;");
+        emit_close(e);
+        kern_pp(e, "#endif%s", "");
+    }
+    emit_line(e, "%s_d%c(%s);", N, dw ? 'w' : 'x', args);
+    emit_close(e);
+    emit_end(e);
+}
+
+void kern_backward_tiles(Emit *e, const GenCtx *c, bool dx, bool dw)
+{
+    long KW = back_width(c);
+    long size = c->dbl ? 8 : 4;
+    for (int i = NTIERS - 1; i >= 0; i--) {
+        const Tier *t = &tiers[i];
+        if (!back_tier_used(c, t))
+            continue;
+        if (dx) {
+            emit_dx_tile(e, c, t, dx_rows(t), KW);
+            emit_dx_tile(e, c, t, 1, KW);
+            emit_dx_driver(e, c, t, dx_rows(t), KW);
+        }
+        if (dw) {
+            long wide = dw_bytes(t) / size;
+            emit_dw_tile(e, c, t, wide);
+            emit_dw_tile(e, c, t, KW);
+            emit_dw_driver(e, c, t, wide, KW);
+        }
+    }
+    if (dx)
+        emit_back_dispatch(e, c, false);
+    if (dw)
+        emit_back_dispatch(e, c, true);
 }

@@ -51,7 +51,12 @@ static void dense_plan(const Model *m, Node *n, long unroll)
     }
     if (kern_lanes(n->in) == KERN_LANES)
         n->flags |= NODE_AVX2_CLONE;
-    n->scratch = n->in > n->out ? n->in : n->out;
+    /* a looped layer's ∂C/∂x and ∂C/∂W are the shared tiles'; an unrolled one's fused
+     * step sums a row at a time (small enough not to need more) */
+    if (!(n->flags & NODE_UNROLLED))
+        n->flags |= NODE_DW_TILES | (n->flags & NODE_NEEDS_DX ? NODE_DX_TILES : 0);
+    long grad = n->flags & NODE_UNROLLED ? n->in : KERN_DW_ROWS * n->in;
+    n->scratch = grad > n->out ? grad : n->out;
 }
 
 static void dense_fingerprint(char *buf, size_t size, const Node *n)
@@ -170,44 +175,47 @@ static void dense_delta(Emit *e, const GenCtx *c, const Node *l)
     if (has_prev)
         emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld] */", R, l->params[0].offset,
                   l->out, l->in);
-    emit_open(e, "for (int s = 0; s < n; s++)");
-    unsigned uses = act_step ? l->act->bwd_uses : 0;
-    if (uses & USES_Z)
-        emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
-    if (uses & USES_A)
-        emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
-    emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
-    if (has_prev)
+    bool per_sample = unroll || act_step;
+    if (per_sample) {
+        emit_open(e, "for (int s = 0; s < n; s++)");
+        unsigned uses = act_step ? l->act->bwd_uses : 0;
+        if (uses & USES_Z)
+            emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
+        if (uses & USES_A)
+            emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
+        emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
+    }
+    if (has_prev && unroll)
         emit_line(e, "%s *restrict dx = m->%s_d[s];", R, prev);
     if (act_step) {
         emit_line(e, "/* δ = %s */", l->act->grad_formula);
         gen_emit_act(e, c, l, true);
     }
-    if (has_prev) {
-        /* dx = W[0]·d[0] first, then j = 1..: the same order in both forms */
+    if (has_prev && unroll) {
+        /* dx = W[0]·d[0] first, then j = 1..: the looped form's order but for the sign
+         * of a zero (it starts from +0), which changes no parameter */
         emit_line(e, "/* %s's d = Wᵀ·δ */", prev);
-        if (unroll) {
-            emit_locals(e, c, "d", l->out);
-            for (long i = 0; i < l->in; i++) {
-                char lhs[32], term[64];
-                snprintf(lhs, sizeof lhs, "dx[%ld]", i);
-                snprintf(term, sizeof term, "W[%ld] * d0", i);
-                GenSum sum;
-                gen_sum_begin(&sum, lhs, term);
-                for (long j = 1; j < l->out; j++) {
-                    snprintf(term, sizeof term, "W[%ld] * d%ld", j * l->in + i, j);
-                    gen_sum_term(e, &sum, term);
-                }
-                gen_sum_end(e, &sum);
+        emit_locals(e, c, "d", l->out);
+        for (long i = 0; i < l->in; i++) {
+            char lhs[32], term[64];
+            snprintf(lhs, sizeof lhs, "dx[%ld]", i);
+            snprintf(term, sizeof term, "W[%ld] * d0", i);
+            GenSum sum;
+            gen_sum_begin(&sum, lhs, term);
+            for (long j = 1; j < l->out; j++) {
+                snprintf(term, sizeof term, "W[%ld] * d%ld", j * l->in + i, j);
+                gen_sum_term(e, &sum, term);
             }
-        } else {
-            emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-            emit_cont(e, "dx[i] = W[i] * d[0];");
-            emit_line(e, "for (int j = 1; j < %ld; j++)", l->out);
-            emit_cont(e, "%s_axpy(%ld, d[j], W + j * %ld, dx);", N, l->in, l->in);
+            gen_sum_end(e, &sum);
         }
     }
-    emit_close(e);
+    if (per_sample)
+        emit_close(e);
+    if (has_prev && !unroll) {
+        emit_line(e, "/* %s's d = δ·W, all samples at once (gen_kernels.c) */", prev);
+        emit_line(e, "%s_dx_best(n, %ld, %ld, m->%s_d[0], W, m->%s_d[0]);", N, l->in, l->out,
+                  l->label, prev);
+    }
     emit_close(e);
     emit_end(e);
 }
@@ -222,8 +230,8 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
     if (unroll)
         emit_line(e, " * samples in order */");
     else
-        emit_line(e, " * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,"
-                     "\n * skipping δ = 0 (adding 0·x changes nothing) */");
+        emit_line(e, " * samples in order, each element's sum from +0 in a register (gen_kernels.c),"
+                     "\n * then added to grads */");
     emit_line(e, "static void %s_%s_backward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
     emit_brace(e);
     if (has_delta(l))
@@ -242,18 +250,56 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
             emit_line(e, "db[%ld] += d[%ld];", j, j);
         emit_close(e);
     } else {
-        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
-        emit_line(e, "%s *restrict dw = dW + j * %ld;", R, l->in);
-        emit_open(e, "for (int s = 0; s < n; s++)");
-        emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
-        emit_line(e, "db[j] += dj;");
-        emit_line(e, "if (dj != 0)");
-        emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, dw);", N, l->in, l->in);
-        emit_close(e);
-        emit_close(e);
+        emit_line(e, "for (int s = 0; s < n; s++)");
+        emit_cont(e, "for (int j = 0; j < %ld; j++)", l->out);
+        emit_cont(e, "    db[j] += m->%s_d[s][j];", l->label);
+        emit_line(e, "%s_dw_best(n, %ld, %ld, 0, %ld, m->%s_d[0], in, dW);", N, l->in, l->out,
+                  l->out, l->label);
     }
     emit_close(e);
     emit_end(e);
+}
+
+/* NAME_L_train's weights at n > 1, in the open `else` of n == 1: a looped layer's 8 rows
+ * at a time (their gradient from +0 into the scratch by the tiles, then their update),
+ * an unrolled one's a row at a time. */
+static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const char *off)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *R = c->real;
+    const OptDef *opt = m->opt;
+    if (l->flags & NODE_UNROLLED) {
+        emit_line(e, "%s *restrict grad = m->scratch;", R);
+        emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+        emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
+        emit_cont(e, "grad[i] = 0;");
+        emit_open(e, "for (int s = 0; s < n; s++)");
+        emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
+        emit_line(e, "if (dj != 0)");
+        emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, grad);", N, l->in, l->in);
+        emit_close(e);
+        gen_opt_pointers(e, c, off);
+        emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);
+        opt->emit_update(e, c, m->opt_args, "grad[i]");
+        emit_close(e);
+        emit_close(e);
+        return;
+    }
+    emit_line(e, "/* %d rows at a time: their gradient from +0 (gen_kernels.c), then their update */",
+              KERN_DW_ROWS);
+    emit_line(e, "%s *restrict grad = m->scratch;", R);
+    emit_open(e, "for (int j = 0; j < %ld; j += %d)", l->out, KERN_DW_ROWS);
+    emit_line(e, "const int len = (%ld - j < %d ? %ld - j : %d) * %ld;", l->out, KERN_DW_ROWS,
+              l->out, KERN_DW_ROWS, l->in);
+    emit_line(e, "for (int i = 0; i < len; i++)");
+    emit_cont(e, "grad[i] = 0;");
+    emit_line(e, "%s_dw_best(n, %ld, %ld, j, len / %ld, m->%s_d[0], in, grad);", N, l->in, l->out,
+              l->in, l->label);
+    gen_opt_pointers(e, c, off);
+    emit_open(e, "for (int i = 0; i < len; i++)");
+    opt->emit_update(e, c, m->opt_args, "grad[i]");
+    emit_close(e);
+    emit_close(e);
 }
 
 /* NAME_L_train: NAME_train's fused backward and step of one layer, for when grads are
@@ -293,10 +339,10 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
         emit_line(e, "/* at one sample, only the chunks of 8 inputs that are not all 0 change W */");
         emit_line(e, "const int nchunk = n == 1 ? %s_chunks(in, 1, %ld, m->chunk) : 0;", N, l->in);
     }
-    emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
     snprintf(off, sizeof off, "%ld + j * %ld", l->params[0].offset, l->in);
-    gen_opt_pointers(e, c, off);
     emit_open(e, "if (n == 1)");
+    emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
+    gen_opt_pointers(e, c, off);
     emit_line(e, "const %s dj = m->%s_d[0][j];", R, l->label);
     if (noop) {
         emit_line(e, "if (dj == 0)");
@@ -317,19 +363,9 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
         opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
         emit_close(e);
     }
+    emit_close(e);
     emit_close_with(e, " else {");
-    emit_line(e, "%s *restrict grad = m->scratch;", R);
-    emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
-    emit_cont(e, "grad[i] = 0;");
-    emit_open(e, "for (int s = 0; s < n; s++)");
-    emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
-    emit_line(e, "if (dj != 0)");
-    emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, grad);", N, l->in, l->in);
-    emit_close(e);
-    emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);
-    opt->emit_update(e, c, m->opt_args, "grad[i]");
-    emit_close(e);
-    emit_close(e);
+    dense_train_batch(e, c, l, off);
     emit_close(e);
     emit_line(e, "/* the biases: Σ_s δ_s */");
     emit_brace(e);

@@ -194,7 +194,8 @@ Test(cli, dump_ir)
         "        z,a,d      unrolled needs-dx act=identity scratch=4\n");
     free(out);
     cr_assert_eq(bpc("--dump-ir --unroll 0 ir.bp", &out, NULL), 0);
-    cr_expect(strstr(out, "z,a,d      act-backward act=tanh"), "%s", out);
+    cr_expect(strstr(out, "z,a,d      act-backward dw-tiles act=tanh"), "%s", out);
+    cr_expect(strstr(out, "z,a,d      needs-dx dx-tiles dw-tiles act=identity"), "%s", out);
     free(out);
 }
 

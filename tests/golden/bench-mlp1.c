@@ -121,12 +121,624 @@ static int mlp1_chunks(const mlp1_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void mlp1_axpy(int len, mlp1_real a, const mlp1_real *restrict x, mlp1_real *restrict y)
+/* mlp1_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void mlp1_dx2(long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+    mlp1_real sum[2][16];
+#ifdef mlp1_VLEN
+    mlp1_vec acc[2][16 / mlp1_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / mlp1_VLEN; v++)
+            acc[r][v] = (mlp1_vec){0};
+    for (int k = 0; k < out; k++) {
+        mlp1_vec wv[16 / mlp1_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const mlp1_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp1_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const mlp1_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* mlp1_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void mlp1_dx1(long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[1][16];
+#ifdef mlp1_VLEN
+    mlp1_vec acc[1][16 / mlp1_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp1_VLEN; v++)
+            acc[r][v] = (mlp1_vec){0};
+    for (int k = 0; k < out; k++) {
+        mlp1_vec wv[16 / mlp1_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp1_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp1_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const mlp1_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 16)
+            mlp1_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            mlp1_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* mlp1_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mlp1_dw32(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[32];
+#ifdef mlp1_VLEN
+    mlp1_vec acc[32 / mlp1_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / mlp1_VLEN; v++)
+        acc[v] = (mlp1_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / mlp1_VLEN; v++) {
+            mlp1_vec xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* mlp1_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mlp1_dw16(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[16];
+#ifdef mlp1_VLEN
+    mlp1_vec acc[16 / mlp1_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp1_VLEN; v++)
+        acc[v] = (mlp1_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN; v++) {
+            mlp1_vec xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void mlp1_dw(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp1_real *restrict gr = g + r * in;
+        int act[MLP1_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            mlp1_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp1_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef mlp1_AVX2
+/* mlp1_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[4][16];
+    mlp1_vec32 acc[4][16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            acc[r][v] = (mlp1_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const mlp1_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp1_AVX2
+/* mlp1_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[1][16];
+    mlp1_vec32 acc[1][16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            acc[r][v] = (mlp1_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp1_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp1_AVX2
+/* mlp1_dx_avx2: mlp1_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 16)
+            mlp1_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            mlp1_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp1_AVX2
+/* mlp1_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[64];
+    mlp1_vec32 acc[64 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX2
+/* mlp1_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[16];
+    mlp1_vec32 acc[16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX2
+/* mlp1_dw_avx2: mlp1_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp1_real *restrict gr = g + r * in;
+        int act[MLP1_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            mlp1_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp1_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[8][16];
+    mlp1_vec32 acc[8][16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            acc[r][v] = (mlp1_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const mlp1_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dx1_avx512(long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[1][16];
+    mlp1_vec32 acc[1][16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            acc[r][v] = (mlp1_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp1_vec32 wv[16 / mlp1_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp1_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dx_avx512: mlp1_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d,
+    const mlp1_real *restrict W, mlp1_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (long i = 0; i < full; i += 16)
+            mlp1_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            mlp1_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[128];
+    mlp1_vec32 acc[128 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+{
+    mlp1_real sum[16];
+    mlp1_vec32 acc[16 / mlp1_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp1_VLEN32; v++)
+        acc[v] = (mlp1_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp1_real a = d[act[k] * out];
+        const mlp1_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp1_VLEN32; v++) {
+            mlp1_vec32 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp1_AVX512
+/* mlp1_dw_avx512: mlp1_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp1_dw_avx512(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp1_real *restrict gr = g + r * in;
+        int act[MLP1_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            mlp1_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp1_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp1_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* mlp1_dx_best: mlp1_dx of the best instruction set the processor has */
+static void mlp1_dx_best(int n, long in, long out,
+    const mlp1_real *restrict d, const mlp1_real *restrict W, mlp1_real *restrict g)
+{
+#ifdef mlp1_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        mlp1_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef mlp1_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        mlp1_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    mlp1_dx(n, in, out, d, W, g);
+}
+
+/* mlp1_dw_best: mlp1_dw of the best instruction set the processor has */
+static void mlp1_dw_best(int n, long in, long out, int j, int rows,
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
+{
+#ifdef mlp1_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        mlp1_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef mlp1_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        mlp1_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    mlp1_dw(n, in, out, j, rows, d, x, g);
 }
 
 // ---- layer hidden: 784 -> 128, relu ----
@@ -589,22 +1201,17 @@ static void mlp1_hidden_delta(mlp1_model *m, int n)
 }
 
 /* hidden backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void mlp1_hidden_backward(mlp1_model *m, const mlp1_real *in, int n)
 {
     mlp1_hidden_delta(m, n);
     mlp1_real *restrict dW = m->grads + 0; /* [128][784] */
     mlp1_real *restrict db = m->grads + 100352;
-    for (int j = 0; j < 128; j++) {
-        mlp1_real *restrict dw = dW + j * 784;
-        for (int s = 0; s < n; s++) {
-            const mlp1_real dj = m->hidden_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                mlp1_axpy(784, dj, in + s * 784, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 128; j++)
+            db[j] += m->hidden_d[s][j];
+    mlp1_dw_best(n, 784, 128, 0, 128, m->hidden_d[0], in, dW);
 }
 
 /* hidden: mlp1_backward then mlp1_step fused, grads zero and left so: per row of
@@ -616,9 +1223,9 @@ static void mlp1_hidden_train(mlp1_model *m, const mlp1_real *restrict in, int n
     const mlp1_real lr = (mlp1_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? mlp1_chunks(in, 1, 784, m->chunk) : 0;
-    for (int j = 0; j < 128; j++) {
-        mlp1_real *restrict p = m->params + 0 + j * 784;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 128; j++) {
+            mlp1_real *restrict p = m->params + 0 + j * 784;
             const mlp1_real dj = m->hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -630,16 +1237,17 @@ static void mlp1_hidden_train(mlp1_model *m, const mlp1_real *restrict in, int n
                     p[i] -= lr * g;
                 }
             }
-        } else {
-            mlp1_real *restrict grad = m->scratch;
-            for (int i = 0; i < 784; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp1_real *restrict grad = m->scratch;
+        for (int j = 0; j < 128; j += 8) {
+            const int len = (128 - j < 8 ? 128 - j : 8) * 784;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp1_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    mlp1_axpy(784, dj, in + s * 784, grad);
-            }
-            for (int i = 0; i < 784; i++) {
+            mlp1_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp1_real *restrict p = m->params + 0 + j * 784;
+            for (int i = 0; i < len; i++) {
                 mlp1_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -672,9 +1280,9 @@ static void mlp1_hidden_train_avx2(mlp1_model *m, const mlp1_real *restrict in, 
     const mlp1_real lr = (mlp1_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? mlp1_chunks(in, 1, 784, m->chunk) : 0;
-    for (int j = 0; j < 128; j++) {
-        mlp1_real *restrict p = m->params + 0 + j * 784;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 128; j++) {
+            mlp1_real *restrict p = m->params + 0 + j * 784;
             const mlp1_real dj = m->hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -686,16 +1294,17 @@ static void mlp1_hidden_train_avx2(mlp1_model *m, const mlp1_real *restrict in, 
                     p[i] -= lr * g;
                 }
             }
-        } else {
-            mlp1_real *restrict grad = m->scratch;
-            for (int i = 0; i < 784; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp1_real *restrict grad = m->scratch;
+        for (int j = 0; j < 128; j += 8) {
+            const int len = (128 - j < 8 ? 128 - j : 8) * 784;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp1_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    mlp1_axpy(784, dj, in + s * 784, grad);
-            }
-            for (int i = 0; i < 784; i++) {
+            mlp1_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp1_real *restrict p = m->params + 0 + j * 784;
+            for (int i = 0; i < len; i++) {
                 mlp1_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -1403,34 +2012,22 @@ static void mlp1_out_forward(mlp1_model *m, const mlp1_real *in, int n)
 static void mlp1_out_delta(mlp1_model *m, int n)
 {
     const mlp1_real *restrict W = m->params + 100480; /* [10][128] */
-    for (int s = 0; s < n; s++) {
-        mlp1_real *restrict d = m->out_d[s];
-        mlp1_real *restrict dx = m->hidden_d[s];
-        /* hidden's d = Wᵀ·δ */
-        for (int i = 0; i < 128; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 10; j++)
-            mlp1_axpy(128, d[j], W + j * 128, dx);
-    }
+    /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
+    mlp1_dx_best(n, 128, 10, m->out_d[0], W, m->hidden_d[0]);
 }
 
 /* out backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void mlp1_out_backward(mlp1_model *m, const mlp1_real *in, int n)
 {
     mlp1_out_delta(m, n);
     mlp1_real *restrict dW = m->grads + 100480; /* [10][128] */
     mlp1_real *restrict db = m->grads + 101760;
-    for (int j = 0; j < 10; j++) {
-        mlp1_real *restrict dw = dW + j * 128;
-        for (int s = 0; s < n; s++) {
-            const mlp1_real dj = m->out_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                mlp1_axpy(128, dj, in + s * 128, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 10; j++)
+            db[j] += m->out_d[s][j];
+    mlp1_dw_best(n, 128, 10, 0, 10, m->out_d[0], in, dW);
 }
 
 /* out: mlp1_backward then mlp1_step fused, grads zero and left so: per row of
@@ -1440,9 +2037,9 @@ static void mlp1_out_train(mlp1_model *m, const mlp1_real *restrict in, int n)
     mlp1_out_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const mlp1_real lr = (mlp1_real)m->lr;
-    for (int j = 0; j < 10; j++) {
-        mlp1_real *restrict p = m->params + 100480 + j * 128;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            mlp1_real *restrict p = m->params + 100480 + j * 128;
             const mlp1_real dj = m->out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -1450,16 +2047,17 @@ static void mlp1_out_train(mlp1_model *m, const mlp1_real *restrict in, int n)
                 mlp1_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            mlp1_real *restrict grad = m->scratch;
-            for (int i = 0; i < 128; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp1_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 128;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp1_real dj = m->out_d[s][j];
-                if (dj != 0)
-                    mlp1_axpy(128, dj, in + s * 128, grad);
-            }
-            for (int i = 0; i < 128; i++) {
+            mlp1_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp1_real *restrict p = m->params + 100480 + j * 128;
+            for (int i = 0; i < len; i++) {
                 mlp1_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -1490,9 +2088,9 @@ static void mlp1_out_train_avx2(mlp1_model *m, const mlp1_real *restrict in, int
     mlp1_out_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const mlp1_real lr = (mlp1_real)m->lr;
-    for (int j = 0; j < 10; j++) {
-        mlp1_real *restrict p = m->params + 100480 + j * 128;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            mlp1_real *restrict p = m->params + 100480 + j * 128;
             const mlp1_real dj = m->out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -1500,16 +2098,17 @@ static void mlp1_out_train_avx2(mlp1_model *m, const mlp1_real *restrict in, int
                 mlp1_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            mlp1_real *restrict grad = m->scratch;
-            for (int i = 0; i < 128; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp1_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 128;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp1_real dj = m->out_d[s][j];
-                if (dj != 0)
-                    mlp1_axpy(128, dj, in + s * 128, grad);
-            }
-            for (int i = 0; i < 128; i++) {
+            mlp1_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp1_real *restrict p = m->params + 100480 + j * 128;
+            for (int i = 0; i < len; i++) {
                 mlp1_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -1625,24 +2224,47 @@ mlp1_real mlp1_backward(mlp1_model *m, const mlp1_real *x, const mlp1_real *t, i
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void mlp1_update(mlp1_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const mlp1_real lr = (mlp1_real)m->lr;
     mlp1_real *restrict p = m->params + 0;
-    const mlp1_real *restrict grad = m->grads;
+    mlp1_real *restrict grad = m->grads;
     for (int i = 0; i < MLP1_PARAMS; i++) {
         mlp1_real g = grad[i];
         p[i] -= lr * g;
+        grad[i] = 0;
     }
 }
+
+#ifdef mlp1_AVX2
+/* mlp1_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void mlp1_update_avx2(mlp1_model *m)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const mlp1_real lr = (mlp1_real)m->lr;
+    mlp1_real *restrict p = m->params + 0;
+    mlp1_real *restrict grad = m->grads;
+    for (int i = 0; i < MLP1_PARAMS; i++) {
+        mlp1_real g = grad[i];
+        p[i] -= lr * g;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void mlp1_step(mlp1_model *m)
 {
     m->step++;
+#ifdef mlp1_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        mlp1_update_avx2(m);
+    else
+#endif
     mlp1_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

@@ -54,7 +54,7 @@ typedef struct mlp1_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: mlp1_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mlp1_train may fuse backward and step */
-    mlp1_real scratch[784]; /* mlp1_train's gradient of one row */
+    mlp1_real scratch[6272]; /* working space: mlp1_train's gradient rows, windows */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mlp1_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mlp1_real hidden_z[MLP1_BATCH][128];

@@ -121,12 +121,624 @@ static int mlp32_chunks(const mlp32_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void mlp32_axpy(int len, mlp32_real a, const mlp32_real *restrict x, mlp32_real *restrict y)
+/* mlp32_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void mlp32_dx2(long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, long i)
 {
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+    mlp32_real sum[2][16];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[2][16 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            acc[r][v] = (mlp32_vec){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec wv[16 / mlp32_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            mlp32_LOAD(wv[v], W + k * in + i + v * mlp32_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const mlp32_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* mlp32_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void mlp32_dx1(long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[1][16];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[1][16 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            acc[r][v] = (mlp32_vec){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec wv[16 / mlp32_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN; v++)
+            mlp32_LOAD(wv[v], W + k * in + i + v * mlp32_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void mlp32_dx(int n, long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 16)
+            mlp32_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            mlp32_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* mlp32_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mlp32_dw32(int na, const int *act, long in, long out,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[32];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[32 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / mlp32_VLEN; v++)
+        acc[v] = (mlp32_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / mlp32_VLEN; v++) {
+            mlp32_vec xv;
+            mlp32_LOAD(xv, xs + v * mlp32_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* mlp32_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void mlp32_dw16(int na, const int *act, long in, long out,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[16];
+#ifdef mlp32_VLEN
+    mlp32_vec acc[16 / mlp32_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp32_VLEN; v++)
+        acc[v] = (mlp32_vec){0};
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN; v++) {
+            mlp32_vec xv;
+            mlp32_LOAD(xv, xs + v * mlp32_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void mlp32_dw(int n, long in, long out, int j, int rows,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp32_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp32_real *restrict gr = g + r * in;
+        int act[MLP32_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            mlp32_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp32_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef mlp32_AVX2
+/* mlp32_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dx4_avx2(long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[4][16];
+    mlp32_vec32 acc[4][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 wv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(wv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dx1_avx2(long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[1][16];
+    mlp32_vec32 acc[1][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 wv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(wv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dx_avx2: mlp32_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mlp32_dx_avx2(int n, long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 16)
+            mlp32_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            mlp32_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dw64_avx2(int na, const int *act, long in, long out,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[64];
+    mlp32_vec32 acc[64 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / mlp32_VLEN32; v++)
+        acc[v] = (mlp32_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / mlp32_VLEN32; v++) {
+            mlp32_vec32 xv;
+            mlp32_LOAD(xv, xs + v * mlp32_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void mlp32_dw16_avx2(int na, const int *act, long in, long out,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[16];
+    mlp32_vec32 acc[16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+        acc[v] = (mlp32_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++) {
+            mlp32_vec32 xv;
+            mlp32_LOAD(xv, xs + v * mlp32_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp32_AVX2
+/* mlp32_dw_avx2: mlp32_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void mlp32_dw_avx2(int n, long in, long out, int j, int rows,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp32_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp32_real *restrict gr = g + r * in;
+        int act[MLP32_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            mlp32_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp32_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dx8_avx512(long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[8][16];
+    mlp32_vec32 acc[8][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 wv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(wv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dx1_avx512(long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[1][16];
+    mlp32_vec32 acc[1][16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            acc[r][v] = (mlp32_vec32){0};
+    for (int k = 0; k < out; k++) {
+        mlp32_vec32 wv[16 / mlp32_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+            mlp32_LOAD(wv[v], W + k * in + i + v * mlp32_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const mlp32_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dx_avx512: mlp32_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dx_avx512(int n, long in, long out, const mlp32_real *restrict d,
+    const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (long i = 0; i < full; i += 16)
+            mlp32_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            mlp32_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dw128_avx512(int na, const int *act, long in, long out,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[128];
+    mlp32_vec32 acc[128 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / mlp32_VLEN32; v++)
+        acc[v] = (mlp32_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / mlp32_VLEN32; v++) {
+            mlp32_vec32 xv;
+            mlp32_LOAD(xv, xs + v * mlp32_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dw16_avx512(int na, const int *act, long in, long out,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i)
+{
+    mlp32_real sum[16];
+    mlp32_vec32 acc[16 / mlp32_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / mlp32_VLEN32; v++)
+        acc[v] = (mlp32_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const mlp32_real a = d[act[k] * out];
+        const mlp32_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / mlp32_VLEN32; v++) {
+            mlp32_vec32 xv;
+            mlp32_LOAD(xv, xs + v * mlp32_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef mlp32_AVX512
+/* mlp32_dw_avx512: mlp32_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void mlp32_dw_avx512(int n, long in, long out, int j, int rows,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const mlp32_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        mlp32_real *restrict gr = g + r * in;
+        int act[MLP32_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            mlp32_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            mlp32_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            mlp32_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* mlp32_dx_best: mlp32_dx of the best instruction set the processor has */
+static void mlp32_dx_best(int n, long in, long out,
+    const mlp32_real *restrict d, const mlp32_real *restrict W, mlp32_real *restrict g)
+{
+#ifdef mlp32_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        mlp32_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef mlp32_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        mlp32_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    mlp32_dx(n, in, out, d, W, g);
+}
+
+/* mlp32_dw_best: mlp32_dw of the best instruction set the processor has */
+static void mlp32_dw_best(int n, long in, long out, int j, int rows,
+    const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g)
+{
+#ifdef mlp32_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        mlp32_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef mlp32_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        mlp32_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    mlp32_dw(n, in, out, j, rows, d, x, g);
 }
 
 // ---- layer hidden: 784 -> 128, relu ----
@@ -589,22 +1201,17 @@ static void mlp32_hidden_delta(mlp32_model *m, int n)
 }
 
 /* hidden backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void mlp32_hidden_backward(mlp32_model *m, const mlp32_real *in, int n)
 {
     mlp32_hidden_delta(m, n);
     mlp32_real *restrict dW = m->grads + 0; /* [128][784] */
     mlp32_real *restrict db = m->grads + 100352;
-    for (int j = 0; j < 128; j++) {
-        mlp32_real *restrict dw = dW + j * 784;
-        for (int s = 0; s < n; s++) {
-            const mlp32_real dj = m->hidden_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                mlp32_axpy(784, dj, in + s * 784, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 128; j++)
+            db[j] += m->hidden_d[s][j];
+    mlp32_dw_best(n, 784, 128, 0, 128, m->hidden_d[0], in, dW);
 }
 
 /* hidden: mlp32_backward then mlp32_step fused, grads zero and left so: per row of
@@ -614,10 +1221,10 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
     mlp32_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const mlp32_real lr = (mlp32_real)m->lr;
-    for (int j = 0; j < 128; j++) {
-        mlp32_real *restrict p = m->params + 0 + j * 784;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 128; j++) {
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             const mlp32_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -626,16 +1233,18 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 784; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 128; j += 8) {
+            const int len = (128 - j < 8 ? 128 - j : 8) * 784;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(784, dj, in + s * 784, grad);
-            }
-            for (int i = 0; i < 784; i++) {
+            mlp32_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -673,10 +1282,10 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
     mlp32_hidden_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const mlp32_real lr = (mlp32_real)m->lr;
-    for (int j = 0; j < 128; j++) {
-        mlp32_real *restrict p = m->params + 0 + j * 784;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 128; j++) {
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             const mlp32_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -685,16 +1294,18 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 784; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 128; j += 8) {
+            const int len = (128 - j < 8 ? 128 - j : 8) * 784;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(784, dj, in + s * 784, grad);
-            }
-            for (int i = 0; i < 784; i++) {
+            mlp32_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 0 + j * 784;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -1409,34 +2020,22 @@ static void mlp32_out_forward(mlp32_model *m, const mlp32_real *in, int n)
 static void mlp32_out_delta(mlp32_model *m, int n)
 {
     const mlp32_real *restrict W = m->params + 100480; /* [10][128] */
-    for (int s = 0; s < n; s++) {
-        mlp32_real *restrict d = m->out_d[s];
-        mlp32_real *restrict dx = m->hidden_d[s];
-        /* hidden's d = Wᵀ·δ */
-        for (int i = 0; i < 128; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 10; j++)
-            mlp32_axpy(128, d[j], W + j * 128, dx);
-    }
+    /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
+    mlp32_dx_best(n, 128, 10, m->out_d[0], W, m->hidden_d[0]);
 }
 
 /* out backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void mlp32_out_backward(mlp32_model *m, const mlp32_real *in, int n)
 {
     mlp32_out_delta(m, n);
     mlp32_real *restrict dW = m->grads + 100480; /* [10][128] */
     mlp32_real *restrict db = m->grads + 101760;
-    for (int j = 0; j < 10; j++) {
-        mlp32_real *restrict dw = dW + j * 128;
-        for (int s = 0; s < n; s++) {
-            const mlp32_real dj = m->out_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                mlp32_axpy(128, dj, in + s * 128, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 10; j++)
+            db[j] += m->out_d[s][j];
+    mlp32_dw_best(n, 128, 10, 0, 10, m->out_d[0], in, dW);
 }
 
 /* out: mlp32_backward then mlp32_step fused, grads zero and left so: per row of
@@ -1446,10 +2045,10 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
     mlp32_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const mlp32_real lr = (mlp32_real)m->lr;
-    for (int j = 0; j < 10; j++) {
-        mlp32_real *restrict p = m->params + 100480 + j * 128;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             const mlp32_real dj = m->out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -1458,16 +2057,18 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 128; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 128;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->out_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(128, dj, in + s * 128, grad);
-            }
-            for (int i = 0; i < 128; i++) {
+            mlp32_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -1505,10 +2106,10 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
     mlp32_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const mlp32_real lr = (mlp32_real)m->lr;
-    for (int j = 0; j < 10; j++) {
-        mlp32_real *restrict p = m->params + 100480 + j * 128;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             const mlp32_real dj = m->out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
@@ -1517,16 +2118,18 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            mlp32_real *restrict grad = m->scratch;
-            for (int i = 0; i < 128; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        mlp32_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 128;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->out_d[s][j];
-                if (dj != 0)
-                    mlp32_axpy(128, dj, in + s * 128, grad);
-            }
-            for (int i = 0; i < 128; i++) {
+            mlp32_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp32_real *restrict p = m->params + 100480 + j * 128;
+            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
+            for (int i = 0; i < len; i++) {
                 mlp32_real g = grad[i];
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -1649,28 +2252,55 @@ mlp32_real mlp32_backward(mlp32_model *m, const mlp32_real *x, const mlp32_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void mlp32_update(mlp32_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const mlp32_real lr = (mlp32_real)m->lr;
     mlp32_real *restrict p = m->params + 0;
     mlp32_real *restrict momentum_buf = m->momentum_buf + 0;
-    const mlp32_real *restrict grad = m->grads;
+    mlp32_real *restrict grad = m->grads;
     for (int i = 0; i < MLP32_PARAMS; i++) {
         mlp32_real g = grad[i];
         const mlp32_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
     }
 }
+
+#ifdef mlp32_AVX2
+/* mlp32_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void mlp32_update_avx2(mlp32_model *m)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
+    mlp32_real *restrict p = m->params + 0;
+    mlp32_real *restrict momentum_buf = m->momentum_buf + 0;
+    mlp32_real *restrict grad = m->grads;
+    for (int i = 0; i < MLP32_PARAMS; i++) {
+        mlp32_real g = grad[i];
+        const mlp32_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void mlp32_step(mlp32_model *m)
 {
     m->step++;
+#ifdef mlp32_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        mlp32_update_avx2(m);
+    else
+#endif
     mlp32_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

@@ -55,7 +55,7 @@ typedef struct mlp32_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: mlp32_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mlp32_train may fuse backward and step */
-    mlp32_real scratch[784]; /* mlp32_train's gradient of one row */
+    mlp32_real scratch[6272]; /* working space: mlp32_train's gradient rows, windows */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mlp32_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mlp32_real hidden_z[MLP32_BATCH][128];

@@ -54,7 +54,7 @@ typedef struct mlpinf_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: mlpinf_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mlpinf_train may fuse backward and step */
-    mlpinf_real scratch[784]; /* mlpinf_train's gradient of one row */
+    mlpinf_real scratch[6272]; /* working space: mlpinf_train's gradient rows, windows */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mlpinf_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mlpinf_real hidden_z[MLPINF_BATCH][128];

@@ -54,7 +54,7 @@ typedef struct tiny_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: tiny_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: tiny_train may fuse backward and step */
-    tiny_real scratch[16]; /* tiny_train's gradient of one row */
+    tiny_real scratch[16]; /* working space: tiny_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     tiny_real hidden_z[TINY_BATCH][16];
     tiny_real hidden_a[TINY_BATCH][16];

@@ -150,12 +150,624 @@ static int digits_chunks(const digits_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void digits_axpy(int len, digits_real a, const digits_real *restrict x, digits_real *restrict y)
+/* digits_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void digits_dx2(long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g, long i)
 {
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+    digits_real sum[2][16];
+#ifdef digits_VLEN
+    digits_vec acc[2][16 / digits_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / digits_VLEN; v++)
+            acc[r][v] = (digits_vec){0};
+    for (int k = 0; k < out; k++) {
+        digits_vec wv[16 / digits_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const digits_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / digits_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const digits_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* digits_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void digits_dx1(long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g, long i)
+{
+    digits_real sum[1][16];
+#ifdef digits_VLEN
+    digits_vec acc[1][16 / digits_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / digits_VLEN; v++)
+            acc[r][v] = (digits_vec){0};
+    for (int k = 0; k < out; k++) {
+        digits_vec wv[16 / digits_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const digits_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / digits_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const digits_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void digits_dx(int n, long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 16)
+            digits_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            digits_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            digits_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* digits_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void digits_dw32(int na, const int *act, long in, long out,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+{
+    digits_real sum[32];
+#ifdef digits_VLEN
+    digits_vec acc[32 / digits_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / digits_VLEN; v++)
+        acc[v] = (digits_vec){0};
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / digits_VLEN; v++) {
+            digits_vec xv;
+            digits_LOAD(xv, xs + v * digits_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* digits_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void digits_dw16(int na, const int *act, long in, long out,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+{
+    digits_real sum[16];
+#ifdef digits_VLEN
+    digits_vec acc[16 / digits_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / digits_VLEN; v++)
+        acc[v] = (digits_vec){0};
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN; v++) {
+            digits_vec xv;
+            digits_LOAD(xv, xs + v * digits_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void digits_dw(int n, long in, long out, int j, int rows,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const digits_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        digits_real *restrict gr = g + r * in;
+        int act[DIGITS_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            digits_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            digits_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            digits_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef digits_AVX2
+/* digits_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void digits_dx4_avx2(long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g, long i)
+{
+    digits_real sum[4][16];
+    digits_vec32 acc[4][16 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            acc[r][v] = (digits_vec32){0};
+    for (int k = 0; k < out; k++) {
+        digits_vec32 wv[16 / digits_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const digits_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / digits_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef digits_AVX2
+/* digits_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void digits_dx1_avx2(long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g, long i)
+{
+    digits_real sum[1][16];
+    digits_vec32 acc[1][16 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            acc[r][v] = (digits_vec32){0};
+    for (int k = 0; k < out; k++) {
+        digits_vec32 wv[16 / digits_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const digits_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / digits_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef digits_AVX2
+/* digits_dx_avx2: digits_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void digits_dx_avx2(int n, long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 16)
+            digits_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            digits_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            digits_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef digits_AVX2
+/* digits_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void digits_dw64_avx2(int na, const int *act, long in, long out,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+{
+    digits_real sum[64];
+    digits_vec32 acc[64 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / digits_VLEN32; v++)
+        acc[v] = (digits_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / digits_VLEN32; v++) {
+            digits_vec32 xv;
+            digits_LOAD(xv, xs + v * digits_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef digits_AVX2
+/* digits_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void digits_dw16_avx2(int na, const int *act, long in, long out,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+{
+    digits_real sum[16];
+    digits_vec32 acc[16 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / digits_VLEN32; v++)
+        acc[v] = (digits_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN32; v++) {
+            digits_vec32 xv;
+            digits_LOAD(xv, xs + v * digits_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef digits_AVX2
+/* digits_dw_avx2: digits_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void digits_dw_avx2(int n, long in, long out, int j, int rows,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const digits_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        digits_real *restrict gr = g + r * in;
+        int act[DIGITS_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            digits_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            digits_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            digits_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef digits_AVX512
+/* digits_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void digits_dx8_avx512(long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g, long i)
+{
+    digits_real sum[8][16];
+    digits_vec32 acc[8][16 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            acc[r][v] = (digits_vec32){0};
+    for (int k = 0; k < out; k++) {
+        digits_vec32 wv[16 / digits_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const digits_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / digits_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef digits_AVX512
+/* digits_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void digits_dx1_avx512(long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g, long i)
+{
+    digits_real sum[1][16];
+    digits_vec32 acc[1][16 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            acc[r][v] = (digits_vec32){0};
+    for (int k = 0; k < out; k++) {
+        digits_vec32 wv[16 / digits_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN32; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const digits_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / digits_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef digits_AVX512
+/* digits_dx_avx512: digits_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void digits_dx_avx512(int n, long in, long out, const digits_real *restrict d,
+    const digits_real *restrict W, digits_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (long i = 0; i < full; i += 16)
+            digits_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            digits_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            digits_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef digits_AVX512
+/* digits_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void digits_dw128_avx512(int na, const int *act, long in, long out,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+{
+    digits_real sum[128];
+    digits_vec32 acc[128 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / digits_VLEN32; v++)
+        acc[v] = (digits_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / digits_VLEN32; v++) {
+            digits_vec32 xv;
+            digits_LOAD(xv, xs + v * digits_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef digits_AVX512
+/* digits_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void digits_dw16_avx512(int na, const int *act, long in, long out,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+{
+    digits_real sum[16];
+    digits_vec32 acc[16 / digits_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / digits_VLEN32; v++)
+        acc[v] = (digits_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const digits_real a = d[act[k] * out];
+        const digits_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / digits_VLEN32; v++) {
+            digits_vec32 xv;
+            digits_LOAD(xv, xs + v * digits_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef digits_AVX512
+/* digits_dw_avx512: digits_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void digits_dw_avx512(int n, long in, long out, int j, int rows,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const digits_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        digits_real *restrict gr = g + r * in;
+        int act[DIGITS_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            digits_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            digits_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            digits_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* digits_dx_best: digits_dx of the best instruction set the processor has */
+static void digits_dx_best(int n, long in, long out,
+    const digits_real *restrict d, const digits_real *restrict W, digits_real *restrict g)
+{
+#ifdef digits_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        digits_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef digits_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        digits_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    digits_dx(n, in, out, d, W, g);
+}
+
+/* digits_dw_best: digits_dw of the best instruction set the processor has */
+static void digits_dw_best(int n, long in, long out, int j, int rows,
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
+{
+#ifdef digits_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        digits_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef digits_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        digits_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    digits_dw(n, in, out, j, rows, d, x, g);
 }
 
 // ---- layer hidden: 64 -> 64, relu ----
@@ -618,22 +1230,17 @@ static void digits_hidden_delta(digits_model *m, int n)
 }
 
 /* hidden backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void digits_hidden_backward(digits_model *m, const digits_real *in, int n)
 {
     digits_hidden_delta(m, n);
     digits_real *restrict dW = m->grads + 0; /* [64][64] */
     digits_real *restrict db = m->grads + 4096;
-    for (int j = 0; j < 64; j++) {
-        digits_real *restrict dw = dW + j * 64;
-        for (int s = 0; s < n; s++) {
-            const digits_real dj = m->hidden_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                digits_axpy(64, dj, in + s * 64, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 64; j++)
+            db[j] += m->hidden_d[s][j];
+    digits_dw_best(n, 64, 64, 0, 64, m->hidden_d[0], in, dW);
 }
 
 /* hidden: digits_backward then digits_step fused, grads zero and left so: per row of
@@ -648,11 +1255,11 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
     const double bias2 = 1 - digits_powi(0.999, m->step);
     const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
-    for (int j = 0; j < 64; j++) {
-        digits_real *restrict p = m->params + 0 + j * 64;
-        digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 64; j++) {
+            digits_real *restrict p = m->params + 0 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
             const digits_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
@@ -662,16 +1269,19 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            digits_real *restrict grad = m->scratch;
-            for (int i = 0; i < 64; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        digits_real *restrict grad = m->scratch;
+        for (int j = 0; j < 64; j += 8) {
+            const int len = (64 - j < 8 ? 64 - j : 8) * 64;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const digits_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    digits_axpy(64, dj, in + s * 64, grad);
-            }
-            for (int i = 0; i < 64; i++) {
+            digits_dw_best(n, 64, 64, j, len / 64, m->hidden_d[0], in, grad);
+            digits_real *restrict p = m->params + 0 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
+            for (int i = 0; i < len; i++) {
                 const digits_real g = grad[i];
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
                 const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
@@ -717,11 +1327,11 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
     const double bias2 = 1 - digits_powi(0.999, m->step);
     const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
-    for (int j = 0; j < 64; j++) {
-        digits_real *restrict p = m->params + 0 + j * 64;
-        digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 64; j++) {
+            digits_real *restrict p = m->params + 0 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
             const digits_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
@@ -731,16 +1341,19 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            digits_real *restrict grad = m->scratch;
-            for (int i = 0; i < 64; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        digits_real *restrict grad = m->scratch;
+        for (int j = 0; j < 64; j += 8) {
+            const int len = (64 - j < 8 ? 64 - j : 8) * 64;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const digits_real dj = m->hidden_d[s][j];
-                if (dj != 0)
-                    digits_axpy(64, dj, in + s * 64, grad);
-            }
-            for (int i = 0; i < 64; i++) {
+            digits_dw_best(n, 64, 64, j, len / 64, m->hidden_d[0], in, grad);
+            digits_real *restrict p = m->params + 0 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
+            for (int i = 0; i < len; i++) {
                 const digits_real g = grad[i];
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
                 const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
@@ -1458,34 +2071,22 @@ static void digits_dense2_forward(digits_model *m, const digits_real *in, int n)
 static void digits_dense2_delta(digits_model *m, int n)
 {
     const digits_real *restrict W = m->params + 4160; /* [10][64] */
-    for (int s = 0; s < n; s++) {
-        digits_real *restrict d = m->dense2_d[s];
-        digits_real *restrict dx = m->hidden_d[s];
-        /* hidden's d = Wᵀ·δ */
-        for (int i = 0; i < 64; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 10; j++)
-            digits_axpy(64, d[j], W + j * 64, dx);
-    }
+    /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
+    digits_dx_best(n, 64, 10, m->dense2_d[0], W, m->hidden_d[0]);
 }
 
 /* dense2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void digits_dense2_backward(digits_model *m, const digits_real *in, int n)
 {
     digits_dense2_delta(m, n);
     digits_real *restrict dW = m->grads + 4160; /* [10][64] */
     digits_real *restrict db = m->grads + 4800;
-    for (int j = 0; j < 10; j++) {
-        digits_real *restrict dw = dW + j * 64;
-        for (int s = 0; s < n; s++) {
-            const digits_real dj = m->dense2_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                digits_axpy(64, dj, in + s * 64, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 10; j++)
+            db[j] += m->dense2_d[s][j];
+    digits_dw_best(n, 64, 10, 0, 10, m->dense2_d[0], in, dW);
 }
 
 /* dense2: digits_backward then digits_step fused, grads zero and left so: per row of
@@ -1500,11 +2101,11 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
     const double bias2 = 1 - digits_powi(0.999, m->step);
     const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
-    for (int j = 0; j < 10; j++) {
-        digits_real *restrict p = m->params + 4160 + j * 64;
-        digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            digits_real *restrict p = m->params + 4160 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
             const digits_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
@@ -1514,16 +2115,19 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            digits_real *restrict grad = m->scratch;
-            for (int i = 0; i < 64; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        digits_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 64;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const digits_real dj = m->dense2_d[s][j];
-                if (dj != 0)
-                    digits_axpy(64, dj, in + s * 64, grad);
-            }
-            for (int i = 0; i < 64; i++) {
+            digits_dw_best(n, 64, 10, j, len / 64, m->dense2_d[0], in, grad);
+            digits_real *restrict p = m->params + 4160 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
+            for (int i = 0; i < len; i++) {
                 const digits_real g = grad[i];
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
                 const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
@@ -1569,11 +2173,11 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
     const double bias2 = 1 - digits_powi(0.999, m->step);
     const digits_real step_size = (digits_real)(m->lr / bias1);
     const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
-    for (int j = 0; j < 10; j++) {
-        digits_real *restrict p = m->params + 4160 + j * 64;
-        digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            digits_real *restrict p = m->params + 4160 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
             const digits_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
@@ -1583,16 +2187,19 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            digits_real *restrict grad = m->scratch;
-            for (int i = 0; i < 64; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        digits_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 64;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const digits_real dj = m->dense2_d[s][j];
-                if (dj != 0)
-                    digits_axpy(64, dj, in + s * 64, grad);
-            }
-            for (int i = 0; i < 64; i++) {
+            digits_dw_best(n, 64, 10, j, len / 64, m->dense2_d[0], in, grad);
+            digits_real *restrict p = m->params + 4160 + j * 64;
+            digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
+            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
+            for (int i = 0; i < len; i++) {
                 const digits_real g = grad[i];
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
                 const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
@@ -1718,7 +2325,8 @@ digits_real digits_backward(digits_model *m, const digits_real *x, const digits_
     return loss;
 }
 
-/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void digits_update(digits_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -1731,7 +2339,7 @@ static void digits_update(digits_model *m)
     digits_real *restrict p = m->params + 0;
     digits_real *restrict exp_avg = m->exp_avg + 0;
     digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const digits_real *restrict grad = m->grads;
+    digits_real *restrict grad = m->grads;
     for (int i = 0; i < DIGITS_PARAMS; i++) {
         const digits_real g = grad[i];
         const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1739,14 +2347,47 @@ static void digits_update(digits_model *m)
         p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
         exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
         exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef digits_AVX2
+/* digits_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void digits_update_avx2(digits_model *m)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - digits_powi(0.9, m->step);
+    const double bias2 = 1 - digits_powi(0.999, m->step);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
+    const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
+    digits_real *restrict p = m->params + 0;
+    digits_real *restrict exp_avg = m->exp_avg + 0;
+    digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    digits_real *restrict grad = m->grads;
+    for (int i = 0; i < DIGITS_PARAMS; i++) {
+        const digits_real g = grad[i];
+        const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void digits_step(digits_model *m)
 {
     m->step++;
+#ifdef digits_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        digits_update_avx2(m);
+    else
+#endif
     digits_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

@@ -56,7 +56,7 @@ typedef struct digits_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: digits_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: digits_train may fuse backward and step */
-    digits_real scratch[64]; /* digits_train's gradient of one row */
+    digits_real scratch[512]; /* working space: digits_train's gradient rows, windows */
     int chunk[8]; /* the chunks of 8 inputs that are not all 0 (digits_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     digits_real hidden_z[DIGITS_BATCH][64];

@@ -291,11 +291,11 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
     const double bias2 = 1 - iris_powi(0.999, m->step);
     const iris_real step_size = (iris_real)(m->lr / bias1);
     const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
-    for (int j = 0; j < 16; j++) {
-        iris_real *restrict p = m->params + 0 + j * 4;
-        iris_real *restrict exp_avg = m->exp_avg + 0 + j * 4;
-        iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 4;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 16; j++) {
+            iris_real *restrict p = m->params + 0 + j * 4;
+            iris_real *restrict exp_avg = m->exp_avg + 0 + j * 4;
+            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 4;
             const iris_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 4; i++) {
                 const iris_real g = (0 + dj * in[i]);
@@ -305,8 +305,10 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            iris_real *restrict grad = m->scratch;
+        }
+    } else {
+        iris_real *restrict grad = m->scratch;
+        for (int j = 0; j < 16; j++) {
             for (int i = 0; i < 4; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -314,6 +316,9 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
                 if (dj != 0)
                     iris_axpy(4, dj, in + s * 4, grad);
             }
+            iris_real *restrict p = m->params + 0 + j * 4;
+            iris_real *restrict exp_avg = m->exp_avg + 0 + j * 4;
+            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 4;
             for (int i = 0; i < 4; i++) {
                 const iris_real g = grad[i];
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -498,11 +503,11 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
     const double bias2 = 1 - iris_powi(0.999, m->step);
     const iris_real step_size = (iris_real)(m->lr / bias1);
     const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
-    for (int j = 0; j < 3; j++) {
-        iris_real *restrict p = m->params + 80 + j * 16;
-        iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
-        iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 3; j++) {
+            iris_real *restrict p = m->params + 80 + j * 16;
+            iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
+            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
             const iris_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 const iris_real g = (0 + dj * in[i]);
@@ -512,8 +517,10 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            iris_real *restrict grad = m->scratch;
+        }
+    } else {
+        iris_real *restrict grad = m->scratch;
+        for (int j = 0; j < 3; j++) {
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -521,6 +528,9 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
                 if (dj != 0)
                     iris_axpy(16, dj, in + s * 16, grad);
             }
+            iris_real *restrict p = m->params + 80 + j * 16;
+            iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
+            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
             for (int i = 0; i < 16; i++) {
                 const iris_real g = grad[i];
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -567,11 +577,11 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
     const double bias2 = 1 - iris_powi(0.999, m->step);
     const iris_real step_size = (iris_real)(m->lr / bias1);
     const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
-    for (int j = 0; j < 3; j++) {
-        iris_real *restrict p = m->params + 80 + j * 16;
-        iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
-        iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 3; j++) {
+            iris_real *restrict p = m->params + 80 + j * 16;
+            iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
+            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
             const iris_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 const iris_real g = (0 + dj * in[i]);
@@ -581,8 +591,10 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            iris_real *restrict grad = m->scratch;
+        }
+    } else {
+        iris_real *restrict grad = m->scratch;
+        for (int j = 0; j < 3; j++) {
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -590,6 +602,9 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
                 if (dj != 0)
                     iris_axpy(16, dj, in + s * 16, grad);
             }
+            iris_real *restrict p = m->params + 80 + j * 16;
+            iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
+            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
             for (int i = 0; i < 16; i++) {
                 const iris_real g = grad[i];
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -716,7 +731,8 @@ iris_real iris_backward(iris_model *m, const iris_real *x, const iris_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void iris_update(iris_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -729,7 +745,7 @@ static void iris_update(iris_model *m)
     iris_real *restrict p = m->params + 0;
     iris_real *restrict exp_avg = m->exp_avg + 0;
     iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const iris_real *restrict grad = m->grads;
+    iris_real *restrict grad = m->grads;
     for (int i = 0; i < IRIS_PARAMS; i++) {
         const iris_real g = grad[i];
         const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -737,14 +753,47 @@ static void iris_update(iris_model *m)
         p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
         exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
         exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef iris_AVX2
+/* iris_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void iris_update_avx2(iris_model *m)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - iris_powi(0.9, m->step);
+    const double bias2 = 1 - iris_powi(0.999, m->step);
+    const iris_real step_size = (iris_real)(m->lr / bias1);
+    const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
+    iris_real *restrict p = m->params + 0;
+    iris_real *restrict exp_avg = m->exp_avg + 0;
+    iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    iris_real *restrict grad = m->grads;
+    for (int i = 0; i < IRIS_PARAMS; i++) {
+        const iris_real g = grad[i];
+        const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void iris_step(iris_model *m)
 {
     m->step++;
+#ifdef iris_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        iris_update_avx2(m);
+    else
+#endif
     iris_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

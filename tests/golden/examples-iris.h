@@ -56,7 +56,7 @@ typedef struct iris_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: iris_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: iris_train may fuse backward and step */
-    iris_real scratch[16]; /* iris_train's gradient of one row */
+    iris_real scratch[16]; /* working space: iris_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     iris_real hidden_z[IRIS_BATCH][16];
     iris_real hidden_a[IRIS_BATCH][16];

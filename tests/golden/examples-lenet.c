@@ -97,6 +97,626 @@ typedef lenet_real lenet_vec32 __attribute__((vector_size(32)));
 #endif
 #endif
 
+/* lenet_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void lenet_dx2(long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
+{
+    lenet_real sum[2][16];
+#ifdef lenet_VLEN
+    lenet_vec acc[2][16 / lenet_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / lenet_VLEN; v++)
+            acc[r][v] = (lenet_vec){0};
+    for (int k = 0; k < out; k++) {
+        lenet_vec wv[16 / lenet_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const lenet_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / lenet_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const lenet_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* lenet_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void lenet_dx1(long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
+{
+    lenet_real sum[1][16];
+#ifdef lenet_VLEN
+    lenet_vec acc[1][16 / lenet_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / lenet_VLEN; v++)
+            acc[r][v] = (lenet_vec){0};
+    for (int k = 0; k < out; k++) {
+        lenet_vec wv[16 / lenet_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const lenet_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / lenet_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const lenet_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 16)
+            lenet_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            lenet_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* lenet_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void lenet_dw32(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[32];
+#ifdef lenet_VLEN
+    lenet_vec acc[32 / lenet_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / lenet_VLEN; v++)
+        acc[v] = (lenet_vec){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / lenet_VLEN; v++) {
+            lenet_vec xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* lenet_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void lenet_dw16(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[16];
+#ifdef lenet_VLEN
+    lenet_vec acc[16 / lenet_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / lenet_VLEN; v++)
+        acc[v] = (lenet_vec){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN; v++) {
+            lenet_vec xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void lenet_dw(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        lenet_real *restrict gr = g + r * in;
+        int act[LENET_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            lenet_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            lenet_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef lenet_AVX2
+/* lenet_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
+{
+    lenet_real sum[4][16];
+    lenet_vec32 acc[4][16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            acc[r][v] = (lenet_vec32){0};
+    for (int k = 0; k < out; k++) {
+        lenet_vec32 wv[16 / lenet_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const lenet_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / lenet_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef lenet_AVX2
+/* lenet_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void lenet_dx1_avx2(long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
+{
+    lenet_real sum[1][16];
+    lenet_vec32 acc[1][16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            acc[r][v] = (lenet_vec32){0};
+    for (int k = 0; k < out; k++) {
+        lenet_vec32 wv[16 / lenet_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const lenet_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / lenet_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef lenet_AVX2
+/* lenet_dx_avx2: lenet_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 16)
+            lenet_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            lenet_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef lenet_AVX2
+/* lenet_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void lenet_dw64_avx2(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[64];
+    lenet_vec32 acc[64 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX2
+/* lenet_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void lenet_dw16_avx2(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[16];
+    lenet_vec32 acc[16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX2
+/* lenet_dw_avx2: lenet_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void lenet_dw_avx2(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        lenet_real *restrict gr = g + r * in;
+        int act[LENET_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            lenet_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            lenet_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dx8_avx512(long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
+{
+    lenet_real sum[8][16];
+    lenet_vec32 acc[8][16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            acc[r][v] = (lenet_vec32){0};
+    for (int k = 0; k < out; k++) {
+        lenet_vec32 wv[16 / lenet_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const lenet_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / lenet_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dx1_avx512(long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g, long i)
+{
+    lenet_real sum[1][16];
+    lenet_vec32 acc[1][16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            acc[r][v] = (lenet_vec32){0};
+    for (int k = 0; k < out; k++) {
+        lenet_vec32 wv[16 / lenet_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const lenet_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / lenet_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dx_avx512: lenet_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict d,
+    const lenet_real *restrict W, lenet_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (long i = 0; i < full; i += 16)
+            lenet_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            lenet_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dw128_avx512(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[128];
+    lenet_vec32 acc[128 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dw16_avx512(int na, const int *act, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+{
+    lenet_real sum[16];
+    lenet_vec32 acc[16 / lenet_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / lenet_VLEN32; v++)
+        acc[v] = (lenet_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const lenet_real a = d[act[k] * out];
+        const lenet_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / lenet_VLEN32; v++) {
+            lenet_vec32 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef lenet_AVX512
+/* lenet_dw_avx512: lenet_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_dw_avx512(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        lenet_real *restrict gr = g + r * in;
+        int act[LENET_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            lenet_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            lenet_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            lenet_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* lenet_dx_best: lenet_dx of the best instruction set the processor has */
+static void lenet_dx_best(int n, long in, long out,
+    const lenet_real *restrict d, const lenet_real *restrict W, lenet_real *restrict g)
+{
+#ifdef lenet_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        lenet_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef lenet_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        lenet_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    lenet_dx(n, in, out, d, W, g);
+}
+
+/* lenet_dw_best: lenet_dw of the best instruction set the processor has */
+static void lenet_dw_best(int n, long in, long out, int j, int rows,
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
+{
+#ifdef lenet_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        lenet_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef lenet_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        lenet_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    lenet_dw(n, in, out, j, rows, d, x, g);
+}
+
 /* y += a·x over len elements: no carried sum, so it vectorizes; restrict
  * parameters let gcc -O2 and clang do so without alias checks. */
 static void lenet_axpy(int len, lenet_real a, const lenet_real *restrict x, lenet_real *restrict y)
@@ -1627,37 +2247,28 @@ static void lenet_dense6_delta(lenet_model *m, int n)
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->dense6_z[s];
         lenet_real *restrict d = m->dense6_d[s];
-        lenet_real *restrict dx = m->flatten5_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 120; j++) {
             const lenet_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        /* flatten5's d = Wᵀ·δ */
-        for (int i = 0; i < 400; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 120; j++)
-            lenet_axpy(400, d[j], W + j * 400, dx);
     }
+    /* flatten5's d = δ·W, all samples at once (gen_kernels.c) */
+    lenet_dx_best(n, 400, 120, m->dense6_d[0], W, m->flatten5_d[0]);
 }
 
 /* dense6 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void lenet_dense6_backward(lenet_model *m, const lenet_real *in, int n)
 {
     lenet_dense6_delta(m, n);
     lenet_real *restrict dW = m->grads + 2572; /* [120][400] */
     lenet_real *restrict db = m->grads + 50572;
-    for (int j = 0; j < 120; j++) {
-        lenet_real *restrict dw = dW + j * 400;
-        for (int s = 0; s < n; s++) {
-            const lenet_real dj = m->dense6_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                lenet_axpy(400, dj, in + s * 400, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 120; j++)
+            db[j] += m->dense6_d[s][j];
+    lenet_dw_best(n, 400, 120, 0, 120, m->dense6_d[0], in, dW);
 }
 
 /* dense6: lenet_backward then lenet_step fused, grads zero and left so: per row of
@@ -1667,10 +2278,10 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
     lenet_dense6_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
-    for (int j = 0; j < 120; j++) {
-        lenet_real *restrict p = m->params + 2572 + j * 400;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 120; j++) {
+            lenet_real *restrict p = m->params + 2572 + j * 400;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             const lenet_real dj = m->dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
                 lenet_real g = (0 + dj * in[i]);
@@ -1679,16 +2290,18 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            lenet_real *restrict grad = m->scratch;
-            for (int i = 0; i < 400; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        lenet_real *restrict grad = m->scratch;
+        for (int j = 0; j < 120; j += 8) {
+            const int len = (120 - j < 8 ? 120 - j : 8) * 400;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense6_d[s][j];
-                if (dj != 0)
-                    lenet_axpy(400, dj, in + s * 400, grad);
-            }
-            for (int i = 0; i < 400; i++) {
+            lenet_dw_best(n, 400, 120, j, len / 400, m->dense6_d[0], in, grad);
+            lenet_real *restrict p = m->params + 2572 + j * 400;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
+            for (int i = 0; i < len; i++) {
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -1726,10 +2339,10 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
     lenet_dense6_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
-    for (int j = 0; j < 120; j++) {
-        lenet_real *restrict p = m->params + 2572 + j * 400;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 120; j++) {
+            lenet_real *restrict p = m->params + 2572 + j * 400;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             const lenet_real dj = m->dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
                 lenet_real g = (0 + dj * in[i]);
@@ -1738,16 +2351,18 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            lenet_real *restrict grad = m->scratch;
-            for (int i = 0; i < 400; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        lenet_real *restrict grad = m->scratch;
+        for (int j = 0; j < 120; j += 8) {
+            const int len = (120 - j < 8 ? 120 - j : 8) * 400;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense6_d[s][j];
-                if (dj != 0)
-                    lenet_axpy(400, dj, in + s * 400, grad);
-            }
-            for (int i = 0; i < 400; i++) {
+            lenet_dw_best(n, 400, 120, j, len / 400, m->dense6_d[0], in, grad);
+            lenet_real *restrict p = m->params + 2572 + j * 400;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
+            for (int i = 0; i < len; i++) {
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -2213,37 +2828,28 @@ static void lenet_dense7_delta(lenet_model *m, int n)
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->dense7_z[s];
         lenet_real *restrict d = m->dense7_d[s];
-        lenet_real *restrict dx = m->dense6_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 84; j++) {
             const lenet_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        /* dense6's d = Wᵀ·δ */
-        for (int i = 0; i < 120; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 84; j++)
-            lenet_axpy(120, d[j], W + j * 120, dx);
     }
+    /* dense6's d = δ·W, all samples at once (gen_kernels.c) */
+    lenet_dx_best(n, 120, 84, m->dense7_d[0], W, m->dense6_d[0]);
 }
 
 /* dense7 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void lenet_dense7_backward(lenet_model *m, const lenet_real *in, int n)
 {
     lenet_dense7_delta(m, n);
     lenet_real *restrict dW = m->grads + 50692; /* [84][120] */
     lenet_real *restrict db = m->grads + 60772;
-    for (int j = 0; j < 84; j++) {
-        lenet_real *restrict dw = dW + j * 120;
-        for (int s = 0; s < n; s++) {
-            const lenet_real dj = m->dense7_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                lenet_axpy(120, dj, in + s * 120, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 84; j++)
+            db[j] += m->dense7_d[s][j];
+    lenet_dw_best(n, 120, 84, 0, 84, m->dense7_d[0], in, dW);
 }
 
 /* dense7: lenet_backward then lenet_step fused, grads zero and left so: per row of
@@ -2253,10 +2859,10 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
     lenet_dense7_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
-    for (int j = 0; j < 84; j++) {
-        lenet_real *restrict p = m->params + 50692 + j * 120;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 84; j++) {
+            lenet_real *restrict p = m->params + 50692 + j * 120;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             const lenet_real dj = m->dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
                 lenet_real g = (0 + dj * in[i]);
@@ -2265,16 +2871,18 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            lenet_real *restrict grad = m->scratch;
-            for (int i = 0; i < 120; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        lenet_real *restrict grad = m->scratch;
+        for (int j = 0; j < 84; j += 8) {
+            const int len = (84 - j < 8 ? 84 - j : 8) * 120;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense7_d[s][j];
-                if (dj != 0)
-                    lenet_axpy(120, dj, in + s * 120, grad);
-            }
-            for (int i = 0; i < 120; i++) {
+            lenet_dw_best(n, 120, 84, j, len / 120, m->dense7_d[0], in, grad);
+            lenet_real *restrict p = m->params + 50692 + j * 120;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
+            for (int i = 0; i < len; i++) {
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -2312,10 +2920,10 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
     lenet_dense7_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
-    for (int j = 0; j < 84; j++) {
-        lenet_real *restrict p = m->params + 50692 + j * 120;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 84; j++) {
+            lenet_real *restrict p = m->params + 50692 + j * 120;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             const lenet_real dj = m->dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
                 lenet_real g = (0 + dj * in[i]);
@@ -2324,16 +2932,18 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            lenet_real *restrict grad = m->scratch;
-            for (int i = 0; i < 120; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        lenet_real *restrict grad = m->scratch;
+        for (int j = 0; j < 84; j += 8) {
+            const int len = (84 - j < 8 ? 84 - j : 8) * 120;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense7_d[s][j];
-                if (dj != 0)
-                    lenet_axpy(120, dj, in + s * 120, grad);
-            }
-            for (int i = 0; i < 120; i++) {
+            lenet_dw_best(n, 120, 84, j, len / 120, m->dense7_d[0], in, grad);
+            lenet_real *restrict p = m->params + 50692 + j * 120;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
+            for (int i = 0; i < len; i++) {
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -3118,34 +3728,22 @@ static void lenet_dense8_forward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_dense8_delta(lenet_model *m, int n)
 {
     const lenet_real *restrict W = m->params + 60856; /* [10][84] */
-    for (int s = 0; s < n; s++) {
-        lenet_real *restrict d = m->dense8_d[s];
-        lenet_real *restrict dx = m->dense7_d[s];
-        /* dense7's d = Wᵀ·δ */
-        for (int i = 0; i < 84; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 10; j++)
-            lenet_axpy(84, d[j], W + j * 84, dx);
-    }
+    /* dense7's d = δ·W, all samples at once (gen_kernels.c) */
+    lenet_dx_best(n, 84, 10, m->dense8_d[0], W, m->dense7_d[0]);
 }
 
 /* dense8 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void lenet_dense8_backward(lenet_model *m, const lenet_real *in, int n)
 {
     lenet_dense8_delta(m, n);
     lenet_real *restrict dW = m->grads + 60856; /* [10][84] */
     lenet_real *restrict db = m->grads + 61696;
-    for (int j = 0; j < 10; j++) {
-        lenet_real *restrict dw = dW + j * 84;
-        for (int s = 0; s < n; s++) {
-            const lenet_real dj = m->dense8_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                lenet_axpy(84, dj, in + s * 84, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 10; j++)
+            db[j] += m->dense8_d[s][j];
+    lenet_dw_best(n, 84, 10, 0, 10, m->dense8_d[0], in, dW);
 }
 
 /* dense8: lenet_backward then lenet_step fused, grads zero and left so: per row of
@@ -3155,10 +3753,10 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
     lenet_dense8_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
-    for (int j = 0; j < 10; j++) {
-        lenet_real *restrict p = m->params + 60856 + j * 84;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            lenet_real *restrict p = m->params + 60856 + j * 84;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             const lenet_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
                 lenet_real g = (0 + dj * in[i]);
@@ -3167,16 +3765,18 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            lenet_real *restrict grad = m->scratch;
-            for (int i = 0; i < 84; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        lenet_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 84;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense8_d[s][j];
-                if (dj != 0)
-                    lenet_axpy(84, dj, in + s * 84, grad);
-            }
-            for (int i = 0; i < 84; i++) {
+            lenet_dw_best(n, 84, 10, j, len / 84, m->dense8_d[0], in, grad);
+            lenet_real *restrict p = m->params + 60856 + j * 84;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
+            for (int i = 0; i < len; i++) {
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -3214,10 +3814,10 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
     lenet_dense8_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
-    for (int j = 0; j < 10; j++) {
-        lenet_real *restrict p = m->params + 60856 + j * 84;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 10; j++) {
+            lenet_real *restrict p = m->params + 60856 + j * 84;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             const lenet_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
                 lenet_real g = (0 + dj * in[i]);
@@ -3226,16 +3826,18 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            lenet_real *restrict grad = m->scratch;
-            for (int i = 0; i < 84; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        lenet_real *restrict grad = m->scratch;
+        for (int j = 0; j < 10; j += 8) {
+            const int len = (10 - j < 8 ? 10 - j : 8) * 84;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense8_d[s][j];
-                if (dj != 0)
-                    lenet_axpy(84, dj, in + s * 84, grad);
-            }
-            for (int i = 0; i < 84; i++) {
+            lenet_dw_best(n, 84, 10, j, len / 84, m->dense8_d[0], in, grad);
+            lenet_real *restrict p = m->params + 60856 + j * 84;
+            lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
+            for (int i = 0; i < len; i++) {
                 lenet_real g = grad[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
@@ -3379,28 +3981,55 @@ lenet_real lenet_backward(lenet_model *m, const lenet_real *x, const lenet_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void lenet_update(lenet_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
-    const lenet_real *restrict grad = m->grads;
+    lenet_real *restrict grad = m->grads;
     for (int i = 0; i < LENET_PARAMS; i++) {
         lenet_real g = grad[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
     }
 }
+
+#ifdef lenet_AVX2
+/* lenet_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void lenet_update_avx2(lenet_model *m)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
+    lenet_real *restrict p = m->params + 0;
+    lenet_real *restrict momentum_buf = m->momentum_buf + 0;
+    lenet_real *restrict grad = m->grads;
+    for (int i = 0; i < LENET_PARAMS; i++) {
+        lenet_real g = grad[i];
+        const lenet_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void lenet_step(lenet_model *m)
 {
     m->step++;
+#ifdef lenet_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        lenet_update_avx2(m);
+    else
+#endif
     lenet_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

@@ -56,7 +56,7 @@ typedef struct mnist_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: mnist_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: mnist_train may fuse backward and step */
-    mnist_real scratch[784]; /* mnist_train's gradient of one row */
+    mnist_real scratch[6272]; /* working space: mnist_train's gradient rows, windows */
     int chunk[98]; /* the chunks of 8 inputs that are not all 0 (mnist_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mnist_real hidden_z[MNIST_BATCH][128];

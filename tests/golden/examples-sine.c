@@ -315,11 +315,11 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
     const double bias2 = 1 - sine_powi(0.999, m->step);
     const sine_real step_size = (sine_real)(m->lr / bias1);
     const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
-    for (int j = 0; j < 32; j++) {
-        sine_real *restrict p = m->params + 0 + j * 1;
-        sine_real *restrict exp_avg = m->exp_avg + 0 + j * 1;
-        sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 1;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 32; j++) {
+            sine_real *restrict p = m->params + 0 + j * 1;
+            sine_real *restrict exp_avg = m->exp_avg + 0 + j * 1;
+            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 1;
             const sine_real dj = m->hidden_d[0][j];
             for (int i = 0; i < 1; i++) {
                 const sine_real g = (0 + dj * in[i]);
@@ -329,8 +329,10 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            sine_real *restrict grad = m->scratch;
+        }
+    } else {
+        sine_real *restrict grad = m->scratch;
+        for (int j = 0; j < 32; j++) {
             for (int i = 0; i < 1; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -338,6 +340,9 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
                 if (dj != 0)
                     sine_axpy(1, dj, in + s * 1, grad);
             }
+            sine_real *restrict p = m->params + 0 + j * 1;
+            sine_real *restrict exp_avg = m->exp_avg + 0 + j * 1;
+            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 1;
             for (int i = 0; i < 1; i++) {
                 const sine_real g = grad[i];
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -501,11 +506,11 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
     const double bias2 = 1 - sine_powi(0.999, m->step);
     const sine_real step_size = (sine_real)(m->lr / bias1);
     const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
-    for (int j = 0; j < 1; j++) {
-        sine_real *restrict p = m->params + 64 + j * 32;
-        sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
-        sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 1; j++) {
+            sine_real *restrict p = m->params + 64 + j * 32;
+            sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
+            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
             const sine_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 32; i++) {
                 const sine_real g = (0 + dj * in[i]);
@@ -515,8 +520,10 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            sine_real *restrict grad = m->scratch;
+        }
+    } else {
+        sine_real *restrict grad = m->scratch;
+        for (int j = 0; j < 1; j++) {
             for (int i = 0; i < 32; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -524,6 +531,9 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
                 if (dj != 0)
                     sine_axpy(32, dj, in + s * 32, grad);
             }
+            sine_real *restrict p = m->params + 64 + j * 32;
+            sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
+            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
             for (int i = 0; i < 32; i++) {
                 const sine_real g = grad[i];
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -570,11 +580,11 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
     const double bias2 = 1 - sine_powi(0.999, m->step);
     const sine_real step_size = (sine_real)(m->lr / bias1);
     const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
-    for (int j = 0; j < 1; j++) {
-        sine_real *restrict p = m->params + 64 + j * 32;
-        sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
-        sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 1; j++) {
+            sine_real *restrict p = m->params + 64 + j * 32;
+            sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
+            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
             const sine_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 32; i++) {
                 const sine_real g = (0 + dj * in[i]);
@@ -584,8 +594,10 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            sine_real *restrict grad = m->scratch;
+        }
+    } else {
+        sine_real *restrict grad = m->scratch;
+        for (int j = 0; j < 1; j++) {
             for (int i = 0; i < 32; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -593,6 +605,9 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
                 if (dj != 0)
                     sine_axpy(32, dj, in + s * 32, grad);
             }
+            sine_real *restrict p = m->params + 64 + j * 32;
+            sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
+            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
             for (int i = 0; i < 32; i++) {
                 const sine_real g = grad[i];
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -713,7 +728,8 @@ sine_real sine_backward(sine_model *m, const sine_real *x, const sine_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void sine_update(sine_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -726,7 +742,7 @@ static void sine_update(sine_model *m)
     sine_real *restrict p = m->params + 0;
     sine_real *restrict exp_avg = m->exp_avg + 0;
     sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const sine_real *restrict grad = m->grads;
+    sine_real *restrict grad = m->grads;
     for (int i = 0; i < SINE_PARAMS; i++) {
         const sine_real g = grad[i];
         const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -734,14 +750,47 @@ static void sine_update(sine_model *m)
         p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
         exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
         exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef sine_AVX2
+/* sine_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void sine_update_avx2(sine_model *m)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - sine_powi(0.9, m->step);
+    const double bias2 = 1 - sine_powi(0.999, m->step);
+    const sine_real step_size = (sine_real)(m->lr / bias1);
+    const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
+    sine_real *restrict p = m->params + 0;
+    sine_real *restrict exp_avg = m->exp_avg + 0;
+    sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    sine_real *restrict grad = m->grads;
+    for (int i = 0; i < SINE_PARAMS; i++) {
+        const sine_real g = grad[i];
+        const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void sine_step(sine_model *m)
 {
     m->step++;
+#ifdef sine_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        sine_update_avx2(m);
+    else
+#endif
     sine_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

@@ -56,7 +56,7 @@ typedef struct sine_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: sine_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: sine_train may fuse backward and step */
-    sine_real scratch[32]; /* sine_train's gradient of one row */
+    sine_real scratch[32]; /* working space: sine_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     sine_real hidden_z[SINE_BATCH][32];
     sine_real hidden_a[SINE_BATCH][32];

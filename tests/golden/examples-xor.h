@@ -55,7 +55,7 @@ typedef struct xor_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: xor_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: xor_train may fuse backward and step */
-    xor_real scratch[4]; /* xor_train's gradient of one row */
+    xor_real scratch[4]; /* working space: xor_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     xor_real hidden_z[XOR_BATCH][4];
     xor_real hidden_a[XOR_BATCH][4];

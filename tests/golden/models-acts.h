@@ -65,7 +65,7 @@ typedef struct gacts_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: gacts_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gacts_train may fuse backward and step */
-    gacts_real scratch[33]; /* gacts_train's gradient of one row */
+    gacts_real scratch[128]; /* working space: gacts_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gacts_real a1_z[GACTS_BATCH][16];
     gacts_real a1_a[GACTS_BATCH][16];

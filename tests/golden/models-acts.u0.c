@@ -145,12 +145,624 @@ static int gacts_chunks(const gacts_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void gacts_axpy(int len, gacts_real a, const gacts_real *restrict x, gacts_real *restrict y)
+/* gacts_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void gacts_dx2(long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+    gacts_real sum[2][16];
+#ifdef gacts_VLEN
+    gacts_vec acc[2][16 / gacts_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / gacts_VLEN; v++)
+            acc[r][v] = (gacts_vec){0};
+    for (int k = 0; k < out; k++) {
+        gacts_vec wv[16 / gacts_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const gacts_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gacts_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const gacts_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* gacts_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void gacts_dx1(long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g, long i)
+{
+    gacts_real sum[1][16];
+#ifdef gacts_VLEN
+    gacts_vec acc[1][16 / gacts_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gacts_VLEN; v++)
+            acc[r][v] = (gacts_vec){0};
+    for (int k = 0; k < out; k++) {
+        gacts_vec wv[16 / gacts_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gacts_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gacts_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const gacts_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void gacts_dx(int n, long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 16)
+            gacts_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gacts_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gacts_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* gacts_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gacts_dw32(int na, const int *act, long in, long out,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
+{
+    gacts_real sum[32];
+#ifdef gacts_VLEN
+    gacts_vec acc[32 / gacts_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / gacts_VLEN; v++)
+        acc[v] = (gacts_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / gacts_VLEN; v++) {
+            gacts_vec xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* gacts_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gacts_dw16(int na, const int *act, long in, long out,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
+{
+    gacts_real sum[16];
+#ifdef gacts_VLEN
+    gacts_vec acc[16 / gacts_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gacts_VLEN; v++)
+        acc[v] = (gacts_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN; v++) {
+            gacts_vec xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void gacts_dw(int n, long in, long out, int j, int rows,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gacts_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gacts_real *restrict gr = g + r * in;
+        int act[GACTS_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            gacts_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gacts_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gacts_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef gacts_AVX2
+/* gacts_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gacts_dx4_avx2(long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g, long i)
+{
+    gacts_real sum[4][16];
+    gacts_vec32 acc[4][16 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            acc[r][v] = (gacts_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gacts_vec32 wv[16 / gacts_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const gacts_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gacts_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gacts_AVX2
+/* gacts_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gacts_dx1_avx2(long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g, long i)
+{
+    gacts_real sum[1][16];
+    gacts_vec32 acc[1][16 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            acc[r][v] = (gacts_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gacts_vec32 wv[16 / gacts_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gacts_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gacts_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gacts_AVX2
+/* gacts_dx_avx2: gacts_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gacts_dx_avx2(int n, long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 16)
+            gacts_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gacts_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gacts_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gacts_AVX2
+/* gacts_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gacts_dw64_avx2(int na, const int *act, long in, long out,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
+{
+    gacts_real sum[64];
+    gacts_vec32 acc[64 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / gacts_VLEN32; v++)
+        acc[v] = (gacts_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / gacts_VLEN32; v++) {
+            gacts_vec32 xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gacts_AVX2
+/* gacts_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gacts_dw16_avx2(int na, const int *act, long in, long out,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
+{
+    gacts_real sum[16];
+    gacts_vec32 acc[16 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gacts_VLEN32; v++)
+        acc[v] = (gacts_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN32; v++) {
+            gacts_vec32 xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gacts_AVX2
+/* gacts_dw_avx2: gacts_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gacts_dw_avx2(int n, long in, long out, int j, int rows,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gacts_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gacts_real *restrict gr = g + r * in;
+        int act[GACTS_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            gacts_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gacts_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gacts_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef gacts_AVX512
+/* gacts_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gacts_dx8_avx512(long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g, long i)
+{
+    gacts_real sum[8][16];
+    gacts_vec32 acc[8][16 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            acc[r][v] = (gacts_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gacts_vec32 wv[16 / gacts_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const gacts_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gacts_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gacts_AVX512
+/* gacts_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gacts_dx1_avx512(long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g, long i)
+{
+    gacts_real sum[1][16];
+    gacts_vec32 acc[1][16 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            acc[r][v] = (gacts_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gacts_vec32 wv[16 / gacts_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN32; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gacts_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gacts_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gacts_AVX512
+/* gacts_dx_avx512: gacts_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gacts_dx_avx512(int n, long in, long out, const gacts_real *restrict d,
+    const gacts_real *restrict W, gacts_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (long i = 0; i < full; i += 16)
+            gacts_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gacts_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gacts_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gacts_AVX512
+/* gacts_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gacts_dw128_avx512(int na, const int *act, long in, long out,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
+{
+    gacts_real sum[128];
+    gacts_vec32 acc[128 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / gacts_VLEN32; v++)
+        acc[v] = (gacts_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / gacts_VLEN32; v++) {
+            gacts_vec32 xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gacts_AVX512
+/* gacts_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gacts_dw16_avx512(int na, const int *act, long in, long out,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
+{
+    gacts_real sum[16];
+    gacts_vec32 acc[16 / gacts_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gacts_VLEN32; v++)
+        acc[v] = (gacts_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gacts_real a = d[act[k] * out];
+        const gacts_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gacts_VLEN32; v++) {
+            gacts_vec32 xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gacts_AVX512
+/* gacts_dw_avx512: gacts_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gacts_dw_avx512(int n, long in, long out, int j, int rows,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gacts_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gacts_real *restrict gr = g + r * in;
+        int act[GACTS_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            gacts_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gacts_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gacts_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* gacts_dx_best: gacts_dx of the best instruction set the processor has */
+static void gacts_dx_best(int n, long in, long out,
+    const gacts_real *restrict d, const gacts_real *restrict W, gacts_real *restrict g)
+{
+#ifdef gacts_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gacts_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef gacts_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gacts_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    gacts_dx(n, in, out, d, W, g);
+}
+
+/* gacts_dw_best: gacts_dw of the best instruction set the processor has */
+static void gacts_dw_best(int n, long in, long out, int j, int rows,
+    const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
+{
+#ifdef gacts_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gacts_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef gacts_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gacts_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    gacts_dw(n, in, out, j, rows, d, x, g);
 }
 
 // ---- layer a1: 8 -> 16, silu ----
@@ -612,22 +1224,17 @@ static void gacts_a1_delta(gacts_model *m, int n)
 }
 
 /* a1 backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gacts_a1_backward(gacts_model *m, const gacts_real *in, int n)
 {
     gacts_a1_delta(m, n);
     gacts_real *restrict dW = m->grads + 0; /* [16][8] */
     gacts_real *restrict db = m->grads + 128;
-    for (int j = 0; j < 16; j++) {
-        gacts_real *restrict dw = dW + j * 8;
-        for (int s = 0; s < n; s++) {
-            const gacts_real dj = m->a1_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gacts_axpy(8, dj, in + s * 8, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 16; j++)
+            db[j] += m->a1_d[s][j];
+    gacts_dw_best(n, 8, 16, 0, 16, m->a1_d[0], in, dW);
 }
 
 /* a1: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -637,10 +1244,10 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
     gacts_a1_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
-    for (int j = 0; j < 16; j++) {
-        gacts_real *restrict p = m->params + 0 + j * 8;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 16; j++) {
+            gacts_real *restrict p = m->params + 0 + j * 8;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
             const gacts_real dj = m->a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
@@ -649,16 +1256,18 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            gacts_real *restrict grad = m->scratch;
-            for (int i = 0; i < 8; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gacts_real *restrict grad = m->scratch;
+        for (int j = 0; j < 16; j += 8) {
+            const int len = (16 - j < 8 ? 16 - j : 8) * 8;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a1_d[s][j];
-                if (dj != 0)
-                    gacts_axpy(8, dj, in + s * 8, grad);
-            }
-            for (int i = 0; i < 8; i++) {
+            gacts_dw_best(n, 8, 16, j, len / 8, m->a1_d[0], in, grad);
+            gacts_real *restrict p = m->params + 0 + j * 8;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
+            for (int i = 0; i < len; i++) {
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
@@ -696,10 +1305,10 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
     gacts_a1_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
-    for (int j = 0; j < 16; j++) {
-        gacts_real *restrict p = m->params + 0 + j * 8;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 16; j++) {
+            gacts_real *restrict p = m->params + 0 + j * 8;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
             const gacts_real dj = m->a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
@@ -708,16 +1317,18 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            gacts_real *restrict grad = m->scratch;
-            for (int i = 0; i < 8; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gacts_real *restrict grad = m->scratch;
+        for (int j = 0; j < 16; j += 8) {
+            const int len = (16 - j < 8 ? 16 - j : 8) * 8;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a1_d[s][j];
-                if (dj != 0)
-                    gacts_axpy(8, dj, in + s * 8, grad);
-            }
-            for (int i = 0; i < 8; i++) {
+            gacts_dw_best(n, 8, 16, j, len / 8, m->a1_d[0], in, grad);
+            gacts_real *restrict p = m->params + 0 + j * 8;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
+            for (int i = 0; i < len; i++) {
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
@@ -1560,36 +2171,27 @@ static void gacts_a2_delta(gacts_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict z = m->a2_z[s];
         gacts_real *restrict d = m->a2_d[s];
-        gacts_real *restrict dx = m->a1_d[s];
         /* δ = d ⊙ (Φ(z) + z·φ(z)) */
         for (int j = 0; j < 33; j++) {
             d[j] = d[j] * gacts_gelu_grad(z[j]);
         }
-        /* a1's d = Wᵀ·δ */
-        for (int i = 0; i < 16; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 33; j++)
-            gacts_axpy(16, d[j], W + j * 16, dx);
     }
+    /* a1's d = δ·W, all samples at once (gen_kernels.c) */
+    gacts_dx_best(n, 16, 33, m->a2_d[0], W, m->a1_d[0]);
 }
 
 /* a2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gacts_a2_backward(gacts_model *m, const gacts_real *in, int n)
 {
     gacts_a2_delta(m, n);
     gacts_real *restrict dW = m->grads + 144; /* [33][16] */
     gacts_real *restrict db = m->grads + 672;
-    for (int j = 0; j < 33; j++) {
-        gacts_real *restrict dw = dW + j * 16;
-        for (int s = 0; s < n; s++) {
-            const gacts_real dj = m->a2_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gacts_axpy(16, dj, in + s * 16, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 33; j++)
+            db[j] += m->a2_d[s][j];
+    gacts_dw_best(n, 16, 33, 0, 33, m->a2_d[0], in, dW);
 }
 
 /* a2: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -1599,10 +2201,10 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
     gacts_a2_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
-    for (int j = 0; j < 33; j++) {
-        gacts_real *restrict p = m->params + 144 + j * 16;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 33; j++) {
+            gacts_real *restrict p = m->params + 144 + j * 16;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             const gacts_real dj = m->a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
@@ -1611,16 +2213,18 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            gacts_real *restrict grad = m->scratch;
-            for (int i = 0; i < 16; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gacts_real *restrict grad = m->scratch;
+        for (int j = 0; j < 33; j += 8) {
+            const int len = (33 - j < 8 ? 33 - j : 8) * 16;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a2_d[s][j];
-                if (dj != 0)
-                    gacts_axpy(16, dj, in + s * 16, grad);
-            }
-            for (int i = 0; i < 16; i++) {
+            gacts_dw_best(n, 16, 33, j, len / 16, m->a2_d[0], in, grad);
+            gacts_real *restrict p = m->params + 144 + j * 16;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
+            for (int i = 0; i < len; i++) {
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
@@ -1658,10 +2262,10 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
     gacts_a2_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
-    for (int j = 0; j < 33; j++) {
-        gacts_real *restrict p = m->params + 144 + j * 16;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 33; j++) {
+            gacts_real *restrict p = m->params + 144 + j * 16;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             const gacts_real dj = m->a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
@@ -1670,16 +2274,18 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            gacts_real *restrict grad = m->scratch;
-            for (int i = 0; i < 16; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gacts_real *restrict grad = m->scratch;
+        for (int j = 0; j < 33; j += 8) {
+            const int len = (33 - j < 8 ? 33 - j : 8) * 16;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a2_d[s][j];
-                if (dj != 0)
-                    gacts_axpy(16, dj, in + s * 16, grad);
-            }
-            for (int i = 0; i < 16; i++) {
+            gacts_dw_best(n, 16, 33, j, len / 16, m->a2_d[0], in, grad);
+            gacts_real *restrict p = m->params + 144 + j * 16;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
+            for (int i = 0; i < len; i++) {
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
@@ -2606,36 +3212,27 @@ static void gacts_a3_delta(gacts_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->a3_a[s];
         gacts_real *restrict d = m->a3_d[s];
-        gacts_real *restrict dx = m->a2_d[s];
         /* δ = d ⊙ a(1 − a) */
         for (int j = 0; j < 5; j++) {
             d[j] = d[j] * a[j] * (1 - a[j]);
         }
-        /* a2's d = Wᵀ·δ */
-        for (int i = 0; i < 33; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 5; j++)
-            gacts_axpy(33, d[j], W + j * 33, dx);
     }
+    /* a2's d = δ·W, all samples at once (gen_kernels.c) */
+    gacts_dx_best(n, 33, 5, m->a3_d[0], W, m->a2_d[0]);
 }
 
 /* a3 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gacts_a3_backward(gacts_model *m, const gacts_real *in, int n)
 {
     gacts_a3_delta(m, n);
     gacts_real *restrict dW = m->grads + 705; /* [5][33] */
     gacts_real *restrict db = m->grads + 870;
-    for (int j = 0; j < 5; j++) {
-        gacts_real *restrict dw = dW + j * 33;
-        for (int s = 0; s < n; s++) {
-            const gacts_real dj = m->a3_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gacts_axpy(33, dj, in + s * 33, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 5; j++)
+            db[j] += m->a3_d[s][j];
+    gacts_dw_best(n, 33, 5, 0, 5, m->a3_d[0], in, dW);
 }
 
 /* a3: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -2645,10 +3242,10 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
     gacts_a3_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
-    for (int j = 0; j < 5; j++) {
-        gacts_real *restrict p = m->params + 705 + j * 33;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 5; j++) {
+            gacts_real *restrict p = m->params + 705 + j * 33;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
             const gacts_real dj = m->a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
@@ -2657,16 +3254,18 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            gacts_real *restrict grad = m->scratch;
-            for (int i = 0; i < 33; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gacts_real *restrict grad = m->scratch;
+        for (int j = 0; j < 5; j += 8) {
+            const int len = (5 - j < 8 ? 5 - j : 8) * 33;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a3_d[s][j];
-                if (dj != 0)
-                    gacts_axpy(33, dj, in + s * 33, grad);
-            }
-            for (int i = 0; i < 33; i++) {
+            gacts_dw_best(n, 33, 5, j, len / 33, m->a3_d[0], in, grad);
+            gacts_real *restrict p = m->params + 705 + j * 33;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
+            for (int i = 0; i < len; i++) {
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
@@ -2704,10 +3303,10 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
     gacts_a3_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
-    for (int j = 0; j < 5; j++) {
-        gacts_real *restrict p = m->params + 705 + j * 33;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 5; j++) {
+            gacts_real *restrict p = m->params + 705 + j * 33;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
             const gacts_real dj = m->a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
@@ -2716,16 +3315,18 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            gacts_real *restrict grad = m->scratch;
-            for (int i = 0; i < 33; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gacts_real *restrict grad = m->scratch;
+        for (int j = 0; j < 5; j += 8) {
+            const int len = (5 - j < 8 ? 5 - j : 8) * 33;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a3_d[s][j];
-                if (dj != 0)
-                    gacts_axpy(33, dj, in + s * 33, grad);
-            }
-            for (int i = 0; i < 33; i++) {
+            gacts_dw_best(n, 33, 5, j, len / 33, m->a3_d[0], in, grad);
+            gacts_real *restrict p = m->params + 705 + j * 33;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
+            for (int i = 0; i < len; i++) {
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
@@ -2861,7 +3462,6 @@ static void gacts_out_delta(gacts_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->out_a[s];
         gacts_real *restrict d = m->out_d[s];
-        gacts_real *restrict dx = m->a3_d[s];
         /* δ = a ⊙ (d − Σ d ⊙ a) */
         {
             gacts_real dot = 0;
@@ -2872,31 +3472,23 @@ static void gacts_out_delta(gacts_model *m, int n)
                 d[j] = a[j] * (d[j] - dot);
             }
         }
-        /* a3's d = Wᵀ·δ */
-        for (int i = 0; i < 5; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 4; j++)
-            gacts_axpy(5, d[j], W + j * 5, dx);
     }
+    /* a3's d = δ·W, all samples at once (gen_kernels.c) */
+    gacts_dx_best(n, 5, 4, m->out_d[0], W, m->a3_d[0]);
 }
 
 /* out backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gacts_out_backward(gacts_model *m, const gacts_real *in, int n)
 {
     gacts_out_delta(m, n);
     gacts_real *restrict dW = m->grads + 875; /* [4][5] */
     gacts_real *restrict db = m->grads + 895;
-    for (int j = 0; j < 4; j++) {
-        gacts_real *restrict dw = dW + j * 5;
-        for (int s = 0; s < n; s++) {
-            const gacts_real dj = m->out_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gacts_axpy(5, dj, in + s * 5, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 4; j++)
+            db[j] += m->out_d[s][j];
+    gacts_dw_best(n, 5, 4, 0, 4, m->out_d[0], in, dW);
 }
 
 /* out: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -2906,10 +3498,10 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
     gacts_out_delta(m, n);
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
-    for (int j = 0; j < 4; j++) {
-        gacts_real *restrict p = m->params + 875 + j * 5;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 4; j++) {
+            gacts_real *restrict p = m->params + 875 + j * 5;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
             const gacts_real dj = m->out_d[0][j];
             for (int i = 0; i < 5; i++) {
                 gacts_real g = (0 + dj * in[i]);
@@ -2918,16 +3510,18 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
                 p[i] -= lr * g;
                 momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
             }
-        } else {
-            gacts_real *restrict grad = m->scratch;
-            for (int i = 0; i < 5; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gacts_real *restrict grad = m->scratch;
+        for (int j = 0; j < 4; j += 8) {
+            const int len = (4 - j < 8 ? 4 - j : 8) * 5;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->out_d[s][j];
-                if (dj != 0)
-                    gacts_axpy(5, dj, in + s * 5, grad);
-            }
-            for (int i = 0; i < 5; i++) {
+            gacts_dw_best(n, 5, 4, j, len / 5, m->out_d[0], in, grad);
+            gacts_real *restrict p = m->params + 875 + j * 5;
+            gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
+            for (int i = 0; i < len; i++) {
                 gacts_real g = grad[i];
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
                 g = g + 0.8f * buf;
@@ -3055,28 +3649,55 @@ gacts_real gacts_backward(gacts_model *m, const gacts_real *x, const gacts_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.05, momentum = 0.8, nesterov = 1, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer sgd(lr = 0.05, momentum = 0.8, nesterov = 1, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void gacts_update(gacts_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
     const gacts_real lr = (gacts_real)m->lr;
     gacts_real *restrict p = m->params + 0;
     gacts_real *restrict momentum_buf = m->momentum_buf + 0;
-    const gacts_real *restrict grad = m->grads;
+    gacts_real *restrict grad = m->grads;
     for (int i = 0; i < GACTS_PARAMS; i++) {
         gacts_real g = grad[i];
         const gacts_real buf = 0.8f * momentum_buf[i] + g;
         g = g + 0.8f * buf;
         p[i] -= lr * g;
         momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
     }
 }
+
+#ifdef gacts_AVX2
+/* gacts_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gacts_update_avx2(gacts_model *m)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
+    gacts_real *restrict p = m->params + 0;
+    gacts_real *restrict momentum_buf = m->momentum_buf + 0;
+    gacts_real *restrict grad = m->grads;
+    for (int i = 0; i < GACTS_PARAMS; i++) {
+        gacts_real g = grad[i];
+        const gacts_real buf = 0.8f * momentum_buf[i] + g;
+        g = g + 0.8f * buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void gacts_step(gacts_model *m)
 {
     m->step++;
+#ifdef gacts_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        gacts_update_avx2(m);
+    else
+#endif
     gacts_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

@@ -83,6 +83,430 @@ typedef gcnn_real gcnn_vec32 __attribute__((vector_size(32)));
 #endif
 #endif
 
+/* gcnn_dx2: ∂C/∂x of 2 samples, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[2][8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[2][8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            acc[r][v] = (gcnn_vec){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec wv[8 / gcnn_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const gcnn_real a = d[r * out + k];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* gcnn_dx1: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[1][8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[1][8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            acc[r][v] = (gcnn_vec){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec wv[8 / gcnn_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++)
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[r * out + k];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 8 inputs one sum at a time, in the same
+ * order */
+static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g)
+{
+    const long full = in / 8 * 8;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 8)
+            gcnn_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 8)
+            gcnn_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* gcnn_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gcnn_dw16(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[16];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[16 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gcnn_VLEN; v++)
+        acc[v] = (gcnn_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gcnn_VLEN; v++) {
+            gcnn_vec xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* gcnn_dw8: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gcnn_dw8(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[8];
+#ifdef gcnn_VLEN
+    gcnn_vec acc[8 / gcnn_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gcnn_VLEN; v++)
+        acc[v] = (gcnn_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN; v++) {
+            gcnn_vec xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 8; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 8; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 16 inputs, then of 8,
+ * then one sum at a time, in the same order */
+static void gcnn_dw(int n, long in, long out, int j, int rows,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+    const long wide = in / 16 * 16, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gcnn_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gcnn_real *restrict gr = g + r * in;
+        int act[GCNN_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 16)
+            gcnn_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gcnn_dw8(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef gcnn_AVX2
+/* gcnn_dx4_avx2: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[4][8];
+    gcnn_vec32 acc[4][8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            acc[r][v] = (gcnn_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec32 wv[8 / gcnn_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dx1_avx2: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[1][8];
+    gcnn_vec32 acc[1][8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            acc[r][v] = (gcnn_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gcnn_vec32 wv[8 / gcnn_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+            gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gcnn_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dx_avx2: gcnn_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
+    const gcnn_real *restrict W, gcnn_real *restrict g)
+{
+    const long full = in / 8 * 8;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 8)
+            gcnn_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 8)
+            gcnn_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dw32_avx2: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dw32_avx2(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[32];
+    gcnn_vec32 acc[32 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / gcnn_VLEN32; v++)
+        acc[v] = (gcnn_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / gcnn_VLEN32; v++) {
+            gcnn_vec32 xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dw8_avx2: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gcnn_dw8_avx2(int na, const int *act, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
+{
+    gcnn_real sum[8];
+    gcnn_vec32 acc[8 / gcnn_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gcnn_VLEN32; v++)
+        acc[v] = (gcnn_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gcnn_real a = d[act[k] * out];
+        const gcnn_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gcnn_VLEN32; v++) {
+            gcnn_vec32 xv;
+            gcnn_LOAD(xv, xs + v * gcnn_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gcnn_AVX2
+/* gcnn_dw_avx2: gcnn_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gcnn_dw_avx2(int n, long in, long out, int j, int rows,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gcnn_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gcnn_real *restrict gr = g + r * in;
+        int act[GCNN_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            gcnn_dw32_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gcnn_dw8_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gcnn_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* gcnn_dx_best: gcnn_dx of the best instruction set the processor has */
+static void gcnn_dx_best(int n, long in, long out,
+    const gcnn_real *restrict d, const gcnn_real *restrict W, gcnn_real *restrict g)
+{
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    gcnn_dx(n, in, out, d, W, g);
+}
+
+/* gcnn_dw_best: gcnn_dw of the best instruction set the processor has */
+static void gcnn_dw_best(int n, long in, long out, int j, int rows,
+    const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
+{
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    gcnn_dw(n, in, out, j, rows, d, x, g);
+}
+
 /* y += a·x over len elements: no carried sum, so it vectorizes; restrict
  * parameters let gcc -O2 and clang do so without alias checks. */
 static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_real *restrict y)
@@ -947,37 +1371,28 @@ static void gcnn_h1_delta(gcnn_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h1_z[s];
         gcnn_real *restrict d = m->h1_d[s];
-        gcnn_real *restrict dx = m->a_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        /* a's d = Wᵀ·δ */
-        for (int i = 0; i < 48; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 40; j++)
-            gcnn_axpy(48, d[j], W + j * 48, dx);
     }
+    /* a's d = δ·W, all samples at once (gen_kernels.c) */
+    gcnn_dx_best(n, 48, 40, m->h1_d[0], W, m->a_d[0]);
 }
 
 /* h1 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gcnn_h1_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_h1_delta(m, n);
     gcnn_real *restrict dW = m->grads + 296; /* [40][48] */
     gcnn_real *restrict db = m->grads + 2216;
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict dw = dW + j * 48;
-        for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h1_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gcnn_axpy(48, dj, in + s * 48, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 40; j++)
+            db[j] += m->h1_d[s][j];
+    gcnn_dw_best(n, 48, 40, 0, 40, m->h1_d[0], in, dW);
 }
 
 /* h1: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -992,11 +1407,11 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 296 + j * 48;
-        gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
             const gcnn_real dj = m->h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1006,16 +1421,19 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 48; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 48;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h1_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(48, dj, in + s * 48, grad);
-            }
-            for (int i = 0; i < 48; i++) {
+            gcnn_dw_best(n, 48, 40, j, len / 48, m->h1_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1061,11 +1479,11 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 296 + j * 48;
-        gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
             const gcnn_real dj = m->h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1075,16 +1493,19 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 48; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 48;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h1_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(48, dj, in + s * 48, grad);
-            }
-            for (int i = 0; i < 48; i++) {
+            gcnn_dw_best(n, 48, 40, j, len / 48, m->h1_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 296 + j * 48;
+            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1423,37 +1844,28 @@ static void gcnn_h2_delta(gcnn_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h2_z[s];
         gcnn_real *restrict d = m->h2_d[s];
-        gcnn_real *restrict dx = m->h1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        /* h1's d = Wᵀ·δ */
-        for (int i = 0; i < 40; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 40; j++)
-            gcnn_axpy(40, d[j], W + j * 40, dx);
     }
+    /* h1's d = δ·W, all samples at once (gen_kernels.c) */
+    gcnn_dx_best(n, 40, 40, m->h2_d[0], W, m->h1_d[0]);
 }
 
 /* h2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gcnn_h2_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_h2_delta(m, n);
     gcnn_real *restrict dW = m->grads + 2256; /* [40][40] */
     gcnn_real *restrict db = m->grads + 3856;
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict dw = dW + j * 40;
-        for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h2_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gcnn_axpy(40, dj, in + s * 40, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 40; j++)
+            db[j] += m->h2_d[s][j];
+    gcnn_dw_best(n, 40, 40, 0, 40, m->h2_d[0], in, dW);
 }
 
 /* h2: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -1468,11 +1880,11 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 2256 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
             const gcnn_real dj = m->h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1482,16 +1894,19 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h2_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h2_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1537,11 +1952,11 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 2256 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
             const gcnn_real dj = m->h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1551,16 +1966,19 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h2_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h2_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 2256 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1650,36 +2068,27 @@ static void gcnn_h3_delta(gcnn_model *m, int n)
         const gcnn_real *restrict z = m->h3_z[s];
         const gcnn_real *restrict a = m->h3_a[s];
         gcnn_real *restrict d = m->h3_d[s];
-        gcnn_real *restrict dx = m->h2_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 40; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 1.0);
         }
-        /* h2's d = Wᵀ·δ */
-        for (int i = 0; i < 40; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 40; j++)
-            gcnn_axpy(40, d[j], W + j * 40, dx);
     }
+    /* h2's d = δ·W, all samples at once (gen_kernels.c) */
+    gcnn_dx_best(n, 40, 40, m->h3_d[0], W, m->h2_d[0]);
 }
 
 /* h3 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gcnn_h3_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_h3_delta(m, n);
     gcnn_real *restrict dW = m->grads + 3896; /* [40][40] */
     gcnn_real *restrict db = m->grads + 5496;
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict dw = dW + j * 40;
-        for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h3_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gcnn_axpy(40, dj, in + s * 40, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 40; j++)
+            db[j] += m->h3_d[s][j];
+    gcnn_dw_best(n, 40, 40, 0, 40, m->h3_d[0], in, dW);
 }
 
 /* h3: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -1694,11 +2103,11 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 3896 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
             const gcnn_real dj = m->h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1708,16 +2117,19 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h3_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h3_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -1763,11 +2175,11 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 40; j++) {
-        gcnn_real *restrict p = m->params + 3896 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 40; j++) {
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
             const gcnn_real dj = m->h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -1777,16 +2189,19 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
-            for (int i = 0; i < 40; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 40; j += 8) {
+            const int len = (40 - j < 8 ? 40 - j : 8) * 40;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h3_d[s][j];
-                if (dj != 0)
-                    gcnn_axpy(40, dj, in + s * 40, grad);
-            }
-            for (int i = 0; i < 40; i++) {
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->h3_d[0], in, grad);
+            gcnn_real *restrict p = m->params + 3896 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
+            for (int i = 0; i < len; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
                 const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
@@ -2083,11 +2498,11 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 3; j++) {
-        gcnn_real *restrict p = m->params + 5536 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 3; j++) {
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             const gcnn_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -2097,8 +2512,10 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
+        }
+    } else {
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 3; j++) {
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -2106,6 +2523,9 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2152,11 +2572,11 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
     const double bias2 = 1 - gcnn_powi(0.999, m->step);
     const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
     const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    for (int j = 0; j < 3; j++) {
-        gcnn_real *restrict p = m->params + 5536 + j * 40;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 3; j++) {
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             const gcnn_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
@@ -2166,8 +2586,10 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gcnn_real *restrict grad = m->scratch;
+        }
+    } else {
+        gcnn_real *restrict grad = m->scratch;
+        for (int j = 0; j < 3; j++) {
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -2175,6 +2597,9 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
+            gcnn_real *restrict p = m->params + 5536 + j * 40;
+            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
+            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = grad[i];
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2325,7 +2750,8 @@ gcnn_real gcnn_backward(gcnn_model *m, const gcnn_real *x, const gcnn_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void gcnn_update(gcnn_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -2338,7 +2764,7 @@ static void gcnn_update(gcnn_model *m)
     gcnn_real *restrict p = m->params + 0;
     gcnn_real *restrict exp_avg = m->exp_avg + 0;
     gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const gcnn_real *restrict grad = m->grads;
+    gcnn_real *restrict grad = m->grads;
     for (int i = 0; i < GCNN_PARAMS; i++) {
         const gcnn_real g = grad[i];
         const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2346,14 +2772,47 @@ static void gcnn_update(gcnn_model *m)
         p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
         exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
         exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef gcnn_AVX2
+/* gcnn_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gcnn_update_avx2(gcnn_model *m)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gcnn_powi(0.9, m->step);
+    const double bias2 = 1 - gcnn_powi(0.999, m->step);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
+    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
+    gcnn_real *restrict p = m->params + 0;
+    gcnn_real *restrict exp_avg = m->exp_avg + 0;
+    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    gcnn_real *restrict grad = m->grads;
+    for (int i = 0; i < GCNN_PARAMS; i++) {
+        const gcnn_real g = grad[i];
+        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
+        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
+        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
+        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
+        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void gcnn_step(gcnn_model *m)
 {
     m->step++;
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        gcnn_update_avx2(m);
+    else
+#endif
     gcnn_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

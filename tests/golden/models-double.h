@@ -66,7 +66,7 @@ typedef struct gdouble_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: gdouble_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gdouble_train may fuse backward and step */
-    gdouble_real scratch[20]; /* gdouble_train's gradient of one row */
+    gdouble_real scratch[20]; /* working space: gdouble_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gdouble_real dense1_z[GDOUBLE_BATCH][12];
     gdouble_real dense1_a[GDOUBLE_BATCH][12];

@@ -117,12 +117,428 @@ static int gdouble_chunks(const gdouble_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void gdouble_axpy(int len, gdouble_real a, const gdouble_real *restrict x, gdouble_real *restrict y)
+/* gdouble_dx2: ∂C/∂x of 2 samples, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+    gdouble_real sum[2][8];
+#ifdef gdouble_VLEN
+    gdouble_vec acc[2][8 / gdouble_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8 / gdouble_VLEN; v++)
+            acc[r][v] = (gdouble_vec){0};
+    for (int k = 0; k < out; k++) {
+        gdouble_vec wv[8 / gdouble_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN; v++)
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const gdouble_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gdouble_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const gdouble_real a = d[r * out + k];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* gdouble_dx1: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[1][8];
+#ifdef gdouble_VLEN
+    gdouble_vec acc[1][8 / gdouble_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gdouble_VLEN; v++)
+            acc[r][v] = (gdouble_vec){0};
+    for (int k = 0; k < out; k++) {
+        gdouble_vec wv[8 / gdouble_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN; v++)
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gdouble_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gdouble_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const gdouble_real a = d[r * out + k];
+            for (int v = 0; v < 8; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 8 inputs one sum at a time, in the same
+ * order */
+static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
+    const gdouble_real *restrict W, gdouble_real *restrict g)
+{
+    const long full = in / 8 * 8;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 8)
+            gdouble_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 8)
+            gdouble_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gdouble_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* gdouble_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gdouble_dw16(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[16];
+#ifdef gdouble_VLEN
+    gdouble_vec acc[16 / gdouble_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gdouble_VLEN; v++)
+        acc[v] = (gdouble_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gdouble_VLEN; v++) {
+            gdouble_vec xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* gdouble_dw8: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gdouble_dw8(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[8];
+#ifdef gdouble_VLEN
+    gdouble_vec acc[8 / gdouble_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gdouble_VLEN; v++)
+        acc[v] = (gdouble_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN; v++) {
+            gdouble_vec xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 8; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 8; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 16 inputs, then of 8,
+ * then one sum at a time, in the same order */
+static void gdouble_dw(int n, long in, long out, int j, int rows,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
+{
+    const long wide = in / 16 * 16, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gdouble_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gdouble_real *restrict gr = g + r * in;
+        int act[GDOUBLE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 16)
+            gdouble_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gdouble_dw8(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gdouble_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef gdouble_AVX2
+/* gdouble_dx4_avx2: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[4][8];
+    gdouble_vec32 acc[4][8 / gdouble_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+            acc[r][v] = (gdouble_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gdouble_vec32 wv[8 / gdouble_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const gdouble_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gdouble_AVX2
+/* gdouble_dx1_avx2: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
+    const gdouble_real *restrict W, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[1][8];
+    gdouble_vec32 acc[1][8 / gdouble_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+            acc[r][v] = (gdouble_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gdouble_vec32 wv[8 / gdouble_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+            gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gdouble_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 8; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gdouble_AVX2
+/* gdouble_dx_avx2: gdouble_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restrict d,
+    const gdouble_real *restrict W, gdouble_real *restrict g)
+{
+    const long full = in / 8 * 8;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 8)
+            gdouble_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 8)
+            gdouble_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gdouble_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gdouble_AVX2
+/* gdouble_dw32_avx2: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[32];
+    gdouble_vec32 acc[32 / gdouble_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / gdouble_VLEN32; v++)
+        acc[v] = (gdouble_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / gdouble_VLEN32; v++) {
+            gdouble_vec32 xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gdouble_AVX2
+/* gdouble_dw8_avx2: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+{
+    gdouble_real sum[8];
+    gdouble_vec32 acc[8 / gdouble_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / gdouble_VLEN32; v++)
+        acc[v] = (gdouble_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gdouble_real a = d[act[k] * out];
+        const gdouble_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / gdouble_VLEN32; v++) {
+            gdouble_vec32 xv;
+            gdouble_LOAD(xv, xs + v * gdouble_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 8; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gdouble_AVX2
+/* gdouble_dw_avx2: gdouble_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gdouble_dw_avx2(int n, long in, long out, int j, int rows,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 8 * 8;
+    for (int r = 0; r < rows; r++) {
+        const gdouble_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gdouble_real *restrict gr = g + r * in;
+        int act[GDOUBLE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            gdouble_dw32_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 8)
+            gdouble_dw8_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gdouble_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* gdouble_dx_best: gdouble_dx of the best instruction set the processor has */
+static void gdouble_dx_best(int n, long in, long out,
+    const gdouble_real *restrict d, const gdouble_real *restrict W, gdouble_real *restrict g)
+{
+#ifdef gdouble_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gdouble_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    gdouble_dx(n, in, out, d, W, g);
+}
+
+/* gdouble_dw_best: gdouble_dw of the best instruction set the processor has */
+static void gdouble_dw_best(int n, long in, long out, int j, int rows,
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
+{
+#ifdef gdouble_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gdouble_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    gdouble_dw(n, in, out, j, rows, d, x, g);
 }
 
 // ---- layer dense1: 20 -> 12, leaky_relu(alpha = 0.2) ----
@@ -477,22 +893,17 @@ static void gdouble_dense1_delta(gdouble_model *m, int n)
 }
 
 /* dense1 backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gdouble_dense1_backward(gdouble_model *m, const gdouble_real *in, int n)
 {
     gdouble_dense1_delta(m, n);
     gdouble_real *restrict dW = m->grads + 0; /* [12][20] */
     gdouble_real *restrict db = m->grads + 240;
-    for (int j = 0; j < 12; j++) {
-        gdouble_real *restrict dw = dW + j * 20;
-        for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense1_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gdouble_axpy(20, dj, in + s * 20, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 12; j++)
+            db[j] += m->dense1_d[s][j];
+    gdouble_dw_best(n, 20, 12, 0, 12, m->dense1_d[0], in, dW);
 }
 
 /* dense1: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -508,11 +919,11 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
     const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
     const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    for (int j = 0; j < 12; j++) {
-        gdouble_real *restrict p = m->params + 0 + j * 20;
-        gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 12; j++) {
+            gdouble_real *restrict p = m->params + 0 + j * 20;
+            gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
             const gdouble_real dj = m->dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
@@ -523,16 +934,19 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gdouble_real *restrict grad = m->scratch;
-            for (int i = 0; i < 20; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gdouble_real *restrict grad = m->scratch;
+        for (int j = 0; j < 12; j += 8) {
+            const int len = (12 - j < 8 ? 12 - j : 8) * 20;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense1_d[s][j];
-                if (dj != 0)
-                    gdouble_axpy(20, dj, in + s * 20, grad);
-            }
-            for (int i = 0; i < 20; i++) {
+            gdouble_dw_best(n, 20, 12, j, len / 20, m->dense1_d[0], in, grad);
+            gdouble_real *restrict p = m->params + 0 + j * 20;
+            gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
+            for (int i = 0; i < len; i++) {
                 p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -581,11 +995,11 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
     const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
     const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    for (int j = 0; j < 12; j++) {
-        gdouble_real *restrict p = m->params + 0 + j * 20;
-        gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 12; j++) {
+            gdouble_real *restrict p = m->params + 0 + j * 20;
+            gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
             const gdouble_real dj = m->dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
@@ -596,16 +1010,19 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gdouble_real *restrict grad = m->scratch;
-            for (int i = 0; i < 20; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gdouble_real *restrict grad = m->scratch;
+        for (int j = 0; j < 12; j += 8) {
+            const int len = (12 - j < 8 ? 12 - j : 8) * 20;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense1_d[s][j];
-                if (dj != 0)
-                    gdouble_axpy(20, dj, in + s * 20, grad);
-            }
-            for (int i = 0; i < 20; i++) {
+            gdouble_dw_best(n, 20, 12, j, len / 20, m->dense1_d[0], in, grad);
+            gdouble_real *restrict p = m->params + 0 + j * 20;
+            gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
+            for (int i = 0; i < len; i++) {
                 p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1261,36 +1678,27 @@ static void gdouble_dense2_delta(gdouble_model *m, int n)
         const gdouble_real *restrict z = m->dense2_z[s];
         const gdouble_real *restrict a = m->dense2_a[s];
         gdouble_real *restrict d = m->dense2_d[s];
-        gdouble_real *restrict dx = m->dense1_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 9; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 0.5);
         }
-        /* dense1's d = Wᵀ·δ */
-        for (int i = 0; i < 12; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 9; j++)
-            gdouble_axpy(12, d[j], W + j * 12, dx);
     }
+    /* dense1's d = δ·W, all samples at once (gen_kernels.c) */
+    gdouble_dx_best(n, 12, 9, m->dense2_d[0], W, m->dense1_d[0]);
 }
 
 /* dense2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gdouble_dense2_backward(gdouble_model *m, const gdouble_real *in, int n)
 {
     gdouble_dense2_delta(m, n);
     gdouble_real *restrict dW = m->grads + 252; /* [9][12] */
     gdouble_real *restrict db = m->grads + 360;
-    for (int j = 0; j < 9; j++) {
-        gdouble_real *restrict dw = dW + j * 12;
-        for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense2_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gdouble_axpy(12, dj, in + s * 12, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 9; j++)
+            db[j] += m->dense2_d[s][j];
+    gdouble_dw_best(n, 12, 9, 0, 9, m->dense2_d[0], in, dW);
 }
 
 /* dense2: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -1306,11 +1714,11 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
     const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
     const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    for (int j = 0; j < 9; j++) {
-        gdouble_real *restrict p = m->params + 252 + j * 12;
-        gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 9; j++) {
+            gdouble_real *restrict p = m->params + 252 + j * 12;
+            gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
             const gdouble_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
@@ -1321,16 +1729,19 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gdouble_real *restrict grad = m->scratch;
-            for (int i = 0; i < 12; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gdouble_real *restrict grad = m->scratch;
+        for (int j = 0; j < 9; j += 8) {
+            const int len = (9 - j < 8 ? 9 - j : 8) * 12;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense2_d[s][j];
-                if (dj != 0)
-                    gdouble_axpy(12, dj, in + s * 12, grad);
-            }
-            for (int i = 0; i < 12; i++) {
+            gdouble_dw_best(n, 12, 9, j, len / 12, m->dense2_d[0], in, grad);
+            gdouble_real *restrict p = m->params + 252 + j * 12;
+            gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
+            for (int i = 0; i < len; i++) {
                 p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1379,11 +1790,11 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
     const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
     const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    for (int j = 0; j < 9; j++) {
-        gdouble_real *restrict p = m->params + 252 + j * 12;
-        gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 9; j++) {
+            gdouble_real *restrict p = m->params + 252 + j * 12;
+            gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
             const gdouble_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
@@ -1394,16 +1805,19 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gdouble_real *restrict grad = m->scratch;
-            for (int i = 0; i < 12; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gdouble_real *restrict grad = m->scratch;
+        for (int j = 0; j < 9; j += 8) {
+            const int len = (9 - j < 8 ? 9 - j : 8) * 12;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense2_d[s][j];
-                if (dj != 0)
-                    gdouble_axpy(12, dj, in + s * 12, grad);
-            }
-            for (int i = 0; i < 12; i++) {
+            gdouble_dw_best(n, 12, 9, j, len / 12, m->dense2_d[0], in, grad);
+            gdouble_real *restrict p = m->params + 252 + j * 12;
+            gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
+            for (int i = 0; i < len; i++) {
                 p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2058,36 +2472,27 @@ static void gdouble_dense3_delta(gdouble_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense3_z[s];
         gdouble_real *restrict d = m->dense3_d[s];
-        gdouble_real *restrict dx = m->dense2_d[s];
         /* δ = d ⊙ σ(z) */
         for (int j = 0; j < 7; j++) {
             d[j] = z[j] > 20 ? d[j] : d[j] * gdouble_sigmoid(z[j]);
         }
-        /* dense2's d = Wᵀ·δ */
-        for (int i = 0; i < 9; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 7; j++)
-            gdouble_axpy(9, d[j], W + j * 9, dx);
     }
+    /* dense2's d = δ·W, all samples at once (gen_kernels.c) */
+    gdouble_dx_best(n, 9, 7, m->dense3_d[0], W, m->dense2_d[0]);
 }
 
 /* dense3 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gdouble_dense3_backward(gdouble_model *m, const gdouble_real *in, int n)
 {
     gdouble_dense3_delta(m, n);
     gdouble_real *restrict dW = m->grads + 369; /* [7][9] */
     gdouble_real *restrict db = m->grads + 432;
-    for (int j = 0; j < 7; j++) {
-        gdouble_real *restrict dw = dW + j * 9;
-        for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense3_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gdouble_axpy(9, dj, in + s * 9, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 7; j++)
+            db[j] += m->dense3_d[s][j];
+    gdouble_dw_best(n, 9, 7, 0, 7, m->dense3_d[0], in, dW);
 }
 
 /* dense3: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -2103,11 +2508,11 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
     const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
     const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    for (int j = 0; j < 7; j++) {
-        gdouble_real *restrict p = m->params + 369 + j * 9;
-        gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 7; j++) {
+            gdouble_real *restrict p = m->params + 369 + j * 9;
+            gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
             const gdouble_real dj = m->dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
@@ -2118,16 +2523,19 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gdouble_real *restrict grad = m->scratch;
-            for (int i = 0; i < 9; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gdouble_real *restrict grad = m->scratch;
+        for (int j = 0; j < 7; j += 8) {
+            const int len = (7 - j < 8 ? 7 - j : 8) * 9;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense3_d[s][j];
-                if (dj != 0)
-                    gdouble_axpy(9, dj, in + s * 9, grad);
-            }
-            for (int i = 0; i < 9; i++) {
+            gdouble_dw_best(n, 9, 7, j, len / 9, m->dense3_d[0], in, grad);
+            gdouble_real *restrict p = m->params + 369 + j * 9;
+            gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
+            for (int i = 0; i < len; i++) {
                 p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2176,11 +2584,11 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
     const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
     const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    for (int j = 0; j < 7; j++) {
-        gdouble_real *restrict p = m->params + 369 + j * 9;
-        gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 7; j++) {
+            gdouble_real *restrict p = m->params + 369 + j * 9;
+            gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
             const gdouble_real dj = m->dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
@@ -2191,16 +2599,19 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gdouble_real *restrict grad = m->scratch;
-            for (int i = 0; i < 9; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gdouble_real *restrict grad = m->scratch;
+        for (int j = 0; j < 7; j += 8) {
+            const int len = (7 - j < 8 ? 7 - j : 8) * 9;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense3_d[s][j];
-                if (dj != 0)
-                    gdouble_axpy(9, dj, in + s * 9, grad);
-            }
-            for (int i = 0; i < 9; i++) {
+            gdouble_dw_best(n, 9, 7, j, len / 9, m->dense3_d[0], in, grad);
+            gdouble_real *restrict p = m->params + 369 + j * 9;
+            gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
+            for (int i = 0; i < len; i++) {
                 p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2362,34 +2773,22 @@ static void gdouble_dense4_forward(gdouble_model *m, const gdouble_real *in, int
 static void gdouble_dense4_delta(gdouble_model *m, int n)
 {
     const gdouble_real *restrict W = m->params + 439; /* [3][7] */
-    for (int s = 0; s < n; s++) {
-        gdouble_real *restrict d = m->dense4_d[s];
-        gdouble_real *restrict dx = m->dense3_d[s];
-        /* dense3's d = Wᵀ·δ */
-        for (int i = 0; i < 7; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 3; j++)
-            gdouble_axpy(7, d[j], W + j * 7, dx);
-    }
+    /* dense3's d = δ·W, all samples at once (gen_kernels.c) */
+    gdouble_dx_best(n, 7, 3, m->dense4_d[0], W, m->dense3_d[0]);
 }
 
 /* dense4 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gdouble_dense4_backward(gdouble_model *m, const gdouble_real *in, int n)
 {
     gdouble_dense4_delta(m, n);
     gdouble_real *restrict dW = m->grads + 439; /* [3][7] */
     gdouble_real *restrict db = m->grads + 460;
-    for (int j = 0; j < 3; j++) {
-        gdouble_real *restrict dw = dW + j * 7;
-        for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense4_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gdouble_axpy(7, dj, in + s * 7, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 3; j++)
+            db[j] += m->dense4_d[s][j];
+    gdouble_dw_best(n, 7, 3, 0, 3, m->dense4_d[0], in, dW);
 }
 
 /* dense4: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -2405,11 +2804,11 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
     const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
     const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
     const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    for (int j = 0; j < 3; j++) {
-        gdouble_real *restrict p = m->params + 439 + j * 7;
-        gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 3; j++) {
+            gdouble_real *restrict p = m->params + 439 + j * 7;
+            gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
             const gdouble_real dj = m->dense4_d[0][j];
             for (int i = 0; i < 7; i++) {
                 p[i] *= decay;
@@ -2420,16 +2819,19 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
                 exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
                 exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
             }
-        } else {
-            gdouble_real *restrict grad = m->scratch;
-            for (int i = 0; i < 7; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gdouble_real *restrict grad = m->scratch;
+        for (int j = 0; j < 3; j += 8) {
+            const int len = (3 - j < 8 ? 3 - j : 8) * 7;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense4_d[s][j];
-                if (dj != 0)
-                    gdouble_axpy(7, dj, in + s * 7, grad);
-            }
-            for (int i = 0; i < 7; i++) {
+            gdouble_dw_best(n, 7, 3, j, len / 7, m->dense4_d[0], in, grad);
+            gdouble_real *restrict p = m->params + 439 + j * 7;
+            gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
+            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
+            for (int i = 0; i < len; i++) {
                 p[i] *= decay;
                 const gdouble_real g = grad[i];
                 const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2560,7 +2962,8 @@ gdouble_real gdouble_backward(gdouble_model *m, const gdouble_real *x, const gdo
     return loss;
 }
 
-/* optimizer adamw(lr = 0.003, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0.02), PyTorch's update rule, over all parameters */
+/* optimizer adamw(lr = 0.003, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0.02), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void gdouble_update(gdouble_model *m)
 {
     /* adamw: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -2574,7 +2977,7 @@ static void gdouble_update(gdouble_model *m)
     gdouble_real *restrict p = m->params + 0;
     gdouble_real *restrict exp_avg = m->exp_avg + 0;
     gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const gdouble_real *restrict grad = m->grads;
+    gdouble_real *restrict grad = m->grads;
     for (int i = 0; i < GDOUBLE_PARAMS; i++) {
         p[i] *= decay;
         const gdouble_real g = grad[i];
@@ -2583,14 +2986,49 @@ static void gdouble_update(gdouble_model *m)
         p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
         exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
         exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef gdouble_AVX2
+/* gdouble_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gdouble_update_avx2(gdouble_model *m)
+{
+    /* adamw: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p ·= 1 − lr·wd, then p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gdouble_powi(0.9, m->step);
+    const double bias2 = 1 - gdouble_powi(0.999, m->step);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
+    const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
+    gdouble_real *restrict p = m->params + 0;
+    gdouble_real *restrict exp_avg = m->exp_avg + 0;
+    gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    gdouble_real *restrict grad = m->grads;
+    for (int i = 0; i < GDOUBLE_PARAMS; i++) {
+        p[i] *= decay;
+        const gdouble_real g = grad[i];
+        const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
+        const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
+        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
+        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
+        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void gdouble_step(gdouble_model *m)
 {
     m->step++;
+#ifdef gdouble_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        gdouble_update_avx2(m);
+    else
+#endif
     gdouble_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

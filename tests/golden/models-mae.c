@@ -255,11 +255,11 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
     const double bias2 = 1 - gmae_powi(0.999, m->step);
     const gmae_real step_size = (gmae_real)(m->lr / bias1);
     const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
-    for (int j = 0; j < 6; j++) {
-        gmae_real *restrict p = m->params + 0 + j * 3;
-        gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
-        gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 6; j++) {
+            gmae_real *restrict p = m->params + 0 + j * 3;
+            gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
             const gmae_real dj = m->s_d[0][j];
             for (int i = 0; i < 3; i++) {
                 const gmae_real g = (0 + dj * in[i]);
@@ -269,8 +269,10 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            gmae_real *restrict grad = m->scratch;
+        }
+    } else {
+        gmae_real *restrict grad = m->scratch;
+        for (int j = 0; j < 6; j++) {
             for (int i = 0; i < 3; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -278,6 +280,9 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
                 if (dj != 0)
                     gmae_axpy(3, dj, in + s * 3, grad);
             }
+            gmae_real *restrict p = m->params + 0 + j * 3;
+            gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
             for (int i = 0; i < 3; i++) {
                 const gmae_real g = grad[i];
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -395,11 +400,11 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
     const double bias2 = 1 - gmae_powi(0.999, m->step);
     const gmae_real step_size = (gmae_real)(m->lr / bias1);
     const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
-    for (int j = 0; j < 2; j++) {
-        gmae_real *restrict p = m->params + 24 + j * 6;
-        gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
-        gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 2; j++) {
+            gmae_real *restrict p = m->params + 24 + j * 6;
+            gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
             const gmae_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 6; i++) {
                 const gmae_real g = (0 + dj * in[i]);
@@ -409,8 +414,10 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            gmae_real *restrict grad = m->scratch;
+        }
+    } else {
+        gmae_real *restrict grad = m->scratch;
+        for (int j = 0; j < 2; j++) {
             for (int i = 0; i < 6; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -418,6 +425,9 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
                 if (dj != 0)
                     gmae_axpy(6, dj, in + s * 6, grad);
             }
+            gmae_real *restrict p = m->params + 24 + j * 6;
+            gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
             for (int i = 0; i < 6; i++) {
                 const gmae_real g = grad[i];
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -537,7 +547,8 @@ gmae_real gmae_backward(gmae_model *m, const gmae_real *x, const gmae_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void gmae_update(gmae_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -550,7 +561,7 @@ static void gmae_update(gmae_model *m)
     gmae_real *restrict p = m->params + 0;
     gmae_real *restrict exp_avg = m->exp_avg + 0;
     gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const gmae_real *restrict grad = m->grads;
+    gmae_real *restrict grad = m->grads;
     for (int i = 0; i < GMAE_PARAMS; i++) {
         const gmae_real g = grad[i];
         const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -558,14 +569,47 @@ static void gmae_update(gmae_model *m)
         p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
         exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
         exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef gmae_AVX2
+/* gmae_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gmae_update_avx2(gmae_model *m)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gmae_powi(0.8, m->step);
+    const double bias2 = 1 - gmae_powi(0.999, m->step);
+    const gmae_real step_size = (gmae_real)(m->lr / bias1);
+    const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
+    gmae_real *restrict p = m->params + 0;
+    gmae_real *restrict exp_avg = m->exp_avg + 0;
+    gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    gmae_real *restrict grad = m->grads;
+    for (int i = 0; i < GMAE_PARAMS; i++) {
+        const gmae_real g = grad[i];
+        const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
+        const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void gmae_step(gmae_model *m)
 {
     m->step++;
+#ifdef gmae_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        gmae_update_avx2(m);
+    else
+#endif
     gmae_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

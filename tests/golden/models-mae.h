@@ -56,7 +56,7 @@ typedef struct gmae_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: gmae_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gmae_train may fuse backward and step */
-    gmae_real scratch[6]; /* gmae_train's gradient of one row */
+    gmae_real scratch[6]; /* working space: gmae_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gmae_real s_z[GMAE_BATCH][6];
     gmae_real s_a[GMAE_BATCH][6];

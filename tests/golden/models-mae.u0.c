@@ -125,12 +125,624 @@ typedef gmae_real gmae_vec32 __attribute__((vector_size(32)));
 #endif
 #endif
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void gmae_axpy(int len, gmae_real a, const gmae_real *restrict x, gmae_real *restrict y)
+/* gmae_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void gmae_dx2(long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+    gmae_real sum[2][16];
+#ifdef gmae_VLEN
+    gmae_vec acc[2][16 / gmae_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / gmae_VLEN; v++)
+            acc[r][v] = (gmae_vec){0};
+    for (int k = 0; k < out; k++) {
+        gmae_vec wv[16 / gmae_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const gmae_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gmae_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const gmae_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* gmae_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void gmae_dx1(long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g, long i)
+{
+    gmae_real sum[1][16];
+#ifdef gmae_VLEN
+    gmae_vec acc[1][16 / gmae_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gmae_VLEN; v++)
+            acc[r][v] = (gmae_vec){0};
+    for (int k = 0; k < out; k++) {
+        gmae_vec wv[16 / gmae_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gmae_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gmae_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const gmae_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void gmae_dx(int n, long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 16)
+            gmae_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gmae_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gmae_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* gmae_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gmae_dw32(int na, const int *act, long in, long out,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
+{
+    gmae_real sum[32];
+#ifdef gmae_VLEN
+    gmae_vec acc[32 / gmae_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / gmae_VLEN; v++)
+        acc[v] = (gmae_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / gmae_VLEN; v++) {
+            gmae_vec xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* gmae_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gmae_dw16(int na, const int *act, long in, long out,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
+{
+    gmae_real sum[16];
+#ifdef gmae_VLEN
+    gmae_vec acc[16 / gmae_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gmae_VLEN; v++)
+        acc[v] = (gmae_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN; v++) {
+            gmae_vec xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void gmae_dw(int n, long in, long out, int j, int rows,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gmae_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gmae_real *restrict gr = g + r * in;
+        int act[GMAE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            gmae_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gmae_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gmae_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef gmae_AVX2
+/* gmae_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gmae_dx4_avx2(long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g, long i)
+{
+    gmae_real sum[4][16];
+    gmae_vec32 acc[4][16 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            acc[r][v] = (gmae_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gmae_vec32 wv[16 / gmae_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const gmae_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gmae_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gmae_AVX2
+/* gmae_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gmae_dx1_avx2(long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g, long i)
+{
+    gmae_real sum[1][16];
+    gmae_vec32 acc[1][16 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            acc[r][v] = (gmae_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gmae_vec32 wv[16 / gmae_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gmae_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gmae_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gmae_AVX2
+/* gmae_dx_avx2: gmae_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gmae_dx_avx2(int n, long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 16)
+            gmae_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gmae_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gmae_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gmae_AVX2
+/* gmae_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gmae_dw64_avx2(int na, const int *act, long in, long out,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
+{
+    gmae_real sum[64];
+    gmae_vec32 acc[64 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / gmae_VLEN32; v++)
+        acc[v] = (gmae_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / gmae_VLEN32; v++) {
+            gmae_vec32 xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gmae_AVX2
+/* gmae_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gmae_dw16_avx2(int na, const int *act, long in, long out,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
+{
+    gmae_real sum[16];
+    gmae_vec32 acc[16 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gmae_VLEN32; v++)
+        acc[v] = (gmae_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN32; v++) {
+            gmae_vec32 xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gmae_AVX2
+/* gmae_dw_avx2: gmae_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gmae_dw_avx2(int n, long in, long out, int j, int rows,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gmae_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gmae_real *restrict gr = g + r * in;
+        int act[GMAE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            gmae_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gmae_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gmae_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef gmae_AVX512
+/* gmae_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gmae_dx8_avx512(long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g, long i)
+{
+    gmae_real sum[8][16];
+    gmae_vec32 acc[8][16 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            acc[r][v] = (gmae_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gmae_vec32 wv[16 / gmae_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const gmae_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gmae_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gmae_AVX512
+/* gmae_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gmae_dx1_avx512(long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g, long i)
+{
+    gmae_real sum[1][16];
+    gmae_vec32 acc[1][16 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            acc[r][v] = (gmae_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gmae_vec32 wv[16 / gmae_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN32; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gmae_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gmae_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gmae_AVX512
+/* gmae_dx_avx512: gmae_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gmae_dx_avx512(int n, long in, long out, const gmae_real *restrict d,
+    const gmae_real *restrict W, gmae_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (long i = 0; i < full; i += 16)
+            gmae_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gmae_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gmae_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gmae_AVX512
+/* gmae_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gmae_dw128_avx512(int na, const int *act, long in, long out,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
+{
+    gmae_real sum[128];
+    gmae_vec32 acc[128 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / gmae_VLEN32; v++)
+        acc[v] = (gmae_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / gmae_VLEN32; v++) {
+            gmae_vec32 xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gmae_AVX512
+/* gmae_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gmae_dw16_avx512(int na, const int *act, long in, long out,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
+{
+    gmae_real sum[16];
+    gmae_vec32 acc[16 / gmae_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gmae_VLEN32; v++)
+        acc[v] = (gmae_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gmae_real a = d[act[k] * out];
+        const gmae_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gmae_VLEN32; v++) {
+            gmae_vec32 xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gmae_AVX512
+/* gmae_dw_avx512: gmae_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gmae_dw_avx512(int n, long in, long out, int j, int rows,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gmae_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gmae_real *restrict gr = g + r * in;
+        int act[GMAE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            gmae_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gmae_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gmae_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* gmae_dx_best: gmae_dx of the best instruction set the processor has */
+static void gmae_dx_best(int n, long in, long out,
+    const gmae_real *restrict d, const gmae_real *restrict W, gmae_real *restrict g)
+{
+#ifdef gmae_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gmae_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef gmae_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gmae_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    gmae_dx(n, in, out, d, W, g);
+}
+
+/* gmae_dw_best: gmae_dw of the best instruction set the processor has */
+static void gmae_dw_best(int n, long in, long out, int j, int rows,
+    const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
+{
+#ifdef gmae_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gmae_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef gmae_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gmae_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    gmae_dw(n, in, out, j, rows, d, x, g);
 }
 
 // ---- layer s: 3 -> 6, softmax ----
@@ -274,22 +886,17 @@ static void gmae_s_delta(gmae_model *m, int n)
 }
 
 /* s backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gmae_s_backward(gmae_model *m, const gmae_real *in, int n)
 {
     gmae_s_delta(m, n);
     gmae_real *restrict dW = m->grads + 0; /* [6][3] */
     gmae_real *restrict db = m->grads + 18;
-    for (int j = 0; j < 6; j++) {
-        gmae_real *restrict dw = dW + j * 3;
-        for (int s = 0; s < n; s++) {
-            const gmae_real dj = m->s_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gmae_axpy(3, dj, in + s * 3, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 6; j++)
+            db[j] += m->s_d[s][j];
+    gmae_dw_best(n, 3, 6, 0, 6, m->s_d[0], in, dW);
 }
 
 /* s: gmae_backward then gmae_step fused, grads zero and left so: per row of
@@ -304,11 +911,11 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
     const double bias2 = 1 - gmae_powi(0.999, m->step);
     const gmae_real step_size = (gmae_real)(m->lr / bias1);
     const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
-    for (int j = 0; j < 6; j++) {
-        gmae_real *restrict p = m->params + 0 + j * 3;
-        gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
-        gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 6; j++) {
+            gmae_real *restrict p = m->params + 0 + j * 3;
+            gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
             const gmae_real dj = m->s_d[0][j];
             for (int i = 0; i < 3; i++) {
                 const gmae_real g = (0 + dj * in[i]);
@@ -318,16 +925,19 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            gmae_real *restrict grad = m->scratch;
-            for (int i = 0; i < 3; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gmae_real *restrict grad = m->scratch;
+        for (int j = 0; j < 6; j += 8) {
+            const int len = (6 - j < 8 ? 6 - j : 8) * 3;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gmae_real dj = m->s_d[s][j];
-                if (dj != 0)
-                    gmae_axpy(3, dj, in + s * 3, grad);
-            }
-            for (int i = 0; i < 3; i++) {
+            gmae_dw_best(n, 3, 6, j, len / 3, m->s_d[0], in, grad);
+            gmae_real *restrict p = m->params + 0 + j * 3;
+            gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
+            for (int i = 0; i < len; i++) {
                 const gmae_real g = grad[i];
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
                 const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
@@ -453,34 +1063,22 @@ static void gmae_dense2_forward(gmae_model *m, const gmae_real *in, int n)
 static void gmae_dense2_delta(gmae_model *m, int n)
 {
     const gmae_real *restrict W = m->params + 24; /* [2][6] */
-    for (int s = 0; s < n; s++) {
-        gmae_real *restrict d = m->dense2_d[s];
-        gmae_real *restrict dx = m->s_d[s];
-        /* s's d = Wᵀ·δ */
-        for (int i = 0; i < 6; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 2; j++)
-            gmae_axpy(6, d[j], W + j * 6, dx);
-    }
+    /* s's d = δ·W, all samples at once (gen_kernels.c) */
+    gmae_dx_best(n, 6, 2, m->dense2_d[0], W, m->s_d[0]);
 }
 
 /* dense2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gmae_dense2_backward(gmae_model *m, const gmae_real *in, int n)
 {
     gmae_dense2_delta(m, n);
     gmae_real *restrict dW = m->grads + 24; /* [2][6] */
     gmae_real *restrict db = m->grads + 36;
-    for (int j = 0; j < 2; j++) {
-        gmae_real *restrict dw = dW + j * 6;
-        for (int s = 0; s < n; s++) {
-            const gmae_real dj = m->dense2_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gmae_axpy(6, dj, in + s * 6, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 2; j++)
+            db[j] += m->dense2_d[s][j];
+    gmae_dw_best(n, 6, 2, 0, 2, m->dense2_d[0], in, dW);
 }
 
 /* dense2: gmae_backward then gmae_step fused, grads zero and left so: per row of
@@ -495,11 +1093,11 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
     const double bias2 = 1 - gmae_powi(0.999, m->step);
     const gmae_real step_size = (gmae_real)(m->lr / bias1);
     const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
-    for (int j = 0; j < 2; j++) {
-        gmae_real *restrict p = m->params + 24 + j * 6;
-        gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
-        gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 2; j++) {
+            gmae_real *restrict p = m->params + 24 + j * 6;
+            gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
             const gmae_real dj = m->dense2_d[0][j];
             for (int i = 0; i < 6; i++) {
                 const gmae_real g = (0 + dj * in[i]);
@@ -509,16 +1107,19 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
                 exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
                 exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
             }
-        } else {
-            gmae_real *restrict grad = m->scratch;
-            for (int i = 0; i < 6; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gmae_real *restrict grad = m->scratch;
+        for (int j = 0; j < 2; j += 8) {
+            const int len = (2 - j < 8 ? 2 - j : 8) * 6;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gmae_real dj = m->dense2_d[s][j];
-                if (dj != 0)
-                    gmae_axpy(6, dj, in + s * 6, grad);
-            }
-            for (int i = 0; i < 6; i++) {
+            gmae_dw_best(n, 6, 2, j, len / 6, m->dense2_d[0], in, grad);
+            gmae_real *restrict p = m->params + 24 + j * 6;
+            gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
+            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
+            for (int i = 0; i < len; i++) {
                 const gmae_real g = grad[i];
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
                 const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
@@ -637,7 +1238,8 @@ gmae_real gmae_backward(gmae_model *m, const gmae_real *x, const gmae_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void gmae_update(gmae_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
@@ -650,7 +1252,7 @@ static void gmae_update(gmae_model *m)
     gmae_real *restrict p = m->params + 0;
     gmae_real *restrict exp_avg = m->exp_avg + 0;
     gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    const gmae_real *restrict grad = m->grads;
+    gmae_real *restrict grad = m->grads;
     for (int i = 0; i < GMAE_PARAMS; i++) {
         const gmae_real g = grad[i];
         const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -658,14 +1260,47 @@ static void gmae_update(gmae_model *m)
         p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
         exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
         exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
     }
 }
+
+#ifdef gmae_AVX2
+/* gmae_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gmae_update_avx2(gmae_model *m)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gmae_powi(0.8, m->step);
+    const double bias2 = 1 - gmae_powi(0.999, m->step);
+    const gmae_real step_size = (gmae_real)(m->lr / bias1);
+    const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
+    gmae_real *restrict p = m->params + 0;
+    gmae_real *restrict exp_avg = m->exp_avg + 0;
+    gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
+    gmae_real *restrict grad = m->grads;
+    for (int i = 0; i < GMAE_PARAMS; i++) {
+        const gmae_real g = grad[i];
+        const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
+        const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void gmae_step(gmae_model *m)
 {
     m->step++;
+#ifdef gmae_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        gmae_update_avx2(m);
+    else
+#endif
     gmae_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

@@ -156,6 +156,626 @@ static int gwide_chunks(const gwide_real *x, int rows, int len, int *chunk)
     return n;
 }
 
+/* gwide_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 2 samples. */
+static void gwide_dx2(long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g, long i)
+{
+    gwide_real sum[2][16];
+#ifdef gwide_VLEN
+    gwide_vec acc[2][16 / gwide_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16 / gwide_VLEN; v++)
+            acc[r][v] = (gwide_vec){0};
+    for (int k = 0; k < out; k++) {
+        gwide_vec wv[16 / gwide_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const gwide_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gwide_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 2; r++) {
+            const gwide_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 2; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* gwide_dx1: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample. */
+static void gwide_dx1(long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g, long i)
+{
+    gwide_real sum[1][16];
+#ifdef gwide_VLEN
+    gwide_vec acc[1][16 / gwide_VLEN];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gwide_VLEN; v++)
+            acc[r][v] = (gwide_vec){0};
+    for (int k = 0; k < out; k++) {
+        gwide_vec wv[16 / gwide_VLEN];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gwide_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gwide_VLEN; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            sum[r][v] = 0;
+    for (int k = 0; k < out; k++) {
+        for (int r = 0; r < 1; r++) {
+            const gwide_real a = d[r * out + k];
+            for (int v = 0; v < 16; v++)
+                sum[r][v] += W[k * in + i + v] * a;
+        }
+    }
+#endif
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+ * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
+ * order */
+static void gwide_dx(int n, long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 2 <= n; r += 2)
+        for (long i = 0; i < full; i += 16)
+            gwide_dx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gwide_dx1(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gwide_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+
+/* gwide_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gwide_dw32(int na, const int *act, long in, long out,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+{
+    gwide_real sum[32];
+#ifdef gwide_VLEN
+    gwide_vec acc[32 / gwide_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 32 / gwide_VLEN; v++)
+        acc[v] = (gwide_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 32 / gwide_VLEN; v++) {
+            gwide_vec xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 32; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 32; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 32; v++)
+        g[i + v] += sum[v];
+}
+
+/* gwide_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once. */
+static void gwide_dw16(int na, const int *act, long in, long out,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+{
+    gwide_real sum[16];
+#ifdef gwide_VLEN
+    gwide_vec acc[16 / gwide_VLEN];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gwide_VLEN; v++)
+        acc[v] = (gwide_vec){0};
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN; v++) {
+            gwide_vec xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+#else
+    for (int v = 0; v < 16; v++)
+        sum[v] = 0;
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        for (int v = 0; v < 16; v++)
+            sum[v] += xs[v] * a;
+    }
+#endif
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+
+/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * then one sum at a time, in the same order */
+static void gwide_dw(int n, long in, long out, int j, int rows,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
+{
+    const long wide = in / 32 * 32, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gwide_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gwide_real *restrict gr = g + r * in;
+        int act[GWIDE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 32)
+            gwide_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gwide_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gwide_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+
+#ifdef gwide_AVX2
+/* gwide_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 4 samples.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gwide_dx4_avx2(long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g, long i)
+{
+    gwide_real sum[4][16];
+    gwide_vec32 acc[4][16 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            acc[r][v] = (gwide_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gwide_vec32 wv[16 / gwide_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const gwide_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gwide_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gwide_AVX2
+/* gwide_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gwide_dx1_avx2(long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g, long i)
+{
+    gwide_real sum[1][16];
+    gwide_vec32 acc[1][16 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            acc[r][v] = (gwide_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gwide_vec32 wv[16 / gwide_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gwide_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gwide_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gwide_AVX2
+/* gwide_dx_avx2: gwide_dx compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (long i = 0; i < full; i += 16)
+            gwide_dx4_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gwide_dx1_avx2(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gwide_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gwide_AVX2
+/* gwide_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gwide_dw64_avx2(int na, const int *act, long in, long out,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+{
+    gwide_real sum[64];
+    gwide_vec32 acc[64 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 64 / gwide_VLEN32; v++)
+        acc[v] = (gwide_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 64 / gwide_VLEN32; v++) {
+            gwide_vec32 xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 64; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gwide_AVX2
+/* gwide_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX2, without FMA: the same results. */
+__attribute__((target("avx2")))
+static void gwide_dw16_avx2(int na, const int *act, long in, long out,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+{
+    gwide_real sum[16];
+    gwide_vec32 acc[16 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gwide_VLEN32; v++)
+        acc[v] = (gwide_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN32; v++) {
+            gwide_vec32 xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gwide_AVX2
+/* gwide_dw_avx2: gwide_dw compiled for AVX2 (the same results) */
+__attribute__((target("avx2")))
+static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
+{
+    const long wide = in / 64 * 64, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gwide_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gwide_real *restrict gr = g + r * in;
+        int act[GWIDE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 64)
+            gwide_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gwide_dw16_avx2(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gwide_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+#ifdef gwide_AVX512
+/* gwide_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 8 samples.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gwide_dx8_avx512(long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g, long i)
+{
+    gwide_real sum[8][16];
+    gwide_vec32 acc[8][16 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            acc[r][v] = (gwide_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gwide_vec32 wv[16 / gwide_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const gwide_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gwide_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gwide_AVX512
+/* gwide_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
+ * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
+ * vector loaded serves 1 sample.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gwide_dx1_avx512(long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g, long i)
+{
+    gwide_real sum[1][16];
+    gwide_vec32 acc[1][16 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            acc[r][v] = (gwide_vec32){0};
+    for (int k = 0; k < out; k++) {
+        gwide_vec32 wv[16 / gwide_VLEN32];
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN32; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const gwide_real a = d[r * out + k];
+            #pragma GCC unroll 8
+            for (int v = 0; v < 16 / gwide_VLEN32; v++)
+                acc[r][v] += wv[v] * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int r = 0; r < 1; r++)
+        for (int v = 0; v < 16; v++)
+            g[r * in + i + v] = sum[r][v];
+}
+#endif
+
+#ifdef gwide_AVX512
+/* gwide_dx_avx512: gwide_dx compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict d,
+    const gwide_real *restrict W, gwide_real *restrict g)
+{
+    const long full = in / 16 * 16;
+    int r = 0;
+    for (; r + 8 <= n; r += 8)
+        for (long i = 0; i < full; i += 16)
+            gwide_dx8_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (; r < n; r++)
+        for (long i = 0; i < full; i += 16)
+            gwide_dx1_avx512(in, out, d + r * out, W, g + r * in, i);
+    for (r = 0; r < n; r++) {
+        for (long i = full; i < in; i++) {
+            gwide_real sum = 0;
+            for (int k = 0; k < out; k++)
+                sum += W[k * in + i] * d[r * out + k];
+            g[r * in + i] = sum;
+        }
+    }
+}
+#endif
+
+#ifdef gwide_AVX512
+/* gwide_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gwide_dw128_avx512(int na, const int *act, long in, long out,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+{
+    gwide_real sum[128];
+    gwide_vec32 acc[128 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 128 / gwide_VLEN32; v++)
+        acc[v] = (gwide_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 128 / gwide_VLEN32; v++) {
+            gwide_vec32 xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 128; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gwide_AVX512
+/* gwide_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+ * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
+ * from +0 in a register, then added to g once.
+ * Compiled for AVX-512VL, without FMA: the same results. */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gwide_dw16_avx512(int na, const int *act, long in, long out,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+{
+    gwide_real sum[16];
+    gwide_vec32 acc[16 / gwide_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 16 / gwide_VLEN32; v++)
+        acc[v] = (gwide_vec32){0};
+    for (int k = 0; k < na; k++) {
+        const gwide_real a = d[act[k] * out];
+        const gwide_real *restrict xs = x + act[k] * in + i;
+        #pragma GCC unroll 8
+        for (int v = 0; v < 16 / gwide_VLEN32; v++) {
+            gwide_vec32 xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN32);
+            acc[v] += xv * a;
+        }
+    }
+    memcpy(sum, acc, sizeof sum);
+    for (int v = 0; v < 16; v++)
+        g[i + v] += sum[v];
+}
+#endif
+
+#ifdef gwide_AVX512
+/* gwide_dw_avx512: gwide_dw compiled for AVX-512VL (the same results) */
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gwide_dw_avx512(int n, long in, long out, int j, int rows,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
+{
+    const long wide = in / 128 * 128, full = in / 16 * 16;
+    for (int r = 0; r < rows; r++) {
+        const gwide_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
+        gwide_real *restrict gr = g + r * in;
+        int act[GWIDE_BATCH], na = 0;
+        for (int s = 0; s < n; s++) {
+            act[na] = s;
+            na += dr[s * out] != 0;
+        }
+        for (long i = 0; i < wide; i += 128)
+            gwide_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = wide; i < full; i += 16)
+            gwide_dw16_avx512(na, act, in, out, dr, x, gr, i);
+        for (long i = full; i < in; i++) {
+            gwide_real sum = 0;
+            for (int k = 0; k < na; k++)
+                sum += x[act[k] * in + i] * dr[act[k] * out];
+            gr[i] += sum;
+        }
+    }
+}
+#endif
+
+/* gwide_dx_best: gwide_dx of the best instruction set the processor has */
+static void gwide_dx_best(int n, long in, long out,
+    const gwide_real *restrict d, const gwide_real *restrict W, gwide_real *restrict g)
+{
+#ifdef gwide_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gwide_dx_avx512(n, in, out, d, W, g);
+        return;
+    }
+#endif
+#ifdef gwide_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gwide_dx_avx2(n, in, out, d, W, g);
+        return;
+    }
+#endif
+    gwide_dx(n, in, out, d, W, g);
+}
+
+/* gwide_dw_best: gwide_dw of the best instruction set the processor has */
+static void gwide_dw_best(int n, long in, long out, int j, int rows,
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
+{
+#ifdef gwide_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gwide_dw_avx512(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+#ifdef gwide_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gwide_dw_avx2(n, in, out, j, rows, d, x, g);
+        return;
+    }
+#endif
+    gwide_dw(n, in, out, j, rows, d, x, g);
+}
+
 /* y += a·x over len elements: no carried sum, so it vectorizes; restrict
  * parameters let gcc -O2 and clang do so without alias checks. */
 static void gwide_axpy(int len, gwide_real a, const gwide_real *restrict x, gwide_real *restrict y)
@@ -1096,22 +1716,17 @@ static void gwide_h_delta(gwide_model *m, int n)
 }
 
 /* h backward: δ, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gwide_h_backward(gwide_model *m, const gwide_real *in, int n)
 {
     gwide_h_delta(m, n);
     gwide_real *restrict dW = m->grads + 0; /* [45][37] */
     gwide_real *restrict db = m->grads + 1665;
-    for (int j = 0; j < 45; j++) {
-        gwide_real *restrict dw = dW + j * 37;
-        for (int s = 0; s < n; s++) {
-            const gwide_real dj = m->h_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gwide_axpy(37, dj, in + s * 37, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 45; j++)
+            db[j] += m->h_d[s][j];
+    gwide_dw_best(n, 37, 45, 0, 45, m->h_d[0], in, dW);
 }
 
 /* h: gwide_backward then gwide_step fused, grads zero and left so: per row of
@@ -1123,9 +1738,9 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
     const gwide_real lr = (gwide_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? gwide_chunks(in, 1, 37, m->chunk) : 0;
-    for (int j = 0; j < 45; j++) {
-        gwide_real *restrict p = m->params + 0 + j * 37;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 45; j++) {
+            gwide_real *restrict p = m->params + 0 + j * 37;
             const gwide_real dj = m->h_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -1141,16 +1756,17 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            gwide_real *restrict grad = m->scratch;
-            for (int i = 0; i < 37; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gwide_real *restrict grad = m->scratch;
+        for (int j = 0; j < 45; j += 8) {
+            const int len = (45 - j < 8 ? 45 - j : 8) * 37;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->h_d[s][j];
-                if (dj != 0)
-                    gwide_axpy(37, dj, in + s * 37, grad);
-            }
-            for (int i = 0; i < 37; i++) {
+            gwide_dw_best(n, 37, 45, j, len / 37, m->h_d[0], in, grad);
+            gwide_real *restrict p = m->params + 0 + j * 37;
+            for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -1183,9 +1799,9 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
     const gwide_real lr = (gwide_real)m->lr;
     /* at one sample, only the chunks of 8 inputs that are not all 0 change W */
     const int nchunk = n == 1 ? gwide_chunks(in, 1, 37, m->chunk) : 0;
-    for (int j = 0; j < 45; j++) {
-        gwide_real *restrict p = m->params + 0 + j * 37;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 45; j++) {
+            gwide_real *restrict p = m->params + 0 + j * 37;
             const gwide_real dj = m->h_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -1201,16 +1817,17 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            gwide_real *restrict grad = m->scratch;
-            for (int i = 0; i < 37; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gwide_real *restrict grad = m->scratch;
+        for (int j = 0; j < 45; j += 8) {
+            const int len = (45 - j < 8 ? 45 - j : 8) * 37;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->h_d[s][j];
-                if (dj != 0)
-                    gwide_axpy(37, dj, in + s * 37, grad);
-            }
-            for (int i = 0; i < 37; i++) {
+            gwide_dw_best(n, 37, 45, j, len / 37, m->h_d[0], in, grad);
+            gwide_real *restrict p = m->params + 0 + j * 37;
+            for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -2130,36 +2747,27 @@ static void gwide_g_delta(gwide_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict a = m->g_a[s];
         gwide_real *restrict d = m->g_d[s];
-        gwide_real *restrict dx = m->h_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 11; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
         }
-        /* h's d = Wᵀ·δ */
-        for (int i = 0; i < 45; i++)
-            dx[i] = W[i] * d[0];
-        for (int j = 1; j < 11; j++)
-            gwide_axpy(45, d[j], W + j * 45, dx);
     }
+    /* h's d = δ·W, all samples at once (gen_kernels.c) */
+    gwide_dx_best(n, 45, 11, m->g_d[0], W, m->h_d[0]);
 }
 
 /* g backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
- * samples in order: rows outer (a row of ∂C/∂W stays in L1), samples inner,
- * skipping δ = 0 (adding 0·x changes nothing) */
+ * samples in order, each element's sum from +0 in a register (gen_kernels.c),
+ * then added to grads */
 static void gwide_g_backward(gwide_model *m, const gwide_real *in, int n)
 {
     gwide_g_delta(m, n);
     gwide_real *restrict dW = m->grads + 1710; /* [11][45] */
     gwide_real *restrict db = m->grads + 2205;
-    for (int j = 0; j < 11; j++) {
-        gwide_real *restrict dw = dW + j * 45;
-        for (int s = 0; s < n; s++) {
-            const gwide_real dj = m->g_d[s][j];
-            db[j] += dj;
-            if (dj != 0)
-                gwide_axpy(45, dj, in + s * 45, dw);
-        }
-    }
+    for (int s = 0; s < n; s++)
+        for (int j = 0; j < 11; j++)
+            db[j] += m->g_d[s][j];
+    gwide_dw_best(n, 45, 11, 0, 11, m->g_d[0], in, dW);
 }
 
 /* g: gwide_backward then gwide_step fused, grads zero and left so: per row of
@@ -2169,9 +2777,9 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
     gwide_g_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const gwide_real lr = (gwide_real)m->lr;
-    for (int j = 0; j < 11; j++) {
-        gwide_real *restrict p = m->params + 1710 + j * 45;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 11; j++) {
+            gwide_real *restrict p = m->params + 1710 + j * 45;
             const gwide_real dj = m->g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -2179,16 +2787,17 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            gwide_real *restrict grad = m->scratch;
-            for (int i = 0; i < 45; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gwide_real *restrict grad = m->scratch;
+        for (int j = 0; j < 11; j += 8) {
+            const int len = (11 - j < 8 ? 11 - j : 8) * 45;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->g_d[s][j];
-                if (dj != 0)
-                    gwide_axpy(45, dj, in + s * 45, grad);
-            }
-            for (int i = 0; i < 45; i++) {
+            gwide_dw_best(n, 45, 11, j, len / 45, m->g_d[0], in, grad);
+            gwide_real *restrict p = m->params + 1710 + j * 45;
+            for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -2219,9 +2828,9 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
     gwide_g_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const gwide_real lr = (gwide_real)m->lr;
-    for (int j = 0; j < 11; j++) {
-        gwide_real *restrict p = m->params + 1710 + j * 45;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 11; j++) {
+            gwide_real *restrict p = m->params + 1710 + j * 45;
             const gwide_real dj = m->g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -2229,16 +2838,17 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            gwide_real *restrict grad = m->scratch;
-            for (int i = 0; i < 45; i++)
+        }
+    } else {
+        /* 8 rows at a time: their gradient from +0 (gen_kernels.c), then their update */
+        gwide_real *restrict grad = m->scratch;
+        for (int j = 0; j < 11; j += 8) {
+            const int len = (11 - j < 8 ? 11 - j : 8) * 45;
+            for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->g_d[s][j];
-                if (dj != 0)
-                    gwide_axpy(45, dj, in + s * 45, grad);
-            }
-            for (int i = 0; i < 45; i++) {
+            gwide_dw_best(n, 45, 11, j, len / 45, m->g_d[0], in, grad);
+            gwide_real *restrict p = m->params + 1710 + j * 45;
+            for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
                 p[i] -= lr * g;
             }
@@ -2341,9 +2951,9 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
     gwide_dense3_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const gwide_real lr = (gwide_real)m->lr;
-    for (int j = 0; j < 1; j++) {
-        gwide_real *restrict p = m->params + 2216 + j * 11;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 1; j++) {
+            gwide_real *restrict p = m->params + 2216 + j * 11;
             const gwide_real dj = m->dense3_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -2351,8 +2961,10 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            gwide_real *restrict grad = m->scratch;
+        }
+    } else {
+        gwide_real *restrict grad = m->scratch;
+        for (int j = 0; j < 1; j++) {
             for (int i = 0; i < 11; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -2360,6 +2972,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
                 if (dj != 0)
                     gwide_axpy(11, dj, in + s * 11, grad);
             }
+            gwide_real *restrict p = m->params + 2216 + j * 11;
             for (int i = 0; i < 11; i++) {
                 gwide_real g = grad[i];
                 p[i] -= lr * g;
@@ -2391,9 +3004,9 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
     gwide_dense3_delta(m, n);
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const gwide_real lr = (gwide_real)m->lr;
-    for (int j = 0; j < 1; j++) {
-        gwide_real *restrict p = m->params + 2216 + j * 11;
-        if (n == 1) {
+    if (n == 1) {
+        for (int j = 0; j < 1; j++) {
+            gwide_real *restrict p = m->params + 2216 + j * 11;
             const gwide_real dj = m->dense3_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
@@ -2401,8 +3014,10 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
             }
-        } else {
-            gwide_real *restrict grad = m->scratch;
+        }
+    } else {
+        gwide_real *restrict grad = m->scratch;
+        for (int j = 0; j < 1; j++) {
             for (int i = 0; i < 11; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
@@ -2410,6 +3025,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
                 if (dj != 0)
                     gwide_axpy(11, dj, in + s * 11, grad);
             }
+            gwide_real *restrict p = m->params + 2216 + j * 11;
             for (int i = 0; i < 11; i++) {
                 gwide_real g = grad[i];
                 p[i] -= lr * g;
@@ -2525,24 +3141,47 @@ gwide_real gwide_backward(gwide_model *m, const gwide_real *x, const gwide_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.1, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer sgd(lr = 0.1, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
+ * gradient zeroed once used (one pass over grads, not two) */
 static void gwide_update(gwide_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */
     const gwide_real lr = (gwide_real)m->lr;
     gwide_real *restrict p = m->params + 0;
-    const gwide_real *restrict grad = m->grads;
+    gwide_real *restrict grad = m->grads;
     for (int i = 0; i < GWIDE_PARAMS; i++) {
         gwide_real g = grad[i];
         p[i] -= lr * g;
+        grad[i] = 0;
     }
 }
+
+#ifdef gwide_AVX2
+/* gwide_update compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gwide_update_avx2(gwide_model *m)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
+    gwide_real *restrict p = m->params + 0;
+    gwide_real *restrict grad = m->grads;
+    for (int i = 0; i < GWIDE_PARAMS; i++) {
+        gwide_real g = grad[i];
+        p[i] -= lr * g;
+        grad[i] = 0;
+    }
+}
+#endif
 
 void gwide_step(gwide_model *m)
 {
     m->step++;
+#ifdef gwide_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        gwide_update_avx2(m);
+    else
+#endif
     gwide_update(m);
-    memset(m->grads, 0, sizeof m->grads);
     m->grads_zero = 1;
 }
 

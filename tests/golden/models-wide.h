@@ -59,7 +59,7 @@ typedef struct gwide_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: gwide_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gwide_train may fuse backward and step */
-    gwide_real scratch[45]; /* gwide_train's gradient of one row */
+    gwide_real scratch[360]; /* working space: gwide_train's gradient rows, windows */
     int chunk[4]; /* the chunks of 8 inputs that are not all 0 (gwide_chunks) */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gwide_real h_z[GWIDE_BATCH][45];

@@ -1,0 +1,115 @@
+/*
+ * test_gen_bits.c - the generated code owns its arithmetic: one training run gives the
+ * same bits from every build (docs/API.md, "Rounding").
+ *
+ * A dense network (looped and unrolled layers, the first skipping zero chunks; SGD with
+ * momentum) and a convolutional one (conv2d, maxpool, dense; Adam) are trained for
+ * several steps by tests/drivers/bitcheck.c, fused (NAME_train) and unfused
+ * (NAME_backward then NAME_step).  Its output, a hash of the losses, parameters, grads
+ * and optimizer state, must be the same bits from gcc and clang at -O0, -O2 and -O3, in
+ * ISO C and in the GNU modes (where gcc contracts a·b + c into FMA unless the file
+ * forbids it), built for plain x86-64 (the run-time chosen AVX2 and AVX-512 clones),
+ * with -mavx2 -mfma and with -march=native, and with each of the switches that turn a
+ * code path off: BPC_NO_AVX512, BPC_NO_DISPATCH, BPC_NO_VECTOR, BPC_NO_SKIP.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "genutil.h"
+#include "testutil.h"
+
+static const char dense_bp[] =
+    "network bd {\n"
+    "    input 44;\n"
+    "    h1: dense 12 relu;\n"
+    "    out: dense 3 softmax;\n"
+    "    loss cross_entropy;\n"
+    "    optimizer sgd(lr = 0.05, momentum = 0.9);\n"
+    "    batch 16;\n"
+    "}\n";
+
+static const char cnn_bp[] =
+    "network bc {\n"
+    "    input 2x8x7;\n"
+    "    c1: conv2d 4 kernel = 3 padding = 1 tanh;\n"
+    "    p1: maxpool 2;\n"
+    "    out: dense 3 softmax;\n"
+    "    loss cross_entropy;\n"
+    "    optimizer adam(lr = 0.01);\n"
+    "    batch 16;\n"
+    "}\n";
+
+typedef struct Build {
+    const char *cc, *flags;
+} Build;
+
+Test(gen, one_training_run_gives_the_same_bits_from_every_build, .timeout = 300)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    /* the dense layers out (12 × 3) unrolled, the others looped */
+    cr_assert(gen_model(&d, "bd", dense_bp, 64));
+    cr_assert(gen_model(&d, "bc", cnn_bp, 64));
+    cr_assert(gen_copy(&d, "tests/drivers/bitcheck.c"));
+
+    __builtin_cpu_init();
+    const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool clang = system("command -v clang >/dev/null 2>&1") == 0;
+    /* fma: needs a machine with AVX2 and FMA; gen_build passes -std=c99 before the
+     * flags, which a -std among them overrides */
+    static const struct {
+        Build b;
+        bool fma;
+    } all[] = {
+        {{"cc", "-O2"}, false},
+        {{"cc", "-O3"}, false},
+        {{"cc", "-O0"}, false},
+        /* gcc's GNU mode with FMA and the plain (not cloned) tiles in 32-byte vectors:
+         * where it would contract */
+        {{"cc", "-std=gnu99 -O3 -mavx2 -mfma -DBPC_NO_AVX512"}, true},
+        {{"cc", "-std=gnu11 -O2 -march=native"}, true},
+        {{"cc", "-O2 -DBPC_NO_AVX512"}, false},
+        {{"cc", "-O2 -DBPC_NO_DISPATCH"}, false},
+        {{"cc", "-O2 -DBPC_NO_VECTOR"}, false},
+        {{"cc", "-O2 -DBPC_NO_SKIP"}, false},
+        {{"clang", "-O2"}, false},
+        {{"clang", "-std=gnu17 -O3 -mavx2 -mfma"}, true},
+        {{"clang", "-O3 -march=native"}, true},
+    };
+    Build builds[sizeof all / sizeof *all];
+    int nb = 0;
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if ((fma || !all[i].fma) && (clang || strcmp(all[i].b.cc, "clang")))
+            builds[nb++] = all[i].b;
+
+    char *want = NULL;
+    bool ok = true;
+    for (int i = 0; i < nb; i++) {
+        char exe[16];
+        snprintf(exe, sizeof exe, "bits%d", i);
+        cr_assert_eq(gen_build(&d, builds[i].cc, builds[i].flags, "bitcheck.c bd.c bc.c", exe), 0,
+                     "%s %s", builds[i].cc, builds[i].flags);
+        char *out = NULL;
+        cr_assert_eq(gen_run(&d, exe, &out), 0, "%s %s", builds[i].cc, builds[i].flags);
+        cr_assert(out);
+        /* fused and unfused training agree within the build */
+        cr_expect(!strstr(out, "differ"), "%s %s: NAME_train and NAME_backward + NAME_step "
+                  "differ:\n%s", builds[i].cc, builds[i].flags, out);
+        ok &= !strstr(out, "differ");
+        if (!want) {
+            want = out;
+            continue;
+        }
+        cr_expect_str_eq(out, want, "%s %s gives other bits than %s %s", builds[i].cc,
+                         builds[i].flags, builds[0].cc, builds[0].flags);
+        ok &= !strcmp(out, want);
+        free(out);
+    }
+    free(want);
+    if (ok)
+        gen_dir_remove(&d);
+    else
+        fprintf(stderr, "files kept in %s\n", d.path);
+}
