@@ -640,8 +640,9 @@ static void gen_step(Emit *e, const GenCtx *c)
             emit_line(e, "/* %s_update compiled for AVX2 (without FMA: the same results) */", N);
             emit_line(e, "__attribute__((target(\"avx2\")))");
         } else {
-            emit_line(e, "/* optimizer %s, PyTorch's update rule, over all parameters; each", desc);
-            emit_line(e, " * gradient zeroed once used (one pass over grads, not two) */");
+            emit_line(e, "/* optimizer %s,", desc);
+            emit_line(e, " * PyTorch's update rule, over all parameters; each gradient zeroed once");
+            emit_line(e, " * used (one pass over grads, not two) */");
         }
         emit_line(e, "static void %s_update%s(%s_model *m)", N, avx2 ? "_avx2" : "", N);
         emit_brace(e);

@@ -2224,8 +2224,9 @@ mlp1_real mlp1_backward(mlp1_model *m, const mlp1_real *x, const mlp1_real *t, i
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void mlp1_update(mlp1_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */

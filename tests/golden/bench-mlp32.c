@@ -2252,8 +2252,9 @@ mlp32_real mlp32_backward(mlp32_model *m, const mlp32_real *x, const mlp32_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void mlp32_update(mlp32_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */

@@ -2224,8 +2224,9 @@ mlpinf_real mlpinf_backward(mlpinf_model *m, const mlpinf_real *x, const mlpinf_
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void mlpinf_update(mlpinf_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */

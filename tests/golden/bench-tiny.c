@@ -639,8 +639,9 @@ tiny_real tiny_backward(tiny_model *m, const tiny_real *x, const tiny_real *t, i
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void tiny_update(tiny_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */

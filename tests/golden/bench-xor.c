@@ -453,8 +453,9 @@ xor_real xor_backward(xor_model *m, const xor_real *x, const xor_real *t, int n)
     return loss;
 }
 
-/* optimizer sgd(lr = 0.5, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.5, momentum = 0, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void xor_update(xor_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */

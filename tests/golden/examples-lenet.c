@@ -3981,8 +3981,9 @@ lenet_real lenet_backward(lenet_model *m, const lenet_real *x, const lenet_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void lenet_update(lenet_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */

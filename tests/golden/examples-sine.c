@@ -728,8 +728,9 @@ sine_real sine_backward(sine_model *m, const sine_real *x, const sine_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void sine_update(sine_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;

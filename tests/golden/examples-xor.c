@@ -470,8 +470,9 @@ xor_real xor_backward(xor_model *m, const xor_real *x, const xor_real *t, int n)
     return loss;
 }
 
-/* optimizer sgd(lr = 0.5, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.5, momentum = 0.9, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void xor_update(xor_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */

@@ -2781,8 +2781,9 @@ gacts_real gacts_backward(gacts_model *m, const gacts_real *x, const gacts_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.05, momentum = 0.8, nesterov = 1, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.05, momentum = 0.8, nesterov = 1, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void gacts_update(gacts_model *m)
 {
     /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */

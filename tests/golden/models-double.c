@@ -1583,8 +1583,9 @@ gdouble_real gdouble_backward(gdouble_model *m, const gdouble_real *x, const gdo
     return loss;
 }
 
-/* optimizer adamw(lr = 0.003, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0.02), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer adamw(lr = 0.003, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0.02),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void gdouble_update(gdouble_model *m)
 {
     /* adamw: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;

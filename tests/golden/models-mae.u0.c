@@ -1238,8 +1238,9 @@ gmae_real gmae_backward(gmae_model *m, const gmae_real *x, const gmae_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void gmae_update(gmae_model *m)
 {
     /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;

@@ -3141,8 +3141,9 @@ gwide_real gwide_backward(gwide_model *m, const gwide_real *x, const gwide_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.1, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters; each
- * gradient zeroed once used (one pass over grads, not two) */
+/* optimizer sgd(lr = 0.1, momentum = 0, nesterov = 0, weight_decay = 0),
+ * PyTorch's update rule, over all parameters; each gradient zeroed once
+ * used (one pass over grads, not two) */
 static void gwide_update(gwide_model *m)
 {
     /* sgd: g = ∂C/∂p; p −= lr·g */
