@@ -384,6 +384,7 @@ enum {
     NODE_TRAIN_SKIPS = 1 << 5,   /* ... and so does the fused step at one sample */
     NODE_KEEPS_SUMS = 1 << 6,    /* softmax output: max z and Σ e^(z − max) kept for the loss */
     NODE_AVX2_CLONE = 1 << 7,    /* its fused training step has an AVX2 clone */
+    NODE_DIRECT = 1 << 8,        /* conv2d: the direct form, not im2col and the product */
 };
 
 /* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d): planned by ir.c from

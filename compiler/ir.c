@@ -177,6 +177,7 @@ static const struct {
     {NODE_ACT_BACKWARD, "act-backward"}, {NODE_NEEDS_DX, "needs-dx"},
     {NODE_SKIPS_ZEROS, "skips-zeros"}, {NODE_TRAIN_SKIPS, "train-skips"},
     {NODE_KEEPS_SUMS, "keeps-sums"},   {NODE_AVX2_CLONE, "avx2-clone"},
+    {NODE_DIRECT, "direct"},
 };
 
 static const struct {

@@ -93,7 +93,8 @@ static void close_windows(Emit *e)
 }
 
 /* best, the window's maximum, and with `index` k, the index in x of its first maximum
- * (a NaN counts as the maximum). */
+ * (a NaN counts as the maximum).  Selects, not branches: which value wins is data, and
+ * mispredicted branches cost more than the comparisons. */
 static void emit_argmax(Emit *e, const GenCtx *c, const Node *l, bool index)
 {
     if (index)
@@ -102,11 +103,10 @@ static void emit_argmax(Emit *e, const GenCtx *c, const Node *l, bool index)
     emit_open(e, "for (int i = 0; i < %ld; i++)", l->size[0]);
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->size[1]);
     emit_line(e, "const %s v = x[w + i * %ld + j];", c->real, l->in_shape.dim[2]);
-    emit_open(e, "if (v > best || isnan(v))");
-    emit_line(e, "best = v;");
+    emit_line(e, "const int take = (v > best) | (isnan(v) != 0);");
+    emit_line(e, "best = take ? v : best;");
     if (index)
-        emit_line(e, "k = w + i * %ld + j;", l->in_shape.dim[2]);
-    emit_close(e);
+        emit_line(e, "k = take ? w + i * %ld + j : k;", l->in_shape.dim[2]);
     emit_close(e);
     emit_close(e);
 }
