@@ -55,7 +55,7 @@ typedef struct lenet32_model {
     lenet32_real momentum_buf[LENET32_PARAMS]; /* sgd state, same layout */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: lenet32_train may fuse backward and step */
-    lenet32_real scratch[39200]; /* lenet32_train's gradient of one row */
+    lenet32_real scratch[16760]; /* lenet32_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     lenet32_real c1_z[LENET32_BATCH][4704];
     lenet32_real c1_a[LENET32_BATCH][4704];

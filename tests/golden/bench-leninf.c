@@ -107,499 +107,98 @@ static void leninf_axpy(int len, leninf_real a, const leninf_real *restrict x, l
 
 // ---- layer c1: 1x28x28 -> 6x28x28, conv 5x5 stride 1x1 padding 2x2, relu ----
 
-/* c1's windows as rows: col[p][(c·5 + kh)·5 + kw] = x[c][ih][iw], 0 in the padding */
-static void leninf_c1_im2col(const leninf_real *restrict x, leninf_real *restrict col)
+/* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
+#ifdef leninf_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict z)
 {
-    for (int oh = 0; oh < 28; oh++) {
-        for (int ow = 0; ow < 28; ow++) {
-            const int p = oh * 28 + ow;
-            for (int c = 0; c < 1; c++) {
-                for (int kh = 0; kh < 5; kh++) {
-                    for (int kw = 0; kw < 5; kw++) {
-                        const int ih = oh * 1 + kh - 2, iw = ow * 1 + kw - 2;
-                        const int i = (c * 5 + kh) * 5 + kw;
-                        const int inside = ih >= 0 && ih < 28 && iw >= 0 && iw < 28;
-                        col[p * 25 + i] = inside ? x[(c * 28 + ih) * 28 + iw] : 0;
-                    }
-                }
+    for (int f = 0; f < 6; f++) {
+        for (int i = 0; i < 896; i++)
+            plane[i] = b[f];
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                const leninf_real w = W[f * 25 + k];
+                const leninf_real *restrict xr = xp + kh * 32 + kw;
+                for (int i = 0; i < 896; i++)
+                    plane[i] += w * xr[i];
             }
         }
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
-
-/* leninf_c1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 4 samples, each input row for 2 outputs. */
-static void leninf_c1_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
-    const leninf_real *restrict x, leninf_real *restrict z, int j)
-{
-    leninf_real a[4][2][8]; /* the partial sums */
-#ifdef leninf_VLEN
-    const leninf_vec zero = {0};
-    leninf_vec acc[4][2][8 / leninf_VLEN];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / leninf_VLEN; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / leninf_VLEN; v++) {
-            leninf_vec x0;
-            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN);
-            leninf_vec x1;
-            leninf_LOAD(x1, x + 25 + i + v * leninf_VLEN);
-            leninf_vec x2;
-            leninf_LOAD(x2, x + 50 + i + v * leninf_VLEN);
-            leninf_vec x3;
-            leninf_LOAD(x3, x + 75 + i + v * leninf_VLEN);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                leninf_vec wv;
-                leninf_LOAD(wv, W + (j + r) * 25 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 25 + i + k] * x[s * 25 + i + k];
-            }
-        }
-    }
 #endif
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
 
 #ifdef leninf_AVX2
-/* leninf_c1_dot4x2_avx2: leninf_c1_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
 __attribute__((target("avx2")))
-static void leninf_c1_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
-    const leninf_real *restrict x, leninf_real *restrict z, int j)
+static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict z)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
-    const leninf_vec32 zero = {0};
-    leninf_vec32 acc[4][2][8 / leninf_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-            leninf_vec32 x0;
-            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
-            leninf_vec32 x1;
-            leninf_LOAD(x1, x + 25 + i + v * leninf_VLEN32);
-            leninf_vec32 x2;
-            leninf_LOAD(x2, x + 50 + i + v * leninf_VLEN32);
-            leninf_vec32 x3;
-            leninf_LOAD(x3, x + 75 + i + v * leninf_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                leninf_vec32 wv;
-                leninf_LOAD(wv, W + (j + r) * 25 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+    for (int f = 0; f < 6; f++) {
+        for (int i = 0; i < 896; i++)
+            plane[i] = b[f];
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                const leninf_real w = W[f * 25 + k];
+                const leninf_real *restrict xr = xp + kh * 32 + kw;
+                for (int i = 0; i < 896; i++)
+                    plane[i] += w * xr[i];
             }
         }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 #endif
 
-#ifdef leninf_AVX512
-/* leninf_c1_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void leninf_c1_dot5x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
-    const leninf_real *restrict x, leninf_real *restrict z, int j)
+static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict z)
 {
-    leninf_real a[5][4][8]; /* the partial sums */
-    const leninf_vec32 zero = {0};
-    leninf_vec32 acc[5][4][8 / leninf_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-            leninf_vec32 x0;
-            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
-            leninf_vec32 x1;
-            leninf_LOAD(x1, x + 25 + i + v * leninf_VLEN32);
-            leninf_vec32 x2;
-            leninf_LOAD(x2, x + 50 + i + v * leninf_VLEN32);
-            leninf_vec32 x3;
-            leninf_LOAD(x3, x + 75 + i + v * leninf_VLEN32);
-            leninf_vec32 x4;
-            leninf_LOAD(x4, x + 100 + i + v * leninf_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                leninf_vec32 wv;
-                leninf_LOAD(wv, W + (j + r) * 25 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
 #ifdef leninf_AVX512
-/* leninf_c1_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void leninf_c1_dot5x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
-    const leninf_real *restrict x, leninf_real *restrict z, int j)
-{
-    leninf_real a[5][1][8]; /* the partial sums */
-    const leninf_vec32 zero = {0};
-    leninf_vec32 acc[5][1][8 / leninf_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+    if (__builtin_cpu_supports("avx512vl")) {
+        leninf_c1_sample_avx512(W, b, xp, plane, z);
+        return;
     }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-            leninf_vec32 x0;
-            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
-            leninf_vec32 x1;
-            leninf_LOAD(x1, x + 25 + i + v * leninf_VLEN32);
-            leninf_vec32 x2;
-            leninf_LOAD(x2, x + 50 + i + v * leninf_VLEN32);
-            leninf_vec32 x3;
-            leninf_LOAD(x3, x + 75 + i + v * leninf_VLEN32);
-            leninf_vec32 x4;
-            leninf_LOAD(x4, x + 100 + i + v * leninf_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                leninf_vec32 wv;
-                leninf_LOAD(wv, W + (j + r) * 25 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 1; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
-#ifdef leninf_AVX512
-/* leninf_c1_dot1x4_avx512: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void leninf_c1_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
-    const leninf_real *restrict x, leninf_real *restrict z, int j)
-{
-    leninf_real a[1][4][8]; /* the partial sums */
-    const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][4][8 / leninf_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 1; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-            leninf_vec32 x0;
-            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                leninf_vec32 wv;
-                leninf_LOAD(wv, W + (j + r) * 25 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
-#ifdef leninf_AVX512
-/* leninf_c1_dot1x1_avx512: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void leninf_c1_dot1x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
-    const leninf_real *restrict x, leninf_real *restrict z, int j)
-{
-    leninf_real a[1][1][8]; /* the partial sums */
-    const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][1][8 / leninf_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 1; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / leninf_VLEN32; v++) {
-            leninf_vec32 x0;
-            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                leninf_vec32 wv;
-                leninf_LOAD(wv, W + (j + r) * 25 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
-/* c1: z[p] = W·col[p] + b for the 784 rows of col (K = 25, F = 6) */
-static void leninf_c1_product(const leninf_real *restrict W, const leninf_real *restrict b,
-    const leninf_real *restrict in, leninf_real (*restrict z)[6])
-{
-    const int n = 784; /* the tiles' loops run over the positions */
-#ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
-    {
-        int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 4; j += 4)
-                leninf_c1_dot5x4_avx512(W, b, in + s * 25, z[s], j);
-            for (int j = 4; j < 6; j++)
-                leninf_c1_dot5x1_avx512(W, b, in + s * 25, z[s], j);
-        }
-        for (; s < n; s++) {
-            for (int j = 0; j < 4; j += 4)
-                leninf_c1_dot1x4_avx512(W, b, in + s * 25, z[s], j);
-            for (int j = 4; j < 6; j++)
-                leninf_c1_dot1x1_avx512(W, b, in + s * 25, z[s], j);
-        }
-    }
-    else
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2"))
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 6; j += 2)
-                leninf_c1_dot4x2_avx2(W, b, in + s * 25, z[s], j);
-        }
+    if (__builtin_cpu_supports("avx2")) {
+        leninf_c1_sample_avx2(W, b, xp, plane, z);
+        return;
     }
-    else
 #endif
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 6; j += 2)
-                leninf_c1_dot4x2(W, b, in + s * 25, z[s], j);
+    for (int f = 0; f < 6; f++) {
+        for (int i = 0; i < 896; i++)
+            plane[i] = b[f];
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                const leninf_real w = W[f * 25 + k];
+                const leninf_real *restrict xr = xp + kh * 32 + kw;
+                for (int i = 0; i < 896; i++)
+                    plane[i] += w * xr[i];
+            }
         }
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 
 /* c1: (n, 6, 28, 28) = relu of conv(x (n, 1, 28, 28), W [6][1][5][5]) + b
- *   x: the input; stride 1x1, padding 2x2; a = max(z, 0) */
+ *   x: the input; stride 1x1, padding 2x2; a = max(z, 0); direct, xp = x within its padding */
 static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
 {
     const leninf_real *restrict W = m->params + 0; /* [6][1][5][5] */
     const leninf_real *restrict b = m->params + 150; /* [6] */
-    leninf_real *restrict col = m->scratch; /* [784][25] */
-    leninf_real (*restrict zt)[6] = (leninf_real (*)[6])(m->scratch + 19600); /* [784][6] */
+    leninf_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
+    memset(xp, 0, 1029 * sizeof *xp);
+    leninf_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    memset(plane, 0, 896 * sizeof *plane);
     for (int s = 0; s < n; s++) {
-        leninf_c1_im2col(in + s * 784, col);
-        leninf_c1_product(W, b, col, zt);
         leninf_real *restrict z = m->c1_z[s];
         leninf_real *restrict a = m->c1_a[s];
-        /* z = the product's rows transposed: (F, OH, OW) */
-        for (int f = 0; f < 6; f++)
-            for (int p = 0; p < 784; p++)
-                z[f * 784 + p] = zt[p][f];
+        for (int ih = 0; ih < 28; ih++)
+            memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
+        leninf_c1_sample(W, b, xp, plane, z);
         /* a = max(z, 0) */
         for (int j = 0; j < 4704; j++) {
             a[j] = z[j] > 0 ? z[j] : 0;
@@ -607,13 +206,99 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
     }
 }
 
-/* c1 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p] */
+/* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
+#ifdef leninf_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict wsum)
+{
+    for (int f = 0; f < 6; f++) {
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+        for (int oh = 0; oh < 28; oh++) {
+            const leninf_real *restrict dr = plane + oh * 32;
+            for (int kh = 0; kh < 5; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const int k = kh * 5 + kw;
+                    const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
+                    for (int i = 0; i < 32; i++)
+                        ws[i] += dr[i] * xr[i];
+                }
+            }
+        }
+    }
+}
+#endif
+
+#ifdef leninf_AVX2
+__attribute__((target("avx2")))
+static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict wsum)
+{
+    for (int f = 0; f < 6; f++) {
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+        for (int oh = 0; oh < 28; oh++) {
+            const leninf_real *restrict dr = plane + oh * 32;
+            for (int kh = 0; kh < 5; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const int k = kh * 5 + kw;
+                    const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
+                    for (int i = 0; i < 32; i++)
+                        ws[i] += dr[i] * xr[i];
+                }
+            }
+        }
+    }
+}
+#endif
+
+static void leninf_c1_sample_backward(const leninf_real *restrict d, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict wsum)
+{
+#ifdef leninf_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        leninf_c1_sample_backward_avx512(d, xp, plane, wsum);
+        return;
+    }
+#endif
+#ifdef leninf_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        leninf_c1_sample_backward_avx2(d, xp, plane, wsum);
+        return;
+    }
+#endif
+    for (int f = 0; f < 6; f++) {
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+        for (int oh = 0; oh < 28; oh++) {
+            const leninf_real *restrict dr = plane + oh * 32;
+            for (int kh = 0; kh < 5; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const int k = kh * 5 + kw;
+                    const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
+                    for (int i = 0; i < 32; i++)
+                        ws[i] += dr[i] * xr[i];
+                }
+            }
+        }
+    }
+}
+
+/* c1 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W by leninf_c1_sample_backward */
 static void leninf_c1_backward(leninf_model *m, const leninf_real *in, int n)
 {
     leninf_real *restrict dW = m->grads + 0; /* [6][25] */
     leninf_real *restrict db = m->grads + 150;
-    leninf_real *restrict col = m->scratch; /* [784][25] */
+    leninf_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
+    memset(xp, 0, 1029 * sizeof *xp);
+    leninf_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    memset(plane, 0, 896 * sizeof *plane);
+    leninf_real *restrict wsum = m->scratch + 2949; /* [6][25][32]: ∂C/∂W by column */
+    memset(wsum, 0, 4800 * sizeof *wsum);
+    leninf_real *restrict bsum = m->scratch + 7749; /* [6][28]: ∂C/∂b by column */
+    memset(bsum, 0, 168 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->c1_z[s];
         leninf_real *restrict d = m->c1_d[s];
@@ -622,17 +307,25 @@ static void leninf_c1_backward(leninf_model *m, const leninf_real *in, int n)
             const leninf_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        for (int f = 0; f < 6; f++) {
-            leninf_real sum = 0;
-            for (int p = 0; p < 784; p++)
-                sum += d[f * 784 + p];
-            db[f] += sum;
-        }
-        leninf_c1_im2col(in + s * 784, col);
         for (int f = 0; f < 6; f++)
-            for (int p = 0; p < 784; p++)
-                if (d[f * 784 + p] != 0)
-                    leninf_axpy(25, d[f * 784 + p], col + p * 25, dW + f * 25);
+            for (int oh = 0; oh < 28; oh++)
+                for (int ow = 0; ow < 28; ow++)
+                    bsum[f * 28 + ow] += d[(f * 28 + oh) * 28 + ow];
+        for (int ih = 0; ih < 28; ih++)
+            memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
+        leninf_c1_sample_backward(d, xp, plane, wsum);
+    }
+    for (int i = 0; i < 150; i++) {
+        leninf_real sum = 0;
+        for (int ow = 0; ow < 32; ow++)
+            sum += wsum[i * 32 + ow];
+        dW[i] += sum;
+    }
+    for (int i = 0; i < 6; i++) {
+        leninf_real sum = 0;
+        for (int ow = 0; ow < 28; ow++)
+            sum += bsum[i * 28 + ow];
+        db[i] += sum;
     }
 }
 
@@ -668,9 +361,8 @@ static void leninf_maxpool2_forward(leninf_model *m, const leninf_real *in, int 
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const leninf_real v = x[w + i * 28 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
                         }
                     }
                     m->maxpool2_a[s][o] = best;
@@ -698,10 +390,9 @@ static void leninf_maxpool2_backward(leninf_model *m, const leninf_real *in, int
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const leninf_real v = x[w + i * 28 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                                k = w + i * 28 + j;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
+                            k = take ? w + i * 28 + j : k;
                         }
                     }
                     m->c1_d[s][k] += m->maxpool2_d[s][o];
@@ -719,21 +410,15 @@ static void leninf_maxpool2_train(leninf_model *m, const leninf_real *restrict i
 
 // ---- layer c2: 6x14x14 -> 16x10x10, conv 5x5 stride 1x1 padding 0x0, relu ----
 
-/* c2's windows as rows: col[p][(c·5 + kh)·5 + kw] = x[c][ih][iw], 0 in the padding */
-static void leninf_c2_im2col(const leninf_real *restrict x, leninf_real *restrict col)
+/* c2's window at (oh, ow): row[(c·5 + kh)·5 + kw] = x[c][ih][iw] */
+static void leninf_c2_window(const leninf_real *restrict x, int oh, int ow, leninf_real *restrict row)
 {
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            for (int c = 0; c < 6; c++) {
-                for (int kh = 0; kh < 5; kh++) {
-                    for (int kw = 0; kw < 5; kw++) {
-                        const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                        const int i = (c * 5 + kh) * 5 + kw;
-                        const int inside = ih >= 0 && ih < 14 && iw >= 0 && iw < 14;
-                        col[p * 150 + i] = inside ? x[(c * 14 + ih) * 14 + iw] : 0;
-                    }
-                }
+    for (int c = 0; c < 6; c++) {
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
+                const int i = (c * 5 + kh) * 5 + kw;
+                row[i] = x[(c * 14 + ih) * 14 + iw];
             }
         }
     }
@@ -996,7 +681,7 @@ static void leninf_c2_product(const leninf_real *restrict W, const leninf_real *
 }
 
 /* c2: (n, 16, 10, 10) = relu of conv(x (n, 6, 14, 14), W [16][6][5][5]) + b
- *   x: maxpool2's a; stride 1x1, padding 0x0; a = max(z, 0) */
+ *   x: maxpool2's a; stride 1x1, padding 0x0; a = max(z, 0); im2col and the product */
 static void leninf_c2_forward(leninf_model *m, const leninf_real *in, int n)
 {
     const leninf_real *restrict W = m->params + 156; /* [16][6][5][5] */
@@ -1004,10 +689,12 @@ static void leninf_c2_forward(leninf_model *m, const leninf_real *in, int n)
     leninf_real *restrict col = m->scratch; /* [100][150] */
     leninf_real (*restrict zt)[16] = (leninf_real (*)[16])(m->scratch + 15000); /* [100][16] */
     for (int s = 0; s < n; s++) {
-        leninf_c2_im2col(in + s * 1176, col);
-        leninf_c2_product(W, b, col, zt);
         leninf_real *restrict z = m->c2_z[s];
         leninf_real *restrict a = m->c2_a[s];
+        for (int oh = 0; oh < 10; oh++)
+            for (int ow = 0; ow < 10; ow++)
+                leninf_c2_window(in + s * 1176, oh, ow, col + (oh * 10 + ow) * 150);
+        leninf_c2_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 16; f++)
             for (int p = 0; p < 100; p++)
@@ -1019,38 +706,107 @@ static void leninf_c2_forward(leninf_model *m, const leninf_real *in, int n)
     }
 }
 
-/* the reverse of leninf_c2_im2col: dx = Σ of the window values that read each x */
-static void leninf_c2_col2im(const leninf_real *restrict dcol, leninf_real *restrict dx)
+/* the reverse of leninf_c2_window: dx[c][ih][iw] += drow[(c·5 + kh)·5 + kw] */
+static void leninf_c2_unwindow(const leninf_real *restrict drow, int oh, int ow, leninf_real *restrict dx)
 {
-    for (int k = 0; k < 1176; k++)
-        dx[k] = 0;
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            for (int c = 0; c < 6; c++) {
-                for (int kh = 0; kh < 5; kh++) {
-                    for (int kw = 0; kw < 5; kw++) {
-                        const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                        const int i = (c * 5 + kh) * 5 + kw;
-                        const int inside = ih >= 0 && ih < 14 && iw >= 0 && iw < 14;
-                        if (inside)
-                            dx[(c * 14 + ih) * 14 + iw] += dcol[p * 150 + i];
-                    }
-                }
+    for (int c = 0; c < 6; c++) {
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
+                const int i = (c * 5 + kh) * 5 + kw;
+                dx[(c * 14 + ih) * 14 + iw] += drow[i];
             }
         }
     }
 }
 
-/* c2 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], col2im'd into the input's d */
+/* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
+#ifdef leninf_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void leninf_c2_sample_backward_avx512(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW, leninf_real *restrict row)
+{
+    for (int oh = 0; oh < 10; oh++) {
+        for (int ow = 0; ow < 10; ow++) {
+            const int p = oh * 10 + ow;
+            leninf_c2_window(x, oh, ow, row);
+            memset(drow, 0, 150 * sizeof *drow);
+            for (int f = 0; f < 16; f++) {
+                const leninf_real g = d[f * 100 + p];
+                if (g != 0) {
+                    leninf_axpy(150, g, row, dW + f * 150);
+                    leninf_axpy(150, g, W + f * 150, drow);
+                }
+            }
+            leninf_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+#ifdef leninf_AVX2
+__attribute__((target("avx2")))
+static void leninf_c2_sample_backward_avx2(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW, leninf_real *restrict row)
+{
+    for (int oh = 0; oh < 10; oh++) {
+        for (int ow = 0; ow < 10; ow++) {
+            const int p = oh * 10 + ow;
+            leninf_c2_window(x, oh, ow, row);
+            memset(drow, 0, 150 * sizeof *drow);
+            for (int f = 0; f < 16; f++) {
+                const leninf_real g = d[f * 100 + p];
+                if (g != 0) {
+                    leninf_axpy(150, g, row, dW + f * 150);
+                    leninf_axpy(150, g, W + f * 150, drow);
+                }
+            }
+            leninf_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+static void leninf_c2_sample_backward(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW, leninf_real *restrict row)
+{
+#ifdef leninf_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        leninf_c2_sample_backward_avx512(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+#ifdef leninf_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        leninf_c2_sample_backward_avx2(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 10; oh++) {
+        for (int ow = 0; ow < 10; ow++) {
+            const int p = oh * 10 + ow;
+            leninf_c2_window(x, oh, ow, row);
+            memset(drow, 0, 150 * sizeof *drow);
+            for (int f = 0; f < 16; f++) {
+                const leninf_real g = d[f * 100 + p];
+                if (g != 0) {
+                    leninf_axpy(150, g, row, dW + f * 150);
+                    leninf_axpy(150, g, W + f * 150, drow);
+                }
+            }
+            leninf_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+
+/* c2 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W and ∂C/∂x by leninf_c2_sample_backward */
 static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
 {
     const leninf_real *restrict W = m->params + 156;
     leninf_real *restrict dW = m->grads + 156; /* [16][150] */
     leninf_real *restrict db = m->grads + 2556;
-    leninf_real *restrict col = m->scratch; /* [100][150] */
-    leninf_real *restrict dcol = m->scratch + 15000; /* [100][150] */
+    leninf_real *restrict row = m->scratch; /* [150]: the window at p */
+    leninf_real *restrict drow = m->scratch + 150; /* [150]: ∂C/∂row */
+    leninf_real *restrict bsum = m->scratch + 16600; /* [16][10]: ∂C/∂b by column */
+    memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->c2_z[s];
         leninf_real *restrict d = m->c2_d[s];
@@ -1059,24 +815,20 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
             const leninf_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        for (int f = 0; f < 16; f++) {
-            leninf_real sum = 0;
-            for (int p = 0; p < 100; p++)
-                sum += d[f * 100 + p];
-            db[f] += sum;
-        }
-        leninf_c2_im2col(in + s * 1176, col);
         for (int f = 0; f < 16; f++)
-            for (int p = 0; p < 100; p++)
-                if (d[f * 100 + p] != 0)
-                    leninf_axpy(150, d[f * 100 + p], col + p * 150, dW + f * 150);
-        for (int i = 0; i < 15000; i++)
-            dcol[i] = 0;
-        for (int f = 0; f < 16; f++)
-            for (int p = 0; p < 100; p++)
-                if (d[f * 100 + p] != 0)
-                    leninf_axpy(150, d[f * 100 + p], W + f * 150, dcol + p * 150);
-        leninf_c2_col2im(dcol, m->maxpool2_d[s]);
+            for (int oh = 0; oh < 10; oh++)
+                for (int ow = 0; ow < 10; ow++)
+                    bsum[f * 10 + ow] += d[(f * 10 + oh) * 10 + ow];
+        const leninf_real *restrict x = in + s * 1176;
+        leninf_real *restrict dx = m->maxpool2_d[s];
+        memset(dx, 0, 1176 * sizeof *dx);
+        leninf_c2_sample_backward(W, d, x, drow, dx, dW, row);
+    }
+    for (int i = 0; i < 16; i++) {
+        leninf_real sum = 0;
+        for (int ow = 0; ow < 10; ow++)
+            sum += bsum[i * 10 + ow];
+        db[i] += sum;
     }
 }
 
@@ -1112,9 +864,8 @@ static void leninf_maxpool4_forward(leninf_model *m, const leninf_real *in, int 
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const leninf_real v = x[w + i * 10 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
                         }
                     }
                     m->maxpool4_a[s][o] = best;
@@ -1142,10 +893,9 @@ static void leninf_maxpool4_backward(leninf_model *m, const leninf_real *in, int
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const leninf_real v = x[w + i * 10 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                                k = w + i * 10 + j;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
+                            k = take ? w + i * 10 + j : k;
                         }
                     }
                     m->c2_d[s][k] += m->maxpool4_d[s][o];

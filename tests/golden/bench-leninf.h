@@ -54,7 +54,7 @@ typedef struct leninf_model {
     leninf_real grads[LENINF_PARAMS]; /* ∂C/∂params, same layout; leninf_step zeroes them */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: leninf_train may fuse backward and step */
-    leninf_real scratch[39200]; /* leninf_train's gradient of one row */
+    leninf_real scratch[16760]; /* leninf_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     leninf_real c1_z[LENINF_BATCH][4704];
     leninf_real c1_a[LENINF_BATCH][4704];

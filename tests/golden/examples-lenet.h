@@ -55,7 +55,7 @@ typedef struct lenet_model {
     lenet_real momentum_buf[LENET_PARAMS]; /* sgd state, same layout */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: lenet_train may fuse backward and step */
-    lenet_real scratch[39200]; /* lenet_train's gradient of one row */
+    lenet_real scratch[16760]; /* lenet_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     lenet_real c1_z[LENET_BATCH][4704];
     lenet_real c1_a[LENET_BATCH][4704];

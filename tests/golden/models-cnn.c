@@ -93,21 +93,16 @@ static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_re
 
 // ---- layer c1: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, relu ----
 
-/* c1's windows as rows: col[p][(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
-static void gcnn_c1_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+/* c1's window at (oh, ow): row[(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
+static void gcnn_c1_window(const gcnn_real *restrict x, int oh, int ow, gcnn_real *restrict row)
 {
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            for (int c = 0; c < 4; c++) {
-                for (int kh = 0; kh < 3; kh++) {
-                    for (int kw = 0; kw < 3; kw++) {
-                        const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                        const int i = (c * 3 + kh) * 3 + kw;
-                        const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                        col[p * 36 + i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
-                    }
-                }
+    for (int c = 0; c < 4; c++) {
+        for (int kh = 0; kh < 3; kh++) {
+            for (int kw = 0; kw < 3; kw++) {
+                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
+                const int i = (c * 3 + kh) * 3 + kw;
+                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
+                row[i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
             }
         }
     }
@@ -287,7 +282,7 @@ static void gcnn_c1_product(const gcnn_real *restrict W, const gcnn_real *restri
 }
 
 /* c1: (n, 4, 8, 8) = relu of conv(x (n, 4, 8, 8), W [4][4][3][3]) + b
- *   x: the input; stride 1x1, padding 1x1; a = max(z, 0) */
+ *   x: the input; stride 1x1, padding 1x1; a = max(z, 0); im2col and the product */
 static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 0; /* [4][4][3][3] */
@@ -295,10 +290,12 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict col = m->scratch; /* [64][36] */
     gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
     for (int s = 0; s < n; s++) {
-        gcnn_c1_im2col(in + s * 256, col);
-        gcnn_c1_product(W, b, col, zt);
         gcnn_real *restrict z = m->c1_z[s];
         gcnn_real *restrict a = m->c1_a[s];
+        for (int oh = 0; oh < 8; oh++)
+            for (int ow = 0; ow < 8; ow++)
+                gcnn_c1_window(in + s * 256, oh, ow, col + (oh * 8 + ow) * 36);
+        gcnn_c1_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
             for (int p = 0; p < 64; p++)
@@ -310,13 +307,82 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
     }
 }
 
-/* c1 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p] */
+/* c1 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p] */
+#ifdef gcnn_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c1_window(x, oh, ow, row);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#ifdef gcnn_AVX2
+__attribute__((target("avx2")))
+static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c1_window(x, oh, ow, row);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                }
+            }
+        }
+    }
+}
+#endif
+
+static void gcnn_c1_sample_backward(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+#ifdef gcnn_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gcnn_c1_sample_backward_avx512(d, x, dW, row);
+        return;
+    }
+#endif
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_c1_sample_backward_avx2(d, x, dW, row);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c1_window(x, oh, ow, row);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                }
+            }
+        }
+    }
+}
+
+/* c1 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W by gcnn_c1_sample_backward */
 static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_real *restrict dW = m->grads + 0; /* [4][36] */
     gcnn_real *restrict db = m->grads + 144;
-    gcnn_real *restrict col = m->scratch; /* [64][36] */
+    gcnn_real *restrict row = m->scratch; /* [36]: the window at p */
+    gcnn_real *restrict bsum = m->scratch + 2560; /* [4][8]: ∂C/∂b by column */
+    memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->c1_z[s];
         gcnn_real *restrict d = m->c1_d[s];
@@ -325,17 +391,18 @@ static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
             const gcnn_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        for (int f = 0; f < 4; f++) {
-            gcnn_real sum = 0;
-            for (int p = 0; p < 64; p++)
-                sum += d[f * 64 + p];
-            db[f] += sum;
-        }
-        gcnn_c1_im2col(in + s * 256, col);
         for (int f = 0; f < 4; f++)
-            for (int p = 0; p < 64; p++)
-                if (d[f * 64 + p] != 0)
-                    gcnn_axpy(36, d[f * 64 + p], col + p * 36, dW + f * 36);
+            for (int oh = 0; oh < 8; oh++)
+                for (int ow = 0; ow < 8; ow++)
+                    bsum[f * 8 + ow] += d[(f * 8 + oh) * 8 + ow];
+        const gcnn_real *restrict x = in + s * 256;
+        gcnn_c1_sample_backward(d, x, dW, row);
+    }
+    for (int i = 0; i < 4; i++) {
+        gcnn_real sum = 0;
+        for (int ow = 0; ow < 8; ow++)
+            sum += bsum[i * 8 + ow];
+        db[i] += sum;
     }
 }
 
@@ -368,21 +435,16 @@ static void gcnn_c1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 
 // ---- layer c2: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, tanh ----
 
-/* c2's windows as rows: col[p][(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
-static void gcnn_c2_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+/* c2's window at (oh, ow): row[(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
+static void gcnn_c2_window(const gcnn_real *restrict x, int oh, int ow, gcnn_real *restrict row)
 {
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            for (int c = 0; c < 4; c++) {
-                for (int kh = 0; kh < 3; kh++) {
-                    for (int kw = 0; kw < 3; kw++) {
-                        const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                        const int i = (c * 3 + kh) * 3 + kw;
-                        const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                        col[p * 36 + i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
-                    }
-                }
+    for (int c = 0; c < 4; c++) {
+        for (int kh = 0; kh < 3; kh++) {
+            for (int kw = 0; kw < 3; kw++) {
+                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
+                const int i = (c * 3 + kh) * 3 + kw;
+                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
+                row[i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
             }
         }
     }
@@ -414,7 +476,7 @@ static void gcnn_c2_product(const gcnn_real *restrict W, const gcnn_real *restri
 }
 
 /* c2: (n, 4, 8, 8) = tanh of conv(x (n, 4, 8, 8), W [4][4][3][3]) + b
- *   x: c1's a; stride 1x1, padding 1x1; a = tanh(z) */
+ *   x: c1's a; stride 1x1, padding 1x1; a = tanh(z); im2col and the product */
 static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 148; /* [4][4][3][3] */
@@ -422,10 +484,12 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict col = m->scratch; /* [64][36] */
     gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
     for (int s = 0; s < n; s++) {
-        gcnn_c2_im2col(in + s * 256, col);
-        gcnn_c2_product(W, b, col, zt);
         gcnn_real *restrict z = m->c2_z[s];
         gcnn_real *restrict a = m->c2_a[s];
+        for (int oh = 0; oh < 8; oh++)
+            for (int ow = 0; ow < 8; ow++)
+                gcnn_c2_window(in + s * 256, oh, ow, col + (oh * 8 + ow) * 36);
+        gcnn_c2_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
             for (int p = 0; p < 64; p++)
@@ -437,38 +501,109 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
     }
 }
 
-/* the reverse of gcnn_c2_im2col: dx = Σ of the window values that read each x */
-static void gcnn_c2_col2im(const gcnn_real *restrict dcol, gcnn_real *restrict dx)
+/* the reverse of gcnn_c2_window: dx[c][ih][iw] += drow[(c·3 + kh)·3 + kw] */
+static void gcnn_c2_unwindow(const gcnn_real *restrict drow, int oh, int ow, gcnn_real *restrict dx)
 {
-    for (int k = 0; k < 256; k++)
-        dx[k] = 0;
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            for (int c = 0; c < 4; c++) {
-                for (int kh = 0; kh < 3; kh++) {
-                    for (int kw = 0; kw < 3; kw++) {
-                        const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                        const int i = (c * 3 + kh) * 3 + kw;
-                        const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                        if (inside)
-                            dx[(c * 8 + ih) * 8 + iw] += dcol[p * 36 + i];
-                    }
-                }
+    for (int c = 0; c < 4; c++) {
+        for (int kh = 0; kh < 3; kh++) {
+            for (int kw = 0; kw < 3; kw++) {
+                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
+                const int i = (c * 3 + kh) * 3 + kw;
+                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
+                if (inside)
+                    dx[(c * 8 + ih) * 8 + iw] += drow[i];
             }
         }
     }
 }
 
-/* c2 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], col2im'd into the input's d */
+/* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
+#ifdef gcnn_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c2_window(x, oh, ow, row);
+            memset(drow, 0, 36 * sizeof *drow);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                    gcnn_axpy(36, g, W + f * 36, drow);
+                }
+            }
+            gcnn_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+#ifdef gcnn_AVX2
+__attribute__((target("avx2")))
+static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c2_window(x, oh, ow, row);
+            memset(drow, 0, 36 * sizeof *drow);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                    gcnn_axpy(36, g, W + f * 36, drow);
+                }
+            }
+            gcnn_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+static void gcnn_c2_sample_backward(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+#ifdef gcnn_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gcnn_c2_sample_backward_avx512(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_c2_sample_backward_avx2(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c2_window(x, oh, ow, row);
+            memset(drow, 0, 36 * sizeof *drow);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                    gcnn_axpy(36, g, W + f * 36, drow);
+                }
+            }
+            gcnn_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+
+/* c2 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W and ∂C/∂x by gcnn_c2_sample_backward */
 static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 148;
     gcnn_real *restrict dW = m->grads + 148; /* [4][36] */
     gcnn_real *restrict db = m->grads + 292;
-    gcnn_real *restrict col = m->scratch; /* [64][36] */
-    gcnn_real *restrict dcol = m->scratch + 2304; /* [64][36] */
+    gcnn_real *restrict row = m->scratch; /* [36]: the window at p */
+    gcnn_real *restrict drow = m->scratch + 36; /* [36]: ∂C/∂row */
+    gcnn_real *restrict bsum = m->scratch + 2560; /* [4][8]: ∂C/∂b by column */
+    memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict a = m->c2_a[s];
         gcnn_real *restrict d = m->c2_d[s];
@@ -476,24 +611,20 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
         for (int j = 0; j < 256; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
         }
-        for (int f = 0; f < 4; f++) {
-            gcnn_real sum = 0;
-            for (int p = 0; p < 64; p++)
-                sum += d[f * 64 + p];
-            db[f] += sum;
-        }
-        gcnn_c2_im2col(in + s * 256, col);
         for (int f = 0; f < 4; f++)
-            for (int p = 0; p < 64; p++)
-                if (d[f * 64 + p] != 0)
-                    gcnn_axpy(36, d[f * 64 + p], col + p * 36, dW + f * 36);
-        for (int i = 0; i < 2304; i++)
-            dcol[i] = 0;
-        for (int f = 0; f < 4; f++)
-            for (int p = 0; p < 64; p++)
-                if (d[f * 64 + p] != 0)
-                    gcnn_axpy(36, d[f * 64 + p], W + f * 36, dcol + p * 36);
-        gcnn_c2_col2im(dcol, m->c1_d[s]);
+            for (int oh = 0; oh < 8; oh++)
+                for (int ow = 0; ow < 8; ow++)
+                    bsum[f * 8 + ow] += d[(f * 8 + oh) * 8 + ow];
+        const gcnn_real *restrict x = in + s * 256;
+        gcnn_real *restrict dx = m->c1_d[s];
+        memset(dx, 0, 256 * sizeof *dx);
+        gcnn_c2_sample_backward(W, d, x, drow, dx, dW, row);
+    }
+    for (int i = 0; i < 4; i++) {
+        gcnn_real sum = 0;
+        for (int ow = 0; ow < 8; ow++)
+            sum += bsum[i * 8 + ow];
+        db[i] += sum;
     }
 }
 
@@ -541,9 +672,8 @@ static void gcnn_p_forward(gcnn_model *m, const gcnn_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const gcnn_real v = x[w + i * 8 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
                         }
                     }
                     m->p_a[s][o] = best;
@@ -571,10 +701,9 @@ static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const gcnn_real v = x[w + i * 8 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                                k = w + i * 8 + j;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
+                            k = take ? w + i * 8 + j : k;
                         }
                     }
                     m->c2_d[s][k] += m->p_d[s][o];

@@ -58,7 +58,7 @@ typedef struct gcnn_model {
     gcnn_real exp_avg_sq[GCNN_PARAMS]; /* adam state, same layout */
     int64_t step; /* optimizer steps taken */
     int grads_zero; /* grads known to be zero: gcnn_train may fuse backward and step */
-    gcnn_real scratch[4608]; /* gcnn_train's gradient of one row */
+    gcnn_real scratch[2592]; /* gcnn_train's gradient of one row */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gcnn_real c1_z[GCNN_BATCH][256];
     gcnn_real c1_a[GCNN_BATCH][256];
