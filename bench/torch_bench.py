@@ -240,7 +240,7 @@ def lenet(x, y, xt, yt):
     x, xt = x.view(-1, 1, 28, 28), xt.view(-1, 1, 28, 28)
     torch.manual_seed(1)
     model = lenet5()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0.0005)
     ce = nn.CrossEntropyLoss()
     perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(7))
     batches, b, rates = x.shape[0] // 32, 0, []
