@@ -3,7 +3,7 @@
  *
  * 784 inputs -> c1 6x28x28 conv 5x5 stride 1x1 padding 2x2, relu -> maxpool2 6x14x14 maxpool 2x2 stride 2x2 -> c2 16x10x10 conv 5x5 stride 1x1 padding 0x0, relu -> maxpool4 16x5x5 maxpool 2x2 stride 2x2 -> flatten5 400 flatten -> dense6 120 relu -> dense
  *   -> dense7 84 relu -> dense8 10 softmax
- * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0)
+ * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005)
  * 61706 parameters, float precision, at most 32 samples per call
  *
  * Compile with the generated .c file and link with libbprt.a and -lm.

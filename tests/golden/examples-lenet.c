@@ -3,7 +3,7 @@
  *
  * 784 inputs -> c1 6x28x28 conv 5x5 stride 1x1 padding 2x2, relu -> maxpool2 6x14x14 maxpool 2x2 stride 2x2 -> c2 16x10x10 conv 5x5 stride 1x1 padding 0x0, relu -> maxpool4 16x5x5 maxpool 2x2 stride 2x2 -> flatten5 400 flatten -> dense6 120 relu -> dense
  *   -> dense7 84 relu -> dense8 10 softmax
- * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0)
+ * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005)
  * 61706 parameters, float precision, at most 32 samples per call
  *
  * Layers with at most 256 weights are unrolled into straight-line code.
@@ -334,12 +334,12 @@ static void lenet_c1_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_c1_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c1_backward(m, in, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
     lenet_real *restrict grad = m->grads + 0;
     for (int i = 0; i < 156; i++) {
-        lenet_real g = grad[i];
+        lenet_real g = grad[i] + 0.0005f * p[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= 0.01f * g;
@@ -841,12 +841,12 @@ static void lenet_c2_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_c2_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c2_backward(m, in, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     lenet_real *restrict p = m->params + 156;
     lenet_real *restrict momentum_buf = m->momentum_buf + 156;
     lenet_real *restrict grad = m->grads + 156;
     for (int i = 0; i < 2416; i++) {
-        lenet_real g = grad[i];
+        lenet_real g = grad[i] + 0.0005f * p[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= 0.01f * g;
@@ -1413,14 +1413,14 @@ static void lenet_dense6_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense6_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     for (int j = 0; j < 120; j++) {
         lenet_real *restrict p = m->params + 2572 + j * 400;
         lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
         if (n == 1) {
             const lenet_real dj = m->dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -1436,7 +1436,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
                     lenet_axpy(400, dj, in + s * 400, grad);
             }
             for (int i = 0; i < 400; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -1456,7 +1456,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= 0.01f * g;
@@ -1471,14 +1471,14 @@ __attribute__((target("avx2")))
 static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense6_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     for (int j = 0; j < 120; j++) {
         lenet_real *restrict p = m->params + 2572 + j * 400;
         lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
         if (n == 1) {
             const lenet_real dj = m->dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -1494,7 +1494,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
                     lenet_axpy(400, dj, in + s * 400, grad);
             }
             for (int i = 0; i < 400; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -1514,7 +1514,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= 0.01f * g;
@@ -1997,14 +1997,14 @@ static void lenet_dense7_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense7_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     for (int j = 0; j < 84; j++) {
         lenet_real *restrict p = m->params + 50692 + j * 120;
         lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
         if (n == 1) {
             const lenet_real dj = m->dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2020,7 +2020,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
                     lenet_axpy(120, dj, in + s * 120, grad);
             }
             for (int i = 0; i < 120; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2040,7 +2040,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= 0.01f * g;
@@ -2055,14 +2055,14 @@ __attribute__((target("avx2")))
 static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense7_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     for (int j = 0; j < 84; j++) {
         lenet_real *restrict p = m->params + 50692 + j * 120;
         lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
         if (n == 1) {
             const lenet_real dj = m->dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2078,7 +2078,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
                     lenet_axpy(120, dj, in + s * 120, grad);
             }
             for (int i = 0; i < 120; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2098,7 +2098,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= 0.01f * g;
@@ -2897,14 +2897,14 @@ static void lenet_dense8_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense8_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     for (int j = 0; j < 10; j++) {
         lenet_real *restrict p = m->params + 60856 + j * 84;
         lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
         if (n == 1) {
             const lenet_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2920,7 +2920,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
                     lenet_axpy(84, dj, in + s * 84, grad);
             }
             for (int i = 0; i < 84; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2940,7 +2940,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= 0.01f * g;
@@ -2955,14 +2955,14 @@ __attribute__((target("avx2")))
 static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense8_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     for (int j = 0; j < 10; j++) {
         lenet_real *restrict p = m->params + 60856 + j * 84;
         lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
         if (n == 1) {
             const lenet_real dj = m->dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2978,7 +2978,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
                     lenet_axpy(84, dj, in + s * 84, grad);
             }
             for (int i = 0; i < 84; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= 0.01f * g;
@@ -2998,7 +2998,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= 0.01f * g;
@@ -3120,15 +3120,15 @@ lenet_real lenet_backward(lenet_model *m, const lenet_real *x, const lenet_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's update rule, over all parameters */
+/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005), PyTorch's update rule, over all parameters */
 static void lenet_update(lenet_model *m)
 {
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
     const lenet_real *restrict grad = m->grads;
     for (int i = 0; i < LENET_PARAMS; i++) {
-        lenet_real g = grad[i];
+        lenet_real g = grad[i] + 0.0005f * p[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= 0.01f * g;
