@@ -417,6 +417,10 @@ struct Node {
      * tiles are emitted once. */
     long prod_in, prod_out, prod_rows;
     int tiles_of;
+    /* Its d = ∂C/∂a lives in NAME_model's union dK with the d of nodes whose backward
+     * steps it does not overlap (ir_plan): dname is "dK.L_d", as the emitters write it. */
+    int d_slot;
+    char dname[BPC_MAX_IDENT + 16];
 };
 
 struct Model {
@@ -441,6 +445,7 @@ struct Model {
     long unroll;        /* the --unroll threshold used: lowered when the one asked for would
                          * unroll more than BPC_MAX_UNROLL weights in all */
     long unroll_wanted; /* the weights the threshold asked for would have unrolled */
+    int d_slots;        /* NAME_model's unions of d buffers (Node.d_slot) */
 };
 
 /* Resolves and checks `net`; fills `m` (allocated in `a`) and returns true when no

@@ -524,7 +524,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     const char *N = c->name, *R = c->real;
     Conv g = geometry(l);
     bool dx = l->flags & NODE_NEEDS_DX, act_step = l->flags & NODE_ACT_BACKWARD;
-    const char *prev = dx ? c->m->nodes[l->inputs[0]].label : NULL;
+    const char *prev = dx ? c->m->nodes[l->inputs[0]].dname : NULL;
     char params[640], args[128], cr[BPC_MAX_IDENT + 8], p1[96], p2[96], p3[96];
     snprintf(cr, sizeof cr, "const %s", R);
     if (g.direct) {
@@ -582,7 +582,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
     if (uses & USES_A)
         emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
-    emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
+    emit_line(e, "%s *restrict d = m->%s[s];", R, l->dname);
     if (act_step) {
         emit_line(e, "/* δ = %s */", l->act->grad_formula);
         gen_emit_act(e, c, l, true);
@@ -598,7 +598,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     } else {
         emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
         if (dx) {
-            emit_line(e, "%s *restrict dx = m->%s_d[s];", R, prev);
+            emit_line(e, "%s *restrict dx = m->%s[s];", R, prev);
             emit_line(e, "memset(dx, 0, %ld * sizeof *dx);", g.C * g.H * g.W);
         }
     }
@@ -606,7 +606,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     if (dx && g.direct) {
         emit_line(e, "/* ∂C/∂x: the interior of ∂C/∂xp */");
         emit_line(e, "for (int ih = 0; ih < %ld; ih++)", g.H);
-        emit_cont(e, "memcpy(m->%s_d[s] + ih * %ld, dxp + (ih + %ld) * %ld + %ld, %ld * sizeof *dxp);",
+        emit_cont(e, "memcpy(m->%s[s] + ih * %ld, dxp + (ih + %ld) * %ld + %ld, %ld * sizeof *dxp);",
                   prev, g.W, g.PH, g.WP, g.PW, g.W);
     }
     emit_close(e);

@@ -147,6 +147,7 @@ static void dense_delta(Emit *e, const GenCtx *c, const Node *l)
     bool act_step = l->flags & NODE_ACT_BACKWARD;
     bool has_prev = l->flags & NODE_NEEDS_DX;
     const char *prev = has_prev ? m->nodes[l->inputs[0]].label : NULL;
+    const char *prev_d = has_prev ? m->nodes[l->inputs[0]].dname : NULL;
     if (!has_delta(l))
         return;
 
@@ -176,9 +177,9 @@ static void dense_delta(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
     if (uses & USES_A)
         emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
-    emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
+    emit_line(e, "%s *restrict d = m->%s[s];", R, l->dname);
     if (has_prev)
-        emit_line(e, "%s *restrict dx = m->%s_d[s];", R, prev);
+        emit_line(e, "%s *restrict dx = m->%s[s];", R, prev_d);
     if (act_step) {
         emit_line(e, "/* δ = %s */", l->act->grad_formula);
         gen_emit_act(e, c, l, true);
@@ -234,7 +235,7 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
     if (unroll) {
         emit_open(e, "for (int s = 0; s < n; s++)");
         emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
-        emit_line(e, "const %s *restrict d = m->%s_d[s];", R, l->label);
+        emit_line(e, "const %s *restrict d = m->%s[s];", R, l->dname);
         for (long j = 0; j < l->out; j++)
             for (long i = 0; i < l->in; i++)
                 emit_line(e, "dW[%ld] += d[%ld] * x[%ld];", j * l->in + i, j, i);
@@ -245,7 +246,7 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
         emit_line(e, "%s *restrict dw = dW + j * %ld;", R, l->in);
         emit_open(e, "for (int s = 0; s < n; s++)");
-        emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
+        emit_line(e, "const %s dj = m->%s[s][j];", R, l->dname);
         emit_line(e, "db[j] += dj;");
         emit_line(e, "if (dj != 0)");
         emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, dw);", N, l->in, l->in);
@@ -297,7 +298,7 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
     snprintf(off, sizeof off, "%ld + j * %ld", l->params[0].offset, l->in);
     gen_opt_pointers(e, c, off);
     emit_open(e, "if (n == 1)");
-    emit_line(e, "const %s dj = m->%s_d[0][j];", R, l->label);
+    emit_line(e, "const %s dj = m->%s[0][j];", R, l->dname);
     if (noop) {
         emit_line(e, "if (dj == 0)");
         emit_cont(e, "continue; /* the update would leave the row as it is */");
@@ -322,7 +323,7 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
     emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
     emit_cont(e, "grad[i] = 0;");
     emit_open(e, "for (int s = 0; s < n; s++)");
-    emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
+    emit_line(e, "const %s dj = m->%s[s][j];", R, l->dname);
     emit_line(e, "if (dj != 0)");
     emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, grad);", N, l->in, l->in);
     emit_close(e);
@@ -339,7 +340,7 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
     emit_line(e, "%s sum = 0;", R);
     emit_line(e, "for (int s = 0; s < n; s++)");
-    emit_cont(e, "sum += m->%s_d[s][j];", l->label);
+    emit_cont(e, "sum += m->%s[s][j];", l->dname);
     emit_line(e, "grad[j] = sum;");
     emit_close(e);
     emit_open(e, "for (int i = 0; i < %ld; i++)", l->out);
