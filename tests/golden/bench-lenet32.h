@@ -59,27 +59,32 @@ typedef struct lenet32_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     lenet32_real c1_z[LENET32_BATCH][4704];
     lenet32_real c1_a[LENET32_BATCH][4704];
-    lenet32_real c1_d[LENET32_BATCH][4704];
     lenet32_real maxpool2_a[LENET32_BATCH][1176];
-    lenet32_real maxpool2_d[LENET32_BATCH][1176];
     lenet32_real c2_z[LENET32_BATCH][1600];
     lenet32_real c2_a[LENET32_BATCH][1600];
-    lenet32_real c2_d[LENET32_BATCH][1600];
     lenet32_real maxpool4_a[LENET32_BATCH][400];
-    lenet32_real maxpool4_d[LENET32_BATCH][400];
     lenet32_real flatten5_a[LENET32_BATCH][400];
-    lenet32_real flatten5_d[LENET32_BATCH][400];
     lenet32_real dense6_z[LENET32_BATCH][120];
     lenet32_real dense6_a[LENET32_BATCH][120];
-    lenet32_real dense6_d[LENET32_BATCH][120];
     lenet32_real dense7_z[LENET32_BATCH][84];
     lenet32_real dense7_a[LENET32_BATCH][84];
-    lenet32_real dense7_d[LENET32_BATCH][84];
     lenet32_real dense8_z[LENET32_BATCH][10];
     lenet32_real dense8_a[LENET32_BATCH][10];
-    lenet32_real dense8_d[LENET32_BATCH][10];
     lenet32_real dense8_zmax[LENET32_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     lenet32_real dense8_zsum[LENET32_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        lenet32_real maxpool2_d[LENET32_BATCH][1176];
+        lenet32_real maxpool4_d[LENET32_BATCH][400];
+        lenet32_real dense6_d[LENET32_BATCH][120];
+        lenet32_real dense8_d[LENET32_BATCH][10];
+    } d0;
+    union {
+        lenet32_real c1_d[LENET32_BATCH][4704];
+        lenet32_real c2_d[LENET32_BATCH][1600];
+        lenet32_real flatten5_d[LENET32_BATCH][400];
+        lenet32_real dense7_d[LENET32_BATCH][84];
+    } d1;
 } lenet32_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -301,7 +301,7 @@ static void leninf_c1_backward(leninf_model *m, const leninf_real *in, int n)
     memset(bsum, 0, 168 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->c1_z[s];
-        leninf_real *restrict d = m->c1_d[s];
+        leninf_real *restrict d = m->d1.c1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 4704; j++) {
             const leninf_real g = d[j];
@@ -377,7 +377,7 @@ static void leninf_maxpool2_backward(leninf_model *m, const leninf_real *in, int
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 4704; i++)
-            m->c1_d[s][i] = 0;
+            m->d1.c1_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict x = in + s * 4704;
         for (int ch = 0; ch < 6; ch++) {
@@ -395,7 +395,7 @@ static void leninf_maxpool2_backward(leninf_model *m, const leninf_real *in, int
                             k = take ? w + i * 28 + j : k;
                         }
                     }
-                    m->c1_d[s][k] += m->maxpool2_d[s][o];
+                    m->d1.c1_d[s][k] += m->d0.maxpool2_d[s][o];
                 }
             }
         }
@@ -809,7 +809,7 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
     memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->c2_z[s];
-        leninf_real *restrict d = m->c2_d[s];
+        leninf_real *restrict d = m->d1.c2_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 1600; j++) {
             const leninf_real g = d[j];
@@ -820,7 +820,7 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
                 for (int ow = 0; ow < 10; ow++)
                     bsum[f * 10 + ow] += d[(f * 10 + oh) * 10 + ow];
         const leninf_real *restrict x = in + s * 1176;
-        leninf_real *restrict dx = m->maxpool2_d[s];
+        leninf_real *restrict dx = m->d0.maxpool2_d[s];
         memset(dx, 0, 1176 * sizeof *dx);
         leninf_c2_sample_backward(W, d, x, drow, dx, dW, row);
     }
@@ -880,7 +880,7 @@ static void leninf_maxpool4_backward(leninf_model *m, const leninf_real *in, int
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 1600; i++)
-            m->c2_d[s][i] = 0;
+            m->d1.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict x = in + s * 1600;
         for (int ch = 0; ch < 16; ch++) {
@@ -898,7 +898,7 @@ static void leninf_maxpool4_backward(leninf_model *m, const leninf_real *in, int
                             k = take ? w + i * 10 + j : k;
                         }
                     }
-                    m->c2_d[s][k] += m->maxpool4_d[s][o];
+                    m->d1.c2_d[s][k] += m->d0.maxpool4_d[s][o];
                 }
             }
         }
@@ -923,7 +923,7 @@ static void leninf_flatten5_forward(leninf_model *m, const leninf_real *in, int 
 static void leninf_flatten5_backward(leninf_model *m, const leninf_real *in, int n)
 {
     (void)in;
-    memcpy(m->maxpool4_d, m->flatten5_d, (size_t)n * sizeof m->flatten5_d[0]);
+    memcpy(m->d0.maxpool4_d, m->d1.flatten5_d, (size_t)n * sizeof m->d1.flatten5_d[0]);
 }
 
 /* flatten5: no parameters, so leninf_train's step is its backward */
@@ -1366,8 +1366,8 @@ static void leninf_dense6_delta(leninf_model *m, int n)
     const leninf_real *restrict W = m->params + 2572; /* [120][400] */
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->dense6_z[s];
-        leninf_real *restrict d = m->dense6_d[s];
-        leninf_real *restrict dx = m->flatten5_d[s];
+        leninf_real *restrict d = m->d0.dense6_d[s];
+        leninf_real *restrict dx = m->d1.flatten5_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 120; j++) {
             const leninf_real g = d[j];
@@ -1392,7 +1392,7 @@ static void leninf_dense6_backward(leninf_model *m, const leninf_real *in, int n
     for (int j = 0; j < 120; j++) {
         leninf_real *restrict dw = dW + j * 400;
         for (int s = 0; s < n; s++) {
-            const leninf_real dj = m->dense6_d[s][j];
+            const leninf_real dj = m->d0.dense6_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 leninf_axpy(400, dj, in + s * 400, dw);
@@ -1409,7 +1409,7 @@ static void leninf_dense6_train(leninf_model *m, const leninf_real *restrict in,
     for (int j = 0; j < 120; j++) {
         leninf_real *restrict p = m->params + 2572 + j * 400;
         if (n == 1) {
-            const leninf_real dj = m->dense6_d[0][j];
+            const leninf_real dj = m->d0.dense6_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 400; i++) {
@@ -1421,7 +1421,7 @@ static void leninf_dense6_train(leninf_model *m, const leninf_real *restrict in,
             for (int i = 0; i < 400; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const leninf_real dj = m->dense6_d[s][j];
+                const leninf_real dj = m->d0.dense6_d[s][j];
                 if (dj != 0)
                     leninf_axpy(400, dj, in + s * 400, grad);
             }
@@ -1438,7 +1438,7 @@ static void leninf_dense6_train(leninf_model *m, const leninf_real *restrict in,
         for (int j = 0; j < 120; j++) {
             leninf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense6_d[s][j];
+                sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
@@ -1458,7 +1458,7 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
     for (int j = 0; j < 120; j++) {
         leninf_real *restrict p = m->params + 2572 + j * 400;
         if (n == 1) {
-            const leninf_real dj = m->dense6_d[0][j];
+            const leninf_real dj = m->d0.dense6_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 400; i++) {
@@ -1470,7 +1470,7 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
             for (int i = 0; i < 400; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const leninf_real dj = m->dense6_d[s][j];
+                const leninf_real dj = m->d0.dense6_d[s][j];
                 if (dj != 0)
                     leninf_axpy(400, dj, in + s * 400, grad);
             }
@@ -1487,7 +1487,7 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
         for (int j = 0; j < 120; j++) {
             leninf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense6_d[s][j];
+                sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
@@ -1932,8 +1932,8 @@ static void leninf_dense7_delta(leninf_model *m, int n)
     const leninf_real *restrict W = m->params + 50692; /* [84][120] */
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->dense7_z[s];
-        leninf_real *restrict d = m->dense7_d[s];
-        leninf_real *restrict dx = m->dense6_d[s];
+        leninf_real *restrict d = m->d1.dense7_d[s];
+        leninf_real *restrict dx = m->d0.dense6_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 84; j++) {
             const leninf_real g = d[j];
@@ -1958,7 +1958,7 @@ static void leninf_dense7_backward(leninf_model *m, const leninf_real *in, int n
     for (int j = 0; j < 84; j++) {
         leninf_real *restrict dw = dW + j * 120;
         for (int s = 0; s < n; s++) {
-            const leninf_real dj = m->dense7_d[s][j];
+            const leninf_real dj = m->d1.dense7_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 leninf_axpy(120, dj, in + s * 120, dw);
@@ -1975,7 +1975,7 @@ static void leninf_dense7_train(leninf_model *m, const leninf_real *restrict in,
     for (int j = 0; j < 84; j++) {
         leninf_real *restrict p = m->params + 50692 + j * 120;
         if (n == 1) {
-            const leninf_real dj = m->dense7_d[0][j];
+            const leninf_real dj = m->d1.dense7_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 120; i++) {
@@ -1987,7 +1987,7 @@ static void leninf_dense7_train(leninf_model *m, const leninf_real *restrict in,
             for (int i = 0; i < 120; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const leninf_real dj = m->dense7_d[s][j];
+                const leninf_real dj = m->d1.dense7_d[s][j];
                 if (dj != 0)
                     leninf_axpy(120, dj, in + s * 120, grad);
             }
@@ -2004,7 +2004,7 @@ static void leninf_dense7_train(leninf_model *m, const leninf_real *restrict in,
         for (int j = 0; j < 84; j++) {
             leninf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense7_d[s][j];
+                sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
@@ -2024,7 +2024,7 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
     for (int j = 0; j < 84; j++) {
         leninf_real *restrict p = m->params + 50692 + j * 120;
         if (n == 1) {
-            const leninf_real dj = m->dense7_d[0][j];
+            const leninf_real dj = m->d1.dense7_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 120; i++) {
@@ -2036,7 +2036,7 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
             for (int i = 0; i < 120; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const leninf_real dj = m->dense7_d[s][j];
+                const leninf_real dj = m->d1.dense7_d[s][j];
                 if (dj != 0)
                     leninf_axpy(120, dj, in + s * 120, grad);
             }
@@ -2053,7 +2053,7 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
         for (int j = 0; j < 84; j++) {
             leninf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense7_d[s][j];
+                sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
@@ -2819,8 +2819,8 @@ static void leninf_dense8_delta(leninf_model *m, int n)
 {
     const leninf_real *restrict W = m->params + 60856; /* [10][84] */
     for (int s = 0; s < n; s++) {
-        leninf_real *restrict d = m->dense8_d[s];
-        leninf_real *restrict dx = m->dense7_d[s];
+        leninf_real *restrict d = m->d0.dense8_d[s];
+        leninf_real *restrict dx = m->d1.dense7_d[s];
         /* dense7's d = Wᵀ·δ */
         for (int i = 0; i < 84; i++)
             dx[i] = W[i] * d[0];
@@ -2840,7 +2840,7 @@ static void leninf_dense8_backward(leninf_model *m, const leninf_real *in, int n
     for (int j = 0; j < 10; j++) {
         leninf_real *restrict dw = dW + j * 84;
         for (int s = 0; s < n; s++) {
-            const leninf_real dj = m->dense8_d[s][j];
+            const leninf_real dj = m->d0.dense8_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 leninf_axpy(84, dj, in + s * 84, dw);
@@ -2857,7 +2857,7 @@ static void leninf_dense8_train(leninf_model *m, const leninf_real *restrict in,
     for (int j = 0; j < 10; j++) {
         leninf_real *restrict p = m->params + 60856 + j * 84;
         if (n == 1) {
-            const leninf_real dj = m->dense8_d[0][j];
+            const leninf_real dj = m->d0.dense8_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 84; i++) {
@@ -2869,7 +2869,7 @@ static void leninf_dense8_train(leninf_model *m, const leninf_real *restrict in,
             for (int i = 0; i < 84; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const leninf_real dj = m->dense8_d[s][j];
+                const leninf_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     leninf_axpy(84, dj, in + s * 84, grad);
             }
@@ -2886,7 +2886,7 @@ static void leninf_dense8_train(leninf_model *m, const leninf_real *restrict in,
         for (int j = 0; j < 10; j++) {
             leninf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2906,7 +2906,7 @@ static void leninf_dense8_train_avx2(leninf_model *m, const leninf_real *restric
     for (int j = 0; j < 10; j++) {
         leninf_real *restrict p = m->params + 60856 + j * 84;
         if (n == 1) {
-            const leninf_real dj = m->dense8_d[0][j];
+            const leninf_real dj = m->d0.dense8_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 84; i++) {
@@ -2918,7 +2918,7 @@ static void leninf_dense8_train_avx2(leninf_model *m, const leninf_real *restric
             for (int i = 0; i < 84; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const leninf_real dj = m->dense8_d[s][j];
+                const leninf_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     leninf_axpy(84, dj, in + s * 84, grad);
             }
@@ -2935,7 +2935,7 @@ static void leninf_dense8_train_avx2(leninf_model *m, const leninf_real *restric
         for (int j = 0; j < 10; j++) {
             leninf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2973,7 +2973,7 @@ static void leninf_loss_grad(leninf_model *m, const leninf_real *target, int n)
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict y = m->dense8_a[s];
         const leninf_real *restrict t = target + s * 10;
-        leninf_real *restrict d = m->dense8_d[s];
+        leninf_real *restrict d = m->d0.dense8_d[s];
         leninf_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

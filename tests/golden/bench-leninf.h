@@ -58,27 +58,32 @@ typedef struct leninf_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     leninf_real c1_z[LENINF_BATCH][4704];
     leninf_real c1_a[LENINF_BATCH][4704];
-    leninf_real c1_d[LENINF_BATCH][4704];
     leninf_real maxpool2_a[LENINF_BATCH][1176];
-    leninf_real maxpool2_d[LENINF_BATCH][1176];
     leninf_real c2_z[LENINF_BATCH][1600];
     leninf_real c2_a[LENINF_BATCH][1600];
-    leninf_real c2_d[LENINF_BATCH][1600];
     leninf_real maxpool4_a[LENINF_BATCH][400];
-    leninf_real maxpool4_d[LENINF_BATCH][400];
     leninf_real flatten5_a[LENINF_BATCH][400];
-    leninf_real flatten5_d[LENINF_BATCH][400];
     leninf_real dense6_z[LENINF_BATCH][120];
     leninf_real dense6_a[LENINF_BATCH][120];
-    leninf_real dense6_d[LENINF_BATCH][120];
     leninf_real dense7_z[LENINF_BATCH][84];
     leninf_real dense7_a[LENINF_BATCH][84];
-    leninf_real dense7_d[LENINF_BATCH][84];
     leninf_real dense8_z[LENINF_BATCH][10];
     leninf_real dense8_a[LENINF_BATCH][10];
-    leninf_real dense8_d[LENINF_BATCH][10];
     leninf_real dense8_zmax[LENINF_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     leninf_real dense8_zsum[LENINF_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        leninf_real maxpool2_d[LENINF_BATCH][1176];
+        leninf_real maxpool4_d[LENINF_BATCH][400];
+        leninf_real dense6_d[LENINF_BATCH][120];
+        leninf_real dense8_d[LENINF_BATCH][10];
+    } d0;
+    union {
+        leninf_real c1_d[LENINF_BATCH][4704];
+        leninf_real c2_d[LENINF_BATCH][1600];
+        leninf_real flatten5_d[LENINF_BATCH][400];
+        leninf_real dense7_d[LENINF_BATCH][84];
+    } d1;
 } leninf_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -579,7 +579,7 @@ static void mlp32_hidden_delta(mlp32_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const mlp32_real *restrict z = m->hidden_z[s];
-        mlp32_real *restrict d = m->hidden_d[s];
+        mlp32_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 128; j++) {
             const mlp32_real g = d[j];
@@ -599,7 +599,7 @@ static void mlp32_hidden_backward(mlp32_model *m, const mlp32_real *in, int n)
     for (int j = 0; j < 128; j++) {
         mlp32_real *restrict dw = dW + j * 784;
         for (int s = 0; s < n; s++) {
-            const mlp32_real dj = m->hidden_d[s][j];
+            const mlp32_real dj = m->d1.hidden_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 mlp32_axpy(784, dj, in + s * 784, dw);
@@ -617,7 +617,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
         mlp32_real *restrict p = m->params + 0 + j * 784;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
         if (n == 1) {
-            const mlp32_real dj = m->hidden_d[0][j];
+            const mlp32_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -630,7 +630,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
             for (int i = 0; i < 784; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->hidden_d[s][j];
+                const mlp32_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     mlp32_axpy(784, dj, in + s * 784, grad);
             }
@@ -651,7 +651,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
         for (int j = 0; j < 128; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -675,7 +675,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
         mlp32_real *restrict p = m->params + 0 + j * 784;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
         if (n == 1) {
-            const mlp32_real dj = m->hidden_d[0][j];
+            const mlp32_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -688,7 +688,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
             for (int i = 0; i < 784; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->hidden_d[s][j];
+                const mlp32_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     mlp32_axpy(784, dj, in + s * 784, grad);
             }
@@ -709,7 +709,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
         for (int j = 0; j < 128; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -1408,8 +1408,8 @@ static void mlp32_out_delta(mlp32_model *m, int n)
 {
     const mlp32_real *restrict W = m->params + 100480; /* [10][128] */
     for (int s = 0; s < n; s++) {
-        mlp32_real *restrict d = m->out_d[s];
-        mlp32_real *restrict dx = m->hidden_d[s];
+        mlp32_real *restrict d = m->d0.out_d[s];
+        mlp32_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         for (int i = 0; i < 128; i++)
             dx[i] = W[i] * d[0];
@@ -1429,7 +1429,7 @@ static void mlp32_out_backward(mlp32_model *m, const mlp32_real *in, int n)
     for (int j = 0; j < 10; j++) {
         mlp32_real *restrict dw = dW + j * 128;
         for (int s = 0; s < n; s++) {
-            const mlp32_real dj = m->out_d[s][j];
+            const mlp32_real dj = m->d0.out_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 mlp32_axpy(128, dj, in + s * 128, dw);
@@ -1447,7 +1447,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
         mlp32_real *restrict p = m->params + 100480 + j * 128;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
         if (n == 1) {
-            const mlp32_real dj = m->out_d[0][j];
+            const mlp32_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -1460,7 +1460,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
             for (int i = 0; i < 128; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->out_d[s][j];
+                const mlp32_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     mlp32_axpy(128, dj, in + s * 128, grad);
             }
@@ -1481,7 +1481,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
         for (int j = 0; j < 10; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1505,7 +1505,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
         mlp32_real *restrict p = m->params + 100480 + j * 128;
         mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
         if (n == 1) {
-            const mlp32_real dj = m->out_d[0][j];
+            const mlp32_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -1518,7 +1518,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
             for (int i = 0; i < 128; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlp32_real dj = m->out_d[s][j];
+                const mlp32_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     mlp32_axpy(128, dj, in + s * 128, grad);
             }
@@ -1539,7 +1539,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
         for (int j = 0; j < 10; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1580,7 +1580,7 @@ static void mlp32_loss_grad(mlp32_model *m, const mlp32_real *target, int n)
     for (int s = 0; s < n; s++) {
         const mlp32_real *restrict y = m->out_a[s];
         const mlp32_real *restrict t = target + s * 10;
-        mlp32_real *restrict d = m->out_d[s];
+        mlp32_real *restrict d = m->d0.out_d[s];
         mlp32_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

@@ -579,7 +579,7 @@ static void mlpinf_hidden_delta(mlpinf_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const mlpinf_real *restrict z = m->hidden_z[s];
-        mlpinf_real *restrict d = m->hidden_d[s];
+        mlpinf_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 128; j++) {
             const mlpinf_real g = d[j];
@@ -599,7 +599,7 @@ static void mlpinf_hidden_backward(mlpinf_model *m, const mlpinf_real *in, int n
     for (int j = 0; j < 128; j++) {
         mlpinf_real *restrict dw = dW + j * 784;
         for (int s = 0; s < n; s++) {
-            const mlpinf_real dj = m->hidden_d[s][j];
+            const mlpinf_real dj = m->d1.hidden_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 mlpinf_axpy(784, dj, in + s * 784, dw);
@@ -618,7 +618,7 @@ static void mlpinf_hidden_train(mlpinf_model *m, const mlpinf_real *restrict in,
     for (int j = 0; j < 128; j++) {
         mlpinf_real *restrict p = m->params + 0 + j * 784;
         if (n == 1) {
-            const mlpinf_real dj = m->hidden_d[0][j];
+            const mlpinf_real dj = m->d1.hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -634,7 +634,7 @@ static void mlpinf_hidden_train(mlpinf_model *m, const mlpinf_real *restrict in,
             for (int i = 0; i < 784; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlpinf_real dj = m->hidden_d[s][j];
+                const mlpinf_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     mlpinf_axpy(784, dj, in + s * 784, grad);
             }
@@ -651,7 +651,7 @@ static void mlpinf_hidden_train(mlpinf_model *m, const mlpinf_real *restrict in,
         for (int j = 0; j < 128; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -673,7 +673,7 @@ static void mlpinf_hidden_train_avx2(mlpinf_model *m, const mlpinf_real *restric
     for (int j = 0; j < 128; j++) {
         mlpinf_real *restrict p = m->params + 0 + j * 784;
         if (n == 1) {
-            const mlpinf_real dj = m->hidden_d[0][j];
+            const mlpinf_real dj = m->d1.hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -689,7 +689,7 @@ static void mlpinf_hidden_train_avx2(mlpinf_model *m, const mlpinf_real *restric
             for (int i = 0; i < 784; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlpinf_real dj = m->hidden_d[s][j];
+                const mlpinf_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     mlpinf_axpy(784, dj, in + s * 784, grad);
             }
@@ -706,7 +706,7 @@ static void mlpinf_hidden_train_avx2(mlpinf_model *m, const mlpinf_real *restric
         for (int j = 0; j < 128; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -1402,8 +1402,8 @@ static void mlpinf_out_delta(mlpinf_model *m, int n)
 {
     const mlpinf_real *restrict W = m->params + 100480; /* [10][128] */
     for (int s = 0; s < n; s++) {
-        mlpinf_real *restrict d = m->out_d[s];
-        mlpinf_real *restrict dx = m->hidden_d[s];
+        mlpinf_real *restrict d = m->d0.out_d[s];
+        mlpinf_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         for (int i = 0; i < 128; i++)
             dx[i] = W[i] * d[0];
@@ -1423,7 +1423,7 @@ static void mlpinf_out_backward(mlpinf_model *m, const mlpinf_real *in, int n)
     for (int j = 0; j < 10; j++) {
         mlpinf_real *restrict dw = dW + j * 128;
         for (int s = 0; s < n; s++) {
-            const mlpinf_real dj = m->out_d[s][j];
+            const mlpinf_real dj = m->d0.out_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 mlpinf_axpy(128, dj, in + s * 128, dw);
@@ -1440,7 +1440,7 @@ static void mlpinf_out_train(mlpinf_model *m, const mlpinf_real *restrict in, in
     for (int j = 0; j < 10; j++) {
         mlpinf_real *restrict p = m->params + 100480 + j * 128;
         if (n == 1) {
-            const mlpinf_real dj = m->out_d[0][j];
+            const mlpinf_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 128; i++) {
@@ -1452,7 +1452,7 @@ static void mlpinf_out_train(mlpinf_model *m, const mlpinf_real *restrict in, in
             for (int i = 0; i < 128; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlpinf_real dj = m->out_d[s][j];
+                const mlpinf_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     mlpinf_axpy(128, dj, in + s * 128, grad);
             }
@@ -1469,7 +1469,7 @@ static void mlpinf_out_train(mlpinf_model *m, const mlpinf_real *restrict in, in
         for (int j = 0; j < 10; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1489,7 +1489,7 @@ static void mlpinf_out_train_avx2(mlpinf_model *m, const mlpinf_real *restrict i
     for (int j = 0; j < 10; j++) {
         mlpinf_real *restrict p = m->params + 100480 + j * 128;
         if (n == 1) {
-            const mlpinf_real dj = m->out_d[0][j];
+            const mlpinf_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 128; i++) {
@@ -1501,7 +1501,7 @@ static void mlpinf_out_train_avx2(mlpinf_model *m, const mlpinf_real *restrict i
             for (int i = 0; i < 128; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mlpinf_real dj = m->out_d[s][j];
+                const mlpinf_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     mlpinf_axpy(128, dj, in + s * 128, grad);
             }
@@ -1518,7 +1518,7 @@ static void mlpinf_out_train_avx2(mlpinf_model *m, const mlpinf_real *restrict i
         for (int j = 0; j < 10; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1556,7 +1556,7 @@ static void mlpinf_loss_grad(mlpinf_model *m, const mlpinf_real *target, int n)
     for (int s = 0; s < n; s++) {
         const mlpinf_real *restrict y = m->out_a[s];
         const mlpinf_real *restrict t = target + s * 10;
-        mlpinf_real *restrict d = m->out_d[s];
+        mlpinf_real *restrict d = m->d0.out_d[s];
         mlpinf_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

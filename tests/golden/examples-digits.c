@@ -608,7 +608,7 @@ static void digits_hidden_delta(digits_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const digits_real *restrict z = m->hidden_z[s];
-        digits_real *restrict d = m->hidden_d[s];
+        digits_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 64; j++) {
             const digits_real g = d[j];
@@ -628,7 +628,7 @@ static void digits_hidden_backward(digits_model *m, const digits_real *in, int n
     for (int j = 0; j < 64; j++) {
         digits_real *restrict dw = dW + j * 64;
         for (int s = 0; s < n; s++) {
-            const digits_real dj = m->hidden_d[s][j];
+            const digits_real dj = m->d1.hidden_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 digits_axpy(64, dj, in + s * 64, dw);
@@ -653,7 +653,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
         digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
         digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
         if (n == 1) {
-            const digits_real dj = m->hidden_d[0][j];
+            const digits_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -667,7 +667,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
             for (int i = 0; i < 64; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const digits_real dj = m->hidden_d[s][j];
+                const digits_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     digits_axpy(64, dj, in + s * 64, grad);
             }
@@ -690,7 +690,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
         for (int j = 0; j < 64; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 64; i++) {
@@ -722,7 +722,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
         digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
         digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
         if (n == 1) {
-            const digits_real dj = m->hidden_d[0][j];
+            const digits_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -736,7 +736,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
             for (int i = 0; i < 64; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const digits_real dj = m->hidden_d[s][j];
+                const digits_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     digits_axpy(64, dj, in + s * 64, grad);
             }
@@ -759,7 +759,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
         for (int j = 0; j < 64; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 64; i++) {
@@ -1459,8 +1459,8 @@ static void digits_dense2_delta(digits_model *m, int n)
 {
     const digits_real *restrict W = m->params + 4160; /* [10][64] */
     for (int s = 0; s < n; s++) {
-        digits_real *restrict d = m->dense2_d[s];
-        digits_real *restrict dx = m->hidden_d[s];
+        digits_real *restrict d = m->d0.dense2_d[s];
+        digits_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         for (int i = 0; i < 64; i++)
             dx[i] = W[i] * d[0];
@@ -1480,7 +1480,7 @@ static void digits_dense2_backward(digits_model *m, const digits_real *in, int n
     for (int j = 0; j < 10; j++) {
         digits_real *restrict dw = dW + j * 64;
         for (int s = 0; s < n; s++) {
-            const digits_real dj = m->dense2_d[s][j];
+            const digits_real dj = m->d0.dense2_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 digits_axpy(64, dj, in + s * 64, dw);
@@ -1505,7 +1505,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
         digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
         digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
         if (n == 1) {
-            const digits_real dj = m->dense2_d[0][j];
+            const digits_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1519,7 +1519,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
             for (int i = 0; i < 64; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const digits_real dj = m->dense2_d[s][j];
+                const digits_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     digits_axpy(64, dj, in + s * 64, grad);
             }
@@ -1542,7 +1542,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
         for (int j = 0; j < 10; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1574,7 +1574,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
         digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
         digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
         if (n == 1) {
-            const digits_real dj = m->dense2_d[0][j];
+            const digits_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1588,7 +1588,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
             for (int i = 0; i < 64; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const digits_real dj = m->dense2_d[s][j];
+                const digits_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     digits_axpy(64, dj, in + s * 64, grad);
             }
@@ -1611,7 +1611,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
         for (int j = 0; j < 10; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1653,7 +1653,7 @@ static void digits_loss_grad(digits_model *m, const digits_real *target, int n)
     for (int s = 0; s < n; s++) {
         const digits_real *restrict y = m->dense2_a[s];
         const digits_real *restrict t = target + s * 10;
-        digits_real *restrict d = m->dense2_d[s];
+        digits_real *restrict d = m->d0.dense2_d[s];
         digits_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

@@ -301,7 +301,7 @@ static void lenet_c1_backward(lenet_model *m, const lenet_real *in, int n)
     memset(bsum, 0, 168 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->c1_z[s];
-        lenet_real *restrict d = m->c1_d[s];
+        lenet_real *restrict d = m->d1.c1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 4704; j++) {
             const lenet_real g = d[j];
@@ -381,7 +381,7 @@ static void lenet_maxpool2_backward(lenet_model *m, const lenet_real *in, int n)
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 4704; i++)
-            m->c1_d[s][i] = 0;
+            m->d1.c1_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict x = in + s * 4704;
         for (int ch = 0; ch < 6; ch++) {
@@ -399,7 +399,7 @@ static void lenet_maxpool2_backward(lenet_model *m, const lenet_real *in, int n)
                             k = take ? w + i * 28 + j : k;
                         }
                     }
-                    m->c1_d[s][k] += m->maxpool2_d[s][o];
+                    m->d1.c1_d[s][k] += m->d0.maxpool2_d[s][o];
                 }
             }
         }
@@ -813,7 +813,7 @@ static void lenet_c2_backward(lenet_model *m, const lenet_real *in, int n)
     memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->c2_z[s];
-        lenet_real *restrict d = m->c2_d[s];
+        lenet_real *restrict d = m->d1.c2_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 1600; j++) {
             const lenet_real g = d[j];
@@ -824,7 +824,7 @@ static void lenet_c2_backward(lenet_model *m, const lenet_real *in, int n)
                 for (int ow = 0; ow < 10; ow++)
                     bsum[f * 10 + ow] += d[(f * 10 + oh) * 10 + ow];
         const lenet_real *restrict x = in + s * 1176;
-        lenet_real *restrict dx = m->maxpool2_d[s];
+        lenet_real *restrict dx = m->d0.maxpool2_d[s];
         memset(dx, 0, 1176 * sizeof *dx);
         lenet_c2_sample_backward(W, d, x, drow, dx, dW, row);
     }
@@ -888,7 +888,7 @@ static void lenet_maxpool4_backward(lenet_model *m, const lenet_real *in, int n)
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 1600; i++)
-            m->c2_d[s][i] = 0;
+            m->d1.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict x = in + s * 1600;
         for (int ch = 0; ch < 16; ch++) {
@@ -906,7 +906,7 @@ static void lenet_maxpool4_backward(lenet_model *m, const lenet_real *in, int n)
                             k = take ? w + i * 10 + j : k;
                         }
                     }
-                    m->c2_d[s][k] += m->maxpool4_d[s][o];
+                    m->d1.c2_d[s][k] += m->d0.maxpool4_d[s][o];
                 }
             }
         }
@@ -931,7 +931,7 @@ static void lenet_flatten5_forward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_flatten5_backward(lenet_model *m, const lenet_real *in, int n)
 {
     (void)in;
-    memcpy(m->maxpool4_d, m->flatten5_d, (size_t)n * sizeof m->flatten5_d[0]);
+    memcpy(m->d0.maxpool4_d, m->d1.flatten5_d, (size_t)n * sizeof m->d1.flatten5_d[0]);
 }
 
 /* flatten5: no parameters, so lenet_train's step is its backward */
@@ -1374,8 +1374,8 @@ static void lenet_dense6_delta(lenet_model *m, int n)
     const lenet_real *restrict W = m->params + 2572; /* [120][400] */
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->dense6_z[s];
-        lenet_real *restrict d = m->dense6_d[s];
-        lenet_real *restrict dx = m->flatten5_d[s];
+        lenet_real *restrict d = m->d0.dense6_d[s];
+        lenet_real *restrict dx = m->d1.flatten5_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 120; j++) {
             const lenet_real g = d[j];
@@ -1400,7 +1400,7 @@ static void lenet_dense6_backward(lenet_model *m, const lenet_real *in, int n)
     for (int j = 0; j < 120; j++) {
         lenet_real *restrict dw = dW + j * 400;
         for (int s = 0; s < n; s++) {
-            const lenet_real dj = m->dense6_d[s][j];
+            const lenet_real dj = m->d0.dense6_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 lenet_axpy(400, dj, in + s * 400, dw);
@@ -1418,7 +1418,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
         lenet_real *restrict p = m->params + 2572 + j * 400;
         lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
         if (n == 1) {
-            const lenet_real dj = m->dense6_d[0][j];
+            const lenet_real dj = m->d0.dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -1431,7 +1431,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
             for (int i = 0; i < 400; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense6_d[s][j];
+                const lenet_real dj = m->d0.dense6_d[s][j];
                 if (dj != 0)
                     lenet_axpy(400, dj, in + s * 400, grad);
             }
@@ -1452,7 +1452,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
         for (int j = 0; j < 120; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense6_d[s][j];
+                sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
@@ -1476,7 +1476,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
         lenet_real *restrict p = m->params + 2572 + j * 400;
         lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
         if (n == 1) {
-            const lenet_real dj = m->dense6_d[0][j];
+            const lenet_real dj = m->d0.dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -1489,7 +1489,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
             for (int i = 0; i < 400; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense6_d[s][j];
+                const lenet_real dj = m->d0.dense6_d[s][j];
                 if (dj != 0)
                     lenet_axpy(400, dj, in + s * 400, grad);
             }
@@ -1510,7 +1510,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
         for (int j = 0; j < 120; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense6_d[s][j];
+                sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
@@ -1958,8 +1958,8 @@ static void lenet_dense7_delta(lenet_model *m, int n)
     const lenet_real *restrict W = m->params + 50692; /* [84][120] */
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->dense7_z[s];
-        lenet_real *restrict d = m->dense7_d[s];
-        lenet_real *restrict dx = m->dense6_d[s];
+        lenet_real *restrict d = m->d1.dense7_d[s];
+        lenet_real *restrict dx = m->d0.dense6_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 84; j++) {
             const lenet_real g = d[j];
@@ -1984,7 +1984,7 @@ static void lenet_dense7_backward(lenet_model *m, const lenet_real *in, int n)
     for (int j = 0; j < 84; j++) {
         lenet_real *restrict dw = dW + j * 120;
         for (int s = 0; s < n; s++) {
-            const lenet_real dj = m->dense7_d[s][j];
+            const lenet_real dj = m->d1.dense7_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 lenet_axpy(120, dj, in + s * 120, dw);
@@ -2002,7 +2002,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
         lenet_real *restrict p = m->params + 50692 + j * 120;
         lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
         if (n == 1) {
-            const lenet_real dj = m->dense7_d[0][j];
+            const lenet_real dj = m->d1.dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -2015,7 +2015,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
             for (int i = 0; i < 120; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense7_d[s][j];
+                const lenet_real dj = m->d1.dense7_d[s][j];
                 if (dj != 0)
                     lenet_axpy(120, dj, in + s * 120, grad);
             }
@@ -2036,7 +2036,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
         for (int j = 0; j < 84; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense7_d[s][j];
+                sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
@@ -2060,7 +2060,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
         lenet_real *restrict p = m->params + 50692 + j * 120;
         lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
         if (n == 1) {
-            const lenet_real dj = m->dense7_d[0][j];
+            const lenet_real dj = m->d1.dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -2073,7 +2073,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
             for (int i = 0; i < 120; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense7_d[s][j];
+                const lenet_real dj = m->d1.dense7_d[s][j];
                 if (dj != 0)
                     lenet_axpy(120, dj, in + s * 120, grad);
             }
@@ -2094,7 +2094,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
         for (int j = 0; j < 84; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense7_d[s][j];
+                sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
@@ -2863,8 +2863,8 @@ static void lenet_dense8_delta(lenet_model *m, int n)
 {
     const lenet_real *restrict W = m->params + 60856; /* [10][84] */
     for (int s = 0; s < n; s++) {
-        lenet_real *restrict d = m->dense8_d[s];
-        lenet_real *restrict dx = m->dense7_d[s];
+        lenet_real *restrict d = m->d0.dense8_d[s];
+        lenet_real *restrict dx = m->d1.dense7_d[s];
         /* dense7's d = Wᵀ·δ */
         for (int i = 0; i < 84; i++)
             dx[i] = W[i] * d[0];
@@ -2884,7 +2884,7 @@ static void lenet_dense8_backward(lenet_model *m, const lenet_real *in, int n)
     for (int j = 0; j < 10; j++) {
         lenet_real *restrict dw = dW + j * 84;
         for (int s = 0; s < n; s++) {
-            const lenet_real dj = m->dense8_d[s][j];
+            const lenet_real dj = m->d0.dense8_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 lenet_axpy(84, dj, in + s * 84, dw);
@@ -2902,7 +2902,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
         lenet_real *restrict p = m->params + 60856 + j * 84;
         lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
         if (n == 1) {
-            const lenet_real dj = m->dense8_d[0][j];
+            const lenet_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -2915,7 +2915,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
             for (int i = 0; i < 84; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense8_d[s][j];
+                const lenet_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     lenet_axpy(84, dj, in + s * 84, grad);
             }
@@ -2936,7 +2936,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
         for (int j = 0; j < 10; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2960,7 +2960,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
         lenet_real *restrict p = m->params + 60856 + j * 84;
         lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
         if (n == 1) {
-            const lenet_real dj = m->dense8_d[0][j];
+            const lenet_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -2973,7 +2973,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
             for (int i = 0; i < 84; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const lenet_real dj = m->dense8_d[s][j];
+                const lenet_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     lenet_axpy(84, dj, in + s * 84, grad);
             }
@@ -2994,7 +2994,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
         for (int j = 0; j < 10; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -3035,7 +3035,7 @@ static void lenet_loss_grad(lenet_model *m, const lenet_real *target, int n)
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict y = m->dense8_a[s];
         const lenet_real *restrict t = target + s * 10;
-        lenet_real *restrict d = m->dense8_d[s];
+        lenet_real *restrict d = m->d0.dense8_d[s];
         lenet_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

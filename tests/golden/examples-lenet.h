@@ -59,27 +59,32 @@ typedef struct lenet_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     lenet_real c1_z[LENET_BATCH][4704];
     lenet_real c1_a[LENET_BATCH][4704];
-    lenet_real c1_d[LENET_BATCH][4704];
     lenet_real maxpool2_a[LENET_BATCH][1176];
-    lenet_real maxpool2_d[LENET_BATCH][1176];
     lenet_real c2_z[LENET_BATCH][1600];
     lenet_real c2_a[LENET_BATCH][1600];
-    lenet_real c2_d[LENET_BATCH][1600];
     lenet_real maxpool4_a[LENET_BATCH][400];
-    lenet_real maxpool4_d[LENET_BATCH][400];
     lenet_real flatten5_a[LENET_BATCH][400];
-    lenet_real flatten5_d[LENET_BATCH][400];
     lenet_real dense6_z[LENET_BATCH][120];
     lenet_real dense6_a[LENET_BATCH][120];
-    lenet_real dense6_d[LENET_BATCH][120];
     lenet_real dense7_z[LENET_BATCH][84];
     lenet_real dense7_a[LENET_BATCH][84];
-    lenet_real dense7_d[LENET_BATCH][84];
     lenet_real dense8_z[LENET_BATCH][10];
     lenet_real dense8_a[LENET_BATCH][10];
-    lenet_real dense8_d[LENET_BATCH][10];
     lenet_real dense8_zmax[LENET_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     lenet_real dense8_zsum[LENET_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        lenet_real maxpool2_d[LENET_BATCH][1176];
+        lenet_real maxpool4_d[LENET_BATCH][400];
+        lenet_real dense6_d[LENET_BATCH][120];
+        lenet_real dense8_d[LENET_BATCH][10];
+    } d0;
+    union {
+        lenet_real c1_d[LENET_BATCH][4704];
+        lenet_real c2_d[LENET_BATCH][1600];
+        lenet_real flatten5_d[LENET_BATCH][400];
+        lenet_real dense7_d[LENET_BATCH][84];
+    } d1;
 } lenet_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

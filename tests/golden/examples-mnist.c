@@ -608,7 +608,7 @@ static void mnist_hidden_delta(mnist_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const mnist_real *restrict z = m->hidden_z[s];
-        mnist_real *restrict d = m->hidden_d[s];
+        mnist_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 128; j++) {
             const mnist_real g = d[j];
@@ -628,7 +628,7 @@ static void mnist_hidden_backward(mnist_model *m, const mnist_real *in, int n)
     for (int j = 0; j < 128; j++) {
         mnist_real *restrict dw = dW + j * 784;
         for (int s = 0; s < n; s++) {
-            const mnist_real dj = m->hidden_d[s][j];
+            const mnist_real dj = m->d1.hidden_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 mnist_axpy(784, dj, in + s * 784, dw);
@@ -653,7 +653,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
         mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
         mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
         if (n == 1) {
-            const mnist_real dj = m->hidden_d[0][j];
+            const mnist_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -667,7 +667,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
             for (int i = 0; i < 784; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mnist_real dj = m->hidden_d[s][j];
+                const mnist_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     mnist_axpy(784, dj, in + s * 784, grad);
             }
@@ -690,7 +690,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
         for (int j = 0; j < 128; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -722,7 +722,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
         mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
         mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
         if (n == 1) {
-            const mnist_real dj = m->hidden_d[0][j];
+            const mnist_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -736,7 +736,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
             for (int i = 0; i < 784; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mnist_real dj = m->hidden_d[s][j];
+                const mnist_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     mnist_axpy(784, dj, in + s * 784, grad);
             }
@@ -759,7 +759,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
         for (int j = 0; j < 128; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -1459,8 +1459,8 @@ static void mnist_dense2_delta(mnist_model *m, int n)
 {
     const mnist_real *restrict W = m->params + 100480; /* [10][128] */
     for (int s = 0; s < n; s++) {
-        mnist_real *restrict d = m->dense2_d[s];
-        mnist_real *restrict dx = m->hidden_d[s];
+        mnist_real *restrict d = m->d0.dense2_d[s];
+        mnist_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         for (int i = 0; i < 128; i++)
             dx[i] = W[i] * d[0];
@@ -1480,7 +1480,7 @@ static void mnist_dense2_backward(mnist_model *m, const mnist_real *in, int n)
     for (int j = 0; j < 10; j++) {
         mnist_real *restrict dw = dW + j * 128;
         for (int s = 0; s < n; s++) {
-            const mnist_real dj = m->dense2_d[s][j];
+            const mnist_real dj = m->d0.dense2_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 mnist_axpy(128, dj, in + s * 128, dw);
@@ -1505,7 +1505,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
         mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
         mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
         if (n == 1) {
-            const mnist_real dj = m->dense2_d[0][j];
+            const mnist_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 128; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1519,7 +1519,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
             for (int i = 0; i < 128; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mnist_real dj = m->dense2_d[s][j];
+                const mnist_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     mnist_axpy(128, dj, in + s * 128, grad);
             }
@@ -1542,7 +1542,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
         for (int j = 0; j < 10; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1574,7 +1574,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
         mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
         mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
         if (n == 1) {
-            const mnist_real dj = m->dense2_d[0][j];
+            const mnist_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 128; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1588,7 +1588,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
             for (int i = 0; i < 128; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const mnist_real dj = m->dense2_d[s][j];
+                const mnist_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     mnist_axpy(128, dj, in + s * 128, grad);
             }
@@ -1611,7 +1611,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
         for (int j = 0; j < 10; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -1653,7 +1653,7 @@ static void mnist_loss_grad(mnist_model *m, const mnist_real *target, int n)
     for (int s = 0; s < n; s++) {
         const mnist_real *restrict y = m->dense2_a[s];
         const mnist_real *restrict t = target + s * 10;
-        mnist_real *restrict d = m->dense2_d[s];
+        mnist_real *restrict d = m->d0.dense2_d[s];
         mnist_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

@@ -188,7 +188,7 @@ static void gacts_a1_delta(gacts_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict z = m->a1_z[s];
-        gacts_real *restrict d = m->a1_d[s];
+        gacts_real *restrict d = m->d1.a1_d[s];
         /* δ = d ⊙ σ(z)(1 + z(1 − σ(z))) */
         for (int j = 0; j < 16; j++) {
             d[j] = d[j] * gacts_silu_grad(z[j]);
@@ -205,7 +205,7 @@ static void gacts_a1_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 128;
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict x = in + s * 8;
-        const gacts_real *restrict d = m->a1_d[s];
+        const gacts_real *restrict d = m->d1.a1_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -363,7 +363,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
         gacts_real *restrict p = m->params + 0 + j * 8;
         gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
         if (n == 1) {
-            const gacts_real dj = m->a1_d[0][j];
+            const gacts_real dj = m->d1.a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -376,7 +376,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < 8; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a1_d[s][j];
+                const gacts_real dj = m->d1.a1_d[s][j];
                 if (dj != 0)
                     gacts_axpy(8, dj, in + s * 8, grad);
             }
@@ -397,7 +397,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a1_d[s][j];
+                sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -421,7 +421,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         gacts_real *restrict p = m->params + 0 + j * 8;
         gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
         if (n == 1) {
-            const gacts_real dj = m->a1_d[0][j];
+            const gacts_real dj = m->d1.a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -434,7 +434,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < 8; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a1_d[s][j];
+                const gacts_real dj = m->d1.a1_d[s][j];
                 if (dj != 0)
                     gacts_axpy(8, dj, in + s * 8, grad);
             }
@@ -455,7 +455,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a1_d[s][j];
+                sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -1280,8 +1280,8 @@ static void gacts_a2_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 144; /* [33][16] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict z = m->a2_z[s];
-        gacts_real *restrict d = m->a2_d[s];
-        gacts_real *restrict dx = m->a1_d[s];
+        gacts_real *restrict d = m->d0.a2_d[s];
+        gacts_real *restrict dx = m->d1.a1_d[s];
         /* δ = d ⊙ (Φ(z) + z·φ(z)) */
         for (int j = 0; j < 33; j++) {
             d[j] = d[j] * gacts_gelu_grad(z[j]);
@@ -1305,7 +1305,7 @@ static void gacts_a2_backward(gacts_model *m, const gacts_real *in, int n)
     for (int j = 0; j < 33; j++) {
         gacts_real *restrict dw = dW + j * 16;
         for (int s = 0; s < n; s++) {
-            const gacts_real dj = m->a2_d[s][j];
+            const gacts_real dj = m->d0.a2_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gacts_axpy(16, dj, in + s * 16, dw);
@@ -1323,7 +1323,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
         gacts_real *restrict p = m->params + 144 + j * 16;
         gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
         if (n == 1) {
-            const gacts_real dj = m->a2_d[0][j];
+            const gacts_real dj = m->d0.a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1336,7 +1336,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a2_d[s][j];
+                const gacts_real dj = m->d0.a2_d[s][j];
                 if (dj != 0)
                     gacts_axpy(16, dj, in + s * 16, grad);
             }
@@ -1357,7 +1357,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a2_d[s][j];
+                sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 33; i++) {
@@ -1381,7 +1381,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         gacts_real *restrict p = m->params + 144 + j * 16;
         gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
         if (n == 1) {
-            const gacts_real dj = m->a2_d[0][j];
+            const gacts_real dj = m->d0.a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1394,7 +1394,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a2_d[s][j];
+                const gacts_real dj = m->d0.a2_d[s][j];
                 if (dj != 0)
                     gacts_axpy(16, dj, in + s * 16, grad);
             }
@@ -1415,7 +1415,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a2_d[s][j];
+                sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 33; i++) {
@@ -1497,8 +1497,8 @@ static void gacts_a3_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 705; /* [5][33] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->a3_a[s];
-        gacts_real *restrict d = m->a3_d[s];
-        gacts_real *restrict dx = m->a2_d[s];
+        gacts_real *restrict d = m->d1.a3_d[s];
+        gacts_real *restrict dx = m->d0.a2_d[s];
         /* δ = d ⊙ a(1 − a) */
         for (int j = 0; j < 5; j++) {
             d[j] = d[j] * a[j] * (1 - a[j]);
@@ -1583,7 +1583,7 @@ static void gacts_a3_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 870;
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict x = in + s * 33;
-        const gacts_real *restrict d = m->a3_d[s];
+        const gacts_real *restrict d = m->d1.a3_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -1767,7 +1767,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
         gacts_real *restrict p = m->params + 705 + j * 33;
         gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
         if (n == 1) {
-            const gacts_real dj = m->a3_d[0][j];
+            const gacts_real dj = m->d1.a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1780,7 +1780,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < 33; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a3_d[s][j];
+                const gacts_real dj = m->d1.a3_d[s][j];
                 if (dj != 0)
                     gacts_axpy(33, dj, in + s * 33, grad);
             }
@@ -1801,7 +1801,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a3_d[s][j];
+                sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 5; i++) {
@@ -1825,7 +1825,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         gacts_real *restrict p = m->params + 705 + j * 33;
         gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
         if (n == 1) {
-            const gacts_real dj = m->a3_d[0][j];
+            const gacts_real dj = m->d1.a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1838,7 +1838,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < 33; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a3_d[s][j];
+                const gacts_real dj = m->d1.a3_d[s][j];
                 if (dj != 0)
                     gacts_axpy(33, dj, in + s * 33, grad);
             }
@@ -1859,7 +1859,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a3_d[s][j];
+                sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 5; i++) {
@@ -1923,8 +1923,8 @@ static void gacts_out_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 875; /* [4][5] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->out_a[s];
-        gacts_real *restrict d = m->out_d[s];
-        gacts_real *restrict dx = m->a3_d[s];
+        gacts_real *restrict d = m->d0.out_d[s];
+        gacts_real *restrict dx = m->d1.a3_d[s];
         /* δ = a ⊙ (d − Σ d ⊙ a) */
         {
             gacts_real dot = 0;
@@ -1956,7 +1956,7 @@ static void gacts_out_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 895;
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict x = in + s * 5;
-        const gacts_real *restrict d = m->out_d[s];
+        const gacts_real *restrict d = m->d0.out_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -1994,7 +1994,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
         gacts_real *restrict p = m->params + 875 + j * 5;
         gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
         if (n == 1) {
-            const gacts_real dj = m->out_d[0][j];
+            const gacts_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 5; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2007,7 +2007,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
             for (int i = 0; i < 5; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->out_d[s][j];
+                const gacts_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     gacts_axpy(5, dj, in + s * 5, grad);
             }
@@ -2028,7 +2028,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
         for (int j = 0; j < 4; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 4; i++) {
@@ -2067,7 +2067,7 @@ static void gacts_loss_grad(gacts_model *m, const gacts_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict y = m->out_a[s];
         const gacts_real *restrict t = target + s * 4;
-        gacts_real *restrict d = m->out_d[s];
+        gacts_real *restrict d = m->d0.out_d[s];
         for (int j = 0; j < 4; j++) {
             const gacts_real diff = y[j] - t[j];
             d[j] = (diff < (-0.5f) ? (-0.5f) : diff > 0.5f ? 0.5f : diff) * scale;

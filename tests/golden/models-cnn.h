@@ -62,28 +62,33 @@ typedef struct gcnn_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gcnn_real c1_z[GCNN_BATCH][256];
     gcnn_real c1_a[GCNN_BATCH][256];
-    gcnn_real c1_d[GCNN_BATCH][256];
     gcnn_real c2_z[GCNN_BATCH][256];
     gcnn_real c2_a[GCNN_BATCH][256];
-    gcnn_real c2_d[GCNN_BATCH][256];
     gcnn_real p_a[GCNN_BATCH][64];
-    gcnn_real p_d[GCNN_BATCH][64];
     gcnn_real a_a[GCNN_BATCH][48];
-    gcnn_real a_d[GCNN_BATCH][48];
     gcnn_real h1_z[GCNN_BATCH][40];
     gcnn_real h1_a[GCNN_BATCH][40];
-    gcnn_real h1_d[GCNN_BATCH][40];
     gcnn_real h2_z[GCNN_BATCH][40];
     gcnn_real h2_a[GCNN_BATCH][40];
-    gcnn_real h2_d[GCNN_BATCH][40];
     gcnn_real h3_z[GCNN_BATCH][40];
     gcnn_real h3_a[GCNN_BATCH][40];
-    gcnn_real h3_d[GCNN_BATCH][40];
     gcnn_real dense8_z[GCNN_BATCH][3];
     gcnn_real dense8_a[GCNN_BATCH][3];
-    gcnn_real dense8_d[GCNN_BATCH][3];
     gcnn_real dense8_zmax[GCNN_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     gcnn_real dense8_zsum[GCNN_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        gcnn_real c2_d[GCNN_BATCH][256];
+        gcnn_real a_d[GCNN_BATCH][48];
+        gcnn_real h2_d[GCNN_BATCH][40];
+        gcnn_real dense8_d[GCNN_BATCH][3];
+    } d0;
+    union {
+        gcnn_real c1_d[GCNN_BATCH][256];
+        gcnn_real p_d[GCNN_BATCH][64];
+        gcnn_real h1_d[GCNN_BATCH][40];
+        gcnn_real h3_d[GCNN_BATCH][40];
+    } d1;
 } gcnn_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

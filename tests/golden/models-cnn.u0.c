@@ -385,7 +385,7 @@ static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
     memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->c1_z[s];
-        gcnn_real *restrict d = m->c1_d[s];
+        gcnn_real *restrict d = m->d1.c1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 256; j++) {
             const gcnn_real g = d[j];
@@ -606,7 +606,7 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
     memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict a = m->c2_a[s];
-        gcnn_real *restrict d = m->c2_d[s];
+        gcnn_real *restrict d = m->d0.c2_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 256; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
@@ -616,7 +616,7 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
                 for (int ow = 0; ow < 8; ow++)
                     bsum[f * 8 + ow] += d[(f * 8 + oh) * 8 + ow];
         const gcnn_real *restrict x = in + s * 256;
-        gcnn_real *restrict dx = m->c1_d[s];
+        gcnn_real *restrict dx = m->d1.c1_d[s];
         memset(dx, 0, 256 * sizeof *dx);
         gcnn_c2_sample_backward(W, d, x, drow, dx, dW, row);
     }
@@ -688,7 +688,7 @@ static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 256; i++)
-            m->c2_d[s][i] = 0;
+            m->d0.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict x = in + s * 256;
         for (int ch = 0; ch < 4; ch++) {
@@ -706,7 +706,7 @@ static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
                             k = take ? w + i * 8 + j : k;
                         }
                     }
-                    m->c2_d[s][k] += m->p_d[s][o];
+                    m->d0.c2_d[s][k] += m->d1.p_d[s][o];
                 }
             }
         }
@@ -749,16 +749,16 @@ static void gcnn_a_backward(gcnn_model *m, const gcnn_real *in, int n)
     (void)in;
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 64; i++)
-            m->p_d[s][i] = 0;
+            m->d1.p_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         for (int ch = 0; ch < 4; ch++) {
             for (int oh = 0; oh < 3; oh++) {
                 for (int ow = 0; ow < 4; ow++) {
                     const int w = (ch * 4 + oh * 1) * 4 + ow * 1;
-                    const gcnn_real g = m->a_d[s][(ch * 3 + oh) * 4 + ow] / (gcnn_real)2;
+                    const gcnn_real g = m->d0.a_d[s][(ch * 3 + oh) * 4 + ow] / (gcnn_real)2;
                     for (int i = 0; i < 2; i++)
                         for (int j = 0; j < 1; j++)
-                            m->p_d[s][w + i * 4 + j] += g;
+                            m->d1.p_d[s][w + i * 4 + j] += g;
                 }
             }
         }
@@ -1075,8 +1075,8 @@ static void gcnn_h1_delta(gcnn_model *m, int n)
     const gcnn_real *restrict W = m->params + 296; /* [40][48] */
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h1_z[s];
-        gcnn_real *restrict d = m->h1_d[s];
-        gcnn_real *restrict dx = m->a_d[s];
+        gcnn_real *restrict d = m->d1.h1_d[s];
+        gcnn_real *restrict dx = m->d0.a_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
@@ -1101,7 +1101,7 @@ static void gcnn_h1_backward(gcnn_model *m, const gcnn_real *in, int n)
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict dw = dW + j * 48;
         for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h1_d[s][j];
+            const gcnn_real dj = m->d1.h1_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gcnn_axpy(48, dj, in + s * 48, dw);
@@ -1126,7 +1126,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
         if (n == 1) {
-            const gcnn_real dj = m->h1_d[0][j];
+            const gcnn_real dj = m->d1.h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1140,7 +1140,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             for (int i = 0; i < 48; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h1_d[s][j];
+                const gcnn_real dj = m->d1.h1_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(48, dj, in + s * 48, grad);
             }
@@ -1163,7 +1163,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h1_d[s][j];
+                sum += m->d1.h1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1195,7 +1195,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
         if (n == 1) {
-            const gcnn_real dj = m->h1_d[0][j];
+            const gcnn_real dj = m->d1.h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1209,7 +1209,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             for (int i = 0; i < 48; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h1_d[s][j];
+                const gcnn_real dj = m->d1.h1_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(48, dj, in + s * 48, grad);
             }
@@ -1232,7 +1232,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h1_d[s][j];
+                sum += m->d1.h1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1551,8 +1551,8 @@ static void gcnn_h2_delta(gcnn_model *m, int n)
     const gcnn_real *restrict W = m->params + 2256; /* [40][40] */
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h2_z[s];
-        gcnn_real *restrict d = m->h2_d[s];
-        gcnn_real *restrict dx = m->h1_d[s];
+        gcnn_real *restrict d = m->d0.h2_d[s];
+        gcnn_real *restrict dx = m->d1.h1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
@@ -1577,7 +1577,7 @@ static void gcnn_h2_backward(gcnn_model *m, const gcnn_real *in, int n)
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict dw = dW + j * 40;
         for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h2_d[s][j];
+            const gcnn_real dj = m->d0.h2_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gcnn_axpy(40, dj, in + s * 40, dw);
@@ -1602,7 +1602,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
         if (n == 1) {
-            const gcnn_real dj = m->h2_d[0][j];
+            const gcnn_real dj = m->d0.h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1616,7 +1616,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h2_d[s][j];
+                const gcnn_real dj = m->d0.h2_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -1639,7 +1639,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h2_d[s][j];
+                sum += m->d0.h2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1671,7 +1671,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
         if (n == 1) {
-            const gcnn_real dj = m->h2_d[0][j];
+            const gcnn_real dj = m->d0.h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1685,7 +1685,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h2_d[s][j];
+                const gcnn_real dj = m->d0.h2_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -1708,7 +1708,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h2_d[s][j];
+                sum += m->d0.h2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1778,8 +1778,8 @@ static void gcnn_h3_delta(gcnn_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h3_z[s];
         const gcnn_real *restrict a = m->h3_a[s];
-        gcnn_real *restrict d = m->h3_d[s];
-        gcnn_real *restrict dx = m->h2_d[s];
+        gcnn_real *restrict d = m->d1.h3_d[s];
+        gcnn_real *restrict dx = m->d0.h2_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 40; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 1.0);
@@ -1803,7 +1803,7 @@ static void gcnn_h3_backward(gcnn_model *m, const gcnn_real *in, int n)
     for (int j = 0; j < 40; j++) {
         gcnn_real *restrict dw = dW + j * 40;
         for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->h3_d[s][j];
+            const gcnn_real dj = m->d1.h3_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gcnn_axpy(40, dj, in + s * 40, dw);
@@ -1828,7 +1828,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
         if (n == 1) {
-            const gcnn_real dj = m->h3_d[0][j];
+            const gcnn_real dj = m->d1.h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1842,7 +1842,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h3_d[s][j];
+                const gcnn_real dj = m->d1.h3_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -1865,7 +1865,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h3_d[s][j];
+                sum += m->d1.h3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1897,7 +1897,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
         if (n == 1) {
-            const gcnn_real dj = m->h3_d[0][j];
+            const gcnn_real dj = m->d1.h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1911,7 +1911,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->h3_d[s][j];
+                const gcnn_real dj = m->d1.h3_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -1934,7 +1934,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h3_d[s][j];
+                sum += m->d1.h3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -2403,8 +2403,8 @@ static void gcnn_dense8_delta(gcnn_model *m, int n)
 {
     const gcnn_real *restrict W = m->params + 5536; /* [3][40] */
     for (int s = 0; s < n; s++) {
-        gcnn_real *restrict d = m->dense8_d[s];
-        gcnn_real *restrict dx = m->h3_d[s];
+        gcnn_real *restrict d = m->d0.dense8_d[s];
+        gcnn_real *restrict dx = m->d1.h3_d[s];
         /* h3's d = Wᵀ·δ */
         for (int i = 0; i < 40; i++)
             dx[i] = W[i] * d[0];
@@ -2424,7 +2424,7 @@ static void gcnn_dense8_backward(gcnn_model *m, const gcnn_real *in, int n)
     for (int j = 0; j < 3; j++) {
         gcnn_real *restrict dw = dW + j * 40;
         for (int s = 0; s < n; s++) {
-            const gcnn_real dj = m->dense8_d[s][j];
+            const gcnn_real dj = m->d0.dense8_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gcnn_axpy(40, dj, in + s * 40, dw);
@@ -2449,7 +2449,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
         gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
         if (n == 1) {
-            const gcnn_real dj = m->dense8_d[0][j];
+            const gcnn_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2463,7 +2463,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->dense8_d[s][j];
+                const gcnn_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -2486,7 +2486,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
         for (int j = 0; j < 3; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -2518,7 +2518,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
         gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
         gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
         if (n == 1) {
-            const gcnn_real dj = m->dense8_d[0][j];
+            const gcnn_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2532,7 +2532,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->dense8_d[s][j];
+                const gcnn_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -2555,7 +2555,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
         for (int j = 0; j < 3; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -2597,7 +2597,7 @@ static void gcnn_loss_grad(gcnn_model *m, const gcnn_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict y = m->dense8_a[s];
         const gcnn_real *restrict t = target + s * 3;
-        gcnn_real *restrict d = m->dense8_d[s];
+        gcnn_real *restrict d = m->d0.dense8_d[s];
         gcnn_real tsum = 0;
         for (int j = 0; j < 3; j++) {
             tsum += t[j];

@@ -468,7 +468,7 @@ static void gdouble_dense1_delta(gdouble_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense1_z[s];
-        gdouble_real *restrict d = m->dense1_d[s];
+        gdouble_real *restrict d = m->d1.dense1_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : α) */
         for (int j = 0; j < 12; j++) {
             d[j] = z[j] > 0 ? d[j] : 0.2 * d[j];
@@ -487,7 +487,7 @@ static void gdouble_dense1_backward(gdouble_model *m, const gdouble_real *in, in
     for (int j = 0; j < 12; j++) {
         gdouble_real *restrict dw = dW + j * 20;
         for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense1_d[s][j];
+            const gdouble_real dj = m->d1.dense1_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gdouble_axpy(20, dj, in + s * 20, dw);
@@ -512,7 +512,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
         gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
         gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
         if (n == 1) {
-            const gdouble_real dj = m->dense1_d[0][j];
+            const gdouble_real dj = m->d1.dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= 0.99994;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -527,7 +527,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 20; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense1_d[s][j];
+                const gdouble_real dj = m->d1.dense1_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
@@ -551,7 +551,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense1_d[s][j];
+                sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
@@ -584,7 +584,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
         gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
         gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
         if (n == 1) {
-            const gdouble_real dj = m->dense1_d[0][j];
+            const gdouble_real dj = m->d1.dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= 0.99994;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -599,7 +599,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < 20; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense1_d[s][j];
+                const gdouble_real dj = m->d1.dense1_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
@@ -623,7 +623,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense1_d[s][j];
+                sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
@@ -1258,8 +1258,8 @@ static void gdouble_dense2_delta(gdouble_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense2_z[s];
         const gdouble_real *restrict a = m->dense2_a[s];
-        gdouble_real *restrict d = m->dense2_d[s];
-        gdouble_real *restrict dx = m->dense1_d[s];
+        gdouble_real *restrict d = m->d0.dense2_d[s];
+        gdouble_real *restrict dx = m->d1.dense1_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 9; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 0.5);
@@ -1283,7 +1283,7 @@ static void gdouble_dense2_backward(gdouble_model *m, const gdouble_real *in, in
     for (int j = 0; j < 9; j++) {
         gdouble_real *restrict dw = dW + j * 12;
         for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense2_d[s][j];
+            const gdouble_real dj = m->d0.dense2_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gdouble_axpy(12, dj, in + s * 12, dw);
@@ -1308,7 +1308,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
         gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
         gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
         if (n == 1) {
-            const gdouble_real dj = m->dense2_d[0][j];
+            const gdouble_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= 0.99994;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1323,7 +1323,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 12; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense2_d[s][j];
+                const gdouble_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
@@ -1347,7 +1347,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
@@ -1380,7 +1380,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
         gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
         gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
         if (n == 1) {
-            const gdouble_real dj = m->dense2_d[0][j];
+            const gdouble_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= 0.99994;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1395,7 +1395,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < 12; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense2_d[s][j];
+                const gdouble_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
@@ -1419,7 +1419,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
@@ -2053,8 +2053,8 @@ static void gdouble_dense3_delta(gdouble_model *m, int n)
     const gdouble_real *restrict W = m->params + 369; /* [7][9] */
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense3_z[s];
-        gdouble_real *restrict d = m->dense3_d[s];
-        gdouble_real *restrict dx = m->dense2_d[s];
+        gdouble_real *restrict d = m->d1.dense3_d[s];
+        gdouble_real *restrict dx = m->d0.dense2_d[s];
         /* δ = d ⊙ σ(z) */
         for (int j = 0; j < 7; j++) {
             d[j] = z[j] > 20 ? d[j] : d[j] * gdouble_sigmoid(z[j]);
@@ -2078,7 +2078,7 @@ static void gdouble_dense3_backward(gdouble_model *m, const gdouble_real *in, in
     for (int j = 0; j < 7; j++) {
         gdouble_real *restrict dw = dW + j * 9;
         for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense3_d[s][j];
+            const gdouble_real dj = m->d1.dense3_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gdouble_axpy(9, dj, in + s * 9, dw);
@@ -2103,7 +2103,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
         gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
         gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
         if (n == 1) {
-            const gdouble_real dj = m->dense3_d[0][j];
+            const gdouble_real dj = m->d1.dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= 0.99994;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2118,7 +2118,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 9; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense3_d[s][j];
+                const gdouble_real dj = m->d1.dense3_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
@@ -2142,7 +2142,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
@@ -2175,7 +2175,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
         gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
         gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
         if (n == 1) {
-            const gdouble_real dj = m->dense3_d[0][j];
+            const gdouble_real dj = m->d1.dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= 0.99994;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2190,7 +2190,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < 9; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense3_d[s][j];
+                const gdouble_real dj = m->d1.dense3_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
@@ -2214,7 +2214,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
@@ -2357,8 +2357,8 @@ static void gdouble_dense4_delta(gdouble_model *m, int n)
 {
     const gdouble_real *restrict W = m->params + 439; /* [3][7] */
     for (int s = 0; s < n; s++) {
-        gdouble_real *restrict d = m->dense4_d[s];
-        gdouble_real *restrict dx = m->dense3_d[s];
+        gdouble_real *restrict d = m->d0.dense4_d[s];
+        gdouble_real *restrict dx = m->d1.dense3_d[s];
         /* dense3's d = Wᵀ·δ */
         for (int i = 0; i < 7; i++)
             dx[i] = W[i] * d[0];
@@ -2378,7 +2378,7 @@ static void gdouble_dense4_backward(gdouble_model *m, const gdouble_real *in, in
     for (int j = 0; j < 3; j++) {
         gdouble_real *restrict dw = dW + j * 7;
         for (int s = 0; s < n; s++) {
-            const gdouble_real dj = m->dense4_d[s][j];
+            const gdouble_real dj = m->d0.dense4_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gdouble_axpy(7, dj, in + s * 7, dw);
@@ -2403,7 +2403,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
         gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
         gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
         if (n == 1) {
-            const gdouble_real dj = m->dense4_d[0][j];
+            const gdouble_real dj = m->d0.dense4_d[0][j];
             for (int i = 0; i < 7; i++) {
                 p[i] *= 0.99994;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2418,7 +2418,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 7; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense4_d[s][j];
+                const gdouble_real dj = m->d0.dense4_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(7, dj, in + s * 7, grad);
             }
@@ -2442,7 +2442,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 3; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense4_d[s][j];
+                sum += m->d0.dense4_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -2482,7 +2482,7 @@ static void gdouble_loss_grad(gdouble_model *m, const gdouble_real *target, int 
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict y = m->dense4_a[s];
         const gdouble_real *restrict t = target + s * 3;
-        gdouble_real *restrict d = m->dense4_d[s];
+        gdouble_real *restrict d = m->d0.dense4_d[s];
         for (int j = 0; j < 3; j++) {
             d[j] = 2 * (y[j] - t[j]) * scale;
         }

@@ -259,7 +259,7 @@ static void gmae_s_delta(gmae_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict a = m->s_a[s];
-        gmae_real *restrict d = m->s_d[s];
+        gmae_real *restrict d = m->d1.s_d[s];
         /* δ = a ⊙ (d − Σ d ⊙ a) */
         {
             gmae_real dot = 0;
@@ -284,7 +284,7 @@ static void gmae_s_backward(gmae_model *m, const gmae_real *in, int n)
     for (int j = 0; j < 6; j++) {
         gmae_real *restrict dw = dW + j * 3;
         for (int s = 0; s < n; s++) {
-            const gmae_real dj = m->s_d[s][j];
+            const gmae_real dj = m->d1.s_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gmae_axpy(3, dj, in + s * 3, dw);
@@ -309,7 +309,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
         gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
         gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
         if (n == 1) {
-            const gmae_real dj = m->s_d[0][j];
+            const gmae_real dj = m->d1.s_d[0][j];
             for (int i = 0; i < 3; i++) {
                 const gmae_real g = (0 + dj * in[i]);
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -323,7 +323,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
             for (int i = 0; i < 3; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gmae_real dj = m->s_d[s][j];
+                const gmae_real dj = m->d1.s_d[s][j];
                 if (dj != 0)
                     gmae_axpy(3, dj, in + s * 3, grad);
             }
@@ -346,7 +346,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
         for (int j = 0; j < 6; j++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->s_d[s][j];
+                sum += m->d1.s_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 6; i++) {
@@ -454,8 +454,8 @@ static void gmae_dense2_delta(gmae_model *m, int n)
 {
     const gmae_real *restrict W = m->params + 24; /* [2][6] */
     for (int s = 0; s < n; s++) {
-        gmae_real *restrict d = m->dense2_d[s];
-        gmae_real *restrict dx = m->s_d[s];
+        gmae_real *restrict d = m->d0.dense2_d[s];
+        gmae_real *restrict dx = m->d1.s_d[s];
         /* s's d = Wᵀ·δ */
         for (int i = 0; i < 6; i++)
             dx[i] = W[i] * d[0];
@@ -475,7 +475,7 @@ static void gmae_dense2_backward(gmae_model *m, const gmae_real *in, int n)
     for (int j = 0; j < 2; j++) {
         gmae_real *restrict dw = dW + j * 6;
         for (int s = 0; s < n; s++) {
-            const gmae_real dj = m->dense2_d[s][j];
+            const gmae_real dj = m->d0.dense2_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gmae_axpy(6, dj, in + s * 6, dw);
@@ -500,7 +500,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
         gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
         gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
         if (n == 1) {
-            const gmae_real dj = m->dense2_d[0][j];
+            const gmae_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 6; i++) {
                 const gmae_real g = (0 + dj * in[i]);
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -514,7 +514,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
             for (int i = 0; i < 6; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gmae_real dj = m->dense2_d[s][j];
+                const gmae_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     gmae_axpy(6, dj, in + s * 6, grad);
             }
@@ -537,7 +537,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
         for (int j = 0; j < 2; j++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 2; i++) {
@@ -575,7 +575,7 @@ static void gmae_loss_grad(gmae_model *m, const gmae_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict y = m->dense2_a[s];
         const gmae_real *restrict t = target + s * 2;
-        gmae_real *restrict d = m->dense2_d[s];
+        gmae_real *restrict d = m->d0.dense2_d[s];
         for (int j = 0; j < 2; j++) {
             const gmae_real diff = y[j] - t[j];
             d[j] = (gmae_real)((diff > 0) - (diff < 0)) * scale;

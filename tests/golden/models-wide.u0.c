@@ -1086,7 +1086,7 @@ static void gwide_h_delta(gwide_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict z = m->h_z[s];
-        gwide_real *restrict d = m->h_d[s];
+        gwide_real *restrict d = m->d0.h_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 45; j++) {
             const gwide_real g = d[j];
@@ -1106,7 +1106,7 @@ static void gwide_h_backward(gwide_model *m, const gwide_real *in, int n)
     for (int j = 0; j < 45; j++) {
         gwide_real *restrict dw = dW + j * 37;
         for (int s = 0; s < n; s++) {
-            const gwide_real dj = m->h_d[s][j];
+            const gwide_real dj = m->d0.h_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gwide_axpy(37, dj, in + s * 37, dw);
@@ -1125,7 +1125,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
     for (int j = 0; j < 45; j++) {
         gwide_real *restrict p = m->params + 0 + j * 37;
         if (n == 1) {
-            const gwide_real dj = m->h_d[0][j];
+            const gwide_real dj = m->d0.h_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -1145,7 +1145,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
             for (int i = 0; i < 37; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->h_d[s][j];
+                const gwide_real dj = m->d0.h_d[s][j];
                 if (dj != 0)
                     gwide_axpy(37, dj, in + s * 37, grad);
             }
@@ -1162,7 +1162,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
         for (int j = 0; j < 45; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h_d[s][j];
+                sum += m->d0.h_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 45; i++) {
@@ -1184,7 +1184,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
     for (int j = 0; j < 45; j++) {
         gwide_real *restrict p = m->params + 0 + j * 37;
         if (n == 1) {
-            const gwide_real dj = m->h_d[0][j];
+            const gwide_real dj = m->d0.h_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -1204,7 +1204,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             for (int i = 0; i < 37; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->h_d[s][j];
+                const gwide_real dj = m->d0.h_d[s][j];
                 if (dj != 0)
                     gwide_axpy(37, dj, in + s * 37, grad);
             }
@@ -1221,7 +1221,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
         for (int j = 0; j < 45; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h_d[s][j];
+                sum += m->d0.h_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 45; i++) {
@@ -2127,8 +2127,8 @@ static void gwide_g_delta(gwide_model *m, int n)
     const gwide_real *restrict W = m->params + 1710; /* [11][45] */
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict a = m->g_a[s];
-        gwide_real *restrict d = m->g_d[s];
-        gwide_real *restrict dx = m->h_d[s];
+        gwide_real *restrict d = m->d1.g_d[s];
+        gwide_real *restrict dx = m->d0.h_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 11; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
@@ -2152,7 +2152,7 @@ static void gwide_g_backward(gwide_model *m, const gwide_real *in, int n)
     for (int j = 0; j < 11; j++) {
         gwide_real *restrict dw = dW + j * 45;
         for (int s = 0; s < n; s++) {
-            const gwide_real dj = m->g_d[s][j];
+            const gwide_real dj = m->d1.g_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gwide_axpy(45, dj, in + s * 45, dw);
@@ -2169,7 +2169,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
     for (int j = 0; j < 11; j++) {
         gwide_real *restrict p = m->params + 1710 + j * 45;
         if (n == 1) {
-            const gwide_real dj = m->g_d[0][j];
+            const gwide_real dj = m->d1.g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 45; i++) {
@@ -2181,7 +2181,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
             for (int i = 0; i < 45; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->g_d[s][j];
+                const gwide_real dj = m->d1.g_d[s][j];
                 if (dj != 0)
                     gwide_axpy(45, dj, in + s * 45, grad);
             }
@@ -2198,7 +2198,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
         for (int j = 0; j < 11; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->g_d[s][j];
+                sum += m->d1.g_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 11; i++) {
@@ -2218,7 +2218,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
     for (int j = 0; j < 11; j++) {
         gwide_real *restrict p = m->params + 1710 + j * 45;
         if (n == 1) {
-            const gwide_real dj = m->g_d[0][j];
+            const gwide_real dj = m->d1.g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 45; i++) {
@@ -2230,7 +2230,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             for (int i = 0; i < 45; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->g_d[s][j];
+                const gwide_real dj = m->d1.g_d[s][j];
                 if (dj != 0)
                     gwide_axpy(45, dj, in + s * 45, grad);
             }
@@ -2247,7 +2247,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
         for (int j = 0; j < 11; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->g_d[s][j];
+                sum += m->d1.g_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 11; i++) {
@@ -2731,8 +2731,8 @@ static void gwide_dense3_delta(gwide_model *m, int n)
 {
     const gwide_real *restrict W = m->params + 2216; /* [1][11] */
     for (int s = 0; s < n; s++) {
-        gwide_real *restrict d = m->dense3_d[s];
-        gwide_real *restrict dx = m->g_d[s];
+        gwide_real *restrict d = m->d0.dense3_d[s];
+        gwide_real *restrict dx = m->d1.g_d[s];
         /* g's d = Wᵀ·δ */
         for (int i = 0; i < 11; i++)
             dx[i] = W[i] * d[0];
@@ -2752,7 +2752,7 @@ static void gwide_dense3_backward(gwide_model *m, const gwide_real *in, int n)
     for (int j = 0; j < 1; j++) {
         gwide_real *restrict dw = dW + j * 11;
         for (int s = 0; s < n; s++) {
-            const gwide_real dj = m->dense3_d[s][j];
+            const gwide_real dj = m->d0.dense3_d[s][j];
             db[j] += dj;
             if (dj != 0)
                 gwide_axpy(11, dj, in + s * 11, dw);
@@ -2769,7 +2769,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
     for (int j = 0; j < 1; j++) {
         gwide_real *restrict p = m->params + 2216 + j * 11;
         if (n == 1) {
-            const gwide_real dj = m->dense3_d[0][j];
+            const gwide_real dj = m->d0.dense3_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 11; i++) {
@@ -2781,7 +2781,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
             for (int i = 0; i < 11; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->dense3_d[s][j];
+                const gwide_real dj = m->d0.dense3_d[s][j];
                 if (dj != 0)
                     gwide_axpy(11, dj, in + s * 11, grad);
             }
@@ -2798,7 +2798,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
         for (int j = 0; j < 1; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d0.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -2818,7 +2818,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
     for (int j = 0; j < 1; j++) {
         gwide_real *restrict p = m->params + 2216 + j * 11;
         if (n == 1) {
-            const gwide_real dj = m->dense3_d[0][j];
+            const gwide_real dj = m->d0.dense3_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 11; i++) {
@@ -2830,7 +2830,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
             for (int i = 0; i < 11; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->dense3_d[s][j];
+                const gwide_real dj = m->d0.dense3_d[s][j];
                 if (dj != 0)
                     gwide_axpy(11, dj, in + s * 11, grad);
             }
@@ -2847,7 +2847,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
         for (int j = 0; j < 1; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d0.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -2883,7 +2883,7 @@ static void gwide_loss_grad(gwide_model *m, const gwide_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict y = m->dense3_a[s];
         const gwide_real *restrict t = target + s * 1;
-        gwide_real *restrict d = m->dense3_d[s];
+        gwide_real *restrict d = m->d0.dense3_d[s];
         for (int j = 0; j < 1; j++) {
             d[j] = (y[j] - t[j]) * scale;
         }
