@@ -1,6 +1,6 @@
 /*
  * bench.c - the bpc side of `make bench`: links the code bpc generated from the .bp
- * files beside it (mlp1, mlp32, mlpinf, xor, tiny) and times every workload of
+ * files beside it (mlp1, mlp32, mlpinf, xor, tiny, lenet32, leninf) and times every workload of
  * docs/PERFORMANCE.md.  bench/run.sh builds it once per compiler setting and runs it
  * beside the PyTorch and FANN drivers; it prints RESULT lines (common.h).
  *
@@ -8,7 +8,8 @@
  *
  * PEER names the build in the results ("bpc", "bpc-native"); the groups are sgd1
  * (workload 1), batch (workloads 2 and 3: inference uses the weights trained by the
- * epoch) and tiny (workload 4), all of them when none is named.
+ * epoch), tiny (workload 4) and lenet (workload 5: LeNet-5 training at batch 32, then
+ * inference at batch 1 and 256 with those weights), all of them when none is named.
  *
  * Each figure is the median of several repetitions after a warm-up.  BENCH_QUICK=1 in
  * the environment cuts the repetitions and sizes for a smoke test.
@@ -18,6 +19,8 @@
 #include <string.h>
 
 #include "common.h"
+#include "leninf.h"
+#include "lenet32.h"
 #include "mlp1.h"
 #include "mlp32.h"
 #include "mlpinf.h"
@@ -35,6 +38,8 @@ static mlp32_model m32;
 static mlpinf_model minf;
 static xor_model mxor;
 static tiny_model mtiny;
+static lenet32_model mlen;
+static leninf_model mleninf;
 
 static int reps(int full)
 {
@@ -206,6 +211,76 @@ static void tiny_nets(void)
     bench_result("tiny", peer, bench_median(rate, r));
 }
 
+// ---- workload 5: LeNet-5, training at batch 32, inference at batch 1 and 256 ----
+
+static void lenet(const bench_set *train, const bench_set *test)
+{
+    enum { B = LENET32_BATCH };
+    static float xb[B * MNIST_PIXELS], tb[B * MNIST_CLASSES];
+    static float y[LENINF_BATCH * LENINF_OUTPUTS];
+    _Static_assert(LENET32_INPUTS == MNIST_PIXELS && LENET32_OUTPUTS == MNIST_CLASSES, "MNIST's shapes");
+    _Static_assert(LENINF_PARAMS == LENET32_PARAMS, "same layout");
+    const int r = reps(5), steps = (quick ? 2048 : 10240) / B, n = quick ? 2048 : test->n;
+    int *perm = malloc((size_t)train->n * sizeof *perm);
+    double rate[MAX_REPS];
+    uint64_t seed = 7;
+    if (!perm)
+        exit(1);
+    for (int i = 0; i < train->n; i++)
+        perm[i] = i;
+    bench_shuffle(perm, train->n, &seed);
+    lenet32_init(&mlen, 1);
+    /* training: the repetitions continue one another through the shuffled set, k = -1 a
+     * warm-up; each timed step gathers its batch as PyTorch's X[idx] does */
+    float loss = 0;
+    int b = 0;
+    for (int k = -1; k < r; k++) {
+        const double t0 = bench_now();
+        loss = 0;
+        for (int i = 0; i < steps; i++, b = (b + 1) % (train->n / B)) {
+            for (int s = 0; s < B; s++) {
+                const int j = perm[b * B + s];
+                memcpy(xb + s * MNIST_PIXELS, train->x + (size_t)j * MNIST_PIXELS,
+                       sizeof(float) * MNIST_PIXELS);
+                memcpy(tb + s * MNIST_CLASSES, train->onehot + (size_t)j * MNIST_CLASSES,
+                       sizeof(float) * MNIST_CLASSES);
+            }
+            loss += lenet32_train(&mlen, xb, tb, B);
+        }
+        if (k >= 0)
+            rate[k] = steps * B / (bench_now() - t0);
+    }
+    free(perm);
+    printf("# %s lenet32: mean loss of the last repetition %.4f\n", peer, (double)loss / steps);
+    bench_result("lenet32", peer, bench_median(rate, r));
+
+    leninf_init(&mleninf, 1);
+    memcpy(leninf_params(&mleninf), lenet32_params(&mlen), sizeof(float) * LENINF_PARAMS);
+    int right = 0;
+    for (int k = -1; k < r; k++) {
+        const double t0 = bench_now();
+        for (int i = 0; i < n; i++)
+            leninf_forward(&mleninf, test->x + (size_t)i * MNIST_PIXELS, y + (i % 256) * 10, 1);
+        if (k >= 0)
+            rate[k] = n / (bench_now() - t0);
+    }
+    bench_result("lenet1", peer, bench_median(rate, r));
+    for (int k = -1; k < r; k++) {
+        const double t0 = bench_now();
+        right = 0;
+        for (int i = 0; i + LENINF_BATCH <= n; i += LENINF_BATCH) {
+            leninf_forward(&mleninf, test->x + (size_t)i * MNIST_PIXELS, y, LENINF_BATCH);
+            for (int s = 0; s < LENINF_BATCH; s++) /* a check; the argmax costs little */
+                right += argmax(y + s * 10, 10) == test->label[i + s];
+        }
+        if (k >= 0)
+            rate[k] = (n / LENINF_BATCH * LENINF_BATCH) / (bench_now() - t0);
+    }
+    printf("# %s lenet256: test accuracy after the training above %.2f%%\n", peer,
+           100.0 * right / (n / LENINF_BATCH * LENINF_BATCH));
+    bench_result("lenet256", peer, bench_median(rate, r));
+}
+
 /* Is workload group `name` selected by the command line (all when none is named)? */
 static int wanted(int argc, char **argv, const char *name)
 {
@@ -225,7 +300,7 @@ int main(int argc, char **argv)
     quick = q && *q && strcmp(q, "0") != 0;
 
     bench_set train, test;
-    if (wanted(argc, argv, "sgd1") || wanted(argc, argv, "batch")) {
+    if (wanted(argc, argv, "sgd1") || wanted(argc, argv, "batch") || wanted(argc, argv, "lenet")) {
         const int real = bench_mnist(&train, &test);
         printf("# %s: %s MNIST\n", peer, real ? "real" : "synthetic");
         bench_result("data", peer, real);
@@ -238,5 +313,7 @@ int main(int argc, char **argv)
     }
     if (wanted(argc, argv, "tiny"))
         tiny_nets();
+    if (wanted(argc, argv, "lenet"))
+        lenet(&train, &test);
     return 0;
 }

@@ -7,7 +7,8 @@
  *   RESULT <workload> <peer> <value>
  *
  * Workloads: sgd1 (samples/s), epoch32 (s), acc32 (test accuracy, %), infer1 and
- * infer1000 (samples/s), xor and tiny (training steps/s).  Anything else a driver
+ * infer1000 (samples/s), xor and tiny (training steps/s), lenet32 (LeNet-5's training
+ * samples/s), lenet1 and lenet256 (its inference, samples/s).  Anything else a driver
  * prints starts with '#' and goes to the log.
  */
 #ifndef BENCH_COMMON_H

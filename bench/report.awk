@@ -13,6 +13,14 @@
 $1 == "RESULT" && $3 == "peak" && (($2, $3) in seen) && v[$2, $3] + 0 >= $4 + 0 { next }
 $1 == "RESULT" { v[$2, $3] = $4; seen[$2, $3] = 1 }
 
+# LeNet-5's multiply-adds per sample: c1 6·784·25, c2 16·100·150, dense 400·120 + 120·84 + 84·10;
+# training does them three times (forward, ∂W, ∂x), c1's twice (it needs no ∂x)
+BEGIN {
+    LENET_C1 = 6 * 784 * 25
+    LENET_MACS = LENET_C1 + 16 * 100 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+    LENET_TRAIN = 3 * LENET_MACS - LENET_C1
+}
+
 function has(w, p) { return ((w, p) in seen) }
 
 function num(x) {
@@ -120,11 +128,18 @@ END {
         "≥2× FANN: " verdict("xor", "fann", 2, 0))
     row("4. 4-16-3 (ReLU, softmax, CE), SGD batch 1", "steps/s", "tiny", 544, 0,
         "≥5× FANN: " verdict("tiny", "fann", 5, 0))
+    row("5. LeNet-5 on MNIST, SGD momentum batch 32, training", "samples/s", "lenet32", 2 * LENET_TRAIN, 0,
+        "≥2× PyTorch: " verdict("lenet32", "torch", 2, 0))
+    row("5. LeNet-5 inference, batch 1", "samples/s", "lenet1", 2 * LENET_MACS, 0,
+        "≥3× PyTorch: " verdict("lenet1", "torch", 3, 0))
+    row("5. LeNet-5 inference, batch 256", "samples/s", "lenet256", 2 * LENET_MACS, 0,
+        "—")
     print ""
     print "Ratios: bpc's speed over the peer's, from this run (> 1: bpc is faster); in parentheses"
     print "the same for the -march=native build.  GFLOP/s count the matrix products' FLOPs (409,088"
     print "per training sample of the MNIST MLP, 203,264 per inference, 56 and 544 per step"
-    print "of the tiny nets), all of them, also those that skipping zero inputs leaves out: so"
+    printf "of the tiny nets; LeNet-5: %d per inference, %d per training sample),\n", 2 * LENET_MACS, 2 * LENET_TRAIN
+    print "all of them, also those that skipping zero inputs leaves out: so"
     print "on MNIST they can exceed the peak.  FANN has no ReLU, softmax or cross-entropy: its"
     print "nets use FANN_LINEAR_PIECE hidden units and sigmoid outputs trained on the MSE."
     print ""

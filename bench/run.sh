@@ -81,7 +81,7 @@ for f in bench/*.bp; do
     n=$(basename "$f" .bp)
     "$BPC" "$f" -o "$B/gen/$n.c"
 done
-gen="$B/gen/mlp1.c $B/gen/mlp32.c $B/gen/mlpinf.c $B/gen/xor.c $B/gen/tiny.c"
+gen="$B/gen/mlp1.c $B/gen/mlp32.c $B/gen/mlpinf.c $B/gen/xor.c $B/gen/tiny.c $B/gen/lenet32.c $B/gen/leninf.c"
 drv="bench/bench.c bench/common.c"
 # shellcheck disable=SC2086
 $CC -O3 -Iruntime -I"$B/gen" -Ibench $drv $gen "$LIB" -lm -o "$B/bench_bpc"
@@ -113,14 +113,15 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # ---- run, group by group ----
 say "bench: FMA peak"
 run "$B/peak"
-for group in sgd1 batch tiny; do
+for group in sgd1 batch tiny lenet; do
     say "bench: workload group $group"
     run "$B/bench_bpc" bpc "$group"
     run "$B/bench_bpc_native" bpc-native "$group"
-    if [ "$group" != tiny ]; then
+    # zero skipping is the first dense layer's: LeNet's first layer is a convolution
+    if [ "$group" = sgd1 ] || [ "$group" = batch ]; then
         run "$B/bench_bpc_dense" bpc-dense "$group"
     fi
-    if [ $have_fann = yes ] && [ "$group" != batch ]; then
+    if [ $have_fann = yes ] && { [ "$group" = sgd1 ] || [ "$group" = tiny ]; }; then
         run "$B/fann_bench" "$group"
     fi
     if [ $have_torch = yes ]; then

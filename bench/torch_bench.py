@@ -3,9 +3,11 @@ same models, initialization distribution, data and hyperparameters, on one threa
 
     /usr/bin/python3 bench/torch_bench.py [GROUP...]     (Debian's python3-torch)
 
-Groups as for bench.c: sgd1 (workload 1), batch (2 and 3), tiny (4); all by default.
+Groups as for bench.c: sgd1 (workload 1), batch (2 and 3), tiny (4), lenet (5); all by
+default.
 
-Models are nn.Sequential of nn.Linear layers with PyTorch's own activations; the
+Models are nn.Sequential of nn.Linear layers (LeNet-5: nn.Conv2d, nn.MaxPool2d,
+nn.Flatten and nn.Linear) with PyTorch's own activations; the
 softmax + cross-entropy nets end in logits and train with nn.CrossEntropyLoss (what bpc
 computes from the logits too), XOR ends in nn.Sigmoid and trains with nn.MSELoss.
 Weights are drawn with nn.init.xavier_uniform_ and biases start at 0, bpc's default.
@@ -101,10 +103,10 @@ def blobs(n):
 # ---- models ----
 
 def mlp(*layers):
-    """Linear layers with activations between, xavier_uniform weights, zero biases."""
+    """Layers with activations between, xavier_uniform weights, zero biases."""
     model = nn.Sequential(*layers)
     for m in model.modules():
-        if isinstance(m, nn.Linear):
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
     return model
@@ -112,6 +114,14 @@ def mlp(*layers):
 
 def mnist_mlp():
     return mlp(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def lenet5():
+    """examples/lenet.bp's network (bench/lenet32.bp), NCHW input."""
+    return mlp(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+               nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+               nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+               nn.Linear(84, 10))
 
 
 def per_sample(model, loss_fn, opt, xs, ts, count):
@@ -220,11 +230,61 @@ def tiny_nets():
     result("tiny", statistics.median(rates))
 
 
+def lenet(x, y, xt, yt):
+    """Workload 5 as bench.c times it: training at batch 32 through a shuffled set (the
+    repetitions continue one another), then inference at batch 1 and 256 with those
+    weights, the softmax included."""
+    reps = 2 if QUICK else 5
+    steps = (2048 if QUICK else 10240) // 32
+    n = 2048 if QUICK else xt.shape[0]
+    x, xt = x.view(-1, 1, 28, 28), xt.view(-1, 1, 28, 28)
+    torch.manual_seed(1)
+    model = lenet5()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0.0005)
+    ce = nn.CrossEntropyLoss()
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(7))
+    batches, b, rates = x.shape[0] // 32, 0, []
+    for rep in range(-1, reps):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            idx = perm[b * 32:(b + 1) * 32]
+            b = (b + 1) % batches
+            opt.zero_grad(set_to_none=True)
+            loss = ce(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+        if rep >= 0:
+            rates.append(steps * 32 / (time.perf_counter() - t0))
+    result("lenet32", statistics.median(rates))
+    with torch.inference_mode():
+        xs = list(xt[:n].split(1))
+        rates = []
+        for rep in range(-1, reps):
+            t0 = time.perf_counter()
+            for xi in xs:
+                torch.softmax(model(xi), 1)
+            if rep >= 0:
+                rates.append(n / (time.perf_counter() - t0))
+        result("lenet1", statistics.median(rates))
+        chunks = list(xt[: n // 256 * 256].split(256))
+        rates = []
+        for rep in range(-1, reps):
+            t0 = time.perf_counter()
+            for xc in chunks:
+                torch.softmax(model(xc), 1)
+            if rep >= 0:
+                rates.append(len(chunks) * 256 / (time.perf_counter() - t0))
+        right = sum((model(xc).argmax(1) == yc).sum().item()
+                    for xc, yc in zip(chunks, yt[: n // 256 * 256].split(256)))
+        note(f"lenet256: test accuracy after the training above {100.0 * right / (len(chunks) * 256):.2f}%")
+        result("lenet256", statistics.median(rates))
+
+
 def main(groups):
-    """groups: sgd1 (workload 1), batch (2 and 3), tiny (4); all when empty."""
-    groups = set(groups or ("sgd1", "batch", "tiny"))
+    """groups: sgd1 (workload 1), batch (2 and 3), tiny (4), lenet (5); all when empty."""
+    groups = set(groups or ("sgd1", "batch", "tiny", "lenet"))
     note(f"{torch.__version__}, {torch.get_num_threads()} thread, BLAS {blas_name()}")
-    if groups & {"sgd1", "batch"}:
+    if groups & {"sgd1", "batch", "lenet"}:
         x, y, xt, yt, real = mnist()
         note(("real" if real else "synthetic") + " MNIST")
         result("data", 1 if real else 0)
@@ -232,6 +292,8 @@ def main(groups):
             sgd1(x, y)
         if "batch" in groups:
             infer(epoch32(x, y, xt, yt), xt)
+        if "lenet" in groups:
+            lenet(x, y, xt, yt)
     if "tiny" in groups:
         tiny_nets()
     return 0

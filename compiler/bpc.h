@@ -392,6 +392,7 @@ enum {
     NODE_AVX2_CLONE = 1 << 7,    /* its fused training step has an AVX2 clone */
     NODE_DX_TILES = 1 << 8,      /* it calls NAME_dx_best (kern_backward_tiles) */
     NODE_DW_TILES = 1 << 9,      /* it calls NAME_dw_best */
+    NODE_DIRECT = 1 << 10,       /* conv2d: the direct form, not im2col and the product */
 };
 
 /* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d): planned by ir.c from
@@ -424,6 +425,10 @@ struct Node {
      * tiles are emitted once. */
     long prod_in, prod_out, prod_rows;
     int tiles_of;
+    /* Its d = ∂C/∂a lives in NAME_model's union dK with the d of nodes whose backward
+     * steps it does not overlap (ir_plan): dname is "dK.L_d", as the emitters write it. */
+    int d_slot;
+    char dname[BPC_MAX_IDENT + 16];
 };
 
 struct Model {
@@ -448,6 +453,7 @@ struct Model {
     long unroll;        /* the --unroll threshold used: lowered when the one asked for would
                          * unroll more than BPC_MAX_UNROLL weights in all */
     long unroll_wanted; /* the weights the threshold asked for would have unrolled */
+    int d_slots;        /* NAME_model's unions of d buffers (Node.d_slot) */
 };
 
 /* Resolves and checks `net`; fills `m` (allocated in `a`) and returns true when no

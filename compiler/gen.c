@@ -338,10 +338,10 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
     static const struct {
         unsigned buf;
         const char *suffix;
-    } buffers[] = {{BUF_Z, "z"}, {BUF_A, "a"}, {BUF_D, "d"}};
+    } buffers[] = {{BUF_Z, "z"}, {BUF_A, "a"}};
     for (int i = 0; i < m->nnodes; i++) {
         const Node *l = &m->nodes[i];
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 2; k++)
             if (l->buffers & buffers[k].buf)
                 emit_line(e, "%s %s_%s[%s_BATCH][%ld];", c->real, l->label, buffers[k].suffix, U,
                           l->out);
@@ -350,6 +350,15 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
                       c->real, l->label, U);
             emit_line(e, "%s %s_zsum[%s_BATCH];", c->real, l->label, U);
         }
+    }
+    emit_line(e, "/* the d of layers whose backward steps do not overlap share one union */");
+    for (int k = 0; k < m->d_slots; k++) {
+        emit_open(e, "union");
+        for (int i = 0; i < m->nnodes; i++)
+            if ((m->nodes[i].buffers & BUF_D) && m->nodes[i].d_slot == k)
+                emit_line(e, "%s %s_d[%s_BATCH][%ld];", c->real, m->nodes[i].label, U,
+                          m->nodes[i].out);
+        emit_close_with(e, " d%d;", k);
     }
     emit_close_with(e, " %s_model;", N);
     emit_blank(e);
@@ -521,7 +530,7 @@ static void gen_loss(Emit *e, const GenCtx *c)
     if (loss->grad_uses & USES_A)
         emit_line(e, "const %s *restrict y = m->%s_a[s];", R, out->label);
     emit_line(e, "const %s *restrict t = target + s * %ld;", R, m->outputs);
-    emit_line(e, "%s *restrict d = m->%s_d[s];", R, out->label);
+    emit_line(e, "%s *restrict d = m->%s[s];", R, out->dname);
     loss->emit_grad(e, c, m->loss_args, &o);
     emit_close(e);
     emit_close(e);

@@ -110,6 +110,36 @@ static void plan_nodes(Model *m, long unroll)
     }
 }
 
+/* The d buffers' places.  The d of node i (∂C/∂a) is written by the backward of the node
+ * that reads a (the loss's gradient for the last node) and read by node i's own
+ * backward; backward runs the nodes in reverse, so it is live from step `writer` down to
+ * step i.  Nodes whose spans do not overlap share one union of NAME_model (in a chain,
+ * every other node: two unions in all), the largest first found free. */
+static void plan_d_slots(Model *m)
+{
+    int writer[BPC_MAX_LAYERS];
+    for (int i = 0; i < m->nnodes; i++)
+        writer[i] = i == m->nnodes - 1 ? m->nnodes : i;
+    for (int j = 0; j < m->nnodes; j++)
+        for (int k = 0; k < m->nodes[j].ninputs; k++)
+            if (m->nodes[j].inputs[k] != NODE_INPUT && j > writer[m->nodes[j].inputs[k]])
+                writer[m->nodes[j].inputs[k]] = j;
+    m->d_slots = 0;
+    for (int i = m->nnodes - 1; i >= 0; i--) {
+        Node *n = &m->nodes[i];
+        int slot = 0;
+        for (bool busy = true; busy; slot += busy) {
+            busy = false;
+            for (int k = i + 1; k < m->nnodes && !busy; k++) /* spans [k, writer[k]] */
+                busy = m->nodes[k].d_slot == slot && k <= writer[i];
+        }
+        n->d_slot = slot;
+        if (slot + 1 > m->d_slots)
+            m->d_slots = slot + 1;
+        snprintf(n->dname, sizeof n->dname, "d%d.%s_d", slot, n->label);
+    }
+}
+
 /* Plans with `unroll`, then, when that unrolls more than BPC_MAX_UNROLL weights in all,
  * again with the threshold that keeps as many of the smallest unrolled layers as fit:
  * compilers take minutes over much more straight-line code (docs/LANGUAGE.md, Limits). */
@@ -145,6 +175,7 @@ void ir_plan(Model *m, long unroll)
         }
         plan_nodes(m, m->unroll);
     }
+    plan_d_slots(m);
     m->planned = true;
 }
 
@@ -178,6 +209,7 @@ static const struct {
     {NODE_SKIPS_ZEROS, "skips-zeros"}, {NODE_TRAIN_SKIPS, "train-skips"},
     {NODE_KEEPS_SUMS, "keeps-sums"},   {NODE_AVX2_CLONE, "avx2-clone"},
     {NODE_DX_TILES, "dx-tiles"},       {NODE_DW_TILES, "dw-tiles"},
+    {NODE_DIRECT, "direct"},
 };
 
 static const struct {
@@ -223,9 +255,12 @@ void ir_dump(FILE *out, const Model *m)
         char buffers[32] = "";
         len = 0;
         for (size_t k = 0; k < sizeof buffer_names / sizeof buffer_names[0]; k++)
-            if (n->buffers & buffer_names[k].buf)
+            if (n->buffers & buffer_names[k].buf) {
                 len += (size_t)snprintf(buffers + len, sizeof buffers - len, "%s%s",
                                         len ? "," : "", buffer_names[k].name);
+                if (buffer_names[k].buf == BUF_D) /* the union it shares (Node.d_slot) */
+                    len += (size_t)snprintf(buffers + len, sizeof buffers - len, "@%d", n->d_slot);
+            }
         fprintf(out, "%-3d %-16s %-8s %-12s %-12s %-34s %-10s", i, n->label, n->kind->name,
                 inputs, shape, params, buffers);
         for (size_t k = 0; k < sizeof flag_names / sizeof flag_names[0]; k++)

@@ -6,16 +6,30 @@
  * Per sample, x is C×H×W, W is [F][C][KH][KW] and b [F] (state_dict order), and output
  * position p = (oh, ow) of filter f is
  *   z[f][p] = b[f] + Σ_{c,kh,kw} W[f][c][kh][kw] · x[c][oh·SH + kh − PH][ow·SW + kw − PW]
- * (0 outside the input).  It is lowered onto the dense layers' blocked products
- * (gen_kernels.c): im2col lays the sample's windows out as rows, col[p] of C·KH·KW values
- * in W's order, so that z[·][p] = W·col[p] + b is a dense product over the P = OH·OW
- * rows, then transposed into z (F × P, NCHW).  The chain rule gives the backward:
- *   δ = d ⊙ act'(z),  ∂C/∂b[f] += Σ_p δ[f][p],  ∂C/∂W[f] += Σ_p δ[f][p] · col[p],
- *   ∂C/∂col[p] = Σ_f δ[f][p] · W[f], which col2im adds back into ∂C/∂x where the windows
- *   read x (overlapping windows add).
- * col and the product's rows live in NAME_model's scratch (ir.c sizes it).
+ * (0 outside the input).  The chain rule gives the backward:
+ *   δ = d ⊙ act'(z),  ∂C/∂b[f] += Σ_p δ[f][p],
+ *   ∂C/∂W[f][c][kh][kw] += Σ_p δ[f][p] · x[c][oh·SH + kh − PH][ow·SW + kw − PW],
+ *   ∂C/∂x[c][ih][iw] += Σ δ[f][p] · W[f][c][kh][kw] over the (f, p, kh, kw) whose window
+ *   reads x[c][ih][iw] (overlapping windows add).
+ * Two lowerings, chosen by conv_plan (NODE_DIRECT):
+ * - with several input channels, onto the dense layers' blocked products (gen_kernels.c):
+ *   im2col lays the sample's windows out as rows, col[p] of K = C·KH·KW values in W's
+ *   order, so that z[·][p] = W·col[p] + b is a dense product over the P = OH·OW rows, then
+ *   transposed into z (F × P, NCHW).  Backward, position by position: the window's row
+ *   col[p], ∂C/∂W[f] += δ[f][p]·col[p], ∂C/∂col[p] = Σ_f δ[f][p]·W[f] added back where
+ *   the window read x (col2im), so that the rows stay in the first-level cache.
+ * - with one input channel (an image's first layer), a window is only KH·KW values and
+ *   im2col would copy each pixel KH·KW times for products of length KH·KW: the direct form
+ *   instead, row by row, z[f][oh][·] += W[f][kh][kw] · xp[oh·SH + kh][kw + SW·(·)] over the
+ *   taps, xp the input within its padding of zeros; backward the same rows give ∂C/∂x, and
+ *   ∂C/∂W is summed per output column (ow) over rows and samples, then over the columns.
+ * ∂C/∂b is summed per output column too: the loops over ow vectorize (a float sum in one
+ * accumulator does not, as the compiler may not reassociate it).  The scratch of NAME_model
+ * holds col, the product's rows, the padded input and the column sums (ir.c sizes it).
  */
 #include "bpc.h"
+
+#include <math.h>
 
 enum { OPT_KERNEL, OPT_STRIDE, OPT_PADDING };
 
@@ -27,6 +41,10 @@ typedef struct Conv {
     long F, OH, OW, P; /* output; P = OH·OW positions */
     long KH, KW, SH, SW, PH, PW;
     long K;            /* C·KH·KW, the length of a window */
+    long HP, WP;       /* the input within its padding */
+    bool direct;       /* NODE_DIRECT: the direct form, not im2col */
+    bool flat;         /* direct at stride 1: rows of WP values, the last KW − 1 unused */
+    long WS;           /* direct: the width of ∂C/∂W's column sums, WP flat, else OW */
 } Conv;
 
 static Conv geometry(const Node *n)
@@ -39,7 +57,36 @@ static Conv geometry(const Node *n)
     g.OW = (g.W + 2 * g.PW - g.KW) / g.SW + 1;
     g.P = g.OH * g.OW;
     g.K = g.C * g.KH * g.KW;
+    g.HP = g.H + 2 * g.PH;
+    g.WP = g.W + 2 * g.PW;
+    g.direct = n->flags & NODE_DIRECT;
+    g.flat = g.direct && g.SH == 1 && g.SW == 1;
+    g.WS = g.flat ? g.WP : g.OW;
     return g;
+}
+
+/* The scratch, in its order.  im2col: col (P × K) then the product's rows (P × F) in
+ * the forward, the window's row and ∂C/∂row (K each) in the backward.  direct: xp, the
+ * input within its padding (HP × WP, and KW of slack for flat rows to read past the
+ * end); flat: a plane of WP-wide rows (OH × WP), z in the forward, δ in the backward;
+ * dxp, ∂C/∂x within its padding (HP × WP); the column sums of ∂C/∂W (F × K × WS).  Then
+ * in both the column sums of ∂C/∂b (F × OW).  The offsets: */
+enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_BSUM };
+
+static long scratch_at(const Conv *g, int what)
+{
+    long at[AT_BSUM + 1];
+    if (g->direct) {
+        at[AT_XP] = 0;
+        at[AT_PLANE] = g->HP * g->WP + g->KW;
+        at[AT_DXP] = at[AT_PLANE] + (g->flat ? g->OH * g->WP : 0);
+        at[AT_WSUM] = at[AT_DXP] + g->HP * g->WP;
+        at[AT_BSUM] = at[AT_WSUM] + g->F * g->K * g->WS;
+    } else {
+        at[AT_XP] = at[AT_PLANE] = at[AT_DXP] = at[AT_WSUM] = 0;
+        at[AT_BSUM] = g->P * (g->K + g->F) > 2 * g->K ? g->P * (g->K + g->F) : 2 * g->K;
+    }
+    return at[what];
 }
 
 static bool conv_infer(Diag *d, Node *n)
@@ -58,7 +105,10 @@ static bool conv_infer(Diag *d, Node *n)
     double oh = (double)((in[1] + 2 * p[0] - k[0]) / s[0] + 1);
     double ow = (double)((in[2] + 2 * p[1] - k[1]) / s[1] + 1);
     double out = (double)n->size[0] * oh * ow, window = (double)in[0] * (double)k[0] * (double)k[1];
-    double scratch = oh * ow * (window + (window > (double)n->size[0] ? window : (double)n->size[0]));
+    double f = (double)n->size[0], padded = (double)(in[1] + 2 * p[0]) * (double)(in[2] + 2 * p[1]);
+    double scratch = f * ow + (in[0] == 1 ? 2 * padded + (double)k[1] + oh * (double)(in[2] + 2 * p[1]) +
+                                                f * window * (double)(in[2] + 2 * p[1]) /* scratch_at */
+                                          : fmax(oh * ow * (window + f), 2 * window));
     if (out > BPC_MAX_UNITS || window > BPC_MAX_UNITS || scratch > BPC_MAX_PARAMS) {
         diag_error(d, n->loc, "conv2d: an output of %ldx%.0fx%.0f with windows of %.0f values is "
                    "beyond the limits", n->size[0], oh, ow, window);
@@ -82,17 +132,21 @@ static void conv_params(Node *n)
     n->params[1] = (Tensor){.name = "b", .torch = "bias", .rank = 1, .dim = {g.F}, .size = g.F};
 }
 
-/* Always looped; the scratch holds col (P × K), then the product's rows (P × F) in the
- * forward or ∂C/∂col (P × K) in the backward. */
+/* Always looped; direct with one input channel (the comment at the top), else the
+ * blocked product of K inputs and F outputs over the P positions. */
 static void conv_plan(const Model *m, Node *n, long unroll)
 {
     (void)m;
     (void)unroll;
+    if (n->in_shape.dim[0] == 1)
+        n->flags |= NODE_DIRECT;
     Conv g = geometry(n);
-    n->scratch = g.P * (g.K + (g.K > g.F ? g.K : g.F));
-    n->prod_in = g.K;
-    n->prod_out = g.F;
-    n->prod_rows = g.P;
+    n->scratch = scratch_at(&g, AT_BSUM) + g.F * g.OW;
+    if (!g.direct) {
+        n->prod_in = g.K;
+        n->prod_out = g.F;
+        n->prod_rows = g.P;
+    }
 }
 
 static void conv_fingerprint(char *buf, size_t size, const Node *n)
@@ -113,55 +167,138 @@ static void conv_describe(char *buf, size_t size, const Node *n)
 
 // ---- im2col and col2im ----
 
-/* Opens the loops over the windows' values: p, the position, and i, the value's index
- * in W's order (c, kh, kw), with ih, iw its place in x and `inside` in scope. */
+/* Opens the loops over one window's values, at position (oh, ow) in scope: i, the
+ * value's index in W's order (c, kh, kw), with ih, iw its place in x and, when the
+ * window may reach into the padding, `inside` in scope. */
 static void open_window_loops(Emit *e, const Conv *g)
 {
-    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
-    emit_open(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_line(e, "const int p = oh * %ld + ow;", g->OW);
     emit_open(e, "for (int c = 0; c < %ld; c++)", g->C);
     emit_open(e, "for (int kh = 0; kh < %ld; kh++)", g->KH);
     emit_open(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
     emit_line(e, "const int ih = oh * %ld + kh - %ld, iw = ow * %ld + kw - %ld;", g->SH, g->PH,
               g->SW, g->PW);
     emit_line(e, "const int i = (c * %ld + kh) * %ld + kw;", g->KH, g->KW);
-    emit_line(e, "const int inside = ih >= 0 && ih < %ld && iw >= 0 && iw < %ld;", g->H, g->W);
+    if (g->PH || g->PW)
+        emit_line(e, "const int inside = ih >= 0 && ih < %ld && iw >= 0 && iw < %ld;", g->H, g->W);
 }
 
 static void close_window_loops(Emit *e)
 {
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 3; k++)
         emit_close(e);
 }
 
-static void emit_im2col(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+/* NAME_L_window: the window at (oh, ow) as a row in W's order; the forward's im2col
+ * calls it for every position, the backward for one at a time. */
+static void emit_window(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
 {
-    emit_line(e, "/* %s's windows as rows: col[p][(c·%ld + kh)·%ld + kw] = x[c][ih][iw], 0 in the "
-                 "padding */", l->label, g->KH, g->KW);
-    emit_line(e, "static void %s_%s_im2col(const %s *restrict x, %s *restrict col)", c->name,
-              l->label, c->real, c->real);
+    emit_line(e, "/* %s's window at (oh, ow): row[(c·%ld + kh)·%ld + kw] = x[c][ih][iw]%s */",
+              l->label, g->KH, g->KW, g->PH || g->PW ? ", 0 in the padding" : "");
+    emit_line(e, "static void %s_%s_window(const %s *restrict x, int oh, int ow, %s *restrict row)",
+              c->name, l->label, c->real, c->real);
     emit_brace(e);
     open_window_loops(e, g);
-    emit_line(e, "col[p * %ld + i] = inside ? x[(c * %ld + ih) * %ld + iw] : 0;", g->K, g->H, g->W);
+    if (g->PH || g->PW)
+        emit_line(e, "row[i] = inside ? x[(c * %ld + ih) * %ld + iw] : 0;", g->H, g->W);
+    else
+        emit_line(e, "row[i] = x[(c * %ld + ih) * %ld + iw];", g->H, g->W);
     close_window_loops(e);
     emit_close(e);
     emit_end(e);
 }
 
-static void emit_col2im(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+/* NAME_L_unwindow: the reverse of NAME_L_window, dx += the row where the window read x. */
+static void emit_unwindow(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
 {
-    emit_line(e, "/* the reverse of %s_%s_im2col: dx = Σ of the window values that read each x */",
-              c->name, l->label);
-    emit_line(e, "static void %s_%s_col2im(const %s *restrict dcol, %s *restrict dx)", c->name,
-              l->label, c->real, c->real);
+    emit_line(e, "/* the reverse of %s_%s_window: dx[c][ih][iw] += drow[(c·%ld + kh)·%ld + kw] */",
+              c->name, l->label, g->KH, g->KW);
+    emit_line(e, "static void %s_%s_unwindow(const %s *restrict drow, int oh, int ow, "
+                 "%s *restrict dx)", c->name, l->label, c->real, c->real);
     emit_brace(e);
-    emit_line(e, "for (int k = 0; k < %ld; k++)", g->C * g->H * g->W);
-    emit_cont(e, "dx[k] = 0;");
     open_window_loops(e, g);
-    emit_line(e, "if (inside)");
-    emit_cont(e, "dx[(c * %ld + ih) * %ld + iw] += dcol[p * %ld + i];", g->H, g->W, g->K);
+    if (g->PH || g->PW)
+        emit_line(e, "if (inside)");
+    (g->PH || g->PW ? emit_cont : emit_line)(e, "dx[(c * %ld + ih) * %ld + iw] += drow[i];", g->H,
+                                              g->W);
     close_window_loops(e);
+    emit_close(e);
+    emit_end(e);
+}
+
+// ---- the direct form's padded input ----
+
+/* xp (zeroed once per call: each sample writes only its interior), and in the flat
+ * form the plane, zeroed too (the backward's δ rows leave its last columns 0). */
+static void emit_padded_input(Emit *e, const GenCtx *c, const Conv *g)
+{
+    emit_line(e, "%s *restrict xp = m->scratch + %ld; /* [%ld][%ld] and %ld: 0 in the padding */",
+              c->real, scratch_at(g, AT_XP), g->HP, g->WP, g->KW);
+    emit_line(e, "memset(xp, 0, %ld * sizeof *xp);", g->HP * g->WP + g->KW);
+    if (!g->flat)
+        return;
+    emit_line(e, "%s *restrict plane = m->scratch + %ld; /* [%ld][%ld] */", c->real,
+              scratch_at(g, AT_PLANE), g->OH, g->WP);
+    emit_line(e, "memset(plane, 0, %ld * sizeof *plane);", g->OH * g->WP);
+}
+
+static void emit_pad_sample(Emit *e, const Conv *g, long in)
+{
+    emit_line(e, "for (int ih = 0; ih < %ld; ih++)", g->H);
+    emit_cont(e, "memcpy(xp + (ih + %ld) * %ld + %ld, in + s * %ld + ih * %ld, %ld * sizeof *xp);",
+              g->PH, g->WP, g->PW, in, g->W, g->W);
+}
+
+/* Opens the loops over the taps (kh, kw), with k, the tap's index in W[f][0], in scope. */
+static void open_tap_loops(Emit *e, const Conv *g)
+{
+    emit_open(e, "for (int kh = 0; kh < %ld; kh++)", g->KH);
+    emit_open(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
+    emit_line(e, "const int k = kh * %ld + kw;", g->KW);
+}
+
+// ---- the per-sample kernels, compiled for each processor tier ----
+
+/* The loops over ow are elementwise (no sums carried), so the compiler vectorizes them
+ * at whatever width the target has, and every width rounds alike: the kernels are also
+ * compiled for AVX-512VL and AVX2, under the product tiles' macros, and the processor's
+ * best is chosen at run time, with the same results. */
+static const struct {
+    const char *suffix, *macro, *target, *cpu;
+} tiers[] = {{"_avx512", "AVX512", "avx2,avx512f,avx512vl", "avx512vl"},
+             {"_avx2", "AVX2", "avx2", "avx2"}};
+enum { NTIERS = sizeof tiers / sizeof tiers[0] };
+
+typedef void KernelBodyFn(Emit *e, const GenCtx *c, const Node *l, const Conv *g);
+
+/* static void NAME_L_WHAT(PARAMS): a clone for each tier, then the function itself,
+ * which calls the best clone the processor runs, else does the work in plain code.
+ * ARGS are PARAMS' names, to pass them on. */
+static void emit_kernel(Emit *e, const GenCtx *c, const Node *l, const Conv *g, const char *what,
+                        const char *params, const char *args, KernelBodyFn *body)
+{
+    char macro[BPC_MAX_IDENT + 16];
+    for (int t = 0; t < NTIERS; t++) {
+        snprintf(macro, sizeof macro, "%s_%s", c->name, tiers[t].macro);
+        kern_pp(e, "#ifdef %s", macro);
+        emit_line(e, "__attribute__((target(\"%s\")))", tiers[t].target);
+        emit_line(e, "static void %s_%s_%s%s(%s)", c->name, l->label, what, tiers[t].suffix, params);
+        emit_brace(e);
+        body(e, c, l, g);
+        emit_close(e);
+        kern_end_function(e, true);
+    }
+    emit_line(e, "static void %s_%s_%s(%s)", c->name, l->label, what, params);
+    emit_brace(e);
+    for (int t = 0; t < NTIERS; t++) {
+        snprintf(macro, sizeof macro, "%s_%s", c->name, tiers[t].macro);
+        kern_pp(e, "#ifdef %s", macro);
+        emit_open(e, "if (__builtin_cpu_supports(\"%s\"))", tiers[t].cpu);
+        emit_line(e, "%s_%s_%s%s(%s);", c->name, l->label, what, tiers[t].suffix, args);
+        emit_line(e, "return;");
+        emit_close(e);
+        kern_pp(e, "#endif%s", "");
+    }
+    body(e, c, l, g);
     emit_close(e);
     emit_end(e);
 }
@@ -189,37 +326,98 @@ static void emit_product(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
     emit_end(e);
 }
 
+/* The direct form's forward of one sample: z from the padded input xp, tap by tap over
+ * the output plane of each filter, so that consecutive updates are to different rows
+ * (one row's KH·KW updates in a row would wait on each other's stores).  Flat (stride
+ * 1), output row oh is WP wide in `plane`, as xp's rows are: then a tap is one loop over
+ * the whole plane, without a remainder per row; its last KW − 1 columns are not kept. */
+static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+{
+    (void)l;
+    const char *R = c->real;
+    emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
+    if (g->flat) {
+        emit_line(e, "for (int i = 0; i < %ld; i++)", g->OH * g->WP);
+        emit_cont(e, "plane[i] = b[f];");
+        open_tap_loops(e, g);
+        emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
+        emit_line(e, "const %s *restrict xr = xp + kh * %ld + kw;", R, g->WP);
+        emit_line(e, "for (int i = 0; i < %ld; i++)", g->OH * g->WP);
+        emit_cont(e, "plane[i] += w * xr[i];");
+        emit_close(e);
+        emit_close(e);
+        emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+        emit_cont(e, "memcpy(z + (f * %ld + oh) * %ld, plane + oh * %ld, %ld * sizeof *z);", g->OH,
+                  g->OW, g->WP, g->OW);
+        emit_close(e);
+        return;
+    }
+    emit_line(e, "for (int p = 0; p < %ld; p++)", g->P);
+    emit_cont(e, "z[f * %ld + p] = b[f];", g->P);
+    open_tap_loops(e, g);
+    emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
+    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
+    emit_line(e, "%s *restrict zr = z + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
+    emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
+    emit_cont(e, "zr[ow] += w * xr[ow * %ld];", g->SW);
+    for (int k = 0; k < 4; k++)
+        emit_close(e);
+}
+
 static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
 {
     const char *N = c->name, *R = c->real;
     Conv g = geometry(l);
-    emit_im2col(e, c, l, &g);
-    emit_product(e, c, l, &g);
-    char act[128], x[BPC_MAX_IDENT + 16];
+    char act[128], x[BPC_MAX_IDENT + 16], params[256];
+    if (g.direct) {
+        emit_line(e, "/* %s, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·"
+                     "xp[oh·%ld + kh][ow·%ld + kw] */", l->label, g.SH, g.SW);
+        snprintf(params, sizeof params, "const %s *restrict W, const %s *restrict b, "
+                 "const %s *restrict xp, %s%s%s *restrict z", R, R, R, g.flat ? R : "",
+                 g.flat ? " *restrict plane, " : "", R);
+        emit_kernel(e, c, l, &g, "sample", params, g.flat ? "W, b, xp, plane, z" : "W, b, xp, z",
+                    direct_forward_body);
+    } else {
+        emit_window(e, c, l, &g);
+        emit_product(e, c, l, &g);
+    }
     gen_act_formula(act, sizeof act, l);
     gen_input_name(x, sizeof x, c->m, l);
     emit_line(e, "/* %s: (n, %ld, %ld, %ld) = %s of conv(x (n, %ld, %ld, %ld), W [%ld][%ld][%ld][%ld])"
                  " + b", l->label, g.F, g.OH, g.OW, l->act->op.name, g.C, g.H, g.W, g.F, g.C, g.KH,
               g.KW);
-    emit_line(e, " *   x: %s; stride %ldx%ld, padding %ldx%ld; a = %s */", x, g.SH, g.SW, g.PH,
-              g.PW, act);
+    emit_line(e, " *   x: %s; stride %ldx%ld, padding %ldx%ld; a = %s; %s */", x, g.SH, g.SW, g.PH,
+              g.PW, act, g.direct ? "direct, xp = x within its padding" : "im2col and the product");
     emit_line(e, "static void %s_%s_forward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
     emit_brace(e);
     emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld][%ld][%ld] */", R,
               l->params[0].offset, g.F, g.C, g.KH, g.KW);
     emit_line(e, "const %s *restrict b = m->params + %ld; /* [%ld] */", R, l->params[1].offset, g.F);
-    emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld] */", R, g.P, g.K);
-    emit_line(e, "%s (*restrict zt)[%ld] = (%s (*)[%ld])(m->scratch + %ld); /* [%ld][%ld] */", R,
-              g.F, R, g.F, g.P * g.K, g.P, g.F);
+    if (g.direct) {
+        emit_padded_input(e, c, &g);
+    } else {
+        emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld] */", R, g.P, g.K);
+        emit_line(e, "%s (*restrict zt)[%ld] = (%s (*)[%ld])(m->scratch + %ld); /* [%ld][%ld] */", R,
+                  g.F, R, g.F, g.P * g.K, g.P, g.F);
+    }
     emit_open(e, "for (int s = 0; s < n; s++)");
-    emit_line(e, "%s_%s_im2col(in + s * %ld, col);", N, l->label, l->in);
-    emit_line(e, "%s_%s_product(W, b, col, zt);", N, l->label);
     emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
     emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
-    emit_line(e, "/* z = the product's rows transposed: (F, OH, OW) */");
-    emit_line(e, "for (int f = 0; f < %ld; f++)", g.F);
-    emit_cont(e, "for (int p = 0; p < %ld; p++)", g.P);
-    emit_cont(e, "    z[f * %ld + p] = zt[p][f];", g.P);
+    if (g.direct) {
+        emit_pad_sample(e, &g, l->in);
+        emit_line(e, "%s_%s_sample(W, b, xp, %sz);", N, l->label, g.flat ? "plane, " : "");
+    } else {
+        emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g.OH);
+        emit_cont(e, "for (int ow = 0; ow < %ld; ow++)", g.OW);
+        emit_cont(e, "    %s_%s_window(in + s * %ld, oh, ow, col + (oh * %ld + ow) * %ld);", N,
+                  l->label, l->in, g.OW, g.K);
+        emit_line(e, "%s_%s_product(W, b, col, zt);", N, l->label);
+        emit_line(e, "/* z = the product's rows transposed: (F, OH, OW) */");
+        emit_line(e, "for (int f = 0; f < %ld; f++)", g.F);
+        emit_cont(e, "for (int p = 0; p < %ld; p++)", g.P);
+        emit_cont(e, "    z[f * %ld + p] = zt[p][f];", g.P);
+    }
     emit_line(e, "/* a = %s */", act);
     gen_emit_act(e, c, l, false);
     emit_close(e);
@@ -229,17 +427,132 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
 
 // ---- backward ----
 
+/* Column sums: acc[row][ow] += v over a loop the caller opened; the sums of each row
+ * over ow into dst[row] once at the end of the call. */
+static void emit_column_reduce(Emit *e, const GenCtx *c, const char *acc, long rows, long ow,
+                               const char *dst)
+{
+    emit_open(e, "for (int i = 0; i < %ld; i++)", rows);
+    emit_line(e, "%s sum = 0;", c->real);
+    emit_line(e, "for (int ow = 0; ow < %ld; ow++)", ow);
+    emit_cont(e, "sum += %s[i * %ld + ow];", acc, ow);
+    emit_line(e, "%s[i] += sum;", dst);
+    emit_close(e);
+}
+
+/* The direct form's backward of one sample, δ in d: ∂C/∂W's column sums into wsum, row
+ * by row (flat: δ's rows copied WP wide into `plane`, whose last columns stay 0), and
+ * with ∂x, ∂C/∂xp into dxp (zeroed by the caller), tap by tap over the plane of each
+ * filter; both orders update a different row each time (as the forward). */
+static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+{
+    const char *R = c->real;
+    emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
+    if (g->flat) {
+        emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+        emit_cont(e, "memcpy(plane + oh * %ld, d + (f * %ld + oh) * %ld, %ld * sizeof *plane);",
+                  g->WP, g->OH, g->OW, g->OW);
+    }
+    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    if (g->flat)
+        emit_line(e, "const %s *restrict dr = plane + oh * %ld;", R, g->WP);
+    else
+        emit_line(e, "const %s *restrict dr = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
+    open_tap_loops(e, g);
+    emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
+    emit_line(e, "%s *restrict ws = wsum + (f * %ld + k) * %ld;", R, g->KH * g->KW, g->WS);
+    emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
+    if (g->SW == 1)
+        emit_cont(e, "ws[i] += dr[i] * xr[i];");
+    else
+        emit_cont(e, "ws[i] += dr[i] * xr[i * %ld];", g->SW);
+    for (int k = 0; k < 4; k++)
+        emit_close(e);
+    if (!(l->flags & NODE_NEEDS_DX))
+        return;
+    emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
+    open_tap_loops(e, g);
+    emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
+    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    emit_line(e, "%s *restrict dr = dxp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
+    emit_line(e, "const %s *restrict dd = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
+    emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
+    emit_cont(e, "dr[ow * %ld] += w * dd[ow];", g->SW);
+    for (int k = 0; k < 4; k++)
+        emit_close(e);
+}
+
+/* The im2col form's backward of one sample, δ in d, position by position: the window's
+ * row, ∂C/∂W[f] += δ[f][p]·row and, with ∂x, ∂C/∂row = Σ_f δ[f][p]·W[f] added into dx
+ * (zeroed by the caller) where the window read x. */
+static void im2col_backward_body(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+{
+    const char *N = c->name;
+    bool dx = l->flags & NODE_NEEDS_DX;
+    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    emit_open(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
+    emit_line(e, "const int p = oh * %ld + ow;", g->OW);
+    emit_line(e, "%s_%s_window(x, oh, ow, row);", N, l->label);
+    if (dx)
+        emit_line(e, "memset(drow, 0, %ld * sizeof *drow);", g->K);
+    emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
+    emit_line(e, "const %s g = d[f * %ld + p];", c->real, g->P);
+    emit_open(e, "if (g != 0)");
+    emit_line(e, "%s_axpy(%ld, g, row, dW + f * %ld);", N, g->K, g->K);
+    if (dx)
+        emit_line(e, "%s_axpy(%ld, g, W + f * %ld, drow);", N, g->K, g->K);
+    emit_close(e);
+    emit_close(e);
+    if (dx)
+        emit_line(e, "%s_%s_unwindow(drow, oh, ow, dx);", N, l->label);
+    emit_close(e);
+    emit_close(e);
+}
+
+/* "T *restrict NAME, " of a kernel's parameter list when `on`, else "". */
+static const char *param(char *buf, size_t size, bool on, const char *type, const char *name)
+{
+    if (on)
+        snprintf(buf, size, "%s *restrict %s, ", type, name);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
 static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
 {
     const char *N = c->name, *R = c->real;
     Conv g = geometry(l);
     bool dx = l->flags & NODE_NEEDS_DX, act_step = l->flags & NODE_ACT_BACKWARD;
-    if (dx)
-        emit_col2im(e, c, l, &g);
-    emit_line(e, "/* %s backward, per sample: δ = ∂C/∂z%s in place in d; ∂C/∂b[f] += Σ_p δ[f][p];",
+    const char *prev = dx ? c->m->nodes[l->inputs[0]].dname : NULL;
+    char params[640], args[128], cr[BPC_MAX_IDENT + 8], p1[96], p2[96], p3[96];
+    snprintf(cr, sizeof cr, "const %s", R);
+    if (g.direct) {
+        snprintf(params, sizeof params, "%sconst %s *restrict d, const %s *restrict xp, %s%s%s "
+                 "*restrict wsum", param(p1, sizeof p1, dx, cr, "W"), R, R,
+                 param(p2, sizeof p2, dx, R, "dxp"), param(p3, sizeof p3, g.flat, R, "plane"), R);
+        snprintf(args, sizeof args, "%sd, xp, %s%swsum", dx ? "W, " : "", dx ? "dxp, " : "",
+                 g.flat ? "plane, " : "");
+        emit_line(e, "/* %s backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += "
+                     "δ[f][oh][ow]·xp[oh·%ld + kh][ow·%ld + kw]%s */", l->label, g.SH, g.SW,
+                  dx ? "; ∂C/∂xp[oh·SH + kh][ow·SW + kw] += W[f][0][kh][kw]·δ[f][oh][ow]" : "");
+        emit_kernel(e, c, l, &g, "sample_backward", params, args, direct_backward_body);
+    } else {
+        if (dx)
+            emit_unwindow(e, c, l, &g);
+        snprintf(params, sizeof params, "%sconst %s *restrict d, const %s *restrict x, %s%s%s "
+                 "*restrict dW, %s *restrict row", param(p1, sizeof p1, dx, cr, "W"), R, R,
+                 param(p2, sizeof p2, dx, R, "drow"), param(p3, sizeof p3, dx, R, "dx"), R, R);
+        snprintf(args, sizeof args, "%sd, x, %sdW, row", dx ? "W, " : "", dx ? "drow, dx, " : "");
+        emit_line(e, "/* %s backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]%s */",
+                  l->label, dx ? "; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window "
+                                 "read x" : "");
+        emit_kernel(e, c, l, &g, "sample_backward", params, args, im2col_backward_body);
+    }
+    emit_line(e, "/* %s backward: δ = ∂C/∂z%s in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the",
               l->label, act_step ? " = d ⊙ act'" : "");
-    emit_line(e, " * ∂C/∂W[f] += Σ_p δ[f][p]·col[p]%s */",
-              dx ? "; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], col2im'd into the input's d" : "");
+    emit_line(e, " * sample's ∂C/∂W%s by %s_%s_sample_backward */", dx ? " and ∂C/∂x" : "", N,
+              l->label);
     emit_line(e, "static void %s_%s_backward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
     emit_brace(e);
     if (dx)
@@ -247,45 +560,59 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     emit_line(e, "%s *restrict dW = m->grads + %ld; /* [%ld][%ld] */", R, l->params[0].offset, g.F,
               g.K);
     emit_line(e, "%s *restrict db = m->grads + %ld;", R, l->params[1].offset);
-    emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld] */", R, g.P, g.K);
-    if (dx)
-        emit_line(e, "%s *restrict dcol = m->scratch + %ld; /* [%ld][%ld] */", R, g.P * g.K, g.P,
-                  g.K);
+    if (g.direct) {
+        emit_padded_input(e, c, &g);
+        if (dx)
+            emit_line(e, "%s *restrict dxp = m->scratch + %ld; /* [%ld][%ld] */", R,
+                      scratch_at(&g, AT_DXP), g.HP, g.WP);
+        emit_line(e, "%s *restrict wsum = m->scratch + %ld; /* [%ld][%ld][%ld]: ∂C/∂W by column */",
+                  R, scratch_at(&g, AT_WSUM), g.F, g.K, g.WS);
+        emit_line(e, "memset(wsum, 0, %ld * sizeof *wsum);", g.F * g.K * g.WS);
+    } else {
+        emit_line(e, "%s *restrict row = m->scratch; /* [%ld]: the window at p */", R, g.K);
+        if (dx)
+            emit_line(e, "%s *restrict drow = m->scratch + %ld; /* [%ld]: ∂C/∂row */", R, g.K, g.K);
+    }
+    emit_line(e, "%s *restrict bsum = m->scratch + %ld; /* [%ld][%ld]: ∂C/∂b by column */", R,
+              scratch_at(&g, AT_BSUM), g.F, g.OW);
+    emit_line(e, "memset(bsum, 0, %ld * sizeof *bsum);", g.F * g.OW);
     emit_open(e, "for (int s = 0; s < n; s++)");
     unsigned uses = act_step ? l->act->bwd_uses : 0;
     if (uses & USES_Z)
         emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
     if (uses & USES_A)
         emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
-    emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
+    emit_line(e, "%s *restrict d = m->%s[s];", R, l->dname);
     if (act_step) {
         emit_line(e, "/* δ = %s */", l->act->grad_formula);
         gen_emit_act(e, c, l, true);
     }
-    emit_open(e, "for (int f = 0; f < %ld; f++)", g.F);
-    emit_line(e, "%s sum = 0;", R);
-    emit_line(e, "for (int p = 0; p < %ld; p++)", g.P);
-    emit_cont(e, "sum += d[f * %ld + p];", g.P);
-    emit_line(e, "db[f] += sum;");
-    emit_close(e);
-    emit_line(e, "%s_%s_im2col(in + s * %ld, col);", N, l->label, l->in);
     emit_line(e, "for (int f = 0; f < %ld; f++)", g.F);
-    emit_cont(e, "for (int p = 0; p < %ld; p++)", g.P);
-    emit_cont(e, "    if (d[f * %ld + p] != 0)", g.P);
-    emit_cont(e, "        %s_axpy(%ld, d[f * %ld + p], col + p * %ld, dW + f * %ld);", N, g.K, g.P,
-              g.K, g.K);
-    if (dx) {
-        emit_line(e, "for (int i = 0; i < %ld; i++)", g.P * g.K);
-        emit_cont(e, "dcol[i] = 0;");
-        emit_line(e, "for (int f = 0; f < %ld; f++)", g.F);
-        emit_cont(e, "for (int p = 0; p < %ld; p++)", g.P);
-        emit_cont(e, "    if (d[f * %ld + p] != 0)", g.P);
-        emit_cont(e, "        %s_axpy(%ld, d[f * %ld + p], W + f * %ld, dcol + p * %ld);", N, g.K,
-                  g.P, g.K, g.K);
-        emit_line(e, "%s_%s_col2im(dcol, m->%s_d[s]);", N, l->label,
-                  c->m->nodes[l->inputs[0]].label);
+    emit_cont(e, "for (int oh = 0; oh < %ld; oh++)", g.OH);
+    emit_cont(e, "    for (int ow = 0; ow < %ld; ow++)", g.OW);
+    emit_cont(e, "        bsum[f * %ld + ow] += d[(f * %ld + oh) * %ld + ow];", g.OW, g.OH, g.OW);
+    if (g.direct) {
+        emit_pad_sample(e, &g, l->in);
+        if (dx)
+            emit_line(e, "memset(dxp, 0, %ld * sizeof *dxp);", g.HP * g.WP);
+    } else {
+        emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
+        if (dx) {
+            emit_line(e, "%s *restrict dx = m->%s[s];", R, prev);
+            emit_line(e, "memset(dx, 0, %ld * sizeof *dx);", g.C * g.H * g.W);
+        }
+    }
+    emit_line(e, "%s_%s_sample_backward(%s);", N, l->label, args);
+    if (dx && g.direct) {
+        emit_line(e, "/* ∂C/∂x: the interior of ∂C/∂xp */");
+        emit_line(e, "for (int ih = 0; ih < %ld; ih++)", g.H);
+        emit_cont(e, "memcpy(m->%s[s] + ih * %ld, dxp + (ih + %ld) * %ld + %ld, %ld * sizeof *dxp);",
+                  prev, g.W, g.PH, g.WP, g.PW, g.W);
     }
     emit_close(e);
+    if (g.direct)
+        emit_column_reduce(e, c, "wsum", g.F * g.K, g.WS, "dW");
+    emit_column_reduce(e, c, "bsum", g.F, g.OW, "db");
     emit_close(e);
     emit_end(e);
 

@@ -152,6 +152,7 @@ static void dense_delta(Emit *e, const GenCtx *c, const Node *l)
     bool act_step = l->flags & NODE_ACT_BACKWARD;
     bool has_prev = l->flags & NODE_NEEDS_DX;
     const char *prev = has_prev ? m->nodes[l->inputs[0]].label : NULL;
+    const char *prev_d = has_prev ? m->nodes[l->inputs[0]].dname : NULL;
     if (!has_delta(l))
         return;
 
@@ -183,10 +184,10 @@ static void dense_delta(Emit *e, const GenCtx *c, const Node *l)
             emit_line(e, "const %s *restrict z = m->%s_z[s];", R, l->label);
         if (uses & USES_A)
             emit_line(e, "const %s *restrict a = m->%s_a[s];", R, l->label);
-        emit_line(e, "%s *restrict d = m->%s_d[s];", R, l->label);
+        emit_line(e, "%s *restrict d = m->%s[s];", R, l->dname);
     }
     if (has_prev && unroll)
-        emit_line(e, "%s *restrict dx = m->%s_d[s];", R, prev);
+        emit_line(e, "%s *restrict dx = m->%s[s];", R, prev_d);
     if (act_step) {
         emit_line(e, "/* δ = %s */", l->act->grad_formula);
         gen_emit_act(e, c, l, true);
@@ -213,8 +214,8 @@ static void dense_delta(Emit *e, const GenCtx *c, const Node *l)
         emit_close(e);
     if (has_prev && !unroll) {
         emit_line(e, "/* %s's d = δ·W, all samples at once (gen_kernels.c) */", prev);
-        emit_line(e, "%s_dx_best(n, %ld, %ld, m->%s_d[0], W, m->%s_d[0]);", N, l->in, l->out,
-                  l->label, prev);
+        emit_line(e, "%s_dx_best(n, %ld, %ld, m->%s[0], W, m->%s[0]);", N, l->in, l->out,
+                  l->dname, prev_d);
     }
     emit_close(e);
     emit_end(e);
@@ -242,7 +243,7 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
     if (unroll) {
         emit_open(e, "for (int s = 0; s < n; s++)");
         emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
-        emit_line(e, "const %s *restrict d = m->%s_d[s];", R, l->label);
+        emit_line(e, "const %s *restrict d = m->%s[s];", R, l->dname);
         for (long j = 0; j < l->out; j++)
             for (long i = 0; i < l->in; i++)
                 emit_line(e, "dW[%ld] += d[%ld] * x[%ld];", j * l->in + i, j, i);
@@ -252,9 +253,9 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
     } else {
         emit_line(e, "for (int s = 0; s < n; s++)");
         emit_cont(e, "for (int j = 0; j < %ld; j++)", l->out);
-        emit_cont(e, "    db[j] += m->%s_d[s][j];", l->label);
-        emit_line(e, "%s_dw_best(n, %ld, %ld, 0, %ld, m->%s_d[0], in, dW);", N, l->in, l->out,
-                  l->out, l->label);
+        emit_cont(e, "    db[j] += m->%s[s][j];", l->dname);
+        emit_line(e, "%s_dw_best(n, %ld, %ld, 0, %ld, m->%s[0], in, dW);", N, l->in, l->out,
+                  l->out, l->dname);
     }
     emit_close(e);
     emit_end(e);
@@ -274,7 +275,7 @@ static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const cha
         emit_line(e, "for (int i = 0; i < %ld; i++)", l->in);
         emit_cont(e, "grad[i] = 0;");
         emit_open(e, "for (int s = 0; s < n; s++)");
-        emit_line(e, "const %s dj = m->%s_d[s][j];", R, l->label);
+        emit_line(e, "const %s dj = m->%s[s][j];", R, l->dname);
         emit_line(e, "if (dj != 0)");
         emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, grad);", N, l->in, l->in);
         emit_close(e);
@@ -293,8 +294,8 @@ static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const cha
               l->out, KERN_DW_ROWS, l->in);
     emit_line(e, "for (int i = 0; i < len; i++)");
     emit_cont(e, "grad[i] = 0;");
-    emit_line(e, "%s_dw_best(n, %ld, %ld, j, len / %ld, m->%s_d[0], in, grad);", N, l->in, l->out,
-              l->in, l->label);
+    emit_line(e, "%s_dw_best(n, %ld, %ld, j, len / %ld, m->%s[0], in, grad);", N, l->in, l->out,
+              l->in, l->dname);
     gen_opt_pointers(e, c, off);
     emit_open(e, "for (int i = 0; i < len; i++)");
     opt->emit_update(e, c, m->opt_args, "grad[i]");
@@ -343,7 +344,7 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
     emit_open(e, "if (n == 1)");
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
     gen_opt_pointers(e, c, off);
-    emit_line(e, "const %s dj = m->%s_d[0][j];", R, l->label);
+    emit_line(e, "const %s dj = m->%s[0][j];", R, l->dname);
     if (noop) {
         emit_line(e, "if (dj == 0)");
         emit_cont(e, "continue; /* the update would leave the row as it is */");
@@ -375,7 +376,7 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
     emit_line(e, "%s sum = 0;", R);
     emit_line(e, "for (int s = 0; s < n; s++)");
-    emit_cont(e, "sum += m->%s_d[s][j];", l->label);
+    emit_cont(e, "sum += m->%s[s][j];", l->dname);
     emit_line(e, "grad[j] = sum;");
     emit_close(e);
     emit_open(e, "for (int i = 0; i < %ld; i++)", l->out);

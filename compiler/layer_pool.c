@@ -93,7 +93,8 @@ static void close_windows(Emit *e)
 }
 
 /* best, the window's maximum, and with `index` k, the index in x of its first maximum
- * (a NaN counts as the maximum). */
+ * (a NaN counts as the maximum).  Selects, not branches: which value wins is data, and
+ * mispredicted branches cost more than the comparisons. */
 static void emit_argmax(Emit *e, const GenCtx *c, const Node *l, bool index)
 {
     if (index)
@@ -102,11 +103,10 @@ static void emit_argmax(Emit *e, const GenCtx *c, const Node *l, bool index)
     emit_open(e, "for (int i = 0; i < %ld; i++)", l->size[0]);
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->size[1]);
     emit_line(e, "const %s v = x[w + i * %ld + j];", c->real, l->in_shape.dim[2]);
-    emit_open(e, "if (v > best || isnan(v))");
-    emit_line(e, "best = v;");
+    emit_line(e, "const int take = (v > best) | (isnan(v) != 0);");
+    emit_line(e, "best = take ? v : best;");
     if (index)
-        emit_line(e, "k = w + i * %ld + j;", l->in_shape.dim[2]);
-    emit_close(e);
+        emit_line(e, "k = take ? w + i * %ld + j : k;", l->in_shape.dim[2]);
     emit_close(e);
     emit_close(e);
 }
@@ -120,6 +120,11 @@ static void open_function(Emit *e, const GenCtx *c, const Node *l, const char *w
 }
 
 /* The input node's label, whose d the backward writes. */
+static const char *prev_d(const GenCtx *c, const Node *l)
+{
+    return c->m->nodes[l->inputs[0]].dname;
+}
+
 static const char *prev_label(const GenCtx *c, const Node *l)
 {
     return c->m->nodes[l->inputs[0]].label;
@@ -180,10 +185,10 @@ static void maxpool_backward(Emit *e, const GenCtx *c, const Node *l)
         open_function(e, c, l, "backward");
         emit_line(e, "for (int s = 0; s < n; s++)");
         emit_cont(e, "for (int i = 0; i < %ld; i++)", l->in);
-        emit_cont(e, "    m->%s_d[s][i] = 0;", prev_label(c, l));
+        emit_cont(e, "    m->%s[s][i] = 0;", prev_d(c, l));
         open_windows(e, c, l);
         emit_argmax(e, c, l, true);
-        emit_line(e, "m->%s_d[s][k] += m->%s_d[s][o];", prev_label(c, l), l->label);
+        emit_line(e, "m->%s[s][k] += m->%s[s][o];", prev_d(c, l), l->dname);
         close_windows(e);
         emit_close(e);
         emit_end(e);
@@ -223,7 +228,7 @@ static void avgpool_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "(void)in;");
         emit_line(e, "for (int s = 0; s < n; s++)");
         emit_cont(e, "for (int i = 0; i < %ld; i++)", l->in);
-        emit_cont(e, "    m->%s_d[s][i] = 0;", prev_label(c, l));
+        emit_cont(e, "    m->%s[s][i] = 0;", prev_d(c, l));
         const long *in = l->in_shape.dim, *out = l->shape.dim;
         emit_open(e, "for (int s = 0; s < n; s++)");
         emit_open(e, "for (int ch = 0; ch < %ld; ch++)", in[0]);
@@ -231,11 +236,11 @@ static void avgpool_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_open(e, "for (int ow = 0; ow < %ld; ow++)", out[2]);
         emit_line(e, "const int w = (ch * %ld + oh * %ld) * %ld + ow * %ld;", in[1], stride(l, 0),
                   in[2], stride(l, 1));
-        emit_line(e, "const %s g = m->%s_d[s][(ch * %ld + oh) * %ld + ow] / (%s)%ld;", c->real,
-                  l->label, out[1], out[2], c->real, l->size[0] * l->size[1]);
+        emit_line(e, "const %s g = m->%s[s][(ch * %ld + oh) * %ld + ow] / (%s)%ld;", c->real,
+                  l->dname, out[1], out[2], c->real, l->size[0] * l->size[1]);
         emit_line(e, "for (int i = 0; i < %ld; i++)", l->size[0]);
         emit_cont(e, "for (int j = 0; j < %ld; j++)", l->size[1]);
-        emit_cont(e, "    m->%s_d[s][w + i * %ld + j] += g;", prev_label(c, l), in[2]);
+        emit_cont(e, "    m->%s[s][w + i * %ld + j] += g;", prev_d(c, l), in[2]);
         close_windows(e);
         emit_close(e);
         emit_end(e);
@@ -263,8 +268,8 @@ static void flatten_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "/* %s backward: %s's d = ∂C/∂x = ∂C/∂a */", l->label, prev_label(c, l));
         open_function(e, c, l, "backward");
         emit_line(e, "(void)in;");
-        emit_line(e, "memcpy(m->%s_d, m->%s_d, (size_t)n * sizeof m->%s_d[0]);", prev_label(c, l),
-                  l->label, l->label);
+        emit_line(e, "memcpy(m->%s, m->%s, (size_t)n * sizeof m->%s[0]);", prev_d(c, l),
+                  l->dname, l->dname);
         emit_close(e);
         emit_end(e);
         emit_train(e, c, l);

@@ -178,7 +178,8 @@ Test(cli, dump_ast)
 }
 
 /* The IR as a table: the header line, then one row per node with its input, shape,
- * tensors at their offsets, buffers and the decisions made for it. */
+ * tensors at their offsets, buffers (d@K: the union its d shares) and the decisions
+ * made for it. */
 Test(cli, dump_ir)
 {
     put("ir.bp", "network ir { input 3; h: dense 4 tanh; dense 2; loss mse; }\n");
@@ -189,13 +190,13 @@ Test(cli, dump_ir)
         "#   label            kind     input        shape        params                     "
         "        buffers    flags\n"
         "0   h                dense    input        4            W[4][3]@0 b[4]@12          "
-        "        z,a,d      unrolled act-backward act=tanh scratch=4\n"
+        "        z,a,d@1    unrolled act-backward act=tanh scratch=4\n"
         "1   dense2           dense    h            2            W[2][4]@16 b[2]@24         "
-        "        z,a,d      unrolled needs-dx act=identity scratch=4\n");
+        "        z,a,d@0    unrolled needs-dx act=identity scratch=4\n");
     free(out);
     cr_assert_eq(bpc("--dump-ir --unroll 0 ir.bp", &out, NULL), 0);
-    cr_expect(strstr(out, "z,a,d      act-backward dw-tiles act=tanh"), "%s", out);
-    cr_expect(strstr(out, "z,a,d      needs-dx dx-tiles dw-tiles act=identity"), "%s", out);
+    cr_expect(strstr(out, "z,a,d@1    act-backward dw-tiles act=tanh"), "%s", out);
+    cr_expect(strstr(out, "z,a,d@0    needs-dx dx-tiles dw-tiles act=identity"), "%s", out);
     free(out);
 }
 

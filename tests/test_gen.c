@@ -195,6 +195,8 @@ Test(gen, gradients_conv_pool)
         {NULL, NULL, NULL, "huber", T_ANY},
         {NULL, NULL, NULL, "binary_cross_entropy", T_UNIT},
         {NULL, NULL, NULL, "mse", T_ANY},
+        {NULL, NULL, NULL, "mse", T_ANY},
+        {NULL, NULL, NULL, "cross_entropy", T_PROB},
     };
     static const char *const bodies[] = {
         "    input 3x7x6;\n"
@@ -225,9 +227,22 @@ Test(gen, gradients_conv_pool)
         "    h2: dense 12 sigmoid;\n"
         "    h3: dense 12 tanh;\n"
         "    out: dense 2;\n",
+        /* the direct form (one input channel) with ∂x: flat rows at stride 1, strided
+         * rows at 2x3, padding and none */
+        "    input 2x6x7;\n"
+        "    c1: conv2d 1 kernel = 2 padding = 1 tanh;\n"
+        "    c2: conv2d 1 kernel = 3x2 padding = 1x0 elu;\n"
+        "    c3: conv2d 3 kernel = 3 stride = 2x3 padding = 1 sigmoid;\n"
+        "    out: dense 2;\n",
+        "    input 1x8x9;\n"
+        "    c1: conv2d 1 kernel = 3 stride = 1x2 relu;\n"
+        "    p1: maxpool 2 stride = 1;\n"
+        "    c2: conv2d 2 kernel = 2 padding = 1 stride = 2x1 tanh;\n"
+        "    out: dense 3 softmax;\n",
     };
     static const Shape shapes[] = {{0, 0, 0, 0, 5}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 6},
-                                   {0, 0, 0, 0, 3}, {0, 0, 0, 0, 7}};
+                                   {0, 0, 0, 0, 3}, {0, 0, 0, 0, 7}, {0, 0, 0, 0, 2},
+                                   {0, 0, 0, 0, 4}};
     const char *flag_sets[] = {"", "-DBPC_NO_AVX512", "-DBPC_NO_DISPATCH", "-DBPC_NO_VECTOR", NULL};
     run_gradcheck("gc", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]), flag_sets, bodies);
 }

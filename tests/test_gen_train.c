@@ -111,3 +111,77 @@ Test(gen, xor_demo)
     if (status == 0)
         gen_dir_remove(&d);
 }
+
+/* The planned d buffers (ir.c plan_d_slots): layers whose backward steps do not overlap
+ * keep their d in one union of the model.  The same network with every union made a
+ * struct (each d its own storage, the same names) must train to the same bits, in a
+ * larger model: a d shared while it was still needed would change the gradients. */
+Test(gen, shared_d_buffers_train_as_separate_ones)
+{
+    static const char body[] =
+        "    input 2x6x6;\n"
+        "    c1: conv2d 3 kernel = 3 padding = 1 relu;\n"
+        "    p1: maxpool 2;\n"
+        "    c2: conv2d 4 kernel = 2 tanh;\n"
+        "    flatten;\n"
+        "    h: dense 5 relu;\n"
+        "    out: dense 3 softmax;\n"
+        "    loss cross_entropy;\n"
+        "    optimizer sgd(lr = 0.1, momentum = 0.9);\n"
+        "    batch 4;\n";
+    static const char driver[] =
+        "#include <stdio.h>\n#include <string.h>\n#include \"shr.h\"\n#include \"sep.h\"\n"
+        "static shr_model a;\nstatic sep_model b;\n"
+        "int main(void)\n{\n"
+        "    float x[4 * 72], t[4 * 3] = {0};\n"
+        "    for (int i = 0; i < 4 * 72; i++)\n"
+        "        x[i] = (float)((i * 37 % 101) - 50) / 25;\n"
+        "    for (int s = 0; s < 4; s++)\n"
+        "        t[s * 3 + s % 3] = 1;\n"
+        "    shr_init(&a, 3);\n    sep_init(&b, 3);\n"
+        "    for (int k = 0; k < 6; k++) {\n"
+        "        shr_train(&a, x, t, 1 + k % 4);\n        sep_train(&b, x, t, 1 + k % 4);\n"
+        "        shr_backward(&a, x, t, 4);\n        sep_backward(&b, x, t, 4);\n"
+        "        shr_step(&a);\n        sep_step(&b);\n    }\n"
+        "    printf(\"%zu %zu %d\\n\", sizeof a, sizeof b,\n"
+        "           memcmp(a.params, b.params, sizeof a.params) == 0);\n"
+        "    return 0;\n}\n";
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    char bp[1024], path[256];
+    for (int k = 0; k < 2; k++) {
+        snprintf(bp, sizeof bp, "network %s {\n%s}\n", k ? "sep" : "shr", body);
+        cr_assert(gen_model(&d, k ? "sep" : "shr", bp, 256));
+    }
+    /* sep: each union a struct */
+    char *h = read_file(gen_path(&d, "sep.h", path, sizeof path), NULL);
+    cr_assert(h);
+    size_t len = strlen(h);
+    char *out = malloc(2 * len + 1), *o = out;
+    int unions = 0;
+    for (const char *p = h; *p;) {
+        if (!strncmp(p, "union {", 7)) {
+            o += sprintf(o, "struct {");
+            p += 7;
+            unions++;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    cr_assert_eq(unions, 2, "a chain shares its d in two unions, not %d", unions);
+    cr_assert(write_text(gen_path(&d, "sep.h", path, sizeof path), out));
+    free(out);
+    free(h);
+    cr_assert(write_text(gen_path(&d, "drv.c", path, sizeof path), driver));
+    cr_assert_eq(gen_build(&d, "cc", "-O1", "drv.c shr.c sep.c", "drv"), 0);
+    char *res = NULL;
+    cr_assert_eq(gen_run(&d, "drv", &res), 0);
+    size_t shared = 0, separate = 0;
+    int same = 0;
+    cr_assert_eq(sscanf(res, "%zu %zu %d", &shared, &separate, &same), 3, "%s", res);
+    cr_expect_eq(same, 1, "the shared and the separate d buffers trained differently");
+    cr_expect_lt(shared, separate, "%s", res);
+    free(res);
+    gen_dir_remove(&d);
+}

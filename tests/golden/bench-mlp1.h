@@ -59,12 +59,17 @@ typedef struct mlp1_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mlp1_real hidden_z[MLP1_BATCH][128];
     mlp1_real hidden_a[MLP1_BATCH][128];
-    mlp1_real hidden_d[MLP1_BATCH][128];
     mlp1_real out_z[MLP1_BATCH][10];
     mlp1_real out_a[MLP1_BATCH][10];
-    mlp1_real out_d[MLP1_BATCH][10];
     mlp1_real out_zmax[MLP1_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     mlp1_real out_zsum[MLP1_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        mlp1_real out_d[MLP1_BATCH][10];
+    } d0;
+    union {
+        mlp1_real hidden_d[MLP1_BATCH][128];
+    } d1;
 } mlp1_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

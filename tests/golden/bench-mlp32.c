@@ -1191,7 +1191,7 @@ static void mlp32_hidden_delta(mlp32_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const mlp32_real *restrict z = m->hidden_z[s];
-        mlp32_real *restrict d = m->hidden_d[s];
+        mlp32_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 128; j++) {
             const mlp32_real g = d[j];
@@ -1210,8 +1210,8 @@ static void mlp32_hidden_backward(mlp32_model *m, const mlp32_real *in, int n)
     mlp32_real *restrict db = m->grads + 100352;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 128; j++)
-            db[j] += m->hidden_d[s][j];
-    mlp32_dw_best(n, 784, 128, 0, 128, m->hidden_d[0], in, dW);
+            db[j] += m->d1.hidden_d[s][j];
+    mlp32_dw_best(n, 784, 128, 0, 128, m->d1.hidden_d[0], in, dW);
 }
 
 /* hidden: mlp32_backward then mlp32_step fused, grads zero and left so: per row of
@@ -1225,7 +1225,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
         for (int j = 0; j < 128; j++) {
             mlp32_real *restrict p = m->params + 0 + j * 784;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-            const mlp32_real dj = m->hidden_d[0][j];
+            const mlp32_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -1241,7 +1241,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
             const int len = (128 - j < 8 ? 128 - j : 8) * 784;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlp32_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp32_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
             mlp32_real *restrict p = m->params + 0 + j * 784;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             for (int i = 0; i < len; i++) {
@@ -1261,7 +1261,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
         for (int j = 0; j < 128; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -1286,7 +1286,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
         for (int j = 0; j < 128; j++) {
             mlp32_real *restrict p = m->params + 0 + j * 784;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-            const mlp32_real dj = m->hidden_d[0][j];
+            const mlp32_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -1302,7 +1302,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
             const int len = (128 - j < 8 ? 128 - j : 8) * 784;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlp32_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlp32_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
             mlp32_real *restrict p = m->params + 0 + j * 784;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             for (int i = 0; i < len; i++) {
@@ -1322,7 +1322,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
         for (int j = 0; j < 128; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -2021,7 +2021,7 @@ static void mlp32_out_delta(mlp32_model *m, int n)
 {
     const mlp32_real *restrict W = m->params + 100480; /* [10][128] */
     /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
-    mlp32_dx_best(n, 128, 10, m->out_d[0], W, m->hidden_d[0]);
+    mlp32_dx_best(n, 128, 10, m->d0.out_d[0], W, m->d1.hidden_d[0]);
 }
 
 /* out backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2034,8 +2034,8 @@ static void mlp32_out_backward(mlp32_model *m, const mlp32_real *in, int n)
     mlp32_real *restrict db = m->grads + 101760;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 10; j++)
-            db[j] += m->out_d[s][j];
-    mlp32_dw_best(n, 128, 10, 0, 10, m->out_d[0], in, dW);
+            db[j] += m->d0.out_d[s][j];
+    mlp32_dw_best(n, 128, 10, 0, 10, m->d0.out_d[0], in, dW);
 }
 
 /* out: mlp32_backward then mlp32_step fused, grads zero and left so: per row of
@@ -2049,7 +2049,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
         for (int j = 0; j < 10; j++) {
             mlp32_real *restrict p = m->params + 100480 + j * 128;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-            const mlp32_real dj = m->out_d[0][j];
+            const mlp32_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -2065,7 +2065,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
             const int len = (10 - j < 8 ? 10 - j : 8) * 128;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlp32_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp32_dw_best(n, 128, 10, j, len / 128, m->d0.out_d[0], in, grad);
             mlp32_real *restrict p = m->params + 100480 + j * 128;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             for (int i = 0; i < len; i++) {
@@ -2085,7 +2085,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
         for (int j = 0; j < 10; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2110,7 +2110,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
         for (int j = 0; j < 10; j++) {
             mlp32_real *restrict p = m->params + 100480 + j * 128;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-            const mlp32_real dj = m->out_d[0][j];
+            const mlp32_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -2126,7 +2126,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
             const int len = (10 - j < 8 ? 10 - j : 8) * 128;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlp32_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlp32_dw_best(n, 128, 10, j, len / 128, m->d0.out_d[0], in, grad);
             mlp32_real *restrict p = m->params + 100480 + j * 128;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             for (int i = 0; i < len; i++) {
@@ -2146,7 +2146,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
         for (int j = 0; j < 10; j++) {
             mlp32_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2187,7 +2187,7 @@ static void mlp32_loss_grad(mlp32_model *m, const mlp32_real *target, int n)
     for (int s = 0; s < n; s++) {
         const mlp32_real *restrict y = m->out_a[s];
         const mlp32_real *restrict t = target + s * 10;
-        mlp32_real *restrict d = m->out_d[s];
+        mlp32_real *restrict d = m->d0.out_d[s];
         mlp32_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

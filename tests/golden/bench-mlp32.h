@@ -60,12 +60,17 @@ typedef struct mlp32_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mlp32_real hidden_z[MLP32_BATCH][128];
     mlp32_real hidden_a[MLP32_BATCH][128];
-    mlp32_real hidden_d[MLP32_BATCH][128];
     mlp32_real out_z[MLP32_BATCH][10];
     mlp32_real out_a[MLP32_BATCH][10];
-    mlp32_real out_d[MLP32_BATCH][10];
     mlp32_real out_zmax[MLP32_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     mlp32_real out_zsum[MLP32_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        mlp32_real out_d[MLP32_BATCH][10];
+    } d0;
+    union {
+        mlp32_real hidden_d[MLP32_BATCH][128];
+    } d1;
 } mlp32_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -1191,7 +1191,7 @@ static void mlpinf_hidden_delta(mlpinf_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const mlpinf_real *restrict z = m->hidden_z[s];
-        mlpinf_real *restrict d = m->hidden_d[s];
+        mlpinf_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 128; j++) {
             const mlpinf_real g = d[j];
@@ -1210,8 +1210,8 @@ static void mlpinf_hidden_backward(mlpinf_model *m, const mlpinf_real *in, int n
     mlpinf_real *restrict db = m->grads + 100352;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 128; j++)
-            db[j] += m->hidden_d[s][j];
-    mlpinf_dw_best(n, 784, 128, 0, 128, m->hidden_d[0], in, dW);
+            db[j] += m->d1.hidden_d[s][j];
+    mlpinf_dw_best(n, 784, 128, 0, 128, m->d1.hidden_d[0], in, dW);
 }
 
 /* hidden: mlpinf_backward then mlpinf_step fused, grads zero and left so: per row of
@@ -1226,7 +1226,7 @@ static void mlpinf_hidden_train(mlpinf_model *m, const mlpinf_real *restrict in,
     if (n == 1) {
         for (int j = 0; j < 128; j++) {
             mlpinf_real *restrict p = m->params + 0 + j * 784;
-            const mlpinf_real dj = m->hidden_d[0][j];
+            const mlpinf_real dj = m->d1.hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -1245,7 +1245,7 @@ static void mlpinf_hidden_train(mlpinf_model *m, const mlpinf_real *restrict in,
             const int len = (128 - j < 8 ? 128 - j : 8) * 784;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlpinf_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlpinf_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
             mlpinf_real *restrict p = m->params + 0 + j * 784;
             for (int i = 0; i < len; i++) {
                 mlpinf_real g = grad[i];
@@ -1260,7 +1260,7 @@ static void mlpinf_hidden_train(mlpinf_model *m, const mlpinf_real *restrict in,
         for (int j = 0; j < 128; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -1283,7 +1283,7 @@ static void mlpinf_hidden_train_avx2(mlpinf_model *m, const mlpinf_real *restric
     if (n == 1) {
         for (int j = 0; j < 128; j++) {
             mlpinf_real *restrict p = m->params + 0 + j * 784;
-            const mlpinf_real dj = m->hidden_d[0][j];
+            const mlpinf_real dj = m->d1.hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -1302,7 +1302,7 @@ static void mlpinf_hidden_train_avx2(mlpinf_model *m, const mlpinf_real *restric
             const int len = (128 - j < 8 ? 128 - j : 8) * 784;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlpinf_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mlpinf_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
             mlpinf_real *restrict p = m->params + 0 + j * 784;
             for (int i = 0; i < len; i++) {
                 mlpinf_real g = grad[i];
@@ -1317,7 +1317,7 @@ static void mlpinf_hidden_train_avx2(mlpinf_model *m, const mlpinf_real *restric
         for (int j = 0; j < 128; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -2013,7 +2013,7 @@ static void mlpinf_out_delta(mlpinf_model *m, int n)
 {
     const mlpinf_real *restrict W = m->params + 100480; /* [10][128] */
     /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
-    mlpinf_dx_best(n, 128, 10, m->out_d[0], W, m->hidden_d[0]);
+    mlpinf_dx_best(n, 128, 10, m->d0.out_d[0], W, m->d1.hidden_d[0]);
 }
 
 /* out backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2026,8 +2026,8 @@ static void mlpinf_out_backward(mlpinf_model *m, const mlpinf_real *in, int n)
     mlpinf_real *restrict db = m->grads + 101760;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 10; j++)
-            db[j] += m->out_d[s][j];
-    mlpinf_dw_best(n, 128, 10, 0, 10, m->out_d[0], in, dW);
+            db[j] += m->d0.out_d[s][j];
+    mlpinf_dw_best(n, 128, 10, 0, 10, m->d0.out_d[0], in, dW);
 }
 
 /* out: mlpinf_backward then mlpinf_step fused, grads zero and left so: per row of
@@ -2040,7 +2040,7 @@ static void mlpinf_out_train(mlpinf_model *m, const mlpinf_real *restrict in, in
     if (n == 1) {
         for (int j = 0; j < 10; j++) {
             mlpinf_real *restrict p = m->params + 100480 + j * 128;
-            const mlpinf_real dj = m->out_d[0][j];
+            const mlpinf_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 128; i++) {
@@ -2055,7 +2055,7 @@ static void mlpinf_out_train(mlpinf_model *m, const mlpinf_real *restrict in, in
             const int len = (10 - j < 8 ? 10 - j : 8) * 128;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlpinf_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlpinf_dw_best(n, 128, 10, j, len / 128, m->d0.out_d[0], in, grad);
             mlpinf_real *restrict p = m->params + 100480 + j * 128;
             for (int i = 0; i < len; i++) {
                 mlpinf_real g = grad[i];
@@ -2070,7 +2070,7 @@ static void mlpinf_out_train(mlpinf_model *m, const mlpinf_real *restrict in, in
         for (int j = 0; j < 10; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2091,7 +2091,7 @@ static void mlpinf_out_train_avx2(mlpinf_model *m, const mlpinf_real *restrict i
     if (n == 1) {
         for (int j = 0; j < 10; j++) {
             mlpinf_real *restrict p = m->params + 100480 + j * 128;
-            const mlpinf_real dj = m->out_d[0][j];
+            const mlpinf_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 128; i++) {
@@ -2106,7 +2106,7 @@ static void mlpinf_out_train_avx2(mlpinf_model *m, const mlpinf_real *restrict i
             const int len = (10 - j < 8 ? 10 - j : 8) * 128;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mlpinf_dw_best(n, 128, 10, j, len / 128, m->out_d[0], in, grad);
+            mlpinf_dw_best(n, 128, 10, j, len / 128, m->d0.out_d[0], in, grad);
             mlpinf_real *restrict p = m->params + 100480 + j * 128;
             for (int i = 0; i < len; i++) {
                 mlpinf_real g = grad[i];
@@ -2121,7 +2121,7 @@ static void mlpinf_out_train_avx2(mlpinf_model *m, const mlpinf_real *restrict i
         for (int j = 0; j < 10; j++) {
             mlpinf_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2159,7 +2159,7 @@ static void mlpinf_loss_grad(mlpinf_model *m, const mlpinf_real *target, int n)
     for (int s = 0; s < n; s++) {
         const mlpinf_real *restrict y = m->out_a[s];
         const mlpinf_real *restrict t = target + s * 10;
-        mlpinf_real *restrict d = m->out_d[s];
+        mlpinf_real *restrict d = m->d0.out_d[s];
         mlpinf_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

@@ -59,12 +59,17 @@ typedef struct mlpinf_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mlpinf_real hidden_z[MLPINF_BATCH][128];
     mlpinf_real hidden_a[MLPINF_BATCH][128];
-    mlpinf_real hidden_d[MLPINF_BATCH][128];
     mlpinf_real out_z[MLPINF_BATCH][10];
     mlpinf_real out_a[MLPINF_BATCH][10];
-    mlpinf_real out_d[MLPINF_BATCH][10];
     mlpinf_real out_zmax[MLPINF_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     mlpinf_real out_zsum[MLPINF_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        mlpinf_real out_d[MLPINF_BATCH][10];
+    } d0;
+    union {
+        mlpinf_real hidden_d[MLPINF_BATCH][128];
+    } d1;
 } mlpinf_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

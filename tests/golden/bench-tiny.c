@@ -148,7 +148,7 @@ static void tiny_hidden_delta(tiny_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const tiny_real *restrict z = m->hidden_z[s];
-        tiny_real *restrict d = m->hidden_d[s];
+        tiny_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 16; j++) {
             const tiny_real g = d[j];
@@ -166,7 +166,7 @@ static void tiny_hidden_backward(tiny_model *m, const tiny_real *in, int n)
     tiny_real *restrict db = m->grads + 64;
     for (int s = 0; s < n; s++) {
         const tiny_real *restrict x = in + s * 4;
-        const tiny_real *restrict d = m->hidden_d[s];
+        const tiny_real *restrict d = m->d1.hidden_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -260,7 +260,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
     if (n == 1) {
         for (int j = 0; j < 16; j++) {
             tiny_real *restrict p = m->params + 0 + j * 4;
-            const tiny_real dj = m->hidden_d[0][j];
+            const tiny_real dj = m->d1.hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 4; i++) {
@@ -274,7 +274,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
             for (int i = 0; i < 4; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const tiny_real dj = m->hidden_d[s][j];
+                const tiny_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     tiny_axpy(4, dj, in + s * 4, grad);
             }
@@ -292,7 +292,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
         for (int j = 0; j < 16; j++) {
             tiny_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -354,8 +354,8 @@ static void tiny_out_delta(tiny_model *m, int n)
 {
     const tiny_real *restrict W = m->params + 80; /* [3][16] */
     for (int s = 0; s < n; s++) {
-        tiny_real *restrict d = m->out_d[s];
-        tiny_real *restrict dx = m->hidden_d[s];
+        tiny_real *restrict d = m->d0.out_d[s];
+        tiny_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         const tiny_real d0 = d[0], d1 = d[1], d2 = d[2];
         dx[0] = W[0] * d0 + W[16] * d1 + W[32] * d2;
@@ -386,7 +386,7 @@ static void tiny_out_backward(tiny_model *m, const tiny_real *in, int n)
     tiny_real *restrict db = m->grads + 128;
     for (int s = 0; s < n; s++) {
         const tiny_real *restrict x = in + s * 16;
-        const tiny_real *restrict d = m->out_d[s];
+        const tiny_real *restrict d = m->d0.out_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -451,7 +451,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
     if (n == 1) {
         for (int j = 0; j < 3; j++) {
             tiny_real *restrict p = m->params + 80 + j * 16;
-            const tiny_real dj = m->out_d[0][j];
+            const tiny_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 16; i++) {
@@ -465,7 +465,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const tiny_real dj = m->out_d[s][j];
+                const tiny_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     tiny_axpy(16, dj, in + s * 16, grad);
             }
@@ -483,7 +483,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
         for (int j = 0; j < 3; j++) {
             tiny_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -504,7 +504,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
     if (n == 1) {
         for (int j = 0; j < 3; j++) {
             tiny_real *restrict p = m->params + 80 + j * 16;
-            const tiny_real dj = m->out_d[0][j];
+            const tiny_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 16; i++) {
@@ -518,7 +518,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const tiny_real dj = m->out_d[s][j];
+                const tiny_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     tiny_axpy(16, dj, in + s * 16, grad);
             }
@@ -536,7 +536,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
         for (int j = 0; j < 3; j++) {
             tiny_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -574,7 +574,7 @@ static void tiny_loss_grad(tiny_model *m, const tiny_real *target, int n)
     for (int s = 0; s < n; s++) {
         const tiny_real *restrict y = m->out_a[s];
         const tiny_real *restrict t = target + s * 3;
-        tiny_real *restrict d = m->out_d[s];
+        tiny_real *restrict d = m->d0.out_d[s];
         tiny_real tsum = 0;
         for (int j = 0; j < 3; j++) {
             tsum += t[j];

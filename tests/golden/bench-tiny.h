@@ -58,12 +58,17 @@ typedef struct tiny_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     tiny_real hidden_z[TINY_BATCH][16];
     tiny_real hidden_a[TINY_BATCH][16];
-    tiny_real hidden_d[TINY_BATCH][16];
     tiny_real out_z[TINY_BATCH][3];
     tiny_real out_a[TINY_BATCH][3];
-    tiny_real out_d[TINY_BATCH][3];
     tiny_real out_zmax[TINY_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     tiny_real out_zsum[TINY_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        tiny_real out_d[TINY_BATCH][3];
+    } d0;
+    union {
+        tiny_real hidden_d[TINY_BATCH][16];
+    } d1;
 } tiny_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -171,7 +171,7 @@ static void xor_hidden_delta(xor_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const xor_real *restrict a = m->hidden_a[s];
-        xor_real *restrict d = m->hidden_d[s];
+        xor_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 4; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
@@ -188,7 +188,7 @@ static void xor_hidden_backward(xor_model *m, const xor_real *in, int n)
     xor_real *restrict db = m->grads + 8;
     for (int s = 0; s < n; s++) {
         const xor_real *restrict x = in + s * 2;
-        const xor_real *restrict d = m->hidden_d[s];
+        const xor_real *restrict d = m->d1.hidden_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[1] * x[0];
@@ -214,7 +214,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
     if (n == 1) {
         for (int j = 0; j < 4; j++) {
             xor_real *restrict p = m->params + 0 + j * 2;
-            const xor_real dj = m->hidden_d[0][j];
+            const xor_real dj = m->d1.hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 2; i++) {
@@ -228,7 +228,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
             for (int i = 0; i < 2; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const xor_real dj = m->hidden_d[s][j];
+                const xor_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     xor_axpy(2, dj, in + s * 2, grad);
             }
@@ -246,7 +246,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
         for (int j = 0; j < 4; j++) {
             xor_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 4; i++) {
@@ -284,8 +284,8 @@ static void xor_out_delta(xor_model *m, int n)
     const xor_real *restrict W = m->params + 12; /* [1][4] */
     for (int s = 0; s < n; s++) {
         const xor_real *restrict a = m->out_a[s];
-        xor_real *restrict d = m->out_d[s];
-        xor_real *restrict dx = m->hidden_d[s];
+        xor_real *restrict d = m->d0.out_d[s];
+        xor_real *restrict dx = m->d1.hidden_d[s];
         /* δ = d ⊙ a(1 − a) */
         d[0] = d[0] * a[0] * (1 - a[0]);
         /* hidden's d = Wᵀ·δ */
@@ -306,7 +306,7 @@ static void xor_out_backward(xor_model *m, const xor_real *in, int n)
     xor_real *restrict db = m->grads + 16;
     for (int s = 0; s < n; s++) {
         const xor_real *restrict x = in + s * 4;
-        const xor_real *restrict d = m->out_d[s];
+        const xor_real *restrict d = m->d0.out_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -325,7 +325,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
     if (n == 1) {
         for (int j = 0; j < 1; j++) {
             xor_real *restrict p = m->params + 12 + j * 4;
-            const xor_real dj = m->out_d[0][j];
+            const xor_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 4; i++) {
@@ -339,7 +339,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
             for (int i = 0; i < 4; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const xor_real dj = m->out_d[s][j];
+                const xor_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     xor_axpy(4, dj, in + s * 4, grad);
             }
@@ -357,7 +357,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
         for (int j = 0; j < 1; j++) {
             xor_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -392,7 +392,7 @@ static void xor_loss_grad(xor_model *m, const xor_real *target, int n)
     for (int s = 0; s < n; s++) {
         const xor_real *restrict y = m->out_a[s];
         const xor_real *restrict t = target + s * 1;
-        xor_real *restrict d = m->out_d[s];
+        xor_real *restrict d = m->d0.out_d[s];
         for (int j = 0; j < 1; j++) {
             d[j] = 2 * (y[j] - t[j]) * scale;
         }

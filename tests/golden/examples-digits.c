@@ -1220,7 +1220,7 @@ static void digits_hidden_delta(digits_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const digits_real *restrict z = m->hidden_z[s];
-        digits_real *restrict d = m->hidden_d[s];
+        digits_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 64; j++) {
             const digits_real g = d[j];
@@ -1239,8 +1239,8 @@ static void digits_hidden_backward(digits_model *m, const digits_real *in, int n
     digits_real *restrict db = m->grads + 4096;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 64; j++)
-            db[j] += m->hidden_d[s][j];
-    digits_dw_best(n, 64, 64, 0, 64, m->hidden_d[0], in, dW);
+            db[j] += m->d1.hidden_d[s][j];
+    digits_dw_best(n, 64, 64, 0, 64, m->d1.hidden_d[0], in, dW);
 }
 
 /* hidden: digits_backward then digits_step fused, grads zero and left so: per row of
@@ -1260,7 +1260,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
             digits_real *restrict p = m->params + 0 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
-            const digits_real dj = m->hidden_d[0][j];
+            const digits_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1277,7 +1277,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
             const int len = (64 - j < 8 ? 64 - j : 8) * 64;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            digits_dw_best(n, 64, 64, j, len / 64, m->hidden_d[0], in, grad);
+            digits_dw_best(n, 64, 64, j, len / 64, m->d1.hidden_d[0], in, grad);
             digits_real *restrict p = m->params + 0 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
@@ -1300,7 +1300,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
         for (int j = 0; j < 64; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 64; i++) {
@@ -1332,7 +1332,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
             digits_real *restrict p = m->params + 0 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
-            const digits_real dj = m->hidden_d[0][j];
+            const digits_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1349,7 +1349,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
             const int len = (64 - j < 8 ? 64 - j : 8) * 64;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            digits_dw_best(n, 64, 64, j, len / 64, m->hidden_d[0], in, grad);
+            digits_dw_best(n, 64, 64, j, len / 64, m->d1.hidden_d[0], in, grad);
             digits_real *restrict p = m->params + 0 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
@@ -1372,7 +1372,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
         for (int j = 0; j < 64; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 64; i++) {
@@ -2072,7 +2072,7 @@ static void digits_dense2_delta(digits_model *m, int n)
 {
     const digits_real *restrict W = m->params + 4160; /* [10][64] */
     /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
-    digits_dx_best(n, 64, 10, m->dense2_d[0], W, m->hidden_d[0]);
+    digits_dx_best(n, 64, 10, m->d0.dense2_d[0], W, m->d1.hidden_d[0]);
 }
 
 /* dense2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2085,8 +2085,8 @@ static void digits_dense2_backward(digits_model *m, const digits_real *in, int n
     digits_real *restrict db = m->grads + 4800;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 10; j++)
-            db[j] += m->dense2_d[s][j];
-    digits_dw_best(n, 64, 10, 0, 10, m->dense2_d[0], in, dW);
+            db[j] += m->d0.dense2_d[s][j];
+    digits_dw_best(n, 64, 10, 0, 10, m->d0.dense2_d[0], in, dW);
 }
 
 /* dense2: digits_backward then digits_step fused, grads zero and left so: per row of
@@ -2106,7 +2106,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
             digits_real *restrict p = m->params + 4160 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
-            const digits_real dj = m->dense2_d[0][j];
+            const digits_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2123,7 +2123,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
             const int len = (10 - j < 8 ? 10 - j : 8) * 64;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            digits_dw_best(n, 64, 10, j, len / 64, m->dense2_d[0], in, grad);
+            digits_dw_best(n, 64, 10, j, len / 64, m->d0.dense2_d[0], in, grad);
             digits_real *restrict p = m->params + 4160 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
@@ -2146,7 +2146,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
         for (int j = 0; j < 10; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2178,7 +2178,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
             digits_real *restrict p = m->params + 4160 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
-            const digits_real dj = m->dense2_d[0][j];
+            const digits_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2195,7 +2195,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
             const int len = (10 - j < 8 ? 10 - j : 8) * 64;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            digits_dw_best(n, 64, 10, j, len / 64, m->dense2_d[0], in, grad);
+            digits_dw_best(n, 64, 10, j, len / 64, m->d0.dense2_d[0], in, grad);
             digits_real *restrict p = m->params + 4160 + j * 64;
             digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
@@ -2218,7 +2218,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
         for (int j = 0; j < 10; j++) {
             digits_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2260,7 +2260,7 @@ static void digits_loss_grad(digits_model *m, const digits_real *target, int n)
     for (int s = 0; s < n; s++) {
         const digits_real *restrict y = m->dense2_a[s];
         const digits_real *restrict t = target + s * 10;
-        digits_real *restrict d = m->dense2_d[s];
+        digits_real *restrict d = m->d0.dense2_d[s];
         digits_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

@@ -61,12 +61,17 @@ typedef struct digits_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     digits_real hidden_z[DIGITS_BATCH][64];
     digits_real hidden_a[DIGITS_BATCH][64];
-    digits_real hidden_d[DIGITS_BATCH][64];
     digits_real dense2_z[DIGITS_BATCH][10];
     digits_real dense2_a[DIGITS_BATCH][10];
-    digits_real dense2_d[DIGITS_BATCH][10];
     digits_real dense2_zmax[DIGITS_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     digits_real dense2_zsum[DIGITS_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        digits_real dense2_d[DIGITS_BATCH][10];
+    } d0;
+    union {
+        digits_real hidden_d[DIGITS_BATCH][64];
+    } d1;
 } digits_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

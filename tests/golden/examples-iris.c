@@ -177,7 +177,7 @@ static void iris_hidden_delta(iris_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const iris_real *restrict z = m->hidden_z[s];
-        iris_real *restrict d = m->hidden_d[s];
+        iris_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 16; j++) {
             const iris_real g = d[j];
@@ -195,7 +195,7 @@ static void iris_hidden_backward(iris_model *m, const iris_real *in, int n)
     iris_real *restrict db = m->grads + 64;
     for (int s = 0; s < n; s++) {
         const iris_real *restrict x = in + s * 4;
-        const iris_real *restrict d = m->hidden_d[s];
+        const iris_real *restrict d = m->d1.hidden_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -296,7 +296,7 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
             iris_real *restrict p = m->params + 0 + j * 4;
             iris_real *restrict exp_avg = m->exp_avg + 0 + j * 4;
             iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 4;
-            const iris_real dj = m->hidden_d[0][j];
+            const iris_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 4; i++) {
                 const iris_real g = (0 + dj * in[i]);
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -312,7 +312,7 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
             for (int i = 0; i < 4; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const iris_real dj = m->hidden_d[s][j];
+                const iris_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     iris_axpy(4, dj, in + s * 4, grad);
             }
@@ -338,7 +338,7 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
         for (int j = 0; j < 16; j++) {
             iris_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -404,8 +404,8 @@ static void iris_dense2_delta(iris_model *m, int n)
 {
     const iris_real *restrict W = m->params + 80; /* [3][16] */
     for (int s = 0; s < n; s++) {
-        iris_real *restrict d = m->dense2_d[s];
-        iris_real *restrict dx = m->hidden_d[s];
+        iris_real *restrict d = m->d0.dense2_d[s];
+        iris_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         const iris_real d0 = d[0], d1 = d[1], d2 = d[2];
         dx[0] = W[0] * d0 + W[16] * d1 + W[32] * d2;
@@ -436,7 +436,7 @@ static void iris_dense2_backward(iris_model *m, const iris_real *in, int n)
     iris_real *restrict db = m->grads + 128;
     for (int s = 0; s < n; s++) {
         const iris_real *restrict x = in + s * 16;
-        const iris_real *restrict d = m->dense2_d[s];
+        const iris_real *restrict d = m->d0.dense2_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -508,7 +508,7 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
             iris_real *restrict p = m->params + 80 + j * 16;
             iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
             iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
-            const iris_real dj = m->dense2_d[0][j];
+            const iris_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 const iris_real g = (0 + dj * in[i]);
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -524,7 +524,7 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const iris_real dj = m->dense2_d[s][j];
+                const iris_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     iris_axpy(16, dj, in + s * 16, grad);
             }
@@ -550,7 +550,7 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
         for (int j = 0; j < 3; j++) {
             iris_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -582,7 +582,7 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
             iris_real *restrict p = m->params + 80 + j * 16;
             iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
             iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
-            const iris_real dj = m->dense2_d[0][j];
+            const iris_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 const iris_real g = (0 + dj * in[i]);
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -598,7 +598,7 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
             for (int i = 0; i < 16; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const iris_real dj = m->dense2_d[s][j];
+                const iris_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     iris_axpy(16, dj, in + s * 16, grad);
             }
@@ -624,7 +624,7 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
         for (int j = 0; j < 3; j++) {
             iris_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -666,7 +666,7 @@ static void iris_loss_grad(iris_model *m, const iris_real *target, int n)
     for (int s = 0; s < n; s++) {
         const iris_real *restrict y = m->dense2_a[s];
         const iris_real *restrict t = target + s * 3;
-        iris_real *restrict d = m->dense2_d[s];
+        iris_real *restrict d = m->d0.dense2_d[s];
         iris_real tsum = 0;
         for (int j = 0; j < 3; j++) {
             tsum += t[j];

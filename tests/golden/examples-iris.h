@@ -60,12 +60,17 @@ typedef struct iris_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     iris_real hidden_z[IRIS_BATCH][16];
     iris_real hidden_a[IRIS_BATCH][16];
-    iris_real hidden_d[IRIS_BATCH][16];
     iris_real dense2_z[IRIS_BATCH][3];
     iris_real dense2_a[IRIS_BATCH][3];
-    iris_real dense2_d[IRIS_BATCH][3];
     iris_real dense2_zmax[IRIS_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     iris_real dense2_zsum[IRIS_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        iris_real dense2_d[IRIS_BATCH][3];
+    } d0;
+    union {
+        iris_real hidden_d[IRIS_BATCH][16];
+    } d1;
 } iris_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -3,7 +3,7 @@
  *
  * 784 inputs -> c1 6x28x28 conv 5x5 stride 1x1 padding 2x2, relu -> maxpool2 6x14x14 maxpool 2x2 stride 2x2 -> c2 16x10x10 conv 5x5 stride 1x1 padding 0x0, relu -> maxpool4 16x5x5 maxpool 2x2 stride 2x2 -> flatten5 400 flatten -> dense6 120 relu -> dense
  *   -> dense7 84 relu -> dense8 10 softmax
- * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0)
+ * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005)
  * 61706 parameters, float precision, at most 32 samples per call
  *
  * Layers with at most 256 weights are unrolled into straight-line code.
@@ -727,499 +727,98 @@ static void lenet_axpy(int len, lenet_real a, const lenet_real *restrict x, lene
 
 // ---- layer c1: 1x28x28 -> 6x28x28, conv 5x5 stride 1x1 padding 2x2, relu ----
 
-/* c1's windows as rows: col[p][(c·5 + kh)·5 + kw] = x[c][ih][iw], 0 in the padding */
-static void lenet_c1_im2col(const lenet_real *restrict x, lenet_real *restrict col)
+/* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
+#ifdef lenet_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, lenet_real *restrict plane, lenet_real *restrict z)
 {
-    for (int oh = 0; oh < 28; oh++) {
-        for (int ow = 0; ow < 28; ow++) {
-            const int p = oh * 28 + ow;
-            for (int c = 0; c < 1; c++) {
-                for (int kh = 0; kh < 5; kh++) {
-                    for (int kw = 0; kw < 5; kw++) {
-                        const int ih = oh * 1 + kh - 2, iw = ow * 1 + kw - 2;
-                        const int i = (c * 5 + kh) * 5 + kw;
-                        const int inside = ih >= 0 && ih < 28 && iw >= 0 && iw < 28;
-                        col[p * 25 + i] = inside ? x[(c * 28 + ih) * 28 + iw] : 0;
-                    }
-                }
+    for (int f = 0; f < 6; f++) {
+        for (int i = 0; i < 896; i++)
+            plane[i] = b[f];
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                const lenet_real w = W[f * 25 + k];
+                const lenet_real *restrict xr = xp + kh * 32 + kw;
+                for (int i = 0; i < 896; i++)
+                    plane[i] += w * xr[i];
             }
         }
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
-
-/* lenet_c1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 4 samples, each input row for 2 outputs. */
-static void lenet_c1_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-    lenet_real a[4][2][8]; /* the partial sums */
-#ifdef lenet_VLEN
-    const lenet_vec zero = {0};
-    lenet_vec acc[4][2][8 / lenet_VLEN];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN; v++) {
-            lenet_vec x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN);
-            lenet_vec x1;
-            lenet_LOAD(x1, x + 25 + i + v * lenet_VLEN);
-            lenet_vec x2;
-            lenet_LOAD(x2, x + 50 + i + v * lenet_VLEN);
-            lenet_vec x3;
-            lenet_LOAD(x3, x + 75 + i + v * lenet_VLEN);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                lenet_vec wv;
-                lenet_LOAD(wv, W + (j + r) * 25 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 25 + i + k] * x[s * 25 + i + k];
-            }
-        }
-    }
 #endif
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
 
 #ifdef lenet_AVX2
-/* lenet_c1_dot4x2_avx2: lenet_c1_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
 __attribute__((target("avx2")))
-static void lenet_c1_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
+static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, lenet_real *restrict plane, lenet_real *restrict z)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
-    const lenet_vec32 zero = {0};
-    lenet_vec32 acc[4][2][8 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-            lenet_vec32 x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN32);
-            lenet_vec32 x1;
-            lenet_LOAD(x1, x + 25 + i + v * lenet_VLEN32);
-            lenet_vec32 x2;
-            lenet_LOAD(x2, x + 50 + i + v * lenet_VLEN32);
-            lenet_vec32 x3;
-            lenet_LOAD(x3, x + 75 + i + v * lenet_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                lenet_vec32 wv;
-                lenet_LOAD(wv, W + (j + r) * 25 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+    for (int f = 0; f < 6; f++) {
+        for (int i = 0; i < 896; i++)
+            plane[i] = b[f];
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                const lenet_real w = W[f * 25 + k];
+                const lenet_real *restrict xr = xp + kh * 32 + kw;
+                for (int i = 0; i < 896; i++)
+                    plane[i] += w * xr[i];
             }
         }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 #endif
 
-#ifdef lenet_AVX512
-/* lenet_c1_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_c1_dot5x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
+static void lenet_c1_sample(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, lenet_real *restrict plane, lenet_real *restrict z)
 {
-    lenet_real a[5][4][8]; /* the partial sums */
-    const lenet_vec32 zero = {0};
-    lenet_vec32 acc[5][4][8 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-            lenet_vec32 x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN32);
-            lenet_vec32 x1;
-            lenet_LOAD(x1, x + 25 + i + v * lenet_VLEN32);
-            lenet_vec32 x2;
-            lenet_LOAD(x2, x + 50 + i + v * lenet_VLEN32);
-            lenet_vec32 x3;
-            lenet_LOAD(x3, x + 75 + i + v * lenet_VLEN32);
-            lenet_vec32 x4;
-            lenet_LOAD(x4, x + 100 + i + v * lenet_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                lenet_vec32 wv;
-                lenet_LOAD(wv, W + (j + r) * 25 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
 #ifdef lenet_AVX512
-/* lenet_c1_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_c1_dot5x1_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-    lenet_real a[5][1][8]; /* the partial sums */
-    const lenet_vec32 zero = {0};
-    lenet_vec32 acc[5][1][8 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+    if (__builtin_cpu_supports("avx512vl")) {
+        lenet_c1_sample_avx512(W, b, xp, plane, z);
+        return;
     }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-            lenet_vec32 x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN32);
-            lenet_vec32 x1;
-            lenet_LOAD(x1, x + 25 + i + v * lenet_VLEN32);
-            lenet_vec32 x2;
-            lenet_LOAD(x2, x + 50 + i + v * lenet_VLEN32);
-            lenet_vec32 x3;
-            lenet_LOAD(x3, x + 75 + i + v * lenet_VLEN32);
-            lenet_vec32 x4;
-            lenet_LOAD(x4, x + 100 + i + v * lenet_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                lenet_vec32 wv;
-                lenet_LOAD(wv, W + (j + r) * 25 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 1; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_c1_dot1x4_avx512: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_c1_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-    lenet_real a[1][4][8]; /* the partial sums */
-    const lenet_vec32 zero = {0};
-    lenet_vec32 acc[1][4][8 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 1; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-            lenet_vec32 x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                lenet_vec32 wv;
-                lenet_LOAD(wv, W + (j + r) * 25 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_c1_dot1x1_avx512: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 25, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet_c1_dot1x1_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-    lenet_real a[1][1][8]; /* the partial sums */
-    const lenet_vec32 zero = {0};
-    lenet_vec32 acc[1][1][8 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 1; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 24; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-            lenet_vec32 x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                lenet_vec32 wv;
-                lenet_LOAD(wv, W + (j + r) * 25 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 25 + 24 + k] * x[s * 25 + 24 + k];
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 6 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
-/* c1: z[p] = W·col[p] + b for the 784 rows of col (K = 25, F = 6) */
-static void lenet_c1_product(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict in, lenet_real (*restrict z)[6])
-{
-    const int n = 784; /* the tiles' loops run over the positions */
-#ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
-    {
-        int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 4; j += 4)
-                lenet_c1_dot5x4_avx512(W, b, in + s * 25, z[s], j);
-            for (int j = 4; j < 6; j++)
-                lenet_c1_dot5x1_avx512(W, b, in + s * 25, z[s], j);
-        }
-        for (; s < n; s++) {
-            for (int j = 0; j < 4; j += 4)
-                lenet_c1_dot1x4_avx512(W, b, in + s * 25, z[s], j);
-            for (int j = 4; j < 6; j++)
-                lenet_c1_dot1x1_avx512(W, b, in + s * 25, z[s], j);
-        }
-    }
-    else
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2"))
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 6; j += 2)
-                lenet_c1_dot4x2_avx2(W, b, in + s * 25, z[s], j);
-        }
+    if (__builtin_cpu_supports("avx2")) {
+        lenet_c1_sample_avx2(W, b, xp, plane, z);
+        return;
     }
-    else
 #endif
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 6; j += 2)
-                lenet_c1_dot4x2(W, b, in + s * 25, z[s], j);
+    for (int f = 0; f < 6; f++) {
+        for (int i = 0; i < 896; i++)
+            plane[i] = b[f];
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                const lenet_real w = W[f * 25 + k];
+                const lenet_real *restrict xr = xp + kh * 32 + kw;
+                for (int i = 0; i < 896; i++)
+                    plane[i] += w * xr[i];
+            }
         }
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 
 /* c1: (n, 6, 28, 28) = relu of conv(x (n, 1, 28, 28), W [6][1][5][5]) + b
- *   x: the input; stride 1x1, padding 2x2; a = max(z, 0) */
+ *   x: the input; stride 1x1, padding 2x2; a = max(z, 0); direct, xp = x within its padding */
 static void lenet_c1_forward(lenet_model *m, const lenet_real *in, int n)
 {
     const lenet_real *restrict W = m->params + 0; /* [6][1][5][5] */
     const lenet_real *restrict b = m->params + 150; /* [6] */
-    lenet_real *restrict col = m->scratch; /* [784][25] */
-    lenet_real (*restrict zt)[6] = (lenet_real (*)[6])(m->scratch + 19600); /* [784][6] */
+    lenet_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
+    memset(xp, 0, 1029 * sizeof *xp);
+    lenet_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    memset(plane, 0, 896 * sizeof *plane);
     for (int s = 0; s < n; s++) {
-        lenet_c1_im2col(in + s * 784, col);
-        lenet_c1_product(W, b, col, zt);
         lenet_real *restrict z = m->c1_z[s];
         lenet_real *restrict a = m->c1_a[s];
-        /* z = the product's rows transposed: (F, OH, OW) */
-        for (int f = 0; f < 6; f++)
-            for (int p = 0; p < 784; p++)
-                z[f * 784 + p] = zt[p][f];
+        for (int ih = 0; ih < 28; ih++)
+            memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
+        lenet_c1_sample(W, b, xp, plane, z);
         /* a = max(z, 0) */
         for (int j = 0; j < 4704; j++) {
             a[j] = z[j] > 0 ? z[j] : 0;
@@ -1227,32 +826,126 @@ static void lenet_c1_forward(lenet_model *m, const lenet_real *in, int n)
     }
 }
 
-/* c1 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p] */
+/* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
+#ifdef lenet_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_c1_sample_backward_avx512(const lenet_real *restrict d, const lenet_real *restrict xp, lenet_real *restrict plane, lenet_real *restrict wsum)
+{
+    for (int f = 0; f < 6; f++) {
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+        for (int oh = 0; oh < 28; oh++) {
+            const lenet_real *restrict dr = plane + oh * 32;
+            for (int kh = 0; kh < 5; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const int k = kh * 5 + kw;
+                    const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
+                    for (int i = 0; i < 32; i++)
+                        ws[i] += dr[i] * xr[i];
+                }
+            }
+        }
+    }
+}
+#endif
+
+#ifdef lenet_AVX2
+__attribute__((target("avx2")))
+static void lenet_c1_sample_backward_avx2(const lenet_real *restrict d, const lenet_real *restrict xp, lenet_real *restrict plane, lenet_real *restrict wsum)
+{
+    for (int f = 0; f < 6; f++) {
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+        for (int oh = 0; oh < 28; oh++) {
+            const lenet_real *restrict dr = plane + oh * 32;
+            for (int kh = 0; kh < 5; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const int k = kh * 5 + kw;
+                    const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
+                    for (int i = 0; i < 32; i++)
+                        ws[i] += dr[i] * xr[i];
+                }
+            }
+        }
+    }
+}
+#endif
+
+static void lenet_c1_sample_backward(const lenet_real *restrict d, const lenet_real *restrict xp, lenet_real *restrict plane, lenet_real *restrict wsum)
+{
+#ifdef lenet_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        lenet_c1_sample_backward_avx512(d, xp, plane, wsum);
+        return;
+    }
+#endif
+#ifdef lenet_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        lenet_c1_sample_backward_avx2(d, xp, plane, wsum);
+        return;
+    }
+#endif
+    for (int f = 0; f < 6; f++) {
+        for (int oh = 0; oh < 28; oh++)
+            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+        for (int oh = 0; oh < 28; oh++) {
+            const lenet_real *restrict dr = plane + oh * 32;
+            for (int kh = 0; kh < 5; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const int k = kh * 5 + kw;
+                    const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
+                    for (int i = 0; i < 32; i++)
+                        ws[i] += dr[i] * xr[i];
+                }
+            }
+        }
+    }
+}
+
+/* c1 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W by lenet_c1_sample_backward */
 static void lenet_c1_backward(lenet_model *m, const lenet_real *in, int n)
 {
     lenet_real *restrict dW = m->grads + 0; /* [6][25] */
     lenet_real *restrict db = m->grads + 150;
-    lenet_real *restrict col = m->scratch; /* [784][25] */
+    lenet_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
+    memset(xp, 0, 1029 * sizeof *xp);
+    lenet_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    memset(plane, 0, 896 * sizeof *plane);
+    lenet_real *restrict wsum = m->scratch + 2949; /* [6][25][32]: ∂C/∂W by column */
+    memset(wsum, 0, 4800 * sizeof *wsum);
+    lenet_real *restrict bsum = m->scratch + 7749; /* [6][28]: ∂C/∂b by column */
+    memset(bsum, 0, 168 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->c1_z[s];
-        lenet_real *restrict d = m->c1_d[s];
+        lenet_real *restrict d = m->d1.c1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 4704; j++) {
             const lenet_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        for (int f = 0; f < 6; f++) {
-            lenet_real sum = 0;
-            for (int p = 0; p < 784; p++)
-                sum += d[f * 784 + p];
-            db[f] += sum;
-        }
-        lenet_c1_im2col(in + s * 784, col);
         for (int f = 0; f < 6; f++)
-            for (int p = 0; p < 784; p++)
-                if (d[f * 784 + p] != 0)
-                    lenet_axpy(25, d[f * 784 + p], col + p * 25, dW + f * 25);
+            for (int oh = 0; oh < 28; oh++)
+                for (int ow = 0; ow < 28; ow++)
+                    bsum[f * 28 + ow] += d[(f * 28 + oh) * 28 + ow];
+        for (int ih = 0; ih < 28; ih++)
+            memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
+        lenet_c1_sample_backward(d, xp, plane, wsum);
+    }
+    for (int i = 0; i < 150; i++) {
+        lenet_real sum = 0;
+        for (int ow = 0; ow < 32; ow++)
+            sum += wsum[i * 32 + ow];
+        dW[i] += sum;
+    }
+    for (int i = 0; i < 6; i++) {
+        lenet_real sum = 0;
+        for (int ow = 0; ow < 28; ow++)
+            sum += bsum[i * 28 + ow];
+        db[i] += sum;
     }
 }
 
@@ -1261,13 +954,13 @@ static void lenet_c1_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_c1_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c1_backward(m, in, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
     lenet_real *restrict grad = m->grads + 0;
     for (int i = 0; i < 156; i++) {
-        lenet_real g = grad[i];
+        lenet_real g = grad[i] + 0.0005f * p[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= lr * g;
@@ -1293,9 +986,8 @@ static void lenet_maxpool2_forward(lenet_model *m, const lenet_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const lenet_real v = x[w + i * 28 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
                         }
                     }
                     m->maxpool2_a[s][o] = best;
@@ -1310,7 +1002,7 @@ static void lenet_maxpool2_backward(lenet_model *m, const lenet_real *in, int n)
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 4704; i++)
-            m->c1_d[s][i] = 0;
+            m->d1.c1_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict x = in + s * 4704;
         for (int ch = 0; ch < 6; ch++) {
@@ -1323,13 +1015,12 @@ static void lenet_maxpool2_backward(lenet_model *m, const lenet_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const lenet_real v = x[w + i * 28 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                                k = w + i * 28 + j;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
+                            k = take ? w + i * 28 + j : k;
                         }
                     }
-                    m->c1_d[s][k] += m->maxpool2_d[s][o];
+                    m->d1.c1_d[s][k] += m->d0.maxpool2_d[s][o];
                 }
             }
         }
@@ -1344,21 +1035,15 @@ static void lenet_maxpool2_train(lenet_model *m, const lenet_real *restrict in, 
 
 // ---- layer c2: 6x14x14 -> 16x10x10, conv 5x5 stride 1x1 padding 0x0, relu ----
 
-/* c2's windows as rows: col[p][(c·5 + kh)·5 + kw] = x[c][ih][iw], 0 in the padding */
-static void lenet_c2_im2col(const lenet_real *restrict x, lenet_real *restrict col)
+/* c2's window at (oh, ow): row[(c·5 + kh)·5 + kw] = x[c][ih][iw] */
+static void lenet_c2_window(const lenet_real *restrict x, int oh, int ow, lenet_real *restrict row)
 {
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            for (int c = 0; c < 6; c++) {
-                for (int kh = 0; kh < 5; kh++) {
-                    for (int kw = 0; kw < 5; kw++) {
-                        const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                        const int i = (c * 5 + kh) * 5 + kw;
-                        const int inside = ih >= 0 && ih < 14 && iw >= 0 && iw < 14;
-                        col[p * 150 + i] = inside ? x[(c * 14 + ih) * 14 + iw] : 0;
-                    }
-                }
+    for (int c = 0; c < 6; c++) {
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
+                const int i = (c * 5 + kh) * 5 + kw;
+                row[i] = x[(c * 14 + ih) * 14 + iw];
             }
         }
     }
@@ -1621,7 +1306,7 @@ static void lenet_c2_product(const lenet_real *restrict W, const lenet_real *res
 }
 
 /* c2: (n, 16, 10, 10) = relu of conv(x (n, 6, 14, 14), W [16][6][5][5]) + b
- *   x: maxpool2's a; stride 1x1, padding 0x0; a = max(z, 0) */
+ *   x: maxpool2's a; stride 1x1, padding 0x0; a = max(z, 0); im2col and the product */
 static void lenet_c2_forward(lenet_model *m, const lenet_real *in, int n)
 {
     const lenet_real *restrict W = m->params + 156; /* [16][6][5][5] */
@@ -1629,10 +1314,12 @@ static void lenet_c2_forward(lenet_model *m, const lenet_real *in, int n)
     lenet_real *restrict col = m->scratch; /* [100][150] */
     lenet_real (*restrict zt)[16] = (lenet_real (*)[16])(m->scratch + 15000); /* [100][16] */
     for (int s = 0; s < n; s++) {
-        lenet_c2_im2col(in + s * 1176, col);
-        lenet_c2_product(W, b, col, zt);
         lenet_real *restrict z = m->c2_z[s];
         lenet_real *restrict a = m->c2_a[s];
+        for (int oh = 0; oh < 10; oh++)
+            for (int ow = 0; ow < 10; ow++)
+                lenet_c2_window(in + s * 1176, oh, ow, col + (oh * 10 + ow) * 150);
+        lenet_c2_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 16; f++)
             for (int p = 0; p < 100; p++)
@@ -1644,64 +1331,129 @@ static void lenet_c2_forward(lenet_model *m, const lenet_real *in, int n)
     }
 }
 
-/* the reverse of lenet_c2_im2col: dx = Σ of the window values that read each x */
-static void lenet_c2_col2im(const lenet_real *restrict dcol, lenet_real *restrict dx)
+/* the reverse of lenet_c2_window: dx[c][ih][iw] += drow[(c·5 + kh)·5 + kw] */
+static void lenet_c2_unwindow(const lenet_real *restrict drow, int oh, int ow, lenet_real *restrict dx)
 {
-    for (int k = 0; k < 1176; k++)
-        dx[k] = 0;
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            for (int c = 0; c < 6; c++) {
-                for (int kh = 0; kh < 5; kh++) {
-                    for (int kw = 0; kw < 5; kw++) {
-                        const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                        const int i = (c * 5 + kh) * 5 + kw;
-                        const int inside = ih >= 0 && ih < 14 && iw >= 0 && iw < 14;
-                        if (inside)
-                            dx[(c * 14 + ih) * 14 + iw] += dcol[p * 150 + i];
-                    }
-                }
+    for (int c = 0; c < 6; c++) {
+        for (int kh = 0; kh < 5; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
+                const int i = (c * 5 + kh) * 5 + kw;
+                dx[(c * 14 + ih) * 14 + iw] += drow[i];
             }
         }
     }
 }
 
-/* c2 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], col2im'd into the input's d */
+/* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
+#ifdef lenet_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void lenet_c2_sample_backward_avx512(const lenet_real *restrict W, const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict drow, lenet_real *restrict dx, lenet_real *restrict dW, lenet_real *restrict row)
+{
+    for (int oh = 0; oh < 10; oh++) {
+        for (int ow = 0; ow < 10; ow++) {
+            const int p = oh * 10 + ow;
+            lenet_c2_window(x, oh, ow, row);
+            memset(drow, 0, 150 * sizeof *drow);
+            for (int f = 0; f < 16; f++) {
+                const lenet_real g = d[f * 100 + p];
+                if (g != 0) {
+                    lenet_axpy(150, g, row, dW + f * 150);
+                    lenet_axpy(150, g, W + f * 150, drow);
+                }
+            }
+            lenet_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+#ifdef lenet_AVX2
+__attribute__((target("avx2")))
+static void lenet_c2_sample_backward_avx2(const lenet_real *restrict W, const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict drow, lenet_real *restrict dx, lenet_real *restrict dW, lenet_real *restrict row)
+{
+    for (int oh = 0; oh < 10; oh++) {
+        for (int ow = 0; ow < 10; ow++) {
+            const int p = oh * 10 + ow;
+            lenet_c2_window(x, oh, ow, row);
+            memset(drow, 0, 150 * sizeof *drow);
+            for (int f = 0; f < 16; f++) {
+                const lenet_real g = d[f * 100 + p];
+                if (g != 0) {
+                    lenet_axpy(150, g, row, dW + f * 150);
+                    lenet_axpy(150, g, W + f * 150, drow);
+                }
+            }
+            lenet_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+static void lenet_c2_sample_backward(const lenet_real *restrict W, const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict drow, lenet_real *restrict dx, lenet_real *restrict dW, lenet_real *restrict row)
+{
+#ifdef lenet_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        lenet_c2_sample_backward_avx512(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+#ifdef lenet_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        lenet_c2_sample_backward_avx2(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 10; oh++) {
+        for (int ow = 0; ow < 10; ow++) {
+            const int p = oh * 10 + ow;
+            lenet_c2_window(x, oh, ow, row);
+            memset(drow, 0, 150 * sizeof *drow);
+            for (int f = 0; f < 16; f++) {
+                const lenet_real g = d[f * 100 + p];
+                if (g != 0) {
+                    lenet_axpy(150, g, row, dW + f * 150);
+                    lenet_axpy(150, g, W + f * 150, drow);
+                }
+            }
+            lenet_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+
+/* c2 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W and ∂C/∂x by lenet_c2_sample_backward */
 static void lenet_c2_backward(lenet_model *m, const lenet_real *in, int n)
 {
     const lenet_real *restrict W = m->params + 156;
     lenet_real *restrict dW = m->grads + 156; /* [16][150] */
     lenet_real *restrict db = m->grads + 2556;
-    lenet_real *restrict col = m->scratch; /* [100][150] */
-    lenet_real *restrict dcol = m->scratch + 15000; /* [100][150] */
+    lenet_real *restrict row = m->scratch; /* [150]: the window at p */
+    lenet_real *restrict drow = m->scratch + 150; /* [150]: ∂C/∂row */
+    lenet_real *restrict bsum = m->scratch + 16600; /* [16][10]: ∂C/∂b by column */
+    memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->c2_z[s];
-        lenet_real *restrict d = m->c2_d[s];
+        lenet_real *restrict d = m->d1.c2_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 1600; j++) {
             const lenet_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        for (int f = 0; f < 16; f++) {
-            lenet_real sum = 0;
-            for (int p = 0; p < 100; p++)
-                sum += d[f * 100 + p];
-            db[f] += sum;
-        }
-        lenet_c2_im2col(in + s * 1176, col);
         for (int f = 0; f < 16; f++)
-            for (int p = 0; p < 100; p++)
-                if (d[f * 100 + p] != 0)
-                    lenet_axpy(150, d[f * 100 + p], col + p * 150, dW + f * 150);
-        for (int i = 0; i < 15000; i++)
-            dcol[i] = 0;
-        for (int f = 0; f < 16; f++)
-            for (int p = 0; p < 100; p++)
-                if (d[f * 100 + p] != 0)
-                    lenet_axpy(150, d[f * 100 + p], W + f * 150, dcol + p * 150);
-        lenet_c2_col2im(dcol, m->maxpool2_d[s]);
+            for (int oh = 0; oh < 10; oh++)
+                for (int ow = 0; ow < 10; ow++)
+                    bsum[f * 10 + ow] += d[(f * 10 + oh) * 10 + ow];
+        const lenet_real *restrict x = in + s * 1176;
+        lenet_real *restrict dx = m->d0.maxpool2_d[s];
+        memset(dx, 0, 1176 * sizeof *dx);
+        lenet_c2_sample_backward(W, d, x, drow, dx, dW, row);
+    }
+    for (int i = 0; i < 16; i++) {
+        lenet_real sum = 0;
+        for (int ow = 0; ow < 10; ow++)
+            sum += bsum[i * 10 + ow];
+        db[i] += sum;
     }
 }
 
@@ -1710,13 +1462,13 @@ static void lenet_c2_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_c2_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c2_backward(m, in, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 156;
     lenet_real *restrict momentum_buf = m->momentum_buf + 156;
     lenet_real *restrict grad = m->grads + 156;
     for (int i = 0; i < 2416; i++) {
-        lenet_real g = grad[i];
+        lenet_real g = grad[i] + 0.0005f * p[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= lr * g;
@@ -1742,9 +1494,8 @@ static void lenet_maxpool4_forward(lenet_model *m, const lenet_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const lenet_real v = x[w + i * 10 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
                         }
                     }
                     m->maxpool4_a[s][o] = best;
@@ -1759,7 +1510,7 @@ static void lenet_maxpool4_backward(lenet_model *m, const lenet_real *in, int n)
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 1600; i++)
-            m->c2_d[s][i] = 0;
+            m->d1.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict x = in + s * 1600;
         for (int ch = 0; ch < 16; ch++) {
@@ -1772,13 +1523,12 @@ static void lenet_maxpool4_backward(lenet_model *m, const lenet_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const lenet_real v = x[w + i * 10 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                                k = w + i * 10 + j;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
+                            k = take ? w + i * 10 + j : k;
                         }
                     }
-                    m->c2_d[s][k] += m->maxpool4_d[s][o];
+                    m->d1.c2_d[s][k] += m->d0.maxpool4_d[s][o];
                 }
             }
         }
@@ -1803,7 +1553,7 @@ static void lenet_flatten5_forward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_flatten5_backward(lenet_model *m, const lenet_real *in, int n)
 {
     (void)in;
-    memcpy(m->maxpool4_d, m->flatten5_d, (size_t)n * sizeof m->flatten5_d[0]);
+    memcpy(m->d0.maxpool4_d, m->d1.flatten5_d, (size_t)n * sizeof m->d1.flatten5_d[0]);
 }
 
 /* flatten5: no parameters, so lenet_train's step is its backward */
@@ -2246,7 +1996,7 @@ static void lenet_dense6_delta(lenet_model *m, int n)
     const lenet_real *restrict W = m->params + 2572; /* [120][400] */
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->dense6_z[s];
-        lenet_real *restrict d = m->dense6_d[s];
+        lenet_real *restrict d = m->d0.dense6_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 120; j++) {
             const lenet_real g = d[j];
@@ -2254,7 +2004,7 @@ static void lenet_dense6_delta(lenet_model *m, int n)
         }
     }
     /* flatten5's d = δ·W, all samples at once (gen_kernels.c) */
-    lenet_dx_best(n, 400, 120, m->dense6_d[0], W, m->flatten5_d[0]);
+    lenet_dx_best(n, 400, 120, m->d0.dense6_d[0], W, m->d1.flatten5_d[0]);
 }
 
 /* dense6 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2267,8 +2017,8 @@ static void lenet_dense6_backward(lenet_model *m, const lenet_real *in, int n)
     lenet_real *restrict db = m->grads + 50572;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 120; j++)
-            db[j] += m->dense6_d[s][j];
-    lenet_dw_best(n, 400, 120, 0, 120, m->dense6_d[0], in, dW);
+            db[j] += m->d0.dense6_d[s][j];
+    lenet_dw_best(n, 400, 120, 0, 120, m->d0.dense6_d[0], in, dW);
 }
 
 /* dense6: lenet_backward then lenet_step fused, grads zero and left so: per row of
@@ -2276,15 +2026,15 @@ static void lenet_dense6_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense6_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     if (n == 1) {
         for (int j = 0; j < 120; j++) {
             lenet_real *restrict p = m->params + 2572 + j * 400;
             lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-            const lenet_real dj = m->dense6_d[0][j];
+            const lenet_real dj = m->d0.dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2298,11 +2048,11 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
             const int len = (120 - j < 8 ? 120 - j : 8) * 400;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            lenet_dw_best(n, 400, 120, j, len / 400, m->dense6_d[0], in, grad);
+            lenet_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
             lenet_real *restrict p = m->params + 2572 + j * 400;
             lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2318,11 +2068,11 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
         for (int j = 0; j < 120; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense6_d[s][j];
+                sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= lr * g;
@@ -2337,15 +2087,15 @@ __attribute__((target("avx2")))
 static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense6_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     if (n == 1) {
         for (int j = 0; j < 120; j++) {
             lenet_real *restrict p = m->params + 2572 + j * 400;
             lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-            const lenet_real dj = m->dense6_d[0][j];
+            const lenet_real dj = m->d0.dense6_d[0][j];
             for (int i = 0; i < 400; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2359,11 +2109,11 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
             const int len = (120 - j < 8 ? 120 - j : 8) * 400;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            lenet_dw_best(n, 400, 120, j, len / 400, m->dense6_d[0], in, grad);
+            lenet_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
             lenet_real *restrict p = m->params + 2572 + j * 400;
             lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2379,11 +2129,11 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
         for (int j = 0; j < 120; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense6_d[s][j];
+                sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 120; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= lr * g;
@@ -2827,7 +2577,7 @@ static void lenet_dense7_delta(lenet_model *m, int n)
     const lenet_real *restrict W = m->params + 50692; /* [84][120] */
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->dense7_z[s];
-        lenet_real *restrict d = m->dense7_d[s];
+        lenet_real *restrict d = m->d1.dense7_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 84; j++) {
             const lenet_real g = d[j];
@@ -2835,7 +2585,7 @@ static void lenet_dense7_delta(lenet_model *m, int n)
         }
     }
     /* dense6's d = δ·W, all samples at once (gen_kernels.c) */
-    lenet_dx_best(n, 120, 84, m->dense7_d[0], W, m->dense6_d[0]);
+    lenet_dx_best(n, 120, 84, m->d1.dense7_d[0], W, m->d0.dense6_d[0]);
 }
 
 /* dense7 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2848,8 +2598,8 @@ static void lenet_dense7_backward(lenet_model *m, const lenet_real *in, int n)
     lenet_real *restrict db = m->grads + 60772;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 84; j++)
-            db[j] += m->dense7_d[s][j];
-    lenet_dw_best(n, 120, 84, 0, 84, m->dense7_d[0], in, dW);
+            db[j] += m->d1.dense7_d[s][j];
+    lenet_dw_best(n, 120, 84, 0, 84, m->d1.dense7_d[0], in, dW);
 }
 
 /* dense7: lenet_backward then lenet_step fused, grads zero and left so: per row of
@@ -2857,15 +2607,15 @@ static void lenet_dense7_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense7_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     if (n == 1) {
         for (int j = 0; j < 84; j++) {
             lenet_real *restrict p = m->params + 50692 + j * 120;
             lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-            const lenet_real dj = m->dense7_d[0][j];
+            const lenet_real dj = m->d1.dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2879,11 +2629,11 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
             const int len = (84 - j < 8 ? 84 - j : 8) * 120;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            lenet_dw_best(n, 120, 84, j, len / 120, m->dense7_d[0], in, grad);
+            lenet_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
             lenet_real *restrict p = m->params + 50692 + j * 120;
             lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2899,11 +2649,11 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
         for (int j = 0; j < 84; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense7_d[s][j];
+                sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= lr * g;
@@ -2918,15 +2668,15 @@ __attribute__((target("avx2")))
 static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense7_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     if (n == 1) {
         for (int j = 0; j < 84; j++) {
             lenet_real *restrict p = m->params + 50692 + j * 120;
             lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-            const lenet_real dj = m->dense7_d[0][j];
+            const lenet_real dj = m->d1.dense7_d[0][j];
             for (int i = 0; i < 120; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2940,11 +2690,11 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
             const int len = (84 - j < 8 ? 84 - j : 8) * 120;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            lenet_dw_best(n, 120, 84, j, len / 120, m->dense7_d[0], in, grad);
+            lenet_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
             lenet_real *restrict p = m->params + 50692 + j * 120;
             lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -2960,11 +2710,11 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
         for (int j = 0; j < 84; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense7_d[s][j];
+                sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 84; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= lr * g;
@@ -3729,7 +3479,7 @@ static void lenet_dense8_delta(lenet_model *m, int n)
 {
     const lenet_real *restrict W = m->params + 60856; /* [10][84] */
     /* dense7's d = δ·W, all samples at once (gen_kernels.c) */
-    lenet_dx_best(n, 84, 10, m->dense8_d[0], W, m->dense7_d[0]);
+    lenet_dx_best(n, 84, 10, m->d0.dense8_d[0], W, m->d1.dense7_d[0]);
 }
 
 /* dense8 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -3742,8 +3492,8 @@ static void lenet_dense8_backward(lenet_model *m, const lenet_real *in, int n)
     lenet_real *restrict db = m->grads + 61696;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 10; j++)
-            db[j] += m->dense8_d[s][j];
-    lenet_dw_best(n, 84, 10, 0, 10, m->dense8_d[0], in, dW);
+            db[j] += m->d0.dense8_d[s][j];
+    lenet_dw_best(n, 84, 10, 0, 10, m->d0.dense8_d[0], in, dW);
 }
 
 /* dense8: lenet_backward then lenet_step fused, grads zero and left so: per row of
@@ -3751,15 +3501,15 @@ static void lenet_dense8_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense8_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     if (n == 1) {
         for (int j = 0; j < 10; j++) {
             lenet_real *restrict p = m->params + 60856 + j * 84;
             lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-            const lenet_real dj = m->dense8_d[0][j];
+            const lenet_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -3773,11 +3523,11 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
             const int len = (10 - j < 8 ? 10 - j : 8) * 84;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            lenet_dw_best(n, 84, 10, j, len / 84, m->dense8_d[0], in, grad);
+            lenet_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
             lenet_real *restrict p = m->params + 60856 + j * 84;
             lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -3793,11 +3543,11 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
         for (int j = 0; j < 10; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= lr * g;
@@ -3812,15 +3562,15 @@ __attribute__((target("avx2")))
 static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_dense8_delta(m, n);
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     if (n == 1) {
         for (int j = 0; j < 10; j++) {
             lenet_real *restrict p = m->params + 60856 + j * 84;
             lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-            const lenet_real dj = m->dense8_d[0][j];
+            const lenet_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 84; i++) {
-                lenet_real g = (0 + dj * in[i]);
+                lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -3834,11 +3584,11 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
             const int len = (10 - j < 8 ? 10 - j : 8) * 84;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            lenet_dw_best(n, 84, 10, j, len / 84, m->dense8_d[0], in, grad);
+            lenet_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
             lenet_real *restrict p = m->params + 60856 + j * 84;
             lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i];
+                lenet_real g = grad[i] + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
                 g = buf;
                 p[i] -= lr * g;
@@ -3854,11 +3604,11 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
         for (int j = 0; j < 10; j++) {
             lenet_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
-            lenet_real g = grad[i];
+            lenet_real g = grad[i] + 0.0005f * p[i];
             const lenet_real buf = 0.9f * momentum_buf[i] + g;
             g = buf;
             p[i] -= lr * g;
@@ -3895,7 +3645,7 @@ static void lenet_loss_grad(lenet_model *m, const lenet_real *target, int n)
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict y = m->dense8_a[s];
         const lenet_real *restrict t = target + s * 10;
-        lenet_real *restrict d = m->dense8_d[s];
+        lenet_real *restrict d = m->d0.dense8_d[s];
         lenet_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];
@@ -3981,18 +3731,18 @@ lenet_real lenet_backward(lenet_model *m, const lenet_real *x, const lenet_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0),
+/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005),
  * PyTorch's update rule, over all parameters; each gradient zeroed once
  * used (one pass over grads, not two) */
 static void lenet_update(lenet_model *m)
 {
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
     lenet_real *restrict grad = m->grads;
     for (int i = 0; i < LENET_PARAMS; i++) {
-        lenet_real g = grad[i];
+        lenet_real g = grad[i] + 0.0005f * p[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= lr * g;
@@ -4006,13 +3756,13 @@ static void lenet_update(lenet_model *m)
 __attribute__((target("avx2")))
 static void lenet_update_avx2(lenet_model *m)
 {
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
     const lenet_real lr = (lenet_real)m->lr;
     lenet_real *restrict p = m->params + 0;
     lenet_real *restrict momentum_buf = m->momentum_buf + 0;
     lenet_real *restrict grad = m->grads;
     for (int i = 0; i < LENET_PARAMS; i++) {
-        lenet_real g = grad[i];
+        lenet_real g = grad[i] + 0.0005f * p[i];
         const lenet_real buf = 0.9f * momentum_buf[i] + g;
         g = buf;
         p[i] -= lr * g;

@@ -3,7 +3,7 @@
  *
  * 784 inputs -> c1 6x28x28 conv 5x5 stride 1x1 padding 2x2, relu -> maxpool2 6x14x14 maxpool 2x2 stride 2x2 -> c2 16x10x10 conv 5x5 stride 1x1 padding 0x0, relu -> maxpool4 16x5x5 maxpool 2x2 stride 2x2 -> flatten5 400 flatten -> dense6 120 relu -> dense
  *   -> dense7 84 relu -> dense8 10 softmax
- * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0)
+ * loss cross_entropy; optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005)
  * 61706 parameters, float precision, at most 32 samples per call
  *
  * Compile with the generated .c file and link with libbprt.a and -lm.
@@ -71,31 +71,36 @@ typedef struct lenet_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: lenet_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: lenet_train may fuse backward and step */
-    lenet_real scratch[39200]; /* working space: lenet_train's gradient rows, windows */
+    lenet_real scratch[16760]; /* working space: lenet_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     lenet_real c1_z[LENET_BATCH][4704];
     lenet_real c1_a[LENET_BATCH][4704];
-    lenet_real c1_d[LENET_BATCH][4704];
     lenet_real maxpool2_a[LENET_BATCH][1176];
-    lenet_real maxpool2_d[LENET_BATCH][1176];
     lenet_real c2_z[LENET_BATCH][1600];
     lenet_real c2_a[LENET_BATCH][1600];
-    lenet_real c2_d[LENET_BATCH][1600];
     lenet_real maxpool4_a[LENET_BATCH][400];
-    lenet_real maxpool4_d[LENET_BATCH][400];
     lenet_real flatten5_a[LENET_BATCH][400];
-    lenet_real flatten5_d[LENET_BATCH][400];
     lenet_real dense6_z[LENET_BATCH][120];
     lenet_real dense6_a[LENET_BATCH][120];
-    lenet_real dense6_d[LENET_BATCH][120];
     lenet_real dense7_z[LENET_BATCH][84];
     lenet_real dense7_a[LENET_BATCH][84];
-    lenet_real dense7_d[LENET_BATCH][84];
     lenet_real dense8_z[LENET_BATCH][10];
     lenet_real dense8_a[LENET_BATCH][10];
-    lenet_real dense8_d[LENET_BATCH][10];
     lenet_real dense8_zmax[LENET_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     lenet_real dense8_zsum[LENET_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        lenet_real maxpool2_d[LENET_BATCH][1176];
+        lenet_real maxpool4_d[LENET_BATCH][400];
+        lenet_real dense6_d[LENET_BATCH][120];
+        lenet_real dense8_d[LENET_BATCH][10];
+    } d0;
+    union {
+        lenet_real c1_d[LENET_BATCH][4704];
+        lenet_real c2_d[LENET_BATCH][1600];
+        lenet_real flatten5_d[LENET_BATCH][400];
+        lenet_real dense7_d[LENET_BATCH][84];
+    } d1;
 } lenet_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -1220,7 +1220,7 @@ static void mnist_hidden_delta(mnist_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const mnist_real *restrict z = m->hidden_z[s];
-        mnist_real *restrict d = m->hidden_d[s];
+        mnist_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 128; j++) {
             const mnist_real g = d[j];
@@ -1239,8 +1239,8 @@ static void mnist_hidden_backward(mnist_model *m, const mnist_real *in, int n)
     mnist_real *restrict db = m->grads + 100352;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 128; j++)
-            db[j] += m->hidden_d[s][j];
-    mnist_dw_best(n, 784, 128, 0, 128, m->hidden_d[0], in, dW);
+            db[j] += m->d1.hidden_d[s][j];
+    mnist_dw_best(n, 784, 128, 0, 128, m->d1.hidden_d[0], in, dW);
 }
 
 /* hidden: mnist_backward then mnist_step fused, grads zero and left so: per row of
@@ -1260,7 +1260,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
             mnist_real *restrict p = m->params + 0 + j * 784;
             mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
-            const mnist_real dj = m->hidden_d[0][j];
+            const mnist_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1277,7 +1277,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
             const int len = (128 - j < 8 ? 128 - j : 8) * 784;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mnist_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mnist_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
             mnist_real *restrict p = m->params + 0 + j * 784;
             mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
@@ -1300,7 +1300,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
         for (int j = 0; j < 128; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -1332,7 +1332,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
             mnist_real *restrict p = m->params + 0 + j * 784;
             mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
-            const mnist_real dj = m->hidden_d[0][j];
+            const mnist_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 784; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1349,7 +1349,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
             const int len = (128 - j < 8 ? 128 - j : 8) * 784;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mnist_dw_best(n, 784, 128, j, len / 784, m->hidden_d[0], in, grad);
+            mnist_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
             mnist_real *restrict p = m->params + 0 + j * 784;
             mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
@@ -1372,7 +1372,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
         for (int j = 0; j < 128; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 128; i++) {
@@ -2072,7 +2072,7 @@ static void mnist_dense2_delta(mnist_model *m, int n)
 {
     const mnist_real *restrict W = m->params + 100480; /* [10][128] */
     /* hidden's d = δ·W, all samples at once (gen_kernels.c) */
-    mnist_dx_best(n, 128, 10, m->dense2_d[0], W, m->hidden_d[0]);
+    mnist_dx_best(n, 128, 10, m->d0.dense2_d[0], W, m->d1.hidden_d[0]);
 }
 
 /* dense2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2085,8 +2085,8 @@ static void mnist_dense2_backward(mnist_model *m, const mnist_real *in, int n)
     mnist_real *restrict db = m->grads + 101760;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 10; j++)
-            db[j] += m->dense2_d[s][j];
-    mnist_dw_best(n, 128, 10, 0, 10, m->dense2_d[0], in, dW);
+            db[j] += m->d0.dense2_d[s][j];
+    mnist_dw_best(n, 128, 10, 0, 10, m->d0.dense2_d[0], in, dW);
 }
 
 /* dense2: mnist_backward then mnist_step fused, grads zero and left so: per row of
@@ -2106,7 +2106,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
             mnist_real *restrict p = m->params + 100480 + j * 128;
             mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
-            const mnist_real dj = m->dense2_d[0][j];
+            const mnist_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 128; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2123,7 +2123,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
             const int len = (10 - j < 8 ? 10 - j : 8) * 128;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mnist_dw_best(n, 128, 10, j, len / 128, m->dense2_d[0], in, grad);
+            mnist_dw_best(n, 128, 10, j, len / 128, m->d0.dense2_d[0], in, grad);
             mnist_real *restrict p = m->params + 100480 + j * 128;
             mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
@@ -2146,7 +2146,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
         for (int j = 0; j < 10; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2178,7 +2178,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
             mnist_real *restrict p = m->params + 100480 + j * 128;
             mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
-            const mnist_real dj = m->dense2_d[0][j];
+            const mnist_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 128; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2195,7 +2195,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
             const int len = (10 - j < 8 ? 10 - j : 8) * 128;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            mnist_dw_best(n, 128, 10, j, len / 128, m->dense2_d[0], in, grad);
+            mnist_dw_best(n, 128, 10, j, len / 128, m->d0.dense2_d[0], in, grad);
             mnist_real *restrict p = m->params + 100480 + j * 128;
             mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
@@ -2218,7 +2218,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
         for (int j = 0; j < 10; j++) {
             mnist_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 10; i++) {
@@ -2260,7 +2260,7 @@ static void mnist_loss_grad(mnist_model *m, const mnist_real *target, int n)
     for (int s = 0; s < n; s++) {
         const mnist_real *restrict y = m->dense2_a[s];
         const mnist_real *restrict t = target + s * 10;
-        mnist_real *restrict d = m->dense2_d[s];
+        mnist_real *restrict d = m->d0.dense2_d[s];
         mnist_real tsum = 0;
         for (int j = 0; j < 10; j++) {
             tsum += t[j];

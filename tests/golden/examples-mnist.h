@@ -61,12 +61,17 @@ typedef struct mnist_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     mnist_real hidden_z[MNIST_BATCH][128];
     mnist_real hidden_a[MNIST_BATCH][128];
-    mnist_real hidden_d[MNIST_BATCH][128];
     mnist_real dense2_z[MNIST_BATCH][10];
     mnist_real dense2_a[MNIST_BATCH][10];
-    mnist_real dense2_d[MNIST_BATCH][10];
     mnist_real dense2_zmax[MNIST_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     mnist_real dense2_zsum[MNIST_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        mnist_real dense2_d[MNIST_BATCH][10];
+    } d0;
+    union {
+        mnist_real hidden_d[MNIST_BATCH][128];
+    } d1;
 } mnist_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

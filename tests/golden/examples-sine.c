@@ -218,7 +218,7 @@ static void sine_hidden_delta(sine_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const sine_real *restrict a = m->hidden_a[s];
-        sine_real *restrict d = m->hidden_d[s];
+        sine_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 32; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
@@ -235,7 +235,7 @@ static void sine_hidden_backward(sine_model *m, const sine_real *in, int n)
     sine_real *restrict db = m->grads + 32;
     for (int s = 0; s < n; s++) {
         const sine_real *restrict x = in + s * 1;
-        const sine_real *restrict d = m->hidden_d[s];
+        const sine_real *restrict d = m->d1.hidden_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[1] * x[0];
         dW[2] += d[2] * x[0];
@@ -320,7 +320,7 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
             sine_real *restrict p = m->params + 0 + j * 1;
             sine_real *restrict exp_avg = m->exp_avg + 0 + j * 1;
             sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 1;
-            const sine_real dj = m->hidden_d[0][j];
+            const sine_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 1; i++) {
                 const sine_real g = (0 + dj * in[i]);
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -336,7 +336,7 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
             for (int i = 0; i < 1; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const sine_real dj = m->hidden_d[s][j];
+                const sine_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     sine_axpy(1, dj, in + s * 1, grad);
             }
@@ -362,7 +362,7 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
         for (int j = 0; j < 32; j++) {
             sine_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 32; i++) {
@@ -409,8 +409,8 @@ static void sine_dense2_delta(sine_model *m, int n)
 {
     const sine_real *restrict W = m->params + 64; /* [1][32] */
     for (int s = 0; s < n; s++) {
-        sine_real *restrict d = m->dense2_d[s];
-        sine_real *restrict dx = m->hidden_d[s];
+        sine_real *restrict d = m->d0.dense2_d[s];
+        sine_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         const sine_real d0 = d[0];
         dx[0] = W[0] * d0;
@@ -457,7 +457,7 @@ static void sine_dense2_backward(sine_model *m, const sine_real *in, int n)
     sine_real *restrict db = m->grads + 96;
     for (int s = 0; s < n; s++) {
         const sine_real *restrict x = in + s * 32;
-        const sine_real *restrict d = m->dense2_d[s];
+        const sine_real *restrict d = m->d0.dense2_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -511,7 +511,7 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
             sine_real *restrict p = m->params + 64 + j * 32;
             sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
             sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
-            const sine_real dj = m->dense2_d[0][j];
+            const sine_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 32; i++) {
                 const sine_real g = (0 + dj * in[i]);
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -527,7 +527,7 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
             for (int i = 0; i < 32; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const sine_real dj = m->dense2_d[s][j];
+                const sine_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     sine_axpy(32, dj, in + s * 32, grad);
             }
@@ -553,7 +553,7 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
         for (int j = 0; j < 1; j++) {
             sine_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -585,7 +585,7 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
             sine_real *restrict p = m->params + 64 + j * 32;
             sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
             sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
-            const sine_real dj = m->dense2_d[0][j];
+            const sine_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 32; i++) {
                 const sine_real g = (0 + dj * in[i]);
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -601,7 +601,7 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
             for (int i = 0; i < 32; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const sine_real dj = m->dense2_d[s][j];
+                const sine_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     sine_axpy(32, dj, in + s * 32, grad);
             }
@@ -627,7 +627,7 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
         for (int j = 0; j < 1; j++) {
             sine_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -667,7 +667,7 @@ static void sine_loss_grad(sine_model *m, const sine_real *target, int n)
     for (int s = 0; s < n; s++) {
         const sine_real *restrict y = m->dense2_a[s];
         const sine_real *restrict t = target + s * 1;
-        sine_real *restrict d = m->dense2_d[s];
+        sine_real *restrict d = m->d0.dense2_d[s];
         for (int j = 0; j < 1; j++) {
             d[j] = 2 * (y[j] - t[j]) * scale;
         }

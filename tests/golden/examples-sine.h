@@ -60,10 +60,15 @@ typedef struct sine_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     sine_real hidden_z[SINE_BATCH][32];
     sine_real hidden_a[SINE_BATCH][32];
-    sine_real hidden_d[SINE_BATCH][32];
     sine_real dense2_z[SINE_BATCH][1];
     sine_real dense2_a[SINE_BATCH][1];
-    sine_real dense2_d[SINE_BATCH][1];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        sine_real dense2_d[SINE_BATCH][1];
+    } d0;
+    union {
+        sine_real hidden_d[SINE_BATCH][32];
+    } d1;
 } sine_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -171,7 +171,7 @@ static void xor_hidden_delta(xor_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const xor_real *restrict a = m->hidden_a[s];
-        xor_real *restrict d = m->hidden_d[s];
+        xor_real *restrict d = m->d1.hidden_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 4; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
@@ -188,7 +188,7 @@ static void xor_hidden_backward(xor_model *m, const xor_real *in, int n)
     xor_real *restrict db = m->grads + 8;
     for (int s = 0; s < n; s++) {
         const xor_real *restrict x = in + s * 2;
-        const xor_real *restrict d = m->hidden_d[s];
+        const xor_real *restrict d = m->d1.hidden_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[1] * x[0];
@@ -215,7 +215,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
         for (int j = 0; j < 4; j++) {
             xor_real *restrict p = m->params + 0 + j * 2;
             xor_real *restrict momentum_buf = m->momentum_buf + 0 + j * 2;
-            const xor_real dj = m->hidden_d[0][j];
+            const xor_real dj = m->d1.hidden_d[0][j];
             for (int i = 0; i < 2; i++) {
                 xor_real g = (0 + dj * in[i]);
                 const xor_real buf = 0.9f * momentum_buf[i] + g;
@@ -230,7 +230,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
             for (int i = 0; i < 2; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const xor_real dj = m->hidden_d[s][j];
+                const xor_real dj = m->d1.hidden_d[s][j];
                 if (dj != 0)
                     xor_axpy(2, dj, in + s * 2, grad);
             }
@@ -253,7 +253,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
         for (int j = 0; j < 4; j++) {
             xor_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->hidden_d[s][j];
+                sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 4; i++) {
@@ -293,8 +293,8 @@ static void xor_out_delta(xor_model *m, int n)
 {
     const xor_real *restrict W = m->params + 12; /* [1][4] */
     for (int s = 0; s < n; s++) {
-        xor_real *restrict d = m->out_d[s];
-        xor_real *restrict dx = m->hidden_d[s];
+        xor_real *restrict d = m->d0.out_d[s];
+        xor_real *restrict dx = m->d1.hidden_d[s];
         /* hidden's d = Wᵀ·δ */
         const xor_real d0 = d[0];
         dx[0] = W[0] * d0;
@@ -313,7 +313,7 @@ static void xor_out_backward(xor_model *m, const xor_real *in, int n)
     xor_real *restrict db = m->grads + 16;
     for (int s = 0; s < n; s++) {
         const xor_real *restrict x = in + s * 4;
-        const xor_real *restrict d = m->out_d[s];
+        const xor_real *restrict d = m->d0.out_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -333,7 +333,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
         for (int j = 0; j < 1; j++) {
             xor_real *restrict p = m->params + 12 + j * 4;
             xor_real *restrict momentum_buf = m->momentum_buf + 12 + j * 4;
-            const xor_real dj = m->out_d[0][j];
+            const xor_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 4; i++) {
                 xor_real g = (0 + dj * in[i]);
                 const xor_real buf = 0.9f * momentum_buf[i] + g;
@@ -348,7 +348,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
             for (int i = 0; i < 4; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const xor_real dj = m->out_d[s][j];
+                const xor_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     xor_axpy(4, dj, in + s * 4, grad);
             }
@@ -371,7 +371,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
         for (int j = 0; j < 1; j++) {
             xor_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -409,7 +409,7 @@ static void xor_loss_grad(xor_model *m, const xor_real *target, int n)
     for (int s = 0; s < n; s++) {
         const xor_real *restrict y = m->out_a[s];
         const xor_real *restrict t = target + s * 1;
-        xor_real *restrict d = m->out_d[s];
+        xor_real *restrict d = m->d0.out_d[s];
         for (int j = 0; j < 1; j++) {
             d[j] = (y[j] - t[j]) * scale;
         }

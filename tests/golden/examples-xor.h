@@ -59,10 +59,15 @@ typedef struct xor_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     xor_real hidden_z[XOR_BATCH][4];
     xor_real hidden_a[XOR_BATCH][4];
-    xor_real hidden_d[XOR_BATCH][4];
     xor_real out_z[XOR_BATCH][1];
     xor_real out_a[XOR_BATCH][1];
-    xor_real out_d[XOR_BATCH][1];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        xor_real out_d[XOR_BATCH][1];
+    } d0;
+    union {
+        xor_real hidden_d[XOR_BATCH][4];
+    } d1;
 } xor_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

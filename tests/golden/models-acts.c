@@ -808,7 +808,7 @@ static void gacts_a1_delta(gacts_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict z = m->a1_z[s];
-        gacts_real *restrict d = m->a1_d[s];
+        gacts_real *restrict d = m->d1.a1_d[s];
         /* δ = d ⊙ σ(z)(1 + z(1 − σ(z))) */
         for (int j = 0; j < 16; j++) {
             d[j] = d[j] * gacts_silu_grad(z[j]);
@@ -825,7 +825,7 @@ static void gacts_a1_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 128;
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict x = in + s * 8;
-        const gacts_real *restrict d = m->a1_d[s];
+        const gacts_real *restrict d = m->d1.a1_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -984,7 +984,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 16; j++) {
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-            const gacts_real dj = m->a1_d[0][j];
+            const gacts_real dj = m->d1.a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -999,7 +999,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < 8; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a1_d[s][j];
+                const gacts_real dj = m->d1.a1_d[s][j];
                 if (dj != 0)
                     gacts_axpy(8, dj, in + s * 8, grad);
             }
@@ -1022,7 +1022,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a1_d[s][j];
+                sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -1047,7 +1047,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 16; j++) {
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-            const gacts_real dj = m->a1_d[0][j];
+            const gacts_real dj = m->d1.a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1062,7 +1062,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < 8; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a1_d[s][j];
+                const gacts_real dj = m->d1.a1_d[s][j];
                 if (dj != 0)
                     gacts_axpy(8, dj, in + s * 8, grad);
             }
@@ -1085,7 +1085,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a1_d[s][j];
+                sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -1910,14 +1910,14 @@ static void gacts_a2_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 144; /* [33][16] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict z = m->a2_z[s];
-        gacts_real *restrict d = m->a2_d[s];
+        gacts_real *restrict d = m->d0.a2_d[s];
         /* δ = d ⊙ (Φ(z) + z·φ(z)) */
         for (int j = 0; j < 33; j++) {
             d[j] = d[j] * gacts_gelu_grad(z[j]);
         }
     }
     /* a1's d = δ·W, all samples at once (gen_kernels.c) */
-    gacts_dx_best(n, 16, 33, m->a2_d[0], W, m->a1_d[0]);
+    gacts_dx_best(n, 16, 33, m->d0.a2_d[0], W, m->d1.a1_d[0]);
 }
 
 /* a2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -1930,8 +1930,8 @@ static void gacts_a2_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 672;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 33; j++)
-            db[j] += m->a2_d[s][j];
-    gacts_dw_best(n, 16, 33, 0, 33, m->a2_d[0], in, dW);
+            db[j] += m->d0.a2_d[s][j];
+    gacts_dw_best(n, 16, 33, 0, 33, m->d0.a2_d[0], in, dW);
 }
 
 /* a2: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -1945,7 +1945,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 33; j++) {
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-            const gacts_real dj = m->a2_d[0][j];
+            const gacts_real dj = m->d0.a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1961,7 +1961,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
             const int len = (33 - j < 8 ? 33 - j : 8) * 16;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 16, 33, j, len / 16, m->a2_d[0], in, grad);
+            gacts_dw_best(n, 16, 33, j, len / 16, m->d0.a2_d[0], in, grad);
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             for (int i = 0; i < len; i++) {
@@ -1981,7 +1981,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a2_d[s][j];
+                sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 33; i++) {
@@ -2006,7 +2006,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 33; j++) {
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-            const gacts_real dj = m->a2_d[0][j];
+            const gacts_real dj = m->d0.a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2022,7 +2022,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             const int len = (33 - j < 8 ? 33 - j : 8) * 16;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 16, 33, j, len / 16, m->a2_d[0], in, grad);
+            gacts_dw_best(n, 16, 33, j, len / 16, m->d0.a2_d[0], in, grad);
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             for (int i = 0; i < len; i++) {
@@ -2042,7 +2042,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a2_d[s][j];
+                sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 33; i++) {
@@ -2124,8 +2124,8 @@ static void gacts_a3_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 705; /* [5][33] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->a3_a[s];
-        gacts_real *restrict d = m->a3_d[s];
-        gacts_real *restrict dx = m->a2_d[s];
+        gacts_real *restrict d = m->d1.a3_d[s];
+        gacts_real *restrict dx = m->d0.a2_d[s];
         /* δ = d ⊙ a(1 − a) */
         for (int j = 0; j < 5; j++) {
             d[j] = d[j] * a[j] * (1 - a[j]);
@@ -2210,7 +2210,7 @@ static void gacts_a3_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 870;
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict x = in + s * 33;
-        const gacts_real *restrict d = m->a3_d[s];
+        const gacts_real *restrict d = m->d1.a3_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -2395,7 +2395,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 5; j++) {
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-            const gacts_real dj = m->a3_d[0][j];
+            const gacts_real dj = m->d1.a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2410,7 +2410,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < 33; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a3_d[s][j];
+                const gacts_real dj = m->d1.a3_d[s][j];
                 if (dj != 0)
                     gacts_axpy(33, dj, in + s * 33, grad);
             }
@@ -2433,7 +2433,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a3_d[s][j];
+                sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 5; i++) {
@@ -2458,7 +2458,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 5; j++) {
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-            const gacts_real dj = m->a3_d[0][j];
+            const gacts_real dj = m->d1.a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2473,7 +2473,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < 33; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->a3_d[s][j];
+                const gacts_real dj = m->d1.a3_d[s][j];
                 if (dj != 0)
                     gacts_axpy(33, dj, in + s * 33, grad);
             }
@@ -2496,7 +2496,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a3_d[s][j];
+                sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 5; i++) {
@@ -2560,8 +2560,8 @@ static void gacts_out_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 875; /* [4][5] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->out_a[s];
-        gacts_real *restrict d = m->out_d[s];
-        gacts_real *restrict dx = m->a3_d[s];
+        gacts_real *restrict d = m->d0.out_d[s];
+        gacts_real *restrict dx = m->d1.a3_d[s];
         /* δ = a ⊙ (d − Σ d ⊙ a) */
         {
             gacts_real dot = 0;
@@ -2593,7 +2593,7 @@ static void gacts_out_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 895;
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict x = in + s * 5;
-        const gacts_real *restrict d = m->out_d[s];
+        const gacts_real *restrict d = m->d0.out_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -2632,7 +2632,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
         for (int j = 0; j < 4; j++) {
             gacts_real *restrict p = m->params + 875 + j * 5;
             gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
-            const gacts_real dj = m->out_d[0][j];
+            const gacts_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 5; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2647,7 +2647,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
             for (int i = 0; i < 5; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gacts_real dj = m->out_d[s][j];
+                const gacts_real dj = m->d0.out_d[s][j];
                 if (dj != 0)
                     gacts_axpy(5, dj, in + s * 5, grad);
             }
@@ -2670,7 +2670,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
         for (int j = 0; j < 4; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 4; i++) {
@@ -2709,7 +2709,7 @@ static void gacts_loss_grad(gacts_model *m, const gacts_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict y = m->out_a[s];
         const gacts_real *restrict t = target + s * 4;
-        gacts_real *restrict d = m->out_d[s];
+        gacts_real *restrict d = m->d0.out_d[s];
         for (int j = 0; j < 4; j++) {
             const gacts_real diff = y[j] - t[j];
             d[j] = (diff < (-0.5f) ? (-0.5f) : diff > 0.5f ? 0.5f : diff) * scale;

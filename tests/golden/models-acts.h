@@ -69,16 +69,21 @@ typedef struct gacts_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gacts_real a1_z[GACTS_BATCH][16];
     gacts_real a1_a[GACTS_BATCH][16];
-    gacts_real a1_d[GACTS_BATCH][16];
     gacts_real a2_z[GACTS_BATCH][33];
     gacts_real a2_a[GACTS_BATCH][33];
-    gacts_real a2_d[GACTS_BATCH][33];
     gacts_real a3_z[GACTS_BATCH][5];
     gacts_real a3_a[GACTS_BATCH][5];
-    gacts_real a3_d[GACTS_BATCH][5];
     gacts_real out_z[GACTS_BATCH][4];
     gacts_real out_a[GACTS_BATCH][4];
-    gacts_real out_d[GACTS_BATCH][4];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        gacts_real a2_d[GACTS_BATCH][33];
+        gacts_real out_d[GACTS_BATCH][4];
+    } d0;
+    union {
+        gacts_real a1_d[GACTS_BATCH][16];
+        gacts_real a3_d[GACTS_BATCH][5];
+    } d1;
 } gacts_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

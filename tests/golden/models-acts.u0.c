@@ -1215,7 +1215,7 @@ static void gacts_a1_delta(gacts_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict z = m->a1_z[s];
-        gacts_real *restrict d = m->a1_d[s];
+        gacts_real *restrict d = m->d1.a1_d[s];
         /* δ = d ⊙ σ(z)(1 + z(1 − σ(z))) */
         for (int j = 0; j < 16; j++) {
             d[j] = d[j] * gacts_silu_grad(z[j]);
@@ -1233,8 +1233,8 @@ static void gacts_a1_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 128;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 16; j++)
-            db[j] += m->a1_d[s][j];
-    gacts_dw_best(n, 8, 16, 0, 16, m->a1_d[0], in, dW);
+            db[j] += m->d1.a1_d[s][j];
+    gacts_dw_best(n, 8, 16, 0, 16, m->d1.a1_d[0], in, dW);
 }
 
 /* a1: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -1248,7 +1248,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 16; j++) {
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-            const gacts_real dj = m->a1_d[0][j];
+            const gacts_real dj = m->d1.a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1264,7 +1264,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
             const int len = (16 - j < 8 ? 16 - j : 8) * 8;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 8, 16, j, len / 8, m->a1_d[0], in, grad);
+            gacts_dw_best(n, 8, 16, j, len / 8, m->d1.a1_d[0], in, grad);
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
             for (int i = 0; i < len; i++) {
@@ -1284,7 +1284,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a1_d[s][j];
+                sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -1309,7 +1309,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 16; j++) {
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-            const gacts_real dj = m->a1_d[0][j];
+            const gacts_real dj = m->d1.a1_d[0][j];
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1325,7 +1325,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             const int len = (16 - j < 8 ? 16 - j : 8) * 8;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 8, 16, j, len / 8, m->a1_d[0], in, grad);
+            gacts_dw_best(n, 8, 16, j, len / 8, m->d1.a1_d[0], in, grad);
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
             for (int i = 0; i < len; i++) {
@@ -1345,7 +1345,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a1_d[s][j];
+                sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 16; i++) {
@@ -2170,14 +2170,14 @@ static void gacts_a2_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 144; /* [33][16] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict z = m->a2_z[s];
-        gacts_real *restrict d = m->a2_d[s];
+        gacts_real *restrict d = m->d0.a2_d[s];
         /* δ = d ⊙ (Φ(z) + z·φ(z)) */
         for (int j = 0; j < 33; j++) {
             d[j] = d[j] * gacts_gelu_grad(z[j]);
         }
     }
     /* a1's d = δ·W, all samples at once (gen_kernels.c) */
-    gacts_dx_best(n, 16, 33, m->a2_d[0], W, m->a1_d[0]);
+    gacts_dx_best(n, 16, 33, m->d0.a2_d[0], W, m->d1.a1_d[0]);
 }
 
 /* a2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2190,8 +2190,8 @@ static void gacts_a2_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 672;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 33; j++)
-            db[j] += m->a2_d[s][j];
-    gacts_dw_best(n, 16, 33, 0, 33, m->a2_d[0], in, dW);
+            db[j] += m->d0.a2_d[s][j];
+    gacts_dw_best(n, 16, 33, 0, 33, m->d0.a2_d[0], in, dW);
 }
 
 /* a2: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -2205,7 +2205,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 33; j++) {
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-            const gacts_real dj = m->a2_d[0][j];
+            const gacts_real dj = m->d0.a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2221,7 +2221,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
             const int len = (33 - j < 8 ? 33 - j : 8) * 16;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 16, 33, j, len / 16, m->a2_d[0], in, grad);
+            gacts_dw_best(n, 16, 33, j, len / 16, m->d0.a2_d[0], in, grad);
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             for (int i = 0; i < len; i++) {
@@ -2241,7 +2241,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a2_d[s][j];
+                sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 33; i++) {
@@ -2266,7 +2266,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 33; j++) {
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-            const gacts_real dj = m->a2_d[0][j];
+            const gacts_real dj = m->d0.a2_d[0][j];
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2282,7 +2282,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             const int len = (33 - j < 8 ? 33 - j : 8) * 16;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 16, 33, j, len / 16, m->a2_d[0], in, grad);
+            gacts_dw_best(n, 16, 33, j, len / 16, m->d0.a2_d[0], in, grad);
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             for (int i = 0; i < len; i++) {
@@ -2302,7 +2302,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a2_d[s][j];
+                sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 33; i++) {
@@ -3211,14 +3211,14 @@ static void gacts_a3_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 705; /* [5][33] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->a3_a[s];
-        gacts_real *restrict d = m->a3_d[s];
+        gacts_real *restrict d = m->d1.a3_d[s];
         /* δ = d ⊙ a(1 − a) */
         for (int j = 0; j < 5; j++) {
             d[j] = d[j] * a[j] * (1 - a[j]);
         }
     }
     /* a2's d = δ·W, all samples at once (gen_kernels.c) */
-    gacts_dx_best(n, 33, 5, m->a3_d[0], W, m->a2_d[0]);
+    gacts_dx_best(n, 33, 5, m->d1.a3_d[0], W, m->d0.a2_d[0]);
 }
 
 /* a3 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -3231,8 +3231,8 @@ static void gacts_a3_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 870;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 5; j++)
-            db[j] += m->a3_d[s][j];
-    gacts_dw_best(n, 33, 5, 0, 5, m->a3_d[0], in, dW);
+            db[j] += m->d1.a3_d[s][j];
+    gacts_dw_best(n, 33, 5, 0, 5, m->d1.a3_d[0], in, dW);
 }
 
 /* a3: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -3246,7 +3246,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 5; j++) {
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-            const gacts_real dj = m->a3_d[0][j];
+            const gacts_real dj = m->d1.a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -3262,7 +3262,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
             const int len = (5 - j < 8 ? 5 - j : 8) * 33;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 33, 5, j, len / 33, m->a3_d[0], in, grad);
+            gacts_dw_best(n, 33, 5, j, len / 33, m->d1.a3_d[0], in, grad);
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
             for (int i = 0; i < len; i++) {
@@ -3282,7 +3282,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a3_d[s][j];
+                sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 5; i++) {
@@ -3307,7 +3307,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 5; j++) {
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-            const gacts_real dj = m->a3_d[0][j];
+            const gacts_real dj = m->d1.a3_d[0][j];
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -3323,7 +3323,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             const int len = (5 - j < 8 ? 5 - j : 8) * 33;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 33, 5, j, len / 33, m->a3_d[0], in, grad);
+            gacts_dw_best(n, 33, 5, j, len / 33, m->d1.a3_d[0], in, grad);
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
             for (int i = 0; i < len; i++) {
@@ -3343,7 +3343,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->a3_d[s][j];
+                sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 5; i++) {
@@ -3461,7 +3461,7 @@ static void gacts_out_delta(gacts_model *m, int n)
     const gacts_real *restrict W = m->params + 875; /* [4][5] */
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict a = m->out_a[s];
-        gacts_real *restrict d = m->out_d[s];
+        gacts_real *restrict d = m->d0.out_d[s];
         /* δ = a ⊙ (d − Σ d ⊙ a) */
         {
             gacts_real dot = 0;
@@ -3474,7 +3474,7 @@ static void gacts_out_delta(gacts_model *m, int n)
         }
     }
     /* a3's d = δ·W, all samples at once (gen_kernels.c) */
-    gacts_dx_best(n, 5, 4, m->out_d[0], W, m->a3_d[0]);
+    gacts_dx_best(n, 5, 4, m->d0.out_d[0], W, m->d1.a3_d[0]);
 }
 
 /* out backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -3487,8 +3487,8 @@ static void gacts_out_backward(gacts_model *m, const gacts_real *in, int n)
     gacts_real *restrict db = m->grads + 895;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 4; j++)
-            db[j] += m->out_d[s][j];
-    gacts_dw_best(n, 5, 4, 0, 4, m->out_d[0], in, dW);
+            db[j] += m->d0.out_d[s][j];
+    gacts_dw_best(n, 5, 4, 0, 4, m->d0.out_d[0], in, dW);
 }
 
 /* out: gacts_backward then gacts_step fused, grads zero and left so: per row of
@@ -3502,7 +3502,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
         for (int j = 0; j < 4; j++) {
             gacts_real *restrict p = m->params + 875 + j * 5;
             gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
-            const gacts_real dj = m->out_d[0][j];
+            const gacts_real dj = m->d0.out_d[0][j];
             for (int i = 0; i < 5; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -3518,7 +3518,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
             const int len = (4 - j < 8 ? 4 - j : 8) * 5;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gacts_dw_best(n, 5, 4, j, len / 5, m->out_d[0], in, grad);
+            gacts_dw_best(n, 5, 4, j, len / 5, m->d0.out_d[0], in, grad);
             gacts_real *restrict p = m->params + 875 + j * 5;
             gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
             for (int i = 0; i < len; i++) {
@@ -3538,7 +3538,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
         for (int j = 0; j < 4; j++) {
             gacts_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->out_d[s][j];
+                sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 4; i++) {
@@ -3577,7 +3577,7 @@ static void gacts_loss_grad(gacts_model *m, const gacts_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gacts_real *restrict y = m->out_a[s];
         const gacts_real *restrict t = target + s * 4;
-        gacts_real *restrict d = m->out_d[s];
+        gacts_real *restrict d = m->d0.out_d[s];
         for (int j = 0; j < 4; j++) {
             const gacts_real diff = y[j] - t[j];
             d[j] = (diff < (-0.5f) ? (-0.5f) : diff > 0.5f ? 0.5f : diff) * scale;

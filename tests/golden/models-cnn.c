@@ -517,21 +517,16 @@ static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_re
 
 // ---- layer c1: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, relu ----
 
-/* c1's windows as rows: col[p][(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
-static void gcnn_c1_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+/* c1's window at (oh, ow): row[(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
+static void gcnn_c1_window(const gcnn_real *restrict x, int oh, int ow, gcnn_real *restrict row)
 {
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            for (int c = 0; c < 4; c++) {
-                for (int kh = 0; kh < 3; kh++) {
-                    for (int kw = 0; kw < 3; kw++) {
-                        const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                        const int i = (c * 3 + kh) * 3 + kw;
-                        const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                        col[p * 36 + i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
-                    }
-                }
+    for (int c = 0; c < 4; c++) {
+        for (int kh = 0; kh < 3; kh++) {
+            for (int kw = 0; kw < 3; kw++) {
+                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
+                const int i = (c * 3 + kh) * 3 + kw;
+                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
+                row[i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
             }
         }
     }
@@ -711,7 +706,7 @@ static void gcnn_c1_product(const gcnn_real *restrict W, const gcnn_real *restri
 }
 
 /* c1: (n, 4, 8, 8) = relu of conv(x (n, 4, 8, 8), W [4][4][3][3]) + b
- *   x: the input; stride 1x1, padding 1x1; a = max(z, 0) */
+ *   x: the input; stride 1x1, padding 1x1; a = max(z, 0); im2col and the product */
 static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 0; /* [4][4][3][3] */
@@ -719,10 +714,12 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict col = m->scratch; /* [64][36] */
     gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
     for (int s = 0; s < n; s++) {
-        gcnn_c1_im2col(in + s * 256, col);
-        gcnn_c1_product(W, b, col, zt);
         gcnn_real *restrict z = m->c1_z[s];
         gcnn_real *restrict a = m->c1_a[s];
+        for (int oh = 0; oh < 8; oh++)
+            for (int ow = 0; ow < 8; ow++)
+                gcnn_c1_window(in + s * 256, oh, ow, col + (oh * 8 + ow) * 36);
+        gcnn_c1_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
             for (int p = 0; p < 64; p++)
@@ -734,32 +731,102 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
     }
 }
 
-/* c1 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p] */
+/* c1 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p] */
+#ifdef gcnn_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c1_window(x, oh, ow, row);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#ifdef gcnn_AVX2
+__attribute__((target("avx2")))
+static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c1_window(x, oh, ow, row);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                }
+            }
+        }
+    }
+}
+#endif
+
+static void gcnn_c1_sample_backward(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+#ifdef gcnn_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gcnn_c1_sample_backward_avx512(d, x, dW, row);
+        return;
+    }
+#endif
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_c1_sample_backward_avx2(d, x, dW, row);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c1_window(x, oh, ow, row);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                }
+            }
+        }
+    }
+}
+
+/* c1 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W by gcnn_c1_sample_backward */
 static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_real *restrict dW = m->grads + 0; /* [4][36] */
     gcnn_real *restrict db = m->grads + 144;
-    gcnn_real *restrict col = m->scratch; /* [64][36] */
+    gcnn_real *restrict row = m->scratch; /* [36]: the window at p */
+    gcnn_real *restrict bsum = m->scratch + 2560; /* [4][8]: ∂C/∂b by column */
+    memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->c1_z[s];
-        gcnn_real *restrict d = m->c1_d[s];
+        gcnn_real *restrict d = m->d1.c1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 256; j++) {
             const gcnn_real g = d[j];
             d[j] = z[j] > 0 ? g : 0;
         }
-        for (int f = 0; f < 4; f++) {
-            gcnn_real sum = 0;
-            for (int p = 0; p < 64; p++)
-                sum += d[f * 64 + p];
-            db[f] += sum;
-        }
-        gcnn_c1_im2col(in + s * 256, col);
         for (int f = 0; f < 4; f++)
-            for (int p = 0; p < 64; p++)
-                if (d[f * 64 + p] != 0)
-                    gcnn_axpy(36, d[f * 64 + p], col + p * 36, dW + f * 36);
+            for (int oh = 0; oh < 8; oh++)
+                for (int ow = 0; ow < 8; ow++)
+                    bsum[f * 8 + ow] += d[(f * 8 + oh) * 8 + ow];
+        const gcnn_real *restrict x = in + s * 256;
+        gcnn_c1_sample_backward(d, x, dW, row);
+    }
+    for (int i = 0; i < 4; i++) {
+        gcnn_real sum = 0;
+        for (int ow = 0; ow < 8; ow++)
+            sum += bsum[i * 8 + ow];
+        db[i] += sum;
     }
 }
 
@@ -792,21 +859,16 @@ static void gcnn_c1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 
 // ---- layer c2: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, tanh ----
 
-/* c2's windows as rows: col[p][(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
-static void gcnn_c2_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+/* c2's window at (oh, ow): row[(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
+static void gcnn_c2_window(const gcnn_real *restrict x, int oh, int ow, gcnn_real *restrict row)
 {
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            for (int c = 0; c < 4; c++) {
-                for (int kh = 0; kh < 3; kh++) {
-                    for (int kw = 0; kw < 3; kw++) {
-                        const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                        const int i = (c * 3 + kh) * 3 + kw;
-                        const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                        col[p * 36 + i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
-                    }
-                }
+    for (int c = 0; c < 4; c++) {
+        for (int kh = 0; kh < 3; kh++) {
+            for (int kw = 0; kw < 3; kw++) {
+                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
+                const int i = (c * 3 + kh) * 3 + kw;
+                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
+                row[i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
             }
         }
     }
@@ -838,7 +900,7 @@ static void gcnn_c2_product(const gcnn_real *restrict W, const gcnn_real *restri
 }
 
 /* c2: (n, 4, 8, 8) = tanh of conv(x (n, 4, 8, 8), W [4][4][3][3]) + b
- *   x: c1's a; stride 1x1, padding 1x1; a = tanh(z) */
+ *   x: c1's a; stride 1x1, padding 1x1; a = tanh(z); im2col and the product */
 static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 148; /* [4][4][3][3] */
@@ -846,10 +908,12 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict col = m->scratch; /* [64][36] */
     gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
     for (int s = 0; s < n; s++) {
-        gcnn_c2_im2col(in + s * 256, col);
-        gcnn_c2_product(W, b, col, zt);
         gcnn_real *restrict z = m->c2_z[s];
         gcnn_real *restrict a = m->c2_a[s];
+        for (int oh = 0; oh < 8; oh++)
+            for (int ow = 0; ow < 8; ow++)
+                gcnn_c2_window(in + s * 256, oh, ow, col + (oh * 8 + ow) * 36);
+        gcnn_c2_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
             for (int p = 0; p < 64; p++)
@@ -861,63 +925,130 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
     }
 }
 
-/* the reverse of gcnn_c2_im2col: dx = Σ of the window values that read each x */
-static void gcnn_c2_col2im(const gcnn_real *restrict dcol, gcnn_real *restrict dx)
+/* the reverse of gcnn_c2_window: dx[c][ih][iw] += drow[(c·3 + kh)·3 + kw] */
+static void gcnn_c2_unwindow(const gcnn_real *restrict drow, int oh, int ow, gcnn_real *restrict dx)
 {
-    for (int k = 0; k < 256; k++)
-        dx[k] = 0;
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            for (int c = 0; c < 4; c++) {
-                for (int kh = 0; kh < 3; kh++) {
-                    for (int kw = 0; kw < 3; kw++) {
-                        const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                        const int i = (c * 3 + kh) * 3 + kw;
-                        const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                        if (inside)
-                            dx[(c * 8 + ih) * 8 + iw] += dcol[p * 36 + i];
-                    }
-                }
+    for (int c = 0; c < 4; c++) {
+        for (int kh = 0; kh < 3; kh++) {
+            for (int kw = 0; kw < 3; kw++) {
+                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
+                const int i = (c * 3 + kh) * 3 + kw;
+                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
+                if (inside)
+                    dx[(c * 8 + ih) * 8 + iw] += drow[i];
             }
         }
     }
 }
 
-/* c2 backward, per sample: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p];
- * ∂C/∂W[f] += Σ_p δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], col2im'd into the input's d */
+/* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
+#ifdef gcnn_AVX512
+__attribute__((target("avx2,avx512f,avx512vl")))
+static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c2_window(x, oh, ow, row);
+            memset(drow, 0, 36 * sizeof *drow);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                    gcnn_axpy(36, g, W + f * 36, drow);
+                }
+            }
+            gcnn_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+#ifdef gcnn_AVX2
+__attribute__((target("avx2")))
+static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c2_window(x, oh, ow, row);
+            memset(drow, 0, 36 * sizeof *drow);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                    gcnn_axpy(36, g, W + f * 36, drow);
+                }
+            }
+            gcnn_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+#endif
+
+static void gcnn_c2_sample_backward(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+{
+#ifdef gcnn_AVX512
+    if (__builtin_cpu_supports("avx512vl")) {
+        gcnn_c2_sample_backward_avx512(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        gcnn_c2_sample_backward_avx2(W, d, x, drow, dx, dW, row);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 8; oh++) {
+        for (int ow = 0; ow < 8; ow++) {
+            const int p = oh * 8 + ow;
+            gcnn_c2_window(x, oh, ow, row);
+            memset(drow, 0, 36 * sizeof *drow);
+            for (int f = 0; f < 4; f++) {
+                const gcnn_real g = d[f * 64 + p];
+                if (g != 0) {
+                    gcnn_axpy(36, g, row, dW + f * 36);
+                    gcnn_axpy(36, g, W + f * 36, drow);
+                }
+            }
+            gcnn_c2_unwindow(drow, oh, ow, dx);
+        }
+    }
+}
+
+/* c2 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
+ * sample's ∂C/∂W and ∂C/∂x by gcnn_c2_sample_backward */
 static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 148;
     gcnn_real *restrict dW = m->grads + 148; /* [4][36] */
     gcnn_real *restrict db = m->grads + 292;
-    gcnn_real *restrict col = m->scratch; /* [64][36] */
-    gcnn_real *restrict dcol = m->scratch + 2304; /* [64][36] */
+    gcnn_real *restrict row = m->scratch; /* [36]: the window at p */
+    gcnn_real *restrict drow = m->scratch + 36; /* [36]: ∂C/∂row */
+    gcnn_real *restrict bsum = m->scratch + 2560; /* [4][8]: ∂C/∂b by column */
+    memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict a = m->c2_a[s];
-        gcnn_real *restrict d = m->c2_d[s];
+        gcnn_real *restrict d = m->d0.c2_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 256; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
         }
-        for (int f = 0; f < 4; f++) {
-            gcnn_real sum = 0;
-            for (int p = 0; p < 64; p++)
-                sum += d[f * 64 + p];
-            db[f] += sum;
-        }
-        gcnn_c2_im2col(in + s * 256, col);
         for (int f = 0; f < 4; f++)
-            for (int p = 0; p < 64; p++)
-                if (d[f * 64 + p] != 0)
-                    gcnn_axpy(36, d[f * 64 + p], col + p * 36, dW + f * 36);
-        for (int i = 0; i < 2304; i++)
-            dcol[i] = 0;
-        for (int f = 0; f < 4; f++)
-            for (int p = 0; p < 64; p++)
-                if (d[f * 64 + p] != 0)
-                    gcnn_axpy(36, d[f * 64 + p], W + f * 36, dcol + p * 36);
-        gcnn_c2_col2im(dcol, m->c1_d[s]);
+            for (int oh = 0; oh < 8; oh++)
+                for (int ow = 0; ow < 8; ow++)
+                    bsum[f * 8 + ow] += d[(f * 8 + oh) * 8 + ow];
+        const gcnn_real *restrict x = in + s * 256;
+        gcnn_real *restrict dx = m->d1.c1_d[s];
+        memset(dx, 0, 256 * sizeof *dx);
+        gcnn_c2_sample_backward(W, d, x, drow, dx, dW, row);
+    }
+    for (int i = 0; i < 4; i++) {
+        gcnn_real sum = 0;
+        for (int ow = 0; ow < 8; ow++)
+            sum += bsum[i * 8 + ow];
+        db[i] += sum;
     }
 }
 
@@ -965,9 +1096,8 @@ static void gcnn_p_forward(gcnn_model *m, const gcnn_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const gcnn_real v = x[w + i * 8 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
                         }
                     }
                     m->p_a[s][o] = best;
@@ -982,7 +1112,7 @@ static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 256; i++)
-            m->c2_d[s][i] = 0;
+            m->d0.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict x = in + s * 256;
         for (int ch = 0; ch < 4; ch++) {
@@ -995,13 +1125,12 @@ static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
                             const gcnn_real v = x[w + i * 8 + j];
-                            if (v > best || isnan(v)) {
-                                best = v;
-                                k = w + i * 8 + j;
-                            }
+                            const int take = (v > best) | (isnan(v) != 0);
+                            best = take ? v : best;
+                            k = take ? w + i * 8 + j : k;
                         }
                     }
-                    m->c2_d[s][k] += m->p_d[s][o];
+                    m->d0.c2_d[s][k] += m->d1.p_d[s][o];
                 }
             }
         }
@@ -1044,16 +1173,16 @@ static void gcnn_a_backward(gcnn_model *m, const gcnn_real *in, int n)
     (void)in;
     for (int s = 0; s < n; s++)
         for (int i = 0; i < 64; i++)
-            m->p_d[s][i] = 0;
+            m->d1.p_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         for (int ch = 0; ch < 4; ch++) {
             for (int oh = 0; oh < 3; oh++) {
                 for (int ow = 0; ow < 4; ow++) {
                     const int w = (ch * 4 + oh * 1) * 4 + ow * 1;
-                    const gcnn_real g = m->a_d[s][(ch * 3 + oh) * 4 + ow] / (gcnn_real)2;
+                    const gcnn_real g = m->d0.a_d[s][(ch * 3 + oh) * 4 + ow] / (gcnn_real)2;
                     for (int i = 0; i < 2; i++)
                         for (int j = 0; j < 1; j++)
-                            m->p_d[s][w + i * 4 + j] += g;
+                            m->d1.p_d[s][w + i * 4 + j] += g;
                 }
             }
         }
@@ -1370,7 +1499,7 @@ static void gcnn_h1_delta(gcnn_model *m, int n)
     const gcnn_real *restrict W = m->params + 296; /* [40][48] */
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h1_z[s];
-        gcnn_real *restrict d = m->h1_d[s];
+        gcnn_real *restrict d = m->d1.h1_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
@@ -1378,7 +1507,7 @@ static void gcnn_h1_delta(gcnn_model *m, int n)
         }
     }
     /* a's d = δ·W, all samples at once (gen_kernels.c) */
-    gcnn_dx_best(n, 48, 40, m->h1_d[0], W, m->a_d[0]);
+    gcnn_dx_best(n, 48, 40, m->d1.h1_d[0], W, m->d0.a_d[0]);
 }
 
 /* h1 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -1391,8 +1520,8 @@ static void gcnn_h1_backward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict db = m->grads + 2216;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 40; j++)
-            db[j] += m->h1_d[s][j];
-    gcnn_dw_best(n, 48, 40, 0, 40, m->h1_d[0], in, dW);
+            db[j] += m->d1.h1_d[s][j];
+    gcnn_dw_best(n, 48, 40, 0, 40, m->d1.h1_d[0], in, dW);
 }
 
 /* h1: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -1412,7 +1541,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             gcnn_real *restrict p = m->params + 296 + j * 48;
             gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-            const gcnn_real dj = m->h1_d[0][j];
+            const gcnn_real dj = m->d1.h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1429,7 +1558,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             const int len = (40 - j < 8 ? 40 - j : 8) * 48;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gcnn_dw_best(n, 48, 40, j, len / 48, m->h1_d[0], in, grad);
+            gcnn_dw_best(n, 48, 40, j, len / 48, m->d1.h1_d[0], in, grad);
             gcnn_real *restrict p = m->params + 296 + j * 48;
             gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
@@ -1452,7 +1581,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h1_d[s][j];
+                sum += m->d1.h1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1484,7 +1613,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             gcnn_real *restrict p = m->params + 296 + j * 48;
             gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-            const gcnn_real dj = m->h1_d[0][j];
+            const gcnn_real dj = m->d1.h1_d[0][j];
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1501,7 +1630,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             const int len = (40 - j < 8 ? 40 - j : 8) * 48;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gcnn_dw_best(n, 48, 40, j, len / 48, m->h1_d[0], in, grad);
+            gcnn_dw_best(n, 48, 40, j, len / 48, m->d1.h1_d[0], in, grad);
             gcnn_real *restrict p = m->params + 296 + j * 48;
             gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
@@ -1524,7 +1653,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h1_d[s][j];
+                sum += m->d1.h1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1843,7 +1972,7 @@ static void gcnn_h2_delta(gcnn_model *m, int n)
     const gcnn_real *restrict W = m->params + 2256; /* [40][40] */
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h2_z[s];
-        gcnn_real *restrict d = m->h2_d[s];
+        gcnn_real *restrict d = m->d0.h2_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 40; j++) {
             const gcnn_real g = d[j];
@@ -1851,7 +1980,7 @@ static void gcnn_h2_delta(gcnn_model *m, int n)
         }
     }
     /* h1's d = δ·W, all samples at once (gen_kernels.c) */
-    gcnn_dx_best(n, 40, 40, m->h2_d[0], W, m->h1_d[0]);
+    gcnn_dx_best(n, 40, 40, m->d0.h2_d[0], W, m->d1.h1_d[0]);
 }
 
 /* h2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -1864,8 +1993,8 @@ static void gcnn_h2_backward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict db = m->grads + 3856;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 40; j++)
-            db[j] += m->h2_d[s][j];
-    gcnn_dw_best(n, 40, 40, 0, 40, m->h2_d[0], in, dW);
+            db[j] += m->d0.h2_d[s][j];
+    gcnn_dw_best(n, 40, 40, 0, 40, m->d0.h2_d[0], in, dW);
 }
 
 /* h2: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -1885,7 +2014,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             gcnn_real *restrict p = m->params + 2256 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-            const gcnn_real dj = m->h2_d[0][j];
+            const gcnn_real dj = m->d0.h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1902,7 +2031,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             const int len = (40 - j < 8 ? 40 - j : 8) * 40;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gcnn_dw_best(n, 40, 40, j, len / 40, m->h2_d[0], in, grad);
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->d0.h2_d[0], in, grad);
             gcnn_real *restrict p = m->params + 2256 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
@@ -1925,7 +2054,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h2_d[s][j];
+                sum += m->d0.h2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -1957,7 +2086,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             gcnn_real *restrict p = m->params + 2256 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-            const gcnn_real dj = m->h2_d[0][j];
+            const gcnn_real dj = m->d0.h2_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1974,7 +2103,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             const int len = (40 - j < 8 ? 40 - j : 8) * 40;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gcnn_dw_best(n, 40, 40, j, len / 40, m->h2_d[0], in, grad);
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->d0.h2_d[0], in, grad);
             gcnn_real *restrict p = m->params + 2256 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
@@ -1997,7 +2126,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h2_d[s][j];
+                sum += m->d0.h2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -2067,14 +2196,14 @@ static void gcnn_h3_delta(gcnn_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->h3_z[s];
         const gcnn_real *restrict a = m->h3_a[s];
-        gcnn_real *restrict d = m->h3_d[s];
+        gcnn_real *restrict d = m->d1.h3_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 40; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 1.0);
         }
     }
     /* h2's d = δ·W, all samples at once (gen_kernels.c) */
-    gcnn_dx_best(n, 40, 40, m->h3_d[0], W, m->h2_d[0]);
+    gcnn_dx_best(n, 40, 40, m->d1.h3_d[0], W, m->d0.h2_d[0]);
 }
 
 /* h3 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2087,8 +2216,8 @@ static void gcnn_h3_backward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict db = m->grads + 5496;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 40; j++)
-            db[j] += m->h3_d[s][j];
-    gcnn_dw_best(n, 40, 40, 0, 40, m->h3_d[0], in, dW);
+            db[j] += m->d1.h3_d[s][j];
+    gcnn_dw_best(n, 40, 40, 0, 40, m->d1.h3_d[0], in, dW);
 }
 
 /* h3: gcnn_backward then gcnn_step fused, grads zero and left so: per row of
@@ -2108,7 +2237,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             gcnn_real *restrict p = m->params + 3896 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-            const gcnn_real dj = m->h3_d[0][j];
+            const gcnn_real dj = m->d1.h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2125,7 +2254,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             const int len = (40 - j < 8 ? 40 - j : 8) * 40;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gcnn_dw_best(n, 40, 40, j, len / 40, m->h3_d[0], in, grad);
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->d1.h3_d[0], in, grad);
             gcnn_real *restrict p = m->params + 3896 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
@@ -2148,7 +2277,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h3_d[s][j];
+                sum += m->d1.h3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -2180,7 +2309,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             gcnn_real *restrict p = m->params + 3896 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-            const gcnn_real dj = m->h3_d[0][j];
+            const gcnn_real dj = m->d1.h3_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2197,7 +2326,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             const int len = (40 - j < 8 ? 40 - j : 8) * 40;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gcnn_dw_best(n, 40, 40, j, len / 40, m->h3_d[0], in, grad);
+            gcnn_dw_best(n, 40, 40, j, len / 40, m->d1.h3_d[0], in, grad);
             gcnn_real *restrict p = m->params + 3896 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
@@ -2220,7 +2349,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h3_d[s][j];
+                sum += m->d1.h3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 40; i++) {
@@ -2303,8 +2432,8 @@ static void gcnn_dense8_delta(gcnn_model *m, int n)
 {
     const gcnn_real *restrict W = m->params + 5536; /* [3][40] */
     for (int s = 0; s < n; s++) {
-        gcnn_real *restrict d = m->dense8_d[s];
-        gcnn_real *restrict dx = m->h3_d[s];
+        gcnn_real *restrict d = m->d0.dense8_d[s];
+        gcnn_real *restrict dx = m->d1.h3_d[s];
         /* h3's d = Wᵀ·δ */
         const gcnn_real d0 = d[0], d1 = d[1], d2 = d[2];
         dx[0] = W[0] * d0 + W[40] * d1 + W[80] * d2;
@@ -2359,7 +2488,7 @@ static void gcnn_dense8_backward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict db = m->grads + 5656;
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict x = in + s * 40;
-        const gcnn_real *restrict d = m->dense8_d[s];
+        const gcnn_real *restrict d = m->d0.dense8_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -2503,7 +2632,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
             gcnn_real *restrict p = m->params + 5536 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-            const gcnn_real dj = m->dense8_d[0][j];
+            const gcnn_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2519,7 +2648,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->dense8_d[s][j];
+                const gcnn_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -2545,7 +2674,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
         for (int j = 0; j < 3; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -2577,7 +2706,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
             gcnn_real *restrict p = m->params + 5536 + j * 40;
             gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-            const gcnn_real dj = m->dense8_d[0][j];
+            const gcnn_real dj = m->d0.dense8_d[0][j];
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2593,7 +2722,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
             for (int i = 0; i < 40; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gcnn_real dj = m->dense8_d[s][j];
+                const gcnn_real dj = m->d0.dense8_d[s][j];
                 if (dj != 0)
                     gcnn_axpy(40, dj, in + s * 40, grad);
             }
@@ -2619,7 +2748,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
         for (int j = 0; j < 3; j++) {
             gcnn_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense8_d[s][j];
+                sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -2661,7 +2790,7 @@ static void gcnn_loss_grad(gcnn_model *m, const gcnn_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict y = m->dense8_a[s];
         const gcnn_real *restrict t = target + s * 3;
-        gcnn_real *restrict d = m->dense8_d[s];
+        gcnn_real *restrict d = m->d0.dense8_d[s];
         gcnn_real tsum = 0;
         for (int j = 0; j < 3; j++) {
             tsum += t[j];

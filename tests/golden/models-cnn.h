@@ -76,32 +76,37 @@ typedef struct gcnn_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: gcnn_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gcnn_train may fuse backward and step */
-    gcnn_real scratch[4608]; /* working space: gcnn_train's gradient rows, windows */
+    gcnn_real scratch[2592]; /* working space: gcnn_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gcnn_real c1_z[GCNN_BATCH][256];
     gcnn_real c1_a[GCNN_BATCH][256];
-    gcnn_real c1_d[GCNN_BATCH][256];
     gcnn_real c2_z[GCNN_BATCH][256];
     gcnn_real c2_a[GCNN_BATCH][256];
-    gcnn_real c2_d[GCNN_BATCH][256];
     gcnn_real p_a[GCNN_BATCH][64];
-    gcnn_real p_d[GCNN_BATCH][64];
     gcnn_real a_a[GCNN_BATCH][48];
-    gcnn_real a_d[GCNN_BATCH][48];
     gcnn_real h1_z[GCNN_BATCH][40];
     gcnn_real h1_a[GCNN_BATCH][40];
-    gcnn_real h1_d[GCNN_BATCH][40];
     gcnn_real h2_z[GCNN_BATCH][40];
     gcnn_real h2_a[GCNN_BATCH][40];
-    gcnn_real h2_d[GCNN_BATCH][40];
     gcnn_real h3_z[GCNN_BATCH][40];
     gcnn_real h3_a[GCNN_BATCH][40];
-    gcnn_real h3_d[GCNN_BATCH][40];
     gcnn_real dense8_z[GCNN_BATCH][3];
     gcnn_real dense8_a[GCNN_BATCH][3];
-    gcnn_real dense8_d[GCNN_BATCH][3];
     gcnn_real dense8_zmax[GCNN_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */
     gcnn_real dense8_zsum[GCNN_BATCH];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        gcnn_real c2_d[GCNN_BATCH][256];
+        gcnn_real a_d[GCNN_BATCH][48];
+        gcnn_real h2_d[GCNN_BATCH][40];
+        gcnn_real dense8_d[GCNN_BATCH][3];
+    } d0;
+    union {
+        gcnn_real c1_d[GCNN_BATCH][256];
+        gcnn_real p_d[GCNN_BATCH][64];
+        gcnn_real h1_d[GCNN_BATCH][40];
+        gcnn_real h3_d[GCNN_BATCH][40];
+    } d1;
 } gcnn_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -188,7 +188,7 @@ static void gdouble_dense1_delta(gdouble_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense1_z[s];
-        gdouble_real *restrict d = m->dense1_d[s];
+        gdouble_real *restrict d = m->d1.dense1_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : α) */
         for (int j = 0; j < 12; j++) {
             d[j] = z[j] > 0 ? d[j] : 0.2 * d[j];
@@ -205,7 +205,7 @@ static void gdouble_dense1_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 240;
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict x = in + s * 20;
-        const gdouble_real *restrict d = m->dense1_d[s];
+        const gdouble_real *restrict d = m->d1.dense1_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -479,7 +479,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-            const gdouble_real dj = m->dense1_d[0][j];
+            const gdouble_real dj = m->d1.dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -496,7 +496,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 20; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense1_d[s][j];
+                const gdouble_real dj = m->d1.dense1_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
@@ -523,7 +523,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense1_d[s][j];
+                sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
@@ -557,7 +557,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-            const gdouble_real dj = m->dense1_d[0][j];
+            const gdouble_real dj = m->d1.dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -574,7 +574,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < 20; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense1_d[s][j];
+                const gdouble_real dj = m->d1.dense1_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(20, dj, in + s * 20, grad);
             }
@@ -601,7 +601,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense1_d[s][j];
+                sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
@@ -674,8 +674,8 @@ static void gdouble_dense2_delta(gdouble_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense2_z[s];
         const gdouble_real *restrict a = m->dense2_a[s];
-        gdouble_real *restrict d = m->dense2_d[s];
-        gdouble_real *restrict dx = m->dense1_d[s];
+        gdouble_real *restrict d = m->d0.dense2_d[s];
+        gdouble_real *restrict dx = m->d1.dense1_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 9; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 0.5);
@@ -731,7 +731,7 @@ static void gdouble_dense2_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 360;
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict x = in + s * 12;
-        const gdouble_real *restrict d = m->dense2_d[s];
+        const gdouble_real *restrict d = m->d0.dense2_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -870,7 +870,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-            const gdouble_real dj = m->dense2_d[0][j];
+            const gdouble_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -887,7 +887,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 12; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense2_d[s][j];
+                const gdouble_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
@@ -914,7 +914,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
@@ -948,7 +948,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-            const gdouble_real dj = m->dense2_d[0][j];
+            const gdouble_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -965,7 +965,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < 12; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense2_d[s][j];
+                const gdouble_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(12, dj, in + s * 12, grad);
             }
@@ -992,7 +992,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
@@ -1057,8 +1057,8 @@ static void gdouble_dense3_delta(gdouble_model *m, int n)
     const gdouble_real *restrict W = m->params + 369; /* [7][9] */
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense3_z[s];
-        gdouble_real *restrict d = m->dense3_d[s];
-        gdouble_real *restrict dx = m->dense2_d[s];
+        gdouble_real *restrict d = m->d1.dense3_d[s];
+        gdouble_real *restrict dx = m->d0.dense2_d[s];
         /* δ = d ⊙ σ(z) */
         for (int j = 0; j < 7; j++) {
             d[j] = z[j] > 20 ? d[j] : d[j] * gdouble_sigmoid(z[j]);
@@ -1095,7 +1095,7 @@ static void gdouble_dense3_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 432;
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict x = in + s * 9;
-        const gdouble_real *restrict d = m->dense3_d[s];
+        const gdouble_real *restrict d = m->d1.dense3_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -1187,7 +1187,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-            const gdouble_real dj = m->dense3_d[0][j];
+            const gdouble_real dj = m->d1.dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1204,7 +1204,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 9; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense3_d[s][j];
+                const gdouble_real dj = m->d1.dense3_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
@@ -1231,7 +1231,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
@@ -1265,7 +1265,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-            const gdouble_real dj = m->dense3_d[0][j];
+            const gdouble_real dj = m->d1.dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1282,7 +1282,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < 9; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense3_d[s][j];
+                const gdouble_real dj = m->d1.dense3_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(9, dj, in + s * 9, grad);
             }
@@ -1309,7 +1309,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
@@ -1359,8 +1359,8 @@ static void gdouble_dense4_delta(gdouble_model *m, int n)
 {
     const gdouble_real *restrict W = m->params + 439; /* [3][7] */
     for (int s = 0; s < n; s++) {
-        gdouble_real *restrict d = m->dense4_d[s];
-        gdouble_real *restrict dx = m->dense3_d[s];
+        gdouble_real *restrict d = m->d0.dense4_d[s];
+        gdouble_real *restrict dx = m->d1.dense3_d[s];
         /* dense3's d = Wᵀ·δ */
         const gdouble_real d0 = d[0], d1 = d[1], d2 = d[2];
         dx[0] = W[0] * d0 + W[7] * d1 + W[14] * d2;
@@ -1382,7 +1382,7 @@ static void gdouble_dense4_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 460;
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict x = in + s * 7;
-        const gdouble_real *restrict d = m->dense4_d[s];
+        const gdouble_real *restrict d = m->d0.dense4_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -1428,7 +1428,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 439 + j * 7;
             gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
-            const gdouble_real dj = m->dense4_d[0][j];
+            const gdouble_real dj = m->d0.dense4_d[0][j];
             for (int i = 0; i < 7; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1445,7 +1445,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < 7; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gdouble_real dj = m->dense4_d[s][j];
+                const gdouble_real dj = m->d0.dense4_d[s][j];
                 if (dj != 0)
                     gdouble_axpy(7, dj, in + s * 7, grad);
             }
@@ -1472,7 +1472,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 3; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense4_d[s][j];
+                sum += m->d0.dense4_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -1512,7 +1512,7 @@ static void gdouble_loss_grad(gdouble_model *m, const gdouble_real *target, int 
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict y = m->dense4_a[s];
         const gdouble_real *restrict t = target + s * 3;
-        gdouble_real *restrict d = m->dense4_d[s];
+        gdouble_real *restrict d = m->d0.dense4_d[s];
         for (int j = 0; j < 3; j++) {
             d[j] = 2 * (y[j] - t[j]) * scale;
         }

@@ -70,16 +70,21 @@ typedef struct gdouble_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gdouble_real dense1_z[GDOUBLE_BATCH][12];
     gdouble_real dense1_a[GDOUBLE_BATCH][12];
-    gdouble_real dense1_d[GDOUBLE_BATCH][12];
     gdouble_real dense2_z[GDOUBLE_BATCH][9];
     gdouble_real dense2_a[GDOUBLE_BATCH][9];
-    gdouble_real dense2_d[GDOUBLE_BATCH][9];
     gdouble_real dense3_z[GDOUBLE_BATCH][7];
     gdouble_real dense3_a[GDOUBLE_BATCH][7];
-    gdouble_real dense3_d[GDOUBLE_BATCH][7];
     gdouble_real dense4_z[GDOUBLE_BATCH][3];
     gdouble_real dense4_a[GDOUBLE_BATCH][3];
-    gdouble_real dense4_d[GDOUBLE_BATCH][3];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        gdouble_real dense2_d[GDOUBLE_BATCH][9];
+        gdouble_real dense4_d[GDOUBLE_BATCH][3];
+    } d0;
+    union {
+        gdouble_real dense1_d[GDOUBLE_BATCH][12];
+        gdouble_real dense3_d[GDOUBLE_BATCH][7];
+    } d1;
 } gdouble_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

@@ -884,7 +884,7 @@ static void gdouble_dense1_delta(gdouble_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense1_z[s];
-        gdouble_real *restrict d = m->dense1_d[s];
+        gdouble_real *restrict d = m->d1.dense1_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : α) */
         for (int j = 0; j < 12; j++) {
             d[j] = z[j] > 0 ? d[j] : 0.2 * d[j];
@@ -902,8 +902,8 @@ static void gdouble_dense1_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 240;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 12; j++)
-            db[j] += m->dense1_d[s][j];
-    gdouble_dw_best(n, 20, 12, 0, 12, m->dense1_d[0], in, dW);
+            db[j] += m->d1.dense1_d[s][j];
+    gdouble_dw_best(n, 20, 12, 0, 12, m->d1.dense1_d[0], in, dW);
 }
 
 /* dense1: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -924,7 +924,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-            const gdouble_real dj = m->dense1_d[0][j];
+            const gdouble_real dj = m->d1.dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -942,7 +942,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             const int len = (12 - j < 8 ? 12 - j : 8) * 20;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gdouble_dw_best(n, 20, 12, j, len / 20, m->dense1_d[0], in, grad);
+            gdouble_dw_best(n, 20, 12, j, len / 20, m->d1.dense1_d[0], in, grad);
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
@@ -966,7 +966,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense1_d[s][j];
+                sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
@@ -1000,7 +1000,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-            const gdouble_real dj = m->dense1_d[0][j];
+            const gdouble_real dj = m->d1.dense1_d[0][j];
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1018,7 +1018,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             const int len = (12 - j < 8 ? 12 - j : 8) * 20;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gdouble_dw_best(n, 20, 12, j, len / 20, m->dense1_d[0], in, grad);
+            gdouble_dw_best(n, 20, 12, j, len / 20, m->d1.dense1_d[0], in, grad);
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
@@ -1042,7 +1042,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense1_d[s][j];
+                sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 12; i++) {
@@ -1677,14 +1677,14 @@ static void gdouble_dense2_delta(gdouble_model *m, int n)
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense2_z[s];
         const gdouble_real *restrict a = m->dense2_a[s];
-        gdouble_real *restrict d = m->dense2_d[s];
+        gdouble_real *restrict d = m->d0.dense2_d[s];
         /* δ = d ⊙ (z > 0 ? 1 : a + α) */
         for (int j = 0; j < 9; j++) {
             d[j] = z[j] > 0 ? d[j] : d[j] * (a[j] + 0.5);
         }
     }
     /* dense1's d = δ·W, all samples at once (gen_kernels.c) */
-    gdouble_dx_best(n, 12, 9, m->dense2_d[0], W, m->dense1_d[0]);
+    gdouble_dx_best(n, 12, 9, m->d0.dense2_d[0], W, m->d1.dense1_d[0]);
 }
 
 /* dense2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -1697,8 +1697,8 @@ static void gdouble_dense2_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 360;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 9; j++)
-            db[j] += m->dense2_d[s][j];
-    gdouble_dw_best(n, 12, 9, 0, 9, m->dense2_d[0], in, dW);
+            db[j] += m->d0.dense2_d[s][j];
+    gdouble_dw_best(n, 12, 9, 0, 9, m->d0.dense2_d[0], in, dW);
 }
 
 /* dense2: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -1719,7 +1719,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-            const gdouble_real dj = m->dense2_d[0][j];
+            const gdouble_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1737,7 +1737,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             const int len = (9 - j < 8 ? 9 - j : 8) * 12;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gdouble_dw_best(n, 12, 9, j, len / 12, m->dense2_d[0], in, grad);
+            gdouble_dw_best(n, 12, 9, j, len / 12, m->d0.dense2_d[0], in, grad);
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
@@ -1761,7 +1761,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
@@ -1795,7 +1795,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-            const gdouble_real dj = m->dense2_d[0][j];
+            const gdouble_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1813,7 +1813,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             const int len = (9 - j < 8 ? 9 - j : 8) * 12;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gdouble_dw_best(n, 12, 9, j, len / 12, m->dense2_d[0], in, grad);
+            gdouble_dw_best(n, 12, 9, j, len / 12, m->d0.dense2_d[0], in, grad);
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
@@ -1837,7 +1837,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 9; i++) {
@@ -2471,14 +2471,14 @@ static void gdouble_dense3_delta(gdouble_model *m, int n)
     const gdouble_real *restrict W = m->params + 369; /* [7][9] */
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict z = m->dense3_z[s];
-        gdouble_real *restrict d = m->dense3_d[s];
+        gdouble_real *restrict d = m->d1.dense3_d[s];
         /* δ = d ⊙ σ(z) */
         for (int j = 0; j < 7; j++) {
             d[j] = z[j] > 20 ? d[j] : d[j] * gdouble_sigmoid(z[j]);
         }
     }
     /* dense2's d = δ·W, all samples at once (gen_kernels.c) */
-    gdouble_dx_best(n, 9, 7, m->dense3_d[0], W, m->dense2_d[0]);
+    gdouble_dx_best(n, 9, 7, m->d1.dense3_d[0], W, m->d0.dense2_d[0]);
 }
 
 /* dense3 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2491,8 +2491,8 @@ static void gdouble_dense3_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 432;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 7; j++)
-            db[j] += m->dense3_d[s][j];
-    gdouble_dw_best(n, 9, 7, 0, 7, m->dense3_d[0], in, dW);
+            db[j] += m->d1.dense3_d[s][j];
+    gdouble_dw_best(n, 9, 7, 0, 7, m->d1.dense3_d[0], in, dW);
 }
 
 /* dense3: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -2513,7 +2513,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-            const gdouble_real dj = m->dense3_d[0][j];
+            const gdouble_real dj = m->d1.dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2531,7 +2531,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             const int len = (7 - j < 8 ? 7 - j : 8) * 9;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gdouble_dw_best(n, 9, 7, j, len / 9, m->dense3_d[0], in, grad);
+            gdouble_dw_best(n, 9, 7, j, len / 9, m->d1.dense3_d[0], in, grad);
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
@@ -2555,7 +2555,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
@@ -2589,7 +2589,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-            const gdouble_real dj = m->dense3_d[0][j];
+            const gdouble_real dj = m->d1.dense3_d[0][j];
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2607,7 +2607,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             const int len = (7 - j < 8 ? 7 - j : 8) * 9;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gdouble_dw_best(n, 9, 7, j, len / 9, m->dense3_d[0], in, grad);
+            gdouble_dw_best(n, 9, 7, j, len / 9, m->d1.dense3_d[0], in, grad);
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
@@ -2631,7 +2631,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 7; i++) {
@@ -2774,7 +2774,7 @@ static void gdouble_dense4_delta(gdouble_model *m, int n)
 {
     const gdouble_real *restrict W = m->params + 439; /* [3][7] */
     /* dense3's d = δ·W, all samples at once (gen_kernels.c) */
-    gdouble_dx_best(n, 7, 3, m->dense4_d[0], W, m->dense3_d[0]);
+    gdouble_dx_best(n, 7, 3, m->d0.dense4_d[0], W, m->d1.dense3_d[0]);
 }
 
 /* dense4 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2787,8 +2787,8 @@ static void gdouble_dense4_backward(gdouble_model *m, const gdouble_real *in, in
     gdouble_real *restrict db = m->grads + 460;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 3; j++)
-            db[j] += m->dense4_d[s][j];
-    gdouble_dw_best(n, 7, 3, 0, 3, m->dense4_d[0], in, dW);
+            db[j] += m->d0.dense4_d[s][j];
+    gdouble_dw_best(n, 7, 3, 0, 3, m->d0.dense4_d[0], in, dW);
 }
 
 /* dense4: gdouble_backward then gdouble_step fused, grads zero and left so: per row of
@@ -2809,7 +2809,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict p = m->params + 439 + j * 7;
             gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
-            const gdouble_real dj = m->dense4_d[0][j];
+            const gdouble_real dj = m->d0.dense4_d[0][j];
             for (int i = 0; i < 7; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2827,7 +2827,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             const int len = (3 - j < 8 ? 3 - j : 8) * 7;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gdouble_dw_best(n, 7, 3, j, len / 7, m->dense4_d[0], in, grad);
+            gdouble_dw_best(n, 7, 3, j, len / 7, m->d0.dense4_d[0], in, grad);
             gdouble_real *restrict p = m->params + 439 + j * 7;
             gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
@@ -2851,7 +2851,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
         for (int j = 0; j < 3; j++) {
             gdouble_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense4_d[s][j];
+                sum += m->d0.dense4_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 3; i++) {
@@ -2891,7 +2891,7 @@ static void gdouble_loss_grad(gdouble_model *m, const gdouble_real *target, int 
     for (int s = 0; s < n; s++) {
         const gdouble_real *restrict y = m->dense4_a[s];
         const gdouble_real *restrict t = target + s * 3;
-        gdouble_real *restrict d = m->dense4_d[s];
+        gdouble_real *restrict d = m->d0.dense4_d[s];
         for (int j = 0; j < 3; j++) {
             d[j] = 2 * (y[j] - t[j]) * scale;
         }

@@ -186,7 +186,7 @@ static void gmae_s_delta(gmae_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict a = m->s_a[s];
-        gmae_real *restrict d = m->s_d[s];
+        gmae_real *restrict d = m->d1.s_d[s];
         /* δ = a ⊙ (d − Σ d ⊙ a) */
         {
             gmae_real dot = 0;
@@ -215,7 +215,7 @@ static void gmae_s_backward(gmae_model *m, const gmae_real *in, int n)
     gmae_real *restrict db = m->grads + 18;
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict x = in + s * 3;
-        const gmae_real *restrict d = m->s_d[s];
+        const gmae_real *restrict d = m->d1.s_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -260,7 +260,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
             gmae_real *restrict p = m->params + 0 + j * 3;
             gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
             gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
-            const gmae_real dj = m->s_d[0][j];
+            const gmae_real dj = m->d1.s_d[0][j];
             for (int i = 0; i < 3; i++) {
                 const gmae_real g = (0 + dj * in[i]);
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -276,7 +276,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
             for (int i = 0; i < 3; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gmae_real dj = m->s_d[s][j];
+                const gmae_real dj = m->d1.s_d[s][j];
                 if (dj != 0)
                     gmae_axpy(3, dj, in + s * 3, grad);
             }
@@ -302,7 +302,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
         for (int j = 0; j < 6; j++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->s_d[s][j];
+                sum += m->d1.s_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 6; i++) {
@@ -348,8 +348,8 @@ static void gmae_dense2_delta(gmae_model *m, int n)
 {
     const gmae_real *restrict W = m->params + 24; /* [2][6] */
     for (int s = 0; s < n; s++) {
-        gmae_real *restrict d = m->dense2_d[s];
-        gmae_real *restrict dx = m->s_d[s];
+        gmae_real *restrict d = m->d0.dense2_d[s];
+        gmae_real *restrict dx = m->d1.s_d[s];
         /* s's d = Wᵀ·δ */
         const gmae_real d0 = d[0], d1 = d[1];
         dx[0] = W[0] * d0 + W[6] * d1;
@@ -370,7 +370,7 @@ static void gmae_dense2_backward(gmae_model *m, const gmae_real *in, int n)
     gmae_real *restrict db = m->grads + 36;
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict x = in + s * 6;
-        const gmae_real *restrict d = m->dense2_d[s];
+        const gmae_real *restrict d = m->d0.dense2_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -405,7 +405,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
             gmae_real *restrict p = m->params + 24 + j * 6;
             gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
             gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
-            const gmae_real dj = m->dense2_d[0][j];
+            const gmae_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 6; i++) {
                 const gmae_real g = (0 + dj * in[i]);
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -421,7 +421,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
             for (int i = 0; i < 6; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gmae_real dj = m->dense2_d[s][j];
+                const gmae_real dj = m->d0.dense2_d[s][j];
                 if (dj != 0)
                     gmae_axpy(6, dj, in + s * 6, grad);
             }
@@ -447,7 +447,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
         for (int j = 0; j < 2; j++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 2; i++) {
@@ -485,7 +485,7 @@ static void gmae_loss_grad(gmae_model *m, const gmae_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict y = m->dense2_a[s];
         const gmae_real *restrict t = target + s * 2;
-        gmae_real *restrict d = m->dense2_d[s];
+        gmae_real *restrict d = m->d0.dense2_d[s];
         for (int j = 0; j < 2; j++) {
             const gmae_real diff = y[j] - t[j];
             d[j] = (gmae_real)((diff > 0) - (diff < 0)) * scale;

@@ -60,10 +60,15 @@ typedef struct gmae_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gmae_real s_z[GMAE_BATCH][6];
     gmae_real s_a[GMAE_BATCH][6];
-    gmae_real s_d[GMAE_BATCH][6];
     gmae_real dense2_z[GMAE_BATCH][2];
     gmae_real dense2_a[GMAE_BATCH][2];
-    gmae_real dense2_d[GMAE_BATCH][2];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        gmae_real dense2_d[GMAE_BATCH][2];
+    } d0;
+    union {
+        gmae_real s_d[GMAE_BATCH][6];
+    } d1;
 } gmae_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */

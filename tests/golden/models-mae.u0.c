@@ -871,7 +871,7 @@ static void gmae_s_delta(gmae_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict a = m->s_a[s];
-        gmae_real *restrict d = m->s_d[s];
+        gmae_real *restrict d = m->d1.s_d[s];
         /* δ = a ⊙ (d − Σ d ⊙ a) */
         {
             gmae_real dot = 0;
@@ -895,8 +895,8 @@ static void gmae_s_backward(gmae_model *m, const gmae_real *in, int n)
     gmae_real *restrict db = m->grads + 18;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 6; j++)
-            db[j] += m->s_d[s][j];
-    gmae_dw_best(n, 3, 6, 0, 6, m->s_d[0], in, dW);
+            db[j] += m->d1.s_d[s][j];
+    gmae_dw_best(n, 3, 6, 0, 6, m->d1.s_d[0], in, dW);
 }
 
 /* s: gmae_backward then gmae_step fused, grads zero and left so: per row of
@@ -916,7 +916,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
             gmae_real *restrict p = m->params + 0 + j * 3;
             gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
             gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
-            const gmae_real dj = m->s_d[0][j];
+            const gmae_real dj = m->d1.s_d[0][j];
             for (int i = 0; i < 3; i++) {
                 const gmae_real g = (0 + dj * in[i]);
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -933,7 +933,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
             const int len = (6 - j < 8 ? 6 - j : 8) * 3;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gmae_dw_best(n, 3, 6, j, len / 3, m->s_d[0], in, grad);
+            gmae_dw_best(n, 3, 6, j, len / 3, m->d1.s_d[0], in, grad);
             gmae_real *restrict p = m->params + 0 + j * 3;
             gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
             gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
@@ -956,7 +956,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
         for (int j = 0; j < 6; j++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->s_d[s][j];
+                sum += m->d1.s_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 6; i++) {
@@ -1064,7 +1064,7 @@ static void gmae_dense2_delta(gmae_model *m, int n)
 {
     const gmae_real *restrict W = m->params + 24; /* [2][6] */
     /* s's d = δ·W, all samples at once (gen_kernels.c) */
-    gmae_dx_best(n, 6, 2, m->dense2_d[0], W, m->s_d[0]);
+    gmae_dx_best(n, 6, 2, m->d0.dense2_d[0], W, m->d1.s_d[0]);
 }
 
 /* dense2 backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -1077,8 +1077,8 @@ static void gmae_dense2_backward(gmae_model *m, const gmae_real *in, int n)
     gmae_real *restrict db = m->grads + 36;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 2; j++)
-            db[j] += m->dense2_d[s][j];
-    gmae_dw_best(n, 6, 2, 0, 2, m->dense2_d[0], in, dW);
+            db[j] += m->d0.dense2_d[s][j];
+    gmae_dw_best(n, 6, 2, 0, 2, m->d0.dense2_d[0], in, dW);
 }
 
 /* dense2: gmae_backward then gmae_step fused, grads zero and left so: per row of
@@ -1098,7 +1098,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
             gmae_real *restrict p = m->params + 24 + j * 6;
             gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
             gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
-            const gmae_real dj = m->dense2_d[0][j];
+            const gmae_real dj = m->d0.dense2_d[0][j];
             for (int i = 0; i < 6; i++) {
                 const gmae_real g = (0 + dj * in[i]);
                 const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
@@ -1115,7 +1115,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
             const int len = (2 - j < 8 ? 2 - j : 8) * 6;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gmae_dw_best(n, 6, 2, j, len / 6, m->dense2_d[0], in, grad);
+            gmae_dw_best(n, 6, 2, j, len / 6, m->d0.dense2_d[0], in, grad);
             gmae_real *restrict p = m->params + 24 + j * 6;
             gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
             gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
@@ -1138,7 +1138,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
         for (int j = 0; j < 2; j++) {
             gmae_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense2_d[s][j];
+                sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 2; i++) {
@@ -1176,7 +1176,7 @@ static void gmae_loss_grad(gmae_model *m, const gmae_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gmae_real *restrict y = m->dense2_a[s];
         const gmae_real *restrict t = target + s * 2;
-        gmae_real *restrict d = m->dense2_d[s];
+        gmae_real *restrict d = m->d0.dense2_d[s];
         for (int j = 0; j < 2; j++) {
             const gmae_real diff = y[j] - t[j];
             d[j] = (gmae_real)((diff > 0) - (diff < 0)) * scale;

@@ -1706,7 +1706,7 @@ static void gwide_h_delta(gwide_model *m, int n)
 {
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict z = m->h_z[s];
-        gwide_real *restrict d = m->h_d[s];
+        gwide_real *restrict d = m->d0.h_d[s];
         /* δ = d ⊙ [z > 0] */
         for (int j = 0; j < 45; j++) {
             const gwide_real g = d[j];
@@ -1725,8 +1725,8 @@ static void gwide_h_backward(gwide_model *m, const gwide_real *in, int n)
     gwide_real *restrict db = m->grads + 1665;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 45; j++)
-            db[j] += m->h_d[s][j];
-    gwide_dw_best(n, 37, 45, 0, 45, m->h_d[0], in, dW);
+            db[j] += m->d0.h_d[s][j];
+    gwide_dw_best(n, 37, 45, 0, 45, m->d0.h_d[0], in, dW);
 }
 
 /* h: gwide_backward then gwide_step fused, grads zero and left so: per row of
@@ -1741,7 +1741,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
     if (n == 1) {
         for (int j = 0; j < 45; j++) {
             gwide_real *restrict p = m->params + 0 + j * 37;
-            const gwide_real dj = m->h_d[0][j];
+            const gwide_real dj = m->d0.h_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -1764,7 +1764,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
             const int len = (45 - j < 8 ? 45 - j : 8) * 37;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gwide_dw_best(n, 37, 45, j, len / 37, m->h_d[0], in, grad);
+            gwide_dw_best(n, 37, 45, j, len / 37, m->d0.h_d[0], in, grad);
             gwide_real *restrict p = m->params + 0 + j * 37;
             for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
@@ -1779,7 +1779,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
         for (int j = 0; j < 45; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h_d[s][j];
+                sum += m->d0.h_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 45; i++) {
@@ -1802,7 +1802,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
     if (n == 1) {
         for (int j = 0; j < 45; j++) {
             gwide_real *restrict p = m->params + 0 + j * 37;
-            const gwide_real dj = m->h_d[0][j];
+            const gwide_real dj = m->d0.h_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int c = 0; c < nchunk; c++) {
@@ -1825,7 +1825,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             const int len = (45 - j < 8 ? 45 - j : 8) * 37;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gwide_dw_best(n, 37, 45, j, len / 37, m->h_d[0], in, grad);
+            gwide_dw_best(n, 37, 45, j, len / 37, m->d0.h_d[0], in, grad);
             gwide_real *restrict p = m->params + 0 + j * 37;
             for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
@@ -1840,7 +1840,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
         for (int j = 0; j < 45; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->h_d[s][j];
+                sum += m->d0.h_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 45; i++) {
@@ -2746,14 +2746,14 @@ static void gwide_g_delta(gwide_model *m, int n)
     const gwide_real *restrict W = m->params + 1710; /* [11][45] */
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict a = m->g_a[s];
-        gwide_real *restrict d = m->g_d[s];
+        gwide_real *restrict d = m->d1.g_d[s];
         /* δ = d ⊙ (1 − a²) */
         for (int j = 0; j < 11; j++) {
             d[j] = d[j] * (1 - a[j] * a[j]);
         }
     }
     /* h's d = δ·W, all samples at once (gen_kernels.c) */
-    gwide_dx_best(n, 45, 11, m->g_d[0], W, m->h_d[0]);
+    gwide_dx_best(n, 45, 11, m->d1.g_d[0], W, m->d0.h_d[0]);
 }
 
 /* g backward: δ and ∂C/∂x, then ∂C/∂W += δ·xᵀ and ∂C/∂b += δ summed over the
@@ -2766,8 +2766,8 @@ static void gwide_g_backward(gwide_model *m, const gwide_real *in, int n)
     gwide_real *restrict db = m->grads + 2205;
     for (int s = 0; s < n; s++)
         for (int j = 0; j < 11; j++)
-            db[j] += m->g_d[s][j];
-    gwide_dw_best(n, 45, 11, 0, 11, m->g_d[0], in, dW);
+            db[j] += m->d1.g_d[s][j];
+    gwide_dw_best(n, 45, 11, 0, 11, m->d1.g_d[0], in, dW);
 }
 
 /* g: gwide_backward then gwide_step fused, grads zero and left so: per row of
@@ -2780,7 +2780,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
     if (n == 1) {
         for (int j = 0; j < 11; j++) {
             gwide_real *restrict p = m->params + 1710 + j * 45;
-            const gwide_real dj = m->g_d[0][j];
+            const gwide_real dj = m->d1.g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 45; i++) {
@@ -2795,7 +2795,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
             const int len = (11 - j < 8 ? 11 - j : 8) * 45;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gwide_dw_best(n, 45, 11, j, len / 45, m->g_d[0], in, grad);
+            gwide_dw_best(n, 45, 11, j, len / 45, m->d1.g_d[0], in, grad);
             gwide_real *restrict p = m->params + 1710 + j * 45;
             for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
@@ -2810,7 +2810,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
         for (int j = 0; j < 11; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->g_d[s][j];
+                sum += m->d1.g_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 11; i++) {
@@ -2831,7 +2831,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
     if (n == 1) {
         for (int j = 0; j < 11; j++) {
             gwide_real *restrict p = m->params + 1710 + j * 45;
-            const gwide_real dj = m->g_d[0][j];
+            const gwide_real dj = m->d1.g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 45; i++) {
@@ -2846,7 +2846,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             const int len = (11 - j < 8 ? 11 - j : 8) * 45;
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
-            gwide_dw_best(n, 45, 11, j, len / 45, m->g_d[0], in, grad);
+            gwide_dw_best(n, 45, 11, j, len / 45, m->d1.g_d[0], in, grad);
             gwide_real *restrict p = m->params + 1710 + j * 45;
             for (int i = 0; i < len; i++) {
                 gwide_real g = grad[i];
@@ -2861,7 +2861,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
         for (int j = 0; j < 11; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->g_d[s][j];
+                sum += m->d1.g_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 11; i++) {
@@ -2901,8 +2901,8 @@ static void gwide_dense3_delta(gwide_model *m, int n)
 {
     const gwide_real *restrict W = m->params + 2216; /* [1][11] */
     for (int s = 0; s < n; s++) {
-        gwide_real *restrict d = m->dense3_d[s];
-        gwide_real *restrict dx = m->g_d[s];
+        gwide_real *restrict d = m->d0.dense3_d[s];
+        gwide_real *restrict dx = m->d1.g_d[s];
         /* g's d = Wᵀ·δ */
         const gwide_real d0 = d[0];
         dx[0] = W[0] * d0;
@@ -2928,7 +2928,7 @@ static void gwide_dense3_backward(gwide_model *m, const gwide_real *in, int n)
     gwide_real *restrict db = m->grads + 2227;
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict x = in + s * 11;
-        const gwide_real *restrict d = m->dense3_d[s];
+        const gwide_real *restrict d = m->d0.dense3_d[s];
         dW[0] += d[0] * x[0];
         dW[1] += d[0] * x[1];
         dW[2] += d[0] * x[2];
@@ -2954,7 +2954,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
     if (n == 1) {
         for (int j = 0; j < 1; j++) {
             gwide_real *restrict p = m->params + 2216 + j * 11;
-            const gwide_real dj = m->dense3_d[0][j];
+            const gwide_real dj = m->d0.dense3_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 11; i++) {
@@ -2968,7 +2968,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
             for (int i = 0; i < 11; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->dense3_d[s][j];
+                const gwide_real dj = m->d0.dense3_d[s][j];
                 if (dj != 0)
                     gwide_axpy(11, dj, in + s * 11, grad);
             }
@@ -2986,7 +2986,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
         for (int j = 0; j < 1; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d0.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -3007,7 +3007,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
     if (n == 1) {
         for (int j = 0; j < 1; j++) {
             gwide_real *restrict p = m->params + 2216 + j * 11;
-            const gwide_real dj = m->dense3_d[0][j];
+            const gwide_real dj = m->d0.dense3_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
             for (int i = 0; i < 11; i++) {
@@ -3021,7 +3021,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
             for (int i = 0; i < 11; i++)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
-                const gwide_real dj = m->dense3_d[s][j];
+                const gwide_real dj = m->d0.dense3_d[s][j];
                 if (dj != 0)
                     gwide_axpy(11, dj, in + s * 11, grad);
             }
@@ -3039,7 +3039,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
         for (int j = 0; j < 1; j++) {
             gwide_real sum = 0;
             for (int s = 0; s < n; s++)
-                sum += m->dense3_d[s][j];
+                sum += m->d0.dense3_d[s][j];
             grad[j] = sum;
         }
         for (int i = 0; i < 1; i++) {
@@ -3075,7 +3075,7 @@ static void gwide_loss_grad(gwide_model *m, const gwide_real *target, int n)
     for (int s = 0; s < n; s++) {
         const gwide_real *restrict y = m->dense3_a[s];
         const gwide_real *restrict t = target + s * 1;
-        gwide_real *restrict d = m->dense3_d[s];
+        gwide_real *restrict d = m->d0.dense3_d[s];
         for (int j = 0; j < 1; j++) {
             d[j] = (y[j] - t[j]) * scale;
         }

@@ -64,13 +64,18 @@ typedef struct gwide_model {
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gwide_real h_z[GWIDE_BATCH][45];
     gwide_real h_a[GWIDE_BATCH][45];
-    gwide_real h_d[GWIDE_BATCH][45];
     gwide_real g_z[GWIDE_BATCH][11];
     gwide_real g_a[GWIDE_BATCH][11];
-    gwide_real g_d[GWIDE_BATCH][11];
     gwide_real dense3_z[GWIDE_BATCH][1];
     gwide_real dense3_a[GWIDE_BATCH][1];
-    gwide_real dense3_d[GWIDE_BATCH][1];
+    /* the d of layers whose backward steps do not overlap share one union */
+    union {
+        gwide_real h_d[GWIDE_BATCH][45];
+        gwide_real dense3_d[GWIDE_BATCH][1];
+    } d0;
+    union {
+        gwide_real g_d[GWIDE_BATCH][11];
+    } d1;
 } gwide_model;
 
 /* Parameters per the init scheme from `seed`; grads and optimizer state zeroed. */
