@@ -393,6 +393,7 @@ enum {
     NODE_DX_TILES = 1 << 8,      /* it calls NAME_dx_best (kern_backward_tiles) */
     NODE_DW_TILES = 1 << 9,      /* it calls NAME_dw_best */
     NODE_DIRECT = 1 << 10,       /* conv2d: the direct form, not im2col and the product */
+    NODE_AXPY = 1 << 11,         /* it calls NAME_axpy (y += a·x) */
 };
 
 /* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d): planned by ir.c from

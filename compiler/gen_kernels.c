@@ -575,17 +575,12 @@ void kern_helpers(Emit *e, const GenCtx *c)
         emit_close(e);
         emit_end(e);
     }
-    /* the tiles where a layer calls them; NAME_axpy where a layer with parameters sums
-     * its ∂C/∂W otherwise (unrolled dense layers' fused step, convolutions) */
+    /* the tiles and NAME_axpy where a layer calls them (its plan says so) */
     unsigned flags = 0;
-    bool axpy = false;
-    for (int i = 0; i < c->m->nnodes; i++) {
-        const Node *l = &c->m->nodes[i];
-        flags |= l->flags;
-        axpy |= l->nparams > 0 && !(l->flags & NODE_DW_TILES);
-    }
+    for (int i = 0; i < c->m->nnodes; i++)
+        flags |= c->m->nodes[i].flags;
     kern_backward_tiles(e, c, flags & NODE_DX_TILES, flags & NODE_DW_TILES);
-    if (!axpy)
+    if (!(flags & NODE_AXPY))
         return;
     emit_line(e, "/* y += a·x over len elements: no carried sum, so it vectorizes; restrict");
     emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");

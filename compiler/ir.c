@@ -209,7 +209,7 @@ static const struct {
     {NODE_SKIPS_ZEROS, "skips-zeros"}, {NODE_TRAIN_SKIPS, "train-skips"},
     {NODE_KEEPS_SUMS, "keeps-sums"},   {NODE_AVX2_CLONE, "avx2-clone"},
     {NODE_DX_TILES, "dx-tiles"},       {NODE_DW_TILES, "dw-tiles"},
-    {NODE_DIRECT, "direct"},
+    {NODE_DIRECT, "direct"},           {NODE_AXPY, "axpy"},
 };
 
 static const struct {

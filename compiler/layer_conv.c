@@ -138,8 +138,8 @@ static void conv_plan(const Model *m, Node *n, long unroll)
 {
     (void)m;
     (void)unroll;
-    if (n->in_shape.dim[0] == 1)
-        n->flags |= NODE_DIRECT;
+    /* the direct form sums its gradients in registers; im2col's backward in rows */
+    n->flags |= n->in_shape.dim[0] == 1 ? NODE_DIRECT : NODE_AXPY;
     Conv g = geometry(n);
     n->scratch = scratch_at(&g, AT_BSUM) + g.F * g.OW;
     if (!g.direct) {

@@ -55,6 +55,8 @@ static void dense_plan(const Model *m, Node *n, long unroll)
      * step sums a row at a time (small enough not to need more) */
     if (!(n->flags & NODE_UNROLLED))
         n->flags |= NODE_DW_TILES | (n->flags & NODE_NEEDS_DX ? NODE_DX_TILES : 0);
+    else
+        n->flags |= NODE_AXPY;
     long grad = n->flags & NODE_UNROLLED ? n->in : KERN_DW_ROWS * n->in;
     n->scratch = grad > n->out ? grad : n->out;
 }
