@@ -811,15 +811,18 @@ static void gen_files(Emit *e, const GenCtx *c)
     shape_string(shape, sizeof shape, m);
     int nbuf = 1 + opt_nstate(m);
 
-    emit_line(e, "/* The header every weight file of this network carries (docs/WEIGHTS.md):");
-    emit_line(e, " * the fingerprint is of the shapes \"%s\". */", shape);
+    emit_line(e, "/* The network's shapes as weight files record them: the fingerprint is their");
+    emit_line(e, " * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */");
+    emit_line(e, "#define %s_SHAPE \"%s\"", U, shape);
+    emit_blank(e);
+    emit_line(e, "/* The header every weight file of this network carries. */");
     emit_line(e, "static bprt_file_info %s_file_info(uint32_t kind)", N);
     emit_brace(e);
     emit_line(e, "bprt_file_info info;");
     emit_line(e, "memset(&info, 0, sizeof info);");
     emit_line(e, "info.kind = kind;");
     emit_line(e, "info.elem_size = (uint32_t)sizeof(%s);", c->real);
-    emit_line(e, "info.fingerprint = bprt_fingerprint(\"%s\");", shape);
+    emit_line(e, "info.fingerprint = bprt_fingerprint(%s_SHAPE);", U);
     emit_line(e, "info.count = %s_PARAMS;", U);
     emit_line(e, "info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? %d : 1;", nbuf);
     emit_line(e, "return info;");

@@ -127,10 +127,11 @@ bool gen_main(Emit *e, const Model *m)
     emit_brace(e);
     emit_line(e, "static %s_model model; /* static: it can be too large for the stack */", N);
     emit_line(e, "/* the trainer writes the weight files itself, with the standardization");
-    emit_line(e, " * statistics and the table that names the tensors (docs/WEIGHTS.md) */");
+    emit_line(e, " * statistics, the shapes and the table that names the tensors */");
     emit_line(e, "bprt_file_info weights = %s_file_info(BPRT_FILE_WEIGHTS);", N);
     emit_line(e, "bprt_file_info checkpoint = %s_file_info(BPRT_FILE_CHECKPOINT);", N);
     emit_line(e, "weights.tensors = checkpoint.tensors = %s_TENSORS;", U);
+    emit_line(e, "weights.shape = checkpoint.shape = %s_SHAPE;", U);
     emit_open(e, "const bprt_trainer trainer =");
     emit_line(e, ".name = \"%s\",", N);
     emit_line(e, ".inputs = %s_INPUTS,", U);

@@ -882,30 +882,6 @@ static int take_names(Run *r, const char *path, bprt_extra *x)
     return set_names(r, x->names, x->names_size, (int)x->nclasses);
 }
 
-/* The shape string of the fingerprint, "in=4;dense=8;dense=3", rebuilt from the layer
- * table (a layer of count = out * (in + 1) parameters); NULL unless it gives the
- * fingerprint the generated code computed, so that a file never records a shape that
- * is not its network's. */
-static char *shape_string(const bprt_trainer *tr)
-{
-    size_t size = 16 + 24 * (size_t)tr->nlayers, len;
-    char *s = malloc(size);
-    if (!s)
-        return NULL;
-    len = (size_t)snprintf(s, size, "in=%d", tr->inputs);
-    long in = tr->inputs;
-    for (int i = 0; i < tr->nlayers; i++) {
-        long out = tr->layers[i].count / (in + 1);
-        len += (size_t)snprintf(s + len, size - len, ";dense=%ld", out);
-        in = out;
-    }
-    if (len >= size || bprt_fingerprint(s) != tr->weights.fingerprint) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
 /* Writes the weights to --save, with the statistics when the inputs were standardized
  * and the class names when the labels were names: in the one file, so that they cannot
  * be separated.  `which` says whose weights they are ("" or " of epoch 7, the best"). */
@@ -2143,8 +2119,6 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
         r.o.checkpoint = r.o.resume;
     if (par && par->rank > 0) /* rank 0 writes the files; the others' copies are the same */
         r.o.save = r.o.checkpoint = NULL;
-    char *shape = shape_string(tr); /* NULL: the file and messages go without it */
-    r.weights.shape = r.checkpoint.shape = shape;
     r.bx = elems(&r, (size_t)tr->batch, (size_t)tr->inputs);
     r.bt = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
     r.y = elems(&r, (size_t)tr->batch, (size_t)tr->outputs);
@@ -2167,7 +2141,6 @@ int bprt_trainer_run(const bprt_trainer *tr, const bprt_parallel *par, int argc,
     free(r.std);
     free(r.names);
     free(r.name);
-    free(shape);
     if (fflush(stdout) != 0 && rc == 0) {
         error(&r, "error writing standard output: %s", strerror(errno));
         rc = EXIT_ERROR;

@@ -611,6 +611,30 @@ Test(trainer, messages_say_what_differs)
                           "in=2;dense=3;dense=1 (13)\n");
     free(out);
     free(err);
+    /* a convolutional network records its shapes too, whichever way the refusal goes */
+    build_trainer_text(&d,
+                       "network xor {\n    input 1x1x2;\n    conv2d 4 kernel = 1x2 tanh;\n"
+                       "    dense 1 sigmoid;\n    loss binary_cross_entropy;\n"
+                       "    optimizer sgd(lr = 0.5);\n    batch 4;\n}\n",
+                       "xorc");
+    status = run(&d, &out, &err, "xorc eval --data '%sxor.csv' --load w", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xorc: error: w: written for a network with different shapes: the file's "
+                          "are in=2;dense=4;dense=1 (17 parameters), this network's "
+                          "in=1x1x2;conv2d=4x1x1x2s1x1p0x0;dense=1 (17)\n");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xorc train --data '%sxor.csv' --epochs 1 --save wc", DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "xor eval --data '%sxor.csv' --load wc", DATA);
+    cr_expect_eq(status, 1);
+    cr_expect_str_eq(err, "xor: error: wc: written for a network with different shapes: the file's "
+                          "are in=1x1x2;conv2d=4x1x1x2s1x1p0x0;dense=1 (17 parameters), this "
+                          "network's in=2;dense=4;dense=1 (17)\n");
+    free(out);
+    free(err);
     status = run(&d, &out, &err, "xord eval --data '%sxor.csv' --load w", DATA);
     cr_expect_eq(status, 1);
     cr_expect_str_eq(err, "xord: error: w: element type differs (float or double): the file holds "

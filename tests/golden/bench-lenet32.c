@@ -3838,15 +3838,18 @@ lenet32_real *lenet32_grads(lenet32_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=1x28x28;conv2d=6x1x5x5s1x1p2x2;maxpool=2x2s2x2;conv2d=16x6x5x5s1x1p0x0;maxpool=2x2s2x2;flatten;dense=120;dense=84;dense=10". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define LENET32_SHAPE "in=1x28x28;conv2d=6x1x5x5s1x1p2x2;maxpool=2x2s2x2;conv2d=16x6x5x5s1x1p0x0;maxpool=2x2s2x2;flatten;dense=120;dense=84;dense=10"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info lenet32_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(lenet32_real);
-    info.fingerprint = bprt_fingerprint("in=1x28x28;conv2d=6x1x5x5s1x1p2x2;maxpool=2x2s2x2;conv2d=16x6x5x5s1x1p0x0;maxpool=2x2s2x2;flatten;dense=120;dense=84;dense=10");
+    info.fingerprint = bprt_fingerprint(LENET32_SHAPE);
     info.count = LENET32_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 2 : 1;
     return info;

@@ -69,10 +69,11 @@ int main(int argc, char **argv)
 {
     static lenet32_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = lenet32_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = lenet32_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = LENET32_TENSORS;
+    weights.shape = checkpoint.shape = LENET32_SHAPE;
     const bprt_trainer trainer = {
         .name = "lenet32",
         .inputs = LENET32_INPUTS,

@@ -68,10 +68,11 @@ int main(int argc, char **argv)
 {
     static leninf_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = leninf_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = leninf_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = LENINF_TENSORS;
+    weights.shape = checkpoint.shape = LENINF_SHAPE;
     const bprt_trainer trainer = {
         .name = "leninf",
         .inputs = LENINF_INPUTS,

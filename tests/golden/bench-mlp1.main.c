@@ -65,10 +65,11 @@ int main(int argc, char **argv)
 {
     static mlp1_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = mlp1_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = mlp1_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = MLP1_TENSORS;
+    weights.shape = checkpoint.shape = MLP1_SHAPE;
     const bprt_trainer trainer = {
         .name = "mlp1",
         .inputs = MLP1_INPUTS,

@@ -2347,15 +2347,18 @@ mlp32_real *mlp32_grads(mlp32_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=784;dense=128;dense=10". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define MLP32_SHAPE "in=784;dense=128;dense=10"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info mlp32_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(mlp32_real);
-    info.fingerprint = bprt_fingerprint("in=784;dense=128;dense=10");
+    info.fingerprint = bprt_fingerprint(MLP32_SHAPE);
     info.count = MLP32_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 2 : 1;
     return info;

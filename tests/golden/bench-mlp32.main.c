@@ -66,10 +66,11 @@ int main(int argc, char **argv)
 {
     static mlp32_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = mlp32_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = mlp32_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = MLP32_TENSORS;
+    weights.shape = checkpoint.shape = MLP32_SHAPE;
     const bprt_trainer trainer = {
         .name = "mlp32",
         .inputs = MLP32_INPUTS,

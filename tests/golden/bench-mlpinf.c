@@ -2311,15 +2311,18 @@ mlpinf_real *mlpinf_grads(mlpinf_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=784;dense=128;dense=10". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define MLPINF_SHAPE "in=784;dense=128;dense=10"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info mlpinf_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(mlpinf_real);
-    info.fingerprint = bprt_fingerprint("in=784;dense=128;dense=10");
+    info.fingerprint = bprt_fingerprint(MLPINF_SHAPE);
     info.count = MLPINF_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
     return info;

@@ -726,15 +726,18 @@ tiny_real *tiny_grads(tiny_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=4;dense=16;dense=3". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define TINY_SHAPE "in=4;dense=16;dense=3"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info tiny_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(tiny_real);
-    info.fingerprint = bprt_fingerprint("in=4;dense=16;dense=3");
+    info.fingerprint = bprt_fingerprint(TINY_SHAPE);
     info.count = TINY_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
     return info;

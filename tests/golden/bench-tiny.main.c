@@ -65,10 +65,11 @@ int main(int argc, char **argv)
 {
     static tiny_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = tiny_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = tiny_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = TINY_TENSORS;
+    weights.shape = checkpoint.shape = TINY_SHAPE;
     const bprt_trainer trainer = {
         .name = "tiny",
         .inputs = TINY_INPUTS,

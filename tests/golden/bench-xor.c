@@ -533,15 +533,18 @@ xor_real *xor_grads(xor_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=2;dense=4;dense=1". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define XOR_SHAPE "in=2;dense=4;dense=1"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info xor_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(xor_real);
-    info.fingerprint = bprt_fingerprint("in=2;dense=4;dense=1");
+    info.fingerprint = bprt_fingerprint(XOR_SHAPE);
     info.count = XOR_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
     return info;

@@ -2434,15 +2434,18 @@ digits_real *digits_grads(digits_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=64;dense=64;dense=10". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define DIGITS_SHAPE "in=64;dense=64;dense=10"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info digits_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(digits_real);
-    info.fingerprint = bprt_fingerprint("in=64;dense=64;dense=10");
+    info.fingerprint = bprt_fingerprint(DIGITS_SHAPE);
     info.count = DIGITS_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 3 : 1;
     return info;

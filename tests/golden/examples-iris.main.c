@@ -67,10 +67,11 @@ int main(int argc, char **argv)
 {
     static iris_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = iris_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = iris_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = IRIS_TENSORS;
+    weights.shape = checkpoint.shape = IRIS_SHAPE;
     const bprt_trainer trainer = {
         .name = "iris",
         .inputs = IRIS_INPUTS,

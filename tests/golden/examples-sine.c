@@ -837,15 +837,18 @@ sine_real *sine_grads(sine_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=1;dense=32;dense=1". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define SINE_SHAPE "in=1;dense=32;dense=1"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info sine_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(sine_real);
-    info.fingerprint = bprt_fingerprint("in=1;dense=32;dense=1");
+    info.fingerprint = bprt_fingerprint(SINE_SHAPE);
     info.count = SINE_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 3 : 1;
     return info;

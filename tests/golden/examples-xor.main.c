@@ -66,10 +66,11 @@ int main(int argc, char **argv)
 {
     static xor_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = xor_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = xor_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = XOR_TENSORS;
+    weights.shape = checkpoint.shape = XOR_SHAPE;
     const bprt_trainer trainer = {
         .name = "xor",
         .inputs = XOR_INPUTS,

@@ -2880,15 +2880,18 @@ gacts_real *gacts_grads(gacts_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=8;dense=16;dense=33;dense=5;dense=4". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define GACTS_SHAPE "in=8;dense=16;dense=33;dense=5;dense=4"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info gacts_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(gacts_real);
-    info.fingerprint = bprt_fingerprint("in=8;dense=16;dense=33;dense=5;dense=4");
+    info.fingerprint = bprt_fingerprint(GACTS_SHAPE);
     info.count = GACTS_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 2 : 1;
     return info;

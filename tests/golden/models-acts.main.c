@@ -68,10 +68,11 @@ int main(int argc, char **argv)
 {
     static gacts_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = gacts_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = gacts_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = GACTS_TENSORS;
+    weights.shape = checkpoint.shape = GACTS_SHAPE;
     const bprt_trainer trainer = {
         .name = "gacts",
         .inputs = GACTS_INPUTS,

@@ -71,10 +71,11 @@ int main(int argc, char **argv)
 {
     static gcnn_model model; /* static: it can be too large for the stack */
     /* the trainer writes the weight files itself, with the standardization
-     * statistics and the table that names the tensors (docs/WEIGHTS.md) */
+     * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = gcnn_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = gcnn_file_info(BPRT_FILE_CHECKPOINT);
     weights.tensors = checkpoint.tensors = GCNN_TENSORS;
+    weights.shape = checkpoint.shape = GCNN_SHAPE;
     const bprt_trainer trainer = {
         .name = "gcnn",
         .inputs = GCNN_INPUTS,

@@ -3216,15 +3216,18 @@ gcnn_real *gcnn_grads(gcnn_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=4x8x8;conv2d=4x4x3x3s1x1p1x1;conv2d=4x4x3x3s1x1p1x1;maxpool=2x2s2x2;avgpool=2x1s1x1;dense=40;dense=40;dense=40;dense=3". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define GCNN_SHAPE "in=4x8x8;conv2d=4x4x3x3s1x1p1x1;conv2d=4x4x3x3s1x1p1x1;maxpool=2x2s2x2;avgpool=2x1s1x1;dense=40;dense=40;dense=40;dense=3"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info gcnn_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(gcnn_real);
-    info.fingerprint = bprt_fingerprint("in=4x8x8;conv2d=4x4x3x3s1x1p1x1;conv2d=4x4x3x3s1x1p1x1;maxpool=2x2s2x2;avgpool=2x1s1x1;dense=40;dense=40;dense=40;dense=3");
+    info.fingerprint = bprt_fingerprint(GCNN_SHAPE);
     info.count = GCNN_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 3 : 1;
     return info;

@@ -1700,15 +1700,18 @@ gdouble_real *gdouble_grads(gdouble_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=20;dense=12;dense=9;dense=7;dense=3". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define GDOUBLE_SHAPE "in=20;dense=12;dense=9;dense=7;dense=3"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info gdouble_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(gdouble_real);
-    info.fingerprint = bprt_fingerprint("in=20;dense=12;dense=9;dense=7;dense=3");
+    info.fingerprint = bprt_fingerprint(GDOUBLE_SHAPE);
     info.count = GDOUBLE_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 3 : 1;
     return info;

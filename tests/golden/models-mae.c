@@ -649,15 +649,18 @@ gmae_real *gmae_grads(gmae_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=3;dense=6;dense=2". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define GMAE_SHAPE "in=3;dense=6;dense=2"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info gmae_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(gmae_real);
-    info.fingerprint = bprt_fingerprint("in=3;dense=6;dense=2");
+    info.fingerprint = bprt_fingerprint(GMAE_SHAPE);
     info.count = GMAE_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 3 : 1;
     return info;

@@ -3636,15 +3636,18 @@ gwide_real *gwide_grads(gwide_model *m)
 
 // ---- weight files and checkpoints ----
 
-/* The header every weight file of this network carries (docs/WEIGHTS.md):
- * the fingerprint is of the shapes "in=37;dense=45;dense=11;dense=1". */
+/* The network's shapes as weight files record them: the fingerprint is their
+ * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */
+#define GWIDE_SHAPE "in=37;dense=45;dense=11;dense=1"
+
+/* The header every weight file of this network carries. */
 static bprt_file_info gwide_file_info(uint32_t kind)
 {
     bprt_file_info info;
     memset(&info, 0, sizeof info);
     info.kind = kind;
     info.elem_size = (uint32_t)sizeof(gwide_real);
-    info.fingerprint = bprt_fingerprint("in=37;dense=45;dense=11;dense=1");
+    info.fingerprint = bprt_fingerprint(GWIDE_SHAPE);
     info.count = GWIDE_PARAMS;
     info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
     return info;
