@@ -91,6 +91,9 @@ typedef struct Run {
     size_t names_size;
     int nnames;
     const char **name;
+    /* the weight file or checkpoint loaded for a classifier without class names (it was
+     * trained on class indexes), or NULL */
+    const char *unnamed;
 } Run;
 
 static void error(const Run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -646,6 +649,14 @@ static int load(Run *r, const char *path, const char *labels, bprt_data *d)
                 bprt_data_free(d);
                 return rc;
             }
+            /* the names' order is a guess for weights trained on indexes: say which */
+            if (r->unnamed) {
+                fprintf(stderr, "%s: warning: %s holds no class names (trained on class "
+                        "indexes); %s's names are taken as classes in sorted order:", r->prog,
+                        r->unnamed, path);
+                for (int k = 0; k < r->nnames; k++)
+                    fprintf(stderr, " %d %s%s", k, r->name[k], k + 1 < r->nnames ? "," : "\n");
+            }
         }
     }
     if (rc != BPRT_OK) {
@@ -871,6 +882,8 @@ static int take_names(Run *r, const char *path, bprt_extra *x)
 {
     if (x->nclasses == 0) {
         free(x->names);
+        if (is_classifier(r->tr))
+            r->unnamed = path;
         return 0;
     }
     if (!is_classifier(r->tr) || x->nclasses != (uint32_t)r->tr->outputs) {

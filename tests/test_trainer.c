@@ -1125,6 +1125,23 @@ Test(trainer, named_classes)
                           "are setosa, versicolor, virginica\n");
     free(out);
     free(err);
+    /* weights trained on indexes, evaluated on names: the order taken is said */
+    status = run(&d, &out, &err, "iris train --data '%siris.csv' --epochs 1 --quiet --save i.w",
+                 DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris eval --load i.w --data names.csv");
+    cr_expect_eq(status, 0, "%s", err);
+    cr_expect_str_eq(err, "iris: warning: i.w holds no class names (trained on class indexes); "
+                          "names.csv's names are taken as classes in sorted order: 0 setosa, "
+                          "1 versicolor, 2 virginica\n");
+    free(out);
+    free(err);
+    status = run(&d, &out, &err, "iris eval --load n.w --data names.csv");
+    cr_expect_str_eq(err, "", "weights with names: no warning");
+    free(out);
+    free(err);
     status = run(&d, &out, &err, "iris predict --load n.w --data missing.csv");
     cr_expect_eq(status, 1);
     cr_expect_str_eq(err, "iris: error: missing.csv: cannot open: No such file or directory\n");
