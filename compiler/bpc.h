@@ -565,6 +565,13 @@ void kern_end_function(Emit *e, bool avx2); /* after a function or its AVX2 clon
  * for rows j..j+rows−1 of δ, when dw. */
 void kern_backward_tiles(Emit *e, const GenCtx *c, bool dx, bool dw);
 enum { KERN_DW_ROWS = 8 }; /* the rows of ∂W NAME_train sums before their update */
+/* static void NAME_L_WHAT(PARAMS), compiled also for each instruction set of the tiles
+ * (AVX-512VL, AVX2) and calling the best the processor runs, else doing the work itself:
+ * for loops without carried sums, which every vector width rounds alike.  body(e, c, l,
+ * arg) writes the body; ARGS are PARAMS' names, to pass them on. */
+typedef void KernBodyFn(Emit *e, const GenCtx *c, const Node *l, const void *arg);
+void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, const char *params,
+                 const char *args, KernBodyFn *body, const void *arg);
 /* NAME_axpy: y += a·x; NAME_chunks when the first layer skips zero inputs (c->chunk_slots). */
 void kern_helpers(Emit *e, const GenCtx *c);
 

@@ -79,12 +79,14 @@ typedef struct Tier {
     const char *isa;    /* for comments */
     bool float_only;    /* double's 8 lanes take twice the registers */
     int S, J;
+    int dx_rows;        /* samples of a ∂x tile (kern_backward_tiles) */
+    int dw_bytes;       /* bytes of the row stretch of a wide ∂W tile: 8 vectors */
 } Tier;
 
 static const Tier tiers[] = {
-    {"_avx512", "AVX512", "avx2,avx512f,avx512vl", "avx512vl", "AVX-512VL", true, 5, 4},
-    {"_avx2", "AVX2", "avx2", "avx2", "AVX2", false, 4, 2},
-    {"", NULL, NULL, NULL, NULL, false, 4, 2},
+    {"_avx512", "AVX512", "avx2,avx512f,avx512vl", "avx512vl", "AVX-512VL", true, 5, 4, 8, 512},
+    {"_avx2", "AVX2", "avx2", "avx2", "AVX2", false, 4, 2, 4, 256},
+    {"", NULL, NULL, NULL, NULL, false, 4, 2, 2, 128},
 };
 enum { NTIERS = sizeof tiers / sizeof tiers[0] };
 static const Tier *const plain = &tiers[NTIERS - 1];
@@ -593,6 +595,34 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_end(e);
 }
 
+void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, const char *params,
+                 const char *args, KernBodyFn *body, const void *arg)
+{
+    const char *N = c->name;
+    for (const Tier *t = tiers; t != plain; t++) {
+        tier_ifdef(e, c, t);
+        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+        emit_line(e, "static void %s_%s_%s%s(%s)", N, l->label, what, t->suffix, params);
+        emit_brace(e);
+        body(e, c, l, arg);
+        emit_close(e);
+        kern_end_function(e, true);
+    }
+    emit_line(e, "static void %s_%s_%s(%s)", N, l->label, what, params);
+    emit_brace(e);
+    for (const Tier *t = tiers; t != plain; t++) {
+        tier_ifdef(e, c, t);
+        emit_open(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
+        emit_line(e, "%s_%s_%s%s(%s);", N, l->label, what, t->suffix, args);
+        emit_line(e, "return;");
+        emit_close(e);
+        kern_pp(e, "#endif%s", "");
+    }
+    body(e, c, l, arg);
+    emit_close(e);
+    emit_end(e);
+}
+
 // ---- the backward products: ∂C/∂x = δ·W and ∂C/∂W += δᵀ·x ----
 
 /* Every output of both is its own lane, summed from +0 in one sequential order (over
@@ -609,17 +639,6 @@ void kern_helpers(Emit *e, const GenCtx *c)
  * 16-byte ones), adds δ·x of each listed sample, and then adds its sums to the
  * gradient once.  Skipping δ = 0 is exact: its terms are ±0, and adding ±0 to a sum
  * that started at +0 changes none of its bits. */
-static int dx_rows(const Tier *t)
-{
-    return t == plain ? 2 : t->guard && !strcmp(t->guard, "AVX512") ? 8 : 4;
-}
-
-/* The bytes of a ∂W row stretch of tier t's wide tile. */
-static int dw_bytes(const Tier *t)
-{
-    return t == plain ? 128 : t->guard && !strcmp(t->guard, "AVX512") ? 512 : 256;
-}
-
 static long back_width(const GenCtx *c)
 {
     return c->dbl ? 8 : 16;
@@ -640,6 +659,16 @@ static void open_clone(Emit *e, const Tier *t)
         emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
         emit_line(e, "__attribute__((target(\"%s\")))", t->target);
     }
+}
+
+/* A driver's clone for tier t, NAME_<what><suffix>: its #ifdef, comment and target. */
+static void open_driver_clone(Emit *e, const GenCtx *c, const Tier *t, const char *what)
+{
+    const char *N = c->name;
+    tier_ifdef(e, c, t);
+    emit_line(e, "/* %s_%s%s: %s_%s compiled for %s (the same results) */", N, what, t->suffix, N,
+              what, t->isa);
+    emit_line(e, "__attribute__((target(\"%s\")))", t->target);
 }
 
 /* The body of a ∂x tile, sum[BS][KW] from +0; vec: in vectors of tier t. */
@@ -720,10 +749,7 @@ static void emit_dx_driver(Emit *e, const GenCtx *c, const Tier *t, int BS, long
 {
     const char *R = c->real, *N = c->name;
     if (t->guard) {
-        tier_ifdef(e, c, t);
-        emit_line(e, "/* %s_dx%s: %s_dx compiled for %s (the same results) */", N, t->suffix, N,
-                  t->isa);
-        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+        open_driver_clone(e, c, t, "dx");
     } else {
         emit_line(e, "/* dx (n × in) = δ·W for δ (n × out) and W (out × in): %d-sample tiles, then", BS);
         emit_line(e, " * 1-sample ones; the last in %% %ld inputs one sum at a time, in the same", KW);
@@ -824,10 +850,7 @@ static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, l
 {
     const char *R = c->real, *N = c->name;
     if (t->guard) {
-        tier_ifdef(e, c, t);
-        emit_line(e, "/* %s_dw%s: %s_dw compiled for %s (the same results) */", N, t->suffix, N,
-                  t->isa);
-        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+        open_driver_clone(e, c, t, "dw");
     } else {
         emit_line(e, "/* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row");
         emit_line(e, " * at a time over its samples with δ ≠ 0: tiles of %ld inputs, then of %ld,", wide,
@@ -906,12 +929,12 @@ void kern_backward_tiles(Emit *e, const GenCtx *c, bool dx, bool dw)
         if (!back_tier_used(c, t))
             continue;
         if (dx) {
-            emit_dx_tile(e, c, t, dx_rows(t), KW);
+            emit_dx_tile(e, c, t, t->dx_rows, KW);
             emit_dx_tile(e, c, t, 1, KW);
-            emit_dx_driver(e, c, t, dx_rows(t), KW);
+            emit_dx_driver(e, c, t, t->dx_rows, KW);
         }
         if (dw) {
-            long wide = dw_bytes(t) / size;
+            long wide = t->dw_bytes / size;
             emit_dw_tile(e, c, t, wide);
             emit_dw_tile(e, c, t, KW);
             emit_dw_driver(e, c, t, wide, KW);

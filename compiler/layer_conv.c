@@ -256,52 +256,11 @@ static void open_tap_loops(Emit *e, const Conv *g)
     emit_line(e, "const int k = kh * %ld + kw;", g->KW);
 }
 
-// ---- the per-sample kernels, compiled for each processor tier ----
+// ---- the per-sample kernels ----
 
-/* The loops over ow are elementwise (no sums carried), so the compiler vectorizes them
- * at whatever width the target has, and every width rounds alike: the kernels are also
- * compiled for AVX-512VL and AVX2, under the product tiles' macros, and the processor's
- * best is chosen at run time, with the same results. */
-static const struct {
-    const char *suffix, *macro, *target, *cpu;
-} tiers[] = {{"_avx512", "AVX512", "avx2,avx512f,avx512vl", "avx512vl"},
-             {"_avx2", "AVX2", "avx2", "avx2"}};
-enum { NTIERS = sizeof tiers / sizeof tiers[0] };
-
-typedef void KernelBodyFn(Emit *e, const GenCtx *c, const Node *l, const Conv *g);
-
-/* static void NAME_L_WHAT(PARAMS): a clone for each tier, then the function itself,
- * which calls the best clone the processor runs, else does the work in plain code.
- * ARGS are PARAMS' names, to pass them on. */
-static void emit_kernel(Emit *e, const GenCtx *c, const Node *l, const Conv *g, const char *what,
-                        const char *params, const char *args, KernelBodyFn *body)
-{
-    char macro[BPC_MAX_IDENT + 16];
-    for (int t = 0; t < NTIERS; t++) {
-        snprintf(macro, sizeof macro, "%s_%s", c->name, tiers[t].macro);
-        kern_pp(e, "#ifdef %s", macro);
-        emit_line(e, "__attribute__((target(\"%s\")))", tiers[t].target);
-        emit_line(e, "static void %s_%s_%s%s(%s)", c->name, l->label, what, tiers[t].suffix, params);
-        emit_brace(e);
-        body(e, c, l, g);
-        emit_close(e);
-        kern_end_function(e, true);
-    }
-    emit_line(e, "static void %s_%s_%s(%s)", c->name, l->label, what, params);
-    emit_brace(e);
-    for (int t = 0; t < NTIERS; t++) {
-        snprintf(macro, sizeof macro, "%s_%s", c->name, tiers[t].macro);
-        kern_pp(e, "#ifdef %s", macro);
-        emit_open(e, "if (__builtin_cpu_supports(\"%s\"))", tiers[t].cpu);
-        emit_line(e, "%s_%s_%s%s(%s);", c->name, l->label, what, tiers[t].suffix, args);
-        emit_line(e, "return;");
-        emit_close(e);
-        kern_pp(e, "#endif%s", "");
-    }
-    body(e, c, l, g);
-    emit_close(e);
-    emit_end(e);
-}
+/* Their loops over ow are elementwise (no sums carried), so the compiler vectorizes them
+ * at whatever width the target has, and every width rounds alike: kern_cloned compiles
+ * them for each instruction set of the product tiles and picks the best at run time. */
 
 // ---- forward ----
 
@@ -331,8 +290,9 @@ static void emit_product(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
  * (one row's KH·KW updates in a row would wait on each other's stores).  Flat (stride
  * 1), output row oh is WP wide in `plane`, as xp's rows are: then a tap is one loop over
  * the whole plane, without a remainder per row; its last KW − 1 columns are not kept. */
-static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
+    const Conv *g = arg;
     (void)l;
     const char *R = c->real;
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
@@ -376,8 +336,8 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
         snprintf(params, sizeof params, "const %s *restrict W, const %s *restrict b, "
                  "const %s *restrict xp, %s%s%s *restrict z", R, R, R, g.flat ? R : "",
                  g.flat ? " *restrict plane, " : "", R);
-        emit_kernel(e, c, l, &g, "sample", params, g.flat ? "W, b, xp, plane, z" : "W, b, xp, z",
-                    direct_forward_body);
+        kern_cloned(e, c, l, "sample", params, g.flat ? "W, b, xp, plane, z" : "W, b, xp, z",
+                    direct_forward_body, &g);
     } else {
         emit_window(e, c, l, &g);
         emit_product(e, c, l, &g);
@@ -444,8 +404,9 @@ static void emit_column_reduce(Emit *e, const GenCtx *c, const char *acc, long r
  * by row (flat: δ's rows copied WP wide into `plane`, whose last columns stay 0), and
  * with ∂x, ∂C/∂xp into dxp (zeroed by the caller), tap by tap over the plane of each
  * filter; both orders update a different row each time (as the forward). */
-static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
+    const Conv *g = arg;
     const char *R = c->real;
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
     if (g->flat) {
@@ -485,8 +446,9 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
 /* The im2col form's backward of one sample, δ in d, position by position: the window's
  * row, ∂C/∂W[f] += δ[f][p]·row and, with ∂x, ∂C/∂row = Σ_f δ[f][p]·W[f] added into dx
  * (zeroed by the caller) where the window read x. */
-static void im2col_backward_body(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+static void im2col_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
+    const Conv *g = arg;
     const char *N = c->name;
     bool dx = l->flags & NODE_NEEDS_DX;
     emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
@@ -536,7 +498,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "/* %s backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += "
                      "δ[f][oh][ow]·xp[oh·%ld + kh][ow·%ld + kw]%s */", l->label, g.SH, g.SW,
                   dx ? "; ∂C/∂xp[oh·SH + kh][ow·SW + kw] += W[f][0][kh][kw]·δ[f][oh][ow]" : "");
-        emit_kernel(e, c, l, &g, "sample_backward", params, args, direct_backward_body);
+        kern_cloned(e, c, l, "sample_backward", params, args, direct_backward_body, &g);
     } else {
         if (dx)
             emit_unwindow(e, c, l, &g);
@@ -547,7 +509,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "/* %s backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]%s */",
                   l->label, dx ? "; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window "
                                  "read x" : "");
-        emit_kernel(e, c, l, &g, "sample_backward", params, args, im2col_backward_body);
+        kern_cloned(e, c, l, "sample_backward", params, args, im2col_backward_body, &g);
     }
     emit_line(e, "/* %s backward: δ = ∂C/∂z%s in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the",
               l->label, act_step ? " = d ⊙ act'" : "");
