@@ -660,6 +660,9 @@ static int in_trainer(Stream *s, uint64_t size, const bprt_file_info *info, bprt
     unsigned char pad[8];
     if ((err = in_bytes(s, pad, (size_t)(rest - bytes))) != 0)
         return err;
+    for (uint64_t i = 0; i < rest - bytes; i++)
+        if (pad[i] != 0) /* as every section's padding */
+            return BPRT_E_SECTION;
     if (x && copy)
         x->nbest = nbest;
     return BPRT_OK;

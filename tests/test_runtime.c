@@ -1061,6 +1061,7 @@ Test(runtime, file_trainer_sections, .init = make_dir, .fini = remove_dir)
                {AT + 33, '\n'},    /* a control character */
                {AT + 38, 'x'},     /* padding not NUL */
                {AT + 88, 2},       /* best weights neither none nor all */
+               {AT + 110, 1},      /* the state's padding not NUL */
                {AT + 48, 40}};     /* a size that does not fit */
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         unsigned char b[512];
