@@ -7,8 +7,9 @@
  * line.  All of that lives in the runtime (runtime/trainer.c, bprt_trainer_main); what is
  * emitted here only describes the model to it: its sizes and loss, a table of each
  * layer's parameters, the header of its weight files, and wrappers of the generated
- * functions with void pointers in place of NAME_real pointers.  The wrappers convert the pointers, not the functions:
- * calling a function through a pointer of another type is undefined behaviour.
+ * functions with void pointers in place of NAME_real pointers.  The wrappers convert
+ * the pointers, not the functions: calling a function through a pointer of another type
+ * is undefined behaviour.
  */
 #include "bpc.h"
 

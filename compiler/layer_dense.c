@@ -27,9 +27,11 @@ static bool dense_infer(Diag *d, Node *n)
 static void dense_params(Node *n)
 {
     n->nparams = 2;
-    n->params[0] = (Tensor){.name = "W", .torch = "weight", .rank = 2, .dim = {n->out, n->in}, .size = n->out * n->in,
-                            .fan_in = (double)n->in, .fan_out = (double)n->out, .drawn = true};
-    n->params[1] = (Tensor){.name = "b", .torch = "bias", .rank = 1, .dim = {n->out}, .size = n->out};
+    n->params[0] = (Tensor){.name = "W", .torch = "weight", .rank = 2, .dim = {n->out, n->in},
+                            .size = n->out * n->in, .fan_in = (double)n->in,
+                            .fan_out = (double)n->out, .drawn = true};
+    n->params[1] = (Tensor){.name = "b", .torch = "bias", .rank = 1, .dim = {n->out},
+                            .size = n->out};
 }
 
 /* Unrolled when small; the first layer skips chunks of 8 zero inputs (and its fused

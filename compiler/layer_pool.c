@@ -119,12 +119,13 @@ static void open_function(Emit *e, const GenCtx *c, const Node *l, const char *w
     emit_brace(e);
 }
 
-/* The input node's label, whose d the backward writes. */
+/* The input node's d, which the backward writes, as NAME_model names it. */
 static const char *prev_d(const GenCtx *c, const Node *l)
 {
     return c->m->nodes[l->inputs[0]].dname;
 }
 
+/* The input node's label, for comments. */
 static const char *prev_label(const GenCtx *c, const Node *l)
 {
     return c->m->nodes[l->inputs[0]].label;

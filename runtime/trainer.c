@@ -1324,7 +1324,7 @@ static double epoch_lr(const Options *o, double lr, long epoch)
         if (o->schedule == SCHED_STEP && t % o->step_size == 0)
             lr *= o->gamma;
         else if (o->schedule == SCHED_COSINE)
-            lr = (1 + cos(pi * t / o->epochs)) / (1 + cos(pi * (t - 1) / o->epochs)) * (lr - 0) + 0;
+            lr = (1 + cos(pi * t / o->epochs)) / (1 + cos(pi * (t - 1) / o->epochs)) * lr;
     }
     return lr;
 }
