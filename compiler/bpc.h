@@ -78,7 +78,6 @@ void diag_warning(Diag *d, Loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_note(Diag *d, Loc loc, const char *fmt, ...) /* attaches to the last error/warning */
     __attribute__((format(printf, 3, 4)));
-void diag_note_noloc(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool diag_failed(const Diag *d); /* errors, or warnings under -Werror */
 
 /* The name in `names` (NULL-terminated) closest to `word`, or NULL when none is close

@@ -89,7 +89,7 @@ static bool same_loc(Loc a, Loc b)
     return a.offset == b.offset && a.len == b.len;
 }
 
-static void report(Diag *d, Severity sev, const Loc *loc, const char *fmt, va_list ap)
+static void report(Diag *d, Severity sev, Loc loc, const char *fmt, va_list ap)
 {
     static const char *const names[] = {"error", "warning", "note"};
     if (sev == ERROR && d->errors >= BPC_MAX_ERRORS) {
@@ -107,17 +107,14 @@ static void report(Diag *d, Severity sev, const Loc *loc, const char *fmt, va_li
     if (sev == WARNING && d->werror)
         sev = ERROR;
 
-    if (loc)
-        fprintf(d->out, "%s:%d:%d: ", d->src->name, loc->line, loc->col);
-    else
-        fprintf(d->out, "%s: ", d->src->name);
+    fprintf(d->out, "%s:%d:%d: ", d->src->name, loc.line, loc.col);
     fprintf(d->out, "%s: ", names[sev]);
     vfprintf(d->out, fmt, ap);
     fputc('\n', d->out);
-    if (loc && !(sev == NOTE && d->has_last && same_loc(*loc, d->last)))
-        show_source(d, *loc);
-    if (loc && sev != NOTE) {
-        d->last = *loc;
+    if (!(sev == NOTE && d->has_last && same_loc(loc, d->last)))
+        show_source(d, loc);
+    if (sev != NOTE) {
+        d->last = loc;
         d->has_last = true;
     }
 }
@@ -130,10 +127,9 @@ static void report(Diag *d, Severity sev, const Loc *loc, const char *fmt, va_li
         va_end(ap);                    \
     } while (0)
 
-void diag_error(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, ERROR, &loc, fmt); }
-void diag_warning(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, WARNING, &loc, fmt); }
-void diag_note(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, NOTE, &loc, fmt); }
-void diag_note_noloc(Diag *d, const char *fmt, ...) { REPORT(d, NOTE, NULL, fmt); }
+void diag_error(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, ERROR, loc, fmt); }
+void diag_warning(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, WARNING, loc, fmt); }
+void diag_note(Diag *d, Loc loc, const char *fmt, ...) { REPORT(d, NOTE, loc, fmt); }
 
 void internal_error(const char *file, int line, const char *fmt, ...)
 {
