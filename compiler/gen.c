@@ -186,12 +186,15 @@ static void emit_param_comment(Emit *e, const Node *l, bool last)
 }
 
 /* UPPER_TENSORS, the tensor table of docs/WEIGHTS.md: the same tensors as PyTorch's
- * state_dict names and shapes them, "c1.weight=6x1x5x5@0;", one string per line. */
+ * state_dict names and shapes them, "c1.weight=6x1x5x5@0;", a string per tensor and
+ * line, separated by commas: a deep network's table is longer than the 4095
+ * characters ISO C99 promises for one literal. */
 static void gen_tensor_table(Emit *e, const Model *m)
 {
     emit_line(e, "/* The same tensors as PyTorch's state_dict names and shapes them, with their");
     emit_line(e, " * offsets: the tensor table the trainer writes into its weight files, which");
-    emit_line(e, " * tools/bpweights.py reads (docs/WEIGHTS.md). */");
+    emit_line(e, " * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one");
+    emit_line(e, " * after the other: {%s_TENSORS, NULL} is bprt_file_info.tensors. */", m->upper);
     emit_line(e, "#define %s_TENSORS \\", m->upper);
     const Tensor *last = NULL;
     for (int i = 0; i < m->nnodes; i++)
@@ -207,7 +210,7 @@ static void gen_tensor_table(Emit *e, const Model *m)
                 len += (size_t)snprintf(dims + len, sizeof dims - len, "%s%ld", r ? "x" : "",
                                         t->dim[r]);
             emit_cont(e, "\"%s.%s=%s@%ld;\"%s", l->label, t->torch, dims, t->offset,
-                      t == last ? "" : " \\");
+                      t == last ? "" : ", \\");
         }
     }
     emit_blank(e);

@@ -131,7 +131,8 @@ bool gen_main(Emit *e, const Model *m)
     emit_line(e, " * statistics, the shapes and the table that names the tensors */");
     emit_line(e, "bprt_file_info weights = %s_file_info(BPRT_FILE_WEIGHTS);", N);
     emit_line(e, "bprt_file_info checkpoint = %s_file_info(BPRT_FILE_CHECKPOINT);", N);
-    emit_line(e, "weights.tensors = checkpoint.tensors = %s_TENSORS;", U);
+    emit_line(e, "static const char *const tensors[] = {%s_TENSORS, NULL};", U);
+    emit_line(e, "weights.tensors = checkpoint.tensors = tensors;");
     emit_line(e, "weights.shape = checkpoint.shape = %s_SHAPE;", U);
     emit_open(e, "const bprt_trainer trainer =");
     emit_line(e, ".name = \"%s\",", N);

@@ -61,9 +61,12 @@ typedef struct bprt_file_info {
     int64_t step;         /* the optimizer's step counter (0 in a weights file) */
     const char *shape;    /* NULL, or the string of the fingerprint: written into the
                              file (a section), and named in bprt_file_explain's messages */
-    const char *tensors;  /* NULL, or the tensor table naming each parameter array as
-                             PyTorch does, UPPER_TENSORS of the generated header: written
-                             into the file (a section) for tools/bpweights.py */
+    const char *const *tensors; /* NULL, or the tensor table naming each parameter
+                             array as PyTorch does, as a NULL-terminated list of strings
+                             written one after the other into the file (a section) for
+                             tools/bpweights.py: {UPPER_TENSORS, NULL} of the generated
+                             header, a string per tensor (ISO C99 promises string
+                             literals of 4095 characters only, not a whole table's) */
 } bprt_file_info;
 
 /* The standardization statistics a model was trained with (train --standardize):

@@ -214,15 +214,24 @@ static bool good_std(double v)
     return isfinite(v) && v > 0;
 }
 
-/* The text of a section (the shape string, the tensor table): printable ASCII, short
- * enough for its section. */
-static bool good_text(const char *text)
+/* The text of a section (the shape string, the tensor table), given as the strings
+ * of a NULL-terminated list written one after the other: the length of it all. */
+static size_t text_len(const char *const *parts)
 {
-    size_t len = strlen(text);
-    for (size_t i = 0; i < len; i++)
-        if (text[i] < ' ' || text[i] > '~')
-            return false;
-    return len < MAX_TEXT;
+    size_t len = 0;
+    for (; *parts; parts++)
+        len += strlen(*parts);
+    return len;
+}
+
+/* Such a text: printable ASCII, short enough for its section. */
+static bool good_text(const char *const *parts)
+{
+    for (const char *const *p = parts; *p; p++)
+        for (const char *c = *p; *c; c++)
+            if (*c < ' ' || *c > '~')
+                return false;
+    return text_len(parts) < MAX_TEXT;
 }
 
 static int check_stats(const bprt_stats *s)
@@ -316,10 +325,10 @@ static void out_section_head(Stream *s, uint32_t id, uint64_t size)
     out_bytes(s, b, SECTION_HEAD);
 }
 
-/* A text section's size: the string and 1 to 8 NUL bytes. */
-static uint64_t text_size(const char *text)
+/* A text section's size: the text and 1 to 8 NUL bytes. */
+static uint64_t text_size(const char *const *parts)
 {
-    return (strlen(text) / 8 + 1) * 8;
+    return (text_len(parts) / 8 + 1) * 8;
 }
 
 /* The statistics section's size: the count, the means and the deviations. */
@@ -357,7 +366,8 @@ static uint64_t sections_size(const bprt_file_info *info, const bprt_stats *stat
 {
     if (!info->shape && !info->tensors && !stats && !has_classes(x) && !has_trainer(x))
         return 0;
-    return 8 + (info->shape ? SECTION_HEAD + text_size(info->shape) : 0) +
+    const char *const shape[] = {info->shape, NULL};
+    return 8 + (info->shape ? SECTION_HEAD + text_size(shape) : 0) +
            (info->tensors ? SECTION_HEAD + text_size(info->tensors) : 0) +
            (stats ? SECTION_HEAD + stats_size(stats) : 0) +
            (has_classes(x) ? SECTION_HEAD + classes_size(x) : 0) +
@@ -391,9 +401,10 @@ static int check_write(const bprt_file_info *info, const bprt_stats *stats,
                        const bprt_extra *x)
 {
     int err = check_info(info);
+    const char *const shape[] = {info->shape, NULL};
     if (!err && stats)
         err = check_stats(stats);
-    if (!err && ((info->shape && !good_text(info->shape)) ||
+    if (!err && ((info->shape && !good_text(shape)) ||
                  (info->tensors && !good_text(info->tensors))))
         err = BPRT_E_SECTION;
     if (!err && has_classes(x) && !(x->names && good_names(x->names, x->names_size, x->nclasses)))
@@ -410,13 +421,13 @@ static void out_padding(Stream *s, size_t n)
     out_bytes(s, zeros, n);
 }
 
-/* A text section: its head, the string, 1 to 8 NUL bytes. */
-static void out_text(Stream *s, uint32_t id, const char *text)
+/* A text section: its head, the strings, 1 to 8 NUL bytes. */
+static void out_text(Stream *s, uint32_t id, const char *const *parts)
 {
-    size_t len = strlen(text);
-    out_section_head(s, id, text_size(text));
-    out_bytes(s, (const unsigned char *)text, len);
-    out_padding(s, (size_t)text_size(text) - len);
+    out_section_head(s, id, text_size(parts));
+    for (const char *const *p = parts; *p; p++)
+        out_bytes(s, (const unsigned char *)*p, strlen(*p));
+    out_padding(s, (size_t)(text_size(parts) - text_len(parts)));
 }
 
 /* The whole file; `info`, `stats` and `x` were checked.  Errors are in s->err. */
@@ -432,8 +443,10 @@ static void write_contents(Stream *s, const bprt_file_info *info, const void *co
         out_elems(s, buffers[b], info->count, info->elem_size);
     if (nsections)
         out_u64(s, (uint64_t)nsections);
-    if (info->shape)
-        out_text(s, SECTION_SHAPE, info->shape);
+    if (info->shape) {
+        const char *const shape[] = {info->shape, NULL};
+        out_text(s, SECTION_SHAPE, shape);
+    }
     if (info->tensors)
         out_text(s, SECTION_TENSORS, info->tensors);
     if (stats) {

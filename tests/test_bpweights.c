@@ -192,7 +192,7 @@ Test(bpweights, checkpoint_round_trip)
     bprt_file_info info = {.kind = BPRT_FILE_CHECKPOINT, .elem_size = 8,
                            .fingerprint = bprt_fingerprint("in=2;dense=1"), .count = 5,
                            .nbuffers = 3, .step = 123456789, .shape = "in=2;dense=1",
-                           .tensors = "out.weight=1x4@0;out.bias=1@4;"};
+                           .tensors = (const char *const[]){"out.weight=1x4@0;", "out.bias=1@4;", NULL}};
     const void *bufs[3] = {p, m, v};
     char path[256];
     cr_assert_eq(bprt_file_write(gen_path(&d, "c", path, sizeof path), &info, bufs), BPRT_OK);
@@ -284,7 +284,7 @@ Test(bpweights, damaged_files_refused)
     cr_assert(gen_dir_make(&d));
     float w[3] = {1, 2, 3};
     bprt_file_info info = {.kind = BPRT_FILE_WEIGHTS, .elem_size = 4, .fingerprint = 1,
-                           .count = 3, .nbuffers = 1, .tensors = "a.weight=3@0;"};
+                           .count = 3, .nbuffers = 1, .tensors = (const char *const[]){"a.weight=3@0;", NULL}};
     const void *bufs[1] = {w};
     char path[256];
     cr_assert_eq(bprt_file_write(gen_path(&d, "w", path, sizeof path), &info, bufs), BPRT_OK);
@@ -309,7 +309,7 @@ Test(bpweights, damaged_files_refused)
     tool_refuses(&d, py, "export long_table out.npz",
                  "long_table: a malformed or unknown section: a tensor table of 65544 bytes", NULL);
     /* a table that does not cover the parameters (the runtime does not read it) */
-    info.tensors = "a.weight=2@0;";
+    info.tensors = (const char *const[]){"a.weight=2@0;", NULL};
     cr_assert_eq(bprt_file_write(path, &info, bufs), BPRT_OK);
     tool_refuses(&d, py, "export w out.npz",
                  "w: the tensor table covers 2 elements, the file holds 3 parameters", NULL);

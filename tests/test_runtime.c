@@ -1083,7 +1083,7 @@ Test(runtime, file_tensor_table, .init = make_dir, .fini = remove_dir)
 {
     bprt_file_info info = stats_info();
     info.shape = "in=2;dense=1";          /* 16 bytes with the padding */
-    info.tensors = "d.weight=1x2@0;d.bias=1@2;"; /* 26 bytes: 32 */
+    info.tensors = (const char *const[]){"d.weight=1x2@0;", "d.bias=1@2;", NULL}; /* 26 bytes: 32 */
     const void *out[1] = {sweights};
     const char *path = in_dir("t.bin");
     cr_assert_eq(bprt_file_write(path, &info, out), BPRT_OK);
@@ -1114,7 +1114,7 @@ Test(runtime, file_tensor_table, .init = make_dir, .fini = remove_dir)
         cr_log_info("case %zu", i);
         expect_stats_read(path, SIN, BPRT_E_SECTION);
     }
-    info.tensors = "d.weight=1x2@0;\n";
+    info.tensors = (const char *const[]){"d.weight=1x2@0;", "\n", NULL};
     cr_expect_eq(bprt_file_write(in_dir("x.bin"), &info, out), BPRT_E_SECTION);
 }
 

@@ -140,6 +140,48 @@ Test(trainer, xor_end_to_end)
     gen_dir_remove(&d);
 }
 
+/* The first place of `text` in the len bytes at p, or NULL. */
+static const char *find_bytes(const char *p, size_t len, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(p + i, text, n) == 0)
+            return p + i;
+    return NULL;
+}
+
+/* A network too deep for its tensor table to be one string literal (ISO C99 promises
+ * 4095 characters; gen_build warns as an error beyond): the trainer builds and writes
+ * the whole table into its weight file. */
+Test(trainer, deep_network_tensor_table)
+{
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    char bp[16384] = "network deep {\n    input 2;\n";
+    for (int i = 0; i < 150; i++)
+        snprintf(bp + strlen(bp), sizeof bp - strlen(bp), "    layer%d: dense 2 tanh;\n", i);
+    strcat(bp, "    dense 1 sigmoid;\n    loss binary_cross_entropy;\n"
+               "    optimizer sgd(lr = 0.1);\n    batch 4;\n}\n");
+    build_trainer_text(&d, bp, "deep");
+    char *out, *err;
+    int status = run(&d, &out, &err, "deep train --data '%sxor.csv' --epochs 1 --save deep.w",
+                     DATA);
+    cr_assert_eq(status, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    char path[256];
+    size_t len;
+    char *file = read_file(gen_path(&d, "deep.w", path, sizeof path), &len);
+    cr_assert(file);
+    /* the table from its first entry to its last, one piece after the other */
+    const char *first = find_bytes(file, len, "layer0.weight=2x2@0;layer0.bias=2@4;layer1.");
+    cr_assert(first, "no tensor table in the weight file");
+    const char *last = find_bytes(file, len, "dense151.weight=1x2@900;dense151.bias=1@902;");
+    cr_expect(last && last > first + 4095, "the table is not whole");
+    free(file);
+    gen_dir_remove(&d);
+}
+
 // ---- iris ----
 
 Test(trainer, iris_end_to_end)
