@@ -72,7 +72,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = lenet32_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = lenet32_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = LENET32_TENSORS;
+    static const char *const tensors[] = {LENET32_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = LENET32_SHAPE;
     const bprt_trainer trainer = {
         .name = "lenet32",

@@ -69,7 +69,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = mlp32_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = mlp32_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = MLP32_TENSORS;
+    static const char *const tensors[] = {MLP32_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = MLP32_SHAPE;
     const bprt_trainer trainer = {
         .name = "mlp32",

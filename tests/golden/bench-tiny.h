@@ -35,11 +35,12 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {TINY_TENSORS, NULL} is bprt_file_info.tensors. */
 #define TINY_TENSORS \
-    "hidden.weight=16x4@0;" \
-    "hidden.bias=16@64;" \
-    "out.weight=3x16@80;" \
+    "hidden.weight=16x4@0;", \
+    "hidden.bias=16@64;", \
+    "out.weight=3x16@80;", \
     "out.bias=3@128;"
 
 typedef float tiny_real;

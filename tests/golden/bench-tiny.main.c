@@ -68,7 +68,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = tiny_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = tiny_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = TINY_TENSORS;
+    static const char *const tensors[] = {TINY_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = TINY_SHAPE;
     const bprt_trainer trainer = {
         .name = "tiny",

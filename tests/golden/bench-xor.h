@@ -35,11 +35,12 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {XOR_TENSORS, NULL} is bprt_file_info.tensors. */
 #define XOR_TENSORS \
-    "hidden.weight=4x2@0;" \
-    "hidden.bias=4@8;" \
-    "out.weight=1x4@12;" \
+    "hidden.weight=4x2@0;", \
+    "hidden.bias=4@8;", \
+    "out.weight=1x4@12;", \
     "out.bias=1@16;"
 
 typedef float xor_real;

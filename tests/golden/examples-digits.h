@@ -35,11 +35,12 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {DIGITS_TENSORS, NULL} is bprt_file_info.tensors. */
 #define DIGITS_TENSORS \
-    "hidden.weight=64x64@0;" \
-    "hidden.bias=64@4096;" \
-    "dense2.weight=10x64@4160;" \
+    "hidden.weight=64x64@0;", \
+    "hidden.bias=64@4096;", \
+    "dense2.weight=10x64@4160;", \
     "dense2.bias=10@4800;"
 
 typedef float digits_real;

@@ -70,7 +70,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = digits_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = digits_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = DIGITS_TENSORS;
+    static const char *const tensors[] = {DIGITS_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = DIGITS_SHAPE;
     const bprt_trainer trainer = {
         .name = "digits",

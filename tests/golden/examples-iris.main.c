@@ -70,7 +70,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = iris_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = iris_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = IRIS_TENSORS;
+    static const char *const tensors[] = {IRIS_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = IRIS_SHAPE;
     const bprt_trainer trainer = {
         .name = "iris",

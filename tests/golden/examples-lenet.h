@@ -42,17 +42,18 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {LENET_TENSORS, NULL} is bprt_file_info.tensors. */
 #define LENET_TENSORS \
-    "c1.weight=6x1x5x5@0;" \
-    "c1.bias=6@150;" \
-    "c2.weight=16x6x5x5@156;" \
-    "c2.bias=16@2556;" \
-    "dense6.weight=120x400@2572;" \
-    "dense6.bias=120@50572;" \
-    "dense7.weight=84x120@50692;" \
-    "dense7.bias=84@60772;" \
-    "dense8.weight=10x84@60856;" \
+    "c1.weight=6x1x5x5@0;", \
+    "c1.bias=6@150;", \
+    "c2.weight=16x6x5x5@156;", \
+    "c2.bias=16@2556;", \
+    "dense6.weight=120x400@2572;", \
+    "dense6.bias=120@50572;", \
+    "dense7.weight=84x120@50692;", \
+    "dense7.bias=84@60772;", \
+    "dense8.weight=10x84@60856;", \
     "dense8.bias=10@61696;"
 
 typedef float lenet_real;

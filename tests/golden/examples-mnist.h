@@ -35,11 +35,12 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {MNIST_TENSORS, NULL} is bprt_file_info.tensors. */
 #define MNIST_TENSORS \
-    "hidden.weight=128x784@0;" \
-    "hidden.bias=128@100352;" \
-    "dense2.weight=10x128@100480;" \
+    "hidden.weight=128x784@0;", \
+    "hidden.bias=128@100352;", \
+    "dense2.weight=10x128@100480;", \
     "dense2.bias=10@101760;"
 
 typedef float mnist_real;

@@ -35,11 +35,12 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {SINE_TENSORS, NULL} is bprt_file_info.tensors. */
 #define SINE_TENSORS \
-    "hidden.weight=32x1@0;" \
-    "hidden.bias=32@32;" \
-    "dense2.weight=1x32@64;" \
+    "hidden.weight=32x1@0;", \
+    "hidden.bias=32@32;", \
+    "dense2.weight=1x32@64;", \
     "dense2.bias=1@96;"
 
 typedef float sine_real;

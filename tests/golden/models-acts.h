@@ -39,15 +39,16 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {GACTS_TENSORS, NULL} is bprt_file_info.tensors. */
 #define GACTS_TENSORS \
-    "a1.weight=16x8@0;" \
-    "a1.bias=16@128;" \
-    "a2.weight=33x16@144;" \
-    "a2.bias=33@672;" \
-    "a3.weight=5x33@705;" \
-    "a3.bias=5@870;" \
-    "out.weight=4x5@875;" \
+    "a1.weight=16x8@0;", \
+    "a1.bias=16@128;", \
+    "a2.weight=33x16@144;", \
+    "a2.bias=33@672;", \
+    "a3.weight=5x33@705;", \
+    "a3.bias=5@870;", \
+    "out.weight=4x5@875;", \
     "out.bias=4@895;"
 
 typedef float gacts_real;

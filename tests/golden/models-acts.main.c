@@ -71,7 +71,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = gacts_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = gacts_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = GACTS_TENSORS;
+    static const char *const tensors[] = {GACTS_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = GACTS_SHAPE;
     const bprt_trainer trainer = {
         .name = "gacts",

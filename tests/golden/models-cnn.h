@@ -43,19 +43,20 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {GCNN_TENSORS, NULL} is bprt_file_info.tensors. */
 #define GCNN_TENSORS \
-    "c1.weight=4x4x3x3@0;" \
-    "c1.bias=4@144;" \
-    "c2.weight=4x4x3x3@148;" \
-    "c2.bias=4@292;" \
-    "h1.weight=40x48@296;" \
-    "h1.bias=40@2216;" \
-    "h2.weight=40x40@2256;" \
-    "h2.bias=40@3856;" \
-    "h3.weight=40x40@3896;" \
-    "h3.bias=40@5496;" \
-    "dense8.weight=3x40@5536;" \
+    "c1.weight=4x4x3x3@0;", \
+    "c1.bias=4@144;", \
+    "c2.weight=4x4x3x3@148;", \
+    "c2.bias=4@292;", \
+    "h1.weight=40x48@296;", \
+    "h1.bias=40@2216;", \
+    "h2.weight=40x40@2256;", \
+    "h2.bias=40@3856;", \
+    "h3.weight=40x40@3896;", \
+    "h3.bias=40@5496;", \
+    "dense8.weight=3x40@5536;", \
     "dense8.bias=3@5656;"
 
 typedef double gcnn_real;

@@ -74,7 +74,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = gcnn_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = gcnn_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = GCNN_TENSORS;
+    static const char *const tensors[] = {GCNN_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = GCNN_SHAPE;
     const bprt_trainer trainer = {
         .name = "gcnn",

@@ -39,15 +39,16 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {GDOUBLE_TENSORS, NULL} is bprt_file_info.tensors. */
 #define GDOUBLE_TENSORS \
-    "dense1.weight=12x20@0;" \
-    "dense1.bias=12@240;" \
-    "dense2.weight=9x12@252;" \
-    "dense2.bias=9@360;" \
-    "dense3.weight=7x9@369;" \
-    "dense3.bias=7@432;" \
-    "dense4.weight=3x7@439;" \
+    "dense1.weight=12x20@0;", \
+    "dense1.bias=12@240;", \
+    "dense2.weight=9x12@252;", \
+    "dense2.bias=9@360;", \
+    "dense3.weight=7x9@369;", \
+    "dense3.bias=7@432;", \
+    "dense4.weight=3x7@439;", \
     "dense4.bias=3@460;"
 
 typedef double gdouble_real;

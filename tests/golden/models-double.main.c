@@ -72,7 +72,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = gdouble_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = gdouble_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = GDOUBLE_TENSORS;
+    static const char *const tensors[] = {GDOUBLE_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = GDOUBLE_SHAPE;
     const bprt_trainer trainer = {
         .name = "gdouble",

@@ -35,11 +35,12 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {GMAE_TENSORS, NULL} is bprt_file_info.tensors. */
 #define GMAE_TENSORS \
-    "s.weight=6x3@0;" \
-    "s.bias=6@18;" \
-    "dense2.weight=2x6@24;" \
+    "s.weight=6x3@0;", \
+    "s.bias=6@18;", \
+    "dense2.weight=2x6@24;", \
     "dense2.bias=2@36;"
 
 typedef float gmae_real;

@@ -37,13 +37,14 @@ enum {
 
 /* The same tensors as PyTorch's state_dict names and shapes them, with their
  * offsets: the tensor table the trainer writes into its weight files, which
- * tools/bpweights.py reads (docs/WEIGHTS.md). */
+ * tools/bpweights.py reads (docs/WEIGHTS.md); a string per tensor, written one
+ * after the other: {GWIDE_TENSORS, NULL} is bprt_file_info.tensors. */
 #define GWIDE_TENSORS \
-    "h.weight=45x37@0;" \
-    "h.bias=45@1665;" \
-    "g.weight=11x45@1710;" \
-    "g.bias=11@2205;" \
-    "dense3.weight=1x11@2216;" \
+    "h.weight=45x37@0;", \
+    "h.bias=45@1665;", \
+    "g.weight=11x45@1710;", \
+    "g.bias=11@2205;", \
+    "dense3.weight=1x11@2216;", \
     "dense3.bias=1@2227;"
 
 typedef float gwide_real;

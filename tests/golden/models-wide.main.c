@@ -69,7 +69,8 @@ int main(int argc, char **argv)
      * statistics, the shapes and the table that names the tensors */
     bprt_file_info weights = gwide_file_info(BPRT_FILE_WEIGHTS);
     bprt_file_info checkpoint = gwide_file_info(BPRT_FILE_CHECKPOINT);
-    weights.tensors = checkpoint.tensors = GWIDE_TENSORS;
+    static const char *const tensors[] = {GWIDE_TENSORS, NULL};
+    weights.tensors = checkpoint.tensors = tensors;
     weights.shape = checkpoint.shape = GWIDE_SHAPE;
     const bprt_trainer trainer = {
         .name = "gwide",
