@@ -19,9 +19,9 @@
 # (libbprt.a) and with mpicc (libbprt_mpi.a), trained alone (the fused NAME_train), as
 # 1 rank (NAME_backward, the sum, NAME_step: what every rank runs) and as RANKS ranks,
 # the sums through shared memory (ranks on one machine) and by messages (as across
-# machines: BPRT_MPI_SHARED=0), and bench/allreduce.c times the sums.  Everything goes to build/mpi-bench/; the summary
-# is printed, with the machine's load before and after (the figures mean little on a
-# busy machine).
+# machines: BPRT_MPI_SHARED=0), and bench/allreduce.c times the sums.  Everything goes
+# to build/mpi-bench/; the summary is printed, with the machine's load before and after
+# (the figures mean little on a busy machine).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,8 +68,8 @@ tr=$(seconds "$B/ranks.txt")
 tm=$(seconds "$B/messages.txt")
 t1=$(seconds "$B/one.txt")
 awk -v e="$EPOCHS" -v g="$global" -v r="$RANKS" -v b="$BATCH" -v ta="$ta" -v tr="$tr" \
-    -v t1="$t1" -v tm="$tm" -v am="$(accuracy "$B/messages.txt")" -v aa="$(accuracy "$B/alone.txt")" -v ar="$(accuracy "$B/ranks.txt")" \
-    -v a1="$(accuracy "$B/one.txt")" -v opt="$OPT" 'BEGIN {
+    -v t1="$t1" -v tm="$tm" -v aa="$(accuracy "$B/alone.txt")" -v ar="$(accuracy "$B/ranks.txt")" \
+    -v a1="$(accuracy "$B/one.txt")" -v am="$(accuracy "$B/messages.txt")" -v opt="$OPT" 'BEGIN {
     printf "MNIST, %d epochs, global batch %d, built with %s\n", e, g, opt
     printf "%-28s %12s %14s\n", "run", "s / epoch", "test accuracy"
     printf "%-28s %12.2f %13.2f%%\n", "1 process, batch " g, ta / e, aa

@@ -170,15 +170,15 @@ static int shared_make(MPI_Comm comm, Shared *sh)
     MPI_Comm_size(sh->node, &sh->size);
     if (!all || sh->size < size) /* the same on every rank: the split partitions comm */
         return MPI_Comm_free(&sh->node);
+    sh->seg = malloc(2 * (size_t)size * sizeof *sh->seg);
+    sh->terms = malloc((size_t)size * sizeof *sh->terms);
+    if (!sh->seg || !sh->terms)
+        return MPI_ERR_NO_MEM;
     void *mine;
     if ((rc = MPI_Win_allocate_shared(2 * SEGMENT, 1, MPI_INFO_NULL, sh->node, &mine,
                                       &sh->win)) != MPI_SUCCESS)
         return rc;
     sh->on = 1;
-    sh->seg = malloc(2 * (size_t)size * sizeof *sh->seg);
-    sh->terms = malloc((size_t)size * sizeof *sh->terms);
-    if (!sh->seg || !sh->terms)
-        return MPI_ERR_NO_MEM;
     for (int q = 0; q < size; q++) {
         MPI_Aint bytes;
         int unit;
@@ -226,7 +226,8 @@ static int shared_of(MPI_Comm comm, Shared **out)
 static int shared_barrier(const Shared *sh)
 {
     int rc;
-    if ((rc = MPI_Win_sync(sh->win)) != MPI_SUCCESS || (rc = MPI_Barrier(sh->node)) != MPI_SUCCESS)
+    if ((rc = MPI_Win_sync(sh->win)) != MPI_SUCCESS ||
+        (rc = MPI_Barrier(sh->node)) != MPI_SUCCESS)
         return rc;
     return MPI_Win_sync(sh->win);
 }
