@@ -1,8 +1,9 @@
 /*
  * allreduce.c - the cost of the gradient sum of data-parallel training (bench/mpi.sh,
- * docs/DISTRIBUTED.md): bprt_mpi_sum (rank order: alltoall, add, allgather; for 2 ranks
- * MPI_Allreduce itself) and, for comparison, MPI_Allreduce, over float buffers of 16 to
- * 16M elements; then a fit of t = a + b·n over the sizes, the cost model the
+ * docs/DISTRIBUTED.md): bprt_mpi_sum in rank order through shared memory (the ranks all
+ * on one machine) and by messages (as across machines: alltoall, add, allgather; for 2
+ * ranks MPI_Allreduce itself), and, for comparison, MPI_Allreduce, over float buffers of
+ * 16 to 16M elements; then a fit of t = a + b·n over the sizes, the cost model the
  * documentation uses.
  *
  *     mpirun -np R build/mpi-bench/allreduce [MAX_ELEMENTS]
@@ -10,22 +11,28 @@
  * Each size is timed in trials of about 10 ms, the fastest of which estimates the cost
  * on a quiet machine (the median is printed beside it).  Rank 0 prints.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bprt_mpi.h"
 
+/* The ways to sum, the columns: bprt_mpi_sum on a communicator whose first sum saw
+ * BPRT_MPI_SHARED unset or 0, and MPI_Allreduce. */
+enum { SHARED, MESSAGES, ALLREDUCE, WAYS };
+static const char *const way_name[WAYS] = {"shared memory", "messages", "MPI_Allreduce"};
+
 /* Seconds per sum: `reps` sums, timed on every rank; the slowest rank's (a step waits
  * for the slowest). */
-static double trial(float *buf, long n, int rank_order, int reps, MPI_Comm comm)
+static double trial(float *buf, long n, int way, int reps, MPI_Comm comm)
 {
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
     for (int i = 0; i < reps; i++) {
-        if (rank_order)
-            bprt_mpi_sum(buf, n, 4, comm);
-        else
+        if (way == ALLREDUCE)
             MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, comm);
+        else
+            bprt_mpi_sum(buf, n, 4, comm);
     }
     double mine = (MPI_Wtime() - t0) / reps, t;
     MPI_Allreduce(&mine, &t, 1, MPI_DOUBLE, MPI_MAX, comm);
@@ -41,16 +48,16 @@ static int by_value(const void *a, const void *b)
 /* The fastest and the median of TRIALS trials of about 10 ms each: on a busy machine
  * the fastest is the estimate of the cost on a quiet one. */
 enum { TRIALS = 9 };
-static void time_sums(float *buf, long n, int rank_order, MPI_Comm comm, double *best,
+static void time_sums(float *buf, long n, int way, MPI_Comm comm, double *best,
                       double *median)
 {
     int reps = 1;
     double t;
-    while ((t = trial(buf, n, rank_order, reps, comm)) * reps < 0.01 && reps < 1 << 20)
+    while ((t = trial(buf, n, way, reps, comm)) * reps < 0.01 && reps < 1 << 20)
         reps *= 2; /* the same on every rank: t is everyone's */
     double ts[TRIALS];
     for (int i = 0; i < TRIALS; i++)
-        ts[i] = trial(buf, n, rank_order, reps, comm);
+        ts[i] = trial(buf, n, way, reps, comm);
     qsort(ts, TRIALS, sizeof *ts, by_value);
     *best = ts[0];
     *median = ts[TRIALS / 2];
@@ -86,30 +93,42 @@ int main(int argc, char **argv)
         fprintf(stderr, "allreduce: out of memory\n");
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
+    /* a communicator for each way: bprt_mpi_sum decides at a communicator's first sum */
+    MPI_Comm comm[WAYS];
+    for (int w = 0; w < WAYS; w++) {
+        MPI_Comm_dup(MPI_COMM_WORLD, &comm[w]);
+        setenv("BPRT_MPI_SHARED", w == MESSAGES ? "0" : "1", 1);
+        bprt_mpi_sum(buf, 1, 4, comm[w]);
+    }
     enum { MAXK = 32 };
-    double ns[MAXK], ts[2][MAXK];
+    double ns[MAXK], ts[WAYS][MAXK];
     int k = 0;
     if (rank == 0)
         printf("%d ranks; float elements; microseconds per sum, fastest (median) of %d trials\n"
-               "%10s %20s %20s\n",
-               size, TRIALS, "n", "bprt_mpi_sum", "MPI_Allreduce");
+               "%10s %20s %20s %20s\n",
+               size, TRIALS, "n", way_name[SHARED], way_name[MESSAGES], way_name[ALLREDUCE]);
     for (long n = 16; n <= max && k < MAXK; n *= 4, k++) {
-        double median[2];
-        for (int w = 0; w < 2; w++)
-            time_sums(buf, n, w == 0, MPI_COMM_WORLD, &ts[w][k], &median[w]);
+        double median[WAYS];
+        for (int w = 0; w < WAYS; w++)
+            time_sums(buf, n, w, comm[w], &ts[w][k], &median[w]);
         ns[k] = (double)n;
-        if (rank == 0)
-            printf("%10ld %10.2f (%7.2f) %10.2f (%7.2f)\n", n, ts[0][k] * 1e6, median[0] * 1e6,
-                   ts[1][k] * 1e6, median[1] * 1e6);
-    }
-    if (rank == 0) {
-        for (int w = 0; w < 2; w++) {
-            double a, b;
-            fit(ns, ts[w], k, &a, &b);
-            printf("fit of the fastest, %s: t = %.2f us + n x %.3f ns (%.2f GB/s of floats)\n",
-                   w == 0 ? "bprt_mpi_sum " : "MPI_Allreduce", a * 1e6, b * 1e9, 4 / b * 1e-9);
+        if (rank == 0) {
+            printf("%10ld", n);
+            for (int w = 0; w < WAYS; w++)
+                printf(" %10.2f (%7.2f)", ts[w][k] * 1e6, median[w] * 1e6);
+            printf("\n");
         }
     }
+    if (rank == 0) {
+        for (int w = 0; w < WAYS; w++) {
+            double a, b;
+            fit(ns, ts[w], k, &a, &b);
+            printf("fit of the fastest, %-13s: t = %.2f us + n x %.3f ns (%.2f GB/s of floats)\n",
+                   way_name[w], a * 1e6, b * 1e9, 4 / b * 1e-9);
+        }
+    }
+    for (int w = 0; w < WAYS; w++)
+        MPI_Comm_free(&comm[w]);
     free(buf);
     MPI_Finalize();
     return 0;

@@ -18,9 +18,10 @@
 # examples/mnist.bp is compiled with its batch set to RANKS x BATCH, built with cc
 # (libbprt.a) and with mpicc (libbprt_mpi.a), trained alone (the fused NAME_train), as
 # 1 rank (NAME_backward, the sum, NAME_step: what every rank runs) and as RANKS ranks,
-# and bench/allreduce.c times the sums.  Everything goes to build/mpi-bench/; the summary
-# is printed, with the machine's load before and after (the figures mean little on a
-# busy machine).
+# the sums through shared memory (ranks on one machine) and by messages (as across
+# machines: BPRT_MPI_SHARED=0), and bench/allreduce.c times the sums.  Everything goes
+# to build/mpi-bench/; the summary is printed, with the machine's load before and after
+# (the figures mean little on a busy machine).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +55,8 @@ load_before=$(uptime)
 "$B/mnist" $args --batch "$global" --log "$B/alone.csv" >"$B/alone.txt"
 mpirun -np 1 $flags "$B/mnist_mpi" $args --batch "$global" >"$B/one.txt" </dev/null
 mpirun -np "$RANKS" $flags "$B/mnist_mpi" $args --batch "$BATCH" --log "$B/ranks.csv" >"$B/ranks.txt" </dev/null
+BPRT_MPI_SHARED=0 mpirun -np "$RANKS" $flags "$B/mnist_mpi" $args --batch "$BATCH" \
+    >"$B/messages.txt" </dev/null
 mpirun -np "$RANKS" $flags "$B/allreduce" 4194304 >"$B/allreduce.txt" </dev/null
 load_after=$(uptime)
 
@@ -62,16 +65,18 @@ seconds() { sed -n 's/^trained [0-9]* epochs* in \([0-9.]*\) s.*/\1/p' "$1"; }
 accuracy() { sed -n 's/^result.* accuracy \([0-9.]*\)%.*/\1/p' "$1"; }
 ta=$(seconds "$B/alone.txt")
 tr=$(seconds "$B/ranks.txt")
+tm=$(seconds "$B/messages.txt")
 t1=$(seconds "$B/one.txt")
 awk -v e="$EPOCHS" -v g="$global" -v r="$RANKS" -v b="$BATCH" -v ta="$ta" -v tr="$tr" \
-    -v t1="$t1" -v aa="$(accuracy "$B/alone.txt")" -v ar="$(accuracy "$B/ranks.txt")" \
-    -v a1="$(accuracy "$B/one.txt")" -v opt="$OPT" 'BEGIN {
+    -v t1="$t1" -v tm="$tm" -v aa="$(accuracy "$B/alone.txt")" -v ar="$(accuracy "$B/ranks.txt")" \
+    -v a1="$(accuracy "$B/one.txt")" -v am="$(accuracy "$B/messages.txt")" -v opt="$OPT" 'BEGIN {
     printf "MNIST, %d epochs, global batch %d, built with %s\n", e, g, opt
     printf "%-28s %12s %14s\n", "run", "s / epoch", "test accuracy"
     printf "%-28s %12.2f %13.2f%%\n", "1 process, batch " g, ta / e, aa
     printf "%-28s %12.2f %13.2f%%\n", "1 rank (backward + step)", t1 / e, a1
     printf "%-28s %12.2f %13.2f%%\n", r " ranks, batch " b " each", tr / e, ar
-    printf "speed-up %.2fx\n", ta / tr
+    printf "%-28s %12.2f %13.2f%%\n", "  the same, sums by messages", tm / e, am
+    printf "speed-up %.2fx (by messages %.2fx)\n", ta / tr, ta / tm
 }'
 echo
 cat "$B/allreduce.txt"

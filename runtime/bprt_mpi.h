@@ -24,7 +24,10 @@ extern "C" {
 /* buf := the sum of every rank's buf (count elements; elem_size 4: float, 8: double),
  * added in rank order, ((buf_0 + buf_1) + buf_2) + ..., whatever algorithms the MPI
  * library picks: every rank gets the same bits, and a run the same bits every time.
- * (A reduce-scatter by alltoall, each rank adding up one slice, then an allgather.)
+ * Each rank adds up one slice; when comm's ranks are all on one machine, through a
+ * window of shared memory that comm keeps (an attribute, freed with comm or at
+ * MPI_Finalize), else by messages (alltoall, then allgather).  Both give the same bits;
+ * BPRT_MPI_SHARED=0 in the environment of any rank at comm's first sum chooses messages.
  * Collective: every rank of comm calls it with the same count and elem_size.  Returns
  * MPI_SUCCESS or an MPI error code (with comm's error handler, the default aborts). */
 int bprt_mpi_sum(void *buf, long count, int elem_size, MPI_Comm comm);

@@ -3,8 +3,10 @@
  * trainer built with mpicc and build/libbprt_mpi.a and run under mpirun, and the C API
  * (tests/drivers/mpicheck.c).  A run gives the same bits every time with the same rank
  * count; 2 ranks at batch B equal one process at batch 2B within 1e-12 (relative, in
- * double); 1 rank equals the plain trainer bit for bit; evaluation is sharded with its
- * counts summed; rank 0 alone prints and writes; a NaN stops every rank.
+ * double); 1 rank equals the plain trainer bit for bit; the sums through shared memory
+ * (ranks on one machine) give the bits of those by messages (across machines, here
+ * with BPRT_MPI_SHARED=0); evaluation is sharded with its counts summed; rank 0 alone
+ * prints and writes; a NaN stops every rank.
  *
  * Skipped, saying so, without mpirun and mpicc or build/libbprt_mpi.a (make mpi builds
  * it; make test does when Open MPI is installed).  mpirun gets --allow-run-as-root (CI
@@ -75,20 +77,27 @@ static int run(const GenDir *d, char **out, char **err, const char *fmt, ...)
 }
 
 /* Trains d/EXE on iris (--valid 0.1: 135 samples, whose last step splits unevenly)
- * with `ranks` processes (0: run alone, without mpirun), saving to d/WEIGHTS. */
-static void train(const GenDir *d, int ranks, const char *exe, long batch, const char *weights)
+ * with `ranks` processes (0: run alone, without mpirun), saving to d/WEIGHTS; `env`
+ * (VAR=value, or "") in their environment. */
+static void train_env(const GenDir *d, const char *env, int ranks, const char *exe, long batch,
+                      const char *weights)
 {
     char launch[64] = "";
     if (ranks > 0)
         snprintf(launch, sizeof launch, "%s %d ", MPIRUN, ranks);
     char *out, *err;
     int status = run(d, &out, &err,
-                     "%s./%s train --data '%siris.csv' --valid 0.1 --epochs 10 --every 10 "
+                     "%s %s./%s train --data '%siris.csv' --valid 0.1 --epochs 10 --every 10 "
                      "--batch %ld --save %s",
-                     launch, exe, DATA, batch, weights);
+                     env, launch, exe, DATA, batch, weights);
     cr_assert_eq(status, 0, "%s%s", out, err);
     free(out);
     free(err);
+}
+
+static void train(const GenDir *d, int ranks, const char *exe, long batch, const char *weights)
+{
+    train_env(d, "", ranks, exe, batch, weights);
 }
 
 /* A weights file's parameters (docs/WEIGHTS.md: a 48-byte header, then the elements;
@@ -161,6 +170,27 @@ Test(mpi, same_bits_every_run, .timeout = 120)
     train(&d, 1, "iris_mpi", 16, "a1.w");
     train(&d, 0, "iris", 16, "alone.w");
     cr_expect(same_file(&d, "a1.w", "alone.w"), "1 rank differs from the plain trainer");
+    gen_dir_remove(&d);
+}
+
+/* Ranks on one machine sum through shared memory, on several by messages: the same
+ * bits.  A hidden layer of 16,384 makes 131,075 parameters, more than two of the sums'
+ * pieces (65,536 floats). */
+Test(mpi, shared_memory_and_messages_give_the_same_bits, .timeout = 120)
+{
+    skip_without_mpi();
+    GenDir d;
+    cr_assert(gen_dir_make(&d));
+    build_trainers(&d, "network wide {\n    input 4;\n    hidden: dense 16384 relu;\n"
+                       "    dense 3 softmax;\n    loss cross_entropy;\n"
+                       "    optimizer adam(lr = 0.001);\n    batch 16;\n    seed 7;\n}\n",
+                   "wide");
+    for (int ranks = 2; ranks <= 3; ranks++) {
+        train_env(&d, "", ranks, "wide_mpi", 5, "shared.w");
+        train_env(&d, "BPRT_MPI_SHARED=0", ranks, "wide_mpi", 5, "messages.w");
+        cr_expect(same_file(&d, "shared.w", "messages.w"),
+                  "%d ranks: shared memory and messages differ", ranks);
+    }
     gen_dir_remove(&d);
 }
 
@@ -307,12 +337,14 @@ Test(mpi, c_api, .timeout = 120)
                            "'" BPC_TOP "/tests/drivers/mpicheck.c' mpinet.c '" MPI_LIB "'",
                            "mpicheck"),
                  0);
-    char *out, *err;
-    int status = run(&d, &out, &err, MPIRUN " 3 ./mpicheck");
-    cr_expect_eq(status, 0, "%s%s", out, err);
-    cr_expect_eq(count_of(out, " ok\n"), 5, "%s", out);
-    cr_expect_eq(count_of(out, "FAIL"), 0, "%s", out);
-    free(out);
-    free(err);
+    for (int shared = 1; shared >= 0; shared--) { /* through shared memory, by messages */
+        char *out, *err;
+        int status = run(&d, &out, &err, "BPRT_MPI_SHARED=%d " MPIRUN " 3 ./mpicheck", shared);
+        cr_expect_eq(status, 0, "%s%s", out, err);
+        cr_expect_eq(count_of(out, " ok\n"), 5, "%s", out);
+        cr_expect_eq(count_of(out, "FAIL"), 0, "%s", out);
+        free(out);
+        free(err);
+    }
     gen_dir_remove(&d);
 }

@@ -5,7 +5,8 @@
  *
  *  1. bprt_mpi_sum adds in rank order: values whose float sum depends on the order give
  *     every rank the bits of ((b_0 + b_1) + b_2) + ..., in double and float, over a
- *     buffer that does not split evenly across the ranks;
+ *     buffer of several pieces that does not split evenly across the ranks (through
+ *     shared memory, or by messages with BPRT_MPI_SHARED=0);
  *  2. the training loop of docs/API.md (backward on this rank's shard, average the
  *     gradients, step), over steps whose samples split unevenly, one rank getting none,
  *     leaves every rank with the same bits and within 1e-12 (relative) of rank 0
@@ -19,7 +20,9 @@
 #include "bprt_mpi.h"
 #include "mpinet.h"
 
-enum { SHARD = 4, COUNT = 7 };
+/* COUNT: more than two of the sums' pieces of 256 KiB in float, four in double, and a
+ * rest that does not split evenly across the ranks */
+enum { SHARD = 4, COUNT = 2 * 65536 + 7 };
 
 static int rank, size;
 
@@ -41,8 +44,8 @@ static double value(int r, int i)
 
 static int check_sum(void)
 {
-    double d[COUNT], want[COUNT];
-    float f[COUNT], wantf[COUNT];
+    static double d[COUNT], want[COUNT];
+    static float f[COUNT], wantf[COUNT];
     for (int i = 0; i < COUNT; i++) {
         d[i] = value(rank, i);
         f[i] = (float)value(rank, i);
