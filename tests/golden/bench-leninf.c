@@ -968,37 +968,9 @@ static void leninf_c1_train(leninf_model *m, const leninf_real *restrict in, int
 // ---- layer maxpool2: 6x28x28 -> 6x14x14, maxpool 2x2 stride 2x2 ----
 
 /* maxpool2 forward, per sample: a (6x14x14) = the max of each 2x2 window of x (6x28x28),
- * stride 2x2 (nn.MaxPool2d) */
+ * stride 2x2 (nn.MaxPool2d), and arg the index in x of its first maximum */
 static void leninf_maxpool2_forward(leninf_model *m, const leninf_real *in, int n)
 {
-    for (int s = 0; s < n; s++) {
-        const leninf_real *restrict x = in + s * 4704;
-        for (int ch = 0; ch < 6; ch++) {
-            for (int oh = 0; oh < 14; oh++) {
-                for (int ow = 0; ow < 14; ow++) {
-                    const int w = (ch * 28 + oh * 2) * 28 + ow * 2;
-                    const int o = (ch * 14 + oh) * 14 + ow;
-                    leninf_real best = x[w];
-                    for (int i = 0; i < 2; i++) {
-                        for (int j = 0; j < 2; j++) {
-                            const leninf_real v = x[w + i * 28 + j];
-                            const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                        }
-                    }
-                    m->maxpool2_a[s][o] = best;
-                }
-            }
-        }
-    }
-}
-
-/* maxpool2 backward: each ∂C/∂a to the first maximum of its window, in c1's d */
-static void leninf_maxpool2_backward(leninf_model *m, const leninf_real *in, int n)
-{
-    for (int s = 0; s < n; s++)
-        for (int i = 0; i < 4704; i++)
-            m->d1.c1_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict x = in + s * 4704;
         for (int ch = 0; ch < 6; ch++) {
@@ -1016,10 +988,22 @@ static void leninf_maxpool2_backward(leninf_model *m, const leninf_real *in, int
                             k = take ? w + i * 28 + j : k;
                         }
                     }
-                    m->d1.c1_d[s][k] += m->d0.maxpool2_d[s][o];
+                    m->maxpool2_a[s][o] = best;
+                    m->maxpool2_arg[s][o] = k;
                 }
             }
         }
+    }
+}
+
+/* maxpool2 backward: each ∂C/∂a to the first maximum of its window (arg), in c1's d */
+static void leninf_maxpool2_backward(leninf_model *m, const leninf_real *in, int n)
+{
+    (void)in;
+    for (int s = 0; s < n; s++) {
+        memset(m->d1.c1_d[s], 0, sizeof m->d1.c1_d[s]);
+        for (int o = 0; o < 1176; o++)
+            m->d1.c1_d[s][m->maxpool2_arg[s][o]] += m->d0.maxpool2_d[s][o];
     }
 }
 
@@ -1031,18 +1015,14 @@ static void leninf_maxpool2_train(leninf_model *m, const leninf_real *restrict i
 
 // ---- layer c2: 6x14x14 -> 16x10x10, conv 5x5 stride 1x1 padding 0x0, relu ----
 
-/* c2's window at (oh, ow): row[(c·5 + kh)·5 + kw] = x[c][ih][iw] */
-static void leninf_c2_window(const leninf_real *restrict x, int oh, int ow, leninf_real *restrict row)
+/* c2's windows (im2col): col[oh·10 + ow][(c·5 + kh)·5 + kw] = x[c][oh·1 + kh][ow·1 + kw] */
+static void leninf_c2_im2col(const leninf_real *restrict x, leninf_real *restrict col)
 {
-    for (int c = 0; c < 6; c++) {
-        for (int kh = 0; kh < 5; kh++) {
-            for (int kw = 0; kw < 5; kw++) {
-                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                const int i = (c * 5 + kh) * 5 + kw;
-                row[i] = x[(c * 14 + ih) * 14 + iw];
-            }
-        }
-    }
+    for (int oh = 0; oh < 10; oh++)
+        for (int ow = 0; ow < 10; ow++)
+            for (int c = 0; c < 6; c++)
+                for (int kh = 0; kh < 5; kh++)
+                    memcpy(col + (((oh * 10 + ow) * 6 + c) * 5 + kh) * 5, x + (c * 14 + oh * 1 + kh) * 14 + ow * 1, 5 * sizeof *col);
 }
 
 /* leninf_c2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1312,9 +1292,7 @@ static void leninf_c2_forward(leninf_model *m, const leninf_real *in, int n)
     for (int s = 0; s < n; s++) {
         leninf_real *restrict z = m->c2_z[s];
         leninf_real *restrict a = m->c2_a[s];
-        for (int oh = 0; oh < 10; oh++)
-            for (int ow = 0; ow < 10; ow++)
-                leninf_c2_window(in + s * 1176, oh, ow, col + (oh * 10 + ow) * 150);
+        leninf_c2_im2col(in + s * 1176, col);
         leninf_c2_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 16; f++)
@@ -1327,16 +1305,15 @@ static void leninf_c2_forward(leninf_model *m, const leninf_real *in, int n)
     }
 }
 
-/* the reverse of leninf_c2_window: dx[c][ih][iw] += drow[(c·5 + kh)·5 + kw] */
+/* the reverse of c2's window at (oh, ow): dx[c][oh·1 + kh][ow·1 + kw] += drow[(c·5 + kh)·5 + kw] */
 static void leninf_c2_unwindow(const leninf_real *restrict drow, int oh, int ow, leninf_real *restrict dx)
 {
     for (int c = 0; c < 6; c++) {
         for (int kh = 0; kh < 5; kh++) {
-            for (int kw = 0; kw < 5; kw++) {
-                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                const int i = (c * 5 + kh) * 5 + kw;
-                dx[(c * 14 + ih) * 14 + iw] += drow[i];
-            }
+            leninf_real *restrict dr = dx + (c * 14 + oh * 1 + kh) * 14 + ow * 1;
+            const leninf_real *restrict sr = drow + (c * 5 + kh) * 5;
+            for (int kw = 0; kw < 5; kw++)
+                dr[kw] += sr[kw];
         }
     }
 }
@@ -1344,12 +1321,12 @@ static void leninf_c2_unwindow(const leninf_real *restrict drow, int oh, int ow,
 /* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
 #ifdef leninf_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void leninf_c2_sample_backward_avx512(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW, leninf_real *restrict row)
+static void leninf_c2_sample_backward_avx512(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
         for (int ow = 0; ow < 10; ow++) {
             const int p = oh * 10 + ow;
-            leninf_c2_window(x, oh, ow, row);
+            const leninf_real *restrict row = col + p * 150;
             memset(drow, 0, 150 * sizeof *drow);
             for (int f = 0; f < 16; f++) {
                 const leninf_real g = d[f * 100 + p];
@@ -1366,12 +1343,12 @@ static void leninf_c2_sample_backward_avx512(const leninf_real *restrict W, cons
 
 #ifdef leninf_AVX2
 __attribute__((target("avx2")))
-static void leninf_c2_sample_backward_avx2(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW, leninf_real *restrict row)
+static void leninf_c2_sample_backward_avx2(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
         for (int ow = 0; ow < 10; ow++) {
             const int p = oh * 10 + ow;
-            leninf_c2_window(x, oh, ow, row);
+            const leninf_real *restrict row = col + p * 150;
             memset(drow, 0, 150 * sizeof *drow);
             for (int f = 0; f < 16; f++) {
                 const leninf_real g = d[f * 100 + p];
@@ -1386,24 +1363,24 @@ static void leninf_c2_sample_backward_avx2(const leninf_real *restrict W, const 
 }
 #endif
 
-static void leninf_c2_sample_backward(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW, leninf_real *restrict row)
+static void leninf_c2_sample_backward(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
 {
 #ifdef leninf_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        leninf_c2_sample_backward_avx512(W, d, x, drow, dx, dW, row);
+        leninf_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
         return;
     }
 #endif
 #ifdef leninf_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        leninf_c2_sample_backward_avx2(W, d, x, drow, dx, dW, row);
+        leninf_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
         return;
     }
 #endif
     for (int oh = 0; oh < 10; oh++) {
         for (int ow = 0; ow < 10; ow++) {
             const int p = oh * 10 + ow;
-            leninf_c2_window(x, oh, ow, row);
+            const leninf_real *restrict row = col + p * 150;
             memset(drow, 0, 150 * sizeof *drow);
             for (int f = 0; f < 16; f++) {
                 const leninf_real g = d[f * 100 + p];
@@ -1424,8 +1401,8 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
     const leninf_real *restrict W = m->params + 156;
     leninf_real *restrict dW = m->grads + 156; /* [16][150] */
     leninf_real *restrict db = m->grads + 2556;
-    leninf_real *restrict row = m->scratch; /* [150]: the window at p */
-    leninf_real *restrict drow = m->scratch + 150; /* [150]: ∂C/∂row */
+    leninf_real *restrict col = m->scratch; /* [100][150]: the windows */
+    leninf_real *restrict drow = m->scratch + 15000; /* [150]: ∂C/∂row */
     leninf_real *restrict bsum = m->scratch + 16600; /* [16][10]: ∂C/∂b by column */
     memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
@@ -1440,10 +1417,10 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
             for (int oh = 0; oh < 10; oh++)
                 for (int ow = 0; ow < 10; ow++)
                     bsum[f * 10 + ow] += d[(f * 10 + oh) * 10 + ow];
-        const leninf_real *restrict x = in + s * 1176;
+        leninf_c2_im2col(in + s * 1176, col);
         leninf_real *restrict dx = m->d0.maxpool2_d[s];
         memset(dx, 0, 1176 * sizeof *dx);
-        leninf_c2_sample_backward(W, d, x, drow, dx, dW, row);
+        leninf_c2_sample_backward(W, d, col, drow, dx, dW);
     }
     for (int i = 0; i < 16; i++) {
         leninf_real sum = 0;
@@ -1472,37 +1449,9 @@ static void leninf_c2_train(leninf_model *m, const leninf_real *restrict in, int
 // ---- layer maxpool4: 16x10x10 -> 16x5x5, maxpool 2x2 stride 2x2 ----
 
 /* maxpool4 forward, per sample: a (16x5x5) = the max of each 2x2 window of x (16x10x10),
- * stride 2x2 (nn.MaxPool2d) */
+ * stride 2x2 (nn.MaxPool2d), and arg the index in x of its first maximum */
 static void leninf_maxpool4_forward(leninf_model *m, const leninf_real *in, int n)
 {
-    for (int s = 0; s < n; s++) {
-        const leninf_real *restrict x = in + s * 1600;
-        for (int ch = 0; ch < 16; ch++) {
-            for (int oh = 0; oh < 5; oh++) {
-                for (int ow = 0; ow < 5; ow++) {
-                    const int w = (ch * 10 + oh * 2) * 10 + ow * 2;
-                    const int o = (ch * 5 + oh) * 5 + ow;
-                    leninf_real best = x[w];
-                    for (int i = 0; i < 2; i++) {
-                        for (int j = 0; j < 2; j++) {
-                            const leninf_real v = x[w + i * 10 + j];
-                            const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                        }
-                    }
-                    m->maxpool4_a[s][o] = best;
-                }
-            }
-        }
-    }
-}
-
-/* maxpool4 backward: each ∂C/∂a to the first maximum of its window, in c2's d */
-static void leninf_maxpool4_backward(leninf_model *m, const leninf_real *in, int n)
-{
-    for (int s = 0; s < n; s++)
-        for (int i = 0; i < 1600; i++)
-            m->d1.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict x = in + s * 1600;
         for (int ch = 0; ch < 16; ch++) {
@@ -1520,10 +1469,22 @@ static void leninf_maxpool4_backward(leninf_model *m, const leninf_real *in, int
                             k = take ? w + i * 10 + j : k;
                         }
                     }
-                    m->d1.c2_d[s][k] += m->d0.maxpool4_d[s][o];
+                    m->maxpool4_a[s][o] = best;
+                    m->maxpool4_arg[s][o] = k;
                 }
             }
         }
+    }
+}
+
+/* maxpool4 backward: each ∂C/∂a to the first maximum of its window (arg), in c2's d */
+static void leninf_maxpool4_backward(leninf_model *m, const leninf_real *in, int n)
+{
+    (void)in;
+    for (int s = 0; s < n; s++) {
+        memset(m->d1.c2_d[s], 0, sizeof m->d1.c2_d[s]);
+        for (int o = 0; o < 400; o++)
+            m->d1.c2_d[s][m->maxpool4_arg[s][o]] += m->d0.maxpool4_d[s][o];
     }
 }
 
