@@ -730,17 +730,18 @@ static void leninf_axpy(int len, leninf_real a, const leninf_real *restrict x, l
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict z)
+static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
         for (int i = 0; i < 896; i++)
             plane[i] = b[f];
         for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
                 const leninf_real w = W[f * 25 + k];
                 const leninf_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = 0; i < 896; i++)
+                for (int i = lo * 32; i < hi * 32; i++)
                     plane[i] += w * xr[i];
             }
         }
@@ -752,17 +753,18 @@ static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_
 
 #ifdef leninf_AVX2
 __attribute__((target("avx2")))
-static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict z)
+static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
         for (int i = 0; i < 896; i++)
             plane[i] = b[f];
         for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
                 const leninf_real w = W[f * 25 + k];
                 const leninf_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = 0; i < 896; i++)
+                for (int i = lo * 32; i < hi * 32; i++)
                     plane[i] += w * xr[i];
             }
         }
@@ -772,17 +774,17 @@ static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_re
 }
 #endif
 
-static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict z)
+static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
 {
 #ifdef leninf_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        leninf_c1_sample_avx512(W, b, xp, plane, z);
+        leninf_c1_sample_avx512(W, b, xp, r0, r1, plane, z);
         return;
     }
 #endif
 #ifdef leninf_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        leninf_c1_sample_avx2(W, b, xp, plane, z);
+        leninf_c1_sample_avx2(W, b, xp, r0, r1, plane, z);
         return;
     }
 #endif
@@ -790,11 +792,12 @@ static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *r
         for (int i = 0; i < 896; i++)
             plane[i] = b[f];
         for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
                 const leninf_real w = W[f * 25 + k];
                 const leninf_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = 0; i < 896; i++)
+                for (int i = lo * 32; i < hi * 32; i++)
                     plane[i] += w * xr[i];
             }
         }
@@ -811,14 +814,23 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
     const leninf_real *restrict b = m->params + 150; /* [6] */
     leninf_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
     memset(xp, 0, 1029 * sizeof *xp);
-    leninf_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    leninf_real *restrict plane = (leninf_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [28][32] */
     memset(plane, 0, 896 * sizeof *plane);
     for (int s = 0; s < n; s++) {
         leninf_real *restrict z = m->c1_z[s];
         leninf_real *restrict a = m->c1_a[s];
         for (int ih = 0; ih < 28; ih++)
             memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
-        leninf_c1_sample(W, b, xp, plane, z);
+        /* r0, r1: xp's rows [r0, r1) hold the input's rows that are not all 0 */
+        int r0 = 0, r1 = 0;
+        for (int ih = 0; ih < 28; ih++) {
+            int any = 0;
+            for (int iw = 0; iw < 28; iw++)
+                any |= in[s * 784 + ih * 28 + iw] != 0;
+            r0 = any && !r1 ? ih + 2 : r0;
+            r1 = any ? ih + 3 : r1;
+        }
+        leninf_c1_sample(W, b, xp, r0, r1, plane, z);
         /* a = max(z, 0) */
         for (int j = 0; j < 4704; j++) {
             a[j] = z[j] > 0 ? z[j] : 0;
@@ -829,7 +841,7 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
 /* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict wsum)
+static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
@@ -839,6 +851,8 @@ static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, cons
             for (int kh = 0; kh < 5; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
                     const int k = kh * 5 + kw;
+                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
+                        continue; /* xp's row is all 0: no term */
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
@@ -852,7 +866,7 @@ static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, cons
 
 #ifdef leninf_AVX2
 __attribute__((target("avx2")))
-static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict wsum)
+static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
@@ -862,6 +876,8 @@ static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const 
             for (int kh = 0; kh < 5; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
                     const int k = kh * 5 + kw;
+                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
+                        continue; /* xp's row is all 0: no term */
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
@@ -873,17 +889,17 @@ static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const 
 }
 #endif
 
-static void leninf_c1_sample_backward(const leninf_real *restrict d, const leninf_real *restrict xp, leninf_real *restrict plane, leninf_real *restrict wsum)
+static void leninf_c1_sample_backward(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
 #ifdef leninf_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        leninf_c1_sample_backward_avx512(d, xp, plane, wsum);
+        leninf_c1_sample_backward_avx512(d, xp, r0, r1, plane, wsum);
         return;
     }
 #endif
 #ifdef leninf_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        leninf_c1_sample_backward_avx2(d, xp, plane, wsum);
+        leninf_c1_sample_backward_avx2(d, xp, r0, r1, plane, wsum);
         return;
     }
 #endif
@@ -895,6 +911,8 @@ static void leninf_c1_sample_backward(const leninf_real *restrict d, const lenin
             for (int kh = 0; kh < 5; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
                     const int k = kh * 5 + kw;
+                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
+                        continue; /* xp's row is all 0: no term */
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
@@ -913,11 +931,11 @@ static void leninf_c1_backward(leninf_model *m, const leninf_real *in, int n)
     leninf_real *restrict db = m->grads + 150;
     leninf_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
     memset(xp, 0, 1029 * sizeof *xp);
-    leninf_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    leninf_real *restrict plane = (leninf_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [28][32] */
     memset(plane, 0, 896 * sizeof *plane);
-    leninf_real *restrict wsum = m->scratch + 2949; /* [6][25][32]: ∂C/∂W by column */
+    leninf_real *restrict wsum = (leninf_real *)(((uintptr_t)(m->scratch + 2965) + 63) & ~(uintptr_t)63); /* [6][25][32]: ∂C/∂W by column */
     memset(wsum, 0, 4800 * sizeof *wsum);
-    leninf_real *restrict bsum = m->scratch + 7749; /* [6][28]: ∂C/∂b by column */
+    leninf_real *restrict bsum = m->scratch + 7781; /* [6][28]: ∂C/∂b by column */
     memset(bsum, 0, 168 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->c1_z[s];
@@ -933,7 +951,16 @@ static void leninf_c1_backward(leninf_model *m, const leninf_real *in, int n)
                     bsum[f * 28 + ow] += d[(f * 28 + oh) * 28 + ow];
         for (int ih = 0; ih < 28; ih++)
             memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
-        leninf_c1_sample_backward(d, xp, plane, wsum);
+        /* r0, r1: xp's rows [r0, r1) hold the input's rows that are not all 0 */
+        int r0 = 0, r1 = 0;
+        for (int ih = 0; ih < 28; ih++) {
+            int any = 0;
+            for (int iw = 0; iw < 28; iw++)
+                any |= in[s * 784 + ih * 28 + iw] != 0;
+            r0 = any && !r1 ? ih + 2 : r0;
+            r1 = any ? ih + 3 : r1;
+        }
+        leninf_c1_sample_backward(d, xp, r0, r1, plane, wsum);
     }
     for (int i = 0; i < 150; i++) {
         leninf_real sum = 0;
