@@ -395,9 +395,10 @@ enum {
     NODE_AXPY = 1 << 11,         /* it calls NAME_axpy (y += a·x) */
 };
 
-/* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d): planned by ir.c from
- * what the kind's forward writes and its backward reads. */
-enum { BUF_Z = 1 << 0, BUF_A = 1 << 1, BUF_D = 1 << 2, BUF_SUMS = 1 << 3 };
+/* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d, and L_arg, the index in
+ * x of the input each output is, maxpool's): planned by ir.c from what the kind's forward
+ * writes and its backward reads. */
+enum { BUF_Z = 1 << 0, BUF_A = 1 << 1, BUF_D = 1 << 2, BUF_SUMS = 1 << 3, BUF_ARG = 1 << 4 };
 
 struct Node {
     const LayerDef *kind;

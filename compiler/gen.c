@@ -348,6 +348,9 @@ static void gen_header(Emit *e, const GenCtx *c, const char *header_name)
             if (l->buffers & buffers[k].buf)
                 emit_line(e, "%s %s_%s[%s_BATCH][%ld];", c->real, l->label, buffers[k].suffix, U,
                           l->out);
+        if (l->buffers & BUF_ARG)
+            emit_line(e, "int %s_arg[%s_BATCH][%ld]; /* the index in x of the input each a is */",
+                      l->label, U, l->out);
         if (l->buffers & BUF_SUMS) {
             emit_line(e, "%s %s_zmax[%s_BATCH]; /* softmax: max z and Σ e^(z − max z), for the loss */",
                       c->real, l->label, U);

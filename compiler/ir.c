@@ -215,7 +215,7 @@ static const struct {
 static const struct {
     unsigned buf;
     const char *name;
-} buffer_names[] = {{BUF_Z, "z"}, {BUF_A, "a"}, {BUF_D, "d"}, {BUF_SUMS, "sums"}};
+} buffer_names[] = {{BUF_Z, "z"}, {BUF_A, "a"}, {BUF_D, "d"}, {BUF_SUMS, "sums"}, {BUF_ARG, "arg"}};
 
 /* "W[4][2]@0 b[4]@8" */
 static void format_params(char *buf, size_t size, const Node *n)

@@ -14,10 +14,11 @@
  * Two lowerings, chosen by conv_plan (NODE_DIRECT):
  * - with several input channels, onto the dense layers' blocked products (gen_kernels.c):
  *   im2col lays the sample's windows out as rows, col[p] of K = C·KH·KW values in W's
- *   order, so that z[·][p] = W·col[p] + b is a dense product over the P = OH·OW rows, then
- *   transposed into z (F × P, NCHW).  Backward, position by position: the window's row
- *   col[p], ∂C/∂W[f] += δ[f][p]·col[p], ∂C/∂col[p] = Σ_f δ[f][p]·W[f] added back where
- *   the window read x (col2im), so that the rows stay in the first-level cache.
+ *   order (C·KH runs of KW values copied from x, within its padding), so that
+ *   z[·][p] = W·col[p] + b is a dense product over the P = OH·OW rows, then transposed
+ *   into z (F × P, NCHW).  Backward, from the same rows, position by position:
+ *   ∂C/∂W[f] += δ[f][p]·col[p], ∂C/∂col[p] = Σ_f δ[f][p]·W[f] added back where the
+ *   window read x (col2im).
  * - with one input channel (an image's first layer), a window is only KH·KW values and
  *   im2col would copy each pixel KH·KW times for products of length KH·KW: the direct form
  *   instead, row by row, z[f][oh][·] += W[f][kh][kw] · xp[oh·SH + kh][kw + SW·(·)] over the
@@ -42,6 +43,7 @@ typedef struct Conv {
     long KH, KW, SH, SW, PH, PW;
     long K;            /* C·KH·KW, the length of a window */
     long HP, WP;       /* the input within its padding */
+    bool padded;       /* PH or PW not 0 */
     bool direct;       /* NODE_DIRECT: the direct form, not im2col */
     bool flat;         /* direct at stride 1: rows of WP values, the last KW − 1 unused */
     long WS;           /* direct: the width of ∂C/∂W's column sums, WP flat, else OW */
@@ -59,32 +61,38 @@ static Conv geometry(const Node *n)
     g.K = g.C * g.KH * g.KW;
     g.HP = g.H + 2 * g.PH;
     g.WP = g.W + 2 * g.PW;
+    g.padded = g.PH || g.PW;
     g.direct = n->flags & NODE_DIRECT;
     g.flat = g.direct && g.SH == 1 && g.SW == 1;
     g.WS = g.flat ? g.WP : g.OW;
     return g;
 }
 
-/* The scratch, in its order.  im2col: col (P × K) then the product's rows (P × F) in
- * the forward, the window's row and ∂C/∂row (K each) in the backward.  direct: xp, the
- * input within its padding (HP × WP, and KW of slack for flat rows to read past the
- * end); flat: a plane of WP-wide rows (OH × WP), z in the forward, δ in the backward;
- * dxp, ∂C/∂x within its padding (HP × WP); the column sums of ∂C/∂W (F × K × WS).  Then
- * in both the column sums of ∂C/∂b (F × OW).  The offsets: */
-enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_BSUM };
+/* The scratch, in its order.  direct: xp, the input within its padding (HP × WP, and KW
+ * of slack for flat rows to read past the end); flat: a plane of WP-wide rows (OH × WP),
+ * z in the forward, δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the
+ * column sums of ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K); the
+ * product's rows (P × F) in the forward, ∂C/∂row (K) in the backward; with padding, xp
+ * and dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The
+ * plane and the column sums of ∂C/∂W start on a 64-byte boundary (emit_aligned), with
+ * ALIGN elements of slack before each for it.  The offsets: */
+enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_COL, AT_ROWS, AT_BSUM };
+enum { ALIGN = 16 };
 
 static long scratch_at(const Conv *g, int what)
 {
-    long at[AT_BSUM + 1];
+    long at[AT_BSUM + 1] = {0};
     if (g->direct) {
-        at[AT_XP] = 0;
         at[AT_PLANE] = g->HP * g->WP + g->KW;
-        at[AT_DXP] = at[AT_PLANE] + (g->flat ? g->OH * g->WP : 0);
+        at[AT_DXP] = at[AT_PLANE] + (g->flat ? ALIGN + g->OH * g->WP : 0);
         at[AT_WSUM] = at[AT_DXP] + g->HP * g->WP;
-        at[AT_BSUM] = at[AT_WSUM] + g->F * g->K * g->WS;
+        at[AT_BSUM] = at[AT_WSUM] + ALIGN + g->F * g->K * g->WS;
     } else {
-        at[AT_XP] = at[AT_PLANE] = at[AT_DXP] = at[AT_WSUM] = 0;
-        at[AT_BSUM] = g->P * (g->K + g->F) > 2 * g->K ? g->P * (g->K + g->F) : 2 * g->K;
+        long padded = g->padded ? g->C * g->HP * g->WP : 0;
+        at[AT_ROWS] = g->P * g->K;
+        at[AT_XP] = at[AT_ROWS] + (g->P * g->F > g->K ? g->P * g->F : g->K);
+        at[AT_DXP] = at[AT_XP] + padded;
+        at[AT_BSUM] = at[AT_DXP] + padded;
     }
     return at[what];
 }
@@ -106,9 +114,10 @@ static bool conv_infer(Diag *d, Node *n)
     double ow = (double)((in[2] + 2 * p[1] - k[1]) / s[1] + 1);
     double out = (double)n->size[0] * oh * ow, window = (double)in[0] * (double)k[0] * (double)k[1];
     double f = (double)n->size[0], padded = (double)(in[1] + 2 * p[0]) * (double)(in[2] + 2 * p[1]);
-    double scratch = f * ow + (in[0] == 1 ? 2 * padded + (double)k[1] + oh * (double)(in[2] + 2 * p[1]) +
+    double scratch = f * ow + (in[0] == 1 ? 2 * padded + (double)k[1] + 2 * ALIGN + oh * (double)(in[2] + 2 * p[1]) +
                                                 f * window * (double)(in[2] + 2 * p[1]) /* scratch_at */
-                                          : fmax(oh * ow * (window + f), 2 * window));
+                                          : oh * ow * window + fmax(oh * ow * f, window) +
+                                                (p[0] || p[1] ? 2 * (double)in[0] * padded : 0));
     if (out > BPC_MAX_UNITS || window > BPC_MAX_UNITS || scratch > BPC_MAX_PARAMS) {
         diag_error(d, n->loc, "conv2d: an output of %ldx%.0fx%.0f with windows of %.0f values is "
                    "beyond the limits", n->size[0], oh, ow, window);
@@ -138,7 +147,6 @@ static void conv_plan(const Model *m, Node *n, long unroll)
 {
     (void)m;
     (void)unroll;
-    /* the direct form sums its gradients in registers; im2col's backward in rows */
     n->flags |= n->in_shape.dim[0] == 1 ? NODE_DIRECT : NODE_AXPY;
     Conv g = geometry(n);
     n->scratch = scratch_at(&g, AT_BSUM) + g.F * g.OW;
@@ -165,93 +173,147 @@ static void conv_describe(char *buf, size_t size, const Node *n)
              g.PH, g.PW, act);
 }
 
+// ---- the products of this file's own loops ----
+
+/* "acc += a * b;": every multiply-add of this file's loops is written here, in one place
+ * (contracted into one FMA it would round once: other bits). */
+static const char *madd(char *buf, size_t size, const char *acc, const char *a, const char *b)
+{
+    snprintf(buf, size, "%s += %s * %s;", acc, a, b);
+    return buf;
+}
+
 // ---- im2col and col2im ----
 
-/* Opens the loops over one window's values, at position (oh, ow) in scope: i, the
- * value's index in W's order (c, kh, kw), with ih, iw its place in x and, when the
- * window may reach into the padding, `inside` in scope. */
-static void open_window_loops(Emit *e, const Conv *g)
+/* NAME_L_im2col: the sample's windows as the rows of col, in W's order, from x within
+ * its padding; each window is C·KH runs of KW values that lie side by side in x. */
+static void emit_im2col(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
 {
-    emit_open(e, "for (int c = 0; c < %ld; c++)", g->C);
-    emit_open(e, "for (int kh = 0; kh < %ld; kh++)", g->KH);
-    emit_open(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
-    emit_line(e, "const int ih = oh * %ld + kh - %ld, iw = ow * %ld + kw - %ld;", g->SH, g->PH,
-              g->SW, g->PW);
-    emit_line(e, "const int i = (c * %ld + kh) * %ld + kw;", g->KH, g->KW);
-    if (g->PH || g->PW)
-        emit_line(e, "const int inside = ih >= 0 && ih < %ld && iw >= 0 && iw < %ld;", g->H, g->W);
-}
-
-static void close_window_loops(Emit *e)
-{
-    for (int k = 0; k < 3; k++)
-        emit_close(e);
-}
-
-/* NAME_L_window: the window at (oh, ow) as a row in W's order; the forward's im2col
- * calls it for every position, the backward for one at a time. */
-static void emit_window(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
-{
-    emit_line(e, "/* %s's window at (oh, ow): row[(c·%ld + kh)·%ld + kw] = x[c][ih][iw]%s */",
-              l->label, g->KH, g->KW, g->PH || g->PW ? ", 0 in the padding" : "");
-    emit_line(e, "static void %s_%s_window(const %s *restrict x, int oh, int ow, %s *restrict row)",
-              c->name, l->label, c->real, c->real);
+    emit_line(e, "/* %s's windows (im2col): col[oh·%ld + ow][(c·%ld + kh)·%ld + kw] = "
+                 "x[c][oh·%ld + kh][ow·%ld + kw]%s */", l->label, g->OW, g->KH, g->KW, g->SH,
+              g->SW, g->padded ? ", x within its padding" : "");
+    emit_line(e, "static void %s_%s_im2col(const %s *restrict x, %s *restrict col)", c->name,
+              l->label, c->real, c->real);
     emit_brace(e);
-    open_window_loops(e, g);
-    if (g->PH || g->PW)
-        emit_line(e, "row[i] = inside ? x[(c * %ld + ih) * %ld + iw] : 0;", g->H, g->W);
-    else
-        emit_line(e, "row[i] = x[(c * %ld + ih) * %ld + iw];", g->H, g->W);
-    close_window_loops(e);
+    emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    emit_cont(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
+    emit_cont(e, "    for (int c = 0; c < %ld; c++)", g->C);
+    emit_cont(e, "        for (int kh = 0; kh < %ld; kh++)", g->KH);
+    emit_cont(e, "            memcpy(col + (((oh * %ld + ow) * %ld + c) * %ld + kh) * %ld, "
+                 "x + (c * %ld + oh * %ld + kh) * %ld + ow * %ld, %ld * sizeof *col);", g->OW, g->C,
+              g->KH, g->KW, g->HP, g->SH, g->WP, g->SW, g->KW);
     emit_close(e);
     emit_end(e);
 }
 
-/* NAME_L_unwindow: the reverse of NAME_L_window, dx += the row where the window read x. */
+/* NAME_L_unwindow: the reverse of one window, dx += the row where the window read x
+ * (within its padding). */
 static void emit_unwindow(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
 {
-    emit_line(e, "/* the reverse of %s_%s_window: dx[c][ih][iw] += drow[(c·%ld + kh)·%ld + kw] */",
-              c->name, l->label, g->KH, g->KW);
+    emit_line(e, "/* the reverse of %s's window at (oh, ow): dx[c][oh·%ld + kh][ow·%ld + kw] += "
+                 "drow[(c·%ld + kh)·%ld + kw]%s */", l->label, g->SH, g->SW, g->KH, g->KW,
+              g->padded ? ", dx within its padding" : "");
     emit_line(e, "static void %s_%s_unwindow(const %s *restrict drow, int oh, int ow, "
                  "%s *restrict dx)", c->name, l->label, c->real, c->real);
     emit_brace(e);
-    open_window_loops(e, g);
-    if (g->PH || g->PW)
-        emit_line(e, "if (inside)");
-    (g->PH || g->PW ? emit_cont : emit_line)(e, "dx[(c * %ld + ih) * %ld + iw] += drow[i];", g->H,
-                                              g->W);
-    close_window_loops(e);
+    emit_open(e, "for (int c = 0; c < %ld; c++)", g->C);
+    emit_open(e, "for (int kh = 0; kh < %ld; kh++)", g->KH);
+    emit_line(e, "%s *restrict dr = dx + (c * %ld + oh * %ld + kh) * %ld + ow * %ld;", c->real,
+              g->HP, g->SH, g->WP, g->SW);
+    emit_line(e, "const %s *restrict sr = drow + (c * %ld + kh) * %ld;", c->real, g->KH, g->KW);
+    emit_line(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
+    emit_cont(e, "dr[kw] += sr[kw];");
+    emit_close(e);
+    emit_close(e);
     emit_close(e);
     emit_end(e);
 }
 
-// ---- the direct form's padded input ----
+// ---- the padded input ----
 
-/* xp (zeroed once per call: each sample writes only its interior), and in the flat
- * form the plane, zeroed too (the backward's δ rows leave its last columns 0). */
+/* `real *restrict NAME` at scratch offset `at`, moved up to a 64-byte boundary (within
+ * the ALIGN elements of slack): whole-vector stores to it then never split a cache line,
+ * as stores across two lines are slow (LeNet-5's training step runs about a tenth faster). */
+static void emit_aligned(Emit *e, const GenCtx *c, const char *name, long at, const char *dims)
+{
+    emit_line(e, "%s *restrict %s = (%s *)(((uintptr_t)(m->scratch + %ld) + 63) & ~(uintptr_t)63); "
+                 "/* %s */", c->real, name, c->real, at, dims);
+}
+
+/* xp, the input within its padding (zeroed once per call: each sample writes only its
+ * interior), and in the flat form the plane, zeroed too (the backward's δ rows leave its
+ * last columns 0). */
 static void emit_padded_input(Emit *e, const GenCtx *c, const Conv *g)
 {
-    emit_line(e, "%s *restrict xp = m->scratch + %ld; /* [%ld][%ld] and %ld: 0 in the padding */",
-              c->real, scratch_at(g, AT_XP), g->HP, g->WP, g->KW);
-    emit_line(e, "memset(xp, 0, %ld * sizeof *xp);", g->HP * g->WP + g->KW);
+    long size = g->direct ? g->HP * g->WP + g->KW : g->C * g->HP * g->WP;
+    if (g->direct)
+        emit_line(e, "%s *restrict xp = m->scratch + %ld; /* [%ld][%ld] and %ld: 0 in the padding */",
+                  c->real, scratch_at(g, AT_XP), g->HP, g->WP, g->KW);
+    else
+        emit_line(e, "%s *restrict xp = m->scratch + %ld; /* [%ld][%ld][%ld]: 0 in the padding */",
+                  c->real, scratch_at(g, AT_XP), g->C, g->HP, g->WP);
+    emit_line(e, "memset(xp, 0, %ld * sizeof *xp);", size);
     if (!g->flat)
         return;
-    emit_line(e, "%s *restrict plane = m->scratch + %ld; /* [%ld][%ld] */", c->real,
-              scratch_at(g, AT_PLANE), g->OH, g->WP);
+    char dims[64];
+    snprintf(dims, sizeof dims, "[%ld][%ld]", g->OH, g->WP);
+    emit_aligned(e, c, "plane", scratch_at(g, AT_PLANE), dims);
     emit_line(e, "memset(plane, 0, %ld * sizeof *plane);", g->OH * g->WP);
 }
 
-static void emit_pad_sample(Emit *e, const Conv *g, long in)
+/* Copies the C·H rows of x (`x`, [C][H][W]) into the interior of xp (`xp`, [C][HP][WP]),
+ * or, `out`, back from xp's interior into x. */
+static void emit_pad_rows(Emit *e, const Conv *g, const char *x, const char *xp, bool out)
 {
-    emit_line(e, "for (int ih = 0; ih < %ld; ih++)", g->H);
-    emit_cont(e, "memcpy(xp + (ih + %ld) * %ld + %ld, in + s * %ld + ih * %ld, %ld * sizeof *xp);",
-              g->PH, g->WP, g->PW, in, g->W, g->W);
+    char xr[64], xpr[64];
+    if (g->C > 1) {
+        emit_line(e, "for (int c = 0; c < %ld; c++)", g->C);
+        snprintf(xr, sizeof xr, "(c * %ld + ih) * %ld", g->H, g->W);
+        snprintf(xpr, sizeof xpr, "(c * %ld + ih + %ld) * %ld + %ld", g->HP, g->PH, g->WP, g->PW);
+    } else {
+        snprintf(xr, sizeof xr, "ih * %ld", g->W);
+        snprintf(xpr, sizeof xpr, "(ih + %ld) * %ld + %ld", g->PH, g->WP, g->PW);
+    }
+    (g->C > 1 ? emit_cont : emit_line)(e, "for (int ih = 0; ih < %ld; ih++)", g->H);
+    if (out)
+        emit_line(e, "%smemcpy(%s + %s, %s + %s, %ld * sizeof *%s);", g->C > 1 ? "        " : "    ",
+                  x, xr, xp, xpr, g->W, xp);
+    else
+        emit_line(e, "%smemcpy(%s + %s, %s + %s, %ld * sizeof *%s);", g->C > 1 ? "        " : "    ",
+                  xp, xpr, x, xr, g->W, xp);
 }
 
-/* Opens the loops over the taps (kh, kw), with k, the tap's index in W[f][0], in scope. */
-static void open_tap_loops(Emit *e, const Conv *g)
+/* r0, r1 of the direct form: xp's rows [r0, r1) hold the sample's input rows that are
+ * not all 0.  The taps skip the other rows: their products are ±0, and adding ±0 changes
+ * no sum that starts from a bias or from +0 (none of which is −0), so that skipping them
+ * is exact; an MNIST digit leaves about a quarter of its rows 0. */
+static void emit_row_scan(Emit *e, const Conv *g, long in)
+{
+    emit_line(e, "/* r0, r1: xp's rows [r0, r1) hold the input's rows that are not all 0 */");
+    emit_line(e, "int r0 = 0, r1 = 0;");
+    emit_open(e, "for (int ih = 0; ih < %ld; ih++)", g->H);
+    emit_line(e, "int any = 0;");
+    emit_line(e, "for (int iw = 0; iw < %ld; iw++)", g->W);
+    emit_cont(e, "any |= in[s * %ld + ih * %ld + iw] != 0;", in, g->W);
+    emit_line(e, "r0 = any && !r1 ? ih + %ld : r0;", g->PH);
+    emit_line(e, "r1 = any ? ih + %ld : r1;", g->PH + 1);
+    emit_close(e);
+}
+
+/* Opens the loops over the taps (kh, kw), with k, the tap's index in W[f][0], in scope;
+ * with `rows`, also lo and hi: the output rows [lo, hi) whose xp row oh·SH + kh is one of
+ * [r0, r1). */
+static void open_tap_loops(Emit *e, const Conv *g, bool rows)
 {
     emit_open(e, "for (int kh = 0; kh < %ld; kh++)", g->KH);
+    if (rows && g->SH == 1) {
+        emit_line(e, "const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < %ld ? r1 - kh : %ld;",
+                  g->OH, g->OH);
+    } else if (rows) {
+        emit_line(e, "const int lo = r0 > kh ? (r0 - kh + %ld) / %ld : 0;", g->SH - 1, g->SH);
+        emit_line(e, "const int end = r1 > kh ? (r1 - kh + %ld) / %ld : 0, hi = end < %ld ? end : %ld;",
+                  g->SH - 1, g->SH, g->OH, g->OH);
+    }
     emit_open(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
     emit_line(e, "const int k = kh * %ld + kw;", g->KW);
 }
@@ -295,15 +357,16 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
     const Conv *g = arg;
     (void)l;
     const char *R = c->real;
+    char buf[96], xs[32];
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
     if (g->flat) {
         emit_line(e, "for (int i = 0; i < %ld; i++)", g->OH * g->WP);
         emit_cont(e, "plane[i] = b[f];");
-        open_tap_loops(e, g);
+        open_tap_loops(e, g, true);
         emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
         emit_line(e, "const %s *restrict xr = xp + kh * %ld + kw;", R, g->WP);
-        emit_line(e, "for (int i = 0; i < %ld; i++)", g->OH * g->WP);
-        emit_cont(e, "plane[i] += w * xr[i];");
+        emit_line(e, "for (int i = lo * %ld; i < hi * %ld; i++)", g->WP, g->WP);
+        emit_cont(e, "%s", madd(buf, sizeof buf, "plane[i]", "w", "xr[i]"));
         emit_close(e);
         emit_close(e);
         emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
@@ -314,32 +377,45 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
     }
     emit_line(e, "for (int p = 0; p < %ld; p++)", g->P);
     emit_cont(e, "z[f * %ld + p] = b[f];", g->P);
-    open_tap_loops(e, g);
+    open_tap_loops(e, g, true);
     emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
-    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    emit_open(e, "for (int oh = lo; oh < hi; oh++)");
     emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
     emit_line(e, "%s *restrict zr = z + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
+    snprintf(xs, sizeof xs, "xr[ow * %ld]", g->SW);
     emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_cont(e, "zr[ow] += w * xr[ow * %ld];", g->SW);
+    emit_cont(e, "%s", madd(buf, sizeof buf, "zr[ow]", "w", xs));
     for (int k = 0; k < 4; k++)
         emit_close(e);
+}
+
+/* The sample's input, x within its padding when the layer has one: `in + s * size`,
+ * or xp after the copy. */
+static const char *emit_sample_input(Emit *e, const Conv *g, long size, char *buf, size_t len)
+{
+    snprintf(buf, len, "in + s * %ld", size);
+    if (!g->padded && !g->direct)
+        return buf;
+    emit_pad_rows(e, g, buf, "xp", false);
+    return "xp";
 }
 
 static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
 {
     const char *N = c->name, *R = c->real;
     Conv g = geometry(l);
-    char act[128], x[BPC_MAX_IDENT + 16], params[256];
+    char act[128], x[BPC_MAX_IDENT + 16], params[256], input[64];
     if (g.direct) {
         emit_line(e, "/* %s, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·"
                      "xp[oh·%ld + kh][ow·%ld + kw] */", l->label, g.SH, g.SW);
         snprintf(params, sizeof params, "const %s *restrict W, const %s *restrict b, "
-                 "const %s *restrict xp, %s%s%s *restrict z", R, R, R, g.flat ? R : "",
-                 g.flat ? " *restrict plane, " : "", R);
-        kern_cloned(e, c, l, "sample", params, g.flat ? "W, b, xp, plane, z" : "W, b, xp, z",
+                 "const %s *restrict xp, int r0, int r1, %s%s%s *restrict z", R, R, R,
+                 g.flat ? R : "", g.flat ? " *restrict plane, " : "", R);
+        kern_cloned(e, c, l, "sample", params,
+                    g.flat ? "W, b, xp, r0, r1, plane, z" : "W, b, xp, r0, r1, z",
                     direct_forward_body, &g);
     } else {
-        emit_window(e, c, l, &g);
+        emit_im2col(e, c, l, &g);
         emit_product(e, c, l, &g);
     }
     gen_act_formula(act, sizeof act, l);
@@ -354,24 +430,22 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
     emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld][%ld][%ld] */", R,
               l->params[0].offset, g.F, g.C, g.KH, g.KW);
     emit_line(e, "const %s *restrict b = m->params + %ld; /* [%ld] */", R, l->params[1].offset, g.F);
-    if (g.direct) {
-        emit_padded_input(e, c, &g);
-    } else {
+    if (!g.direct) {
         emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld] */", R, g.P, g.K);
         emit_line(e, "%s (*restrict zt)[%ld] = (%s (*)[%ld])(m->scratch + %ld); /* [%ld][%ld] */", R,
-                  g.F, R, g.F, g.P * g.K, g.P, g.F);
+                  g.F, R, g.F, scratch_at(&g, AT_ROWS), g.P, g.F);
     }
+    if (g.direct || g.padded)
+        emit_padded_input(e, c, &g);
     emit_open(e, "for (int s = 0; s < n; s++)");
     emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
     emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
+    const char *xs = emit_sample_input(e, &g, l->in, input, sizeof input);
     if (g.direct) {
-        emit_pad_sample(e, &g, l->in);
-        emit_line(e, "%s_%s_sample(W, b, xp, %sz);", N, l->label, g.flat ? "plane, " : "");
+        emit_row_scan(e, &g, l->in);
+        emit_line(e, "%s_%s_sample(W, b, xp, r0, r1, %sz);", N, l->label, g.flat ? "plane, " : "");
     } else {
-        emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g.OH);
-        emit_cont(e, "for (int ow = 0; ow < %ld; ow++)", g.OW);
-        emit_cont(e, "    %s_%s_window(in + s * %ld, oh, ow, col + (oh * %ld + ow) * %ld);", N,
-                  l->label, l->in, g.OW, g.K);
+        emit_line(e, "%s_%s_im2col(%s, col);", N, l->label, xs);
         emit_line(e, "%s_%s_product(W, b, col, zt);", N, l->label);
         emit_line(e, "/* z = the product's rows transposed: (F, OH, OW) */");
         emit_line(e, "for (int f = 0; f < %ld; f++)", g.F);
@@ -408,6 +482,7 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
 {
     const Conv *g = arg;
     const char *R = c->real;
+    char buf[96], xs[32];
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
     if (g->flat) {
         emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
@@ -419,33 +494,38 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
         emit_line(e, "const %s *restrict dr = plane + oh * %ld;", R, g->WP);
     else
         emit_line(e, "const %s *restrict dr = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
-    open_tap_loops(e, g);
+    open_tap_loops(e, g, false);
+    emit_line(e, "if (oh * %ld + kh < r0 || oh * %ld + kh >= r1)", g->SH, g->SH);
+    emit_cont(e, "continue; /* xp's row is all 0: no term */");
     emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
     emit_line(e, "%s *restrict ws = wsum + (f * %ld + k) * %ld;", R, g->KH * g->KW, g->WS);
     emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
     if (g->SW == 1)
-        emit_cont(e, "ws[i] += dr[i] * xr[i];");
+        snprintf(xs, sizeof xs, "xr[i]");
     else
-        emit_cont(e, "ws[i] += dr[i] * xr[i * %ld];", g->SW);
+        snprintf(xs, sizeof xs, "xr[i * %ld]", g->SW);
+    emit_cont(e, "%s", madd(buf, sizeof buf, "ws[i]", "dr[i]", xs));
     for (int k = 0; k < 4; k++)
         emit_close(e);
     if (!(l->flags & NODE_NEEDS_DX))
         return;
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
-    open_tap_loops(e, g);
+    open_tap_loops(e, g, false);
     emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
     emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
     emit_line(e, "%s *restrict dr = dxp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
     emit_line(e, "const %s *restrict dd = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
+    snprintf(xs, sizeof xs, "dr[ow * %ld]", g->SW);
     emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_cont(e, "dr[ow * %ld] += w * dd[ow];", g->SW);
+    emit_cont(e, "%s", madd(buf, sizeof buf, xs, "w", "dd[ow]"));
     for (int k = 0; k < 4; k++)
         emit_close(e);
 }
 
-/* The im2col form's backward of one sample, δ in d, position by position: the window's
- * row, ∂C/∂W[f] += δ[f][p]·row and, with ∂x, ∂C/∂row = Σ_f δ[f][p]·W[f] added into dx
- * (zeroed by the caller) where the window read x. */
+/* The im2col form's backward of one sample, δ in d and the windows in col, position by
+ * position: ∂C/∂W[f] += δ[f][p]·col[p] and, with ∂x, ∂C/∂row = Σ_f δ[f][p]·W[f] added
+ * into dx (zeroed by the caller) where the window read x; a δ of 0 (after a pooling and
+ * a ReLU most are) adds nothing and is skipped. */
 static void im2col_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
     const Conv *g = arg;
@@ -454,7 +534,7 @@ static void im2col_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
     emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
     emit_open(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
     emit_line(e, "const int p = oh * %ld + ow;", g->OW);
-    emit_line(e, "%s_%s_window(x, oh, ow, row);", N, l->label);
+    emit_line(e, "const %s *restrict row = col + p * %ld;", c->real, g->K);
     if (dx)
         emit_line(e, "memset(drow, 0, %ld * sizeof *drow);", g->K);
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
@@ -487,13 +567,13 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     Conv g = geometry(l);
     bool dx = l->flags & NODE_NEEDS_DX, act_step = l->flags & NODE_ACT_BACKWARD;
     const char *prev = dx ? c->m->nodes[l->inputs[0]].dname : NULL;
-    char params[640], args[128], cr[BPC_MAX_IDENT + 8], p1[96], p2[96], p3[96];
+    char params[640], args[128], cr[BPC_MAX_IDENT + 8], p1[96], p2[96], p3[96], input[64];
     snprintf(cr, sizeof cr, "const %s", R);
     if (g.direct) {
-        snprintf(params, sizeof params, "%sconst %s *restrict d, const %s *restrict xp, %s%s%s "
-                 "*restrict wsum", param(p1, sizeof p1, dx, cr, "W"), R, R,
+        snprintf(params, sizeof params, "%sconst %s *restrict d, const %s *restrict xp, int r0, "
+                 "int r1, %s%s%s *restrict wsum", param(p1, sizeof p1, dx, cr, "W"), R, R,
                  param(p2, sizeof p2, dx, R, "dxp"), param(p3, sizeof p3, g.flat, R, "plane"), R);
-        snprintf(args, sizeof args, "%sd, xp, %s%swsum", dx ? "W, " : "", dx ? "dxp, " : "",
+        snprintf(args, sizeof args, "%sd, xp, r0, r1, %s%swsum", dx ? "W, " : "", dx ? "dxp, " : "",
                  g.flat ? "plane, " : "");
         emit_line(e, "/* %s backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += "
                      "δ[f][oh][ow]·xp[oh·%ld + kh][ow·%ld + kw]%s */", l->label, g.SH, g.SW,
@@ -502,10 +582,10 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     } else {
         if (dx)
             emit_unwindow(e, c, l, &g);
-        snprintf(params, sizeof params, "%sconst %s *restrict d, const %s *restrict x, %s%s%s "
-                 "*restrict dW, %s *restrict row", param(p1, sizeof p1, dx, cr, "W"), R, R,
-                 param(p2, sizeof p2, dx, R, "drow"), param(p3, sizeof p3, dx, R, "dx"), R, R);
-        snprintf(args, sizeof args, "%sd, x, %sdW, row", dx ? "W, " : "", dx ? "drow, dx, " : "");
+        snprintf(params, sizeof params, "%sconst %s *restrict d, const %s *restrict col, %s%s%s "
+                 "*restrict dW", param(p1, sizeof p1, dx, cr, "W"), R, R,
+                 param(p2, sizeof p2, dx, R, "drow"), param(p3, sizeof p3, dx, R, "dx"), R);
+        snprintf(args, sizeof args, "%sd, col, %sdW", dx ? "W, " : "", dx ? "drow, dx, " : "");
         emit_line(e, "/* %s backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]%s */",
                   l->label, dx ? "; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window "
                                  "read x" : "");
@@ -527,13 +607,20 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
         if (dx)
             emit_line(e, "%s *restrict dxp = m->scratch + %ld; /* [%ld][%ld] */", R,
                       scratch_at(&g, AT_DXP), g.HP, g.WP);
-        emit_line(e, "%s *restrict wsum = m->scratch + %ld; /* [%ld][%ld][%ld]: ∂C/∂W by column */",
-                  R, scratch_at(&g, AT_WSUM), g.F, g.K, g.WS);
+        char dims[96];
+        snprintf(dims, sizeof dims, "[%ld][%ld][%ld]: ∂C/∂W by column", g.F, g.K, g.WS);
+        emit_aligned(e, c, "wsum", scratch_at(&g, AT_WSUM), dims);
         emit_line(e, "memset(wsum, 0, %ld * sizeof *wsum);", g.F * g.K * g.WS);
     } else {
-        emit_line(e, "%s *restrict row = m->scratch; /* [%ld]: the window at p */", R, g.K);
+        emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld]: the windows */", R, g.P, g.K);
         if (dx)
-            emit_line(e, "%s *restrict drow = m->scratch + %ld; /* [%ld]: ∂C/∂row */", R, g.K, g.K);
+            emit_line(e, "%s *restrict drow = m->scratch + %ld; /* [%ld]: ∂C/∂row */", R,
+                      scratch_at(&g, AT_ROWS), g.K);
+        if (g.padded)
+            emit_padded_input(e, c, &g);
+        if (dx && g.padded)
+            emit_line(e, "%s *restrict dx = m->scratch + %ld; /* [%ld][%ld][%ld]: ∂C/∂xp */", R,
+                      scratch_at(&g, AT_DXP), g.C, g.HP, g.WP);
     }
     emit_line(e, "%s *restrict bsum = m->scratch + %ld; /* [%ld][%ld]: ∂C/∂b by column */", R,
               scratch_at(&g, AT_BSUM), g.F, g.OW);
@@ -553,23 +640,23 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     emit_cont(e, "for (int oh = 0; oh < %ld; oh++)", g.OH);
     emit_cont(e, "    for (int ow = 0; ow < %ld; ow++)", g.OW);
     emit_cont(e, "        bsum[f * %ld + ow] += d[(f * %ld + oh) * %ld + ow];", g.OW, g.OH, g.OW);
-    if (g.direct) {
-        emit_pad_sample(e, &g, l->in);
-        if (dx)
-            emit_line(e, "memset(dxp, 0, %ld * sizeof *dxp);", g.HP * g.WP);
-    } else {
-        emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
-        if (dx) {
-            emit_line(e, "%s *restrict dx = m->%s[s];", R, prev);
-            emit_line(e, "memset(dx, 0, %ld * sizeof *dx);", g.C * g.H * g.W);
-        }
-    }
+    const char *xs = emit_sample_input(e, &g, l->in, input, sizeof input);
+    if (g.direct)
+        emit_row_scan(e, &g, l->in);
+    else
+        emit_line(e, "%s_%s_im2col(%s, col);", N, l->label, xs);
+    if (dx && g.direct)
+        emit_line(e, "memset(dxp, 0, %ld * sizeof *dxp);", g.HP * g.WP);
+    if (dx && !g.direct && !g.padded)
+        emit_line(e, "%s *restrict dx = m->%s[s];", R, prev);
+    if (dx && !g.direct)
+        emit_line(e, "memset(dx, 0, %ld * sizeof *dx);", g.C * g.HP * g.WP);
     emit_line(e, "%s_%s_sample_backward(%s);", N, l->label, args);
-    if (dx && g.direct) {
+    if (dx && (g.direct || g.padded)) {
+        char to[BPC_MAX_IDENT + 32];
+        snprintf(to, sizeof to, "m->%s[s]", prev);
         emit_line(e, "/* ∂C/∂x: the interior of ∂C/∂xp */");
-        emit_line(e, "for (int ih = 0; ih < %ld; ih++)", g.H);
-        emit_cont(e, "memcpy(m->%s[s] + ih * %ld, dxp + (ih + %ld) * %ld + %ld, %ld * sizeof *dxp);",
-                  prev, g.W, g.PH, g.WP, g.PW, g.W);
+        emit_pad_rows(e, &g, to, g.direct ? "dxp" : "dx", true);
     }
     emit_close(e);
     if (g.direct)

@@ -8,7 +8,8 @@
  * Per sample and channel, output (oh, ow) is the window of KH×KW inputs starting at
  * (oh·SH, ow·SW).  The chain rule gives the backward passes directly:
  *   maxpool  a = x[k*], k* the window's first maximum (a NaN counts as the maximum, as
- *            in PyTorch's CPU kernel), so ∂C/∂x[k*] += ∂C/∂a and 0 elsewhere;
+ *            in PyTorch's CPU kernel), so ∂C/∂x[k*] += ∂C/∂a and 0 elsewhere (the
+ *            forward keeps k* in L_arg);
  *   avgpool  a = Σ x / (KH·KW), so every x of the window gets ∂C/∂a / (KH·KW);
  *   flatten  the identity: ∂C/∂x = ∂C/∂a.
  * Windows overlap when the stride is smaller than the kernel: the gradients add.
@@ -92,21 +93,19 @@ static void close_windows(Emit *e)
         emit_close(e);
 }
 
-/* best, the window's maximum, and with `index` k, the index in x of its first maximum
- * (a NaN counts as the maximum).  Selects, not branches: which value wins is data, and
- * mispredicted branches cost more than the comparisons. */
-static void emit_argmax(Emit *e, const GenCtx *c, const Node *l, bool index)
+/* best, the window's maximum, and k, the index in x of its first maximum (a NaN counts
+ * as the maximum).  Selects, not branches: which value wins is data, and mispredicted
+ * branches cost more than the comparisons. */
+static void emit_argmax(Emit *e, const GenCtx *c, const Node *l)
 {
-    if (index)
-        emit_line(e, "int k = w;");
+    emit_line(e, "int k = w;");
     emit_line(e, "%s best = x[w];", c->real);
     emit_open(e, "for (int i = 0; i < %ld; i++)", l->size[0]);
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->size[1]);
     emit_line(e, "const %s v = x[w + i * %ld + j];", c->real, l->in_shape.dim[2]);
     emit_line(e, "const int take = (v > best) | (isnan(v) != 0);");
     emit_line(e, "best = take ? v : best;");
-    if (index)
-        emit_line(e, "k = take ? w + i * %ld + j : k;", l->in_shape.dim[2]);
+    emit_line(e, "k = take ? w + i * %ld + j : k;", l->in_shape.dim[2]);
     emit_close(e);
     emit_close(e);
 }
@@ -161,6 +160,9 @@ static bool emit_no_dx(Emit *e, const GenCtx *c, const Node *l)
 
 // ---- maxpool ----
 
+/* The forward keeps each output's k*, the index in x of its window's first maximum, in
+ * L_arg: the backward then only routes the gradients, without searching the windows
+ * again. */
 static void maxpool_forward(Emit *e, const GenCtx *c, const Node *l)
 {
     char in[64], out[64];
@@ -168,11 +170,13 @@ static void maxpool_forward(Emit *e, const GenCtx *c, const Node *l)
     shape_format(out, sizeof out, &l->shape);
     emit_line(e, "/* %s forward, per sample: a (%s) = the max of each %ldx%ld window of x (%s),",
               l->label, out, l->size[0], l->size[1], in);
-    emit_line(e, " * stride %ldx%ld (nn.MaxPool2d) */", stride(l, 0), stride(l, 1));
+    emit_line(e, " * stride %ldx%ld (nn.MaxPool2d), and arg the index in x of its first maximum */",
+              stride(l, 0), stride(l, 1));
     open_function(e, c, l, "forward");
     open_windows(e, c, l);
-    emit_argmax(e, c, l, false);
+    emit_argmax(e, c, l);
     emit_line(e, "m->%s_a[s][o] = best;", l->label);
+    emit_line(e, "m->%s_arg[s][o] = k;", l->label);
     close_windows(e);
     emit_close(e);
     emit_end(e);
@@ -181,16 +185,15 @@ static void maxpool_forward(Emit *e, const GenCtx *c, const Node *l)
 static void maxpool_backward(Emit *e, const GenCtx *c, const Node *l)
 {
     if (!emit_no_dx(e, c, l)) {
-        emit_line(e, "/* %s backward: each ∂C/∂a to the first maximum of its window, in %s's d */",
-                  l->label, prev_label(c, l));
+        emit_line(e, "/* %s backward: each ∂C/∂a to the first maximum of its window (arg), in %s's "
+                     "d */", l->label, prev_label(c, l));
         open_function(e, c, l, "backward");
-        emit_line(e, "for (int s = 0; s < n; s++)");
-        emit_cont(e, "for (int i = 0; i < %ld; i++)", l->in);
-        emit_cont(e, "    m->%s[s][i] = 0;", prev_d(c, l));
-        open_windows(e, c, l);
-        emit_argmax(e, c, l, true);
-        emit_line(e, "m->%s[s][k] += m->%s[s][o];", prev_d(c, l), l->dname);
-        close_windows(e);
+        emit_line(e, "(void)in;");
+        emit_open(e, "for (int s = 0; s < n; s++)");
+        emit_line(e, "memset(m->%s[s], 0, sizeof m->%s[s]);", prev_d(c, l), prev_d(c, l));
+        emit_line(e, "for (int o = 0; o < %ld; o++)", l->out);
+        emit_cont(e, "m->%s[s][m->%s_arg[s][o]] += m->%s[s][o];", prev_d(c, l), l->label, l->dname);
+        emit_close(e);
         emit_close(e);
         emit_end(e);
         emit_train(e, c, l);
@@ -283,7 +286,7 @@ const LayerDef layer_maxpool = {
     .size_max = BPC_MAX_UNITS,
     .size_pair = true,
     .opts = POOL_OPTS,
-    .buffers = BUF_A | BUF_D,
+    .buffers = BUF_A | BUF_D | BUF_ARG,
     .infer = pool_infer,
     .fingerprint = pool_fingerprint,
     .describe = pool_describe,

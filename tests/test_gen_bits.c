@@ -3,8 +3,8 @@
  * same bits from every build (docs/API.md, "Rounding").
  *
  * A dense network (looped and unrolled layers, the first skipping zero chunks; SGD with
- * momentum) and a convolutional one (conv2d, maxpool, dense; Adam) are trained for
- * several steps by tests/drivers/bitcheck.c, fused (NAME_train) and unfused
+ * momentum) and a convolutional one (conv2d in both forms, maxpool, dense; Adam) are
+ * trained for several steps by tests/drivers/bitcheck.c, fused (NAME_train) and unfused
  * (NAME_backward then NAME_step).  Its output, a hash of the losses, parameters, grads
  * and optimizer state, must be the same bits from gcc and clang at -O0, -O2 and -O3, in
  * ISO C and in the GNU modes (where gcc contracts a·b + c into FMA unless the file
@@ -30,11 +30,15 @@ static const char dense_bp[] =
     "    batch 16;\n"
     "}\n";
 
+/* the convolution's both forms: the direct one first (one channel; its rows of zeros
+ * skipped), then im2col with and without padding, each with ∂x */
 static const char cnn_bp[] =
     "network bc {\n"
-    "    input 2x8x7;\n"
+    "    input 1x8x8;\n"
+    "    c0: conv2d 2 kernel = 3 padding = 1 relu;\n"
     "    c1: conv2d 4 kernel = 3 padding = 1 tanh;\n"
     "    p1: maxpool 2;\n"
+    "    c2: conv2d 3 kernel = 2 relu;\n"
     "    out: dense 3 softmax;\n"
     "    loss cross_entropy;\n"
     "    optimizer adam(lr = 0.01);\n"

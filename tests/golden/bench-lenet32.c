@@ -730,17 +730,18 @@ static void lenet32_axpy(int len, lenet32_real a, const lenet32_real *restrict x
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef lenet32_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet32_c1_sample_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, lenet32_real *restrict plane, lenet32_real *restrict z)
+static void lenet32_c1_sample_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
         for (int i = 0; i < 896; i++)
             plane[i] = b[f];
         for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
                 const lenet32_real w = W[f * 25 + k];
                 const lenet32_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = 0; i < 896; i++)
+                for (int i = lo * 32; i < hi * 32; i++)
                     plane[i] += w * xr[i];
             }
         }
@@ -752,17 +753,18 @@ static void lenet32_c1_sample_avx512(const lenet32_real *restrict W, const lenet
 
 #ifdef lenet32_AVX2
 __attribute__((target("avx2")))
-static void lenet32_c1_sample_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, lenet32_real *restrict plane, lenet32_real *restrict z)
+static void lenet32_c1_sample_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
         for (int i = 0; i < 896; i++)
             plane[i] = b[f];
         for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
                 const lenet32_real w = W[f * 25 + k];
                 const lenet32_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = 0; i < 896; i++)
+                for (int i = lo * 32; i < hi * 32; i++)
                     plane[i] += w * xr[i];
             }
         }
@@ -772,17 +774,17 @@ static void lenet32_c1_sample_avx2(const lenet32_real *restrict W, const lenet32
 }
 #endif
 
-static void lenet32_c1_sample(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, lenet32_real *restrict plane, lenet32_real *restrict z)
+static void lenet32_c1_sample(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict z)
 {
 #ifdef lenet32_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        lenet32_c1_sample_avx512(W, b, xp, plane, z);
+        lenet32_c1_sample_avx512(W, b, xp, r0, r1, plane, z);
         return;
     }
 #endif
 #ifdef lenet32_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        lenet32_c1_sample_avx2(W, b, xp, plane, z);
+        lenet32_c1_sample_avx2(W, b, xp, r0, r1, plane, z);
         return;
     }
 #endif
@@ -790,11 +792,12 @@ static void lenet32_c1_sample(const lenet32_real *restrict W, const lenet32_real
         for (int i = 0; i < 896; i++)
             plane[i] = b[f];
         for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
                 const lenet32_real w = W[f * 25 + k];
                 const lenet32_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = 0; i < 896; i++)
+                for (int i = lo * 32; i < hi * 32; i++)
                     plane[i] += w * xr[i];
             }
         }
@@ -811,14 +814,23 @@ static void lenet32_c1_forward(lenet32_model *m, const lenet32_real *in, int n)
     const lenet32_real *restrict b = m->params + 150; /* [6] */
     lenet32_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
     memset(xp, 0, 1029 * sizeof *xp);
-    lenet32_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    lenet32_real *restrict plane = (lenet32_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [28][32] */
     memset(plane, 0, 896 * sizeof *plane);
     for (int s = 0; s < n; s++) {
         lenet32_real *restrict z = m->c1_z[s];
         lenet32_real *restrict a = m->c1_a[s];
         for (int ih = 0; ih < 28; ih++)
             memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
-        lenet32_c1_sample(W, b, xp, plane, z);
+        /* r0, r1: xp's rows [r0, r1) hold the input's rows that are not all 0 */
+        int r0 = 0, r1 = 0;
+        for (int ih = 0; ih < 28; ih++) {
+            int any = 0;
+            for (int iw = 0; iw < 28; iw++)
+                any |= in[s * 784 + ih * 28 + iw] != 0;
+            r0 = any && !r1 ? ih + 2 : r0;
+            r1 = any ? ih + 3 : r1;
+        }
+        lenet32_c1_sample(W, b, xp, r0, r1, plane, z);
         /* a = max(z, 0) */
         for (int j = 0; j < 4704; j++) {
             a[j] = z[j] > 0 ? z[j] : 0;
@@ -829,7 +841,7 @@ static void lenet32_c1_forward(lenet32_model *m, const lenet32_real *in, int n)
 /* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef lenet32_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet32_c1_sample_backward_avx512(const lenet32_real *restrict d, const lenet32_real *restrict xp, lenet32_real *restrict plane, lenet32_real *restrict wsum)
+static void lenet32_c1_sample_backward_avx512(const lenet32_real *restrict d, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
@@ -839,6 +851,8 @@ static void lenet32_c1_sample_backward_avx512(const lenet32_real *restrict d, co
             for (int kh = 0; kh < 5; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
                     const int k = kh * 5 + kw;
+                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
+                        continue; /* xp's row is all 0: no term */
                     const lenet32_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet32_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
@@ -852,7 +866,7 @@ static void lenet32_c1_sample_backward_avx512(const lenet32_real *restrict d, co
 
 #ifdef lenet32_AVX2
 __attribute__((target("avx2")))
-static void lenet32_c1_sample_backward_avx2(const lenet32_real *restrict d, const lenet32_real *restrict xp, lenet32_real *restrict plane, lenet32_real *restrict wsum)
+static void lenet32_c1_sample_backward_avx2(const lenet32_real *restrict d, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
@@ -862,6 +876,8 @@ static void lenet32_c1_sample_backward_avx2(const lenet32_real *restrict d, cons
             for (int kh = 0; kh < 5; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
                     const int k = kh * 5 + kw;
+                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
+                        continue; /* xp's row is all 0: no term */
                     const lenet32_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet32_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
@@ -873,17 +889,17 @@ static void lenet32_c1_sample_backward_avx2(const lenet32_real *restrict d, cons
 }
 #endif
 
-static void lenet32_c1_sample_backward(const lenet32_real *restrict d, const lenet32_real *restrict xp, lenet32_real *restrict plane, lenet32_real *restrict wsum)
+static void lenet32_c1_sample_backward(const lenet32_real *restrict d, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict wsum)
 {
 #ifdef lenet32_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        lenet32_c1_sample_backward_avx512(d, xp, plane, wsum);
+        lenet32_c1_sample_backward_avx512(d, xp, r0, r1, plane, wsum);
         return;
     }
 #endif
 #ifdef lenet32_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        lenet32_c1_sample_backward_avx2(d, xp, plane, wsum);
+        lenet32_c1_sample_backward_avx2(d, xp, r0, r1, plane, wsum);
         return;
     }
 #endif
@@ -895,6 +911,8 @@ static void lenet32_c1_sample_backward(const lenet32_real *restrict d, const len
             for (int kh = 0; kh < 5; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
                     const int k = kh * 5 + kw;
+                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
+                        continue; /* xp's row is all 0: no term */
                     const lenet32_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet32_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
@@ -913,11 +931,11 @@ static void lenet32_c1_backward(lenet32_model *m, const lenet32_real *in, int n)
     lenet32_real *restrict db = m->grads + 150;
     lenet32_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
     memset(xp, 0, 1029 * sizeof *xp);
-    lenet32_real *restrict plane = m->scratch + 1029; /* [28][32] */
+    lenet32_real *restrict plane = (lenet32_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [28][32] */
     memset(plane, 0, 896 * sizeof *plane);
-    lenet32_real *restrict wsum = m->scratch + 2949; /* [6][25][32]: ∂C/∂W by column */
+    lenet32_real *restrict wsum = (lenet32_real *)(((uintptr_t)(m->scratch + 2965) + 63) & ~(uintptr_t)63); /* [6][25][32]: ∂C/∂W by column */
     memset(wsum, 0, 4800 * sizeof *wsum);
-    lenet32_real *restrict bsum = m->scratch + 7749; /* [6][28]: ∂C/∂b by column */
+    lenet32_real *restrict bsum = m->scratch + 7781; /* [6][28]: ∂C/∂b by column */
     memset(bsum, 0, 168 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const lenet32_real *restrict z = m->c1_z[s];
@@ -933,7 +951,16 @@ static void lenet32_c1_backward(lenet32_model *m, const lenet32_real *in, int n)
                     bsum[f * 28 + ow] += d[(f * 28 + oh) * 28 + ow];
         for (int ih = 0; ih < 28; ih++)
             memcpy(xp + (ih + 2) * 32 + 2, in + s * 784 + ih * 28, 28 * sizeof *xp);
-        lenet32_c1_sample_backward(d, xp, plane, wsum);
+        /* r0, r1: xp's rows [r0, r1) hold the input's rows that are not all 0 */
+        int r0 = 0, r1 = 0;
+        for (int ih = 0; ih < 28; ih++) {
+            int any = 0;
+            for (int iw = 0; iw < 28; iw++)
+                any |= in[s * 784 + ih * 28 + iw] != 0;
+            r0 = any && !r1 ? ih + 2 : r0;
+            r1 = any ? ih + 3 : r1;
+        }
+        lenet32_c1_sample_backward(d, xp, r0, r1, plane, wsum);
     }
     for (int i = 0; i < 150; i++) {
         lenet32_real sum = 0;
@@ -972,37 +999,9 @@ static void lenet32_c1_train(lenet32_model *m, const lenet32_real *restrict in, 
 // ---- layer maxpool2: 6x28x28 -> 6x14x14, maxpool 2x2 stride 2x2 ----
 
 /* maxpool2 forward, per sample: a (6x14x14) = the max of each 2x2 window of x (6x28x28),
- * stride 2x2 (nn.MaxPool2d) */
+ * stride 2x2 (nn.MaxPool2d), and arg the index in x of its first maximum */
 static void lenet32_maxpool2_forward(lenet32_model *m, const lenet32_real *in, int n)
 {
-    for (int s = 0; s < n; s++) {
-        const lenet32_real *restrict x = in + s * 4704;
-        for (int ch = 0; ch < 6; ch++) {
-            for (int oh = 0; oh < 14; oh++) {
-                for (int ow = 0; ow < 14; ow++) {
-                    const int w = (ch * 28 + oh * 2) * 28 + ow * 2;
-                    const int o = (ch * 14 + oh) * 14 + ow;
-                    lenet32_real best = x[w];
-                    for (int i = 0; i < 2; i++) {
-                        for (int j = 0; j < 2; j++) {
-                            const lenet32_real v = x[w + i * 28 + j];
-                            const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                        }
-                    }
-                    m->maxpool2_a[s][o] = best;
-                }
-            }
-        }
-    }
-}
-
-/* maxpool2 backward: each ∂C/∂a to the first maximum of its window, in c1's d */
-static void lenet32_maxpool2_backward(lenet32_model *m, const lenet32_real *in, int n)
-{
-    for (int s = 0; s < n; s++)
-        for (int i = 0; i < 4704; i++)
-            m->d1.c1_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const lenet32_real *restrict x = in + s * 4704;
         for (int ch = 0; ch < 6; ch++) {
@@ -1020,10 +1019,22 @@ static void lenet32_maxpool2_backward(lenet32_model *m, const lenet32_real *in, 
                             k = take ? w + i * 28 + j : k;
                         }
                     }
-                    m->d1.c1_d[s][k] += m->d0.maxpool2_d[s][o];
+                    m->maxpool2_a[s][o] = best;
+                    m->maxpool2_arg[s][o] = k;
                 }
             }
         }
+    }
+}
+
+/* maxpool2 backward: each ∂C/∂a to the first maximum of its window (arg), in c1's d */
+static void lenet32_maxpool2_backward(lenet32_model *m, const lenet32_real *in, int n)
+{
+    (void)in;
+    for (int s = 0; s < n; s++) {
+        memset(m->d1.c1_d[s], 0, sizeof m->d1.c1_d[s]);
+        for (int o = 0; o < 1176; o++)
+            m->d1.c1_d[s][m->maxpool2_arg[s][o]] += m->d0.maxpool2_d[s][o];
     }
 }
 
@@ -1035,18 +1046,14 @@ static void lenet32_maxpool2_train(lenet32_model *m, const lenet32_real *restric
 
 // ---- layer c2: 6x14x14 -> 16x10x10, conv 5x5 stride 1x1 padding 0x0, relu ----
 
-/* c2's window at (oh, ow): row[(c·5 + kh)·5 + kw] = x[c][ih][iw] */
-static void lenet32_c2_window(const lenet32_real *restrict x, int oh, int ow, lenet32_real *restrict row)
+/* c2's windows (im2col): col[oh·10 + ow][(c·5 + kh)·5 + kw] = x[c][oh·1 + kh][ow·1 + kw] */
+static void lenet32_c2_im2col(const lenet32_real *restrict x, lenet32_real *restrict col)
 {
-    for (int c = 0; c < 6; c++) {
-        for (int kh = 0; kh < 5; kh++) {
-            for (int kw = 0; kw < 5; kw++) {
-                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                const int i = (c * 5 + kh) * 5 + kw;
-                row[i] = x[(c * 14 + ih) * 14 + iw];
-            }
-        }
-    }
+    for (int oh = 0; oh < 10; oh++)
+        for (int ow = 0; ow < 10; ow++)
+            for (int c = 0; c < 6; c++)
+                for (int kh = 0; kh < 5; kh++)
+                    memcpy(col + (((oh * 10 + ow) * 6 + c) * 5 + kh) * 5, x + (c * 14 + oh * 1 + kh) * 14 + ow * 1, 5 * sizeof *col);
 }
 
 /* lenet32_c2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1316,9 +1323,7 @@ static void lenet32_c2_forward(lenet32_model *m, const lenet32_real *in, int n)
     for (int s = 0; s < n; s++) {
         lenet32_real *restrict z = m->c2_z[s];
         lenet32_real *restrict a = m->c2_a[s];
-        for (int oh = 0; oh < 10; oh++)
-            for (int ow = 0; ow < 10; ow++)
-                lenet32_c2_window(in + s * 1176, oh, ow, col + (oh * 10 + ow) * 150);
+        lenet32_c2_im2col(in + s * 1176, col);
         lenet32_c2_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 16; f++)
@@ -1331,16 +1336,15 @@ static void lenet32_c2_forward(lenet32_model *m, const lenet32_real *in, int n)
     }
 }
 
-/* the reverse of lenet32_c2_window: dx[c][ih][iw] += drow[(c·5 + kh)·5 + kw] */
+/* the reverse of c2's window at (oh, ow): dx[c][oh·1 + kh][ow·1 + kw] += drow[(c·5 + kh)·5 + kw] */
 static void lenet32_c2_unwindow(const lenet32_real *restrict drow, int oh, int ow, lenet32_real *restrict dx)
 {
     for (int c = 0; c < 6; c++) {
         for (int kh = 0; kh < 5; kh++) {
-            for (int kw = 0; kw < 5; kw++) {
-                const int ih = oh * 1 + kh - 0, iw = ow * 1 + kw - 0;
-                const int i = (c * 5 + kh) * 5 + kw;
-                dx[(c * 14 + ih) * 14 + iw] += drow[i];
-            }
+            lenet32_real *restrict dr = dx + (c * 14 + oh * 1 + kh) * 14 + ow * 1;
+            const lenet32_real *restrict sr = drow + (c * 5 + kh) * 5;
+            for (int kw = 0; kw < 5; kw++)
+                dr[kw] += sr[kw];
         }
     }
 }
@@ -1348,12 +1352,12 @@ static void lenet32_c2_unwindow(const lenet32_real *restrict drow, int oh, int o
 /* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
 #ifdef lenet32_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void lenet32_c2_sample_backward_avx512(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW, lenet32_real *restrict row)
+static void lenet32_c2_sample_backward_avx512(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict col, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
         for (int ow = 0; ow < 10; ow++) {
             const int p = oh * 10 + ow;
-            lenet32_c2_window(x, oh, ow, row);
+            const lenet32_real *restrict row = col + p * 150;
             memset(drow, 0, 150 * sizeof *drow);
             for (int f = 0; f < 16; f++) {
                 const lenet32_real g = d[f * 100 + p];
@@ -1370,12 +1374,12 @@ static void lenet32_c2_sample_backward_avx512(const lenet32_real *restrict W, co
 
 #ifdef lenet32_AVX2
 __attribute__((target("avx2")))
-static void lenet32_c2_sample_backward_avx2(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW, lenet32_real *restrict row)
+static void lenet32_c2_sample_backward_avx2(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict col, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
         for (int ow = 0; ow < 10; ow++) {
             const int p = oh * 10 + ow;
-            lenet32_c2_window(x, oh, ow, row);
+            const lenet32_real *restrict row = col + p * 150;
             memset(drow, 0, 150 * sizeof *drow);
             for (int f = 0; f < 16; f++) {
                 const lenet32_real g = d[f * 100 + p];
@@ -1390,24 +1394,24 @@ static void lenet32_c2_sample_backward_avx2(const lenet32_real *restrict W, cons
 }
 #endif
 
-static void lenet32_c2_sample_backward(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW, lenet32_real *restrict row)
+static void lenet32_c2_sample_backward(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict col, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW)
 {
 #ifdef lenet32_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        lenet32_c2_sample_backward_avx512(W, d, x, drow, dx, dW, row);
+        lenet32_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
         return;
     }
 #endif
 #ifdef lenet32_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        lenet32_c2_sample_backward_avx2(W, d, x, drow, dx, dW, row);
+        lenet32_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
         return;
     }
 #endif
     for (int oh = 0; oh < 10; oh++) {
         for (int ow = 0; ow < 10; ow++) {
             const int p = oh * 10 + ow;
-            lenet32_c2_window(x, oh, ow, row);
+            const lenet32_real *restrict row = col + p * 150;
             memset(drow, 0, 150 * sizeof *drow);
             for (int f = 0; f < 16; f++) {
                 const lenet32_real g = d[f * 100 + p];
@@ -1428,8 +1432,8 @@ static void lenet32_c2_backward(lenet32_model *m, const lenet32_real *in, int n)
     const lenet32_real *restrict W = m->params + 156;
     lenet32_real *restrict dW = m->grads + 156; /* [16][150] */
     lenet32_real *restrict db = m->grads + 2556;
-    lenet32_real *restrict row = m->scratch; /* [150]: the window at p */
-    lenet32_real *restrict drow = m->scratch + 150; /* [150]: ∂C/∂row */
+    lenet32_real *restrict col = m->scratch; /* [100][150]: the windows */
+    lenet32_real *restrict drow = m->scratch + 15000; /* [150]: ∂C/∂row */
     lenet32_real *restrict bsum = m->scratch + 16600; /* [16][10]: ∂C/∂b by column */
     memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
@@ -1444,10 +1448,10 @@ static void lenet32_c2_backward(lenet32_model *m, const lenet32_real *in, int n)
             for (int oh = 0; oh < 10; oh++)
                 for (int ow = 0; ow < 10; ow++)
                     bsum[f * 10 + ow] += d[(f * 10 + oh) * 10 + ow];
-        const lenet32_real *restrict x = in + s * 1176;
+        lenet32_c2_im2col(in + s * 1176, col);
         lenet32_real *restrict dx = m->d0.maxpool2_d[s];
         memset(dx, 0, 1176 * sizeof *dx);
-        lenet32_c2_sample_backward(W, d, x, drow, dx, dW, row);
+        lenet32_c2_sample_backward(W, d, col, drow, dx, dW);
     }
     for (int i = 0; i < 16; i++) {
         lenet32_real sum = 0;
@@ -1480,37 +1484,9 @@ static void lenet32_c2_train(lenet32_model *m, const lenet32_real *restrict in, 
 // ---- layer maxpool4: 16x10x10 -> 16x5x5, maxpool 2x2 stride 2x2 ----
 
 /* maxpool4 forward, per sample: a (16x5x5) = the max of each 2x2 window of x (16x10x10),
- * stride 2x2 (nn.MaxPool2d) */
+ * stride 2x2 (nn.MaxPool2d), and arg the index in x of its first maximum */
 static void lenet32_maxpool4_forward(lenet32_model *m, const lenet32_real *in, int n)
 {
-    for (int s = 0; s < n; s++) {
-        const lenet32_real *restrict x = in + s * 1600;
-        for (int ch = 0; ch < 16; ch++) {
-            for (int oh = 0; oh < 5; oh++) {
-                for (int ow = 0; ow < 5; ow++) {
-                    const int w = (ch * 10 + oh * 2) * 10 + ow * 2;
-                    const int o = (ch * 5 + oh) * 5 + ow;
-                    lenet32_real best = x[w];
-                    for (int i = 0; i < 2; i++) {
-                        for (int j = 0; j < 2; j++) {
-                            const lenet32_real v = x[w + i * 10 + j];
-                            const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                        }
-                    }
-                    m->maxpool4_a[s][o] = best;
-                }
-            }
-        }
-    }
-}
-
-/* maxpool4 backward: each ∂C/∂a to the first maximum of its window, in c2's d */
-static void lenet32_maxpool4_backward(lenet32_model *m, const lenet32_real *in, int n)
-{
-    for (int s = 0; s < n; s++)
-        for (int i = 0; i < 1600; i++)
-            m->d1.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const lenet32_real *restrict x = in + s * 1600;
         for (int ch = 0; ch < 16; ch++) {
@@ -1528,10 +1504,22 @@ static void lenet32_maxpool4_backward(lenet32_model *m, const lenet32_real *in, 
                             k = take ? w + i * 10 + j : k;
                         }
                     }
-                    m->d1.c2_d[s][k] += m->d0.maxpool4_d[s][o];
+                    m->maxpool4_a[s][o] = best;
+                    m->maxpool4_arg[s][o] = k;
                 }
             }
         }
+    }
+}
+
+/* maxpool4 backward: each ∂C/∂a to the first maximum of its window (arg), in c2's d */
+static void lenet32_maxpool4_backward(lenet32_model *m, const lenet32_real *in, int n)
+{
+    (void)in;
+    for (int s = 0; s < n; s++) {
+        memset(m->d1.c2_d[s], 0, sizeof m->d1.c2_d[s]);
+        for (int o = 0; o < 400; o++)
+            m->d1.c2_d[s][m->maxpool4_arg[s][o]] += m->d0.maxpool4_d[s][o];
     }
 }
 

@@ -77,9 +77,11 @@ typedef struct lenet32_model {
     lenet32_real c1_z[LENET32_BATCH][4704];
     lenet32_real c1_a[LENET32_BATCH][4704];
     lenet32_real maxpool2_a[LENET32_BATCH][1176];
+    int maxpool2_arg[LENET32_BATCH][1176]; /* the index in x of the input each a is */
     lenet32_real c2_z[LENET32_BATCH][1600];
     lenet32_real c2_a[LENET32_BATCH][1600];
     lenet32_real maxpool4_a[LENET32_BATCH][400];
+    int maxpool4_arg[LENET32_BATCH][400]; /* the index in x of the input each a is */
     lenet32_real flatten5_a[LENET32_BATCH][400];
     lenet32_real dense6_z[LENET32_BATCH][120];
     lenet32_real dense6_a[LENET32_BATCH][120];

@@ -76,9 +76,11 @@ typedef struct leninf_model {
     leninf_real c1_z[LENINF_BATCH][4704];
     leninf_real c1_a[LENINF_BATCH][4704];
     leninf_real maxpool2_a[LENINF_BATCH][1176];
+    int maxpool2_arg[LENINF_BATCH][1176]; /* the index in x of the input each a is */
     leninf_real c2_z[LENINF_BATCH][1600];
     leninf_real c2_a[LENINF_BATCH][1600];
     leninf_real maxpool4_a[LENINF_BATCH][400];
+    int maxpool4_arg[LENINF_BATCH][400]; /* the index in x of the input each a is */
     leninf_real flatten5_a[LENINF_BATCH][400];
     leninf_real dense6_z[LENINF_BATCH][120];
     leninf_real dense6_a[LENINF_BATCH][120];

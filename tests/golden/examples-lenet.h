@@ -77,9 +77,11 @@ typedef struct lenet_model {
     lenet_real c1_z[LENET_BATCH][4704];
     lenet_real c1_a[LENET_BATCH][4704];
     lenet_real maxpool2_a[LENET_BATCH][1176];
+    int maxpool2_arg[LENET_BATCH][1176]; /* the index in x of the input each a is */
     lenet_real c2_z[LENET_BATCH][1600];
     lenet_real c2_a[LENET_BATCH][1600];
     lenet_real maxpool4_a[LENET_BATCH][400];
+    int maxpool4_arg[LENET_BATCH][400]; /* the index in x of the input each a is */
     lenet_real flatten5_a[LENET_BATCH][400];
     lenet_real dense6_z[LENET_BATCH][120];
     lenet_real dense6_a[LENET_BATCH][120];

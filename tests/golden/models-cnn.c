@@ -517,19 +517,14 @@ static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_re
 
 // ---- layer c1: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, relu ----
 
-/* c1's window at (oh, ow): row[(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
-static void gcnn_c1_window(const gcnn_real *restrict x, int oh, int ow, gcnn_real *restrict row)
+/* c1's windows (im2col): col[oh·8 + ow][(c·3 + kh)·3 + kw] = x[c][oh·1 + kh][ow·1 + kw], x within its padding */
+static void gcnn_c1_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
 {
-    for (int c = 0; c < 4; c++) {
-        for (int kh = 0; kh < 3; kh++) {
-            for (int kw = 0; kw < 3; kw++) {
-                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                const int i = (c * 3 + kh) * 3 + kw;
-                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                row[i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
-            }
-        }
-    }
+    for (int oh = 0; oh < 8; oh++)
+        for (int ow = 0; ow < 8; ow++)
+            for (int c = 0; c < 4; c++)
+                for (int kh = 0; kh < 3; kh++)
+                    memcpy(col + (((oh * 8 + ow) * 4 + c) * 3 + kh) * 3, x + (c * 10 + oh * 1 + kh) * 10 + ow * 1, 3 * sizeof *col);
 }
 
 /* gcnn_c1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -713,12 +708,15 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict b = m->params + 144; /* [4] */
     gcnn_real *restrict col = m->scratch; /* [64][36] */
     gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
+    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    memset(xp, 0, 400 * sizeof *xp);
     for (int s = 0; s < n; s++) {
         gcnn_real *restrict z = m->c1_z[s];
         gcnn_real *restrict a = m->c1_a[s];
-        for (int oh = 0; oh < 8; oh++)
-            for (int ow = 0; ow < 8; ow++)
-                gcnn_c1_window(in + s * 256, oh, ow, col + (oh * 8 + ow) * 36);
+        for (int c = 0; c < 4; c++)
+            for (int ih = 0; ih < 8; ih++)
+                memcpy(xp + (c * 10 + ih + 1) * 10 + 1, in + s * 256 + (c * 8 + ih) * 8, 8 * sizeof *xp);
+        gcnn_c1_im2col(xp, col);
         gcnn_c1_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
@@ -734,12 +732,12 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
 /* c1 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p] */
 #ifdef gcnn_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
         for (int ow = 0; ow < 8; ow++) {
             const int p = oh * 8 + ow;
-            gcnn_c1_window(x, oh, ow, row);
+            const gcnn_real *restrict row = col + p * 36;
             for (int f = 0; f < 4; f++) {
                 const gcnn_real g = d[f * 64 + p];
                 if (g != 0) {
@@ -753,12 +751,12 @@ static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gc
 
 #ifdef gcnn_AVX2
 __attribute__((target("avx2")))
-static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
         for (int ow = 0; ow < 8; ow++) {
             const int p = oh * 8 + ow;
-            gcnn_c1_window(x, oh, ow, row);
+            const gcnn_real *restrict row = col + p * 36;
             for (int f = 0; f < 4; f++) {
                 const gcnn_real g = d[f * 64 + p];
                 if (g != 0) {
@@ -770,24 +768,24 @@ static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn
 }
 #endif
 
-static void gcnn_c1_sample_backward(const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict dW, gcnn_real *restrict row)
+static void gcnn_c1_sample_backward(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
 {
 #ifdef gcnn_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        gcnn_c1_sample_backward_avx512(d, x, dW, row);
+        gcnn_c1_sample_backward_avx512(d, col, dW);
         return;
     }
 #endif
 #ifdef gcnn_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        gcnn_c1_sample_backward_avx2(d, x, dW, row);
+        gcnn_c1_sample_backward_avx2(d, col, dW);
         return;
     }
 #endif
     for (int oh = 0; oh < 8; oh++) {
         for (int ow = 0; ow < 8; ow++) {
             const int p = oh * 8 + ow;
-            gcnn_c1_window(x, oh, ow, row);
+            const gcnn_real *restrict row = col + p * 36;
             for (int f = 0; f < 4; f++) {
                 const gcnn_real g = d[f * 64 + p];
                 if (g != 0) {
@@ -804,8 +802,10 @@ static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_real *restrict dW = m->grads + 0; /* [4][36] */
     gcnn_real *restrict db = m->grads + 144;
-    gcnn_real *restrict row = m->scratch; /* [36]: the window at p */
-    gcnn_real *restrict bsum = m->scratch + 2560; /* [4][8]: ∂C/∂b by column */
+    gcnn_real *restrict col = m->scratch; /* [64][36]: the windows */
+    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    memset(xp, 0, 400 * sizeof *xp);
+    gcnn_real *restrict bsum = m->scratch + 3360; /* [4][8]: ∂C/∂b by column */
     memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->c1_z[s];
@@ -819,8 +819,11 @@ static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
             for (int oh = 0; oh < 8; oh++)
                 for (int ow = 0; ow < 8; ow++)
                     bsum[f * 8 + ow] += d[(f * 8 + oh) * 8 + ow];
-        const gcnn_real *restrict x = in + s * 256;
-        gcnn_c1_sample_backward(d, x, dW, row);
+        for (int c = 0; c < 4; c++)
+            for (int ih = 0; ih < 8; ih++)
+                memcpy(xp + (c * 10 + ih + 1) * 10 + 1, in + s * 256 + (c * 8 + ih) * 8, 8 * sizeof *xp);
+        gcnn_c1_im2col(xp, col);
+        gcnn_c1_sample_backward(d, col, dW);
     }
     for (int i = 0; i < 4; i++) {
         gcnn_real sum = 0;
@@ -859,19 +862,14 @@ static void gcnn_c1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 
 // ---- layer c2: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, tanh ----
 
-/* c2's window at (oh, ow): row[(c·3 + kh)·3 + kw] = x[c][ih][iw], 0 in the padding */
-static void gcnn_c2_window(const gcnn_real *restrict x, int oh, int ow, gcnn_real *restrict row)
+/* c2's windows (im2col): col[oh·8 + ow][(c·3 + kh)·3 + kw] = x[c][oh·1 + kh][ow·1 + kw], x within its padding */
+static void gcnn_c2_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
 {
-    for (int c = 0; c < 4; c++) {
-        for (int kh = 0; kh < 3; kh++) {
-            for (int kw = 0; kw < 3; kw++) {
-                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                const int i = (c * 3 + kh) * 3 + kw;
-                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                row[i] = inside ? x[(c * 8 + ih) * 8 + iw] : 0;
-            }
-        }
-    }
+    for (int oh = 0; oh < 8; oh++)
+        for (int ow = 0; ow < 8; ow++)
+            for (int c = 0; c < 4; c++)
+                for (int kh = 0; kh < 3; kh++)
+                    memcpy(col + (((oh * 8 + ow) * 4 + c) * 3 + kh) * 3, x + (c * 10 + oh * 1 + kh) * 10 + ow * 1, 3 * sizeof *col);
 }
 
 /* c2: z[p] = W·col[p] + b for the 64 rows of col (K = 36, F = 4) */
@@ -907,12 +905,15 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict b = m->params + 292; /* [4] */
     gcnn_real *restrict col = m->scratch; /* [64][36] */
     gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
+    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    memset(xp, 0, 400 * sizeof *xp);
     for (int s = 0; s < n; s++) {
         gcnn_real *restrict z = m->c2_z[s];
         gcnn_real *restrict a = m->c2_a[s];
-        for (int oh = 0; oh < 8; oh++)
-            for (int ow = 0; ow < 8; ow++)
-                gcnn_c2_window(in + s * 256, oh, ow, col + (oh * 8 + ow) * 36);
+        for (int c = 0; c < 4; c++)
+            for (int ih = 0; ih < 8; ih++)
+                memcpy(xp + (c * 10 + ih + 1) * 10 + 1, in + s * 256 + (c * 8 + ih) * 8, 8 * sizeof *xp);
+        gcnn_c2_im2col(xp, col);
         gcnn_c2_product(W, b, col, zt);
         /* z = the product's rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
@@ -925,18 +926,15 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
     }
 }
 
-/* the reverse of gcnn_c2_window: dx[c][ih][iw] += drow[(c·3 + kh)·3 + kw] */
+/* the reverse of c2's window at (oh, ow): dx[c][oh·1 + kh][ow·1 + kw] += drow[(c·3 + kh)·3 + kw], dx within its padding */
 static void gcnn_c2_unwindow(const gcnn_real *restrict drow, int oh, int ow, gcnn_real *restrict dx)
 {
     for (int c = 0; c < 4; c++) {
         for (int kh = 0; kh < 3; kh++) {
-            for (int kw = 0; kw < 3; kw++) {
-                const int ih = oh * 1 + kh - 1, iw = ow * 1 + kw - 1;
-                const int i = (c * 3 + kh) * 3 + kw;
-                const int inside = ih >= 0 && ih < 8 && iw >= 0 && iw < 8;
-                if (inside)
-                    dx[(c * 8 + ih) * 8 + iw] += drow[i];
-            }
+            gcnn_real *restrict dr = dx + (c * 10 + oh * 1 + kh) * 10 + ow * 1;
+            const gcnn_real *restrict sr = drow + (c * 3 + kh) * 3;
+            for (int kw = 0; kw < 3; kw++)
+                dr[kw] += sr[kw];
         }
     }
 }
@@ -944,12 +942,12 @@ static void gcnn_c2_unwindow(const gcnn_real *restrict drow, int oh, int ow, gcn
 /* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
 #ifdef gcnn_AVX512
 __attribute__((target("avx2,avx512f,avx512vl")))
-static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
         for (int ow = 0; ow < 8; ow++) {
             const int p = oh * 8 + ow;
-            gcnn_c2_window(x, oh, ow, row);
+            const gcnn_real *restrict row = col + p * 36;
             memset(drow, 0, 36 * sizeof *drow);
             for (int f = 0; f < 4; f++) {
                 const gcnn_real g = d[f * 64 + p];
@@ -966,12 +964,12 @@ static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gc
 
 #ifdef gcnn_AVX2
 __attribute__((target("avx2")))
-static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
         for (int ow = 0; ow < 8; ow++) {
             const int p = oh * 8 + ow;
-            gcnn_c2_window(x, oh, ow, row);
+            const gcnn_real *restrict row = col + p * 36;
             memset(drow, 0, 36 * sizeof *drow);
             for (int f = 0; f < 4; f++) {
                 const gcnn_real g = d[f * 64 + p];
@@ -986,24 +984,24 @@ static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn
 }
 #endif
 
-static void gcnn_c2_sample_backward(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW, gcnn_real *restrict row)
+static void gcnn_c2_sample_backward(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
 {
 #ifdef gcnn_AVX512
     if (__builtin_cpu_supports("avx512vl")) {
-        gcnn_c2_sample_backward_avx512(W, d, x, drow, dx, dW, row);
+        gcnn_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
         return;
     }
 #endif
 #ifdef gcnn_AVX2
     if (__builtin_cpu_supports("avx2")) {
-        gcnn_c2_sample_backward_avx2(W, d, x, drow, dx, dW, row);
+        gcnn_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
         return;
     }
 #endif
     for (int oh = 0; oh < 8; oh++) {
         for (int ow = 0; ow < 8; ow++) {
             const int p = oh * 8 + ow;
-            gcnn_c2_window(x, oh, ow, row);
+            const gcnn_real *restrict row = col + p * 36;
             memset(drow, 0, 36 * sizeof *drow);
             for (int f = 0; f < 4; f++) {
                 const gcnn_real g = d[f * 64 + p];
@@ -1024,9 +1022,12 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict W = m->params + 148;
     gcnn_real *restrict dW = m->grads + 148; /* [4][36] */
     gcnn_real *restrict db = m->grads + 292;
-    gcnn_real *restrict row = m->scratch; /* [36]: the window at p */
-    gcnn_real *restrict drow = m->scratch + 36; /* [36]: ∂C/∂row */
-    gcnn_real *restrict bsum = m->scratch + 2560; /* [4][8]: ∂C/∂b by column */
+    gcnn_real *restrict col = m->scratch; /* [64][36]: the windows */
+    gcnn_real *restrict drow = m->scratch + 2304; /* [36]: ∂C/∂row */
+    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    memset(xp, 0, 400 * sizeof *xp);
+    gcnn_real *restrict dx = m->scratch + 2960; /* [4][10][10]: ∂C/∂xp */
+    gcnn_real *restrict bsum = m->scratch + 3360; /* [4][8]: ∂C/∂b by column */
     memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict a = m->c2_a[s];
@@ -1039,10 +1040,16 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
             for (int oh = 0; oh < 8; oh++)
                 for (int ow = 0; ow < 8; ow++)
                     bsum[f * 8 + ow] += d[(f * 8 + oh) * 8 + ow];
-        const gcnn_real *restrict x = in + s * 256;
-        gcnn_real *restrict dx = m->d1.c1_d[s];
-        memset(dx, 0, 256 * sizeof *dx);
-        gcnn_c2_sample_backward(W, d, x, drow, dx, dW, row);
+        for (int c = 0; c < 4; c++)
+            for (int ih = 0; ih < 8; ih++)
+                memcpy(xp + (c * 10 + ih + 1) * 10 + 1, in + s * 256 + (c * 8 + ih) * 8, 8 * sizeof *xp);
+        gcnn_c2_im2col(xp, col);
+        memset(dx, 0, 400 * sizeof *dx);
+        gcnn_c2_sample_backward(W, d, col, drow, dx, dW);
+        /* ∂C/∂x: the interior of ∂C/∂xp */
+        for (int c = 0; c < 4; c++)
+            for (int ih = 0; ih < 8; ih++)
+                memcpy(m->d1.c1_d[s] + (c * 8 + ih) * 8, dx + (c * 10 + ih + 1) * 10 + 1, 8 * sizeof *dx);
     }
     for (int i = 0; i < 4; i++) {
         gcnn_real sum = 0;
@@ -1082,37 +1089,9 @@ static void gcnn_c2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 // ---- layer p: 4x8x8 -> 4x4x4, maxpool 2x2 stride 2x2 ----
 
 /* p forward, per sample: a (4x4x4) = the max of each 2x2 window of x (4x8x8),
- * stride 2x2 (nn.MaxPool2d) */
+ * stride 2x2 (nn.MaxPool2d), and arg the index in x of its first maximum */
 static void gcnn_p_forward(gcnn_model *m, const gcnn_real *in, int n)
 {
-    for (int s = 0; s < n; s++) {
-        const gcnn_real *restrict x = in + s * 256;
-        for (int ch = 0; ch < 4; ch++) {
-            for (int oh = 0; oh < 4; oh++) {
-                for (int ow = 0; ow < 4; ow++) {
-                    const int w = (ch * 8 + oh * 2) * 8 + ow * 2;
-                    const int o = (ch * 4 + oh) * 4 + ow;
-                    gcnn_real best = x[w];
-                    for (int i = 0; i < 2; i++) {
-                        for (int j = 0; j < 2; j++) {
-                            const gcnn_real v = x[w + i * 8 + j];
-                            const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                        }
-                    }
-                    m->p_a[s][o] = best;
-                }
-            }
-        }
-    }
-}
-
-/* p backward: each ∂C/∂a to the first maximum of its window, in c2's d */
-static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
-{
-    for (int s = 0; s < n; s++)
-        for (int i = 0; i < 256; i++)
-            m->d0.c2_d[s][i] = 0;
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict x = in + s * 256;
         for (int ch = 0; ch < 4; ch++) {
@@ -1130,10 +1109,22 @@ static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
                             k = take ? w + i * 8 + j : k;
                         }
                     }
-                    m->d0.c2_d[s][k] += m->d1.p_d[s][o];
+                    m->p_a[s][o] = best;
+                    m->p_arg[s][o] = k;
                 }
             }
         }
+    }
+}
+
+/* p backward: each ∂C/∂a to the first maximum of its window (arg), in c2's d */
+static void gcnn_p_backward(gcnn_model *m, const gcnn_real *in, int n)
+{
+    (void)in;
+    for (int s = 0; s < n; s++) {
+        memset(m->d0.c2_d[s], 0, sizeof m->d0.c2_d[s]);
+        for (int o = 0; o < 64; o++)
+            m->d0.c2_d[s][m->p_arg[s][o]] += m->d1.p_d[s][o];
     }
 }
 

@@ -77,13 +77,14 @@ typedef struct gcnn_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: gcnn_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gcnn_train may fuse backward and step */
-    gcnn_real scratch[2592]; /* working space: gcnn_train's gradient rows, windows */
+    gcnn_real scratch[3392]; /* working space: gcnn_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gcnn_real c1_z[GCNN_BATCH][256];
     gcnn_real c1_a[GCNN_BATCH][256];
     gcnn_real c2_z[GCNN_BATCH][256];
     gcnn_real c2_a[GCNN_BATCH][256];
     gcnn_real p_a[GCNN_BATCH][64];
+    int p_arg[GCNN_BATCH][64]; /* the index in x of the input each a is */
     gcnn_real a_a[GCNN_BATCH][48];
     gcnn_real h1_z[GCNN_BATCH][40];
     gcnn_real h1_a[GCNN_BATCH][40];
