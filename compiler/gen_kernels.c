@@ -9,9 +9,9 @@
  * source says which products are fused with the addition that follows them (rounded
  * once, an FMA) and which are rounded apart: the results are the same bits from every
  * compiler, flag and instruction set (tests/test_gen_bits.c).  The products of the
- * looped layers are fused: the dot products' terms, the ∂x and ∂W sums and NAME_axpy,
- * each `acc = fma(a, b, acc)` in the order below, in vectors by the FMA intrinsics of
- * <immintrin.h>, elsewhere by NAME_FMA, C99's fmaf (fma), which compilers make one
+ * looped layers are fused: the dot products' terms, the ∂x and ∂W sums, NAME_axpy and
+ * the direct convolutions' taps (layer_conv.c), each `acc = fma(a, b, acc)` in the
+ * order below, in vectors by the FMA intrinsics of <immintrin.h>, elsewhere by NAME_FMA, C99's fmaf (fma), which compilers make one
  * instruction where the target has FMA and which the C library computes otherwise
  * (correctly rounded, slowly: plain x86-64 builds reach these loops only without the
  * clones below; newlib builds without FMA hardware get the code's own, NAME_fma).  The
@@ -666,7 +666,7 @@ void kern_helpers(Emit *e, const GenCtx *c)
     unsigned flags = 0;
     for (int i = 0; i < c->m->nnodes; i++)
         flags |= c->m->nodes[i].flags;
-    emit_fma(e, c, flags & (NODE_DX_TILES | NODE_DW_TILES | NODE_AXPY));
+    emit_fma(e, c, flags & (NODE_DX_TILES | NODE_DW_TILES | NODE_AXPY | NODE_DIRECT));
     emit_line(e, "/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by");
     emit_line(e, " * <immintrin.h>'s FMA intrinsics; %s_LOAD is an unaligned load.  In a build", N);
     emit_line(e, " * with FMA the plain tiles use them too, else (and on other machines) plain");

@@ -303,7 +303,7 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
         emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
         emit_line(e, "const %s *restrict xr = xp + kh * %ld + kw;", R, g->WP);
         emit_line(e, "for (int i = 0; i < %ld; i++)", g->OH * g->WP);
-        emit_cont(e, "plane[i] += w * xr[i];");
+        emit_cont(e, "plane[i] = %s_FMA(w, xr[i], plane[i]);", c->name);
         emit_close(e);
         emit_close(e);
         emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
@@ -320,7 +320,7 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
     emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
     emit_line(e, "%s *restrict zr = z + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
     emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_cont(e, "zr[ow] += w * xr[ow * %ld];", g->SW);
+    emit_cont(e, "zr[ow] = %s_FMA(w, xr[ow * %ld], zr[ow]);", c->name, g->SW);
     for (int k = 0; k < 4; k++)
         emit_close(e);
 }
@@ -424,9 +424,9 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
     emit_line(e, "%s *restrict ws = wsum + (f * %ld + k) * %ld;", R, g->KH * g->KW, g->WS);
     emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
     if (g->SW == 1)
-        emit_cont(e, "ws[i] += dr[i] * xr[i];");
+        emit_cont(e, "ws[i] = %s_FMA(dr[i], xr[i], ws[i]);", c->name);
     else
-        emit_cont(e, "ws[i] += dr[i] * xr[i * %ld];", g->SW);
+        emit_cont(e, "ws[i] = %s_FMA(dr[i], xr[i * %ld], ws[i]);", c->name, g->SW);
     for (int k = 0; k < 4; k++)
         emit_close(e);
     if (!(l->flags & NODE_NEEDS_DX))
@@ -438,7 +438,7 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
     emit_line(e, "%s *restrict dr = dxp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
     emit_line(e, "const %s *restrict dd = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
     emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_cont(e, "dr[ow * %ld] += w * dd[ow];", g->SW);
+    emit_cont(e, "dr[ow * %ld] = %s_FMA(w, dd[ow], dr[ow * %ld]);", g->SW, c->name, g->SW);
     for (int k = 0; k < 4; k++)
         emit_close(e);
 }
