@@ -780,7 +780,7 @@ static void lenet32_c1_sample_avx512(const lenet32_real *restrict W, const lenet
                 const lenet32_real w = W[f * 25 + k];
                 const lenet32_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = 0; i < 896; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet32_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -802,7 +802,7 @@ static void lenet32_c1_sample_avx2(const lenet32_real *restrict W, const lenet32
                 const lenet32_real w = W[f * 25 + k];
                 const lenet32_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = 0; i < 896; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet32_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -834,7 +834,7 @@ static void lenet32_c1_sample(const lenet32_real *restrict W, const lenet32_real
                 const lenet32_real w = W[f * 25 + k];
                 const lenet32_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = 0; i < 896; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet32_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -881,7 +881,7 @@ static void lenet32_c1_sample_backward_avx512(const lenet32_real *restrict d, co
                     const lenet32_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet32_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet32_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -904,7 +904,7 @@ static void lenet32_c1_sample_backward_avx2(const lenet32_real *restrict d, cons
                     const lenet32_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet32_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet32_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -937,7 +937,7 @@ static void lenet32_c1_sample_backward(const lenet32_real *restrict d, const len
                     const lenet32_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet32_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet32_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }

@@ -780,7 +780,7 @@ static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_rea
                 const lenet_real w = W[f * 25 + k];
                 const lenet_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = 0; i < 896; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -802,7 +802,7 @@ static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real 
                 const lenet_real w = W[f * 25 + k];
                 const lenet_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = 0; i < 896; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -834,7 +834,7 @@ static void lenet_c1_sample(const lenet_real *restrict W, const lenet_real *rest
                 const lenet_real w = W[f * 25 + k];
                 const lenet_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = 0; i < 896; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -881,7 +881,7 @@ static void lenet_c1_sample_backward_avx512(const lenet_real *restrict d, const 
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -904,7 +904,7 @@ static void lenet_c1_sample_backward_avx2(const lenet_real *restrict d, const le
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -937,7 +937,7 @@ static void lenet_c1_sample_backward(const lenet_real *restrict d, const lenet_r
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
