@@ -70,9 +70,9 @@ int main(int argc, char **argv)
     mlp32_backward(&m, x, t, B);
     for (int s = 0; s < B; s++) {
         for (int j = 0; j < H; j++)
-            m.hidden_d[s][j] = (float)(rand() % 200 - 100) / 1000;
+            m.d1.hidden_d[s][j] = (float)(rand() % 200 - 100) / 1000;
         for (int j = 0; j < OUT; j++)
-            m.out_d[s][j] = (float)(rand() % 200 - 100) / 1000;
+            m.d0.out_d[s][j] = (float)(rand() % 200 - 100) / 1000;
     }
     printf("| product (MNIST MLP, float) | GFLOP/s | %% of %.1f |\n|---|---|---|\n", peak);
     TIME("forward z = W·x, hidden 784 → 128, batch 1000", 2.0 * BI * IN * H, 5,

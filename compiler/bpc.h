@@ -550,7 +550,8 @@ void gen_sum_end(Emit *e, GenSum *s);
 /* ---- gen_kernels.c: the blocked loops of the generated code ---- */
 #define KERN_LANES 8 /* partial sums per dot product */
 long kern_lanes(long in); /* the partial sums of a dot product of length in */
-/* "z[j] = b[j] + (...);" for output j of an unrolled layer, summed as the looped form. */
+/* "z[j] = b[j] + (...);" for output j of an unrolled layer, summed in the looped form's
+ * order, its products rounded apart (the looped form fuses them). */
 void kern_unrolled_dot(Emit *e, const Node *l, long j);
 /* The tile functions of a looped layer's forward, and the loops that call them. */
 void kern_forward_tiles(Emit *e, const GenCtx *c, const Node *l, long rows);
@@ -572,7 +573,8 @@ enum { KERN_DW_ROWS = 8 }; /* the rows of ∂W NAME_train sums before their upda
 typedef void KernBodyFn(Emit *e, const GenCtx *c, const Node *l, const void *arg);
 void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, const char *params,
                  const char *args, KernBodyFn *body, const void *arg);
-/* NAME_axpy: y += a·x; NAME_chunks when the first layer skips zero inputs (c->chunk_slots). */
+/* NAME_FMA (a·b + c rounded once) and the tiles' vector types; NAME_axpy: y += a·x,
+ * fused; NAME_chunks when the first layer skips zero inputs (c->chunk_slots). */
 void kern_helpers(Emit *e, const GenCtx *c);
 
 /* ---- gen_main.c: the command-line trainer's main() (bpc --main) ---- */

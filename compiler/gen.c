@@ -850,12 +850,15 @@ static void gen_files(Emit *e, const GenCtx *c)
     }
 }
 
-/* The file fixes its own rounding: no product is fused with an addition into an FMA,
- * whatever the flags (gcc's GNU modes contract whenever the target has FMA, clang by
- * default), so the results are the same bits on every machine (docs/API.md). */
-static void gen_no_contraction(Emit *e)
+/* The file fixes its own rounding: no product is fused with an addition into an FMA
+ * but those the code fuses itself (gen_kernels.c), whatever the flags (gcc's GNU modes
+ * contract whenever the target has FMA, clang by default), so the results are the same
+ * bits on every machine (docs/API.md). */
+static void gen_no_contraction(Emit *e, const GenCtx *c)
 {
-    emit_line(e, "/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang");
+    emit_line(e, "/* No products fused into FMAs but those the code fuses itself (%s_FMA and",
+              c->name);
+    emit_line(e, " * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang");
     emit_line(e, " * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which");
     emit_line(e, " * changes the last bits (docs/API.md). */");
     emit_line(e, "#if defined(__clang__)");
@@ -885,7 +888,7 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, "#include \"bprt.h\"");
     emit_line(e, "#include \"%s\"", header_name);
     emit_blank(e);
-    gen_no_contraction(e);
+    gen_no_contraction(e, c);
     gen_helpers(e, c);
     emit_line(e, "// ---- kernels ----");
     emit_blank(e);

@@ -5,32 +5,46 @@
  * update y += a·x of the convolutions' backward.  gen.c and the layer kinds decide
  * where they go; this file decides how they are blocked.
  *
- * Every sum of the generated code runs in one order that its source defines, with
- * products and additions rounded separately (the file turns FMA contraction off):
- * the results are the same bits from every compiler, flag and instruction set
- * (tests/test_gen_bits.c).  No product is fused into an FMA on purpose either: the
- * portable path would then need the C library's fmaf, a call per term where the
- * machine has no FMA (plain x86-64, most microcontrollers), and on Zen 4 separate
- * multiplies and adds reach about 85% of the FMA peak.
+ * Every sum of the generated code runs in one order that its source defines, and the
+ * source says which products are fused with the addition that follows them (rounded
+ * once, an FMA) and which are rounded apart: the results are the same bits from every
+ * compiler, flag and instruction set (tests/test_gen_bits.c).  The products of the
+ * looped layers are fused: the dot products' terms, the ∂x and ∂W sums, NAME_axpy and
+ * the direct convolutions' taps (layer_conv.c), each `acc = fma(a, b, acc)` in the
+ * order below, in vectors by the FMA intrinsics of <immintrin.h>, elsewhere by NAME_FMA, C99's fmaf (fma), which compilers make one
+ * instruction where the target has FMA and which the C library computes otherwise
+ * (correctly rounded, slowly: plain x86-64 builds reach these loops only without the
+ * clones below; newlib builds without FMA hardware get the code's own, NAME_fma).  The
+ * file turns the compiler's own contraction off, so nothing else is fused: not the
+ * unrolled sums of small layers, which round every product (a call per term would
+ * slow down the tiny networks where the machine has no FMA), nor the elementwise
+ * updates of the optimizers and activations.  Looped layers fuse, unrolled ones do
+ * not: that is part of the order, and a network compiled both ways differs in the last
+ * bits.
  *
- * Every dot product of length `in` is summed in KERN_LANES partial sums: lane k adds
- * the terms of inputs k, k + LANES, k + 2·LANES, ... in that order, and the lanes are
- * then combined pairwise (combine_order below), and the bias added last.  That order
- * is fixed by the source, so the results are deterministic and the same with or
- * without vectorization, for every batch size and every blocking; it is what lets gcc
- * and clang vectorize the loop without -ffast-math (a single running sum is a chain of
- * dependent adds they may not reorder).  The unrolled form of a small layer writes the
- * same sums as one expression per output, parenthesized in the same order.
+ * Every dot product of length `in` is summed in KERN_LANES partial sums: lane k fuses
+ * the terms of inputs k, k + LANES, k + 2·LANES, ... into it in that order, and the
+ * lanes are then combined pairwise (combine_order below), and the bias added last.
+ * That order is fixed by the source, so the results are deterministic and the same
+ * with or without vectorization, for every batch size and every blocking; it is what
+ * lets gcc and clang vectorize the loop without -ffast-math (a single running sum is a
+ * chain of dependent adds they may not reorder).  The unrolled form of a small layer
+ * writes the same sums as one expression per output, parenthesized in the same order,
+ * its products rounded before they are added.
  *
  * The looped form starts every lane at +0.  The first layer's tiles visit only the
  * chunks of LANES inputs that are not zero in every sample of the tile (NAME_chunks
- * lists them once per row of tiles): the skipped terms are ±0, and adding ±0 to a
- * lane that started at +0 changes no bit of it (a sum of finite terms is -0 only if
- * every term is).  So the skipping is exact for finite weights, and it pays where
- * inputs are sparse: 81% of MNIST's pixels are 0, and 60% of its chunks.  Later
- * layers' inputs are activations, rarely zero 8 at a time: their tiles visit every
- * chunk.  The unrolled form, whose lanes start with their first term, agrees with the
- * looped one except for the sign of z = b + 0 when b is -0.
+ * lists them once per row of tiles): the skipped terms are fma(w, ±0, acc) = acc + ±0
+ * exactly (w·±0 is ±0, and the addition then rounds nothing), and adding ±0 changes
+ * no bit of a lane unless the lane is -0.  A lane that started at +0 is -0 only where
+ * an fma's exact result was negative and below half the smallest subnormal (2^-150 in
+ * float), rounded to -0, which takes terms below about 2^-100 (separate roundings never
+ * give -0 from +0); there skipping can leave -0 where the dense product gives +0, the
+ * sign of a zero, seen in z only if b is ±0 too.  So the skipping is exact for finite
+ * weights but for that, and it pays where inputs are sparse: 81% of MNIST's pixels
+ * are 0, and 60% of its chunks.  Later layers' inputs are activations, rarely zero 8 at
+ * a time: their tiles visit every chunk.  The unrolled form, whose lanes start with
+ * their first term, has no skipping.
  *
  * The looped forward is made of tiles: a static function per tile shape that computes
  * S samples × J outputs, every weight row it loads used for S samples and every input
@@ -38,26 +52,28 @@
  * while 4 samples remain, and a 1 × 4 tile (then 1 × 1) for the rest: the batch-1
  * matrix-vector product keeps 4 rows' partial sums in flight.
  *
- * With gcc and clang the tiles hold the 8 lanes in GNU C vectors (NAME_vec, 32 bytes
- * with AVX, else 16: one or two vectors per 8 lanes), which both compilers keep in
- * registers at any -O level and instruction set; any other compiler (or with
- * BPC_NO_VECTOR defined) gets plain loops over the lanes.  Both do the same
- * operations in the same order, so they give the same results.  On x86-64 the tiles
- * are also compiled for AVX2 (in a build for plain x86-64) and for AVX-512VL (float
- * models: 5 × 4 tiles, which its 32 vector registers hold), in 32-byte vectors and
- * without FMA, so rounded as the plain ones; the best the processor has is chosen at
- * run time (the tiers below).
+ * With gcc and clang on x86-64 the tiles hold the 8 lanes in GNU C vectors of 32 bytes
+ * (one or two vectors per 8 lanes) where the build has FMA, which both compilers keep
+ * in registers at any -O level; elsewhere (other machines, other compilers, or with
+ * BPC_NO_VECTOR defined) they are plain loops over the lanes calling NAME_FMA, which
+ * compilers vectorize where the target has FMA (AArch64, x86 -mfma).  Both do the
+ * same operations in the same order, so they give the same results.  On x86-64 the
+ * tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float models: 5 × 4 tiles, which its 32 vector registers hold), and the
+ * best the processor has is chosen at run time (the tiers below); all fuse the same
+ * products in the same order.
  *
  * The backward products are tiles too, shared by all layers (their sizes are arguments,
  * the widths long so that no index product overflows an int), each output its own lane
- * summed from +0 in a sequential order.  ∂C/∂x = δ·W: BS samples × 16 inputs per tile
- * (8 samples with AVX-512VL's 32 registers, 4 with AVX2, 2 in the plain 16-byte
- * vectors), each dx[s][i] = Σ_j δ[s][j]·W[j][i] over j = 0, 1, ..., every W vector
- * loaded serving the BS samples.  ∂C/∂W += δᵀ·x: a row at a time, over the samples
- * whose δ for the row is not 0 (after a ReLU most are 0), a stretch of the row's sums
- * in 8 vector registers while the samples' x are added, then added to the gradient
+ * fused from +0 in a sequential order.  ∂C/∂x = δ·W: BS samples × 16 inputs per tile
+ * (8 samples with AVX-512's 32 registers, in 64-byte vectors, 4 with AVX2 and plain),
+ * each dx[s][i] = Σ_j δ[s][j]·W[j][i] over j = 0, 1, ..., every W vector loaded
+ * serving the BS samples.  ∂C/∂W += δᵀ·x: a row at a time, over the samples whose δ
+ * for the row is not 0 (after a ReLU most are 0), a stretch of the row's sums in 8
+ * vector registers while the samples' x are fused in, then added to the gradient
  * once: no gradient is loaded and stored per sample.  Skipping δ = 0 is exact, as
- * skipping zero inputs is above.
+ * skipping zero inputs is above.  The lanes being independent, the vector width
+ * changes no bit: an AVX-512 vector holds 16 floats, an AVX2 one 8.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -69,14 +85,16 @@ enum { LANES = KERN_LANES, LINE_MAX = 92 };
 
 /* The instruction sets a looped forward is compiled for, tried in this order at run
  * time.  Each has its own tiles (NAME_L_dotSxJ<suffix>): S × J while S samples remain,
- * 1 × 4 for the rest, and S × 1 and 1 × 1 for outputs left over.  None uses FMA, so all
- * round alike.  With AVX-512VL's 32 vector registers, 5 × 4 tiles fit; with 16, 4 × 2. */
+ * 1 × 4 for the rest, and S × 1 and 1 × 1 for outputs left over.  All fuse the same
+ * products in the same order, so all round alike.  With AVX-512VL's 32 vector
+ * registers, 5 × 4 tiles fit; with 16, 4 × 2. */
 typedef struct Tier {
     const char *suffix; /* of the tile names */
     const char *guard;  /* NAME_<guard> is defined where the clones compile; NULL: plain */
     const char *target; /* for __attribute__((target)) */
-    const char *cpu;    /* for __builtin_cpu_supports */
+    const char *cpu;    /* for __builtin_cpu_supports, with "fma" */
     const char *isa;    /* for comments */
+    const char *vec;    /* the backward tiles' vectors: NAME_vec<vec> (kern_helpers) */
     bool float_only;    /* double's 8 lanes take twice the registers */
     int S, J;
     int dx_rows;        /* samples of a ∂x tile (kern_backward_tiles) */
@@ -84,12 +102,41 @@ typedef struct Tier {
 } Tier;
 
 static const Tier tiers[] = {
-    {"_avx512", "AVX512", "avx2,avx512f,avx512vl", "avx512vl", "AVX-512VL", true, 5, 4, 8, 512},
-    {"_avx2", "AVX2", "avx2", "avx2", "AVX2", false, 4, 2, 4, 256},
-    {"", NULL, NULL, NULL, NULL, false, 4, 2, 2, 128},
+    {"_avx512", "AVX512", "avx2,fma,avx512f,avx512vl", "avx512vl", "AVX-512VL", "64", true, 5,
+     4, 8, 512},
+    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, 4, 2, 4, 256},
+    {"", NULL, NULL, NULL, NULL, "", false, 4, 2, 4, 256},
 };
 enum { NTIERS = sizeof tiers / sizeof tiers[0] };
 static const Tier *const plain = &tiers[NTIERS - 1];
+
+/* The names of the vectors NAME_vec<w> (kern_helpers): the type, its length, a·b + c
+ * rounded once, and a vector of one value. */
+typedef struct Vec {
+    char V[BPC_MAX_IDENT + 16], LEN[BPC_MAX_IDENT + 16], FMA[BPC_MAX_IDENT + 16],
+        SET[BPC_MAX_IDENT + 16];
+} Vec;
+
+static Vec vec_names(const GenCtx *c, const char *w)
+{
+    Vec v;
+    snprintf(v.V, sizeof v.V, "%s_vec%s", c->name, w);
+    snprintf(v.LEN, sizeof v.LEN, "%s_VLEN%s", c->name, w);
+    snprintf(v.FMA, sizeof v.FMA, "%s_VFMA%s", c->name, w);
+    snprintf(v.SET, sizeof v.SET, "%s_VSET%s", c->name, w);
+    return v;
+}
+
+/* "if (__builtin_cpu_supports(...) && ...)" for tier t: its instruction set and FMA. */
+static void emit_cpu_test(Emit *e, const Tier *t, bool open)
+{
+    if (open)
+        emit_open(e, "if (__builtin_cpu_supports(\"%s\") && __builtin_cpu_supports(\"fma\"))",
+                  t->cpu);
+    else
+        emit_line(e, "if (__builtin_cpu_supports(\"%s\") && __builtin_cpu_supports(\"fma\"))",
+                  t->cpu);
+}
 
 long kern_lanes(long in)
 {
@@ -266,19 +313,22 @@ static void emit_lane_loop(Emit *e, int S, int J, long lanes, const char *stmt)
 }
 
 /* The partial sums of the tile's full chunks of 8 inputs, into a[S][J][8], from +0. */
-static void emit_tile_scalar(Emit *e, long in, long full, bool skips, int S, int J)
+static void emit_tile_scalar(Emit *e, const GenCtx *c, long in, long full, bool skips, int S,
+                             int J)
 {
-    char stmt[128];
+    char stmt[BPC_MAX_IDENT + 128];
     emit_lane_loop(e, S, J, LANES, "a[s][r][k] = 0;");
     open_chunk_loop(e, skips, full);
-    snprintf(stmt, sizeof stmt, "a[s][r][k] += W[(j + r) * %ld + i + k] * x[s * %ld + i + k];",
-             in, in);
+    snprintf(stmt, sizeof stmt,
+             "a[s][r][k] = %s_FMA(W[(j + r) * %ld + i + k], x[s * %ld + i + k], a[s][r][k]);",
+             c->name, in, in);
     emit_lane_loop(e, S, J, LANES, stmt);
     emit_close(e);
 }
 
 /* A tile of a layer with fewer than 8 inputs: one partial sum per input, each its own
- * product. */
+ * product (fma(W, x, +0) but for the sign of a zero product, which the bias makes up
+ * for unless it is -0 too). */
 static void emit_tile_narrow(Emit *e, long in, int S, int J)
 {
     char stmt[128];
@@ -286,8 +336,6 @@ static void emit_tile_narrow(Emit *e, long in, int S, int J)
     emit_lane_loop(e, S, J, in, stmt);
 }
 
-/* The same with vectors of type V (NAME_vec or NAME_vec32) of VLEN elements: the 8
- * lanes as 8 / VLEN vectors. */
 /* Full unrolling of a tile's small loops over samples, rows and vectors, which gcc does
  * not do at -O2: the accumulators then stay in registers.  (gcc and clang read the
  * pragma; the vector code is only for them.) */
@@ -296,10 +344,12 @@ static void unroll_pragma(Emit *e)
     emit_line(e, "#pragma GCC unroll 8");
 }
 
-static void emit_tile_vector(Emit *e, const GenCtx *c, const char *V, const char *VLEN, long in,
-                             long full, bool skips, int S, int J)
+/* emit_tile_scalar's sums in vectors v (NAME_vec or NAME_vec32, kern_helpers): the 8
+ * lanes as 8 / VLEN vectors. */
+static void emit_tile_vector(Emit *e, const GenCtx *c, const Vec *vn, long in, long full,
+                             bool skips, int S, int J)
 {
-    const char *N = c->name;
+    const char *N = c->name, *V = vn->V, *VLEN = vn->LEN;
     emit_line(e, "const %s zero = {0};", V);
     emit_line(e, "%s acc[%d][%d][8 / %s];", V, S, J, VLEN);
     unroll_pragma(e);
@@ -325,7 +375,7 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const char *V, const char
     emit_line(e, "%s wv;", V);
     emit_line(e, "%s_LOAD(wv, W + (j + r) * %ld + i + v * %s);", N, in, VLEN);
     for (int k = 0; k < S; k++)
-        emit_line(e, "acc[%d][r][v] += wv * x%d;", k, k);
+        emit_line(e, "acc[%d][r][v] = %s(wv, x%d, acc[%d][r][v]);", k, vn->FMA, k, k);
     emit_close(e);
     emit_close(e);
     emit_close(e);
@@ -370,19 +420,19 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
     long in = l->in, out = l->out, w = kern_lanes(in);
     long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
     bool skips = l->flags & NODE_SKIPS_ZEROS;
-    char name[BPC_MAX_IDENT * 2 + 32], V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
+    char name[BPC_MAX_IDENT * 2 + 32];
     tile_name(name, sizeof name, c, l, S, J);
     if (t->guard)
         tier_ifdef(e, c, t);
     if (t->guard && tier_has(plain, S, J, rows)) { /* described at the plain tile */
         emit_line(e, "/* %s%s: %s compiled for %s", name, t->suffix, name, t->isa);
-        emit_line(e, " * (without FMA: the same results) */");
+        emit_line(e, " * (the same FMAs in the same order: the same results) */");
     } else {
         emit_line(e, "/* %s%s: z = W·x + b for %d sample%s × %d output%s from output j: %ld", name,
                   t->suffix, S, S > 1 ? "s" : "", J, J > 1 ? "s" : "", (long)S * J);
-        emit_line(e, " * dot products of length %ld, each in %ld partial sums (lane k adds inputs",
+        emit_line(e, " * dot products of length %ld, each in %ld partial sums (lane k fuses inputs",
                   in, w);
-        emit_line(e, " * k, k + %ld, ...), combined pairwise; each weight row loaded is used for",
+        emit_line(e, " * k, k + %ld, ... into it), combined pairwise; each weight row loaded is used for",
                   w);
         emit_line(e, " * %d sample%s, each input row for %d output%s.%s", S, S > 1 ? "s" : "", J,
                   J > 1 ? "s" : "", skips || t->guard ? "" : " */");
@@ -390,7 +440,7 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
             emit_line(e, " * Only the chunks of 8 inputs listed in chunk[0..nchunk).%s",
                       t->guard ? "" : " */");
         if (t->guard)
-            emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
+            emit_line(e, " * Compiled for %s: the same results. */", t->isa);
     }
     if (t->target)
         emit_line(e, "__attribute__((target(\"%s\")))", t->target);
@@ -403,25 +453,24 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
         emit_cont(e, "const %s *restrict x, %s *restrict z, int j)", R, R);
     emit_brace(e);
     emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
-    snprintf(V, sizeof V, t->guard ? "%s_vec32" : "%s_vec", N);
-    snprintf(VLEN, sizeof VLEN, t->guard ? "%s_VLEN32" : "%s_VLEN", N);
+    const Vec vn = vec_names(c, t->guard ? "32" : "");
     if (t->guard) {
-        emit_tile_vector(e, c, V, VLEN, in, full, skips, S, J);
+        emit_tile_vector(e, c, &vn, in, full, skips, S, J);
     } else if (w == LANES) {
         kern_pp(e, "#ifdef %s_VLEN", N);
-        emit_tile_vector(e, c, V, VLEN, in, full, skips, S, J);
+        emit_tile_vector(e, c, &vn, in, full, skips, S, J);
         kern_pp(e, "#else%s", "");
-        emit_tile_scalar(e, in, full, skips, S, J);
+        emit_tile_scalar(e, c, in, full, skips, S, J);
         kern_pp(e, "#endif%s", "");
     } else {
         emit_tile_narrow(e, in, S, J);
     }
     if (rest) {
-        char stmt[160];
+        char stmt[BPC_MAX_IDENT + 160];
         emit_line(e, "/* the last %ld inputs, into lanes 0..%ld */", rest, rest - 1);
         snprintf(stmt, sizeof stmt,
-                 "a[s][r][k] += W[(j + r) * %ld + %ld + k] * x[s * %ld + %ld + k];", in, full,
-                 in, full);
+                 "a[s][r][k] = %s_FMA(W[(j + r) * %ld + %ld + k], x[s * %ld + %ld + k], a[s][r][k]);",
+                 N, in, full, in, full);
         emit_lane_loop(e, S, J, rest, stmt);
     }
     emit_line(e, "/* pairwise, then the bias */");
@@ -510,7 +559,7 @@ void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z, l
         if (!tier_used(c, l, t))
             continue;
         tier_ifdef(e, c, t);
-        emit_line(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
+        emit_cpu_test(e, t, false);
         emit_tile_loops(e, c, l, z, rows, t);
         emit_line(e, "else");
         kern_pp(e, "#endif%s", "");
@@ -520,31 +569,129 @@ void kern_forward_call(Emit *e, const GenCtx *c, const Node *l, const char *z, l
 
 // ---- y += a·x ----
 
+/* NAME_FMA(a, b, c): a·b + c rounded once.  C99's fmaf (fma), which compilers make one
+ * instruction where the target has FMA and the C library computes otherwise: correctly
+ * rounded in glibc and musl, but newlib's rounds twice (float) or not fused at all
+ * (double), so on a target without FMA hardware newlib builds, and builds with
+ * BPC_OWN_FMA (the test of this path on a host), get the code's own, NAME_fma; `uses`:
+ * whether a kernel calls it (the unrolled layers round every product). */
+static void emit_fma(Emit *e, const GenCtx *c, bool uses)
+{
+    const char *R = c->real, *N = c->name;
+    emit_line(e, "/* %s_FMA(a, b, c) = a·b + c rounded once: C99's %s, one instruction where the",
+              N, c->dbl ? "fma" : "fmaf");
+    emit_line(e, " * target has FMA (x86 with FMA, AArch64%s), correctly rounded by",
+              c->dbl ? "" : ", ARMv7 VFPv4 such as Cortex-M4F");
+    emit_line(e, " * glibc and musl elsewhere; without FMA hardware newlib's %s, so",
+              c->dbl ? "is not fused" : "rounds twice");
+    emit_line(e, " * there (and with BPC_OWN_FMA) %s_fma.  The products and sums that the comments", N);
+    emit_line(e, " * say \"fused\" are %s_FMA; every other a·b + c is rounded twice. */", N);
+    if (!uses) {
+        emit_line(e, "#define %s_FMA %s", N, c->dbl ? "fma" : "fmaf");
+        emit_blank(e);
+        return;
+    }
+    if (c->dbl)
+        emit_line(e, "#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMA))");
+    else
+        emit_line(e, "#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \\");
+    if (!c->dbl)
+        emit_line(e, "                             && !defined(__ARM_FEATURE_FMA))");
+    if (c->dbl) {
+        /* Boldo and Melquiond, "Emulation of FMA and correctly rounded sums: proved
+         * algorithms using rounding to odd" (IEEE Trans. Computers, 2008), Algorithm 5.4 */
+        emit_line(e, "/* a·b = ph + pl exactly (Dekker), c + ph = sh + sl exactly (Knuth), then");
+        emit_line(e, " * sh + (sl + pl rounded to odd), rounded once (Boldo and Melquiond, 2008):");
+        emit_line(e, " * correctly rounded unless a·b underflows (|a·b| < 2^-969) or a, b, c are");
+        emit_line(e, " * beyond 2^995 */");
+        emit_line(e, "static %s %s_fma(%s a, %s b, %s c)", R, N, R, R, R);
+        emit_brace(e);
+        emit_line(e, "const double split = 134217729.0; /* 2^27 + 1: halves of 26 bits */");
+        emit_line(e, "const double ta = split * a, ah = ta - (ta - a), al = a - ah;");
+        emit_line(e, "const double tb = split * b, bh = tb - (tb - b), bl = b - bh;");
+        emit_line(e, "const double ph = a * b, pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl;");
+        emit_line(e, "const double sh = c + ph, cv = sh - c, sl = (c - (sh - cv)) + (ph - cv);");
+        emit_line(e, "double v = sl + pl;");
+        emit_line(e, "const double vv = v - sl, ve = (sl - (v - vv)) + (pl - vv);");
+        emit_line(e, "uint64_t u;");
+        emit_line(e, "memcpy(&u, &v, sizeof u);");
+        emit_line(e, "/* inexact and even: to the odd neighbour on the side of the error */");
+        emit_open(e, "if ((ve < 0 || ve > 0) && !(u & 1))");
+        emit_line(e, "u += (ve < 0) == (v < 0) ? 1 : (uint64_t)-1;");
+        emit_line(e, "memcpy(&v, &u, sizeof v);");
+        emit_close(e);
+        emit_line(e, "return sh + v;");
+        emit_close(e);
+    } else {
+        emit_line(e, "/* a·b is exact in double; their sum s is, but for its rounding error e");
+        emit_line(e, " * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as");
+        emit_line(e, " * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */");
+        emit_line(e, "static %s %s_fma(%s a, %s b, %s c)", R, N, R, R, R);
+        emit_brace(e);
+        emit_line(e, "const double p = (double)a * b;");
+        emit_line(e, "double s = p + c;");
+        emit_line(e, "const double sp = s - p, e = (p - (s - sp)) + (c - sp);");
+        emit_line(e, "uint64_t u;");
+        emit_line(e, "memcpy(&u, &s, sizeof u);");
+        emit_line(e, "/* inexact and even: to the odd neighbour on the side of the error */");
+        emit_open(e, "if ((e < 0 || e > 0) && !(u & 1))");
+        emit_line(e, "u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;");
+        emit_line(e, "memcpy(&s, &u, sizeof s);");
+        emit_close(e);
+        emit_line(e, "return (float)s;");
+        emit_close(e);
+    }
+    emit_line(e, "#define %s_FMA %s_fma", N, N);
+    emit_line(e, "#else");
+    emit_line(e, "#define %s_FMA %s", N, c->dbl ? "fma" : "fmaf");
+    emit_line(e, "#endif");
+    emit_blank(e);
+}
+
+/* NAME_vec<w>, NAME_VLEN<w>, NAME_VFMA<w>, NAME_VSET<w> of `bytes` bytes (Vec). */
+static void emit_vec(Emit *e, const GenCtx *c, const char *w, int bytes)
+{
+    const char *R = c->real, *N = c->name, *sfx = c->dbl ? "pd" : "ps";
+    const char *mm = bytes == 64 ? "_mm512" : "_mm256";
+    emit_line(e, "#define %s_VLEN%s (%d / (int)sizeof(%s))", N, w, bytes, R);
+    emit_line(e, "typedef %s %s_vec%s __attribute__((vector_size(%d)));", R, N, w, bytes);
+    emit_line(e, "#define %s_VFMA%s %s_fmadd_%s", N, w, mm, sfx);
+    emit_line(e, "#define %s_VSET%s %s_set1_%s", N, w, mm, sfx);
+}
+
 void kern_helpers(Emit *e, const GenCtx *c)
 {
     const char *R = c->real, *N = c->name;
-    emit_line(e, "/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes");
-    emit_line(e, " * with AVX, else 16; %s_LOAD is an unaligned load. */", N);
-    emit_line(e, "#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)");
-    emit_line(e, "#if defined(__AVX__)");
-    emit_line(e, "#define %s_VBYTES 32", N);
-    emit_line(e, "#else");
-    emit_line(e, "#define %s_VBYTES 16", N);
-    emit_line(e, "#endif");
-    emit_line(e, "#define %s_VLEN (%s_VBYTES / (int)sizeof(%s))", N, N, R);
-    emit_line(e, "typedef %s %s_vec __attribute__((vector_size(%s_VBYTES)));", R, N, N);
+    /* the tiles and NAME_axpy where a layer calls them (its plan says so) */
+    unsigned flags = 0;
+    for (int i = 0; i < c->m->nnodes; i++)
+        flags |= c->m->nodes[i].flags;
+    emit_fma(e, c, flags & (NODE_DX_TILES | NODE_DW_TILES | NODE_AXPY | NODE_DIRECT));
+    emit_line(e, "/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by");
+    emit_line(e, " * <immintrin.h>'s FMA intrinsics; %s_LOAD is an unaligned load.  In a build", N);
+    emit_line(e, " * with FMA the plain tiles use them too, else (and on other machines) plain");
+    emit_line(e, " * loops of %s_FMA, which compilers vectorize where the target has FMA. */", N);
+    emit_line(e, "#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)");
+    emit_line(e, "#include <immintrin.h>");
     emit_line(e, "#define %s_LOAD(v, p) memcpy(&(v), (p), sizeof(v))", N);
-    emit_line(e, "/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)");
-    emit_line(e, " * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at");
-    emit_line(e, " * run time.  None uses FMA, so all round alike: the same results. */");
-    emit_line(e, "#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)");
-    emit_line(e, "#define %s_VLEN32 (32 / (int)sizeof(%s))", N, R);
-    emit_line(e, "typedef %s %s_vec32 __attribute__((vector_size(32)));", R, N);
-    emit_line(e, "#if !defined(__AVX__)");
+    emit_vec(e, c, "32", 32);
+    emit_line(e, "#if defined(__FMA__)");
+    emit_line(e, "#define %s_VLEN %s_VLEN32", N, N);
+    emit_line(e, "typedef %s_vec32 %s_vec;", N, N);
+    emit_line(e, "#define %s_VFMA %s_VFMA32", N, N);
+    emit_line(e, "#define %s_VSET %s_VSET32", N, N);
+    emit_line(e, "#endif");
+    emit_line(e, "/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for");
+    emit_line(e, " * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse");
+    emit_line(e, " * the same products in the same order: the same results. */");
+    emit_line(e, "#if !defined(BPC_NO_DISPATCH)");
+    emit_line(e, "#if !defined(__FMA__)");
     emit_line(e, "#define %s_AVX2 1", N);
     emit_line(e, "#endif");
     emit_line(e, "#if !defined(BPC_NO_AVX512)");
     emit_line(e, "#define %s_AVX512 1", N);
+    emit_line(e, "/* the backward tiles' AVX-512 vectors */");
+    emit_vec(e, c, "64", 64);
     emit_line(e, "#endif");
     emit_line(e, "#endif");
     emit_line(e, "#endif");
@@ -577,20 +724,16 @@ void kern_helpers(Emit *e, const GenCtx *c)
         emit_close(e);
         emit_end(e);
     }
-    /* the tiles and NAME_axpy where a layer calls them (its plan says so) */
-    unsigned flags = 0;
-    for (int i = 0; i < c->m->nnodes; i++)
-        flags |= c->m->nodes[i].flags;
     kern_backward_tiles(e, c, flags & NODE_DX_TILES, flags & NODE_DW_TILES);
     if (!(flags & NODE_AXPY))
         return;
-    emit_line(e, "/* y += a·x over len elements: no carried sum, so it vectorizes; restrict");
+    emit_line(e, "/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict");
     emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");
     emit_line(e, "static void %s_axpy(int len, %s a, const %s *restrict x, %s *restrict y)",
               c->name, R, R, R);
     emit_brace(e);
     emit_line(e, "for (int i = 0; i < len; i++)");
-    emit_cont(e, "y[i] += a * x[i];");
+    emit_cont(e, "y[i] = %s_FMA(a, x[i], y[i]);", N);
     emit_close(e);
     emit_end(e);
 }
@@ -612,7 +755,7 @@ void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, cons
     emit_brace(e);
     for (const Tier *t = tiers; t != plain; t++) {
         tier_ifdef(e, c, t);
-        emit_open(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
+        emit_cpu_test(e, t, true);
         emit_line(e, "%s_%s_%s%s(%s);", N, l->label, what, t->suffix, args);
         emit_line(e, "return;");
         emit_close(e);
@@ -630,25 +773,18 @@ void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, cons
  * width and the instruction set change no bit.  The sizes are arguments, so one set of
  * tiles serves every layer.
  *
- * A ∂x tile holds BS samples × 16 inputs (64 bytes: 16 floats, 8 doubles) of sums in
- * registers, each W vector it loads serving its BS samples.
+ * A ∂x tile holds BS samples × 16 inputs (64 bytes: 16 floats, 8 doubles; one AVX-512
+ * vector) of sums in registers, each W vector it loads serving its BS samples.
  *
  * ∂W goes a row at a time, over the samples whose δ for that row is not 0 (after a
  * ReLU most are 0; listed without a branch): a tile holds a stretch of the row in
- * registers (8 vectors: 64 floats in AVX2's, 128 in AVX-512VL's; 32 in the plain
- * 16-byte ones), adds δ·x of each listed sample, and then adds its sums to the
- * gradient once.  Skipping δ = 0 is exact: its terms are ±0, and adding ±0 to a sum
- * that started at +0 changes none of its bits. */
+ * registers (8 vectors: 64 floats in AVX2's and the plain ones, 128 in AVX-512's),
+ * fuses δ·x of each listed sample into it, and then adds its sums to the
+ * gradient once; then tiles of 64 bytes.  Skipping δ = 0 is exact as skipping zero
+ * inputs is (the file's first comment). */
 static long back_width(const GenCtx *c)
 {
     return c->dbl ? 8 : 16;
-}
-
-/* The vector type and its length for tier t. */
-static void tier_vec(const GenCtx *c, const Tier *t, char *V, char *VLEN, size_t size)
-{
-    snprintf(V, size, t->guard ? "%s_vec32" : "%s_vec", c->name);
-    snprintf(VLEN, size, t->guard ? "%s_VLEN32" : "%s_VLEN", c->name);
 }
 
 /* Opens a function of tier t: its #ifdef and target when it is a clone, after the
@@ -656,7 +792,7 @@ static void tier_vec(const GenCtx *c, const Tier *t, char *V, char *VLEN, size_t
 static void open_clone(Emit *e, const Tier *t)
 {
     if (t->guard) {
-        emit_line(e, " * Compiled for %s, without FMA: the same results. */", t->isa);
+        emit_line(e, " * Compiled for %s: the same results. */", t->isa);
         emit_line(e, "__attribute__((target(\"%s\")))", t->target);
     }
 }
@@ -675,8 +811,8 @@ static void open_driver_clone(Emit *e, const GenCtx *c, const Tier *t, const cha
 static void emit_dx_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int BS, long KW)
 {
     const char *R = c->real, *N = c->name;
-    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
-    tier_vec(c, t, V, VLEN, sizeof V);
+    const Vec vn = vec_names(c, t->vec);
+    const char *V = vn.V, *VLEN = vn.LEN;
     if (!vec) {
         emit_line(e, "for (int r = 0; r < %d; r++)", BS);
         emit_cont(e, "for (int v = 0; v < %ld; v++)", KW);
@@ -685,7 +821,7 @@ static void emit_dx_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int 
         emit_open(e, "for (int r = 0; r < %d; r++)", BS);
         emit_line(e, "const %s a = d[r * out + k];", R);
         emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
-        emit_cont(e, "sum[r][v] += W[k * in + i + v] * a;");
+        emit_cont(e, "sum[r][v] = %s_FMA(W[k * in + i + v], a, sum[r][v]);", N);
         emit_close(e);
         emit_close(e);
         return;
@@ -702,10 +838,10 @@ static void emit_dx_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int 
     emit_cont(e, "%s_LOAD(wv[v], W + k * in + i + v * %s);", N, VLEN);
     unroll_pragma(e);
     emit_open(e, "for (int r = 0; r < %d; r++)", BS);
-    emit_line(e, "const %s a = d[r * out + k];", R);
+    emit_line(e, "const %s a = %s(d[r * out + k]);", V, vn.SET);
     unroll_pragma(e);
     emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
-    emit_cont(e, "acc[r][v] += wv[v] * a;");
+    emit_cont(e, "acc[r][v] = %s(wv[v], a, acc[r][v]);", vn.FMA);
     emit_close(e);
     emit_close(e);
     emit_line(e, "memcpy(sum, acc, sizeof sum);");
@@ -771,7 +907,7 @@ static void emit_dx_driver(Emit *e, const GenCtx *c, const Tier *t, int BS, long
     emit_open(e, "for (long i = full; i < in; i++)");
     emit_line(e, "%s sum = 0;", R);
     emit_line(e, "for (int k = 0; k < out; k++)");
-    emit_cont(e, "sum += W[k * in + i] * d[r * out + k];");
+    emit_cont(e, "sum = %s_FMA(W[k * in + i], d[r * out + k], sum);", N);
     emit_line(e, "g[r * in + i] = sum;");
     emit_close(e);
     emit_close(e);
@@ -783,8 +919,8 @@ static void emit_dx_driver(Emit *e, const GenCtx *c, const Tier *t, int BS, long
 static void emit_dw_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, long KW)
 {
     const char *R = c->real, *N = c->name;
-    char V[BPC_MAX_IDENT + 16], VLEN[BPC_MAX_IDENT + 16];
-    tier_vec(c, t, V, VLEN, sizeof V);
+    const Vec vn = vec_names(c, t->vec);
+    const char *V = vn.V, *VLEN = vn.LEN;
     if (!vec) {
         emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
         emit_cont(e, "sum[v] = 0;");
@@ -792,7 +928,7 @@ static void emit_dw_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, long
         emit_line(e, "const %s a = d[act[k] * out];", R);
         emit_line(e, "const %s *restrict xs = x + act[k] * in + i;", R);
         emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
-        emit_cont(e, "sum[v] += xs[v] * a;");
+        emit_cont(e, "sum[v] = %s_FMA(xs[v], a, sum[v]);", N);
         emit_close(e);
         return;
     }
@@ -801,13 +937,13 @@ static void emit_dw_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, long
     emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
     emit_cont(e, "acc[v] = (%s){0};", V);
     emit_open(e, "for (int k = 0; k < na; k++)");
-    emit_line(e, "const %s a = d[act[k] * out];", R);
+    emit_line(e, "const %s a = %s(d[act[k] * out]);", V, vn.SET);
     emit_line(e, "const %s *restrict xs = x + act[k] * in + i;", R);
     unroll_pragma(e);
     emit_open(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
     emit_line(e, "%s xv;", V);
     emit_line(e, "%s_LOAD(xv, xs + v * %s);", N, VLEN);
-    emit_line(e, "acc[v] += xv * a;");
+    emit_line(e, "acc[v] = %s(xv, a, acc[v]);", vn.FMA);
     emit_close(e);
     emit_close(e);
     emit_line(e, "memcpy(sum, acc, sizeof sum);");
@@ -876,7 +1012,7 @@ static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, l
     emit_open(e, "for (long i = full; i < in; i++)");
     emit_line(e, "%s sum = 0;", R);
     emit_line(e, "for (int k = 0; k < na; k++)");
-    emit_cont(e, "sum += x[act[k] * in + i] * dr[act[k] * out];");
+    emit_cont(e, "sum = %s_FMA(x[act[k] * in + i], dr[act[k] * out], sum);", N);
     emit_line(e, "gr[i] += sum;");
     emit_close(e);
     emit_close(e);
@@ -909,7 +1045,7 @@ static void emit_back_dispatch(Emit *e, const GenCtx *c, bool dw)
         if (!back_tier_used(c, t))
             continue;
         tier_ifdef(e, c, t);
-        emit_open(e, "if (__builtin_cpu_supports(\"%s\"))", t->cpu);
+        emit_cpu_test(e, t, true);
         emit_line(e, "%s_d%c%s(%s);", N, dw ? 'w' : 'x', t->suffix, args);
         emit_line(e, "return;");
         emit_close(e);

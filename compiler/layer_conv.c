@@ -175,11 +175,12 @@ static void conv_describe(char *buf, size_t size, const Node *n)
 
 // ---- the products of this file's own loops ----
 
-/* "acc += a * b;": every multiply-add of this file's loops is written here, in one place
- * (contracted into one FMA it would round once: other bits). */
-static const char *madd(char *buf, size_t size, const char *acc, const char *a, const char *b)
+/* "acc = NAME_FMA(a, b, acc);": every multiply-add of this file's loops is written here,
+ * in one place, fused as the tiles' (gen_kernels.c: a·b + acc rounded once). */
+static const char *madd(const GenCtx *c, char *buf, size_t size, const char *acc, const char *a,
+                        const char *b)
 {
-    snprintf(buf, size, "%s += %s * %s;", acc, a, b);
+    snprintf(buf, size, "%s = %s_FMA(%s, %s, %s);", acc, c->name, a, b, acc);
     return buf;
 }
 
@@ -357,7 +358,7 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
     const Conv *g = arg;
     (void)l;
     const char *R = c->real;
-    char buf[96], xs[32];
+    char buf[BPC_MAX_IDENT + 128], xs[32];
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
     if (g->flat) {
         emit_line(e, "for (int i = 0; i < %ld; i++)", g->OH * g->WP);
@@ -366,7 +367,7 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
         emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
         emit_line(e, "const %s *restrict xr = xp + kh * %ld + kw;", R, g->WP);
         emit_line(e, "for (int i = lo * %ld; i < hi * %ld; i++)", g->WP, g->WP);
-        emit_cont(e, "%s", madd(buf, sizeof buf, "plane[i]", "w", "xr[i]"));
+        emit_cont(e, "%s", madd(c, buf, sizeof buf, "plane[i]", "w", "xr[i]"));
         emit_close(e);
         emit_close(e);
         emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
@@ -384,7 +385,7 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
     emit_line(e, "%s *restrict zr = z + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
     snprintf(xs, sizeof xs, "xr[ow * %ld]", g->SW);
     emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_cont(e, "%s", madd(buf, sizeof buf, "zr[ow]", "w", xs));
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "zr[ow]", "w", xs));
     for (int k = 0; k < 4; k++)
         emit_close(e);
 }
@@ -482,7 +483,7 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
 {
     const Conv *g = arg;
     const char *R = c->real;
-    char buf[96], xs[32];
+    char buf[BPC_MAX_IDENT + 128], xs[32];
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
     if (g->flat) {
         emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
@@ -504,7 +505,7 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
         snprintf(xs, sizeof xs, "xr[i]");
     else
         snprintf(xs, sizeof xs, "xr[i * %ld]", g->SW);
-    emit_cont(e, "%s", madd(buf, sizeof buf, "ws[i]", "dr[i]", xs));
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "ws[i]", "dr[i]", xs));
     for (int k = 0; k < 4; k++)
         emit_close(e);
     if (!(l->flags & NODE_NEEDS_DX))
@@ -517,7 +518,7 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
     emit_line(e, "const %s *restrict dd = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
     snprintf(xs, sizeof xs, "dr[ow * %ld]", g->SW);
     emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_cont(e, "%s", madd(buf, sizeof buf, xs, "w", "dd[ow]"));
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, xs, "w", "dd[ow]"));
     for (int k = 0; k < 4; k++)
         emit_close(e);
 }

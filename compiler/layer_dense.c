@@ -57,8 +57,6 @@ static void dense_plan(const Model *m, Node *n, long unroll)
      * step sums a row at a time (small enough not to need more) */
     if (!(n->flags & NODE_UNROLLED))
         n->flags |= NODE_DW_TILES | (n->flags & NODE_NEEDS_DX ? NODE_DX_TILES : 0);
-    else
-        n->flags |= NODE_AXPY;
     long grad = n->flags & NODE_UNROLLED ? n->in : KERN_DW_ROWS * n->in;
     n->scratch = grad > n->out ? grad : n->out;
 }
@@ -267,7 +265,8 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
 
 /* NAME_L_train's weights at n > 1, in the open `else` of n == 1: a looped layer's 8 rows
  * at a time (their gradient from +0 into the scratch by the tiles, then their update),
- * an unrolled one's a row at a time. */
+ * an unrolled one's a row at a time, its products rounded apart from the sums as in its
+ * NAME_L_backward. */
 static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const char *off)
 {
     const Model *m = c->m;
@@ -280,8 +279,10 @@ static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const cha
         emit_cont(e, "grad[i] = 0;");
         emit_open(e, "for (int s = 0; s < n; s++)");
         emit_line(e, "const %s dj = m->%s[s][j];", R, l->dname);
+        emit_line(e, "const %s *restrict x = in + s * %ld;", R, l->in);
         emit_line(e, "if (dj != 0)");
-        emit_cont(e, "%s_axpy(%ld, dj, in + s * %ld, grad);", N, l->in, l->in);
+        emit_cont(e, "for (int i = 0; i < %ld; i++)", l->in);
+        emit_cont(e, "    grad[i] += dj * x[i];");
         emit_close(e);
         gen_opt_pointers(e, c, off);
         emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);

@@ -190,9 +190,9 @@ Test(cli, dump_ir)
         "#   label            kind     input        shape        params                     "
         "        buffers    flags\n"
         "0   h                dense    input        4            W[4][3]@0 b[4]@12          "
-        "        z,a,d@1    unrolled act-backward axpy act=tanh scratch=4\n"
+        "        z,a,d@1    unrolled act-backward act=tanh scratch=4\n"
         "1   dense2           dense    h            2            W[2][4]@16 b[2]@24         "
-        "        z,a,d@0    unrolled needs-dx axpy act=identity scratch=4\n");
+        "        z,a,d@0    unrolled needs-dx act=identity scratch=4\n");
     free(out);
     cr_assert_eq(bpc("--dump-ir --unroll 0 ir.bp", &out, NULL), 0);
     cr_expect(strstr(out, "z,a,d@1    act-backward dw-tiles act=tanh"), "%s", out);

@@ -8,8 +8,10 @@
  * (NAME_backward then NAME_step).  Its output, a hash of the losses, parameters, grads
  * and optimizer state, must be the same bits from gcc and clang at -O0, -O2 and -O3, in
  * ISO C and in the GNU modes (where gcc contracts a·b + c into FMA unless the file
- * forbids it), built for plain x86-64 (the run-time chosen AVX2 and AVX-512 clones),
- * with -mavx2 -mfma and with -march=native, and with each of the switches that turn a
+ * forbids it), built for plain x86-64 (the run-time chosen AVX2 and AVX-512 clones,
+ * fused by intrinsics, and the C library's fmaf elsewhere), with -mfma, -mavx2 -mfma
+ * and -march=native (the plain tiles fused), with the code's own fma (BPC_OWN_FMA, what
+ * newlib builds without FMA hardware use), and with each of the switches that turn a
  * code path off: BPC_NO_AVX512, BPC_NO_DISPATCH, BPC_NO_VECTOR, BPC_NO_SKIP.
  */
 #include <criterion/criterion.h>
@@ -89,11 +91,16 @@ Test(gen, one_training_run_gives_the_same_bits_from_every_build, .timeout = 300)
          * where it would contract */
         {{"cc", "-std=gnu99 -O3 -mavx2 -mfma -DBPC_NO_AVX512"}, true},
         {{"cc", "-std=gnu11 -O2 -march=native"}, true},
+        /* FMA without AVX2: the plain tiles fused, no AVX2 clones */
+        {{"cc", "-O2 -mfma"}, true},
         {{"cc", "-O2 -DBPC_NO_AVX512"}, false},
+        /* the plain path: the C library's fmaf (or the code's own) per term */
         {{"cc", "-O2 -DBPC_NO_DISPATCH"}, false},
         {{"cc", "-O2 -DBPC_NO_VECTOR"}, false},
+        {{"cc", "-O2 -DBPC_NO_VECTOR -DBPC_OWN_FMA"}, false},
         {{"cc", "-O2 -DBPC_NO_SKIP"}, false},
         {{"clang", "-O2"}, false},
+        {{"clang", "-O0 -DBPC_NO_VECTOR -DBPC_OWN_FMA"}, false},
         {{"clang", "-std=gnu17 -O3 -mavx2 -mfma"}, true},
         {{"clang", "-O3 -march=native"}, true},
     };

@@ -1,7 +1,7 @@
 /*
  * test_gen_train.c - training the generated code end to end (examples/xor.bp):
  * XOR learns below a loss of 0.01 from its fixed seed, the unrolled and the looped
- * forms train bit-identically, two models in two threads equal one trained alone
+ * forms train alike (within rounding: the looped one fuses its products), two models in two threads equal one trained alone
  * (tests/drivers/traincheck.c), a wrong sample count stops every API function, and the
  * demo of `make demo` runs.
  */

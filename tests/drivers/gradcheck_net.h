@@ -5,7 +5,9 @@
  *
  *  1. double unrolled and double looped: the analytic gradient against central finite
  *     differences (fourth order, h = 1e-4) of NET_loss, relative error below 1e-6;
- *  2. unrolled against looped: forward outputs identical, gradients identical (1e-12);
+ *  2. unrolled against looped, which round differently (the looped products are fused,
+ *     gen_kernels.c): forward outputs and gradients within 1e-12 (double) and 1e-5
+ *     (float) of the largest;
  *  3. float against double on the same parameters and data: gradients within 1e-4 of
  *     the largest gradient (floats carry 7 digits; FD in float would be noise);
  *  4. the loss of the float and double variants within 1e-5.
@@ -101,21 +103,29 @@ static int CAT(check_, NET)(void)
     V(dl, _forward)(&dl, x, ydl, N);
     V(fu, _forward)(&fu, xf, yfu, N);
     V(fl, _forward)(&fl, xf, yfl, N);
-    fails += report(name, "double forward unrolled == looped",
-                    memcmp(ydu, ydl, sizeof ydu) ? 1 : 0, 0);
-    fails += report(name, "float forward unrolled == looped",
-                    memcmp(yfu, yfl, sizeof yfu) ? 1 : 0, 0);
+    double ymax = 1e-300, dy = 0, fy = 0;
+    for (int i = 0; i < N * OUT; i++)
+        if (fabs(ydu[i]) > ymax)
+            ymax = fabs(ydu[i]);
+    for (int i = 0; i < N * OUT; i++) {
+        if (fabs(ydu[i] - ydl[i]) / ymax > dy)
+            dy = fabs(ydu[i] - ydl[i]) / ymax;
+        if (fabs((double)yfu[i] - yfl[i]) / ymax > fy)
+            fy = fabs((double)yfu[i] - yfl[i]) / ymax;
+    }
+    fails += report(name, "double forward unrolled vs looped", dy, 1e-12);
+    fails += report(name, "float forward unrolled vs looped", fy, 1e-5);
     double dgrad = 0, fgrad = 0;
     for (int p = 0; p < P; p++) {
-        double e = rel_err(du.grads[p], dl.grads[p], 1e-300);
+        double e = fabs(du.grads[p] - dl.grads[p]) / gmax;
         if (e > dgrad)
             dgrad = e;
-        e = rel_err(fu.grads[p], fl.grads[p], 1e-30);
+        e = fabs((double)fu.grads[p] - fl.grads[p]) / gmax;
         if (e > fgrad)
             fgrad = e;
     }
     fails += report(name, "double grads unrolled vs looped", dgrad, 1e-12);
-    fails += report(name, "float grads unrolled vs looped", fgrad, 1e-6);
+    fails += report(name, "float grads unrolled vs looped", fgrad, 1e-5);
     fails += report(name, "double loss unrolled vs looped", rel_err(loss_du, loss_dl, 1e-300),
                     1e-12);
 

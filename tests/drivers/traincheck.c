@@ -4,11 +4,14 @@
  * (--unroll 0, loops).
  *
  *  1. both forms start from the same parameters, train 300 full-batch steps and end
- *     bit-identical (parameters and forward outputs), below a loss of 0.01;
+ *     below a loss of 0.01, their parameters and forward outputs within 1e-4 of the
+ *     largest (they round differently: the looped form fuses its products,
+ *     gen_kernels.c);
  *  2. two models trained at the same time in two threads end bit-identical to one
  *     trained alone: the generated code keeps no state outside the model struct.
  * Exit status 0 when all checks pass.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,9 +66,17 @@ int main(void)
     printf("predictions: %.4f %.4f %.4f %.4f\n", (double)yu[0], (double)yu[1], (double)yu[2],
            (double)yu[3]);
     fails += check("xor trains below 0.01", xor_loss(&u, X, T, 4) < 0.01f);
-    fails += check("unrolled and looped params bit-identical",
-                   !memcmp(u.params, l.params, sizeof u.params));
-    fails += check("unrolled and looped forward bit-identical", !memcmp(yu, yl, sizeof yu));
+    float pmax = 0, pdiff = 0, ydiff = 0;
+    for (int i = 0; i < XOR_PARAMS; i++) {
+        pmax = fmaxf(pmax, fabsf(u.params[i]));
+        pdiff = fmaxf(pdiff, fabsf(u.params[i] - l.params[i]));
+    }
+    for (int i = 0; i < 4; i++)
+        ydiff = fmaxf(ydiff, fabsf(yu[i] - yl[i]));
+    printf("unrolled - looped: params %.3g (of max %.3g), forward %.3g\n", (double)pdiff,
+           (double)pmax, (double)ydiff);
+    fails += check("unrolled and looped params within 1e-4 of max", pdiff <= 1e-4f * pmax);
+    fails += check("unrolled and looped forward within 1e-4", ydiff <= 1e-4f);
     fails += check("predictions round to xor",
                    yu[0] < 0.5f && yu[1] > 0.5f && yu[2] > 0.5f && yu[3] < 0.5f);
 

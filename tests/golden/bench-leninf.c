@@ -16,7 +16,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (leninf_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -71,43 +72,81 @@ static float leninf_exp(float x)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; leninf_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define leninf_VBYTES 32
+/* leninf_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) leninf_fma.  The products and sums that the comments
+ * say "fused" are leninf_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \
+                             && !defined(__ARM_FEATURE_FMA))
+/* a·b is exact in double; their sum s is, but for its rounding error e
+ * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as
+ * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */
+static leninf_real leninf_fma(leninf_real a, leninf_real b, leninf_real c)
+{
+    const double p = (double)a * b;
+    double s = p + c;
+    const double sp = s - p, e = (p - (s - sp)) + (c - sp);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((e < 0 || e > 0) && !(u & 1)) {
+        u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;
+        memcpy(&s, &u, sizeof s);
+    }
+    return (float)s;
+}
+#define leninf_FMA leninf_fma
 #else
-#define leninf_VBYTES 16
+#define leninf_FMA fmaf
 #endif
-#define leninf_VLEN (leninf_VBYTES / (int)sizeof(leninf_real))
-typedef leninf_real leninf_vec __attribute__((vector_size(leninf_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; leninf_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of leninf_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define leninf_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define leninf_VLEN32 (32 / (int)sizeof(leninf_real))
 typedef leninf_real leninf_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define leninf_VFMA32 _mm256_fmadd_ps
+#define leninf_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define leninf_VLEN leninf_VLEN32
+typedef leninf_vec32 leninf_vec;
+#define leninf_VFMA leninf_VFMA32
+#define leninf_VSET leninf_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define leninf_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define leninf_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define leninf_VLEN64 (64 / (int)sizeof(leninf_real))
+typedef leninf_real leninf_vec64 __attribute__((vector_size(64)));
+#define leninf_VFMA64 _mm512_fmadd_ps
+#define leninf_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
 
-/* leninf_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+/* leninf_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void leninf_dx2(long in, long out, const leninf_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void leninf_dx4(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
-    leninf_real sum[2][16];
+    leninf_real sum[4][16];
 #ifdef leninf_VLEN
-    leninf_vec acc[2][16 / leninf_VLEN];
+    leninf_vec acc[4][16 / leninf_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16 / leninf_VLEN; v++)
             acc[r][v] = (leninf_vec){0};
     for (int k = 0; k < out; k++) {
@@ -116,27 +155,27 @@ static void leninf_dx2(long in, long out, const leninf_real *restrict d,
         for (int v = 0; v < 16 / leninf_VLEN; v++)
             leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const leninf_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const leninf_vec a = leninf_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / leninf_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = leninf_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const leninf_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = leninf_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -161,10 +200,10 @@ static void leninf_dx1(long in, long out, const leninf_real *restrict d,
             leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const leninf_real a = d[r * out + k];
+            const leninf_vec a = leninf_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / leninf_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = leninf_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -176,7 +215,7 @@ static void leninf_dx1(long in, long out, const leninf_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const leninf_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = leninf_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -185,7 +224,7 @@ static void leninf_dx1(long in, long out, const leninf_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
 static void leninf_dx(int n, long in, long out, const leninf_real *restrict d,
@@ -193,9 +232,9 @@ static void leninf_dx(int n, long in, long out, const leninf_real *restrict d,
 {
     const long full = in / 16 * 16;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 16)
-            leninf_dx2(in, out, d + r * out, W, g + r * in, i);
+            leninf_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 16)
             leninf_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -203,46 +242,46 @@ static void leninf_dx(int n, long in, long out, const leninf_real *restrict d,
         for (long i = full; i < in; i++) {
             leninf_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = leninf_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* leninf_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* leninf_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void leninf_dw32(int na, const int *act, long in, long out,
+static void leninf_dw64(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i)
 {
-    leninf_real sum[32];
+    leninf_real sum[64];
 #ifdef leninf_VLEN
-    leninf_vec acc[32 / leninf_VLEN];
+    leninf_vec acc[64 / leninf_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 32 / leninf_VLEN; v++)
+    for (int v = 0; v < 64 / leninf_VLEN; v++)
         acc[v] = (leninf_vec){0};
     for (int k = 0; k < na; k++) {
-        const leninf_real a = d[act[k] * out];
+        const leninf_vec a = leninf_VSET(d[act[k] * out]);
         const leninf_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 32 / leninf_VLEN; v++) {
+        for (int v = 0; v < 64 / leninf_VLEN; v++) {
             leninf_vec xv;
             leninf_LOAD(xv, xs + v * leninf_VLEN);
-            acc[v] += xv * a;
+            acc[v] = leninf_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const leninf_real a = d[act[k] * out];
         const leninf_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 32; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 64; v++)
+            sum[v] = leninf_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         g[i + v] += sum[v];
 }
 
@@ -259,13 +298,13 @@ static void leninf_dw16(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / leninf_VLEN; v++)
         acc[v] = (leninf_vec){0};
     for (int k = 0; k < na; k++) {
-        const leninf_real a = d[act[k] * out];
+        const leninf_vec a = leninf_VSET(d[act[k] * out]);
         const leninf_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / leninf_VLEN; v++) {
             leninf_vec xv;
             leninf_LOAD(xv, xs + v * leninf_VLEN);
-            acc[v] += xv * a;
+            acc[v] = leninf_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -276,7 +315,7 @@ static void leninf_dw16(int na, const int *act, long in, long out,
         const leninf_real a = d[act[k] * out];
         const leninf_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = leninf_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 16; v++)
@@ -284,12 +323,12 @@ static void leninf_dw16(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * at a time over its samples with δ ≠ 0: tiles of 64 inputs, then of 16,
  * then one sum at a time, in the same order */
 static void leninf_dw(int n, long in, long out, int j, int rows,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 16 * 16;
+    const long wide = in / 64 * 64, full = in / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const leninf_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         leninf_real *restrict gr = g + r * in;
@@ -298,14 +337,14 @@ static void leninf_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            leninf_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 64)
+            leninf_dw64(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 16)
             leninf_dw16(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             leninf_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = leninf_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -315,8 +354,8 @@ static void leninf_dw(int n, long in, long out, int j, int rows,
 /* leninf_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void leninf_dx4_avx2(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
@@ -333,10 +372,10 @@ static void leninf_dx4_avx2(long in, long out, const leninf_real *restrict d,
             leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const leninf_real a = d[r * out + k];
+            const leninf_vec32 a = leninf_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / leninf_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = leninf_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -350,8 +389,8 @@ static void leninf_dx4_avx2(long in, long out, const leninf_real *restrict d,
 /* leninf_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void leninf_dx1_avx2(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
@@ -368,10 +407,10 @@ static void leninf_dx1_avx2(long in, long out, const leninf_real *restrict d,
             leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const leninf_real a = d[r * out + k];
+            const leninf_vec32 a = leninf_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / leninf_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = leninf_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -383,7 +422,7 @@ static void leninf_dx1_avx2(long in, long out, const leninf_real *restrict d,
 
 #ifdef leninf_AVX2
 /* leninf_dx_avx2: leninf_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void leninf_dx_avx2(int n, long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g)
 {
@@ -399,7 +438,7 @@ static void leninf_dx_avx2(int n, long in, long out, const leninf_real *restrict
         for (long i = full; i < in; i++) {
             leninf_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = leninf_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -410,8 +449,8 @@ static void leninf_dx_avx2(int n, long in, long out, const leninf_real *restrict
 /* leninf_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void leninf_dw64_avx2(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i)
 {
@@ -421,13 +460,13 @@ static void leninf_dw64_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 64 / leninf_VLEN32; v++)
         acc[v] = (leninf_vec32){0};
     for (int k = 0; k < na; k++) {
-        const leninf_real a = d[act[k] * out];
+        const leninf_vec32 a = leninf_VSET32(d[act[k] * out]);
         const leninf_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 64 / leninf_VLEN32; v++) {
             leninf_vec32 xv;
             leninf_LOAD(xv, xs + v * leninf_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = leninf_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -440,8 +479,8 @@ static void leninf_dw64_avx2(int na, const int *act, long in, long out,
 /* leninf_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void leninf_dw16_avx2(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i)
 {
@@ -451,13 +490,13 @@ static void leninf_dw16_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / leninf_VLEN32; v++)
         acc[v] = (leninf_vec32){0};
     for (int k = 0; k < na; k++) {
-        const leninf_real a = d[act[k] * out];
+        const leninf_vec32 a = leninf_VSET32(d[act[k] * out]);
         const leninf_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / leninf_VLEN32; v++) {
             leninf_vec32 xv;
             leninf_LOAD(xv, xs + v * leninf_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = leninf_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -468,7 +507,7 @@ static void leninf_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef leninf_AVX2
 /* leninf_dw_avx2: leninf_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void leninf_dw_avx2(int n, long in, long out, int j, int rows,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g)
 {
@@ -488,7 +527,7 @@ static void leninf_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             leninf_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = leninf_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -499,28 +538,28 @@ static void leninf_dw_avx2(int n, long in, long out, int j, int rows,
 /* leninf_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dx8_avx512(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
     leninf_real sum[8][16];
-    leninf_vec32 acc[8][16 / leninf_VLEN32];
+    leninf_vec64 acc[8][16 / leninf_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / leninf_VLEN32; v++)
-            acc[r][v] = (leninf_vec32){0};
+        for (int v = 0; v < 16 / leninf_VLEN64; v++)
+            acc[r][v] = (leninf_vec64){0};
     for (int k = 0; k < out; k++) {
-        leninf_vec32 wv[16 / leninf_VLEN32];
+        leninf_vec64 wv[16 / leninf_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / leninf_VLEN32; v++)
-            leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN32);
+        for (int v = 0; v < 16 / leninf_VLEN64; v++)
+            leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            const leninf_real a = d[r * out + k];
+            const leninf_vec64 a = leninf_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / leninf_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / leninf_VLEN64; v++)
+                acc[r][v] = leninf_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -534,28 +573,28 @@ static void leninf_dx8_avx512(long in, long out, const leninf_real *restrict d,
 /* leninf_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dx1_avx512(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
     leninf_real sum[1][16];
-    leninf_vec32 acc[1][16 / leninf_VLEN32];
+    leninf_vec64 acc[1][16 / leninf_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / leninf_VLEN32; v++)
-            acc[r][v] = (leninf_vec32){0};
+        for (int v = 0; v < 16 / leninf_VLEN64; v++)
+            acc[r][v] = (leninf_vec64){0};
     for (int k = 0; k < out; k++) {
-        leninf_vec32 wv[16 / leninf_VLEN32];
+        leninf_vec64 wv[16 / leninf_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / leninf_VLEN32; v++)
-            leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN32);
+        for (int v = 0; v < 16 / leninf_VLEN64; v++)
+            leninf_LOAD(wv[v], W + k * in + i + v * leninf_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const leninf_real a = d[r * out + k];
+            const leninf_vec64 a = leninf_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / leninf_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / leninf_VLEN64; v++)
+                acc[r][v] = leninf_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -567,7 +606,7 @@ static void leninf_dx1_avx512(long in, long out, const leninf_real *restrict d,
 
 #ifdef leninf_AVX512
 /* leninf_dx_avx512: leninf_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dx_avx512(int n, long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g)
 {
@@ -583,7 +622,7 @@ static void leninf_dx_avx512(int n, long in, long out, const leninf_real *restri
         for (long i = full; i < in; i++) {
             leninf_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = leninf_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -594,24 +633,24 @@ static void leninf_dx_avx512(int n, long in, long out, const leninf_real *restri
 /* leninf_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dw128_avx512(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i)
 {
     leninf_real sum[128];
-    leninf_vec32 acc[128 / leninf_VLEN32];
+    leninf_vec64 acc[128 / leninf_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 128 / leninf_VLEN32; v++)
-        acc[v] = (leninf_vec32){0};
+    for (int v = 0; v < 128 / leninf_VLEN64; v++)
+        acc[v] = (leninf_vec64){0};
     for (int k = 0; k < na; k++) {
-        const leninf_real a = d[act[k] * out];
+        const leninf_vec64 a = leninf_VSET64(d[act[k] * out]);
         const leninf_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 128 / leninf_VLEN32; v++) {
-            leninf_vec32 xv;
-            leninf_LOAD(xv, xs + v * leninf_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 128 / leninf_VLEN64; v++) {
+            leninf_vec64 xv;
+            leninf_LOAD(xv, xs + v * leninf_VLEN64);
+            acc[v] = leninf_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -624,24 +663,24 @@ static void leninf_dw128_avx512(int na, const int *act, long in, long out,
 /* leninf_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dw16_avx512(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i)
 {
     leninf_real sum[16];
-    leninf_vec32 acc[16 / leninf_VLEN32];
+    leninf_vec64 acc[16 / leninf_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / leninf_VLEN32; v++)
-        acc[v] = (leninf_vec32){0};
+    for (int v = 0; v < 16 / leninf_VLEN64; v++)
+        acc[v] = (leninf_vec64){0};
     for (int k = 0; k < na; k++) {
-        const leninf_real a = d[act[k] * out];
+        const leninf_vec64 a = leninf_VSET64(d[act[k] * out]);
         const leninf_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / leninf_VLEN32; v++) {
-            leninf_vec32 xv;
-            leninf_LOAD(xv, xs + v * leninf_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 16 / leninf_VLEN64; v++) {
+            leninf_vec64 xv;
+            leninf_LOAD(xv, xs + v * leninf_VLEN64);
+            acc[v] = leninf_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -652,7 +691,7 @@ static void leninf_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef leninf_AVX512
 /* leninf_dw_avx512: leninf_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dw_avx512(int n, long in, long out, int j, int rows,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g)
 {
@@ -672,7 +711,7 @@ static void leninf_dw_avx512(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             leninf_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = leninf_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -684,13 +723,13 @@ static void leninf_dx_best(int n, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict W, leninf_real *restrict g)
 {
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         leninf_dx_avx512(n, in, out, d, W, g);
         return;
     }
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         leninf_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -703,13 +742,13 @@ static void leninf_dw_best(int n, long in, long out, int j, int rows,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g)
 {
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         leninf_dw_avx512(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         leninf_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -717,19 +756,19 @@ static void leninf_dw_best(int n, long in, long out, int j, int rows,
     leninf_dw(n, in, out, j, rows, d, x, g);
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
+/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict
  * parameters let gcc -O2 and clang do so without alias checks. */
 static void leninf_axpy(int len, leninf_real a, const leninf_real *restrict x, leninf_real *restrict y)
 {
     for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+        y[i] = leninf_FMA(a, x[i], y[i]);
 }
 
 // ---- layer c1: 1x28x28 -> 6x28x28, conv 5x5 stride 1x1 padding 2x2, relu ----
 
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
@@ -742,7 +781,7 @@ static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_
                 const leninf_real w = W[f * 25 + k];
                 const leninf_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = leninf_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -752,7 +791,7 @@ static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_
 #endif
 
 #ifdef leninf_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
@@ -765,7 +804,7 @@ static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_re
                 const leninf_real w = W[f * 25 + k];
                 const leninf_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = leninf_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -777,13 +816,13 @@ static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_re
 static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
 {
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         leninf_c1_sample_avx512(W, b, xp, r0, r1, plane, z);
         return;
     }
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         leninf_c1_sample_avx2(W, b, xp, r0, r1, plane, z);
         return;
     }
@@ -798,7 +837,7 @@ static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *r
                 const leninf_real w = W[f * 25 + k];
                 const leninf_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = leninf_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -840,7 +879,7 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
 
 /* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
@@ -856,7 +895,7 @@ static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, cons
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = leninf_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -865,7 +904,7 @@ static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, cons
 #endif
 
 #ifdef leninf_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
@@ -881,7 +920,7 @@ static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const 
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = leninf_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -892,13 +931,13 @@ static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const 
 static void leninf_c1_sample_backward(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         leninf_c1_sample_backward_avx512(d, xp, r0, r1, plane, wsum);
         return;
     }
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         leninf_c1_sample_backward_avx2(d, xp, r0, r1, plane, wsum);
         return;
     }
@@ -916,7 +955,7 @@ static void leninf_c1_sample_backward(const leninf_real *restrict d, const lenin
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = leninf_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -1053,8 +1092,8 @@ static void leninf_c2_im2col(const leninf_real *restrict x, leninf_real *restric
 }
 
 /* leninf_c2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 150, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 150, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -1087,10 +1126,10 @@ static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *r
             for (int r = 0; r < 2; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 150 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1106,7 +1145,7 @@ static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *r
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 150 + i + k] * x[s * 150 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 150 + i + k], x[s * 150 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1115,7 +1154,7 @@ static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *r
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 6; k++)
-                a[s][r][k] += W[(j + r) * 150 + 144 + k] * x[s * 150 + 144 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1136,8 +1175,8 @@ static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *r
 
 #ifdef leninf_AVX2
 /* leninf_c2_dot4x2_avx2: leninf_c2_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_c2_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1168,10 +1207,10 @@ static void leninf_c2_dot4x2_avx2(const leninf_real *restrict W, const leninf_re
             for (int r = 0; r < 2; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 150 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1180,7 +1219,7 @@ static void leninf_c2_dot4x2_avx2(const leninf_real *restrict W, const leninf_re
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 6; k++)
-                a[s][r][k] += W[(j + r) * 150 + 144 + k] * x[s * 150 + 144 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1202,11 +1241,11 @@ static void leninf_c2_dot4x2_avx2(const leninf_real *restrict W, const leninf_re
 
 #ifdef leninf_AVX512
 /* leninf_c2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 150, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 150, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c2_dot5x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1239,11 +1278,11 @@ static void leninf_c2_dot5x4_avx512(const leninf_real *restrict W, const leninf_
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 150 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = leninf_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1252,7 +1291,7 @@ static void leninf_c2_dot5x4_avx512(const leninf_real *restrict W, const leninf_
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 6; k++)
-                a[s][r][k] += W[(j + r) * 150 + 144 + k] * x[s * 150 + 144 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1278,7 +1317,7 @@ static void leninf_c2_product(const leninf_real *restrict W, const leninf_real *
 {
     const int n = 100; /* the tiles' loops run over the positions */
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1289,7 +1328,7 @@ static void leninf_c2_product(const leninf_real *restrict W, const leninf_real *
     else
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1347,7 +1386,7 @@ static void leninf_c2_unwindow(const leninf_real *restrict drow, int oh, int ow,
 
 /* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
 #ifdef leninf_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c2_sample_backward_avx512(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1369,7 +1408,7 @@ static void leninf_c2_sample_backward_avx512(const leninf_real *restrict W, cons
 #endif
 
 #ifdef leninf_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void leninf_c2_sample_backward_avx2(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1393,13 +1432,13 @@ static void leninf_c2_sample_backward_avx2(const leninf_real *restrict W, const 
 static void leninf_c2_sample_backward(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
 {
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         leninf_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
         return;
     }
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         leninf_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
         return;
     }
@@ -1545,8 +1584,8 @@ static void leninf_flatten5_train(leninf_model *m, const leninf_real *restrict i
 // ---- layer dense6: 400 -> 120, relu ----
 
 /* leninf_dense6_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 400, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -1579,10 +1618,10 @@ static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_rea
             for (int r = 0; r < 2; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1598,7 +1637,7 @@ static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_rea
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 400 + i + k] * x[s * 400 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 400 + i + k], x[s * 400 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1620,8 +1659,8 @@ static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_rea
 }
 
 /* leninf_dense6_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 400, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -1648,7 +1687,7 @@ static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_rea
             for (int r = 0; r < 4; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1664,7 +1703,7 @@ static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_rea
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 400 + i + k] * x[s * 400 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 400 + i + k], x[s * 400 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1687,8 +1726,8 @@ static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_rea
 
 #ifdef leninf_AVX2
 /* leninf_dense6_dot4x2_avx2: leninf_dense6_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1719,10 +1758,10 @@ static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const lenin
             for (int r = 0; r < 2; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1746,8 +1785,8 @@ static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const lenin
 
 #ifdef leninf_AVX2
 /* leninf_dense6_dot1x4_avx2: leninf_dense6_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1772,7 +1811,7 @@ static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const lenin
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1796,11 +1835,11 @@ static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const lenin
 
 #ifdef leninf_AVX512
 /* leninf_dense6_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 400, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense6_dot5x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1833,11 +1872,11 @@ static void leninf_dense6_dot5x4_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = leninf_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1861,8 +1900,8 @@ static void leninf_dense6_dot5x4_avx512(const leninf_real *restrict W, const len
 
 #ifdef leninf_AVX512
 /* leninf_dense6_dot1x4_avx512: leninf_dense6_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense6_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1887,7 +1926,7 @@ static void leninf_dense6_dot1x4_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1918,7 +1957,7 @@ static void leninf_dense6_forward(leninf_model *m, const leninf_real *in, int n)
     const leninf_real *restrict b = m->params + 50572; /* [120] */
     /* z = W·x + b */
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1933,7 +1972,7 @@ static void leninf_dense6_forward(leninf_model *m, const leninf_real *in, int n)
     else
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2106,8 +2145,8 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
 // ---- layer dense7: 120 -> 84, relu ----
 
 /* leninf_dense7_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 120, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -2140,10 +2179,10 @@ static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_rea
             for (int r = 0; r < 2; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2159,7 +2198,7 @@ static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_rea
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 120 + i + k] * x[s * 120 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 120 + i + k], x[s * 120 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2181,8 +2220,8 @@ static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_rea
 }
 
 /* leninf_dense7_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 120, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -2209,7 +2248,7 @@ static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_rea
             for (int r = 0; r < 4; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2225,7 +2264,7 @@ static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_rea
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 120 + i + k] * x[s * 120 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 120 + i + k], x[s * 120 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2248,8 +2287,8 @@ static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_rea
 
 #ifdef leninf_AVX2
 /* leninf_dense7_dot4x2_avx2: leninf_dense7_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2280,10 +2319,10 @@ static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const lenin
             for (int r = 0; r < 2; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2307,8 +2346,8 @@ static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const lenin
 
 #ifdef leninf_AVX2
 /* leninf_dense7_dot1x4_avx2: leninf_dense7_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_dense7_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2333,7 +2372,7 @@ static void leninf_dense7_dot1x4_avx2(const leninf_real *restrict W, const lenin
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2357,11 +2396,11 @@ static void leninf_dense7_dot1x4_avx2(const leninf_real *restrict W, const lenin
 
 #ifdef leninf_AVX512
 /* leninf_dense7_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 120, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense7_dot5x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2394,11 +2433,11 @@ static void leninf_dense7_dot5x4_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = leninf_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -2422,8 +2461,8 @@ static void leninf_dense7_dot5x4_avx512(const leninf_real *restrict W, const len
 
 #ifdef leninf_AVX512
 /* leninf_dense7_dot1x4_avx512: leninf_dense7_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense7_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2448,7 +2487,7 @@ static void leninf_dense7_dot1x4_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2479,7 +2518,7 @@ static void leninf_dense7_forward(leninf_model *m, const leninf_real *in, int n)
     const leninf_real *restrict b = m->params + 60772; /* [84] */
     /* z = W·x + b */
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -2494,7 +2533,7 @@ static void leninf_dense7_forward(leninf_model *m, const leninf_real *in, int n)
     else
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2667,8 +2706,8 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
 // ---- layer dense8: 84 -> 10, softmax ----
 
 /* leninf_dense8_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -2701,10 +2740,10 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
             for (int r = 0; r < 2; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2720,7 +2759,7 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 84 + i + k] * x[s * 84 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2729,7 +2768,7 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2749,8 +2788,8 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
 }
 
 /* leninf_dense8_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -2777,7 +2816,7 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
             for (int r = 0; r < 4; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2793,7 +2832,7 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 84 + i + k] * x[s * 84 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2802,7 +2841,7 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2822,8 +2861,8 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
 }
 
 /* leninf_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
@@ -2850,7 +2889,7 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
             for (int r = 0; r < 1; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2866,7 +2905,7 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 84 + i + k] * x[s * 84 + i + k];
+                    a[s][r][k] = leninf_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2875,7 +2914,7 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2896,8 +2935,8 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
 
 #ifdef leninf_AVX2
 /* leninf_dense8_dot4x2_avx2: leninf_dense8_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2928,10 +2967,10 @@ static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const lenin
             for (int r = 0; r < 2; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2940,7 +2979,7 @@ static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const lenin
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2962,8 +3001,8 @@ static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const lenin
 
 #ifdef leninf_AVX2
 /* leninf_dense8_dot1x4_avx2: leninf_dense8_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2988,7 +3027,7 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2997,7 +3036,7 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3019,8 +3058,8 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
 
 #ifdef leninf_AVX2
 /* leninf_dense8_dot1x1_avx2: leninf_dense8_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3045,7 +3084,7 @@ static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const lenin
             for (int r = 0; r < 1; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3054,7 +3093,7 @@ static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const lenin
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3076,11 +3115,11 @@ static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const lenin
 
 #ifdef leninf_AVX512
 /* leninf_dense8_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot5x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3113,11 +3152,11 @@ static void leninf_dense8_dot5x4_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = leninf_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -3126,7 +3165,7 @@ static void leninf_dense8_dot5x4_avx512(const leninf_real *restrict W, const len
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3148,11 +3187,11 @@ static void leninf_dense8_dot5x4_avx512(const leninf_real *restrict W, const len
 
 #ifdef leninf_AVX512
 /* leninf_dense8_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot5x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3185,11 +3224,11 @@ static void leninf_dense8_dot5x1_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 1; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = leninf_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = leninf_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = leninf_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = leninf_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -3198,7 +3237,7 @@ static void leninf_dense8_dot5x1_avx512(const leninf_real *restrict W, const len
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3220,8 +3259,8 @@ static void leninf_dense8_dot5x1_avx512(const leninf_real *restrict W, const len
 
 #ifdef leninf_AVX512
 /* leninf_dense8_dot1x4_avx512: leninf_dense8_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3246,7 +3285,7 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 4; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3255,7 +3294,7 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3277,8 +3316,8 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
 
 #ifdef leninf_AVX512
 /* leninf_dense8_dot1x1_avx512: leninf_dense8_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3303,7 +3342,7 @@ static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const len
             for (int r = 0; r < 1; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3312,7 +3351,7 @@ static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const len
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3341,7 +3380,7 @@ static void leninf_dense8_forward(leninf_model *m, const leninf_real *in, int n)
     const leninf_real *restrict b = m->params + 61696; /* [10] */
     /* z = W·x + b */
 #ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -3360,7 +3399,7 @@ static void leninf_dense8_forward(leninf_model *m, const leninf_real *in, int n)
     else
 #endif
 #ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {

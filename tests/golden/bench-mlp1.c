@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (mlp1_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -70,28 +71,66 @@ static float mlp1_exp(float x)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; mlp1_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define mlp1_VBYTES 32
+/* mlp1_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) mlp1_fma.  The products and sums that the comments
+ * say "fused" are mlp1_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \
+                             && !defined(__ARM_FEATURE_FMA))
+/* a·b is exact in double; their sum s is, but for its rounding error e
+ * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as
+ * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */
+static mlp1_real mlp1_fma(mlp1_real a, mlp1_real b, mlp1_real c)
+{
+    const double p = (double)a * b;
+    double s = p + c;
+    const double sp = s - p, e = (p - (s - sp)) + (c - sp);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((e < 0 || e > 0) && !(u & 1)) {
+        u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;
+        memcpy(&s, &u, sizeof s);
+    }
+    return (float)s;
+}
+#define mlp1_FMA mlp1_fma
 #else
-#define mlp1_VBYTES 16
+#define mlp1_FMA fmaf
 #endif
-#define mlp1_VLEN (mlp1_VBYTES / (int)sizeof(mlp1_real))
-typedef mlp1_real mlp1_vec __attribute__((vector_size(mlp1_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; mlp1_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of mlp1_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define mlp1_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define mlp1_VLEN32 (32 / (int)sizeof(mlp1_real))
 typedef mlp1_real mlp1_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define mlp1_VFMA32 _mm256_fmadd_ps
+#define mlp1_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define mlp1_VLEN mlp1_VLEN32
+typedef mlp1_vec32 mlp1_vec;
+#define mlp1_VFMA mlp1_VFMA32
+#define mlp1_VSET mlp1_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define mlp1_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define mlp1_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define mlp1_VLEN64 (64 / (int)sizeof(mlp1_real))
+typedef mlp1_real mlp1_vec64 __attribute__((vector_size(64)));
+#define mlp1_VFMA64 _mm512_fmadd_ps
+#define mlp1_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
@@ -121,17 +160,17 @@ static int mlp1_chunks(const mlp1_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* mlp1_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+/* mlp1_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void mlp1_dx2(long in, long out, const mlp1_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void mlp1_dx4(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
-    mlp1_real sum[2][16];
+    mlp1_real sum[4][16];
 #ifdef mlp1_VLEN
-    mlp1_vec acc[2][16 / mlp1_VLEN];
+    mlp1_vec acc[4][16 / mlp1_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16 / mlp1_VLEN; v++)
             acc[r][v] = (mlp1_vec){0};
     for (int k = 0; k < out; k++) {
@@ -140,27 +179,27 @@ static void mlp1_dx2(long in, long out, const mlp1_real *restrict d,
         for (int v = 0; v < 16 / mlp1_VLEN; v++)
             mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const mlp1_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const mlp1_vec a = mlp1_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = mlp1_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const mlp1_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = mlp1_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -185,10 +224,10 @@ static void mlp1_dx1(long in, long out, const mlp1_real *restrict d,
             mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const mlp1_real a = d[r * out + k];
+            const mlp1_vec a = mlp1_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = mlp1_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -200,7 +239,7 @@ static void mlp1_dx1(long in, long out, const mlp1_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const mlp1_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = mlp1_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -209,7 +248,7 @@ static void mlp1_dx1(long in, long out, const mlp1_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
 static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
@@ -217,9 +256,9 @@ static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
 {
     const long full = in / 16 * 16;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 16)
-            mlp1_dx2(in, out, d + r * out, W, g + r * in, i);
+            mlp1_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 16)
             mlp1_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -227,46 +266,46 @@ static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
         for (long i = full; i < in; i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = mlp1_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* mlp1_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* mlp1_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void mlp1_dw32(int na, const int *act, long in, long out,
+static void mlp1_dw64(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
 {
-    mlp1_real sum[32];
+    mlp1_real sum[64];
 #ifdef mlp1_VLEN
-    mlp1_vec acc[32 / mlp1_VLEN];
+    mlp1_vec acc[64 / mlp1_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 32 / mlp1_VLEN; v++)
+    for (int v = 0; v < 64 / mlp1_VLEN; v++)
         acc[v] = (mlp1_vec){0};
     for (int k = 0; k < na; k++) {
-        const mlp1_real a = d[act[k] * out];
+        const mlp1_vec a = mlp1_VSET(d[act[k] * out]);
         const mlp1_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 32 / mlp1_VLEN; v++) {
+        for (int v = 0; v < 64 / mlp1_VLEN; v++) {
             mlp1_vec xv;
             mlp1_LOAD(xv, xs + v * mlp1_VLEN);
-            acc[v] += xv * a;
+            acc[v] = mlp1_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const mlp1_real a = d[act[k] * out];
         const mlp1_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 32; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 64; v++)
+            sum[v] = mlp1_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         g[i + v] += sum[v];
 }
 
@@ -283,13 +322,13 @@ static void mlp1_dw16(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / mlp1_VLEN; v++)
         acc[v] = (mlp1_vec){0};
     for (int k = 0; k < na; k++) {
-        const mlp1_real a = d[act[k] * out];
+        const mlp1_vec a = mlp1_VSET(d[act[k] * out]);
         const mlp1_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN; v++) {
             mlp1_vec xv;
             mlp1_LOAD(xv, xs + v * mlp1_VLEN);
-            acc[v] += xv * a;
+            acc[v] = mlp1_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -300,7 +339,7 @@ static void mlp1_dw16(int na, const int *act, long in, long out,
         const mlp1_real a = d[act[k] * out];
         const mlp1_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = mlp1_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 16; v++)
@@ -308,12 +347,12 @@ static void mlp1_dw16(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * at a time over its samples with δ ≠ 0: tiles of 64 inputs, then of 16,
  * then one sum at a time, in the same order */
 static void mlp1_dw(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 16 * 16;
+    const long wide = in / 64 * 64, full = in / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         mlp1_real *restrict gr = g + r * in;
@@ -322,14 +361,14 @@ static void mlp1_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            mlp1_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 64)
+            mlp1_dw64(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 16)
             mlp1_dw16(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = mlp1_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -339,8 +378,8 @@ static void mlp1_dw(int n, long in, long out, int j, int rows,
 /* mlp1_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
@@ -357,10 +396,10 @@ static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
             mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const mlp1_real a = d[r * out + k];
+            const mlp1_vec32 a = mlp1_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = mlp1_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -374,8 +413,8 @@ static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
 /* mlp1_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
@@ -392,10 +431,10 @@ static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
             mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const mlp1_real a = d[r * out + k];
+            const mlp1_vec32 a = mlp1_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = mlp1_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -407,7 +446,7 @@ static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
 
 #ifdef mlp1_AVX2
 /* mlp1_dx_avx2: mlp1_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g)
 {
@@ -423,7 +462,7 @@ static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
         for (long i = full; i < in; i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = mlp1_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -434,8 +473,8 @@ static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
 /* mlp1_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
 {
@@ -445,13 +484,13 @@ static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 64 / mlp1_VLEN32; v++)
         acc[v] = (mlp1_vec32){0};
     for (int k = 0; k < na; k++) {
-        const mlp1_real a = d[act[k] * out];
+        const mlp1_vec32 a = mlp1_VSET32(d[act[k] * out]);
         const mlp1_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 64 / mlp1_VLEN32; v++) {
             mlp1_vec32 xv;
             mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = mlp1_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -464,8 +503,8 @@ static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
 /* mlp1_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
 {
@@ -475,13 +514,13 @@ static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / mlp1_VLEN32; v++)
         acc[v] = (mlp1_vec32){0};
     for (int k = 0; k < na; k++) {
-        const mlp1_real a = d[act[k] * out];
+        const mlp1_vec32 a = mlp1_VSET32(d[act[k] * out]);
         const mlp1_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / mlp1_VLEN32; v++) {
             mlp1_vec32 xv;
             mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = mlp1_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -492,7 +531,7 @@ static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef mlp1_AVX2
 /* mlp1_dw_avx2: mlp1_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
@@ -512,7 +551,7 @@ static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = mlp1_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -523,28 +562,28 @@ static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
 /* mlp1_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[8][16];
-    mlp1_vec32 acc[8][16 / mlp1_VLEN32];
+    mlp1_vec64 acc[8][16 / mlp1_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            acc[r][v] = (mlp1_vec32){0};
+        for (int v = 0; v < 16 / mlp1_VLEN64; v++)
+            acc[r][v] = (mlp1_vec64){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec32 wv[16 / mlp1_VLEN32];
+        mlp1_vec64 wv[16 / mlp1_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
+        for (int v = 0; v < 16 / mlp1_VLEN64; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            const mlp1_real a = d[r * out + k];
+            const mlp1_vec64 a = mlp1_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / mlp1_VLEN64; v++)
+                acc[r][v] = mlp1_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -558,28 +597,28 @@ static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
 /* mlp1_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dx1_avx512(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[1][16];
-    mlp1_vec32 acc[1][16 / mlp1_VLEN32];
+    mlp1_vec64 acc[1][16 / mlp1_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            acc[r][v] = (mlp1_vec32){0};
+        for (int v = 0; v < 16 / mlp1_VLEN64; v++)
+            acc[r][v] = (mlp1_vec64){0};
     for (int k = 0; k < out; k++) {
-        mlp1_vec32 wv[16 / mlp1_VLEN32];
+        mlp1_vec64 wv[16 / mlp1_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN32);
+        for (int v = 0; v < 16 / mlp1_VLEN64; v++)
+            mlp1_LOAD(wv[v], W + k * in + i + v * mlp1_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const mlp1_real a = d[r * out + k];
+            const mlp1_vec64 a = mlp1_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / mlp1_VLEN64; v++)
+                acc[r][v] = mlp1_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -591,7 +630,7 @@ static void mlp1_dx1_avx512(long in, long out, const mlp1_real *restrict d,
 
 #ifdef mlp1_AVX512
 /* mlp1_dx_avx512: mlp1_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g)
 {
@@ -607,7 +646,7 @@ static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d
         for (long i = full; i < in; i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = mlp1_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -618,24 +657,24 @@ static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d
 /* mlp1_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[128];
-    mlp1_vec32 acc[128 / mlp1_VLEN32];
+    mlp1_vec64 acc[128 / mlp1_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 128 / mlp1_VLEN32; v++)
-        acc[v] = (mlp1_vec32){0};
+    for (int v = 0; v < 128 / mlp1_VLEN64; v++)
+        acc[v] = (mlp1_vec64){0};
     for (int k = 0; k < na; k++) {
-        const mlp1_real a = d[act[k] * out];
+        const mlp1_vec64 a = mlp1_VSET64(d[act[k] * out]);
         const mlp1_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 128 / mlp1_VLEN32; v++) {
-            mlp1_vec32 xv;
-            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 128 / mlp1_VLEN64; v++) {
+            mlp1_vec64 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN64);
+            acc[v] = mlp1_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -648,24 +687,24 @@ static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
 /* mlp1_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
 {
     mlp1_real sum[16];
-    mlp1_vec32 acc[16 / mlp1_VLEN32];
+    mlp1_vec64 acc[16 / mlp1_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / mlp1_VLEN32; v++)
-        acc[v] = (mlp1_vec32){0};
+    for (int v = 0; v < 16 / mlp1_VLEN64; v++)
+        acc[v] = (mlp1_vec64){0};
     for (int k = 0; k < na; k++) {
-        const mlp1_real a = d[act[k] * out];
+        const mlp1_vec64 a = mlp1_VSET64(d[act[k] * out]);
         const mlp1_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / mlp1_VLEN32; v++) {
-            mlp1_vec32 xv;
-            mlp1_LOAD(xv, xs + v * mlp1_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 16 / mlp1_VLEN64; v++) {
+            mlp1_vec64 xv;
+            mlp1_LOAD(xv, xs + v * mlp1_VLEN64);
+            acc[v] = mlp1_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -676,7 +715,7 @@ static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef mlp1_AVX512
 /* mlp1_dw_avx512: mlp1_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dw_avx512(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
@@ -696,7 +735,7 @@ static void mlp1_dw_avx512(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = mlp1_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -708,13 +747,13 @@ static void mlp1_dx_best(int n, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict W, mlp1_real *restrict g)
 {
 #ifdef mlp1_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         mlp1_dx_avx512(n, in, out, d, W, g);
         return;
     }
 #endif
 #ifdef mlp1_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         mlp1_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -727,13 +766,13 @@ static void mlp1_dw_best(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
 #ifdef mlp1_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         mlp1_dw_avx512(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
 #ifdef mlp1_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         mlp1_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -744,8 +783,8 @@ static void mlp1_dw_best(int n, long in, long out, int j, int rows,
 // ---- layer hidden: 784 -> 128, relu ----
 
 /* mlp1_hidden_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 784, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 784, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void mlp1_hidden_dot4x2(const mlp1_real *restrict W, const mlp1_real *restrict b,
@@ -780,10 +819,10 @@ static void mlp1_hidden_dot4x2(const mlp1_real *restrict W, const mlp1_real *res
             for (int r = 0; r < 2; r++) {
                 mlp1_vec wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = mlp1_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = mlp1_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = mlp1_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = mlp1_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -800,7 +839,7 @@ static void mlp1_hidden_dot4x2(const mlp1_real *restrict W, const mlp1_real *res
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 784 + i + k] * x[s * 784 + i + k];
+                    a[s][r][k] = mlp1_FMA(W[(j + r) * 784 + i + k], x[s * 784 + i + k], a[s][r][k]);
             }
         }
     }
@@ -822,8 +861,8 @@ static void mlp1_hidden_dot4x2(const mlp1_real *restrict W, const mlp1_real *res
 }
 
 /* mlp1_hidden_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 784, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 784, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void mlp1_hidden_dot1x4(const mlp1_real *restrict W, const mlp1_real *restrict b,
@@ -852,7 +891,7 @@ static void mlp1_hidden_dot1x4(const mlp1_real *restrict W, const mlp1_real *res
             for (int r = 0; r < 4; r++) {
                 mlp1_vec wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -869,7 +908,7 @@ static void mlp1_hidden_dot1x4(const mlp1_real *restrict W, const mlp1_real *res
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 784 + i + k] * x[s * 784 + i + k];
+                    a[s][r][k] = mlp1_FMA(W[(j + r) * 784 + i + k], x[s * 784 + i + k], a[s][r][k]);
             }
         }
     }
@@ -892,8 +931,8 @@ static void mlp1_hidden_dot1x4(const mlp1_real *restrict W, const mlp1_real *res
 
 #ifdef mlp1_AVX2
 /* mlp1_hidden_dot4x2_avx2: mlp1_hidden_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void mlp1_hidden_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -925,10 +964,10 @@ static void mlp1_hidden_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real
             for (int r = 0; r < 2; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = mlp1_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = mlp1_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = mlp1_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -952,8 +991,8 @@ static void mlp1_hidden_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real
 
 #ifdef mlp1_AVX2
 /* mlp1_hidden_dot1x4_avx2: mlp1_hidden_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void mlp1_hidden_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -979,7 +1018,7 @@ static void mlp1_hidden_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real
             for (int r = 0; r < 4; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1003,12 +1042,12 @@ static void mlp1_hidden_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real
 
 #ifdef mlp1_AVX512
 /* mlp1_hidden_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 784, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 784, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_hidden_dot5x4_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1042,11 +1081,11 @@ static void mlp1_hidden_dot5x4_avx512(const mlp1_real *restrict W, const mlp1_re
             for (int r = 0; r < 4; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = mlp1_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = mlp1_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = mlp1_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = mlp1_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1070,8 +1109,8 @@ static void mlp1_hidden_dot5x4_avx512(const mlp1_real *restrict W, const mlp1_re
 
 #ifdef mlp1_AVX512
 /* mlp1_hidden_dot1x4_avx512: mlp1_hidden_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_hidden_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1097,7 +1136,7 @@ static void mlp1_hidden_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_re
             for (int r = 0; r < 4; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1128,7 +1167,7 @@ static void mlp1_hidden_forward(mlp1_model *m, const mlp1_real *in, int n)
     const mlp1_real *restrict b = m->params + 100352; /* [128] */
     /* z = W·x + b */
 #ifdef mlp1_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1145,7 +1184,7 @@ static void mlp1_hidden_forward(mlp1_model *m, const mlp1_real *in, int n)
     else
 #endif
 #ifdef mlp1_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1331,8 +1370,8 @@ static void mlp1_hidden_train_avx2(mlp1_model *m, const mlp1_real *restrict in, 
 // ---- layer out: 128 -> 10, softmax ----
 
 /* mlp1_out_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 128, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 128, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void mlp1_out_dot4x2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
@@ -1365,10 +1404,10 @@ static void mlp1_out_dot4x2(const mlp1_real *restrict W, const mlp1_real *restri
             for (int r = 0; r < 2; r++) {
                 mlp1_vec wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = mlp1_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = mlp1_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = mlp1_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = mlp1_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1384,7 +1423,7 @@ static void mlp1_out_dot4x2(const mlp1_real *restrict W, const mlp1_real *restri
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 128 + i + k] * x[s * 128 + i + k];
+                    a[s][r][k] = mlp1_FMA(W[(j + r) * 128 + i + k], x[s * 128 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1406,8 +1445,8 @@ static void mlp1_out_dot4x2(const mlp1_real *restrict W, const mlp1_real *restri
 }
 
 /* mlp1_out_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 128, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 128, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void mlp1_out_dot1x4(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
@@ -1434,7 +1473,7 @@ static void mlp1_out_dot1x4(const mlp1_real *restrict W, const mlp1_real *restri
             for (int r = 0; r < 4; r++) {
                 mlp1_vec wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1450,7 +1489,7 @@ static void mlp1_out_dot1x4(const mlp1_real *restrict W, const mlp1_real *restri
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 128 + i + k] * x[s * 128 + i + k];
+                    a[s][r][k] = mlp1_FMA(W[(j + r) * 128 + i + k], x[s * 128 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1472,8 +1511,8 @@ static void mlp1_out_dot1x4(const mlp1_real *restrict W, const mlp1_real *restri
 }
 
 /* mlp1_out_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 128, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 128, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void mlp1_out_dot1x1(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
@@ -1500,7 +1539,7 @@ static void mlp1_out_dot1x1(const mlp1_real *restrict W, const mlp1_real *restri
             for (int r = 0; r < 1; r++) {
                 mlp1_vec wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1516,7 +1555,7 @@ static void mlp1_out_dot1x1(const mlp1_real *restrict W, const mlp1_real *restri
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 128 + i + k] * x[s * 128 + i + k];
+                    a[s][r][k] = mlp1_FMA(W[(j + r) * 128 + i + k], x[s * 128 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1539,8 +1578,8 @@ static void mlp1_out_dot1x1(const mlp1_real *restrict W, const mlp1_real *restri
 
 #ifdef mlp1_AVX2
 /* mlp1_out_dot4x2_avx2: mlp1_out_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void mlp1_out_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1571,10 +1610,10 @@ static void mlp1_out_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *r
             for (int r = 0; r < 2; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = mlp1_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = mlp1_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = mlp1_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1598,8 +1637,8 @@ static void mlp1_out_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *r
 
 #ifdef mlp1_AVX2
 /* mlp1_out_dot1x4_avx2: mlp1_out_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void mlp1_out_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1624,7 +1663,7 @@ static void mlp1_out_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *r
             for (int r = 0; r < 4; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1648,8 +1687,8 @@ static void mlp1_out_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *r
 
 #ifdef mlp1_AVX2
 /* mlp1_out_dot1x1_avx2: mlp1_out_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void mlp1_out_dot1x1_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1674,7 +1713,7 @@ static void mlp1_out_dot1x1_avx2(const mlp1_real *restrict W, const mlp1_real *r
             for (int r = 0; r < 1; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1698,11 +1737,11 @@ static void mlp1_out_dot1x1_avx2(const mlp1_real *restrict W, const mlp1_real *r
 
 #ifdef mlp1_AVX512
 /* mlp1_out_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 128, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 128, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_out_dot5x4_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1735,11 +1774,11 @@ static void mlp1_out_dot5x4_avx512(const mlp1_real *restrict W, const mlp1_real 
             for (int r = 0; r < 4; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = mlp1_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = mlp1_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = mlp1_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = mlp1_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1763,11 +1802,11 @@ static void mlp1_out_dot5x4_avx512(const mlp1_real *restrict W, const mlp1_real 
 
 #ifdef mlp1_AVX512
 /* mlp1_out_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 128, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 128, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_out_dot5x1_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1800,11 +1839,11 @@ static void mlp1_out_dot5x1_avx512(const mlp1_real *restrict W, const mlp1_real 
             for (int r = 0; r < 1; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = mlp1_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = mlp1_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = mlp1_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = mlp1_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1828,8 +1867,8 @@ static void mlp1_out_dot5x1_avx512(const mlp1_real *restrict W, const mlp1_real 
 
 #ifdef mlp1_AVX512
 /* mlp1_out_dot1x4_avx512: mlp1_out_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_out_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1854,7 +1893,7 @@ static void mlp1_out_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real 
             for (int r = 0; r < 4; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1878,8 +1917,8 @@ static void mlp1_out_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real 
 
 #ifdef mlp1_AVX512
 /* mlp1_out_dot1x1_avx512: mlp1_out_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_out_dot1x1_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1904,7 +1943,7 @@ static void mlp1_out_dot1x1_avx512(const mlp1_real *restrict W, const mlp1_real 
             for (int r = 0; r < 1; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1935,7 +1974,7 @@ static void mlp1_out_forward(mlp1_model *m, const mlp1_real *in, int n)
     const mlp1_real *restrict b = m->params + 101760; /* [10] */
     /* z = W·x + b */
 #ifdef mlp1_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1954,7 +1993,7 @@ static void mlp1_out_forward(mlp1_model *m, const mlp1_real *in, int n)
     else
 #endif
 #ifdef mlp1_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (tiny_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -70,39 +71,47 @@ static float tiny_exp(float x)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; tiny_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define tiny_VBYTES 32
-#else
-#define tiny_VBYTES 16
-#endif
-#define tiny_VLEN (tiny_VBYTES / (int)sizeof(tiny_real))
-typedef tiny_real tiny_vec __attribute__((vector_size(tiny_VBYTES)));
+/* tiny_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) tiny_fma.  The products and sums that the comments
+ * say "fused" are tiny_FMA; every other a·b + c is rounded twice. */
+#define tiny_FMA fmaf
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; tiny_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of tiny_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define tiny_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define tiny_VLEN32 (32 / (int)sizeof(tiny_real))
 typedef tiny_real tiny_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define tiny_VFMA32 _mm256_fmadd_ps
+#define tiny_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define tiny_VLEN tiny_VLEN32
+typedef tiny_vec32 tiny_vec;
+#define tiny_VFMA tiny_VFMA32
+#define tiny_VSET tiny_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define tiny_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define tiny_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define tiny_VLEN64 (64 / (int)sizeof(tiny_real))
+typedef tiny_real tiny_vec64 __attribute__((vector_size(64)));
+#define tiny_VFMA64 _mm512_fmadd_ps
+#define tiny_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
-
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void tiny_axpy(int len, tiny_real a, const tiny_real *restrict x, tiny_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
-}
 
 // ---- layer hidden: 4 -> 16, relu, unrolled ----
 
@@ -275,8 +284,10 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const tiny_real dj = m->d1.hidden_d[s][j];
+                const tiny_real *restrict x = in + s * 4;
                 if (dj != 0)
-                    tiny_axpy(4, dj, in + s * 4, grad);
+                    for (int i = 0; i < 4; i++)
+                        grad[i] += dj * x[i];
             }
             tiny_real *restrict p = m->params + 0 + j * 4;
             for (int i = 0; i < 4; i++) {
@@ -466,8 +477,10 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const tiny_real dj = m->d0.out_d[s][j];
+                const tiny_real *restrict x = in + s * 16;
                 if (dj != 0)
-                    tiny_axpy(16, dj, in + s * 16, grad);
+                    for (int i = 0; i < 16; i++)
+                        grad[i] += dj * x[i];
             }
             tiny_real *restrict p = m->params + 80 + j * 16;
             for (int i = 0; i < 16; i++) {
@@ -519,8 +532,10 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const tiny_real dj = m->d0.out_d[s][j];
+                const tiny_real *restrict x = in + s * 16;
                 if (dj != 0)
-                    tiny_axpy(16, dj, in + s * 16, grad);
+                    for (int i = 0; i < 16; i++)
+                        grad[i] += dj * x[i];
             }
             tiny_real *restrict p = m->params + 80 + j * 16;
             for (int i = 0; i < 16; i++) {

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (digits_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -99,28 +100,66 @@ static double digits_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; digits_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define digits_VBYTES 32
+/* digits_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) digits_fma.  The products and sums that the comments
+ * say "fused" are digits_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \
+                             && !defined(__ARM_FEATURE_FMA))
+/* a·b is exact in double; their sum s is, but for its rounding error e
+ * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as
+ * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */
+static digits_real digits_fma(digits_real a, digits_real b, digits_real c)
+{
+    const double p = (double)a * b;
+    double s = p + c;
+    const double sp = s - p, e = (p - (s - sp)) + (c - sp);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((e < 0 || e > 0) && !(u & 1)) {
+        u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;
+        memcpy(&s, &u, sizeof s);
+    }
+    return (float)s;
+}
+#define digits_FMA digits_fma
 #else
-#define digits_VBYTES 16
+#define digits_FMA fmaf
 #endif
-#define digits_VLEN (digits_VBYTES / (int)sizeof(digits_real))
-typedef digits_real digits_vec __attribute__((vector_size(digits_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; digits_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of digits_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define digits_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define digits_VLEN32 (32 / (int)sizeof(digits_real))
 typedef digits_real digits_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define digits_VFMA32 _mm256_fmadd_ps
+#define digits_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define digits_VLEN digits_VLEN32
+typedef digits_vec32 digits_vec;
+#define digits_VFMA digits_VFMA32
+#define digits_VSET digits_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define digits_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define digits_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define digits_VLEN64 (64 / (int)sizeof(digits_real))
+typedef digits_real digits_vec64 __attribute__((vector_size(64)));
+#define digits_VFMA64 _mm512_fmadd_ps
+#define digits_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
@@ -150,17 +189,17 @@ static int digits_chunks(const digits_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* digits_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+/* digits_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void digits_dx2(long in, long out, const digits_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void digits_dx4(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
-    digits_real sum[2][16];
+    digits_real sum[4][16];
 #ifdef digits_VLEN
-    digits_vec acc[2][16 / digits_VLEN];
+    digits_vec acc[4][16 / digits_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16 / digits_VLEN; v++)
             acc[r][v] = (digits_vec){0};
     for (int k = 0; k < out; k++) {
@@ -169,27 +208,27 @@ static void digits_dx2(long in, long out, const digits_real *restrict d,
         for (int v = 0; v < 16 / digits_VLEN; v++)
             digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const digits_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const digits_vec a = digits_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / digits_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = digits_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const digits_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = digits_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -214,10 +253,10 @@ static void digits_dx1(long in, long out, const digits_real *restrict d,
             digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const digits_real a = d[r * out + k];
+            const digits_vec a = digits_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / digits_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = digits_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -229,7 +268,7 @@ static void digits_dx1(long in, long out, const digits_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const digits_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = digits_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -238,7 +277,7 @@ static void digits_dx1(long in, long out, const digits_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
 static void digits_dx(int n, long in, long out, const digits_real *restrict d,
@@ -246,9 +285,9 @@ static void digits_dx(int n, long in, long out, const digits_real *restrict d,
 {
     const long full = in / 16 * 16;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 16)
-            digits_dx2(in, out, d + r * out, W, g + r * in, i);
+            digits_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 16)
             digits_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -256,46 +295,46 @@ static void digits_dx(int n, long in, long out, const digits_real *restrict d,
         for (long i = full; i < in; i++) {
             digits_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = digits_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* digits_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* digits_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void digits_dw32(int na, const int *act, long in, long out,
+static void digits_dw64(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
 {
-    digits_real sum[32];
+    digits_real sum[64];
 #ifdef digits_VLEN
-    digits_vec acc[32 / digits_VLEN];
+    digits_vec acc[64 / digits_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 32 / digits_VLEN; v++)
+    for (int v = 0; v < 64 / digits_VLEN; v++)
         acc[v] = (digits_vec){0};
     for (int k = 0; k < na; k++) {
-        const digits_real a = d[act[k] * out];
+        const digits_vec a = digits_VSET(d[act[k] * out]);
         const digits_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 32 / digits_VLEN; v++) {
+        for (int v = 0; v < 64 / digits_VLEN; v++) {
             digits_vec xv;
             digits_LOAD(xv, xs + v * digits_VLEN);
-            acc[v] += xv * a;
+            acc[v] = digits_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const digits_real a = d[act[k] * out];
         const digits_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 32; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 64; v++)
+            sum[v] = digits_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         g[i + v] += sum[v];
 }
 
@@ -312,13 +351,13 @@ static void digits_dw16(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / digits_VLEN; v++)
         acc[v] = (digits_vec){0};
     for (int k = 0; k < na; k++) {
-        const digits_real a = d[act[k] * out];
+        const digits_vec a = digits_VSET(d[act[k] * out]);
         const digits_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / digits_VLEN; v++) {
             digits_vec xv;
             digits_LOAD(xv, xs + v * digits_VLEN);
-            acc[v] += xv * a;
+            acc[v] = digits_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -329,7 +368,7 @@ static void digits_dw16(int na, const int *act, long in, long out,
         const digits_real a = d[act[k] * out];
         const digits_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = digits_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 16; v++)
@@ -337,12 +376,12 @@ static void digits_dw16(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * at a time over its samples with δ ≠ 0: tiles of 64 inputs, then of 16,
  * then one sum at a time, in the same order */
 static void digits_dw(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 16 * 16;
+    const long wide = in / 64 * 64, full = in / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const digits_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         digits_real *restrict gr = g + r * in;
@@ -351,14 +390,14 @@ static void digits_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            digits_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 64)
+            digits_dw64(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 16)
             digits_dw16(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             digits_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = digits_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -368,8 +407,8 @@ static void digits_dw(int n, long in, long out, int j, int rows,
 /* digits_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void digits_dx4_avx2(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
@@ -386,10 +425,10 @@ static void digits_dx4_avx2(long in, long out, const digits_real *restrict d,
             digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const digits_real a = d[r * out + k];
+            const digits_vec32 a = digits_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / digits_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = digits_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -403,8 +442,8 @@ static void digits_dx4_avx2(long in, long out, const digits_real *restrict d,
 /* digits_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void digits_dx1_avx2(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
@@ -421,10 +460,10 @@ static void digits_dx1_avx2(long in, long out, const digits_real *restrict d,
             digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const digits_real a = d[r * out + k];
+            const digits_vec32 a = digits_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / digits_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = digits_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -436,7 +475,7 @@ static void digits_dx1_avx2(long in, long out, const digits_real *restrict d,
 
 #ifdef digits_AVX2
 /* digits_dx_avx2: digits_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void digits_dx_avx2(int n, long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g)
 {
@@ -452,7 +491,7 @@ static void digits_dx_avx2(int n, long in, long out, const digits_real *restrict
         for (long i = full; i < in; i++) {
             digits_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = digits_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -463,8 +502,8 @@ static void digits_dx_avx2(int n, long in, long out, const digits_real *restrict
 /* digits_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void digits_dw64_avx2(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
 {
@@ -474,13 +513,13 @@ static void digits_dw64_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 64 / digits_VLEN32; v++)
         acc[v] = (digits_vec32){0};
     for (int k = 0; k < na; k++) {
-        const digits_real a = d[act[k] * out];
+        const digits_vec32 a = digits_VSET32(d[act[k] * out]);
         const digits_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 64 / digits_VLEN32; v++) {
             digits_vec32 xv;
             digits_LOAD(xv, xs + v * digits_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = digits_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -493,8 +532,8 @@ static void digits_dw64_avx2(int na, const int *act, long in, long out,
 /* digits_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void digits_dw16_avx2(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
 {
@@ -504,13 +543,13 @@ static void digits_dw16_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / digits_VLEN32; v++)
         acc[v] = (digits_vec32){0};
     for (int k = 0; k < na; k++) {
-        const digits_real a = d[act[k] * out];
+        const digits_vec32 a = digits_VSET32(d[act[k] * out]);
         const digits_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / digits_VLEN32; v++) {
             digits_vec32 xv;
             digits_LOAD(xv, xs + v * digits_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = digits_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -521,7 +560,7 @@ static void digits_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef digits_AVX2
 /* digits_dw_avx2: digits_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void digits_dw_avx2(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
@@ -541,7 +580,7 @@ static void digits_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             digits_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = digits_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -552,28 +591,28 @@ static void digits_dw_avx2(int n, long in, long out, int j, int rows,
 /* digits_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dx8_avx512(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
     digits_real sum[8][16];
-    digits_vec32 acc[8][16 / digits_VLEN32];
+    digits_vec64 acc[8][16 / digits_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / digits_VLEN32; v++)
-            acc[r][v] = (digits_vec32){0};
+        for (int v = 0; v < 16 / digits_VLEN64; v++)
+            acc[r][v] = (digits_vec64){0};
     for (int k = 0; k < out; k++) {
-        digits_vec32 wv[16 / digits_VLEN32];
+        digits_vec64 wv[16 / digits_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / digits_VLEN32; v++)
-            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
+        for (int v = 0; v < 16 / digits_VLEN64; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            const digits_real a = d[r * out + k];
+            const digits_vec64 a = digits_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / digits_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / digits_VLEN64; v++)
+                acc[r][v] = digits_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -587,28 +626,28 @@ static void digits_dx8_avx512(long in, long out, const digits_real *restrict d,
 /* digits_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dx1_avx512(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
     digits_real sum[1][16];
-    digits_vec32 acc[1][16 / digits_VLEN32];
+    digits_vec64 acc[1][16 / digits_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / digits_VLEN32; v++)
-            acc[r][v] = (digits_vec32){0};
+        for (int v = 0; v < 16 / digits_VLEN64; v++)
+            acc[r][v] = (digits_vec64){0};
     for (int k = 0; k < out; k++) {
-        digits_vec32 wv[16 / digits_VLEN32];
+        digits_vec64 wv[16 / digits_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / digits_VLEN32; v++)
-            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN32);
+        for (int v = 0; v < 16 / digits_VLEN64; v++)
+            digits_LOAD(wv[v], W + k * in + i + v * digits_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const digits_real a = d[r * out + k];
+            const digits_vec64 a = digits_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / digits_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / digits_VLEN64; v++)
+                acc[r][v] = digits_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -620,7 +659,7 @@ static void digits_dx1_avx512(long in, long out, const digits_real *restrict d,
 
 #ifdef digits_AVX512
 /* digits_dx_avx512: digits_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dx_avx512(int n, long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g)
 {
@@ -636,7 +675,7 @@ static void digits_dx_avx512(int n, long in, long out, const digits_real *restri
         for (long i = full; i < in; i++) {
             digits_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = digits_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -647,24 +686,24 @@ static void digits_dx_avx512(int n, long in, long out, const digits_real *restri
 /* digits_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dw128_avx512(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
 {
     digits_real sum[128];
-    digits_vec32 acc[128 / digits_VLEN32];
+    digits_vec64 acc[128 / digits_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 128 / digits_VLEN32; v++)
-        acc[v] = (digits_vec32){0};
+    for (int v = 0; v < 128 / digits_VLEN64; v++)
+        acc[v] = (digits_vec64){0};
     for (int k = 0; k < na; k++) {
-        const digits_real a = d[act[k] * out];
+        const digits_vec64 a = digits_VSET64(d[act[k] * out]);
         const digits_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 128 / digits_VLEN32; v++) {
-            digits_vec32 xv;
-            digits_LOAD(xv, xs + v * digits_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 128 / digits_VLEN64; v++) {
+            digits_vec64 xv;
+            digits_LOAD(xv, xs + v * digits_VLEN64);
+            acc[v] = digits_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -677,24 +716,24 @@ static void digits_dw128_avx512(int na, const int *act, long in, long out,
 /* digits_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dw16_avx512(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
 {
     digits_real sum[16];
-    digits_vec32 acc[16 / digits_VLEN32];
+    digits_vec64 acc[16 / digits_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / digits_VLEN32; v++)
-        acc[v] = (digits_vec32){0};
+    for (int v = 0; v < 16 / digits_VLEN64; v++)
+        acc[v] = (digits_vec64){0};
     for (int k = 0; k < na; k++) {
-        const digits_real a = d[act[k] * out];
+        const digits_vec64 a = digits_VSET64(d[act[k] * out]);
         const digits_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / digits_VLEN32; v++) {
-            digits_vec32 xv;
-            digits_LOAD(xv, xs + v * digits_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 16 / digits_VLEN64; v++) {
+            digits_vec64 xv;
+            digits_LOAD(xv, xs + v * digits_VLEN64);
+            acc[v] = digits_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -705,7 +744,7 @@ static void digits_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef digits_AVX512
 /* digits_dw_avx512: digits_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dw_avx512(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
@@ -725,7 +764,7 @@ static void digits_dw_avx512(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             digits_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = digits_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -737,13 +776,13 @@ static void digits_dx_best(int n, long in, long out,
     const digits_real *restrict d, const digits_real *restrict W, digits_real *restrict g)
 {
 #ifdef digits_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         digits_dx_avx512(n, in, out, d, W, g);
         return;
     }
 #endif
 #ifdef digits_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         digits_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -756,13 +795,13 @@ static void digits_dw_best(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
 #ifdef digits_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         digits_dw_avx512(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
 #ifdef digits_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         digits_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -773,8 +812,8 @@ static void digits_dw_best(int n, long in, long out, int j, int rows,
 // ---- layer hidden: 64 -> 64, relu ----
 
 /* digits_hidden_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void digits_hidden_dot4x2(const digits_real *restrict W, const digits_real *restrict b,
@@ -809,10 +848,10 @@ static void digits_hidden_dot4x2(const digits_real *restrict W, const digits_rea
             for (int r = 0; r < 2; r++) {
                 digits_vec wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = digits_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = digits_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = digits_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = digits_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -829,7 +868,7 @@ static void digits_hidden_dot4x2(const digits_real *restrict W, const digits_rea
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 64 + i + k] * x[s * 64 + i + k];
+                    a[s][r][k] = digits_FMA(W[(j + r) * 64 + i + k], x[s * 64 + i + k], a[s][r][k]);
             }
         }
     }
@@ -851,8 +890,8 @@ static void digits_hidden_dot4x2(const digits_real *restrict W, const digits_rea
 }
 
 /* digits_hidden_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void digits_hidden_dot1x4(const digits_real *restrict W, const digits_real *restrict b,
@@ -881,7 +920,7 @@ static void digits_hidden_dot1x4(const digits_real *restrict W, const digits_rea
             for (int r = 0; r < 4; r++) {
                 digits_vec wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -898,7 +937,7 @@ static void digits_hidden_dot1x4(const digits_real *restrict W, const digits_rea
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 64 + i + k] * x[s * 64 + i + k];
+                    a[s][r][k] = digits_FMA(W[(j + r) * 64 + i + k], x[s * 64 + i + k], a[s][r][k]);
             }
         }
     }
@@ -921,8 +960,8 @@ static void digits_hidden_dot1x4(const digits_real *restrict W, const digits_rea
 
 #ifdef digits_AVX2
 /* digits_hidden_dot4x2_avx2: digits_hidden_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void digits_hidden_dot4x2_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -954,10 +993,10 @@ static void digits_hidden_dot4x2_avx2(const digits_real *restrict W, const digit
             for (int r = 0; r < 2; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -981,8 +1020,8 @@ static void digits_hidden_dot4x2_avx2(const digits_real *restrict W, const digit
 
 #ifdef digits_AVX2
 /* digits_hidden_dot1x4_avx2: digits_hidden_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void digits_hidden_dot1x4_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1008,7 +1047,7 @@ static void digits_hidden_dot1x4_avx2(const digits_real *restrict W, const digit
             for (int r = 0; r < 4; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1032,12 +1071,12 @@ static void digits_hidden_dot1x4_avx2(const digits_real *restrict W, const digit
 
 #ifdef digits_AVX512
 /* digits_hidden_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_hidden_dot5x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1071,11 +1110,11 @@ static void digits_hidden_dot5x4_avx512(const digits_real *restrict W, const dig
             for (int r = 0; r < 4; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = digits_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1099,8 +1138,8 @@ static void digits_hidden_dot5x4_avx512(const digits_real *restrict W, const dig
 
 #ifdef digits_AVX512
 /* digits_hidden_dot1x4_avx512: digits_hidden_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_hidden_dot1x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1126,7 +1165,7 @@ static void digits_hidden_dot1x4_avx512(const digits_real *restrict W, const dig
             for (int r = 0; r < 4; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1157,7 +1196,7 @@ static void digits_hidden_forward(digits_model *m, const digits_real *in, int n)
     const digits_real *restrict b = m->params + 4096; /* [64] */
     /* z = W·x + b */
 #ifdef digits_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1174,7 +1213,7 @@ static void digits_hidden_forward(digits_model *m, const digits_real *in, int n)
     else
 #endif
 #ifdef digits_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1390,8 +1429,8 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
 // ---- layer dense2: 64 -> 10, softmax ----
 
 /* digits_dense2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void digits_dense2_dot4x2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
@@ -1424,10 +1463,10 @@ static void digits_dense2_dot4x2(const digits_real *restrict W, const digits_rea
             for (int r = 0; r < 2; r++) {
                 digits_vec wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = digits_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = digits_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = digits_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = digits_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1443,7 +1482,7 @@ static void digits_dense2_dot4x2(const digits_real *restrict W, const digits_rea
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 64 + i + k] * x[s * 64 + i + k];
+                    a[s][r][k] = digits_FMA(W[(j + r) * 64 + i + k], x[s * 64 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1465,8 +1504,8 @@ static void digits_dense2_dot4x2(const digits_real *restrict W, const digits_rea
 }
 
 /* digits_dense2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void digits_dense2_dot1x4(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
@@ -1493,7 +1532,7 @@ static void digits_dense2_dot1x4(const digits_real *restrict W, const digits_rea
             for (int r = 0; r < 4; r++) {
                 digits_vec wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1509,7 +1548,7 @@ static void digits_dense2_dot1x4(const digits_real *restrict W, const digits_rea
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 64 + i + k] * x[s * 64 + i + k];
+                    a[s][r][k] = digits_FMA(W[(j + r) * 64 + i + k], x[s * 64 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1531,8 +1570,8 @@ static void digits_dense2_dot1x4(const digits_real *restrict W, const digits_rea
 }
 
 /* digits_dense2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
@@ -1559,7 +1598,7 @@ static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_rea
             for (int r = 0; r < 1; r++) {
                 digits_vec wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1575,7 +1614,7 @@ static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_rea
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 64 + i + k] * x[s * 64 + i + k];
+                    a[s][r][k] = digits_FMA(W[(j + r) * 64 + i + k], x[s * 64 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1598,8 +1637,8 @@ static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_rea
 
 #ifdef digits_AVX2
 /* digits_dense2_dot4x2_avx2: digits_dense2_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void digits_dense2_dot4x2_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1630,10 +1669,10 @@ static void digits_dense2_dot4x2_avx2(const digits_real *restrict W, const digit
             for (int r = 0; r < 2; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1657,8 +1696,8 @@ static void digits_dense2_dot4x2_avx2(const digits_real *restrict W, const digit
 
 #ifdef digits_AVX2
 /* digits_dense2_dot1x4_avx2: digits_dense2_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void digits_dense2_dot1x4_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1683,7 +1722,7 @@ static void digits_dense2_dot1x4_avx2(const digits_real *restrict W, const digit
             for (int r = 0; r < 4; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1707,8 +1746,8 @@ static void digits_dense2_dot1x4_avx2(const digits_real *restrict W, const digit
 
 #ifdef digits_AVX2
 /* digits_dense2_dot1x1_avx2: digits_dense2_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void digits_dense2_dot1x1_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1733,7 +1772,7 @@ static void digits_dense2_dot1x1_avx2(const digits_real *restrict W, const digit
             for (int r = 0; r < 1; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1757,11 +1796,11 @@ static void digits_dense2_dot1x1_avx2(const digits_real *restrict W, const digit
 
 #ifdef digits_AVX512
 /* digits_dense2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dense2_dot5x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1794,11 +1833,11 @@ static void digits_dense2_dot5x4_avx512(const digits_real *restrict W, const dig
             for (int r = 0; r < 4; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = digits_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1822,11 +1861,11 @@ static void digits_dense2_dot5x4_avx512(const digits_real *restrict W, const dig
 
 #ifdef digits_AVX512
 /* digits_dense2_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 64, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dense2_dot5x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1859,11 +1898,11 @@ static void digits_dense2_dot5x1_avx512(const digits_real *restrict W, const dig
             for (int r = 0; r < 1; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = digits_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1887,8 +1926,8 @@ static void digits_dense2_dot5x1_avx512(const digits_real *restrict W, const dig
 
 #ifdef digits_AVX512
 /* digits_dense2_dot1x4_avx512: digits_dense2_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dense2_dot1x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1913,7 +1952,7 @@ static void digits_dense2_dot1x4_avx512(const digits_real *restrict W, const dig
             for (int r = 0; r < 4; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1937,8 +1976,8 @@ static void digits_dense2_dot1x4_avx512(const digits_real *restrict W, const dig
 
 #ifdef digits_AVX512
 /* digits_dense2_dot1x1_avx512: digits_dense2_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dense2_dot1x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1963,7 +2002,7 @@ static void digits_dense2_dot1x1_avx512(const digits_real *restrict W, const dig
             for (int r = 0; r < 1; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1994,7 +2033,7 @@ static void digits_dense2_forward(digits_model *m, const digits_real *in, int n)
     const digits_real *restrict b = m->params + 4800; /* [10] */
     /* z = W·x + b */
 #ifdef digits_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -2013,7 +2052,7 @@ static void digits_dense2_forward(digits_model *m, const digits_real *in, int n)
     else
 #endif
 #ifdef digits_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (iris_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -99,39 +100,47 @@ static double iris_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; iris_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define iris_VBYTES 32
-#else
-#define iris_VBYTES 16
-#endif
-#define iris_VLEN (iris_VBYTES / (int)sizeof(iris_real))
-typedef iris_real iris_vec __attribute__((vector_size(iris_VBYTES)));
+/* iris_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) iris_fma.  The products and sums that the comments
+ * say "fused" are iris_FMA; every other a·b + c is rounded twice. */
+#define iris_FMA fmaf
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; iris_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of iris_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define iris_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define iris_VLEN32 (32 / (int)sizeof(iris_real))
 typedef iris_real iris_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define iris_VFMA32 _mm256_fmadd_ps
+#define iris_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define iris_VLEN iris_VLEN32
+typedef iris_vec32 iris_vec;
+#define iris_VFMA iris_VFMA32
+#define iris_VSET iris_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define iris_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define iris_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define iris_VLEN64 (64 / (int)sizeof(iris_real))
+typedef iris_real iris_vec64 __attribute__((vector_size(64)));
+#define iris_VFMA64 _mm512_fmadd_ps
+#define iris_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
-
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void iris_axpy(int len, iris_real a, const iris_real *restrict x, iris_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
-}
 
 // ---- layer hidden: 4 -> 16, relu, unrolled ----
 
@@ -313,8 +322,10 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const iris_real dj = m->d1.hidden_d[s][j];
+                const iris_real *restrict x = in + s * 4;
                 if (dj != 0)
-                    iris_axpy(4, dj, in + s * 4, grad);
+                    for (int i = 0; i < 4; i++)
+                        grad[i] += dj * x[i];
             }
             iris_real *restrict p = m->params + 0 + j * 4;
             iris_real *restrict exp_avg = m->exp_avg + 0 + j * 4;
@@ -525,8 +536,10 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const iris_real dj = m->d0.dense2_d[s][j];
+                const iris_real *restrict x = in + s * 16;
                 if (dj != 0)
-                    iris_axpy(16, dj, in + s * 16, grad);
+                    for (int i = 0; i < 16; i++)
+                        grad[i] += dj * x[i];
             }
             iris_real *restrict p = m->params + 80 + j * 16;
             iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
@@ -599,8 +612,10 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const iris_real dj = m->d0.dense2_d[s][j];
+                const iris_real *restrict x = in + s * 16;
                 if (dj != 0)
-                    iris_axpy(16, dj, in + s * 16, grad);
+                    for (int i = 0; i < 16; i++)
+                        grad[i] += dj * x[i];
             }
             iris_real *restrict p = m->params + 80 + j * 16;
             iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;

@@ -16,7 +16,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (lenet_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -71,43 +72,81 @@ static float lenet_exp(float x)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; lenet_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define lenet_VBYTES 32
+/* lenet_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) lenet_fma.  The products and sums that the comments
+ * say "fused" are lenet_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \
+                             && !defined(__ARM_FEATURE_FMA))
+/* a·b is exact in double; their sum s is, but for its rounding error e
+ * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as
+ * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */
+static lenet_real lenet_fma(lenet_real a, lenet_real b, lenet_real c)
+{
+    const double p = (double)a * b;
+    double s = p + c;
+    const double sp = s - p, e = (p - (s - sp)) + (c - sp);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((e < 0 || e > 0) && !(u & 1)) {
+        u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;
+        memcpy(&s, &u, sizeof s);
+    }
+    return (float)s;
+}
+#define lenet_FMA lenet_fma
 #else
-#define lenet_VBYTES 16
+#define lenet_FMA fmaf
 #endif
-#define lenet_VLEN (lenet_VBYTES / (int)sizeof(lenet_real))
-typedef lenet_real lenet_vec __attribute__((vector_size(lenet_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; lenet_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of lenet_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define lenet_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define lenet_VLEN32 (32 / (int)sizeof(lenet_real))
 typedef lenet_real lenet_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define lenet_VFMA32 _mm256_fmadd_ps
+#define lenet_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define lenet_VLEN lenet_VLEN32
+typedef lenet_vec32 lenet_vec;
+#define lenet_VFMA lenet_VFMA32
+#define lenet_VSET lenet_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define lenet_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define lenet_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define lenet_VLEN64 (64 / (int)sizeof(lenet_real))
+typedef lenet_real lenet_vec64 __attribute__((vector_size(64)));
+#define lenet_VFMA64 _mm512_fmadd_ps
+#define lenet_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
 
-/* lenet_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+/* lenet_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void lenet_dx2(long in, long out, const lenet_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void lenet_dx4(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
-    lenet_real sum[2][16];
+    lenet_real sum[4][16];
 #ifdef lenet_VLEN
-    lenet_vec acc[2][16 / lenet_VLEN];
+    lenet_vec acc[4][16 / lenet_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16 / lenet_VLEN; v++)
             acc[r][v] = (lenet_vec){0};
     for (int k = 0; k < out; k++) {
@@ -116,27 +155,27 @@ static void lenet_dx2(long in, long out, const lenet_real *restrict d,
         for (int v = 0; v < 16 / lenet_VLEN; v++)
             lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const lenet_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const lenet_vec a = lenet_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = lenet_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const lenet_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = lenet_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -161,10 +200,10 @@ static void lenet_dx1(long in, long out, const lenet_real *restrict d,
             lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const lenet_real a = d[r * out + k];
+            const lenet_vec a = lenet_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = lenet_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -176,7 +215,7 @@ static void lenet_dx1(long in, long out, const lenet_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const lenet_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = lenet_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -185,7 +224,7 @@ static void lenet_dx1(long in, long out, const lenet_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
 static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
@@ -193,9 +232,9 @@ static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
 {
     const long full = in / 16 * 16;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 16)
-            lenet_dx2(in, out, d + r * out, W, g + r * in, i);
+            lenet_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 16)
             lenet_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -203,46 +242,46 @@ static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
         for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = lenet_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* lenet_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* lenet_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void lenet_dw32(int na, const int *act, long in, long out,
+static void lenet_dw64(int na, const int *act, long in, long out,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
 {
-    lenet_real sum[32];
+    lenet_real sum[64];
 #ifdef lenet_VLEN
-    lenet_vec acc[32 / lenet_VLEN];
+    lenet_vec acc[64 / lenet_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 32 / lenet_VLEN; v++)
+    for (int v = 0; v < 64 / lenet_VLEN; v++)
         acc[v] = (lenet_vec){0};
     for (int k = 0; k < na; k++) {
-        const lenet_real a = d[act[k] * out];
+        const lenet_vec a = lenet_VSET(d[act[k] * out]);
         const lenet_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 32 / lenet_VLEN; v++) {
+        for (int v = 0; v < 64 / lenet_VLEN; v++) {
             lenet_vec xv;
             lenet_LOAD(xv, xs + v * lenet_VLEN);
-            acc[v] += xv * a;
+            acc[v] = lenet_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const lenet_real a = d[act[k] * out];
         const lenet_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 32; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 64; v++)
+            sum[v] = lenet_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         g[i + v] += sum[v];
 }
 
@@ -259,13 +298,13 @@ static void lenet_dw16(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / lenet_VLEN; v++)
         acc[v] = (lenet_vec){0};
     for (int k = 0; k < na; k++) {
-        const lenet_real a = d[act[k] * out];
+        const lenet_vec a = lenet_VSET(d[act[k] * out]);
         const lenet_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN; v++) {
             lenet_vec xv;
             lenet_LOAD(xv, xs + v * lenet_VLEN);
-            acc[v] += xv * a;
+            acc[v] = lenet_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -276,7 +315,7 @@ static void lenet_dw16(int na, const int *act, long in, long out,
         const lenet_real a = d[act[k] * out];
         const lenet_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = lenet_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 16; v++)
@@ -284,12 +323,12 @@ static void lenet_dw16(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * at a time over its samples with δ ≠ 0: tiles of 64 inputs, then of 16,
  * then one sum at a time, in the same order */
 static void lenet_dw(int n, long in, long out, int j, int rows,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 16 * 16;
+    const long wide = in / 64 * 64, full = in / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         lenet_real *restrict gr = g + r * in;
@@ -298,14 +337,14 @@ static void lenet_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            lenet_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 64)
+            lenet_dw64(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 16)
             lenet_dw16(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = lenet_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -315,8 +354,8 @@ static void lenet_dw(int n, long in, long out, int j, int rows,
 /* lenet_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
@@ -333,10 +372,10 @@ static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
             lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const lenet_real a = d[r * out + k];
+            const lenet_vec32 a = lenet_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = lenet_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -350,8 +389,8 @@ static void lenet_dx4_avx2(long in, long out, const lenet_real *restrict d,
 /* lenet_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void lenet_dx1_avx2(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
@@ -368,10 +407,10 @@ static void lenet_dx1_avx2(long in, long out, const lenet_real *restrict d,
             lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const lenet_real a = d[r * out + k];
+            const lenet_vec32 a = lenet_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = lenet_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -383,7 +422,7 @@ static void lenet_dx1_avx2(long in, long out, const lenet_real *restrict d,
 
 #ifdef lenet_AVX2
 /* lenet_dx_avx2: lenet_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g)
 {
@@ -399,7 +438,7 @@ static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d
         for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = lenet_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -410,8 +449,8 @@ static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d
 /* lenet_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void lenet_dw64_avx2(int na, const int *act, long in, long out,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
 {
@@ -421,13 +460,13 @@ static void lenet_dw64_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 64 / lenet_VLEN32; v++)
         acc[v] = (lenet_vec32){0};
     for (int k = 0; k < na; k++) {
-        const lenet_real a = d[act[k] * out];
+        const lenet_vec32 a = lenet_VSET32(d[act[k] * out]);
         const lenet_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 64 / lenet_VLEN32; v++) {
             lenet_vec32 xv;
             lenet_LOAD(xv, xs + v * lenet_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = lenet_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -440,8 +479,8 @@ static void lenet_dw64_avx2(int na, const int *act, long in, long out,
 /* lenet_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void lenet_dw16_avx2(int na, const int *act, long in, long out,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
 {
@@ -451,13 +490,13 @@ static void lenet_dw16_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / lenet_VLEN32; v++)
         acc[v] = (lenet_vec32){0};
     for (int k = 0; k < na; k++) {
-        const lenet_real a = d[act[k] * out];
+        const lenet_vec32 a = lenet_VSET32(d[act[k] * out]);
         const lenet_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / lenet_VLEN32; v++) {
             lenet_vec32 xv;
             lenet_LOAD(xv, xs + v * lenet_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = lenet_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -468,7 +507,7 @@ static void lenet_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef lenet_AVX2
 /* lenet_dw_avx2: lenet_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void lenet_dw_avx2(int n, long in, long out, int j, int rows,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
@@ -488,7 +527,7 @@ static void lenet_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = lenet_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -499,28 +538,28 @@ static void lenet_dw_avx2(int n, long in, long out, int j, int rows,
 /* lenet_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dx8_avx512(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[8][16];
-    lenet_vec32 acc[8][16 / lenet_VLEN32];
+    lenet_vec64 acc[8][16 / lenet_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            acc[r][v] = (lenet_vec32){0};
+        for (int v = 0; v < 16 / lenet_VLEN64; v++)
+            acc[r][v] = (lenet_vec64){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec32 wv[16 / lenet_VLEN32];
+        lenet_vec64 wv[16 / lenet_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
+        for (int v = 0; v < 16 / lenet_VLEN64; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            const lenet_real a = d[r * out + k];
+            const lenet_vec64 a = lenet_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / lenet_VLEN64; v++)
+                acc[r][v] = lenet_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -534,28 +573,28 @@ static void lenet_dx8_avx512(long in, long out, const lenet_real *restrict d,
 /* lenet_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dx1_avx512(long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g, long i)
 {
     lenet_real sum[1][16];
-    lenet_vec32 acc[1][16 / lenet_VLEN32];
+    lenet_vec64 acc[1][16 / lenet_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            acc[r][v] = (lenet_vec32){0};
+        for (int v = 0; v < 16 / lenet_VLEN64; v++)
+            acc[r][v] = (lenet_vec64){0};
     for (int k = 0; k < out; k++) {
-        lenet_vec32 wv[16 / lenet_VLEN32];
+        lenet_vec64 wv[16 / lenet_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN32; v++)
-            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN32);
+        for (int v = 0; v < 16 / lenet_VLEN64; v++)
+            lenet_LOAD(wv[v], W + k * in + i + v * lenet_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const lenet_real a = d[r * out + k];
+            const lenet_vec64 a = lenet_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / lenet_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / lenet_VLEN64; v++)
+                acc[r][v] = lenet_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -567,7 +606,7 @@ static void lenet_dx1_avx512(long in, long out, const lenet_real *restrict d,
 
 #ifdef lenet_AVX512
 /* lenet_dx_avx512: lenet_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict d,
     const lenet_real *restrict W, lenet_real *restrict g)
 {
@@ -583,7 +622,7 @@ static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict
         for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = lenet_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -594,24 +633,24 @@ static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict
 /* lenet_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dw128_avx512(int na, const int *act, long in, long out,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
 {
     lenet_real sum[128];
-    lenet_vec32 acc[128 / lenet_VLEN32];
+    lenet_vec64 acc[128 / lenet_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 128 / lenet_VLEN32; v++)
-        acc[v] = (lenet_vec32){0};
+    for (int v = 0; v < 128 / lenet_VLEN64; v++)
+        acc[v] = (lenet_vec64){0};
     for (int k = 0; k < na; k++) {
-        const lenet_real a = d[act[k] * out];
+        const lenet_vec64 a = lenet_VSET64(d[act[k] * out]);
         const lenet_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 128 / lenet_VLEN32; v++) {
-            lenet_vec32 xv;
-            lenet_LOAD(xv, xs + v * lenet_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 128 / lenet_VLEN64; v++) {
+            lenet_vec64 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN64);
+            acc[v] = lenet_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -624,24 +663,24 @@ static void lenet_dw128_avx512(int na, const int *act, long in, long out,
 /* lenet_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dw16_avx512(int na, const int *act, long in, long out,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
 {
     lenet_real sum[16];
-    lenet_vec32 acc[16 / lenet_VLEN32];
+    lenet_vec64 acc[16 / lenet_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / lenet_VLEN32; v++)
-        acc[v] = (lenet_vec32){0};
+    for (int v = 0; v < 16 / lenet_VLEN64; v++)
+        acc[v] = (lenet_vec64){0};
     for (int k = 0; k < na; k++) {
-        const lenet_real a = d[act[k] * out];
+        const lenet_vec64 a = lenet_VSET64(d[act[k] * out]);
         const lenet_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / lenet_VLEN32; v++) {
-            lenet_vec32 xv;
-            lenet_LOAD(xv, xs + v * lenet_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 16 / lenet_VLEN64; v++) {
+            lenet_vec64 xv;
+            lenet_LOAD(xv, xs + v * lenet_VLEN64);
+            acc[v] = lenet_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -652,7 +691,7 @@ static void lenet_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef lenet_AVX512
 /* lenet_dw_avx512: lenet_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dw_avx512(int n, long in, long out, int j, int rows,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
@@ -672,7 +711,7 @@ static void lenet_dw_avx512(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             lenet_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = lenet_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -684,13 +723,13 @@ static void lenet_dx_best(int n, long in, long out,
     const lenet_real *restrict d, const lenet_real *restrict W, lenet_real *restrict g)
 {
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         lenet_dx_avx512(n, in, out, d, W, g);
         return;
     }
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         lenet_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -703,13 +742,13 @@ static void lenet_dw_best(int n, long in, long out, int j, int rows,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         lenet_dw_avx512(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         lenet_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -717,19 +756,19 @@ static void lenet_dw_best(int n, long in, long out, int j, int rows,
     lenet_dw(n, in, out, j, rows, d, x, g);
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
+/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict
  * parameters let gcc -O2 and clang do so without alias checks. */
 static void lenet_axpy(int len, lenet_real a, const lenet_real *restrict x, lenet_real *restrict y)
 {
     for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+        y[i] = lenet_FMA(a, x[i], y[i]);
 }
 
 // ---- layer c1: 1x28x28 -> 6x28x28, conv 5x5 stride 1x1 padding 2x2, relu ----
 
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef lenet_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
@@ -742,7 +781,7 @@ static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_rea
                 const lenet_real w = W[f * 25 + k];
                 const lenet_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -752,7 +791,7 @@ static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_rea
 #endif
 
 #ifdef lenet_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
@@ -765,7 +804,7 @@ static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real 
                 const lenet_real w = W[f * 25 + k];
                 const lenet_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -777,13 +816,13 @@ static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real 
 static void lenet_c1_sample(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict z)
 {
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         lenet_c1_sample_avx512(W, b, xp, r0, r1, plane, z);
         return;
     }
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         lenet_c1_sample_avx2(W, b, xp, r0, r1, plane, z);
         return;
     }
@@ -798,7 +837,7 @@ static void lenet_c1_sample(const lenet_real *restrict W, const lenet_real *rest
                 const lenet_real w = W[f * 25 + k];
                 const lenet_real *restrict xr = xp + kh * 32 + kw;
                 for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] += w * xr[i];
+                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
             }
         }
         for (int oh = 0; oh < 28; oh++)
@@ -840,7 +879,7 @@ static void lenet_c1_forward(lenet_model *m, const lenet_real *in, int n)
 
 /* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef lenet_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c1_sample_backward_avx512(const lenet_real *restrict d, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
@@ -856,7 +895,7 @@ static void lenet_c1_sample_backward_avx512(const lenet_real *restrict d, const 
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -865,7 +904,7 @@ static void lenet_c1_sample_backward_avx512(const lenet_real *restrict d, const 
 #endif
 
 #ifdef lenet_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void lenet_c1_sample_backward_avx2(const lenet_real *restrict d, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++) {
@@ -881,7 +920,7 @@ static void lenet_c1_sample_backward_avx2(const lenet_real *restrict d, const le
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -892,13 +931,13 @@ static void lenet_c1_sample_backward_avx2(const lenet_real *restrict d, const le
 static void lenet_c1_sample_backward(const lenet_real *restrict d, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict wsum)
 {
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         lenet_c1_sample_backward_avx512(d, xp, r0, r1, plane, wsum);
         return;
     }
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         lenet_c1_sample_backward_avx2(d, xp, r0, r1, plane, wsum);
         return;
     }
@@ -916,7 +955,7 @@ static void lenet_c1_sample_backward(const lenet_real *restrict d, const lenet_r
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
                     lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] += dr[i] * xr[i];
+                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
                 }
             }
         }
@@ -1057,8 +1096,8 @@ static void lenet_c2_im2col(const lenet_real *restrict x, lenet_real *restrict c
 }
 
 /* lenet_c2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 150, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 150, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -1091,10 +1130,10 @@ static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *rest
             for (int r = 0; r < 2; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 150 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1110,7 +1149,7 @@ static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *rest
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 150 + i + k] * x[s * 150 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 150 + i + k], x[s * 150 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1119,7 +1158,7 @@ static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *rest
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 6; k++)
-                a[s][r][k] += W[(j + r) * 150 + 144 + k] * x[s * 150 + 144 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1140,8 +1179,8 @@ static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *rest
 
 #ifdef lenet_AVX2
 /* lenet_c2_dot4x2_avx2: lenet_c2_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_c2_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -1172,10 +1211,10 @@ static void lenet_c2_dot4x2_avx2(const lenet_real *restrict W, const lenet_real 
             for (int r = 0; r < 2; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 150 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1184,7 +1223,7 @@ static void lenet_c2_dot4x2_avx2(const lenet_real *restrict W, const lenet_real 
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 6; k++)
-                a[s][r][k] += W[(j + r) * 150 + 144 + k] * x[s * 150 + 144 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1206,11 +1245,11 @@ static void lenet_c2_dot4x2_avx2(const lenet_real *restrict W, const lenet_real 
 
 #ifdef lenet_AVX512
 /* lenet_c2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 150, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 150, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c2_dot5x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -1243,11 +1282,11 @@ static void lenet_c2_dot5x4_avx512(const lenet_real *restrict W, const lenet_rea
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 150 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = lenet_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1256,7 +1295,7 @@ static void lenet_c2_dot5x4_avx512(const lenet_real *restrict W, const lenet_rea
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 6; k++)
-                a[s][r][k] += W[(j + r) * 150 + 144 + k] * x[s * 150 + 144 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1282,7 +1321,7 @@ static void lenet_c2_product(const lenet_real *restrict W, const lenet_real *res
 {
     const int n = 100; /* the tiles' loops run over the positions */
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1293,7 +1332,7 @@ static void lenet_c2_product(const lenet_real *restrict W, const lenet_real *res
     else
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1351,7 +1390,7 @@ static void lenet_c2_unwindow(const lenet_real *restrict drow, int oh, int ow, l
 
 /* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
 #ifdef lenet_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c2_sample_backward_avx512(const lenet_real *restrict W, const lenet_real *restrict d, const lenet_real *restrict col, lenet_real *restrict drow, lenet_real *restrict dx, lenet_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1373,7 +1412,7 @@ static void lenet_c2_sample_backward_avx512(const lenet_real *restrict W, const 
 #endif
 
 #ifdef lenet_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void lenet_c2_sample_backward_avx2(const lenet_real *restrict W, const lenet_real *restrict d, const lenet_real *restrict col, lenet_real *restrict drow, lenet_real *restrict dx, lenet_real *restrict dW)
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1397,13 +1436,13 @@ static void lenet_c2_sample_backward_avx2(const lenet_real *restrict W, const le
 static void lenet_c2_sample_backward(const lenet_real *restrict W, const lenet_real *restrict d, const lenet_real *restrict col, lenet_real *restrict drow, lenet_real *restrict dx, lenet_real *restrict dW)
 {
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         lenet_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
         return;
     }
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         lenet_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
         return;
     }
@@ -1553,8 +1592,8 @@ static void lenet_flatten5_train(lenet_model *m, const lenet_real *restrict in, 
 // ---- layer dense6: 400 -> 120, relu ----
 
 /* lenet_dense6_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 400, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -1587,10 +1626,10 @@ static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *
             for (int r = 0; r < 2; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 400 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1606,7 +1645,7 @@ static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 400 + i + k] * x[s * 400 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 400 + i + k], x[s * 400 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1628,8 +1667,8 @@ static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *
 }
 
 /* lenet_dense6_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 400, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -1656,7 +1695,7 @@ static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *
             for (int r = 0; r < 4; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 400 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1672,7 +1711,7 @@ static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 400 + i + k] * x[s * 400 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 400 + i + k], x[s * 400 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1695,8 +1734,8 @@ static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *
 
 #ifdef lenet_AVX2
 /* lenet_dense6_dot4x2_avx2: lenet_dense6_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_dense6_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -1727,10 +1766,10 @@ static void lenet_dense6_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
             for (int r = 0; r < 2; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 400 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1754,8 +1793,8 @@ static void lenet_dense6_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
 
 #ifdef lenet_AVX2
 /* lenet_dense6_dot1x4_avx2: lenet_dense6_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_dense6_dot1x4_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -1780,7 +1819,7 @@ static void lenet_dense6_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 400 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1804,11 +1843,11 @@ static void lenet_dense6_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
 
 #ifdef lenet_AVX512
 /* lenet_dense6_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 400, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense6_dot5x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -1841,11 +1880,11 @@ static void lenet_dense6_dot5x4_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 400 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = lenet_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1869,8 +1908,8 @@ static void lenet_dense6_dot5x4_avx512(const lenet_real *restrict W, const lenet
 
 #ifdef lenet_AVX512
 /* lenet_dense6_dot1x4_avx512: lenet_dense6_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense6_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -1895,7 +1934,7 @@ static void lenet_dense6_dot1x4_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 400 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1926,7 +1965,7 @@ static void lenet_dense6_forward(lenet_model *m, const lenet_real *in, int n)
     const lenet_real *restrict b = m->params + 50572; /* [120] */
     /* z = W·x + b */
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1941,7 +1980,7 @@ static void lenet_dense6_forward(lenet_model *m, const lenet_real *in, int n)
     else
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2134,8 +2173,8 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
 // ---- layer dense7: 120 -> 84, relu ----
 
 /* lenet_dense7_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 120, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -2168,10 +2207,10 @@ static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *
             for (int r = 0; r < 2; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 120 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2187,7 +2226,7 @@ static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 120 + i + k] * x[s * 120 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 120 + i + k], x[s * 120 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2209,8 +2248,8 @@ static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *
 }
 
 /* lenet_dense7_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 120, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -2237,7 +2276,7 @@ static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *
             for (int r = 0; r < 4; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 120 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2253,7 +2292,7 @@ static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 120 + i + k] * x[s * 120 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 120 + i + k], x[s * 120 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2276,8 +2315,8 @@ static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *
 
 #ifdef lenet_AVX2
 /* lenet_dense7_dot4x2_avx2: lenet_dense7_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_dense7_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -2308,10 +2347,10 @@ static void lenet_dense7_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
             for (int r = 0; r < 2; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 120 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2335,8 +2374,8 @@ static void lenet_dense7_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
 
 #ifdef lenet_AVX2
 /* lenet_dense7_dot1x4_avx2: lenet_dense7_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_dense7_dot1x4_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -2361,7 +2400,7 @@ static void lenet_dense7_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 120 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2385,11 +2424,11 @@ static void lenet_dense7_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
 
 #ifdef lenet_AVX512
 /* lenet_dense7_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 120, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense7_dot5x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -2422,11 +2461,11 @@ static void lenet_dense7_dot5x4_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 120 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = lenet_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -2450,8 +2489,8 @@ static void lenet_dense7_dot5x4_avx512(const lenet_real *restrict W, const lenet
 
 #ifdef lenet_AVX512
 /* lenet_dense7_dot1x4_avx512: lenet_dense7_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense7_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -2476,7 +2515,7 @@ static void lenet_dense7_dot1x4_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 120 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2507,7 +2546,7 @@ static void lenet_dense7_forward(lenet_model *m, const lenet_real *in, int n)
     const lenet_real *restrict b = m->params + 60772; /* [84] */
     /* z = W·x + b */
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -2522,7 +2561,7 @@ static void lenet_dense7_forward(lenet_model *m, const lenet_real *in, int n)
     else
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2715,8 +2754,8 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
 // ---- layer dense8: 84 -> 10, softmax ----
 
 /* lenet_dense8_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -2749,10 +2788,10 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
             for (int r = 0; r < 2; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2768,7 +2807,7 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 84 + i + k] * x[s * 84 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2777,7 +2816,7 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2797,8 +2836,8 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
 }
 
 /* lenet_dense8_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -2825,7 +2864,7 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
             for (int r = 0; r < 4; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2841,7 +2880,7 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 84 + i + k] * x[s * 84 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2850,7 +2889,7 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2870,8 +2909,8 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
 }
 
 /* lenet_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
@@ -2898,7 +2937,7 @@ static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *
             for (int r = 0; r < 1; r++) {
                 lenet_vec wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2914,7 +2953,7 @@ static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 84 + i + k] * x[s * 84 + i + k];
+                    a[s][r][k] = lenet_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2923,7 +2962,7 @@ static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2944,8 +2983,8 @@ static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *
 
 #ifdef lenet_AVX2
 /* lenet_dense8_dot4x2_avx2: lenet_dense8_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_dense8_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -2976,10 +3015,10 @@ static void lenet_dense8_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
             for (int r = 0; r < 2; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2988,7 +3027,7 @@ static void lenet_dense8_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3010,8 +3049,8 @@ static void lenet_dense8_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
 
 #ifdef lenet_AVX2
 /* lenet_dense8_dot1x4_avx2: lenet_dense8_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_dense8_dot1x4_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -3036,7 +3075,7 @@ static void lenet_dense8_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3045,7 +3084,7 @@ static void lenet_dense8_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3067,8 +3106,8 @@ static void lenet_dense8_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
 
 #ifdef lenet_AVX2
 /* lenet_dense8_dot1x1_avx2: lenet_dense8_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void lenet_dense8_dot1x1_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -3093,7 +3132,7 @@ static void lenet_dense8_dot1x1_avx2(const lenet_real *restrict W, const lenet_r
             for (int r = 0; r < 1; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3102,7 +3141,7 @@ static void lenet_dense8_dot1x1_avx2(const lenet_real *restrict W, const lenet_r
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3124,11 +3163,11 @@ static void lenet_dense8_dot1x1_avx2(const lenet_real *restrict W, const lenet_r
 
 #ifdef lenet_AVX512
 /* lenet_dense8_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot5x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -3161,11 +3200,11 @@ static void lenet_dense8_dot5x4_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = lenet_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -3174,7 +3213,7 @@ static void lenet_dense8_dot5x4_avx512(const lenet_real *restrict W, const lenet
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3196,11 +3235,11 @@ static void lenet_dense8_dot5x4_avx512(const lenet_real *restrict W, const lenet
 
 #ifdef lenet_AVX512
 /* lenet_dense8_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 84, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot5x1_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -3233,11 +3272,11 @@ static void lenet_dense8_dot5x1_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 1; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = lenet_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -3246,7 +3285,7 @@ static void lenet_dense8_dot5x1_avx512(const lenet_real *restrict W, const lenet
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3268,8 +3307,8 @@ static void lenet_dense8_dot5x1_avx512(const lenet_real *restrict W, const lenet
 
 #ifdef lenet_AVX512
 /* lenet_dense8_dot1x4_avx512: lenet_dense8_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -3294,7 +3333,7 @@ static void lenet_dense8_dot1x4_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 4; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3303,7 +3342,7 @@ static void lenet_dense8_dot1x4_avx512(const lenet_real *restrict W, const lenet
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3325,8 +3364,8 @@ static void lenet_dense8_dot1x4_avx512(const lenet_real *restrict W, const lenet
 
 #ifdef lenet_AVX512
 /* lenet_dense8_dot1x1_avx512: lenet_dense8_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot1x1_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
@@ -3351,7 +3390,7 @@ static void lenet_dense8_dot1x1_avx512(const lenet_real *restrict W, const lenet
             for (int r = 0; r < 1; r++) {
                 lenet_vec32 wv;
                 lenet_LOAD(wv, W + (j + r) * 84 + i + v * lenet_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3360,7 +3399,7 @@ static void lenet_dense8_dot1x1_avx512(const lenet_real *restrict W, const lenet
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 84 + 80 + k] * x[s * 84 + 80 + k];
+                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3389,7 +3428,7 @@ static void lenet_dense8_forward(lenet_model *m, const lenet_real *in, int n)
     const lenet_real *restrict b = m->params + 61696; /* [10] */
     /* z = W·x + b */
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -3408,7 +3447,7 @@ static void lenet_dense8_forward(lenet_model *m, const lenet_real *in, int n)
     else
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {

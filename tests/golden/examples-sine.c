@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (sine_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -125,39 +126,47 @@ static double sine_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; sine_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define sine_VBYTES 32
-#else
-#define sine_VBYTES 16
-#endif
-#define sine_VLEN (sine_VBYTES / (int)sizeof(sine_real))
-typedef sine_real sine_vec __attribute__((vector_size(sine_VBYTES)));
+/* sine_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) sine_fma.  The products and sums that the comments
+ * say "fused" are sine_FMA; every other a·b + c is rounded twice. */
+#define sine_FMA fmaf
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; sine_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of sine_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define sine_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define sine_VLEN32 (32 / (int)sizeof(sine_real))
 typedef sine_real sine_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define sine_VFMA32 _mm256_fmadd_ps
+#define sine_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define sine_VLEN sine_VLEN32
+typedef sine_vec32 sine_vec;
+#define sine_VFMA sine_VFMA32
+#define sine_VSET sine_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define sine_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define sine_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define sine_VLEN64 (64 / (int)sizeof(sine_real))
+typedef sine_real sine_vec64 __attribute__((vector_size(64)));
+#define sine_VFMA64 _mm512_fmadd_ps
+#define sine_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
-
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void sine_axpy(int len, sine_real a, const sine_real *restrict x, sine_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
-}
 
 // ---- layer hidden: 1 -> 32, tanh, unrolled ----
 
@@ -337,8 +346,10 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const sine_real dj = m->d1.hidden_d[s][j];
+                const sine_real *restrict x = in + s * 1;
                 if (dj != 0)
-                    sine_axpy(1, dj, in + s * 1, grad);
+                    for (int i = 0; i < 1; i++)
+                        grad[i] += dj * x[i];
             }
             sine_real *restrict p = m->params + 0 + j * 1;
             sine_real *restrict exp_avg = m->exp_avg + 0 + j * 1;
@@ -528,8 +539,10 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const sine_real dj = m->d0.dense2_d[s][j];
+                const sine_real *restrict x = in + s * 32;
                 if (dj != 0)
-                    sine_axpy(32, dj, in + s * 32, grad);
+                    for (int i = 0; i < 32; i++)
+                        grad[i] += dj * x[i];
             }
             sine_real *restrict p = m->params + 64 + j * 32;
             sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
@@ -602,8 +615,10 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const sine_real dj = m->d0.dense2_d[s][j];
+                const sine_real *restrict x = in + s * 32;
                 if (dj != 0)
-                    sine_axpy(32, dj, in + s * 32, grad);
+                    for (int i = 0; i < 32; i++)
+                        grad[i] += dj * x[i];
             }
             sine_real *restrict p = m->params + 64 + j * 32;
             sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (xor_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -105,39 +106,47 @@ static xor_real xor_sigmoid(xor_real z)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; xor_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define xor_VBYTES 32
-#else
-#define xor_VBYTES 16
-#endif
-#define xor_VLEN (xor_VBYTES / (int)sizeof(xor_real))
-typedef xor_real xor_vec __attribute__((vector_size(xor_VBYTES)));
+/* xor_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) xor_fma.  The products and sums that the comments
+ * say "fused" are xor_FMA; every other a·b + c is rounded twice. */
+#define xor_FMA fmaf
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; xor_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of xor_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define xor_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define xor_VLEN32 (32 / (int)sizeof(xor_real))
 typedef xor_real xor_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define xor_VFMA32 _mm256_fmadd_ps
+#define xor_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define xor_VLEN xor_VLEN32
+typedef xor_vec32 xor_vec;
+#define xor_VFMA xor_VFMA32
+#define xor_VSET xor_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define xor_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define xor_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define xor_VLEN64 (64 / (int)sizeof(xor_real))
+typedef xor_real xor_vec64 __attribute__((vector_size(64)));
+#define xor_VFMA64 _mm512_fmadd_ps
+#define xor_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
-
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void xor_axpy(int len, xor_real a, const xor_real *restrict x, xor_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
-}
 
 // ---- layer hidden: 2 -> 4, tanh, unrolled ----
 
@@ -231,8 +240,10 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const xor_real dj = m->d1.hidden_d[s][j];
+                const xor_real *restrict x = in + s * 2;
                 if (dj != 0)
-                    xor_axpy(2, dj, in + s * 2, grad);
+                    for (int i = 0; i < 2; i++)
+                        grad[i] += dj * x[i];
             }
             xor_real *restrict p = m->params + 0 + j * 2;
             xor_real *restrict momentum_buf = m->momentum_buf + 0 + j * 2;
@@ -349,8 +360,10 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const xor_real dj = m->d0.out_d[s][j];
+                const xor_real *restrict x = in + s * 4;
                 if (dj != 0)
-                    xor_axpy(4, dj, in + s * 4, grad);
+                    for (int i = 0; i < 4; i++)
+                        grad[i] += dj * x[i];
             }
             xor_real *restrict p = m->params + 12 + j * 4;
             xor_real *restrict momentum_buf = m->momentum_buf + 12 + j * 4;

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (gacts_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -94,43 +95,81 @@ static gacts_real gacts_gelu_grad(gacts_real z)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; gacts_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define gacts_VBYTES 32
+/* gacts_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) gacts_fma.  The products and sums that the comments
+ * say "fused" are gacts_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \
+                             && !defined(__ARM_FEATURE_FMA))
+/* a·b is exact in double; their sum s is, but for its rounding error e
+ * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as
+ * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */
+static gacts_real gacts_fma(gacts_real a, gacts_real b, gacts_real c)
+{
+    const double p = (double)a * b;
+    double s = p + c;
+    const double sp = s - p, e = (p - (s - sp)) + (c - sp);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((e < 0 || e > 0) && !(u & 1)) {
+        u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;
+        memcpy(&s, &u, sizeof s);
+    }
+    return (float)s;
+}
+#define gacts_FMA gacts_fma
 #else
-#define gacts_VBYTES 16
+#define gacts_FMA fmaf
 #endif
-#define gacts_VLEN (gacts_VBYTES / (int)sizeof(gacts_real))
-typedef gacts_real gacts_vec __attribute__((vector_size(gacts_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; gacts_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of gacts_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define gacts_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define gacts_VLEN32 (32 / (int)sizeof(gacts_real))
 typedef gacts_real gacts_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define gacts_VFMA32 _mm256_fmadd_ps
+#define gacts_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define gacts_VLEN gacts_VLEN32
+typedef gacts_vec32 gacts_vec;
+#define gacts_VFMA gacts_VFMA32
+#define gacts_VSET gacts_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define gacts_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gacts_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define gacts_VLEN64 (64 / (int)sizeof(gacts_real))
+typedef gacts_real gacts_vec64 __attribute__((vector_size(64)));
+#define gacts_VFMA64 _mm512_fmadd_ps
+#define gacts_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
 
-/* gacts_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+/* gacts_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void gacts_dx2(long in, long out, const gacts_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void gacts_dx4(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
-    gacts_real sum[2][16];
+    gacts_real sum[4][16];
 #ifdef gacts_VLEN
-    gacts_vec acc[2][16 / gacts_VLEN];
+    gacts_vec acc[4][16 / gacts_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16 / gacts_VLEN; v++)
             acc[r][v] = (gacts_vec){0};
     for (int k = 0; k < out; k++) {
@@ -139,27 +178,27 @@ static void gacts_dx2(long in, long out, const gacts_real *restrict d,
         for (int v = 0; v < 16 / gacts_VLEN; v++)
             gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const gacts_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const gacts_vec a = gacts_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gacts_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gacts_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const gacts_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gacts_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -184,10 +223,10 @@ static void gacts_dx1(long in, long out, const gacts_real *restrict d,
             gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gacts_real a = d[r * out + k];
+            const gacts_vec a = gacts_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gacts_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gacts_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -199,7 +238,7 @@ static void gacts_dx1(long in, long out, const gacts_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const gacts_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gacts_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -208,7 +247,7 @@ static void gacts_dx1(long in, long out, const gacts_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
 static void gacts_dx(int n, long in, long out, const gacts_real *restrict d,
@@ -216,9 +255,9 @@ static void gacts_dx(int n, long in, long out, const gacts_real *restrict d,
 {
     const long full = in / 16 * 16;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 16)
-            gacts_dx2(in, out, d + r * out, W, g + r * in, i);
+            gacts_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 16)
             gacts_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -226,46 +265,46 @@ static void gacts_dx(int n, long in, long out, const gacts_real *restrict d,
         for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gacts_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* gacts_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* gacts_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void gacts_dw32(int na, const int *act, long in, long out,
+static void gacts_dw64(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
 {
-    gacts_real sum[32];
+    gacts_real sum[64];
 #ifdef gacts_VLEN
-    gacts_vec acc[32 / gacts_VLEN];
+    gacts_vec acc[64 / gacts_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 32 / gacts_VLEN; v++)
+    for (int v = 0; v < 64 / gacts_VLEN; v++)
         acc[v] = (gacts_vec){0};
     for (int k = 0; k < na; k++) {
-        const gacts_real a = d[act[k] * out];
+        const gacts_vec a = gacts_VSET(d[act[k] * out]);
         const gacts_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 32 / gacts_VLEN; v++) {
+        for (int v = 0; v < 64 / gacts_VLEN; v++) {
             gacts_vec xv;
             gacts_LOAD(xv, xs + v * gacts_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gacts_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const gacts_real a = d[act[k] * out];
         const gacts_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 32; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 64; v++)
+            sum[v] = gacts_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         g[i + v] += sum[v];
 }
 
@@ -282,13 +321,13 @@ static void gacts_dw16(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / gacts_VLEN; v++)
         acc[v] = (gacts_vec){0};
     for (int k = 0; k < na; k++) {
-        const gacts_real a = d[act[k] * out];
+        const gacts_vec a = gacts_VSET(d[act[k] * out]);
         const gacts_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / gacts_VLEN; v++) {
             gacts_vec xv;
             gacts_LOAD(xv, xs + v * gacts_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gacts_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -299,7 +338,7 @@ static void gacts_dw16(int na, const int *act, long in, long out,
         const gacts_real a = d[act[k] * out];
         const gacts_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = gacts_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 16; v++)
@@ -307,12 +346,12 @@ static void gacts_dw16(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * at a time over its samples with δ ≠ 0: tiles of 64 inputs, then of 16,
  * then one sum at a time, in the same order */
 static void gacts_dw(int n, long in, long out, int j, int rows,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 16 * 16;
+    const long wide = in / 64 * 64, full = in / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const gacts_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gacts_real *restrict gr = g + r * in;
@@ -321,14 +360,14 @@ static void gacts_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            gacts_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 64)
+            gacts_dw64(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 16)
             gacts_dw16(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gacts_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -338,8 +377,8 @@ static void gacts_dw(int n, long in, long out, int j, int rows,
 /* gacts_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gacts_dx4_avx2(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
@@ -356,10 +395,10 @@ static void gacts_dx4_avx2(long in, long out, const gacts_real *restrict d,
             gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const gacts_real a = d[r * out + k];
+            const gacts_vec32 a = gacts_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gacts_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gacts_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -373,8 +412,8 @@ static void gacts_dx4_avx2(long in, long out, const gacts_real *restrict d,
 /* gacts_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gacts_dx1_avx2(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
@@ -391,10 +430,10 @@ static void gacts_dx1_avx2(long in, long out, const gacts_real *restrict d,
             gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gacts_real a = d[r * out + k];
+            const gacts_vec32 a = gacts_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gacts_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gacts_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -406,7 +445,7 @@ static void gacts_dx1_avx2(long in, long out, const gacts_real *restrict d,
 
 #ifdef gacts_AVX2
 /* gacts_dx_avx2: gacts_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gacts_dx_avx2(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
@@ -422,7 +461,7 @@ static void gacts_dx_avx2(int n, long in, long out, const gacts_real *restrict d
         for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gacts_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -433,8 +472,8 @@ static void gacts_dx_avx2(int n, long in, long out, const gacts_real *restrict d
 /* gacts_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gacts_dw64_avx2(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
 {
@@ -444,13 +483,13 @@ static void gacts_dw64_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 64 / gacts_VLEN32; v++)
         acc[v] = (gacts_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gacts_real a = d[act[k] * out];
+        const gacts_vec32 a = gacts_VSET32(d[act[k] * out]);
         const gacts_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 64 / gacts_VLEN32; v++) {
             gacts_vec32 xv;
             gacts_LOAD(xv, xs + v * gacts_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gacts_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -463,8 +502,8 @@ static void gacts_dw64_avx2(int na, const int *act, long in, long out,
 /* gacts_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gacts_dw16_avx2(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
 {
@@ -474,13 +513,13 @@ static void gacts_dw16_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / gacts_VLEN32; v++)
         acc[v] = (gacts_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gacts_real a = d[act[k] * out];
+        const gacts_vec32 a = gacts_VSET32(d[act[k] * out]);
         const gacts_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / gacts_VLEN32; v++) {
             gacts_vec32 xv;
             gacts_LOAD(xv, xs + v * gacts_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gacts_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -491,7 +530,7 @@ static void gacts_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef gacts_AVX2
 /* gacts_dw_avx2: gacts_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gacts_dw_avx2(int n, long in, long out, int j, int rows,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
 {
@@ -511,7 +550,7 @@ static void gacts_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gacts_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -522,28 +561,28 @@ static void gacts_dw_avx2(int n, long in, long out, int j, int rows,
 /* gacts_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_dx8_avx512(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
     gacts_real sum[8][16];
-    gacts_vec32 acc[8][16 / gacts_VLEN32];
+    gacts_vec64 acc[8][16 / gacts_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / gacts_VLEN32; v++)
-            acc[r][v] = (gacts_vec32){0};
+        for (int v = 0; v < 16 / gacts_VLEN64; v++)
+            acc[r][v] = (gacts_vec64){0};
     for (int k = 0; k < out; k++) {
-        gacts_vec32 wv[16 / gacts_VLEN32];
+        gacts_vec64 wv[16 / gacts_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gacts_VLEN32; v++)
-            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
+        for (int v = 0; v < 16 / gacts_VLEN64; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            const gacts_real a = d[r * out + k];
+            const gacts_vec64 a = gacts_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / gacts_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / gacts_VLEN64; v++)
+                acc[r][v] = gacts_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -557,28 +596,28 @@ static void gacts_dx8_avx512(long in, long out, const gacts_real *restrict d,
 /* gacts_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_dx1_avx512(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
     gacts_real sum[1][16];
-    gacts_vec32 acc[1][16 / gacts_VLEN32];
+    gacts_vec64 acc[1][16 / gacts_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / gacts_VLEN32; v++)
-            acc[r][v] = (gacts_vec32){0};
+        for (int v = 0; v < 16 / gacts_VLEN64; v++)
+            acc[r][v] = (gacts_vec64){0};
     for (int k = 0; k < out; k++) {
-        gacts_vec32 wv[16 / gacts_VLEN32];
+        gacts_vec64 wv[16 / gacts_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gacts_VLEN32; v++)
-            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN32);
+        for (int v = 0; v < 16 / gacts_VLEN64; v++)
+            gacts_LOAD(wv[v], W + k * in + i + v * gacts_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gacts_real a = d[r * out + k];
+            const gacts_vec64 a = gacts_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / gacts_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / gacts_VLEN64; v++)
+                acc[r][v] = gacts_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -590,7 +629,7 @@ static void gacts_dx1_avx512(long in, long out, const gacts_real *restrict d,
 
 #ifdef gacts_AVX512
 /* gacts_dx_avx512: gacts_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_dx_avx512(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
@@ -606,7 +645,7 @@ static void gacts_dx_avx512(int n, long in, long out, const gacts_real *restrict
         for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gacts_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -617,24 +656,24 @@ static void gacts_dx_avx512(int n, long in, long out, const gacts_real *restrict
 /* gacts_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_dw128_avx512(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
 {
     gacts_real sum[128];
-    gacts_vec32 acc[128 / gacts_VLEN32];
+    gacts_vec64 acc[128 / gacts_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 128 / gacts_VLEN32; v++)
-        acc[v] = (gacts_vec32){0};
+    for (int v = 0; v < 128 / gacts_VLEN64; v++)
+        acc[v] = (gacts_vec64){0};
     for (int k = 0; k < na; k++) {
-        const gacts_real a = d[act[k] * out];
+        const gacts_vec64 a = gacts_VSET64(d[act[k] * out]);
         const gacts_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 128 / gacts_VLEN32; v++) {
-            gacts_vec32 xv;
-            gacts_LOAD(xv, xs + v * gacts_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 128 / gacts_VLEN64; v++) {
+            gacts_vec64 xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN64);
+            acc[v] = gacts_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -647,24 +686,24 @@ static void gacts_dw128_avx512(int na, const int *act, long in, long out,
 /* gacts_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_dw16_avx512(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i)
 {
     gacts_real sum[16];
-    gacts_vec32 acc[16 / gacts_VLEN32];
+    gacts_vec64 acc[16 / gacts_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / gacts_VLEN32; v++)
-        acc[v] = (gacts_vec32){0};
+    for (int v = 0; v < 16 / gacts_VLEN64; v++)
+        acc[v] = (gacts_vec64){0};
     for (int k = 0; k < na; k++) {
-        const gacts_real a = d[act[k] * out];
+        const gacts_vec64 a = gacts_VSET64(d[act[k] * out]);
         const gacts_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gacts_VLEN32; v++) {
-            gacts_vec32 xv;
-            gacts_LOAD(xv, xs + v * gacts_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 16 / gacts_VLEN64; v++) {
+            gacts_vec64 xv;
+            gacts_LOAD(xv, xs + v * gacts_VLEN64);
+            acc[v] = gacts_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -675,7 +714,7 @@ static void gacts_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef gacts_AVX512
 /* gacts_dw_avx512: gacts_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_dw_avx512(int n, long in, long out, int j, int rows,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
 {
@@ -695,7 +734,7 @@ static void gacts_dw_avx512(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gacts_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gacts_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -707,13 +746,13 @@ static void gacts_dx_best(int n, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict W, gacts_real *restrict g)
 {
 #ifdef gacts_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gacts_dx_avx512(n, in, out, d, W, g);
         return;
     }
 #endif
 #ifdef gacts_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gacts_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -726,26 +765,18 @@ static void gacts_dw_best(int n, long in, long out, int j, int rows,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
 {
 #ifdef gacts_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gacts_dw_avx512(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
 #ifdef gacts_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gacts_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
     gacts_dw(n, in, out, j, rows, d, x, g);
-}
-
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void gacts_axpy(int len, gacts_real a, const gacts_real *restrict x, gacts_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
 }
 
 // ---- layer a1: 8 -> 16, silu, unrolled ----
@@ -1000,8 +1031,10 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gacts_real dj = m->d1.a1_d[s][j];
+                const gacts_real *restrict x = in + s * 8;
                 if (dj != 0)
-                    gacts_axpy(8, dj, in + s * 8, grad);
+                    for (int i = 0; i < 8; i++)
+                        grad[i] += dj * x[i];
             }
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
@@ -1063,8 +1096,10 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gacts_real dj = m->d1.a1_d[s][j];
+                const gacts_real *restrict x = in + s * 8;
                 if (dj != 0)
-                    gacts_axpy(8, dj, in + s * 8, grad);
+                    for (int i = 0; i < 8; i++)
+                        grad[i] += dj * x[i];
             }
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
@@ -1102,8 +1137,8 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 // ---- layer a2: 16 -> 33, gelu ----
 
 /* gacts_a2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 16, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
@@ -1136,10 +1171,10 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             for (int r = 0; r < 2; r++) {
                 gacts_vec wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gacts_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gacts_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gacts_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gacts_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1155,7 +1190,7 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 16 + i + k] * x[s * 16 + i + k];
+                    a[s][r][k] = gacts_FMA(W[(j + r) * 16 + i + k], x[s * 16 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1177,8 +1212,8 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
 }
 
 /* gacts_a2_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 16, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output. */
 static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
@@ -1211,10 +1246,10 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             for (int r = 0; r < 1; r++) {
                 gacts_vec wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gacts_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gacts_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gacts_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gacts_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1230,7 +1265,7 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 16 + i + k] * x[s * 16 + i + k];
+                    a[s][r][k] = gacts_FMA(W[(j + r) * 16 + i + k], x[s * 16 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1252,8 +1287,8 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
 }
 
 /* gacts_a2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 16, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
@@ -1280,7 +1315,7 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             for (int r = 0; r < 4; r++) {
                 gacts_vec wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gacts_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1296,7 +1331,7 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 16 + i + k] * x[s * 16 + i + k];
+                    a[s][r][k] = gacts_FMA(W[(j + r) * 16 + i + k], x[s * 16 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1318,8 +1353,8 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
 }
 
 /* gacts_a2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 16, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
@@ -1346,7 +1381,7 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             for (int r = 0; r < 1; r++) {
                 gacts_vec wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gacts_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1362,7 +1397,7 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 16 + i + k] * x[s * 16 + i + k];
+                    a[s][r][k] = gacts_FMA(W[(j + r) * 16 + i + k], x[s * 16 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1385,8 +1420,8 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
 
 #ifdef gacts_AVX2
 /* gacts_a2_dot4x2_avx2: gacts_a2_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1417,10 +1452,10 @@ static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
             for (int r = 0; r < 2; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1444,8 +1479,8 @@ static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
 
 #ifdef gacts_AVX2
 /* gacts_a2_dot4x1_avx2: gacts_a2_dot4x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1476,10 +1511,10 @@ static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
             for (int r = 0; r < 1; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1503,8 +1538,8 @@ static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
 
 #ifdef gacts_AVX2
 /* gacts_a2_dot1x4_avx2: gacts_a2_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1529,7 +1564,7 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             for (int r = 0; r < 4; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1553,8 +1588,8 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
 
 #ifdef gacts_AVX2
 /* gacts_a2_dot1x1_avx2: gacts_a2_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1579,7 +1614,7 @@ static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
             for (int r = 0; r < 1; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1603,11 +1638,11 @@ static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
 
 #ifdef gacts_AVX512
 /* gacts_a2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 16, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot5x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1640,11 +1675,11 @@ static void gacts_a2_dot5x4_avx512(const gacts_real *restrict W, const gacts_rea
             for (int r = 0; r < 4; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = gacts_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1668,11 +1703,11 @@ static void gacts_a2_dot5x4_avx512(const gacts_real *restrict W, const gacts_rea
 
 #ifdef gacts_AVX512
 /* gacts_a2_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 16, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot5x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1705,11 +1740,11 @@ static void gacts_a2_dot5x1_avx512(const gacts_real *restrict W, const gacts_rea
             for (int r = 0; r < 1; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = gacts_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1733,8 +1768,8 @@ static void gacts_a2_dot5x1_avx512(const gacts_real *restrict W, const gacts_rea
 
 #ifdef gacts_AVX512
 /* gacts_a2_dot1x4_avx512: gacts_a2_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1759,7 +1794,7 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             for (int r = 0; r < 4; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1783,8 +1818,8 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
 
 #ifdef gacts_AVX512
 /* gacts_a2_dot1x1_avx512: gacts_a2_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot1x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1809,7 +1844,7 @@ static void gacts_a2_dot1x1_avx512(const gacts_real *restrict W, const gacts_rea
             for (int r = 0; r < 1; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1840,7 +1875,7 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
     const gacts_real *restrict b = m->params + 672; /* [33] */
     /* z = W·x + b */
 #ifdef gacts_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1859,7 +1894,7 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
     else
 #endif
 #ifdef gacts_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2411,8 +2446,10 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gacts_real dj = m->d1.a3_d[s][j];
+                const gacts_real *restrict x = in + s * 33;
                 if (dj != 0)
-                    gacts_axpy(33, dj, in + s * 33, grad);
+                    for (int i = 0; i < 33; i++)
+                        grad[i] += dj * x[i];
             }
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
@@ -2474,8 +2511,10 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gacts_real dj = m->d1.a3_d[s][j];
+                const gacts_real *restrict x = in + s * 33;
                 if (dj != 0)
-                    gacts_axpy(33, dj, in + s * 33, grad);
+                    for (int i = 0; i < 33; i++)
+                        grad[i] += dj * x[i];
             }
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
@@ -2648,8 +2687,10 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gacts_real dj = m->d0.out_d[s][j];
+                const gacts_real *restrict x = in + s * 5;
                 if (dj != 0)
-                    gacts_axpy(5, dj, in + s * 5, grad);
+                    for (int i = 0; i < 5; i++)
+                        grad[i] += dj * x[i];
             }
             gacts_real *restrict p = m->params + 875 + j * 5;
             gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;

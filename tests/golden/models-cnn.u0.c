@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "u0.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (gcnn_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -57,43 +58,85 @@ static double gcnn_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; gcnn_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define gcnn_VBYTES 32
+/* gcnn_FMA(a, b, c) = a·b + c rounded once: C99's fma, one instruction where the
+ * target has FMA (x86 with FMA, AArch64), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's is not fused, so
+ * there (and with BPC_OWN_FMA) gcnn_fma.  The products and sums that the comments
+ * say "fused" are gcnn_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMA))
+/* a·b = ph + pl exactly (Dekker), c + ph = sh + sl exactly (Knuth), then
+ * sh + (sl + pl rounded to odd), rounded once (Boldo and Melquiond, 2008):
+ * correctly rounded unless a·b underflows (|a·b| < 2^-969) or a, b, c are
+ * beyond 2^995 */
+static gcnn_real gcnn_fma(gcnn_real a, gcnn_real b, gcnn_real c)
+{
+    const double split = 134217729.0; /* 2^27 + 1: halves of 26 bits */
+    const double ta = split * a, ah = ta - (ta - a), al = a - ah;
+    const double tb = split * b, bh = tb - (tb - b), bl = b - bh;
+    const double ph = a * b, pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl;
+    const double sh = c + ph, cv = sh - c, sl = (c - (sh - cv)) + (ph - cv);
+    double v = sl + pl;
+    const double vv = v - sl, ve = (sl - (v - vv)) + (pl - vv);
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((ve < 0 || ve > 0) && !(u & 1)) {
+        u += (ve < 0) == (v < 0) ? 1 : (uint64_t)-1;
+        memcpy(&v, &u, sizeof v);
+    }
+    return sh + v;
+}
+#define gcnn_FMA gcnn_fma
 #else
-#define gcnn_VBYTES 16
+#define gcnn_FMA fma
 #endif
-#define gcnn_VLEN (gcnn_VBYTES / (int)sizeof(gcnn_real))
-typedef gcnn_real gcnn_vec __attribute__((vector_size(gcnn_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; gcnn_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of gcnn_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define gcnn_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define gcnn_VLEN32 (32 / (int)sizeof(gcnn_real))
 typedef gcnn_real gcnn_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define gcnn_VFMA32 _mm256_fmadd_pd
+#define gcnn_VSET32 _mm256_set1_pd
+#if defined(__FMA__)
+#define gcnn_VLEN gcnn_VLEN32
+typedef gcnn_vec32 gcnn_vec;
+#define gcnn_VFMA gcnn_VFMA32
+#define gcnn_VSET gcnn_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define gcnn_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gcnn_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define gcnn_VLEN64 (64 / (int)sizeof(gcnn_real))
+typedef gcnn_real gcnn_vec64 __attribute__((vector_size(64)));
+#define gcnn_VFMA64 _mm512_fmadd_pd
+#define gcnn_VSET64 _mm512_set1_pd
 #endif
 #endif
 #endif
 
-/* gcnn_dx2: ∂C/∂x of 2 samples, 8 inputs from i: dx[s][i] = Σ_j
+/* gcnn_dx4: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void gcnn_dx4(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
-    gcnn_real sum[2][8];
+    gcnn_real sum[4][8];
 #ifdef gcnn_VLEN
-    gcnn_vec acc[2][8 / gcnn_VLEN];
+    gcnn_vec acc[4][8 / gcnn_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 8 / gcnn_VLEN; v++)
             acc[r][v] = (gcnn_vec){0};
     for (int k = 0; k < out; k++) {
@@ -102,27 +145,27 @@ static void gcnn_dx2(long in, long out, const gcnn_real *restrict d,
         for (int v = 0; v < 8 / gcnn_VLEN; v++)
             gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const gcnn_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const gcnn_vec a = gcnn_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gcnn_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 8; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const gcnn_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gcnn_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 8; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -147,10 +190,10 @@ static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
             gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gcnn_real a = d[r * out + k];
+            const gcnn_vec a = gcnn_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gcnn_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -162,7 +205,7 @@ static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const gcnn_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gcnn_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -171,7 +214,7 @@ static void gcnn_dx1(long in, long out, const gcnn_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 8 inputs one sum at a time, in the same
  * order */
 static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
@@ -179,9 +222,9 @@ static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
 {
     const long full = in / 8 * 8;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 8)
-            gcnn_dx2(in, out, d + r * out, W, g + r * in, i);
+            gcnn_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 8)
             gcnn_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -189,46 +232,46 @@ static void gcnn_dx(int n, long in, long out, const gcnn_real *restrict d,
         for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gcnn_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* gcnn_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* gcnn_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void gcnn_dw16(int na, const int *act, long in, long out,
+static void gcnn_dw32(int na, const int *act, long in, long out,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
 {
-    gcnn_real sum[16];
+    gcnn_real sum[32];
 #ifdef gcnn_VLEN
-    gcnn_vec acc[16 / gcnn_VLEN];
+    gcnn_vec acc[32 / gcnn_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / gcnn_VLEN; v++)
+    for (int v = 0; v < 32 / gcnn_VLEN; v++)
         acc[v] = (gcnn_vec){0};
     for (int k = 0; k < na; k++) {
-        const gcnn_real a = d[act[k] * out];
+        const gcnn_vec a = gcnn_VSET(d[act[k] * out]);
         const gcnn_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gcnn_VLEN; v++) {
+        for (int v = 0; v < 32 / gcnn_VLEN; v++) {
             gcnn_vec xv;
             gcnn_LOAD(xv, xs + v * gcnn_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gcnn_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 16; v++)
+    for (int v = 0; v < 32; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const gcnn_real a = d[act[k] * out];
         const gcnn_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 32; v++)
+            sum[v] = gcnn_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 16; v++)
+    for (int v = 0; v < 32; v++)
         g[i + v] += sum[v];
 }
 
@@ -245,13 +288,13 @@ static void gcnn_dw8(int na, const int *act, long in, long out,
     for (int v = 0; v < 8 / gcnn_VLEN; v++)
         acc[v] = (gcnn_vec){0};
     for (int k = 0; k < na; k++) {
-        const gcnn_real a = d[act[k] * out];
+        const gcnn_vec a = gcnn_VSET(d[act[k] * out]);
         const gcnn_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gcnn_VLEN; v++) {
             gcnn_vec xv;
             gcnn_LOAD(xv, xs + v * gcnn_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gcnn_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -262,7 +305,7 @@ static void gcnn_dw8(int na, const int *act, long in, long out,
         const gcnn_real a = d[act[k] * out];
         const gcnn_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 8; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = gcnn_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 8; v++)
@@ -270,12 +313,12 @@ static void gcnn_dw8(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 16 inputs, then of 8,
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 8,
  * then one sum at a time, in the same order */
 static void gcnn_dw(int n, long in, long out, int j, int rows,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
 {
-    const long wide = in / 16 * 16, full = in / 8 * 8;
+    const long wide = in / 32 * 32, full = in / 8 * 8;
     for (int r = 0; r < rows; r++) {
         const gcnn_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gcnn_real *restrict gr = g + r * in;
@@ -284,14 +327,14 @@ static void gcnn_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 16)
-            gcnn_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 32)
+            gcnn_dw32(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 8)
             gcnn_dw8(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gcnn_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -301,8 +344,8 @@ static void gcnn_dw(int n, long in, long out, int j, int rows,
 /* gcnn_dx4_avx2: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
@@ -319,10 +362,10 @@ static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
             gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const gcnn_real a = d[r * out + k];
+            const gcnn_vec32 a = gcnn_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gcnn_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -336,8 +379,8 @@ static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
 /* gcnn_dx1_avx2: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
@@ -354,10 +397,10 @@ static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
             gcnn_LOAD(wv[v], W + k * in + i + v * gcnn_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gcnn_real a = d[r * out + k];
+            const gcnn_vec32 a = gcnn_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gcnn_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gcnn_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -369,7 +412,7 @@ static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
 
 #ifdef gcnn_AVX2
 /* gcnn_dx_avx2: gcnn_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g)
 {
@@ -385,7 +428,7 @@ static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
         for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gcnn_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -396,8 +439,8 @@ static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
 /* gcnn_dw32_avx2: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gcnn_dw32_avx2(int na, const int *act, long in, long out,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
 {
@@ -407,13 +450,13 @@ static void gcnn_dw32_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 32 / gcnn_VLEN32; v++)
         acc[v] = (gcnn_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gcnn_real a = d[act[k] * out];
+        const gcnn_vec32 a = gcnn_VSET32(d[act[k] * out]);
         const gcnn_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 32 / gcnn_VLEN32; v++) {
             gcnn_vec32 xv;
             gcnn_LOAD(xv, xs + v * gcnn_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gcnn_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -426,8 +469,8 @@ static void gcnn_dw32_avx2(int na, const int *act, long in, long out,
 /* gcnn_dw8_avx2: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gcnn_dw8_avx2(int na, const int *act, long in, long out,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i)
 {
@@ -437,13 +480,13 @@ static void gcnn_dw8_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 8 / gcnn_VLEN32; v++)
         acc[v] = (gcnn_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gcnn_real a = d[act[k] * out];
+        const gcnn_vec32 a = gcnn_VSET32(d[act[k] * out]);
         const gcnn_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gcnn_VLEN32; v++) {
             gcnn_vec32 xv;
             gcnn_LOAD(xv, xs + v * gcnn_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gcnn_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -454,7 +497,7 @@ static void gcnn_dw8_avx2(int na, const int *act, long in, long out,
 
 #ifdef gcnn_AVX2
 /* gcnn_dw_avx2: gcnn_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gcnn_dw_avx2(int n, long in, long out, int j, int rows,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
 {
@@ -474,7 +517,7 @@ static void gcnn_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gcnn_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gcnn_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -486,7 +529,7 @@ static void gcnn_dx_best(int n, long in, long out,
     const gcnn_real *restrict d, const gcnn_real *restrict W, gcnn_real *restrict g)
 {
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gcnn_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -499,7 +542,7 @@ static void gcnn_dw_best(int n, long in, long out, int j, int rows,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
 {
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gcnn_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -507,12 +550,12 @@ static void gcnn_dw_best(int n, long in, long out, int j, int rows,
     gcnn_dw(n, in, out, j, rows, d, x, g);
 }
 
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
+/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict
  * parameters let gcc -O2 and clang do so without alias checks. */
 static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_real *restrict y)
 {
     for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
+        y[i] = gcnn_FMA(a, x[i], y[i]);
 }
 
 // ---- layer c1: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, relu ----
@@ -528,8 +571,8 @@ static void gcnn_c1_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
 }
 
 /* gcnn_c1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 36, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 36, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -562,10 +605,10 @@ static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             for (int r = 0; r < 2; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 36 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -581,7 +624,7 @@ static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 36 + i + k] * x[s * 36 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + i + k], x[s * 36 + i + k], a[s][r][k]);
             }
         }
     }
@@ -590,7 +633,7 @@ static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 36 + 32 + k] * x[s * 36 + 32 + k];
+                a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + 32 + k], x[s * 36 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -611,8 +654,8 @@ static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
 
 #ifdef gcnn_AVX2
 /* gcnn_c1_dot4x2_avx2: gcnn_c1_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_c1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -643,10 +686,10 @@ static void gcnn_c1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
             for (int r = 0; r < 2; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 36 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -655,7 +698,7 @@ static void gcnn_c1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 36 + 32 + k] * x[s * 36 + 32 + k];
+                a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + 32 + k], x[s * 36 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -681,7 +724,7 @@ static void gcnn_c1_product(const gcnn_real *restrict W, const gcnn_real *restri
 {
     const int n = 64; /* the tiles' loops run over the positions */
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -731,7 +774,7 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
 
 /* c1 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p] */
 #ifdef gcnn_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -750,7 +793,7 @@ static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gc
 #endif
 
 #ifdef gcnn_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -771,13 +814,13 @@ static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn
 static void gcnn_c1_sample_backward(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
 {
 #ifdef gcnn_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gcnn_c1_sample_backward_avx512(d, col, dW);
         return;
     }
 #endif
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gcnn_c1_sample_backward_avx2(d, col, dW);
         return;
     }
@@ -878,7 +921,7 @@ static void gcnn_c2_product(const gcnn_real *restrict W, const gcnn_real *restri
 {
     const int n = 64; /* the tiles' loops run over the positions */
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -941,7 +984,7 @@ static void gcnn_c2_unwindow(const gcnn_real *restrict drow, int oh, int ow, gcn
 
 /* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
 #ifdef gcnn_AVX512
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -963,7 +1006,7 @@ static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gc
 #endif
 
 #ifdef gcnn_AVX2
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -987,13 +1030,13 @@ static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn
 static void gcnn_c2_sample_backward(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
 {
 #ifdef gcnn_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gcnn_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
         return;
     }
 #endif
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gcnn_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
         return;
     }
@@ -1189,8 +1232,8 @@ static void gcnn_a_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 // ---- layer h1: 4x3x4 -> 40, relu ----
 
 /* gcnn_h1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 48, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 48, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -1223,10 +1266,10 @@ static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             for (int r = 0; r < 2; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 48 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1242,7 +1285,7 @@ static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 48 + i + k] * x[s * 48 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 48 + i + k], x[s * 48 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1264,8 +1307,8 @@ static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
 }
 
 /* gcnn_h1_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 48, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 48, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -1292,7 +1335,7 @@ static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
             for (int r = 0; r < 4; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 48 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1308,7 +1351,7 @@ static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 48 + i + k] * x[s * 48 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 48 + i + k], x[s * 48 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1331,8 +1374,8 @@ static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
 
 #ifdef gcnn_AVX2
 /* gcnn_h1_dot4x2_avx2: gcnn_h1_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_h1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -1363,10 +1406,10 @@ static void gcnn_h1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
             for (int r = 0; r < 2; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 48 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1390,8 +1433,8 @@ static void gcnn_h1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
 
 #ifdef gcnn_AVX2
 /* gcnn_h1_dot1x4_avx2: gcnn_h1_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_h1_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -1416,7 +1459,7 @@ static void gcnn_h1_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *re
             for (int r = 0; r < 4; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 48 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1447,7 +1490,7 @@ static void gcnn_h1_forward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict b = m->params + 2216; /* [40] */
     /* z = W·x + b */
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1662,8 +1705,8 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
 // ---- layer h2: 40 -> 40, relu ----
 
 /* gcnn_h2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 40, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 40, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -1696,10 +1739,10 @@ static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             for (int r = 0; r < 2; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1715,7 +1758,7 @@ static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 40 + i + k] * x[s * 40 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1737,8 +1780,8 @@ static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
 }
 
 /* gcnn_h2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 40, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 40, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -1765,7 +1808,7 @@ static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
             for (int r = 0; r < 4; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1781,7 +1824,7 @@ static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 40 + i + k] * x[s * 40 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1804,8 +1847,8 @@ static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
 
 #ifdef gcnn_AVX2
 /* gcnn_h2_dot4x2_avx2: gcnn_h2_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_h2_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -1836,10 +1879,10 @@ static void gcnn_h2_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
             for (int r = 0; r < 2; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1863,8 +1906,8 @@ static void gcnn_h2_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
 
 #ifdef gcnn_AVX2
 /* gcnn_h2_dot1x4_avx2: gcnn_h2_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_h2_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -1889,7 +1932,7 @@ static void gcnn_h2_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *re
             for (int r = 0; r < 4; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1920,7 +1963,7 @@ static void gcnn_h2_forward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict b = m->params + 3856; /* [40] */
     /* z = W·x + b */
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2143,7 +2186,7 @@ static void gcnn_h3_forward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict b = m->params + 5496; /* [40] */
     /* z = W·x + b */
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2358,8 +2401,8 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
 // ---- layer dense8: 40 -> 3, softmax ----
 
 /* gcnn_dense8_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 40, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 40, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gcnn_dense8_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -2392,10 +2435,10 @@ static void gcnn_dense8_dot4x2(const gcnn_real *restrict W, const gcnn_real *res
             for (int r = 0; r < 2; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2411,7 +2454,7 @@ static void gcnn_dense8_dot4x2(const gcnn_real *restrict W, const gcnn_real *res
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 40 + i + k] * x[s * 40 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2433,8 +2476,8 @@ static void gcnn_dense8_dot4x2(const gcnn_real *restrict W, const gcnn_real *res
 }
 
 /* gcnn_dense8_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 40, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 40, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output. */
 static void gcnn_dense8_dot4x1(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -2467,10 +2510,10 @@ static void gcnn_dense8_dot4x1(const gcnn_real *restrict W, const gcnn_real *res
             for (int r = 0; r < 1; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2486,7 +2529,7 @@ static void gcnn_dense8_dot4x1(const gcnn_real *restrict W, const gcnn_real *res
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 40 + i + k] * x[s * 40 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2508,8 +2551,8 @@ static void gcnn_dense8_dot4x1(const gcnn_real *restrict W, const gcnn_real *res
 }
 
 /* gcnn_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 40, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 40, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
@@ -2536,7 +2579,7 @@ static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *res
             for (int r = 0; r < 1; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2552,7 +2595,7 @@ static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *res
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 40 + i + k] * x[s * 40 + i + k];
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2575,8 +2618,8 @@ static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *res
 
 #ifdef gcnn_AVX2
 /* gcnn_dense8_dot4x2_avx2: gcnn_dense8_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_dense8_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -2607,10 +2650,10 @@ static void gcnn_dense8_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real
             for (int r = 0; r < 2; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2634,8 +2677,8 @@ static void gcnn_dense8_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real
 
 #ifdef gcnn_AVX2
 /* gcnn_dense8_dot4x1_avx2: gcnn_dense8_dot4x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_dense8_dot4x1_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -2666,10 +2709,10 @@ static void gcnn_dense8_dot4x1_avx2(const gcnn_real *restrict W, const gcnn_real
             for (int r = 0; r < 1; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gcnn_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gcnn_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gcnn_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2693,8 +2736,8 @@ static void gcnn_dense8_dot4x1_avx2(const gcnn_real *restrict W, const gcnn_real
 
 #ifdef gcnn_AVX2
 /* gcnn_dense8_dot1x1_avx2: gcnn_dense8_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gcnn_dense8_dot1x1_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -2719,7 +2762,7 @@ static void gcnn_dense8_dot1x1_avx2(const gcnn_real *restrict W, const gcnn_real
             for (int r = 0; r < 1; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2750,7 +2793,7 @@ static void gcnn_dense8_forward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict b = m->params + 5656; /* [3] */
     /* z = W·x + b */
 #ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (gdouble_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -66,39 +67,47 @@ static double gdouble_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; gdouble_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define gdouble_VBYTES 32
-#else
-#define gdouble_VBYTES 16
-#endif
-#define gdouble_VLEN (gdouble_VBYTES / (int)sizeof(gdouble_real))
-typedef gdouble_real gdouble_vec __attribute__((vector_size(gdouble_VBYTES)));
+/* gdouble_FMA(a, b, c) = a·b + c rounded once: C99's fma, one instruction where the
+ * target has FMA (x86 with FMA, AArch64), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's is not fused, so
+ * there (and with BPC_OWN_FMA) gdouble_fma.  The products and sums that the comments
+ * say "fused" are gdouble_FMA; every other a·b + c is rounded twice. */
+#define gdouble_FMA fma
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; gdouble_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of gdouble_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define gdouble_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define gdouble_VLEN32 (32 / (int)sizeof(gdouble_real))
 typedef gdouble_real gdouble_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define gdouble_VFMA32 _mm256_fmadd_pd
+#define gdouble_VSET32 _mm256_set1_pd
+#if defined(__FMA__)
+#define gdouble_VLEN gdouble_VLEN32
+typedef gdouble_vec32 gdouble_vec;
+#define gdouble_VFMA gdouble_VFMA32
+#define gdouble_VSET gdouble_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define gdouble_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gdouble_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define gdouble_VLEN64 (64 / (int)sizeof(gdouble_real))
+typedef gdouble_real gdouble_vec64 __attribute__((vector_size(64)));
+#define gdouble_VFMA64 _mm512_fmadd_pd
+#define gdouble_VSET64 _mm512_set1_pd
 #endif
 #endif
 #endif
-
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void gdouble_axpy(int len, gdouble_real a, const gdouble_real *restrict x, gdouble_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
-}
 
 // ---- layer dense1: 20 -> 12, leaky_relu(alpha = 0.2), unrolled ----
 
@@ -497,8 +506,10 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gdouble_real dj = m->d1.dense1_d[s][j];
+                const gdouble_real *restrict x = in + s * 20;
                 if (dj != 0)
-                    gdouble_axpy(20, dj, in + s * 20, grad);
+                    for (int i = 0; i < 20; i++)
+                        grad[i] += dj * x[i];
             }
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
@@ -575,8 +586,10 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gdouble_real dj = m->d1.dense1_d[s][j];
+                const gdouble_real *restrict x = in + s * 20;
                 if (dj != 0)
-                    gdouble_axpy(20, dj, in + s * 20, grad);
+                    for (int i = 0; i < 20; i++)
+                        grad[i] += dj * x[i];
             }
             gdouble_real *restrict p = m->params + 0 + j * 20;
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
@@ -888,8 +901,10 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gdouble_real dj = m->d0.dense2_d[s][j];
+                const gdouble_real *restrict x = in + s * 12;
                 if (dj != 0)
-                    gdouble_axpy(12, dj, in + s * 12, grad);
+                    for (int i = 0; i < 12; i++)
+                        grad[i] += dj * x[i];
             }
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
@@ -966,8 +981,10 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gdouble_real dj = m->d0.dense2_d[s][j];
+                const gdouble_real *restrict x = in + s * 12;
                 if (dj != 0)
-                    gdouble_axpy(12, dj, in + s * 12, grad);
+                    for (int i = 0; i < 12; i++)
+                        grad[i] += dj * x[i];
             }
             gdouble_real *restrict p = m->params + 252 + j * 12;
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
@@ -1205,8 +1222,10 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gdouble_real dj = m->d1.dense3_d[s][j];
+                const gdouble_real *restrict x = in + s * 9;
                 if (dj != 0)
-                    gdouble_axpy(9, dj, in + s * 9, grad);
+                    for (int i = 0; i < 9; i++)
+                        grad[i] += dj * x[i];
             }
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
@@ -1283,8 +1302,10 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gdouble_real dj = m->d1.dense3_d[s][j];
+                const gdouble_real *restrict x = in + s * 9;
                 if (dj != 0)
-                    gdouble_axpy(9, dj, in + s * 9, grad);
+                    for (int i = 0; i < 9; i++)
+                        grad[i] += dj * x[i];
             }
             gdouble_real *restrict p = m->params + 369 + j * 9;
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
@@ -1446,8 +1467,10 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gdouble_real dj = m->d0.dense4_d[s][j];
+                const gdouble_real *restrict x = in + s * 7;
                 if (dj != 0)
-                    gdouble_axpy(7, dj, in + s * 7, grad);
+                    for (int i = 0; i < 7; i++)
+                        grad[i] += dj * x[i];
             }
             gdouble_real *restrict p = m->params + 439 + j * 7;
             gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;

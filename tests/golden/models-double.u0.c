@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "u0.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (gdouble_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -66,28 +67,70 @@ static double gdouble_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; gdouble_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define gdouble_VBYTES 32
+/* gdouble_FMA(a, b, c) = a·b + c rounded once: C99's fma, one instruction where the
+ * target has FMA (x86 with FMA, AArch64), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's is not fused, so
+ * there (and with BPC_OWN_FMA) gdouble_fma.  The products and sums that the comments
+ * say "fused" are gdouble_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMA))
+/* a·b = ph + pl exactly (Dekker), c + ph = sh + sl exactly (Knuth), then
+ * sh + (sl + pl rounded to odd), rounded once (Boldo and Melquiond, 2008):
+ * correctly rounded unless a·b underflows (|a·b| < 2^-969) or a, b, c are
+ * beyond 2^995 */
+static gdouble_real gdouble_fma(gdouble_real a, gdouble_real b, gdouble_real c)
+{
+    const double split = 134217729.0; /* 2^27 + 1: halves of 26 bits */
+    const double ta = split * a, ah = ta - (ta - a), al = a - ah;
+    const double tb = split * b, bh = tb - (tb - b), bl = b - bh;
+    const double ph = a * b, pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl;
+    const double sh = c + ph, cv = sh - c, sl = (c - (sh - cv)) + (ph - cv);
+    double v = sl + pl;
+    const double vv = v - sl, ve = (sl - (v - vv)) + (pl - vv);
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((ve < 0 || ve > 0) && !(u & 1)) {
+        u += (ve < 0) == (v < 0) ? 1 : (uint64_t)-1;
+        memcpy(&v, &u, sizeof v);
+    }
+    return sh + v;
+}
+#define gdouble_FMA gdouble_fma
 #else
-#define gdouble_VBYTES 16
+#define gdouble_FMA fma
 #endif
-#define gdouble_VLEN (gdouble_VBYTES / (int)sizeof(gdouble_real))
-typedef gdouble_real gdouble_vec __attribute__((vector_size(gdouble_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; gdouble_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of gdouble_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define gdouble_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define gdouble_VLEN32 (32 / (int)sizeof(gdouble_real))
 typedef gdouble_real gdouble_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define gdouble_VFMA32 _mm256_fmadd_pd
+#define gdouble_VSET32 _mm256_set1_pd
+#if defined(__FMA__)
+#define gdouble_VLEN gdouble_VLEN32
+typedef gdouble_vec32 gdouble_vec;
+#define gdouble_VFMA gdouble_VFMA32
+#define gdouble_VSET gdouble_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define gdouble_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gdouble_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define gdouble_VLEN64 (64 / (int)sizeof(gdouble_real))
+typedef gdouble_real gdouble_vec64 __attribute__((vector_size(64)));
+#define gdouble_VFMA64 _mm512_fmadd_pd
+#define gdouble_VSET64 _mm512_set1_pd
 #endif
 #endif
 #endif
@@ -117,17 +160,17 @@ static int gdouble_chunks(const gdouble_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* gdouble_dx2: ∂C/∂x of 2 samples, 8 inputs from i: dx[s][i] = Σ_j
+/* gdouble_dx4: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void gdouble_dx4(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
-    gdouble_real sum[2][8];
+    gdouble_real sum[4][8];
 #ifdef gdouble_VLEN
-    gdouble_vec acc[2][8 / gdouble_VLEN];
+    gdouble_vec acc[4][8 / gdouble_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 8 / gdouble_VLEN; v++)
             acc[r][v] = (gdouble_vec){0};
     for (int k = 0; k < out; k++) {
@@ -136,27 +179,27 @@ static void gdouble_dx2(long in, long out, const gdouble_real *restrict d,
         for (int v = 0; v < 8 / gdouble_VLEN; v++)
             gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const gdouble_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const gdouble_vec a = gdouble_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gdouble_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 8; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const gdouble_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gdouble_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 8; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -181,10 +224,10 @@ static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
             gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gdouble_real a = d[r * out + k];
+            const gdouble_vec a = gdouble_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gdouble_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -196,7 +239,7 @@ static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const gdouble_real a = d[r * out + k];
             for (int v = 0; v < 8; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gdouble_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -205,7 +248,7 @@ static void gdouble_dx1(long in, long out, const gdouble_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 8 inputs one sum at a time, in the same
  * order */
 static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
@@ -213,9 +256,9 @@ static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
 {
     const long full = in / 8 * 8;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 8)
-            gdouble_dx2(in, out, d + r * out, W, g + r * in, i);
+            gdouble_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 8)
             gdouble_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -223,46 +266,46 @@ static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
         for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gdouble_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* gdouble_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* gdouble_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void gdouble_dw16(int na, const int *act, long in, long out,
+static void gdouble_dw32(int na, const int *act, long in, long out,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
 {
-    gdouble_real sum[16];
+    gdouble_real sum[32];
 #ifdef gdouble_VLEN
-    gdouble_vec acc[16 / gdouble_VLEN];
+    gdouble_vec acc[32 / gdouble_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / gdouble_VLEN; v++)
+    for (int v = 0; v < 32 / gdouble_VLEN; v++)
         acc[v] = (gdouble_vec){0};
     for (int k = 0; k < na; k++) {
-        const gdouble_real a = d[act[k] * out];
+        const gdouble_vec a = gdouble_VSET(d[act[k] * out]);
         const gdouble_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gdouble_VLEN; v++) {
+        for (int v = 0; v < 32 / gdouble_VLEN; v++) {
             gdouble_vec xv;
             gdouble_LOAD(xv, xs + v * gdouble_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gdouble_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 16; v++)
+    for (int v = 0; v < 32; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const gdouble_real a = d[act[k] * out];
         const gdouble_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 32; v++)
+            sum[v] = gdouble_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 16; v++)
+    for (int v = 0; v < 32; v++)
         g[i + v] += sum[v];
 }
 
@@ -279,13 +322,13 @@ static void gdouble_dw8(int na, const int *act, long in, long out,
     for (int v = 0; v < 8 / gdouble_VLEN; v++)
         acc[v] = (gdouble_vec){0};
     for (int k = 0; k < na; k++) {
-        const gdouble_real a = d[act[k] * out];
+        const gdouble_vec a = gdouble_VSET(d[act[k] * out]);
         const gdouble_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gdouble_VLEN; v++) {
             gdouble_vec xv;
             gdouble_LOAD(xv, xs + v * gdouble_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gdouble_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -296,7 +339,7 @@ static void gdouble_dw8(int na, const int *act, long in, long out,
         const gdouble_real a = d[act[k] * out];
         const gdouble_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 8; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = gdouble_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 8; v++)
@@ -304,12 +347,12 @@ static void gdouble_dw8(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 16 inputs, then of 8,
+ * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 8,
  * then one sum at a time, in the same order */
 static void gdouble_dw(int n, long in, long out, int j, int rows,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
 {
-    const long wide = in / 16 * 16, full = in / 8 * 8;
+    const long wide = in / 32 * 32, full = in / 8 * 8;
     for (int r = 0; r < rows; r++) {
         const gdouble_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gdouble_real *restrict gr = g + r * in;
@@ -318,14 +361,14 @@ static void gdouble_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 16)
-            gdouble_dw16(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 32)
+            gdouble_dw32(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 8)
             gdouble_dw8(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gdouble_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -335,8 +378,8 @@ static void gdouble_dw(int n, long in, long out, int j, int rows,
 /* gdouble_dx4_avx2: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
@@ -353,10 +396,10 @@ static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
             gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const gdouble_real a = d[r * out + k];
+            const gdouble_vec32 a = gdouble_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gdouble_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -370,8 +413,8 @@ static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
 /* gdouble_dx1_avx2: ∂C/∂x of 1 sample, 8 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
@@ -388,10 +431,10 @@ static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
             gdouble_LOAD(wv[v], W + k * in + i + v * gdouble_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gdouble_real a = d[r * out + k];
+            const gdouble_vec32 a = gdouble_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 8 / gdouble_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gdouble_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -403,7 +446,7 @@ static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
 
 #ifdef gdouble_AVX2
 /* gdouble_dx_avx2: gdouble_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g)
 {
@@ -419,7 +462,7 @@ static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restri
         for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gdouble_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -430,8 +473,8 @@ static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restri
 /* gdouble_dw32_avx2: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
 {
@@ -441,13 +484,13 @@ static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 32 / gdouble_VLEN32; v++)
         acc[v] = (gdouble_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gdouble_real a = d[act[k] * out];
+        const gdouble_vec32 a = gdouble_VSET32(d[act[k] * out]);
         const gdouble_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 32 / gdouble_VLEN32; v++) {
             gdouble_vec32 xv;
             gdouble_LOAD(xv, xs + v * gdouble_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gdouble_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -460,8 +503,8 @@ static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
 /* gdouble_dw8_avx2: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
 {
@@ -471,13 +514,13 @@ static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 8 / gdouble_VLEN32; v++)
         acc[v] = (gdouble_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gdouble_real a = d[act[k] * out];
+        const gdouble_vec32 a = gdouble_VSET32(d[act[k] * out]);
         const gdouble_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 8 / gdouble_VLEN32; v++) {
             gdouble_vec32 xv;
             gdouble_LOAD(xv, xs + v * gdouble_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gdouble_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -488,7 +531,7 @@ static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
 
 #ifdef gdouble_AVX2
 /* gdouble_dw_avx2: gdouble_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gdouble_dw_avx2(int n, long in, long out, int j, int rows,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
 {
@@ -508,7 +551,7 @@ static void gdouble_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gdouble_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -520,7 +563,7 @@ static void gdouble_dx_best(int n, long in, long out,
     const gdouble_real *restrict d, const gdouble_real *restrict W, gdouble_real *restrict g)
 {
 #ifdef gdouble_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gdouble_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -533,7 +576,7 @@ static void gdouble_dw_best(int n, long in, long out, int j, int rows,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
 {
 #ifdef gdouble_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gdouble_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -544,8 +587,8 @@ static void gdouble_dw_best(int n, long in, long out, int j, int rows,
 // ---- layer dense1: 20 -> 12, leaky_relu(alpha = 0.2) ----
 
 /* gdouble_dense1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 20, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 20, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_real *restrict b,
@@ -580,10 +623,10 @@ static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 2; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 20 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -600,7 +643,7 @@ static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 20 + i + k] * x[s * 20 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + i + k], x[s * 20 + i + k], a[s][r][k]);
             }
         }
     }
@@ -609,7 +652,7 @@ static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 20 + 16 + k] * x[s * 20 + 16 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + 16 + k], x[s * 20 + 16 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -629,8 +672,8 @@ static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense1_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 20, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 20, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_real *restrict b,
@@ -659,7 +702,7 @@ static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 4; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 20 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -676,7 +719,7 @@ static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 20 + i + k] * x[s * 20 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + i + k], x[s * 20 + i + k], a[s][r][k]);
             }
         }
     }
@@ -685,7 +728,7 @@ static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 20 + 16 + k] * x[s * 20 + 16 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + 16 + k], x[s * 20 + 16 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -706,8 +749,8 @@ static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_
 
 #ifdef gdouble_AVX2
 /* gdouble_dense1_dot4x2_avx2: gdouble_dense1_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -739,10 +782,10 @@ static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 2; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 20 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -751,7 +794,7 @@ static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 20 + 16 + k] * x[s * 20 + 16 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + 16 + k], x[s * 20 + 16 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -773,8 +816,8 @@ static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdo
 
 #ifdef gdouble_AVX2
 /* gdouble_dense1_dot1x4_avx2: gdouble_dense1_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense1_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -800,7 +843,7 @@ static void gdouble_dense1_dot1x4_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 4; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 20 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -809,7 +852,7 @@ static void gdouble_dense1_dot1x4_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 20 + 16 + k] * x[s * 20 + 16 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + 16 + k], x[s * 20 + 16 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -838,7 +881,7 @@ static void gdouble_dense1_forward(gdouble_model *m, const gdouble_real *in, int
     const gdouble_real *restrict b = m->params + 240; /* [12] */
     /* z = W·x + b */
 #ifdef gdouble_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1061,8 +1104,8 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
 // ---- layer dense2: 12 -> 9, elu(alpha = 0.5) ----
 
 /* gdouble_dense2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 12, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 12, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -1095,10 +1138,10 @@ static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 2; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1114,7 +1157,7 @@ static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 12 + i + k] * x[s * 12 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1123,7 +1166,7 @@ static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1143,8 +1186,8 @@ static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense2_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 12, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 12, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output. */
 static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -1177,10 +1220,10 @@ static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 1; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1196,7 +1239,7 @@ static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 12 + i + k] * x[s * 12 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1205,7 +1248,7 @@ static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1225,8 +1268,8 @@ static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 12, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 12, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -1253,7 +1296,7 @@ static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 4; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1269,7 +1312,7 @@ static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 12 + i + k] * x[s * 12 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1278,7 +1321,7 @@ static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1298,8 +1341,8 @@ static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 12, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 12, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -1326,7 +1369,7 @@ static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 1; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1342,7 +1385,7 @@ static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 12 + i + k] * x[s * 12 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1351,7 +1394,7 @@ static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1372,8 +1415,8 @@ static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_
 
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot4x2_avx2: gdouble_dense2_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -1404,10 +1447,10 @@ static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 2; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1416,7 +1459,7 @@ static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1438,8 +1481,8 @@ static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdo
 
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot4x1_avx2: gdouble_dense2_dot4x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -1470,10 +1513,10 @@ static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 1; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1482,7 +1525,7 @@ static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1504,8 +1547,8 @@ static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdo
 
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot1x4_avx2: gdouble_dense2_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -1530,7 +1573,7 @@ static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 4; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1539,7 +1582,7 @@ static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1561,8 +1604,8 @@ static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdo
 
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot1x1_avx2: gdouble_dense2_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot1x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -1587,7 +1630,7 @@ static void gdouble_dense2_dot1x1_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 1; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 12 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1596,7 +1639,7 @@ static void gdouble_dense2_dot1x1_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
-                a[s][r][k] += W[(j + r) * 12 + 8 + k] * x[s * 12 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1625,7 +1668,7 @@ static void gdouble_dense2_forward(gdouble_model *m, const gdouble_real *in, int
     const gdouble_real *restrict b = m->params + 360; /* [9] */
     /* z = W·x + b */
 #ifdef gdouble_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1856,8 +1899,8 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
 // ---- layer dense3: 9 -> 7, softplus ----
 
 /* gdouble_dense3_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 9, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 9, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -1890,10 +1933,10 @@ static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 2; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1909,7 +1952,7 @@ static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 9 + i + k] * x[s * 9 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1918,7 +1961,7 @@ static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1938,8 +1981,8 @@ static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense3_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 9, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 9, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output. */
 static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -1972,10 +2015,10 @@ static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 1; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1991,7 +2034,7 @@ static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 9 + i + k] * x[s * 9 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2000,7 +2043,7 @@ static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2020,8 +2063,8 @@ static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense3_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 9, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 9, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -2048,7 +2091,7 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 4; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2064,7 +2107,7 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 9 + i + k] * x[s * 9 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2073,7 +2116,7 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2093,8 +2136,8 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense3_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 9, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 9, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -2121,7 +2164,7 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
             for (int r = 0; r < 1; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2137,7 +2180,7 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 9 + i + k] * x[s * 9 + i + k];
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2146,7 +2189,7 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2167,8 +2210,8 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
 
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot4x2_avx2: gdouble_dense3_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2199,10 +2242,10 @@ static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 2; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2211,7 +2254,7 @@ static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2233,8 +2276,8 @@ static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdo
 
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot4x1_avx2: gdouble_dense3_dot4x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2265,10 +2308,10 @@ static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 1; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gdouble_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gdouble_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gdouble_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2277,7 +2320,7 @@ static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2299,8 +2342,8 @@ static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdo
 
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot1x4_avx2: gdouble_dense3_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2325,7 +2368,7 @@ static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 4; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2334,7 +2377,7 @@ static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2356,8 +2399,8 @@ static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdo
 
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot1x1_avx2: gdouble_dense3_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot1x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2382,7 +2425,7 @@ static void gdouble_dense3_dot1x1_avx2(const gdouble_real *restrict W, const gdo
             for (int r = 0; r < 1; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2391,7 +2434,7 @@ static void gdouble_dense3_dot1x1_avx2(const gdouble_real *restrict W, const gdo
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 1; k++)
-                a[s][r][k] += W[(j + r) * 9 + 8 + k] * x[s * 9 + 8 + k];
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2420,7 +2463,7 @@ static void gdouble_dense3_forward(gdouble_model *m, const gdouble_real *in, int
     const gdouble_real *restrict b = m->params + 432; /* [7] */
     /* z = W·x + b */
 #ifdef gdouble_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2650,8 +2693,8 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
 // ---- layer dense4: 7 -> 3, identity ----
 
 /* gdouble_dense4_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 7, each in 7 partial sums (lane k adds inputs
- * k, k + 7, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 7, each in 7 partial sums (lane k fuses inputs
+ * k, k + 7, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gdouble_dense4_dot4x2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -2679,8 +2722,8 @@ static void gdouble_dense4_dot4x2(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense4_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 7, each in 7 partial sums (lane k adds inputs
- * k, k + 7, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 7, each in 7 partial sums (lane k fuses inputs
+ * k, k + 7, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output. */
 static void gdouble_dense4_dot4x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
@@ -2708,8 +2751,8 @@ static void gdouble_dense4_dot4x1(const gdouble_real *restrict W, const gdouble_
 }
 
 /* gdouble_dense4_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 7, each in 7 partial sums (lane k adds inputs
- * k, k + 7, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 7, each in 7 partial sums (lane k fuses inputs
+ * k, k + 7, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gdouble_dense4_dot1x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "plain.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (gmae_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -99,39 +100,47 @@ static double gmae_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; gmae_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define gmae_VBYTES 32
-#else
-#define gmae_VBYTES 16
-#endif
-#define gmae_VLEN (gmae_VBYTES / (int)sizeof(gmae_real))
-typedef gmae_real gmae_vec __attribute__((vector_size(gmae_VBYTES)));
+/* gmae_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) gmae_fma.  The products and sums that the comments
+ * say "fused" are gmae_FMA; every other a·b + c is rounded twice. */
+#define gmae_FMA fmaf
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; gmae_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of gmae_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define gmae_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define gmae_VLEN32 (32 / (int)sizeof(gmae_real))
 typedef gmae_real gmae_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define gmae_VFMA32 _mm256_fmadd_ps
+#define gmae_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define gmae_VLEN gmae_VLEN32
+typedef gmae_vec32 gmae_vec;
+#define gmae_VFMA gmae_VFMA32
+#define gmae_VSET gmae_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define gmae_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gmae_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define gmae_VLEN64 (64 / (int)sizeof(gmae_real))
+typedef gmae_real gmae_vec64 __attribute__((vector_size(64)));
+#define gmae_VFMA64 _mm512_fmadd_ps
+#define gmae_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
-
-/* y += a·x over len elements: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void gmae_axpy(int len, gmae_real a, const gmae_real *restrict x, gmae_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] += a * x[i];
-}
 
 // ---- layer s: 3 -> 6, softmax, unrolled ----
 
@@ -277,8 +286,10 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gmae_real dj = m->d1.s_d[s][j];
+                const gmae_real *restrict x = in + s * 3;
                 if (dj != 0)
-                    gmae_axpy(3, dj, in + s * 3, grad);
+                    for (int i = 0; i < 3; i++)
+                        grad[i] += dj * x[i];
             }
             gmae_real *restrict p = m->params + 0 + j * 3;
             gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
@@ -422,8 +433,10 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
                 grad[i] = 0;
             for (int s = 0; s < n; s++) {
                 const gmae_real dj = m->d0.dense2_d[s][j];
+                const gmae_real *restrict x = in + s * 6;
                 if (dj != 0)
-                    gmae_axpy(6, dj, in + s * 6, grad);
+                    for (int i = 0; i < 6; i++)
+                        grad[i] += dj * x[i];
             }
             gmae_real *restrict p = m->params + 24 + j * 6;
             gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "u0.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (gmae_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -99,43 +100,81 @@ static double gmae_powi(double b, int64_t t)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; gmae_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define gmae_VBYTES 32
+/* gmae_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) gmae_fma.  The products and sums that the comments
+ * say "fused" are gmae_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \
+                             && !defined(__ARM_FEATURE_FMA))
+/* a·b is exact in double; their sum s is, but for its rounding error e
+ * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as
+ * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */
+static gmae_real gmae_fma(gmae_real a, gmae_real b, gmae_real c)
+{
+    const double p = (double)a * b;
+    double s = p + c;
+    const double sp = s - p, e = (p - (s - sp)) + (c - sp);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((e < 0 || e > 0) && !(u & 1)) {
+        u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;
+        memcpy(&s, &u, sizeof s);
+    }
+    return (float)s;
+}
+#define gmae_FMA gmae_fma
 #else
-#define gmae_VBYTES 16
+#define gmae_FMA fmaf
 #endif
-#define gmae_VLEN (gmae_VBYTES / (int)sizeof(gmae_real))
-typedef gmae_real gmae_vec __attribute__((vector_size(gmae_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; gmae_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of gmae_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define gmae_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define gmae_VLEN32 (32 / (int)sizeof(gmae_real))
 typedef gmae_real gmae_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define gmae_VFMA32 _mm256_fmadd_ps
+#define gmae_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define gmae_VLEN gmae_VLEN32
+typedef gmae_vec32 gmae_vec;
+#define gmae_VFMA gmae_VFMA32
+#define gmae_VSET gmae_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define gmae_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gmae_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define gmae_VLEN64 (64 / (int)sizeof(gmae_real))
+typedef gmae_real gmae_vec64 __attribute__((vector_size(64)));
+#define gmae_VFMA64 _mm512_fmadd_ps
+#define gmae_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
 
-/* gmae_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+/* gmae_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void gmae_dx2(long in, long out, const gmae_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void gmae_dx4(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
-    gmae_real sum[2][16];
+    gmae_real sum[4][16];
 #ifdef gmae_VLEN
-    gmae_vec acc[2][16 / gmae_VLEN];
+    gmae_vec acc[4][16 / gmae_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16 / gmae_VLEN; v++)
             acc[r][v] = (gmae_vec){0};
     for (int k = 0; k < out; k++) {
@@ -144,27 +183,27 @@ static void gmae_dx2(long in, long out, const gmae_real *restrict d,
         for (int v = 0; v < 16 / gmae_VLEN; v++)
             gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const gmae_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const gmae_vec a = gmae_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gmae_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gmae_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const gmae_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gmae_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -189,10 +228,10 @@ static void gmae_dx1(long in, long out, const gmae_real *restrict d,
             gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gmae_real a = d[r * out + k];
+            const gmae_vec a = gmae_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gmae_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gmae_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -204,7 +243,7 @@ static void gmae_dx1(long in, long out, const gmae_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const gmae_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gmae_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -213,7 +252,7 @@ static void gmae_dx1(long in, long out, const gmae_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
 static void gmae_dx(int n, long in, long out, const gmae_real *restrict d,
@@ -221,9 +260,9 @@ static void gmae_dx(int n, long in, long out, const gmae_real *restrict d,
 {
     const long full = in / 16 * 16;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 16)
-            gmae_dx2(in, out, d + r * out, W, g + r * in, i);
+            gmae_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 16)
             gmae_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -231,46 +270,46 @@ static void gmae_dx(int n, long in, long out, const gmae_real *restrict d,
         for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gmae_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* gmae_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* gmae_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void gmae_dw32(int na, const int *act, long in, long out,
+static void gmae_dw64(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
 {
-    gmae_real sum[32];
+    gmae_real sum[64];
 #ifdef gmae_VLEN
-    gmae_vec acc[32 / gmae_VLEN];
+    gmae_vec acc[64 / gmae_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 32 / gmae_VLEN; v++)
+    for (int v = 0; v < 64 / gmae_VLEN; v++)
         acc[v] = (gmae_vec){0};
     for (int k = 0; k < na; k++) {
-        const gmae_real a = d[act[k] * out];
+        const gmae_vec a = gmae_VSET(d[act[k] * out]);
         const gmae_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 32 / gmae_VLEN; v++) {
+        for (int v = 0; v < 64 / gmae_VLEN; v++) {
             gmae_vec xv;
             gmae_LOAD(xv, xs + v * gmae_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gmae_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const gmae_real a = d[act[k] * out];
         const gmae_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 32; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 64; v++)
+            sum[v] = gmae_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         g[i + v] += sum[v];
 }
 
@@ -287,13 +326,13 @@ static void gmae_dw16(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / gmae_VLEN; v++)
         acc[v] = (gmae_vec){0};
     for (int k = 0; k < na; k++) {
-        const gmae_real a = d[act[k] * out];
+        const gmae_vec a = gmae_VSET(d[act[k] * out]);
         const gmae_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / gmae_VLEN; v++) {
             gmae_vec xv;
             gmae_LOAD(xv, xs + v * gmae_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gmae_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -304,7 +343,7 @@ static void gmae_dw16(int na, const int *act, long in, long out,
         const gmae_real a = d[act[k] * out];
         const gmae_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = gmae_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 16; v++)
@@ -312,12 +351,12 @@ static void gmae_dw16(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * at a time over its samples with δ ≠ 0: tiles of 64 inputs, then of 16,
  * then one sum at a time, in the same order */
 static void gmae_dw(int n, long in, long out, int j, int rows,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 16 * 16;
+    const long wide = in / 64 * 64, full = in / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const gmae_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gmae_real *restrict gr = g + r * in;
@@ -326,14 +365,14 @@ static void gmae_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            gmae_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 64)
+            gmae_dw64(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 16)
             gmae_dw16(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gmae_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -343,8 +382,8 @@ static void gmae_dw(int n, long in, long out, int j, int rows,
 /* gmae_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gmae_dx4_avx2(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
@@ -361,10 +400,10 @@ static void gmae_dx4_avx2(long in, long out, const gmae_real *restrict d,
             gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const gmae_real a = d[r * out + k];
+            const gmae_vec32 a = gmae_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gmae_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gmae_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -378,8 +417,8 @@ static void gmae_dx4_avx2(long in, long out, const gmae_real *restrict d,
 /* gmae_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gmae_dx1_avx2(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
@@ -396,10 +435,10 @@ static void gmae_dx1_avx2(long in, long out, const gmae_real *restrict d,
             gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gmae_real a = d[r * out + k];
+            const gmae_vec32 a = gmae_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gmae_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gmae_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -411,7 +450,7 @@ static void gmae_dx1_avx2(long in, long out, const gmae_real *restrict d,
 
 #ifdef gmae_AVX2
 /* gmae_dx_avx2: gmae_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gmae_dx_avx2(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
@@ -427,7 +466,7 @@ static void gmae_dx_avx2(int n, long in, long out, const gmae_real *restrict d,
         for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gmae_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -438,8 +477,8 @@ static void gmae_dx_avx2(int n, long in, long out, const gmae_real *restrict d,
 /* gmae_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gmae_dw64_avx2(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
 {
@@ -449,13 +488,13 @@ static void gmae_dw64_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 64 / gmae_VLEN32; v++)
         acc[v] = (gmae_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gmae_real a = d[act[k] * out];
+        const gmae_vec32 a = gmae_VSET32(d[act[k] * out]);
         const gmae_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 64 / gmae_VLEN32; v++) {
             gmae_vec32 xv;
             gmae_LOAD(xv, xs + v * gmae_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gmae_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -468,8 +507,8 @@ static void gmae_dw64_avx2(int na, const int *act, long in, long out,
 /* gmae_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gmae_dw16_avx2(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
 {
@@ -479,13 +518,13 @@ static void gmae_dw16_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / gmae_VLEN32; v++)
         acc[v] = (gmae_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gmae_real a = d[act[k] * out];
+        const gmae_vec32 a = gmae_VSET32(d[act[k] * out]);
         const gmae_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / gmae_VLEN32; v++) {
             gmae_vec32 xv;
             gmae_LOAD(xv, xs + v * gmae_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gmae_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -496,7 +535,7 @@ static void gmae_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef gmae_AVX2
 /* gmae_dw_avx2: gmae_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gmae_dw_avx2(int n, long in, long out, int j, int rows,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
 {
@@ -516,7 +555,7 @@ static void gmae_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gmae_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -527,28 +566,28 @@ static void gmae_dw_avx2(int n, long in, long out, int j, int rows,
 /* gmae_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gmae_dx8_avx512(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
     gmae_real sum[8][16];
-    gmae_vec32 acc[8][16 / gmae_VLEN32];
+    gmae_vec64 acc[8][16 / gmae_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / gmae_VLEN32; v++)
-            acc[r][v] = (gmae_vec32){0};
+        for (int v = 0; v < 16 / gmae_VLEN64; v++)
+            acc[r][v] = (gmae_vec64){0};
     for (int k = 0; k < out; k++) {
-        gmae_vec32 wv[16 / gmae_VLEN32];
+        gmae_vec64 wv[16 / gmae_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gmae_VLEN32; v++)
-            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
+        for (int v = 0; v < 16 / gmae_VLEN64; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            const gmae_real a = d[r * out + k];
+            const gmae_vec64 a = gmae_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / gmae_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / gmae_VLEN64; v++)
+                acc[r][v] = gmae_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -562,28 +601,28 @@ static void gmae_dx8_avx512(long in, long out, const gmae_real *restrict d,
 /* gmae_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gmae_dx1_avx512(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
     gmae_real sum[1][16];
-    gmae_vec32 acc[1][16 / gmae_VLEN32];
+    gmae_vec64 acc[1][16 / gmae_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / gmae_VLEN32; v++)
-            acc[r][v] = (gmae_vec32){0};
+        for (int v = 0; v < 16 / gmae_VLEN64; v++)
+            acc[r][v] = (gmae_vec64){0};
     for (int k = 0; k < out; k++) {
-        gmae_vec32 wv[16 / gmae_VLEN32];
+        gmae_vec64 wv[16 / gmae_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gmae_VLEN32; v++)
-            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN32);
+        for (int v = 0; v < 16 / gmae_VLEN64; v++)
+            gmae_LOAD(wv[v], W + k * in + i + v * gmae_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gmae_real a = d[r * out + k];
+            const gmae_vec64 a = gmae_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / gmae_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / gmae_VLEN64; v++)
+                acc[r][v] = gmae_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -595,7 +634,7 @@ static void gmae_dx1_avx512(long in, long out, const gmae_real *restrict d,
 
 #ifdef gmae_AVX512
 /* gmae_dx_avx512: gmae_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gmae_dx_avx512(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
@@ -611,7 +650,7 @@ static void gmae_dx_avx512(int n, long in, long out, const gmae_real *restrict d
         for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gmae_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -622,24 +661,24 @@ static void gmae_dx_avx512(int n, long in, long out, const gmae_real *restrict d
 /* gmae_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gmae_dw128_avx512(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
 {
     gmae_real sum[128];
-    gmae_vec32 acc[128 / gmae_VLEN32];
+    gmae_vec64 acc[128 / gmae_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 128 / gmae_VLEN32; v++)
-        acc[v] = (gmae_vec32){0};
+    for (int v = 0; v < 128 / gmae_VLEN64; v++)
+        acc[v] = (gmae_vec64){0};
     for (int k = 0; k < na; k++) {
-        const gmae_real a = d[act[k] * out];
+        const gmae_vec64 a = gmae_VSET64(d[act[k] * out]);
         const gmae_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 128 / gmae_VLEN32; v++) {
-            gmae_vec32 xv;
-            gmae_LOAD(xv, xs + v * gmae_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 128 / gmae_VLEN64; v++) {
+            gmae_vec64 xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN64);
+            acc[v] = gmae_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -652,24 +691,24 @@ static void gmae_dw128_avx512(int na, const int *act, long in, long out,
 /* gmae_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gmae_dw16_avx512(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i)
 {
     gmae_real sum[16];
-    gmae_vec32 acc[16 / gmae_VLEN32];
+    gmae_vec64 acc[16 / gmae_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / gmae_VLEN32; v++)
-        acc[v] = (gmae_vec32){0};
+    for (int v = 0; v < 16 / gmae_VLEN64; v++)
+        acc[v] = (gmae_vec64){0};
     for (int k = 0; k < na; k++) {
-        const gmae_real a = d[act[k] * out];
+        const gmae_vec64 a = gmae_VSET64(d[act[k] * out]);
         const gmae_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gmae_VLEN32; v++) {
-            gmae_vec32 xv;
-            gmae_LOAD(xv, xs + v * gmae_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 16 / gmae_VLEN64; v++) {
+            gmae_vec64 xv;
+            gmae_LOAD(xv, xs + v * gmae_VLEN64);
+            acc[v] = gmae_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -680,7 +719,7 @@ static void gmae_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef gmae_AVX512
 /* gmae_dw_avx512: gmae_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gmae_dw_avx512(int n, long in, long out, int j, int rows,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
 {
@@ -700,7 +739,7 @@ static void gmae_dw_avx512(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gmae_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gmae_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -712,13 +751,13 @@ static void gmae_dx_best(int n, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict W, gmae_real *restrict g)
 {
 #ifdef gmae_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gmae_dx_avx512(n, in, out, d, W, g);
         return;
     }
 #endif
 #ifdef gmae_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gmae_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -731,13 +770,13 @@ static void gmae_dw_best(int n, long in, long out, int j, int rows,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
 {
 #ifdef gmae_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gmae_dw_avx512(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
 #ifdef gmae_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gmae_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -748,8 +787,8 @@ static void gmae_dw_best(int n, long in, long out, int j, int rows,
 // ---- layer s: 3 -> 6, softmax ----
 
 /* gmae_s_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 3, each in 3 partial sums (lane k adds inputs
- * k, k + 3, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 3, each in 3 partial sums (lane k fuses inputs
+ * k, k + 3, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gmae_s_dot4x2(const gmae_real *restrict W, const gmae_real *restrict b,
     const gmae_real *restrict x, gmae_real *restrict z, int j)
@@ -773,8 +812,8 @@ static void gmae_s_dot4x2(const gmae_real *restrict W, const gmae_real *restrict
 }
 
 /* gmae_s_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 3, each in 3 partial sums (lane k adds inputs
- * k, k + 3, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 3, each in 3 partial sums (lane k fuses inputs
+ * k, k + 3, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void gmae_s_dot1x4(const gmae_real *restrict W, const gmae_real *restrict b,
     const gmae_real *restrict x, gmae_real *restrict z, int j)
@@ -798,8 +837,8 @@ static void gmae_s_dot1x4(const gmae_real *restrict W, const gmae_real *restrict
 }
 
 /* gmae_s_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 3, each in 3 partial sums (lane k adds inputs
- * k, k + 3, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 3, each in 3 partial sums (lane k fuses inputs
+ * k, k + 3, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gmae_s_dot1x1(const gmae_real *restrict W, const gmae_real *restrict b,
     const gmae_real *restrict x, gmae_real *restrict z, int j)
@@ -973,8 +1012,8 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
 // ---- layer dense2: 6 -> 2, identity ----
 
 /* gmae_dense2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 6, each in 6 partial sums (lane k adds inputs
- * k, k + 6, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 6, each in 6 partial sums (lane k fuses inputs
+ * k, k + 6, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gmae_dense2_dot4x2(const gmae_real *restrict W, const gmae_real *restrict b,
     const gmae_real *restrict x, gmae_real *restrict z, int j)
@@ -1001,8 +1040,8 @@ static void gmae_dense2_dot4x2(const gmae_real *restrict W, const gmae_real *res
 }
 
 /* gmae_dense2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 6, each in 6 partial sums (lane k adds inputs
- * k, k + 6, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 6, each in 6 partial sums (lane k fuses inputs
+ * k, k + 6, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gmae_dense2_dot1x1(const gmae_real *restrict W, const gmae_real *restrict b,
     const gmae_real *restrict x, gmae_real *restrict z, int j)

@@ -15,7 +15,8 @@
 #include "bprt.h"
 #include "u0.h"
 
-/* No products fused into FMAs, whatever the flags: gcc's GNU modes and clang
+/* No products fused into FMAs but those the code fuses itself (gwide_FMA and
+ * the vector tiles' intrinsics), whatever the flags: gcc's GNU modes and clang
  * contract where the target has FMA (ARMv7E-M, x86 -mfma, AArch64), which
  * changes the last bits (docs/API.md). */
 #if defined(__clang__)
@@ -105,28 +106,66 @@ static gwide_real gwide_sigmoid(gwide_real z)
 
 // ---- kernels ----
 
-/* The dot-product tiles' vectors: GNU C vector extensions (gcc, clang), 32 bytes
- * with AVX, else 16; gwide_LOAD is an unaligned load. */
-#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
-#if defined(__AVX__)
-#define gwide_VBYTES 32
+/* gwide_FMA(a, b, c) = a·b + c rounded once: C99's fmaf, one instruction where the
+ * target has FMA (x86 with FMA, AArch64, ARMv7 VFPv4 such as Cortex-M4F), correctly rounded by
+ * glibc and musl elsewhere; without FMA hardware newlib's rounds twice, so
+ * there (and with BPC_OWN_FMA) gwide_fma.  The products and sums that the comments
+ * say "fused" are gwide_FMA; every other a·b + c is rounded twice. */
+#if defined(BPC_OWN_FMA) || (defined(_NEWLIB_VERSION) && !defined(__FP_FAST_FMAF) \
+                             && !defined(__ARM_FEATURE_FMA))
+/* a·b is exact in double; their sum s is, but for its rounding error e
+ * (Knuth's two-sum); s rounded to odd where e is not 0 rounds to float as
+ * a·b + c would, 53 bits being at least 24 + 2 (Boldo and Melquiond, 2008) */
+static gwide_real gwide_fma(gwide_real a, gwide_real b, gwide_real c)
+{
+    const double p = (double)a * b;
+    double s = p + c;
+    const double sp = s - p, e = (p - (s - sp)) + (c - sp);
+    uint64_t u;
+    memcpy(&u, &s, sizeof u);
+    /* inexact and even: to the odd neighbour on the side of the error */
+    if ((e < 0 || e > 0) && !(u & 1)) {
+        u += (e < 0) == (s < 0) ? 1 : (uint64_t)-1;
+        memcpy(&s, &u, sizeof s);
+    }
+    return (float)s;
+}
+#define gwide_FMA gwide_fma
 #else
-#define gwide_VBYTES 16
+#define gwide_FMA fmaf
 #endif
-#define gwide_VLEN (gwide_VBYTES / (int)sizeof(gwide_real))
-typedef gwide_real gwide_vec __attribute__((vector_size(gwide_VBYTES)));
+
+/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by
+ * <immintrin.h>'s FMA intrinsics; gwide_LOAD is an unaligned load.  In a build
+ * with FMA the plain tiles use them too, else (and on other machines) plain
+ * loops of gwide_FMA, which compilers vectorize where the target has FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#include <immintrin.h>
 #define gwide_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-/* On x86-64 the tiles are also compiled for AVX2 (in a build for plain x86-64)
- * and AVX-512VL (float), in 32-byte vectors, and the processor's best is chosen at
- * run time.  None uses FMA, so all round alike: the same results. */
-#if defined(__x86_64__) && !defined(BPC_NO_DISPATCH)
 #define gwide_VLEN32 (32 / (int)sizeof(gwide_real))
 typedef gwide_real gwide_vec32 __attribute__((vector_size(32)));
-#if !defined(__AVX__)
+#define gwide_VFMA32 _mm256_fmadd_ps
+#define gwide_VSET32 _mm256_set1_ps
+#if defined(__FMA__)
+#define gwide_VLEN gwide_VLEN32
+typedef gwide_vec32 gwide_vec;
+#define gwide_VFMA gwide_VFMA32
+#define gwide_VSET gwide_VSET32
+#endif
+/* The tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
+ * AVX-512VL (float), and the processor's best is chosen at run time.  All fuse
+ * the same products in the same order: the same results. */
+#if !defined(BPC_NO_DISPATCH)
+#if !defined(__FMA__)
 #define gwide_AVX2 1
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gwide_AVX512 1
+/* the backward tiles' AVX-512 vectors */
+#define gwide_VLEN64 (64 / (int)sizeof(gwide_real))
+typedef gwide_real gwide_vec64 __attribute__((vector_size(64)));
+#define gwide_VFMA64 _mm512_fmadd_ps
+#define gwide_VSET64 _mm512_set1_ps
 #endif
 #endif
 #endif
@@ -156,17 +195,17 @@ static int gwide_chunks(const gwide_real *x, int rows, int len, int *chunk)
     return n;
 }
 
-/* gwide_dx2: ∂C/∂x of 2 samples, 16 inputs from i: dx[s][i] = Σ_j
+/* gwide_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
- * vector loaded serves 2 samples. */
-static void gwide_dx2(long in, long out, const gwide_real *restrict d,
+ * vector loaded serves 4 samples. */
+static void gwide_dx4(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
-    gwide_real sum[2][16];
+    gwide_real sum[4][16];
 #ifdef gwide_VLEN
-    gwide_vec acc[2][16 / gwide_VLEN];
+    gwide_vec acc[4][16 / gwide_VLEN];
     #pragma GCC unroll 8
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16 / gwide_VLEN; v++)
             acc[r][v] = (gwide_vec){0};
     for (int k = 0; k < out; k++) {
@@ -175,27 +214,27 @@ static void gwide_dx2(long in, long out, const gwide_real *restrict d,
         for (int v = 0; v < 16 / gwide_VLEN; v++)
             gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN);
         #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const gwide_real a = d[r * out + k];
+        for (int r = 0; r < 4; r++) {
+            const gwide_vec a = gwide_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gwide_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gwide_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             sum[r][v] = 0;
     for (int k = 0; k < out; k++) {
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const gwide_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gwide_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 4; r++)
         for (int v = 0; v < 16; v++)
             g[r * in + i + v] = sum[r][v];
 }
@@ -220,10 +259,10 @@ static void gwide_dx1(long in, long out, const gwide_real *restrict d,
             gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gwide_real a = d[r * out + k];
+            const gwide_vec a = gwide_VSET(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gwide_VLEN; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gwide_VFMA(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -235,7 +274,7 @@ static void gwide_dx1(long in, long out, const gwide_real *restrict d,
         for (int r = 0; r < 1; r++) {
             const gwide_real a = d[r * out + k];
             for (int v = 0; v < 16; v++)
-                sum[r][v] += W[k * in + i + v] * a;
+                sum[r][v] = gwide_FMA(W[k * in + i + v], a, sum[r][v]);
         }
     }
 #endif
@@ -244,7 +283,7 @@ static void gwide_dx1(long in, long out, const gwide_real *restrict d,
             g[r * in + i + v] = sum[r][v];
 }
 
-/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 2-sample tiles, then
+/* dx (n × in) = δ·W for δ (n × out) and W (out × in): 4-sample tiles, then
  * 1-sample ones; the last in % 16 inputs one sum at a time, in the same
  * order */
 static void gwide_dx(int n, long in, long out, const gwide_real *restrict d,
@@ -252,9 +291,9 @@ static void gwide_dx(int n, long in, long out, const gwide_real *restrict d,
 {
     const long full = in / 16 * 16;
     int r = 0;
-    for (; r + 2 <= n; r += 2)
+    for (; r + 4 <= n; r += 4)
         for (long i = 0; i < full; i += 16)
-            gwide_dx2(in, out, d + r * out, W, g + r * in, i);
+            gwide_dx4(in, out, d + r * out, W, g + r * in, i);
     for (; r < n; r++)
         for (long i = 0; i < full; i += 16)
             gwide_dx1(in, out, d + r * out, W, g + r * in, i);
@@ -262,46 +301,46 @@ static void gwide_dx(int n, long in, long out, const gwide_real *restrict d,
         for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gwide_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
 }
 
-/* gwide_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
+/* gwide_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once. */
-static void gwide_dw32(int na, const int *act, long in, long out,
+static void gwide_dw64(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
 {
-    gwide_real sum[32];
+    gwide_real sum[64];
 #ifdef gwide_VLEN
-    gwide_vec acc[32 / gwide_VLEN];
+    gwide_vec acc[64 / gwide_VLEN];
     #pragma GCC unroll 8
-    for (int v = 0; v < 32 / gwide_VLEN; v++)
+    for (int v = 0; v < 64 / gwide_VLEN; v++)
         acc[v] = (gwide_vec){0};
     for (int k = 0; k < na; k++) {
-        const gwide_real a = d[act[k] * out];
+        const gwide_vec a = gwide_VSET(d[act[k] * out]);
         const gwide_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 32 / gwide_VLEN; v++) {
+        for (int v = 0; v < 64 / gwide_VLEN; v++) {
             gwide_vec xv;
             gwide_LOAD(xv, xs + v * gwide_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gwide_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
 #else
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         sum[v] = 0;
     for (int k = 0; k < na; k++) {
         const gwide_real a = d[act[k] * out];
         const gwide_real *restrict xs = x + act[k] * in + i;
-        for (int v = 0; v < 32; v++)
-            sum[v] += xs[v] * a;
+        for (int v = 0; v < 64; v++)
+            sum[v] = gwide_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = 0; v < 64; v++)
         g[i + v] += sum[v];
 }
 
@@ -318,13 +357,13 @@ static void gwide_dw16(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / gwide_VLEN; v++)
         acc[v] = (gwide_vec){0};
     for (int k = 0; k < na; k++) {
-        const gwide_real a = d[act[k] * out];
+        const gwide_vec a = gwide_VSET(d[act[k] * out]);
         const gwide_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / gwide_VLEN; v++) {
             gwide_vec xv;
             gwide_LOAD(xv, xs + v * gwide_VLEN);
-            acc[v] += xv * a;
+            acc[v] = gwide_VFMA(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -335,7 +374,7 @@ static void gwide_dw16(int na, const int *act, long in, long out,
         const gwide_real a = d[act[k] * out];
         const gwide_real *restrict xs = x + act[k] * in + i;
         for (int v = 0; v < 16; v++)
-            sum[v] += xs[v] * a;
+            sum[v] = gwide_FMA(xs[v], a, sum[v]);
     }
 #endif
     for (int v = 0; v < 16; v++)
@@ -343,12 +382,12 @@ static void gwide_dw16(int na, const int *act, long in, long out,
 }
 
 /* g (rows × in) += δᵀ·x for the rows j.. of δ (n × out) and x (n × in), a row
- * at a time over its samples with δ ≠ 0: tiles of 32 inputs, then of 16,
+ * at a time over its samples with δ ≠ 0: tiles of 64 inputs, then of 16,
  * then one sum at a time, in the same order */
 static void gwide_dw(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 16 * 16;
+    const long wide = in / 64 * 64, full = in / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const gwide_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gwide_real *restrict gr = g + r * in;
@@ -357,14 +396,14 @@ static void gwide_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            gwide_dw32(na, act, in, out, dr, x, gr, i);
+        for (long i = 0; i < wide; i += 64)
+            gwide_dw64(na, act, in, out, dr, x, gr, i);
         for (long i = wide; i < full; i += 16)
             gwide_dw16(na, act, in, out, dr, x, gr, i);
         for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gwide_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -374,8 +413,8 @@ static void gwide_dw(int n, long in, long out, int j, int rows,
 /* gwide_dx4_avx2: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gwide_dx4_avx2(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
@@ -392,10 +431,10 @@ static void gwide_dx4_avx2(long in, long out, const gwide_real *restrict d,
             gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            const gwide_real a = d[r * out + k];
+            const gwide_vec32 a = gwide_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gwide_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gwide_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -409,8 +448,8 @@ static void gwide_dx4_avx2(long in, long out, const gwide_real *restrict d,
 /* gwide_dx1_avx2: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gwide_dx1_avx2(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
@@ -427,10 +466,10 @@ static void gwide_dx1_avx2(long in, long out, const gwide_real *restrict d,
             gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gwide_real a = d[r * out + k];
+            const gwide_vec32 a = gwide_VSET32(d[r * out + k]);
             #pragma GCC unroll 8
             for (int v = 0; v < 16 / gwide_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+                acc[r][v] = gwide_VFMA32(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -442,7 +481,7 @@ static void gwide_dx1_avx2(long in, long out, const gwide_real *restrict d,
 
 #ifdef gwide_AVX2
 /* gwide_dx_avx2: gwide_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
@@ -458,7 +497,7 @@ static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d
         for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gwide_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -469,8 +508,8 @@ static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d
 /* gwide_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gwide_dw64_avx2(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
 {
@@ -480,13 +519,13 @@ static void gwide_dw64_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 64 / gwide_VLEN32; v++)
         acc[v] = (gwide_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gwide_real a = d[act[k] * out];
+        const gwide_vec32 a = gwide_VSET32(d[act[k] * out]);
         const gwide_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 64 / gwide_VLEN32; v++) {
             gwide_vec32 xv;
             gwide_LOAD(xv, xs + v * gwide_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gwide_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -499,8 +538,8 @@ static void gwide_dw64_avx2(int na, const int *act, long in, long out,
 /* gwide_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX2, without FMA: the same results. */
-__attribute__((target("avx2")))
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
 static void gwide_dw16_avx2(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
 {
@@ -510,13 +549,13 @@ static void gwide_dw16_avx2(int na, const int *act, long in, long out,
     for (int v = 0; v < 16 / gwide_VLEN32; v++)
         acc[v] = (gwide_vec32){0};
     for (int k = 0; k < na; k++) {
-        const gwide_real a = d[act[k] * out];
+        const gwide_vec32 a = gwide_VSET32(d[act[k] * out]);
         const gwide_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
         for (int v = 0; v < 16 / gwide_VLEN32; v++) {
             gwide_vec32 xv;
             gwide_LOAD(xv, xs + v * gwide_VLEN32);
-            acc[v] += xv * a;
+            acc[v] = gwide_VFMA32(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -527,7 +566,7 @@ static void gwide_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef gwide_AVX2
 /* gwide_dw_avx2: gwide_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
@@ -547,7 +586,7 @@ static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gwide_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -558,28 +597,28 @@ static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
 /* gwide_dx8_avx512: ∂C/∂x of 8 samples, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dx8_avx512(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
     gwide_real sum[8][16];
-    gwide_vec32 acc[8][16 / gwide_VLEN32];
+    gwide_vec64 acc[8][16 / gwide_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 16 / gwide_VLEN32; v++)
-            acc[r][v] = (gwide_vec32){0};
+        for (int v = 0; v < 16 / gwide_VLEN64; v++)
+            acc[r][v] = (gwide_vec64){0};
     for (int k = 0; k < out; k++) {
-        gwide_vec32 wv[16 / gwide_VLEN32];
+        gwide_vec64 wv[16 / gwide_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gwide_VLEN32; v++)
-            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
+        for (int v = 0; v < 16 / gwide_VLEN64; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            const gwide_real a = d[r * out + k];
+            const gwide_vec64 a = gwide_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / gwide_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / gwide_VLEN64; v++)
+                acc[r][v] = gwide_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -593,28 +632,28 @@ static void gwide_dx8_avx512(long in, long out, const gwide_real *restrict d,
 /* gwide_dx1_avx512: ∂C/∂x of 1 sample, 16 inputs from i: dx[s][i] = Σ_j
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dx1_avx512(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
     gwide_real sum[1][16];
-    gwide_vec32 acc[1][16 / gwide_VLEN32];
+    gwide_vec64 acc[1][16 / gwide_VLEN64];
     #pragma GCC unroll 8
     for (int r = 0; r < 1; r++)
-        for (int v = 0; v < 16 / gwide_VLEN32; v++)
-            acc[r][v] = (gwide_vec32){0};
+        for (int v = 0; v < 16 / gwide_VLEN64; v++)
+            acc[r][v] = (gwide_vec64){0};
     for (int k = 0; k < out; k++) {
-        gwide_vec32 wv[16 / gwide_VLEN32];
+        gwide_vec64 wv[16 / gwide_VLEN64];
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gwide_VLEN32; v++)
-            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN32);
+        for (int v = 0; v < 16 / gwide_VLEN64; v++)
+            gwide_LOAD(wv[v], W + k * in + i + v * gwide_VLEN64);
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            const gwide_real a = d[r * out + k];
+            const gwide_vec64 a = gwide_VSET64(d[r * out + k]);
             #pragma GCC unroll 8
-            for (int v = 0; v < 16 / gwide_VLEN32; v++)
-                acc[r][v] += wv[v] * a;
+            for (int v = 0; v < 16 / gwide_VLEN64; v++)
+                acc[r][v] = gwide_VFMA64(wv[v], a, acc[r][v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -626,7 +665,7 @@ static void gwide_dx1_avx512(long in, long out, const gwide_real *restrict d,
 
 #ifdef gwide_AVX512
 /* gwide_dx_avx512: gwide_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
@@ -642,7 +681,7 @@ static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict
         for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < out; k++)
-                sum += W[k * in + i] * d[r * out + k];
+                sum = gwide_FMA(W[k * in + i], d[r * out + k], sum);
             g[r * in + i] = sum;
         }
     }
@@ -653,24 +692,24 @@ static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict
 /* gwide_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dw128_avx512(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
 {
     gwide_real sum[128];
-    gwide_vec32 acc[128 / gwide_VLEN32];
+    gwide_vec64 acc[128 / gwide_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 128 / gwide_VLEN32; v++)
-        acc[v] = (gwide_vec32){0};
+    for (int v = 0; v < 128 / gwide_VLEN64; v++)
+        acc[v] = (gwide_vec64){0};
     for (int k = 0; k < na; k++) {
-        const gwide_real a = d[act[k] * out];
+        const gwide_vec64 a = gwide_VSET64(d[act[k] * out]);
         const gwide_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 128 / gwide_VLEN32; v++) {
-            gwide_vec32 xv;
-            gwide_LOAD(xv, xs + v * gwide_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 128 / gwide_VLEN64; v++) {
+            gwide_vec64 xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN64);
+            acc[v] = gwide_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -683,24 +722,24 @@ static void gwide_dw128_avx512(int na, const int *act, long in, long out,
 /* gwide_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dw16_avx512(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
 {
     gwide_real sum[16];
-    gwide_vec32 acc[16 / gwide_VLEN32];
+    gwide_vec64 acc[16 / gwide_VLEN64];
     #pragma GCC unroll 8
-    for (int v = 0; v < 16 / gwide_VLEN32; v++)
-        acc[v] = (gwide_vec32){0};
+    for (int v = 0; v < 16 / gwide_VLEN64; v++)
+        acc[v] = (gwide_vec64){0};
     for (int k = 0; k < na; k++) {
-        const gwide_real a = d[act[k] * out];
+        const gwide_vec64 a = gwide_VSET64(d[act[k] * out]);
         const gwide_real *restrict xs = x + act[k] * in + i;
         #pragma GCC unroll 8
-        for (int v = 0; v < 16 / gwide_VLEN32; v++) {
-            gwide_vec32 xv;
-            gwide_LOAD(xv, xs + v * gwide_VLEN32);
-            acc[v] += xv * a;
+        for (int v = 0; v < 16 / gwide_VLEN64; v++) {
+            gwide_vec64 xv;
+            gwide_LOAD(xv, xs + v * gwide_VLEN64);
+            acc[v] = gwide_VFMA64(xv, a, acc[v]);
         }
     }
     memcpy(sum, acc, sizeof sum);
@@ -711,7 +750,7 @@ static void gwide_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef gwide_AVX512
 /* gwide_dw_avx512: gwide_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dw_avx512(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
@@ -731,7 +770,7 @@ static void gwide_dw_avx512(int n, long in, long out, int j, int rows,
         for (long i = full; i < in; i++) {
             gwide_real sum = 0;
             for (int k = 0; k < na; k++)
-                sum += x[act[k] * in + i] * dr[act[k] * out];
+                sum = gwide_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
             gr[i] += sum;
         }
     }
@@ -743,13 +782,13 @@ static void gwide_dx_best(int n, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict W, gwide_real *restrict g)
 {
 #ifdef gwide_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gwide_dx_avx512(n, in, out, d, W, g);
         return;
     }
 #endif
 #ifdef gwide_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gwide_dx_avx2(n, in, out, d, W, g);
         return;
     }
@@ -762,13 +801,13 @@ static void gwide_dw_best(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
 #ifdef gwide_AVX512
-    if (__builtin_cpu_supports("avx512vl")) {
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
         gwide_dw_avx512(n, in, out, j, rows, d, x, g);
         return;
     }
 #endif
 #ifdef gwide_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gwide_dw_avx2(n, in, out, j, rows, d, x, g);
         return;
     }
@@ -779,8 +818,8 @@ static void gwide_dw_best(int n, long in, long out, int j, int rows,
 // ---- layer h: 37 -> 45, relu ----
 
 /* gwide_h_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 37, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restrict b,
@@ -815,10 +854,10 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 2; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -835,7 +874,7 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 37 + i + k] * x[s * 37 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 37 + i + k], x[s * 37 + i + k], a[s][r][k]);
             }
         }
     }
@@ -844,7 +883,7 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -864,8 +903,8 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
 }
 
 /* gwide_h_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 37, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restrict b,
@@ -900,10 +939,10 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 1; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -920,7 +959,7 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 37 + i + k] * x[s * 37 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 37 + i + k], x[s * 37 + i + k], a[s][r][k]);
             }
         }
     }
@@ -929,7 +968,7 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -949,8 +988,8 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
 }
 
 /* gwide_h_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 37, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restrict b,
@@ -979,7 +1018,7 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 4; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -996,7 +1035,7 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 37 + i + k] * x[s * 37 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 37 + i + k], x[s * 37 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1005,7 +1044,7 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1025,8 +1064,8 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
 }
 
 /* gwide_h_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 37, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk). */
 static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restrict b,
@@ -1055,7 +1094,7 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 1; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1072,7 +1111,7 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 37 + i + k] * x[s * 37 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 37 + i + k], x[s * 37 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1081,7 +1120,7 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1102,8 +1141,8 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
 
 #ifdef gwide_AVX2
 /* gwide_h_dot4x2_avx2: gwide_h_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1135,10 +1174,10 @@ static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 2; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1147,7 +1186,7 @@ static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1169,8 +1208,8 @@ static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX2
 /* gwide_h_dot4x1_avx2: gwide_h_dot4x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1202,10 +1241,10 @@ static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1214,7 +1253,7 @@ static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1236,8 +1275,8 @@ static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX2
 /* gwide_h_dot1x4_avx2: gwide_h_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1263,7 +1302,7 @@ static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 4; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1272,7 +1311,7 @@ static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1294,8 +1333,8 @@ static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX2
 /* gwide_h_dot1x1_avx2: gwide_h_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1321,7 +1360,7 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1330,7 +1369,7 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1352,12 +1391,12 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX512
 /* gwide_h_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 37, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot5x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1391,11 +1430,11 @@ static void gwide_h_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 4; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1404,7 +1443,7 @@ static void gwide_h_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1426,12 +1465,12 @@ static void gwide_h_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
 
 #ifdef gwide_AVX512
 /* gwide_h_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 37, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot5x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1465,11 +1504,11 @@ static void gwide_h_dot5x1_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -1478,7 +1517,7 @@ static void gwide_h_dot5x1_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1500,8 +1539,8 @@ static void gwide_h_dot5x1_avx512(const gwide_real *restrict W, const gwide_real
 
 #ifdef gwide_AVX512
 /* gwide_h_dot1x4_avx512: gwide_h_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1527,7 +1566,7 @@ static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 4; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1536,7 +1575,7 @@ static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1558,8 +1597,8 @@ static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
 
 #ifdef gwide_AVX512
 /* gwide_h_dot1x1_avx512: gwide_h_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1585,7 +1624,7 @@ static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -1594,7 +1633,7 @@ static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 37 + 32 + k] * x[s * 37 + 32 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1623,7 +1662,7 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
     const gwide_real *restrict b = m->params + 1665; /* [45] */
     /* z = W·x + b */
 #ifdef gwide_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -1644,7 +1683,7 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
     else
 #endif
 #ifdef gwide_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -1846,8 +1885,8 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
 // ---- layer g: 45 -> 11, tanh ----
 
 /* gwide_g_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 45, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 2 outputs. */
 static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
@@ -1880,10 +1919,10 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 2; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1899,7 +1938,7 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 45 + i + k] * x[s * 45 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 45 + i + k], x[s * 45 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1908,7 +1947,7 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -1928,8 +1967,8 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
 }
 
 /* gwide_g_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 45, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output. */
 static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
@@ -1962,10 +2001,10 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 1; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -1981,7 +2020,7 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 45 + i + k] * x[s * 45 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 45 + i + k], x[s * 45 + i + k], a[s][r][k]);
             }
         }
     }
@@ -1990,7 +2029,7 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2010,8 +2049,8 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
 }
 
 /* gwide_g_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 45, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 4 outputs. */
 static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
@@ -2038,7 +2077,7 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 4; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2054,7 +2093,7 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 4; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 45 + i + k] * x[s * 45 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 45 + i + k], x[s * 45 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2063,7 +2102,7 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2083,8 +2122,8 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
 }
 
 /* gwide_g_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 45, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
@@ -2111,7 +2150,7 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             for (int r = 0; r < 1; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2127,7 +2166,7 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 45 + i + k] * x[s * 45 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 45 + i + k], x[s * 45 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2136,7 +2175,7 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2157,8 +2196,8 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
 
 #ifdef gwide_AVX2
 /* gwide_g_dot4x2_avx2: gwide_g_dot4x2 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2189,10 +2228,10 @@ static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 2; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2201,7 +2240,7 @@ static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2223,8 +2262,8 @@ static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX2
 /* gwide_g_dot4x1_avx2: gwide_g_dot4x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2255,10 +2294,10 @@ static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2267,7 +2306,7 @@ static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2289,8 +2328,8 @@ static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX2
 /* gwide_g_dot1x4_avx2: gwide_g_dot1x4 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2315,7 +2354,7 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 4; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2324,7 +2363,7 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2346,8 +2385,8 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX2
 /* gwide_g_dot1x1_avx2: gwide_g_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2372,7 +2411,7 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2381,7 +2420,7 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2403,11 +2442,11 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX512
 /* gwide_g_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
- * dot products of length 45, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot5x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2440,11 +2479,11 @@ static void gwide_g_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 4; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -2453,7 +2492,7 @@ static void gwide_g_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2475,11 +2514,11 @@ static void gwide_g_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
 
 #ifdef gwide_AVX512
 /* gwide_g_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 45, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot5x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2512,11 +2551,11 @@ static void gwide_g_dot5x1_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -2525,7 +2564,7 @@ static void gwide_g_dot5x1_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2547,8 +2586,8 @@ static void gwide_g_dot5x1_avx512(const gwide_real *restrict W, const gwide_real
 
 #ifdef gwide_AVX512
 /* gwide_g_dot1x4_avx512: gwide_g_dot1x4 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2573,7 +2612,7 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 4; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2582,7 +2621,7 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2604,8 +2643,8 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
 
 #ifdef gwide_AVX512
 /* gwide_g_dot1x1_avx512: gwide_g_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2630,7 +2669,7 @@ static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2639,7 +2678,7 @@ static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
-                a[s][r][k] += W[(j + r) * 45 + 40 + k] * x[s * 45 + 40 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2668,7 +2707,7 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
     const gwide_real *restrict b = m->params + 2205; /* [11] */
     /* z = W·x + b */
 #ifdef gwide_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -2687,7 +2726,7 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
     else
 #endif
 #ifdef gwide_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
@@ -2867,8 +2906,8 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
 // ---- layer dense3: 11 -> 1, sigmoid ----
 
 /* gwide_dense3_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
- * dot products of length 11, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 11, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 4 samples, each input row for 1 output. */
 static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
@@ -2901,10 +2940,10 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 1; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 11 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -2920,7 +2959,7 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
         for (int s = 0; s < 4; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 11 + i + k] * x[s * 11 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 11 + i + k], x[s * 11 + i + k], a[s][r][k]);
             }
         }
     }
@@ -2929,7 +2968,7 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 3; k++)
-                a[s][r][k] += W[(j + r) * 11 + 8 + k] * x[s * 11 + 8 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -2949,8 +2988,8 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
 }
 
 /* gwide_dense3_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
- * dot products of length 11, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 11, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 1 output. */
 static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
@@ -2977,7 +3016,7 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
             for (int r = 0; r < 1; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 11 + i + v * gwide_VLEN);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -2993,7 +3032,7 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
         for (int s = 0; s < 1; s++) {
             for (int r = 0; r < 1; r++) {
                 for (int k = 0; k < 8; k++)
-                    a[s][r][k] += W[(j + r) * 11 + i + k] * x[s * 11 + i + k];
+                    a[s][r][k] = gwide_FMA(W[(j + r) * 11 + i + k], x[s * 11 + i + k], a[s][r][k]);
             }
         }
     }
@@ -3002,7 +3041,7 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 3; k++)
-                a[s][r][k] += W[(j + r) * 11 + 8 + k] * x[s * 11 + 8 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3023,8 +3062,8 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
 
 #ifdef gwide_AVX2
 /* gwide_dense3_dot4x1_avx2: gwide_dense3_dot4x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3055,10 +3094,10 @@ static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_r
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 11 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
             }
         }
     }
@@ -3067,7 +3106,7 @@ static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_r
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 3; k++)
-                a[s][r][k] += W[(j + r) * 11 + 8 + k] * x[s * 11 + 8 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3089,8 +3128,8 @@ static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_r
 
 #ifdef gwide_AVX2
 /* gwide_dense3_dot1x1_avx2: gwide_dense3_dot1x1 compiled for AVX2
- * (without FMA: the same results) */
-__attribute__((target("avx2")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma")))
 static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3115,7 +3154,7 @@ static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_r
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 11 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3124,7 +3163,7 @@ static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_r
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 3; k++)
-                a[s][r][k] += W[(j + r) * 11 + 8 + k] * x[s * 11 + 8 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3146,11 +3185,11 @@ static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_r
 
 #ifdef gwide_AVX512
 /* gwide_dense3_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 11, each in 8 partial sums (lane k adds inputs
- * k, k + 8, ...), combined pairwise; each weight row loaded is used for
+ * dot products of length 11, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL, without FMA: the same results. */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dense3_dot5x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3183,11 +3222,11 @@ static void gwide_dense3_dot5x1_avx512(const gwide_real *restrict W, const gwide
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 11 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
-                acc[1][r][v] += wv * x1;
-                acc[2][r][v] += wv * x2;
-                acc[3][r][v] += wv * x3;
-                acc[4][r][v] += wv * x4;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
+                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
+                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
+                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
+                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
@@ -3196,7 +3235,7 @@ static void gwide_dense3_dot5x1_avx512(const gwide_real *restrict W, const gwide
     for (int s = 0; s < 5; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 3; k++)
-                a[s][r][k] += W[(j + r) * 11 + 8 + k] * x[s * 11 + 8 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3218,8 +3257,8 @@ static void gwide_dense3_dot5x1_avx512(const gwide_real *restrict W, const gwide
 
 #ifdef gwide_AVX512
 /* gwide_dense3_dot1x1_avx512: gwide_dense3_dot1x1 compiled for AVX-512VL
- * (without FMA: the same results) */
-__attribute__((target("avx2,avx512f,avx512vl")))
+ * (the same FMAs in the same order: the same results) */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dense3_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3244,7 +3283,7 @@ static void gwide_dense3_dot1x1_avx512(const gwide_real *restrict W, const gwide
             for (int r = 0; r < 1; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 11 + i + v * gwide_VLEN32);
-                acc[0][r][v] += wv * x0;
+                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
@@ -3253,7 +3292,7 @@ static void gwide_dense3_dot1x1_avx512(const gwide_real *restrict W, const gwide
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 3; k++)
-                a[s][r][k] += W[(j + r) * 11 + 8 + k] * x[s * 11 + 8 + k];
+                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
@@ -3282,7 +3321,7 @@ static void gwide_dense3_forward(gwide_model *m, const gwide_real *in, int n)
     const gwide_real *restrict b = m->params + 2227; /* [1] */
     /* z = W·x + b */
 #ifdef gwide_AVX512
-    if (__builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 5 <= n; s += 5) {
@@ -3297,7 +3336,7 @@ static void gwide_dense3_forward(gwide_model *m, const gwide_real *in, int n)
     else
 #endif
 #ifdef gwide_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
         for (; s + 4 <= n; s += 4) {
