@@ -59,9 +59,13 @@
  * compilers vectorize where the target has FMA (AArch64, x86 -mfma).  Both do the
  * same operations in the same order, so they give the same results.  On x86-64 the
  * tiles are also compiled for AVX2 with FMA (in a build without FMA) and for
- * AVX-512VL (float models: 5 × 4 tiles, which its 32 vector registers hold), and the
- * best the processor has is chosen at run time (the tiers below); all fuse the same
- * products in the same order.
+ * AVX-512VL (float models), and the best the processor has is chosen at run time (the
+ * tiers below); all fuse the same products in the same order.  AVX-512's tiles are 8
+ * samples × 6 outputs in 64-byte vectors, each holding two samples' 8 lanes, [sample
+ * 2p | sample 2p + 1], fused with the weight chunk broadcast to both halves: the same
+ * FMAs per lane, so the same bits, with twice the work per instruction (the 1 × 4
+ * tiles stay in 32-byte vectors).  A first layer's chunk is skipped there only where
+ * it is zero in all 8 samples.
  *
  * The backward products are tiles too, shared by all layers (their sizes are arguments,
  * the widths long so that no index product overflows an int), each output its own lane
@@ -86,8 +90,9 @@ enum { LANES = KERN_LANES, LINE_MAX = 92 };
 /* The instruction sets a looped forward is compiled for, tried in this order at run
  * time.  Each has its own tiles (NAME_L_dotSxJ<suffix>): S × J while S samples remain,
  * 1 × 4 for the rest, and S × 1 and 1 × 1 for outputs left over.  All fuse the same
- * products in the same order, so all round alike.  With AVX-512VL's 32 vector
- * registers, 5 × 4 tiles fit; with 16, 4 × 2. */
+ * products in the same order, so all round alike.  AVX-512's 8 × 6 tiles hold 4 pairs
+ * of samples × 6 rows in 24 of its 32 vector registers (measured best of 8 × 6, 8 × 4,
+ * 6 × 8, 6 × 6, 4 × 6, bench/products.c); with 16, 4 × 2. */
 typedef struct Tier {
     const char *suffix; /* of the tile names */
     const char *guard;  /* NAME_<guard> is defined where the clones compile; NULL: plain */
@@ -96,16 +101,17 @@ typedef struct Tier {
     const char *isa;    /* for comments */
     const char *vec;    /* the backward tiles' vectors: NAME_vec<vec> (kern_helpers) */
     bool float_only;    /* double's 8 lanes take twice the registers */
+    bool pairs;         /* the S × J tiles hold two samples' lanes per 64-byte vector */
     int S, J;
     int dx_rows;        /* samples of a ∂x tile (kern_backward_tiles) */
     int dw_bytes;       /* bytes of the row stretch of a wide ∂W tile: 8 vectors */
 } Tier;
 
 static const Tier tiers[] = {
-    {"_avx512", "AVX512", "avx2,fma,avx512f,avx512vl", "avx512vl", "AVX-512VL", "64", true, 5,
-     4, 8, 512},
-    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, 4, 2, 4, 256},
-    {"", NULL, NULL, NULL, NULL, "", false, 4, 2, 4, 256},
+    {"_avx512", "AVX512", "avx2,fma,avx512f,avx512vl", "avx512vl", "AVX-512VL", "64", true, true,
+     8, 6, 8, 512},
+    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, false, 4, 2, 4, 256},
+    {"", NULL, NULL, NULL, NULL, "", false, false, 4, 2, 4, 256},
 };
 enum { NTIERS = sizeof tiers / sizeof tiers[0] };
 static const Tier *const plain = &tiers[NTIERS - 1];
@@ -382,6 +388,43 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const Vec *vn, long in, l
     emit_line(e, "memcpy(a, acc, sizeof a);");
 }
 
+/* emit_tile_vector's sums for an even number S of float samples, two samples' 8 lanes
+ * per 64-byte vector: [sample 2p | sample 2p + 1], each weight chunk broadcast to both
+ * halves (NAME_PAIR8, NAME_BCAST8, kern_helpers).  Every lane fuses the same terms in
+ * the same order; the halves are then stored to a[S][J][8]. */
+static void emit_tile_pairs(Emit *e, const GenCtx *c, long in, long full, bool skips, int S,
+                            int J)
+{
+    const char *N = c->name;
+    const int P = S / 2;
+    emit_line(e, "__m512 acc[%d][%d];", P, J);
+    unroll_pragma(e);
+    emit_open(e, "for (int p = 0; p < %d; p++)", P);
+    unroll_pragma(e);
+    emit_line(e, "for (int r = 0; r < %d; r++)", J);
+    emit_cont(e, "acc[p][r] = _mm512_setzero_ps();");
+    emit_close(e);
+    open_chunk_loop(e, skips, full);
+    for (int k = 0; k < P; k++)
+        emit_line(e, "const __m512 x%d = %s_PAIR8(x + %ld + i, x + %ld + i);", k, N,
+                  2 * k * in, (2 * k + 1) * in);
+    unroll_pragma(e);
+    emit_open(e, "for (int r = 0; r < %d; r++)", J);
+    emit_line(e, "const __m512 wv = %s_BCAST8(W + (j + r) * %ld + i);", N, in);
+    for (int k = 0; k < P; k++)
+        emit_line(e, "acc[%d][r] = _mm512_fmadd_ps(wv, x%d, acc[%d][r]);", k, k, k);
+    emit_close(e);
+    emit_close(e);
+    unroll_pragma(e);
+    emit_open(e, "for (int p = 0; p < %d; p++)", P);
+    unroll_pragma(e);
+    emit_open(e, "for (int r = 0; r < %d; r++)", J);
+    emit_line(e, "_mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));");
+    emit_line(e, "_mm256_storeu_ps(a[2 * p + 1][r], %s_HIGH8(acc[p][r]));", N);
+    emit_close(e);
+    emit_close(e);
+}
+
 /* "#ifdef NAME_<guard>", which encloses tier t's clones and the code calling them. */
 static void tier_ifdef(Emit *e, const GenCtx *c, const Tier *t)
 {
@@ -454,7 +497,9 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
     emit_brace(e);
     emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
     const Vec vn = vec_names(c, t->guard ? "32" : "");
-    if (t->guard) {
+    if (t->pairs && S % 2 == 0) {
+        emit_tile_pairs(e, c, in, full, skips, S, J);
+    } else if (t->guard) {
         emit_tile_vector(e, c, &vn, in, full, skips, S, J);
     } else if (w == LANES) {
         kern_pp(e, "#ifdef %s_VLEN", N);
@@ -692,6 +737,16 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#define %s_AVX512 1", N);
     emit_line(e, "/* the backward tiles' AVX-512 vectors */");
     emit_vec(e, c, "64", 64);
+    if (!c->dbl) {
+        emit_line(e, "/* the forward tiles' pairs of 8 floats (AVX-512F, through doubles' lanes): p's");
+        emit_line(e, " * and q's, p's in both halves, and the upper half */");
+        emit_line(e, "#define %s_PAIR8(p, q) _mm512_castpd_ps(_mm512_insertf64x4( \\", N);
+        emit_line(e, "    _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p))), \\");
+        emit_line(e, "    _mm256_castps_pd(_mm256_loadu_ps(q)), 1))");
+        emit_line(e, "#define %s_BCAST8(p) \\", N);
+        emit_line(e, "    _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))))");
+        emit_line(e, "#define %s_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))", N);
+    }
     emit_line(e, "#endif");
     emit_line(e, "#endif");
     emit_line(e, "#endif");

@@ -132,6 +132,14 @@ typedef lenet32_vec32 lenet32_vec;
 typedef lenet32_real lenet32_vec64 __attribute__((vector_size(64)));
 #define lenet32_VFMA64 _mm512_fmadd_ps
 #define lenet32_VSET64 _mm512_set1_ps
+/* the forward tiles' pairs of 8 floats (AVX-512F, through doubles' lanes): p's
+ * and q's, p's in both halves, and the upper half */
+#define lenet32_PAIR8(p, q) _mm512_castpd_ps(_mm512_insertf64x4( \
+    _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p))), \
+    _mm256_castps_pd(_mm256_loadu_ps(q)), 1))
+#define lenet32_BCAST8(p) \
+    _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))))
+#define lenet32_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
 #endif
@@ -1244,22 +1252,150 @@ static void lenet32_c2_dot4x2_avx2(const lenet32_real *restrict W, const lenet32
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_c2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* lenet32_c2_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 150, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_c2_dot5x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_c2_dot8x6_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
-    lenet32_real a[5][4][8]; /* the partial sums */
+    lenet32_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
+    }
+    for (int i = 0; i < 144; i += 8) {
+        const __m512 x0 = lenet32_PAIR8(x + 0 + i, x + 150 + i);
+        const __m512 x1 = lenet32_PAIR8(x + 300 + i, x + 450 + i);
+        const __m512 x2 = lenet32_PAIR8(x + 600 + i, x + 750 + i);
+        const __m512 x3 = lenet32_PAIR8(x + 900 + i, x + 1050 + i);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = lenet32_BCAST8(W + (j + r) * 150 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], lenet32_HIGH8(acc[p][r]));
+        }
+    }
+    /* the last 6 inputs, into lanes 0..5 */
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
+            for (int k = 0; k < 6; k++)
+                a[s][r][k] = lenet32_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
+            lenet32_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 16 + j + r] = b[j + r] + t[0];
+        }
+    }
+}
+#endif
+
+#ifdef lenet32_AVX512
+/* lenet32_c2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+ * dot products of length 150, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 8 samples, each input row for 1 output.
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void lenet32_c2_dot8x1_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+    const lenet32_real *restrict x, lenet32_real *restrict z, int j)
+{
+    lenet32_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
+    }
+    for (int i = 0; i < 144; i += 8) {
+        const __m512 x0 = lenet32_PAIR8(x + 0 + i, x + 150 + i);
+        const __m512 x1 = lenet32_PAIR8(x + 300 + i, x + 450 + i);
+        const __m512 x2 = lenet32_PAIR8(x + 600 + i, x + 750 + i);
+        const __m512 x3 = lenet32_PAIR8(x + 900 + i, x + 1050 + i);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = lenet32_BCAST8(W + (j + r) * 150 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], lenet32_HIGH8(acc[p][r]));
+        }
+    }
+    /* the last 6 inputs, into lanes 0..5 */
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 6; k++)
+                a[s][r][k] = lenet32_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 1; r++) {
+            lenet32_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 16 + j + r] = b[j + r] + t[0];
+        }
+    }
+}
+#endif
+
+#ifdef lenet32_AVX512
+/* lenet32_c2_dot1x4_avx512: z = W·x + b for 1 sample × 4 outputs from output j: 4
+ * dot products of length 150, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 4 outputs.
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void lenet32_c2_dot1x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+    const lenet32_real *restrict x, lenet32_real *restrict z, int j)
+{
+    lenet32_real a[1][4][8]; /* the partial sums */
     const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[5][4][8 / lenet32_VLEN32];
+    lenet32_vec32 acc[1][4][8 / lenet32_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
+        for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
             for (int r = 0; r < 4; r++)
                 acc[s][r][v] = zero;
@@ -1270,36 +1406,24 @@ static void lenet32_c2_dot5x4_avx512(const lenet32_real *restrict W, const lenet
         for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
             lenet32_vec32 x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x1;
-            lenet32_LOAD(x1, x + 150 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x2;
-            lenet32_LOAD(x2, x + 300 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x3;
-            lenet32_LOAD(x3, x + 450 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x4;
-            lenet32_LOAD(x4, x + 600 + i + v * lenet32_VLEN32);
             #pragma GCC unroll 8
             for (int r = 0; r < 4; r++) {
                 lenet32_vec32 wv;
                 lenet32_LOAD(wv, W + (j + r) * 150 + i + v * lenet32_VLEN32);
                 acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = lenet32_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = lenet32_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = lenet32_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = lenet32_VFMA32(wv, x4, acc[4][r][v]);
             }
         }
     }
     memcpy(a, acc, sizeof a);
     /* the last 6 inputs, into lanes 0..5 */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 6; k++)
                 a[s][r][k] = lenet32_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             lenet32_real *t = a[s][r];
             t[0] += t[4];
@@ -1324,9 +1448,15 @@ static void lenet32_c2_product(const lenet32_real *restrict W, const lenet32_rea
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 12; j += 6)
+                lenet32_c2_dot8x6_avx512(W, b, in + s * 150, z[s], j);
+            for (int j = 12; j < 16; j++)
+                lenet32_c2_dot8x1_avx512(W, b, in + s * 150, z[s], j);
+        }
+        for (; s < n; s++) {
             for (int j = 0; j < 16; j += 4)
-                lenet32_c2_dot5x4_avx512(W, b, in + s * 150, z[s], j);
+                lenet32_c2_dot1x4_avx512(W, b, in + s * 150, z[s], j);
         }
     }
     else
@@ -1842,56 +1972,48 @@ static void lenet32_dense6_dot1x4_avx2(const lenet32_real *restrict W, const len
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense6_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* lenet32_dense6_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 400, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense6_dot5x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense6_dot8x6_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
-    lenet32_real a[5][4][8]; /* the partial sums */
-    const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[5][4][8 / lenet32_VLEN32];
+    lenet32_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 400; i += 8) {
+        const __m512 x0 = lenet32_PAIR8(x + 0 + i, x + 400 + i);
+        const __m512 x1 = lenet32_PAIR8(x + 800 + i, x + 1200 + i);
+        const __m512 x2 = lenet32_PAIR8(x + 1600 + i, x + 2000 + i);
+        const __m512 x3 = lenet32_PAIR8(x + 2400 + i, x + 2800 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
-            lenet32_vec32 x0;
-            lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x1;
-            lenet32_LOAD(x1, x + 400 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x2;
-            lenet32_LOAD(x2, x + 800 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x3;
-            lenet32_LOAD(x3, x + 1200 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x4;
-            lenet32_LOAD(x4, x + 1600 + i + v * lenet32_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                lenet32_vec32 wv;
-                lenet32_LOAD(wv, W + (j + r) * 400 + i + v * lenet32_VLEN32);
-                acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = lenet32_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = lenet32_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = lenet32_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = lenet32_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = lenet32_BCAST8(W + (j + r) * 400 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], lenet32_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             lenet32_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1968,9 +2090,9 @@ static void lenet32_dense6_forward(lenet32_model *m, const lenet32_real *in, int
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 120; j += 4)
-                lenet32_dense6_dot5x4_avx512(W, b, in + s * 400, m->dense6_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 120; j += 6)
+                lenet32_dense6_dot8x6_avx512(W, b, in + s * 400, m->dense6_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 120; j += 4)
@@ -2423,56 +2545,48 @@ static void lenet32_dense7_dot1x4_avx2(const lenet32_real *restrict W, const len
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense7_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* lenet32_dense7_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 120, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense7_dot5x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense7_dot8x6_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
-    lenet32_real a[5][4][8]; /* the partial sums */
-    const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[5][4][8 / lenet32_VLEN32];
+    lenet32_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 120; i += 8) {
+        const __m512 x0 = lenet32_PAIR8(x + 0 + i, x + 120 + i);
+        const __m512 x1 = lenet32_PAIR8(x + 240 + i, x + 360 + i);
+        const __m512 x2 = lenet32_PAIR8(x + 480 + i, x + 600 + i);
+        const __m512 x3 = lenet32_PAIR8(x + 720 + i, x + 840 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
-            lenet32_vec32 x0;
-            lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x1;
-            lenet32_LOAD(x1, x + 120 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x2;
-            lenet32_LOAD(x2, x + 240 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x3;
-            lenet32_LOAD(x3, x + 360 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x4;
-            lenet32_LOAD(x4, x + 480 + i + v * lenet32_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                lenet32_vec32 wv;
-                lenet32_LOAD(wv, W + (j + r) * 120 + i + v * lenet32_VLEN32);
-                acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = lenet32_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = lenet32_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = lenet32_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = lenet32_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = lenet32_BCAST8(W + (j + r) * 120 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], lenet32_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             lenet32_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2549,9 +2663,9 @@ static void lenet32_dense7_forward(lenet32_model *m, const lenet32_real *in, int
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 84; j += 4)
-                lenet32_dense7_dot5x4_avx512(W, b, in + s * 120, m->dense7_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 84; j += 6)
+                lenet32_dense7_dot8x6_avx512(W, b, in + s * 120, m->dense7_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 84; j += 4)
@@ -3162,63 +3276,55 @@ static void lenet32_dense8_dot1x1_avx2(const lenet32_real *restrict W, const len
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense8_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* lenet32_dense8_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 84, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense8_dot5x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense8_dot8x6_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
-    lenet32_real a[5][4][8]; /* the partial sums */
-    const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[5][4][8 / lenet32_VLEN32];
+    lenet32_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 80; i += 8) {
+        const __m512 x0 = lenet32_PAIR8(x + 0 + i, x + 84 + i);
+        const __m512 x1 = lenet32_PAIR8(x + 168 + i, x + 252 + i);
+        const __m512 x2 = lenet32_PAIR8(x + 336 + i, x + 420 + i);
+        const __m512 x3 = lenet32_PAIR8(x + 504 + i, x + 588 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
-            lenet32_vec32 x0;
-            lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x1;
-            lenet32_LOAD(x1, x + 84 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x2;
-            lenet32_LOAD(x2, x + 168 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x3;
-            lenet32_LOAD(x3, x + 252 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x4;
-            lenet32_LOAD(x4, x + 336 + i + v * lenet32_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                lenet32_vec32 wv;
-                lenet32_LOAD(wv, W + (j + r) * 84 + i + v * lenet32_VLEN32);
-                acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = lenet32_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = lenet32_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = lenet32_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = lenet32_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = lenet32_BCAST8(W + (j + r) * 84 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], lenet32_HIGH8(acc[p][r]));
+        }
+    }
     /* the last 4 inputs, into lanes 0..3 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             for (int k = 0; k < 4; k++)
                 a[s][r][k] = lenet32_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             lenet32_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -3234,62 +3340,54 @@ static void lenet32_dense8_dot5x4_avx512(const lenet32_real *restrict W, const l
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense8_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
+/* lenet32_dense8_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
  * dot products of length 84, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
+ * 8 samples, each input row for 1 output.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense8_dot5x1_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense8_dot8x1_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
-    lenet32_real a[5][1][8]; /* the partial sums */
-    const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[5][1][8 / lenet32_VLEN32];
+    lenet32_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 80; i += 8) {
+        const __m512 x0 = lenet32_PAIR8(x + 0 + i, x + 84 + i);
+        const __m512 x1 = lenet32_PAIR8(x + 168 + i, x + 252 + i);
+        const __m512 x2 = lenet32_PAIR8(x + 336 + i, x + 420 + i);
+        const __m512 x3 = lenet32_PAIR8(x + 504 + i, x + 588 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
-            lenet32_vec32 x0;
-            lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x1;
-            lenet32_LOAD(x1, x + 84 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x2;
-            lenet32_LOAD(x2, x + 168 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x3;
-            lenet32_LOAD(x3, x + 252 + i + v * lenet32_VLEN32);
-            lenet32_vec32 x4;
-            lenet32_LOAD(x4, x + 336 + i + v * lenet32_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                lenet32_vec32 wv;
-                lenet32_LOAD(wv, W + (j + r) * 84 + i + v * lenet32_VLEN32);
-                acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = lenet32_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = lenet32_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = lenet32_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = lenet32_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = lenet32_BCAST8(W + (j + r) * 84 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], lenet32_HIGH8(acc[p][r]));
+        }
+    }
     /* the last 4 inputs, into lanes 0..3 */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 4; k++)
                 a[s][r][k] = lenet32_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             lenet32_real *t = a[s][r];
             t[0] += t[4];
@@ -3431,11 +3529,11 @@ static void lenet32_dense8_forward(lenet32_model *m, const lenet32_real *in, int
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 8; j += 4)
-                lenet32_dense8_dot5x4_avx512(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 8; j < 10; j++)
-                lenet32_dense8_dot5x1_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 6; j += 6)
+                lenet32_dense8_dot8x6_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+            for (int j = 6; j < 10; j++)
+                lenet32_dense8_dot8x1_avx512(W, b, in + s * 84, m->dense8_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)

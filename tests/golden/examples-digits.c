@@ -160,6 +160,14 @@ typedef digits_vec32 digits_vec;
 typedef digits_real digits_vec64 __attribute__((vector_size(64)));
 #define digits_VFMA64 _mm512_fmadd_ps
 #define digits_VSET64 _mm512_set1_ps
+/* the forward tiles' pairs of 8 floats (AVX-512F, through doubles' lanes): p's
+ * and q's, p's in both halves, and the upper half */
+#define digits_PAIR8(p, q) _mm512_castpd_ps(_mm512_insertf64x4( \
+    _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p))), \
+    _mm256_castps_pd(_mm256_loadu_ps(q)), 1))
+#define digits_BCAST8(p) \
+    _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))))
+#define digits_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
 #endif
@@ -1070,58 +1078,109 @@ static void digits_hidden_dot1x4_avx2(const digits_real *restrict W, const digit
 #endif
 
 #ifdef digits_AVX512
-/* digits_hidden_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* digits_hidden_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 64, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void digits_hidden_dot5x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
+static void digits_hidden_dot8x6_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    digits_real a[5][4][8]; /* the partial sums */
-    const digits_vec32 zero = {0};
-    digits_vec32 acc[5][4][8 / digits_VLEN32];
+    digits_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / digits_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
         const int i = chunk[c];
+        const __m512 x0 = digits_PAIR8(x + 0 + i, x + 64 + i);
+        const __m512 x1 = digits_PAIR8(x + 128 + i, x + 192 + i);
+        const __m512 x2 = digits_PAIR8(x + 256 + i, x + 320 + i);
+        const __m512 x3 = digits_PAIR8(x + 384 + i, x + 448 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / digits_VLEN32; v++) {
-            digits_vec32 x0;
-            digits_LOAD(x0, x + 0 + i + v * digits_VLEN32);
-            digits_vec32 x1;
-            digits_LOAD(x1, x + 64 + i + v * digits_VLEN32);
-            digits_vec32 x2;
-            digits_LOAD(x2, x + 128 + i + v * digits_VLEN32);
-            digits_vec32 x3;
-            digits_LOAD(x3, x + 192 + i + v * digits_VLEN32);
-            digits_vec32 x4;
-            digits_LOAD(x4, x + 256 + i + v * digits_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                digits_vec32 wv;
-                digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = digits_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = digits_BCAST8(W + (j + r) * 64 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], digits_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
+            digits_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 64 + j + r] = b[j + r] + t[0];
+        }
+    }
+}
+#endif
+
+#ifdef digits_AVX512
+/* digits_hidden_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+ * dot products of length 64, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 8 samples, each input row for 1 output.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void digits_hidden_dot8x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
+    const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
+{
+    digits_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
+    }
+    for (int c = 0; c < nchunk; c++) {
+        const int i = chunk[c];
+        const __m512 x0 = digits_PAIR8(x + 0 + i, x + 64 + i);
+        const __m512 x1 = digits_PAIR8(x + 128 + i, x + 192 + i);
+        const __m512 x2 = digits_PAIR8(x + 256 + i, x + 320 + i);
+        const __m512 x3 = digits_PAIR8(x + 384 + i, x + 448 + i);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = digits_BCAST8(W + (j + r) * 64 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], digits_HIGH8(acc[p][r]));
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 1; r++) {
             digits_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1199,10 +1258,12 @@ static void digits_hidden_forward(digits_model *m, const digits_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            const int nchunk = digits_chunks(in + s * 64, 5, 64, m->chunk);
-            for (int j = 0; j < 64; j += 4)
-                digits_hidden_dot5x4_avx512(W, b, in + s * 64, m->hidden_z[s], j, m->chunk, nchunk);
+        for (; s + 8 <= n; s += 8) {
+            const int nchunk = digits_chunks(in + s * 64, 8, 64, m->chunk);
+            for (int j = 0; j < 60; j += 6)
+                digits_hidden_dot8x6_avx512(W, b, in + s * 64, m->hidden_z[s], j, m->chunk, nchunk);
+            for (int j = 60; j < 64; j++)
+                digits_hidden_dot8x1_avx512(W, b, in + s * 64, m->hidden_z[s], j, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = digits_chunks(in + s * 64, 1, 64, m->chunk);
@@ -1795,56 +1856,48 @@ static void digits_dense2_dot1x1_avx2(const digits_real *restrict W, const digit
 #endif
 
 #ifdef digits_AVX512
-/* digits_dense2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* digits_dense2_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 64, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void digits_dense2_dot5x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
+static void digits_dense2_dot8x6_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
-    digits_real a[5][4][8]; /* the partial sums */
-    const digits_vec32 zero = {0};
-    digits_vec32 acc[5][4][8 / digits_VLEN32];
+    digits_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / digits_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 64; i += 8) {
+        const __m512 x0 = digits_PAIR8(x + 0 + i, x + 64 + i);
+        const __m512 x1 = digits_PAIR8(x + 128 + i, x + 192 + i);
+        const __m512 x2 = digits_PAIR8(x + 256 + i, x + 320 + i);
+        const __m512 x3 = digits_PAIR8(x + 384 + i, x + 448 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / digits_VLEN32; v++) {
-            digits_vec32 x0;
-            digits_LOAD(x0, x + 0 + i + v * digits_VLEN32);
-            digits_vec32 x1;
-            digits_LOAD(x1, x + 64 + i + v * digits_VLEN32);
-            digits_vec32 x2;
-            digits_LOAD(x2, x + 128 + i + v * digits_VLEN32);
-            digits_vec32 x3;
-            digits_LOAD(x3, x + 192 + i + v * digits_VLEN32);
-            digits_vec32 x4;
-            digits_LOAD(x4, x + 256 + i + v * digits_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                digits_vec32 wv;
-                digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = digits_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = digits_BCAST8(W + (j + r) * 64 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], digits_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             digits_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1860,55 +1913,47 @@ static void digits_dense2_dot5x4_avx512(const digits_real *restrict W, const dig
 #endif
 
 #ifdef digits_AVX512
-/* digits_dense2_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
+/* digits_dense2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
  * dot products of length 64, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
+ * 8 samples, each input row for 1 output.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void digits_dense2_dot5x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
+static void digits_dense2_dot8x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
-    digits_real a[5][1][8]; /* the partial sums */
-    const digits_vec32 zero = {0};
-    digits_vec32 acc[5][1][8 / digits_VLEN32];
+    digits_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / digits_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 64; i += 8) {
+        const __m512 x0 = digits_PAIR8(x + 0 + i, x + 64 + i);
+        const __m512 x1 = digits_PAIR8(x + 128 + i, x + 192 + i);
+        const __m512 x2 = digits_PAIR8(x + 256 + i, x + 320 + i);
+        const __m512 x3 = digits_PAIR8(x + 384 + i, x + 448 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / digits_VLEN32; v++) {
-            digits_vec32 x0;
-            digits_LOAD(x0, x + 0 + i + v * digits_VLEN32);
-            digits_vec32 x1;
-            digits_LOAD(x1, x + 64 + i + v * digits_VLEN32);
-            digits_vec32 x2;
-            digits_LOAD(x2, x + 128 + i + v * digits_VLEN32);
-            digits_vec32 x3;
-            digits_LOAD(x3, x + 192 + i + v * digits_VLEN32);
-            digits_vec32 x4;
-            digits_LOAD(x4, x + 256 + i + v * digits_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                digits_vec32 wv;
-                digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
-                acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = digits_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = digits_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = digits_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = digits_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = digits_BCAST8(W + (j + r) * 64 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], digits_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             digits_real *t = a[s][r];
             t[0] += t[4];
@@ -2036,11 +2081,11 @@ static void digits_dense2_forward(digits_model *m, const digits_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 8; j += 4)
-                digits_dense2_dot5x4_avx512(W, b, in + s * 64, m->dense2_z[s], j);
-            for (int j = 8; j < 10; j++)
-                digits_dense2_dot5x1_avx512(W, b, in + s * 64, m->dense2_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 6; j += 6)
+                digits_dense2_dot8x6_avx512(W, b, in + s * 64, m->dense2_z[s], j);
+            for (int j = 6; j < 10; j++)
+                digits_dense2_dot8x1_avx512(W, b, in + s * 64, m->dense2_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)

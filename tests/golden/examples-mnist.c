@@ -160,6 +160,14 @@ typedef mnist_vec32 mnist_vec;
 typedef mnist_real mnist_vec64 __attribute__((vector_size(64)));
 #define mnist_VFMA64 _mm512_fmadd_ps
 #define mnist_VSET64 _mm512_set1_ps
+/* the forward tiles' pairs of 8 floats (AVX-512F, through doubles' lanes): p's
+ * and q's, p's in both halves, and the upper half */
+#define mnist_PAIR8(p, q) _mm512_castpd_ps(_mm512_insertf64x4( \
+    _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p))), \
+    _mm256_castps_pd(_mm256_loadu_ps(q)), 1))
+#define mnist_BCAST8(p) \
+    _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))))
+#define mnist_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
 #endif
@@ -1070,58 +1078,109 @@ static void mnist_hidden_dot1x4_avx2(const mnist_real *restrict W, const mnist_r
 #endif
 
 #ifdef mnist_AVX512
-/* mnist_hidden_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* mnist_hidden_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 784, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mnist_hidden_dot5x4_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
+static void mnist_hidden_dot8x6_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[5][4][8]; /* the partial sums */
-    const mnist_vec32 zero = {0};
-    mnist_vec32 acc[5][4][8 / mnist_VLEN32];
+    mnist_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / mnist_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
         const int i = chunk[c];
+        const __m512 x0 = mnist_PAIR8(x + 0 + i, x + 784 + i);
+        const __m512 x1 = mnist_PAIR8(x + 1568 + i, x + 2352 + i);
+        const __m512 x2 = mnist_PAIR8(x + 3136 + i, x + 3920 + i);
+        const __m512 x3 = mnist_PAIR8(x + 4704 + i, x + 5488 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / mnist_VLEN32; v++) {
-            mnist_vec32 x0;
-            mnist_LOAD(x0, x + 0 + i + v * mnist_VLEN32);
-            mnist_vec32 x1;
-            mnist_LOAD(x1, x + 784 + i + v * mnist_VLEN32);
-            mnist_vec32 x2;
-            mnist_LOAD(x2, x + 1568 + i + v * mnist_VLEN32);
-            mnist_vec32 x3;
-            mnist_LOAD(x3, x + 2352 + i + v * mnist_VLEN32);
-            mnist_vec32 x4;
-            mnist_LOAD(x4, x + 3136 + i + v * mnist_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                mnist_vec32 wv;
-                mnist_LOAD(wv, W + (j + r) * 784 + i + v * mnist_VLEN32);
-                acc[0][r][v] = mnist_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = mnist_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = mnist_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = mnist_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = mnist_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = mnist_BCAST8(W + (j + r) * 784 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
+            mnist_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 128 + j + r] = b[j + r] + t[0];
+        }
+    }
+}
+#endif
+
+#ifdef mnist_AVX512
+/* mnist_hidden_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+ * dot products of length 784, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 8 samples, each input row for 1 output.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void mnist_hidden_dot8x1_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
+    const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
+{
+    mnist_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
+    }
+    for (int c = 0; c < nchunk; c++) {
+        const int i = chunk[c];
+        const __m512 x0 = mnist_PAIR8(x + 0 + i, x + 784 + i);
+        const __m512 x1 = mnist_PAIR8(x + 1568 + i, x + 2352 + i);
+        const __m512 x2 = mnist_PAIR8(x + 3136 + i, x + 3920 + i);
+        const __m512 x3 = mnist_PAIR8(x + 4704 + i, x + 5488 + i);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = mnist_BCAST8(W + (j + r) * 784 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 1; r++) {
             mnist_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1199,10 +1258,12 @@ static void mnist_hidden_forward(mnist_model *m, const mnist_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            const int nchunk = mnist_chunks(in + s * 784, 5, 784, m->chunk);
-            for (int j = 0; j < 128; j += 4)
-                mnist_hidden_dot5x4_avx512(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
+        for (; s + 8 <= n; s += 8) {
+            const int nchunk = mnist_chunks(in + s * 784, 8, 784, m->chunk);
+            for (int j = 0; j < 126; j += 6)
+                mnist_hidden_dot8x6_avx512(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
+            for (int j = 126; j < 128; j++)
+                mnist_hidden_dot8x1_avx512(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = mnist_chunks(in + s * 784, 1, 784, m->chunk);
@@ -1795,56 +1856,48 @@ static void mnist_dense2_dot1x1_avx2(const mnist_real *restrict W, const mnist_r
 #endif
 
 #ifdef mnist_AVX512
-/* mnist_dense2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* mnist_dense2_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 128, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mnist_dense2_dot5x4_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
+static void mnist_dense2_dot8x6_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[5][4][8]; /* the partial sums */
-    const mnist_vec32 zero = {0};
-    mnist_vec32 acc[5][4][8 / mnist_VLEN32];
+    mnist_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / mnist_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 128; i += 8) {
+        const __m512 x0 = mnist_PAIR8(x + 0 + i, x + 128 + i);
+        const __m512 x1 = mnist_PAIR8(x + 256 + i, x + 384 + i);
+        const __m512 x2 = mnist_PAIR8(x + 512 + i, x + 640 + i);
+        const __m512 x3 = mnist_PAIR8(x + 768 + i, x + 896 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / mnist_VLEN32; v++) {
-            mnist_vec32 x0;
-            mnist_LOAD(x0, x + 0 + i + v * mnist_VLEN32);
-            mnist_vec32 x1;
-            mnist_LOAD(x1, x + 128 + i + v * mnist_VLEN32);
-            mnist_vec32 x2;
-            mnist_LOAD(x2, x + 256 + i + v * mnist_VLEN32);
-            mnist_vec32 x3;
-            mnist_LOAD(x3, x + 384 + i + v * mnist_VLEN32);
-            mnist_vec32 x4;
-            mnist_LOAD(x4, x + 512 + i + v * mnist_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                mnist_vec32 wv;
-                mnist_LOAD(wv, W + (j + r) * 128 + i + v * mnist_VLEN32);
-                acc[0][r][v] = mnist_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = mnist_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = mnist_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = mnist_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = mnist_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = mnist_BCAST8(W + (j + r) * 128 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             mnist_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1860,55 +1913,47 @@ static void mnist_dense2_dot5x4_avx512(const mnist_real *restrict W, const mnist
 #endif
 
 #ifdef mnist_AVX512
-/* mnist_dense2_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
+/* mnist_dense2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
  * dot products of length 128, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
+ * 8 samples, each input row for 1 output.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mnist_dense2_dot5x1_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
+static void mnist_dense2_dot8x1_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[5][1][8]; /* the partial sums */
-    const mnist_vec32 zero = {0};
-    mnist_vec32 acc[5][1][8 / mnist_VLEN32];
+    mnist_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / mnist_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 128; i += 8) {
+        const __m512 x0 = mnist_PAIR8(x + 0 + i, x + 128 + i);
+        const __m512 x1 = mnist_PAIR8(x + 256 + i, x + 384 + i);
+        const __m512 x2 = mnist_PAIR8(x + 512 + i, x + 640 + i);
+        const __m512 x3 = mnist_PAIR8(x + 768 + i, x + 896 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / mnist_VLEN32; v++) {
-            mnist_vec32 x0;
-            mnist_LOAD(x0, x + 0 + i + v * mnist_VLEN32);
-            mnist_vec32 x1;
-            mnist_LOAD(x1, x + 128 + i + v * mnist_VLEN32);
-            mnist_vec32 x2;
-            mnist_LOAD(x2, x + 256 + i + v * mnist_VLEN32);
-            mnist_vec32 x3;
-            mnist_LOAD(x3, x + 384 + i + v * mnist_VLEN32);
-            mnist_vec32 x4;
-            mnist_LOAD(x4, x + 512 + i + v * mnist_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                mnist_vec32 wv;
-                mnist_LOAD(wv, W + (j + r) * 128 + i + v * mnist_VLEN32);
-                acc[0][r][v] = mnist_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = mnist_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = mnist_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = mnist_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = mnist_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = mnist_BCAST8(W + (j + r) * 128 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             mnist_real *t = a[s][r];
             t[0] += t[4];
@@ -2036,11 +2081,11 @@ static void mnist_dense2_forward(mnist_model *m, const mnist_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 8; j += 4)
-                mnist_dense2_dot5x4_avx512(W, b, in + s * 128, m->dense2_z[s], j);
-            for (int j = 8; j < 10; j++)
-                mnist_dense2_dot5x1_avx512(W, b, in + s * 128, m->dense2_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 6; j += 6)
+                mnist_dense2_dot8x6_avx512(W, b, in + s * 128, m->dense2_z[s], j);
+            for (int j = 6; j < 10; j++)
+                mnist_dense2_dot8x1_avx512(W, b, in + s * 128, m->dense2_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)

@@ -144,6 +144,14 @@ typedef xor_vec32 xor_vec;
 typedef xor_real xor_vec64 __attribute__((vector_size(64)));
 #define xor_VFMA64 _mm512_fmadd_ps
 #define xor_VSET64 _mm512_set1_ps
+/* the forward tiles' pairs of 8 floats (AVX-512F, through doubles' lanes): p's
+ * and q's, p's in both halves, and the upper half */
+#define xor_PAIR8(p, q) _mm512_castpd_ps(_mm512_insertf64x4( \
+    _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p))), \
+    _mm256_castps_pd(_mm256_loadu_ps(q)), 1))
+#define xor_BCAST8(p) \
+    _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))))
+#define xor_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
 #endif

@@ -155,6 +155,14 @@ typedef gacts_vec32 gacts_vec;
 typedef gacts_real gacts_vec64 __attribute__((vector_size(64)));
 #define gacts_VFMA64 _mm512_fmadd_ps
 #define gacts_VSET64 _mm512_set1_ps
+/* the forward tiles' pairs of 8 floats (AVX-512F, through doubles' lanes): p's
+ * and q's, p's in both halves, and the upper half */
+#define gacts_PAIR8(p, q) _mm512_castpd_ps(_mm512_insertf64x4( \
+    _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p))), \
+    _mm256_castps_pd(_mm256_loadu_ps(q)), 1))
+#define gacts_BCAST8(p) \
+    _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))))
+#define gacts_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
 #endif
@@ -1065,58 +1073,109 @@ static void gacts_a1_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a1_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* gacts_a1_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 8, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a1_dot5x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a1_dot8x6_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[5][4][8]; /* the partial sums */
-    const gacts_vec32 zero = {0};
-    gacts_vec32 acc[5][4][8 / gacts_VLEN32];
+    gacts_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gacts_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
         const int i = chunk[c];
+        const __m512 x0 = gacts_PAIR8(x + 0 + i, x + 8 + i);
+        const __m512 x1 = gacts_PAIR8(x + 16 + i, x + 24 + i);
+        const __m512 x2 = gacts_PAIR8(x + 32 + i, x + 40 + i);
+        const __m512 x3 = gacts_PAIR8(x + 48 + i, x + 56 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-            gacts_vec32 x0;
-            gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
-            gacts_vec32 x1;
-            gacts_LOAD(x1, x + 8 + i + v * gacts_VLEN32);
-            gacts_vec32 x2;
-            gacts_LOAD(x2, x + 16 + i + v * gacts_VLEN32);
-            gacts_vec32 x3;
-            gacts_LOAD(x3, x + 24 + i + v * gacts_VLEN32);
-            gacts_vec32 x4;
-            gacts_LOAD(x4, x + 32 + i + v * gacts_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                gacts_vec32 wv;
-                gacts_LOAD(wv, W + (j + r) * 8 + i + v * gacts_VLEN32);
-                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gacts_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = gacts_BCAST8(W + (j + r) * 8 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
+            gacts_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 16 + j + r] = b[j + r] + t[0];
+        }
+    }
+}
+#endif
+
+#ifdef gacts_AVX512
+/* gacts_a1_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+ * dot products of length 8, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 8 samples, each input row for 1 output.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void gacts_a1_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+    const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
+{
+    gacts_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
+    }
+    for (int c = 0; c < nchunk; c++) {
+        const int i = chunk[c];
+        const __m512 x0 = gacts_PAIR8(x + 0 + i, x + 8 + i);
+        const __m512 x1 = gacts_PAIR8(x + 16 + i, x + 24 + i);
+        const __m512 x2 = gacts_PAIR8(x + 32 + i, x + 40 + i);
+        const __m512 x3 = gacts_PAIR8(x + 48 + i, x + 56 + i);
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = gacts_BCAST8(W + (j + r) * 8 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 1; r++) {
             gacts_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1194,10 +1253,12 @@ static void gacts_a1_forward(gacts_model *m, const gacts_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            const int nchunk = gacts_chunks(in + s * 8, 5, 8, m->chunk);
-            for (int j = 0; j < 16; j += 4)
-                gacts_a1_dot5x4_avx512(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
+        for (; s + 8 <= n; s += 8) {
+            const int nchunk = gacts_chunks(in + s * 8, 8, 8, m->chunk);
+            for (int j = 0; j < 12; j += 6)
+                gacts_a1_dot8x6_avx512(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
+            for (int j = 12; j < 16; j++)
+                gacts_a1_dot8x1_avx512(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = gacts_chunks(in + s * 8, 1, 8, m->chunk);
@@ -1901,56 +1962,48 @@ static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a2_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* gacts_a2_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 16, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a2_dot5x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[5][4][8]; /* the partial sums */
-    const gacts_vec32 zero = {0};
-    gacts_vec32 acc[5][4][8 / gacts_VLEN32];
+    gacts_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gacts_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 16; i += 8) {
+        const __m512 x0 = gacts_PAIR8(x + 0 + i, x + 16 + i);
+        const __m512 x1 = gacts_PAIR8(x + 32 + i, x + 48 + i);
+        const __m512 x2 = gacts_PAIR8(x + 64 + i, x + 80 + i);
+        const __m512 x3 = gacts_PAIR8(x + 96 + i, x + 112 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-            gacts_vec32 x0;
-            gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
-            gacts_vec32 x1;
-            gacts_LOAD(x1, x + 16 + i + v * gacts_VLEN32);
-            gacts_vec32 x2;
-            gacts_LOAD(x2, x + 32 + i + v * gacts_VLEN32);
-            gacts_vec32 x3;
-            gacts_LOAD(x3, x + 48 + i + v * gacts_VLEN32);
-            gacts_vec32 x4;
-            gacts_LOAD(x4, x + 64 + i + v * gacts_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                gacts_vec32 wv;
-                gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gacts_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = gacts_BCAST8(W + (j + r) * 16 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             gacts_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1966,55 +2019,47 @@ static void gacts_a2_dot5x4_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a2_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
+/* gacts_a2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
  * dot products of length 16, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
+ * 8 samples, each input row for 1 output.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a2_dot5x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[5][1][8]; /* the partial sums */
-    const gacts_vec32 zero = {0};
-    gacts_vec32 acc[5][1][8 / gacts_VLEN32];
+    gacts_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gacts_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 16; i += 8) {
+        const __m512 x0 = gacts_PAIR8(x + 0 + i, x + 16 + i);
+        const __m512 x1 = gacts_PAIR8(x + 32 + i, x + 48 + i);
+        const __m512 x2 = gacts_PAIR8(x + 64 + i, x + 80 + i);
+        const __m512 x3 = gacts_PAIR8(x + 96 + i, x + 112 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-            gacts_vec32 x0;
-            gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
-            gacts_vec32 x1;
-            gacts_LOAD(x1, x + 16 + i + v * gacts_VLEN32);
-            gacts_vec32 x2;
-            gacts_LOAD(x2, x + 32 + i + v * gacts_VLEN32);
-            gacts_vec32 x3;
-            gacts_LOAD(x3, x + 48 + i + v * gacts_VLEN32);
-            gacts_vec32 x4;
-            gacts_LOAD(x4, x + 64 + i + v * gacts_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                gacts_vec32 wv;
-                gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
-                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gacts_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = gacts_BCAST8(W + (j + r) * 16 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+        }
+    }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             gacts_real *t = a[s][r];
             t[0] += t[4];
@@ -2142,11 +2187,11 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 32; j += 4)
-                gacts_a2_dot5x4_avx512(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot5x1_avx512(W, b, in + s * 16, m->a2_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 30; j += 6)
+                gacts_a2_dot8x6_avx512(W, b, in + s * 16, m->a2_z[s], j);
+            for (int j = 30; j < 33; j++)
+                gacts_a2_dot8x1_avx512(W, b, in + s * 16, m->a2_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 32; j += 4)
@@ -2914,134 +2959,54 @@ static void gacts_a3_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a3_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* gacts_a3_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
  * dot products of length 33, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 1 output.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a3_dot5x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a3_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[5][4][8]; /* the partial sums */
-    const gacts_vec32 zero = {0};
-    gacts_vec32 acc[5][4][8 / gacts_VLEN32];
+    gacts_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gacts_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 32; i += 8) {
+        const __m512 x0 = gacts_PAIR8(x + 0 + i, x + 33 + i);
+        const __m512 x1 = gacts_PAIR8(x + 66 + i, x + 99 + i);
+        const __m512 x2 = gacts_PAIR8(x + 132 + i, x + 165 + i);
+        const __m512 x3 = gacts_PAIR8(x + 198 + i, x + 231 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-            gacts_vec32 x0;
-            gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
-            gacts_vec32 x1;
-            gacts_LOAD(x1, x + 33 + i + v * gacts_VLEN32);
-            gacts_vec32 x2;
-            gacts_LOAD(x2, x + 66 + i + v * gacts_VLEN32);
-            gacts_vec32 x3;
-            gacts_LOAD(x3, x + 99 + i + v * gacts_VLEN32);
-            gacts_vec32 x4;
-            gacts_LOAD(x4, x + 132 + i + v * gacts_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                gacts_vec32 wv;
-                gacts_LOAD(wv, W + (j + r) * 33 + i + v * gacts_VLEN32);
-                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gacts_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = gacts_BCAST8(W + (j + r) * 33 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
-    }
-}
-#endif
-
-#ifdef gacts_AVX512
-/* gacts_a3_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
- * dot products of length 33, each in 8 partial sums (lane k fuses inputs
- * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
- * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a3_dot5x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
-    const gacts_real *restrict x, gacts_real *restrict z, int j)
-{
-    gacts_real a[5][1][8]; /* the partial sums */
-    const gacts_vec32 zero = {0};
-    gacts_vec32 acc[5][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gacts_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
         }
     }
-    for (int i = 0; i < 32; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-            gacts_vec32 x0;
-            gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
-            gacts_vec32 x1;
-            gacts_LOAD(x1, x + 33 + i + v * gacts_VLEN32);
-            gacts_vec32 x2;
-            gacts_LOAD(x2, x + 66 + i + v * gacts_VLEN32);
-            gacts_vec32 x3;
-            gacts_LOAD(x3, x + 99 + i + v * gacts_VLEN32);
-            gacts_vec32 x4;
-            gacts_LOAD(x4, x + 132 + i + v * gacts_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                gacts_vec32 wv;
-                gacts_LOAD(wv, W + (j + r) * 33 + i + v * gacts_VLEN32);
-                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gacts_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gacts_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gacts_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gacts_VFMA32(wv, x4, acc[4][r][v]);
-            }
-        }
-    }
-    memcpy(a, acc, sizeof a);
     /* the last 1 inputs, into lanes 0..0 */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 1; k++)
                 a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             gacts_real *t = a[s][r];
             t[0] += t[4];
@@ -3183,11 +3148,9 @@ static void gacts_a3_forward(gacts_model *m, const gacts_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 4; j += 4)
-                gacts_a3_dot5x4_avx512(W, b, in + s * 33, m->a3_z[s], j);
-            for (int j = 4; j < 5; j++)
-                gacts_a3_dot5x1_avx512(W, b, in + s * 33, m->a3_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 5; j++)
+                gacts_a3_dot8x1_avx512(W, b, in + s * 33, m->a3_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 4; j += 4)

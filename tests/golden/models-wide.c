@@ -166,6 +166,14 @@ typedef gwide_vec32 gwide_vec;
 typedef gwide_real gwide_vec64 __attribute__((vector_size(64)));
 #define gwide_VFMA64 _mm512_fmadd_ps
 #define gwide_VSET64 _mm512_set1_ps
+/* the forward tiles' pairs of 8 floats (AVX-512F, through doubles' lanes): p's
+ * and q's, p's in both halves, and the upper half */
+#define gwide_PAIR8(p, q) _mm512_castpd_ps(_mm512_insertf64x4( \
+    _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p))), \
+    _mm256_castps_pd(_mm256_loadu_ps(q)), 1))
+#define gwide_BCAST8(p) \
+    _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))))
+#define gwide_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
 #endif
@@ -1390,65 +1398,57 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_h_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* gwide_h_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 37, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_h_dot5x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_h_dot8x6_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[5][4][8]; /* the partial sums */
-    const gwide_vec32 zero = {0};
-    gwide_vec32 acc[5][4][8 / gwide_VLEN32];
+    gwide_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gwide_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
         const int i = chunk[c];
+        const __m512 x0 = gwide_PAIR8(x + 0 + i, x + 37 + i);
+        const __m512 x1 = gwide_PAIR8(x + 74 + i, x + 111 + i);
+        const __m512 x2 = gwide_PAIR8(x + 148 + i, x + 185 + i);
+        const __m512 x3 = gwide_PAIR8(x + 222 + i, x + 259 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gwide_VLEN32; v++) {
-            gwide_vec32 x0;
-            gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
-            gwide_vec32 x1;
-            gwide_LOAD(x1, x + 37 + i + v * gwide_VLEN32);
-            gwide_vec32 x2;
-            gwide_LOAD(x2, x + 74 + i + v * gwide_VLEN32);
-            gwide_vec32 x3;
-            gwide_LOAD(x3, x + 111 + i + v * gwide_VLEN32);
-            gwide_vec32 x4;
-            gwide_LOAD(x4, x + 148 + i + v * gwide_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                gwide_vec32 wv;
-                gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = gwide_BCAST8(W + (j + r) * 37 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+        }
+    }
     /* the last 5 inputs, into lanes 0..4 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             for (int k = 0; k < 5; k++)
                 a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             gwide_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1464,64 +1464,56 @@ static void gwide_h_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_h_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
+/* gwide_h_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
  * dot products of length 37, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
+ * 8 samples, each input row for 1 output.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_h_dot5x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_h_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[5][1][8]; /* the partial sums */
-    const gwide_vec32 zero = {0};
-    gwide_vec32 acc[5][1][8 / gwide_VLEN32];
+    gwide_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gwide_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
         const int i = chunk[c];
+        const __m512 x0 = gwide_PAIR8(x + 0 + i, x + 37 + i);
+        const __m512 x1 = gwide_PAIR8(x + 74 + i, x + 111 + i);
+        const __m512 x2 = gwide_PAIR8(x + 148 + i, x + 185 + i);
+        const __m512 x3 = gwide_PAIR8(x + 222 + i, x + 259 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gwide_VLEN32; v++) {
-            gwide_vec32 x0;
-            gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
-            gwide_vec32 x1;
-            gwide_LOAD(x1, x + 37 + i + v * gwide_VLEN32);
-            gwide_vec32 x2;
-            gwide_LOAD(x2, x + 74 + i + v * gwide_VLEN32);
-            gwide_vec32 x3;
-            gwide_LOAD(x3, x + 111 + i + v * gwide_VLEN32);
-            gwide_vec32 x4;
-            gwide_LOAD(x4, x + 148 + i + v * gwide_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                gwide_vec32 wv;
-                gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
-                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = gwide_BCAST8(W + (j + r) * 37 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+        }
+    }
     /* the last 5 inputs, into lanes 0..4 */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
                 a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             gwide_real *t = a[s][r];
             t[0] += t[4];
@@ -1665,12 +1657,12 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            const int nchunk = gwide_chunks(in + s * 37, 5, 37, m->chunk);
-            for (int j = 0; j < 44; j += 4)
-                gwide_h_dot5x4_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            for (int j = 44; j < 45; j++)
-                gwide_h_dot5x1_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+        for (; s + 8 <= n; s += 8) {
+            const int nchunk = gwide_chunks(in + s * 37, 8, 37, m->chunk);
+            for (int j = 0; j < 42; j += 6)
+                gwide_h_dot8x6_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            for (int j = 42; j < 45; j++)
+                gwide_h_dot8x1_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = gwide_chunks(in + s * 37, 1, 37, m->chunk);
@@ -2441,63 +2433,55 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_g_dot5x4_avx512: z = W·x + b for 5 samples × 4 outputs from output j: 20
+/* gwide_g_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
  * dot products of length 45, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 4 outputs.
+ * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_g_dot5x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_g_dot8x6_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[5][4][8]; /* the partial sums */
-    const gwide_vec32 zero = {0};
-    gwide_vec32 acc[5][4][8 / gwide_VLEN32];
+    gwide_real a[8][6][8]; /* the partial sums */
+    __m512 acc[4][6];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gwide_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 6; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 40; i += 8) {
+        const __m512 x0 = gwide_PAIR8(x + 0 + i, x + 45 + i);
+        const __m512 x1 = gwide_PAIR8(x + 90 + i, x + 135 + i);
+        const __m512 x2 = gwide_PAIR8(x + 180 + i, x + 225 + i);
+        const __m512 x3 = gwide_PAIR8(x + 270 + i, x + 315 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gwide_VLEN32; v++) {
-            gwide_vec32 x0;
-            gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
-            gwide_vec32 x1;
-            gwide_LOAD(x1, x + 45 + i + v * gwide_VLEN32);
-            gwide_vec32 x2;
-            gwide_LOAD(x2, x + 90 + i + v * gwide_VLEN32);
-            gwide_vec32 x3;
-            gwide_LOAD(x3, x + 135 + i + v * gwide_VLEN32);
-            gwide_vec32 x4;
-            gwide_LOAD(x4, x + 180 + i + v * gwide_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                gwide_vec32 wv;
-                gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 6; r++) {
+            const __m512 wv = gwide_BCAST8(W + (j + r) * 45 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 6; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+        }
+    }
     /* the last 5 inputs, into lanes 0..4 */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             for (int k = 0; k < 5; k++)
                 a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
-        for (int r = 0; r < 4; r++) {
+    for (int s = 0; s < 8; s++) {
+        for (int r = 0; r < 6; r++) {
             gwide_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2513,62 +2497,54 @@ static void gwide_g_dot5x4_avx512(const gwide_real *restrict W, const gwide_real
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_g_dot5x1_avx512: z = W·x + b for 5 samples × 1 output from output j: 5
+/* gwide_g_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
  * dot products of length 45, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 5 samples, each input row for 1 output.
+ * 8 samples, each input row for 1 output.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_g_dot5x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_g_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[5][1][8]; /* the partial sums */
-    const gwide_vec32 zero = {0};
-    gwide_vec32 acc[5][1][8 / gwide_VLEN32];
+    gwide_real a[8][1][8]; /* the partial sums */
+    __m512 acc[4][1];
     #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gwide_VLEN32; v++) {
+    for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int s = 0; s < 5; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
+        for (int r = 0; r < 1; r++)
+            acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 40; i += 8) {
+        const __m512 x0 = gwide_PAIR8(x + 0 + i, x + 45 + i);
+        const __m512 x1 = gwide_PAIR8(x + 90 + i, x + 135 + i);
+        const __m512 x2 = gwide_PAIR8(x + 180 + i, x + 225 + i);
+        const __m512 x3 = gwide_PAIR8(x + 270 + i, x + 315 + i);
         #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gwide_VLEN32; v++) {
-            gwide_vec32 x0;
-            gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
-            gwide_vec32 x1;
-            gwide_LOAD(x1, x + 45 + i + v * gwide_VLEN32);
-            gwide_vec32 x2;
-            gwide_LOAD(x2, x + 90 + i + v * gwide_VLEN32);
-            gwide_vec32 x3;
-            gwide_LOAD(x3, x + 135 + i + v * gwide_VLEN32);
-            gwide_vec32 x4;
-            gwide_LOAD(x4, x + 180 + i + v * gwide_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                gwide_vec32 wv;
-                gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
-                acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gwide_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gwide_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gwide_VFMA32(wv, x3, acc[3][r][v]);
-                acc[4][r][v] = gwide_VFMA32(wv, x4, acc[4][r][v]);
-            }
+        for (int r = 0; r < 1; r++) {
+            const __m512 wv = gwide_BCAST8(W + (j + r) * 45 + i);
+            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
+            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
+            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
+            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
-    memcpy(a, acc, sizeof a);
+    #pragma GCC unroll 8
+    for (int p = 0; p < 4; p++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
+            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+        }
+    }
     /* the last 5 inputs, into lanes 0..4 */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 5; k++)
                 a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < 8; s++) {
         for (int r = 0; r < 1; r++) {
             gwide_real *t = a[s][r];
             t[0] += t[4];
@@ -2710,11 +2686,11 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
     {
         int s = 0;
-        for (; s + 5 <= n; s += 5) {
-            for (int j = 0; j < 8; j += 4)
-                gwide_g_dot5x4_avx512(W, b, in + s * 45, m->g_z[s], j);
-            for (int j = 8; j < 11; j++)
-                gwide_g_dot5x1_avx512(W, b, in + s * 45, m->g_z[s], j);
+        for (; s + 8 <= n; s += 8) {
+            for (int j = 0; j < 6; j += 6)
+                gwide_g_dot8x6_avx512(W, b, in + s * 45, m->g_z[s], j);
+            for (int j = 6; j < 11; j++)
+                gwide_g_dot8x1_avx512(W, b, in + s * 45, m->g_z[s], j);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
