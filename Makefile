@@ -267,6 +267,7 @@ test-sanitize: deps deps-clang
 	PATH="$(CURDIR)/$(SAN_DIR)/bin:$$PATH" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  $(MAKE) -C $(SAN_DIR)/top -f $(CURDIR)/Makefile CC='$(CLANG)' CFLAGS='-O1 -g $(SAN_FLAGS)' \
 	    HAVE_MPI= MPI_SKIPPED='not in the sanitized build (mpicc is not its compiler)' test
 
