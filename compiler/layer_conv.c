@@ -76,7 +76,7 @@ static Conv geometry(const Node *n)
  * and dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The
  * plane and the column sums of ∂C/∂W start on a 64-byte boundary (emit_aligned), with
  * ALIGN elements of slack before each for it.  The offsets: */
-enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_COL, AT_ROWS, AT_BSUM };
+enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_ROWS, AT_BSUM };
 enum { ALIGN = 16 };
 
 static long scratch_at(const Conv *g, int what)
