@@ -385,13 +385,12 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const Vec *vn, long in, l
     emit_close(e);
     emit_close(e);
     emit_close(e);
-    emit_line(e, "memcpy(a, acc, sizeof a);");
 }
 
 /* emit_tile_vector's sums for an even number S of float samples, two samples' 8 lanes
  * per 64-byte vector: [sample 2p | sample 2p + 1], each weight chunk broadcast to both
  * halves (NAME_PAIR8, NAME_BCAST8, kern_helpers).  Every lane fuses the same terms in
- * the same order; the halves are then stored to a[S][J][8]. */
+ * the same order; the halves are then each sample's, v[S][J]. */
 static void emit_tile_pairs(Emit *e, const GenCtx *c, long in, long full, bool skips, int S,
                             int J)
 {
@@ -415,14 +414,109 @@ static void emit_tile_pairs(Emit *e, const GenCtx *c, long in, long full, bool s
         emit_line(e, "acc[%d][r] = _mm512_fmadd_ps(wv, x%d, acc[%d][r]);", k, k, k);
     emit_close(e);
     emit_close(e);
+    emit_line(e, "/* each sample's 8 lanes: the halves */");
+    emit_line(e, "__m256 v[%d][%d];", S, J);
     unroll_pragma(e);
     emit_open(e, "for (int p = 0; p < %d; p++)", P);
     unroll_pragma(e);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
-    emit_line(e, "_mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));");
-    emit_line(e, "_mm256_storeu_ps(a[2 * p + 1][r], %s_HIGH8(acc[p][r]));", N);
+    emit_line(e, "v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);");
+    emit_line(e, "v[2 * p + 1][r] = %s_HIGH8(acc[p][r]);", N);
     emit_close(e);
     emit_close(e);
+}
+
+/* A tile's end from its partial sums a[S][J][w]: the last inputs (those after the whole
+ * chunks of 8) fused into lanes 0, 1, ..., then each output's lanes combined pairwise
+ * (combine_order) and the bias added. */
+static void emit_scalar_end(Emit *e, const GenCtx *c, const Node *l, int S, int J)
+{
+    const long in = l->in, w = kern_lanes(in), full = in / w * w, rest = in - full;
+    if (rest) {
+        char stmt[BPC_MAX_IDENT + 160];
+        emit_line(e, "/* the last %ld inputs, into lanes 0..%ld */", rest, rest - 1);
+        snprintf(stmt, sizeof stmt,
+                 "a[s][r][k] = %s_FMA(W[(j + r) * %ld + %ld + k], x[s * %ld + %ld + k], a[s][r][k]);",
+                 c->name, in, full, in, full);
+        emit_lane_loop(e, S, J, rest, stmt);
+    }
+    emit_line(e, "/* pairwise, then the bias */");
+    emit_open(e, "for (int s = 0; s < %d; s++)", S);
+    emit_open(e, "for (int r = 0; r < %d; r++)", J);
+    emit_line(e, "%s *t = a[s][r];", c->real);
+    CombineCtx cc = {e};
+    combine_order(w, looped_visit, &cc);
+    emit_line(e, "z[s * %ld + j + r] = b[j + r] + t[0];", l->out);
+    emit_close(e);
+    emit_close(e);
+}
+
+/* emit_scalar_end's sums in 32-byte vectors of 8 floats, one per output: the vector v of
+ * sample s and output r is `acc` with s and r in place of its two %s (v[s][r], say).
+ * The last inputs are fused into the lanes they go to and blended in (the other lanes
+ * keep every bit, -0 too), and 8 outputs at a time are combined by NAME_SUM8: each lane
+ * is added to the one it is added to in emit_scalar_end, in the same order, so the
+ * results are the same bits. */
+static void emit_vector_end(Emit *e, const GenCtx *c, const Node *l, int S, int J,
+                            const char *acc)
+{
+    const char *N = c->name;
+    const long in = l->in, full = in / LANES * LANES, rest = in - full;
+    char v[64];
+    if (rest) {
+        emit_line(e, "/* the last %ld inputs, into lanes 0..%ld (those of m) */", rest, rest - 1);
+        Str lanes = {0};
+        for (int k = 0; k < LANES; k++)
+            str_add(&lanes, "%s%s", k ? ", " : "", k < rest ? "-1" : "0");
+        emit_line(e, "const __m256i m = _mm256_setr_epi32(%s);", lanes.s);
+        free(lanes.s);
+        snprintf(v, sizeof v, acc, "s", "r");
+        unroll_pragma(e);
+        emit_open(e, "for (int s = 0; s < %d; s++)", S);
+        unroll_pragma(e);
+        emit_open(e, "for (int r = 0; r < %d; r++)", J);
+        emit_line(e, "const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * %ld + %ld, m),",
+                  in, full);
+        emit_cont(e, "_mm256_maskload_ps(x + s * %ld + %ld, m), %s);", in, full, v);
+        emit_line(e, "%s = _mm256_blendv_ps(%s, f, _mm256_castsi256_ps(m));", v, v);
+        emit_close(e);
+        emit_close(e);
+    }
+    const int n = S * J, groups = (n + LANES - 1) / LANES;
+    emit_line(e, "/* pairwise (%s_SUM8, 8 outputs at a time), then the bias */", N);
+    emit_line(e, "float t[%d];", groups * LANES);
+    for (int g = 0; g < groups; g++) {
+        Str half[2] = {{0}, {0}}; /* 4 vectors a line */
+        for (int k = 0; k < LANES; k++) {
+            const int o = g * LANES + k; /* the output: sample o / J, row o % J */
+            char s_[16], r_[16];
+            snprintf(s_, sizeof s_, "%d", o / J);
+            snprintf(r_, sizeof r_, "%d", o % J);
+            snprintf(v, sizeof v, acc, s_, r_);
+            str_add(&half[k / 4], "%s%s", k % 4 ? ", " : "", o < n ? v : "_mm256_setzero_ps()");
+        }
+        emit_line(e, "const __m256 g%d[8] = {%s,", g, half[0].s);
+        emit_cont(e, "%s};", half[1].s);
+        emit_line(e, "%s_SUM8(g%d, t + %d);", N, g, g * LANES);
+        free(half[0].s);
+        free(half[1].s);
+    }
+    emit_open(e, "for (int s = 0; s < %d; s++)", S);
+    emit_line(e, "for (int r = 0; r < %d; r++)", J);
+    emit_cont(e, "z[s * %ld + j + r] = b[j + r] + t[s * %d + r];", l->out, J);
+    emit_close(e);
+}
+
+/* The end of emit_tile_vector's tile: in vectors for float, else from a. */
+static void emit_vector_or_scalar_end(Emit *e, const GenCtx *c, const Node *l, int S, int J)
+{
+    if (!c->dbl) {
+        emit_vector_end(e, c, l, S, J, "acc[%s][%s][0]");
+        return;
+    }
+    emit_line(e, "%s a[%d][%d][%d]; /* the partial sums */", c->real, S, J, LANES);
+    emit_line(e, "memcpy(a, acc, sizeof a);");
+    emit_scalar_end(e, c, l, S, J);
 }
 
 /* "#ifdef NAME_<guard>", which encloses tier t's clones and the code calling them. */
@@ -460,8 +554,7 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
                       long rows)
 {
     const char *R = c->real, *N = c->name;
-    long in = l->in, out = l->out, w = kern_lanes(in);
-    long full = in / w * w, rest = in - full; /* inputs in whole chunks, and the rest */
+    long in = l->in, w = kern_lanes(in), full = in / w * w; /* inputs in whole chunks */
     bool skips = l->flags & NODE_SKIPS_ZEROS;
     char name[BPC_MAX_IDENT * 2 + 32];
     tile_name(name, sizeof name, c, l, S, J);
@@ -495,38 +588,27 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
     else
         emit_cont(e, "const %s *restrict x, %s *restrict z, int j)", R, R);
     emit_brace(e);
-    emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
     const Vec vn = vec_names(c, t->guard ? "32" : "");
     if (t->pairs && S % 2 == 0) {
         emit_tile_pairs(e, c, in, full, skips, S, J);
+        emit_vector_end(e, c, l, S, J, "v[%s][%s]");
     } else if (t->guard) {
         emit_tile_vector(e, c, &vn, in, full, skips, S, J);
+        emit_vector_or_scalar_end(e, c, l, S, J);
     } else if (w == LANES) {
         kern_pp(e, "#ifdef %s_VLEN", N);
         emit_tile_vector(e, c, &vn, in, full, skips, S, J);
+        emit_vector_or_scalar_end(e, c, l, S, J);
         kern_pp(e, "#else%s", "");
+        emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
         emit_tile_scalar(e, c, in, full, skips, S, J);
+        emit_scalar_end(e, c, l, S, J);
         kern_pp(e, "#endif%s", "");
     } else {
+        emit_line(e, "%s a[%d][%d][%ld]; /* the partial sums */", R, S, J, w);
         emit_tile_narrow(e, in, S, J);
+        emit_scalar_end(e, c, l, S, J);
     }
-    if (rest) {
-        char stmt[BPC_MAX_IDENT + 160];
-        emit_line(e, "/* the last %ld inputs, into lanes 0..%ld */", rest, rest - 1);
-        snprintf(stmt, sizeof stmt,
-                 "a[s][r][k] = %s_FMA(W[(j + r) * %ld + %ld + k], x[s * %ld + %ld + k], a[s][r][k]);",
-                 N, in, full, in, full);
-        emit_lane_loop(e, S, J, rest, stmt);
-    }
-    emit_line(e, "/* pairwise, then the bias */");
-    emit_open(e, "for (int s = 0; s < %d; s++)", S);
-    emit_open(e, "for (int r = 0; r < %d; r++)", J);
-    emit_line(e, "%s *t = a[s][r];", R);
-    CombineCtx cc = {e};
-    combine_order(w, looped_visit, &cc);
-    emit_line(e, "z[s * %ld + j + r] = b[j + r] + t[0];", out);
-    emit_close(e);
-    emit_close(e);
     emit_close(e);
     kern_end_function(e, t->guard != NULL);
 }
@@ -704,6 +786,30 @@ static void emit_vec(Emit *e, const GenCtx *c, const char *w, int bytes)
     emit_line(e, "#define %s_VSET%s %s_set1_%s", N, w, mm, sfx);
 }
 
+/* NAME_SUM8 (AVX): the pairwise combination of the tiles' 8 partial sums for 8 outputs
+ * at once, each lane added to the same lane, in the same order, as the scalar code's
+ * t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1]: the halves of two vectors, then
+ * their pairs, then neighbours.  Vectors 0 and 4, 1 and 5, ... share a vector in the
+ * first step, so that t[i] is v[i]'s. */
+static void emit_sum8(Emit *e, const GenCtx *c)
+{
+    const char *N = c->name;
+    emit_line(e, "/* %s_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane", N);
+    emit_line(e, " * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */");
+    emit_line(e, "#define %s_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \\", N);
+    emit_line(e, "    _mm256_permute2f128_ps(a, b, 0x31))");
+    emit_line(e, "#define %s_SUM8(v, t) do { \\", N);
+    emit_line(e, "    const __m256 h0_ = %s_HALVES(v[0], v[4]), h1_ = %s_HALVES(v[1], v[5]); \\", N, N);
+    emit_line(e, "    const __m256 h2_ = %s_HALVES(v[2], v[6]), h3_ = %s_HALVES(v[3], v[7]); \\", N, N);
+    emit_line(e, "    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \\");
+    emit_line(e, "                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \\");
+    emit_line(e, "    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \\");
+    emit_line(e, "                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \\");
+    emit_line(e, "    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \\");
+    emit_line(e, "                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \\");
+    emit_line(e, "} while (0)");
+}
+
 void kern_helpers(Emit *e, const GenCtx *c)
 {
     const char *R = c->real, *N = c->name;
@@ -720,6 +826,8 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#include <immintrin.h>");
     emit_line(e, "#define %s_LOAD(v, p) memcpy(&(v), (p), sizeof(v))", N);
     emit_vec(e, c, "32", 32);
+    if (!c->dbl)
+        emit_sum8(e, c);
     emit_line(e, "#if defined(__FMA__)");
     emit_line(e, "#define %s_VLEN %s_VLEN32", N, N);
     emit_line(e, "typedef %s_vec32 %s_vec;", N, N);
