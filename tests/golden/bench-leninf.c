@@ -112,6 +112,20 @@ static leninf_real leninf_fma(leninf_real a, leninf_real b, leninf_real c)
 typedef leninf_real leninf_vec32 __attribute__((vector_size(32)));
 #define leninf_VFMA32 _mm256_fmadd_ps
 #define leninf_VSET32 _mm256_set1_ps
+/* leninf_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define leninf_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define leninf_SUM8(v, t) do { \
+    const __m256 h0_ = leninf_HALVES(v[0], v[4]), h1_ = leninf_HALVES(v[1], v[5]); \
+    const __m256 h2_ = leninf_HALVES(v[2], v[6]), h3_ = leninf_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define leninf_VLEN leninf_VLEN32
 typedef leninf_vec32 leninf_vec;
@@ -1106,7 +1120,6 @@ static void leninf_c2_im2col(const leninf_real *restrict x, leninf_real *restric
 static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[4][2][8 / leninf_VLEN];
@@ -1141,8 +1154,28 @@ static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    leninf_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1157,7 +1190,6 @@ static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *r
             }
         }
     }
-#endif
     /* the last 6 inputs, into lanes 0..5 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1179,6 +1211,7 @@ static void leninf_c2_dot4x2(const leninf_real *restrict W, const leninf_real *r
             z[s * 16 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef leninf_AVX2
@@ -1188,7 +1221,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_c2_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[4][2][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -1222,27 +1254,25 @@ static void leninf_c2_dot4x2_avx2(const leninf_real *restrict W, const leninf_re
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1257,7 +1287,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c2_dot8x6_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1279,34 +1308,50 @@ static void leninf_c2_dot8x6_avx512(const leninf_real *restrict W, const leninf_
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], leninf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
     }
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    leninf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    leninf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    leninf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    leninf_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    leninf_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    leninf_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1321,7 +1366,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c2_dot8x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1343,34 +1387,35 @@ static void leninf_c2_dot8x1_avx512(const leninf_real *restrict W, const leninf_
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], leninf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
     }
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1385,7 +1430,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c2_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][4][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -1410,27 +1454,25 @@ static void leninf_c2_dot1x4_avx512(const leninf_real *restrict W, const leninf_
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1720,7 +1762,6 @@ static void leninf_flatten5_train(leninf_model *m, const leninf_real *restrict i
 static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[4][2][8 / leninf_VLEN];
@@ -1755,8 +1796,17 @@ static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    leninf_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1771,7 +1821,6 @@ static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1786,6 +1835,7 @@ static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_rea
             z[s * 120 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* leninf_dense6_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1795,7 +1845,6 @@ static void leninf_dense6_dot4x2(const leninf_real *restrict W, const leninf_rea
 static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[1][4][8 / leninf_VLEN];
@@ -1821,8 +1870,17 @@ static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    leninf_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1837,7 +1895,6 @@ static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1852,6 +1909,7 @@ static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_rea
             z[s * 120 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef leninf_AVX2
@@ -1861,7 +1919,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[4][2][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -1895,20 +1952,14 @@ static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const lenin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1920,7 +1971,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][4][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -1945,20 +1995,14 @@ static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const lenin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1973,7 +2017,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense6_dot8x6_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1995,27 +2038,39 @@ static void leninf_dense6_dot8x6_avx512(const leninf_real *restrict W, const len
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], leninf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    leninf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    leninf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    leninf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    leninf_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    leninf_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    leninf_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -2027,7 +2082,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense6_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][4][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -2052,20 +2106,14 @@ static void leninf_dense6_dot1x4_avx512(const leninf_real *restrict W, const len
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2273,7 +2321,6 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
 static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[4][2][8 / leninf_VLEN];
@@ -2308,8 +2355,17 @@ static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    leninf_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -2324,7 +2380,6 @@ static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -2339,6 +2394,7 @@ static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_rea
             z[s * 84 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* leninf_dense7_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -2348,7 +2404,6 @@ static void leninf_dense7_dot4x2(const leninf_real *restrict W, const leninf_rea
 static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[1][4][8 / leninf_VLEN];
@@ -2374,8 +2429,17 @@ static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    leninf_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -2390,7 +2454,6 @@ static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -2405,6 +2468,7 @@ static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_rea
             z[s * 84 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef leninf_AVX2
@@ -2414,7 +2478,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[4][2][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -2448,20 +2511,14 @@ static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const lenin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2473,7 +2530,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_dense7_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][4][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -2498,20 +2554,14 @@ static void leninf_dense7_dot1x4_avx2(const leninf_real *restrict W, const lenin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2526,7 +2576,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense7_dot8x6_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -2548,27 +2597,39 @@ static void leninf_dense7_dot8x6_avx512(const leninf_real *restrict W, const len
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], leninf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    leninf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    leninf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    leninf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    leninf_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    leninf_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    leninf_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -2580,7 +2641,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense7_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][4][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -2605,20 +2665,14 @@ static void leninf_dense7_dot1x4_avx512(const leninf_real *restrict W, const len
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2826,7 +2880,6 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
 static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[4][2][8 / leninf_VLEN];
@@ -2861,8 +2914,28 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    leninf_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -2877,7 +2950,6 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -2899,6 +2971,7 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* leninf_dense8_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -2908,7 +2981,6 @@ static void leninf_dense8_dot4x2(const leninf_real *restrict W, const leninf_rea
 static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[1][4][8 / leninf_VLEN];
@@ -2934,8 +3006,28 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    leninf_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -2950,7 +3042,6 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -2972,6 +3063,7 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* leninf_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -2981,7 +3073,6 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
 static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][1][8]; /* the partial sums */
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
     leninf_vec acc[1][1][8 / leninf_VLEN];
@@ -3007,8 +3098,28 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    leninf_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -3023,7 +3134,6 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
             }
         }
     }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -3045,6 +3155,7 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef leninf_AVX2
@@ -3054,7 +3165,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[4][2][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[4][2][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -3088,27 +3198,25 @@ static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const lenin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -3120,7 +3228,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][4][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -3145,27 +3252,25 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -3177,7 +3282,6 @@ __attribute__((target("avx2,fma")))
 static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][1][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][1][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -3202,27 +3306,25 @@ static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const lenin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3237,7 +3339,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot8x6_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -3259,34 +3360,50 @@ static void leninf_dense8_dot8x6_avx512(const leninf_real *restrict W, const len
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], leninf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
     }
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    leninf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    leninf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    leninf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    leninf_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    leninf_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    leninf_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -3301,7 +3418,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot8x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -3323,34 +3439,35 @@ static void leninf_dense8_dot8x1_avx512(const leninf_real *restrict W, const len
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], leninf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
     }
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3362,7 +3479,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][4][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][4][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -3387,27 +3503,25 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -3419,7 +3533,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    leninf_real a[1][1][8]; /* the partial sums */
     const leninf_vec32 zero = {0};
     leninf_vec32 acc[1][1][8 / leninf_VLEN32];
     #pragma GCC unroll 8
@@ -3444,27 +3557,25 @@ static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const len
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            leninf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif

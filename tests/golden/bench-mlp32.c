@@ -111,6 +111,20 @@ static mlp32_real mlp32_fma(mlp32_real a, mlp32_real b, mlp32_real c)
 typedef mlp32_real mlp32_vec32 __attribute__((vector_size(32)));
 #define mlp32_VFMA32 _mm256_fmadd_ps
 #define mlp32_VSET32 _mm256_set1_ps
+/* mlp32_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define mlp32_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define mlp32_SUM8(v, t) do { \
+    const __m256 h0_ = mlp32_HALVES(v[0], v[4]), h1_ = mlp32_HALVES(v[1], v[5]); \
+    const __m256 h2_ = mlp32_HALVES(v[2], v[6]), h3_ = mlp32_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define mlp32_VLEN mlp32_VLEN32
 typedef mlp32_vec32 mlp32_vec;
@@ -798,7 +812,6 @@ static void mlp32_dw_best(int n, long in, long out, int j, int rows,
 static void mlp32_hidden_dot4x2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlp32_real a[4][2][8]; /* the partial sums */
 #ifdef mlp32_VLEN
     const mlp32_vec zero = {0};
     mlp32_vec acc[4][2][8 / mlp32_VLEN];
@@ -834,8 +847,17 @@ static void mlp32_hidden_dot4x2(const mlp32_real *restrict W, const mlp32_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlp32_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    mlp32_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -851,7 +873,6 @@ static void mlp32_hidden_dot4x2(const mlp32_real *restrict W, const mlp32_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -866,6 +887,7 @@ static void mlp32_hidden_dot4x2(const mlp32_real *restrict W, const mlp32_real *
             z[s * 128 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mlp32_hidden_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -876,7 +898,6 @@ static void mlp32_hidden_dot4x2(const mlp32_real *restrict W, const mlp32_real *
 static void mlp32_hidden_dot1x4(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlp32_real a[1][4][8]; /* the partial sums */
 #ifdef mlp32_VLEN
     const mlp32_vec zero = {0};
     mlp32_vec acc[1][4][8 / mlp32_VLEN];
@@ -903,8 +924,17 @@ static void mlp32_hidden_dot1x4(const mlp32_real *restrict W, const mlp32_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    mlp32_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -920,7 +950,6 @@ static void mlp32_hidden_dot1x4(const mlp32_real *restrict W, const mlp32_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -935,6 +964,7 @@ static void mlp32_hidden_dot1x4(const mlp32_real *restrict W, const mlp32_real *
             z[s * 128 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef mlp32_AVX2
@@ -944,7 +974,6 @@ __attribute__((target("avx2,fma")))
 static void mlp32_hidden_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlp32_real a[4][2][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[4][2][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -979,20 +1008,14 @@ static void mlp32_hidden_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1004,7 +1027,6 @@ __attribute__((target("avx2,fma")))
 static void mlp32_hidden_dot1x4_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlp32_real a[1][4][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[1][4][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -1030,20 +1052,14 @@ static void mlp32_hidden_dot1x4_avx2(const mlp32_real *restrict W, const mlp32_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1059,7 +1075,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp32_hidden_dot8x6_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlp32_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1082,27 +1097,39 @@ static void mlp32_hidden_dot8x6_avx512(const mlp32_real *restrict W, const mlp32
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlp32_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlp32_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    mlp32_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    mlp32_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    mlp32_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    mlp32_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    mlp32_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    mlp32_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1118,7 +1145,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp32_hidden_dot8x1_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlp32_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1141,27 +1167,24 @@ static void mlp32_hidden_dot8x1_avx512(const mlp32_real *restrict W, const mlp32
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlp32_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlp32_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1173,7 +1196,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp32_hidden_dot1x4_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlp32_real a[1][4][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[1][4][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -1199,20 +1221,14 @@ static void mlp32_hidden_dot1x4_avx512(const mlp32_real *restrict W, const mlp32
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1445,7 +1461,6 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
 static void mlp32_out_dot4x2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[4][2][8]; /* the partial sums */
 #ifdef mlp32_VLEN
     const mlp32_vec zero = {0};
     mlp32_vec acc[4][2][8 / mlp32_VLEN];
@@ -1480,8 +1495,17 @@ static void mlp32_out_dot4x2(const mlp32_real *restrict W, const mlp32_real *res
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlp32_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    mlp32_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1496,7 +1520,6 @@ static void mlp32_out_dot4x2(const mlp32_real *restrict W, const mlp32_real *res
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1511,6 +1534,7 @@ static void mlp32_out_dot4x2(const mlp32_real *restrict W, const mlp32_real *res
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mlp32_out_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1520,7 +1544,6 @@ static void mlp32_out_dot4x2(const mlp32_real *restrict W, const mlp32_real *res
 static void mlp32_out_dot1x4(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[1][4][8]; /* the partial sums */
 #ifdef mlp32_VLEN
     const mlp32_vec zero = {0};
     mlp32_vec acc[1][4][8 / mlp32_VLEN];
@@ -1546,8 +1569,17 @@ static void mlp32_out_dot1x4(const mlp32_real *restrict W, const mlp32_real *res
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    mlp32_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1562,7 +1594,6 @@ static void mlp32_out_dot1x4(const mlp32_real *restrict W, const mlp32_real *res
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1577,6 +1608,7 @@ static void mlp32_out_dot1x4(const mlp32_real *restrict W, const mlp32_real *res
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mlp32_out_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -1586,7 +1618,6 @@ static void mlp32_out_dot1x4(const mlp32_real *restrict W, const mlp32_real *res
 static void mlp32_out_dot1x1(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[1][1][8]; /* the partial sums */
 #ifdef mlp32_VLEN
     const mlp32_vec zero = {0};
     mlp32_vec acc[1][1][8 / mlp32_VLEN];
@@ -1612,8 +1643,17 @@ static void mlp32_out_dot1x1(const mlp32_real *restrict W, const mlp32_real *res
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    mlp32_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1628,7 +1668,6 @@ static void mlp32_out_dot1x1(const mlp32_real *restrict W, const mlp32_real *res
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1643,6 +1682,7 @@ static void mlp32_out_dot1x1(const mlp32_real *restrict W, const mlp32_real *res
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef mlp32_AVX2
@@ -1652,7 +1692,6 @@ __attribute__((target("avx2,fma")))
 static void mlp32_out_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[4][2][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[4][2][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -1686,20 +1725,14 @@ static void mlp32_out_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_real
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1711,7 +1744,6 @@ __attribute__((target("avx2,fma")))
 static void mlp32_out_dot1x4_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[1][4][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[1][4][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -1736,20 +1768,14 @@ static void mlp32_out_dot1x4_avx2(const mlp32_real *restrict W, const mlp32_real
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1761,7 +1787,6 @@ __attribute__((target("avx2,fma")))
 static void mlp32_out_dot1x1_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[1][1][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[1][1][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -1786,20 +1811,14 @@ static void mlp32_out_dot1x1_avx2(const mlp32_real *restrict W, const mlp32_real
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1814,7 +1833,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp32_out_dot8x6_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1836,27 +1854,39 @@ static void mlp32_out_dot8x6_avx512(const mlp32_real *restrict W, const mlp32_re
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlp32_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlp32_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    mlp32_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    mlp32_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    mlp32_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    mlp32_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    mlp32_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    mlp32_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1871,7 +1901,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp32_out_dot8x1_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1893,27 +1922,24 @@ static void mlp32_out_dot8x1_avx512(const mlp32_real *restrict W, const mlp32_re
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlp32_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlp32_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1925,7 +1951,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp32_out_dot1x4_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[1][4][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[1][4][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -1950,20 +1975,14 @@ static void mlp32_out_dot1x4_avx512(const mlp32_real *restrict W, const mlp32_re
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1975,7 +1994,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp32_out_dot1x1_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
-    mlp32_real a[1][1][8]; /* the partial sums */
     const mlp32_vec32 zero = {0};
     mlp32_vec32 acc[1][1][8 / mlp32_VLEN32];
     #pragma GCC unroll 8
@@ -2000,20 +2018,14 @@ static void mlp32_out_dot1x1_avx512(const mlp32_real *restrict W, const mlp32_re
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlp32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlp32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlp32_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif

@@ -111,6 +111,20 @@ static mlpinf_real mlpinf_fma(mlpinf_real a, mlpinf_real b, mlpinf_real c)
 typedef mlpinf_real mlpinf_vec32 __attribute__((vector_size(32)));
 #define mlpinf_VFMA32 _mm256_fmadd_ps
 #define mlpinf_VSET32 _mm256_set1_ps
+/* mlpinf_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define mlpinf_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define mlpinf_SUM8(v, t) do { \
+    const __m256 h0_ = mlpinf_HALVES(v[0], v[4]), h1_ = mlpinf_HALVES(v[1], v[5]); \
+    const __m256 h2_ = mlpinf_HALVES(v[2], v[6]), h3_ = mlpinf_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define mlpinf_VLEN mlpinf_VLEN32
 typedef mlpinf_vec32 mlpinf_vec;
@@ -798,7 +812,6 @@ static void mlpinf_dw_best(int n, long in, long out, int j, int rows,
 static void mlpinf_hidden_dot4x2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlpinf_real a[4][2][8]; /* the partial sums */
 #ifdef mlpinf_VLEN
     const mlpinf_vec zero = {0};
     mlpinf_vec acc[4][2][8 / mlpinf_VLEN];
@@ -834,8 +847,17 @@ static void mlpinf_hidden_dot4x2(const mlpinf_real *restrict W, const mlpinf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlpinf_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    mlpinf_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -851,7 +873,6 @@ static void mlpinf_hidden_dot4x2(const mlpinf_real *restrict W, const mlpinf_rea
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -866,6 +887,7 @@ static void mlpinf_hidden_dot4x2(const mlpinf_real *restrict W, const mlpinf_rea
             z[s * 128 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mlpinf_hidden_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -876,7 +898,6 @@ static void mlpinf_hidden_dot4x2(const mlpinf_real *restrict W, const mlpinf_rea
 static void mlpinf_hidden_dot1x4(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlpinf_real a[1][4][8]; /* the partial sums */
 #ifdef mlpinf_VLEN
     const mlpinf_vec zero = {0};
     mlpinf_vec acc[1][4][8 / mlpinf_VLEN];
@@ -903,8 +924,17 @@ static void mlpinf_hidden_dot1x4(const mlpinf_real *restrict W, const mlpinf_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    mlpinf_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -920,7 +950,6 @@ static void mlpinf_hidden_dot1x4(const mlpinf_real *restrict W, const mlpinf_rea
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -935,6 +964,7 @@ static void mlpinf_hidden_dot1x4(const mlpinf_real *restrict W, const mlpinf_rea
             z[s * 128 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef mlpinf_AVX2
@@ -944,7 +974,6 @@ __attribute__((target("avx2,fma")))
 static void mlpinf_hidden_dot4x2_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlpinf_real a[4][2][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[4][2][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -979,20 +1008,14 @@ static void mlpinf_hidden_dot4x2_avx2(const mlpinf_real *restrict W, const mlpin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1004,7 +1027,6 @@ __attribute__((target("avx2,fma")))
 static void mlpinf_hidden_dot1x4_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlpinf_real a[1][4][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[1][4][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -1030,20 +1052,14 @@ static void mlpinf_hidden_dot1x4_avx2(const mlpinf_real *restrict W, const mlpin
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1059,7 +1075,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlpinf_hidden_dot8x6_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlpinf_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1082,27 +1097,39 @@ static void mlpinf_hidden_dot8x6_avx512(const mlpinf_real *restrict W, const mlp
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlpinf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlpinf_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    mlpinf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    mlpinf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    mlpinf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    mlpinf_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    mlpinf_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    mlpinf_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1118,7 +1145,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlpinf_hidden_dot8x1_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlpinf_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1141,27 +1167,24 @@ static void mlpinf_hidden_dot8x1_avx512(const mlpinf_real *restrict W, const mlp
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlpinf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlpinf_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1173,7 +1196,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlpinf_hidden_dot1x4_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mlpinf_real a[1][4][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[1][4][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -1199,20 +1221,14 @@ static void mlpinf_hidden_dot1x4_avx512(const mlpinf_real *restrict W, const mlp
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1437,7 +1453,6 @@ static void mlpinf_hidden_train_avx2(mlpinf_model *m, const mlpinf_real *restric
 static void mlpinf_out_dot4x2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[4][2][8]; /* the partial sums */
 #ifdef mlpinf_VLEN
     const mlpinf_vec zero = {0};
     mlpinf_vec acc[4][2][8 / mlpinf_VLEN];
@@ -1472,8 +1487,17 @@ static void mlpinf_out_dot4x2(const mlpinf_real *restrict W, const mlpinf_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlpinf_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    mlpinf_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1488,7 +1512,6 @@ static void mlpinf_out_dot4x2(const mlpinf_real *restrict W, const mlpinf_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1503,6 +1526,7 @@ static void mlpinf_out_dot4x2(const mlpinf_real *restrict W, const mlpinf_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mlpinf_out_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1512,7 +1536,6 @@ static void mlpinf_out_dot4x2(const mlpinf_real *restrict W, const mlpinf_real *
 static void mlpinf_out_dot1x4(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[1][4][8]; /* the partial sums */
 #ifdef mlpinf_VLEN
     const mlpinf_vec zero = {0};
     mlpinf_vec acc[1][4][8 / mlpinf_VLEN];
@@ -1538,8 +1561,17 @@ static void mlpinf_out_dot1x4(const mlpinf_real *restrict W, const mlpinf_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    mlpinf_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1554,7 +1586,6 @@ static void mlpinf_out_dot1x4(const mlpinf_real *restrict W, const mlpinf_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1569,6 +1600,7 @@ static void mlpinf_out_dot1x4(const mlpinf_real *restrict W, const mlpinf_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mlpinf_out_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -1578,7 +1610,6 @@ static void mlpinf_out_dot1x4(const mlpinf_real *restrict W, const mlpinf_real *
 static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[1][1][8]; /* the partial sums */
 #ifdef mlpinf_VLEN
     const mlpinf_vec zero = {0};
     mlpinf_vec acc[1][1][8 / mlpinf_VLEN];
@@ -1604,8 +1635,17 @@ static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    mlpinf_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1620,7 +1660,6 @@ static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1635,6 +1674,7 @@ static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef mlpinf_AVX2
@@ -1644,7 +1684,6 @@ __attribute__((target("avx2,fma")))
 static void mlpinf_out_dot4x2_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[4][2][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[4][2][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -1678,20 +1717,14 @@ static void mlpinf_out_dot4x2_avx2(const mlpinf_real *restrict W, const mlpinf_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1703,7 +1736,6 @@ __attribute__((target("avx2,fma")))
 static void mlpinf_out_dot1x4_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[1][4][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[1][4][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -1728,20 +1760,14 @@ static void mlpinf_out_dot1x4_avx2(const mlpinf_real *restrict W, const mlpinf_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1753,7 +1779,6 @@ __attribute__((target("avx2,fma")))
 static void mlpinf_out_dot1x1_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[1][1][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[1][1][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -1778,20 +1803,14 @@ static void mlpinf_out_dot1x1_avx2(const mlpinf_real *restrict W, const mlpinf_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1806,7 +1825,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlpinf_out_dot8x6_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1828,27 +1846,39 @@ static void mlpinf_out_dot8x6_avx512(const mlpinf_real *restrict W, const mlpinf
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlpinf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlpinf_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    mlpinf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    mlpinf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    mlpinf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    mlpinf_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    mlpinf_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    mlpinf_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1863,7 +1893,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlpinf_out_dot8x1_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1885,27 +1914,24 @@ static void mlpinf_out_dot8x1_avx512(const mlpinf_real *restrict W, const mlpinf
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mlpinf_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mlpinf_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1917,7 +1943,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlpinf_out_dot1x4_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[1][4][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[1][4][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -1942,20 +1967,14 @@ static void mlpinf_out_dot1x4_avx512(const mlpinf_real *restrict W, const mlpinf
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1967,7 +1986,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlpinf_out_dot1x1_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    mlpinf_real a[1][1][8]; /* the partial sums */
     const mlpinf_vec32 zero = {0};
     mlpinf_vec32 acc[1][1][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
@@ -1992,20 +2010,14 @@ static void mlpinf_out_dot1x1_avx512(const mlpinf_real *restrict W, const mlpinf
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            mlpinf_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif

@@ -124,6 +124,20 @@ static xor_real xor_sigmoid(xor_real z)
 typedef xor_real xor_vec32 __attribute__((vector_size(32)));
 #define xor_VFMA32 _mm256_fmadd_ps
 #define xor_VSET32 _mm256_set1_ps
+/* xor_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define xor_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define xor_SUM8(v, t) do { \
+    const __m256 h0_ = xor_HALVES(v[0], v[4]), h1_ = xor_HALVES(v[1], v[5]); \
+    const __m256 h2_ = xor_HALVES(v[2], v[6]), h3_ = xor_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define xor_VLEN xor_VLEN32
 typedef xor_vec32 xor_vec;

@@ -112,6 +112,20 @@ static lenet_real lenet_fma(lenet_real a, lenet_real b, lenet_real c)
 typedef lenet_real lenet_vec32 __attribute__((vector_size(32)));
 #define lenet_VFMA32 _mm256_fmadd_ps
 #define lenet_VSET32 _mm256_set1_ps
+/* lenet_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define lenet_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define lenet_SUM8(v, t) do { \
+    const __m256 h0_ = lenet_HALVES(v[0], v[4]), h1_ = lenet_HALVES(v[1], v[5]); \
+    const __m256 h2_ = lenet_HALVES(v[2], v[6]), h3_ = lenet_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define lenet_VLEN lenet_VLEN32
 typedef lenet_vec32 lenet_vec;
@@ -1110,7 +1124,6 @@ static void lenet_c2_im2col(const lenet_real *restrict x, lenet_real *restrict c
 static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[4][2][8 / lenet_VLEN];
@@ -1145,8 +1158,28 @@ static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    lenet_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1161,7 +1194,6 @@ static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *rest
             }
         }
     }
-#endif
     /* the last 6 inputs, into lanes 0..5 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1183,6 +1215,7 @@ static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *rest
             z[s * 16 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef lenet_AVX2
@@ -1192,7 +1225,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_c2_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[4][2][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -1226,27 +1258,25 @@ static void lenet_c2_dot4x2_avx2(const lenet_real *restrict W, const lenet_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1261,7 +1291,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c2_dot8x6_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1283,34 +1312,50 @@ static void lenet_c2_dot8x6_avx512(const lenet_real *restrict W, const lenet_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], lenet_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
         }
     }
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    lenet_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    lenet_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    lenet_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    lenet_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    lenet_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    lenet_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1325,7 +1370,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c2_dot8x1_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1347,34 +1391,35 @@ static void lenet_c2_dot8x1_avx512(const lenet_real *restrict W, const lenet_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], lenet_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
         }
     }
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1389,7 +1434,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c2_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][4][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -1414,27 +1458,25 @@ static void lenet_c2_dot1x4_avx512(const lenet_real *restrict W, const lenet_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 6 inputs, into lanes 0..5 */
+    /* the last 6 inputs, into lanes 0..5 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
+                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1728,7 +1770,6 @@ static void lenet_flatten5_train(lenet_model *m, const lenet_real *restrict in, 
 static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[4][2][8 / lenet_VLEN];
@@ -1763,8 +1804,17 @@ static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    lenet_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1779,7 +1829,6 @@ static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1794,6 +1843,7 @@ static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *
             z[s * 120 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* lenet_dense6_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1803,7 +1853,6 @@ static void lenet_dense6_dot4x2(const lenet_real *restrict W, const lenet_real *
 static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[1][4][8 / lenet_VLEN];
@@ -1829,8 +1878,17 @@ static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    lenet_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1845,7 +1903,6 @@ static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1860,6 +1917,7 @@ static void lenet_dense6_dot1x4(const lenet_real *restrict W, const lenet_real *
             z[s * 120 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef lenet_AVX2
@@ -1869,7 +1927,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_dense6_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[4][2][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -1903,20 +1960,14 @@ static void lenet_dense6_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1928,7 +1979,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_dense6_dot1x4_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][4][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -1953,20 +2003,14 @@ static void lenet_dense6_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1981,7 +2025,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense6_dot8x6_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -2003,27 +2046,39 @@ static void lenet_dense6_dot8x6_avx512(const lenet_real *restrict W, const lenet
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], lenet_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    lenet_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    lenet_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    lenet_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    lenet_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    lenet_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    lenet_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -2035,7 +2090,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense6_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][4][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -2060,20 +2114,14 @@ static void lenet_dense6_dot1x4_avx512(const lenet_real *restrict W, const lenet
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 120 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2301,7 +2349,6 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
 static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[4][2][8 / lenet_VLEN];
@@ -2336,8 +2383,17 @@ static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    lenet_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -2352,7 +2408,6 @@ static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -2367,6 +2422,7 @@ static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *
             z[s * 84 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* lenet_dense7_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -2376,7 +2432,6 @@ static void lenet_dense7_dot4x2(const lenet_real *restrict W, const lenet_real *
 static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[1][4][8 / lenet_VLEN];
@@ -2402,8 +2457,17 @@ static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    lenet_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -2418,7 +2482,6 @@ static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -2433,6 +2496,7 @@ static void lenet_dense7_dot1x4(const lenet_real *restrict W, const lenet_real *
             z[s * 84 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef lenet_AVX2
@@ -2442,7 +2506,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_dense7_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[4][2][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -2476,20 +2539,14 @@ static void lenet_dense7_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2501,7 +2558,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_dense7_dot1x4_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][4][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -2526,20 +2582,14 @@ static void lenet_dense7_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2554,7 +2604,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense7_dot8x6_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -2576,27 +2625,39 @@ static void lenet_dense7_dot8x6_avx512(const lenet_real *restrict W, const lenet
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], lenet_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    lenet_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    lenet_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    lenet_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    lenet_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    lenet_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    lenet_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -2608,7 +2669,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense7_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][4][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -2633,20 +2693,14 @@ static void lenet_dense7_dot1x4_avx512(const lenet_real *restrict W, const lenet
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 84 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2874,7 +2928,6 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
 static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[4][2][8 / lenet_VLEN];
@@ -2909,8 +2962,28 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    lenet_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -2925,7 +2998,6 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -2947,6 +3019,7 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* lenet_dense8_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -2956,7 +3029,6 @@ static void lenet_dense8_dot4x2(const lenet_real *restrict W, const lenet_real *
 static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[1][4][8 / lenet_VLEN];
@@ -2982,8 +3054,28 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    lenet_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -2998,7 +3090,6 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -3020,6 +3111,7 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* lenet_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -3029,7 +3121,6 @@ static void lenet_dense8_dot1x4(const lenet_real *restrict W, const lenet_real *
 static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][1][8]; /* the partial sums */
 #ifdef lenet_VLEN
     const lenet_vec zero = {0};
     lenet_vec acc[1][1][8 / lenet_VLEN];
@@ -3055,8 +3146,28 @@ static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    lenet_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -3071,7 +3182,6 @@ static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *
             }
         }
     }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -3093,6 +3203,7 @@ static void lenet_dense8_dot1x1(const lenet_real *restrict W, const lenet_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef lenet_AVX2
@@ -3102,7 +3213,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_dense8_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[4][2][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[4][2][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -3136,27 +3246,25 @@ static void lenet_dense8_dot4x2_avx2(const lenet_real *restrict W, const lenet_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -3168,7 +3276,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_dense8_dot1x4_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][4][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -3193,27 +3300,25 @@ static void lenet_dense8_dot1x4_avx2(const lenet_real *restrict W, const lenet_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -3225,7 +3330,6 @@ __attribute__((target("avx2,fma")))
 static void lenet_dense8_dot1x1_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][1][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][1][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -3250,27 +3354,25 @@ static void lenet_dense8_dot1x1_avx2(const lenet_real *restrict W, const lenet_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3285,7 +3387,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot8x6_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -3307,34 +3408,50 @@ static void lenet_dense8_dot8x6_avx512(const lenet_real *restrict W, const lenet
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], lenet_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
         }
     }
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    lenet_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    lenet_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    lenet_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    lenet_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    lenet_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    lenet_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -3349,7 +3466,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot8x1_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -3371,34 +3487,35 @@ static void lenet_dense8_dot8x1_avx512(const lenet_real *restrict W, const lenet
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], lenet_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
         }
     }
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3410,7 +3527,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][4][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][4][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -3435,27 +3551,25 @@ static void lenet_dense8_dot1x4_avx512(const lenet_real *restrict W, const lenet
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -3467,7 +3581,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dense8_dot1x1_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
     const lenet_real *restrict x, lenet_real *restrict z, int j)
 {
-    lenet_real a[1][1][8]; /* the partial sums */
     const lenet_vec32 zero = {0};
     lenet_vec32 acc[1][1][8 / lenet_VLEN32];
     #pragma GCC unroll 8
@@ -3492,27 +3605,25 @@ static void lenet_dense8_dot1x1_avx512(const lenet_real *restrict W, const lenet
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
+    /* the last 4 inputs, into lanes 0..3 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
+                _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    lenet_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif

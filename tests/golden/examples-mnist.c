@@ -140,6 +140,20 @@ static mnist_real mnist_fma(mnist_real a, mnist_real b, mnist_real c)
 typedef mnist_real mnist_vec32 __attribute__((vector_size(32)));
 #define mnist_VFMA32 _mm256_fmadd_ps
 #define mnist_VSET32 _mm256_set1_ps
+/* mnist_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define mnist_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define mnist_SUM8(v, t) do { \
+    const __m256 h0_ = mnist_HALVES(v[0], v[4]), h1_ = mnist_HALVES(v[1], v[5]); \
+    const __m256 h2_ = mnist_HALVES(v[2], v[6]), h3_ = mnist_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define mnist_VLEN mnist_VLEN32
 typedef mnist_vec32 mnist_vec;
@@ -827,7 +841,6 @@ static void mnist_dw_best(int n, long in, long out, int j, int rows,
 static void mnist_hidden_dot4x2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[4][2][8]; /* the partial sums */
 #ifdef mnist_VLEN
     const mnist_vec zero = {0};
     mnist_vec acc[4][2][8 / mnist_VLEN];
@@ -863,8 +876,17 @@ static void mnist_hidden_dot4x2(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mnist_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    mnist_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -880,7 +902,6 @@ static void mnist_hidden_dot4x2(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -895,6 +916,7 @@ static void mnist_hidden_dot4x2(const mnist_real *restrict W, const mnist_real *
             z[s * 128 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mnist_hidden_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -905,7 +927,6 @@ static void mnist_hidden_dot4x2(const mnist_real *restrict W, const mnist_real *
 static void mnist_hidden_dot1x4(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[1][4][8]; /* the partial sums */
 #ifdef mnist_VLEN
     const mnist_vec zero = {0};
     mnist_vec acc[1][4][8 / mnist_VLEN];
@@ -932,8 +953,17 @@ static void mnist_hidden_dot1x4(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    mnist_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -949,7 +979,6 @@ static void mnist_hidden_dot1x4(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -964,6 +993,7 @@ static void mnist_hidden_dot1x4(const mnist_real *restrict W, const mnist_real *
             z[s * 128 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef mnist_AVX2
@@ -973,7 +1003,6 @@ __attribute__((target("avx2,fma")))
 static void mnist_hidden_dot4x2_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[4][2][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[4][2][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -1008,20 +1037,14 @@ static void mnist_hidden_dot4x2_avx2(const mnist_real *restrict W, const mnist_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1033,7 +1056,6 @@ __attribute__((target("avx2,fma")))
 static void mnist_hidden_dot1x4_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[1][4][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[1][4][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -1059,20 +1081,14 @@ static void mnist_hidden_dot1x4_avx2(const mnist_real *restrict W, const mnist_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1088,7 +1104,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mnist_hidden_dot8x6_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1111,27 +1126,39 @@ static void mnist_hidden_dot8x6_avx512(const mnist_real *restrict W, const mnist
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mnist_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    mnist_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    mnist_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    mnist_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    mnist_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    mnist_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    mnist_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1147,7 +1174,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mnist_hidden_dot8x1_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1170,27 +1196,24 @@ static void mnist_hidden_dot8x1_avx512(const mnist_real *restrict W, const mnist
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mnist_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1202,7 +1225,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mnist_hidden_dot1x4_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    mnist_real a[1][4][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[1][4][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -1228,20 +1250,14 @@ static void mnist_hidden_dot1x4_avx512(const mnist_real *restrict W, const mnist
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 128 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1496,7 +1512,6 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
 static void mnist_dense2_dot4x2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[4][2][8]; /* the partial sums */
 #ifdef mnist_VLEN
     const mnist_vec zero = {0};
     mnist_vec acc[4][2][8 / mnist_VLEN];
@@ -1531,8 +1546,17 @@ static void mnist_dense2_dot4x2(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mnist_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    mnist_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1547,7 +1571,6 @@ static void mnist_dense2_dot4x2(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1562,6 +1585,7 @@ static void mnist_dense2_dot4x2(const mnist_real *restrict W, const mnist_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mnist_dense2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1571,7 +1595,6 @@ static void mnist_dense2_dot4x2(const mnist_real *restrict W, const mnist_real *
 static void mnist_dense2_dot1x4(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[1][4][8]; /* the partial sums */
 #ifdef mnist_VLEN
     const mnist_vec zero = {0};
     mnist_vec acc[1][4][8 / mnist_VLEN];
@@ -1597,8 +1620,17 @@ static void mnist_dense2_dot1x4(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    mnist_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1613,7 +1645,6 @@ static void mnist_dense2_dot1x4(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1628,6 +1659,7 @@ static void mnist_dense2_dot1x4(const mnist_real *restrict W, const mnist_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* mnist_dense2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -1637,7 +1669,6 @@ static void mnist_dense2_dot1x4(const mnist_real *restrict W, const mnist_real *
 static void mnist_dense2_dot1x1(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[1][1][8]; /* the partial sums */
 #ifdef mnist_VLEN
     const mnist_vec zero = {0};
     mnist_vec acc[1][1][8 / mnist_VLEN];
@@ -1663,8 +1694,17 @@ static void mnist_dense2_dot1x1(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    mnist_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1679,7 +1719,6 @@ static void mnist_dense2_dot1x1(const mnist_real *restrict W, const mnist_real *
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1694,6 +1733,7 @@ static void mnist_dense2_dot1x1(const mnist_real *restrict W, const mnist_real *
             z[s * 10 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef mnist_AVX2
@@ -1703,7 +1743,6 @@ __attribute__((target("avx2,fma")))
 static void mnist_dense2_dot4x2_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[4][2][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[4][2][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -1737,20 +1776,14 @@ static void mnist_dense2_dot4x2_avx2(const mnist_real *restrict W, const mnist_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1762,7 +1795,6 @@ __attribute__((target("avx2,fma")))
 static void mnist_dense2_dot1x4_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[1][4][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[1][4][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -1787,20 +1819,14 @@ static void mnist_dense2_dot1x4_avx2(const mnist_real *restrict W, const mnist_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1812,7 +1838,6 @@ __attribute__((target("avx2,fma")))
 static void mnist_dense2_dot1x1_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[1][1][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[1][1][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -1837,20 +1862,14 @@ static void mnist_dense2_dot1x1_avx2(const mnist_real *restrict W, const mnist_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1865,7 +1884,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mnist_dense2_dot8x6_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1887,27 +1905,39 @@ static void mnist_dense2_dot8x6_avx512(const mnist_real *restrict W, const mnist
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mnist_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    mnist_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    mnist_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    mnist_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    mnist_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    mnist_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    mnist_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1922,7 +1952,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mnist_dense2_dot8x1_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1944,27 +1973,24 @@ static void mnist_dense2_dot8x1_avx512(const mnist_real *restrict W, const mnist
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], mnist_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = mnist_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1976,7 +2002,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mnist_dense2_dot1x4_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[1][4][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[1][4][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -2001,20 +2026,14 @@ static void mnist_dense2_dot1x4_avx512(const mnist_real *restrict W, const mnist
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2026,7 +2045,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mnist_dense2_dot1x1_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
-    mnist_real a[1][1][8]; /* the partial sums */
     const mnist_vec32 zero = {0};
     mnist_vec32 acc[1][1][8 / mnist_VLEN32];
     #pragma GCC unroll 8
@@ -2051,20 +2069,14 @@ static void mnist_dense2_dot1x1_avx512(const mnist_real *restrict W, const mnist
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (mnist_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    mnist_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            mnist_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 10 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif

@@ -135,6 +135,20 @@ static gacts_real gacts_fma(gacts_real a, gacts_real b, gacts_real c)
 typedef gacts_real gacts_vec32 __attribute__((vector_size(32)));
 #define gacts_VFMA32 _mm256_fmadd_ps
 #define gacts_VSET32 _mm256_set1_ps
+/* gacts_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define gacts_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define gacts_SUM8(v, t) do { \
+    const __m256 h0_ = gacts_HALVES(v[0], v[4]), h1_ = gacts_HALVES(v[1], v[5]); \
+    const __m256 h2_ = gacts_HALVES(v[2], v[6]), h3_ = gacts_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define gacts_VLEN gacts_VLEN32
 typedef gacts_vec32 gacts_vec;
@@ -1151,7 +1165,6 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[4][2][8 / gacts_VLEN];
@@ -1186,8 +1199,17 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    gacts_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1202,7 +1224,6 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1217,6 +1238,7 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a2_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
@@ -1226,7 +1248,6 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][1][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[4][1][8 / gacts_VLEN];
@@ -1261,8 +1282,17 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gacts_real a[4][1][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1277,7 +1307,6 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1292,6 +1321,7 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1301,7 +1331,6 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[1][4][8 / gacts_VLEN];
@@ -1327,8 +1356,17 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    gacts_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1343,7 +1381,6 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1358,6 +1395,7 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -1367,7 +1405,6 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[1][1][8 / gacts_VLEN];
@@ -1393,8 +1430,17 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gacts_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1409,7 +1455,6 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1424,6 +1469,7 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef gacts_AVX2
@@ -1433,7 +1479,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[4][2][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1467,20 +1512,14 @@ static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1492,7 +1531,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[4][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1526,20 +1564,14 @@ static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1551,7 +1583,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1576,20 +1607,14 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1601,7 +1626,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1626,20 +1650,14 @@ static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1654,7 +1672,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1676,27 +1693,39 @@ static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    gacts_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    gacts_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    gacts_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    gacts_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    gacts_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    gacts_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1711,7 +1740,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1733,27 +1761,24 @@ static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1765,7 +1790,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1790,20 +1814,14 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1815,7 +1833,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot1x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1840,20 +1857,14 @@ static void gacts_a2_dot1x1_avx512(const gacts_real *restrict W, const gacts_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif

@@ -135,6 +135,20 @@ static gacts_real gacts_fma(gacts_real a, gacts_real b, gacts_real c)
 typedef gacts_real gacts_vec32 __attribute__((vector_size(32)));
 #define gacts_VFMA32 _mm256_fmadd_ps
 #define gacts_VSET32 _mm256_set1_ps
+/* gacts_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define gacts_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define gacts_SUM8(v, t) do { \
+    const __m256 h0_ = gacts_HALVES(v[0], v[4]), h1_ = gacts_HALVES(v[1], v[5]); \
+    const __m256 h2_ = gacts_HALVES(v[2], v[6]), h3_ = gacts_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define gacts_VLEN gacts_VLEN32
 typedef gacts_vec32 gacts_vec;
@@ -822,7 +836,6 @@ static void gacts_dw_best(int n, long in, long out, int j, int rows,
 static void gacts_a1_dot4x2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[4][2][8 / gacts_VLEN];
@@ -858,8 +871,17 @@ static void gacts_a1_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    gacts_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -875,7 +897,6 @@ static void gacts_a1_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -890,6 +911,7 @@ static void gacts_a1_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             z[s * 16 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a1_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -900,7 +922,6 @@ static void gacts_a1_dot4x2(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a1_dot1x4(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[1][4][8 / gacts_VLEN];
@@ -927,8 +948,17 @@ static void gacts_a1_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    gacts_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -944,7 +974,6 @@ static void gacts_a1_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -959,6 +988,7 @@ static void gacts_a1_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             z[s * 16 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef gacts_AVX2
@@ -968,7 +998,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a1_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[4][2][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1003,20 +1032,14 @@ static void gacts_a1_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1028,7 +1051,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a1_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1054,20 +1076,14 @@ static void gacts_a1_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1083,7 +1099,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a1_dot8x6_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1106,27 +1121,39 @@ static void gacts_a1_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    gacts_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    gacts_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    gacts_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    gacts_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    gacts_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    gacts_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1142,7 +1169,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a1_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1165,27 +1191,24 @@ static void gacts_a1_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1197,7 +1220,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a1_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1223,20 +1245,14 @@ static void gacts_a1_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1468,7 +1484,6 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[4][2][8 / gacts_VLEN];
@@ -1503,8 +1518,17 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    gacts_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1519,7 +1543,6 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1534,6 +1557,7 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a2_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
@@ -1543,7 +1567,6 @@ static void gacts_a2_dot4x2(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][1][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[4][1][8 / gacts_VLEN];
@@ -1578,8 +1601,17 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gacts_real a[4][1][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1594,7 +1626,6 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1609,6 +1640,7 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1618,7 +1650,6 @@ static void gacts_a2_dot4x1(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[1][4][8 / gacts_VLEN];
@@ -1644,8 +1675,17 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    gacts_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1660,7 +1700,6 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1675,6 +1714,7 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -1684,7 +1724,6 @@ static void gacts_a2_dot1x4(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[1][1][8 / gacts_VLEN];
@@ -1710,8 +1749,17 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gacts_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1726,7 +1774,6 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1741,6 +1788,7 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             z[s * 33 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef gacts_AVX2
@@ -1750,7 +1798,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[4][2][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1784,20 +1831,14 @@ static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1809,7 +1850,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[4][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1843,20 +1883,14 @@ static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1868,7 +1902,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1893,20 +1926,14 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1918,7 +1945,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -1943,20 +1969,14 @@ static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1971,7 +1991,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1993,27 +2012,39 @@ static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    gacts_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    gacts_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    gacts_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    gacts_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    gacts_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    gacts_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -2028,7 +2059,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -2050,27 +2080,24 @@ static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2082,7 +2109,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -2107,20 +2133,14 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2132,7 +2152,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a2_dot1x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -2157,20 +2176,14 @@ static void gacts_a2_dot1x1_avx512(const gacts_real *restrict W, const gacts_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 33 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2409,7 +2422,6 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
 static void gacts_a3_dot4x2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[4][2][8 / gacts_VLEN];
@@ -2444,8 +2456,28 @@ static void gacts_a3_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    gacts_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -2460,7 +2492,6 @@ static void gacts_a3_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -2482,6 +2513,7 @@ static void gacts_a3_dot4x2(const gacts_real *restrict W, const gacts_real *rest
             z[s * 5 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a3_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
@@ -2491,7 +2523,6 @@ static void gacts_a3_dot4x2(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a3_dot4x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][1][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[4][1][8 / gacts_VLEN];
@@ -2526,8 +2557,28 @@ static void gacts_a3_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gacts_real a[4][1][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -2542,7 +2593,6 @@ static void gacts_a3_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -2564,6 +2614,7 @@ static void gacts_a3_dot4x1(const gacts_real *restrict W, const gacts_real *rest
             z[s * 5 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a3_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -2573,7 +2624,6 @@ static void gacts_a3_dot4x1(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a3_dot1x4(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[1][4][8 / gacts_VLEN];
@@ -2599,8 +2649,28 @@ static void gacts_a3_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    gacts_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -2615,7 +2685,6 @@ static void gacts_a3_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -2637,6 +2706,7 @@ static void gacts_a3_dot1x4(const gacts_real *restrict W, const gacts_real *rest
             z[s * 5 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gacts_a3_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -2646,7 +2716,6 @@ static void gacts_a3_dot1x4(const gacts_real *restrict W, const gacts_real *rest
 static void gacts_a3_dot1x1(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
 #ifdef gacts_VLEN
     const gacts_vec zero = {0};
     gacts_vec acc[1][1][8 / gacts_VLEN];
@@ -2672,8 +2741,28 @@ static void gacts_a3_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gacts_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -2688,7 +2777,6 @@ static void gacts_a3_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             }
         }
     }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -2710,6 +2798,7 @@ static void gacts_a3_dot1x1(const gacts_real *restrict W, const gacts_real *rest
             z[s * 5 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef gacts_AVX2
@@ -2719,7 +2808,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a3_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][2][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[4][2][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -2753,27 +2841,25 @@ static void gacts_a3_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2785,7 +2871,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a3_dot4x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[4][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[4][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -2819,27 +2904,25 @@ static void gacts_a3_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2851,7 +2934,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a3_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -2876,27 +2958,25 @@ static void gacts_a3_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2908,7 +2988,6 @@ __attribute__((target("avx2,fma")))
 static void gacts_a3_dot1x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -2933,27 +3012,25 @@ static void gacts_a3_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2968,7 +3045,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a3_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -2990,34 +3066,35 @@ static void gacts_a3_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gacts_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
-    /* the last 1 inputs, into lanes 0..0 */
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3029,7 +3106,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a3_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][4][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][4][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -3054,27 +3130,25 @@ static void gacts_a3_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -3086,7 +3160,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gacts_a3_dot1x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    gacts_real a[1][1][8]; /* the partial sums */
     const gacts_vec32 zero = {0};
     gacts_vec32 acc[1][1][8 / gacts_VLEN32];
     #pragma GCC unroll 8
@@ -3111,27 +3184,25 @@ static void gacts_a3_dot1x1_avx512(const gacts_real *restrict W, const gacts_rea
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 1 inputs, into lanes 0..0 */
+    /* the last 1 inputs, into lanes 0..0 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 1; k++)
-                a[s][r][k] = gacts_FMA(W[(j + r) * 33 + 32 + k], x[s * 33 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
+                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gacts_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 5 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif

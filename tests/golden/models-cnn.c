@@ -577,7 +577,6 @@ static void gcnn_c1_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
 static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[4][2][8]; /* the partial sums */
 #ifdef gcnn_VLEN
     const gcnn_vec zero = {0};
     gcnn_vec acc[4][2][8 / gcnn_VLEN];
@@ -612,23 +611,8 @@ static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             }
         }
     }
+    gcnn_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 32; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + i + k], x[s * 36 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -650,6 +634,44 @@ static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             z[s * 4 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gcnn_real a[4][2][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 32; i += 8) {
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 2; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + i + k], x[s * 36 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 4 inputs, into lanes 0..3 */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 4; k++)
+                a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + 32 + k], x[s * 36 + 32 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            gcnn_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 4 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 #ifdef gcnn_AVX2
@@ -659,7 +681,6 @@ __attribute__((target("avx2,fma")))
 static void gcnn_c1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[4][2][8]; /* the partial sums */
     const gcnn_vec32 zero = {0};
     gcnn_vec32 acc[4][2][8 / gcnn_VLEN32];
     #pragma GCC unroll 8
@@ -693,6 +714,7 @@ static void gcnn_c1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
             }
         }
     }
+    gcnn_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
@@ -1238,7 +1260,6 @@ static void gcnn_a_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[4][2][8]; /* the partial sums */
 #ifdef gcnn_VLEN
     const gcnn_vec zero = {0};
     gcnn_vec acc[4][2][8 / gcnn_VLEN];
@@ -1273,23 +1294,8 @@ static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             }
         }
     }
+    gcnn_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 48; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gcnn_FMA(W[(j + r) * 48 + i + k], x[s * 48 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1304,6 +1310,37 @@ static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             z[s * 40 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gcnn_real a[4][2][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 48; i += 8) {
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 2; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 48 + i + k], x[s * 48 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            gcnn_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 40 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gcnn_h1_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1313,7 +1350,6 @@ static void gcnn_h1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
 static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[1][4][8]; /* the partial sums */
 #ifdef gcnn_VLEN
     const gcnn_vec zero = {0};
     gcnn_vec acc[1][4][8 / gcnn_VLEN];
@@ -1339,23 +1375,8 @@ static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
             }
         }
     }
+    gcnn_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 48; i += 8) {
-        for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 4; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gcnn_FMA(W[(j + r) * 48 + i + k], x[s * 48 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1370,6 +1391,37 @@ static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
             z[s * 40 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gcnn_real a[1][4][8]; /* the partial sums */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 48; i += 8) {
+        for (int s = 0; s < 1; s++) {
+            for (int r = 0; r < 4; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 48 + i + k], x[s * 48 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            gcnn_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 40 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 #ifdef gcnn_AVX2
@@ -1379,7 +1431,6 @@ __attribute__((target("avx2,fma")))
 static void gcnn_h1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[4][2][8]; /* the partial sums */
     const gcnn_vec32 zero = {0};
     gcnn_vec32 acc[4][2][8 / gcnn_VLEN32];
     #pragma GCC unroll 8
@@ -1413,6 +1464,7 @@ static void gcnn_h1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
             }
         }
     }
+    gcnn_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
@@ -1438,7 +1490,6 @@ __attribute__((target("avx2,fma")))
 static void gcnn_h1_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[1][4][8]; /* the partial sums */
     const gcnn_vec32 zero = {0};
     gcnn_vec32 acc[1][4][8 / gcnn_VLEN32];
     #pragma GCC unroll 8
@@ -1463,6 +1514,7 @@ static void gcnn_h1_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *re
             }
         }
     }
+    gcnn_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
@@ -1711,7 +1763,6 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
 static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[4][2][8]; /* the partial sums */
 #ifdef gcnn_VLEN
     const gcnn_vec zero = {0};
     gcnn_vec acc[4][2][8 / gcnn_VLEN];
@@ -1746,23 +1797,8 @@ static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             }
         }
     }
+    gcnn_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 40; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1777,6 +1813,37 @@ static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
             z[s * 40 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gcnn_real a[4][2][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 40; i += 8) {
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 2; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            gcnn_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 40 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gcnn_h2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1786,7 +1853,6 @@ static void gcnn_h2_dot4x2(const gcnn_real *restrict W, const gcnn_real *restric
 static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[1][4][8]; /* the partial sums */
 #ifdef gcnn_VLEN
     const gcnn_vec zero = {0};
     gcnn_vec acc[1][4][8 / gcnn_VLEN];
@@ -1812,23 +1878,8 @@ static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
             }
         }
     }
+    gcnn_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 40; i += 8) {
-        for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 4; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1843,6 +1894,37 @@ static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
             z[s * 40 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gcnn_real a[1][4][8]; /* the partial sums */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 40; i += 8) {
+        for (int s = 0; s < 1; s++) {
+            for (int r = 0; r < 4; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            gcnn_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 40 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 #ifdef gcnn_AVX2
@@ -1852,7 +1934,6 @@ __attribute__((target("avx2,fma")))
 static void gcnn_h2_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[4][2][8]; /* the partial sums */
     const gcnn_vec32 zero = {0};
     gcnn_vec32 acc[4][2][8 / gcnn_VLEN32];
     #pragma GCC unroll 8
@@ -1886,6 +1967,7 @@ static void gcnn_h2_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
             }
         }
     }
+    gcnn_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* pairwise, then the bias */
     for (int s = 0; s < 4; s++) {
@@ -1911,7 +1993,6 @@ __attribute__((target("avx2,fma")))
 static void gcnn_h2_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
-    gcnn_real a[1][4][8]; /* the partial sums */
     const gcnn_vec32 zero = {0};
     gcnn_vec32 acc[1][4][8 / gcnn_VLEN32];
     #pragma GCC unroll 8
@@ -1936,6 +2017,7 @@ static void gcnn_h2_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *re
             }
         }
     }
+    gcnn_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {

@@ -594,7 +594,6 @@ static void gdouble_dw_best(int n, long in, long out, int j, int rows,
 static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gdouble_real a[4][2][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[4][2][8 / gdouble_VLEN];
@@ -630,24 +629,8 @@ static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int c = 0; c < nchunk; c++) {
-        const int i = chunk[c];
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + i + k], x[s * 20 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -669,6 +652,45 @@ static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_
             z[s * 12 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[4][2][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int c = 0; c < nchunk; c++) {
+        const int i = chunk[c];
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 2; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + i + k], x[s * 20 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 4 inputs, into lanes 0..3 */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 4; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + 16 + k], x[s * 20 + 16 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 12 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gdouble_dense1_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -679,7 +701,6 @@ static void gdouble_dense1_dot4x2(const gdouble_real *restrict W, const gdouble_
 static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gdouble_real a[1][4][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[1][4][8 / gdouble_VLEN];
@@ -706,24 +727,8 @@ static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int c = 0; c < nchunk; c++) {
-        const int i = chunk[c];
-        for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 4; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + i + k], x[s * 20 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -745,6 +750,45 @@ static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_
             z[s * 12 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[1][4][8]; /* the partial sums */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int c = 0; c < nchunk; c++) {
+        const int i = chunk[c];
+        for (int s = 0; s < 1; s++) {
+            for (int r = 0; r < 4; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + i + k], x[s * 20 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 4 inputs, into lanes 0..3 */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 4; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 20 + 16 + k], x[s * 20 + 16 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 12 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 #ifdef gdouble_AVX2
@@ -754,7 +798,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gdouble_real a[4][2][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[4][2][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -789,6 +832,7 @@ static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
@@ -821,7 +865,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense1_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gdouble_real a[1][4][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[1][4][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -847,6 +890,7 @@ static void gdouble_dense1_dot1x4_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
@@ -1110,7 +1154,6 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
 static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][2][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[4][2][8 / gdouble_VLEN];
@@ -1145,23 +1188,8 @@ static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1183,6 +1211,44 @@ static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_
             z[s * 9 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[4][2][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 2; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 4 inputs, into lanes 0..3 */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 4; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 9 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gdouble_dense2_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
@@ -1192,7 +1258,6 @@ static void gdouble_dense2_dot4x2(const gdouble_real *restrict W, const gdouble_
 static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][1][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[4][1][8 / gdouble_VLEN];
@@ -1227,23 +1292,8 @@ static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[4][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 1; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1265,6 +1315,44 @@ static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_
             z[s * 9 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[4][1][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 1; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 4 inputs, into lanes 0..3 */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 4; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 9 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gdouble_dense2_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1274,7 +1362,6 @@ static void gdouble_dense2_dot4x1(const gdouble_real *restrict W, const gdouble_
 static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][4][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[1][4][8 / gdouble_VLEN];
@@ -1300,23 +1387,8 @@ static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 4; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1338,6 +1410,44 @@ static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_
             z[s * 9 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[1][4][8]; /* the partial sums */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 1; s++) {
+            for (int r = 0; r < 4; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 4 inputs, into lanes 0..3 */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 4; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 9 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gdouble_dense2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -1347,7 +1457,6 @@ static void gdouble_dense2_dot1x4(const gdouble_real *restrict W, const gdouble_
 static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][1][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[1][1][8 / gdouble_VLEN];
@@ -1373,23 +1482,8 @@ static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[1][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1411,6 +1505,44 @@ static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_
             z[s * 9 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[1][1][8]; /* the partial sums */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 1; s++) {
+            for (int r = 0; r < 1; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + i + k], x[s * 12 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 4 inputs, into lanes 0..3 */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 4; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 12 + 8 + k], x[s * 12 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 9 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 #ifdef gdouble_AVX2
@@ -1420,7 +1552,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][2][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[4][2][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -1454,6 +1585,7 @@ static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
@@ -1486,7 +1618,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][1][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[4][1][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -1520,6 +1651,7 @@ static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[4][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 4; s++) {
@@ -1552,7 +1684,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][4][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[1][4][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -1577,6 +1708,7 @@ static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
@@ -1609,7 +1741,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense2_dot1x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][1][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[1][1][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -1634,6 +1765,7 @@ static void gdouble_dense2_dot1x1_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[1][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
@@ -1905,7 +2037,6 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
 static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][2][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[4][2][8 / gdouble_VLEN];
@@ -1940,23 +2071,8 @@ static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1978,6 +2094,44 @@ static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_
             z[s * 7 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[4][2][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 2; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 1 inputs, into lanes 0..0 */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            for (int k = 0; k < 1; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 7 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gdouble_dense3_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
@@ -1987,7 +2141,6 @@ static void gdouble_dense3_dot4x2(const gdouble_real *restrict W, const gdouble_
 static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][1][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[4][1][8 / gdouble_VLEN];
@@ -2022,23 +2175,8 @@ static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[4][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 1; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -2060,6 +2198,44 @@ static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_
             z[s * 7 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[4][1][8]; /* the partial sums */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 4; s++) {
+            for (int r = 0; r < 1; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 1 inputs, into lanes 0..0 */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 1; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 7 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gdouble_dense3_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -2069,7 +2245,6 @@ static void gdouble_dense3_dot4x1(const gdouble_real *restrict W, const gdouble_
 static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][4][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[1][4][8 / gdouble_VLEN];
@@ -2095,23 +2270,8 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 4; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -2133,6 +2293,44 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
             z[s * 7 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[1][4][8]; /* the partial sums */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 1; s++) {
+            for (int r = 0; r < 4; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 1 inputs, into lanes 0..0 */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            for (int k = 0; k < 1; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 7 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 /* gdouble_dense3_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -2142,7 +2340,6 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
 static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][1][8]; /* the partial sums */
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
     gdouble_vec acc[1][1][8 / gdouble_VLEN];
@@ -2168,23 +2365,8 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
             }
         }
     }
+    gdouble_real a[1][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
-#else
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 8; i += 8) {
-        for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
-            }
-        }
-    }
-#endif
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -2206,6 +2388,44 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
             z[s * 7 + j + r] = b[j + r] + t[0];
         }
     }
+#else
+    gdouble_real a[1][1][8]; /* the partial sums */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 8; k++)
+                a[s][r][k] = 0;
+        }
+    }
+    for (int i = 0; i < 8; i += 8) {
+        for (int s = 0; s < 1; s++) {
+            for (int r = 0; r < 1; r++) {
+                for (int k = 0; k < 8; k++)
+                    a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
+            }
+        }
+    }
+    /* the last 1 inputs, into lanes 0..0 */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++) {
+            for (int k = 0; k < 1; k++)
+                a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
+        }
+    }
+    /* pairwise, then the bias */
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++) {
+            gdouble_real *t = a[s][r];
+            t[0] += t[4];
+            t[1] += t[5];
+            t[2] += t[6];
+            t[3] += t[7];
+            t[0] += t[2];
+            t[1] += t[3];
+            t[0] += t[1];
+            z[s * 7 + j + r] = b[j + r] + t[0];
+        }
+    }
+#endif
 }
 
 #ifdef gdouble_AVX2
@@ -2215,7 +2435,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][2][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[4][2][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -2249,6 +2468,7 @@ static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[4][2][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 4; s++) {
@@ -2281,7 +2501,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[4][1][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[4][1][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -2315,6 +2534,7 @@ static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[4][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 4; s++) {
@@ -2347,7 +2567,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][4][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[1][4][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -2372,6 +2591,7 @@ static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[1][4][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
@@ -2404,7 +2624,6 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dense3_dot1x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][1][8]; /* the partial sums */
     const gdouble_vec32 zero = {0};
     gdouble_vec32 acc[1][1][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
@@ -2429,6 +2648,7 @@ static void gdouble_dense3_dot1x1_avx2(const gdouble_real *restrict W, const gdo
             }
         }
     }
+    gdouble_real a[1][1][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {

@@ -146,6 +146,20 @@ static gwide_real gwide_fma(gwide_real a, gwide_real b, gwide_real c)
 typedef gwide_real gwide_vec32 __attribute__((vector_size(32)));
 #define gwide_VFMA32 _mm256_fmadd_ps
 #define gwide_VSET32 _mm256_set1_ps
+/* gwide_SUM8(v, t): t[i] = v[i][0..8) combined pairwise, for 8 vectors at once: lane
+ * by lane t[k] += t[k + 4], t[k] += t[k + 2], t[0] += t[1], as the scalar code */
+#define gwide_HALVES(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), \
+    _mm256_permute2f128_ps(a, b, 0x31))
+#define gwide_SUM8(v, t) do { \
+    const __m256 h0_ = gwide_HALVES(v[0], v[4]), h1_ = gwide_HALVES(v[1], v[5]); \
+    const __m256 h2_ = gwide_HALVES(v[2], v[6]), h3_ = gwide_HALVES(v[3], v[7]); \
+    const __m256 q0_ = _mm256_add_ps(_mm256_shuffle_ps(h0_, h1_, 0x44), \
+                                     _mm256_shuffle_ps(h0_, h1_, 0xee)); \
+    const __m256 q1_ = _mm256_add_ps(_mm256_shuffle_ps(h2_, h3_, 0x44), \
+                                     _mm256_shuffle_ps(h2_, h3_, 0xee)); \
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_shuffle_ps(q0_, q1_, 0x88), \
+                                      _mm256_shuffle_ps(q0_, q1_, 0xdd))); \
+} while (0)
 #if defined(__FMA__)
 #define gwide_VLEN gwide_VLEN32
 typedef gwide_vec32 gwide_vec;
@@ -833,7 +847,6 @@ static void gwide_dw_best(int n, long in, long out, int j, int rows,
 static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[4][2][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[4][2][8 / gwide_VLEN];
@@ -869,8 +882,28 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    gwide_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -886,7 +919,6 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -908,6 +940,7 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             z[s * 45 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gwide_h_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
@@ -918,7 +951,6 @@ static void gwide_h_dot4x2(const gwide_real *restrict W, const gwide_real *restr
 static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[4][1][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[4][1][8 / gwide_VLEN];
@@ -954,8 +986,28 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gwide_real a[4][1][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -971,7 +1023,6 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -993,6 +1044,7 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             z[s * 45 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gwide_h_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -1003,7 +1055,6 @@ static void gwide_h_dot4x1(const gwide_real *restrict W, const gwide_real *restr
 static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[1][4][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[1][4][8 / gwide_VLEN];
@@ -1030,8 +1081,28 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    gwide_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -1047,7 +1118,6 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -1069,6 +1139,7 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             z[s * 45 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gwide_h_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -1079,7 +1150,6 @@ static void gwide_h_dot1x4(const gwide_real *restrict W, const gwide_real *restr
 static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[1][1][8 / gwide_VLEN];
@@ -1106,8 +1176,28 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gwide_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -1123,7 +1213,6 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -1145,6 +1234,7 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             z[s * 45 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef gwide_AVX2
@@ -1154,7 +1244,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[4][2][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[4][2][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -1189,27 +1278,25 @@ static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1221,7 +1308,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[4][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[4][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -1256,27 +1342,25 @@ static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1288,7 +1372,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[1][4][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][4][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -1314,27 +1397,25 @@ static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1346,7 +1427,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -1372,27 +1452,25 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1408,7 +1486,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot8x6_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1431,34 +1508,50 @@ static void gwide_h_dot8x6_avx512(const gwide_real *restrict W, const gwide_real
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gwide_HIGH8(acc[p][r]);
         }
     }
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    gwide_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    gwide_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    gwide_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    gwide_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    gwide_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    gwide_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -1474,7 +1567,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -1497,34 +1589,35 @@ static void gwide_h_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gwide_HIGH8(acc[p][r]);
         }
     }
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1536,7 +1629,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[1][4][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][4][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -1562,27 +1654,25 @@ static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1594,7 +1684,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -1620,27 +1709,25 @@ static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 37 + 32 + k], x[s * 37 + 32 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
+                _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 45 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -1883,7 +1970,6 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
 static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[4][2][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[4][2][8 / gwide_VLEN];
@@ -1918,8 +2004,28 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 2; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 2; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 2 + r];
+    }
 #else
+    gwide_real a[4][2][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
@@ -1934,7 +2040,6 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 2; r++) {
@@ -1956,6 +2061,7 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
             z[s * 11 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gwide_g_dot4x1: z = W·x + b for 4 samples × 1 output from output j: 4
@@ -1965,7 +2071,6 @@ static void gwide_g_dot4x2(const gwide_real *restrict W, const gwide_real *restr
 static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[4][1][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[4][1][8 / gwide_VLEN];
@@ -2000,8 +2105,28 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gwide_real a[4][1][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -2016,7 +2141,6 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -2038,6 +2162,7 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
             z[s * 11 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gwide_g_dot1x4: z = W·x + b for 1 sample × 4 outputs from output j: 4
@@ -2047,7 +2172,6 @@ static void gwide_g_dot4x1(const gwide_real *restrict W, const gwide_real *restr
 static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][4][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[1][4][8 / gwide_VLEN];
@@ -2073,8 +2197,28 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 4; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 4; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 4 + r];
+    }
 #else
+    gwide_real a[1][4][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
             for (int k = 0; k < 8; k++)
@@ -2089,7 +2233,6 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 4; r++) {
@@ -2111,6 +2254,7 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
             z[s * 11 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gwide_g_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -2120,7 +2264,6 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
 static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[1][1][8 / gwide_VLEN];
@@ -2146,8 +2289,28 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gwide_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -2162,7 +2325,6 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             }
         }
     }
-#endif
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -2184,6 +2346,7 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             z[s * 11 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef gwide_AVX2
@@ -2193,7 +2356,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[4][2][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[4][2][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -2227,27 +2389,25 @@ static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
+        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 2; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2259,7 +2419,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[4][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[4][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -2293,27 +2452,25 @@ static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2325,7 +2482,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][4][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][4][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -2350,27 +2506,25 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2382,7 +2536,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -2407,27 +2560,25 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2442,7 +2593,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot8x6_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[8][6][8]; /* the partial sums */
     __m512 acc[4][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -2464,34 +2614,50 @@ static void gwide_g_dot8x6_avx512(const gwide_real *restrict W, const gwide_real
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][6];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gwide_HIGH8(acc[p][r]);
         }
     }
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 6; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[48];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[0][5], v[1][0], v[1][1]};
+    gwide_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
+        v[2][0], v[2][1], v[2][2], v[2][3]};
+    gwide_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
+        v[3][2], v[3][3], v[3][4], v[3][5]};
+    gwide_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[4][4], v[4][5], v[5][0], v[5][1]};
+    gwide_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
+        v[6][0], v[6][1], v[6][2], v[6][3]};
+    gwide_SUM8(g4, t + 32);
+    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
+        v[7][2], v[7][3], v[7][4], v[7][5]};
+    gwide_SUM8(g5, t + 40);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 6; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 6 + r];
     }
 }
 #endif
@@ -2506,7 +2672,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -2528,34 +2693,35 @@ static void gwide_g_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gwide_HIGH8(acc[p][r]);
         }
     }
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2567,7 +2733,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][4][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][4][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -2592,27 +2757,25 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 4; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 4; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2624,7 +2787,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -2649,27 +2811,25 @@ static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 5 inputs, into lanes 0..4 */
+    /* the last 5 inputs, into lanes 0..4 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 5; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
+                _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 11 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -2888,7 +3048,6 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
 static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[4][1][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[4][1][8 / gwide_VLEN];
@@ -2923,8 +3082,28 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 3 inputs, into lanes 0..2 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 11 + 8, m),
+                _mm256_maskload_ps(x + s * 11 + 8, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 4; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 1 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gwide_real a[4][1][8]; /* the partial sums */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -2939,7 +3118,6 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-#endif
     /* the last 3 inputs, into lanes 0..2 */
     for (int s = 0; s < 4; s++) {
         for (int r = 0; r < 1; r++) {
@@ -2961,6 +3139,7 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
             z[s * 1 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 /* gwide_dense3_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
@@ -2970,7 +3149,6 @@ static void gwide_dense3_dot4x1(const gwide_real *restrict W, const gwide_real *
 static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
     gwide_vec acc[1][1][8 / gwide_VLEN];
@@ -2996,8 +3174,28 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-    memcpy(a, acc, sizeof a);
+    /* the last 3 inputs, into lanes 0..2 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
+    for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < 1; r++) {
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 11 + 8, m),
+                _mm256_maskload_ps(x + s * 11 + 8, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
+        }
+    }
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 1; r++)
+            z[s * 1 + j + r] = b[j + r] + t[s * 1 + r];
+    }
 #else
+    gwide_real a[1][1][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
             for (int k = 0; k < 8; k++)
@@ -3012,7 +3210,6 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
             }
         }
     }
-#endif
     /* the last 3 inputs, into lanes 0..2 */
     for (int s = 0; s < 1; s++) {
         for (int r = 0; r < 1; r++) {
@@ -3034,6 +3231,7 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
             z[s * 1 + j + r] = b[j + r] + t[0];
         }
     }
+#endif
 }
 
 #ifdef gwide_AVX2
@@ -3043,7 +3241,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[4][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[4][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -3077,27 +3274,25 @@ static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 3 inputs, into lanes 0..2 */
+    /* the last 3 inputs, into lanes 0..2 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 4; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 3; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 11 + 8, m),
+                _mm256_maskload_ps(x + s * 11 + 8, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[1][0][0], acc[2][0][0], acc[3][0][0],
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 1 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 1 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3109,7 +3304,6 @@ __attribute__((target("avx2,fma")))
 static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -3134,27 +3328,25 @@ static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_r
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 3 inputs, into lanes 0..2 */
+    /* the last 3 inputs, into lanes 0..2 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 3; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 11 + 8, m),
+                _mm256_maskload_ps(x + s * 11 + 8, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 1 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 1 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3169,7 +3361,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dense3_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[8][1][8]; /* the partial sums */
     __m512 acc[4][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
@@ -3191,34 +3382,35 @@ static void gwide_dense3_dot8x1_avx512(const gwide_real *restrict W, const gwide
             acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
         }
     }
+    /* each sample's 8 lanes: the halves */
+    __m256 v[8][1];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            _mm256_storeu_ps(a[2 * p][r], _mm512_castps512_ps256(acc[p][r]));
-            _mm256_storeu_ps(a[2 * p + 1][r], gwide_HIGH8(acc[p][r]));
+            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
+            v[2 * p + 1][r] = gwide_HIGH8(acc[p][r]);
         }
     }
-    /* the last 3 inputs, into lanes 0..2 */
+    /* the last 3 inputs, into lanes 0..2 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 3; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 11 + 8, m),
+                _mm256_maskload_ps(x + s * 11 + 8, m), v[s][r]);
+            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
+        v[4][0], v[5][0], v[6][0], v[7][0]};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 1 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 1 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
@@ -3230,7 +3422,6 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dense3_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    gwide_real a[1][1][8]; /* the partial sums */
     const gwide_vec32 zero = {0};
     gwide_vec32 acc[1][1][8 / gwide_VLEN32];
     #pragma GCC unroll 8
@@ -3255,27 +3446,25 @@ static void gwide_dense3_dot1x1_avx512(const gwide_real *restrict W, const gwide
             }
         }
     }
-    memcpy(a, acc, sizeof a);
-    /* the last 3 inputs, into lanes 0..2 */
+    /* the last 3 inputs, into lanes 0..2 (those of m) */
+    const __m256i m = _mm256_setr_epi32(-1, -1, -1, 0, 0, 0, 0, 0);
+    #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
+        #pragma GCC unroll 8
         for (int r = 0; r < 1; r++) {
-            for (int k = 0; k < 3; k++)
-                a[s][r][k] = gwide_FMA(W[(j + r) * 11 + 8 + k], x[s * 11 + 8 + k], a[s][r][k]);
+            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 11 + 8, m),
+                _mm256_maskload_ps(x + s * 11 + 8, m), acc[s][r][0]);
+            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
         }
     }
-    /* pairwise, then the bias */
+    /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
-            gwide_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 1 + j + r] = b[j + r] + t[0];
-        }
+        for (int r = 0; r < 1; r++)
+            z[s * 1 + j + r] = b[j + r] + t[s * 1 + r];
     }
 }
 #endif
