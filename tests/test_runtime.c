@@ -594,8 +594,8 @@ Test(runtime, strerror_messages)
         "unexpected bytes after the end of the data",
         "the checkpoint's step counter is out of range",
         "the buffer is too small for the data",
-        "the standardization statistics are for another number of inputs, or a mean is not "
-        "finite or a deviation not positive",
+        ("the standardization statistics are for another number of inputs, or a mean is not "
+         "finite or a deviation not positive"),
         "a malformed or unknown section",
     };
     cr_assert_eq(sizeof want / sizeof *want, BPRT_E_SECTION + 1);
