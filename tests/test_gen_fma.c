@@ -27,7 +27,7 @@
     "    batch 5;\n"                                                                      \
     "}\n"
 
-/* Ten or more compilations of generated code: about a minute alone on Zen 3, but
+/* Up to ten compilations of generated code: 64 s alone on Zen 3, but
  * past 240 s in CI's sanitized run on a slower, shared machine, so the timeout
  * only guards against a hang. */
 Test(gen, looped_layers_fuse_and_unrolled_ones_do_not, .timeout = 900)
