@@ -274,9 +274,16 @@ struct LossDef {
  * Adam's moments), named here as they are in the model struct. */
 #define OPT_MAX_STATE 2
 typedef void OptEmitFn(Emit *e, const GenCtx *g, const double *args);
+/* How an update reaches element i: alone (vec NULL), or as the vector of type vec
+ * that starts there (gen.c's NAME_update_span), with its square root and flush (v, but
+ * 0 in the lanes below the smallest normal number). */
+typedef struct UpdateForm {
+    const char *vec, *sqrt, *flush;
+} UpdateForm;
 /* The update of element i of p and of the state buffers (pointers of those names in
- * scope) from the gradient, the C expression `grad`. */
-typedef void OptUpdateFn(Emit *e, const GenCtx *g, const double *args, const char *grad);
+ * scope) from the gradient, the C expression `grad`, in form f. */
+typedef void OptUpdateFn(Emit *e, const GenCtx *g, const double *args, const char *grad,
+                         const UpdateForm *f);
 
 struct OptDef {
     OpInfo op;
@@ -285,7 +292,7 @@ struct OptDef {
     const char *state[OPT_MAX_STATE];       /* their member names */
     bool (*zero_noop)(const double *args);  /* an update with g = 0 changes nothing */
     OptEmitFn *emit_prelude;                /* once per function: comment, constants */
-    OptUpdateFn *emit_update;               /* one element */
+    OptUpdateFn *emit_update;               /* one element or vector */
     HelperEmitFn *helpers[3];               /* static functions the update calls, NULL-ended */
 };
 

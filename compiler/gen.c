@@ -14,6 +14,7 @@
  *             ∂C/∂W += δ·xᵀ;  ∂C/∂b += δ;  d_prev = Wᵀ·δ)
  */
 #include <math.h>
+#include <float.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -643,45 +644,120 @@ static void gen_passes(Emit *e, const GenCtx *c)
     emit_end(e);
 }
 
-static void gen_step(Emit *e, const GenCtx *c)
+/* One width of NAME_update_span's vectors, `bytes` long: the type, its length, and
+ * v but 0 in the lanes where |v| is below the smallest normal number (a NaN's kept). */
+static void gen_update_vector(Emit *e, const GenCtx *c, const char *w, const char *bytes)
+{
+    const char *N = c->name, *R = c->real;
+    char min[GEN_LIT_MAX];
+    gen_lit(c, c->dbl ? DBL_MIN : FLT_MIN, min);
+    emit_line(e, "typedef %s %s_uvec%s __attribute__((vector_size(%s), aligned(%d), may_alias));",
+              R, N, w, bytes, c->dbl ? 8 : 4);
+    emit_line(e, "typedef %s %s_umask%s __attribute__((vector_size(%s)));",
+              c->dbl ? "int64_t" : "int32_t", N, w, bytes);
+    emit_line(e, "#define %s_ULEN%s (int)(sizeof(%s_uvec%s) / sizeof(%s))", N, w, N, w, R);
+    emit_line(e, "#define %s_UFLUSH%s(v) ((%s_uvec%s)((%s_umask%s)(v) & \\", N, w, N, w, N, w);
+    emit_line(e, "    ~(%s_umask%s)(((v) < %s) & ((v) > -%s))))", N, w, min, min);
+}
+
+/* NAME_update_span's vectors (gcc and clang on x86-64): the widest the build has, and
+ * 32 bytes in its AVX2 clone. */
+static void gen_update_vectors(Emit *e, const GenCtx *c)
+{
+    const char *N = c->name, *sfx = c->dbl ? "pd" : "ps";
+    emit_line(e, "/* %s_update_span's vectors (gcc and clang on x86-64): the widest the build", N);
+    emit_line(e, " * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.");
+    emit_line(e, " * GNU C's operators and the square root round each element as alone: the same");
+    emit_line(e, " * bits. */");
+    emit_line(e, "#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)");
+    emit_line(e, "#define %s_UVEC 1", N);
+    emit_line(e, "#if defined(__AVX512F__)");
+    emit_line(e, "#define %s_UBYTES 64", N);
+    emit_line(e, "#define %s_USQRT _mm512_sqrt_%s", N, sfx);
+    emit_line(e, "#elif defined(__AVX__)");
+    emit_line(e, "#define %s_UBYTES 32", N);
+    emit_line(e, "#define %s_USQRT _mm256_sqrt_%s", N, sfx);
+    emit_line(e, "#else");
+    emit_line(e, "#define %s_UBYTES 16", N);
+    emit_line(e, "#define %s_USQRT _mm_sqrt_%s", N, sfx);
+    emit_line(e, "#endif");
+    char bytes[BPC_MAX_IDENT + 16];
+    snprintf(bytes, sizeof bytes, "%s_UBYTES", N);
+    gen_update_vector(e, c, "", bytes);
+    emit_line(e, "#define %s_USQRT32 _mm256_sqrt_%s", N, sfx);
+    gen_update_vector(e, c, "32", "32");
+    emit_line(e, "#endif");
+    emit_blank(e);
+}
+
+/* NAME_update_span(m, at, grad, len, clear): the optimizer's update of len parameters
+ * from at, from their gradients grad[0..len), each zeroed after use when clear; in
+ * vectors, then the rest one by one (the same arithmetic per element).  NAME_step and
+ * the fused trains call it; their AVX2 clones, its clone. */
+static void gen_update_span(Emit *e, const GenCtx *c)
 {
     const Model *m = c->m;
-    const char *N = c->name, *R = c->real, *n = samples(m);
-    char desc[160], in[80];
+    const char *N = c->name, *R = c->real;
+    char desc[160], vec[BPC_MAX_IDENT + 16], sqrt_fn[BPC_MAX_IDENT + 16],
+        flush[BPC_MAX_IDENT + 16], g[BPC_MAX_IDENT + 48];
     gen_describe_call(desc, sizeof desc, m->opt->op.name, m->opt->op.params, m->opt_args);
+    gen_update_vectors(e, c);
     for (int avx2 = 0; avx2 < 2; avx2++) {
+        const char *w = avx2 ? "32" : "";
         if (avx2) {
             kern_pp(e, "#ifdef %s_AVX2", N);
-            emit_line(e, "/* %s_update compiled for AVX2 (without FMA: the same results) */", N);
+            emit_line(e, "/* %s_update_span compiled for AVX2 (without FMA: the same results) */",
+                      N);
             emit_line(e, "__attribute__((target(\"avx2\")))");
         } else {
-            emit_line(e, "/* optimizer %s,", desc);
-            emit_line(e, " * PyTorch's update rule, over all parameters; each gradient zeroed once");
-            emit_line(e, " * used (one pass over grads, not two) */");
+            emit_line(e, "/* The optimizer's update of len parameters from at, from their gradients");
+            emit_line(e, " * grad[0..len), each zeroed once used when clear (one pass over grads, not");
+            emit_line(e, " * two), in vectors, then one by one:");
+            emit_line(e, " * %s, PyTorch's rule */", desc);
         }
-        emit_line(e, "static void %s_update%s(%s_model *m)", N, avx2 ? "_avx2" : "", N);
+        emit_line(e, "static void %s_update_span%s(%s_model *m, long at, %s *restrict grad, int len,",
+                  N, avx2 ? "_avx2" : "", N, R);
+        emit_line(e, "    int clear)");
         emit_brace(e);
         if (m->opt->emit_prelude)
             m->opt->emit_prelude(e, c, m->opt_args);
-        gen_opt_pointers(e, c, "0");
-        emit_line(e, "%s *restrict grad = m->grads;", R);
-        emit_open(e, "for (int i = 0; i < %s_PARAMS; i++)", m->upper);
-        m->opt->emit_update(e, c, m->opt_args, "grad[i]");
-        emit_line(e, "grad[i] = 0;");
+        gen_opt_pointers(e, c, "at");
+        emit_line(e, "int i = 0;");
+        kern_pp(e, "#ifdef %s_UVEC", N);
+        snprintf(vec, sizeof vec, "%s_uvec%s", N, w);
+        snprintf(sqrt_fn, sizeof sqrt_fn, "%s_USQRT%s", N, w);
+        snprintf(flush, sizeof flush, "%s_UFLUSH%s", N, w);
+        snprintf(g, sizeof g, "*(%s *)(grad + i)", vec);
+        emit_open(e, "for (; i + %s_ULEN%s <= len; i += %s_ULEN%s)", N, w, N, w);
+        m->opt->emit_update(e, c, m->opt_args, g, &(UpdateForm){vec, sqrt_fn, flush});
+        emit_line(e, "if (clear)");
+        emit_cont(e, "%s = (%s){0};", g, vec);
+        emit_close(e);
+        kern_pp(e, "#endif%s", "");
+        emit_open(e, "for (; i < len; i++)");
+        m->opt->emit_update(e, c, m->opt_args, "grad[i]", &(UpdateForm){0});
+        emit_line(e, "if (clear)");
+        emit_cont(e, "grad[i] = 0;");
         emit_close(e);
         emit_close(e);
         kern_end_function(e, avx2);
     }
+}
 
+static void gen_step(Emit *e, const GenCtx *c)
+{
+    const Model *m = c->m;
+    const char *N = c->name, *R = c->real, *n = samples(m);
+    char in[80];
     emit_line(e, "void %s_step(%s_model *m)", N, N);
     emit_brace(e);
     emit_line(e, "m->step++;");
     kern_pp(e, "#ifdef %s_AVX2", N);
     emit_line(e, "if (__builtin_cpu_supports(\"avx2\"))");
-    emit_cont(e, "%s_update_avx2(m);", N);
+    emit_cont(e, "%s_update_span_avx2(m, 0, m->grads, %s_PARAMS, 1);", N, m->upper);
     emit_line(e, "else");
     kern_pp(e, "#endif%s", "");
-    emit_line(e, "%s_update(m);", N);
+    emit_line(e, "%s_update_span(m, 0, m->grads, %s_PARAMS, 1);", N, m->upper);
     emit_line(e, "m->grads_zero = 1;");
     emit_close(e);
     emit_end(e);
@@ -893,6 +969,7 @@ static void gen_source(Emit *e, const GenCtx *c, const GenOptions *opt, const ch
     emit_line(e, "// ---- kernels ----");
     emit_blank(e);
     kern_helpers(e, c);
+    gen_update_span(e, c);
     for (int i = 0; i < m->nnodes; i++) {
         const Node *l = &m->nodes[i];
         char what[96], in[64], out[64];

@@ -669,8 +669,6 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     /* NAME_L_train: the backward into the zero grads, then NAME_step's update of this
      * layer's elements, and the grads zeroed again: the bits of backward then step */
     long off = l->params[0].offset, size = l->params[0].size + l->params[1].size;
-    char offset[32];
-    snprintf(offset, sizeof offset, "%ld", off);
     emit_line(e, "/* %s: %s_backward then %s_step fused, grads zero and left so: the gradient",
               l->label, N, N);
     emit_line(e, " * into grads, then the update of W and b from it, then grads zeroed again */");
@@ -678,14 +676,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
               R);
     emit_brace(e);
     emit_line(e, "%s_%s_backward(m, in, n);", N, l->label);
-    if (c->m->opt->emit_prelude)
-        c->m->opt->emit_prelude(e, c, c->m->opt_args);
-    gen_opt_pointers(e, c, offset);
-    emit_line(e, "%s *restrict grad = m->grads + %ld;", R, off);
-    emit_open(e, "for (int i = 0; i < %ld; i++)", size);
-    c->m->opt->emit_update(e, c, c->m->opt_args, "grad[i]");
-    emit_close(e);
-    emit_line(e, "memset(grad, 0, %ld * sizeof *grad);", size);
+    emit_line(e, "%s_update_span(m, %ld, m->grads + %ld, %ld, 1);", N, off, off, size);
     emit_close(e);
     emit_end(e);
 }

@@ -267,11 +267,10 @@ static void dense_backward(Emit *e, const GenCtx *c, const Node *l)
  * at a time (their gradient from +0 into the scratch by the tiles, then their update),
  * an unrolled one's a row at a time, its products rounded apart from the sums as in its
  * NAME_L_backward. */
-static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const char *off)
+static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const char *span)
 {
-    const Model *m = c->m;
     const char *N = c->name, *R = c->real;
-    const OptDef *opt = m->opt;
+    long w = l->params[0].offset;
     if (l->flags & NODE_UNROLLED) {
         emit_line(e, "%s *restrict grad = m->scratch;", R);
         emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
@@ -284,10 +283,7 @@ static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const cha
         emit_cont(e, "for (int i = 0; i < %ld; i++)", l->in);
         emit_cont(e, "    grad[i] += dj * x[i];");
         emit_close(e);
-        gen_opt_pointers(e, c, off);
-        emit_open(e, "for (int i = 0; i < %ld; i++)", l->in);
-        opt->emit_update(e, c, m->opt_args, "grad[i]");
-        emit_close(e);
+        emit_line(e, "%s(m, %ld + j * %ld, grad, %ld, 0);", span, w, l->in, l->in);
         emit_close(e);
         return;
     }
@@ -301,10 +297,7 @@ static void dense_train_batch(Emit *e, const GenCtx *c, const Node *l, const cha
     emit_cont(e, "grad[i] = 0;");
     emit_line(e, "%s_dw_best(n, %ld, %ld, j, len / %ld, m->%s[0], in, grad);", N, l->in, l->out,
               l->in, l->dname);
-    gen_opt_pointers(e, c, off);
-    emit_open(e, "for (int i = 0; i < len; i++)");
-    opt->emit_update(e, c, m->opt_args, "grad[i]");
-    emit_close(e);
+    emit_line(e, "%s(m, %ld + j * %ld, grad, len, 0);", span, w, l->in);
     emit_close(e);
 }
 
@@ -320,7 +313,8 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
     const char *N = c->name, *R = c->real;
     const OptDef *opt = m->opt;
     bool noop = opt->zero_noop(m->opt_args);
-    char off[96];
+    char off[96], span[BPC_MAX_IDENT + 24];
+    snprintf(span, sizeof span, "%s_update_span%s", N, avx2 ? "_avx2" : "");
     if (avx2) {
         kern_pp(e, "#ifdef %s_AVX2", N);
         emit_line(e, "/* %s_%s_train compiled for AVX2 (without FMA: the same results) */", N,
@@ -360,23 +354,21 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
         /* a loop of 8, which gcc makes one vector operation (unrolled, it does not) */
         emit_line(e, "#pragma GCC unroll 1");
         emit_open(e, "for (int i = i0; i < i0 + 8; i++)");
-        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
+        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])", &(UpdateForm){0});
         emit_close(e);
         emit_close(e);
     }
     if (!skips || full < l->in) {
         emit_open(e, "for (int i = %ld; i < %ld; i++)", skips ? full : 0, l->in);
-        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])");
+        opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])", &(UpdateForm){0});
         emit_close(e);
     }
     emit_close(e);
     emit_close_with(e, " else {");
-    dense_train_batch(e, c, l, off);
+    dense_train_batch(e, c, l, span);
     emit_close(e);
     emit_line(e, "/* the biases: Σ_s δ_s */");
     emit_brace(e);
-    snprintf(off, sizeof off, "%ld", l->params[1].offset);
-    gen_opt_pointers(e, c, off);
     emit_line(e, "%s *restrict grad = m->scratch;", R);
     emit_open(e, "for (int j = 0; j < %ld; j++)", l->out);
     emit_line(e, "%s sum = 0;", R);
@@ -384,9 +376,7 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
     emit_cont(e, "sum += m->%s[s][j];", l->dname);
     emit_line(e, "grad[j] = sum;");
     emit_close(e);
-    emit_open(e, "for (int i = 0; i < %ld; i++)", l->out);
-    opt->emit_update(e, c, m->opt_args, "grad[i]");
-    emit_close(e);
+    emit_line(e, "%s(m, %ld, grad, %ld, 0);", span, l->params[1].offset, l->out);
     emit_close(e);
     emit_close(e);
     kern_end_function(e, avx2);

@@ -42,19 +42,46 @@ static int precision_bits(const GenCtx *c)
     return c->dbl ? DBL_MANT_DIG : FLT_MANT_DIG;
 }
 
+/* Element i of array a in form f: a[i], or the vector that starts there. */
+typedef struct Elem {
+    char s[BPC_MAX_IDENT + 48];
+} Elem;
+
+static const char *elem(const UpdateForm *f, const char *a, Elem *out)
+{
+    if (f->vec)
+        snprintf(out->s, sizeof out->s, "*(%s *)(%s + i)", f->vec, a);
+    else
+        snprintf(out->s, sizeof out->s, "%s[i]", a);
+    return out->s;
+}
+
+/* The type of the update's locals. */
+static const char *local(const GenCtx *c, const UpdateForm *f)
+{
+    return f->vec ? f->vec : c->real;
+}
+
 /* buf[i] = value (a local), but 0 when its magnitude is below the smallest normal
  * number.  State that decays towards 0 (the momentum of an input that is always 0)
  * would otherwise go subnormal and stay there (0.9·x rounds back to x at the smallest
  * subnormals), and x86 cores compute on subnormals slowly (Intel's in microcode: up to
  * half of an MNIST epoch's time).  A compare and a select, exact, so the same bits on every code path and
- * platform, unlike a flush-to-zero mode (x86's, and it changes all arithmetic).  The
- * update emits it last, after p's: gcc (with its default -ftrapping-math) vectorizes
- * the loop only when no arithmetic depends on the selected value. */
-static void emit_store_state(Emit *e, const GenCtx *c, const char *buf, const char *value)
+ * platform, unlike a flush-to-zero mode (x86's, and it changes all arithmetic); in
+ * vectors, an and with the compares' lanes (f->flush).  The update emits it last, after p's: gcc (with its default -ftrapping-math)
+ * vectorizes the loop only when no arithmetic depends on the selected value. */
+static void emit_store_state(Emit *e, const GenCtx *c, const UpdateForm *f, const char *buf,
+                             const char *value)
 {
     Hyper l_min;
-    emit_line(e, "%s[i] = fabs%s(%s) < %s ? 0 : %s;", buf, c->fn, value,
-              lit(c, normal_min(c), &l_min), value);
+    Elem at;
+    lit(c, normal_min(c), &l_min);
+    if (!f->vec) {
+        emit_line(e, "%s = fabs%s(%s) < %s ? 0 : %s;", elem(f, buf, &at), c->fn, value,
+                  l_min.lit, value);
+        return;
+    }
+    emit_line(e, "%s = %s(%s);", elem(f, buf, &at), f->flush, value);
 }
 
 // ---- sgd(lr, momentum, nesterov, weight_decay) ----
@@ -86,25 +113,29 @@ static void sgd_comment(Emit *e, const GenCtx *c, const double *args)
     emit_line(e, "const %s lr = (%s)m->lr;", c->real, c->real);
 }
 
-static void sgd_update(Emit *e, const GenCtx *c, const double *args, const char *grad)
+static void sgd_update(Emit *e, const GenCtx *c, const double *args, const char *grad,
+                       const UpdateForm *f)
 {
     double mu = args[SGD_MOMENTUM], wd = args[SGD_WEIGHT_DECAY];
     bool nesterov = args[SGD_NESTEROV] != 0;
+    const char *T = local(c, f);
     Hyper l_mu, l_wd;
+    Elem p, buf;
     if (wd != 0)
-        emit_line(e, "%s g = %s + %s * p[i];", c->real, grad, lit(c, wd, &l_wd));
+        emit_line(e, "%s g = %s + %s * %s;", T, grad, lit(c, wd, &l_wd), elem(f, "p", &p));
     else
-        emit_line(e, "%s g = %s;", c->real, grad);
+        emit_line(e, "%s g = %s;", T, grad);
     if (mu > 0) {
-        emit_line(e, "const %s buf = %s * momentum_buf[i] + g;", c->real, lit(c, mu, &l_mu));
+        emit_line(e, "const %s buf = %s * %s + g;", T, lit(c, mu, &l_mu),
+                  elem(f, "momentum_buf", &buf));
         if (nesterov)
             emit_line(e, "g = g + %s * buf;", l_mu.lit);
         else
             emit_line(e, "g = buf;");
     }
-    emit_line(e, "p[i] -= lr * g;");
+    emit_line(e, "%s -= lr * g;", elem(f, "p", &p));
     if (mu > 0)
-        emit_store_state(e, c, "momentum_buf", "buf");
+        emit_store_state(e, c, f, "momentum_buf", "buf");
 }
 
 // ---- adam and adamw(lr, beta1, beta2, eps, weight_decay) ----
@@ -205,28 +236,35 @@ static void helper_powi(Emit *e, const GenCtx *c)
 }
 
 static void adam_update_common(Emit *e, const GenCtx *c, const double *args, const char *grad,
-                               bool decoupled)
+                               const UpdateForm *f, bool decoupled)
 {
     double b1 = args[ADAM_BETA1], b2 = args[ADAM_BETA2];
     double eps = args[ADAM_EPS], wd = args[ADAM_WEIGHT_DECAY];
+    const char *T = local(c, f);
     Hyper l_b1, l_1b1, l_b2, l_1b2, l_eps, l_wd;
+    Elem p, avg, avg_sq;
+    char sqrt_fn[BPC_MAX_IDENT + 16];
+    if (f->vec)
+        snprintf(sqrt_fn, sizeof sqrt_fn, "%s", f->sqrt);
+    else
+        snprintf(sqrt_fn, sizeof sqrt_fn, "sqrt%s", c->fn);
     if (decoupled && wd != 0)
-        emit_line(e, "p[i] *= decay;");
+        emit_line(e, "%s *= decay;", elem(f, "p", &p));
     if (!decoupled && wd != 0)
-        emit_line(e, "const %s g = %s + %s * p[i];", c->real, grad, lit(c, wd, &l_wd));
+        emit_line(e, "const %s g = %s + %s * %s;", T, grad, lit(c, wd, &l_wd), elem(f, "p", &p));
     else
-        emit_line(e, "const %s g = %s;", c->real, grad);
-    emit_line(e, "const %s avg = %s * exp_avg[i] + %s * g;", c->real, lit(c, b1, &l_b1),
-              lit(c, 1 - b1, &l_1b1));
-    emit_line(e, "const %s avg_sq = %s * exp_avg_sq[i] + %s * g * g;", c->real,
-              lit(c, b2, &l_b2), lit(c, 1 - b2, &l_1b2));
-    emit_line(e, "p[i] -= step_size * (avg / (sqrt%s(avg_sq) / bias2_sqrt + %s));", c->fn,
-              lit(c, eps, &l_eps));
-    emit_store_state(e, c, "exp_avg", "avg");
+        emit_line(e, "const %s g = %s;", T, grad);
+    emit_line(e, "const %s avg = %s * %s + %s * g;", T, lit(c, b1, &l_b1),
+              elem(f, "exp_avg", &avg), lit(c, 1 - b1, &l_1b1));
+    emit_line(e, "const %s avg_sq = %s * %s + %s * g * g;", T, lit(c, b2, &l_b2),
+              elem(f, "exp_avg_sq", &avg_sq), lit(c, 1 - b2, &l_1b2));
+    emit_line(e, "%s -= step_size * (avg / (%s(avg_sq) / bias2_sqrt + %s));", elem(f, "p", &p),
+              sqrt_fn, lit(c, eps, &l_eps));
+    emit_store_state(e, c, f, "exp_avg", "avg");
     if (adam_flushes_v(c, args))
-        emit_store_state(e, c, "exp_avg_sq", "avg_sq");
+        emit_store_state(e, c, f, "exp_avg_sq", "avg_sq");
     else
-        emit_line(e, "exp_avg_sq[i] = avg_sq;");
+        emit_line(e, "%s = avg_sq;", elem(f, "exp_avg_sq", &avg_sq));
 }
 
 static void adam_prelude(Emit *e, const GenCtx *c, const double *args)
@@ -239,14 +277,16 @@ static void adamw_prelude(Emit *e, const GenCtx *c, const double *args)
     adam_prelude_common(e, c, args, true);
 }
 
-static void adam_update(Emit *e, const GenCtx *c, const double *args, const char *grad)
+static void adam_update(Emit *e, const GenCtx *c, const double *args, const char *grad,
+                        const UpdateForm *f)
 {
-    adam_update_common(e, c, args, grad, false);
+    adam_update_common(e, c, args, grad, f, false);
 }
 
-static void adamw_update(Emit *e, const GenCtx *c, const double *args, const char *grad)
+static void adamw_update(Emit *e, const GenCtx *c, const double *args, const char *grad,
+                         const UpdateForm *f)
 {
-    adam_update_common(e, c, args, grad, true);
+    adam_update_common(e, c, args, grad, f, true);
 }
 
 int opt_nstate(const Model *m)

@@ -786,6 +786,103 @@ static void lenet32_axpy(int len, lenet32_real a, const lenet32_real *restrict x
         y[i] = lenet32_FMA(a, x[i], y[i]);
 }
 
+/* lenet32_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define lenet32_UVEC 1
+#if defined(__AVX512F__)
+#define lenet32_UBYTES 64
+#define lenet32_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define lenet32_UBYTES 32
+#define lenet32_USQRT _mm256_sqrt_ps
+#else
+#define lenet32_UBYTES 16
+#define lenet32_USQRT _mm_sqrt_ps
+#endif
+typedef lenet32_real lenet32_uvec __attribute__((vector_size(lenet32_UBYTES), aligned(4), may_alias));
+typedef int32_t lenet32_umask __attribute__((vector_size(lenet32_UBYTES)));
+#define lenet32_ULEN (int)(sizeof(lenet32_uvec) / sizeof(lenet32_real))
+#define lenet32_UFLUSH(v) ((lenet32_uvec)((lenet32_umask)(v) & \
+    ~(lenet32_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define lenet32_USQRT32 _mm256_sqrt_ps
+typedef lenet32_real lenet32_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t lenet32_umask32 __attribute__((vector_size(32)));
+#define lenet32_ULEN32 (int)(sizeof(lenet32_uvec32) / sizeof(lenet32_real))
+#define lenet32_UFLUSH32(v) ((lenet32_uvec32)((lenet32_umask32)(v) & \
+    ~(lenet32_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005), PyTorch's rule */
+static void lenet32_update_span(lenet32_model *m, long at, lenet32_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet32_real lr = (lenet32_real)m->lr;
+    lenet32_real *restrict p = m->params + at;
+    lenet32_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef lenet32_UVEC
+    for (; i + lenet32_ULEN <= len; i += lenet32_ULEN) {
+        lenet32_uvec g = *(lenet32_uvec *)(grad + i) + 0.0005f * *(lenet32_uvec *)(p + i);
+        const lenet32_uvec buf = 0.9f * *(lenet32_uvec *)(momentum_buf + i) + g;
+        g = buf;
+        *(lenet32_uvec *)(p + i) -= lr * g;
+        *(lenet32_uvec *)(momentum_buf + i) = lenet32_UFLUSH(buf);
+        if (clear)
+            *(lenet32_uvec *)(grad + i) = (lenet32_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        lenet32_real g = grad[i] + 0.0005f * p[i];
+        const lenet32_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef lenet32_AVX2
+/* lenet32_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void lenet32_update_span_avx2(lenet32_model *m, long at, lenet32_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet32_real lr = (lenet32_real)m->lr;
+    lenet32_real *restrict p = m->params + at;
+    lenet32_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef lenet32_UVEC
+    for (; i + lenet32_ULEN32 <= len; i += lenet32_ULEN32) {
+        lenet32_uvec32 g = *(lenet32_uvec32 *)(grad + i) + 0.0005f * *(lenet32_uvec32 *)(p + i);
+        const lenet32_uvec32 buf = 0.9f * *(lenet32_uvec32 *)(momentum_buf + i) + g;
+        g = buf;
+        *(lenet32_uvec32 *)(p + i) -= lr * g;
+        *(lenet32_uvec32 *)(momentum_buf + i) = lenet32_UFLUSH32(buf);
+        if (clear)
+            *(lenet32_uvec32 *)(grad + i) = (lenet32_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        lenet32_real g = grad[i] + 0.0005f * p[i];
+        const lenet32_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer c1: 1x28x28 -> 6x28x28, conv 5x5 stride 1x1 padding 2x2, relu ----
 
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
@@ -1042,19 +1139,7 @@ static void lenet32_c1_backward(lenet32_model *m, const lenet32_real *in, int n)
 static void lenet32_c1_train(lenet32_model *m, const lenet32_real *restrict in, int n)
 {
     lenet32_c1_backward(m, in, n);
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet32_real lr = (lenet32_real)m->lr;
-    lenet32_real *restrict p = m->params + 0;
-    lenet32_real *restrict momentum_buf = m->momentum_buf + 0;
-    lenet32_real *restrict grad = m->grads + 0;
-    for (int i = 0; i < 156; i++) {
-        lenet32_real g = grad[i] + 0.0005f * p[i];
-        const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-    }
-    memset(grad, 0, 156 * sizeof *grad);
+    lenet32_update_span(m, 0, m->grads + 0, 156, 1);
 }
 
 // ---- layer maxpool2: 6x28x28 -> 6x14x14, maxpool 2x2 stride 2x2 ----
@@ -1677,19 +1762,7 @@ static void lenet32_c2_backward(lenet32_model *m, const lenet32_real *in, int n)
 static void lenet32_c2_train(lenet32_model *m, const lenet32_real *restrict in, int n)
 {
     lenet32_c2_backward(m, in, n);
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet32_real lr = (lenet32_real)m->lr;
-    lenet32_real *restrict p = m->params + 156;
-    lenet32_real *restrict momentum_buf = m->momentum_buf + 156;
-    lenet32_real *restrict grad = m->grads + 156;
-    for (int i = 0; i < 2416; i++) {
-        lenet32_real g = grad[i] + 0.0005f * p[i];
-        const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-    }
-    memset(grad, 0, 2416 * sizeof *grad);
+    lenet32_update_span(m, 156, m->grads + 156, 2416, 1);
 }
 
 // ---- layer maxpool4: 16x10x10 -> 16x5x5, maxpool 2x2 stride 2x2 ----
@@ -2246,21 +2319,11 @@ static void lenet32_dense6_train(lenet32_model *m, const lenet32_real *restrict 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet32_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
-            lenet32_real *restrict p = m->params + 2572 + j * 400;
-            lenet32_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-            for (int i = 0; i < len; i++) {
-                lenet32_real g = grad[i] + 0.0005f * p[i];
-                const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet32_update_span(m, 2572 + j * 400, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet32_real *restrict p = m->params + 50572;
-        lenet32_real *restrict momentum_buf = m->momentum_buf + 50572;
         lenet32_real *restrict grad = m->scratch;
         for (int j = 0; j < 120; j++) {
             lenet32_real sum = 0;
@@ -2268,13 +2331,7 @@ static void lenet32_dense6_train(lenet32_model *m, const lenet32_real *restrict 
                 sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 120; i++) {
-            lenet32_real g = grad[i] + 0.0005f * p[i];
-            const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet32_update_span(m, 50572, grad, 120, 0);
     }
 }
 
@@ -2307,21 +2364,11 @@ static void lenet32_dense6_train_avx2(lenet32_model *m, const lenet32_real *rest
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet32_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
-            lenet32_real *restrict p = m->params + 2572 + j * 400;
-            lenet32_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-            for (int i = 0; i < len; i++) {
-                lenet32_real g = grad[i] + 0.0005f * p[i];
-                const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet32_update_span_avx2(m, 2572 + j * 400, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet32_real *restrict p = m->params + 50572;
-        lenet32_real *restrict momentum_buf = m->momentum_buf + 50572;
         lenet32_real *restrict grad = m->scratch;
         for (int j = 0; j < 120; j++) {
             lenet32_real sum = 0;
@@ -2329,13 +2376,7 @@ static void lenet32_dense6_train_avx2(lenet32_model *m, const lenet32_real *rest
                 sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 120; i++) {
-            lenet32_real g = grad[i] + 0.0005f * p[i];
-            const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet32_update_span_avx2(m, 50572, grad, 120, 0);
     }
 }
 #endif
@@ -2825,21 +2866,11 @@ static void lenet32_dense7_train(lenet32_model *m, const lenet32_real *restrict 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet32_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
-            lenet32_real *restrict p = m->params + 50692 + j * 120;
-            lenet32_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-            for (int i = 0; i < len; i++) {
-                lenet32_real g = grad[i] + 0.0005f * p[i];
-                const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet32_update_span(m, 50692 + j * 120, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet32_real *restrict p = m->params + 60772;
-        lenet32_real *restrict momentum_buf = m->momentum_buf + 60772;
         lenet32_real *restrict grad = m->scratch;
         for (int j = 0; j < 84; j++) {
             lenet32_real sum = 0;
@@ -2847,13 +2878,7 @@ static void lenet32_dense7_train(lenet32_model *m, const lenet32_real *restrict 
                 sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 84; i++) {
-            lenet32_real g = grad[i] + 0.0005f * p[i];
-            const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet32_update_span(m, 60772, grad, 84, 0);
     }
 }
 
@@ -2886,21 +2911,11 @@ static void lenet32_dense7_train_avx2(lenet32_model *m, const lenet32_real *rest
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet32_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
-            lenet32_real *restrict p = m->params + 50692 + j * 120;
-            lenet32_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-            for (int i = 0; i < len; i++) {
-                lenet32_real g = grad[i] + 0.0005f * p[i];
-                const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet32_update_span_avx2(m, 50692 + j * 120, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet32_real *restrict p = m->params + 60772;
-        lenet32_real *restrict momentum_buf = m->momentum_buf + 60772;
         lenet32_real *restrict grad = m->scratch;
         for (int j = 0; j < 84; j++) {
             lenet32_real sum = 0;
@@ -2908,13 +2923,7 @@ static void lenet32_dense7_train_avx2(lenet32_model *m, const lenet32_real *rest
                 sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 84; i++) {
-            lenet32_real g = grad[i] + 0.0005f * p[i];
-            const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet32_update_span_avx2(m, 60772, grad, 84, 0);
     }
 }
 #endif
@@ -3760,21 +3769,11 @@ static void lenet32_dense8_train(lenet32_model *m, const lenet32_real *restrict 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet32_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
-            lenet32_real *restrict p = m->params + 60856 + j * 84;
-            lenet32_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-            for (int i = 0; i < len; i++) {
-                lenet32_real g = grad[i] + 0.0005f * p[i];
-                const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet32_update_span(m, 60856 + j * 84, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet32_real *restrict p = m->params + 61696;
-        lenet32_real *restrict momentum_buf = m->momentum_buf + 61696;
         lenet32_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             lenet32_real sum = 0;
@@ -3782,13 +3781,7 @@ static void lenet32_dense8_train(lenet32_model *m, const lenet32_real *restrict 
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            lenet32_real g = grad[i] + 0.0005f * p[i];
-            const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet32_update_span(m, 61696, grad, 10, 0);
     }
 }
 
@@ -3821,21 +3814,11 @@ static void lenet32_dense8_train_avx2(lenet32_model *m, const lenet32_real *rest
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet32_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
-            lenet32_real *restrict p = m->params + 60856 + j * 84;
-            lenet32_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-            for (int i = 0; i < len; i++) {
-                lenet32_real g = grad[i] + 0.0005f * p[i];
-                const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet32_update_span_avx2(m, 60856 + j * 84, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet32_real *restrict p = m->params + 61696;
-        lenet32_real *restrict momentum_buf = m->momentum_buf + 61696;
         lenet32_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             lenet32_real sum = 0;
@@ -3843,13 +3826,7 @@ static void lenet32_dense8_train_avx2(lenet32_model *m, const lenet32_real *rest
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            lenet32_real g = grad[i] + 0.0005f * p[i];
-            const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet32_update_span_avx2(m, 61696, grad, 10, 0);
     }
 }
 #endif
@@ -3967,56 +3944,15 @@ lenet32_real lenet32_backward(lenet32_model *m, const lenet32_real *x, const len
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void lenet32_update(lenet32_model *m)
-{
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet32_real lr = (lenet32_real)m->lr;
-    lenet32_real *restrict p = m->params + 0;
-    lenet32_real *restrict momentum_buf = m->momentum_buf + 0;
-    lenet32_real *restrict grad = m->grads;
-    for (int i = 0; i < LENET32_PARAMS; i++) {
-        lenet32_real g = grad[i] + 0.0005f * p[i];
-        const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-
-#ifdef lenet32_AVX2
-/* lenet32_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void lenet32_update_avx2(lenet32_model *m)
-{
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet32_real lr = (lenet32_real)m->lr;
-    lenet32_real *restrict p = m->params + 0;
-    lenet32_real *restrict momentum_buf = m->momentum_buf + 0;
-    lenet32_real *restrict grad = m->grads;
-    for (int i = 0; i < LENET32_PARAMS; i++) {
-        lenet32_real g = grad[i] + 0.0005f * p[i];
-        const lenet32_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void lenet32_step(lenet32_model *m)
 {
     m->step++;
 #ifdef lenet32_AVX2
     if (__builtin_cpu_supports("avx2"))
-        lenet32_update_avx2(m);
+        lenet32_update_span_avx2(m, 0, m->grads, LENET32_PARAMS, 1);
     else
 #endif
-    lenet32_update(m);
+    lenet32_update_span(m, 0, m->grads, LENET32_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -786,6 +786,89 @@ static void leninf_axpy(int len, leninf_real a, const leninf_real *restrict x, l
         y[i] = leninf_FMA(a, x[i], y[i]);
 }
 
+/* leninf_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define leninf_UVEC 1
+#if defined(__AVX512F__)
+#define leninf_UBYTES 64
+#define leninf_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define leninf_UBYTES 32
+#define leninf_USQRT _mm256_sqrt_ps
+#else
+#define leninf_UBYTES 16
+#define leninf_USQRT _mm_sqrt_ps
+#endif
+typedef leninf_real leninf_uvec __attribute__((vector_size(leninf_UBYTES), aligned(4), may_alias));
+typedef int32_t leninf_umask __attribute__((vector_size(leninf_UBYTES)));
+#define leninf_ULEN (int)(sizeof(leninf_uvec) / sizeof(leninf_real))
+#define leninf_UFLUSH(v) ((leninf_uvec)((leninf_umask)(v) & \
+    ~(leninf_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define leninf_USQRT32 _mm256_sqrt_ps
+typedef leninf_real leninf_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t leninf_umask32 __attribute__((vector_size(32)));
+#define leninf_ULEN32 (int)(sizeof(leninf_uvec32) / sizeof(leninf_real))
+#define leninf_UFLUSH32(v) ((leninf_uvec32)((leninf_umask32)(v) & \
+    ~(leninf_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's rule */
+static void leninf_update_span(leninf_model *m, long at, leninf_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const leninf_real lr = (leninf_real)m->lr;
+    leninf_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef leninf_UVEC
+    for (; i + leninf_ULEN <= len; i += leninf_ULEN) {
+        leninf_uvec g = *(leninf_uvec *)(grad + i);
+        *(leninf_uvec *)(p + i) -= lr * g;
+        if (clear)
+            *(leninf_uvec *)(grad + i) = (leninf_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        leninf_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef leninf_AVX2
+/* leninf_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void leninf_update_span_avx2(leninf_model *m, long at, leninf_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const leninf_real lr = (leninf_real)m->lr;
+    leninf_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef leninf_UVEC
+    for (; i + leninf_ULEN32 <= len; i += leninf_ULEN32) {
+        leninf_uvec32 g = *(leninf_uvec32 *)(grad + i);
+        *(leninf_uvec32 *)(p + i) -= lr * g;
+        if (clear)
+            *(leninf_uvec32 *)(grad + i) = (leninf_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        leninf_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer c1: 1x28x28 -> 6x28x28, conv 5x5 stride 1x1 padding 2x2, relu ----
 
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
@@ -1042,15 +1125,7 @@ static void leninf_c1_backward(leninf_model *m, const leninf_real *in, int n)
 static void leninf_c1_train(leninf_model *m, const leninf_real *restrict in, int n)
 {
     leninf_c1_backward(m, in, n);
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const leninf_real lr = (leninf_real)m->lr;
-    leninf_real *restrict p = m->params + 0;
-    leninf_real *restrict grad = m->grads + 0;
-    for (int i = 0; i < 156; i++) {
-        leninf_real g = grad[i];
-        p[i] -= lr * g;
-    }
-    memset(grad, 0, 156 * sizeof *grad);
+    leninf_update_span(m, 0, m->grads + 0, 156, 1);
 }
 
 // ---- layer maxpool2: 6x28x28 -> 6x14x14, maxpool 2x2 stride 2x2 ----
@@ -1673,15 +1748,7 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
 static void leninf_c2_train(leninf_model *m, const leninf_real *restrict in, int n)
 {
     leninf_c2_backward(m, in, n);
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const leninf_real lr = (leninf_real)m->lr;
-    leninf_real *restrict p = m->params + 156;
-    leninf_real *restrict grad = m->grads + 156;
-    for (int i = 0; i < 2416; i++) {
-        leninf_real g = grad[i];
-        p[i] -= lr * g;
-    }
-    memset(grad, 0, 2416 * sizeof *grad);
+    leninf_update_span(m, 156, m->grads + 156, 2416, 1);
 }
 
 // ---- layer maxpool4: 16x10x10 -> 16x5x5, maxpool 2x2 stride 2x2 ----
@@ -2236,16 +2303,11 @@ static void leninf_dense6_train(leninf_model *m, const leninf_real *restrict in,
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             leninf_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
-            leninf_real *restrict p = m->params + 2572 + j * 400;
-            for (int i = 0; i < len; i++) {
-                leninf_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            leninf_update_span(m, 2572 + j * 400, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        leninf_real *restrict p = m->params + 50572;
         leninf_real *restrict grad = m->scratch;
         for (int j = 0; j < 120; j++) {
             leninf_real sum = 0;
@@ -2253,10 +2315,7 @@ static void leninf_dense6_train(leninf_model *m, const leninf_real *restrict in,
                 sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 120; i++) {
-            leninf_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        leninf_update_span(m, 50572, grad, 120, 0);
     }
 }
 
@@ -2287,16 +2346,11 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             leninf_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
-            leninf_real *restrict p = m->params + 2572 + j * 400;
-            for (int i = 0; i < len; i++) {
-                leninf_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            leninf_update_span_avx2(m, 2572 + j * 400, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        leninf_real *restrict p = m->params + 50572;
         leninf_real *restrict grad = m->scratch;
         for (int j = 0; j < 120; j++) {
             leninf_real sum = 0;
@@ -2304,10 +2358,7 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
                 sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 120; i++) {
-            leninf_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        leninf_update_span_avx2(m, 50572, grad, 120, 0);
     }
 }
 #endif
@@ -2795,16 +2846,11 @@ static void leninf_dense7_train(leninf_model *m, const leninf_real *restrict in,
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             leninf_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
-            leninf_real *restrict p = m->params + 50692 + j * 120;
-            for (int i = 0; i < len; i++) {
-                leninf_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            leninf_update_span(m, 50692 + j * 120, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        leninf_real *restrict p = m->params + 60772;
         leninf_real *restrict grad = m->scratch;
         for (int j = 0; j < 84; j++) {
             leninf_real sum = 0;
@@ -2812,10 +2858,7 @@ static void leninf_dense7_train(leninf_model *m, const leninf_real *restrict in,
                 sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 84; i++) {
-            leninf_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        leninf_update_span(m, 60772, grad, 84, 0);
     }
 }
 
@@ -2846,16 +2889,11 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             leninf_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
-            leninf_real *restrict p = m->params + 50692 + j * 120;
-            for (int i = 0; i < len; i++) {
-                leninf_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            leninf_update_span_avx2(m, 50692 + j * 120, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        leninf_real *restrict p = m->params + 60772;
         leninf_real *restrict grad = m->scratch;
         for (int j = 0; j < 84; j++) {
             leninf_real sum = 0;
@@ -2863,10 +2901,7 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
                 sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 84; i++) {
-            leninf_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        leninf_update_span_avx2(m, 60772, grad, 84, 0);
     }
 }
 #endif
@@ -3710,16 +3745,11 @@ static void leninf_dense8_train(leninf_model *m, const leninf_real *restrict in,
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             leninf_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
-            leninf_real *restrict p = m->params + 60856 + j * 84;
-            for (int i = 0; i < len; i++) {
-                leninf_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            leninf_update_span(m, 60856 + j * 84, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        leninf_real *restrict p = m->params + 61696;
         leninf_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             leninf_real sum = 0;
@@ -3727,10 +3757,7 @@ static void leninf_dense8_train(leninf_model *m, const leninf_real *restrict in,
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            leninf_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        leninf_update_span(m, 61696, grad, 10, 0);
     }
 }
 
@@ -3761,16 +3788,11 @@ static void leninf_dense8_train_avx2(leninf_model *m, const leninf_real *restric
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             leninf_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
-            leninf_real *restrict p = m->params + 60856 + j * 84;
-            for (int i = 0; i < len; i++) {
-                leninf_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            leninf_update_span_avx2(m, 60856 + j * 84, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        leninf_real *restrict p = m->params + 61696;
         leninf_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             leninf_real sum = 0;
@@ -3778,10 +3800,7 @@ static void leninf_dense8_train_avx2(leninf_model *m, const leninf_real *restric
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            leninf_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        leninf_update_span_avx2(m, 61696, grad, 10, 0);
     }
 }
 #endif
@@ -3899,48 +3918,15 @@ leninf_real leninf_backward(leninf_model *m, const leninf_real *x, const leninf_
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void leninf_update(leninf_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const leninf_real lr = (leninf_real)m->lr;
-    leninf_real *restrict p = m->params + 0;
-    leninf_real *restrict grad = m->grads;
-    for (int i = 0; i < LENINF_PARAMS; i++) {
-        leninf_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-
-#ifdef leninf_AVX2
-/* leninf_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void leninf_update_avx2(leninf_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const leninf_real lr = (leninf_real)m->lr;
-    leninf_real *restrict p = m->params + 0;
-    leninf_real *restrict grad = m->grads;
-    for (int i = 0; i < LENINF_PARAMS; i++) {
-        leninf_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void leninf_step(leninf_model *m)
 {
     m->step++;
 #ifdef leninf_AVX2
     if (__builtin_cpu_supports("avx2"))
-        leninf_update_avx2(m);
+        leninf_update_span_avx2(m, 0, m->grads, LENINF_PARAMS, 1);
     else
 #endif
-    leninf_update(m);
+    leninf_update_span(m, 0, m->grads, LENINF_PARAMS, 1);
     m->grads_zero = 1;
 }
 

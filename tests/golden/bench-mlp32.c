@@ -802,6 +802,103 @@ static void mlp32_dw_best(int n, long in, long out, int j, int rows,
     mlp32_dw(n, in, out, j, rows, d, x, g);
 }
 
+/* mlp32_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define mlp32_UVEC 1
+#if defined(__AVX512F__)
+#define mlp32_UBYTES 64
+#define mlp32_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define mlp32_UBYTES 32
+#define mlp32_USQRT _mm256_sqrt_ps
+#else
+#define mlp32_UBYTES 16
+#define mlp32_USQRT _mm_sqrt_ps
+#endif
+typedef mlp32_real mlp32_uvec __attribute__((vector_size(mlp32_UBYTES), aligned(4), may_alias));
+typedef int32_t mlp32_umask __attribute__((vector_size(mlp32_UBYTES)));
+#define mlp32_ULEN (int)(sizeof(mlp32_uvec) / sizeof(mlp32_real))
+#define mlp32_UFLUSH(v) ((mlp32_uvec)((mlp32_umask)(v) & \
+    ~(mlp32_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define mlp32_USQRT32 _mm256_sqrt_ps
+typedef mlp32_real mlp32_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t mlp32_umask32 __attribute__((vector_size(32)));
+#define mlp32_ULEN32 (int)(sizeof(mlp32_uvec32) / sizeof(mlp32_real))
+#define mlp32_UFLUSH32(v) ((mlp32_uvec32)((mlp32_umask32)(v) & \
+    ~(mlp32_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0), PyTorch's rule */
+static void mlp32_update_span(mlp32_model *m, long at, mlp32_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
+    mlp32_real *restrict p = m->params + at;
+    mlp32_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef mlp32_UVEC
+    for (; i + mlp32_ULEN <= len; i += mlp32_ULEN) {
+        mlp32_uvec g = *(mlp32_uvec *)(grad + i);
+        const mlp32_uvec buf = 0.9f * *(mlp32_uvec *)(momentum_buf + i) + g;
+        g = buf;
+        *(mlp32_uvec *)(p + i) -= lr * g;
+        *(mlp32_uvec *)(momentum_buf + i) = mlp32_UFLUSH(buf);
+        if (clear)
+            *(mlp32_uvec *)(grad + i) = (mlp32_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        mlp32_real g = grad[i];
+        const mlp32_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef mlp32_AVX2
+/* mlp32_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void mlp32_update_span_avx2(mlp32_model *m, long at, mlp32_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const mlp32_real lr = (mlp32_real)m->lr;
+    mlp32_real *restrict p = m->params + at;
+    mlp32_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef mlp32_UVEC
+    for (; i + mlp32_ULEN32 <= len; i += mlp32_ULEN32) {
+        mlp32_uvec32 g = *(mlp32_uvec32 *)(grad + i);
+        const mlp32_uvec32 buf = 0.9f * *(mlp32_uvec32 *)(momentum_buf + i) + g;
+        g = buf;
+        *(mlp32_uvec32 *)(p + i) -= lr * g;
+        *(mlp32_uvec32 *)(momentum_buf + i) = mlp32_UFLUSH32(buf);
+        if (clear)
+            *(mlp32_uvec32 *)(grad + i) = (mlp32_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        mlp32_real g = grad[i];
+        const mlp32_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer hidden: 784 -> 128, relu ----
 
 /* mlp32_hidden_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1358,21 +1455,11 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mlp32_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
-            mlp32_real *restrict p = m->params + 0 + j * 784;
-            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-            for (int i = 0; i < len; i++) {
-                mlp32_real g = grad[i];
-                const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            mlp32_update_span(m, 0 + j * 784, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mlp32_real *restrict p = m->params + 100352;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 100352;
         mlp32_real *restrict grad = m->scratch;
         for (int j = 0; j < 128; j++) {
             mlp32_real sum = 0;
@@ -1380,13 +1467,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 128; i++) {
-            mlp32_real g = grad[i];
-            const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        mlp32_update_span(m, 100352, grad, 128, 0);
     }
 }
 
@@ -1419,21 +1500,11 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mlp32_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
-            mlp32_real *restrict p = m->params + 0 + j * 784;
-            mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
-            for (int i = 0; i < len; i++) {
-                mlp32_real g = grad[i];
-                const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            mlp32_update_span_avx2(m, 0 + j * 784, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mlp32_real *restrict p = m->params + 100352;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 100352;
         mlp32_real *restrict grad = m->scratch;
         for (int j = 0; j < 128; j++) {
             mlp32_real sum = 0;
@@ -1441,13 +1512,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 128; i++) {
-            mlp32_real g = grad[i];
-            const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        mlp32_update_span_avx2(m, 100352, grad, 128, 0);
     }
 }
 #endif
@@ -2162,21 +2227,11 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mlp32_dw_best(n, 128, 10, j, len / 128, m->d0.out_d[0], in, grad);
-            mlp32_real *restrict p = m->params + 100480 + j * 128;
-            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-            for (int i = 0; i < len; i++) {
-                mlp32_real g = grad[i];
-                const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            mlp32_update_span(m, 100480 + j * 128, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mlp32_real *restrict p = m->params + 101760;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 101760;
         mlp32_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             mlp32_real sum = 0;
@@ -2184,13 +2239,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
                 sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            mlp32_real g = grad[i];
-            const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        mlp32_update_span(m, 101760, grad, 10, 0);
     }
 }
 
@@ -2223,21 +2272,11 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mlp32_dw_best(n, 128, 10, j, len / 128, m->d0.out_d[0], in, grad);
-            mlp32_real *restrict p = m->params + 100480 + j * 128;
-            mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
-            for (int i = 0; i < len; i++) {
-                mlp32_real g = grad[i];
-                const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            mlp32_update_span_avx2(m, 100480 + j * 128, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mlp32_real *restrict p = m->params + 101760;
-        mlp32_real *restrict momentum_buf = m->momentum_buf + 101760;
         mlp32_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             mlp32_real sum = 0;
@@ -2245,13 +2284,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
                 sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            mlp32_real g = grad[i];
-            const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        mlp32_update_span_avx2(m, 101760, grad, 10, 0);
     }
 }
 #endif
@@ -2348,56 +2381,15 @@ mlp32_real mlp32_backward(mlp32_model *m, const mlp32_real *x, const mlp32_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.1, momentum = 0.9, nesterov = 0, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void mlp32_update(mlp32_model *m)
-{
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const mlp32_real lr = (mlp32_real)m->lr;
-    mlp32_real *restrict p = m->params + 0;
-    mlp32_real *restrict momentum_buf = m->momentum_buf + 0;
-    mlp32_real *restrict grad = m->grads;
-    for (int i = 0; i < MLP32_PARAMS; i++) {
-        mlp32_real g = grad[i];
-        const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-
-#ifdef mlp32_AVX2
-/* mlp32_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void mlp32_update_avx2(mlp32_model *m)
-{
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const mlp32_real lr = (mlp32_real)m->lr;
-    mlp32_real *restrict p = m->params + 0;
-    mlp32_real *restrict momentum_buf = m->momentum_buf + 0;
-    mlp32_real *restrict grad = m->grads;
-    for (int i = 0; i < MLP32_PARAMS; i++) {
-        mlp32_real g = grad[i];
-        const mlp32_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void mlp32_step(mlp32_model *m)
 {
     m->step++;
 #ifdef mlp32_AVX2
     if (__builtin_cpu_supports("avx2"))
-        mlp32_update_avx2(m);
+        mlp32_update_span_avx2(m, 0, m->grads, MLP32_PARAMS, 1);
     else
 #endif
-    mlp32_update(m);
+    mlp32_update_span(m, 0, m->grads, MLP32_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -135,6 +135,89 @@ typedef tiny_real tiny_vec64 __attribute__((vector_size(64)));
 #endif
 #endif
 
+/* tiny_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define tiny_UVEC 1
+#if defined(__AVX512F__)
+#define tiny_UBYTES 64
+#define tiny_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define tiny_UBYTES 32
+#define tiny_USQRT _mm256_sqrt_ps
+#else
+#define tiny_UBYTES 16
+#define tiny_USQRT _mm_sqrt_ps
+#endif
+typedef tiny_real tiny_uvec __attribute__((vector_size(tiny_UBYTES), aligned(4), may_alias));
+typedef int32_t tiny_umask __attribute__((vector_size(tiny_UBYTES)));
+#define tiny_ULEN (int)(sizeof(tiny_uvec) / sizeof(tiny_real))
+#define tiny_UFLUSH(v) ((tiny_uvec)((tiny_umask)(v) & \
+    ~(tiny_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define tiny_USQRT32 _mm256_sqrt_ps
+typedef tiny_real tiny_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t tiny_umask32 __attribute__((vector_size(32)));
+#define tiny_ULEN32 (int)(sizeof(tiny_uvec32) / sizeof(tiny_real))
+#define tiny_UFLUSH32(v) ((tiny_uvec32)((tiny_umask32)(v) & \
+    ~(tiny_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's rule */
+static void tiny_update_span(tiny_model *m, long at, tiny_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const tiny_real lr = (tiny_real)m->lr;
+    tiny_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef tiny_UVEC
+    for (; i + tiny_ULEN <= len; i += tiny_ULEN) {
+        tiny_uvec g = *(tiny_uvec *)(grad + i);
+        *(tiny_uvec *)(p + i) -= lr * g;
+        if (clear)
+            *(tiny_uvec *)(grad + i) = (tiny_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        tiny_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef tiny_AVX2
+/* tiny_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void tiny_update_span_avx2(tiny_model *m, long at, tiny_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const tiny_real lr = (tiny_real)m->lr;
+    tiny_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef tiny_UVEC
+    for (; i + tiny_ULEN32 <= len; i += tiny_ULEN32) {
+        tiny_uvec32 g = *(tiny_uvec32 *)(grad + i);
+        *(tiny_uvec32 *)(p + i) -= lr * g;
+        if (clear)
+            *(tiny_uvec32 *)(grad + i) = (tiny_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        tiny_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer hidden: 4 -> 16, relu, unrolled ----
 
 /* hidden forward, per sample: z = W·x + b, a = max(z, 0)
@@ -311,16 +394,11 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
                     for (int i = 0; i < 4; i++)
                         grad[i] += dj * x[i];
             }
-            tiny_real *restrict p = m->params + 0 + j * 4;
-            for (int i = 0; i < 4; i++) {
-                tiny_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            tiny_update_span(m, 0 + j * 4, grad, 4, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        tiny_real *restrict p = m->params + 64;
         tiny_real *restrict grad = m->scratch;
         for (int j = 0; j < 16; j++) {
             tiny_real sum = 0;
@@ -328,10 +406,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 16; i++) {
-            tiny_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        tiny_update_span(m, 64, grad, 16, 0);
     }
 }
 
@@ -504,16 +579,11 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
                     for (int i = 0; i < 16; i++)
                         grad[i] += dj * x[i];
             }
-            tiny_real *restrict p = m->params + 80 + j * 16;
-            for (int i = 0; i < 16; i++) {
-                tiny_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            tiny_update_span(m, 80 + j * 16, grad, 16, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        tiny_real *restrict p = m->params + 128;
         tiny_real *restrict grad = m->scratch;
         for (int j = 0; j < 3; j++) {
             tiny_real sum = 0;
@@ -521,10 +591,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
                 sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 3; i++) {
-            tiny_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        tiny_update_span(m, 128, grad, 3, 0);
     }
 }
 
@@ -559,16 +626,11 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
                     for (int i = 0; i < 16; i++)
                         grad[i] += dj * x[i];
             }
-            tiny_real *restrict p = m->params + 80 + j * 16;
-            for (int i = 0; i < 16; i++) {
-                tiny_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            tiny_update_span_avx2(m, 80 + j * 16, grad, 16, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        tiny_real *restrict p = m->params + 128;
         tiny_real *restrict grad = m->scratch;
         for (int j = 0; j < 3; j++) {
             tiny_real sum = 0;
@@ -576,10 +638,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
                 sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 3; i++) {
-            tiny_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        tiny_update_span_avx2(m, 128, grad, 3, 0);
     }
 }
 #endif
@@ -676,48 +735,15 @@ tiny_real tiny_backward(tiny_model *m, const tiny_real *x, const tiny_real *t, i
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0, nesterov = 0, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void tiny_update(tiny_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const tiny_real lr = (tiny_real)m->lr;
-    tiny_real *restrict p = m->params + 0;
-    tiny_real *restrict grad = m->grads;
-    for (int i = 0; i < TINY_PARAMS; i++) {
-        tiny_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-
-#ifdef tiny_AVX2
-/* tiny_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void tiny_update_avx2(tiny_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const tiny_real lr = (tiny_real)m->lr;
-    tiny_real *restrict p = m->params + 0;
-    tiny_real *restrict grad = m->grads;
-    for (int i = 0; i < TINY_PARAMS; i++) {
-        tiny_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void tiny_step(tiny_model *m)
 {
     m->step++;
 #ifdef tiny_AVX2
     if (__builtin_cpu_supports("avx2"))
-        tiny_update_avx2(m);
+        tiny_update_span_avx2(m, 0, m->grads, TINY_PARAMS, 1);
     else
 #endif
-    tiny_update(m);
+    tiny_update_span(m, 0, m->grads, TINY_PARAMS, 1);
     m->grads_zero = 1;
 }
 

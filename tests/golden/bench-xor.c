@@ -170,6 +170,89 @@ typedef xor_real xor_vec64 __attribute__((vector_size(64)));
 #endif
 #endif
 
+/* xor_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define xor_UVEC 1
+#if defined(__AVX512F__)
+#define xor_UBYTES 64
+#define xor_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define xor_UBYTES 32
+#define xor_USQRT _mm256_sqrt_ps
+#else
+#define xor_UBYTES 16
+#define xor_USQRT _mm_sqrt_ps
+#endif
+typedef xor_real xor_uvec __attribute__((vector_size(xor_UBYTES), aligned(4), may_alias));
+typedef int32_t xor_umask __attribute__((vector_size(xor_UBYTES)));
+#define xor_ULEN (int)(sizeof(xor_uvec) / sizeof(xor_real))
+#define xor_UFLUSH(v) ((xor_uvec)((xor_umask)(v) & \
+    ~(xor_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define xor_USQRT32 _mm256_sqrt_ps
+typedef xor_real xor_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t xor_umask32 __attribute__((vector_size(32)));
+#define xor_ULEN32 (int)(sizeof(xor_uvec32) / sizeof(xor_real))
+#define xor_UFLUSH32(v) ((xor_uvec32)((xor_umask32)(v) & \
+    ~(xor_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.5, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's rule */
+static void xor_update_span(xor_model *m, long at, xor_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const xor_real lr = (xor_real)m->lr;
+    xor_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef xor_UVEC
+    for (; i + xor_ULEN <= len; i += xor_ULEN) {
+        xor_uvec g = *(xor_uvec *)(grad + i);
+        *(xor_uvec *)(p + i) -= lr * g;
+        if (clear)
+            *(xor_uvec *)(grad + i) = (xor_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        xor_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef xor_AVX2
+/* xor_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void xor_update_span_avx2(xor_model *m, long at, xor_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const xor_real lr = (xor_real)m->lr;
+    xor_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef xor_UVEC
+    for (; i + xor_ULEN32 <= len; i += xor_ULEN32) {
+        xor_uvec32 g = *(xor_uvec32 *)(grad + i);
+        *(xor_uvec32 *)(p + i) -= lr * g;
+        if (clear)
+            *(xor_uvec32 *)(grad + i) = (xor_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        xor_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer hidden: 2 -> 4, tanh, unrolled ----
 
 /* hidden forward, per sample: z = W·x + b, a = tanh(z)
@@ -265,16 +348,11 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
                     for (int i = 0; i < 2; i++)
                         grad[i] += dj * x[i];
             }
-            xor_real *restrict p = m->params + 0 + j * 2;
-            for (int i = 0; i < 2; i++) {
-                xor_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            xor_update_span(m, 0 + j * 2, grad, 2, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        xor_real *restrict p = m->params + 8;
         xor_real *restrict grad = m->scratch;
         for (int j = 0; j < 4; j++) {
             xor_real sum = 0;
@@ -282,10 +360,7 @@ static void xor_hidden_train(xor_model *m, const xor_real *restrict in, int n)
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 4; i++) {
-            xor_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        xor_update_span(m, 8, grad, 4, 0);
     }
 }
 
@@ -378,16 +453,11 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
                     for (int i = 0; i < 4; i++)
                         grad[i] += dj * x[i];
             }
-            xor_real *restrict p = m->params + 12 + j * 4;
-            for (int i = 0; i < 4; i++) {
-                xor_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            xor_update_span(m, 12 + j * 4, grad, 4, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        xor_real *restrict p = m->params + 16;
         xor_real *restrict grad = m->scratch;
         for (int j = 0; j < 1; j++) {
             xor_real sum = 0;
@@ -395,10 +465,7 @@ static void xor_out_train(xor_model *m, const xor_real *restrict in, int n)
                 sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 1; i++) {
-            xor_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        xor_update_span(m, 16, grad, 1, 0);
     }
 }
 
@@ -488,48 +555,15 @@ xor_real xor_backward(xor_model *m, const xor_real *x, const xor_real *t, int n)
     return loss;
 }
 
-/* optimizer sgd(lr = 0.5, momentum = 0, nesterov = 0, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void xor_update(xor_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const xor_real lr = (xor_real)m->lr;
-    xor_real *restrict p = m->params + 0;
-    xor_real *restrict grad = m->grads;
-    for (int i = 0; i < XOR_PARAMS; i++) {
-        xor_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-
-#ifdef xor_AVX2
-/* xor_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void xor_update_avx2(xor_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const xor_real lr = (xor_real)m->lr;
-    xor_real *restrict p = m->params + 0;
-    xor_real *restrict grad = m->grads;
-    for (int i = 0; i < XOR_PARAMS; i++) {
-        xor_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void xor_step(xor_model *m)
 {
     m->step++;
 #ifdef xor_AVX2
     if (__builtin_cpu_supports("avx2"))
-        xor_update_avx2(m);
+        xor_update_span_avx2(m, 0, m->grads, XOR_PARAMS, 1);
     else
 #endif
-    xor_update(m);
+    xor_update_span(m, 0, m->grads, XOR_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -831,6 +831,119 @@ static void digits_dw_best(int n, long in, long out, int j, int rows,
     digits_dw(n, in, out, j, rows, d, x, g);
 }
 
+/* digits_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define digits_UVEC 1
+#if defined(__AVX512F__)
+#define digits_UBYTES 64
+#define digits_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define digits_UBYTES 32
+#define digits_USQRT _mm256_sqrt_ps
+#else
+#define digits_UBYTES 16
+#define digits_USQRT _mm_sqrt_ps
+#endif
+typedef digits_real digits_uvec __attribute__((vector_size(digits_UBYTES), aligned(4), may_alias));
+typedef int32_t digits_umask __attribute__((vector_size(digits_UBYTES)));
+#define digits_ULEN (int)(sizeof(digits_uvec) / sizeof(digits_real))
+#define digits_UFLUSH(v) ((digits_uvec)((digits_umask)(v) & \
+    ~(digits_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define digits_USQRT32 _mm256_sqrt_ps
+typedef digits_real digits_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t digits_umask32 __attribute__((vector_size(32)));
+#define digits_ULEN32 (int)(sizeof(digits_uvec32) / sizeof(digits_real))
+#define digits_UFLUSH32(v) ((digits_uvec32)((digits_umask32)(v) & \
+    ~(digits_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's rule */
+static void digits_update_span(digits_model *m, long at, digits_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - digits_powi(0.9, m->step);
+    const double bias2 = 1 - digits_powi(0.999, m->step);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
+    const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
+    digits_real *restrict p = m->params + at;
+    digits_real *restrict exp_avg = m->exp_avg + at;
+    digits_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef digits_UVEC
+    for (; i + digits_ULEN <= len; i += digits_ULEN) {
+        const digits_uvec g = *(digits_uvec *)(grad + i);
+        const digits_uvec avg = 0.9f * *(digits_uvec *)(exp_avg + i) + 0.1f * g;
+        const digits_uvec avg_sq = 0.999f * *(digits_uvec *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(digits_uvec *)(p + i) -= step_size * (avg / (digits_USQRT(avg_sq) / bias2_sqrt + 1e-08f));
+        *(digits_uvec *)(exp_avg + i) = digits_UFLUSH(avg);
+        *(digits_uvec *)(exp_avg_sq + i) = digits_UFLUSH(avg_sq);
+        if (clear)
+            *(digits_uvec *)(grad + i) = (digits_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const digits_real g = grad[i];
+        const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef digits_AVX2
+/* digits_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void digits_update_span_avx2(digits_model *m, long at, digits_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - digits_powi(0.9, m->step);
+    const double bias2 = 1 - digits_powi(0.999, m->step);
+    const digits_real step_size = (digits_real)(m->lr / bias1);
+    const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
+    digits_real *restrict p = m->params + at;
+    digits_real *restrict exp_avg = m->exp_avg + at;
+    digits_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef digits_UVEC
+    for (; i + digits_ULEN32 <= len; i += digits_ULEN32) {
+        const digits_uvec32 g = *(digits_uvec32 *)(grad + i);
+        const digits_uvec32 avg = 0.9f * *(digits_uvec32 *)(exp_avg + i) + 0.1f * g;
+        const digits_uvec32 avg_sq = 0.999f * *(digits_uvec32 *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(digits_uvec32 *)(p + i) -= step_size * (avg / (digits_USQRT32(avg_sq) / bias2_sqrt + 1e-08f));
+        *(digits_uvec32 *)(exp_avg + i) = digits_UFLUSH32(avg);
+        *(digits_uvec32 *)(exp_avg_sq + i) = digits_UFLUSH32(avg_sq);
+        if (clear)
+            *(digits_uvec32 *)(grad + i) = (digits_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const digits_real g = grad[i];
+        const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer hidden: 64 -> 64, relu ----
 
 /* digits_hidden_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1394,24 +1507,11 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             digits_dw_best(n, 64, 64, j, len / 64, m->d1.hidden_d[0], in, grad);
-            digits_real *restrict p = m->params + 0 + j * 64;
-            digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
-            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
-            for (int i = 0; i < len; i++) {
-                const digits_real g = grad[i];
-                const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            digits_update_span(m, 0 + j * 64, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        digits_real *restrict p = m->params + 4096;
-        digits_real *restrict exp_avg = m->exp_avg + 4096;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4096;
         digits_real *restrict grad = m->scratch;
         for (int j = 0; j < 64; j++) {
             digits_real sum = 0;
@@ -1419,14 +1519,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 64; i++) {
-            const digits_real g = grad[i];
-            const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        digits_update_span(m, 4096, grad, 64, 0);
     }
 }
 
@@ -1466,24 +1559,11 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             digits_dw_best(n, 64, 64, j, len / 64, m->d1.hidden_d[0], in, grad);
-            digits_real *restrict p = m->params + 0 + j * 64;
-            digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
-            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
-            for (int i = 0; i < len; i++) {
-                const digits_real g = grad[i];
-                const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            digits_update_span_avx2(m, 0 + j * 64, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        digits_real *restrict p = m->params + 4096;
-        digits_real *restrict exp_avg = m->exp_avg + 4096;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4096;
         digits_real *restrict grad = m->scratch;
         for (int j = 0; j < 64; j++) {
             digits_real sum = 0;
@@ -1491,14 +1571,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 64; i++) {
-            const digits_real g = grad[i];
-            const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        digits_update_span_avx2(m, 4096, grad, 64, 0);
     }
 }
 #endif
@@ -2220,24 +2293,11 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             digits_dw_best(n, 64, 10, j, len / 64, m->d0.dense2_d[0], in, grad);
-            digits_real *restrict p = m->params + 4160 + j * 64;
-            digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
-            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
-            for (int i = 0; i < len; i++) {
-                const digits_real g = grad[i];
-                const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            digits_update_span(m, 4160 + j * 64, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        digits_real *restrict p = m->params + 4800;
-        digits_real *restrict exp_avg = m->exp_avg + 4800;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4800;
         digits_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             digits_real sum = 0;
@@ -2245,14 +2305,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            const digits_real g = grad[i];
-            const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        digits_update_span(m, 4800, grad, 10, 0);
     }
 }
 
@@ -2292,24 +2345,11 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             digits_dw_best(n, 64, 10, j, len / 64, m->d0.dense2_d[0], in, grad);
-            digits_real *restrict p = m->params + 4160 + j * 64;
-            digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
-            digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
-            for (int i = 0; i < len; i++) {
-                const digits_real g = grad[i];
-                const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            digits_update_span_avx2(m, 4160 + j * 64, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        digits_real *restrict p = m->params + 4800;
-        digits_real *restrict exp_avg = m->exp_avg + 4800;
-        digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4800;
         digits_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             digits_real sum = 0;
@@ -2317,14 +2357,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            const digits_real g = grad[i];
-            const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        digits_update_span_avx2(m, 4800, grad, 10, 0);
     }
 }
 #endif
@@ -2421,70 +2454,15 @@ digits_real digits_backward(digits_model *m, const digits_real *x, const digits_
     return loss;
 }
 
-/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void digits_update(digits_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - digits_powi(0.9, m->step);
-    const double bias2 = 1 - digits_powi(0.999, m->step);
-    const digits_real step_size = (digits_real)(m->lr / bias1);
-    const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
-    digits_real *restrict p = m->params + 0;
-    digits_real *restrict exp_avg = m->exp_avg + 0;
-    digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    digits_real *restrict grad = m->grads;
-    for (int i = 0; i < DIGITS_PARAMS; i++) {
-        const digits_real g = grad[i];
-        const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-
-#ifdef digits_AVX2
-/* digits_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void digits_update_avx2(digits_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - digits_powi(0.9, m->step);
-    const double bias2 = 1 - digits_powi(0.999, m->step);
-    const digits_real step_size = (digits_real)(m->lr / bias1);
-    const digits_real bias2_sqrt = (digits_real)sqrt(bias2);
-    digits_real *restrict p = m->params + 0;
-    digits_real *restrict exp_avg = m->exp_avg + 0;
-    digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    digits_real *restrict grad = m->grads;
-    for (int i = 0; i < DIGITS_PARAMS; i++) {
-        const digits_real g = grad[i];
-        const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const digits_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void digits_step(digits_model *m)
 {
     m->step++;
 #ifdef digits_AVX2
     if (__builtin_cpu_supports("avx2"))
-        digits_update_avx2(m);
+        digits_update_span_avx2(m, 0, m->grads, DIGITS_PARAMS, 1);
     else
 #endif
-    digits_update(m);
+    digits_update_span(m, 0, m->grads, DIGITS_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -164,6 +164,119 @@ typedef iris_real iris_vec64 __attribute__((vector_size(64)));
 #endif
 #endif
 
+/* iris_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define iris_UVEC 1
+#if defined(__AVX512F__)
+#define iris_UBYTES 64
+#define iris_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define iris_UBYTES 32
+#define iris_USQRT _mm256_sqrt_ps
+#else
+#define iris_UBYTES 16
+#define iris_USQRT _mm_sqrt_ps
+#endif
+typedef iris_real iris_uvec __attribute__((vector_size(iris_UBYTES), aligned(4), may_alias));
+typedef int32_t iris_umask __attribute__((vector_size(iris_UBYTES)));
+#define iris_ULEN (int)(sizeof(iris_uvec) / sizeof(iris_real))
+#define iris_UFLUSH(v) ((iris_uvec)((iris_umask)(v) & \
+    ~(iris_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define iris_USQRT32 _mm256_sqrt_ps
+typedef iris_real iris_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t iris_umask32 __attribute__((vector_size(32)));
+#define iris_ULEN32 (int)(sizeof(iris_uvec32) / sizeof(iris_real))
+#define iris_UFLUSH32(v) ((iris_uvec32)((iris_umask32)(v) & \
+    ~(iris_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's rule */
+static void iris_update_span(iris_model *m, long at, iris_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - iris_powi(0.9, m->step);
+    const double bias2 = 1 - iris_powi(0.999, m->step);
+    const iris_real step_size = (iris_real)(m->lr / bias1);
+    const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
+    iris_real *restrict p = m->params + at;
+    iris_real *restrict exp_avg = m->exp_avg + at;
+    iris_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef iris_UVEC
+    for (; i + iris_ULEN <= len; i += iris_ULEN) {
+        const iris_uvec g = *(iris_uvec *)(grad + i);
+        const iris_uvec avg = 0.9f * *(iris_uvec *)(exp_avg + i) + 0.1f * g;
+        const iris_uvec avg_sq = 0.999f * *(iris_uvec *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(iris_uvec *)(p + i) -= step_size * (avg / (iris_USQRT(avg_sq) / bias2_sqrt + 1e-08f));
+        *(iris_uvec *)(exp_avg + i) = iris_UFLUSH(avg);
+        *(iris_uvec *)(exp_avg_sq + i) = iris_UFLUSH(avg_sq);
+        if (clear)
+            *(iris_uvec *)(grad + i) = (iris_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const iris_real g = grad[i];
+        const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef iris_AVX2
+/* iris_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void iris_update_span_avx2(iris_model *m, long at, iris_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - iris_powi(0.9, m->step);
+    const double bias2 = 1 - iris_powi(0.999, m->step);
+    const iris_real step_size = (iris_real)(m->lr / bias1);
+    const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
+    iris_real *restrict p = m->params + at;
+    iris_real *restrict exp_avg = m->exp_avg + at;
+    iris_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef iris_UVEC
+    for (; i + iris_ULEN32 <= len; i += iris_ULEN32) {
+        const iris_uvec32 g = *(iris_uvec32 *)(grad + i);
+        const iris_uvec32 avg = 0.9f * *(iris_uvec32 *)(exp_avg + i) + 0.1f * g;
+        const iris_uvec32 avg_sq = 0.999f * *(iris_uvec32 *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(iris_uvec32 *)(p + i) -= step_size * (avg / (iris_USQRT32(avg_sq) / bias2_sqrt + 1e-08f));
+        *(iris_uvec32 *)(exp_avg + i) = iris_UFLUSH32(avg);
+        *(iris_uvec32 *)(exp_avg_sq + i) = iris_UFLUSH32(avg_sq);
+        if (clear)
+            *(iris_uvec32 *)(grad + i) = (iris_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const iris_real g = grad[i];
+        const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer hidden: 4 -> 16, relu, unrolled ----
 
 /* hidden forward, per sample: z = W·x + b, a = max(z, 0)
@@ -349,24 +462,11 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
                     for (int i = 0; i < 4; i++)
                         grad[i] += dj * x[i];
             }
-            iris_real *restrict p = m->params + 0 + j * 4;
-            iris_real *restrict exp_avg = m->exp_avg + 0 + j * 4;
-            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 4;
-            for (int i = 0; i < 4; i++) {
-                const iris_real g = grad[i];
-                const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            iris_update_span(m, 0 + j * 4, grad, 4, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        iris_real *restrict p = m->params + 64;
-        iris_real *restrict exp_avg = m->exp_avg + 64;
-        iris_real *restrict exp_avg_sq = m->exp_avg_sq + 64;
         iris_real *restrict grad = m->scratch;
         for (int j = 0; j < 16; j++) {
             iris_real sum = 0;
@@ -374,14 +474,7 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 16; i++) {
-            const iris_real g = grad[i];
-            const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        iris_update_span(m, 64, grad, 16, 0);
     }
 }
 
@@ -563,24 +656,11 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
                     for (int i = 0; i < 16; i++)
                         grad[i] += dj * x[i];
             }
-            iris_real *restrict p = m->params + 80 + j * 16;
-            iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
-            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
-            for (int i = 0; i < 16; i++) {
-                const iris_real g = grad[i];
-                const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            iris_update_span(m, 80 + j * 16, grad, 16, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        iris_real *restrict p = m->params + 128;
-        iris_real *restrict exp_avg = m->exp_avg + 128;
-        iris_real *restrict exp_avg_sq = m->exp_avg_sq + 128;
         iris_real *restrict grad = m->scratch;
         for (int j = 0; j < 3; j++) {
             iris_real sum = 0;
@@ -588,14 +668,7 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 3; i++) {
-            const iris_real g = grad[i];
-            const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        iris_update_span(m, 128, grad, 3, 0);
     }
 }
 
@@ -639,24 +712,11 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
                     for (int i = 0; i < 16; i++)
                         grad[i] += dj * x[i];
             }
-            iris_real *restrict p = m->params + 80 + j * 16;
-            iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
-            iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
-            for (int i = 0; i < 16; i++) {
-                const iris_real g = grad[i];
-                const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            iris_update_span_avx2(m, 80 + j * 16, grad, 16, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        iris_real *restrict p = m->params + 128;
-        iris_real *restrict exp_avg = m->exp_avg + 128;
-        iris_real *restrict exp_avg_sq = m->exp_avg_sq + 128;
         iris_real *restrict grad = m->scratch;
         for (int j = 0; j < 3; j++) {
             iris_real sum = 0;
@@ -664,14 +724,7 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 3; i++) {
-            const iris_real g = grad[i];
-            const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        iris_update_span_avx2(m, 128, grad, 3, 0);
     }
 }
 #endif
@@ -768,70 +821,15 @@ iris_real iris_backward(iris_model *m, const iris_real *x, const iris_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void iris_update(iris_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - iris_powi(0.9, m->step);
-    const double bias2 = 1 - iris_powi(0.999, m->step);
-    const iris_real step_size = (iris_real)(m->lr / bias1);
-    const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
-    iris_real *restrict p = m->params + 0;
-    iris_real *restrict exp_avg = m->exp_avg + 0;
-    iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    iris_real *restrict grad = m->grads;
-    for (int i = 0; i < IRIS_PARAMS; i++) {
-        const iris_real g = grad[i];
-        const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-
-#ifdef iris_AVX2
-/* iris_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void iris_update_avx2(iris_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - iris_powi(0.9, m->step);
-    const double bias2 = 1 - iris_powi(0.999, m->step);
-    const iris_real step_size = (iris_real)(m->lr / bias1);
-    const iris_real bias2_sqrt = (iris_real)sqrt(bias2);
-    iris_real *restrict p = m->params + 0;
-    iris_real *restrict exp_avg = m->exp_avg + 0;
-    iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    iris_real *restrict grad = m->grads;
-    for (int i = 0; i < IRIS_PARAMS; i++) {
-        const iris_real g = grad[i];
-        const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const iris_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void iris_step(iris_model *m)
 {
     m->step++;
 #ifdef iris_AVX2
     if (__builtin_cpu_supports("avx2"))
-        iris_update_avx2(m);
+        iris_update_span_avx2(m, 0, m->grads, IRIS_PARAMS, 1);
     else
 #endif
-    iris_update(m);
+    iris_update_span(m, 0, m->grads, IRIS_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -786,6 +786,103 @@ static void lenet_axpy(int len, lenet_real a, const lenet_real *restrict x, lene
         y[i] = lenet_FMA(a, x[i], y[i]);
 }
 
+/* lenet_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define lenet_UVEC 1
+#if defined(__AVX512F__)
+#define lenet_UBYTES 64
+#define lenet_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define lenet_UBYTES 32
+#define lenet_USQRT _mm256_sqrt_ps
+#else
+#define lenet_UBYTES 16
+#define lenet_USQRT _mm_sqrt_ps
+#endif
+typedef lenet_real lenet_uvec __attribute__((vector_size(lenet_UBYTES), aligned(4), may_alias));
+typedef int32_t lenet_umask __attribute__((vector_size(lenet_UBYTES)));
+#define lenet_ULEN (int)(sizeof(lenet_uvec) / sizeof(lenet_real))
+#define lenet_UFLUSH(v) ((lenet_uvec)((lenet_umask)(v) & \
+    ~(lenet_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define lenet_USQRT32 _mm256_sqrt_ps
+typedef lenet_real lenet_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t lenet_umask32 __attribute__((vector_size(32)));
+#define lenet_ULEN32 (int)(sizeof(lenet_uvec32) / sizeof(lenet_real))
+#define lenet_UFLUSH32(v) ((lenet_uvec32)((lenet_umask32)(v) & \
+    ~(lenet_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005), PyTorch's rule */
+static void lenet_update_span(lenet_model *m, long at, lenet_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
+    lenet_real *restrict p = m->params + at;
+    lenet_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef lenet_UVEC
+    for (; i + lenet_ULEN <= len; i += lenet_ULEN) {
+        lenet_uvec g = *(lenet_uvec *)(grad + i) + 0.0005f * *(lenet_uvec *)(p + i);
+        const lenet_uvec buf = 0.9f * *(lenet_uvec *)(momentum_buf + i) + g;
+        g = buf;
+        *(lenet_uvec *)(p + i) -= lr * g;
+        *(lenet_uvec *)(momentum_buf + i) = lenet_UFLUSH(buf);
+        if (clear)
+            *(lenet_uvec *)(grad + i) = (lenet_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        lenet_real g = grad[i] + 0.0005f * p[i];
+        const lenet_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef lenet_AVX2
+/* lenet_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void lenet_update_span_avx2(lenet_model *m, long at, lenet_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
+    const lenet_real lr = (lenet_real)m->lr;
+    lenet_real *restrict p = m->params + at;
+    lenet_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef lenet_UVEC
+    for (; i + lenet_ULEN32 <= len; i += lenet_ULEN32) {
+        lenet_uvec32 g = *(lenet_uvec32 *)(grad + i) + 0.0005f * *(lenet_uvec32 *)(p + i);
+        const lenet_uvec32 buf = 0.9f * *(lenet_uvec32 *)(momentum_buf + i) + g;
+        g = buf;
+        *(lenet_uvec32 *)(p + i) -= lr * g;
+        *(lenet_uvec32 *)(momentum_buf + i) = lenet_UFLUSH32(buf);
+        if (clear)
+            *(lenet_uvec32 *)(grad + i) = (lenet_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        lenet_real g = grad[i] + 0.0005f * p[i];
+        const lenet_real buf = 0.9f * momentum_buf[i] + g;
+        g = buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer c1: 1x28x28 -> 6x28x28, conv 5x5 stride 1x1 padding 2x2, relu ----
 
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
@@ -1042,19 +1139,7 @@ static void lenet_c1_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_c1_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c1_backward(m, in, n);
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet_real lr = (lenet_real)m->lr;
-    lenet_real *restrict p = m->params + 0;
-    lenet_real *restrict momentum_buf = m->momentum_buf + 0;
-    lenet_real *restrict grad = m->grads + 0;
-    for (int i = 0; i < 156; i++) {
-        lenet_real g = grad[i] + 0.0005f * p[i];
-        const lenet_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-    }
-    memset(grad, 0, 156 * sizeof *grad);
+    lenet_update_span(m, 0, m->grads + 0, 156, 1);
 }
 
 // ---- layer maxpool2: 6x28x28 -> 6x14x14, maxpool 2x2 stride 2x2 ----
@@ -1677,19 +1762,7 @@ static void lenet_c2_backward(lenet_model *m, const lenet_real *in, int n)
 static void lenet_c2_train(lenet_model *m, const lenet_real *restrict in, int n)
 {
     lenet_c2_backward(m, in, n);
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet_real lr = (lenet_real)m->lr;
-    lenet_real *restrict p = m->params + 156;
-    lenet_real *restrict momentum_buf = m->momentum_buf + 156;
-    lenet_real *restrict grad = m->grads + 156;
-    for (int i = 0; i < 2416; i++) {
-        lenet_real g = grad[i] + 0.0005f * p[i];
-        const lenet_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-    }
-    memset(grad, 0, 2416 * sizeof *grad);
+    lenet_update_span(m, 156, m->grads + 156, 2416, 1);
 }
 
 // ---- layer maxpool4: 16x10x10 -> 16x5x5, maxpool 2x2 stride 2x2 ----
@@ -2246,21 +2319,11 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
-            lenet_real *restrict p = m->params + 2572 + j * 400;
-            lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-            for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i] + 0.0005f * p[i];
-                const lenet_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet_update_span(m, 2572 + j * 400, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet_real *restrict p = m->params + 50572;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 50572;
         lenet_real *restrict grad = m->scratch;
         for (int j = 0; j < 120; j++) {
             lenet_real sum = 0;
@@ -2268,13 +2331,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
                 sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 120; i++) {
-            lenet_real g = grad[i] + 0.0005f * p[i];
-            const lenet_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet_update_span(m, 50572, grad, 120, 0);
     }
 }
 
@@ -2307,21 +2364,11 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet_dw_best(n, 400, 120, j, len / 400, m->d0.dense6_d[0], in, grad);
-            lenet_real *restrict p = m->params + 2572 + j * 400;
-            lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
-            for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i] + 0.0005f * p[i];
-                const lenet_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet_update_span_avx2(m, 2572 + j * 400, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet_real *restrict p = m->params + 50572;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 50572;
         lenet_real *restrict grad = m->scratch;
         for (int j = 0; j < 120; j++) {
             lenet_real sum = 0;
@@ -2329,13 +2376,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
                 sum += m->d0.dense6_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 120; i++) {
-            lenet_real g = grad[i] + 0.0005f * p[i];
-            const lenet_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet_update_span_avx2(m, 50572, grad, 120, 0);
     }
 }
 #endif
@@ -2825,21 +2866,11 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
-            lenet_real *restrict p = m->params + 50692 + j * 120;
-            lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-            for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i] + 0.0005f * p[i];
-                const lenet_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet_update_span(m, 50692 + j * 120, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet_real *restrict p = m->params + 60772;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 60772;
         lenet_real *restrict grad = m->scratch;
         for (int j = 0; j < 84; j++) {
             lenet_real sum = 0;
@@ -2847,13 +2878,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
                 sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 84; i++) {
-            lenet_real g = grad[i] + 0.0005f * p[i];
-            const lenet_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet_update_span(m, 60772, grad, 84, 0);
     }
 }
 
@@ -2886,21 +2911,11 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet_dw_best(n, 120, 84, j, len / 120, m->d1.dense7_d[0], in, grad);
-            lenet_real *restrict p = m->params + 50692 + j * 120;
-            lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
-            for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i] + 0.0005f * p[i];
-                const lenet_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet_update_span_avx2(m, 50692 + j * 120, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet_real *restrict p = m->params + 60772;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 60772;
         lenet_real *restrict grad = m->scratch;
         for (int j = 0; j < 84; j++) {
             lenet_real sum = 0;
@@ -2908,13 +2923,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
                 sum += m->d1.dense7_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 84; i++) {
-            lenet_real g = grad[i] + 0.0005f * p[i];
-            const lenet_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet_update_span_avx2(m, 60772, grad, 84, 0);
     }
 }
 #endif
@@ -3760,21 +3769,11 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
-            lenet_real *restrict p = m->params + 60856 + j * 84;
-            lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-            for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i] + 0.0005f * p[i];
-                const lenet_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet_update_span(m, 60856 + j * 84, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet_real *restrict p = m->params + 61696;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 61696;
         lenet_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             lenet_real sum = 0;
@@ -3782,13 +3781,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            lenet_real g = grad[i] + 0.0005f * p[i];
-            const lenet_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet_update_span(m, 61696, grad, 10, 0);
     }
 }
 
@@ -3821,21 +3814,11 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             lenet_dw_best(n, 84, 10, j, len / 84, m->d0.dense8_d[0], in, grad);
-            lenet_real *restrict p = m->params + 60856 + j * 84;
-            lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
-            for (int i = 0; i < len; i++) {
-                lenet_real g = grad[i] + 0.0005f * p[i];
-                const lenet_real buf = 0.9f * momentum_buf[i] + g;
-                g = buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            lenet_update_span_avx2(m, 60856 + j * 84, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        lenet_real *restrict p = m->params + 61696;
-        lenet_real *restrict momentum_buf = m->momentum_buf + 61696;
         lenet_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             lenet_real sum = 0;
@@ -3843,13 +3826,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            lenet_real g = grad[i] + 0.0005f * p[i];
-            const lenet_real buf = 0.9f * momentum_buf[i] + g;
-            g = buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        lenet_update_span_avx2(m, 61696, grad, 10, 0);
     }
 }
 #endif
@@ -3967,56 +3944,15 @@ lenet_real lenet_backward(lenet_model *m, const lenet_real *x, const lenet_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.01, momentum = 0.9, nesterov = 0, weight_decay = 0.0005),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void lenet_update(lenet_model *m)
-{
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet_real lr = (lenet_real)m->lr;
-    lenet_real *restrict p = m->params + 0;
-    lenet_real *restrict momentum_buf = m->momentum_buf + 0;
-    lenet_real *restrict grad = m->grads;
-    for (int i = 0; i < LENET_PARAMS; i++) {
-        lenet_real g = grad[i] + 0.0005f * p[i];
-        const lenet_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-
-#ifdef lenet_AVX2
-/* lenet_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void lenet_update_avx2(lenet_model *m)
-{
-    /* sgd: g = ∂C/∂p + wd·p; buf = μ·buf + g; p −= lr·buf; a buf below the smallest normal number is stored as 0 */
-    const lenet_real lr = (lenet_real)m->lr;
-    lenet_real *restrict p = m->params + 0;
-    lenet_real *restrict momentum_buf = m->momentum_buf + 0;
-    lenet_real *restrict grad = m->grads;
-    for (int i = 0; i < LENET_PARAMS; i++) {
-        lenet_real g = grad[i] + 0.0005f * p[i];
-        const lenet_real buf = 0.9f * momentum_buf[i] + g;
-        g = buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void lenet_step(lenet_model *m)
 {
     m->step++;
 #ifdef lenet_AVX2
     if (__builtin_cpu_supports("avx2"))
-        lenet_update_avx2(m);
+        lenet_update_span_avx2(m, 0, m->grads, LENET_PARAMS, 1);
     else
 #endif
-    lenet_update(m);
+    lenet_update_span(m, 0, m->grads, LENET_PARAMS, 1);
     m->grads_zero = 1;
 }
 

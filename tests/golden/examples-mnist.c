@@ -831,6 +831,119 @@ static void mnist_dw_best(int n, long in, long out, int j, int rows,
     mnist_dw(n, in, out, j, rows, d, x, g);
 }
 
+/* mnist_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define mnist_UVEC 1
+#if defined(__AVX512F__)
+#define mnist_UBYTES 64
+#define mnist_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define mnist_UBYTES 32
+#define mnist_USQRT _mm256_sqrt_ps
+#else
+#define mnist_UBYTES 16
+#define mnist_USQRT _mm_sqrt_ps
+#endif
+typedef mnist_real mnist_uvec __attribute__((vector_size(mnist_UBYTES), aligned(4), may_alias));
+typedef int32_t mnist_umask __attribute__((vector_size(mnist_UBYTES)));
+#define mnist_ULEN (int)(sizeof(mnist_uvec) / sizeof(mnist_real))
+#define mnist_UFLUSH(v) ((mnist_uvec)((mnist_umask)(v) & \
+    ~(mnist_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define mnist_USQRT32 _mm256_sqrt_ps
+typedef mnist_real mnist_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t mnist_umask32 __attribute__((vector_size(32)));
+#define mnist_ULEN32 (int)(sizeof(mnist_uvec32) / sizeof(mnist_real))
+#define mnist_UFLUSH32(v) ((mnist_uvec32)((mnist_umask32)(v) & \
+    ~(mnist_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's rule */
+static void mnist_update_span(mnist_model *m, long at, mnist_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - mnist_powi(0.9, m->step);
+    const double bias2 = 1 - mnist_powi(0.999, m->step);
+    const mnist_real step_size = (mnist_real)(m->lr / bias1);
+    const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
+    mnist_real *restrict p = m->params + at;
+    mnist_real *restrict exp_avg = m->exp_avg + at;
+    mnist_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef mnist_UVEC
+    for (; i + mnist_ULEN <= len; i += mnist_ULEN) {
+        const mnist_uvec g = *(mnist_uvec *)(grad + i);
+        const mnist_uvec avg = 0.9f * *(mnist_uvec *)(exp_avg + i) + 0.1f * g;
+        const mnist_uvec avg_sq = 0.999f * *(mnist_uvec *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(mnist_uvec *)(p + i) -= step_size * (avg / (mnist_USQRT(avg_sq) / bias2_sqrt + 1e-08f));
+        *(mnist_uvec *)(exp_avg + i) = mnist_UFLUSH(avg);
+        *(mnist_uvec *)(exp_avg_sq + i) = mnist_UFLUSH(avg_sq);
+        if (clear)
+            *(mnist_uvec *)(grad + i) = (mnist_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const mnist_real g = grad[i];
+        const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef mnist_AVX2
+/* mnist_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void mnist_update_span_avx2(mnist_model *m, long at, mnist_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - mnist_powi(0.9, m->step);
+    const double bias2 = 1 - mnist_powi(0.999, m->step);
+    const mnist_real step_size = (mnist_real)(m->lr / bias1);
+    const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
+    mnist_real *restrict p = m->params + at;
+    mnist_real *restrict exp_avg = m->exp_avg + at;
+    mnist_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef mnist_UVEC
+    for (; i + mnist_ULEN32 <= len; i += mnist_ULEN32) {
+        const mnist_uvec32 g = *(mnist_uvec32 *)(grad + i);
+        const mnist_uvec32 avg = 0.9f * *(mnist_uvec32 *)(exp_avg + i) + 0.1f * g;
+        const mnist_uvec32 avg_sq = 0.999f * *(mnist_uvec32 *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(mnist_uvec32 *)(p + i) -= step_size * (avg / (mnist_USQRT32(avg_sq) / bias2_sqrt + 1e-08f));
+        *(mnist_uvec32 *)(exp_avg + i) = mnist_UFLUSH32(avg);
+        *(mnist_uvec32 *)(exp_avg_sq + i) = mnist_UFLUSH32(avg_sq);
+        if (clear)
+            *(mnist_uvec32 *)(grad + i) = (mnist_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const mnist_real g = grad[i];
+        const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer hidden: 784 -> 128, relu ----
 
 /* mnist_hidden_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1394,24 +1507,11 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mnist_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
-            mnist_real *restrict p = m->params + 0 + j * 784;
-            mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
-            mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
-            for (int i = 0; i < len; i++) {
-                const mnist_real g = grad[i];
-                const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            mnist_update_span(m, 0 + j * 784, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mnist_real *restrict p = m->params + 100352;
-        mnist_real *restrict exp_avg = m->exp_avg + 100352;
-        mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100352;
         mnist_real *restrict grad = m->scratch;
         for (int j = 0; j < 128; j++) {
             mnist_real sum = 0;
@@ -1419,14 +1519,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 128; i++) {
-            const mnist_real g = grad[i];
-            const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        mnist_update_span(m, 100352, grad, 128, 0);
     }
 }
 
@@ -1466,24 +1559,11 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mnist_dw_best(n, 784, 128, j, len / 784, m->d1.hidden_d[0], in, grad);
-            mnist_real *restrict p = m->params + 0 + j * 784;
-            mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
-            mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
-            for (int i = 0; i < len; i++) {
-                const mnist_real g = grad[i];
-                const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            mnist_update_span_avx2(m, 0 + j * 784, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mnist_real *restrict p = m->params + 100352;
-        mnist_real *restrict exp_avg = m->exp_avg + 100352;
-        mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100352;
         mnist_real *restrict grad = m->scratch;
         for (int j = 0; j < 128; j++) {
             mnist_real sum = 0;
@@ -1491,14 +1571,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 128; i++) {
-            const mnist_real g = grad[i];
-            const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        mnist_update_span_avx2(m, 100352, grad, 128, 0);
     }
 }
 #endif
@@ -2220,24 +2293,11 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mnist_dw_best(n, 128, 10, j, len / 128, m->d0.dense2_d[0], in, grad);
-            mnist_real *restrict p = m->params + 100480 + j * 128;
-            mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
-            mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
-            for (int i = 0; i < len; i++) {
-                const mnist_real g = grad[i];
-                const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            mnist_update_span(m, 100480 + j * 128, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mnist_real *restrict p = m->params + 101760;
-        mnist_real *restrict exp_avg = m->exp_avg + 101760;
-        mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 101760;
         mnist_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             mnist_real sum = 0;
@@ -2245,14 +2305,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            const mnist_real g = grad[i];
-            const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        mnist_update_span(m, 101760, grad, 10, 0);
     }
 }
 
@@ -2292,24 +2345,11 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             mnist_dw_best(n, 128, 10, j, len / 128, m->d0.dense2_d[0], in, grad);
-            mnist_real *restrict p = m->params + 100480 + j * 128;
-            mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
-            mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
-            for (int i = 0; i < len; i++) {
-                const mnist_real g = grad[i];
-                const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            mnist_update_span_avx2(m, 100480 + j * 128, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        mnist_real *restrict p = m->params + 101760;
-        mnist_real *restrict exp_avg = m->exp_avg + 101760;
-        mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 101760;
         mnist_real *restrict grad = m->scratch;
         for (int j = 0; j < 10; j++) {
             mnist_real sum = 0;
@@ -2317,14 +2357,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 10; i++) {
-            const mnist_real g = grad[i];
-            const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        mnist_update_span_avx2(m, 101760, grad, 10, 0);
     }
 }
 #endif
@@ -2421,70 +2454,15 @@ mnist_real mnist_backward(mnist_model *m, const mnist_real *x, const mnist_real 
     return loss;
 }
 
-/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void mnist_update(mnist_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - mnist_powi(0.9, m->step);
-    const double bias2 = 1 - mnist_powi(0.999, m->step);
-    const mnist_real step_size = (mnist_real)(m->lr / bias1);
-    const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
-    mnist_real *restrict p = m->params + 0;
-    mnist_real *restrict exp_avg = m->exp_avg + 0;
-    mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    mnist_real *restrict grad = m->grads;
-    for (int i = 0; i < MNIST_PARAMS; i++) {
-        const mnist_real g = grad[i];
-        const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-
-#ifdef mnist_AVX2
-/* mnist_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void mnist_update_avx2(mnist_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - mnist_powi(0.9, m->step);
-    const double bias2 = 1 - mnist_powi(0.999, m->step);
-    const mnist_real step_size = (mnist_real)(m->lr / bias1);
-    const mnist_real bias2_sqrt = (mnist_real)sqrt(bias2);
-    mnist_real *restrict p = m->params + 0;
-    mnist_real *restrict exp_avg = m->exp_avg + 0;
-    mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    mnist_real *restrict grad = m->grads;
-    for (int i = 0; i < MNIST_PARAMS; i++) {
-        const mnist_real g = grad[i];
-        const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const mnist_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void mnist_step(mnist_model *m)
 {
     m->step++;
 #ifdef mnist_AVX2
     if (__builtin_cpu_supports("avx2"))
-        mnist_update_avx2(m);
+        mnist_update_span_avx2(m, 0, m->grads, MNIST_PARAMS, 1);
     else
 #endif
-    mnist_update(m);
+    mnist_update_span(m, 0, m->grads, MNIST_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -190,6 +190,119 @@ typedef sine_real sine_vec64 __attribute__((vector_size(64)));
 #endif
 #endif
 
+/* sine_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define sine_UVEC 1
+#if defined(__AVX512F__)
+#define sine_UBYTES 64
+#define sine_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define sine_UBYTES 32
+#define sine_USQRT _mm256_sqrt_ps
+#else
+#define sine_UBYTES 16
+#define sine_USQRT _mm_sqrt_ps
+#endif
+typedef sine_real sine_uvec __attribute__((vector_size(sine_UBYTES), aligned(4), may_alias));
+typedef int32_t sine_umask __attribute__((vector_size(sine_UBYTES)));
+#define sine_ULEN (int)(sizeof(sine_uvec) / sizeof(sine_real))
+#define sine_UFLUSH(v) ((sine_uvec)((sine_umask)(v) & \
+    ~(sine_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define sine_USQRT32 _mm256_sqrt_ps
+typedef sine_real sine_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t sine_umask32 __attribute__((vector_size(32)));
+#define sine_ULEN32 (int)(sizeof(sine_uvec32) / sizeof(sine_real))
+#define sine_UFLUSH32(v) ((sine_uvec32)((sine_umask32)(v) & \
+    ~(sine_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's rule */
+static void sine_update_span(sine_model *m, long at, sine_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - sine_powi(0.9, m->step);
+    const double bias2 = 1 - sine_powi(0.999, m->step);
+    const sine_real step_size = (sine_real)(m->lr / bias1);
+    const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
+    sine_real *restrict p = m->params + at;
+    sine_real *restrict exp_avg = m->exp_avg + at;
+    sine_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef sine_UVEC
+    for (; i + sine_ULEN <= len; i += sine_ULEN) {
+        const sine_uvec g = *(sine_uvec *)(grad + i);
+        const sine_uvec avg = 0.9f * *(sine_uvec *)(exp_avg + i) + 0.1f * g;
+        const sine_uvec avg_sq = 0.999f * *(sine_uvec *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(sine_uvec *)(p + i) -= step_size * (avg / (sine_USQRT(avg_sq) / bias2_sqrt + 1e-08f));
+        *(sine_uvec *)(exp_avg + i) = sine_UFLUSH(avg);
+        *(sine_uvec *)(exp_avg_sq + i) = sine_UFLUSH(avg_sq);
+        if (clear)
+            *(sine_uvec *)(grad + i) = (sine_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const sine_real g = grad[i];
+        const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef sine_AVX2
+/* sine_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void sine_update_span_avx2(sine_model *m, long at, sine_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - sine_powi(0.9, m->step);
+    const double bias2 = 1 - sine_powi(0.999, m->step);
+    const sine_real step_size = (sine_real)(m->lr / bias1);
+    const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
+    sine_real *restrict p = m->params + at;
+    sine_real *restrict exp_avg = m->exp_avg + at;
+    sine_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef sine_UVEC
+    for (; i + sine_ULEN32 <= len; i += sine_ULEN32) {
+        const sine_uvec32 g = *(sine_uvec32 *)(grad + i);
+        const sine_uvec32 avg = 0.9f * *(sine_uvec32 *)(exp_avg + i) + 0.1f * g;
+        const sine_uvec32 avg_sq = 0.999f * *(sine_uvec32 *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(sine_uvec32 *)(p + i) -= step_size * (avg / (sine_USQRT32(avg_sq) / bias2_sqrt + 1e-08f));
+        *(sine_uvec32 *)(exp_avg + i) = sine_UFLUSH32(avg);
+        *(sine_uvec32 *)(exp_avg_sq + i) = sine_UFLUSH32(avg_sq);
+        if (clear)
+            *(sine_uvec32 *)(grad + i) = (sine_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const sine_real g = grad[i];
+        const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
+        const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer hidden: 1 -> 32, tanh, unrolled ----
 
 /* hidden forward, per sample: z = W·x + b, a = tanh(z)
@@ -373,24 +486,11 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
                     for (int i = 0; i < 1; i++)
                         grad[i] += dj * x[i];
             }
-            sine_real *restrict p = m->params + 0 + j * 1;
-            sine_real *restrict exp_avg = m->exp_avg + 0 + j * 1;
-            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 1;
-            for (int i = 0; i < 1; i++) {
-                const sine_real g = grad[i];
-                const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            sine_update_span(m, 0 + j * 1, grad, 1, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        sine_real *restrict p = m->params + 32;
-        sine_real *restrict exp_avg = m->exp_avg + 32;
-        sine_real *restrict exp_avg_sq = m->exp_avg_sq + 32;
         sine_real *restrict grad = m->scratch;
         for (int j = 0; j < 32; j++) {
             sine_real sum = 0;
@@ -398,14 +498,7 @@ static void sine_hidden_train(sine_model *m, const sine_real *restrict in, int n
                 sum += m->d1.hidden_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 32; i++) {
-            const sine_real g = grad[i];
-            const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        sine_update_span(m, 32, grad, 32, 0);
     }
 }
 
@@ -566,24 +659,11 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
                     for (int i = 0; i < 32; i++)
                         grad[i] += dj * x[i];
             }
-            sine_real *restrict p = m->params + 64 + j * 32;
-            sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
-            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
-            for (int i = 0; i < 32; i++) {
-                const sine_real g = grad[i];
-                const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            sine_update_span(m, 64 + j * 32, grad, 32, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        sine_real *restrict p = m->params + 96;
-        sine_real *restrict exp_avg = m->exp_avg + 96;
-        sine_real *restrict exp_avg_sq = m->exp_avg_sq + 96;
         sine_real *restrict grad = m->scratch;
         for (int j = 0; j < 1; j++) {
             sine_real sum = 0;
@@ -591,14 +671,7 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 1; i++) {
-            const sine_real g = grad[i];
-            const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        sine_update_span(m, 96, grad, 1, 0);
     }
 }
 
@@ -642,24 +715,11 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
                     for (int i = 0; i < 32; i++)
                         grad[i] += dj * x[i];
             }
-            sine_real *restrict p = m->params + 64 + j * 32;
-            sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
-            sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
-            for (int i = 0; i < 32; i++) {
-                const sine_real g = grad[i];
-                const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-                const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            sine_update_span_avx2(m, 64 + j * 32, grad, 32, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        sine_real *restrict p = m->params + 96;
-        sine_real *restrict exp_avg = m->exp_avg + 96;
-        sine_real *restrict exp_avg_sq = m->exp_avg_sq + 96;
         sine_real *restrict grad = m->scratch;
         for (int j = 0; j < 1; j++) {
             sine_real sum = 0;
@@ -667,14 +727,7 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 1; i++) {
-            const sine_real g = grad[i];
-            const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-            const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        sine_update_span_avx2(m, 96, grad, 1, 0);
     }
 }
 #endif
@@ -765,70 +818,15 @@ sine_real sine_backward(sine_model *m, const sine_real *x, const sine_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void sine_update(sine_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - sine_powi(0.9, m->step);
-    const double bias2 = 1 - sine_powi(0.999, m->step);
-    const sine_real step_size = (sine_real)(m->lr / bias1);
-    const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
-    sine_real *restrict p = m->params + 0;
-    sine_real *restrict exp_avg = m->exp_avg + 0;
-    sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    sine_real *restrict grad = m->grads;
-    for (int i = 0; i < SINE_PARAMS; i++) {
-        const sine_real g = grad[i];
-        const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-
-#ifdef sine_AVX2
-/* sine_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void sine_update_avx2(sine_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - sine_powi(0.9, m->step);
-    const double bias2 = 1 - sine_powi(0.999, m->step);
-    const sine_real step_size = (sine_real)(m->lr / bias1);
-    const sine_real bias2_sqrt = (sine_real)sqrt(bias2);
-    sine_real *restrict p = m->params + 0;
-    sine_real *restrict exp_avg = m->exp_avg + 0;
-    sine_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    sine_real *restrict grad = m->grads;
-    for (int i = 0; i < SINE_PARAMS; i++) {
-        const sine_real g = grad[i];
-        const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
-        const sine_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void sine_step(sine_model *m)
 {
     m->step++;
 #ifdef sine_AVX2
     if (__builtin_cpu_supports("avx2"))
-        sine_update_avx2(m);
+        sine_update_span_avx2(m, 0, m->grads, SINE_PARAMS, 1);
     else
 #endif
-    sine_update(m);
+    sine_update_span(m, 0, m->grads, SINE_PARAMS, 1);
     m->grads_zero = 1;
 }
 

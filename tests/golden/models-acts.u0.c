@@ -826,6 +826,103 @@ static void gacts_dw_best(int n, long in, long out, int j, int rows,
     gacts_dw(n, in, out, j, rows, d, x, g);
 }
 
+/* gacts_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define gacts_UVEC 1
+#if defined(__AVX512F__)
+#define gacts_UBYTES 64
+#define gacts_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define gacts_UBYTES 32
+#define gacts_USQRT _mm256_sqrt_ps
+#else
+#define gacts_UBYTES 16
+#define gacts_USQRT _mm_sqrt_ps
+#endif
+typedef gacts_real gacts_uvec __attribute__((vector_size(gacts_UBYTES), aligned(4), may_alias));
+typedef int32_t gacts_umask __attribute__((vector_size(gacts_UBYTES)));
+#define gacts_ULEN (int)(sizeof(gacts_uvec) / sizeof(gacts_real))
+#define gacts_UFLUSH(v) ((gacts_uvec)((gacts_umask)(v) & \
+    ~(gacts_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define gacts_USQRT32 _mm256_sqrt_ps
+typedef gacts_real gacts_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t gacts_umask32 __attribute__((vector_size(32)));
+#define gacts_ULEN32 (int)(sizeof(gacts_uvec32) / sizeof(gacts_real))
+#define gacts_UFLUSH32(v) ((gacts_uvec32)((gacts_umask32)(v) & \
+    ~(gacts_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.05, momentum = 0.8, nesterov = 1, weight_decay = 0), PyTorch's rule */
+static void gacts_update_span(gacts_model *m, long at, gacts_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
+    gacts_real *restrict p = m->params + at;
+    gacts_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef gacts_UVEC
+    for (; i + gacts_ULEN <= len; i += gacts_ULEN) {
+        gacts_uvec g = *(gacts_uvec *)(grad + i);
+        const gacts_uvec buf = 0.8f * *(gacts_uvec *)(momentum_buf + i) + g;
+        g = g + 0.8f * buf;
+        *(gacts_uvec *)(p + i) -= lr * g;
+        *(gacts_uvec *)(momentum_buf + i) = gacts_UFLUSH(buf);
+        if (clear)
+            *(gacts_uvec *)(grad + i) = (gacts_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        gacts_real g = grad[i];
+        const gacts_real buf = 0.8f * momentum_buf[i] + g;
+        g = g + 0.8f * buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef gacts_AVX2
+/* gacts_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gacts_update_span_avx2(gacts_model *m, long at, gacts_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
+    const gacts_real lr = (gacts_real)m->lr;
+    gacts_real *restrict p = m->params + at;
+    gacts_real *restrict momentum_buf = m->momentum_buf + at;
+    int i = 0;
+#ifdef gacts_UVEC
+    for (; i + gacts_ULEN32 <= len; i += gacts_ULEN32) {
+        gacts_uvec32 g = *(gacts_uvec32 *)(grad + i);
+        const gacts_uvec32 buf = 0.8f * *(gacts_uvec32 *)(momentum_buf + i) + g;
+        g = g + 0.8f * buf;
+        *(gacts_uvec32 *)(p + i) -= lr * g;
+        *(gacts_uvec32 *)(momentum_buf + i) = gacts_UFLUSH32(buf);
+        if (clear)
+            *(gacts_uvec32 *)(grad + i) = (gacts_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        gacts_real g = grad[i];
+        const gacts_real buf = 0.8f * momentum_buf[i] + g;
+        g = g + 0.8f * buf;
+        p[i] -= lr * g;
+        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer a1: 8 -> 16, silu ----
 
 /* gacts_a1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1381,21 +1478,11 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gacts_dw_best(n, 8, 16, j, len / 8, m->d1.a1_d[0], in, grad);
-            gacts_real *restrict p = m->params + 0 + j * 8;
-            gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-            for (int i = 0; i < len; i++) {
-                gacts_real g = grad[i];
-                const gacts_real buf = 0.8f * momentum_buf[i] + g;
-                g = g + 0.8f * buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            gacts_update_span(m, 0 + j * 8, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gacts_real *restrict p = m->params + 128;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 128;
         gacts_real *restrict grad = m->scratch;
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
@@ -1403,13 +1490,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
                 sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 16; i++) {
-            gacts_real g = grad[i];
-            const gacts_real buf = 0.8f * momentum_buf[i] + g;
-            g = g + 0.8f * buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        gacts_update_span(m, 128, grad, 16, 0);
     }
 }
 
@@ -1442,21 +1523,11 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gacts_dw_best(n, 8, 16, j, len / 8, m->d1.a1_d[0], in, grad);
-            gacts_real *restrict p = m->params + 0 + j * 8;
-            gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
-            for (int i = 0; i < len; i++) {
-                gacts_real g = grad[i];
-                const gacts_real buf = 0.8f * momentum_buf[i] + g;
-                g = g + 0.8f * buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            gacts_update_span_avx2(m, 0 + j * 8, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gacts_real *restrict p = m->params + 128;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 128;
         gacts_real *restrict grad = m->scratch;
         for (int j = 0; j < 16; j++) {
             gacts_real sum = 0;
@@ -1464,13 +1535,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 sum += m->d1.a1_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 16; i++) {
-            gacts_real g = grad[i];
-            const gacts_real buf = 0.8f * momentum_buf[i] + g;
-            g = g + 0.8f * buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        gacts_update_span_avx2(m, 128, grad, 16, 0);
     }
 }
 #endif
@@ -2319,21 +2384,11 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gacts_dw_best(n, 16, 33, j, len / 16, m->d0.a2_d[0], in, grad);
-            gacts_real *restrict p = m->params + 144 + j * 16;
-            gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-            for (int i = 0; i < len; i++) {
-                gacts_real g = grad[i];
-                const gacts_real buf = 0.8f * momentum_buf[i] + g;
-                g = g + 0.8f * buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            gacts_update_span(m, 144 + j * 16, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gacts_real *restrict p = m->params + 672;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 672;
         gacts_real *restrict grad = m->scratch;
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
@@ -2341,13 +2396,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
                 sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 33; i++) {
-            gacts_real g = grad[i];
-            const gacts_real buf = 0.8f * momentum_buf[i] + g;
-            g = g + 0.8f * buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        gacts_update_span(m, 672, grad, 33, 0);
     }
 }
 
@@ -2380,21 +2429,11 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gacts_dw_best(n, 16, 33, j, len / 16, m->d0.a2_d[0], in, grad);
-            gacts_real *restrict p = m->params + 144 + j * 16;
-            gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
-            for (int i = 0; i < len; i++) {
-                gacts_real g = grad[i];
-                const gacts_real buf = 0.8f * momentum_buf[i] + g;
-                g = g + 0.8f * buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            gacts_update_span_avx2(m, 144 + j * 16, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gacts_real *restrict p = m->params + 672;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 672;
         gacts_real *restrict grad = m->scratch;
         for (int j = 0; j < 33; j++) {
             gacts_real sum = 0;
@@ -2402,13 +2441,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 sum += m->d0.a2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 33; i++) {
-            gacts_real g = grad[i];
-            const gacts_real buf = 0.8f * momentum_buf[i] + g;
-            g = g + 0.8f * buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        gacts_update_span_avx2(m, 672, grad, 33, 0);
     }
 }
 #endif
@@ -3336,21 +3369,11 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gacts_dw_best(n, 33, 5, j, len / 33, m->d1.a3_d[0], in, grad);
-            gacts_real *restrict p = m->params + 705 + j * 33;
-            gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-            for (int i = 0; i < len; i++) {
-                gacts_real g = grad[i];
-                const gacts_real buf = 0.8f * momentum_buf[i] + g;
-                g = g + 0.8f * buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            gacts_update_span(m, 705 + j * 33, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gacts_real *restrict p = m->params + 870;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 870;
         gacts_real *restrict grad = m->scratch;
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
@@ -3358,13 +3381,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
                 sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 5; i++) {
-            gacts_real g = grad[i];
-            const gacts_real buf = 0.8f * momentum_buf[i] + g;
-            g = g + 0.8f * buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        gacts_update_span(m, 870, grad, 5, 0);
     }
 }
 
@@ -3397,21 +3414,11 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gacts_dw_best(n, 33, 5, j, len / 33, m->d1.a3_d[0], in, grad);
-            gacts_real *restrict p = m->params + 705 + j * 33;
-            gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
-            for (int i = 0; i < len; i++) {
-                gacts_real g = grad[i];
-                const gacts_real buf = 0.8f * momentum_buf[i] + g;
-                g = g + 0.8f * buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            gacts_update_span_avx2(m, 705 + j * 33, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gacts_real *restrict p = m->params + 870;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 870;
         gacts_real *restrict grad = m->scratch;
         for (int j = 0; j < 5; j++) {
             gacts_real sum = 0;
@@ -3419,13 +3426,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
                 sum += m->d1.a3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 5; i++) {
-            gacts_real g = grad[i];
-            const gacts_real buf = 0.8f * momentum_buf[i] + g;
-            g = g + 0.8f * buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        gacts_update_span_avx2(m, 870, grad, 5, 0);
     }
 }
 #endif
@@ -3592,21 +3593,11 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gacts_dw_best(n, 5, 4, j, len / 5, m->d0.out_d[0], in, grad);
-            gacts_real *restrict p = m->params + 875 + j * 5;
-            gacts_real *restrict momentum_buf = m->momentum_buf + 875 + j * 5;
-            for (int i = 0; i < len; i++) {
-                gacts_real g = grad[i];
-                const gacts_real buf = 0.8f * momentum_buf[i] + g;
-                g = g + 0.8f * buf;
-                p[i] -= lr * g;
-                momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-            }
+            gacts_update_span(m, 875 + j * 5, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gacts_real *restrict p = m->params + 895;
-        gacts_real *restrict momentum_buf = m->momentum_buf + 895;
         gacts_real *restrict grad = m->scratch;
         for (int j = 0; j < 4; j++) {
             gacts_real sum = 0;
@@ -3614,13 +3605,7 @@ static void gacts_out_train(gacts_model *m, const gacts_real *restrict in, int n
                 sum += m->d0.out_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 4; i++) {
-            gacts_real g = grad[i];
-            const gacts_real buf = 0.8f * momentum_buf[i] + g;
-            g = g + 0.8f * buf;
-            p[i] -= lr * g;
-            momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        }
+        gacts_update_span(m, 895, grad, 4, 0);
     }
 }
 
@@ -3722,56 +3707,15 @@ gacts_real gacts_backward(gacts_model *m, const gacts_real *x, const gacts_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.05, momentum = 0.8, nesterov = 1, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void gacts_update(gacts_model *m)
-{
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
-    const gacts_real lr = (gacts_real)m->lr;
-    gacts_real *restrict p = m->params + 0;
-    gacts_real *restrict momentum_buf = m->momentum_buf + 0;
-    gacts_real *restrict grad = m->grads;
-    for (int i = 0; i < GACTS_PARAMS; i++) {
-        gacts_real g = grad[i];
-        const gacts_real buf = 0.8f * momentum_buf[i] + g;
-        g = g + 0.8f * buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-
-#ifdef gacts_AVX2
-/* gacts_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void gacts_update_avx2(gacts_model *m)
-{
-    /* sgd: g = ∂C/∂p; buf = μ·buf + g; p −= lr·(g + μ·buf); a buf below the smallest normal number is stored as 0 */
-    const gacts_real lr = (gacts_real)m->lr;
-    gacts_real *restrict p = m->params + 0;
-    gacts_real *restrict momentum_buf = m->momentum_buf + 0;
-    gacts_real *restrict grad = m->grads;
-    for (int i = 0; i < GACTS_PARAMS; i++) {
-        gacts_real g = grad[i];
-        const gacts_real buf = 0.8f * momentum_buf[i] + g;
-        g = g + 0.8f * buf;
-        p[i] -= lr * g;
-        momentum_buf[i] = fabsf(buf) < 1.1754944e-38f ? 0 : buf;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void gacts_step(gacts_model *m)
 {
     m->step++;
 #ifdef gacts_AVX2
     if (__builtin_cpu_supports("avx2"))
-        gacts_update_avx2(m);
+        gacts_update_span_avx2(m, 0, m->grads, GACTS_PARAMS, 1);
     else
 #endif
-    gacts_update(m);
+    gacts_update_span(m, 0, m->grads, GACTS_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -558,6 +558,119 @@ static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_re
         y[i] = gcnn_FMA(a, x[i], y[i]);
 }
 
+/* gcnn_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define gcnn_UVEC 1
+#if defined(__AVX512F__)
+#define gcnn_UBYTES 64
+#define gcnn_USQRT _mm512_sqrt_pd
+#elif defined(__AVX__)
+#define gcnn_UBYTES 32
+#define gcnn_USQRT _mm256_sqrt_pd
+#else
+#define gcnn_UBYTES 16
+#define gcnn_USQRT _mm_sqrt_pd
+#endif
+typedef gcnn_real gcnn_uvec __attribute__((vector_size(gcnn_UBYTES), aligned(8), may_alias));
+typedef int64_t gcnn_umask __attribute__((vector_size(gcnn_UBYTES)));
+#define gcnn_ULEN (int)(sizeof(gcnn_uvec) / sizeof(gcnn_real))
+#define gcnn_UFLUSH(v) ((gcnn_uvec)((gcnn_umask)(v) & \
+    ~(gcnn_umask)(((v) < 2.2250738585072014e-308) & ((v) > -2.2250738585072014e-308))))
+#define gcnn_USQRT32 _mm256_sqrt_pd
+typedef gcnn_real gcnn_uvec32 __attribute__((vector_size(32), aligned(8), may_alias));
+typedef int64_t gcnn_umask32 __attribute__((vector_size(32)));
+#define gcnn_ULEN32 (int)(sizeof(gcnn_uvec32) / sizeof(gcnn_real))
+#define gcnn_UFLUSH32(v) ((gcnn_uvec32)((gcnn_umask32)(v) & \
+    ~(gcnn_umask32)(((v) < 2.2250738585072014e-308) & ((v) > -2.2250738585072014e-308))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's rule */
+static void gcnn_update_span(gcnn_model *m, long at, gcnn_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gcnn_powi(0.9, m->step);
+    const double bias2 = 1 - gcnn_powi(0.999, m->step);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
+    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
+    gcnn_real *restrict p = m->params + at;
+    gcnn_real *restrict exp_avg = m->exp_avg + at;
+    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef gcnn_UVEC
+    for (; i + gcnn_ULEN <= len; i += gcnn_ULEN) {
+        const gcnn_uvec g = *(gcnn_uvec *)(grad + i);
+        const gcnn_uvec avg = 0.9 * *(gcnn_uvec *)(exp_avg + i) + 0.09999999999999998 * g;
+        const gcnn_uvec avg_sq = 0.999 * *(gcnn_uvec *)(exp_avg_sq + i) + 0.0010000000000000009 * g * g;
+        *(gcnn_uvec *)(p + i) -= step_size * (avg / (gcnn_USQRT(avg_sq) / bias2_sqrt + 1e-08));
+        *(gcnn_uvec *)(exp_avg + i) = gcnn_UFLUSH(avg);
+        *(gcnn_uvec *)(exp_avg_sq + i) = gcnn_UFLUSH(avg_sq);
+        if (clear)
+            *(gcnn_uvec *)(grad + i) = (gcnn_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const gcnn_real g = grad[i];
+        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
+        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
+        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
+        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
+        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef gcnn_AVX2
+/* gcnn_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gcnn_update_span_avx2(gcnn_model *m, long at, gcnn_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gcnn_powi(0.9, m->step);
+    const double bias2 = 1 - gcnn_powi(0.999, m->step);
+    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
+    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
+    gcnn_real *restrict p = m->params + at;
+    gcnn_real *restrict exp_avg = m->exp_avg + at;
+    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef gcnn_UVEC
+    for (; i + gcnn_ULEN32 <= len; i += gcnn_ULEN32) {
+        const gcnn_uvec32 g = *(gcnn_uvec32 *)(grad + i);
+        const gcnn_uvec32 avg = 0.9 * *(gcnn_uvec32 *)(exp_avg + i) + 0.09999999999999998 * g;
+        const gcnn_uvec32 avg_sq = 0.999 * *(gcnn_uvec32 *)(exp_avg_sq + i) + 0.0010000000000000009 * g * g;
+        *(gcnn_uvec32 *)(p + i) -= step_size * (avg / (gcnn_USQRT32(avg_sq) / bias2_sqrt + 1e-08));
+        *(gcnn_uvec32 *)(exp_avg + i) = gcnn_UFLUSH32(avg);
+        *(gcnn_uvec32 *)(exp_avg_sq + i) = gcnn_UFLUSH32(avg_sq);
+        if (clear)
+            *(gcnn_uvec32 *)(grad + i) = (gcnn_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const gcnn_real g = grad[i];
+        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
+        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
+        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
+        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
+        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer c1: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, relu ----
 
 /* c1's windows (im2col): col[oh·8 + ow][(c·3 + kh)·3 + kw] = x[c][oh·1 + kh][ow·1 + kw], x within its padding */
@@ -903,26 +1016,7 @@ static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
 static void gcnn_c1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 {
     gcnn_c1_backward(m, in, n);
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gcnn_powi(0.9, m->step);
-    const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
-    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    gcnn_real *restrict p = m->params + 0;
-    gcnn_real *restrict exp_avg = m->exp_avg + 0;
-    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    gcnn_real *restrict grad = m->grads + 0;
-    for (int i = 0; i < 148; i++) {
-        const gcnn_real g = grad[i];
-        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-    }
-    memset(grad, 0, 148 * sizeof *grad);
+    gcnn_update_span(m, 0, m->grads + 0, 148, 1);
 }
 
 // ---- layer c2: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, tanh ----
@@ -1129,26 +1223,7 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
 static void gcnn_c2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 {
     gcnn_c2_backward(m, in, n);
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gcnn_powi(0.9, m->step);
-    const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
-    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    gcnn_real *restrict p = m->params + 148;
-    gcnn_real *restrict exp_avg = m->exp_avg + 148;
-    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 148;
-    gcnn_real *restrict grad = m->grads + 148;
-    for (int i = 0; i < 148; i++) {
-        const gcnn_real g = grad[i];
-        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-    }
-    memset(grad, 0, 148 * sizeof *grad);
+    gcnn_update_span(m, 148, m->grads + 148, 148, 1);
 }
 
 // ---- layer p: 4x8x8 -> 4x4x4, maxpool 2x2 stride 2x2 ----
@@ -1645,24 +1720,11 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gcnn_dw_best(n, 48, 40, j, len / 48, m->d1.h1_d[0], in, grad);
-            gcnn_real *restrict p = m->params + 296 + j * 48;
-            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-            for (int i = 0; i < len; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span(m, 296 + j * 48, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 2216;
-        gcnn_real *restrict exp_avg = m->exp_avg + 2216;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2216;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
@@ -1670,14 +1732,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 sum += m->d1.h1_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 40; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span(m, 2216, grad, 40, 0);
     }
 }
 
@@ -1717,24 +1772,11 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gcnn_dw_best(n, 48, 40, j, len / 48, m->d1.h1_d[0], in, grad);
-            gcnn_real *restrict p = m->params + 296 + j * 48;
-            gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
-            for (int i = 0; i < len; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span_avx2(m, 296 + j * 48, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 2216;
-        gcnn_real *restrict exp_avg = m->exp_avg + 2216;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2216;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
@@ -1742,14 +1784,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 sum += m->d1.h1_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 40; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span_avx2(m, 2216, grad, 40, 0);
     }
 }
 #endif
@@ -2148,24 +2183,11 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gcnn_dw_best(n, 40, 40, j, len / 40, m->d0.h2_d[0], in, grad);
-            gcnn_real *restrict p = m->params + 2256 + j * 40;
-            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-            for (int i = 0; i < len; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span(m, 2256 + j * 40, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 3856;
-        gcnn_real *restrict exp_avg = m->exp_avg + 3856;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3856;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
@@ -2173,14 +2195,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 sum += m->d0.h2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 40; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span(m, 3856, grad, 40, 0);
     }
 }
 
@@ -2220,24 +2235,11 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gcnn_dw_best(n, 40, 40, j, len / 40, m->d0.h2_d[0], in, grad);
-            gcnn_real *restrict p = m->params + 2256 + j * 40;
-            gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
-            for (int i = 0; i < len; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span_avx2(m, 2256 + j * 40, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 3856;
-        gcnn_real *restrict exp_avg = m->exp_avg + 3856;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3856;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
@@ -2245,14 +2247,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 sum += m->d0.h2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 40; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span_avx2(m, 3856, grad, 40, 0);
     }
 }
 #endif
@@ -2371,24 +2366,11 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gcnn_dw_best(n, 40, 40, j, len / 40, m->d1.h3_d[0], in, grad);
-            gcnn_real *restrict p = m->params + 3896 + j * 40;
-            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-            for (int i = 0; i < len; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span(m, 3896 + j * 40, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 5496;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5496;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5496;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
@@ -2396,14 +2378,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
                 sum += m->d1.h3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 40; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span(m, 5496, grad, 40, 0);
     }
 }
 
@@ -2443,24 +2418,11 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gcnn_dw_best(n, 40, 40, j, len / 40, m->d1.h3_d[0], in, grad);
-            gcnn_real *restrict p = m->params + 3896 + j * 40;
-            gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
-            for (int i = 0; i < len; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span_avx2(m, 3896 + j * 40, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 5496;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5496;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5496;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 40; j++) {
             gcnn_real sum = 0;
@@ -2468,14 +2430,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
                 sum += m->d1.h3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 40; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span_avx2(m, 5496, grad, 40, 0);
     }
 }
 #endif
@@ -2770,24 +2725,11 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
                     for (int i = 0; i < 40; i++)
                         grad[i] += dj * x[i];
             }
-            gcnn_real *restrict p = m->params + 5536 + j * 40;
-            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-            for (int i = 0; i < 40; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span(m, 5536 + j * 40, grad, 40, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 5656;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5656;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5656;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 3; j++) {
             gcnn_real sum = 0;
@@ -2795,14 +2737,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 3; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span(m, 5656, grad, 3, 0);
     }
 }
 
@@ -2846,24 +2781,11 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
                     for (int i = 0; i < 40; i++)
                         grad[i] += dj * x[i];
             }
-            gcnn_real *restrict p = m->params + 5536 + j * 40;
-            gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
-            gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
-            for (int i = 0; i < 40; i++) {
-                const gcnn_real g = grad[i];
-                const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gcnn_update_span_avx2(m, 5536 + j * 40, grad, 40, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gcnn_real *restrict p = m->params + 5656;
-        gcnn_real *restrict exp_avg = m->exp_avg + 5656;
-        gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5656;
         gcnn_real *restrict grad = m->scratch;
         for (int j = 0; j < 3; j++) {
             gcnn_real sum = 0;
@@ -2871,14 +2793,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
                 sum += m->d0.dense8_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 3; i++) {
-            const gcnn_real g = grad[i];
-            const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gcnn_update_span_avx2(m, 5656, grad, 3, 0);
     }
 }
 #endif
@@ -2999,70 +2914,15 @@ gcnn_real gcnn_backward(gcnn_model *m, const gcnn_real *x, const gcnn_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void gcnn_update(gcnn_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gcnn_powi(0.9, m->step);
-    const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
-    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    gcnn_real *restrict p = m->params + 0;
-    gcnn_real *restrict exp_avg = m->exp_avg + 0;
-    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    gcnn_real *restrict grad = m->grads;
-    for (int i = 0; i < GCNN_PARAMS; i++) {
-        const gcnn_real g = grad[i];
-        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-
-#ifdef gcnn_AVX2
-/* gcnn_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void gcnn_update_avx2(gcnn_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gcnn_powi(0.9, m->step);
-    const double bias2 = 1 - gcnn_powi(0.999, m->step);
-    const gcnn_real step_size = (gcnn_real)(m->lr / bias1);
-    const gcnn_real bias2_sqrt = (gcnn_real)sqrt(bias2);
-    gcnn_real *restrict p = m->params + 0;
-    gcnn_real *restrict exp_avg = m->exp_avg + 0;
-    gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    gcnn_real *restrict grad = m->grads;
-    for (int i = 0; i < GCNN_PARAMS; i++) {
-        const gcnn_real g = grad[i];
-        const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-        const gcnn_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void gcnn_step(gcnn_model *m)
 {
     m->step++;
 #ifdef gcnn_AVX2
     if (__builtin_cpu_supports("avx2"))
-        gcnn_update_avx2(m);
+        gcnn_update_span_avx2(m, 0, m->grads, GCNN_PARAMS, 1);
     else
 #endif
-    gcnn_update(m);
+    gcnn_update_span(m, 0, m->grads, GCNN_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -584,6 +584,125 @@ static void gdouble_dw_best(int n, long in, long out, int j, int rows,
     gdouble_dw(n, in, out, j, rows, d, x, g);
 }
 
+/* gdouble_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define gdouble_UVEC 1
+#if defined(__AVX512F__)
+#define gdouble_UBYTES 64
+#define gdouble_USQRT _mm512_sqrt_pd
+#elif defined(__AVX__)
+#define gdouble_UBYTES 32
+#define gdouble_USQRT _mm256_sqrt_pd
+#else
+#define gdouble_UBYTES 16
+#define gdouble_USQRT _mm_sqrt_pd
+#endif
+typedef gdouble_real gdouble_uvec __attribute__((vector_size(gdouble_UBYTES), aligned(8), may_alias));
+typedef int64_t gdouble_umask __attribute__((vector_size(gdouble_UBYTES)));
+#define gdouble_ULEN (int)(sizeof(gdouble_uvec) / sizeof(gdouble_real))
+#define gdouble_UFLUSH(v) ((gdouble_uvec)((gdouble_umask)(v) & \
+    ~(gdouble_umask)(((v) < 2.2250738585072014e-308) & ((v) > -2.2250738585072014e-308))))
+#define gdouble_USQRT32 _mm256_sqrt_pd
+typedef gdouble_real gdouble_uvec32 __attribute__((vector_size(32), aligned(8), may_alias));
+typedef int64_t gdouble_umask32 __attribute__((vector_size(32)));
+#define gdouble_ULEN32 (int)(sizeof(gdouble_uvec32) / sizeof(gdouble_real))
+#define gdouble_UFLUSH32(v) ((gdouble_uvec32)((gdouble_umask32)(v) & \
+    ~(gdouble_umask32)(((v) < 2.2250738585072014e-308) & ((v) > -2.2250738585072014e-308))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * adamw(lr = 0.003, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0.02), PyTorch's rule */
+static void gdouble_update_span(gdouble_model *m, long at, gdouble_real *restrict grad, int len,
+    int clear)
+{
+    /* adamw: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p ·= 1 − lr·wd, then p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gdouble_powi(0.9, m->step);
+    const double bias2 = 1 - gdouble_powi(0.999, m->step);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
+    const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
+    gdouble_real *restrict p = m->params + at;
+    gdouble_real *restrict exp_avg = m->exp_avg + at;
+    gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef gdouble_UVEC
+    for (; i + gdouble_ULEN <= len; i += gdouble_ULEN) {
+        *(gdouble_uvec *)(p + i) *= decay;
+        const gdouble_uvec g = *(gdouble_uvec *)(grad + i);
+        const gdouble_uvec avg = 0.9 * *(gdouble_uvec *)(exp_avg + i) + 0.09999999999999998 * g;
+        const gdouble_uvec avg_sq = 0.999 * *(gdouble_uvec *)(exp_avg_sq + i) + 0.0010000000000000009 * g * g;
+        *(gdouble_uvec *)(p + i) -= step_size * (avg / (gdouble_USQRT(avg_sq) / bias2_sqrt + 1e-08));
+        *(gdouble_uvec *)(exp_avg + i) = gdouble_UFLUSH(avg);
+        *(gdouble_uvec *)(exp_avg_sq + i) = gdouble_UFLUSH(avg_sq);
+        if (clear)
+            *(gdouble_uvec *)(grad + i) = (gdouble_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        p[i] *= decay;
+        const gdouble_real g = grad[i];
+        const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
+        const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
+        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
+        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
+        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef gdouble_AVX2
+/* gdouble_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gdouble_update_span_avx2(gdouble_model *m, long at, gdouble_real *restrict grad, int len,
+    int clear)
+{
+    /* adamw: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p ·= 1 − lr·wd, then p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gdouble_powi(0.9, m->step);
+    const double bias2 = 1 - gdouble_powi(0.999, m->step);
+    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
+    const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
+    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
+    gdouble_real *restrict p = m->params + at;
+    gdouble_real *restrict exp_avg = m->exp_avg + at;
+    gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef gdouble_UVEC
+    for (; i + gdouble_ULEN32 <= len; i += gdouble_ULEN32) {
+        *(gdouble_uvec32 *)(p + i) *= decay;
+        const gdouble_uvec32 g = *(gdouble_uvec32 *)(grad + i);
+        const gdouble_uvec32 avg = 0.9 * *(gdouble_uvec32 *)(exp_avg + i) + 0.09999999999999998 * g;
+        const gdouble_uvec32 avg_sq = 0.999 * *(gdouble_uvec32 *)(exp_avg_sq + i) + 0.0010000000000000009 * g * g;
+        *(gdouble_uvec32 *)(p + i) -= step_size * (avg / (gdouble_USQRT32(avg_sq) / bias2_sqrt + 1e-08));
+        *(gdouble_uvec32 *)(exp_avg + i) = gdouble_UFLUSH32(avg);
+        *(gdouble_uvec32 *)(exp_avg_sq + i) = gdouble_UFLUSH32(avg_sq);
+        if (clear)
+            *(gdouble_uvec32 *)(grad + i) = (gdouble_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        p[i] *= decay;
+        const gdouble_real g = grad[i];
+        const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
+        const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
+        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
+        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
+        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer dense1: 20 -> 12, leaky_relu(alpha = 0.2) ----
 
 /* gdouble_dense1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1030,25 +1149,11 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gdouble_dw_best(n, 20, 12, j, len / 20, m->d1.dense1_d[0], in, grad);
-            gdouble_real *restrict p = m->params + 0 + j * 20;
-            gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
-            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-            for (int i = 0; i < len; i++) {
-                p[i] *= decay;
-                const gdouble_real g = grad[i];
-                const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gdouble_update_span(m, 0 + j * 20, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gdouble_real *restrict p = m->params + 240;
-        gdouble_real *restrict exp_avg = m->exp_avg + 240;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 240;
         gdouble_real *restrict grad = m->scratch;
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
@@ -1056,15 +1161,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
                 sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 12; i++) {
-            p[i] *= decay;
-            const gdouble_real g = grad[i];
-            const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gdouble_update_span(m, 240, grad, 12, 0);
     }
 }
 
@@ -1106,25 +1203,11 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gdouble_dw_best(n, 20, 12, j, len / 20, m->d1.dense1_d[0], in, grad);
-            gdouble_real *restrict p = m->params + 0 + j * 20;
-            gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
-            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
-            for (int i = 0; i < len; i++) {
-                p[i] *= decay;
-                const gdouble_real g = grad[i];
-                const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gdouble_update_span_avx2(m, 0 + j * 20, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gdouble_real *restrict p = m->params + 240;
-        gdouble_real *restrict exp_avg = m->exp_avg + 240;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 240;
         gdouble_real *restrict grad = m->scratch;
         for (int j = 0; j < 12; j++) {
             gdouble_real sum = 0;
@@ -1132,15 +1215,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
                 sum += m->d1.dense1_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 12; i++) {
-            p[i] *= decay;
-            const gdouble_real g = grad[i];
-            const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gdouble_update_span_avx2(m, 240, grad, 12, 0);
     }
 }
 #endif
@@ -1913,25 +1988,11 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gdouble_dw_best(n, 12, 9, j, len / 12, m->d0.dense2_d[0], in, grad);
-            gdouble_real *restrict p = m->params + 252 + j * 12;
-            gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
-            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-            for (int i = 0; i < len; i++) {
-                p[i] *= decay;
-                const gdouble_real g = grad[i];
-                const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gdouble_update_span(m, 252 + j * 12, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gdouble_real *restrict p = m->params + 360;
-        gdouble_real *restrict exp_avg = m->exp_avg + 360;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 360;
         gdouble_real *restrict grad = m->scratch;
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
@@ -1939,15 +2000,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 9; i++) {
-            p[i] *= decay;
-            const gdouble_real g = grad[i];
-            const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gdouble_update_span(m, 360, grad, 9, 0);
     }
 }
 
@@ -1989,25 +2042,11 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gdouble_dw_best(n, 12, 9, j, len / 12, m->d0.dense2_d[0], in, grad);
-            gdouble_real *restrict p = m->params + 252 + j * 12;
-            gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
-            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
-            for (int i = 0; i < len; i++) {
-                p[i] *= decay;
-                const gdouble_real g = grad[i];
-                const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gdouble_update_span_avx2(m, 252 + j * 12, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gdouble_real *restrict p = m->params + 360;
-        gdouble_real *restrict exp_avg = m->exp_avg + 360;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 360;
         gdouble_real *restrict grad = m->scratch;
         for (int j = 0; j < 9; j++) {
             gdouble_real sum = 0;
@@ -2015,15 +2054,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 9; i++) {
-            p[i] *= decay;
-            const gdouble_real g = grad[i];
-            const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gdouble_update_span_avx2(m, 360, grad, 9, 0);
     }
 }
 #endif
@@ -2795,25 +2826,11 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gdouble_dw_best(n, 9, 7, j, len / 9, m->d1.dense3_d[0], in, grad);
-            gdouble_real *restrict p = m->params + 369 + j * 9;
-            gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
-            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-            for (int i = 0; i < len; i++) {
-                p[i] *= decay;
-                const gdouble_real g = grad[i];
-                const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gdouble_update_span(m, 369 + j * 9, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gdouble_real *restrict p = m->params + 432;
-        gdouble_real *restrict exp_avg = m->exp_avg + 432;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 432;
         gdouble_real *restrict grad = m->scratch;
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
@@ -2821,15 +2838,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
                 sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 7; i++) {
-            p[i] *= decay;
-            const gdouble_real g = grad[i];
-            const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gdouble_update_span(m, 432, grad, 7, 0);
     }
 }
 
@@ -2871,25 +2880,11 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gdouble_dw_best(n, 9, 7, j, len / 9, m->d1.dense3_d[0], in, grad);
-            gdouble_real *restrict p = m->params + 369 + j * 9;
-            gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
-            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
-            for (int i = 0; i < len; i++) {
-                p[i] *= decay;
-                const gdouble_real g = grad[i];
-                const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gdouble_update_span_avx2(m, 369 + j * 9, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gdouble_real *restrict p = m->params + 432;
-        gdouble_real *restrict exp_avg = m->exp_avg + 432;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 432;
         gdouble_real *restrict grad = m->scratch;
         for (int j = 0; j < 7; j++) {
             gdouble_real sum = 0;
@@ -2897,15 +2892,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
                 sum += m->d1.dense3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 7; i++) {
-            p[i] *= decay;
-            const gdouble_real g = grad[i];
-            const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gdouble_update_span_avx2(m, 432, grad, 7, 0);
     }
 }
 #endif
@@ -3091,25 +3078,11 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gdouble_dw_best(n, 7, 3, j, len / 7, m->d0.dense4_d[0], in, grad);
-            gdouble_real *restrict p = m->params + 439 + j * 7;
-            gdouble_real *restrict exp_avg = m->exp_avg + 439 + j * 7;
-            gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 439 + j * 7;
-            for (int i = 0; i < len; i++) {
-                p[i] *= decay;
-                const gdouble_real g = grad[i];
-                const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-                const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-                p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-                exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-                exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-            }
+            gdouble_update_span(m, 439 + j * 7, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gdouble_real *restrict p = m->params + 460;
-        gdouble_real *restrict exp_avg = m->exp_avg + 460;
-        gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 460;
         gdouble_real *restrict grad = m->scratch;
         for (int j = 0; j < 3; j++) {
             gdouble_real sum = 0;
@@ -3117,15 +3090,7 @@ static void gdouble_dense4_train(gdouble_model *m, const gdouble_real *restrict 
                 sum += m->d0.dense4_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 3; i++) {
-            p[i] *= decay;
-            const gdouble_real g = grad[i];
-            const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-            const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-            p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-            exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-            exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        }
+        gdouble_update_span(m, 460, grad, 3, 0);
     }
 }
 
@@ -3225,74 +3190,15 @@ gdouble_real gdouble_backward(gdouble_model *m, const gdouble_real *x, const gdo
     return loss;
 }
 
-/* optimizer adamw(lr = 0.003, beta1 = 0.9, beta2 = 0.999, eps = 1e-08, weight_decay = 0.02),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void gdouble_update(gdouble_model *m)
-{
-    /* adamw: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p ·= 1 − lr·wd, then p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gdouble_powi(0.9, m->step);
-    const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
-    const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
-    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    gdouble_real *restrict p = m->params + 0;
-    gdouble_real *restrict exp_avg = m->exp_avg + 0;
-    gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    gdouble_real *restrict grad = m->grads;
-    for (int i = 0; i < GDOUBLE_PARAMS; i++) {
-        p[i] *= decay;
-        const gdouble_real g = grad[i];
-        const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-        const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-
-#ifdef gdouble_AVX2
-/* gdouble_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void gdouble_update_avx2(gdouble_model *m)
-{
-    /* adamw: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p ·= 1 − lr·wd, then p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gdouble_powi(0.9, m->step);
-    const double bias2 = 1 - gdouble_powi(0.999, m->step);
-    const gdouble_real step_size = (gdouble_real)(m->lr / bias1);
-    const gdouble_real bias2_sqrt = (gdouble_real)sqrt(bias2);
-    const gdouble_real decay = (gdouble_real)(1 - m->lr * 0.02);
-    gdouble_real *restrict p = m->params + 0;
-    gdouble_real *restrict exp_avg = m->exp_avg + 0;
-    gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    gdouble_real *restrict grad = m->grads;
-    for (int i = 0; i < GDOUBLE_PARAMS; i++) {
-        p[i] *= decay;
-        const gdouble_real g = grad[i];
-        const gdouble_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
-        const gdouble_real avg_sq = 0.999 * exp_avg_sq[i] + 0.0010000000000000009 * g * g;
-        p[i] -= step_size * (avg / (sqrt(avg_sq) / bias2_sqrt + 1e-08));
-        exp_avg[i] = fabs(avg) < 2.2250738585072014e-308 ? 0 : avg;
-        exp_avg_sq[i] = fabs(avg_sq) < 2.2250738585072014e-308 ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void gdouble_step(gdouble_model *m)
 {
     m->step++;
 #ifdef gdouble_AVX2
     if (__builtin_cpu_supports("avx2"))
-        gdouble_update_avx2(m);
+        gdouble_update_span_avx2(m, 0, m->grads, GDOUBLE_PARAMS, 1);
     else
 #endif
-    gdouble_update(m);
+    gdouble_update_span(m, 0, m->grads, GDOUBLE_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -806,6 +806,119 @@ static void gmae_dw_best(int n, long in, long out, int j, int rows,
     gmae_dw(n, in, out, j, rows, d, x, g);
 }
 
+/* gmae_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define gmae_UVEC 1
+#if defined(__AVX512F__)
+#define gmae_UBYTES 64
+#define gmae_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define gmae_UBYTES 32
+#define gmae_USQRT _mm256_sqrt_ps
+#else
+#define gmae_UBYTES 16
+#define gmae_USQRT _mm_sqrt_ps
+#endif
+typedef gmae_real gmae_uvec __attribute__((vector_size(gmae_UBYTES), aligned(4), may_alias));
+typedef int32_t gmae_umask __attribute__((vector_size(gmae_UBYTES)));
+#define gmae_ULEN (int)(sizeof(gmae_uvec) / sizeof(gmae_real))
+#define gmae_UFLUSH(v) ((gmae_uvec)((gmae_umask)(v) & \
+    ~(gmae_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define gmae_USQRT32 _mm256_sqrt_ps
+typedef gmae_real gmae_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t gmae_umask32 __attribute__((vector_size(32)));
+#define gmae_ULEN32 (int)(sizeof(gmae_uvec32) / sizeof(gmae_real))
+#define gmae_UFLUSH32(v) ((gmae_uvec32)((gmae_umask32)(v) & \
+    ~(gmae_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0), PyTorch's rule */
+static void gmae_update_span(gmae_model *m, long at, gmae_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gmae_powi(0.8, m->step);
+    const double bias2 = 1 - gmae_powi(0.999, m->step);
+    const gmae_real step_size = (gmae_real)(m->lr / bias1);
+    const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
+    gmae_real *restrict p = m->params + at;
+    gmae_real *restrict exp_avg = m->exp_avg + at;
+    gmae_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef gmae_UVEC
+    for (; i + gmae_ULEN <= len; i += gmae_ULEN) {
+        const gmae_uvec g = *(gmae_uvec *)(grad + i);
+        const gmae_uvec avg = 0.8f * *(gmae_uvec *)(exp_avg + i) + 0.2f * g;
+        const gmae_uvec avg_sq = 0.999f * *(gmae_uvec *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(gmae_uvec *)(p + i) -= step_size * (avg / (gmae_USQRT(avg_sq) / bias2_sqrt + 1e-08f));
+        *(gmae_uvec *)(exp_avg + i) = gmae_UFLUSH(avg);
+        *(gmae_uvec *)(exp_avg_sq + i) = gmae_UFLUSH(avg_sq);
+        if (clear)
+            *(gmae_uvec *)(grad + i) = (gmae_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const gmae_real g = grad[i];
+        const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
+        const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef gmae_AVX2
+/* gmae_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gmae_update_span_avx2(gmae_model *m, long at, gmae_real *restrict grad, int len,
+    int clear)
+{
+    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
+     * an m or v below the smallest normal number is stored as 0 */
+    const double bias1 = 1 - gmae_powi(0.8, m->step);
+    const double bias2 = 1 - gmae_powi(0.999, m->step);
+    const gmae_real step_size = (gmae_real)(m->lr / bias1);
+    const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
+    gmae_real *restrict p = m->params + at;
+    gmae_real *restrict exp_avg = m->exp_avg + at;
+    gmae_real *restrict exp_avg_sq = m->exp_avg_sq + at;
+    int i = 0;
+#ifdef gmae_UVEC
+    for (; i + gmae_ULEN32 <= len; i += gmae_ULEN32) {
+        const gmae_uvec32 g = *(gmae_uvec32 *)(grad + i);
+        const gmae_uvec32 avg = 0.8f * *(gmae_uvec32 *)(exp_avg + i) + 0.2f * g;
+        const gmae_uvec32 avg_sq = 0.999f * *(gmae_uvec32 *)(exp_avg_sq + i) + 0.001f * g * g;
+        *(gmae_uvec32 *)(p + i) -= step_size * (avg / (gmae_USQRT32(avg_sq) / bias2_sqrt + 1e-08f));
+        *(gmae_uvec32 *)(exp_avg + i) = gmae_UFLUSH32(avg);
+        *(gmae_uvec32 *)(exp_avg_sq + i) = gmae_UFLUSH32(avg_sq);
+        if (clear)
+            *(gmae_uvec32 *)(grad + i) = (gmae_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        const gmae_real g = grad[i];
+        const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
+        const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
+        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
+        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
+        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer s: 3 -> 6, softmax ----
 
 /* gmae_s_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -995,24 +1108,11 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gmae_dw_best(n, 3, 6, j, len / 3, m->d1.s_d[0], in, grad);
-            gmae_real *restrict p = m->params + 0 + j * 3;
-            gmae_real *restrict exp_avg = m->exp_avg + 0 + j * 3;
-            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 3;
-            for (int i = 0; i < len; i++) {
-                const gmae_real g = grad[i];
-                const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
-                const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            gmae_update_span(m, 0 + j * 3, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gmae_real *restrict p = m->params + 18;
-        gmae_real *restrict exp_avg = m->exp_avg + 18;
-        gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 18;
         gmae_real *restrict grad = m->scratch;
         for (int j = 0; j < 6; j++) {
             gmae_real sum = 0;
@@ -1020,14 +1120,7 @@ static void gmae_s_train(gmae_model *m, const gmae_real *restrict in, int n)
                 sum += m->d1.s_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 6; i++) {
-            const gmae_real g = grad[i];
-            const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
-            const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        gmae_update_span(m, 18, grad, 6, 0);
     }
 }
 
@@ -1177,24 +1270,11 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gmae_dw_best(n, 6, 2, j, len / 6, m->d0.dense2_d[0], in, grad);
-            gmae_real *restrict p = m->params + 24 + j * 6;
-            gmae_real *restrict exp_avg = m->exp_avg + 24 + j * 6;
-            gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 24 + j * 6;
-            for (int i = 0; i < len; i++) {
-                const gmae_real g = grad[i];
-                const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
-                const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-                p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-                exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-                exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-            }
+            gmae_update_span(m, 24 + j * 6, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gmae_real *restrict p = m->params + 36;
-        gmae_real *restrict exp_avg = m->exp_avg + 36;
-        gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 36;
         gmae_real *restrict grad = m->scratch;
         for (int j = 0; j < 2; j++) {
             gmae_real sum = 0;
@@ -1202,14 +1282,7 @@ static void gmae_dense2_train(gmae_model *m, const gmae_real *restrict in, int n
                 sum += m->d0.dense2_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 2; i++) {
-            const gmae_real g = grad[i];
-            const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
-            const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-            p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-            exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-            exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        }
+        gmae_update_span(m, 36, grad, 2, 0);
     }
 }
 
@@ -1299,70 +1372,15 @@ gmae_real gmae_backward(gmae_model *m, const gmae_real *x, const gmae_real *t, i
     return loss;
 }
 
-/* optimizer adam(lr = 0.02, beta1 = 0.8, beta2 = 0.999, eps = 1e-08, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void gmae_update(gmae_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gmae_powi(0.8, m->step);
-    const double bias2 = 1 - gmae_powi(0.999, m->step);
-    const gmae_real step_size = (gmae_real)(m->lr / bias1);
-    const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
-    gmae_real *restrict p = m->params + 0;
-    gmae_real *restrict exp_avg = m->exp_avg + 0;
-    gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    gmae_real *restrict grad = m->grads;
-    for (int i = 0; i < GMAE_PARAMS; i++) {
-        const gmae_real g = grad[i];
-        const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
-        const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-
-#ifdef gmae_AVX2
-/* gmae_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void gmae_update_avx2(gmae_model *m)
-{
-    /* adam: g = ∂C/∂p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-     * p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps), the corrections in double;
-     * an m or v below the smallest normal number is stored as 0 */
-    const double bias1 = 1 - gmae_powi(0.8, m->step);
-    const double bias2 = 1 - gmae_powi(0.999, m->step);
-    const gmae_real step_size = (gmae_real)(m->lr / bias1);
-    const gmae_real bias2_sqrt = (gmae_real)sqrt(bias2);
-    gmae_real *restrict p = m->params + 0;
-    gmae_real *restrict exp_avg = m->exp_avg + 0;
-    gmae_real *restrict exp_avg_sq = m->exp_avg_sq + 0;
-    gmae_real *restrict grad = m->grads;
-    for (int i = 0; i < GMAE_PARAMS; i++) {
-        const gmae_real g = grad[i];
-        const gmae_real avg = 0.8f * exp_avg[i] + 0.2f * g;
-        const gmae_real avg_sq = 0.999f * exp_avg_sq[i] + 0.001f * g * g;
-        p[i] -= step_size * (avg / (sqrtf(avg_sq) / bias2_sqrt + 1e-08f));
-        exp_avg[i] = fabsf(avg) < 1.1754944e-38f ? 0 : avg;
-        exp_avg_sq[i] = fabsf(avg_sq) < 1.1754944e-38f ? 0 : avg_sq;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void gmae_step(gmae_model *m)
 {
     m->step++;
 #ifdef gmae_AVX2
     if (__builtin_cpu_supports("avx2"))
-        gmae_update_avx2(m);
+        gmae_update_span_avx2(m, 0, m->grads, GMAE_PARAMS, 1);
     else
 #endif
-    gmae_update(m);
+    gmae_update_span(m, 0, m->grads, GMAE_PARAMS, 1);
     m->grads_zero = 1;
 }
 

@@ -837,6 +837,89 @@ static void gwide_dw_best(int n, long in, long out, int j, int rows,
     gwide_dw(n, in, out, j, rows, d, x, g);
 }
 
+/* gwide_update_span's vectors (gcc and clang on x86-64): the widest the build
+ * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
+ * GNU C's operators and the square root round each element as alone: the same
+ * bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(BPC_NO_VECTOR)
+#define gwide_UVEC 1
+#if defined(__AVX512F__)
+#define gwide_UBYTES 64
+#define gwide_USQRT _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define gwide_UBYTES 32
+#define gwide_USQRT _mm256_sqrt_ps
+#else
+#define gwide_UBYTES 16
+#define gwide_USQRT _mm_sqrt_ps
+#endif
+typedef gwide_real gwide_uvec __attribute__((vector_size(gwide_UBYTES), aligned(4), may_alias));
+typedef int32_t gwide_umask __attribute__((vector_size(gwide_UBYTES)));
+#define gwide_ULEN (int)(sizeof(gwide_uvec) / sizeof(gwide_real))
+#define gwide_UFLUSH(v) ((gwide_uvec)((gwide_umask)(v) & \
+    ~(gwide_umask)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#define gwide_USQRT32 _mm256_sqrt_ps
+typedef gwide_real gwide_uvec32 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t gwide_umask32 __attribute__((vector_size(32)));
+#define gwide_ULEN32 (int)(sizeof(gwide_uvec32) / sizeof(gwide_real))
+#define gwide_UFLUSH32(v) ((gwide_uvec32)((gwide_umask32)(v) & \
+    ~(gwide_umask32)(((v) < 1.1754944e-38f) & ((v) > -1.1754944e-38f))))
+#endif
+
+/* The optimizer's update of len parameters from at, from their gradients
+ * grad[0..len), each zeroed once used when clear (one pass over grads, not
+ * two), in vectors, then one by one:
+ * sgd(lr = 0.1, momentum = 0, nesterov = 0, weight_decay = 0), PyTorch's rule */
+static void gwide_update_span(gwide_model *m, long at, gwide_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
+    gwide_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef gwide_UVEC
+    for (; i + gwide_ULEN <= len; i += gwide_ULEN) {
+        gwide_uvec g = *(gwide_uvec *)(grad + i);
+        *(gwide_uvec *)(p + i) -= lr * g;
+        if (clear)
+            *(gwide_uvec *)(grad + i) = (gwide_uvec){0};
+    }
+#endif
+    for (; i < len; i++) {
+        gwide_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+
+#ifdef gwide_AVX2
+/* gwide_update_span compiled for AVX2 (without FMA: the same results) */
+__attribute__((target("avx2")))
+static void gwide_update_span_avx2(gwide_model *m, long at, gwide_real *restrict grad, int len,
+    int clear)
+{
+    /* sgd: g = ∂C/∂p; p −= lr·g */
+    const gwide_real lr = (gwide_real)m->lr;
+    gwide_real *restrict p = m->params + at;
+    int i = 0;
+#ifdef gwide_UVEC
+    for (; i + gwide_ULEN32 <= len; i += gwide_ULEN32) {
+        gwide_uvec32 g = *(gwide_uvec32 *)(grad + i);
+        *(gwide_uvec32 *)(p + i) -= lr * g;
+        if (clear)
+            *(gwide_uvec32 *)(grad + i) = (gwide_uvec32){0};
+    }
+#endif
+    for (; i < len; i++) {
+        gwide_real g = grad[i];
+        p[i] -= lr * g;
+        if (clear)
+            grad[i] = 0;
+    }
+}
+#endif
+
 // ---- layer h: 37 -> 45, relu ----
 
 /* gwide_h_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
@@ -1875,16 +1958,11 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gwide_dw_best(n, 37, 45, j, len / 37, m->d0.h_d[0], in, grad);
-            gwide_real *restrict p = m->params + 0 + j * 37;
-            for (int i = 0; i < len; i++) {
-                gwide_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            gwide_update_span(m, 0 + j * 37, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gwide_real *restrict p = m->params + 1665;
         gwide_real *restrict grad = m->scratch;
         for (int j = 0; j < 45; j++) {
             gwide_real sum = 0;
@@ -1892,10 +1970,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
                 sum += m->d0.h_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 45; i++) {
-            gwide_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        gwide_update_span(m, 1665, grad, 45, 0);
     }
 }
 
@@ -1936,16 +2011,11 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gwide_dw_best(n, 37, 45, j, len / 37, m->d0.h_d[0], in, grad);
-            gwide_real *restrict p = m->params + 0 + j * 37;
-            for (int i = 0; i < len; i++) {
-                gwide_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            gwide_update_span_avx2(m, 0 + j * 37, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gwide_real *restrict p = m->params + 1665;
         gwide_real *restrict grad = m->scratch;
         for (int j = 0; j < 45; j++) {
             gwide_real sum = 0;
@@ -1953,10 +2023,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
                 sum += m->d0.h_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 45; i++) {
-            gwide_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        gwide_update_span_avx2(m, 1665, grad, 45, 0);
     }
 }
 #endif
@@ -2963,16 +3030,11 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gwide_dw_best(n, 45, 11, j, len / 45, m->d1.g_d[0], in, grad);
-            gwide_real *restrict p = m->params + 1710 + j * 45;
-            for (int i = 0; i < len; i++) {
-                gwide_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            gwide_update_span(m, 1710 + j * 45, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gwide_real *restrict p = m->params + 2205;
         gwide_real *restrict grad = m->scratch;
         for (int j = 0; j < 11; j++) {
             gwide_real sum = 0;
@@ -2980,10 +3042,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
                 sum += m->d1.g_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 11; i++) {
-            gwide_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        gwide_update_span(m, 2205, grad, 11, 0);
     }
 }
 
@@ -3014,16 +3073,11 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gwide_dw_best(n, 45, 11, j, len / 45, m->d1.g_d[0], in, grad);
-            gwide_real *restrict p = m->params + 1710 + j * 45;
-            for (int i = 0; i < len; i++) {
-                gwide_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            gwide_update_span_avx2(m, 1710 + j * 45, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gwide_real *restrict p = m->params + 2205;
         gwide_real *restrict grad = m->scratch;
         for (int j = 0; j < 11; j++) {
             gwide_real sum = 0;
@@ -3031,10 +3085,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
                 sum += m->d1.g_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 11; i++) {
-            gwide_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        gwide_update_span_avx2(m, 2205, grad, 11, 0);
     }
 }
 #endif
@@ -3576,16 +3627,11 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gwide_dw_best(n, 11, 1, j, len / 11, m->d0.dense3_d[0], in, grad);
-            gwide_real *restrict p = m->params + 2216 + j * 11;
-            for (int i = 0; i < len; i++) {
-                gwide_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            gwide_update_span(m, 2216 + j * 11, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gwide_real *restrict p = m->params + 2227;
         gwide_real *restrict grad = m->scratch;
         for (int j = 0; j < 1; j++) {
             gwide_real sum = 0;
@@ -3593,10 +3639,7 @@ static void gwide_dense3_train(gwide_model *m, const gwide_real *restrict in, in
                 sum += m->d0.dense3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 1; i++) {
-            gwide_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        gwide_update_span(m, 2227, grad, 1, 0);
     }
 }
 
@@ -3627,16 +3670,11 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
             for (int i = 0; i < len; i++)
                 grad[i] = 0;
             gwide_dw_best(n, 11, 1, j, len / 11, m->d0.dense3_d[0], in, grad);
-            gwide_real *restrict p = m->params + 2216 + j * 11;
-            for (int i = 0; i < len; i++) {
-                gwide_real g = grad[i];
-                p[i] -= lr * g;
-            }
+            gwide_update_span_avx2(m, 2216 + j * 11, grad, len, 0);
         }
     }
     /* the biases: Σ_s δ_s */
     {
-        gwide_real *restrict p = m->params + 2227;
         gwide_real *restrict grad = m->scratch;
         for (int j = 0; j < 1; j++) {
             gwide_real sum = 0;
@@ -3644,10 +3682,7 @@ static void gwide_dense3_train_avx2(gwide_model *m, const gwide_real *restrict i
                 sum += m->d0.dense3_d[s][j];
             grad[j] = sum;
         }
-        for (int i = 0; i < 1; i++) {
-            gwide_real g = grad[i];
-            p[i] -= lr * g;
-        }
+        gwide_update_span_avx2(m, 2227, grad, 1, 0);
     }
 }
 #endif
@@ -3743,48 +3778,15 @@ gwide_real gwide_backward(gwide_model *m, const gwide_real *x, const gwide_real 
     return loss;
 }
 
-/* optimizer sgd(lr = 0.1, momentum = 0, nesterov = 0, weight_decay = 0),
- * PyTorch's update rule, over all parameters; each gradient zeroed once
- * used (one pass over grads, not two) */
-static void gwide_update(gwide_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const gwide_real lr = (gwide_real)m->lr;
-    gwide_real *restrict p = m->params + 0;
-    gwide_real *restrict grad = m->grads;
-    for (int i = 0; i < GWIDE_PARAMS; i++) {
-        gwide_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-
-#ifdef gwide_AVX2
-/* gwide_update compiled for AVX2 (without FMA: the same results) */
-__attribute__((target("avx2")))
-static void gwide_update_avx2(gwide_model *m)
-{
-    /* sgd: g = ∂C/∂p; p −= lr·g */
-    const gwide_real lr = (gwide_real)m->lr;
-    gwide_real *restrict p = m->params + 0;
-    gwide_real *restrict grad = m->grads;
-    for (int i = 0; i < GWIDE_PARAMS; i++) {
-        gwide_real g = grad[i];
-        p[i] -= lr * g;
-        grad[i] = 0;
-    }
-}
-#endif
-
 void gwide_step(gwide_model *m)
 {
     m->step++;
 #ifdef gwide_AVX2
     if (__builtin_cpu_supports("avx2"))
-        gwide_update_avx2(m);
+        gwide_update_span_avx2(m, 0, m->grads, GWIDE_PARAMS, 1);
     else
 #endif
-    gwide_update(m);
+    gwide_update_span(m, 0, m->grads, GWIDE_PARAMS, 1);
     m->grads_zero = 1;
 }
 
