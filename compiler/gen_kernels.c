@@ -1121,11 +1121,14 @@ static void emit_dw_tile(Emit *e, const GenCtx *c, const Tier *t, long KW)
     emit_line(e, "/* %s_dw%ld%s: ∂C/∂W of one row, %ld inputs from i: g[i] += Σ_s δ[s]·x[s][i]", N,
               KW, t->suffix, KW);
     emit_line(e, " * over the na samples act[0..na) (those whose δ is not 0) in order, each sum");
-    emit_line(e, " * from +0 in a register, then added to g once.%s", t->guard ? "" : " */");
+    emit_line(e, " * from +0 in a register, then added to g once, for the lanes v0..v1.%s",
+              t->guard ? "" : " */");
     open_clone(e, t);
     emit_line(e, "static void %s_dw%ld%s(int na, const int *act, long in, long out,", N, KW,
               t->suffix);
-    emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g, long i)", R, R, R);
+    emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g, long i, int v0,", R,
+              R, R);
+    emit_cont(e, "int v1)");
     emit_brace(e);
     emit_line(e, "%s sum[%ld];", R, KW);
     if (t->guard) {
@@ -1137,7 +1140,7 @@ static void emit_dw_tile(Emit *e, const GenCtx *c, const Tier *t, long KW)
         emit_dw_body(e, c, t, false, KW);
         kern_pp(e, "#endif%s", "");
     }
-    emit_line(e, "for (int v = 0; v < %ld; v++)", KW);
+    emit_line(e, "for (int v = v0; v < v1; v++)");
     emit_cont(e, "g[i + v] += sum[v];");
     emit_close(e);
     kern_end_function(e, t->guard != NULL);
@@ -1159,7 +1162,15 @@ static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, l
     emit_line(e, "static void %s_dw%s(int n, long in, long out, int j, int rows,", N, t->suffix);
     emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g)", R, R, R);
     emit_brace(e);
-    emit_line(e, "const long wide = in / %ld * %ld, full = in / %ld * %ld;", wide, wide, KW, KW);
+    int vbytes = t->dw_bytes / 8;
+    emit_line(e, "/* the tiles start where x's rows reach a multiple of %d bytes, lead inputs in,", vbytes);
+    emit_line(e, " * when all rows do: a load across two cache lines takes twice as long (∂W at");
+    emit_line(e, " * 1.6 times the time, measured); the inputs before and after go to the first");
+    emit_line(e, " * or last lanes of a %ld-input tile, each sum the same */", KW);
+    emit_line(e, "const long lead = in >= %ld && in * (long)sizeof *x %% %d == 0", KW, vbytes);
+    emit_cont(e, "? (long)((%d - (uintptr_t)x %% %d) %% %d / sizeof *x) : 0;", vbytes, vbytes, vbytes);
+    emit_line(e, "const long wide = lead + (in - lead) / %ld * %ld, full = lead + (in - lead) / %ld * %ld;",
+              wide, wide, KW, KW);
     emit_open(e, "for (int r = 0; r < rows; r++)");
     emit_line(e, "const %s *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */", R);
     emit_line(e, "%s *restrict gr = g + r * in;", R);
@@ -1168,11 +1179,17 @@ static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, l
     emit_line(e, "act[na] = s;");
     emit_line(e, "na += dr[s * out] != 0;");
     emit_close(e);
-    emit_line(e, "for (long i = 0; i < wide; i += %ld)", wide);
-    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i);", N, wide, t->suffix);
+    emit_line(e, "if (lead)");
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, 0, 0, (int)lead);", N, KW, t->suffix);
+    emit_line(e, "for (long i = lead; i < wide; i += %ld)", wide);
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i, 0, %ld);", N, wide, t->suffix, wide);
     emit_line(e, "for (long i = wide; i < full; i += %ld)", KW);
-    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i);", N, KW, t->suffix);
-    emit_open(e, "for (long i = full; i < in; i++)");
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, i, 0, %ld);", N, KW, t->suffix, KW);
+    emit_line(e, "if (full < in && in >= %ld)", KW);
+    emit_cont(e, "%s_dw%ld%s(na, act, in, out, dr, x, gr, in - %ld, (int)(full - in + %ld), %ld);", N,
+              KW, t->suffix, KW, KW, KW);
+    emit_line(e, "/* rows too short for a tile: one sum at a time */");
+    emit_open(e, "for (long i = 0; i < (in < %ld ? in : 0); i++)", KW);
     emit_line(e, "%s sum = 0;", R);
     emit_line(e, "for (int k = 0; k < na; k++)");
     emit_cont(e, "sum = %s_FMA(x[act[k] * in + i], dr[act[k] * out], sum);", N);

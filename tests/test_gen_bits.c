@@ -3,7 +3,8 @@
  * same bits from every build (docs/API.md, "Rounding").
  *
  * A dense network (looped and unrolled layers, the first skipping zero chunks; SGD with
- * momentum) and a convolutional one (conv2d in both forms, maxpool, dense; Adam) are
+ * momentum), one with rows of 48 inputs (∂W's tiles aligned to x, which each step
+ * shifts; Adam) and a convolutional one (conv2d in both forms, maxpool, dense; Adam) are
  * trained for several steps by tests/drivers/bitcheck.c, fused (NAME_train) and unfused
  * (NAME_backward then NAME_step).  Its output, a hash of the losses, parameters, grads
  * and optimizer state, must be the same bits from gcc and clang at -O0, -O2 and -O3, in
@@ -30,6 +31,18 @@ static const char dense_bp[] =
     "    loss cross_entropy;\n"
     "    optimizer sgd(lr = 0.05, momentum = 0.9);\n"
     "    batch 16;\n"
+    "}\n";
+
+/* rows of 48 inputs, 192 bytes: all start alike modulo 64, so ∂W's tiles start past
+ * x's first inputs, with the rest in partial tiles */
+static const char wide_bp[] =
+    "network bw {\n"
+    "    input 48;\n"
+    "    h1: dense 9 relu;\n"
+    "    out: dense 2 softmax;\n"
+    "    loss cross_entropy;\n"
+    "    optimizer adam(lr = 0.01);\n"
+    "    batch 8;\n"
     "}\n";
 
 /* the convolution's both forms: the direct one first (one channel; its rows of zeros
@@ -76,6 +89,7 @@ Test(gen, one_training_run_gives_the_same_bits_from_every_build, .timeout = 900)
     /* the dense layers out (12 × 3) unrolled, the others looped */
     cr_assert(gen_model(&d, "bd", dense_bp, 64));
     cr_assert(gen_model(&d, "bc", cnn_bp, 64));
+    cr_assert(gen_model(&d, "bw", wide_bp, 64));
     cr_assert(gen_copy(&d, "tests/drivers/bitcheck.c"));
 
     __builtin_cpu_init();
@@ -119,7 +133,7 @@ Test(gen, one_training_run_gives_the_same_bits_from_every_build, .timeout = 900)
     for (int i = 0; i < nb; i++) {
         char exe[16];
         snprintf(exe, sizeof exe, "bits%d", i);
-        cr_assert_eq(gen_build(&d, builds[i].cc, builds[i].flags, "bitcheck.c bd.c bc.c", exe), 0,
+        cr_assert_eq(gen_build(&d, builds[i].cc, builds[i].flags, "bitcheck.c bd.c bc.c bw.c", exe), 0,
                      "%s %s", builds[i].cc, builds[i].flags);
         char *out = NULL;
         cr_assert_eq(gen_run(&d, exe, &out), 0, "%s %s", builds[i].cc, builds[i].flags);

@@ -1,11 +1,12 @@
 /*
- * bitcheck.c - the driver of tests/test_gen_bits.c, compiled at test time with two
- * generated networks, bd (dense) and bc (convolutional).
+ * bitcheck.c - the driver of tests/test_gen_bits.c, compiled at test time with three
+ * generated networks, bd and bw (dense) and bc (convolutional).
  *
  * Each network is trained from the same seed over steps of varying sample counts (1, 2,
  * BATCH, 3, ...: every tile and both branches of the fused update) twice: with NET_train
  * (fused while grads are zero) and with NET_backward then NET_step (the unfused path the
- * MPI trainer runs), on inputs of which most chunks of 8 are 0 (the skipping paths).  It
+ * MPI trainer runs), on inputs of which most chunks of 8 are 0 (the skipping paths),
+ * each step's 5k mod 16 floats past a 64-byte boundary (∂W's tiles start at one).  It
  * prints one line per network: the FNV-1a hash of the losses and of the bytes of
  * params, grads and optimizer state after the last step, and "same" or "differ" for
  * the two ways of training.  The test compares the lines of many builds.
@@ -17,6 +18,7 @@
 
 #include "bc.h"
 #include "bd.h"
+#include "bw.h"
 
 static uint64_t fnv(uint64_t h, const void *p, size_t len)
 {
@@ -56,12 +58,14 @@ static void data(uint64_t seed, float *x, int nx, float *t, int rows, int nt)
     {                                                                                     \
         enum { IN = UP##_INPUTS, OUT = UP##_OUTPUTS, B = UP##_BATCH };                    \
         static NET##_model a, b;                                                          \
-        static float x[B * IN], t[B * OUT];                                               \
+        static float xs[B * IN + 16] __attribute__((aligned(64)));                        \
+        static float t[B * OUT];                                                          \
         uint64_t h = 14695981039346656037u;                                               \
         NET##_init(&a, 7);                                                                \
         NET##_init(&b, 7);                                                                \
         for (int k = 0; k < STEPS; k++) {                                                 \
             int n = counts[k] < B ? counts[k] : B;                                        \
+            float *x = xs + k * 5 % 16;                                                   \
             data(100 + (uint64_t)k, x, n * IN, t, n, OUT);                                \
             float la = NET##_train(&a, x, t, n);                                          \
             float lb = NET##_backward(&b, x, t, n);                                       \
@@ -78,10 +82,12 @@ static void data(uint64_t seed, float *x, int nx, float *t, int rows, int nt)
 
 CHECK(bd, BD)
 CHECK(bc, BC)
+CHECK(bw, BW)
 
 int main(void)
 {
     check_bd();
     check_bc();
+    check_bw();
     return 0;
 }

@@ -296,9 +296,10 @@ static void mlp1_dx(int n, long in, long out, const mlp1_real *restrict d,
 
 /* mlp1_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void mlp1_dw64(int na, const int *act, long in, long out,
-    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
+    int v1)
 {
     mlp1_real sum[64];
 #ifdef mlp1_VLEN
@@ -327,15 +328,16 @@ static void mlp1_dw64(int na, const int *act, long in, long out,
             sum[v] = mlp1_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
 /* mlp1_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void mlp1_dw16(int na, const int *act, long in, long out,
-    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
+    int v1)
 {
     mlp1_real sum[16];
 #ifdef mlp1_VLEN
@@ -364,7 +366,7 @@ static void mlp1_dw16(int na, const int *act, long in, long out,
             sum[v] = mlp1_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
@@ -374,7 +376,13 @@ static void mlp1_dw16(int na, const int *act, long in, long out,
 static void mlp1_dw(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         mlp1_real *restrict gr = g + r * in;
@@ -383,11 +391,16 @@ static void mlp1_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            mlp1_dw64(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            mlp1_dw16(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            mlp1_dw64(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            mlp1_dw16(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            mlp1_dw16(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            mlp1_dw16(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = mlp1_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -494,11 +507,12 @@ static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
 #ifdef mlp1_AVX2
 /* mlp1_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
-    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
+    int v1)
 {
     mlp1_real sum[64];
     mlp1_vec32 acc[64 / mlp1_VLEN32];
@@ -516,7 +530,7 @@ static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -524,11 +538,12 @@ static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
 #ifdef mlp1_AVX2
 /* mlp1_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
-    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
+    int v1)
 {
     mlp1_real sum[16];
     mlp1_vec32 acc[16 / mlp1_VLEN32];
@@ -546,7 +561,7 @@ static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -557,7 +572,13 @@ __attribute__((target("avx2,fma")))
 static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         mlp1_real *restrict gr = g + r * in;
@@ -566,11 +587,16 @@ static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            mlp1_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            mlp1_dw16_avx2(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            mlp1_dw64_avx2(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            mlp1_dw16_avx2(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            mlp1_dw16_avx2(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            mlp1_dw16_avx2(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = mlp1_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -678,11 +704,12 @@ static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d
 #ifdef mlp1_AVX512
 /* mlp1_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
-    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
+    int v1)
 {
     mlp1_real sum[128];
     mlp1_vec64 acc[128 / mlp1_VLEN64];
@@ -700,7 +727,7 @@ static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 128; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -708,11 +735,12 @@ static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
 #ifdef mlp1_AVX512
 /* mlp1_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
-    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i)
+    const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
+    int v1)
 {
     mlp1_real sum[16];
     mlp1_vec64 acc[16 / mlp1_VLEN64];
@@ -730,7 +758,7 @@ static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -741,7 +769,13 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void mlp1_dw_avx512(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
-    const long wide = in / 128 * 128, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 64 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 64 == 0
+        ? (long)((64 - (uintptr_t)x % 64) % 64 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 128 * 128, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const mlp1_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         mlp1_real *restrict gr = g + r * in;
@@ -750,11 +784,16 @@ static void mlp1_dw_avx512(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 128)
-            mlp1_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            mlp1_dw16_avx512(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 128)
+            mlp1_dw128_avx512(na, act, in, out, dr, x, gr, i, 0, 128);
         for (long i = wide; i < full; i += 16)
-            mlp1_dw16_avx512(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            mlp1_dw16_avx512(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            mlp1_dw16_avx512(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             mlp1_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = mlp1_FMA(x[act[k] * in + i], dr[act[k] * out], sum);

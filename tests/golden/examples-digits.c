@@ -325,9 +325,10 @@ static void digits_dx(int n, long in, long out, const digits_real *restrict d,
 
 /* digits_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void digits_dw64(int na, const int *act, long in, long out,
-    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
+    int v1)
 {
     digits_real sum[64];
 #ifdef digits_VLEN
@@ -356,15 +357,16 @@ static void digits_dw64(int na, const int *act, long in, long out,
             sum[v] = digits_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
 /* digits_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void digits_dw16(int na, const int *act, long in, long out,
-    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
+    int v1)
 {
     digits_real sum[16];
 #ifdef digits_VLEN
@@ -393,7 +395,7 @@ static void digits_dw16(int na, const int *act, long in, long out,
             sum[v] = digits_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
@@ -403,7 +405,13 @@ static void digits_dw16(int na, const int *act, long in, long out,
 static void digits_dw(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const digits_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         digits_real *restrict gr = g + r * in;
@@ -412,11 +420,16 @@ static void digits_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            digits_dw64(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            digits_dw16(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            digits_dw64(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            digits_dw16(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            digits_dw16(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            digits_dw16(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             digits_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = digits_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -523,11 +536,12 @@ static void digits_dx_avx2(int n, long in, long out, const digits_real *restrict
 #ifdef digits_AVX2
 /* digits_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void digits_dw64_avx2(int na, const int *act, long in, long out,
-    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
+    int v1)
 {
     digits_real sum[64];
     digits_vec32 acc[64 / digits_VLEN32];
@@ -545,7 +559,7 @@ static void digits_dw64_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -553,11 +567,12 @@ static void digits_dw64_avx2(int na, const int *act, long in, long out,
 #ifdef digits_AVX2
 /* digits_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void digits_dw16_avx2(int na, const int *act, long in, long out,
-    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
+    int v1)
 {
     digits_real sum[16];
     digits_vec32 acc[16 / digits_VLEN32];
@@ -575,7 +590,7 @@ static void digits_dw16_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -586,7 +601,13 @@ __attribute__((target("avx2,fma")))
 static void digits_dw_avx2(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const digits_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         digits_real *restrict gr = g + r * in;
@@ -595,11 +616,16 @@ static void digits_dw_avx2(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            digits_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            digits_dw16_avx2(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            digits_dw64_avx2(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            digits_dw16_avx2(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            digits_dw16_avx2(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            digits_dw16_avx2(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             digits_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = digits_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -707,11 +733,12 @@ static void digits_dx_avx512(int n, long in, long out, const digits_real *restri
 #ifdef digits_AVX512
 /* digits_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dw128_avx512(int na, const int *act, long in, long out,
-    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
+    int v1)
 {
     digits_real sum[128];
     digits_vec64 acc[128 / digits_VLEN64];
@@ -729,7 +756,7 @@ static void digits_dw128_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 128; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -737,11 +764,12 @@ static void digits_dw128_avx512(int na, const int *act, long in, long out,
 #ifdef digits_AVX512
 /* digits_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dw16_avx512(int na, const int *act, long in, long out,
-    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i)
+    const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
+    int v1)
 {
     digits_real sum[16];
     digits_vec64 acc[16 / digits_VLEN64];
@@ -759,7 +787,7 @@ static void digits_dw16_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -770,7 +798,13 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void digits_dw_avx512(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
-    const long wide = in / 128 * 128, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 64 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 64 == 0
+        ? (long)((64 - (uintptr_t)x % 64) % 64 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 128 * 128, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const digits_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         digits_real *restrict gr = g + r * in;
@@ -779,11 +813,16 @@ static void digits_dw_avx512(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 128)
-            digits_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            digits_dw16_avx512(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 128)
+            digits_dw128_avx512(na, act, in, out, dr, x, gr, i, 0, 128);
         for (long i = wide; i < full; i += 16)
-            digits_dw16_avx512(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            digits_dw16_avx512(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            digits_dw16_avx512(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             digits_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = digits_FMA(x[act[k] * in + i], dr[act[k] * out], sum);

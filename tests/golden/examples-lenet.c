@@ -272,9 +272,10 @@ static void lenet_dx(int n, long in, long out, const lenet_real *restrict d,
 
 /* lenet_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void lenet_dw64(int na, const int *act, long in, long out,
-    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i, int v0,
+    int v1)
 {
     lenet_real sum[64];
 #ifdef lenet_VLEN
@@ -303,15 +304,16 @@ static void lenet_dw64(int na, const int *act, long in, long out,
             sum[v] = lenet_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
 /* lenet_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void lenet_dw16(int na, const int *act, long in, long out,
-    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i, int v0,
+    int v1)
 {
     lenet_real sum[16];
 #ifdef lenet_VLEN
@@ -340,7 +342,7 @@ static void lenet_dw16(int na, const int *act, long in, long out,
             sum[v] = lenet_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
@@ -350,7 +352,13 @@ static void lenet_dw16(int na, const int *act, long in, long out,
 static void lenet_dw(int n, long in, long out, int j, int rows,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         lenet_real *restrict gr = g + r * in;
@@ -359,11 +367,16 @@ static void lenet_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            lenet_dw64(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            lenet_dw16(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            lenet_dw64(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            lenet_dw16(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            lenet_dw16(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            lenet_dw16(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             lenet_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = lenet_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -470,11 +483,12 @@ static void lenet_dx_avx2(int n, long in, long out, const lenet_real *restrict d
 #ifdef lenet_AVX2
 /* lenet_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void lenet_dw64_avx2(int na, const int *act, long in, long out,
-    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i, int v0,
+    int v1)
 {
     lenet_real sum[64];
     lenet_vec32 acc[64 / lenet_VLEN32];
@@ -492,7 +506,7 @@ static void lenet_dw64_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -500,11 +514,12 @@ static void lenet_dw64_avx2(int na, const int *act, long in, long out,
 #ifdef lenet_AVX2
 /* lenet_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void lenet_dw16_avx2(int na, const int *act, long in, long out,
-    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i, int v0,
+    int v1)
 {
     lenet_real sum[16];
     lenet_vec32 acc[16 / lenet_VLEN32];
@@ -522,7 +537,7 @@ static void lenet_dw16_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -533,7 +548,13 @@ __attribute__((target("avx2,fma")))
 static void lenet_dw_avx2(int n, long in, long out, int j, int rows,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         lenet_real *restrict gr = g + r * in;
@@ -542,11 +563,16 @@ static void lenet_dw_avx2(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            lenet_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            lenet_dw16_avx2(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            lenet_dw64_avx2(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            lenet_dw16_avx2(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            lenet_dw16_avx2(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            lenet_dw16_avx2(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             lenet_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = lenet_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -654,11 +680,12 @@ static void lenet_dx_avx512(int n, long in, long out, const lenet_real *restrict
 #ifdef lenet_AVX512
 /* lenet_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dw128_avx512(int na, const int *act, long in, long out,
-    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i, int v0,
+    int v1)
 {
     lenet_real sum[128];
     lenet_vec64 acc[128 / lenet_VLEN64];
@@ -676,7 +703,7 @@ static void lenet_dw128_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 128; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -684,11 +711,12 @@ static void lenet_dw128_avx512(int na, const int *act, long in, long out,
 #ifdef lenet_AVX512
 /* lenet_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dw16_avx512(int na, const int *act, long in, long out,
-    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i)
+    const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g, long i, int v0,
+    int v1)
 {
     lenet_real sum[16];
     lenet_vec64 acc[16 / lenet_VLEN64];
@@ -706,7 +734,7 @@ static void lenet_dw16_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -717,7 +745,13 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_dw_avx512(int n, long in, long out, int j, int rows,
     const lenet_real *restrict d, const lenet_real *restrict x, lenet_real *restrict g)
 {
-    const long wide = in / 128 * 128, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 64 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 64 == 0
+        ? (long)((64 - (uintptr_t)x % 64) % 64 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 128 * 128, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const lenet_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         lenet_real *restrict gr = g + r * in;
@@ -726,11 +760,16 @@ static void lenet_dw_avx512(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 128)
-            lenet_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            lenet_dw16_avx512(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 128)
+            lenet_dw128_avx512(na, act, in, out, dr, x, gr, i, 0, 128);
         for (long i = wide; i < full; i += 16)
-            lenet_dw16_avx512(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            lenet_dw16_avx512(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            lenet_dw16_avx512(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             lenet_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = lenet_FMA(x[act[k] * in + i], dr[act[k] * out], sum);

@@ -274,9 +274,10 @@ static void gdouble_dx(int n, long in, long out, const gdouble_real *restrict d,
 
 /* gdouble_dw32: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void gdouble_dw32(int na, const int *act, long in, long out,
-    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i, int v0,
+    int v1)
 {
     gdouble_real sum[32];
 #ifdef gdouble_VLEN
@@ -305,15 +306,16 @@ static void gdouble_dw32(int na, const int *act, long in, long out,
             sum[v] = gdouble_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 32; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
 /* gdouble_dw8: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void gdouble_dw8(int na, const int *act, long in, long out,
-    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i, int v0,
+    int v1)
 {
     gdouble_real sum[8];
 #ifdef gdouble_VLEN
@@ -342,7 +344,7 @@ static void gdouble_dw8(int na, const int *act, long in, long out,
             sum[v] = gdouble_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 8; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
@@ -352,7 +354,13 @@ static void gdouble_dw8(int na, const int *act, long in, long out,
 static void gdouble_dw(int n, long in, long out, int j, int rows,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 8 * 8;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 8-input tile, each sum the same */
+    const long lead = in >= 8 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 32 * 32, full = lead + (in - lead) / 8 * 8;
     for (int r = 0; r < rows; r++) {
         const gdouble_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gdouble_real *restrict gr = g + r * in;
@@ -361,11 +369,16 @@ static void gdouble_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            gdouble_dw32(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            gdouble_dw8(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 32)
+            gdouble_dw32(na, act, in, out, dr, x, gr, i, 0, 32);
         for (long i = wide; i < full; i += 8)
-            gdouble_dw8(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            gdouble_dw8(na, act, in, out, dr, x, gr, i, 0, 8);
+        if (full < in && in >= 8)
+            gdouble_dw8(na, act, in, out, dr, x, gr, in - 8, (int)(full - in + 8), 8);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 8 ? in : 0); i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = gdouble_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -472,11 +485,12 @@ static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restri
 #ifdef gdouble_AVX2
 /* gdouble_dw32_avx2: ∂C/∂W of one row, 32 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
-    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i, int v0,
+    int v1)
 {
     gdouble_real sum[32];
     gdouble_vec32 acc[32 / gdouble_VLEN32];
@@ -494,7 +508,7 @@ static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 32; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -502,11 +516,12 @@ static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
 #ifdef gdouble_AVX2
 /* gdouble_dw8_avx2: ∂C/∂W of one row, 8 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
-    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i)
+    const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i, int v0,
+    int v1)
 {
     gdouble_real sum[8];
     gdouble_vec32 acc[8 / gdouble_VLEN32];
@@ -524,7 +539,7 @@ static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 8; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -535,7 +550,13 @@ __attribute__((target("avx2,fma")))
 static void gdouble_dw_avx2(int n, long in, long out, int j, int rows,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
 {
-    const long wide = in / 32 * 32, full = in / 8 * 8;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 8-input tile, each sum the same */
+    const long lead = in >= 8 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 32 * 32, full = lead + (in - lead) / 8 * 8;
     for (int r = 0; r < rows; r++) {
         const gdouble_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gdouble_real *restrict gr = g + r * in;
@@ -544,11 +565,16 @@ static void gdouble_dw_avx2(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 32)
-            gdouble_dw32_avx2(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            gdouble_dw8_avx2(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 32)
+            gdouble_dw32_avx2(na, act, in, out, dr, x, gr, i, 0, 32);
         for (long i = wide; i < full; i += 8)
-            gdouble_dw8_avx2(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            gdouble_dw8_avx2(na, act, in, out, dr, x, gr, i, 0, 8);
+        if (full < in && in >= 8)
+            gdouble_dw8_avx2(na, act, in, out, dr, x, gr, in - 8, (int)(full - in + 8), 8);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 8 ? in : 0); i++) {
             gdouble_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = gdouble_FMA(x[act[k] * in + i], dr[act[k] * out], sum);

