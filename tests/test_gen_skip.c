@@ -31,12 +31,24 @@ static const char skipb_bp[] = "network skipb {\n"
                                "    batch 6;\n"
                                "}\n";
 
+/* skipa in double: its chunks are 8 doubles, 64 bytes */
+static const char skipd_bp[] = "network skipd {\n"
+                               "    input 43;\n"
+                               "    h1: dense 20 relu;\n"
+                               "    out: dense 3 softmax;\n"
+                               "    loss cross_entropy;\n"
+                               "    optimizer sgd(lr = 0.1);\n"
+                               "    batch 6;\n"
+                               "    precision double;\n"
+                               "}\n";
+
 Test(gen, skipping_zero_chunks_changes_nothing)
 {
     GenDir d;
     cr_assert(gen_dir_make(&d));
     cr_assert(gen_model(&d, "skipa", skipa_bp, 0));
     cr_assert(gen_model(&d, "skipb", skipb_bp, 0));
+    cr_assert(gen_model(&d, "skipd", skipd_bp, 0));
     cr_assert(gen_copy(&d, "tests/drivers/skipcheck.c"));
     static const char *const builds[][2] = {
         {"-O2", "-O2 -DBPC_NO_SKIP"},
@@ -46,7 +58,7 @@ Test(gen, skipping_zero_chunks_changes_nothing)
     for (size_t b = 0; b < sizeof builds / sizeof builds[0]; b++) {
         char *out[2] = {NULL, NULL};
         for (int k = 0; k < 2; k++) {
-            cr_assert_eq(gen_build(&d, "cc", builds[b][k], "skipcheck.c skipa.c skipb.c",
+            cr_assert_eq(gen_build(&d, "cc", builds[b][k], "skipcheck.c skipa.c skipb.c skipd.c",
                                    "skipcheck"), 0);
             cr_assert_eq(gen_run(&d, "skipcheck", &out[k]), 0);
             cr_assert(out[k] && strstr(out[k], "a.params:"), "no output from skipcheck");

@@ -194,18 +194,34 @@ static int digits_chunks(const digits_real *x, int rows, int len, int *chunk)
 {
     int n = 0;
     for (int i = 0; i + 8 <= len; i += 8) {
-        /* the bits of the 8 × rows values or'ed: ±0 sets only the sign bit */
+        /* the bits of the 8 × rows values or'ed, less the sign bits: ±0 sets only
+         * the sign bit */
         uint32_t bits = 0;
+#if defined(__GNUC__) && !defined(BPC_NO_VECTOR)
+        /* in GNU C's 16-byte vectors: gcc -O3 made the loop below twice as slow */
+        typedef uint32_t digits_bits __attribute__((vector_size(16)));
+        digits_bits v = {0};
+        for (int s = 0; s < rows; s++) {
+            digits_bits u[2];
+            memcpy(u, x + s * len + i, sizeof u);
+            v |= u[0] | u[1];
+        }
+        v <<= 1;
+        uint32_t w[4];
+        memcpy(w, &v, sizeof w);
+        bits = (w[0] | w[1]) | (w[2] | w[3]);
+#else
         for (int s = 0; s < rows; s++) {
             uint32_t u[8];
             memcpy(u, x + s * len + i, sizeof u);
             for (int k = 0; k < 8; k++)
-                bits |= u[k];
+                bits |= u[k] << 1;
         }
+#endif
 #ifdef BPC_NO_SKIP
         bits = 1; /* every chunk: the dense products (the same results) */
 #endif
-        if (bits << 1)
+        if (bits)
             chunk[n++] = i;
     }
     return n;
