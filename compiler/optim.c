@@ -5,12 +5,14 @@
  * flat parameter buffer.
  *
  * A row names the state buffers it keeps (momentum, Adam's moments: PARAMS elements
- * each, in the model struct and in checkpoints) and emits the update of one element i:
+ * each, in the model struct and in checkpoints) and emits the update of one element i
+ * (or of the vector that starts there):
  * p[i] and the state buffers' [i] from the gradient expression it is given, after a
  * prelude (a comment, the step's constants) emitted once per function.  gen.c puts the
- * update in NAME_step's loop over all parameters (the step counter incremented before,
- * the gradients zeroed after) and in NAME_train's fused per-row loops, with p and the
- * state buffers pointing at the row.
+ * update in NAME_update_span, over a stretch of the parameters in vectors and then one
+ * by one (UpdateForm), which NAME_step and the fused trains call; the fused train of a
+ * dense layer at one sample has its own loop, with p and the state buffers pointing at
+ * the row.
  *
  * State is never subnormal: a value below the smallest normal number is stored as 0
  * (emit_store_state).  PyTorch does not flush; docs/LANGUAGE.md bounds the difference.
@@ -66,10 +68,11 @@ static const char *local(const GenCtx *c, const UpdateForm *f)
  * number.  State that decays towards 0 (the momentum of an input that is always 0)
  * would otherwise go subnormal and stay there (0.9·x rounds back to x at the smallest
  * subnormals), and x86 cores compute on subnormals slowly (Intel's in microcode: up to
- * half of an MNIST epoch's time).  A compare and a select, exact, so the same bits on every code path and
- * platform, unlike a flush-to-zero mode (x86's, and it changes all arithmetic); in
- * vectors, an and with the compares' lanes (f->flush).  The update emits it last, after p's: gcc (with its default -ftrapping-math)
- * vectorizes the loop only when no arithmetic depends on the selected value. */
+ * half of an MNIST epoch's time).  A compare and a select, exact, so the same bits on
+ * every code path and platform, unlike a flush-to-zero mode (x86's, and it changes all
+ * arithmetic); in vectors, an and with the compares' lanes (f->flush).  The update
+ * emits it last, after p's: gcc (with its default -ftrapping-math) vectorizes the
+ * one-by-one loop only when no arithmetic depends on the selected value. */
 static void emit_store_state(Emit *e, const GenCtx *c, const UpdateForm *f, const char *buf,
                              const char *value)
 {
