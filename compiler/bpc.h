@@ -399,7 +399,6 @@ enum {
     NODE_DX_TILES = 1 << 8,      /* it calls NAME_dx_best (kern_backward_tiles) */
     NODE_DW_TILES = 1 << 9,      /* it calls NAME_dw_best */
     NODE_DIRECT = 1 << 10,       /* conv2d: the direct form, not im2col and the product */
-    NODE_AXPY = 1 << 11,         /* it calls NAME_axpy (y += a·x) */
 };
 
 /* The buffers of a node, per sample (NAME_model's L_z, L_a, L_d, and L_arg, the index in
@@ -433,6 +432,7 @@ struct Node {
      * tiles are emitted once. */
     long prod_in, prod_out, prod_rows;
     int tiles_of;
+    long dw_samples; /* the most samples (n) it passes NAME_dw_best; 0: the batch */
     /* Its d = ∂C/∂a lives in NAME_model's union dK with the d of nodes whose backward
      * steps it does not overlap (ir_plan): dname is "dK.L_d", as the emitters write it. */
     int d_slot;
@@ -458,6 +458,7 @@ struct Model {
     bool planned;
     long scratch;      /* NAME_model's scratch: the most any node uses (they run one at a time) */
     long chunk_slots;  /* NAME_model's list of chunks of nonzero inputs, or 0 */
+    long dw_samples;   /* the most samples any call of NAME_dw_best passes (Node.dw_samples) */
     long unroll;        /* the --unroll threshold used: lowered when the one asked for would
                          * unroll more than BPC_MAX_UNROLL weights in all */
     long unroll_wanted; /* the weights the threshold asked for would have unrolled */
@@ -580,8 +581,8 @@ enum { KERN_DW_ROWS = 8 }; /* the rows of ∂W NAME_train sums before their upda
 typedef void KernBodyFn(Emit *e, const GenCtx *c, const Node *l, const void *arg);
 void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, const char *params,
                  const char *args, KernBodyFn *body, const void *arg);
-/* NAME_FMA (a·b + c rounded once) and the tiles' vector types; NAME_axpy: y += a·x,
- * fused; NAME_chunks when the first layer skips zero inputs (c->chunk_slots). */
+/* NAME_FMA (a·b + c rounded once), the tiles' vector types and the backward tiles;
+ * NAME_chunks when the first layer skips zero inputs (c->chunk_slots). */
 void kern_helpers(Emit *e, const GenCtx *c);
 
 /* ---- gen_main.c: the command-line trainer's main() (bpc --main) ---- */

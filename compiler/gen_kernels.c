@@ -1,16 +1,16 @@
 /*
  * gen_kernels.c - the emitters of the hot loops of the generated code: the dot products
  * of the forward pass (z = W·x + b), the backward products ∂C/∂x = δ·W and
- * ∂C/∂W += δᵀ·x (dense layers, NAME_backward and NAME_train alike), and the vector
- * update y += a·x of the convolutions' backward.  gen.c and the layer kinds decide
- * where they go; this file decides how they are blocked.
+ * ∂C/∂W += δᵀ·x (dense layers, NAME_backward and NAME_train alike, and the
+ * convolutions lowered onto them).  gen.c and the layer kinds decide where they go;
+ * this file decides how they are blocked.
  *
  * Every sum of the generated code runs in one order that its source defines, and the
  * source says which products are fused with the addition that follows them (rounded
  * once, an FMA) and which are rounded apart: the results are the same bits from every
  * compiler, flag and instruction set (tests/test_gen_bits.c).  The products of the
- * looped layers are fused: the dot products' terms, the ∂x and ∂W sums, NAME_axpy and
- * the direct convolutions' taps (layer_conv.c), each `acc = fma(a, b, acc)` in the
+ * looped layers are fused: the dot products' terms, the ∂x and ∂W sums and the
+ * direct convolutions' taps (layer_conv.c), each `acc = fma(a, b, acc)` in the
  * order below, in vectors by the FMA intrinsics of <immintrin.h>, elsewhere by NAME_FMA, C99's fmaf (fma), which compilers make one
  * instruction where the target has FMA and which the C library computes otherwise
  * (correctly rounded, slowly: plain x86-64 builds reach these loops only without the
@@ -813,11 +813,11 @@ static void emit_sum8(Emit *e, const GenCtx *c)
 void kern_helpers(Emit *e, const GenCtx *c)
 {
     const char *R = c->real, *N = c->name;
-    /* the tiles and NAME_axpy where a layer calls them (its plan says so) */
+    /* the tiles where a layer calls them (its plan says so) */
     unsigned flags = 0;
     for (int i = 0; i < c->m->nnodes; i++)
         flags |= c->m->nodes[i].flags;
-    emit_fma(e, c, flags & (NODE_DX_TILES | NODE_DW_TILES | NODE_AXPY | NODE_DIRECT));
+    emit_fma(e, c, flags & (NODE_DX_TILES | NODE_DW_TILES | NODE_DIRECT));
     emit_line(e, "/* The tiles' vectors (gcc and clang on x86-64): GNU C vector extensions, fused by");
     emit_line(e, " * <immintrin.h>'s FMA intrinsics; %s_LOAD is an unaligned load.  In a build", N);
     emit_line(e, " * with FMA the plain tiles use them too, else (and on other machines) plain");
@@ -904,17 +904,6 @@ void kern_helpers(Emit *e, const GenCtx *c)
         emit_end(e);
     }
     kern_backward_tiles(e, c, flags & NODE_DX_TILES, flags & NODE_DW_TILES);
-    if (!(flags & NODE_AXPY))
-        return;
-    emit_line(e, "/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict");
-    emit_line(e, " * parameters let gcc -O2 and clang do so without alias checks. */");
-    emit_line(e, "static void %s_axpy(int len, %s a, const %s *restrict x, %s *restrict y)",
-              c->name, R, R, R);
-    emit_brace(e);
-    emit_line(e, "for (int i = 0; i < len; i++)");
-    emit_cont(e, "y[i] = %s_FMA(a, x[i], y[i]);", N);
-    emit_close(e);
-    emit_end(e);
 }
 
 void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, const char *params,
@@ -1190,7 +1179,11 @@ static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, l
     emit_open(e, "for (int r = 0; r < rows; r++)");
     emit_line(e, "const %s *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */", R);
     emit_line(e, "%s *restrict gr = g + r * in;", R);
-    emit_line(e, "int act[%s_BATCH], na = 0;", c->m->upper);
+    /* a batch's samples, or a convolution's positions or filters (Node.dw_samples) */
+    if (c->m->dw_samples > c->m->batch)
+        emit_line(e, "int act[%ld], na = 0;", c->m->dw_samples);
+    else
+        emit_line(e, "int act[%s_BATCH], na = 0;", c->m->upper);
     emit_open(e, "for (int s = 0; s < n; s++)");
     emit_line(e, "act[na] = s;");
     emit_line(e, "na += dr[s * out] != 0;");

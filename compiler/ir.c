@@ -73,6 +73,7 @@ static void plan_nodes(Model *m, long unroll)
 {
     m->scratch = 1;
     m->chunk_slots = 0;
+    m->dw_samples = 0;
     for (int i = 0; i < m->nnodes; i++) {
         Node *n = &m->nodes[i];
         bool last = i == m->nnodes - 1;
@@ -87,9 +88,12 @@ static void plan_nodes(Model *m, long unroll)
             n->flags |= NODE_KEEPS_SUMS;
         n->buffers = n->kind->buffers | (n->flags & NODE_KEEPS_SUMS ? BUF_SUMS : 0);
         n->scratch = 0;
-        n->prod_in = n->prod_out = n->prod_rows = 0;
+        n->prod_in = n->prod_out = n->prod_rows = n->dw_samples = 0;
         if (n->kind->plan)
             n->kind->plan(m, n, unroll);
+        long dw = n->dw_samples ? n->dw_samples : m->batch;
+        if (n->flags & NODE_DW_TILES && dw > m->dw_samples)
+            m->dw_samples = dw;
         n->tiles_of = i;
         for (int j = 0; j < i && n->prod_out; j++) {
             const Node *o = &m->nodes[j];
@@ -209,7 +213,7 @@ static const struct {
     {NODE_SKIPS_ZEROS, "skips-zeros"}, {NODE_TRAIN_SKIPS, "train-skips"},
     {NODE_KEEPS_SUMS, "keeps-sums"},   {NODE_AVX2_CLONE, "avx2-clone"},
     {NODE_DX_TILES, "dx-tiles"},       {NODE_DW_TILES, "dw-tiles"},
-    {NODE_DIRECT, "direct"},           {NODE_AXPY, "axpy"},
+    {NODE_DIRECT, "direct"},
 };
 
 static const struct {

@@ -16,9 +16,9 @@
  *   im2col lays the sample's windows out as rows, col[p] of K = C·KH·KW values in W's
  *   order (C·KH runs of KW values copied from x, within its padding), so that
  *   z[·][p] = W·col[p] + b is a dense product over the P = OH·OW rows, then transposed
- *   into z (F × P, NCHW).  Backward, from the same rows, position by position:
- *   ∂C/∂W[f] += δ[f][p]·col[p], ∂C/∂col[p] = Σ_f δ[f][p]·W[f] added back where the
- *   window read x (col2im).
+ *   into z (F × P, NCHW).  Backward, from the same rows and by the dense layers' ∂W
+ *   tiles, which skip the δ of 0: ∂C/∂W[f] += Σ_p δ[f][p]·col[p], then
+ *   ∂C/∂col[p] = Σ_f δ[f][p]·W[f] added back where the window read x (col2im).
  * - with one input channel (an image's first layer), a window is only KH·KW values and
  *   im2col would copy each pixel KH·KW times for products of length KH·KW: the direct form
  *   instead, row by row, z[f][oh][·] += W[f][kh][kw] · xp[oh·SH + kh][kw + SW·(·)] over the
@@ -71,9 +71,9 @@ static Conv geometry(const Node *n)
 /* The scratch, in its order.  direct: xp, the input within its padding (HP × WP, and KW
  * of slack for flat rows to read past the end); flat: a plane of WP-wide rows (OH × WP),
  * z in the forward, δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the
- * column sums of ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K); the
- * product's rows (P × F) in the forward, ∂C/∂row (K) in the backward; with padding, xp
- * and dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The
+ * column sums of ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K), in
+ * the backward ∂C/∂col after ∂C/∂W; the product's rows (P × F), the forward's; with
+ * padding, xp and dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The
  * plane and the column sums of ∂C/∂W start on a 64-byte boundary (emit_aligned), with
  * ALIGN elements of slack before each for it.  The offsets: */
 enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_ROWS, AT_BSUM };
@@ -90,7 +90,7 @@ static long scratch_at(const Conv *g, int what)
     } else {
         long padded = g->padded ? g->C * g->HP * g->WP : 0;
         at[AT_ROWS] = g->P * g->K;
-        at[AT_XP] = at[AT_ROWS] + (g->P * g->F > g->K ? g->P * g->F : g->K);
+        at[AT_XP] = at[AT_ROWS] + g->P * g->F;
         at[AT_DXP] = at[AT_XP] + padded;
         at[AT_BSUM] = at[AT_DXP] + padded;
     }
@@ -116,7 +116,7 @@ static bool conv_infer(Diag *d, Node *n)
     double f = (double)n->size[0], padded = (double)(in[1] + 2 * p[0]) * (double)(in[2] + 2 * p[1]);
     double scratch = f * ow + (in[0] == 1 ? 2 * padded + (double)k[1] + 2 * ALIGN + oh * (double)(in[2] + 2 * p[1]) +
                                                 f * window * (double)(in[2] + 2 * p[1]) /* scratch_at */
-                                          : oh * ow * window + fmax(oh * ow * f, window) +
+                                          : oh * ow * window + oh * ow * f +
                                                 (p[0] || p[1] ? 2 * (double)in[0] * padded : 0));
     if (out > BPC_MAX_UNITS || window > BPC_MAX_UNITS || scratch > BPC_MAX_PARAMS) {
         diag_error(d, n->loc, "conv2d: an output of %ldx%.0fx%.0f with windows of %.0f values is "
@@ -142,18 +142,20 @@ static void conv_params(Node *n)
 }
 
 /* Always looped; direct with one input channel (the comment at the top), else the
- * blocked product of K inputs and F outputs over the P positions. */
+ * blocked product of K inputs and F outputs over the P positions, and backward the ∂W
+ * tiles over the P positions (∂W) and the F filters (∂C/∂col). */
 static void conv_plan(const Model *m, Node *n, long unroll)
 {
     (void)m;
     (void)unroll;
-    n->flags |= n->in_shape.dim[0] == 1 ? NODE_DIRECT : NODE_AXPY;
+    n->flags |= n->in_shape.dim[0] == 1 ? NODE_DIRECT : NODE_DW_TILES;
     Conv g = geometry(n);
     n->scratch = scratch_at(&g, AT_BSUM) + g.F * g.OW;
     if (!g.direct) {
         n->prod_in = g.K;
         n->prod_out = g.F;
         n->prod_rows = g.P;
+        n->dw_samples = g.P > g.F ? g.P : g.F;
     }
 }
 
@@ -523,33 +525,40 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
         emit_close(e);
 }
 
-/* The im2col form's backward of one sample, δ in d and the windows in col, position by
- * position: ∂C/∂W[f] += δ[f][p]·col[p] and, with ∂x, ∂C/∂row = Σ_f δ[f][p]·W[f] added
- * into dx (zeroed by the caller) where the window read x; a δ of 0 (after a pooling and
- * a ReLU most are) adds nothing and is skipped. */
-static void im2col_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
+/* The im2col form's backward of one sample, δ in d and the windows in col, by the dense
+ * layers' ∂W tiles (gen_kernels.c), which sum in registers over the δ that are not 0
+ * (after a pooling and a ReLU most are 0): ∂C/∂W[f] += Σ_p δ[f][p]·col[p], filter f a
+ * row and each position a sample (its δ at stride 1); then, with ∂x, col is no longer
+ * needed and takes ∂C/∂col[p] = Σ_f δ[f][p]·W[f], position p a row and each filter a
+ * sample (its δ at stride P), added back where the window read x (dx, zeroed by the
+ * caller). */
+static void emit_im2col_backward(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
 {
-    const Conv *g = arg;
-    const char *N = c->name;
+    const char *N = c->name, *R = c->real;
     bool dx = l->flags & NODE_NEEDS_DX;
-    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
-    emit_open(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_line(e, "const int p = oh * %ld + ow;", g->OW);
-    emit_line(e, "const %s *restrict row = col + p * %ld;", c->real, g->K);
+    emit_line(e, "/* %s backward, one sample: ∂C/∂W[f] += Σ_p δ[f][p]·col[p]%s */", l->label,
+              dx ? "; ∂C/∂col[p] = Σ_f δ[f][p]·W[f] into col, added back where the window read x"
+                 : "");
     if (dx)
-        emit_line(e, "memset(drow, 0, %ld * sizeof *drow);", g->K);
-    emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
-    emit_line(e, "const %s g = d[f * %ld + p];", c->real, g->P);
-    emit_open(e, "if (g != 0)");
-    emit_line(e, "%s_axpy(%ld, g, row, dW + f * %ld);", N, g->K, g->K);
-    if (dx)
-        emit_line(e, "%s_axpy(%ld, g, W + f * %ld, drow);", N, g->K, g->K);
+        emit_line(e, "static void %s_%s_sample_backward(const %s *restrict W, const %s *restrict d, "
+                     "%s *restrict col, %s *restrict dx, %s *restrict dW)", N, l->label, R, R, R, R, R);
+    else
+        emit_line(e, "static void %s_%s_sample_backward(const %s *restrict d, const %s *restrict col, "
+                     "%s *restrict dW)", N, l->label, R, R, R);
+    emit_brace(e);
+    emit_line(e, "for (int f = 0; f < %ld; f++)", g->F);
+    emit_cont(e, "%s_dw_best(%ld, %ld, 1, 0, 1, d + f * %ld, col, dW + f * %ld);", N, g->P, g->K,
+              g->P, g->K);
+    if (dx) {
+        emit_line(e, "memset(col, 0, %ld * sizeof *col);", g->P * g->K);
+        emit_line(e, "%s_dw_best(%ld, %ld, %ld, 0, %ld, d, W, col);", N, g->F, g->K, g->P, g->P);
+        emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+        emit_cont(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
+        emit_cont(e, "    %s_%s_unwindow(col + (oh * %ld + ow) * %ld, oh, ow, dx);", N, l->label,
+                  g->OW, g->K);
+    }
     emit_close(e);
-    emit_close(e);
-    if (dx)
-        emit_line(e, "%s_%s_unwindow(drow, oh, ow, dx);", N, l->label);
-    emit_close(e);
-    emit_close(e);
+    emit_end(e);
 }
 
 /* "T *restrict NAME, " of a kernel's parameter list when `on`, else "". */
@@ -583,14 +592,8 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
     } else {
         if (dx)
             emit_unwindow(e, c, l, &g);
-        snprintf(params, sizeof params, "%sconst %s *restrict d, const %s *restrict col, %s%s%s "
-                 "*restrict dW", param(p1, sizeof p1, dx, cr, "W"), R, R,
-                 param(p2, sizeof p2, dx, R, "drow"), param(p3, sizeof p3, dx, R, "dx"), R);
-        snprintf(args, sizeof args, "%sd, col, %sdW", dx ? "W, " : "", dx ? "drow, dx, " : "");
-        emit_line(e, "/* %s backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]%s */",
-                  l->label, dx ? "; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window "
-                                 "read x" : "");
-        kern_cloned(e, c, l, "sample_backward", params, args, im2col_backward_body, &g);
+        emit_im2col_backward(e, c, l, &g);
+        snprintf(args, sizeof args, "%sd, col, %sdW", dx ? "W, " : "", dx ? "dx, " : "");
     }
     emit_line(e, "/* %s backward: δ = ∂C/∂z%s in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the",
               l->label, act_step ? " = d ⊙ act'" : "");
@@ -613,10 +616,8 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_aligned(e, c, "wsum", scratch_at(&g, AT_WSUM), dims);
         emit_line(e, "memset(wsum, 0, %ld * sizeof *wsum);", g.F * g.K * g.WS);
     } else {
-        emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld]: the windows */", R, g.P, g.K);
-        if (dx)
-            emit_line(e, "%s *restrict drow = m->scratch + %ld; /* [%ld]: ∂C/∂row */", R,
-                      scratch_at(&g, AT_ROWS), g.K);
+        emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld]: the windows, then ∂C/∂col */",
+                  R, g.P, g.K);
         if (g.padded)
             emit_padded_input(e, c, &g);
         if (dx && g.padded)

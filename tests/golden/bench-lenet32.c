@@ -362,7 +362,7 @@ static void lenet32_dw(int n, long in, long out, int j, int rows,
     for (int r = 0; r < rows; r++) {
         const lenet32_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         lenet32_real *restrict gr = g + r * in;
-        int act[LENET32_BATCH], na = 0;
+        int act[100], na = 0;
         for (int s = 0; s < n; s++) {
             act[na] = s;
             na += dr[s * out] != 0;
@@ -558,7 +558,7 @@ static void lenet32_dw_avx2(int n, long in, long out, int j, int rows,
     for (int r = 0; r < rows; r++) {
         const lenet32_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         lenet32_real *restrict gr = g + r * in;
-        int act[LENET32_BATCH], na = 0;
+        int act[100], na = 0;
         for (int s = 0; s < n; s++) {
             act[na] = s;
             na += dr[s * out] != 0;
@@ -755,7 +755,7 @@ static void lenet32_dw_avx512(int n, long in, long out, int j, int rows,
     for (int r = 0; r < rows; r++) {
         const lenet32_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         lenet32_real *restrict gr = g + r * in;
-        int act[LENET32_BATCH], na = 0;
+        int act[100], na = 0;
         for (int s = 0; s < n; s++) {
             act[na] = s;
             na += dr[s * out] != 0;
@@ -815,14 +815,6 @@ static void lenet32_dw_best(int n, long in, long out, int j, int rows,
     }
 #endif
     lenet32_dw(n, in, out, j, rows, d, x, g);
-}
-
-/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void lenet32_axpy(int len, lenet32_real a, const lenet32_real *restrict x, lenet32_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] = lenet32_FMA(a, x[i], y[i]);
 }
 
 /* lenet32_update_span's vectors (gcc and clang on x86-64): the widest the build
@@ -1684,80 +1676,16 @@ static void lenet32_c2_unwindow(const lenet32_real *restrict drow, int oh, int o
     }
 }
 
-/* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
-#ifdef lenet32_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_c2_sample_backward_avx512(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict col, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW)
+/* c2 backward, one sample: ∂C/∂W[f] += Σ_p δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f] into col, added back where the window read x */
+static void lenet32_c2_sample_backward(const lenet32_real *restrict W, const lenet32_real *restrict d, lenet32_real *restrict col, lenet32_real *restrict dx, lenet32_real *restrict dW)
 {
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            const lenet32_real *restrict row = col + p * 150;
-            memset(drow, 0, 150 * sizeof *drow);
-            for (int f = 0; f < 16; f++) {
-                const lenet32_real g = d[f * 100 + p];
-                if (g != 0) {
-                    lenet32_axpy(150, g, row, dW + f * 150);
-                    lenet32_axpy(150, g, W + f * 150, drow);
-                }
-            }
-            lenet32_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
-}
-#endif
-
-#ifdef lenet32_AVX2
-__attribute__((target("avx2,fma")))
-static void lenet32_c2_sample_backward_avx2(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict col, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW)
-{
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            const lenet32_real *restrict row = col + p * 150;
-            memset(drow, 0, 150 * sizeof *drow);
-            for (int f = 0; f < 16; f++) {
-                const lenet32_real g = d[f * 100 + p];
-                if (g != 0) {
-                    lenet32_axpy(150, g, row, dW + f * 150);
-                    lenet32_axpy(150, g, W + f * 150, drow);
-                }
-            }
-            lenet32_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
-}
-#endif
-
-static void lenet32_c2_sample_backward(const lenet32_real *restrict W, const lenet32_real *restrict d, const lenet32_real *restrict col, lenet32_real *restrict drow, lenet32_real *restrict dx, lenet32_real *restrict dW)
-{
-#ifdef lenet32_AVX512
-    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-        lenet32_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
-        return;
-    }
-#endif
-#ifdef lenet32_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        lenet32_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
-        return;
-    }
-#endif
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            const lenet32_real *restrict row = col + p * 150;
-            memset(drow, 0, 150 * sizeof *drow);
-            for (int f = 0; f < 16; f++) {
-                const lenet32_real g = d[f * 100 + p];
-                if (g != 0) {
-                    lenet32_axpy(150, g, row, dW + f * 150);
-                    lenet32_axpy(150, g, W + f * 150, drow);
-                }
-            }
-            lenet32_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
+    for (int f = 0; f < 16; f++)
+        lenet32_dw_best(100, 150, 1, 0, 1, d + f * 100, col, dW + f * 150);
+    memset(col, 0, 15000 * sizeof *col);
+    lenet32_dw_best(16, 150, 100, 0, 100, d, W, col);
+    for (int oh = 0; oh < 10; oh++)
+        for (int ow = 0; ow < 10; ow++)
+            lenet32_c2_unwindow(col + (oh * 10 + ow) * 150, oh, ow, dx);
 }
 
 /* c2 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
@@ -1767,8 +1695,7 @@ static void lenet32_c2_backward(lenet32_model *m, const lenet32_real *in, int n)
     const lenet32_real *restrict W = m->params + 156;
     lenet32_real *restrict dW = m->grads + 156; /* [16][150] */
     lenet32_real *restrict db = m->grads + 2556;
-    lenet32_real *restrict col = m->scratch; /* [100][150]: the windows */
-    lenet32_real *restrict drow = m->scratch + 15000; /* [150]: ∂C/∂row */
+    lenet32_real *restrict col = m->scratch; /* [100][150]: the windows, then ∂C/∂col */
     lenet32_real *restrict bsum = m->scratch + 16600; /* [16][10]: ∂C/∂b by column */
     memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
@@ -1786,7 +1713,7 @@ static void lenet32_c2_backward(lenet32_model *m, const lenet32_real *in, int n)
         lenet32_c2_im2col(in + s * 1176, col);
         lenet32_real *restrict dx = m->d0.maxpool2_d[s];
         memset(dx, 0, 1176 * sizeof *dx);
-        lenet32_c2_sample_backward(W, d, col, drow, dx, dW);
+        lenet32_c2_sample_backward(W, d, col, dx, dW);
     }
     for (int i = 0; i < 16; i++) {
         lenet32_real sum = 0;

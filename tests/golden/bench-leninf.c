@@ -817,14 +817,6 @@ static void leninf_dw_best(int n, long in, long out, int j, int rows,
     leninf_dw(n, in, out, j, rows, d, x, g);
 }
 
-/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void leninf_axpy(int len, leninf_real a, const leninf_real *restrict x, leninf_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] = leninf_FMA(a, x[i], y[i]);
-}
-
 /* leninf_update_span's vectors (gcc and clang on x86-64): the widest the build
  * has, and 32 bytes in its AVX2 clone; unaligned, and aliasing the parameters.
  * GNU C's operators and the square root round each element as alone: the same
@@ -1670,80 +1662,16 @@ static void leninf_c2_unwindow(const leninf_real *restrict drow, int oh, int ow,
     }
 }
 
-/* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
-#ifdef leninf_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void leninf_c2_sample_backward_avx512(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
+/* c2 backward, one sample: ∂C/∂W[f] += Σ_p δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f] into col, added back where the window read x */
+static void leninf_c2_sample_backward(const leninf_real *restrict W, const leninf_real *restrict d, leninf_real *restrict col, leninf_real *restrict dx, leninf_real *restrict dW)
 {
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            const leninf_real *restrict row = col + p * 150;
-            memset(drow, 0, 150 * sizeof *drow);
-            for (int f = 0; f < 16; f++) {
-                const leninf_real g = d[f * 100 + p];
-                if (g != 0) {
-                    leninf_axpy(150, g, row, dW + f * 150);
-                    leninf_axpy(150, g, W + f * 150, drow);
-                }
-            }
-            leninf_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
-}
-#endif
-
-#ifdef leninf_AVX2
-__attribute__((target("avx2,fma")))
-static void leninf_c2_sample_backward_avx2(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
-{
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            const leninf_real *restrict row = col + p * 150;
-            memset(drow, 0, 150 * sizeof *drow);
-            for (int f = 0; f < 16; f++) {
-                const leninf_real g = d[f * 100 + p];
-                if (g != 0) {
-                    leninf_axpy(150, g, row, dW + f * 150);
-                    leninf_axpy(150, g, W + f * 150, drow);
-                }
-            }
-            leninf_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
-}
-#endif
-
-static void leninf_c2_sample_backward(const leninf_real *restrict W, const leninf_real *restrict d, const leninf_real *restrict col, leninf_real *restrict drow, leninf_real *restrict dx, leninf_real *restrict dW)
-{
-#ifdef leninf_AVX512
-    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-        leninf_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
-        return;
-    }
-#endif
-#ifdef leninf_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        leninf_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
-        return;
-    }
-#endif
-    for (int oh = 0; oh < 10; oh++) {
-        for (int ow = 0; ow < 10; ow++) {
-            const int p = oh * 10 + ow;
-            const leninf_real *restrict row = col + p * 150;
-            memset(drow, 0, 150 * sizeof *drow);
-            for (int f = 0; f < 16; f++) {
-                const leninf_real g = d[f * 100 + p];
-                if (g != 0) {
-                    leninf_axpy(150, g, row, dW + f * 150);
-                    leninf_axpy(150, g, W + f * 150, drow);
-                }
-            }
-            leninf_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
+    for (int f = 0; f < 16; f++)
+        leninf_dw_best(100, 150, 1, 0, 1, d + f * 100, col, dW + f * 150);
+    memset(col, 0, 15000 * sizeof *col);
+    leninf_dw_best(16, 150, 100, 0, 100, d, W, col);
+    for (int oh = 0; oh < 10; oh++)
+        for (int ow = 0; ow < 10; ow++)
+            leninf_c2_unwindow(col + (oh * 10 + ow) * 150, oh, ow, dx);
 }
 
 /* c2 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
@@ -1753,8 +1681,7 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
     const leninf_real *restrict W = m->params + 156;
     leninf_real *restrict dW = m->grads + 156; /* [16][150] */
     leninf_real *restrict db = m->grads + 2556;
-    leninf_real *restrict col = m->scratch; /* [100][150]: the windows */
-    leninf_real *restrict drow = m->scratch + 15000; /* [150]: ∂C/∂row */
+    leninf_real *restrict col = m->scratch; /* [100][150]: the windows, then ∂C/∂col */
     leninf_real *restrict bsum = m->scratch + 16600; /* [16][10]: ∂C/∂b by column */
     memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
@@ -1772,7 +1699,7 @@ static void leninf_c2_backward(leninf_model *m, const leninf_real *in, int n)
         leninf_c2_im2col(in + s * 1176, col);
         leninf_real *restrict dx = m->d0.maxpool2_d[s];
         memset(dx, 0, 1176 * sizeof *dx);
-        leninf_c2_sample_backward(W, d, col, drow, dx, dW);
+        leninf_c2_sample_backward(W, d, col, dx, dW);
     }
     for (int i = 0; i < 16; i++) {
         leninf_real sum = 0;

@@ -330,7 +330,7 @@ static void gcnn_dw(int n, long in, long out, int j, int rows,
     for (int r = 0; r < rows; r++) {
         const gcnn_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gcnn_real *restrict gr = g + r * in;
-        int act[GCNN_BATCH], na = 0;
+        int act[64], na = 0;
         for (int s = 0; s < n; s++) {
             act[na] = s;
             na += dr[s * out] != 0;
@@ -526,7 +526,7 @@ static void gcnn_dw_avx2(int n, long in, long out, int j, int rows,
     for (int r = 0; r < rows; r++) {
         const gcnn_real *restrict dr = d + j + r; /* δ[s][j + r] = dr[s * out] */
         gcnn_real *restrict gr = g + r * in;
-        int act[GCNN_BATCH], na = 0;
+        int act[64], na = 0;
         for (int s = 0; s < n; s++) {
             act[na] = s;
             na += dr[s * out] != 0;
@@ -574,14 +574,6 @@ static void gcnn_dw_best(int n, long in, long out, int j, int rows,
     }
 #endif
     gcnn_dw(n, in, out, j, rows, d, x, g);
-}
-
-/* y += a·x over len elements, fused: no carried sum, so it vectorizes; restrict
- * parameters let gcc -O2 and clang do so without alias checks. */
-static void gcnn_axpy(int len, gcnn_real a, const gcnn_real *restrict x, gcnn_real *restrict y)
-{
-    for (int i = 0; i < len; i++)
-        y[i] = gcnn_FMA(a, x[i], y[i]);
 }
 
 /* gcnn_update_span's vectors (gcc and clang on x86-64): the widest the build
@@ -933,71 +925,11 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
     }
 }
 
-/* c1 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p] */
-#ifdef gcnn_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gcnn_c1_sample_backward_avx512(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
-{
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            const gcnn_real *restrict row = col + p * 36;
-            for (int f = 0; f < 4; f++) {
-                const gcnn_real g = d[f * 64 + p];
-                if (g != 0) {
-                    gcnn_axpy(36, g, row, dW + f * 36);
-                }
-            }
-        }
-    }
-}
-#endif
-
-#ifdef gcnn_AVX2
-__attribute__((target("avx2,fma")))
-static void gcnn_c1_sample_backward_avx2(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
-{
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            const gcnn_real *restrict row = col + p * 36;
-            for (int f = 0; f < 4; f++) {
-                const gcnn_real g = d[f * 64 + p];
-                if (g != 0) {
-                    gcnn_axpy(36, g, row, dW + f * 36);
-                }
-            }
-        }
-    }
-}
-#endif
-
+/* c1 backward, one sample: ∂C/∂W[f] += Σ_p δ[f][p]·col[p] */
 static void gcnn_c1_sample_backward(const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict dW)
 {
-#ifdef gcnn_AVX512
-    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-        gcnn_c1_sample_backward_avx512(d, col, dW);
-        return;
-    }
-#endif
-#ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        gcnn_c1_sample_backward_avx2(d, col, dW);
-        return;
-    }
-#endif
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            const gcnn_real *restrict row = col + p * 36;
-            for (int f = 0; f < 4; f++) {
-                const gcnn_real g = d[f * 64 + p];
-                if (g != 0) {
-                    gcnn_axpy(36, g, row, dW + f * 36);
-                }
-            }
-        }
-    }
+    for (int f = 0; f < 4; f++)
+        gcnn_dw_best(64, 36, 1, 0, 1, d + f * 64, col, dW + f * 36);
 }
 
 /* c1 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
@@ -1006,7 +938,7 @@ static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
 {
     gcnn_real *restrict dW = m->grads + 0; /* [4][36] */
     gcnn_real *restrict db = m->grads + 144;
-    gcnn_real *restrict col = m->scratch; /* [64][36]: the windows */
+    gcnn_real *restrict col = m->scratch; /* [64][36]: the windows, then ∂C/∂col */
     gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
     memset(xp, 0, 400 * sizeof *xp);
     gcnn_real *restrict bsum = m->scratch + 3360; /* [4][8]: ∂C/∂b by column */
@@ -1124,80 +1056,16 @@ static void gcnn_c2_unwindow(const gcnn_real *restrict drow, int oh, int ow, gcn
     }
 }
 
-/* c2 backward, one sample, position by position: ∂C/∂W[f] += δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f], added back where the window read x */
-#ifdef gcnn_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gcnn_c2_sample_backward_avx512(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
+/* c2 backward, one sample: ∂C/∂W[f] += Σ_p δ[f][p]·col[p]; ∂C/∂col[p] = Σ_f δ[f][p]·W[f] into col, added back where the window read x */
+static void gcnn_c2_sample_backward(const gcnn_real *restrict W, const gcnn_real *restrict d, gcnn_real *restrict col, gcnn_real *restrict dx, gcnn_real *restrict dW)
 {
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            const gcnn_real *restrict row = col + p * 36;
-            memset(drow, 0, 36 * sizeof *drow);
-            for (int f = 0; f < 4; f++) {
-                const gcnn_real g = d[f * 64 + p];
-                if (g != 0) {
-                    gcnn_axpy(36, g, row, dW + f * 36);
-                    gcnn_axpy(36, g, W + f * 36, drow);
-                }
-            }
-            gcnn_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
-}
-#endif
-
-#ifdef gcnn_AVX2
-__attribute__((target("avx2,fma")))
-static void gcnn_c2_sample_backward_avx2(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
-{
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            const gcnn_real *restrict row = col + p * 36;
-            memset(drow, 0, 36 * sizeof *drow);
-            for (int f = 0; f < 4; f++) {
-                const gcnn_real g = d[f * 64 + p];
-                if (g != 0) {
-                    gcnn_axpy(36, g, row, dW + f * 36);
-                    gcnn_axpy(36, g, W + f * 36, drow);
-                }
-            }
-            gcnn_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
-}
-#endif
-
-static void gcnn_c2_sample_backward(const gcnn_real *restrict W, const gcnn_real *restrict d, const gcnn_real *restrict col, gcnn_real *restrict drow, gcnn_real *restrict dx, gcnn_real *restrict dW)
-{
-#ifdef gcnn_AVX512
-    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-        gcnn_c2_sample_backward_avx512(W, d, col, drow, dx, dW);
-        return;
-    }
-#endif
-#ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        gcnn_c2_sample_backward_avx2(W, d, col, drow, dx, dW);
-        return;
-    }
-#endif
-    for (int oh = 0; oh < 8; oh++) {
-        for (int ow = 0; ow < 8; ow++) {
-            const int p = oh * 8 + ow;
-            const gcnn_real *restrict row = col + p * 36;
-            memset(drow, 0, 36 * sizeof *drow);
-            for (int f = 0; f < 4; f++) {
-                const gcnn_real g = d[f * 64 + p];
-                if (g != 0) {
-                    gcnn_axpy(36, g, row, dW + f * 36);
-                    gcnn_axpy(36, g, W + f * 36, drow);
-                }
-            }
-            gcnn_c2_unwindow(drow, oh, ow, dx);
-        }
-    }
+    for (int f = 0; f < 4; f++)
+        gcnn_dw_best(64, 36, 1, 0, 1, d + f * 64, col, dW + f * 36);
+    memset(col, 0, 2304 * sizeof *col);
+    gcnn_dw_best(4, 36, 64, 0, 64, d, W, col);
+    for (int oh = 0; oh < 8; oh++)
+        for (int ow = 0; ow < 8; ow++)
+            gcnn_c2_unwindow(col + (oh * 8 + ow) * 36, oh, ow, dx);
 }
 
 /* c2 backward: δ = ∂C/∂z = d ⊙ act' in place in d; ∂C/∂b[f] += Σ_p δ[f][p] and the
@@ -1207,8 +1075,7 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
     const gcnn_real *restrict W = m->params + 148;
     gcnn_real *restrict dW = m->grads + 148; /* [4][36] */
     gcnn_real *restrict db = m->grads + 292;
-    gcnn_real *restrict col = m->scratch; /* [64][36]: the windows */
-    gcnn_real *restrict drow = m->scratch + 2304; /* [36]: ∂C/∂row */
+    gcnn_real *restrict col = m->scratch; /* [64][36]: the windows, then ∂C/∂col */
     gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
     memset(xp, 0, 400 * sizeof *xp);
     gcnn_real *restrict dx = m->scratch + 2960; /* [4][10][10]: ∂C/∂xp */
@@ -1230,7 +1097,7 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
                 memcpy(xp + (c * 10 + ih + 1) * 10 + 1, in + s * 256 + (c * 8 + ih) * 8, 8 * sizeof *xp);
         gcnn_c2_im2col(xp, col);
         memset(dx, 0, 400 * sizeof *dx);
-        gcnn_c2_sample_backward(W, d, col, drow, dx, dW);
+        gcnn_c2_sample_backward(W, d, col, dx, dW);
         /* ∂C/∂x: the interior of ∂C/∂xp */
         for (int c = 0; c < 4; c++)
             for (int ih = 0; ih < 8; ih++)
