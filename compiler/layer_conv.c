@@ -70,7 +70,7 @@ static Conv geometry(const Node *n)
 
 /* The scratch, in its order.  direct: xp, the input within its padding (HP × WP, and KW
  * of slack for flat rows to read past the end); flat: a plane of WP-wide rows (OH × WP),
- * z in the forward, δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the
+ * δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the
  * column sums of ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K), in
  * the backward ∂C/∂col after ∂C/∂W; the product's rows (P × F), the forward's; with
  * padding, xp and dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The
@@ -244,9 +244,9 @@ static void emit_aligned(Emit *e, const GenCtx *c, const char *name, long at, co
 }
 
 /* xp, the input within its padding (zeroed once per call: each sample writes only its
- * interior), and in the flat form the plane, zeroed too (the backward's δ rows leave its
- * last columns 0). */
-static void emit_padded_input(Emit *e, const GenCtx *c, const Conv *g)
+ * interior), and with `plane` in the flat form the backward's plane, zeroed too (its δ
+ * rows leave its last columns 0). */
+static void emit_padded_input(Emit *e, const GenCtx *c, const Conv *g, bool plane)
 {
     long size = g->direct ? g->HP * g->WP + g->KW : g->C * g->HP * g->WP;
     if (g->direct)
@@ -256,7 +256,7 @@ static void emit_padded_input(Emit *e, const GenCtx *c, const Conv *g)
         emit_line(e, "%s *restrict xp = m->scratch + %ld; /* [%ld][%ld][%ld]: 0 in the padding */",
                   c->real, scratch_at(g, AT_XP), g->C, g->HP, g->WP);
     emit_line(e, "memset(xp, 0, %ld * sizeof *xp);", size);
-    if (!g->flat)
+    if (!plane || !g->flat)
         return;
     char dims[64];
     snprintf(dims, sizeof dims, "[%ld][%ld]", g->OH, g->WP);
@@ -350,11 +350,12 @@ static void emit_product(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
     emit_end(e);
 }
 
-/* The direct form's forward of one sample: z from the padded input xp, tap by tap over
- * the output plane of each filter, so that consecutive updates are to different rows
- * (one row's KH·KW updates in a row would wait on each other's stores).  Flat (stride
- * 1), output row oh is WP wide in `plane`, as xp's rows are: then a tap is one loop over
- * the whole plane, without a remainder per row; its last KW − 1 columns are not kept. */
+/* The direct form's forward of one sample: z from the padded input xp, a row of each
+ * filter's output at a time, its taps summed into acc (the compiler keeps much of it in
+ * registers: 10% more LeNet-5 inferences a second than a pass over the whole plane per
+ * tap, the same sums); only the taps whose xp row is one of [r0, r1) are visited.  Flat
+ * (stride 1), acc is WP wide, as xp's rows are, so that its loops have no remainder;
+ * its last KW − 1 columns are not kept. */
 static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
     const Conv *g = arg;
@@ -362,34 +363,27 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
     const char *R = c->real;
     char buf[BPC_MAX_IDENT + 128], xs[32];
     emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
-    if (g->flat) {
-        emit_line(e, "for (int i = 0; i < %ld; i++)", g->OH * g->WP);
-        emit_cont(e, "plane[i] = b[f];");
-        open_tap_loops(e, g, true);
-        emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
-        emit_line(e, "const %s *restrict xr = xp + kh * %ld + kw;", R, g->WP);
-        emit_line(e, "for (int i = lo * %ld; i < hi * %ld; i++)", g->WP, g->WP);
-        emit_cont(e, "%s", madd(c, buf, sizeof buf, "plane[i]", "w", "xr[i]"));
-        emit_close(e);
-        emit_close(e);
-        emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
-        emit_cont(e, "memcpy(z + (f * %ld + oh) * %ld, plane + oh * %ld, %ld * sizeof *z);", g->OH,
-                  g->OW, g->WP, g->OW);
-        emit_close(e);
-        return;
-    }
-    emit_line(e, "for (int p = 0; p < %ld; p++)", g->P);
-    emit_cont(e, "z[f * %ld + p] = b[f];", g->P);
-    open_tap_loops(e, g, true);
-    emit_line(e, "const %s w = W[f * %ld + k];", R, g->KH * g->KW);
-    emit_open(e, "for (int oh = lo; oh < hi; oh++)");
+    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    emit_line(e, "%s acc[%ld];", R, g->WS);
+    emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
+    emit_cont(e, "acc[i] = b[f];");
+    emit_line(e, "const int k0 = r0 > oh * %ld ? r0 - oh * %ld : 0;", g->SH, g->SH);
+    emit_line(e, "const int k1 = r1 - oh * %ld < %ld ? r1 - oh * %ld : %ld;", g->SH, g->KH, g->SH, g->KH);
+    emit_open(e, "for (int kh = k0; kh < k1; kh++)");
+    emit_open(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
+    emit_line(e, "const %s w = W[f * %ld + kh * %ld + kw];", R, g->KH * g->KW, g->KW);
     emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
-    emit_line(e, "%s *restrict zr = z + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
-    snprintf(xs, sizeof xs, "xr[ow * %ld]", g->SW);
-    emit_line(e, "for (int ow = 0; ow < %ld; ow++)", g->OW);
-    emit_cont(e, "%s", madd(c, buf, sizeof buf, "zr[ow]", "w", xs));
-    for (int k = 0; k < 4; k++)
-        emit_close(e);
+    if (g->flat)
+        snprintf(xs, sizeof xs, "xr[i]");
+    else
+        snprintf(xs, sizeof xs, "xr[i * %ld]", g->SW);
+    emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[i]", "w", xs));
+    emit_close(e);
+    emit_close(e);
+    emit_line(e, "memcpy(z + (f * %ld + oh) * %ld, acc, %ld * sizeof *z);", g->OH, g->OW, g->OW);
+    emit_close(e);
+    emit_close(e);
 }
 
 /* The sample's input, x within its padding when the layer has one: `in + s * size`,
@@ -412,11 +406,8 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "/* %s, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·"
                      "xp[oh·%ld + kh][ow·%ld + kw] */", l->label, g.SH, g.SW);
         snprintf(params, sizeof params, "const %s *restrict W, const %s *restrict b, "
-                 "const %s *restrict xp, int r0, int r1, %s%s%s *restrict z", R, R, R,
-                 g.flat ? R : "", g.flat ? " *restrict plane, " : "", R);
-        kern_cloned(e, c, l, "sample", params,
-                    g.flat ? "W, b, xp, r0, r1, plane, z" : "W, b, xp, r0, r1, z",
-                    direct_forward_body, &g);
+                 "const %s *restrict xp, int r0, int r1, %s *restrict z", R, R, R, R);
+        kern_cloned(e, c, l, "sample", params, "W, b, xp, r0, r1, z", direct_forward_body, &g);
     } else {
         emit_im2col(e, c, l, &g);
         emit_product(e, c, l, &g);
@@ -439,14 +430,14 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
                   g.F, R, g.F, scratch_at(&g, AT_ROWS), g.P, g.F);
     }
     if (g.direct || g.padded)
-        emit_padded_input(e, c, &g);
+        emit_padded_input(e, c, &g, false);
     emit_open(e, "for (int s = 0; s < n; s++)");
     emit_line(e, "%s *restrict z = m->%s_z[s];", R, l->label);
     emit_line(e, "%s *restrict a = m->%s_a[s];", R, l->label);
     const char *xs = emit_sample_input(e, &g, l->in, input, sizeof input);
     if (g.direct) {
         emit_row_scan(e, &g, l->in);
-        emit_line(e, "%s_%s_sample(W, b, xp, r0, r1, %sz);", N, l->label, g.flat ? "plane, " : "");
+        emit_line(e, "%s_%s_sample(W, b, xp, r0, r1, z);", N, l->label);
     } else {
         emit_line(e, "%s_%s_im2col(%s, col);", N, l->label, xs);
         emit_line(e, "%s_%s_product(W, b, col, zt);", N, l->label);
@@ -477,10 +468,11 @@ static void emit_column_reduce(Emit *e, const GenCtx *c, const char *acc, long r
     emit_close(e);
 }
 
-/* The direct form's backward of one sample, δ in d: ∂C/∂W's column sums into wsum, row
- * by row (flat: δ's rows copied WP wide into `plane`, whose last columns stay 0), and
- * with ∂x, ∂C/∂xp into dxp (zeroed by the caller), tap by tap over the plane of each
- * filter; both orders update a different row each time (as the forward). */
+/* The direct form's backward of one sample, δ in d: ∂C/∂W's column sums into wsum, tap
+ * by tap, each tap's row summed over the output rows in acc (flat: δ's rows copied WP
+ * wide into `plane`, whose last columns stay 0), only those whose xp row is one of
+ * [r0, r1); and with ∂x, ∂C/∂xp into dxp (zeroed by the caller), tap by tap over the
+ * plane of each filter, so that consecutive updates are to different rows. */
 static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
     const Conv *g = arg;
@@ -492,23 +484,25 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
         emit_cont(e, "memcpy(plane + oh * %ld, d + (f * %ld + oh) * %ld, %ld * sizeof *plane);",
                   g->WP, g->OH, g->OW, g->OW);
     }
-    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    open_tap_loops(e, g, true);
+    emit_line(e, "%s *restrict ws = wsum + (f * %ld + k) * %ld;", R, g->KH * g->KW, g->WS);
+    emit_line(e, "%s acc[%ld];", R, g->WS);
+    emit_line(e, "memcpy(acc, ws, sizeof acc);");
+    emit_open(e, "for (int oh = lo; oh < hi; oh++)");
     if (g->flat)
         emit_line(e, "const %s *restrict dr = plane + oh * %ld;", R, g->WP);
     else
         emit_line(e, "const %s *restrict dr = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
-    open_tap_loops(e, g, false);
-    emit_line(e, "if (oh * %ld + kh < r0 || oh * %ld + kh >= r1)", g->SH, g->SH);
-    emit_cont(e, "continue; /* xp's row is all 0: no term */");
     emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
-    emit_line(e, "%s *restrict ws = wsum + (f * %ld + k) * %ld;", R, g->KH * g->KW, g->WS);
     emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
     if (g->SW == 1)
         snprintf(xs, sizeof xs, "xr[i]");
     else
         snprintf(xs, sizeof xs, "xr[i * %ld]", g->SW);
-    emit_cont(e, "%s", madd(c, buf, sizeof buf, "ws[i]", "dr[i]", xs));
-    for (int k = 0; k < 4; k++)
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[i]", "dr[i]", xs));
+    emit_close(e);
+    emit_line(e, "memcpy(ws, acc, sizeof acc);");
+    for (int k = 0; k < 3; k++)
         emit_close(e);
     if (!(l->flags & NODE_NEEDS_DX))
         return;
@@ -607,7 +601,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
               g.K);
     emit_line(e, "%s *restrict db = m->grads + %ld;", R, l->params[1].offset);
     if (g.direct) {
-        emit_padded_input(e, c, &g);
+        emit_padded_input(e, c, &g, true);
         if (dx)
             emit_line(e, "%s *restrict dxp = m->scratch + %ld; /* [%ld][%ld] */", R,
                       scratch_at(&g, AT_DXP), g.HP, g.WP);
@@ -619,7 +613,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
         emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld]: the windows, then ∂C/∂col */",
                   R, g.P, g.K);
         if (g.padded)
-            emit_padded_input(e, c, &g);
+            emit_padded_input(e, c, &g, false);
         if (dx && g.padded)
             emit_line(e, "%s *restrict dx = m->scratch + %ld; /* [%ld][%ld][%ld]: ∂C/∂xp */", R,
                       scratch_at(&g, AT_DXP), g.C, g.HP, g.WP);

@@ -905,79 +905,85 @@ static void leninf_update_span_avx2(leninf_model *m, long at, leninf_real *restr
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
+static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
-        for (int i = 0; i < 896; i++)
-            plane[i] = b[f];
-        for (int kh = 0; kh < 5; kh++) {
-            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
-            for (int kw = 0; kw < 5; kw++) {
-                const int k = kh * 5 + kw;
-                const leninf_real w = W[f * 25 + k];
-                const leninf_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] = leninf_FMA(w, xr[i], plane[i]);
+        for (int oh = 0; oh < 28; oh++) {
+            leninf_real acc[32];
+            for (int i = 0; i < 32; i++)
+                acc[i] = b[f];
+            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+            for (int kh = k0; kh < k1; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const leninf_real w = W[f * 25 + kh * 5 + kw];
+                    const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    for (int i = 0; i < 32; i++)
+                        acc[i] = leninf_FMA(w, xr[i], acc[i]);
+                }
             }
+            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
-        for (int oh = 0; oh < 28; oh++)
-            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 #endif
 
 #ifdef leninf_AVX2
 __attribute__((target("avx2,fma")))
-static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
+static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
-        for (int i = 0; i < 896; i++)
-            plane[i] = b[f];
-        for (int kh = 0; kh < 5; kh++) {
-            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
-            for (int kw = 0; kw < 5; kw++) {
-                const int k = kh * 5 + kw;
-                const leninf_real w = W[f * 25 + k];
-                const leninf_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] = leninf_FMA(w, xr[i], plane[i]);
+        for (int oh = 0; oh < 28; oh++) {
+            leninf_real acc[32];
+            for (int i = 0; i < 32; i++)
+                acc[i] = b[f];
+            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+            for (int kh = k0; kh < k1; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const leninf_real w = W[f * 25 + kh * 5 + kw];
+                    const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    for (int i = 0; i < 32; i++)
+                        acc[i] = leninf_FMA(w, xr[i], acc[i]);
+                }
             }
+            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
-        for (int oh = 0; oh < 28; oh++)
-            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 #endif
 
-static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict z)
+static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict z)
 {
 #ifdef leninf_AVX512
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-        leninf_c1_sample_avx512(W, b, xp, r0, r1, plane, z);
+        leninf_c1_sample_avx512(W, b, xp, r0, r1, z);
         return;
     }
 #endif
 #ifdef leninf_AVX2
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        leninf_c1_sample_avx2(W, b, xp, r0, r1, plane, z);
+        leninf_c1_sample_avx2(W, b, xp, r0, r1, z);
         return;
     }
 #endif
     for (int f = 0; f < 6; f++) {
-        for (int i = 0; i < 896; i++)
-            plane[i] = b[f];
-        for (int kh = 0; kh < 5; kh++) {
-            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
-            for (int kw = 0; kw < 5; kw++) {
-                const int k = kh * 5 + kw;
-                const leninf_real w = W[f * 25 + k];
-                const leninf_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] = leninf_FMA(w, xr[i], plane[i]);
+        for (int oh = 0; oh < 28; oh++) {
+            leninf_real acc[32];
+            for (int i = 0; i < 32; i++)
+                acc[i] = b[f];
+            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+            for (int kh = k0; kh < k1; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const leninf_real w = W[f * 25 + kh * 5 + kw];
+                    const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    for (int i = 0; i < 32; i++)
+                        acc[i] = leninf_FMA(w, xr[i], acc[i]);
+                }
             }
+            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
-        for (int oh = 0; oh < 28; oh++)
-            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 
@@ -989,8 +995,6 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
     const leninf_real *restrict b = m->params + 150; /* [6] */
     leninf_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
     memset(xp, 0, 1029 * sizeof *xp);
-    leninf_real *restrict plane = (leninf_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [28][32] */
-    memset(plane, 0, 896 * sizeof *plane);
     for (int s = 0; s < n; s++) {
         leninf_real *restrict z = m->c1_z[s];
         leninf_real *restrict a = m->c1_a[s];
@@ -1005,7 +1009,7 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
             r0 = any && !r1 ? ih + 2 : r0;
             r1 = any ? ih + 3 : r1;
         }
-        leninf_c1_sample(W, b, xp, r0, r1, plane, z);
+        leninf_c1_sample(W, b, xp, r0, r1, z);
         /* a = max(z, 0) */
         for (int j = 0; j < 4704; j++) {
             a[j] = z[j] > 0 ? z[j] : 0;
@@ -1021,18 +1025,20 @@ static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, cons
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
             memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
-        for (int oh = 0; oh < 28; oh++) {
-            const leninf_real *restrict dr = plane + oh * 32;
-            for (int kh = 0; kh < 5; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const int k = kh * 5 + kw;
-                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
-                        continue; /* xp's row is all 0: no term */
+        for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
+                leninf_real acc[32];
+                memcpy(acc, ws, sizeof acc);
+                for (int oh = lo; oh < hi; oh++) {
+                    const leninf_real *restrict dr = plane + oh * 32;
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] = leninf_FMA(dr[i], xr[i], ws[i]);
+                        acc[i] = leninf_FMA(dr[i], xr[i], acc[i]);
                 }
+                memcpy(ws, acc, sizeof acc);
             }
         }
     }
@@ -1046,18 +1052,20 @@ static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const 
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
             memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
-        for (int oh = 0; oh < 28; oh++) {
-            const leninf_real *restrict dr = plane + oh * 32;
-            for (int kh = 0; kh < 5; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const int k = kh * 5 + kw;
-                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
-                        continue; /* xp's row is all 0: no term */
+        for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
+                leninf_real acc[32];
+                memcpy(acc, ws, sizeof acc);
+                for (int oh = lo; oh < hi; oh++) {
+                    const leninf_real *restrict dr = plane + oh * 32;
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] = leninf_FMA(dr[i], xr[i], ws[i]);
+                        acc[i] = leninf_FMA(dr[i], xr[i], acc[i]);
                 }
+                memcpy(ws, acc, sizeof acc);
             }
         }
     }
@@ -1081,18 +1089,20 @@ static void leninf_c1_sample_backward(const leninf_real *restrict d, const lenin
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
             memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
-        for (int oh = 0; oh < 28; oh++) {
-            const leninf_real *restrict dr = plane + oh * 32;
-            for (int kh = 0; kh < 5; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const int k = kh * 5 + kw;
-                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
-                        continue; /* xp's row is all 0: no term */
+        for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
+                leninf_real acc[32];
+                memcpy(acc, ws, sizeof acc);
+                for (int oh = lo; oh < hi; oh++) {
+                    const leninf_real *restrict dr = plane + oh * 32;
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] = leninf_FMA(dr[i], xr[i], ws[i]);
+                        acc[i] = leninf_FMA(dr[i], xr[i], acc[i]);
                 }
+                memcpy(ws, acc, sizeof acc);
             }
         }
     }

@@ -919,79 +919,85 @@ static void lenet_update_span_avx2(lenet_model *m, long at, lenet_real *restrict
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef lenet_AVX512
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict z)
+static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
-        for (int i = 0; i < 896; i++)
-            plane[i] = b[f];
-        for (int kh = 0; kh < 5; kh++) {
-            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
-            for (int kw = 0; kw < 5; kw++) {
-                const int k = kh * 5 + kw;
-                const lenet_real w = W[f * 25 + k];
-                const lenet_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
+        for (int oh = 0; oh < 28; oh++) {
+            lenet_real acc[32];
+            for (int i = 0; i < 32; i++)
+                acc[i] = b[f];
+            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+            for (int kh = k0; kh < k1; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const lenet_real w = W[f * 25 + kh * 5 + kw];
+                    const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    for (int i = 0; i < 32; i++)
+                        acc[i] = lenet_FMA(w, xr[i], acc[i]);
+                }
             }
+            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
-        for (int oh = 0; oh < 28; oh++)
-            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 #endif
 
 #ifdef lenet_AVX2
 __attribute__((target("avx2,fma")))
-static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict z)
+static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict z)
 {
     for (int f = 0; f < 6; f++) {
-        for (int i = 0; i < 896; i++)
-            plane[i] = b[f];
-        for (int kh = 0; kh < 5; kh++) {
-            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
-            for (int kw = 0; kw < 5; kw++) {
-                const int k = kh * 5 + kw;
-                const lenet_real w = W[f * 25 + k];
-                const lenet_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
+        for (int oh = 0; oh < 28; oh++) {
+            lenet_real acc[32];
+            for (int i = 0; i < 32; i++)
+                acc[i] = b[f];
+            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+            for (int kh = k0; kh < k1; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const lenet_real w = W[f * 25 + kh * 5 + kw];
+                    const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    for (int i = 0; i < 32; i++)
+                        acc[i] = lenet_FMA(w, xr[i], acc[i]);
+                }
             }
+            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
-        for (int oh = 0; oh < 28; oh++)
-            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 #endif
 
-static void lenet_c1_sample(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict plane, lenet_real *restrict z)
+static void lenet_c1_sample(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict z)
 {
 #ifdef lenet_AVX512
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-        lenet_c1_sample_avx512(W, b, xp, r0, r1, plane, z);
+        lenet_c1_sample_avx512(W, b, xp, r0, r1, z);
         return;
     }
 #endif
 #ifdef lenet_AVX2
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        lenet_c1_sample_avx2(W, b, xp, r0, r1, plane, z);
+        lenet_c1_sample_avx2(W, b, xp, r0, r1, z);
         return;
     }
 #endif
     for (int f = 0; f < 6; f++) {
-        for (int i = 0; i < 896; i++)
-            plane[i] = b[f];
-        for (int kh = 0; kh < 5; kh++) {
-            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
-            for (int kw = 0; kw < 5; kw++) {
-                const int k = kh * 5 + kw;
-                const lenet_real w = W[f * 25 + k];
-                const lenet_real *restrict xr = xp + kh * 32 + kw;
-                for (int i = lo * 32; i < hi * 32; i++)
-                    plane[i] = lenet_FMA(w, xr[i], plane[i]);
+        for (int oh = 0; oh < 28; oh++) {
+            lenet_real acc[32];
+            for (int i = 0; i < 32; i++)
+                acc[i] = b[f];
+            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+            for (int kh = k0; kh < k1; kh++) {
+                for (int kw = 0; kw < 5; kw++) {
+                    const lenet_real w = W[f * 25 + kh * 5 + kw];
+                    const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                    for (int i = 0; i < 32; i++)
+                        acc[i] = lenet_FMA(w, xr[i], acc[i]);
+                }
             }
+            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
-        for (int oh = 0; oh < 28; oh++)
-            memcpy(z + (f * 28 + oh) * 28, plane + oh * 32, 28 * sizeof *z);
     }
 }
 
@@ -1003,8 +1009,6 @@ static void lenet_c1_forward(lenet_model *m, const lenet_real *in, int n)
     const lenet_real *restrict b = m->params + 150; /* [6] */
     lenet_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
     memset(xp, 0, 1029 * sizeof *xp);
-    lenet_real *restrict plane = (lenet_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [28][32] */
-    memset(plane, 0, 896 * sizeof *plane);
     for (int s = 0; s < n; s++) {
         lenet_real *restrict z = m->c1_z[s];
         lenet_real *restrict a = m->c1_a[s];
@@ -1019,7 +1023,7 @@ static void lenet_c1_forward(lenet_model *m, const lenet_real *in, int n)
             r0 = any && !r1 ? ih + 2 : r0;
             r1 = any ? ih + 3 : r1;
         }
-        lenet_c1_sample(W, b, xp, r0, r1, plane, z);
+        lenet_c1_sample(W, b, xp, r0, r1, z);
         /* a = max(z, 0) */
         for (int j = 0; j < 4704; j++) {
             a[j] = z[j] > 0 ? z[j] : 0;
@@ -1035,18 +1039,20 @@ static void lenet_c1_sample_backward_avx512(const lenet_real *restrict d, const 
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
             memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
-        for (int oh = 0; oh < 28; oh++) {
-            const lenet_real *restrict dr = plane + oh * 32;
-            for (int kh = 0; kh < 5; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const int k = kh * 5 + kw;
-                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
-                        continue; /* xp's row is all 0: no term */
+        for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
+                lenet_real acc[32];
+                memcpy(acc, ws, sizeof acc);
+                for (int oh = lo; oh < hi; oh++) {
+                    const lenet_real *restrict dr = plane + oh * 32;
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
+                        acc[i] = lenet_FMA(dr[i], xr[i], acc[i]);
                 }
+                memcpy(ws, acc, sizeof acc);
             }
         }
     }
@@ -1060,18 +1066,20 @@ static void lenet_c1_sample_backward_avx2(const lenet_real *restrict d, const le
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
             memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
-        for (int oh = 0; oh < 28; oh++) {
-            const lenet_real *restrict dr = plane + oh * 32;
-            for (int kh = 0; kh < 5; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const int k = kh * 5 + kw;
-                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
-                        continue; /* xp's row is all 0: no term */
+        for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
+                lenet_real acc[32];
+                memcpy(acc, ws, sizeof acc);
+                for (int oh = lo; oh < hi; oh++) {
+                    const lenet_real *restrict dr = plane + oh * 32;
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
+                        acc[i] = lenet_FMA(dr[i], xr[i], acc[i]);
                 }
+                memcpy(ws, acc, sizeof acc);
             }
         }
     }
@@ -1095,18 +1103,20 @@ static void lenet_c1_sample_backward(const lenet_real *restrict d, const lenet_r
     for (int f = 0; f < 6; f++) {
         for (int oh = 0; oh < 28; oh++)
             memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
-        for (int oh = 0; oh < 28; oh++) {
-            const lenet_real *restrict dr = plane + oh * 32;
-            for (int kh = 0; kh < 5; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const int k = kh * 5 + kw;
-                    if (oh * 1 + kh < r0 || oh * 1 + kh >= r1)
-                        continue; /* xp's row is all 0: no term */
+        for (int kh = 0; kh < 5; kh++) {
+            const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
+            for (int kw = 0; kw < 5; kw++) {
+                const int k = kh * 5 + kw;
+                lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
+                lenet_real acc[32];
+                memcpy(acc, ws, sizeof acc);
+                for (int oh = lo; oh < hi; oh++) {
+                    const lenet_real *restrict dr = plane + oh * 32;
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    lenet_real *restrict ws = wsum + (f * 25 + k) * 32;
                     for (int i = 0; i < 32; i++)
-                        ws[i] = lenet_FMA(dr[i], xr[i], ws[i]);
+                        acc[i] = lenet_FMA(dr[i], xr[i], acc[i]);
                 }
+                memcpy(ws, acc, sizeof acc);
             }
         }
     }
