@@ -417,7 +417,7 @@ mnist: mnist-data $(TRAINER_DIR)/mnist
 
 lenet: mnist-data $(TRAINER_DIR)/lenet
 	$(TRAINER_DIR)/lenet train --data $(MNIST_DATA)/train-images-idx3-ubyte \
-	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 10 \
+	    --test $(MNIST_DATA)/t10k-images-idx3-ubyte --epochs 10 --schedule cosine \
 	    --save $(TRAINER_DIR)/lenet.weights --log $(TRAINER_DIR)/lenet-log.csv
 
 # ---- golden files of the generated code ----
