@@ -227,9 +227,20 @@ static bool is_file(const char *path, const struct stat *id)
 
 /* Refuses outputs that would replace the input or each other: `-o model.bp`, a name that
  * is a link to the input (or the temporary file written first is), a C file named like a
- * header (`-o x.h`). */
+ * header (`-o x.h`); and outputs that exist but are not files (`-o /dev/null`): renaming
+ * the temporary file into place would replace the device or pipe with a file. */
 static bool outputs_are_safe(const Outputs *out, const char *input, const struct stat *input_id)
 {
+    const char *const written[] = {out->c, out->h};
+    for (size_t i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(written[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "bpc: error: '%s' is not a regular file; bpc writes the C source "
+                            "and its header as files (--check checks a model without writing)\n",
+                    written[i]);
+            return false;
+        }
+    }
     size_t n = strlen(out->c);
     if (n >= 2 && !strcmp(out->c + n - 2, ".h")) {
         fprintf(stderr, "bpc: error: '-o %s' would write the C source into a header's name; "
@@ -243,7 +254,6 @@ static bool outputs_are_safe(const Outputs *out, const char *input, const struct
         return false;
     }
     bool safe = true;
-    const char *const written[] = {out->c, out->h};
     for (size_t i = 0; i < 2 && safe; i++) {
         char *tmp = tmp_path(written[i]);
         const char *hit = is_file(written[i], input_id) ? written[i]

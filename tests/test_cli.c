@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -276,6 +277,34 @@ Test(cli, refuses_outputs_that_replace_the_input)
     /* Under another name the same input compiles. */
     cr_assert_eq(bpc("same.bp -o other.c", NULL, NULL), 0);
     cr_assert(exists("other.h"));
+}
+
+/* An output that is not a file (a pipe here; /dev/null as root once) is refused: the
+ * temporary file renamed into place would have replaced it with a file. */
+Test(cli, refuses_outputs_that_are_not_files)
+{
+    put("same.bp", good);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cd %s && mkfifo pipe.c && mkfifo p2.h", dir);
+    cr_assert_eq(system(cmd), 0);
+    static const struct {
+        const char *args, *path;
+    } refused[] = {{"same.bp -o pipe.c", "pipe.c"}, {"same.bp -o p2.c", "p2.h"}};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char *err, expected[256];
+        snprintf(expected, sizeof expected, "bpc: error: '%s' is not a regular file; bpc writes "
+                 "the C source and its header as files (--check checks a model without "
+                 "writing)\n", refused[i].path);
+        cr_expect_eq(bpc(refused[i].args, NULL, &err), 2, "bpc %s", refused[i].args);
+        cr_expect_str_eq(err, expected, "bpc %s", refused[i].args);
+        free(err);
+        struct stat st;
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", dir, refused[i].path);
+        cr_assert_eq(stat(path, &st), 0);
+        cr_expect(S_ISFIFO(st.st_mode), "bpc %s replaced the pipe", refused[i].args);
+    }
+    cr_expect(!exists("p2.c"), "p2.c was written");
 }
 
 /* --unroll has a ceiling, and the unrolled layers of a model hold at most BPC_MAX_UNROLL
