@@ -750,7 +750,7 @@ static char *tmp_path(const char *path)
 }
 
 /* Checks, before any training, that output `path` (for `option`) can be written: it is
- * not a directory nor one of the input files, and PATH.tmp can be created beside it.
+ * a file if it exists, not one of the input files, and PATH.tmp can be created beside it.
  * Nothing existing is touched: only a PATH.tmp that this check created is removed. */
 static int check_output(const Run *r, const char *option, const char *path)
 {
@@ -761,6 +761,13 @@ static int check_output(const Run *r, const char *option, const char *path)
     if (stat(path, &out) == 0) {
         if (S_ISDIR(out.st_mode)) {
             error(r, "%s: is a directory (given to %s)", path, option);
+            return EXIT_ERROR;
+        }
+        /* the file renamed into place would replace a device or a pipe (as root,
+         * /dev/null) with a file */
+        if (!S_ISREG(out.st_mode)) {
+            error(r, "%s: is not a regular file (given to %s); the trainer writes files",
+                  path, option);
             return EXIT_ERROR;
         }
         for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++)

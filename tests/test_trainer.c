@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bprt.h"
 #include "genutil.h"
@@ -579,6 +580,7 @@ Test(trainer, outputs_checked_before_training)
     cr_assert(write_text(gen_path(&d, "log.csv", path, sizeof path), "an earlier log\n"));
     cr_assert(write_text(gen_path(&d, "xor.csv", path, sizeof path), "0,0,0\n0,1,1\n1,0,1\n1,1,0\n"));
     cr_assert(write_text(gen_path(&d, "w", path, sizeof path), "earlier weights\n"));
+    cr_assert_eq(mkfifo(gen_path(&d, "pipe", path, sizeof path), 0666), 0);
     static const struct {
         const char *args, *message;
     } cases[] = {
@@ -588,6 +590,10 @@ Test(trainer, outputs_checked_before_training)
          "xor: error: nodir/log.csv: cannot write: No such file or directory\n"},
         {"--save . --log log.csv", "xor: error: .: is a directory (given to --save)\n"},
         {"--log . --save w", "xor: error: .: is a directory (given to --log)\n"},
+        {"--save pipe", "xor: error: pipe: is not a regular file (given to --save); the trainer "
+                        "writes files\n"},
+        {"--log pipe --save w", "xor: error: pipe: is not a regular file (given to --log); the "
+                                "trainer writes files\n"},
         {"--save xor.csv", "xor: error: xor.csv: --save would overwrite the --data file\n"},
         {"--save ./xor.csv", "xor: error: ./xor.csv: --save would overwrite the --data file\n"},
         {"--log xor.csv", "xor: error: xor.csv: --log would overwrite the --data file\n"},
@@ -610,6 +616,9 @@ Test(trainer, outputs_checked_before_training)
     text = read_file(gen_path(&d, "xor.csv", path, sizeof path), NULL);
     cr_expect_str_eq(text, "0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
     free(text);
+    struct stat st;
+    cr_expect(stat(gen_path(&d, "pipe", path, sizeof path), &st) == 0 && S_ISFIFO(st.st_mode),
+              "the pipe was replaced");
     /* a stale temporary file of a killed run is left as it is by the check */
     cr_assert(write_text(gen_path(&d, "w.tmp", path, sizeof path), "stale\n"));
     int status = run(&d, &out, &err, "xor train --data xor.csv --epochs 2 --save w --log log.csv "
