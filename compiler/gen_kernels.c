@@ -105,15 +105,13 @@ typedef struct Tier {
     int S, J;
     int dx_rows;        /* samples of a ∂x tile (kern_backward_tiles) */
     int dw_bytes;       /* bytes of the row stretch of a wide ∂W tile: 8 vectors */
-    bool compress;      /* its ∂W driver lists the samples with δ ≠ 0 16 at a time, by
-                         * AVX-512F's compress (float: the tier's backward is float only) */
 } Tier;
 
 static const Tier tiers[] = {
-    {"_avx512", "AVX512", "avx2,fma,avx512f,avx512vl,popcnt", "avx512vl", "AVX-512VL", "64", true,
-     true, 8, 6, 8, 512, true},
-    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, false, 4, 2, 4, 256, false},
-    {"", NULL, NULL, NULL, NULL, "", false, false, 4, 2, 4, 256, false},
+    {"_avx512", "AVX512", "avx2,fma,avx512f,avx512vl", "avx512vl", "AVX-512VL", "64", true, true,
+     8, 6, 8, 512},
+    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, false, 4, 2, 4, 256},
+    {"", NULL, NULL, NULL, NULL, "", false, false, 4, 2, 4, 256},
 };
 enum { NTIERS = sizeof tiers / sizeof tiers[0] };
 static const Tier *const plain = &tiers[NTIERS - 1];
@@ -1183,24 +1181,10 @@ static void emit_dw_driver(Emit *e, const GenCtx *c, const Tier *t, long wide, l
     emit_line(e, "%s *restrict gr = g + r * in;", R);
     /* a batch's samples, or a convolution's positions or filters (Node.dw_samples) */
     if (c->m->dw_samples > c->m->batch)
-        emit_line(e, "int act[%ld], na = 0, s = 0;", c->m->dw_samples);
+        emit_line(e, "int act[%ld], na = 0;", c->m->dw_samples);
     else
-        emit_line(e, "int act[%s_BATCH], na = 0, s = 0;", c->m->upper);
-    if (t->compress) {
-        emit_line(e, "/* 16 at a time: the lanes whose δ is not 0 (a NaN is not), their indices in");
-        emit_line(e, " * order; one value at a time each step took a cycle or two (LeNet-5) */");
-        emit_line(e, "__m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);");
-        emit_line(e, "const __m512i at = _mm512_mullo_epi32(idx, _mm512_set1_epi32((int)out));");
-        emit_open(e, "for (; s + 16 <= n; s += 16)");
-        emit_line(e, "const __m512 v = out == 1 ? _mm512_loadu_ps(dr + s)");
-        emit_cont(e, ": _mm512_i32gather_ps(at, dr + s * out, 4);");
-        emit_line(e, "const __mmask16 nz = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);");
-        emit_line(e, "_mm512_mask_compressstoreu_epi32(act + na, nz, idx);");
-        emit_line(e, "na += __builtin_popcount((unsigned)nz);");
-        emit_line(e, "idx = _mm512_add_epi32(idx, _mm512_set1_epi32(16));");
-        emit_close(e);
-    }
-    emit_open(e, "for (; s < n; s++)");
+        emit_line(e, "int act[%s_BATCH], na = 0;", c->m->upper);
+    emit_open(e, "for (int s = 0; s < n; s++)");
     emit_line(e, "act[na] = s;");
     emit_line(e, "na += dr[s * out] != 0;");
     emit_close(e);
