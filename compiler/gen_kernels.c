@@ -89,7 +89,7 @@ enum { LANES = KERN_LANES, LINE_MAX = 92 };
 
 /* The instruction sets a looped forward is compiled for, tried in this order at run
  * time.  Each has its own tiles (NAME_L_dotSxJ<suffix>): S × J while S samples remain,
- * 1 × 4 for the rest, and S × 1 and 1 × 1 for outputs left over.  All fuse the same
+ * 1 × 4 for the rest, and S × r and 1 × r for the r outputs left over.  All fuse the same
  * products in the same order, so all round alike.  AVX-512's 8 × 6 tiles hold 4 pairs
  * of samples × 6 rows in 24 of its 32 vector registers (measured best of 8 × 6, 8 × 4,
  * 6 × 8, 6 × 6, 4 × 6, bench/products.c); with 16, 4 × 2. */
@@ -535,11 +535,19 @@ static bool pass_runs(const Tier *t, int pass, long rows)
     return !rows || (pass == 0 ? rows >= t->S : rows % t->S != 0);
 }
 
-/* Whether tier t has an S × J tile (emit_tier_tiles) for `rows` rows. */
-static bool tier_has(const Tier *t, int S, int J, long rows)
+/* The outputs of a pass's tiles of `width` outputs: whole tiles, then one tile of the
+ * out % width left over (a tile of one output each cost LeNet-5's c2, 16 outputs in
+ * tiles of 6, a third of its forward). */
+static bool pass_has(long out, int width, int J)
 {
-    return S == 1 ? (J == 4 || J == 1) && pass_runs(t, 1, rows)
-                  : S == t->S && (J == t->J || J == 1) && pass_runs(t, 0, rows);
+    return (J == width && out >= width) || J == out % width;
+}
+
+/* Whether tier t has an S × J tile (emit_tier_tiles) for `rows` rows of `out` outputs. */
+static bool tier_has(const Tier *t, int S, int J, long rows, long out)
+{
+    return S == 1 ? pass_has(out, 4, J) && pass_runs(t, 1, rows)
+                  : S == t->S && pass_has(out, t->J, J) && pass_runs(t, 0, rows);
 }
 
 /* Whether layer l gets tier t's tiles: clones only where the 8 lanes are vectors. */
@@ -560,7 +568,7 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
     tile_name(name, sizeof name, c, l, S, J);
     if (t->guard)
         tier_ifdef(e, c, t);
-    if (t->guard && tier_has(plain, S, J, rows)) { /* described at the plain tile */
+    if (t->guard && tier_has(plain, S, J, rows, l->out)) { /* described at the plain tile */
         emit_line(e, "/* %s%s: %s compiled for %s", name, t->suffix, name, t->isa);
         emit_line(e, " * (the same FMAs in the same order: the same results) */");
     } else {
@@ -614,7 +622,7 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
 }
 
 /* The tiles of tier t that layer l calls: the wide ones when it has that many outputs,
- * the one-output ones of the same samples for the outputs left over. */
+ * and one of the same samples for the outputs left over (pass_has). */
 static void emit_tier_tiles(Emit *e, const GenCtx *c, const Node *l, const Tier *t, long rows)
 {
     const int shapes[2][2] = {{t->S, t->J}, {1, 4}};
@@ -625,7 +633,7 @@ static void emit_tier_tiles(Emit *e, const GenCtx *c, const Node *l, const Tier 
         if (l->out >= J)
             emit_tile(e, c, l, S, J, t, rows);
         if (l->out % J)
-            emit_tile(e, c, l, S, 1, t, rows);
+            emit_tile(e, c, l, S, (int)(l->out % J), t, rows);
     }
 }
 
@@ -670,9 +678,8 @@ static void emit_tile_loops(Emit *e, const GenCtx *c, const Node *l, const char 
             emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j%s);", name, t->suffix, in, z, args);
         }
         if (j0 < out) {
-            tile_name(name, sizeof name, c, l, S, 1);
-            emit_line(e, "for (int j = %ld; j < %ld; j++)", j0, out);
-            emit_cont(e, "%s%s(W, b, in + s * %ld, %s[s], j%s);", name, t->suffix, in, z, args);
+            tile_name(name, sizeof name, c, l, S, (int)(out - j0));
+            emit_line(e, "%s%s(W, b, in + s * %ld, %s[s], %ld%s);", name, t->suffix, in, z, j0, args);
         }
         emit_close(e);
     }

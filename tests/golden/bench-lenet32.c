@@ -1487,20 +1487,20 @@ static void lenet32_c2_dot8x6_avx512(const lenet32_real *restrict W, const lenet
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_c2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* lenet32_c2_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 150, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_c2_dot8x1_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_c2_dot8x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 144; i += 8) {
@@ -1509,7 +1509,7 @@ static void lenet32_c2_dot8x1_avx512(const lenet32_real *restrict W, const lenet
         const __m512 x2 = lenet32_PAIR8(x + 600 + i, x + 750 + i);
         const __m512 x3 = lenet32_PAIR8(x + 900 + i, x + 1050 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = lenet32_BCAST8(W + (j + r) * 150 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -1518,11 +1518,11 @@ static void lenet32_c2_dot8x1_avx512(const lenet32_real *restrict W, const lenet
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = lenet32_HIGH8(acc[p][r]);
         }
@@ -1532,20 +1532,29 @@ static void lenet32_c2_dot8x1_avx512(const lenet32_real *restrict W, const lenet
     #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
                 _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
             v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     lenet32_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    lenet32_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    lenet32_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    lenet32_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1619,8 +1628,7 @@ static void lenet32_c2_product(const lenet32_real *restrict W, const lenet32_rea
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 12; j += 6)
                 lenet32_c2_dot8x6_avx512(W, b, in + s * 150, z[s], j);
-            for (int j = 12; j < 16; j++)
-                lenet32_c2_dot8x1_avx512(W, b, in + s * 150, z[s], j);
+            lenet32_c2_dot8x4_avx512(W, b, in + s * 150, z[s], 12);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 16; j += 4)
@@ -3099,22 +3107,22 @@ static void lenet32_dense8_dot1x4(const lenet32_real *restrict W, const lenet32_
 #endif
 }
 
-/* lenet32_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* lenet32_dense8_dot1x2: z = W·x + b for 1 sample × 2 outputs from output j: 2
  * dot products of length 84, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void lenet32_dense8_dot1x1(const lenet32_real *restrict W, const lenet32_real *restrict b,
+ * 1 sample, each input row for 2 outputs. */
+static void lenet32_dense8_dot1x2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
 #ifdef lenet32_VLEN
     const lenet32_vec zero = {0};
-    lenet32_vec acc[1][1][8 / lenet32_VLEN];
+    lenet32_vec acc[1][2][8 / lenet32_VLEN];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3124,7 +3132,7 @@ static void lenet32_dense8_dot1x1(const lenet32_real *restrict W, const lenet32_
             lenet32_vec x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 lenet32_vec wv;
                 lenet32_LOAD(wv, W + (j + r) * 84 + i + v * lenet32_VLEN);
                 acc[0][r][v] = lenet32_VFMA(wv, x0, acc[0][r][v]);
@@ -3136,7 +3144,7 @@ static void lenet32_dense8_dot1x1(const lenet32_real *restrict W, const lenet32_
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3144,24 +3152,24 @@ static void lenet32_dense8_dot1x1(const lenet32_real *restrict W, const lenet32_
     }
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     lenet32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 #else
-    lenet32_real a[1][1][8]; /* the partial sums */
+    lenet32_real a[1][2][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
                 a[s][r][k] = 0;
         }
     }
     for (int i = 0; i < 80; i += 8) {
         for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
                     a[s][r][k] = lenet32_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
@@ -3169,14 +3177,14 @@ static void lenet32_dense8_dot1x1(const lenet32_real *restrict W, const lenet32_
     }
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
                 a[s][r][k] = lenet32_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             lenet32_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -3309,20 +3317,20 @@ static void lenet32_dense8_dot1x4_avx2(const lenet32_real *restrict W, const len
 #endif
 
 #ifdef lenet32_AVX2
-/* lenet32_dense8_dot1x1_avx2: lenet32_dense8_dot1x1 compiled for AVX2
+/* lenet32_dense8_dot1x2_avx2: lenet32_dense8_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void lenet32_dense8_dot1x1_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense8_dot1x2_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
     const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[1][1][8 / lenet32_VLEN32];
+    lenet32_vec32 acc[1][2][8 / lenet32_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3332,7 +3340,7 @@ static void lenet32_dense8_dot1x1_avx2(const lenet32_real *restrict W, const len
             lenet32_vec32 x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 lenet32_vec32 wv;
                 lenet32_LOAD(wv, W + (j + r) * 84 + i + v * lenet32_VLEN32);
                 acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
@@ -3344,7 +3352,7 @@ static void lenet32_dense8_dot1x1_avx2(const lenet32_real *restrict W, const len
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3352,12 +3360,12 @@ static void lenet32_dense8_dot1x1_avx2(const lenet32_real *restrict W, const len
     }
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     lenet32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -3442,20 +3450,20 @@ static void lenet32_dense8_dot8x6_avx512(const lenet32_real *restrict W, const l
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense8_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* lenet32_dense8_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 84, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense8_dot8x1_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense8_dot8x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 80; i += 8) {
@@ -3464,7 +3472,7 @@ static void lenet32_dense8_dot8x1_avx512(const lenet32_real *restrict W, const l
         const __m512 x2 = lenet32_PAIR8(x + 336 + i, x + 420 + i);
         const __m512 x3 = lenet32_PAIR8(x + 504 + i, x + 588 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = lenet32_BCAST8(W + (j + r) * 84 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -3473,11 +3481,11 @@ static void lenet32_dense8_dot8x1_avx512(const lenet32_real *restrict W, const l
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = lenet32_HIGH8(acc[p][r]);
         }
@@ -3487,20 +3495,29 @@ static void lenet32_dense8_dot8x1_avx512(const lenet32_real *restrict W, const l
     #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), v[s][r]);
             v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     lenet32_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    lenet32_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    lenet32_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    lenet32_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -3560,20 +3577,20 @@ static void lenet32_dense8_dot1x4_avx512(const lenet32_real *restrict W, const l
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense8_dot1x1_avx512: lenet32_dense8_dot1x1 compiled for AVX-512VL
+/* lenet32_dense8_dot1x2_avx512: lenet32_dense8_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense8_dot1x1_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense8_dot1x2_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
     const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[1][1][8 / lenet32_VLEN32];
+    lenet32_vec32 acc[1][2][8 / lenet32_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3583,7 +3600,7 @@ static void lenet32_dense8_dot1x1_avx512(const lenet32_real *restrict W, const l
             lenet32_vec32 x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 lenet32_vec32 wv;
                 lenet32_LOAD(wv, W + (j + r) * 84 + i + v * lenet32_VLEN32);
                 acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
@@ -3595,7 +3612,7 @@ static void lenet32_dense8_dot1x1_avx512(const lenet32_real *restrict W, const l
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3603,12 +3620,12 @@ static void lenet32_dense8_dot1x1_avx512(const lenet32_real *restrict W, const l
     }
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     lenet32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -3628,14 +3645,12 @@ static void lenet32_dense8_forward(lenet32_model *m, const lenet32_real *in, int
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 6; j += 6)
                 lenet32_dense8_dot8x6_avx512(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 6; j < 10; j++)
-                lenet32_dense8_dot8x1_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+            lenet32_dense8_dot8x4_avx512(W, b, in + s * 84, m->dense8_z[s], 6);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 lenet32_dense8_dot1x4_avx512(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 8; j < 10; j++)
-                lenet32_dense8_dot1x1_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+            lenet32_dense8_dot1x2_avx512(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
     else
@@ -3651,8 +3666,7 @@ static void lenet32_dense8_forward(lenet32_model *m, const lenet32_real *in, int
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 lenet32_dense8_dot1x4_avx2(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 8; j < 10; j++)
-                lenet32_dense8_dot1x1_avx2(W, b, in + s * 84, m->dense8_z[s], j);
+            lenet32_dense8_dot1x2_avx2(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
     else
@@ -3666,8 +3680,7 @@ static void lenet32_dense8_forward(lenet32_model *m, const lenet32_real *in, int
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 lenet32_dense8_dot1x4(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 8; j < 10; j++)
-                lenet32_dense8_dot1x1(W, b, in + s * 84, m->dense8_z[s], j);
+            lenet32_dense8_dot1x2(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
     for (int s = 0; s < n; s++) {

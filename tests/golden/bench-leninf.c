@@ -1473,20 +1473,20 @@ static void leninf_c2_dot8x6_avx512(const leninf_real *restrict W, const leninf_
 #endif
 
 #ifdef leninf_AVX512
-/* leninf_c2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* leninf_c2_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 150, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void leninf_c2_dot8x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_c2_dot8x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 144; i += 8) {
@@ -1495,7 +1495,7 @@ static void leninf_c2_dot8x1_avx512(const leninf_real *restrict W, const leninf_
         const __m512 x2 = leninf_PAIR8(x + 600 + i, x + 750 + i);
         const __m512 x3 = leninf_PAIR8(x + 900 + i, x + 1050 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = leninf_BCAST8(W + (j + r) * 150 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -1504,11 +1504,11 @@ static void leninf_c2_dot8x1_avx512(const leninf_real *restrict W, const leninf_
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
@@ -1518,20 +1518,29 @@ static void leninf_c2_dot8x1_avx512(const leninf_real *restrict W, const leninf_
     #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
                 _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
             v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     leninf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    leninf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    leninf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    leninf_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1605,8 +1614,7 @@ static void leninf_c2_product(const leninf_real *restrict W, const leninf_real *
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 12; j += 6)
                 leninf_c2_dot8x6_avx512(W, b, in + s * 150, z[s], j);
-            for (int j = 12; j < 16; j++)
-                leninf_c2_dot8x1_avx512(W, b, in + s * 150, z[s], j);
+            leninf_c2_dot8x4_avx512(W, b, in + s * 150, z[s], 12);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 16; j += 4)
@@ -3077,22 +3085,22 @@ static void leninf_dense8_dot1x4(const leninf_real *restrict W, const leninf_rea
 #endif
 }
 
-/* leninf_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* leninf_dense8_dot1x2: z = W·x + b for 1 sample × 2 outputs from output j: 2
  * dot products of length 84, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_real *restrict b,
+ * 1 sample, each input row for 2 outputs. */
+static void leninf_dense8_dot1x2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
 #ifdef leninf_VLEN
     const leninf_vec zero = {0};
-    leninf_vec acc[1][1][8 / leninf_VLEN];
+    leninf_vec acc[1][2][8 / leninf_VLEN];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / leninf_VLEN; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3102,7 +3110,7 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
             leninf_vec x0;
             leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 leninf_vec wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN);
                 acc[0][r][v] = leninf_VFMA(wv, x0, acc[0][r][v]);
@@ -3114,7 +3122,7 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3122,24 +3130,24 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
     }
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 #else
-    leninf_real a[1][1][8]; /* the partial sums */
+    leninf_real a[1][2][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
                 a[s][r][k] = 0;
         }
     }
     for (int i = 0; i < 80; i += 8) {
         for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
                     a[s][r][k] = leninf_FMA(W[(j + r) * 84 + i + k], x[s * 84 + i + k], a[s][r][k]);
             }
@@ -3147,14 +3155,14 @@ static void leninf_dense8_dot1x1(const leninf_real *restrict W, const leninf_rea
     }
     /* the last 4 inputs, into lanes 0..3 */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 4; k++)
                 a[s][r][k] = leninf_FMA(W[(j + r) * 84 + 80 + k], x[s * 84 + 80 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             leninf_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -3287,20 +3295,20 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
 #endif
 
 #ifdef leninf_AVX2
-/* leninf_dense8_dot1x1_avx2: leninf_dense8_dot1x1 compiled for AVX2
+/* leninf_dense8_dot1x2_avx2: leninf_dense8_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_dense8_dot1x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
     const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][1][8 / leninf_VLEN32];
+    leninf_vec32 acc[1][2][8 / leninf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / leninf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3310,7 +3318,7 @@ static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const lenin
             leninf_vec32 x0;
             leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
                 acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
@@ -3322,7 +3330,7 @@ static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const lenin
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3330,12 +3338,12 @@ static void leninf_dense8_dot1x1_avx2(const leninf_real *restrict W, const lenin
     }
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -3420,20 +3428,20 @@ static void leninf_dense8_dot8x6_avx512(const leninf_real *restrict W, const len
 #endif
 
 #ifdef leninf_AVX512
-/* leninf_dense8_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* leninf_dense8_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 84, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void leninf_dense8_dot8x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_dense8_dot8x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 80; i += 8) {
@@ -3442,7 +3450,7 @@ static void leninf_dense8_dot8x1_avx512(const leninf_real *restrict W, const len
         const __m512 x2 = leninf_PAIR8(x + 336 + i, x + 420 + i);
         const __m512 x3 = leninf_PAIR8(x + 504 + i, x + 588 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = leninf_BCAST8(W + (j + r) * 84 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -3451,11 +3459,11 @@ static void leninf_dense8_dot8x1_avx512(const leninf_real *restrict W, const len
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = leninf_HIGH8(acc[p][r]);
         }
@@ -3465,20 +3473,29 @@ static void leninf_dense8_dot8x1_avx512(const leninf_real *restrict W, const len
     #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), v[s][r]);
             v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     leninf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    leninf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    leninf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    leninf_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -3538,20 +3555,20 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
 #endif
 
 #ifdef leninf_AVX512
-/* leninf_dense8_dot1x1_avx512: leninf_dense8_dot1x1 compiled for AVX-512VL
+/* leninf_dense8_dot1x2_avx512: leninf_dense8_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_dense8_dot1x2_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
     const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][1][8 / leninf_VLEN32];
+    leninf_vec32 acc[1][2][8 / leninf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / leninf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3561,7 +3578,7 @@ static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const len
             leninf_vec32 x0;
             leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
                 acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
@@ -3573,7 +3590,7 @@ static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const len
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3581,12 +3598,12 @@ static void leninf_dense8_dot1x1_avx512(const leninf_real *restrict W, const len
     }
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -3606,14 +3623,12 @@ static void leninf_dense8_forward(leninf_model *m, const leninf_real *in, int n)
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 6; j += 6)
                 leninf_dense8_dot8x6_avx512(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 6; j < 10; j++)
-                leninf_dense8_dot8x1_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+            leninf_dense8_dot8x4_avx512(W, b, in + s * 84, m->dense8_z[s], 6);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 leninf_dense8_dot1x4_avx512(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 8; j < 10; j++)
-                leninf_dense8_dot1x1_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+            leninf_dense8_dot1x2_avx512(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
     else
@@ -3629,8 +3644,7 @@ static void leninf_dense8_forward(leninf_model *m, const leninf_real *in, int n)
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 leninf_dense8_dot1x4_avx2(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 8; j < 10; j++)
-                leninf_dense8_dot1x1_avx2(W, b, in + s * 84, m->dense8_z[s], j);
+            leninf_dense8_dot1x2_avx2(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
     else
@@ -3644,8 +3658,7 @@ static void leninf_dense8_forward(leninf_model *m, const leninf_real *in, int n)
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 leninf_dense8_dot1x4(W, b, in + s * 84, m->dense8_z[s], j);
-            for (int j = 8; j < 10; j++)
-                leninf_dense8_dot1x1(W, b, in + s * 84, m->dense8_z[s], j);
+            leninf_dense8_dot1x2(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
     for (int s = 0; s < n; s++) {

@@ -1273,21 +1273,21 @@ static void mlpinf_hidden_dot8x6_avx512(const mlpinf_real *restrict W, const mlp
 #endif
 
 #ifdef mlpinf_AVX512
-/* mlpinf_hidden_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* mlpinf_hidden_dot8x2_avx512: z = W·x + b for 8 samples × 2 outputs from output j: 16
  * dot products of length 784, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mlpinf_hidden_dot8x1_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
+static void mlpinf_hidden_dot8x2_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][2];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 2; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
@@ -1297,7 +1297,7 @@ static void mlpinf_hidden_dot8x1_avx512(const mlpinf_real *restrict W, const mlp
         const __m512 x2 = mlpinf_PAIR8(x + 3136 + i, x + 3920 + i);
         const __m512 x3 = mlpinf_PAIR8(x + 4704 + i, x + 5488 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             const __m512 wv = mlpinf_BCAST8(W + (j + r) * 784 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -1306,23 +1306,26 @@ static void mlpinf_hidden_dot8x1_avx512(const mlpinf_real *restrict W, const mlp
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][2];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = mlpinf_HIGH8(acc[p][r]);
         }
     }
     /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[16];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[1][0], v[1][1],
+        v[2][0], v[2][1], v[3][0], v[3][1]};
     mlpinf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[4][0], v[4][1], v[5][0], v[5][1],
+        v[6][0], v[6][1], v[7][0], v[7][1]};
+    mlpinf_SUM8(g1, t + 8);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 128 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -1387,8 +1390,7 @@ static void mlpinf_hidden_forward(mlpinf_model *m, const mlpinf_real *in, int n)
             const int nchunk = mlpinf_chunks(in + s * 784, 8, 784, m->chunk);
             for (int j = 0; j < 126; j += 6)
                 mlpinf_hidden_dot8x6_avx512(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
-            for (int j = 126; j < 128; j++)
-                mlpinf_hidden_dot8x1_avx512(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
+            mlpinf_hidden_dot8x2_avx512(W, b, in + s * 784, m->hidden_z[s], 126, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = mlpinf_chunks(in + s * 784, 1, 784, m->chunk);
@@ -1725,22 +1727,22 @@ static void mlpinf_out_dot1x4(const mlpinf_real *restrict W, const mlpinf_real *
 #endif
 }
 
-/* mlpinf_out_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* mlpinf_out_dot1x2: z = W·x + b for 1 sample × 2 outputs from output j: 2
  * dot products of length 128, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
+ * 1 sample, each input row for 2 outputs. */
+static void mlpinf_out_dot1x2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
 #ifdef mlpinf_VLEN
     const mlpinf_vec zero = {0};
-    mlpinf_vec acc[1][1][8 / mlpinf_VLEN];
+    mlpinf_vec acc[1][2][8 / mlpinf_VLEN];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / mlpinf_VLEN; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1750,7 +1752,7 @@ static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *
             mlpinf_vec x0;
             mlpinf_LOAD(x0, x + 0 + i + v * mlpinf_VLEN);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 mlpinf_vec wv;
                 mlpinf_LOAD(wv, W + (j + r) * 128 + i + v * mlpinf_VLEN);
                 acc[0][r][v] = mlpinf_VFMA(wv, x0, acc[0][r][v]);
@@ -1759,24 +1761,24 @@ static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *
     }
     /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 #else
-    mlpinf_real a[1][1][8]; /* the partial sums */
+    mlpinf_real a[1][2][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
                 a[s][r][k] = 0;
         }
     }
     for (int i = 0; i < 128; i += 8) {
         for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
                     a[s][r][k] = mlpinf_FMA(W[(j + r) * 128 + i + k], x[s * 128 + i + k], a[s][r][k]);
             }
@@ -1784,7 +1786,7 @@ static void mlpinf_out_dot1x1(const mlpinf_real *restrict W, const mlpinf_real *
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             mlpinf_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1895,20 +1897,20 @@ static void mlpinf_out_dot1x4_avx2(const mlpinf_real *restrict W, const mlpinf_r
 #endif
 
 #ifdef mlpinf_AVX2
-/* mlpinf_out_dot1x1_avx2: mlpinf_out_dot1x1 compiled for AVX2
+/* mlpinf_out_dot1x2_avx2: mlpinf_out_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void mlpinf_out_dot1x1_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
+static void mlpinf_out_dot1x2_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
     const mlpinf_vec32 zero = {0};
-    mlpinf_vec32 acc[1][1][8 / mlpinf_VLEN32];
+    mlpinf_vec32 acc[1][2][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / mlpinf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1918,7 +1920,7 @@ static void mlpinf_out_dot1x1_avx2(const mlpinf_real *restrict W, const mlpinf_r
             mlpinf_vec32 x0;
             mlpinf_LOAD(x0, x + 0 + i + v * mlpinf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 mlpinf_vec32 wv;
                 mlpinf_LOAD(wv, W + (j + r) * 128 + i + v * mlpinf_VLEN32);
                 acc[0][r][v] = mlpinf_VFMA32(wv, x0, acc[0][r][v]);
@@ -1927,12 +1929,12 @@ static void mlpinf_out_dot1x1_avx2(const mlpinf_real *restrict W, const mlpinf_r
     }
     /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2006,20 +2008,20 @@ static void mlpinf_out_dot8x6_avx512(const mlpinf_real *restrict W, const mlpinf
 #endif
 
 #ifdef mlpinf_AVX512
-/* mlpinf_out_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* mlpinf_out_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 128, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mlpinf_out_dot8x1_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
+static void mlpinf_out_dot8x4_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 128; i += 8) {
@@ -2028,7 +2030,7 @@ static void mlpinf_out_dot8x1_avx512(const mlpinf_real *restrict W, const mlpinf
         const __m512 x2 = mlpinf_PAIR8(x + 512 + i, x + 640 + i);
         const __m512 x3 = mlpinf_PAIR8(x + 768 + i, x + 896 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = mlpinf_BCAST8(W + (j + r) * 128 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -2037,23 +2039,32 @@ static void mlpinf_out_dot8x1_avx512(const mlpinf_real *restrict W, const mlpinf
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = mlpinf_HIGH8(acc[p][r]);
         }
     }
     /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     mlpinf_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    mlpinf_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    mlpinf_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    mlpinf_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2102,20 +2113,20 @@ static void mlpinf_out_dot1x4_avx512(const mlpinf_real *restrict W, const mlpinf
 #endif
 
 #ifdef mlpinf_AVX512
-/* mlpinf_out_dot1x1_avx512: mlpinf_out_dot1x1 compiled for AVX-512VL
+/* mlpinf_out_dot1x2_avx512: mlpinf_out_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mlpinf_out_dot1x1_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
+static void mlpinf_out_dot1x2_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
     const mlpinf_vec32 zero = {0};
-    mlpinf_vec32 acc[1][1][8 / mlpinf_VLEN32];
+    mlpinf_vec32 acc[1][2][8 / mlpinf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / mlpinf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2125,7 +2136,7 @@ static void mlpinf_out_dot1x1_avx512(const mlpinf_real *restrict W, const mlpinf
             mlpinf_vec32 x0;
             mlpinf_LOAD(x0, x + 0 + i + v * mlpinf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 mlpinf_vec32 wv;
                 mlpinf_LOAD(wv, W + (j + r) * 128 + i + v * mlpinf_VLEN32);
                 acc[0][r][v] = mlpinf_VFMA32(wv, x0, acc[0][r][v]);
@@ -2134,12 +2145,12 @@ static void mlpinf_out_dot1x1_avx512(const mlpinf_real *restrict W, const mlpinf
     }
     /* pairwise (mlpinf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     mlpinf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2159,14 +2170,12 @@ static void mlpinf_out_forward(mlpinf_model *m, const mlpinf_real *in, int n)
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 6; j += 6)
                 mlpinf_out_dot8x6_avx512(W, b, in + s * 128, m->out_z[s], j);
-            for (int j = 6; j < 10; j++)
-                mlpinf_out_dot8x1_avx512(W, b, in + s * 128, m->out_z[s], j);
+            mlpinf_out_dot8x4_avx512(W, b, in + s * 128, m->out_z[s], 6);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 mlpinf_out_dot1x4_avx512(W, b, in + s * 128, m->out_z[s], j);
-            for (int j = 8; j < 10; j++)
-                mlpinf_out_dot1x1_avx512(W, b, in + s * 128, m->out_z[s], j);
+            mlpinf_out_dot1x2_avx512(W, b, in + s * 128, m->out_z[s], 8);
         }
     }
     else
@@ -2182,8 +2191,7 @@ static void mlpinf_out_forward(mlpinf_model *m, const mlpinf_real *in, int n)
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 mlpinf_out_dot1x4_avx2(W, b, in + s * 128, m->out_z[s], j);
-            for (int j = 8; j < 10; j++)
-                mlpinf_out_dot1x1_avx2(W, b, in + s * 128, m->out_z[s], j);
+            mlpinf_out_dot1x2_avx2(W, b, in + s * 128, m->out_z[s], 8);
         }
     }
     else
@@ -2197,8 +2205,7 @@ static void mlpinf_out_forward(mlpinf_model *m, const mlpinf_real *in, int n)
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 mlpinf_out_dot1x4(W, b, in + s * 128, m->out_z[s], j);
-            for (int j = 8; j < 10; j++)
-                mlpinf_out_dot1x1(W, b, in + s * 128, m->out_z[s], j);
+            mlpinf_out_dot1x2(W, b, in + s * 128, m->out_z[s], 8);
         }
     }
     for (int s = 0; s < n; s++) {

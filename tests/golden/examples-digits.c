@@ -1332,21 +1332,21 @@ static void digits_hidden_dot8x6_avx512(const digits_real *restrict W, const dig
 #endif
 
 #ifdef digits_AVX512
-/* digits_hidden_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* digits_hidden_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 64, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void digits_hidden_dot8x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
+static void digits_hidden_dot8x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
@@ -1356,7 +1356,7 @@ static void digits_hidden_dot8x1_avx512(const digits_real *restrict W, const dig
         const __m512 x2 = digits_PAIR8(x + 256 + i, x + 320 + i);
         const __m512 x3 = digits_PAIR8(x + 384 + i, x + 448 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = digits_BCAST8(W + (j + r) * 64 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -1365,23 +1365,32 @@ static void digits_hidden_dot8x1_avx512(const digits_real *restrict W, const dig
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = digits_HIGH8(acc[p][r]);
         }
     }
     /* pairwise (digits_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     digits_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    digits_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    digits_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    digits_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 64 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 64 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1446,8 +1455,7 @@ static void digits_hidden_forward(digits_model *m, const digits_real *in, int n)
             const int nchunk = digits_chunks(in + s * 64, 8, 64, m->chunk);
             for (int j = 0; j < 60; j += 6)
                 digits_hidden_dot8x6_avx512(W, b, in + s * 64, m->hidden_z[s], j, m->chunk, nchunk);
-            for (int j = 60; j < 64; j++)
-                digits_hidden_dot8x1_avx512(W, b, in + s * 64, m->hidden_z[s], j, m->chunk, nchunk);
+            digits_hidden_dot8x4_avx512(W, b, in + s * 64, m->hidden_z[s], 60, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = digits_chunks(in + s * 64, 1, 64, m->chunk);
@@ -1790,22 +1798,22 @@ static void digits_dense2_dot1x4(const digits_real *restrict W, const digits_rea
 #endif
 }
 
-/* digits_dense2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* digits_dense2_dot1x2: z = W·x + b for 1 sample × 2 outputs from output j: 2
  * dot products of length 64, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_real *restrict b,
+ * 1 sample, each input row for 2 outputs. */
+static void digits_dense2_dot1x2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
 #ifdef digits_VLEN
     const digits_vec zero = {0};
-    digits_vec acc[1][1][8 / digits_VLEN];
+    digits_vec acc[1][2][8 / digits_VLEN];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / digits_VLEN; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1815,7 +1823,7 @@ static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_rea
             digits_vec x0;
             digits_LOAD(x0, x + 0 + i + v * digits_VLEN);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 digits_vec wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN);
                 acc[0][r][v] = digits_VFMA(wv, x0, acc[0][r][v]);
@@ -1824,24 +1832,24 @@ static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_rea
     }
     /* pairwise (digits_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     digits_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 #else
-    digits_real a[1][1][8]; /* the partial sums */
+    digits_real a[1][2][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 8; k++)
                 a[s][r][k] = 0;
         }
     }
     for (int i = 0; i < 64; i += 8) {
         for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 for (int k = 0; k < 8; k++)
                     a[s][r][k] = digits_FMA(W[(j + r) * 64 + i + k], x[s * 64 + i + k], a[s][r][k]);
             }
@@ -1849,7 +1857,7 @@ static void digits_dense2_dot1x1(const digits_real *restrict W, const digits_rea
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             digits_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -1960,20 +1968,20 @@ static void digits_dense2_dot1x4_avx2(const digits_real *restrict W, const digit
 #endif
 
 #ifdef digits_AVX2
-/* digits_dense2_dot1x1_avx2: digits_dense2_dot1x1 compiled for AVX2
+/* digits_dense2_dot1x2_avx2: digits_dense2_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void digits_dense2_dot1x1_avx2(const digits_real *restrict W, const digits_real *restrict b,
+static void digits_dense2_dot1x2_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
     const digits_vec32 zero = {0};
-    digits_vec32 acc[1][1][8 / digits_VLEN32];
+    digits_vec32 acc[1][2][8 / digits_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / digits_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1983,7 +1991,7 @@ static void digits_dense2_dot1x1_avx2(const digits_real *restrict W, const digit
             digits_vec32 x0;
             digits_LOAD(x0, x + 0 + i + v * digits_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
                 acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
@@ -1992,12 +2000,12 @@ static void digits_dense2_dot1x1_avx2(const digits_real *restrict W, const digit
     }
     /* pairwise (digits_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     digits_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2071,20 +2079,20 @@ static void digits_dense2_dot8x6_avx512(const digits_real *restrict W, const dig
 #endif
 
 #ifdef digits_AVX512
-/* digits_dense2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* digits_dense2_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 64, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void digits_dense2_dot8x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
+static void digits_dense2_dot8x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 64; i += 8) {
@@ -2093,7 +2101,7 @@ static void digits_dense2_dot8x1_avx512(const digits_real *restrict W, const dig
         const __m512 x2 = digits_PAIR8(x + 256 + i, x + 320 + i);
         const __m512 x3 = digits_PAIR8(x + 384 + i, x + 448 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = digits_BCAST8(W + (j + r) * 64 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -2102,23 +2110,32 @@ static void digits_dense2_dot8x1_avx512(const digits_real *restrict W, const dig
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = digits_HIGH8(acc[p][r]);
         }
     }
     /* pairwise (digits_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     digits_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    digits_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    digits_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    digits_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -2167,20 +2184,20 @@ static void digits_dense2_dot1x4_avx512(const digits_real *restrict W, const dig
 #endif
 
 #ifdef digits_AVX512
-/* digits_dense2_dot1x1_avx512: digits_dense2_dot1x1 compiled for AVX-512VL
+/* digits_dense2_dot1x2_avx512: digits_dense2_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void digits_dense2_dot1x1_avx512(const digits_real *restrict W, const digits_real *restrict b,
+static void digits_dense2_dot1x2_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
     const digits_vec32 zero = {0};
-    digits_vec32 acc[1][1][8 / digits_VLEN32];
+    digits_vec32 acc[1][2][8 / digits_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / digits_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 2; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2190,7 +2207,7 @@ static void digits_dense2_dot1x1_avx512(const digits_real *restrict W, const dig
             digits_vec32 x0;
             digits_LOAD(x0, x + 0 + i + v * digits_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 2; r++) {
                 digits_vec32 wv;
                 digits_LOAD(wv, W + (j + r) * 64 + i + v * digits_VLEN32);
                 acc[0][r][v] = digits_VFMA32(wv, x0, acc[0][r][v]);
@@ -2199,12 +2216,12 @@ static void digits_dense2_dot1x1_avx512(const digits_real *restrict W, const dig
     }
     /* pairwise (digits_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], _mm256_setzero_ps(), _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     digits_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 2; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 2 + r];
     }
 }
 #endif
@@ -2224,14 +2241,12 @@ static void digits_dense2_forward(digits_model *m, const digits_real *in, int n)
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 6; j += 6)
                 digits_dense2_dot8x6_avx512(W, b, in + s * 64, m->dense2_z[s], j);
-            for (int j = 6; j < 10; j++)
-                digits_dense2_dot8x1_avx512(W, b, in + s * 64, m->dense2_z[s], j);
+            digits_dense2_dot8x4_avx512(W, b, in + s * 64, m->dense2_z[s], 6);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 digits_dense2_dot1x4_avx512(W, b, in + s * 64, m->dense2_z[s], j);
-            for (int j = 8; j < 10; j++)
-                digits_dense2_dot1x1_avx512(W, b, in + s * 64, m->dense2_z[s], j);
+            digits_dense2_dot1x2_avx512(W, b, in + s * 64, m->dense2_z[s], 8);
         }
     }
     else
@@ -2247,8 +2262,7 @@ static void digits_dense2_forward(digits_model *m, const digits_real *in, int n)
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 digits_dense2_dot1x4_avx2(W, b, in + s * 64, m->dense2_z[s], j);
-            for (int j = 8; j < 10; j++)
-                digits_dense2_dot1x1_avx2(W, b, in + s * 64, m->dense2_z[s], j);
+            digits_dense2_dot1x2_avx2(W, b, in + s * 64, m->dense2_z[s], 8);
         }
     }
     else
@@ -2262,8 +2276,7 @@ static void digits_dense2_forward(digits_model *m, const digits_real *in, int n)
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 digits_dense2_dot1x4(W, b, in + s * 64, m->dense2_z[s], j);
-            for (int j = 8; j < 10; j++)
-                digits_dense2_dot1x1(W, b, in + s * 64, m->dense2_z[s], j);
+            digits_dense2_dot1x2(W, b, in + s * 64, m->dense2_z[s], 8);
         }
     }
     for (int s = 0; s < n; s++) {

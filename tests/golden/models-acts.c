@@ -1835,20 +1835,20 @@ static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* gacts_a2_dot8x3_avx512: z = W·x + b for 8 samples × 3 outputs from output j: 24
  * dot products of length 16, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 3 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot8x3_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][3];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 3; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 16; i += 8) {
@@ -1857,7 +1857,7 @@ static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         const __m512 x2 = gacts_PAIR8(x + 64 + i, x + 80 + i);
         const __m512 x3 = gacts_PAIR8(x + 96 + i, x + 112 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             const __m512 wv = gacts_BCAST8(W + (j + r) * 16 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -1866,23 +1866,29 @@ static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][3];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[24];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[1][0],
+        v[1][1], v[1][2], v[2][0], v[2][1]};
     gacts_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][2], v[3][0], v[3][1], v[3][2],
+        v[4][0], v[4][1], v[4][2], v[5][0]};
+    gacts_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[5][1], v[5][2], v[6][0], v[6][1],
+        v[6][2], v[7][0], v[7][1], v[7][2]};
+    gacts_SUM8(g2, t + 16);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 3; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 3 + r];
     }
 }
 #endif
@@ -1988,14 +1994,12 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 30; j += 6)
                 gacts_a2_dot8x6_avx512(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 30; j < 33; j++)
-                gacts_a2_dot8x1_avx512(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot8x3_avx512(W, b, in + s * 16, m->a2_z[s], 30);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 32; j += 4)
                 gacts_a2_dot1x4_avx512(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot1x1_avx512(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot1x1_avx512(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
     else
@@ -2007,14 +2011,12 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 32; j += 2)
                 gacts_a2_dot4x2_avx2(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot4x1_avx2(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot4x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 32; j += 4)
                 gacts_a2_dot1x4_avx2(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot1x1_avx2(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot1x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
     else
@@ -2024,14 +2026,12 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 32; j += 2)
                 gacts_a2_dot4x2(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot4x1(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot4x1(W, b, in + s * 16, m->a2_z[s], 32);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 32; j += 4)
                 gacts_a2_dot1x4(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot1x1(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot1x1(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
     for (int s = 0; s < n; s++) {

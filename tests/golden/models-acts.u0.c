@@ -1311,21 +1311,21 @@ static void gacts_a1_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a1_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* gacts_a1_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
  * dot products of length 8, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a1_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a1_dot8x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 4; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
@@ -1335,7 +1335,7 @@ static void gacts_a1_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         const __m512 x2 = gacts_PAIR8(x + 32 + i, x + 40 + i);
         const __m512 x3 = gacts_PAIR8(x + 48 + i, x + 56 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             const __m512 wv = gacts_BCAST8(W + (j + r) * 8 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -1344,23 +1344,32 @@ static void gacts_a1_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][4];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 4; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[32];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[1][0], v[1][1], v[1][2], v[1][3]};
     gacts_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
+        v[3][0], v[3][1], v[3][2], v[3][3]};
+    gacts_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
+        v[5][0], v[5][1], v[5][2], v[5][3]};
+    gacts_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
+        v[7][0], v[7][1], v[7][2], v[7][3]};
+    gacts_SUM8(g3, t + 24);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 4; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
@@ -1425,8 +1434,7 @@ static void gacts_a1_forward(gacts_model *m, const gacts_real *in, int n)
             const int nchunk = gacts_chunks(in + s * 8, 8, 8, m->chunk);
             for (int j = 0; j < 12; j += 6)
                 gacts_a1_dot8x6_avx512(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
-            for (int j = 12; j < 16; j++)
-                gacts_a1_dot8x1_avx512(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
+            gacts_a1_dot8x4_avx512(W, b, in + s * 8, m->a1_z[s], 12, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = gacts_chunks(in + s * 8, 1, 8, m->chunk);
@@ -2170,20 +2178,20 @@ static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a2_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* gacts_a2_dot8x3_avx512: z = W·x + b for 8 samples × 3 outputs from output j: 24
  * dot products of length 16, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 3 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot8x3_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][3];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 3; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 16; i += 8) {
@@ -2192,7 +2200,7 @@ static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         const __m512 x2 = gacts_PAIR8(x + 64 + i, x + 80 + i);
         const __m512 x3 = gacts_PAIR8(x + 96 + i, x + 112 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             const __m512 wv = gacts_BCAST8(W + (j + r) * 16 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -2201,23 +2209,29 @@ static void gacts_a2_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][3];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
     }
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[24];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[1][0],
+        v[1][1], v[1][2], v[2][0], v[2][1]};
     gacts_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][2], v[3][0], v[3][1], v[3][2],
+        v[4][0], v[4][1], v[4][2], v[5][0]};
+    gacts_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[5][1], v[5][2], v[6][0], v[6][1],
+        v[6][2], v[7][0], v[7][1], v[7][2]};
+    gacts_SUM8(g2, t + 16);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 33 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 3; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 3 + r];
     }
 }
 #endif
@@ -2323,14 +2337,12 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 30; j += 6)
                 gacts_a2_dot8x6_avx512(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 30; j < 33; j++)
-                gacts_a2_dot8x1_avx512(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot8x3_avx512(W, b, in + s * 16, m->a2_z[s], 30);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 32; j += 4)
                 gacts_a2_dot1x4_avx512(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot1x1_avx512(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot1x1_avx512(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
     else
@@ -2342,14 +2354,12 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 32; j += 2)
                 gacts_a2_dot4x2_avx2(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot4x1_avx2(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot4x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 32; j += 4)
                 gacts_a2_dot1x4_avx2(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot1x1_avx2(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot1x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
     else
@@ -2359,14 +2369,12 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 32; j += 2)
                 gacts_a2_dot4x2(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot4x1(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot4x1(W, b, in + s * 16, m->a2_z[s], 32);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 32; j += 4)
                 gacts_a2_dot1x4(W, b, in + s * 16, m->a2_z[s], j);
-            for (int j = 32; j < 33; j++)
-                gacts_a2_dot1x1(W, b, in + s * 16, m->a2_z[s], j);
+            gacts_a2_dot1x1(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
     for (int s = 0; s < n; s++) {
@@ -3124,20 +3132,20 @@ static void gacts_a3_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a3_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* gacts_a3_dot8x5_avx512: z = W·x + b for 8 samples × 5 outputs from output j: 40
  * dot products of length 33, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 5 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a3_dot8x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a3_dot8x5_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][5];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 5; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 32; i += 8) {
@@ -3146,7 +3154,7 @@ static void gacts_a3_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         const __m512 x2 = gacts_PAIR8(x + 132 + i, x + 165 + i);
         const __m512 x3 = gacts_PAIR8(x + 198 + i, x + 231 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m512 wv = gacts_BCAST8(W + (j + r) * 33 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -3155,11 +3163,11 @@ static void gacts_a3_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][5];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = gacts_HIGH8(acc[p][r]);
         }
@@ -3169,20 +3177,32 @@ static void gacts_a3_dot8x1_avx512(const gacts_real *restrict W, const gacts_rea
     #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
                 _mm256_maskload_ps(x + s * 33 + 32, m), v[s][r]);
             v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[40];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[1][0], v[1][1], v[1][2]};
     gacts_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][3], v[1][4], v[2][0], v[2][1],
+        v[2][2], v[2][3], v[2][4], v[3][0]};
+    gacts_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[3][1], v[3][2], v[3][3], v[3][4],
+        v[4][0], v[4][1], v[4][2], v[4][3]};
+    gacts_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][4], v[5][0], v[5][1], v[5][2],
+        v[5][3], v[5][4], v[6][0], v[6][1]};
+    gacts_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[6][2], v[6][3], v[6][4], v[7][0],
+        v[7][1], v[7][2], v[7][3], v[7][4]};
+    gacts_SUM8(g4, t + 32);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 5; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 5 + r];
     }
 }
 #endif
@@ -3308,14 +3328,12 @@ static void gacts_a3_forward(gacts_model *m, const gacts_real *in, int n)
     {
         int s = 0;
         for (; s + 8 <= n; s += 8) {
-            for (int j = 0; j < 5; j++)
-                gacts_a3_dot8x1_avx512(W, b, in + s * 33, m->a3_z[s], j);
+            gacts_a3_dot8x5_avx512(W, b, in + s * 33, m->a3_z[s], 0);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 4; j += 4)
                 gacts_a3_dot1x4_avx512(W, b, in + s * 33, m->a3_z[s], j);
-            for (int j = 4; j < 5; j++)
-                gacts_a3_dot1x1_avx512(W, b, in + s * 33, m->a3_z[s], j);
+            gacts_a3_dot1x1_avx512(W, b, in + s * 33, m->a3_z[s], 4);
         }
     }
     else
@@ -3327,14 +3345,12 @@ static void gacts_a3_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 4; j += 2)
                 gacts_a3_dot4x2_avx2(W, b, in + s * 33, m->a3_z[s], j);
-            for (int j = 4; j < 5; j++)
-                gacts_a3_dot4x1_avx2(W, b, in + s * 33, m->a3_z[s], j);
+            gacts_a3_dot4x1_avx2(W, b, in + s * 33, m->a3_z[s], 4);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 4; j += 4)
                 gacts_a3_dot1x4_avx2(W, b, in + s * 33, m->a3_z[s], j);
-            for (int j = 4; j < 5; j++)
-                gacts_a3_dot1x1_avx2(W, b, in + s * 33, m->a3_z[s], j);
+            gacts_a3_dot1x1_avx2(W, b, in + s * 33, m->a3_z[s], 4);
         }
     }
     else
@@ -3344,14 +3360,12 @@ static void gacts_a3_forward(gacts_model *m, const gacts_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 4; j += 2)
                 gacts_a3_dot4x2(W, b, in + s * 33, m->a3_z[s], j);
-            for (int j = 4; j < 5; j++)
-                gacts_a3_dot4x1(W, b, in + s * 33, m->a3_z[s], j);
+            gacts_a3_dot4x1(W, b, in + s * 33, m->a3_z[s], 4);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 4; j += 4)
                 gacts_a3_dot1x4(W, b, in + s * 33, m->a3_z[s], j);
-            for (int j = 4; j < 5; j++)
-                gacts_a3_dot1x1(W, b, in + s * 33, m->a3_z[s], j);
+            gacts_a3_dot1x1(W, b, in + s * 33, m->a3_z[s], 4);
         }
     }
     for (int s = 0; s < n; s++) {

@@ -2510,22 +2510,22 @@ static void gcnn_dense8_dot4x1(const gcnn_real *restrict W, const gcnn_real *res
 #endif
 }
 
-/* gcnn_dense8_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* gcnn_dense8_dot1x3: z = W·x + b for 1 sample × 3 outputs from output j: 3
  * dot products of length 40, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *restrict b,
+ * 1 sample, each input row for 3 outputs. */
+static void gcnn_dense8_dot1x3(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
 #ifdef gcnn_VLEN
     const gcnn_vec zero = {0};
-    gcnn_vec acc[1][1][8 / gcnn_VLEN];
+    gcnn_vec acc[1][3][8 / gcnn_VLEN];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gcnn_VLEN; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 3; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2535,18 +2535,18 @@ static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *res
             gcnn_vec x0;
             gcnn_LOAD(x0, x + 0 + i + v * gcnn_VLEN);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 gcnn_vec wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN);
                 acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
-    gcnn_real a[1][1][8]; /* the partial sums */
+    gcnn_real a[1][3][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gcnn_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2559,16 +2559,16 @@ static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *res
         }
     }
 #else
-    gcnn_real a[1][1][8]; /* the partial sums */
+    gcnn_real a[1][3][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 8; k++)
                 a[s][r][k] = 0;
         }
     }
     for (int i = 0; i < 40; i += 8) {
         for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 for (int k = 0; k < 8; k++)
                     a[s][r][k] = gcnn_FMA(W[(j + r) * 40 + i + k], x[s * 40 + i + k], a[s][r][k]);
             }
@@ -2576,7 +2576,7 @@ static void gcnn_dense8_dot1x1(const gcnn_real *restrict W, const gcnn_real *res
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gcnn_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2710,20 +2710,20 @@ static void gcnn_dense8_dot4x1_avx2(const gcnn_real *restrict W, const gcnn_real
 #endif
 
 #ifdef gcnn_AVX2
-/* gcnn_dense8_dot1x1_avx2: gcnn_dense8_dot1x1 compiled for AVX2
+/* gcnn_dense8_dot1x3_avx2: gcnn_dense8_dot1x3 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void gcnn_dense8_dot1x1_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
+static void gcnn_dense8_dot1x3_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
     const gcnn_vec32 zero = {0};
-    gcnn_vec32 acc[1][1][8 / gcnn_VLEN32];
+    gcnn_vec32 acc[1][3][8 / gcnn_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gcnn_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 3; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2733,18 +2733,18 @@ static void gcnn_dense8_dot1x1_avx2(const gcnn_real *restrict W, const gcnn_real
             gcnn_vec32 x0;
             gcnn_LOAD(x0, x + 0 + i + v * gcnn_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 gcnn_vec32 wv;
                 gcnn_LOAD(wv, W + (j + r) * 40 + i + v * gcnn_VLEN32);
                 acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
-    gcnn_real a[1][1][8]; /* the partial sums */
+    gcnn_real a[1][3][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gcnn_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2774,12 +2774,10 @@ static void gcnn_dense8_forward(gcnn_model *m, const gcnn_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 2; j += 2)
                 gcnn_dense8_dot4x2_avx2(W, b, in + s * 40, m->dense8_z[s], j);
-            for (int j = 2; j < 3; j++)
-                gcnn_dense8_dot4x1_avx2(W, b, in + s * 40, m->dense8_z[s], j);
+            gcnn_dense8_dot4x1_avx2(W, b, in + s * 40, m->dense8_z[s], 2);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 3; j++)
-                gcnn_dense8_dot1x1_avx2(W, b, in + s * 40, m->dense8_z[s], j);
+            gcnn_dense8_dot1x3_avx2(W, b, in + s * 40, m->dense8_z[s], 0);
         }
     }
     else
@@ -2789,12 +2787,10 @@ static void gcnn_dense8_forward(gcnn_model *m, const gcnn_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 2; j += 2)
                 gcnn_dense8_dot4x2(W, b, in + s * 40, m->dense8_z[s], j);
-            for (int j = 2; j < 3; j++)
-                gcnn_dense8_dot4x1(W, b, in + s * 40, m->dense8_z[s], j);
+            gcnn_dense8_dot4x1(W, b, in + s * 40, m->dense8_z[s], 2);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 3; j++)
-                gcnn_dense8_dot1x1(W, b, in + s * 40, m->dense8_z[s], j);
+            gcnn_dense8_dot1x3(W, b, in + s * 40, m->dense8_z[s], 0);
         }
     }
     for (int s = 0; s < n; s++) {

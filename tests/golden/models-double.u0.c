@@ -1923,14 +1923,12 @@ static void gdouble_dense2_forward(gdouble_model *m, const gdouble_real *in, int
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 8; j += 2)
                 gdouble_dense2_dot4x2_avx2(W, b, in + s * 12, m->dense2_z[s], j);
-            for (int j = 8; j < 9; j++)
-                gdouble_dense2_dot4x1_avx2(W, b, in + s * 12, m->dense2_z[s], j);
+            gdouble_dense2_dot4x1_avx2(W, b, in + s * 12, m->dense2_z[s], 8);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 gdouble_dense2_dot1x4_avx2(W, b, in + s * 12, m->dense2_z[s], j);
-            for (int j = 8; j < 9; j++)
-                gdouble_dense2_dot1x1_avx2(W, b, in + s * 12, m->dense2_z[s], j);
+            gdouble_dense2_dot1x1_avx2(W, b, in + s * 12, m->dense2_z[s], 8);
         }
     }
     else
@@ -1940,14 +1938,12 @@ static void gdouble_dense2_forward(gdouble_model *m, const gdouble_real *in, int
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 8; j += 2)
                 gdouble_dense2_dot4x2(W, b, in + s * 12, m->dense2_z[s], j);
-            for (int j = 8; j < 9; j++)
-                gdouble_dense2_dot4x1(W, b, in + s * 12, m->dense2_z[s], j);
+            gdouble_dense2_dot4x1(W, b, in + s * 12, m->dense2_z[s], 8);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 gdouble_dense2_dot1x4(W, b, in + s * 12, m->dense2_z[s], j);
-            for (int j = 8; j < 9; j++)
-                gdouble_dense2_dot1x1(W, b, in + s * 12, m->dense2_z[s], j);
+            gdouble_dense2_dot1x1(W, b, in + s * 12, m->dense2_z[s], 8);
         }
     }
     for (int s = 0; s < n; s++) {
@@ -2406,22 +2402,22 @@ static void gdouble_dense3_dot1x4(const gdouble_real *restrict W, const gdouble_
 #endif
 }
 
-/* gdouble_dense3_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* gdouble_dense3_dot1x3: z = W·x + b for 1 sample × 3 outputs from output j: 3
  * dot products of length 9, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
+ * 1 sample, each input row for 3 outputs. */
+static void gdouble_dense3_dot1x3(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
 #ifdef gdouble_VLEN
     const gdouble_vec zero = {0};
-    gdouble_vec acc[1][1][8 / gdouble_VLEN];
+    gdouble_vec acc[1][3][8 / gdouble_VLEN];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gdouble_VLEN; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 3; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2431,25 +2427,25 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
             gdouble_vec x0;
             gdouble_LOAD(x0, x + 0 + i + v * gdouble_VLEN);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 gdouble_vec wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN);
                 acc[0][r][v] = gdouble_VFMA(wv, x0, acc[0][r][v]);
             }
         }
     }
-    gdouble_real a[1][1][8]; /* the partial sums */
+    gdouble_real a[1][3][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 1; k++)
                 a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gdouble_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2462,16 +2458,16 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
         }
     }
 #else
-    gdouble_real a[1][1][8]; /* the partial sums */
+    gdouble_real a[1][3][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 8; k++)
                 a[s][r][k] = 0;
         }
     }
     for (int i = 0; i < 8; i += 8) {
         for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 for (int k = 0; k < 8; k++)
                     a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + i + k], x[s * 9 + i + k], a[s][r][k]);
             }
@@ -2479,14 +2475,14 @@ static void gdouble_dense3_dot1x1(const gdouble_real *restrict W, const gdouble_
     }
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 1; k++)
                 a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gdouble_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2691,20 +2687,20 @@ static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdo
 #endif
 
 #ifdef gdouble_AVX2
-/* gdouble_dense3_dot1x1_avx2: gdouble_dense3_dot1x1 compiled for AVX2
+/* gdouble_dense3_dot1x3_avx2: gdouble_dense3_dot1x3 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void gdouble_dense3_dot1x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
+static void gdouble_dense3_dot1x3_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
     const gdouble_vec32 zero = {0};
-    gdouble_vec32 acc[1][1][8 / gdouble_VLEN32];
+    gdouble_vec32 acc[1][3][8 / gdouble_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gdouble_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 3; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2714,25 +2710,25 @@ static void gdouble_dense3_dot1x1_avx2(const gdouble_real *restrict W, const gdo
             gdouble_vec32 x0;
             gdouble_LOAD(x0, x + 0 + i + v * gdouble_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 gdouble_vec32 wv;
                 gdouble_LOAD(wv, W + (j + r) * 9 + i + v * gdouble_VLEN32);
                 acc[0][r][v] = gdouble_VFMA32(wv, x0, acc[0][r][v]);
             }
         }
     }
-    gdouble_real a[1][1][8]; /* the partial sums */
+    gdouble_real a[1][3][8]; /* the partial sums */
     memcpy(a, acc, sizeof a);
     /* the last 1 inputs, into lanes 0..0 */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 1; k++)
                 a[s][r][k] = gdouble_FMA(W[(j + r) * 9 + 8 + k], x[s * 9 + 8 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gdouble_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2762,14 +2758,12 @@ static void gdouble_dense3_forward(gdouble_model *m, const gdouble_real *in, int
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 6; j += 2)
                 gdouble_dense3_dot4x2_avx2(W, b, in + s * 9, m->dense3_z[s], j);
-            for (int j = 6; j < 7; j++)
-                gdouble_dense3_dot4x1_avx2(W, b, in + s * 9, m->dense3_z[s], j);
+            gdouble_dense3_dot4x1_avx2(W, b, in + s * 9, m->dense3_z[s], 6);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 4; j += 4)
                 gdouble_dense3_dot1x4_avx2(W, b, in + s * 9, m->dense3_z[s], j);
-            for (int j = 4; j < 7; j++)
-                gdouble_dense3_dot1x1_avx2(W, b, in + s * 9, m->dense3_z[s], j);
+            gdouble_dense3_dot1x3_avx2(W, b, in + s * 9, m->dense3_z[s], 4);
         }
     }
     else
@@ -2779,14 +2773,12 @@ static void gdouble_dense3_forward(gdouble_model *m, const gdouble_real *in, int
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 6; j += 2)
                 gdouble_dense3_dot4x2(W, b, in + s * 9, m->dense3_z[s], j);
-            for (int j = 6; j < 7; j++)
-                gdouble_dense3_dot4x1(W, b, in + s * 9, m->dense3_z[s], j);
+            gdouble_dense3_dot4x1(W, b, in + s * 9, m->dense3_z[s], 6);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 4; j += 4)
                 gdouble_dense3_dot1x4(W, b, in + s * 9, m->dense3_z[s], j);
-            for (int j = 4; j < 7; j++)
-                gdouble_dense3_dot1x1(W, b, in + s * 9, m->dense3_z[s], j);
+            gdouble_dense3_dot1x3(W, b, in + s * 9, m->dense3_z[s], 4);
         }
     }
     for (int s = 0; s < n; s++) {
@@ -2999,23 +2991,23 @@ static void gdouble_dense4_dot4x1(const gdouble_real *restrict W, const gdouble_
     }
 }
 
-/* gdouble_dense4_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* gdouble_dense4_dot1x3: z = W·x + b for 1 sample × 3 outputs from output j: 3
  * dot products of length 7, each in 7 partial sums (lane k fuses inputs
  * k, k + 7, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void gdouble_dense4_dot1x1(const gdouble_real *restrict W, const gdouble_real *restrict b,
+ * 1 sample, each input row for 3 outputs. */
+static void gdouble_dense4_dot1x3(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
-    gdouble_real a[1][1][7]; /* the partial sums */
+    gdouble_real a[1][3][7]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 7; k++)
                 a[s][r][k] = W[(j + r) * 7 + k] * x[s * 7 + k];
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gdouble_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -3041,12 +3033,10 @@ static void gdouble_dense4_forward(gdouble_model *m, const gdouble_real *in, int
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 2; j += 2)
                 gdouble_dense4_dot4x2(W, b, in + s * 7, m->dense4_z[s], j);
-            for (int j = 2; j < 3; j++)
-                gdouble_dense4_dot4x1(W, b, in + s * 7, m->dense4_z[s], j);
+            gdouble_dense4_dot4x1(W, b, in + s * 7, m->dense4_z[s], 2);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 3; j++)
-                gdouble_dense4_dot1x1(W, b, in + s * 7, m->dense4_z[s], j);
+            gdouble_dense4_dot1x3(W, b, in + s * 7, m->dense4_z[s], 0);
         }
     }
     for (int s = 0; s < n; s++) {

@@ -1010,23 +1010,23 @@ static void gmae_s_dot1x4(const gmae_real *restrict W, const gmae_real *restrict
     }
 }
 
-/* gmae_s_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* gmae_s_dot1x2: z = W·x + b for 1 sample × 2 outputs from output j: 2
  * dot products of length 3, each in 3 partial sums (lane k fuses inputs
  * k, k + 3, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void gmae_s_dot1x1(const gmae_real *restrict W, const gmae_real *restrict b,
+ * 1 sample, each input row for 2 outputs. */
+static void gmae_s_dot1x2(const gmae_real *restrict W, const gmae_real *restrict b,
     const gmae_real *restrict x, gmae_real *restrict z, int j)
 {
-    gmae_real a[1][1][3]; /* the partial sums */
+    gmae_real a[1][2][3]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 3; k++)
                 a[s][r][k] = W[(j + r) * 3 + k] * x[s * 3 + k];
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             gmae_real *t = a[s][r];
             t[0] += t[2];
             t[0] += t[1];
@@ -1052,8 +1052,7 @@ static void gmae_s_forward(gmae_model *m, const gmae_real *in, int n)
         for (; s < n; s++) {
             for (int j = 0; j < 4; j += 4)
                 gmae_s_dot1x4(W, b, in + s * 3, m->s_z[s], j);
-            for (int j = 4; j < 6; j++)
-                gmae_s_dot1x1(W, b, in + s * 3, m->s_z[s], j);
+            gmae_s_dot1x2(W, b, in + s * 3, m->s_z[s], 4);
         }
     }
     for (int s = 0; s < n; s++) {
@@ -1193,23 +1192,23 @@ static void gmae_dense2_dot4x2(const gmae_real *restrict W, const gmae_real *res
     }
 }
 
-/* gmae_dense2_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* gmae_dense2_dot1x2: z = W·x + b for 1 sample × 2 outputs from output j: 2
  * dot products of length 6, each in 6 partial sums (lane k fuses inputs
  * k, k + 6, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void gmae_dense2_dot1x1(const gmae_real *restrict W, const gmae_real *restrict b,
+ * 1 sample, each input row for 2 outputs. */
+static void gmae_dense2_dot1x2(const gmae_real *restrict W, const gmae_real *restrict b,
     const gmae_real *restrict x, gmae_real *restrict z, int j)
 {
-    gmae_real a[1][1][6]; /* the partial sums */
+    gmae_real a[1][2][6]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             for (int k = 0; k < 6; k++)
                 a[s][r][k] = W[(j + r) * 6 + k] * x[s * 6 + k];
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 2; r++) {
             gmae_real *t = a[s][r];
             t[0] += t[3];
             t[1] += t[4];
@@ -1236,8 +1235,7 @@ static void gmae_dense2_forward(gmae_model *m, const gmae_real *in, int n)
                 gmae_dense2_dot4x2(W, b, in + s * 6, m->dense2_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 2; j++)
-                gmae_dense2_dot1x1(W, b, in + s * 6, m->dense2_z[s], j);
+            gmae_dense2_dot1x2(W, b, in + s * 6, m->dense2_z[s], 0);
         }
     }
     for (int s = 0; s < n; s++) {

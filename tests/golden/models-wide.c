@@ -1695,21 +1695,21 @@ static void gwide_h_dot8x6_avx512(const gwide_real *restrict W, const gwide_real
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_h_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* gwide_h_dot8x3_avx512: z = W·x + b for 8 samples × 3 outputs from output j: 24
  * dot products of length 37, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 3 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_h_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_h_dot8x3_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][3];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 3; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int c = 0; c < nchunk; c++) {
@@ -1719,7 +1719,7 @@ static void gwide_h_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
         const __m512 x2 = gwide_PAIR8(x + 148 + i, x + 185 + i);
         const __m512 x3 = gwide_PAIR8(x + 222 + i, x + 259 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             const __m512 wv = gwide_BCAST8(W + (j + r) * 37 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -1728,11 +1728,11 @@ static void gwide_h_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][3];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = gwide_HIGH8(acc[p][r]);
         }
@@ -1742,20 +1742,26 @@ static void gwide_h_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
     #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
                 _mm256_maskload_ps(x + s * 37 + 32, m), v[s][r]);
             v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[24];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[1][0],
+        v[1][1], v[1][2], v[2][0], v[2][1]};
     gwide_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[2][2], v[3][0], v[3][1], v[3][2],
+        v[4][0], v[4][1], v[4][2], v[5][0]};
+    gwide_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[5][1], v[5][2], v[6][0], v[6][1],
+        v[6][2], v[7][0], v[7][1], v[7][2]};
+    gwide_SUM8(g2, t + 16);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 3; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 3 + r];
     }
 }
 #endif
@@ -1886,15 +1892,13 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
             const int nchunk = gwide_chunks(in + s * 37, 8, 37, m->chunk);
             for (int j = 0; j < 42; j += 6)
                 gwide_h_dot8x6_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            for (int j = 42; j < 45; j++)
-                gwide_h_dot8x1_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot8x3_avx512(W, b, in + s * 37, m->h_z[s], 42, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = gwide_chunks(in + s * 37, 1, 37, m->chunk);
             for (int j = 0; j < 44; j += 4)
                 gwide_h_dot1x4_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            for (int j = 44; j < 45; j++)
-                gwide_h_dot1x1_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot1x1_avx512(W, b, in + s * 37, m->h_z[s], 44, m->chunk, nchunk);
         }
     }
     else
@@ -1907,15 +1911,13 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
             const int nchunk = gwide_chunks(in + s * 37, 4, 37, m->chunk);
             for (int j = 0; j < 44; j += 2)
                 gwide_h_dot4x2_avx2(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            for (int j = 44; j < 45; j++)
-                gwide_h_dot4x1_avx2(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot4x1_avx2(W, b, in + s * 37, m->h_z[s], 44, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = gwide_chunks(in + s * 37, 1, 37, m->chunk);
             for (int j = 0; j < 44; j += 4)
                 gwide_h_dot1x4_avx2(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            for (int j = 44; j < 45; j++)
-                gwide_h_dot1x1_avx2(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot1x1_avx2(W, b, in + s * 37, m->h_z[s], 44, m->chunk, nchunk);
         }
     }
     else
@@ -1926,15 +1928,13 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
             const int nchunk = gwide_chunks(in + s * 37, 4, 37, m->chunk);
             for (int j = 0; j < 44; j += 2)
                 gwide_h_dot4x2(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            for (int j = 44; j < 45; j++)
-                gwide_h_dot4x1(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot4x1(W, b, in + s * 37, m->h_z[s], 44, m->chunk, nchunk);
         }
         for (; s < n; s++) {
             const int nchunk = gwide_chunks(in + s * 37, 1, 37, m->chunk);
             for (int j = 0; j < 44; j += 4)
                 gwide_h_dot1x4(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            for (int j = 44; j < 45; j++)
-                gwide_h_dot1x1(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot1x1(W, b, in + s * 37, m->h_z[s], 44, m->chunk, nchunk);
         }
     }
     for (int s = 0; s < n; s++) {
@@ -2379,22 +2379,22 @@ static void gwide_g_dot1x4(const gwide_real *restrict W, const gwide_real *restr
 #endif
 }
 
-/* gwide_g_dot1x1: z = W·x + b for 1 sample × 1 output from output j: 1
+/* gwide_g_dot1x3: z = W·x + b for 1 sample × 3 outputs from output j: 3
  * dot products of length 45, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 1 output. */
-static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restrict b,
+ * 1 sample, each input row for 3 outputs. */
+static void gwide_g_dot1x3(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
 #ifdef gwide_VLEN
     const gwide_vec zero = {0};
-    gwide_vec acc[1][1][8 / gwide_VLEN];
+    gwide_vec acc[1][3][8 / gwide_VLEN];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 3; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2404,7 +2404,7 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
             gwide_vec x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 gwide_vec wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN);
                 acc[0][r][v] = gwide_VFMA(wv, x0, acc[0][r][v]);
@@ -2416,7 +2416,7 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
                 _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -2424,24 +2424,24 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
     }
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 3; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 3 + r];
     }
 #else
-    gwide_real a[1][1][8]; /* the partial sums */
+    gwide_real a[1][3][8]; /* the partial sums */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 8; k++)
                 a[s][r][k] = 0;
         }
     }
     for (int i = 0; i < 40; i += 8) {
         for (int s = 0; s < 1; s++) {
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 for (int k = 0; k < 8; k++)
                     a[s][r][k] = gwide_FMA(W[(j + r) * 45 + i + k], x[s * 45 + i + k], a[s][r][k]);
             }
@@ -2449,14 +2449,14 @@ static void gwide_g_dot1x1(const gwide_real *restrict W, const gwide_real *restr
     }
     /* the last 5 inputs, into lanes 0..4 */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 5; k++)
                 a[s][r][k] = gwide_FMA(W[(j + r) * 45 + 40 + k], x[s * 45 + 40 + k], a[s][r][k]);
         }
     }
     /* pairwise, then the bias */
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             gwide_real *t = a[s][r];
             t[0] += t[4];
             t[1] += t[5];
@@ -2652,20 +2652,20 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
 #endif
 
 #ifdef gwide_AVX2
-/* gwide_g_dot1x1_avx2: gwide_g_dot1x1 compiled for AVX2
+/* gwide_g_dot1x3_avx2: gwide_g_dot1x3 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_g_dot1x3_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][1][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][3][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 3; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2675,7 +2675,7 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -2687,7 +2687,7 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
                 _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -2695,12 +2695,12 @@ static void gwide_g_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
     }
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 3; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 3 + r];
     }
 }
 #endif
@@ -2785,20 +2785,20 @@ static void gwide_g_dot8x6_avx512(const gwide_real *restrict W, const gwide_real
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_g_dot8x1_avx512: z = W·x + b for 8 samples × 1 output from output j: 8
+/* gwide_g_dot8x5_avx512: z = W·x + b for 8 samples × 5 outputs from output j: 40
  * dot products of length 45, each in 8 partial sums (lane k fuses inputs
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 1 output.
+ * 8 samples, each input row for 5 outputs.
  * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_g_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_g_dot8x5_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
-    __m512 acc[4][1];
+    __m512 acc[4][5];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++)
+        for (int r = 0; r < 5; r++)
             acc[p][r] = _mm512_setzero_ps();
     }
     for (int i = 0; i < 40; i += 8) {
@@ -2807,7 +2807,7 @@ static void gwide_g_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
         const __m512 x2 = gwide_PAIR8(x + 180 + i, x + 225 + i);
         const __m512 x3 = gwide_PAIR8(x + 270 + i, x + 315 + i);
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m512 wv = gwide_BCAST8(W + (j + r) * 45 + i);
             acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
             acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
@@ -2816,11 +2816,11 @@ static void gwide_g_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
         }
     }
     /* each sample's 8 lanes: the halves */
-    __m256 v[8][1];
+    __m256 v[8][5];
     #pragma GCC unroll 8
     for (int p = 0; p < 4; p++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
             v[2 * p + 1][r] = gwide_HIGH8(acc[p][r]);
         }
@@ -2830,20 +2830,32 @@ static void gwide_g_dot8x1_avx512(const gwide_real *restrict W, const gwide_real
     #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
                 _mm256_maskload_ps(x + s * 45 + 40, m), v[s][r]);
             v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
         }
     }
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {v[0][0], v[1][0], v[2][0], v[3][0],
-        v[4][0], v[5][0], v[6][0], v[7][0]};
+    float t[40];
+    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
+        v[0][4], v[1][0], v[1][1], v[1][2]};
     gwide_SUM8(g0, t + 0);
+    const __m256 g1[8] = {v[1][3], v[1][4], v[2][0], v[2][1],
+        v[2][2], v[2][3], v[2][4], v[3][0]};
+    gwide_SUM8(g1, t + 8);
+    const __m256 g2[8] = {v[3][1], v[3][2], v[3][3], v[3][4],
+        v[4][0], v[4][1], v[4][2], v[4][3]};
+    gwide_SUM8(g2, t + 16);
+    const __m256 g3[8] = {v[4][4], v[5][0], v[5][1], v[5][2],
+        v[5][3], v[5][4], v[6][0], v[6][1]};
+    gwide_SUM8(g3, t + 24);
+    const __m256 g4[8] = {v[6][2], v[6][3], v[6][4], v[7][0],
+        v[7][1], v[7][2], v[7][3], v[7][4]};
+    gwide_SUM8(g4, t + 32);
     for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 5; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 5 + r];
     }
 }
 #endif
@@ -2903,20 +2915,20 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_g_dot1x1_avx512: gwide_g_dot1x1 compiled for AVX-512VL
+/* gwide_g_dot1x3_avx512: gwide_g_dot1x3 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_g_dot1x3_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][1][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][3][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 3; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2926,7 +2938,7 @@ static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 3; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -2938,7 +2950,7 @@ static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 3; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
                 _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -2946,12 +2958,12 @@ static void gwide_g_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
     }
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], _mm256_setzero_ps(),
         _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 11 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 3; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 3 + r];
     }
 }
 #endif
@@ -2971,14 +2983,12 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
         for (; s + 8 <= n; s += 8) {
             for (int j = 0; j < 6; j += 6)
                 gwide_g_dot8x6_avx512(W, b, in + s * 45, m->g_z[s], j);
-            for (int j = 6; j < 11; j++)
-                gwide_g_dot8x1_avx512(W, b, in + s * 45, m->g_z[s], j);
+            gwide_g_dot8x5_avx512(W, b, in + s * 45, m->g_z[s], 6);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 gwide_g_dot1x4_avx512(W, b, in + s * 45, m->g_z[s], j);
-            for (int j = 8; j < 11; j++)
-                gwide_g_dot1x1_avx512(W, b, in + s * 45, m->g_z[s], j);
+            gwide_g_dot1x3_avx512(W, b, in + s * 45, m->g_z[s], 8);
         }
     }
     else
@@ -2990,14 +3000,12 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 10; j += 2)
                 gwide_g_dot4x2_avx2(W, b, in + s * 45, m->g_z[s], j);
-            for (int j = 10; j < 11; j++)
-                gwide_g_dot4x1_avx2(W, b, in + s * 45, m->g_z[s], j);
+            gwide_g_dot4x1_avx2(W, b, in + s * 45, m->g_z[s], 10);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 gwide_g_dot1x4_avx2(W, b, in + s * 45, m->g_z[s], j);
-            for (int j = 8; j < 11; j++)
-                gwide_g_dot1x1_avx2(W, b, in + s * 45, m->g_z[s], j);
+            gwide_g_dot1x3_avx2(W, b, in + s * 45, m->g_z[s], 8);
         }
     }
     else
@@ -3007,14 +3015,12 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
         for (; s + 4 <= n; s += 4) {
             for (int j = 0; j < 10; j += 2)
                 gwide_g_dot4x2(W, b, in + s * 45, m->g_z[s], j);
-            for (int j = 10; j < 11; j++)
-                gwide_g_dot4x1(W, b, in + s * 45, m->g_z[s], j);
+            gwide_g_dot4x1(W, b, in + s * 45, m->g_z[s], 10);
         }
         for (; s < n; s++) {
             for (int j = 0; j < 8; j += 4)
                 gwide_g_dot1x4(W, b, in + s * 45, m->g_z[s], j);
-            for (int j = 8; j < 11; j++)
-                gwide_g_dot1x1(W, b, in + s * 45, m->g_z[s], j);
+            gwide_g_dot1x3(W, b, in + s * 45, m->g_z[s], 8);
         }
     }
     for (int s = 0; s < n; s++) {
