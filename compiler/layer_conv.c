@@ -69,8 +69,8 @@ static Conv geometry(const Node *n)
 }
 
 /* The scratch, in its order.  direct: xp, the input within its padding (HP × WP, and KW
- * of slack for flat rows to read past the end); flat: a plane of WP-wide rows (OH × WP),
- * δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the
+ * of slack for flat rows to read past the end); flat: planes of WP-wide rows (F × OH ×
+ * WP), δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the
  * column sums of ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K), in
  * the backward ∂C/∂col after ∂C/∂W; the product's rows (P × F), the forward's; with
  * padding, xp and dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The
@@ -84,7 +84,7 @@ static long scratch_at(const Conv *g, int what)
     long at[AT_BSUM + 1] = {0};
     if (g->direct) {
         at[AT_PLANE] = g->HP * g->WP + g->KW;
-        at[AT_DXP] = at[AT_PLANE] + (g->flat ? ALIGN + g->OH * g->WP : 0);
+        at[AT_DXP] = at[AT_PLANE] + (g->flat ? ALIGN + g->F * g->OH * g->WP : 0);
         at[AT_WSUM] = at[AT_DXP] + g->HP * g->WP;
         at[AT_BSUM] = at[AT_WSUM] + ALIGN + g->F * g->K * g->WS;
     } else {
@@ -114,7 +114,7 @@ static bool conv_infer(Diag *d, Node *n)
     double ow = (double)((in[2] + 2 * p[1] - k[1]) / s[1] + 1);
     double out = (double)n->size[0] * oh * ow, window = (double)in[0] * (double)k[0] * (double)k[1];
     double f = (double)n->size[0], padded = (double)(in[1] + 2 * p[0]) * (double)(in[2] + 2 * p[1]);
-    double scratch = f * ow + (in[0] == 1 ? 2 * padded + (double)k[1] + 2 * ALIGN + oh * (double)(in[2] + 2 * p[1]) +
+    double scratch = f * ow + (in[0] == 1 ? 2 * padded + (double)k[1] + 2 * ALIGN + f * oh * (double)(in[2] + 2 * p[1]) +
                                                 f * window * (double)(in[2] + 2 * p[1]) /* scratch_at */
                                           : oh * ow * window + oh * ow * f +
                                                 (p[0] || p[1] ? 2 * (double)in[0] * padded : 0));
@@ -259,9 +259,9 @@ static void emit_padded_input(Emit *e, const GenCtx *c, const Conv *g, bool plan
     if (!plane || !g->flat)
         return;
     char dims[64];
-    snprintf(dims, sizeof dims, "[%ld][%ld]", g->OH, g->WP);
+    snprintf(dims, sizeof dims, "[%ld][%ld][%ld]", g->F, g->OH, g->WP);
     emit_aligned(e, c, "plane", scratch_at(g, AT_PLANE), dims);
-    emit_line(e, "memset(plane, 0, %ld * sizeof *plane);", g->OH * g->WP);
+    emit_line(e, "memset(plane, 0, %ld * sizeof *plane);", g->F * g->OH * g->WP);
 }
 
 /* Copies the C·H rows of x (`x`, [C][H][W]) into the interior of xp (`xp`, [C][HP][WP]),
@@ -469,39 +469,52 @@ static void emit_column_reduce(Emit *e, const GenCtx *c, const char *acc, long r
 }
 
 /* The direct form's backward of one sample, δ in d: ∂C/∂W's column sums into wsum, tap
- * by tap, each tap's row summed over the output rows in acc (flat: δ's rows copied WP
- * wide into `plane`, whose last columns stay 0), only those whose xp row is one of
- * [r0, r1); and with ∂x, ∂C/∂xp into dxp (zeroed by the caller), tap by tap over the
+ * by tap, each tap's rows summed over the output rows in acc for a group of filters that
+ * share each xp row loaded (flat: δ's rows copied WP wide into `plane`, whose last
+ * columns stay 0), only those whose xp row is one of [r0, r1); and with ∂x, ∂C/∂xp into dxp (zeroed by the caller), tap by tap over the
  * plane of each filter, so that consecutive updates are to different rows. */
 static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
     const Conv *g = arg;
     const char *R = c->real;
     char buf[BPC_MAX_IDENT + 128], xs[32];
-    emit_open(e, "for (int f = 0; f < %ld; f++)", g->F);
+    /* FB filters at a time share each row of xp loaded (LeNet-5's training step 3–4%
+     * faster than filter by filter): FB divides F, and their sums take at most 1 KiB
+     * (16 of AVX-512's registers) */
+    long FB = 1;
+    for (long q = 2; q <= g->F; q++)
+        if (g->F % q == 0 && q * g->WS * (c->dbl ? 8 : 4) <= 1024)
+            FB = q;
     if (g->flat) {
-        emit_line(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
-        emit_cont(e, "memcpy(plane + oh * %ld, d + (f * %ld + oh) * %ld, %ld * sizeof *plane);",
-                  g->WP, g->OH, g->OW, g->OW);
+        emit_line(e, "for (int f = 0; f < %ld; f++)", g->F);
+        emit_cont(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+        emit_cont(e, "    memcpy(plane + (f * %ld + oh) * %ld, d + (f * %ld + oh) * %ld, %ld * sizeof *plane);",
+                  g->OH, g->WP, g->OH, g->OW, g->OW);
     }
+    emit_open(e, "for (int f0 = 0; f0 < %ld; f0 += %ld)", g->F, FB);
     open_tap_loops(e, g, true);
-    emit_line(e, "%s *restrict ws = wsum + (f * %ld + k) * %ld;", R, g->KH * g->KW, g->WS);
-    emit_line(e, "%s acc[%ld];", R, g->WS);
-    emit_line(e, "memcpy(acc, ws, sizeof acc);");
+    emit_line(e, "%s acc[%ld][%ld];", R, FB, g->WS);
+    emit_line(e, "for (int q = 0; q < %ld; q++)", FB);
+    emit_cont(e, "memcpy(acc[q], wsum + ((f0 + q) * %ld + k) * %ld, sizeof acc[q]);", g->KH * g->KW,
+              g->WS);
     emit_open(e, "for (int oh = lo; oh < hi; oh++)");
-    if (g->flat)
-        emit_line(e, "const %s *restrict dr = plane + oh * %ld;", R, g->WP);
-    else
-        emit_line(e, "const %s *restrict dr = d + (f * %ld + oh) * %ld;", R, g->OH, g->OW);
     emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
+    emit_open(e, "for (int q = 0; q < %ld; q++)", FB);
+    if (g->flat)
+        emit_line(e, "const %s *restrict dr = plane + ((f0 + q) * %ld + oh) * %ld;", R, g->OH, g->WP);
+    else
+        emit_line(e, "const %s *restrict dr = d + ((f0 + q) * %ld + oh) * %ld;", R, g->OH, g->OW);
     emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
     if (g->SW == 1)
         snprintf(xs, sizeof xs, "xr[i]");
     else
         snprintf(xs, sizeof xs, "xr[i * %ld]", g->SW);
-    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[i]", "dr[i]", xs));
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[q][i]", "dr[i]", xs));
     emit_close(e);
-    emit_line(e, "memcpy(ws, acc, sizeof acc);");
+    emit_close(e);
+    emit_line(e, "for (int q = 0; q < %ld; q++)", FB);
+    emit_cont(e, "memcpy(wsum + ((f0 + q) * %ld + k) * %ld, acc[q], sizeof acc[q]);", g->KH * g->KW,
+              g->WS);
     for (int k = 0; k < 3; k++)
         emit_close(e);
     if (!(l->flags & NODE_NEEDS_DX))

@@ -1022,23 +1022,27 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
-    for (int f = 0; f < 6; f++) {
+    for (int f = 0; f < 6; f++)
         for (int oh = 0; oh < 28; oh++)
-            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+            memcpy(plane + (f * 28 + oh) * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+    for (int f0 = 0; f0 < 6; f0 += 6) {
         for (int kh = 0; kh < 5; kh++) {
             const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
-                leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
-                leninf_real acc[32];
-                memcpy(acc, ws, sizeof acc);
+                leninf_real acc[6][32];
+                for (int q = 0; q < 6; q++)
+                    memcpy(acc[q], wsum + ((f0 + q) * 25 + k) * 32, sizeof acc[q]);
                 for (int oh = lo; oh < hi; oh++) {
-                    const leninf_real *restrict dr = plane + oh * 32;
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    for (int i = 0; i < 32; i++)
-                        acc[i] = leninf_FMA(dr[i], xr[i], acc[i]);
+                    for (int q = 0; q < 6; q++) {
+                        const leninf_real *restrict dr = plane + ((f0 + q) * 28 + oh) * 32;
+                        for (int i = 0; i < 32; i++)
+                            acc[q][i] = leninf_FMA(dr[i], xr[i], acc[q][i]);
+                    }
                 }
-                memcpy(ws, acc, sizeof acc);
+                for (int q = 0; q < 6; q++)
+                    memcpy(wsum + ((f0 + q) * 25 + k) * 32, acc[q], sizeof acc[q]);
             }
         }
     }
@@ -1049,23 +1053,27 @@ static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, cons
 __attribute__((target("avx2,fma")))
 static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
-    for (int f = 0; f < 6; f++) {
+    for (int f = 0; f < 6; f++)
         for (int oh = 0; oh < 28; oh++)
-            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+            memcpy(plane + (f * 28 + oh) * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+    for (int f0 = 0; f0 < 6; f0 += 6) {
         for (int kh = 0; kh < 5; kh++) {
             const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
-                leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
-                leninf_real acc[32];
-                memcpy(acc, ws, sizeof acc);
+                leninf_real acc[6][32];
+                for (int q = 0; q < 6; q++)
+                    memcpy(acc[q], wsum + ((f0 + q) * 25 + k) * 32, sizeof acc[q]);
                 for (int oh = lo; oh < hi; oh++) {
-                    const leninf_real *restrict dr = plane + oh * 32;
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    for (int i = 0; i < 32; i++)
-                        acc[i] = leninf_FMA(dr[i], xr[i], acc[i]);
+                    for (int q = 0; q < 6; q++) {
+                        const leninf_real *restrict dr = plane + ((f0 + q) * 28 + oh) * 32;
+                        for (int i = 0; i < 32; i++)
+                            acc[q][i] = leninf_FMA(dr[i], xr[i], acc[q][i]);
+                    }
                 }
-                memcpy(ws, acc, sizeof acc);
+                for (int q = 0; q < 6; q++)
+                    memcpy(wsum + ((f0 + q) * 25 + k) * 32, acc[q], sizeof acc[q]);
             }
         }
     }
@@ -1086,23 +1094,27 @@ static void leninf_c1_sample_backward(const leninf_real *restrict d, const lenin
         return;
     }
 #endif
-    for (int f = 0; f < 6; f++) {
+    for (int f = 0; f < 6; f++)
         for (int oh = 0; oh < 28; oh++)
-            memcpy(plane + oh * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+            memcpy(plane + (f * 28 + oh) * 32, d + (f * 28 + oh) * 28, 28 * sizeof *plane);
+    for (int f0 = 0; f0 < 6; f0 += 6) {
         for (int kh = 0; kh < 5; kh++) {
             const int lo = r0 > kh ? r0 - kh : 0, hi = r1 - kh < 28 ? r1 - kh : 28;
             for (int kw = 0; kw < 5; kw++) {
                 const int k = kh * 5 + kw;
-                leninf_real *restrict ws = wsum + (f * 25 + k) * 32;
-                leninf_real acc[32];
-                memcpy(acc, ws, sizeof acc);
+                leninf_real acc[6][32];
+                for (int q = 0; q < 6; q++)
+                    memcpy(acc[q], wsum + ((f0 + q) * 25 + k) * 32, sizeof acc[q]);
                 for (int oh = lo; oh < hi; oh++) {
-                    const leninf_real *restrict dr = plane + oh * 32;
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    for (int i = 0; i < 32; i++)
-                        acc[i] = leninf_FMA(dr[i], xr[i], acc[i]);
+                    for (int q = 0; q < 6; q++) {
+                        const leninf_real *restrict dr = plane + ((f0 + q) * 28 + oh) * 32;
+                        for (int i = 0; i < 32; i++)
+                            acc[q][i] = leninf_FMA(dr[i], xr[i], acc[q][i]);
+                    }
                 }
-                memcpy(ws, acc, sizeof acc);
+                for (int q = 0; q < 6; q++)
+                    memcpy(wsum + ((f0 + q) * 25 + k) * 32, acc[q], sizeof acc[q]);
             }
         }
     }
@@ -1116,11 +1128,11 @@ static void leninf_c1_backward(leninf_model *m, const leninf_real *in, int n)
     leninf_real *restrict db = m->grads + 150;
     leninf_real *restrict xp = m->scratch + 0; /* [32][32] and 5: 0 in the padding */
     memset(xp, 0, 1029 * sizeof *xp);
-    leninf_real *restrict plane = (leninf_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [28][32] */
-    memset(plane, 0, 896 * sizeof *plane);
-    leninf_real *restrict wsum = (leninf_real *)(((uintptr_t)(m->scratch + 2965) + 63) & ~(uintptr_t)63); /* [6][25][32]: ∂C/∂W by column */
+    leninf_real *restrict plane = (leninf_real *)(((uintptr_t)(m->scratch + 1029) + 63) & ~(uintptr_t)63); /* [6][28][32] */
+    memset(plane, 0, 5376 * sizeof *plane);
+    leninf_real *restrict wsum = (leninf_real *)(((uintptr_t)(m->scratch + 7445) + 63) & ~(uintptr_t)63); /* [6][25][32]: ∂C/∂W by column */
     memset(wsum, 0, 4800 * sizeof *wsum);
-    leninf_real *restrict bsum = m->scratch + 7781; /* [6][28]: ∂C/∂b by column */
+    leninf_real *restrict bsum = m->scratch + 12261; /* [6][28]: ∂C/∂b by column */
     memset(bsum, 0, 168 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const leninf_real *restrict z = m->c1_z[s];
