@@ -471,8 +471,9 @@ static void emit_column_reduce(Emit *e, const GenCtx *c, const char *acc, long r
 /* The direct form's backward of one sample, δ in d: ∂C/∂W's column sums into wsum, tap
  * by tap, each tap's rows summed over the output rows in acc for a group of filters that
  * share each xp row loaded (flat: δ's rows copied WP wide into `plane`, whose last
- * columns stay 0), only those whose xp row is one of [r0, r1); and with ∂x, ∂C/∂xp into dxp (zeroed by the caller), tap by tap over the
- * plane of each filter, so that consecutive updates are to different rows. */
+ * columns stay 0), only those whose xp row is one of [r0, r1); and with ∂x, ∂C/∂xp
+ * into dxp (zeroed by the caller), tap by tap over the plane of each filter, so that
+ * consecutive updates are to different rows. */
 static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
 {
     const Conv *g = arg;
