@@ -70,12 +70,12 @@ static Conv geometry(const Node *n)
 
 /* The scratch, in its order.  direct: xp, the input within its padding (HP × WP, and KW
  * of slack for flat rows to read past the end); flat: planes of WP-wide rows (F × OH ×
- * WP), δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the
- * column sums of ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K), in
- * the backward ∂C/∂col after ∂C/∂W; the product's rows (P × F), the forward's; with
- * padding, xp and dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The
- * plane and the column sums of ∂C/∂W start on a 64-byte boundary (emit_aligned), with
- * ALIGN elements of slack before each for it.  The offsets: */
+ * WP), δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the column sums of
+ * ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K), in the backward
+ * ∂C/∂col after ∂C/∂W; the product's rows (P × F), the forward's; with padding, xp and
+ * dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The plane
+ * and the column sums of ∂C/∂W start on a 64-byte boundary (emit_aligned), with ALIGN
+ * elements of slack before each for it.  The offsets: */
 enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_ROWS, AT_BSUM };
 enum { ALIGN = 16 };
 
@@ -155,7 +155,8 @@ static void conv_plan(const Model *m, Node *n, long unroll)
         n->prod_in = g.K;
         n->prod_out = g.F;
         n->prod_rows = g.P;
-        n->dw_samples = g.P > g.F ? g.P : g.F;
+        /* ∂W passes the P positions, ∂C/∂col the F filters */
+        n->dw_samples = g.F > g.P && (n->flags & NODE_NEEDS_DX) ? g.F : g.P;
     }
 }
 
@@ -321,6 +322,16 @@ static void open_tap_loops(Emit *e, const Conv *g, bool rows)
     emit_line(e, "const int k = kh * %ld + kw;", g->KW);
 }
 
+/* The input of column i of a row of outputs, in xp's row xr: "xr[i]", or at stride SW. */
+static const char *row_input(char *buf, size_t size, const Conv *g)
+{
+    if (g->SW == 1)
+        snprintf(buf, size, "xr[i]");
+    else
+        snprintf(buf, size, "xr[i * %ld]", g->SW);
+    return buf;
+}
+
 // ---- the per-sample kernels ----
 
 /* Their loops over ow are elementwise (no sums carried), so the compiler vectorizes them
@@ -373,12 +384,8 @@ static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const v
     emit_open(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
     emit_line(e, "const %s w = W[f * %ld + kh * %ld + kw];", R, g->KH * g->KW, g->KW);
     emit_line(e, "const %s *restrict xr = xp + (oh * %ld + kh) * %ld + kw;", R, g->SH, g->WP);
-    if (g->flat)
-        snprintf(xs, sizeof xs, "xr[i]");
-    else
-        snprintf(xs, sizeof xs, "xr[i * %ld]", g->SW);
     emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
-    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[i]", "w", xs));
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[i]", "w", row_input(xs, sizeof xs, g)));
     emit_close(e);
     emit_close(e);
     emit_line(e, "memcpy(z + (f * %ld + oh) * %ld, acc, %ld * sizeof *z);", g->OH, g->OW, g->OW);
@@ -506,11 +513,7 @@ static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const 
     else
         emit_line(e, "const %s *restrict dr = d + ((f0 + q) * %ld + oh) * %ld;", R, g->OH, g->OW);
     emit_line(e, "for (int i = 0; i < %ld; i++)", g->WS);
-    if (g->SW == 1)
-        snprintf(xs, sizeof xs, "xr[i]");
-    else
-        snprintf(xs, sizeof xs, "xr[i * %ld]", g->SW);
-    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[q][i]", "dr[i]", xs));
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[q][i]", "dr[i]", row_input(xs, sizeof xs, g)));
     emit_close(e);
     emit_close(e);
     emit_line(e, "for (int q = 0; q < %ld; q++)", FB);
