@@ -29,19 +29,12 @@ static void make_inputs(skipa_real *x, int width, unsigned seed)
     }
 }
 
-static void print_all(const char *what, const skipa_real *v, long n)
+/* Prints n values, float (skipa_real) or, with `dbl`, double (skipd_real), exactly. */
+static void print_all(const char *what, const void *v, long n, int dbl)
 {
     printf("%s:", what);
     for (long i = 0; i < n; i++)
-        printf(" %a", (double)v[i]);
-    printf("\n");
-}
-
-static void print_all_d(const char *what, const skipd_real *v, long n)
-{
-    printf("%s:", what);
-    for (long i = 0; i < n; i++)
-        printf(" %a", v[i]);
+        printf(" %a", dbl ? ((const skipd_real *)v)[i] : (double)((const skipa_real *)v)[i]);
     printf("\n");
 }
 
@@ -78,18 +71,18 @@ int main(void)
         }
     }
     make_inputs(x, SKIPA_INPUTS, 99);
-    print_all("a.params", skipa_params(&a), SKIPA_PARAMS);
-    print_all("b.params", skipb_params(&b), SKIPB_PARAMS);
-    print_all_d("d.params", skipd_params(&dm), SKIPD_PARAMS);
+    print_all("a.params", skipa_params(&a), SKIPA_PARAMS, 0);
+    print_all("b.params", skipb_params(&b), SKIPB_PARAMS, 0);
+    print_all("d.params", skipd_params(&dm), SKIPD_PARAMS, 1);
     for (int i = 0; i < ROWS * SKIPD_INPUTS; i++)
         xd[i] = x[i];
     for (int n = 1; n <= ROWS; n += ROWS - 1) {
         skipa_forward(&a, x, y, n);
-        print_all("a.y", y, (long)n * SKIPA_OUTPUTS);
+        print_all("a.y", y, (long)n * SKIPA_OUTPUTS, 0);
         skipb_forward(&b, x, y, n);
-        print_all("b.y", y, (long)n * SKIPB_OUTPUTS);
+        print_all("b.y", y, (long)n * SKIPB_OUTPUTS, 0);
         skipd_forward(&dm, xd, yd, n);
-        print_all_d("d.y", yd, (long)n * SKIPD_OUTPUTS);
+        print_all("d.y", yd, (long)n * SKIPD_OUTPUTS, 1);
     }
     return 0;
 }
