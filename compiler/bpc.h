@@ -576,9 +576,17 @@ void kern_backward_tiles(Emit *e, const GenCtx *c, bool dx, bool dw);
 enum { KERN_DW_ROWS = 8 }; /* the rows of ∂W NAME_train sums before their update */
 /* static void NAME_L_WHAT(PARAMS), compiled also for each instruction set of the tiles
  * (AVX-512VL, AVX2) and calling the best the processor runs, else doing the work itself:
- * for loops without carried sums, which every vector width rounds alike.  body(e, c, l,
- * arg) writes the body; ARGS are PARAMS' names, to pass them on. */
-typedef void KernBodyFn(Emit *e, const GenCtx *c, const Node *l, const void *arg);
+ * for loops whose every output is its own lane, which every vector width rounds alike.
+ * body(e, c, l, target, arg) writes the body, for the instruction set's registers
+ * (target, to block by); ARGS are PARAMS' names, to pass them on. */
+typedef struct KernTarget {
+    int vec_bytes; /* of a vector register */
+    int regs;      /* vector registers */
+} KernTarget;
+typedef void KernBodyFn(Emit *e, const GenCtx *c, const Node *l, const KernTarget *target,
+                        const void *arg);
+/* "#pragma GCC unroll N" before a loop (gcc and clang read it; gcc does not unroll at -O2) */
+void kern_unroll(Emit *e, long n);
 void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, const char *params,
                  const char *args, KernBodyFn *body, const void *arg);
 /* NAME_FMA (a·b + c rounded once), the tiles' vector types and the backward tiles;

@@ -105,13 +105,14 @@ typedef struct Tier {
     int S, J;
     int dx_rows;        /* samples of a ∂x tile (kern_backward_tiles) */
     int dw_bytes;       /* bytes of the row stretch of a wide ∂W tile: 8 vectors */
+    KernTarget regs;    /* for kern_cloned's bodies (plain: as AVX2's, the common case) */
 } Tier;
 
 static const Tier tiers[] = {
     {"_avx512", "AVX512", "avx2,fma,avx512f,avx512vl", "avx512vl", "AVX-512VL", "64", true, true,
-     8, 6, 8, 512},
-    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, false, 4, 2, 4, 256},
-    {"", NULL, NULL, NULL, NULL, "", false, false, 4, 2, 4, 256},
+     8, 6, 8, 512, {64, 32}},
+    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, false, 4, 2, 4, 256, {32, 16}},
+    {"", NULL, NULL, NULL, NULL, "", false, false, 4, 2, 4, 256, {32, 16}},
 };
 enum { NTIERS = sizeof tiers / sizeof tiers[0] };
 static const Tier *const plain = &tiers[NTIERS - 1];
@@ -345,9 +346,9 @@ static void emit_tile_narrow(Emit *e, long in, int S, int J)
 /* Full unrolling of a tile's small loops over samples, rows and vectors, which gcc does
  * not do at -O2: the accumulators then stay in registers.  (gcc and clang read the
  * pragma; the vector code is only for them.) */
-static void unroll_pragma(Emit *e)
+void kern_unroll(Emit *e, long n)
 {
-    emit_line(e, "#pragma GCC unroll 8");
+    emit_line(e, "#pragma GCC unroll %ld", n);
 }
 
 /* emit_tile_scalar's sums in vectors v (NAME_vec or NAME_vec32, kern_helpers): the 8
@@ -358,17 +359,17 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const Vec *vn, long in, l
     const char *N = c->name, *V = vn->V, *VLEN = vn->LEN;
     emit_line(e, "const %s zero = {0};", V);
     emit_line(e, "%s acc[%d][%d][8 / %s];", V, S, J, VLEN);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int v = 0; v < 8 / %s; v++)", VLEN);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int s = 0; s < %d; s++)", S);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_line(e, "for (int r = 0; r < %d; r++)", J);
     emit_cont(e, "acc[s][r][v] = zero;");
     emit_close(e);
     emit_close(e);
     open_chunk_loop(e, skips, full);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int v = 0; v < 8 / %s; v++)", VLEN);
     /* one variable per sample (an array of them makes gcc go through memory): each
      * input vector is loaded once for the J rows */
@@ -376,7 +377,7 @@ static void emit_tile_vector(Emit *e, const GenCtx *c, const Vec *vn, long in, l
         emit_line(e, "%s x%d;", V, k);
         emit_line(e, "%s_LOAD(x%d, x + %ld + i + v * %s);", N, k, k * in, VLEN);
     }
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
     emit_line(e, "%s wv;", V);
     emit_line(e, "%s_LOAD(wv, W + (j + r) * %ld + i + v * %s);", N, in, VLEN);
@@ -397,9 +398,9 @@ static void emit_tile_pairs(Emit *e, const GenCtx *c, long in, long full, bool s
     const char *N = c->name;
     const int P = S / 2;
     emit_line(e, "__m512 acc[%d][%d];", P, J);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int p = 0; p < %d; p++)", P);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_line(e, "for (int r = 0; r < %d; r++)", J);
     emit_cont(e, "acc[p][r] = _mm512_setzero_ps();");
     emit_close(e);
@@ -407,7 +408,7 @@ static void emit_tile_pairs(Emit *e, const GenCtx *c, long in, long full, bool s
     for (int k = 0; k < P; k++)
         emit_line(e, "const __m512 x%d = %s_PAIR8(x + %ld + i, x + %ld + i);", k, N,
                   2 * k * in, (2 * k + 1) * in);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
     emit_line(e, "const __m512 wv = %s_BCAST8(W + (j + r) * %ld + i);", N, in);
     for (int k = 0; k < P; k++)
@@ -416,9 +417,9 @@ static void emit_tile_pairs(Emit *e, const GenCtx *c, long in, long full, bool s
     emit_close(e);
     emit_line(e, "/* each sample's 8 lanes: the halves */");
     emit_line(e, "__m256 v[%d][%d];", S, J);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int p = 0; p < %d; p++)", P);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int r = 0; r < %d; r++)", J);
     emit_line(e, "v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);");
     emit_line(e, "v[2 * p + 1][r] = %s_HIGH8(acc[p][r]);", N);
@@ -471,9 +472,9 @@ static void emit_vector_end(Emit *e, const GenCtx *c, const Node *l, int S, int 
         emit_line(e, "const __m256i m = _mm256_setr_epi32(%s);", lanes.s);
         free(lanes.s);
         snprintf(v, sizeof v, acc, "s", "r");
-        unroll_pragma(e);
+        kern_unroll(e, 8);
         emit_open(e, "for (int s = 0; s < %d; s++)", S);
-        unroll_pragma(e);
+        kern_unroll(e, 8);
         emit_open(e, "for (int r = 0; r < %d; r++)", J);
         emit_line(e, "const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * %ld + %ld, m),",
                   in, full);
@@ -922,7 +923,7 @@ void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, cons
         emit_line(e, "__attribute__((target(\"%s\")))", t->target);
         emit_line(e, "static void %s_%s_%s%s(%s)", N, l->label, what, t->suffix, params);
         emit_brace(e);
-        body(e, c, l, arg);
+        body(e, c, l, &t->regs, arg);
         emit_close(e);
         kern_end_function(e, true);
     }
@@ -936,7 +937,7 @@ void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, cons
         emit_close(e);
         kern_pp(e, "#endif%s", "");
     }
-    body(e, c, l, arg);
+    body(e, c, l, &plain->regs, arg);
     emit_close(e);
     emit_end(e);
 }
@@ -1002,19 +1003,19 @@ static void emit_dx_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, int 
         return;
     }
     emit_line(e, "%s acc[%d][%ld / %s];", V, BS, KW, VLEN);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_line(e, "for (int r = 0; r < %d; r++)", BS);
     emit_cont(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
     emit_cont(e, "    acc[r][v] = (%s){0};", V);
     emit_open(e, "for (int k = 0; k < out; k++)");
     emit_line(e, "%s wv[%ld / %s];", V, KW, VLEN);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
     emit_cont(e, "%s_LOAD(wv[v], W + k * in + i + v * %s);", N, VLEN);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int r = 0; r < %d; r++)", BS);
     emit_line(e, "const %s a = %s(d[r * out + k]);", V, vn.SET);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
     emit_cont(e, "acc[r][v] = %s(wv[v], a, acc[r][v]);", vn.FMA);
     emit_close(e);
@@ -1108,13 +1109,13 @@ static void emit_dw_body(Emit *e, const GenCtx *c, const Tier *t, bool vec, long
         return;
     }
     emit_line(e, "%s acc[%ld / %s];", V, KW, VLEN);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_line(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
     emit_cont(e, "acc[v] = (%s){0};", V);
     emit_open(e, "for (int k = 0; k < na; k++)");
     emit_line(e, "const %s a = %s(d[act[k] * out]);", V, vn.SET);
     emit_line(e, "const %s *restrict xs = x + act[k] * in + i;", R);
-    unroll_pragma(e);
+    kern_unroll(e, 8);
     emit_open(e, "for (int v = 0; v < %ld / %s; v++)", KW, VLEN);
     emit_line(e, "%s xv;", V);
     emit_line(e, "%s_LOAD(xv, xs + v * %s);", N, VLEN);

@@ -12,12 +12,15 @@
  *   ∂C/∂x[c][ih][iw] += Σ δ[f][p] · W[f][c][kh][kw] over the (f, p, kh, kw) whose window
  *   reads x[c][ih][iw] (overlapping windows add).
  * Two lowerings, chosen by conv_plan (NODE_DIRECT):
- * - with several input channels, onto the dense layers' blocked products (gen_kernels.c):
- *   im2col lays the sample's windows out as rows, col[p] of K = C·KH·KW values in W's
- *   order (C·KH runs of KW values copied from x, within its padding), so that
- *   z[·][p] = W·col[p] + b is a dense product over the P = OH·OW rows, then transposed
- *   into z (F × P, NCHW).  Backward, from the same rows and by the dense layers' ∂W
- *   tiles, which skip the δ of 0: ∂C/∂W[f] += Σ_p δ[f][p]·col[p], then
+ * - with several input channels, the filters in vector lanes forward: W packed as Wt[k][f]
+ *   (tap k = (c·KH + kh)·KW + kw; F padded to FP), each output position's F sums start
+ *   at the bias and take one fused multiply-add per tap, in tap order, of a vector of
+ *   filters' weights by the one input the tap reads; a tile of positions along a row in
+ *   registers shares each vector of weights loaded.  The rows zt[p] are then transposed
+ *   into z (F × P, NCHW).  Backward by im2col and the dense layers' ∂W tiles, which skip
+ *   the δ of 0: im2col lays the sample's windows out as rows, col[p] of K = C·KH·KW values
+ *   in W's order (C·KH runs of KW values copied from x, within its padding), so that
+ *   ∂C/∂W[f] += Σ_p δ[f][p]·col[p] is a dense ∂W over the P = OH·OW positions; then
  *   ∂C/∂col[p] = Σ_f δ[f][p]·W[f] added back where the window read x (col2im).
  * - with one input channel (an image's first layer), a window is only KH·KW values and
  *   im2col would copy each pixel KH·KW times for products of length KH·KW: the direct form
@@ -47,7 +50,11 @@ typedef struct Conv {
     bool direct;       /* NODE_DIRECT: the direct form, not im2col */
     bool flat;         /* direct at stride 1: rows of WP values, the last KW − 1 unused */
     long WS;           /* direct: the width of ∂C/∂W's column sums, WP flat, else OW */
+    long FP;           /* else: F rounded up to LANE_PAD, the filters of Wt's rows */
 } Conv;
+
+/* Wt's rows are whole 64-byte vectors (16 floats, 8 doubles) of filters */
+enum { LANE_PAD = 16 };
 
 static Conv geometry(const Node *n)
 {
@@ -65,18 +72,20 @@ static Conv geometry(const Node *n)
     g.direct = n->flags & NODE_DIRECT;
     g.flat = g.direct && g.SH == 1 && g.SW == 1;
     g.WS = g.flat ? g.WP : g.OW;
+    g.FP = (g.F + LANE_PAD - 1) / LANE_PAD * LANE_PAD;
     return g;
 }
 
 /* The scratch, in its order.  direct: xp, the input within its padding (HP × WP, and KW
  * of slack for flat rows to read past the end); flat: planes of WP-wide rows (F × OH ×
  * WP), δ in the backward; dxp, ∂C/∂x within its padding (HP × WP); the column sums of
- * ∂C/∂W (F × K × WS).  im2col: col, the windows as rows (P × K), in the backward
- * ∂C/∂col after ∂C/∂W; the product's rows (P × F), the forward's; with padding, xp and
- * dxp (C × HP × WP each).  Then in both the column sums of ∂C/∂b (F × OW).  The plane
- * and the column sums of ∂C/∂W start on a 64-byte boundary (emit_aligned), with ALIGN
- * elements of slack before each for it.  The offsets: */
-enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_ROWS, AT_BSUM };
+ * ∂C/∂W (F × K × WS).  Else the forward's rows zt (P × FP), Wt (K × FP) and the padded
+ * bias (FP), over the backward's col, the windows as rows (P × K), then ∂C/∂col after
+ * ∂C/∂W; with padding, xp and dxp (C × HP × WP each).  Then in both the column sums of
+ * ∂C/∂b (F × OW).  The plane, the column sums of ∂C/∂W, zt and Wt start on a 64-byte
+ * boundary (emit_aligned), with ALIGN elements of slack before each for it.  The
+ * offsets: */
+enum { AT_XP, AT_PLANE, AT_DXP, AT_WSUM, AT_ROWS, AT_PACKED, AT_BSUM };
 enum { ALIGN = 16 };
 
 static long scratch_at(const Conv *g, int what)
@@ -89,8 +98,9 @@ static long scratch_at(const Conv *g, int what)
         at[AT_BSUM] = at[AT_WSUM] + ALIGN + g->F * g->K * g->WS;
     } else {
         long padded = g->padded ? g->C * g->HP * g->WP : 0;
-        at[AT_ROWS] = g->P * g->K;
-        at[AT_XP] = at[AT_ROWS] + g->P * g->F;
+        at[AT_PACKED] = ALIGN + g->P * g->FP;
+        long forward = at[AT_PACKED] + ALIGN + (g->K + 1) * g->FP;
+        at[AT_XP] = forward > g->P * g->K ? forward : g->P * g->K;
         at[AT_DXP] = at[AT_XP] + padded;
         at[AT_BSUM] = at[AT_DXP] + padded;
     }
@@ -114,9 +124,10 @@ static bool conv_infer(Diag *d, Node *n)
     double ow = (double)((in[2] + 2 * p[1] - k[1]) / s[1] + 1);
     double out = (double)n->size[0] * oh * ow, window = (double)in[0] * (double)k[0] * (double)k[1];
     double f = (double)n->size[0], padded = (double)(in[1] + 2 * p[0]) * (double)(in[2] + 2 * p[1]);
+    double fp = f + LANE_PAD, forward = 2 * ALIGN + (oh * ow + window + 1) * fp;
     double scratch = f * ow + (in[0] == 1 ? 2 * padded + (double)k[1] + 2 * ALIGN + f * oh * (double)(in[2] + 2 * p[1]) +
                                                 f * window * (double)(in[2] + 2 * p[1]) /* scratch_at */
-                                          : oh * ow * window + oh * ow * f +
+                                          : fmax(oh * ow * window, forward) +
                                                 (p[0] || p[1] ? 2 * (double)in[0] * padded : 0));
     if (out > BPC_MAX_UNITS || window > BPC_MAX_UNITS || scratch > BPC_MAX_PARAMS) {
         diag_error(d, n->loc, "conv2d: an output of %ldx%.0fx%.0f with windows of %.0f values is "
@@ -142,8 +153,8 @@ static void conv_params(Node *n)
 }
 
 /* Always looped; direct with one input channel (the comment at the top), else the
- * blocked product of K inputs and F outputs over the P positions, and backward the ∂W
- * tiles over the P positions (∂W) and the F filters (∂C/∂col). */
+ * filters in lanes forward, and backward the ∂W tiles over the P positions (∂W) and
+ * the F filters (∂C/∂col). */
 static void conv_plan(const Model *m, Node *n, long unroll)
 {
     (void)m;
@@ -151,13 +162,9 @@ static void conv_plan(const Model *m, Node *n, long unroll)
     n->flags |= n->in_shape.dim[0] == 1 ? NODE_DIRECT : NODE_DW_TILES;
     Conv g = geometry(n);
     n->scratch = scratch_at(&g, AT_BSUM) + g.F * g.OW;
-    if (!g.direct) {
-        n->prod_in = g.K;
-        n->prod_out = g.F;
-        n->prod_rows = g.P;
-        /* ∂W passes the P positions, ∂C/∂col the F filters */
+    /* ∂W passes the P positions, ∂C/∂col the F filters */
+    if (!g.direct)
         n->dw_samples = g.F > g.P && (n->flags & NODE_NEEDS_DX) ? g.F : g.P;
-    }
 }
 
 static void conv_fingerprint(char *buf, size_t size, const Node *n)
@@ -340,25 +347,75 @@ static const char *row_input(char *buf, size_t size, const Conv *g)
 
 // ---- forward ----
 
-/* The product z[p] = W·col[p] + b over n rows, by the dense layers' tiles: for them the
- * convolution is a layer of K inputs and F outputs, each position a sample. */
-static void emit_product(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
+/* The filters-in-lanes forward of one sample, from x (within its padding): zt[p][f] =
+ * bp[f] + Σ_k Wt[k][f]·x_k(p), one fused multiply-add per tap k in tap order, so that
+ * every output is its own lane and any vector width rounds alike.  A tile holds T
+ * positions along a row × one 64-byte vector of filters in registers (as many as the
+ * target has, less a few for the weights and inputs): each vector of weights loaded
+ * serves T positions, each input loaded the vector.  (LeNet-5's training step: about a
+ * tenth faster than im2col and the dense layers' product tiles.)  A row's tiles are of
+ * one size; the last ends at the row's end, over outputs of the one before again, which
+ * it writes with the same values. */
+static void lanes_body(Emit *e, const GenCtx *c, const Node *l, const KernTarget *t,
+                       const void *arg)
 {
-    Node product = *l;
-    product.in = g->K;
-    product.out = g->F;
-    product.flags = 0;
-    kern_forward_tiles(e, c, &product, g->P);
-    emit_line(e, "/* %s: z[p] = W·col[p] + b for the %ld rows of col (K = %ld, F = %ld) */",
-              l->label, g->P, g->K, g->F);
-    emit_line(e, "static void %s_%s_product(const %s *restrict W, const %s *restrict b,", c->name,
-              l->label, c->real, c->real);
-    emit_cont(e, "const %s *restrict in, %s (*restrict z)[%ld])", c->real, c->real, g->F);
-    emit_brace(e);
-    emit_line(e, "const int n = %ld; /* the tiles' loops run over the positions */", g->P);
-    kern_forward_call(e, c, &product, "z", g->P);
+    const Conv *g = arg;
+    (void)l;
+    const char *R = c->real;
+    char buf[BPC_MAX_IDENT + 128], xs[64];
+    long FC = c->dbl ? 8 : 16, per = 64 / t->vec_bytes;
+    long tmax = (t->regs - 4) / per < 16 ? (t->regs - 4) / per : 16;
+    long tiles = (g->OW + tmax - 1) / tmax, T = (g->OW + tiles - 1) / tiles;
+    const char *ow0 = tiles > 1 ? " + ow0" : "", *f0 = g->FP > FC ? "f0 + " : "";
+    emit_open(e, "for (int oh = 0; oh < %ld; oh++)", g->OH);
+    if (tiles > 1) {
+        emit_open(e, "for (int t0 = 0; t0 < %ld; t0 += %ld)", g->OW, T);
+        if (g->OW % T)
+            emit_line(e, "const int ow0 = t0 < %ld ? t0 : %ld;", g->OW - T, g->OW - T);
+        else
+            emit_line(e, "const int ow0 = t0;");
+    }
+    if (g->FP > FC)
+        emit_open(e, "for (int f0 = 0; f0 < %ld; f0 += %ld)", g->FP, FC);
+    emit_line(e, "%s acc[%ld][%ld];", R, T, FC);
+    kern_unroll(e, T);
+    emit_open(e, "for (int t = 0; t < %ld; t++)", T);
+    kern_unroll(e, FC);
+    emit_line(e, "for (int f = 0; f < %ld; f++)", FC);
+    emit_cont(e, "acc[t][f] = bp[%sf];", f0);
     emit_close(e);
-    emit_end(e);
+    emit_open(e, "for (int c = 0; c < %ld; c++)", g->C);
+    emit_open(e, "for (int kh = 0; kh < %ld; kh++)", g->KH);
+    if (tiles > 1)
+        emit_line(e, "const %s *restrict xr = x + (c * %ld + oh * %ld + kh) * %ld + ow0 * %ld;", R,
+                  g->HP, g->SH, g->WP, g->SW);
+    else
+        emit_line(e, "const %s *restrict xr = x + (c * %ld + oh * %ld + kh) * %ld;", R, g->HP,
+                  g->SH, g->WP);
+    emit_line(e, "const %s *restrict wr = Wt + (c * %ld + kh) * %ld%s;", R, g->KH, g->KW * g->FP,
+              g->FP > FC ? " + f0" : "");
+    kern_unroll(e, g->KW < 16 ? g->KW : 16);
+    emit_open(e, "for (int kw = 0; kw < %ld; kw++)", g->KW);
+    kern_unroll(e, T);
+    emit_open(e, "for (int t = 0; t < %ld; t++)", T);
+    if (g->SW == 1)
+        emit_line(e, "const %s v = xr[t + kw];", R);
+    else
+        emit_line(e, "const %s v = xr[t * %ld + kw];", R, g->SW);
+    kern_unroll(e, FC);
+    emit_line(e, "for (int f = 0; f < %ld; f++)", FC);
+    snprintf(xs, sizeof xs, "wr[kw * %ld + f]", g->FP);
+    emit_cont(e, "%s", madd(c, buf, sizeof buf, "acc[t][f]", xs, "v"));
+    for (int k = 0; k < 4; k++)
+        emit_close(e);
+    emit_line(e, "for (int t = 0; t < %ld; t++)", T);
+    emit_cont(e, "memcpy(zt[oh * %ld%s + t]%s, acc[t], sizeof acc[t]);", g->OW, ow0,
+              g->FP > FC ? " + f0" : "");
+    if (g->FP > FC)
+        emit_close(e);
+    if (tiles > 1)
+        emit_close(e);
+    emit_close(e);
 }
 
 /* The direct form's forward of one sample: z from the padded input xp, a row of each
@@ -367,9 +424,11 @@ static void emit_product(Emit *e, const GenCtx *c, const Node *l, const Conv *g)
  * tap, the same sums); only the taps whose xp row is one of [r0, r1) are visited.  Flat
  * (stride 1), acc is WP wide, as xp's rows are, so that its loops have no remainder;
  * its last KW − 1 columns are not kept. */
-static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
+static void direct_forward_body(Emit *e, const GenCtx *c, const Node *l, const KernTarget *t,
+                                const void *arg)
 {
     const Conv *g = arg;
+    (void)t;
     (void)l;
     const char *R = c->real;
     char buf[BPC_MAX_IDENT + 128], xs[32];
@@ -416,8 +475,12 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
                  "const %s *restrict xp, int r0, int r1, %s *restrict z", R, R, R, R);
         kern_cloned(e, c, l, "sample", params, "W, b, xp, r0, r1, z", direct_forward_body, &g);
     } else {
-        emit_im2col(e, c, l, &g);
-        emit_product(e, c, l, &g);
+        emit_line(e, "/* %s, one sample, the filters in lanes: zt[oh·%ld + ow][f] = bp[f] + "
+                     "Σ_{c,kh,kw} Wt[(c·%ld + kh)·%ld + kw][f]·x[c][oh·%ld + kh][ow·%ld + kw]%s */",
+                  l->label, g.OW, g.KH, g.KW, g.SH, g.SW, g.padded ? ", x within its padding" : "");
+        snprintf(params, sizeof params, "const %s *restrict Wt, const %s *restrict bp, "
+                 "const %s *restrict x, %s (*restrict zt)[%ld]", R, R, R, R, g.FP);
+        kern_cloned(e, c, l, "lanes", params, "Wt, bp, x, zt", lanes_body, &g);
     }
     gen_act_formula(act, sizeof act, l);
     gen_input_name(x, sizeof x, c->m, l);
@@ -425,16 +488,35 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
                  " + b", l->label, g.F, g.OH, g.OW, l->act->op.name, g.C, g.H, g.W, g.F, g.C, g.KH,
               g.KW);
     emit_line(e, " *   x: %s; stride %ldx%ld, padding %ldx%ld; a = %s; %s */", x, g.SH, g.SW, g.PH,
-              g.PW, act, g.direct ? "direct, xp = x within its padding" : "im2col and the product");
+              g.PW, act, g.direct ? "direct, xp = x within its padding" : "the filters in lanes");
     emit_line(e, "static void %s_%s_forward(%s_model *m, const %s *in, int n)", N, l->label, N, R);
     emit_brace(e);
     emit_line(e, "const %s *restrict W = m->params + %ld; /* [%ld][%ld][%ld][%ld] */", R,
               l->params[0].offset, g.F, g.C, g.KH, g.KW);
     emit_line(e, "const %s *restrict b = m->params + %ld; /* [%ld] */", R, l->params[1].offset, g.F);
     if (!g.direct) {
-        emit_line(e, "%s *restrict col = m->scratch; /* [%ld][%ld] */", R, g.P, g.K);
-        emit_line(e, "%s (*restrict zt)[%ld] = (%s (*)[%ld])(m->scratch + %ld); /* [%ld][%ld] */", R,
-                  g.F, R, g.F, scratch_at(&g, AT_ROWS), g.P, g.F);
+        char dims[64];
+        snprintf(dims, sizeof dims, "[%ld][%ld]", g.P, g.FP);
+        emit_aligned(e, c, "rows", scratch_at(&g, AT_ROWS), dims);
+        emit_line(e, "%s (*restrict zt)[%ld] = (%s (*)[%ld])rows;", R, g.FP, R, g.FP);
+        snprintf(dims, sizeof dims, "[%ld][%ld], then bp [%ld]", g.K, g.FP, g.FP);
+        emit_aligned(e, c, "Wt", scratch_at(&g, AT_PACKED), dims);
+        emit_line(e, "%s *restrict bp = Wt + %ld;", R, g.K * g.FP);
+        if (g.FP > g.F) {
+            emit_line(e, "/* Wt[k][f] = W[f][k] and bp[f] = b[f], 0 for the filters f ≥ %ld that "
+                         "pad them */", g.F);
+            emit_line(e, "for (int k = 0; k < %ld; k++)", g.K);
+            emit_cont(e, "for (int f = 0; f < %ld; f++)", g.FP);
+            emit_cont(e, "    Wt[k * %ld + f] = f < %ld ? W[f * %ld + k] : 0;", g.FP, g.F, g.K);
+            emit_line(e, "for (int f = 0; f < %ld; f++)", g.FP);
+            emit_cont(e, "bp[f] = f < %ld ? b[f] : 0;", g.F);
+        } else {
+            emit_line(e, "/* Wt[k][f] = W[f][k] and bp = b */");
+            emit_line(e, "for (int k = 0; k < %ld; k++)", g.K);
+            emit_cont(e, "for (int f = 0; f < %ld; f++)", g.F);
+            emit_cont(e, "    Wt[k * %ld + f] = W[f * %ld + k];", g.FP, g.K);
+            emit_line(e, "memcpy(bp, b, %ld * sizeof *bp);", g.F);
+        }
     }
     if (g.direct || g.padded)
         emit_padded_input(e, c, &g, false);
@@ -446,9 +528,8 @@ static void conv_forward(Emit *e, const GenCtx *c, const Node *l)
         emit_row_scan(e, &g, l->in);
         emit_line(e, "%s_%s_sample(W, b, xp, r0, r1, z);", N, l->label);
     } else {
-        emit_line(e, "%s_%s_im2col(%s, col);", N, l->label, xs);
-        emit_line(e, "%s_%s_product(W, b, col, zt);", N, l->label);
-        emit_line(e, "/* z = the product's rows transposed: (F, OH, OW) */");
+        emit_line(e, "%s_%s_lanes(Wt, bp, %s, zt);", N, l->label, xs);
+        emit_line(e, "/* z = the rows transposed: (F, OH, OW) */");
         emit_line(e, "for (int f = 0; f < %ld; f++)", g.F);
         emit_cont(e, "for (int p = 0; p < %ld; p++)", g.P);
         emit_cont(e, "    z[f * %ld + p] = zt[p][f];", g.P);
@@ -481,9 +562,11 @@ static void emit_column_reduce(Emit *e, const GenCtx *c, const char *acc, long r
  * columns stay 0), only those whose xp row is one of [r0, r1); and with ∂x, ∂C/∂xp
  * into dxp (zeroed by the caller), tap by tap over the plane of each filter, so that
  * consecutive updates are to different rows. */
-static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const void *arg)
+static void direct_backward_body(Emit *e, const GenCtx *c, const Node *l, const KernTarget *t,
+                                 const void *arg)
 {
     const Conv *g = arg;
+    (void)t;
     const char *R = c->real;
     char buf[BPC_MAX_IDENT + 128], xs[32];
     /* FB filters at a time share each row of xp loaded (LeNet-5's training step 3–4%
@@ -601,6 +684,7 @@ static void conv_backward(Emit *e, const GenCtx *c, const Node *l)
                   dx ? "; ∂C/∂xp[oh·SH + kh][ow·SW + kw] += W[f][0][kh][kw]·δ[f][oh][ow]" : "");
         kern_cloned(e, c, l, "sample_backward", params, args, direct_backward_body, &g);
     } else {
+        emit_im2col(e, c, l, &g);
         if (dx)
             emit_unwindow(e, c, l, &g);
         emit_im2col_backward(e, c, l, &g);

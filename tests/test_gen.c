@@ -197,6 +197,7 @@ Test(gen, gradients_conv_pool)
         {NULL, NULL, NULL, "mse", T_ANY},
         {NULL, NULL, NULL, "mse", T_ANY},
         {NULL, NULL, NULL, "cross_entropy", T_PROB},
+        {NULL, NULL, NULL, "mse", T_ANY},
     };
     static const char *const bodies[] = {
         "    input 3x7x6;\n"
@@ -219,7 +220,7 @@ Test(gen, gradients_conv_pool)
         "    c1: conv2d 9 kernel = 3 padding = 2 silu;\n"
         "    c2: conv2d 8 kernel = 3;\n"
         "    out: conv2d 1 kernel = 3 sigmoid;\n",
-        /* layers of the same products, whose tiles are shared (Node.tiles_of) */
+        /* dense layers of the same products, whose tiles are shared (Node.tiles_of) */
         "    input 2x5x5;\n"
         "    c1: conv2d 2 kernel = 3 padding = 1 tanh;\n"
         "    c2: conv2d 2 kernel = 3 padding = 1 elu;\n"
@@ -239,10 +240,15 @@ Test(gen, gradients_conv_pool)
         "    p1: maxpool 2 stride = 1;\n"
         "    c2: conv2d 2 kernel = 2 padding = 1 stride = 2x1 tanh;\n"
         "    out: dense 3 softmax;\n",
+        /* the filters in lanes: 17 filters in vectors of 8 doubles (the last padded), and
+         * rows of 19 positions in tiles, the last over the one before */
+        "    input 2x3x20;\n"
+        "    c1: conv2d 17 kernel = 2 tanh;\n"
+        "    out: dense 2;\n",
     };
     static const Shape shapes[] = {{0, 0, 0, 0, 5}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 6},
                                    {0, 0, 0, 0, 3}, {0, 0, 0, 0, 7}, {0, 0, 0, 0, 2},
-                                   {0, 0, 0, 0, 4}};
+                                   {0, 0, 0, 0, 4}, {0, 0, 0, 0, 3}};
     const char *flag_sets[] = {"", "-DBPC_NO_AVX512", "-DBPC_NO_DISPATCH", "-DBPC_NO_VECTOR", NULL};
     run_gradcheck("gc", cfgs, shapes, (int)(sizeof cfgs / sizeof cfgs[0]), flag_sets, bodies);
 }

@@ -46,12 +46,14 @@ static const char wide_bp[] =
     "}\n";
 
 /* the convolution's both forms: the direct one first (one channel; its rows of zeros
- * skipped), then im2col with and without padding, each with ∂x */
+ * skipped), then the filters in lanes with and without padding, each with ∂x; c1's 17
+ * filters take two vectors of 16 and its rows of 19 positions two tiles (AVX-512's),
+ * or four (AVX2's), the last over the one before */
 static const char cnn_bp[] =
     "network bc {\n"
-    "    input 1x8x8;\n"
+    "    input 1x8x19;\n"
     "    c0: conv2d 2 kernel = 3 padding = 1 relu;\n"
-    "    c1: conv2d 4 kernel = 3 padding = 1 tanh;\n"
+    "    c1: conv2d 17 kernel = 3 padding = 1 tanh;\n"
     "    p1: maxpool 2;\n"
     "    c2: conv2d 3 kernel = 2 relu;\n"
     "    out: dense 3 softmax;\n"

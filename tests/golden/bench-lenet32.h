@@ -72,7 +72,7 @@ typedef struct lenet32_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: lenet32_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: lenet32_train may fuse backward and step */
-    lenet32_real scratch[16760]; /* working space: lenet32_train's gradient rows, windows */
+    lenet32_real scratch[15160]; /* working space: lenet32_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     lenet32_real c1_z[LENET32_BATCH][4704];
     lenet32_real c1_a[LENET32_BATCH][4704];

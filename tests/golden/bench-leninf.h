@@ -71,7 +71,7 @@ typedef struct leninf_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: leninf_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: leninf_train may fuse backward and step */
-    leninf_real scratch[16760]; /* working space: leninf_train's gradient rows, windows */
+    leninf_real scratch[15160]; /* working space: leninf_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     leninf_real c1_z[LENINF_BATCH][4704];
     leninf_real c1_a[LENINF_BATCH][4704];

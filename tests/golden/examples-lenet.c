@@ -1245,444 +1245,144 @@ static void lenet_maxpool2_train(lenet_model *m, const lenet_real *restrict in, 
 
 // ---- layer c2: 6x14x14 -> 16x10x10, conv 5x5 stride 1x1 padding 0x0, relu ----
 
-/* c2's windows (im2col): col[oh·10 + ow][(c·5 + kh)·5 + kw] = x[c][oh·1 + kh][ow·1 + kw] */
-static void lenet_c2_im2col(const lenet_real *restrict x, lenet_real *restrict col)
+/* c2, one sample, the filters in lanes: zt[oh·10 + ow][f] = bp[f] + Σ_{c,kh,kw} Wt[(c·5 + kh)·5 + kw][f]·x[c][oh·1 + kh][ow·1 + kw] */
+#ifdef lenet_AVX512
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void lenet_c2_lanes_avx512(const lenet_real *restrict Wt, const lenet_real *restrict bp, const lenet_real *restrict x, lenet_real (*restrict zt)[16])
 {
-    for (int oh = 0; oh < 10; oh++)
-        for (int ow = 0; ow < 10; ow++)
-            for (int c = 0; c < 6; c++)
-                for (int kh = 0; kh < 5; kh++)
-                    memcpy(col + (((oh * 10 + ow) * 6 + c) * 5 + kh) * 5, x + (c * 14 + oh * 1 + kh) * 14 + ow * 1, 5 * sizeof *col);
+    for (int oh = 0; oh < 10; oh++) {
+        lenet_real acc[10][16];
+        #pragma GCC unroll 10
+        for (int t = 0; t < 10; t++) {
+            #pragma GCC unroll 16
+            for (int f = 0; f < 16; f++)
+                acc[t][f] = bp[f];
+        }
+        for (int c = 0; c < 6; c++) {
+            for (int kh = 0; kh < 5; kh++) {
+                const lenet_real *restrict xr = x + (c * 14 + oh * 1 + kh) * 14;
+                const lenet_real *restrict wr = Wt + (c * 5 + kh) * 80;
+                #pragma GCC unroll 5
+                for (int kw = 0; kw < 5; kw++) {
+                    #pragma GCC unroll 10
+                    for (int t = 0; t < 10; t++) {
+                        const lenet_real v = xr[t + kw];
+                        #pragma GCC unroll 16
+                        for (int f = 0; f < 16; f++)
+                            acc[t][f] = lenet_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                    }
+                }
+            }
+        }
+        for (int t = 0; t < 10; t++)
+            memcpy(zt[oh * 10 + t], acc[t], sizeof acc[t]);
+    }
 }
-
-/* lenet_c2_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 150, each in 8 partial sums (lane k fuses inputs
- * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 4 samples, each input row for 2 outputs. */
-static void lenet_c2_dot4x2(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-#ifdef lenet_VLEN
-    const lenet_vec zero = {0};
-    lenet_vec acc[4][2][8 / lenet_VLEN];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 144; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN; v++) {
-            lenet_vec x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN);
-            lenet_vec x1;
-            lenet_LOAD(x1, x + 150 + i + v * lenet_VLEN);
-            lenet_vec x2;
-            lenet_LOAD(x2, x + 300 + i + v * lenet_VLEN);
-            lenet_vec x3;
-            lenet_LOAD(x3, x + 450 + i + v * lenet_VLEN);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                lenet_vec wv;
-                lenet_LOAD(wv, W + (j + r) * 150 + i + v * lenet_VLEN);
-                acc[0][r][v] = lenet_VFMA(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = lenet_VFMA(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = lenet_VFMA(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = lenet_VFMA(wv, x3, acc[3][r][v]);
-            }
-        }
-    }
-    /* the last 6 inputs, into lanes 0..5 (those of m) */
-    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-    #pragma GCC unroll 8
-    for (int s = 0; s < 4; s++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
-                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
-            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
-        }
-    }
-    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
-        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
-    lenet_SUM8(g0, t + 0);
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
-    }
-#else
-    lenet_real a[4][2][8]; /* the partial sums */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 144; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = lenet_FMA(W[(j + r) * 150 + i + k], x[s * 150 + i + k], a[s][r][k]);
-            }
-        }
-    }
-    /* the last 6 inputs, into lanes 0..5 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 6; k++)
-                a[s][r][k] = lenet_FMA(W[(j + r) * 150 + 144 + k], x[s * 150 + 144 + k], a[s][r][k]);
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            lenet_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 16 + j + r] = b[j + r] + t[0];
-        }
-    }
 #endif
-}
 
 #ifdef lenet_AVX2
-/* lenet_c2_dot4x2_avx2: lenet_c2_dot4x2 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void lenet_c2_dot4x2_avx2(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
+static void lenet_c2_lanes_avx2(const lenet_real *restrict Wt, const lenet_real *restrict bp, const lenet_real *restrict x, lenet_real (*restrict zt)[16])
 {
-    const lenet_vec32 zero = {0};
-    lenet_vec32 acc[4][2][8 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 144; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-            lenet_vec32 x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN32);
-            lenet_vec32 x1;
-            lenet_LOAD(x1, x + 150 + i + v * lenet_VLEN32);
-            lenet_vec32 x2;
-            lenet_LOAD(x2, x + 300 + i + v * lenet_VLEN32);
-            lenet_vec32 x3;
-            lenet_LOAD(x3, x + 450 + i + v * lenet_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                lenet_vec32 wv;
-                lenet_LOAD(wv, W + (j + r) * 150 + i + v * lenet_VLEN32);
-                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = lenet_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = lenet_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = lenet_VFMA32(wv, x3, acc[3][r][v]);
+    for (int oh = 0; oh < 10; oh++) {
+        for (int t0 = 0; t0 < 10; t0 += 5) {
+            const int ow0 = t0;
+            lenet_real acc[5][16];
+            #pragma GCC unroll 5
+            for (int t = 0; t < 5; t++) {
+                #pragma GCC unroll 16
+                for (int f = 0; f < 16; f++)
+                    acc[t][f] = bp[f];
             }
-        }
-    }
-    /* the last 6 inputs, into lanes 0..5 (those of m) */
-    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-    #pragma GCC unroll 8
-    for (int s = 0; s < 4; s++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 2; r++) {
-            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
-                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
-            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
-        }
-    }
-    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[1][0][0], acc[1][1][0],
-        acc[2][0][0], acc[2][1][0], acc[3][0][0], acc[3][1][0]};
-    lenet_SUM8(g0, t + 0);
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 2 + r];
-    }
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_c2_dot8x6_avx512: z = W·x + b for 8 samples × 6 outputs from output j: 48
- * dot products of length 150, each in 8 partial sums (lane k fuses inputs
- * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 6 outputs.
- * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet_c2_dot8x6_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-    __m512 acc[4][6];
-    #pragma GCC unroll 8
-    for (int p = 0; p < 4; p++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 6; r++)
-            acc[p][r] = _mm512_setzero_ps();
-    }
-    for (int i = 0; i < 144; i += 8) {
-        const __m512 x0 = lenet_PAIR8(x + 0 + i, x + 150 + i);
-        const __m512 x1 = lenet_PAIR8(x + 300 + i, x + 450 + i);
-        const __m512 x2 = lenet_PAIR8(x + 600 + i, x + 750 + i);
-        const __m512 x3 = lenet_PAIR8(x + 900 + i, x + 1050 + i);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 6; r++) {
-            const __m512 wv = lenet_BCAST8(W + (j + r) * 150 + i);
-            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
-            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
-            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
-            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
-        }
-    }
-    /* each sample's 8 lanes: the halves */
-    __m256 v[8][6];
-    #pragma GCC unroll 8
-    for (int p = 0; p < 4; p++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 6; r++) {
-            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
-            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
-        }
-    }
-    /* the last 6 inputs, into lanes 0..5 (those of m) */
-    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-    #pragma GCC unroll 8
-    for (int s = 0; s < 8; s++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 6; r++) {
-            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
-                _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
-            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
-        }
-    }
-    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
-    float t[48];
-    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
-        v[0][4], v[0][5], v[1][0], v[1][1]};
-    lenet_SUM8(g0, t + 0);
-    const __m256 g1[8] = {v[1][2], v[1][3], v[1][4], v[1][5],
-        v[2][0], v[2][1], v[2][2], v[2][3]};
-    lenet_SUM8(g1, t + 8);
-    const __m256 g2[8] = {v[2][4], v[2][5], v[3][0], v[3][1],
-        v[3][2], v[3][3], v[3][4], v[3][5]};
-    lenet_SUM8(g2, t + 16);
-    const __m256 g3[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
-        v[4][4], v[4][5], v[5][0], v[5][1]};
-    lenet_SUM8(g3, t + 24);
-    const __m256 g4[8] = {v[5][2], v[5][3], v[5][4], v[5][5],
-        v[6][0], v[6][1], v[6][2], v[6][3]};
-    lenet_SUM8(g4, t + 32);
-    const __m256 g5[8] = {v[6][4], v[6][5], v[7][0], v[7][1],
-        v[7][2], v[7][3], v[7][4], v[7][5]};
-    lenet_SUM8(g5, t + 40);
-    for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 6; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 6 + r];
-    }
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_c2_dot8x4_avx512: z = W·x + b for 8 samples × 4 outputs from output j: 32
- * dot products of length 150, each in 8 partial sums (lane k fuses inputs
- * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 8 samples, each input row for 4 outputs.
- * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet_c2_dot8x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-    __m512 acc[4][4];
-    #pragma GCC unroll 8
-    for (int p = 0; p < 4; p++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++)
-            acc[p][r] = _mm512_setzero_ps();
-    }
-    for (int i = 0; i < 144; i += 8) {
-        const __m512 x0 = lenet_PAIR8(x + 0 + i, x + 150 + i);
-        const __m512 x1 = lenet_PAIR8(x + 300 + i, x + 450 + i);
-        const __m512 x2 = lenet_PAIR8(x + 600 + i, x + 750 + i);
-        const __m512 x3 = lenet_PAIR8(x + 900 + i, x + 1050 + i);
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const __m512 wv = lenet_BCAST8(W + (j + r) * 150 + i);
-            acc[0][r] = _mm512_fmadd_ps(wv, x0, acc[0][r]);
-            acc[1][r] = _mm512_fmadd_ps(wv, x1, acc[1][r]);
-            acc[2][r] = _mm512_fmadd_ps(wv, x2, acc[2][r]);
-            acc[3][r] = _mm512_fmadd_ps(wv, x3, acc[3][r]);
-        }
-    }
-    /* each sample's 8 lanes: the halves */
-    __m256 v[8][4];
-    #pragma GCC unroll 8
-    for (int p = 0; p < 4; p++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            v[2 * p][r] = _mm512_castps512_ps256(acc[p][r]);
-            v[2 * p + 1][r] = lenet_HIGH8(acc[p][r]);
-        }
-    }
-    /* the last 6 inputs, into lanes 0..5 (those of m) */
-    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-    #pragma GCC unroll 8
-    for (int s = 0; s < 8; s++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
-                _mm256_maskload_ps(x + s * 150 + 144, m), v[s][r]);
-            v[s][r] = _mm256_blendv_ps(v[s][r], f, _mm256_castsi256_ps(m));
-        }
-    }
-    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
-    float t[32];
-    const __m256 g0[8] = {v[0][0], v[0][1], v[0][2], v[0][3],
-        v[1][0], v[1][1], v[1][2], v[1][3]};
-    lenet_SUM8(g0, t + 0);
-    const __m256 g1[8] = {v[2][0], v[2][1], v[2][2], v[2][3],
-        v[3][0], v[3][1], v[3][2], v[3][3]};
-    lenet_SUM8(g1, t + 8);
-    const __m256 g2[8] = {v[4][0], v[4][1], v[4][2], v[4][3],
-        v[5][0], v[5][1], v[5][2], v[5][3]};
-    lenet_SUM8(g2, t + 16);
-    const __m256 g3[8] = {v[6][0], v[6][1], v[6][2], v[6][3],
-        v[7][0], v[7][1], v[7][2], v[7][3]};
-    lenet_SUM8(g3, t + 24);
-    for (int s = 0; s < 8; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
-    }
-}
-#endif
-
-#ifdef lenet_AVX512
-/* lenet_c2_dot1x4_avx512: z = W·x + b for 1 sample × 4 outputs from output j: 4
- * dot products of length 150, each in 8 partial sums (lane k fuses inputs
- * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 1 sample, each input row for 4 outputs.
- * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet_c2_dot1x4_avx512(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict x, lenet_real *restrict z, int j)
-{
-    const lenet_vec32 zero = {0};
-    lenet_vec32 acc[1][4][8 / lenet_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 1; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 144; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / lenet_VLEN32; v++) {
-            lenet_vec32 x0;
-            lenet_LOAD(x0, x + 0 + i + v * lenet_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                lenet_vec32 wv;
-                lenet_LOAD(wv, W + (j + r) * 150 + i + v * lenet_VLEN32);
-                acc[0][r][v] = lenet_VFMA32(wv, x0, acc[0][r][v]);
+            for (int c = 0; c < 6; c++) {
+                for (int kh = 0; kh < 5; kh++) {
+                    const lenet_real *restrict xr = x + (c * 14 + oh * 1 + kh) * 14 + ow0 * 1;
+                    const lenet_real *restrict wr = Wt + (c * 5 + kh) * 80;
+                    #pragma GCC unroll 5
+                    for (int kw = 0; kw < 5; kw++) {
+                        #pragma GCC unroll 5
+                        for (int t = 0; t < 5; t++) {
+                            const lenet_real v = xr[t + kw];
+                            #pragma GCC unroll 16
+                            for (int f = 0; f < 16; f++)
+                                acc[t][f] = lenet_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                        }
+                    }
+                }
             }
+            for (int t = 0; t < 5; t++)
+                memcpy(zt[oh * 10 + ow0 + t], acc[t], sizeof acc[t]);
         }
-    }
-    /* the last 6 inputs, into lanes 0..5 (those of m) */
-    const __m256i m = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-    #pragma GCC unroll 8
-    for (int s = 0; s < 1; s++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
-            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 150 + 144, m),
-                _mm256_maskload_ps(x + s * 150 + 144, m), acc[s][r][0]);
-            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
-        }
-    }
-    /* pairwise (lenet_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    lenet_SUM8(g0, t + 0);
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
     }
 }
 #endif
 
-/* c2: z[p] = W·col[p] + b for the 100 rows of col (K = 150, F = 16) */
-static void lenet_c2_product(const lenet_real *restrict W, const lenet_real *restrict b,
-    const lenet_real *restrict in, lenet_real (*restrict z)[16])
+static void lenet_c2_lanes(const lenet_real *restrict Wt, const lenet_real *restrict bp, const lenet_real *restrict x, lenet_real (*restrict zt)[16])
 {
-    const int n = 100; /* the tiles' loops run over the positions */
 #ifdef lenet_AVX512
-    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
-    {
-        int s = 0;
-        for (; s + 8 <= n; s += 8) {
-            for (int j = 0; j < 12; j += 6)
-                lenet_c2_dot8x6_avx512(W, b, in + s * 150, z[s], j);
-            lenet_c2_dot8x4_avx512(W, b, in + s * 150, z[s], 12);
-        }
-        for (; s < n; s++) {
-            for (int j = 0; j < 16; j += 4)
-                lenet_c2_dot1x4_avx512(W, b, in + s * 150, z[s], j);
-        }
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
+        lenet_c2_lanes_avx512(Wt, bp, x, zt);
+        return;
     }
-    else
 #endif
 #ifdef lenet_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 16; j += 2)
-                lenet_c2_dot4x2_avx2(W, b, in + s * 150, z[s], j);
-        }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        lenet_c2_lanes_avx2(Wt, bp, x, zt);
+        return;
     }
-    else
 #endif
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 16; j += 2)
-                lenet_c2_dot4x2(W, b, in + s * 150, z[s], j);
+    for (int oh = 0; oh < 10; oh++) {
+        for (int t0 = 0; t0 < 10; t0 += 5) {
+            const int ow0 = t0;
+            lenet_real acc[5][16];
+            #pragma GCC unroll 5
+            for (int t = 0; t < 5; t++) {
+                #pragma GCC unroll 16
+                for (int f = 0; f < 16; f++)
+                    acc[t][f] = bp[f];
+            }
+            for (int c = 0; c < 6; c++) {
+                for (int kh = 0; kh < 5; kh++) {
+                    const lenet_real *restrict xr = x + (c * 14 + oh * 1 + kh) * 14 + ow0 * 1;
+                    const lenet_real *restrict wr = Wt + (c * 5 + kh) * 80;
+                    #pragma GCC unroll 5
+                    for (int kw = 0; kw < 5; kw++) {
+                        #pragma GCC unroll 5
+                        for (int t = 0; t < 5; t++) {
+                            const lenet_real v = xr[t + kw];
+                            #pragma GCC unroll 16
+                            for (int f = 0; f < 16; f++)
+                                acc[t][f] = lenet_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                        }
+                    }
+                }
+            }
+            for (int t = 0; t < 5; t++)
+                memcpy(zt[oh * 10 + ow0 + t], acc[t], sizeof acc[t]);
         }
     }
 }
 
 /* c2: (n, 16, 10, 10) = relu of conv(x (n, 6, 14, 14), W [16][6][5][5]) + b
- *   x: maxpool2's a; stride 1x1, padding 0x0; a = max(z, 0); im2col and the product */
+ *   x: maxpool2's a; stride 1x1, padding 0x0; a = max(z, 0); the filters in lanes */
 static void lenet_c2_forward(lenet_model *m, const lenet_real *in, int n)
 {
     const lenet_real *restrict W = m->params + 156; /* [16][6][5][5] */
     const lenet_real *restrict b = m->params + 2556; /* [16] */
-    lenet_real *restrict col = m->scratch; /* [100][150] */
-    lenet_real (*restrict zt)[16] = (lenet_real (*)[16])(m->scratch + 15000); /* [100][16] */
+    lenet_real *restrict rows = (lenet_real *)(((uintptr_t)(m->scratch + 0) + 63) & ~(uintptr_t)63); /* [100][16] */
+    lenet_real (*restrict zt)[16] = (lenet_real (*)[16])rows;
+    lenet_real *restrict Wt = (lenet_real *)(((uintptr_t)(m->scratch + 1616) + 63) & ~(uintptr_t)63); /* [150][16], then bp [16] */
+    lenet_real *restrict bp = Wt + 2400;
+    /* Wt[k][f] = W[f][k] and bp = b */
+    for (int k = 0; k < 150; k++)
+        for (int f = 0; f < 16; f++)
+            Wt[k * 16 + f] = W[f * 150 + k];
+    memcpy(bp, b, 16 * sizeof *bp);
     for (int s = 0; s < n; s++) {
         lenet_real *restrict z = m->c2_z[s];
         lenet_real *restrict a = m->c2_a[s];
-        lenet_c2_im2col(in + s * 1176, col);
-        lenet_c2_product(W, b, col, zt);
-        /* z = the product's rows transposed: (F, OH, OW) */
+        lenet_c2_lanes(Wt, bp, in + s * 1176, zt);
+        /* z = the rows transposed: (F, OH, OW) */
         for (int f = 0; f < 16; f++)
             for (int p = 0; p < 100; p++)
                 z[f * 100 + p] = zt[p][f];
@@ -1691,6 +1391,16 @@ static void lenet_c2_forward(lenet_model *m, const lenet_real *in, int n)
             a[j] = z[j] > 0 ? z[j] : 0;
         }
     }
+}
+
+/* c2's windows (im2col): col[oh·10 + ow][(c·5 + kh)·5 + kw] = x[c][oh·1 + kh][ow·1 + kw] */
+static void lenet_c2_im2col(const lenet_real *restrict x, lenet_real *restrict col)
+{
+    for (int oh = 0; oh < 10; oh++)
+        for (int ow = 0; ow < 10; ow++)
+            for (int c = 0; c < 6; c++)
+                for (int kh = 0; kh < 5; kh++)
+                    memcpy(col + (((oh * 10 + ow) * 6 + c) * 5 + kh) * 5, x + (c * 14 + oh * 1 + kh) * 14 + ow * 1, 5 * sizeof *col);
 }
 
 /* the reverse of c2's window at (oh, ow): dx[c][oh·1 + kh][ow·1 + kw] += drow[(c·5 + kh)·5 + kw] */
@@ -1726,7 +1436,7 @@ static void lenet_c2_backward(lenet_model *m, const lenet_real *in, int n)
     lenet_real *restrict dW = m->grads + 156; /* [16][150] */
     lenet_real *restrict db = m->grads + 2556;
     lenet_real *restrict col = m->scratch; /* [100][150]: the windows, then ∂C/∂col */
-    lenet_real *restrict bsum = m->scratch + 16600; /* [16][10]: ∂C/∂b by column */
+    lenet_real *restrict bsum = m->scratch + 15000; /* [16][10]: ∂C/∂b by column */
     memset(bsum, 0, 160 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const lenet_real *restrict z = m->c2_z[s];

@@ -72,7 +72,7 @@ typedef struct lenet_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: lenet_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: lenet_train may fuse backward and step */
-    lenet_real scratch[16760]; /* working space: lenet_train's gradient rows, windows */
+    lenet_real scratch[15160]; /* working space: lenet_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     lenet_real c1_z[LENET_BATCH][4704];
     lenet_real c1_a[LENET_BATCH][4704];

@@ -77,7 +77,7 @@ typedef struct gcnn_model {
     int64_t step; /* optimizer steps taken */
     double lr; /* the learning rate: gcnn_init sets the .bp file's, the step reads it */
     int grads_zero; /* grads known to be zero: gcnn_train may fuse backward and step */
-    gcnn_real scratch[3392]; /* working space: gcnn_train's gradient rows, windows */
+    gcnn_real scratch[3136]; /* working space: gcnn_train's gradient rows, windows */
     /* per layer and sample: z = W·x + b, a = act(z), d = ∂C/∂a then ∂C/∂z */
     gcnn_real c1_z[GCNN_BATCH][256];
     gcnn_real c1_a[GCNN_BATCH][256];

@@ -691,220 +691,147 @@ static void gcnn_update_span_avx2(gcnn_model *m, long at, gcnn_real *restrict gr
 
 // ---- layer c1: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, relu ----
 
-/* c1's windows (im2col): col[oh·8 + ow][(c·3 + kh)·3 + kw] = x[c][oh·1 + kh][ow·1 + kw], x within its padding */
-static void gcnn_c1_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+/* c1, one sample, the filters in lanes: zt[oh·8 + ow][f] = bp[f] + Σ_{c,kh,kw} Wt[(c·3 + kh)·3 + kw][f]·x[c][oh·1 + kh][ow·1 + kw], x within its padding */
+#ifdef gcnn_AVX512
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void gcnn_c1_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
-    for (int oh = 0; oh < 8; oh++)
-        for (int ow = 0; ow < 8; ow++)
-            for (int c = 0; c < 4; c++)
-                for (int kh = 0; kh < 3; kh++)
-                    memcpy(col + (((oh * 8 + ow) * 4 + c) * 3 + kh) * 3, x + (c * 10 + oh * 1 + kh) * 10 + ow * 1, 3 * sizeof *col);
+    for (int oh = 0; oh < 8; oh++) {
+        for (int f0 = 0; f0 < 16; f0 += 8) {
+            gcnn_real acc[8][8];
+            #pragma GCC unroll 8
+            for (int t = 0; t < 8; t++) {
+                #pragma GCC unroll 8
+                for (int f = 0; f < 8; f++)
+                    acc[t][f] = bp[f0 + f];
+            }
+            for (int c = 0; c < 4; c++) {
+                for (int kh = 0; kh < 3; kh++) {
+                    const gcnn_real *restrict xr = x + (c * 10 + oh * 1 + kh) * 10;
+                    const gcnn_real *restrict wr = Wt + (c * 3 + kh) * 48 + f0;
+                    #pragma GCC unroll 3
+                    for (int kw = 0; kw < 3; kw++) {
+                        #pragma GCC unroll 8
+                        for (int t = 0; t < 8; t++) {
+                            const gcnn_real v = xr[t + kw];
+                            #pragma GCC unroll 8
+                            for (int f = 0; f < 8; f++)
+                                acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                        }
+                    }
+                }
+            }
+            for (int t = 0; t < 8; t++)
+                memcpy(zt[oh * 8 + t] + f0, acc[t], sizeof acc[t]);
+        }
+    }
 }
-
-/* gcnn_c1_dot4x2: z = W·x + b for 4 samples × 2 outputs from output j: 8
- * dot products of length 36, each in 8 partial sums (lane k fuses inputs
- * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
- * 4 samples, each input row for 2 outputs. */
-static void gcnn_c1_dot4x2(const gcnn_real *restrict W, const gcnn_real *restrict b,
-    const gcnn_real *restrict x, gcnn_real *restrict z, int j)
-{
-#ifdef gcnn_VLEN
-    const gcnn_vec zero = {0};
-    gcnn_vec acc[4][2][8 / gcnn_VLEN];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gcnn_VLEN; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 32; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gcnn_VLEN; v++) {
-            gcnn_vec x0;
-            gcnn_LOAD(x0, x + 0 + i + v * gcnn_VLEN);
-            gcnn_vec x1;
-            gcnn_LOAD(x1, x + 36 + i + v * gcnn_VLEN);
-            gcnn_vec x2;
-            gcnn_LOAD(x2, x + 72 + i + v * gcnn_VLEN);
-            gcnn_vec x3;
-            gcnn_LOAD(x3, x + 108 + i + v * gcnn_VLEN);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                gcnn_vec wv;
-                gcnn_LOAD(wv, W + (j + r) * 36 + i + v * gcnn_VLEN);
-                acc[0][r][v] = gcnn_VFMA(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gcnn_VFMA(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gcnn_VFMA(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gcnn_VFMA(wv, x3, acc[3][r][v]);
-            }
-        }
-    }
-    gcnn_real a[4][2][8]; /* the partial sums */
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + 32 + k], x[s * 36 + 32 + k], a[s][r][k]);
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gcnn_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 4 + j + r] = b[j + r] + t[0];
-        }
-    }
-#else
-    gcnn_real a[4][2][8]; /* the partial sums */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 8; k++)
-                a[s][r][k] = 0;
-        }
-    }
-    for (int i = 0; i < 32; i += 8) {
-        for (int s = 0; s < 4; s++) {
-            for (int r = 0; r < 2; r++) {
-                for (int k = 0; k < 8; k++)
-                    a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + i + k], x[s * 36 + i + k], a[s][r][k]);
-            }
-        }
-    }
-    /* the last 4 inputs, into lanes 0..3 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + 32 + k], x[s * 36 + 32 + k], a[s][r][k]);
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gcnn_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 4 + j + r] = b[j + r] + t[0];
-        }
-    }
 #endif
-}
 
 #ifdef gcnn_AVX2
-/* gcnn_c1_dot4x2_avx2: gcnn_c1_dot4x2 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
-static void gcnn_c1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
-    const gcnn_real *restrict x, gcnn_real *restrict z, int j)
+static void gcnn_c1_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
-    const gcnn_vec32 zero = {0};
-    gcnn_vec32 acc[4][2][8 / gcnn_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gcnn_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 4; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 32; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gcnn_VLEN32; v++) {
-            gcnn_vec32 x0;
-            gcnn_LOAD(x0, x + 0 + i + v * gcnn_VLEN32);
-            gcnn_vec32 x1;
-            gcnn_LOAD(x1, x + 36 + i + v * gcnn_VLEN32);
-            gcnn_vec32 x2;
-            gcnn_LOAD(x2, x + 72 + i + v * gcnn_VLEN32);
-            gcnn_vec32 x3;
-            gcnn_LOAD(x3, x + 108 + i + v * gcnn_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 2; r++) {
-                gcnn_vec32 wv;
-                gcnn_LOAD(wv, W + (j + r) * 36 + i + v * gcnn_VLEN32);
-                acc[0][r][v] = gcnn_VFMA32(wv, x0, acc[0][r][v]);
-                acc[1][r][v] = gcnn_VFMA32(wv, x1, acc[1][r][v]);
-                acc[2][r][v] = gcnn_VFMA32(wv, x2, acc[2][r][v]);
-                acc[3][r][v] = gcnn_VFMA32(wv, x3, acc[3][r][v]);
+    for (int oh = 0; oh < 8; oh++) {
+        for (int t0 = 0; t0 < 8; t0 += 4) {
+            const int ow0 = t0;
+            for (int f0 = 0; f0 < 16; f0 += 8) {
+                gcnn_real acc[4][8];
+                #pragma GCC unroll 4
+                for (int t = 0; t < 4; t++) {
+                    #pragma GCC unroll 8
+                    for (int f = 0; f < 8; f++)
+                        acc[t][f] = bp[f0 + f];
+                }
+                for (int c = 0; c < 4; c++) {
+                    for (int kh = 0; kh < 3; kh++) {
+                        const gcnn_real *restrict xr = x + (c * 10 + oh * 1 + kh) * 10 + ow0 * 1;
+                        const gcnn_real *restrict wr = Wt + (c * 3 + kh) * 48 + f0;
+                        #pragma GCC unroll 3
+                        for (int kw = 0; kw < 3; kw++) {
+                            #pragma GCC unroll 4
+                            for (int t = 0; t < 4; t++) {
+                                const gcnn_real v = xr[t + kw];
+                                #pragma GCC unroll 8
+                                for (int f = 0; f < 8; f++)
+                                    acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                            }
+                        }
+                    }
+                }
+                for (int t = 0; t < 4; t++)
+                    memcpy(zt[oh * 8 + ow0 + t] + f0, acc[t], sizeof acc[t]);
             }
-        }
-    }
-    gcnn_real a[4][2][8]; /* the partial sums */
-    memcpy(a, acc, sizeof a);
-    /* the last 4 inputs, into lanes 0..3 */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            for (int k = 0; k < 4; k++)
-                a[s][r][k] = gcnn_FMA(W[(j + r) * 36 + 32 + k], x[s * 36 + 32 + k], a[s][r][k]);
-        }
-    }
-    /* pairwise, then the bias */
-    for (int s = 0; s < 4; s++) {
-        for (int r = 0; r < 2; r++) {
-            gcnn_real *t = a[s][r];
-            t[0] += t[4];
-            t[1] += t[5];
-            t[2] += t[6];
-            t[3] += t[7];
-            t[0] += t[2];
-            t[1] += t[3];
-            t[0] += t[1];
-            z[s * 4 + j + r] = b[j + r] + t[0];
         }
     }
 }
 #endif
 
-/* c1: z[p] = W·col[p] + b for the 64 rows of col (K = 36, F = 4) */
-static void gcnn_c1_product(const gcnn_real *restrict W, const gcnn_real *restrict b,
-    const gcnn_real *restrict in, gcnn_real (*restrict z)[4])
+static void gcnn_c1_lanes(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
-    const int n = 64; /* the tiles' loops run over the positions */
-#ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 4; j += 2)
-                gcnn_c1_dot4x2_avx2(W, b, in + s * 36, z[s], j);
-        }
+#ifdef gcnn_AVX512
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
+        gcnn_c1_lanes_avx512(Wt, bp, x, zt);
+        return;
     }
-    else
 #endif
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 4; j += 2)
-                gcnn_c1_dot4x2(W, b, in + s * 36, z[s], j);
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        gcnn_c1_lanes_avx2(Wt, bp, x, zt);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 8; oh++) {
+        for (int t0 = 0; t0 < 8; t0 += 4) {
+            const int ow0 = t0;
+            for (int f0 = 0; f0 < 16; f0 += 8) {
+                gcnn_real acc[4][8];
+                #pragma GCC unroll 4
+                for (int t = 0; t < 4; t++) {
+                    #pragma GCC unroll 8
+                    for (int f = 0; f < 8; f++)
+                        acc[t][f] = bp[f0 + f];
+                }
+                for (int c = 0; c < 4; c++) {
+                    for (int kh = 0; kh < 3; kh++) {
+                        const gcnn_real *restrict xr = x + (c * 10 + oh * 1 + kh) * 10 + ow0 * 1;
+                        const gcnn_real *restrict wr = Wt + (c * 3 + kh) * 48 + f0;
+                        #pragma GCC unroll 3
+                        for (int kw = 0; kw < 3; kw++) {
+                            #pragma GCC unroll 4
+                            for (int t = 0; t < 4; t++) {
+                                const gcnn_real v = xr[t + kw];
+                                #pragma GCC unroll 8
+                                for (int f = 0; f < 8; f++)
+                                    acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                            }
+                        }
+                    }
+                }
+                for (int t = 0; t < 4; t++)
+                    memcpy(zt[oh * 8 + ow0 + t] + f0, acc[t], sizeof acc[t]);
+            }
         }
     }
 }
 
 /* c1: (n, 4, 8, 8) = relu of conv(x (n, 4, 8, 8), W [4][4][3][3]) + b
- *   x: the input; stride 1x1, padding 1x1; a = max(z, 0); im2col and the product */
+ *   x: the input; stride 1x1, padding 1x1; a = max(z, 0); the filters in lanes */
 static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 0; /* [4][4][3][3] */
     const gcnn_real *restrict b = m->params + 144; /* [4] */
-    gcnn_real *restrict col = m->scratch; /* [64][36] */
-    gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
-    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    gcnn_real *restrict rows = (gcnn_real *)(((uintptr_t)(m->scratch + 0) + 63) & ~(uintptr_t)63); /* [64][16] */
+    gcnn_real (*restrict zt)[16] = (gcnn_real (*)[16])rows;
+    gcnn_real *restrict Wt = (gcnn_real *)(((uintptr_t)(m->scratch + 1040) + 63) & ~(uintptr_t)63); /* [36][16], then bp [16] */
+    gcnn_real *restrict bp = Wt + 576;
+    /* Wt[k][f] = W[f][k] and bp[f] = b[f], 0 for the filters f ≥ 4 that pad them */
+    for (int k = 0; k < 36; k++)
+        for (int f = 0; f < 16; f++)
+            Wt[k * 16 + f] = f < 4 ? W[f * 36 + k] : 0;
+    for (int f = 0; f < 16; f++)
+        bp[f] = f < 4 ? b[f] : 0;
+    gcnn_real *restrict xp = m->scratch + 2304; /* [4][10][10]: 0 in the padding */
     memset(xp, 0, 400 * sizeof *xp);
     for (int s = 0; s < n; s++) {
         gcnn_real *restrict z = m->c1_z[s];
@@ -912,9 +839,8 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
         for (int c = 0; c < 4; c++)
             for (int ih = 0; ih < 8; ih++)
                 memcpy(xp + (c * 10 + ih + 1) * 10 + 1, in + s * 256 + (c * 8 + ih) * 8, 8 * sizeof *xp);
-        gcnn_c1_im2col(xp, col);
-        gcnn_c1_product(W, b, col, zt);
-        /* z = the product's rows transposed: (F, OH, OW) */
+        gcnn_c1_lanes(Wt, bp, xp, zt);
+        /* z = the rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
             for (int p = 0; p < 64; p++)
                 z[f * 64 + p] = zt[p][f];
@@ -923,6 +849,16 @@ static void gcnn_c1_forward(gcnn_model *m, const gcnn_real *in, int n)
             a[j] = z[j] > 0 ? z[j] : 0;
         }
     }
+}
+
+/* c1's windows (im2col): col[oh·8 + ow][(c·3 + kh)·3 + kw] = x[c][oh·1 + kh][ow·1 + kw], x within its padding */
+static void gcnn_c1_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+{
+    for (int oh = 0; oh < 8; oh++)
+        for (int ow = 0; ow < 8; ow++)
+            for (int c = 0; c < 4; c++)
+                for (int kh = 0; kh < 3; kh++)
+                    memcpy(col + (((oh * 8 + ow) * 4 + c) * 3 + kh) * 3, x + (c * 10 + oh * 1 + kh) * 10 + ow * 1, 3 * sizeof *col);
 }
 
 /* c1 backward, one sample: ∂C/∂W[f] += Σ_p δ[f][p]·col[p] */
@@ -939,9 +875,9 @@ static void gcnn_c1_backward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict dW = m->grads + 0; /* [4][36] */
     gcnn_real *restrict db = m->grads + 144;
     gcnn_real *restrict col = m->scratch; /* [64][36]: the windows, then ∂C/∂col */
-    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    gcnn_real *restrict xp = m->scratch + 2304; /* [4][10][10]: 0 in the padding */
     memset(xp, 0, 400 * sizeof *xp);
-    gcnn_real *restrict bsum = m->scratch + 3360; /* [4][8]: ∂C/∂b by column */
+    gcnn_real *restrict bsum = m->scratch + 3104; /* [4][8]: ∂C/∂b by column */
     memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict z = m->c1_z[s];
@@ -979,50 +915,147 @@ static void gcnn_c1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 
 // ---- layer c2: 4x8x8 -> 4x8x8, conv 3x3 stride 1x1 padding 1x1, tanh ----
 
-/* c2's windows (im2col): col[oh·8 + ow][(c·3 + kh)·3 + kw] = x[c][oh·1 + kh][ow·1 + kw], x within its padding */
-static void gcnn_c2_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+/* c2, one sample, the filters in lanes: zt[oh·8 + ow][f] = bp[f] + Σ_{c,kh,kw} Wt[(c·3 + kh)·3 + kw][f]·x[c][oh·1 + kh][ow·1 + kw], x within its padding */
+#ifdef gcnn_AVX512
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void gcnn_c2_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
-    for (int oh = 0; oh < 8; oh++)
-        for (int ow = 0; ow < 8; ow++)
-            for (int c = 0; c < 4; c++)
-                for (int kh = 0; kh < 3; kh++)
-                    memcpy(col + (((oh * 8 + ow) * 4 + c) * 3 + kh) * 3, x + (c * 10 + oh * 1 + kh) * 10 + ow * 1, 3 * sizeof *col);
-}
-
-/* c2: z[p] = W·col[p] + b for the 64 rows of col (K = 36, F = 4) */
-static void gcnn_c2_product(const gcnn_real *restrict W, const gcnn_real *restrict b,
-    const gcnn_real *restrict in, gcnn_real (*restrict z)[4])
-{
-    const int n = 64; /* the tiles' loops run over the positions */
-#ifdef gcnn_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 4; j += 2)
-                gcnn_c1_dot4x2_avx2(W, b, in + s * 36, z[s], j);
+    for (int oh = 0; oh < 8; oh++) {
+        for (int f0 = 0; f0 < 16; f0 += 8) {
+            gcnn_real acc[8][8];
+            #pragma GCC unroll 8
+            for (int t = 0; t < 8; t++) {
+                #pragma GCC unroll 8
+                for (int f = 0; f < 8; f++)
+                    acc[t][f] = bp[f0 + f];
+            }
+            for (int c = 0; c < 4; c++) {
+                for (int kh = 0; kh < 3; kh++) {
+                    const gcnn_real *restrict xr = x + (c * 10 + oh * 1 + kh) * 10;
+                    const gcnn_real *restrict wr = Wt + (c * 3 + kh) * 48 + f0;
+                    #pragma GCC unroll 3
+                    for (int kw = 0; kw < 3; kw++) {
+                        #pragma GCC unroll 8
+                        for (int t = 0; t < 8; t++) {
+                            const gcnn_real v = xr[t + kw];
+                            #pragma GCC unroll 8
+                            for (int f = 0; f < 8; f++)
+                                acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                        }
+                    }
+                }
+            }
+            for (int t = 0; t < 8; t++)
+                memcpy(zt[oh * 8 + t] + f0, acc[t], sizeof acc[t]);
         }
     }
-    else
+}
 #endif
-    {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-            for (int j = 0; j < 4; j += 2)
-                gcnn_c1_dot4x2(W, b, in + s * 36, z[s], j);
+
+#ifdef gcnn_AVX2
+__attribute__((target("avx2,fma")))
+static void gcnn_c2_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
+{
+    for (int oh = 0; oh < 8; oh++) {
+        for (int t0 = 0; t0 < 8; t0 += 4) {
+            const int ow0 = t0;
+            for (int f0 = 0; f0 < 16; f0 += 8) {
+                gcnn_real acc[4][8];
+                #pragma GCC unroll 4
+                for (int t = 0; t < 4; t++) {
+                    #pragma GCC unroll 8
+                    for (int f = 0; f < 8; f++)
+                        acc[t][f] = bp[f0 + f];
+                }
+                for (int c = 0; c < 4; c++) {
+                    for (int kh = 0; kh < 3; kh++) {
+                        const gcnn_real *restrict xr = x + (c * 10 + oh * 1 + kh) * 10 + ow0 * 1;
+                        const gcnn_real *restrict wr = Wt + (c * 3 + kh) * 48 + f0;
+                        #pragma GCC unroll 3
+                        for (int kw = 0; kw < 3; kw++) {
+                            #pragma GCC unroll 4
+                            for (int t = 0; t < 4; t++) {
+                                const gcnn_real v = xr[t + kw];
+                                #pragma GCC unroll 8
+                                for (int f = 0; f < 8; f++)
+                                    acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                            }
+                        }
+                    }
+                }
+                for (int t = 0; t < 4; t++)
+                    memcpy(zt[oh * 8 + ow0 + t] + f0, acc[t], sizeof acc[t]);
+            }
+        }
+    }
+}
+#endif
+
+static void gcnn_c2_lanes(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
+{
+#ifdef gcnn_AVX512
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
+        gcnn_c2_lanes_avx512(Wt, bp, x, zt);
+        return;
+    }
+#endif
+#ifdef gcnn_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        gcnn_c2_lanes_avx2(Wt, bp, x, zt);
+        return;
+    }
+#endif
+    for (int oh = 0; oh < 8; oh++) {
+        for (int t0 = 0; t0 < 8; t0 += 4) {
+            const int ow0 = t0;
+            for (int f0 = 0; f0 < 16; f0 += 8) {
+                gcnn_real acc[4][8];
+                #pragma GCC unroll 4
+                for (int t = 0; t < 4; t++) {
+                    #pragma GCC unroll 8
+                    for (int f = 0; f < 8; f++)
+                        acc[t][f] = bp[f0 + f];
+                }
+                for (int c = 0; c < 4; c++) {
+                    for (int kh = 0; kh < 3; kh++) {
+                        const gcnn_real *restrict xr = x + (c * 10 + oh * 1 + kh) * 10 + ow0 * 1;
+                        const gcnn_real *restrict wr = Wt + (c * 3 + kh) * 48 + f0;
+                        #pragma GCC unroll 3
+                        for (int kw = 0; kw < 3; kw++) {
+                            #pragma GCC unroll 4
+                            for (int t = 0; t < 4; t++) {
+                                const gcnn_real v = xr[t + kw];
+                                #pragma GCC unroll 8
+                                for (int f = 0; f < 8; f++)
+                                    acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
+                            }
+                        }
+                    }
+                }
+                for (int t = 0; t < 4; t++)
+                    memcpy(zt[oh * 8 + ow0 + t] + f0, acc[t], sizeof acc[t]);
+            }
         }
     }
 }
 
 /* c2: (n, 4, 8, 8) = tanh of conv(x (n, 4, 8, 8), W [4][4][3][3]) + b
- *   x: c1's a; stride 1x1, padding 1x1; a = tanh(z); im2col and the product */
+ *   x: c1's a; stride 1x1, padding 1x1; a = tanh(z); the filters in lanes */
 static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
 {
     const gcnn_real *restrict W = m->params + 148; /* [4][4][3][3] */
     const gcnn_real *restrict b = m->params + 292; /* [4] */
-    gcnn_real *restrict col = m->scratch; /* [64][36] */
-    gcnn_real (*restrict zt)[4] = (gcnn_real (*)[4])(m->scratch + 2304); /* [64][4] */
-    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    gcnn_real *restrict rows = (gcnn_real *)(((uintptr_t)(m->scratch + 0) + 63) & ~(uintptr_t)63); /* [64][16] */
+    gcnn_real (*restrict zt)[16] = (gcnn_real (*)[16])rows;
+    gcnn_real *restrict Wt = (gcnn_real *)(((uintptr_t)(m->scratch + 1040) + 63) & ~(uintptr_t)63); /* [36][16], then bp [16] */
+    gcnn_real *restrict bp = Wt + 576;
+    /* Wt[k][f] = W[f][k] and bp[f] = b[f], 0 for the filters f ≥ 4 that pad them */
+    for (int k = 0; k < 36; k++)
+        for (int f = 0; f < 16; f++)
+            Wt[k * 16 + f] = f < 4 ? W[f * 36 + k] : 0;
+    for (int f = 0; f < 16; f++)
+        bp[f] = f < 4 ? b[f] : 0;
+    gcnn_real *restrict xp = m->scratch + 2304; /* [4][10][10]: 0 in the padding */
     memset(xp, 0, 400 * sizeof *xp);
     for (int s = 0; s < n; s++) {
         gcnn_real *restrict z = m->c2_z[s];
@@ -1030,9 +1063,8 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
         for (int c = 0; c < 4; c++)
             for (int ih = 0; ih < 8; ih++)
                 memcpy(xp + (c * 10 + ih + 1) * 10 + 1, in + s * 256 + (c * 8 + ih) * 8, 8 * sizeof *xp);
-        gcnn_c2_im2col(xp, col);
-        gcnn_c2_product(W, b, col, zt);
-        /* z = the product's rows transposed: (F, OH, OW) */
+        gcnn_c2_lanes(Wt, bp, xp, zt);
+        /* z = the rows transposed: (F, OH, OW) */
         for (int f = 0; f < 4; f++)
             for (int p = 0; p < 64; p++)
                 z[f * 64 + p] = zt[p][f];
@@ -1041,6 +1073,16 @@ static void gcnn_c2_forward(gcnn_model *m, const gcnn_real *in, int n)
             a[j] = tanh(z[j]);
         }
     }
+}
+
+/* c2's windows (im2col): col[oh·8 + ow][(c·3 + kh)·3 + kw] = x[c][oh·1 + kh][ow·1 + kw], x within its padding */
+static void gcnn_c2_im2col(const gcnn_real *restrict x, gcnn_real *restrict col)
+{
+    for (int oh = 0; oh < 8; oh++)
+        for (int ow = 0; ow < 8; ow++)
+            for (int c = 0; c < 4; c++)
+                for (int kh = 0; kh < 3; kh++)
+                    memcpy(col + (((oh * 8 + ow) * 4 + c) * 3 + kh) * 3, x + (c * 10 + oh * 1 + kh) * 10 + ow * 1, 3 * sizeof *col);
 }
 
 /* the reverse of c2's window at (oh, ow): dx[c][oh·1 + kh][ow·1 + kw] += drow[(c·3 + kh)·3 + kw], dx within its padding */
@@ -1076,10 +1118,10 @@ static void gcnn_c2_backward(gcnn_model *m, const gcnn_real *in, int n)
     gcnn_real *restrict dW = m->grads + 148; /* [4][36] */
     gcnn_real *restrict db = m->grads + 292;
     gcnn_real *restrict col = m->scratch; /* [64][36]: the windows, then ∂C/∂col */
-    gcnn_real *restrict xp = m->scratch + 2560; /* [4][10][10]: 0 in the padding */
+    gcnn_real *restrict xp = m->scratch + 2304; /* [4][10][10]: 0 in the padding */
     memset(xp, 0, 400 * sizeof *xp);
-    gcnn_real *restrict dx = m->scratch + 2960; /* [4][10][10]: ∂C/∂xp */
-    gcnn_real *restrict bsum = m->scratch + 3360; /* [4][8]: ∂C/∂b by column */
+    gcnn_real *restrict dx = m->scratch + 2704; /* [4][10][10]: ∂C/∂xp */
+    gcnn_real *restrict bsum = m->scratch + 3104; /* [4][8]: ∂C/∂b by column */
     memset(bsum, 0, 32 * sizeof *bsum);
     for (int s = 0; s < n; s++) {
         const gcnn_real *restrict a = m->c2_a[s];
