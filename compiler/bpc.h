@@ -428,7 +428,8 @@ struct Node {
     long scratch;     /* elements of NAME_model's scratch its code uses (ir_plan) */
     /* The blocked product it lowers to, if any (its kind's plan): rows of prod_in values
      * times prod_out outputs, over prod_rows rows (0: the n samples); and the node whose
-     * tile functions it calls, the first with the same product (ir_plan): identical
+     * tile functions it calls, the first with the same product (ir_plan), or for a kind
+     * with kernels of its own the first it says has the same (its plan): identical
      * tiles are emitted once. */
     long prod_in, prod_out, prod_rows;
     int tiles_of;

@@ -89,12 +89,12 @@ static void plan_nodes(Model *m, long unroll)
         n->buffers = n->kind->buffers | (n->flags & NODE_KEEPS_SUMS ? BUF_SUMS : 0);
         n->scratch = 0;
         n->prod_in = n->prod_out = n->prod_rows = n->dw_samples = 0;
+        n->tiles_of = i;
         if (n->kind->plan)
             n->kind->plan(m, n, unroll);
         long dw = n->dw_samples ? n->dw_samples : m->batch;
         if (n->flags & NODE_DW_TILES && dw > m->dw_samples)
             m->dw_samples = dw;
-        n->tiles_of = i;
         for (int j = 0; j < i && n->prod_out; j++) {
             const Node *o = &m->nodes[j];
             if (o->prod_in == n->prod_in && o->prod_out == n->prod_out &&

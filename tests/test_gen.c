@@ -220,10 +220,12 @@ Test(gen, gradients_conv_pool)
         "    c1: conv2d 9 kernel = 3 padding = 2 silu;\n"
         "    c2: conv2d 8 kernel = 3;\n"
         "    out: conv2d 1 kernel = 3 sigmoid;\n",
-        /* dense layers of the same products, whose tiles are shared (Node.tiles_of) */
+        /* layers of the same products or geometry, whose kernels are shared
+         * (Node.tiles_of): c3 calls c2's (c1 has no ∂x), h2 and h3 h1's */
         "    input 2x5x5;\n"
         "    c1: conv2d 2 kernel = 3 padding = 1 tanh;\n"
         "    c2: conv2d 2 kernel = 3 padding = 1 elu;\n"
+        "    c3: conv2d 2 kernel = 3 padding = 1 relu;\n"
         "    h1: dense 12 tanh;\n"
         "    h2: dense 12 sigmoid;\n"
         "    h3: dense 12 tanh;\n"

@@ -1254,7 +1254,6 @@ static void lenet32_c2_lanes_avx512(const lenet32_real *restrict Wt, const lenet
         lenet32_real acc[10][16];
         #pragma GCC unroll 10
         for (int t = 0; t < 10; t++) {
-            #pragma GCC unroll 16
             for (int f = 0; f < 16; f++)
                 acc[t][f] = bp[f];
         }
@@ -1267,7 +1266,6 @@ static void lenet32_c2_lanes_avx512(const lenet32_real *restrict Wt, const lenet
                     #pragma GCC unroll 10
                     for (int t = 0; t < 10; t++) {
                         const lenet32_real v = xr[t + kw];
-                        #pragma GCC unroll 16
                         for (int f = 0; f < 16; f++)
                             acc[t][f] = lenet32_FMA(wr[kw * 16 + f], v, acc[t][f]);
                     }
@@ -1290,7 +1288,6 @@ static void lenet32_c2_lanes_avx2(const lenet32_real *restrict Wt, const lenet32
             lenet32_real acc[5][16];
             #pragma GCC unroll 5
             for (int t = 0; t < 5; t++) {
-                #pragma GCC unroll 16
                 for (int f = 0; f < 16; f++)
                     acc[t][f] = bp[f];
             }
@@ -1303,7 +1300,6 @@ static void lenet32_c2_lanes_avx2(const lenet32_real *restrict Wt, const lenet32
                         #pragma GCC unroll 5
                         for (int t = 0; t < 5; t++) {
                             const lenet32_real v = xr[t + kw];
-                            #pragma GCC unroll 16
                             for (int f = 0; f < 16; f++)
                                 acc[t][f] = lenet32_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }
@@ -1337,7 +1333,6 @@ static void lenet32_c2_lanes(const lenet32_real *restrict Wt, const lenet32_real
             lenet32_real acc[5][16];
             #pragma GCC unroll 5
             for (int t = 0; t < 5; t++) {
-                #pragma GCC unroll 16
                 for (int f = 0; f < 16; f++)
                     acc[t][f] = bp[f];
             }
@@ -1350,7 +1345,6 @@ static void lenet32_c2_lanes(const lenet32_real *restrict Wt, const lenet32_real
                         #pragma GCC unroll 5
                         for (int t = 0; t < 5; t++) {
                             const lenet32_real v = xr[t + kw];
-                            #pragma GCC unroll 16
                             for (int f = 0; f < 16; f++)
                                 acc[t][f] = lenet32_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }

@@ -1240,7 +1240,6 @@ static void leninf_c2_lanes_avx512(const leninf_real *restrict Wt, const leninf_
         leninf_real acc[10][16];
         #pragma GCC unroll 10
         for (int t = 0; t < 10; t++) {
-            #pragma GCC unroll 16
             for (int f = 0; f < 16; f++)
                 acc[t][f] = bp[f];
         }
@@ -1253,7 +1252,6 @@ static void leninf_c2_lanes_avx512(const leninf_real *restrict Wt, const leninf_
                     #pragma GCC unroll 10
                     for (int t = 0; t < 10; t++) {
                         const leninf_real v = xr[t + kw];
-                        #pragma GCC unroll 16
                         for (int f = 0; f < 16; f++)
                             acc[t][f] = leninf_FMA(wr[kw * 16 + f], v, acc[t][f]);
                     }
@@ -1276,7 +1274,6 @@ static void leninf_c2_lanes_avx2(const leninf_real *restrict Wt, const leninf_re
             leninf_real acc[5][16];
             #pragma GCC unroll 5
             for (int t = 0; t < 5; t++) {
-                #pragma GCC unroll 16
                 for (int f = 0; f < 16; f++)
                     acc[t][f] = bp[f];
             }
@@ -1289,7 +1286,6 @@ static void leninf_c2_lanes_avx2(const leninf_real *restrict Wt, const leninf_re
                         #pragma GCC unroll 5
                         for (int t = 0; t < 5; t++) {
                             const leninf_real v = xr[t + kw];
-                            #pragma GCC unroll 16
                             for (int f = 0; f < 16; f++)
                                 acc[t][f] = leninf_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }
@@ -1323,7 +1319,6 @@ static void leninf_c2_lanes(const leninf_real *restrict Wt, const leninf_real *r
             leninf_real acc[5][16];
             #pragma GCC unroll 5
             for (int t = 0; t < 5; t++) {
-                #pragma GCC unroll 16
                 for (int f = 0; f < 16; f++)
                     acc[t][f] = bp[f];
             }
@@ -1336,7 +1331,6 @@ static void leninf_c2_lanes(const leninf_real *restrict Wt, const leninf_real *r
                         #pragma GCC unroll 5
                         for (int t = 0; t < 5; t++) {
                             const leninf_real v = xr[t + kw];
-                            #pragma GCC unroll 16
                             for (int f = 0; f < 16; f++)
                                 acc[t][f] = leninf_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }

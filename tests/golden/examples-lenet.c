@@ -1254,7 +1254,6 @@ static void lenet_c2_lanes_avx512(const lenet_real *restrict Wt, const lenet_rea
         lenet_real acc[10][16];
         #pragma GCC unroll 10
         for (int t = 0; t < 10; t++) {
-            #pragma GCC unroll 16
             for (int f = 0; f < 16; f++)
                 acc[t][f] = bp[f];
         }
@@ -1267,7 +1266,6 @@ static void lenet_c2_lanes_avx512(const lenet_real *restrict Wt, const lenet_rea
                     #pragma GCC unroll 10
                     for (int t = 0; t < 10; t++) {
                         const lenet_real v = xr[t + kw];
-                        #pragma GCC unroll 16
                         for (int f = 0; f < 16; f++)
                             acc[t][f] = lenet_FMA(wr[kw * 16 + f], v, acc[t][f]);
                     }
@@ -1290,7 +1288,6 @@ static void lenet_c2_lanes_avx2(const lenet_real *restrict Wt, const lenet_real 
             lenet_real acc[5][16];
             #pragma GCC unroll 5
             for (int t = 0; t < 5; t++) {
-                #pragma GCC unroll 16
                 for (int f = 0; f < 16; f++)
                     acc[t][f] = bp[f];
             }
@@ -1303,7 +1300,6 @@ static void lenet_c2_lanes_avx2(const lenet_real *restrict Wt, const lenet_real 
                         #pragma GCC unroll 5
                         for (int t = 0; t < 5; t++) {
                             const lenet_real v = xr[t + kw];
-                            #pragma GCC unroll 16
                             for (int f = 0; f < 16; f++)
                                 acc[t][f] = lenet_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }
@@ -1337,7 +1333,6 @@ static void lenet_c2_lanes(const lenet_real *restrict Wt, const lenet_real *rest
             lenet_real acc[5][16];
             #pragma GCC unroll 5
             for (int t = 0; t < 5; t++) {
-                #pragma GCC unroll 16
                 for (int f = 0; f < 16; f++)
                     acc[t][f] = bp[f];
             }
@@ -1350,7 +1345,6 @@ static void lenet_c2_lanes(const lenet_real *restrict Wt, const lenet_real *rest
                         #pragma GCC unroll 5
                         for (int t = 0; t < 5; t++) {
                             const lenet_real v = xr[t + kw];
-                            #pragma GCC unroll 16
                             for (int f = 0; f < 16; f++)
                                 acc[t][f] = lenet_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }

@@ -701,7 +701,6 @@ static void gcnn_c1_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *
             gcnn_real acc[8][8];
             #pragma GCC unroll 8
             for (int t = 0; t < 8; t++) {
-                #pragma GCC unroll 8
                 for (int f = 0; f < 8; f++)
                     acc[t][f] = bp[f0 + f];
             }
@@ -714,7 +713,6 @@ static void gcnn_c1_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *
                         #pragma GCC unroll 8
                         for (int t = 0; t < 8; t++) {
                             const gcnn_real v = xr[t + kw];
-                            #pragma GCC unroll 8
                             for (int f = 0; f < 8; f++)
                                 acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }
@@ -739,7 +737,6 @@ static void gcnn_c1_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *re
                 gcnn_real acc[4][8];
                 #pragma GCC unroll 4
                 for (int t = 0; t < 4; t++) {
-                    #pragma GCC unroll 8
                     for (int f = 0; f < 8; f++)
                         acc[t][f] = bp[f0 + f];
                 }
@@ -752,7 +749,6 @@ static void gcnn_c1_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *re
                             #pragma GCC unroll 4
                             for (int t = 0; t < 4; t++) {
                                 const gcnn_real v = xr[t + kw];
-                                #pragma GCC unroll 8
                                 for (int f = 0; f < 8; f++)
                                     acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
                             }
@@ -788,7 +784,6 @@ static void gcnn_c1_lanes(const gcnn_real *restrict Wt, const gcnn_real *restric
                 gcnn_real acc[4][8];
                 #pragma GCC unroll 4
                 for (int t = 0; t < 4; t++) {
-                    #pragma GCC unroll 8
                     for (int f = 0; f < 8; f++)
                         acc[t][f] = bp[f0 + f];
                 }
@@ -801,7 +796,6 @@ static void gcnn_c1_lanes(const gcnn_real *restrict Wt, const gcnn_real *restric
                             #pragma GCC unroll 4
                             for (int t = 0; t < 4; t++) {
                                 const gcnn_real v = xr[t + kw];
-                                #pragma GCC unroll 8
                                 for (int f = 0; f < 8; f++)
                                     acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
                             }
@@ -925,7 +919,6 @@ static void gcnn_c2_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *
             gcnn_real acc[8][8];
             #pragma GCC unroll 8
             for (int t = 0; t < 8; t++) {
-                #pragma GCC unroll 8
                 for (int f = 0; f < 8; f++)
                     acc[t][f] = bp[f0 + f];
             }
@@ -938,7 +931,6 @@ static void gcnn_c2_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *
                         #pragma GCC unroll 8
                         for (int t = 0; t < 8; t++) {
                             const gcnn_real v = xr[t + kw];
-                            #pragma GCC unroll 8
                             for (int f = 0; f < 8; f++)
                                 acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
                         }
@@ -963,7 +955,6 @@ static void gcnn_c2_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *re
                 gcnn_real acc[4][8];
                 #pragma GCC unroll 4
                 for (int t = 0; t < 4; t++) {
-                    #pragma GCC unroll 8
                     for (int f = 0; f < 8; f++)
                         acc[t][f] = bp[f0 + f];
                 }
@@ -976,7 +967,6 @@ static void gcnn_c2_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *re
                             #pragma GCC unroll 4
                             for (int t = 0; t < 4; t++) {
                                 const gcnn_real v = xr[t + kw];
-                                #pragma GCC unroll 8
                                 for (int f = 0; f < 8; f++)
                                     acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
                             }
@@ -1012,7 +1002,6 @@ static void gcnn_c2_lanes(const gcnn_real *restrict Wt, const gcnn_real *restric
                 gcnn_real acc[4][8];
                 #pragma GCC unroll 4
                 for (int t = 0; t < 4; t++) {
-                    #pragma GCC unroll 8
                     for (int f = 0; f < 8; f++)
                         acc[t][f] = bp[f0 + f];
                 }
@@ -1025,7 +1014,6 @@ static void gcnn_c2_lanes(const gcnn_real *restrict Wt, const gcnn_real *restric
                             #pragma GCC unroll 4
                             for (int t = 0; t < 4; t++) {
                                 const gcnn_real v = xr[t + kw];
-                                #pragma GCC unroll 8
                                 for (int f = 0; f < 8; f++)
                                     acc[t][f] = gcnn_FMA(wr[kw * 16 + f], v, acc[t][f]);
                             }
