@@ -1746,20 +1746,23 @@ static void lenet32_dense6_dot4x2_avx2(const lenet32_real *restrict W, const len
 #endif
 
 #ifdef lenet32_AVX2
-/* lenet32_dense6_dot1x4_avx2: lenet32_dense6_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* lenet32_dense6_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void lenet32_dense6_dot1x4_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense6_dot1x8_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
     const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[1][4][8 / lenet32_VLEN32];
+    lenet32_vec32 acc[1][8][8 / lenet32_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1769,7 +1772,7 @@ static void lenet32_dense6_dot1x4_avx2(const lenet32_real *restrict W, const len
             lenet32_vec32 x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 lenet32_vec32 wv;
                 lenet32_LOAD(wv, W + (j + r) * 400 + i + v * lenet32_VLEN32);
                 acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
@@ -1779,11 +1782,11 @@ static void lenet32_dense6_dot1x4_avx2(const lenet32_real *restrict W, const len
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     lenet32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1857,20 +1860,23 @@ static void lenet32_dense6_dot8x6_avx512(const lenet32_real *restrict W, const l
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense6_dot1x4_avx512: lenet32_dense6_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* lenet32_dense6_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense6_dot1x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense6_dot1x8_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
     const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[1][4][8 / lenet32_VLEN32];
+    lenet32_vec32 acc[1][8][8 / lenet32_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1880,7 +1886,7 @@ static void lenet32_dense6_dot1x4_avx512(const lenet32_real *restrict W, const l
             lenet32_vec32 x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 lenet32_vec32 wv;
                 lenet32_LOAD(wv, W + (j + r) * 400 + i + v * lenet32_VLEN32);
                 acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
@@ -1890,11 +1896,11 @@ static void lenet32_dense6_dot1x4_avx512(const lenet32_real *restrict W, const l
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     lenet32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1916,8 +1922,8 @@ static void lenet32_dense6_forward(lenet32_model *m, const lenet32_real *in, int
                 lenet32_dense6_dot8x6_avx512(W, b, in + s * 400, m->dense6_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 120; j += 4)
-                lenet32_dense6_dot1x4_avx512(W, b, in + s * 400, m->dense6_z[s], j);
+            for (int j = 0; j < 120; j += 8)
+                lenet32_dense6_dot1x8_avx512(W, b, in + s * 400, m->dense6_z[s], j);
         }
     }
     else
@@ -1931,8 +1937,8 @@ static void lenet32_dense6_forward(lenet32_model *m, const lenet32_real *in, int
                 lenet32_dense6_dot4x2_avx2(W, b, in + s * 400, m->dense6_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 120; j += 4)
-                lenet32_dense6_dot1x4_avx2(W, b, in + s * 400, m->dense6_z[s], j);
+            for (int j = 0; j < 120; j += 8)
+                lenet32_dense6_dot1x8_avx2(W, b, in + s * 400, m->dense6_z[s], j);
         }
     }
     else
@@ -2293,6 +2299,52 @@ static void lenet32_dense7_dot4x2_avx2(const lenet32_real *restrict W, const len
 #endif
 
 #ifdef lenet32_AVX2
+/* lenet32_dense7_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
+static void lenet32_dense7_dot1x8_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
+    const lenet32_real *restrict x, lenet32_real *restrict z, int j)
+{
+    const lenet32_vec32 zero = {0};
+    lenet32_vec32 acc[1][8][8 / lenet32_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+        #pragma GCC unroll 8
+        for (int s = 0; s < 1; s++) {
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++)
+                acc[s][r][v] = zero;
+        }
+    }
+    for (int i = 0; i < 120; i += 8) {
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+            lenet32_vec32 x0;
+            lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++) {
+                lenet32_vec32 wv;
+                lenet32_LOAD(wv, W + (j + r) * 120 + i + v * lenet32_VLEN32);
+                acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
+            }
+        }
+    }
+    /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
+    lenet32_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 8; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 8 + r];
+    }
+}
+#endif
+
+#ifdef lenet32_AVX2
 /* lenet32_dense7_dot1x4_avx2: lenet32_dense7_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
@@ -2404,6 +2456,52 @@ static void lenet32_dense7_dot8x6_avx512(const lenet32_real *restrict W, const l
 #endif
 
 #ifdef lenet32_AVX512
+/* lenet32_dense7_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void lenet32_dense7_dot1x8_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+    const lenet32_real *restrict x, lenet32_real *restrict z, int j)
+{
+    const lenet32_vec32 zero = {0};
+    lenet32_vec32 acc[1][8][8 / lenet32_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+        #pragma GCC unroll 8
+        for (int s = 0; s < 1; s++) {
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++)
+                acc[s][r][v] = zero;
+        }
+    }
+    for (int i = 0; i < 120; i += 8) {
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
+            lenet32_vec32 x0;
+            lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++) {
+                lenet32_vec32 wv;
+                lenet32_LOAD(wv, W + (j + r) * 120 + i + v * lenet32_VLEN32);
+                acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
+            }
+        }
+    }
+    /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
+    lenet32_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 8; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 8 + r];
+    }
+}
+#endif
+
+#ifdef lenet32_AVX512
 /* lenet32_dense7_dot1x4_avx512: lenet32_dense7_dot1x4 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
@@ -2463,8 +2561,9 @@ static void lenet32_dense7_forward(lenet32_model *m, const lenet32_real *in, int
                 lenet32_dense7_dot8x6_avx512(W, b, in + s * 120, m->dense7_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 84; j += 4)
-                lenet32_dense7_dot1x4_avx512(W, b, in + s * 120, m->dense7_z[s], j);
+            for (int j = 0; j < 80; j += 8)
+                lenet32_dense7_dot1x8_avx512(W, b, in + s * 120, m->dense7_z[s], j);
+            lenet32_dense7_dot1x4_avx512(W, b, in + s * 120, m->dense7_z[s], 80);
         }
     }
     else
@@ -2478,8 +2577,9 @@ static void lenet32_dense7_forward(lenet32_model *m, const lenet32_real *in, int
                 lenet32_dense7_dot4x2_avx2(W, b, in + s * 120, m->dense7_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 84; j += 4)
-                lenet32_dense7_dot1x4_avx2(W, b, in + s * 120, m->dense7_z[s], j);
+            for (int j = 0; j < 80; j += 8)
+                lenet32_dense7_dot1x8_avx2(W, b, in + s * 120, m->dense7_z[s], j);
+            lenet32_dense7_dot1x4_avx2(W, b, in + s * 120, m->dense7_z[s], 80);
         }
     }
     else
@@ -2979,20 +3079,23 @@ static void lenet32_dense8_dot4x2_avx2(const lenet32_real *restrict W, const len
 #endif
 
 #ifdef lenet32_AVX2
-/* lenet32_dense8_dot1x4_avx2: lenet32_dense8_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* lenet32_dense8_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void lenet32_dense8_dot1x4_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense8_dot1x8_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
     const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[1][4][8 / lenet32_VLEN32];
+    lenet32_vec32 acc[1][8][8 / lenet32_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3002,7 +3105,7 @@ static void lenet32_dense8_dot1x4_avx2(const lenet32_real *restrict W, const len
             lenet32_vec32 x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 lenet32_vec32 wv;
                 lenet32_LOAD(wv, W + (j + r) * 84 + i + v * lenet32_VLEN32);
                 acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
@@ -3014,7 +3117,7 @@ static void lenet32_dense8_dot1x4_avx2(const lenet32_real *restrict W, const len
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3023,11 +3126,11 @@ static void lenet32_dense8_dot1x4_avx2(const lenet32_real *restrict W, const len
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     lenet32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -3239,20 +3342,23 @@ static void lenet32_dense8_dot8x4_avx512(const lenet32_real *restrict W, const l
 #endif
 
 #ifdef lenet32_AVX512
-/* lenet32_dense8_dot1x4_avx512: lenet32_dense8_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* lenet32_dense8_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void lenet32_dense8_dot1x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
+static void lenet32_dense8_dot1x8_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
     const lenet32_vec32 zero = {0};
-    lenet32_vec32 acc[1][4][8 / lenet32_VLEN32];
+    lenet32_vec32 acc[1][8][8 / lenet32_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / lenet32_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3262,7 +3368,7 @@ static void lenet32_dense8_dot1x4_avx512(const lenet32_real *restrict W, const l
             lenet32_vec32 x0;
             lenet32_LOAD(x0, x + 0 + i + v * lenet32_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 lenet32_vec32 wv;
                 lenet32_LOAD(wv, W + (j + r) * 84 + i + v * lenet32_VLEN32);
                 acc[0][r][v] = lenet32_VFMA32(wv, x0, acc[0][r][v]);
@@ -3274,7 +3380,7 @@ static void lenet32_dense8_dot1x4_avx512(const lenet32_real *restrict W, const l
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3283,11 +3389,11 @@ static void lenet32_dense8_dot1x4_avx512(const lenet32_real *restrict W, const l
     /* pairwise (lenet32_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     lenet32_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -3364,8 +3470,8 @@ static void lenet32_dense8_forward(lenet32_model *m, const lenet32_real *in, int
             lenet32_dense8_dot8x4_avx512(W, b, in + s * 84, m->dense8_z[s], 6);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                lenet32_dense8_dot1x4_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                lenet32_dense8_dot1x8_avx512(W, b, in + s * 84, m->dense8_z[s], j);
             lenet32_dense8_dot1x2_avx512(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
@@ -3380,8 +3486,8 @@ static void lenet32_dense8_forward(lenet32_model *m, const lenet32_real *in, int
                 lenet32_dense8_dot4x2_avx2(W, b, in + s * 84, m->dense8_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                lenet32_dense8_dot1x4_avx2(W, b, in + s * 84, m->dense8_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                lenet32_dense8_dot1x8_avx2(W, b, in + s * 84, m->dense8_z[s], j);
             lenet32_dense8_dot1x2_avx2(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }

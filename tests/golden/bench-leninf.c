@@ -1732,20 +1732,23 @@ static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const lenin
 #endif
 
 #ifdef leninf_AVX2
-/* leninf_dense6_dot1x4_avx2: leninf_dense6_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* leninf_dense6_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_dense6_dot1x8_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
     const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][4][8 / leninf_VLEN32];
+    leninf_vec32 acc[1][8][8 / leninf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / leninf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1755,7 +1758,7 @@ static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const lenin
             leninf_vec32 x0;
             leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN32);
                 acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
@@ -1765,11 +1768,11 @@ static void leninf_dense6_dot1x4_avx2(const leninf_real *restrict W, const lenin
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1843,20 +1846,23 @@ static void leninf_dense6_dot8x6_avx512(const leninf_real *restrict W, const len
 #endif
 
 #ifdef leninf_AVX512
-/* leninf_dense6_dot1x4_avx512: leninf_dense6_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* leninf_dense6_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 400, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void leninf_dense6_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_dense6_dot1x8_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
     const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][4][8 / leninf_VLEN32];
+    leninf_vec32 acc[1][8][8 / leninf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / leninf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1866,7 +1872,7 @@ static void leninf_dense6_dot1x4_avx512(const leninf_real *restrict W, const len
             leninf_vec32 x0;
             leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 400 + i + v * leninf_VLEN32);
                 acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
@@ -1876,11 +1882,11 @@ static void leninf_dense6_dot1x4_avx512(const leninf_real *restrict W, const len
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 120 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 120 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1902,8 +1908,8 @@ static void leninf_dense6_forward(leninf_model *m, const leninf_real *in, int n)
                 leninf_dense6_dot8x6_avx512(W, b, in + s * 400, m->dense6_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 120; j += 4)
-                leninf_dense6_dot1x4_avx512(W, b, in + s * 400, m->dense6_z[s], j);
+            for (int j = 0; j < 120; j += 8)
+                leninf_dense6_dot1x8_avx512(W, b, in + s * 400, m->dense6_z[s], j);
         }
     }
     else
@@ -1917,8 +1923,8 @@ static void leninf_dense6_forward(leninf_model *m, const leninf_real *in, int n)
                 leninf_dense6_dot4x2_avx2(W, b, in + s * 400, m->dense6_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 120; j += 4)
-                leninf_dense6_dot1x4_avx2(W, b, in + s * 400, m->dense6_z[s], j);
+            for (int j = 0; j < 120; j += 8)
+                leninf_dense6_dot1x8_avx2(W, b, in + s * 400, m->dense6_z[s], j);
         }
     }
     else
@@ -2275,6 +2281,52 @@ static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const lenin
 #endif
 
 #ifdef leninf_AVX2
+/* leninf_dense7_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
+__attribute__((target("avx2,fma")))
+static void leninf_dense7_dot1x8_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
+    const leninf_real *restrict x, leninf_real *restrict z, int j)
+{
+    const leninf_vec32 zero = {0};
+    leninf_vec32 acc[1][8][8 / leninf_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / leninf_VLEN32; v++) {
+        #pragma GCC unroll 8
+        for (int s = 0; s < 1; s++) {
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++)
+                acc[s][r][v] = zero;
+        }
+    }
+    for (int i = 0; i < 120; i += 8) {
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / leninf_VLEN32; v++) {
+            leninf_vec32 x0;
+            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++) {
+                leninf_vec32 wv;
+                leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN32);
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+            }
+        }
+    }
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 8; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 8 + r];
+    }
+}
+#endif
+
+#ifdef leninf_AVX2
 /* leninf_dense7_dot1x4_avx2: leninf_dense7_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma")))
@@ -2386,6 +2438,52 @@ static void leninf_dense7_dot8x6_avx512(const leninf_real *restrict W, const len
 #endif
 
 #ifdef leninf_AVX512
+/* leninf_dense7_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 120, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
+__attribute__((target("avx2,fma,avx512f,avx512vl")))
+static void leninf_dense7_dot1x8_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
+    const leninf_real *restrict x, leninf_real *restrict z, int j)
+{
+    const leninf_vec32 zero = {0};
+    leninf_vec32 acc[1][8][8 / leninf_VLEN32];
+    #pragma GCC unroll 8
+    for (int v = 0; v < 8 / leninf_VLEN32; v++) {
+        #pragma GCC unroll 8
+        for (int s = 0; s < 1; s++) {
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++)
+                acc[s][r][v] = zero;
+        }
+    }
+    for (int i = 0; i < 120; i += 8) {
+        #pragma GCC unroll 8
+        for (int v = 0; v < 8 / leninf_VLEN32; v++) {
+            leninf_vec32 x0;
+            leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
+            #pragma GCC unroll 8
+            for (int r = 0; r < 8; r++) {
+                leninf_vec32 wv;
+                leninf_LOAD(wv, W + (j + r) * 120 + i + v * leninf_VLEN32);
+                acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
+            }
+        }
+    }
+    /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
+    float t[8];
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
+    leninf_SUM8(g0, t + 0);
+    for (int s = 0; s < 1; s++) {
+        for (int r = 0; r < 8; r++)
+            z[s * 84 + j + r] = b[j + r] + t[s * 8 + r];
+    }
+}
+#endif
+
+#ifdef leninf_AVX512
 /* leninf_dense7_dot1x4_avx512: leninf_dense7_dot1x4 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
@@ -2445,8 +2543,9 @@ static void leninf_dense7_forward(leninf_model *m, const leninf_real *in, int n)
                 leninf_dense7_dot8x6_avx512(W, b, in + s * 120, m->dense7_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 84; j += 4)
-                leninf_dense7_dot1x4_avx512(W, b, in + s * 120, m->dense7_z[s], j);
+            for (int j = 0; j < 80; j += 8)
+                leninf_dense7_dot1x8_avx512(W, b, in + s * 120, m->dense7_z[s], j);
+            leninf_dense7_dot1x4_avx512(W, b, in + s * 120, m->dense7_z[s], 80);
         }
     }
     else
@@ -2460,8 +2559,9 @@ static void leninf_dense7_forward(leninf_model *m, const leninf_real *in, int n)
                 leninf_dense7_dot4x2_avx2(W, b, in + s * 120, m->dense7_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 84; j += 4)
-                leninf_dense7_dot1x4_avx2(W, b, in + s * 120, m->dense7_z[s], j);
+            for (int j = 0; j < 80; j += 8)
+                leninf_dense7_dot1x8_avx2(W, b, in + s * 120, m->dense7_z[s], j);
+            leninf_dense7_dot1x4_avx2(W, b, in + s * 120, m->dense7_z[s], 80);
         }
     }
     else
@@ -2957,20 +3057,23 @@ static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const lenin
 #endif
 
 #ifdef leninf_AVX2
-/* leninf_dense8_dot1x4_avx2: leninf_dense8_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* leninf_dense8_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_dense8_dot1x8_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
     const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][4][8 / leninf_VLEN32];
+    leninf_vec32 acc[1][8][8 / leninf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / leninf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2980,7 +3083,7 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
             leninf_vec32 x0;
             leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
                 acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
@@ -2992,7 +3095,7 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3001,11 +3104,11 @@ static void leninf_dense8_dot1x4_avx2(const leninf_real *restrict W, const lenin
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -3217,20 +3320,23 @@ static void leninf_dense8_dot8x4_avx512(const leninf_real *restrict W, const len
 #endif
 
 #ifdef leninf_AVX512
-/* leninf_dense8_dot1x4_avx512: leninf_dense8_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* leninf_dense8_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 84, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
+static void leninf_dense8_dot1x8_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
     const leninf_vec32 zero = {0};
-    leninf_vec32 acc[1][4][8 / leninf_VLEN32];
+    leninf_vec32 acc[1][8][8 / leninf_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / leninf_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3240,7 +3346,7 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
             leninf_vec32 x0;
             leninf_LOAD(x0, x + 0 + i + v * leninf_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 leninf_vec32 wv;
                 leninf_LOAD(wv, W + (j + r) * 84 + i + v * leninf_VLEN32);
                 acc[0][r][v] = leninf_VFMA32(wv, x0, acc[0][r][v]);
@@ -3252,7 +3358,7 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 84 + 80, m),
                 _mm256_maskload_ps(x + s * 84 + 80, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3261,11 +3367,11 @@ static void leninf_dense8_dot1x4_avx512(const leninf_real *restrict W, const len
     /* pairwise (leninf_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     leninf_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -3342,8 +3448,8 @@ static void leninf_dense8_forward(leninf_model *m, const leninf_real *in, int n)
             leninf_dense8_dot8x4_avx512(W, b, in + s * 84, m->dense8_z[s], 6);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                leninf_dense8_dot1x4_avx512(W, b, in + s * 84, m->dense8_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                leninf_dense8_dot1x8_avx512(W, b, in + s * 84, m->dense8_z[s], j);
             leninf_dense8_dot1x2_avx512(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }
@@ -3358,8 +3464,8 @@ static void leninf_dense8_forward(leninf_model *m, const leninf_real *in, int n)
                 leninf_dense8_dot4x2_avx2(W, b, in + s * 84, m->dense8_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                leninf_dense8_dot1x4_avx2(W, b, in + s * 84, m->dense8_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                leninf_dense8_dot1x8_avx2(W, b, in + s * 84, m->dense8_z[s], j);
             leninf_dense8_dot1x2_avx2(W, b, in + s * 84, m->dense8_z[s], 8);
         }
     }

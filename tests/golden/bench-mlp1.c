@@ -1159,20 +1159,24 @@ static void mlp1_hidden_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real
 #endif
 
 #ifdef mlp1_AVX2
-/* mlp1_hidden_dot1x4_avx2: mlp1_hidden_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* mlp1_hidden_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 784, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void mlp1_hidden_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
+static void mlp1_hidden_dot1x8_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const mlp1_vec32 zero = {0};
-    mlp1_vec32 acc[1][4][8 / mlp1_VLEN32];
+    mlp1_vec32 acc[1][8][8 / mlp1_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / mlp1_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1183,7 +1187,7 @@ static void mlp1_hidden_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real
             mlp1_vec32 x0;
             mlp1_LOAD(x0, x + 0 + i + v * mlp1_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN32);
                 acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
@@ -1193,11 +1197,11 @@ static void mlp1_hidden_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real
     /* pairwise (mlp1_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     mlp1_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1331,20 +1335,24 @@ static void mlp1_hidden_dot8x2_avx512(const mlp1_real *restrict W, const mlp1_re
 #endif
 
 #ifdef mlp1_AVX512
-/* mlp1_hidden_dot1x4_avx512: mlp1_hidden_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* mlp1_hidden_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 784, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mlp1_hidden_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
+static void mlp1_hidden_dot1x8_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const mlp1_vec32 zero = {0};
-    mlp1_vec32 acc[1][4][8 / mlp1_VLEN32];
+    mlp1_vec32 acc[1][8][8 / mlp1_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / mlp1_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1355,7 +1363,7 @@ static void mlp1_hidden_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_re
             mlp1_vec32 x0;
             mlp1_LOAD(x0, x + 0 + i + v * mlp1_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 784 + i + v * mlp1_VLEN32);
                 acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
@@ -1365,11 +1373,11 @@ static void mlp1_hidden_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_re
     /* pairwise (mlp1_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     mlp1_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 128 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 128 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1394,8 +1402,8 @@ static void mlp1_hidden_forward(mlp1_model *m, const mlp1_real *in, int n)
         }
         for (; s < n; s++) {
             const int nchunk = mlp1_chunks(in + s * 784, 1, 784, m->chunk);
-            for (int j = 0; j < 128; j += 4)
-                mlp1_hidden_dot1x4_avx512(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
+            for (int j = 0; j < 128; j += 8)
+                mlp1_hidden_dot1x8_avx512(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
         }
     }
     else
@@ -1411,8 +1419,8 @@ static void mlp1_hidden_forward(mlp1_model *m, const mlp1_real *in, int n)
         }
         for (; s < n; s++) {
             const int nchunk = mlp1_chunks(in + s * 784, 1, 784, m->chunk);
-            for (int j = 0; j < 128; j += 4)
-                mlp1_hidden_dot1x4_avx2(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
+            for (int j = 0; j < 128; j += 8)
+                mlp1_hidden_dot1x8_avx2(W, b, in + s * 784, m->hidden_z[s], j, m->chunk, nchunk);
         }
     }
     else
@@ -1854,20 +1862,23 @@ static void mlp1_out_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *r
 #endif
 
 #ifdef mlp1_AVX2
-/* mlp1_out_dot1x4_avx2: mlp1_out_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* mlp1_out_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 128, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void mlp1_out_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
+static void mlp1_out_dot1x8_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
     const mlp1_vec32 zero = {0};
-    mlp1_vec32 acc[1][4][8 / mlp1_VLEN32];
+    mlp1_vec32 acc[1][8][8 / mlp1_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / mlp1_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1877,7 +1888,7 @@ static void mlp1_out_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *r
             mlp1_vec32 x0;
             mlp1_LOAD(x0, x + 0 + i + v * mlp1_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
                 acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
@@ -1887,11 +1898,11 @@ static void mlp1_out_dot1x4_avx2(const mlp1_real *restrict W, const mlp1_real *r
     /* pairwise (mlp1_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     mlp1_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -2070,20 +2081,23 @@ static void mlp1_out_dot8x4_avx512(const mlp1_real *restrict W, const mlp1_real 
 #endif
 
 #ifdef mlp1_AVX512
-/* mlp1_out_dot1x4_avx512: mlp1_out_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* mlp1_out_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 128, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void mlp1_out_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
+static void mlp1_out_dot1x8_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
     const mlp1_vec32 zero = {0};
-    mlp1_vec32 acc[1][4][8 / mlp1_VLEN32];
+    mlp1_vec32 acc[1][8][8 / mlp1_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / mlp1_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2093,7 +2107,7 @@ static void mlp1_out_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real 
             mlp1_vec32 x0;
             mlp1_LOAD(x0, x + 0 + i + v * mlp1_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 mlp1_vec32 wv;
                 mlp1_LOAD(wv, W + (j + r) * 128 + i + v * mlp1_VLEN32);
                 acc[0][r][v] = mlp1_VFMA32(wv, x0, acc[0][r][v]);
@@ -2103,11 +2117,11 @@ static void mlp1_out_dot1x4_avx512(const mlp1_real *restrict W, const mlp1_real 
     /* pairwise (mlp1_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     mlp1_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 10 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 10 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -2173,8 +2187,8 @@ static void mlp1_out_forward(mlp1_model *m, const mlp1_real *in, int n)
             mlp1_out_dot8x4_avx512(W, b, in + s * 128, m->out_z[s], 6);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                mlp1_out_dot1x4_avx512(W, b, in + s * 128, m->out_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                mlp1_out_dot1x8_avx512(W, b, in + s * 128, m->out_z[s], j);
             mlp1_out_dot1x2_avx512(W, b, in + s * 128, m->out_z[s], 8);
         }
     }
@@ -2189,8 +2203,8 @@ static void mlp1_out_forward(mlp1_model *m, const mlp1_real *in, int n)
                 mlp1_out_dot4x2_avx2(W, b, in + s * 128, m->out_z[s], j);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                mlp1_out_dot1x4_avx2(W, b, in + s * 128, m->out_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                mlp1_out_dot1x8_avx2(W, b, in + s * 128, m->out_z[s], j);
             mlp1_out_dot1x2_avx2(W, b, in + s * 128, m->out_z[s], 8);
         }
     }

@@ -1681,20 +1681,23 @@ static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX2
-/* gacts_a2_dot1x4_avx2: gacts_a2_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* gacts_a2_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot1x8_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][8][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1704,7 +1707,7 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -1714,11 +1717,11 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1894,20 +1897,23 @@ static void gacts_a2_dot8x3_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a2_dot1x4_avx512: gacts_a2_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* gacts_a2_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot1x8_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][8][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1917,7 +1923,7 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -1927,11 +1933,11 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1997,8 +2003,8 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
             gacts_a2_dot8x3_avx512(W, b, in + s * 16, m->a2_z[s], 30);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 32; j += 4)
-                gacts_a2_dot1x4_avx512(W, b, in + s * 16, m->a2_z[s], j);
+            for (int j = 0; j < 32; j += 8)
+                gacts_a2_dot1x8_avx512(W, b, in + s * 16, m->a2_z[s], j);
             gacts_a2_dot1x1_avx512(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
@@ -2014,8 +2020,8 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
             gacts_a2_dot4x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 32; j += 4)
-                gacts_a2_dot1x4_avx2(W, b, in + s * 16, m->a2_z[s], j);
+            for (int j = 0; j < 32; j += 8)
+                gacts_a2_dot1x8_avx2(W, b, in + s * 16, m->a2_z[s], j);
             gacts_a2_dot1x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }

@@ -1197,20 +1197,24 @@ static void gacts_a1_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX2
-/* gacts_a1_dot1x4_avx2: gacts_a1_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* gacts_a1_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 8, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void gacts_a1_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a1_dot1x8_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][8][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1221,7 +1225,7 @@ static void gacts_a1_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 8 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -1231,11 +1235,11 @@ static void gacts_a1_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1375,20 +1379,24 @@ static void gacts_a1_dot8x4_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a1_dot1x4_avx512: gacts_a1_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* gacts_a1_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 8, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a1_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a1_dot1x8_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][8][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1399,7 +1407,7 @@ static void gacts_a1_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 8 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -1409,11 +1417,11 @@ static void gacts_a1_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 16 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 16 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -1438,8 +1446,8 @@ static void gacts_a1_forward(gacts_model *m, const gacts_real *in, int n)
         }
         for (; s < n; s++) {
             const int nchunk = gacts_chunks(in + s * 8, 1, 8, m->chunk);
-            for (int j = 0; j < 16; j += 4)
-                gacts_a1_dot1x4_avx512(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
+            for (int j = 0; j < 16; j += 8)
+                gacts_a1_dot1x8_avx512(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
         }
     }
     else
@@ -1455,8 +1463,8 @@ static void gacts_a1_forward(gacts_model *m, const gacts_real *in, int n)
         }
         for (; s < n; s++) {
             const int nchunk = gacts_chunks(in + s * 8, 1, 8, m->chunk);
-            for (int j = 0; j < 16; j += 4)
-                gacts_a1_dot1x4_avx2(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
+            for (int j = 0; j < 16; j += 8)
+                gacts_a1_dot1x8_avx2(W, b, in + s * 8, m->a1_z[s], j, m->chunk, nchunk);
         }
     }
     else
@@ -2024,20 +2032,23 @@ static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX2
-/* gacts_a2_dot1x4_avx2: gacts_a2_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* gacts_a2_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot1x8_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][8][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2047,7 +2058,7 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -2057,11 +2068,11 @@ static void gacts_a2_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -2237,20 +2248,23 @@ static void gacts_a2_dot8x3_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a2_dot1x4_avx512: gacts_a2_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* gacts_a2_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 16, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a2_dot1x8_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][8][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2260,7 +2274,7 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 16 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -2270,11 +2284,11 @@ static void gacts_a2_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 33 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 33 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -2340,8 +2354,8 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
             gacts_a2_dot8x3_avx512(W, b, in + s * 16, m->a2_z[s], 30);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 32; j += 4)
-                gacts_a2_dot1x4_avx512(W, b, in + s * 16, m->a2_z[s], j);
+            for (int j = 0; j < 32; j += 8)
+                gacts_a2_dot1x8_avx512(W, b, in + s * 16, m->a2_z[s], j);
             gacts_a2_dot1x1_avx512(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
@@ -2357,8 +2371,8 @@ static void gacts_a2_forward(gacts_model *m, const gacts_real *in, int n)
             gacts_a2_dot4x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 32; j += 4)
-                gacts_a2_dot1x4_avx2(W, b, in + s * 16, m->a2_z[s], j);
+            for (int j = 0; j < 32; j += 8)
+                gacts_a2_dot1x8_avx2(W, b, in + s * 16, m->a2_z[s], j);
             gacts_a2_dot1x1_avx2(W, b, in + s * 16, m->a2_z[s], 32);
         }
     }
@@ -3024,20 +3038,23 @@ static void gacts_a3_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
 #endif
 
 #ifdef gacts_AVX2
-/* gacts_a3_dot1x4_avx2: gacts_a3_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* gacts_a3_dot1x5_avx2: z = W·x + b for 1 sample × 5 outputs from output j: 5
+ * dot products of length 33, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 5 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void gacts_a3_dot1x4_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a3_dot1x5_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][5][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 5; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3047,7 +3064,7 @@ static void gacts_a3_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 5; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 33 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -3059,7 +3076,7 @@ static void gacts_a3_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
                 _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3068,65 +3085,11 @@ static void gacts_a3_dot1x4_avx2(const gacts_real *restrict W, const gacts_real 
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 5 + j + r] = b[j + r] + t[s * 4 + r];
-    }
-}
-#endif
-
-#ifdef gacts_AVX2
-/* gacts_a3_dot1x1_avx2: gacts_a3_dot1x1 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
-static void gacts_a3_dot1x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
-    const gacts_real *restrict x, gacts_real *restrict z, int j)
-{
-    const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][1][8 / gacts_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 1; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 32; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-            gacts_vec32 x0;
-            gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                gacts_vec32 wv;
-                gacts_LOAD(wv, W + (j + r) * 33 + i + v * gacts_VLEN32);
-                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
-            }
-        }
-    }
-    /* the last 1 inputs, into lanes 0..0 (those of m) */
-    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
-    #pragma GCC unroll 8
-    for (int s = 0; s < 1; s++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
-                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
-            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
-        }
-    }
-    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    gacts_SUM8(g0, t + 0);
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 5; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 5 + r];
     }
 }
 #endif
@@ -3208,20 +3171,23 @@ static void gacts_a3_dot8x5_avx512(const gacts_real *restrict W, const gacts_rea
 #endif
 
 #ifdef gacts_AVX512
-/* gacts_a3_dot1x4_avx512: gacts_a3_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* gacts_a3_dot1x5_avx512: z = W·x + b for 1 sample × 5 outputs from output j: 5
+ * dot products of length 33, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 5 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a3_dot1x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
+static void gacts_a3_dot1x5_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
     const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][4][8 / gacts_VLEN32];
+    gacts_vec32 acc[1][5][8 / gacts_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gacts_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 5; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -3231,7 +3197,7 @@ static void gacts_a3_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
             gacts_vec32 x0;
             gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 5; r++) {
                 gacts_vec32 wv;
                 gacts_LOAD(wv, W + (j + r) * 33 + i + v * gacts_VLEN32);
                 acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
@@ -3243,7 +3209,7 @@ static void gacts_a3_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
                 _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -3252,65 +3218,11 @@ static void gacts_a3_dot1x4_avx512(const gacts_real *restrict W, const gacts_rea
     /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     gacts_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 5 + j + r] = b[j + r] + t[s * 4 + r];
-    }
-}
-#endif
-
-#ifdef gacts_AVX512
-/* gacts_a3_dot1x1_avx512: gacts_a3_dot1x1 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gacts_a3_dot1x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
-    const gacts_real *restrict x, gacts_real *restrict z, int j)
-{
-    const gacts_vec32 zero = {0};
-    gacts_vec32 acc[1][1][8 / gacts_VLEN32];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-        #pragma GCC unroll 8
-        for (int s = 0; s < 1; s++) {
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
-                acc[s][r][v] = zero;
-        }
-    }
-    for (int i = 0; i < 32; i += 8) {
-        #pragma GCC unroll 8
-        for (int v = 0; v < 8 / gacts_VLEN32; v++) {
-            gacts_vec32 x0;
-            gacts_LOAD(x0, x + 0 + i + v * gacts_VLEN32);
-            #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
-                gacts_vec32 wv;
-                gacts_LOAD(wv, W + (j + r) * 33 + i + v * gacts_VLEN32);
-                acc[0][r][v] = gacts_VFMA32(wv, x0, acc[0][r][v]);
-            }
-        }
-    }
-    /* the last 1 inputs, into lanes 0..0 (those of m) */
-    const __m256i m = _mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0);
-    #pragma GCC unroll 8
-    for (int s = 0; s < 1; s++) {
-        #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
-            const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 33 + 32, m),
-                _mm256_maskload_ps(x + s * 33 + 32, m), acc[s][r][0]);
-            acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
-        }
-    }
-    /* pairwise (gacts_SUM8, 8 outputs at a time), then the bias */
-    float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    gacts_SUM8(g0, t + 0);
-    for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 5 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 5; r++)
+            z[s * 5 + j + r] = b[j + r] + t[s * 5 + r];
     }
 }
 #endif
@@ -3331,9 +3243,7 @@ static void gacts_a3_forward(gacts_model *m, const gacts_real *in, int n)
             gacts_a3_dot8x5_avx512(W, b, in + s * 33, m->a3_z[s], 0);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 4; j += 4)
-                gacts_a3_dot1x4_avx512(W, b, in + s * 33, m->a3_z[s], j);
-            gacts_a3_dot1x1_avx512(W, b, in + s * 33, m->a3_z[s], 4);
+            gacts_a3_dot1x5_avx512(W, b, in + s * 33, m->a3_z[s], 0);
         }
     }
     else
@@ -3348,9 +3258,7 @@ static void gacts_a3_forward(gacts_model *m, const gacts_real *in, int n)
             gacts_a3_dot4x1_avx2(W, b, in + s * 33, m->a3_z[s], 4);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 4; j += 4)
-                gacts_a3_dot1x4_avx2(W, b, in + s * 33, m->a3_z[s], j);
-            gacts_a3_dot1x1_avx2(W, b, in + s * 33, m->a3_z[s], 4);
+            gacts_a3_dot1x5_avx2(W, b, in + s * 33, m->a3_z[s], 0);
         }
     }
     else

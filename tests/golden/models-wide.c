@@ -1504,20 +1504,24 @@ static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
 #endif
 
 #ifdef gwide_AVX2
-/* gwide_h_dot1x4_avx2: gwide_h_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* gwide_h_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_h_dot1x8_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][4][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][8][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1528,7 +1532,7 @@ static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -1540,7 +1544,7 @@ static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
                 _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -1549,30 +1553,34 @@ static void gwide_h_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 45 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
 
 #ifdef gwide_AVX2
-/* gwide_h_dot1x1_avx2: gwide_h_dot1x1 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* gwide_h_dot1x5_avx2: z = W·x + b for 1 sample × 5 outputs from output j: 5
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 5 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_h_dot1x5_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][1][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][5][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 5; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1583,7 +1591,7 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 5; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -1595,7 +1603,7 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
                 _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -1603,12 +1611,12 @@ static void gwide_h_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *
     }
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        acc[0][4][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 5; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 5 + r];
     }
 }
 #endif
@@ -1767,20 +1775,24 @@ static void gwide_h_dot8x3_avx512(const gwide_real *restrict W, const gwide_real
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_h_dot1x4_avx512: gwide_h_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* gwide_h_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_h_dot1x8_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][4][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][8][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1791,7 +1803,7 @@ static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -1803,7 +1815,7 @@ static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
                 _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -1812,30 +1824,34 @@ static void gwide_h_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 45 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_h_dot1x1_avx512: gwide_h_dot1x1 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* gwide_h_dot1x5_avx512: z = W·x + b for 1 sample × 5 outputs from output j: 5
+ * dot products of length 37, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 5 outputs.
+ * Only the chunks of 8 inputs listed in chunk[0..nchunk).
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_h_dot1x5_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][1][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][5][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++)
+            for (int r = 0; r < 5; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -1846,7 +1862,7 @@ static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 1; r++) {
+            for (int r = 0; r < 5; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 37 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -1858,7 +1874,7 @@ static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 1; r++) {
+        for (int r = 0; r < 5; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 37 + 32, m),
                 _mm256_maskload_ps(x + s * 37 + 32, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -1866,12 +1882,12 @@ static void gwide_h_dot1x1_avx512(const gwide_real *restrict W, const gwide_real
     }
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
-    const __m256 g0[8] = {acc[0][0][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
+        acc[0][4][0], _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 1; r++)
-            z[s * 45 + j + r] = b[j + r] + t[s * 1 + r];
+        for (int r = 0; r < 5; r++)
+            z[s * 45 + j + r] = b[j + r] + t[s * 5 + r];
     }
 }
 #endif
@@ -1896,9 +1912,9 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
         }
         for (; s < n; s++) {
             const int nchunk = gwide_chunks(in + s * 37, 1, 37, m->chunk);
-            for (int j = 0; j < 44; j += 4)
-                gwide_h_dot1x4_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            gwide_h_dot1x1_avx512(W, b, in + s * 37, m->h_z[s], 44, m->chunk, nchunk);
+            for (int j = 0; j < 40; j += 8)
+                gwide_h_dot1x8_avx512(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot1x5_avx512(W, b, in + s * 37, m->h_z[s], 40, m->chunk, nchunk);
         }
     }
     else
@@ -1915,9 +1931,9 @@ static void gwide_h_forward(gwide_model *m, const gwide_real *in, int n)
         }
         for (; s < n; s++) {
             const int nchunk = gwide_chunks(in + s * 37, 1, 37, m->chunk);
-            for (int j = 0; j < 44; j += 4)
-                gwide_h_dot1x4_avx2(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
-            gwide_h_dot1x1_avx2(W, b, in + s * 37, m->h_z[s], 44, m->chunk, nchunk);
+            for (int j = 0; j < 40; j += 8)
+                gwide_h_dot1x8_avx2(W, b, in + s * 37, m->h_z[s], j, m->chunk, nchunk);
+            gwide_h_dot1x5_avx2(W, b, in + s * 37, m->h_z[s], 40, m->chunk, nchunk);
         }
     }
     else
@@ -2598,20 +2614,23 @@ static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
 #endif
 
 #ifdef gwide_AVX2
-/* gwide_g_dot1x4_avx2: gwide_g_dot1x4 compiled for AVX2
- * (the same FMAs in the same order: the same results) */
+/* gwide_g_dot1x8_avx2: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX2: the same results. */
 __attribute__((target("avx2,fma")))
-static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_g_dot1x8_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][4][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][8][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2621,7 +2640,7 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -2633,7 +2652,7 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
                 _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -2642,11 +2661,11 @@ static void gwide_g_dot1x4_avx2(const gwide_real *restrict W, const gwide_real *
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 11 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -2861,20 +2880,23 @@ static void gwide_g_dot8x5_avx512(const gwide_real *restrict W, const gwide_real
 #endif
 
 #ifdef gwide_AVX512
-/* gwide_g_dot1x4_avx512: gwide_g_dot1x4 compiled for AVX-512VL
- * (the same FMAs in the same order: the same results) */
+/* gwide_g_dot1x8_avx512: z = W·x + b for 1 sample × 8 outputs from output j: 8
+ * dot products of length 45, each in 8 partial sums (lane k fuses inputs
+ * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
+ * 1 sample, each input row for 8 outputs.
+ * Compiled for AVX-512VL: the same results. */
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
+static void gwide_g_dot1x8_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
     const gwide_vec32 zero = {0};
-    gwide_vec32 acc[1][4][8 / gwide_VLEN32];
+    gwide_vec32 acc[1][8][8 / gwide_VLEN32];
     #pragma GCC unroll 8
     for (int v = 0; v < 8 / gwide_VLEN32; v++) {
         #pragma GCC unroll 8
         for (int s = 0; s < 1; s++) {
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 acc[s][r][v] = zero;
         }
     }
@@ -2884,7 +2906,7 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
             gwide_vec32 x0;
             gwide_LOAD(x0, x + 0 + i + v * gwide_VLEN32);
             #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 gwide_vec32 wv;
                 gwide_LOAD(wv, W + (j + r) * 45 + i + v * gwide_VLEN32);
                 acc[0][r][v] = gwide_VFMA32(wv, x0, acc[0][r][v]);
@@ -2896,7 +2918,7 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
     #pragma GCC unroll 8
     for (int s = 0; s < 1; s++) {
         #pragma GCC unroll 8
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < 8; r++) {
             const __m256 f = _mm256_fmadd_ps(_mm256_maskload_ps(W + (j + r) * 45 + 40, m),
                 _mm256_maskload_ps(x + s * 45 + 40, m), acc[s][r][0]);
             acc[s][r][0] = _mm256_blendv_ps(acc[s][r][0], f, _mm256_castsi256_ps(m));
@@ -2905,11 +2927,11 @@ static void gwide_g_dot1x4_avx512(const gwide_real *restrict W, const gwide_real
     /* pairwise (gwide_SUM8, 8 outputs at a time), then the bias */
     float t[8];
     const __m256 g0[8] = {acc[0][0][0], acc[0][1][0], acc[0][2][0], acc[0][3][0],
-        _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        acc[0][4][0], acc[0][5][0], acc[0][6][0], acc[0][7][0]};
     gwide_SUM8(g0, t + 0);
     for (int s = 0; s < 1; s++) {
-        for (int r = 0; r < 4; r++)
-            z[s * 11 + j + r] = b[j + r] + t[s * 4 + r];
+        for (int r = 0; r < 8; r++)
+            z[s * 11 + j + r] = b[j + r] + t[s * 8 + r];
     }
 }
 #endif
@@ -2986,8 +3008,8 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
             gwide_g_dot8x5_avx512(W, b, in + s * 45, m->g_z[s], 6);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                gwide_g_dot1x4_avx512(W, b, in + s * 45, m->g_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                gwide_g_dot1x8_avx512(W, b, in + s * 45, m->g_z[s], j);
             gwide_g_dot1x3_avx512(W, b, in + s * 45, m->g_z[s], 8);
         }
     }
@@ -3003,8 +3025,8 @@ static void gwide_g_forward(gwide_model *m, const gwide_real *in, int n)
             gwide_g_dot4x1_avx2(W, b, in + s * 45, m->g_z[s], 10);
         }
         for (; s < n; s++) {
-            for (int j = 0; j < 8; j += 4)
-                gwide_g_dot1x4_avx2(W, b, in + s * 45, m->g_z[s], j);
+            for (int j = 0; j < 8; j += 8)
+                gwide_g_dot1x8_avx2(W, b, in + s * 45, m->g_z[s], j);
             gwide_g_dot1x3_avx2(W, b, in + s * 45, m->g_z[s], 8);
         }
     }
