@@ -891,7 +891,7 @@ static void gen_files(Emit *e, const GenCtx *c)
     const char *N = c->name, *U = m->upper;
     char shape[BPC_MAX_LAYERS * 24 + 32]; /* ";dense=16777216" per layer */
     shape_string(shape, sizeof shape, m);
-    int nbuf = 1 + opt_nstate(m);
+    const int nbuf = 1 + opt_nstate(m);
 
     emit_line(e, "/* The network's shapes as weight files record them: the fingerprint is their");
     emit_line(e, " * hash, and the trainer writes the string into its files (docs/WEIGHTS.md). */");
@@ -906,7 +906,10 @@ static void gen_files(Emit *e, const GenCtx *c)
     emit_line(e, "info.elem_size = (uint32_t)sizeof(%s);", c->real);
     emit_line(e, "info.fingerprint = bprt_fingerprint(%s_SHAPE);", U);
     emit_line(e, "info.count = %s_PARAMS;", U);
-    emit_line(e, "info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? %d : 1;", nbuf);
+    if (nbuf > 1) /* a checkpoint holds the optimizer's state too */
+        emit_line(e, "info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? %d : 1;", nbuf);
+    else
+        emit_line(e, "info.nbuffers = 1;");
     emit_line(e, "return info;");
     emit_close(e);
     emit_end(e);

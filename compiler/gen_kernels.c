@@ -911,10 +911,14 @@ void kern_helpers(Emit *e, const GenCtx *c)
         emit_line(e, "/* in GNU C's 16-byte vectors: gcc -O3 made the loop below twice as slow */");
         emit_line(e, "typedef %s %s_bits __attribute__((vector_size(16)));", U, N);
         emit_line(e, "%s_bits v = {0};", N);
+        /* one vector per memcpy: gcc -O3 kept an array of them on the stack (MNIST's
+         * MLP at batch 1000: 5% slower) */
         emit_open(e, "for (int s = 0; s < rows; s++)");
-        emit_line(e, "%s_bits u[%d];", N, c->dbl ? 4 : 2);
-        emit_line(e, "memcpy(u, x + s * len + i, sizeof u);");
-        emit_line(e, "v |= %s;", c->dbl ? "(u[0] | u[1]) | (u[2] | u[3])" : "u[0] | u[1]");
+        emit_open(e, "for (int k = 0; k < 8; k += %d)", c->dbl ? 2 : 4);
+        emit_line(e, "%s_bits u;", N);
+        emit_line(e, "memcpy(&u, x + s * len + i + k, sizeof u);");
+        emit_line(e, "v |= u;");
+        emit_close(e);
         emit_close(e);
         emit_line(e, "v <<= 1;");
         emit_line(e, "%s w[%d];", U, c->dbl ? 2 : 4);

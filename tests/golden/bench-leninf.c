@@ -3808,7 +3808,7 @@ static bprt_file_info leninf_file_info(uint32_t kind)
     info.elem_size = (uint32_t)sizeof(leninf_real);
     info.fingerprint = bprt_fingerprint(LENINF_SHAPE);
     info.count = LENINF_PARAMS;
-    info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
+    info.nbuffers = 1;
     return info;
 }
 

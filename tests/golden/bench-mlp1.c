@@ -173,9 +173,11 @@ static int mlp1_chunks(const mlp1_real *x, int rows, int len, int *chunk)
         typedef uint32_t mlp1_bits __attribute__((vector_size(16)));
         mlp1_bits v = {0};
         for (int s = 0; s < rows; s++) {
-            mlp1_bits u[2];
-            memcpy(u, x + s * len + i, sizeof u);
-            v |= u[0] | u[1];
+            for (int k = 0; k < 8; k += 4) {
+                mlp1_bits u;
+                memcpy(&u, x + s * len + i + k, sizeof u);
+                v |= u;
+            }
         }
         v <<= 1;
         uint32_t w[4];
@@ -2514,7 +2516,7 @@ static bprt_file_info mlp1_file_info(uint32_t kind)
     info.elem_size = (uint32_t)sizeof(mlp1_real);
     info.fingerprint = bprt_fingerprint(MLP1_SHAPE);
     info.count = MLP1_PARAMS;
-    info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
+    info.nbuffers = 1;
     return info;
 }
 

@@ -173,9 +173,11 @@ static int mlp32_chunks(const mlp32_real *x, int rows, int len, int *chunk)
         typedef uint32_t mlp32_bits __attribute__((vector_size(16)));
         mlp32_bits v = {0};
         for (int s = 0; s < rows; s++) {
-            mlp32_bits u[2];
-            memcpy(u, x + s * len + i, sizeof u);
-            v |= u[0] | u[1];
+            for (int k = 0; k < 8; k += 4) {
+                mlp32_bits u;
+                memcpy(&u, x + s * len + i + k, sizeof u);
+                v |= u;
+            }
         }
         v <<= 1;
         uint32_t w[4];

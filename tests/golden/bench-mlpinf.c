@@ -173,9 +173,11 @@ static int mlpinf_chunks(const mlpinf_real *x, int rows, int len, int *chunk)
         typedef uint32_t mlpinf_bits __attribute__((vector_size(16)));
         mlpinf_bits v = {0};
         for (int s = 0; s < rows; s++) {
-            mlpinf_bits u[2];
-            memcpy(u, x + s * len + i, sizeof u);
-            v |= u[0] | u[1];
+            for (int k = 0; k < 8; k += 4) {
+                mlpinf_bits u;
+                memcpy(&u, x + s * len + i + k, sizeof u);
+                v |= u;
+            }
         }
         v <<= 1;
         uint32_t w[4];
@@ -2537,7 +2539,7 @@ static bprt_file_info mlpinf_file_info(uint32_t kind)
     info.elem_size = (uint32_t)sizeof(mlpinf_real);
     info.fingerprint = bprt_fingerprint(MLPINF_SHAPE);
     info.count = MLPINF_PARAMS;
-    info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
+    info.nbuffers = 1;
     return info;
 }
 

@@ -802,7 +802,7 @@ static bprt_file_info tiny_file_info(uint32_t kind)
     info.elem_size = (uint32_t)sizeof(tiny_real);
     info.fingerprint = bprt_fingerprint(TINY_SHAPE);
     info.count = TINY_PARAMS;
-    info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
+    info.nbuffers = 1;
     return info;
 }
 

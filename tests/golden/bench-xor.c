@@ -615,7 +615,7 @@ static bprt_file_info xor_file_info(uint32_t kind)
     info.elem_size = (uint32_t)sizeof(xor_real);
     info.fingerprint = bprt_fingerprint(XOR_SHAPE);
     info.count = XOR_PARAMS;
-    info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
+    info.nbuffers = 1;
     return info;
 }
 

@@ -202,9 +202,11 @@ static int digits_chunks(const digits_real *x, int rows, int len, int *chunk)
         typedef uint32_t digits_bits __attribute__((vector_size(16)));
         digits_bits v = {0};
         for (int s = 0; s < rows; s++) {
-            digits_bits u[2];
-            memcpy(u, x + s * len + i, sizeof u);
-            v |= u[0] | u[1];
+            for (int k = 0; k < 8; k += 4) {
+                digits_bits u;
+                memcpy(&u, x + s * len + i + k, sizeof u);
+                v |= u;
+            }
         }
         v <<= 1;
         uint32_t w[4];

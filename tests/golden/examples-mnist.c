@@ -202,9 +202,11 @@ static int mnist_chunks(const mnist_real *x, int rows, int len, int *chunk)
         typedef uint32_t mnist_bits __attribute__((vector_size(16)));
         mnist_bits v = {0};
         for (int s = 0; s < rows; s++) {
-            mnist_bits u[2];
-            memcpy(u, x + s * len + i, sizeof u);
-            v |= u[0] | u[1];
+            for (int k = 0; k < 8; k += 4) {
+                mnist_bits u;
+                memcpy(&u, x + s * len + i + k, sizeof u);
+                v |= u;
+            }
         }
         v <<= 1;
         uint32_t w[4];

@@ -151,9 +151,11 @@ static int gdouble_chunks(const gdouble_real *x, int rows, int len, int *chunk)
         typedef uint64_t gdouble_bits __attribute__((vector_size(16)));
         gdouble_bits v = {0};
         for (int s = 0; s < rows; s++) {
-            gdouble_bits u[4];
-            memcpy(u, x + s * len + i, sizeof u);
-            v |= (u[0] | u[1]) | (u[2] | u[3]);
+            for (int k = 0; k < 8; k += 2) {
+                gdouble_bits u;
+                memcpy(&u, x + s * len + i + k, sizeof u);
+                v |= u;
+            }
         }
         v <<= 1;
         uint64_t w[2];

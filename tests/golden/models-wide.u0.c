@@ -208,9 +208,11 @@ static int gwide_chunks(const gwide_real *x, int rows, int len, int *chunk)
         typedef uint32_t gwide_bits __attribute__((vector_size(16)));
         gwide_bits v = {0};
         for (int s = 0; s < rows; s++) {
-            gwide_bits u[2];
-            memcpy(u, x + s * len + i, sizeof u);
-            v |= u[0] | u[1];
+            for (int k = 0; k < 8; k += 4) {
+                gwide_bits u;
+                memcpy(&u, x + s * len + i + k, sizeof u);
+                v |= u;
+            }
         }
         v <<= 1;
         uint32_t w[4];
@@ -3924,7 +3926,7 @@ static bprt_file_info gwide_file_info(uint32_t kind)
     info.elem_size = (uint32_t)sizeof(gwide_real);
     info.fingerprint = bprt_fingerprint(GWIDE_SHAPE);
     info.count = GWIDE_PARAMS;
-    info.nbuffers = kind == BPRT_FILE_CHECKPOINT ? 1 : 1;
+    info.nbuffers = 1;
     return info;
 }
 
