@@ -359,6 +359,12 @@ static void dense_train(Emit *e, const GenCtx *c, const Node *l, bool avx2)
         emit_close(e);
     }
     if (!skips || full < l->in) {
+        /* a row of 4 or more as a loop, which gcc vectorizes: unrolled, its SLP
+         * vectorizer cannot tell the row's stores apart and leaves them scalar.  In
+         * layers of fewer than 32 weights (XOR's) unrolled is faster. */
+        const long row = l->in - (skips ? full : 0);
+        if (row >= 4 && row * l->out >= 32)
+            emit_line(e, "#pragma GCC unroll 1");
         emit_open(e, "for (int i = %ld; i < %ld; i++)", skips ? full : 0, l->in);
         opt->emit_update(e, c, m->opt_args, "(0 + dj * in[i])", &(UpdateForm){0});
         emit_close(e);

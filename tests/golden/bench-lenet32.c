@@ -2009,6 +2009,7 @@ static void lenet32_dense6_train(lenet32_model *m, const lenet32_real *restrict 
             lenet32_real *restrict p = m->params + 2572 + j * 400;
             lenet32_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             const lenet32_real dj = m->d0.dense6_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 400; i++) {
                 lenet32_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet32_real buf = 0.9f * momentum_buf[i] + g;
@@ -2054,6 +2055,7 @@ static void lenet32_dense6_train_avx2(lenet32_model *m, const lenet32_real *rest
             lenet32_real *restrict p = m->params + 2572 + j * 400;
             lenet32_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             const lenet32_real dj = m->d0.dense6_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 400; i++) {
                 lenet32_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet32_real buf = 0.9f * momentum_buf[i] + g;
@@ -2650,6 +2652,7 @@ static void lenet32_dense7_train(lenet32_model *m, const lenet32_real *restrict 
             lenet32_real *restrict p = m->params + 50692 + j * 120;
             lenet32_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             const lenet32_real dj = m->d1.dense7_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 120; i++) {
                 lenet32_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet32_real buf = 0.9f * momentum_buf[i] + g;
@@ -2695,6 +2698,7 @@ static void lenet32_dense7_train_avx2(lenet32_model *m, const lenet32_real *rest
             lenet32_real *restrict p = m->params + 50692 + j * 120;
             lenet32_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             const lenet32_real dj = m->d1.dense7_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 120; i++) {
                 lenet32_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet32_real buf = 0.9f * momentum_buf[i] + g;
@@ -3564,6 +3568,7 @@ static void lenet32_dense8_train(lenet32_model *m, const lenet32_real *restrict 
             lenet32_real *restrict p = m->params + 60856 + j * 84;
             lenet32_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             const lenet32_real dj = m->d0.dense8_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 84; i++) {
                 lenet32_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet32_real buf = 0.9f * momentum_buf[i] + g;
@@ -3609,6 +3614,7 @@ static void lenet32_dense8_train_avx2(lenet32_model *m, const lenet32_real *rest
             lenet32_real *restrict p = m->params + 60856 + j * 84;
             lenet32_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             const lenet32_real dj = m->d0.dense8_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 84; i++) {
                 lenet32_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet32_real buf = 0.9f * momentum_buf[i] + g;

@@ -1996,6 +1996,7 @@ static void leninf_dense6_train(leninf_model *m, const leninf_real *restrict in,
             const leninf_real dj = m->d0.dense6_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 400; i++) {
                 leninf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -2039,6 +2040,7 @@ static void leninf_dense6_train_avx2(leninf_model *m, const leninf_real *restric
             const leninf_real dj = m->d0.dense6_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 400; i++) {
                 leninf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -2633,6 +2635,7 @@ static void leninf_dense7_train(leninf_model *m, const leninf_real *restrict in,
             const leninf_real dj = m->d1.dense7_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 120; i++) {
                 leninf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -2676,6 +2679,7 @@ static void leninf_dense7_train_avx2(leninf_model *m, const leninf_real *restric
             const leninf_real dj = m->d1.dense7_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 120; i++) {
                 leninf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -3543,6 +3547,7 @@ static void leninf_dense8_train(leninf_model *m, const leninf_real *restrict in,
             const leninf_real dj = m->d0.dense8_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 84; i++) {
                 leninf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -3586,6 +3591,7 @@ static void leninf_dense8_train_avx2(leninf_model *m, const leninf_real *restric
             const leninf_real dj = m->d0.dense8_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 84; i++) {
                 leninf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;

@@ -2284,6 +2284,7 @@ static void mlp1_out_train(mlp1_model *m, const mlp1_real *restrict in, int n)
             const mlp1_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 mlp1_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -2327,6 +2328,7 @@ static void mlp1_out_train_avx2(mlp1_model *m, const mlp1_real *restrict in, int
             const mlp1_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 mlp1_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;

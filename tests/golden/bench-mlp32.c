@@ -1529,6 +1529,7 @@ static void mlp32_hidden_train(mlp32_model *m, const mlp32_real *restrict in, in
             mlp32_real *restrict p = m->params + 0 + j * 784;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             const mlp32_real dj = m->d1.hidden_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -1574,6 +1575,7 @@ static void mlp32_hidden_train_avx2(mlp32_model *m, const mlp32_real *restrict i
             mlp32_real *restrict p = m->params + 0 + j * 784;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 0 + j * 784;
             const mlp32_real dj = m->d1.hidden_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 784; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -2312,6 +2314,7 @@ static void mlp32_out_train(mlp32_model *m, const mlp32_real *restrict in, int n
             mlp32_real *restrict p = m->params + 100480 + j * 128;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             const mlp32_real dj = m->d0.out_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;
@@ -2357,6 +2360,7 @@ static void mlp32_out_train_avx2(mlp32_model *m, const mlp32_real *restrict in, 
             mlp32_real *restrict p = m->params + 100480 + j * 128;
             mlp32_real *restrict momentum_buf = m->momentum_buf + 100480 + j * 128;
             const mlp32_real dj = m->d0.out_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 mlp32_real g = (0 + dj * in[i]);
                 const mlp32_real buf = 0.9f * momentum_buf[i] + g;

@@ -2307,6 +2307,7 @@ static void mlpinf_out_train(mlpinf_model *m, const mlpinf_real *restrict in, in
             const mlpinf_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 mlpinf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -2350,6 +2351,7 @@ static void mlpinf_out_train_avx2(mlpinf_model *m, const mlpinf_real *restrict i
             const mlpinf_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 mlpinf_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;

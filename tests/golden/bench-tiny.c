@@ -377,6 +377,7 @@ static void tiny_hidden_train(tiny_model *m, const tiny_real *restrict in, int n
             const tiny_real dj = m->d1.hidden_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 4; i++) {
                 tiny_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -562,6 +563,7 @@ static void tiny_out_train(tiny_model *m, const tiny_real *restrict in, int n)
             const tiny_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 16; i++) {
                 tiny_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -609,6 +611,7 @@ static void tiny_out_train_avx2(tiny_model *m, const tiny_real *restrict in, int
             const tiny_real dj = m->d0.out_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 16; i++) {
                 tiny_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;

@@ -1586,6 +1586,7 @@ static void digits_hidden_train(digits_model *m, const digits_real *restrict in,
             digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
             const digits_real dj = m->d1.hidden_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1638,6 +1639,7 @@ static void digits_hidden_train_avx2(digits_model *m, const digits_real *restric
             digits_real *restrict exp_avg = m->exp_avg + 0 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 64;
             const digits_real dj = m->d1.hidden_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2383,6 +2385,7 @@ static void digits_dense2_train(digits_model *m, const digits_real *restrict in,
             digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
             const digits_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2435,6 +2438,7 @@ static void digits_dense2_train_avx2(digits_model *m, const digits_real *restric
             digits_real *restrict exp_avg = m->exp_avg + 4160 + j * 64;
             digits_real *restrict exp_avg_sq = m->exp_avg_sq + 4160 + j * 64;
             const digits_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 64; i++) {
                 const digits_real g = (0 + dj * in[i]);
                 const digits_real avg = 0.9f * exp_avg[i] + 0.1f * g;

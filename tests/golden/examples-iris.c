@@ -441,6 +441,7 @@ static void iris_hidden_train(iris_model *m, const iris_real *restrict in, int n
             iris_real *restrict exp_avg = m->exp_avg + 0 + j * 4;
             iris_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 4;
             const iris_real dj = m->d1.hidden_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 4; i++) {
                 const iris_real g = (0 + dj * in[i]);
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -635,6 +636,7 @@ static void iris_dense2_train(iris_model *m, const iris_real *restrict in, int n
             iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
             iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
             const iris_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 16; i++) {
                 const iris_real g = (0 + dj * in[i]);
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -691,6 +693,7 @@ static void iris_dense2_train_avx2(iris_model *m, const iris_real *restrict in, 
             iris_real *restrict exp_avg = m->exp_avg + 80 + j * 16;
             iris_real *restrict exp_avg_sq = m->exp_avg_sq + 80 + j * 16;
             const iris_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 16; i++) {
                 const iris_real g = (0 + dj * in[i]);
                 const iris_real avg = 0.9f * exp_avg[i] + 0.1f * g;

@@ -2009,6 +2009,7 @@ static void lenet_dense6_train(lenet_model *m, const lenet_real *restrict in, in
             lenet_real *restrict p = m->params + 2572 + j * 400;
             lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             const lenet_real dj = m->d0.dense6_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 400; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -2054,6 +2055,7 @@ static void lenet_dense6_train_avx2(lenet_model *m, const lenet_real *restrict i
             lenet_real *restrict p = m->params + 2572 + j * 400;
             lenet_real *restrict momentum_buf = m->momentum_buf + 2572 + j * 400;
             const lenet_real dj = m->d0.dense6_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 400; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -2650,6 +2652,7 @@ static void lenet_dense7_train(lenet_model *m, const lenet_real *restrict in, in
             lenet_real *restrict p = m->params + 50692 + j * 120;
             lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             const lenet_real dj = m->d1.dense7_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 120; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -2695,6 +2698,7 @@ static void lenet_dense7_train_avx2(lenet_model *m, const lenet_real *restrict i
             lenet_real *restrict p = m->params + 50692 + j * 120;
             lenet_real *restrict momentum_buf = m->momentum_buf + 50692 + j * 120;
             const lenet_real dj = m->d1.dense7_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 120; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -3564,6 +3568,7 @@ static void lenet_dense8_train(lenet_model *m, const lenet_real *restrict in, in
             lenet_real *restrict p = m->params + 60856 + j * 84;
             lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             const lenet_real dj = m->d0.dense8_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 84; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;
@@ -3609,6 +3614,7 @@ static void lenet_dense8_train_avx2(lenet_model *m, const lenet_real *restrict i
             lenet_real *restrict p = m->params + 60856 + j * 84;
             lenet_real *restrict momentum_buf = m->momentum_buf + 60856 + j * 84;
             const lenet_real dj = m->d0.dense8_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 84; i++) {
                 lenet_real g = (0 + dj * in[i]) + 0.0005f * p[i];
                 const lenet_real buf = 0.9f * momentum_buf[i] + g;

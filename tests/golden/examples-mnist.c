@@ -1580,6 +1580,7 @@ static void mnist_hidden_train(mnist_model *m, const mnist_real *restrict in, in
             mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
             const mnist_real dj = m->d1.hidden_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 784; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -1632,6 +1633,7 @@ static void mnist_hidden_train_avx2(mnist_model *m, const mnist_real *restrict i
             mnist_real *restrict exp_avg = m->exp_avg + 0 + j * 784;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 784;
             const mnist_real dj = m->d1.hidden_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 784; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2377,6 +2379,7 @@ static void mnist_dense2_train(mnist_model *m, const mnist_real *restrict in, in
             mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
             const mnist_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -2429,6 +2432,7 @@ static void mnist_dense2_train_avx2(mnist_model *m, const mnist_real *restrict i
             mnist_real *restrict exp_avg = m->exp_avg + 100480 + j * 128;
             mnist_real *restrict exp_avg_sq = m->exp_avg_sq + 100480 + j * 128;
             const mnist_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 128; i++) {
                 const mnist_real g = (0 + dj * in[i]);
                 const mnist_real avg = 0.9f * exp_avg[i] + 0.1f * g;

@@ -638,6 +638,7 @@ static void sine_dense2_train(sine_model *m, const sine_real *restrict in, int n
             sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
             sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
             const sine_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 32; i++) {
                 const sine_real g = (0 + dj * in[i]);
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;
@@ -694,6 +695,7 @@ static void sine_dense2_train_avx2(sine_model *m, const sine_real *restrict in, 
             sine_real *restrict exp_avg = m->exp_avg + 64 + j * 32;
             sine_real *restrict exp_avg_sq = m->exp_avg_sq + 64 + j * 32;
             const sine_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 32; i++) {
                 const sine_real g = (0 + dj * in[i]);
                 const sine_real avg = 0.9f * exp_avg[i] + 0.1f * g;

@@ -1174,6 +1174,7 @@ static void gacts_a1_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
             const gacts_real dj = m->d1.a1_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -1223,6 +1224,7 @@ static void gacts_a1_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real *restrict p = m->params + 0 + j * 8;
             gacts_real *restrict momentum_buf = m->momentum_buf + 0 + j * 8;
             const gacts_real dj = m->d1.a1_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 8; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2094,6 +2096,7 @@ static void gacts_a2_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             const gacts_real dj = m->d0.a2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2139,6 +2142,7 @@ static void gacts_a2_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real *restrict p = m->params + 144 + j * 16;
             gacts_real *restrict momentum_buf = m->momentum_buf + 144 + j * 16;
             const gacts_real dj = m->d0.a2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 16; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2512,6 +2516,7 @@ static void gacts_a3_train(gacts_model *m, const gacts_real *restrict in, int n)
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
             const gacts_real dj = m->d1.a3_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;
@@ -2561,6 +2566,7 @@ static void gacts_a3_train_avx2(gacts_model *m, const gacts_real *restrict in, i
             gacts_real *restrict p = m->params + 705 + j * 33;
             gacts_real *restrict momentum_buf = m->momentum_buf + 705 + j * 33;
             const gacts_real dj = m->d1.a3_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 33; i++) {
                 gacts_real g = (0 + dj * in[i]);
                 const gacts_real buf = 0.8f * momentum_buf[i] + g;

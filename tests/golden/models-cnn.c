@@ -1626,6 +1626,7 @@ static void gcnn_h1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
             const gcnn_real dj = m->d1.h1_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -1678,6 +1679,7 @@ static void gcnn_h1_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             gcnn_real *restrict exp_avg = m->exp_avg + 296 + j * 48;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 296 + j * 48;
             const gcnn_real dj = m->d1.h1_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 48; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2089,6 +2091,7 @@ static void gcnn_h2_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
             const gcnn_real dj = m->d0.h2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2141,6 +2144,7 @@ static void gcnn_h2_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             gcnn_real *restrict exp_avg = m->exp_avg + 2256 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 2256 + j * 40;
             const gcnn_real dj = m->d0.h2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2272,6 +2276,7 @@ static void gcnn_h3_train(gcnn_model *m, const gcnn_real *restrict in, int n)
             gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
             const gcnn_real dj = m->d1.h3_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2324,6 +2329,7 @@ static void gcnn_h3_train_avx2(gcnn_model *m, const gcnn_real *restrict in, int 
             gcnn_real *restrict exp_avg = m->exp_avg + 3896 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 3896 + j * 40;
             const gcnn_real dj = m->d1.h3_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2627,6 +2633,7 @@ static void gcnn_dense8_train(gcnn_model *m, const gcnn_real *restrict in, int n
             gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             const gcnn_real dj = m->d0.dense8_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;
@@ -2683,6 +2690,7 @@ static void gcnn_dense8_train_avx2(gcnn_model *m, const gcnn_real *restrict in, 
             gcnn_real *restrict exp_avg = m->exp_avg + 5536 + j * 40;
             gcnn_real *restrict exp_avg_sq = m->exp_avg_sq + 5536 + j * 40;
             const gcnn_real dj = m->d0.dense8_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 40; i++) {
                 const gcnn_real g = (0 + dj * in[i]);
                 const gcnn_real avg = 0.9 * exp_avg[i] + 0.09999999999999998 * g;

@@ -1175,6 +1175,7 @@ static void gdouble_dense1_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
             const gdouble_real dj = m->d1.dense1_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -1229,6 +1230,7 @@ static void gdouble_dense1_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict exp_avg = m->exp_avg + 0 + j * 20;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 0 + j * 20;
             const gdouble_real dj = m->d1.dense1_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 20; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2010,6 +2012,7 @@ static void gdouble_dense2_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
             const gdouble_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2064,6 +2067,7 @@ static void gdouble_dense2_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict exp_avg = m->exp_avg + 252 + j * 12;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 252 + j * 12;
             const gdouble_real dj = m->d0.dense2_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 12; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2844,6 +2848,7 @@ static void gdouble_dense3_train(gdouble_model *m, const gdouble_real *restrict 
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
             const gdouble_real dj = m->d1.dense3_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);
@@ -2898,6 +2903,7 @@ static void gdouble_dense3_train_avx2(gdouble_model *m, const gdouble_real *rest
             gdouble_real *restrict exp_avg = m->exp_avg + 369 + j * 9;
             gdouble_real *restrict exp_avg_sq = m->exp_avg_sq + 369 + j * 9;
             const gdouble_real dj = m->d1.dense3_d[0][j];
+            #pragma GCC unroll 1
             for (int i = 0; i < 9; i++) {
                 p[i] *= decay;
                 const gdouble_real g = (0 + dj * in[i]);

@@ -2018,6 +2018,7 @@ static void gwide_h_train(gwide_model *m, const gwide_real *restrict in, int n)
                     p[i] -= lr * g;
                 }
             }
+            #pragma GCC unroll 1
             for (int i = 32; i < 37; i++) {
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -2071,6 +2072,7 @@ static void gwide_h_train_avx2(gwide_model *m, const gwide_real *restrict in, in
                     p[i] -= lr * g;
                 }
             }
+            #pragma GCC unroll 1
             for (int i = 32; i < 37; i++) {
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -3102,6 +3104,7 @@ static void gwide_g_train(gwide_model *m, const gwide_real *restrict in, int n)
             const gwide_real dj = m->d1.g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 45; i++) {
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
@@ -3145,6 +3148,7 @@ static void gwide_g_train_avx2(gwide_model *m, const gwide_real *restrict in, in
             const gwide_real dj = m->d1.g_d[0][j];
             if (dj == 0)
                 continue; /* the update would leave the row as it is */
+            #pragma GCC unroll 1
             for (int i = 0; i < 45; i++) {
                 gwide_real g = (0 + dj * in[i]);
                 p[i] -= lr * g;
