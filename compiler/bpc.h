@@ -351,6 +351,7 @@ struct LayerDef {
     void (*describe)(char *buf, size_t size, const Node *n);
     NodeEmitFn *emit_forward;  /* NAME_L_forward (and the kernels it calls) */
     NodeEmitFn *emit_backward; /* NAME_L_backward and NAME_L_train */
+    HelperEmitFn *helpers[3];  /* static functions the emitted code calls, NULL-ended */
 };
 
 extern const LayerDef *const layer_table[]; /* NULL-terminated */

@@ -414,9 +414,11 @@ static void gen_helpers(Emit *e, const GenCtx *c)
 {
     HelperEmitFn *set[MAX_HELPERS];
     int n = 0;
-    for (int i = 0; i < c->m->nnodes; i++)
+    for (int i = 0; i < c->m->nnodes; i++) {
+        add_helpers(set, &n, c->m->nodes[i].kind->helpers);
         if (c->m->nodes[i].act)
             add_helpers(set, &n, c->m->nodes[i].act->helpers);
+    }
     add_helpers(set, &n, c->m->loss->helpers);
     add_helpers(set, &n, c->m->opt->helpers);
     emit_heading(e, "// ---- helpers ----"); /* some emit nothing in double models */

@@ -28,6 +28,18 @@
 
 // ---- helpers ----
 
+/* take ? v : old without a branch (maxpool: which value wins is data) */
+static leninf_real leninf_pick(int take, leninf_real v, leninf_real old)
+{
+    const uint32_t mask = 0u - (uint32_t)take;
+    uint32_t vb, ob;
+    memcpy(&vb, &v, sizeof vb);
+    memcpy(&ob, &old, sizeof ob);
+    ob = (vb & mask) | (ob & ~mask);
+    memcpy(&old, &ob, sizeof old);
+    return old;
+}
+
 /* e^x for float, the same bits on every machine: x = k·ln2 + r, |r| ≤ ln2/2,
  * with ln2 in two parts and r's rounding error kept; e^r = 1 + r + r²·q(r), q of
  * degree 4 (minimax); times 2^k through the exponent bits.  Over all 2^32 inputs
@@ -907,23 +919,28 @@ static void leninf_update_span_avx2(leninf_model *m, long at, leninf_real *restr
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict z)
 {
-    for (int f = 0; f < 6; f++) {
-        for (int oh = 0; oh < 28; oh++) {
-            leninf_real acc[32];
+    for (int oh = 0; oh < 28; oh++) {
+        const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+        const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+        const int f0 = 0;
+        leninf_real acc[6][32];
+        #pragma GCC unroll 6
+        for (int q = 0; q < 6; q++)
             for (int i = 0; i < 32; i++)
-                acc[i] = b[f];
-            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
-            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
-            for (int kh = k0; kh < k1; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const leninf_real w = W[f * 25 + kh * 5 + kw];
-                    const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                acc[q][i] = b[f0 + q];
+        for (int kh = k0; kh < k1; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                #pragma GCC unroll 6
+                for (int q = 0; q < 6; q++) {
+                    const leninf_real w = W[(f0 + q) * 25 + kh * 5 + kw];
                     for (int i = 0; i < 32; i++)
-                        acc[i] = leninf_FMA(w, xr[i], acc[i]);
+                        acc[q][i] = leninf_FMA(w, xr[i], acc[q][i]);
                 }
             }
-            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
+        for (int q = 0; q < 6; q++)
+            memcpy(z + ((f0 + q) * 28 + oh) * 28, acc[q], 28 * sizeof *z);
     }
 }
 #endif
@@ -932,22 +949,29 @@ static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_
 __attribute__((target("avx2,fma")))
 static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict z)
 {
-    for (int f = 0; f < 6; f++) {
-        for (int oh = 0; oh < 28; oh++) {
-            leninf_real acc[32];
-            for (int i = 0; i < 32; i++)
-                acc[i] = b[f];
-            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
-            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+    for (int oh = 0; oh < 28; oh++) {
+        const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+        const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+        for (int b0 = 0; b0 < 6; b0 += 3) {
+            const int f0 = b0;
+            leninf_real acc[3][32];
+            #pragma GCC unroll 3
+            for (int q = 0; q < 3; q++)
+                for (int i = 0; i < 32; i++)
+                    acc[q][i] = b[f0 + q];
             for (int kh = k0; kh < k1; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
-                    const leninf_real w = W[f * 25 + kh * 5 + kw];
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    for (int i = 0; i < 32; i++)
-                        acc[i] = leninf_FMA(w, xr[i], acc[i]);
+                    #pragma GCC unroll 3
+                    for (int q = 0; q < 3; q++) {
+                        const leninf_real w = W[(f0 + q) * 25 + kh * 5 + kw];
+                        for (int i = 0; i < 32; i++)
+                            acc[q][i] = leninf_FMA(w, xr[i], acc[q][i]);
+                    }
                 }
             }
-            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
+            for (int q = 0; q < 3; q++)
+                memcpy(z + ((f0 + q) * 28 + oh) * 28, acc[q], 28 * sizeof *z);
         }
     }
 }
@@ -967,22 +991,29 @@ static void leninf_c1_sample(const leninf_real *restrict W, const leninf_real *r
         return;
     }
 #endif
-    for (int f = 0; f < 6; f++) {
-        for (int oh = 0; oh < 28; oh++) {
-            leninf_real acc[32];
-            for (int i = 0; i < 32; i++)
-                acc[i] = b[f];
-            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
-            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+    for (int oh = 0; oh < 28; oh++) {
+        const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+        const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+        for (int b0 = 0; b0 < 6; b0 += 3) {
+            const int f0 = b0;
+            leninf_real acc[3][32];
+            #pragma GCC unroll 3
+            for (int q = 0; q < 3; q++)
+                for (int i = 0; i < 32; i++)
+                    acc[q][i] = b[f0 + q];
             for (int kh = k0; kh < k1; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
-                    const leninf_real w = W[f * 25 + kh * 5 + kw];
                     const leninf_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    for (int i = 0; i < 32; i++)
-                        acc[i] = leninf_FMA(w, xr[i], acc[i]);
+                    #pragma GCC unroll 3
+                    for (int q = 0; q < 3; q++) {
+                        const leninf_real w = W[(f0 + q) * 25 + kh * 5 + kw];
+                        for (int i = 0; i < 32; i++)
+                            acc[q][i] = leninf_FMA(w, xr[i], acc[q][i]);
+                    }
                 }
             }
-            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
+            for (int q = 0; q < 3; q++)
+                memcpy(z + ((f0 + q) * 28 + oh) * 28, acc[q], 28 * sizeof *z);
         }
     }
 }
@@ -1198,10 +1229,11 @@ static void leninf_maxpool2_forward(leninf_model *m, const leninf_real *in, int 
                     leninf_real best = x[w];
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
-                            const leninf_real v = x[w + i * 28 + j];
+                            const int at = w + i * 28 + j;
+                            const leninf_real v = x[at];
                             const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                            k = take ? w + i * 28 + j : k;
+                            best = leninf_pick(take, v, best);
+                            k = (at & -take) | (k & (take - 1));
                         }
                     }
                     m->maxpool2_a[s][o] = best;
@@ -1468,10 +1500,11 @@ static void leninf_maxpool4_forward(leninf_model *m, const leninf_real *in, int 
                     leninf_real best = x[w];
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
-                            const leninf_real v = x[w + i * 10 + j];
+                            const int at = w + i * 10 + j;
+                            const leninf_real v = x[at];
                             const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                            k = take ? w + i * 10 + j : k;
+                            best = leninf_pick(take, v, best);
+                            k = (at & -take) | (k & (take - 1));
                         }
                     }
                     m->maxpool4_a[s][o] = best;

@@ -28,6 +28,18 @@
 
 // ---- helpers ----
 
+/* take ? v : old without a branch (maxpool: which value wins is data) */
+static lenet_real lenet_pick(int take, lenet_real v, lenet_real old)
+{
+    const uint32_t mask = 0u - (uint32_t)take;
+    uint32_t vb, ob;
+    memcpy(&vb, &v, sizeof vb);
+    memcpy(&ob, &old, sizeof ob);
+    ob = (vb & mask) | (ob & ~mask);
+    memcpy(&old, &ob, sizeof old);
+    return old;
+}
+
 /* e^x for float, the same bits on every machine: x = k·ln2 + r, |r| ≤ ln2/2,
  * with ln2 in two parts and r's rounding error kept; e^r = 1 + r + r²·q(r), q of
  * degree 4 (minimax); times 2^k through the exponent bits.  Over all 2^32 inputs
@@ -921,23 +933,28 @@ static void lenet_update_span_avx2(lenet_model *m, long at, lenet_real *restrict
 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict z)
 {
-    for (int f = 0; f < 6; f++) {
-        for (int oh = 0; oh < 28; oh++) {
-            lenet_real acc[32];
+    for (int oh = 0; oh < 28; oh++) {
+        const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+        const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+        const int f0 = 0;
+        lenet_real acc[6][32];
+        #pragma GCC unroll 6
+        for (int q = 0; q < 6; q++)
             for (int i = 0; i < 32; i++)
-                acc[i] = b[f];
-            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
-            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
-            for (int kh = k0; kh < k1; kh++) {
-                for (int kw = 0; kw < 5; kw++) {
-                    const lenet_real w = W[f * 25 + kh * 5 + kw];
-                    const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                acc[q][i] = b[f0 + q];
+        for (int kh = k0; kh < k1; kh++) {
+            for (int kw = 0; kw < 5; kw++) {
+                const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
+                #pragma GCC unroll 6
+                for (int q = 0; q < 6; q++) {
+                    const lenet_real w = W[(f0 + q) * 25 + kh * 5 + kw];
                     for (int i = 0; i < 32; i++)
-                        acc[i] = lenet_FMA(w, xr[i], acc[i]);
+                        acc[q][i] = lenet_FMA(w, xr[i], acc[q][i]);
                 }
             }
-            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
         }
+        for (int q = 0; q < 6; q++)
+            memcpy(z + ((f0 + q) * 28 + oh) * 28, acc[q], 28 * sizeof *z);
     }
 }
 #endif
@@ -946,22 +963,29 @@ static void lenet_c1_sample_avx512(const lenet_real *restrict W, const lenet_rea
 __attribute__((target("avx2,fma")))
 static void lenet_c1_sample_avx2(const lenet_real *restrict W, const lenet_real *restrict b, const lenet_real *restrict xp, int r0, int r1, lenet_real *restrict z)
 {
-    for (int f = 0; f < 6; f++) {
-        for (int oh = 0; oh < 28; oh++) {
-            lenet_real acc[32];
-            for (int i = 0; i < 32; i++)
-                acc[i] = b[f];
-            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
-            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+    for (int oh = 0; oh < 28; oh++) {
+        const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+        const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+        for (int b0 = 0; b0 < 6; b0 += 3) {
+            const int f0 = b0;
+            lenet_real acc[3][32];
+            #pragma GCC unroll 3
+            for (int q = 0; q < 3; q++)
+                for (int i = 0; i < 32; i++)
+                    acc[q][i] = b[f0 + q];
             for (int kh = k0; kh < k1; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
-                    const lenet_real w = W[f * 25 + kh * 5 + kw];
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    for (int i = 0; i < 32; i++)
-                        acc[i] = lenet_FMA(w, xr[i], acc[i]);
+                    #pragma GCC unroll 3
+                    for (int q = 0; q < 3; q++) {
+                        const lenet_real w = W[(f0 + q) * 25 + kh * 5 + kw];
+                        for (int i = 0; i < 32; i++)
+                            acc[q][i] = lenet_FMA(w, xr[i], acc[q][i]);
+                    }
                 }
             }
-            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
+            for (int q = 0; q < 3; q++)
+                memcpy(z + ((f0 + q) * 28 + oh) * 28, acc[q], 28 * sizeof *z);
         }
     }
 }
@@ -981,22 +1005,29 @@ static void lenet_c1_sample(const lenet_real *restrict W, const lenet_real *rest
         return;
     }
 #endif
-    for (int f = 0; f < 6; f++) {
-        for (int oh = 0; oh < 28; oh++) {
-            lenet_real acc[32];
-            for (int i = 0; i < 32; i++)
-                acc[i] = b[f];
-            const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
-            const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+    for (int oh = 0; oh < 28; oh++) {
+        const int k0 = r0 > oh * 1 ? r0 - oh * 1 : 0;
+        const int k1 = r1 - oh * 1 < 5 ? r1 - oh * 1 : 5;
+        for (int b0 = 0; b0 < 6; b0 += 3) {
+            const int f0 = b0;
+            lenet_real acc[3][32];
+            #pragma GCC unroll 3
+            for (int q = 0; q < 3; q++)
+                for (int i = 0; i < 32; i++)
+                    acc[q][i] = b[f0 + q];
             for (int kh = k0; kh < k1; kh++) {
                 for (int kw = 0; kw < 5; kw++) {
-                    const lenet_real w = W[f * 25 + kh * 5 + kw];
                     const lenet_real *restrict xr = xp + (oh * 1 + kh) * 32 + kw;
-                    for (int i = 0; i < 32; i++)
-                        acc[i] = lenet_FMA(w, xr[i], acc[i]);
+                    #pragma GCC unroll 3
+                    for (int q = 0; q < 3; q++) {
+                        const lenet_real w = W[(f0 + q) * 25 + kh * 5 + kw];
+                        for (int i = 0; i < 32; i++)
+                            acc[q][i] = lenet_FMA(w, xr[i], acc[q][i]);
+                    }
                 }
             }
-            memcpy(z + (f * 28 + oh) * 28, acc, 28 * sizeof *z);
+            for (int q = 0; q < 3; q++)
+                memcpy(z + ((f0 + q) * 28 + oh) * 28, acc[q], 28 * sizeof *z);
         }
     }
 }
@@ -1212,10 +1243,11 @@ static void lenet_maxpool2_forward(lenet_model *m, const lenet_real *in, int n)
                     lenet_real best = x[w];
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
-                            const lenet_real v = x[w + i * 28 + j];
+                            const int at = w + i * 28 + j;
+                            const lenet_real v = x[at];
                             const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                            k = take ? w + i * 28 + j : k;
+                            best = lenet_pick(take, v, best);
+                            k = (at & -take) | (k & (take - 1));
                         }
                     }
                     m->maxpool2_a[s][o] = best;
@@ -1482,10 +1514,11 @@ static void lenet_maxpool4_forward(lenet_model *m, const lenet_real *in, int n)
                     lenet_real best = x[w];
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
-                            const lenet_real v = x[w + i * 10 + j];
+                            const int at = w + i * 10 + j;
+                            const lenet_real v = x[at];
                             const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                            k = take ? w + i * 10 + j : k;
+                            best = lenet_pick(take, v, best);
+                            k = (at & -take) | (k & (take - 1));
                         }
                     }
                     m->maxpool4_a[s][o] = best;

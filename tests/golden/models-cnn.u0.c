@@ -27,6 +27,18 @@
 
 // ---- helpers ----
 
+/* take ? v : old without a branch (maxpool: which value wins is data) */
+static gcnn_real gcnn_pick(int take, gcnn_real v, gcnn_real old)
+{
+    const uint64_t mask = 0u - (uint64_t)take;
+    uint64_t vb, ob;
+    memcpy(&vb, &v, sizeof vb);
+    memcpy(&ob, &old, sizeof ob);
+    ob = (vb & mask) | (ob & ~mask);
+    memcpy(&old, &ob, sizeof old);
+    return old;
+}
+
 /* (*xh + *xl) ·= (yh + yl) in double-double: Dekker's exact product of the
  * high parts (split into halves of 26 bits), plus the cross terms. */
 static void gcnn_dd_mul(double *xh, double *xl, double yh, double yl)
@@ -1166,10 +1178,11 @@ static void gcnn_p_forward(gcnn_model *m, const gcnn_real *in, int n)
                     gcnn_real best = x[w];
                     for (int i = 0; i < 2; i++) {
                         for (int j = 0; j < 2; j++) {
-                            const gcnn_real v = x[w + i * 8 + j];
+                            const int at = w + i * 8 + j;
+                            const gcnn_real v = x[at];
                             const int take = (v > best) | (isnan(v) != 0);
-                            best = take ? v : best;
-                            k = take ? w + i * 8 + j : k;
+                            best = gcnn_pick(take, v, best);
+                            k = (at & -take) | (k & (take - 1));
                         }
                     }
                     m->p_a[s][o] = best;
