@@ -531,6 +531,14 @@ static void tier_ifdef(Emit *e, const GenCtx *c, const Tier *t)
     kern_pp(e, "%s", line);
 }
 
+/* The attributes of a function of tier t: NAME_TARGET_<guard> (kern_helpers defines it),
+ * or nothing for the plain tier. */
+static void emit_target(Emit *e, const GenCtx *c, const Tier *t)
+{
+    if (t->guard)
+        emit_line(e, "%s_TARGET_%s", c->name, t->guard);
+}
+
 /* Whether the loop of pass 0 (S × J tiles while S rows remain) or pass 1 (1 × J1 for the
  * rest) of tier t runs for `rows` rows: always when their number is not known (0); a
  * known one needs no loop that cannot run (gcc warns of those) nor its tiles. */
@@ -596,8 +604,7 @@ static void emit_tile(Emit *e, const GenCtx *c, const Node *l, int S, int J, con
         if (t->guard)
             emit_line(e, " * Compiled for %s: the same results. */", t->isa);
     }
-    if (t->target)
-        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    emit_target(e, c, t);
     emit_line(e, "static void %s%s(const %s *restrict W, const %s *restrict b,", name, t->suffix, R,
               R);
     if (skips)
@@ -875,9 +882,20 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#if !defined(BPC_NO_DISPATCH)");
     emit_line(e, "#if !defined(__FMA__)");
     emit_line(e, "#define %s_AVX2 1", N);
+    emit_line(e, "#define %s_TARGET_AVX2 __attribute__((target(\"%s\")))", N, tiers[1].target);
     emit_line(e, "#endif");
     emit_line(e, "#if !defined(BPC_NO_AVX512)");
     emit_line(e, "#define %s_AVX512 1", N);
+    emit_line(e, "/* gcc tunes a function for the build's processor and may inline it into a caller");
+    emit_line(e, " * of the same instruction set: with -march=native on AVX-512 machines it then");
+    emit_line(e, " * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their");
+    emit_line(e, " * own tuning. */");
+    emit_line(e, "#if defined(__clang__)");
+    emit_line(e, "#define %s_TARGET_AVX512 __attribute__((target(\"%s\")))", N, tiers[0].target);
+    emit_line(e, "#else");
+    emit_line(e, "#define %s_TARGET_AVX512 \\", N);
+    emit_line(e, "    __attribute__((target(\"%s,prefer-vector-width=512\"), noinline))", tiers[0].target);
+    emit_line(e, "#endif");
     emit_line(e, "/* the backward tiles' AVX-512 vectors */");
     emit_vec(e, c, "64", 64);
     if (!c->dbl) {
@@ -971,7 +989,7 @@ void kern_cloned(Emit *e, const GenCtx *c, const Node *l, const char *what, cons
     const char *N = c->name;
     for (const Tier *t = tiers; t != plain; t++) {
         tier_ifdef(e, c, t);
-        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+        emit_target(e, c, t);
         emit_line(e, "static void %s_%s_%s%s(%s)", N, l->label, what, t->suffix, params);
         emit_brace(e);
         body(e, c, l, &t->regs, arg);
@@ -1016,11 +1034,11 @@ static long back_width(const GenCtx *c)
 
 /* Opens a function of tier t: its #ifdef and target when it is a clone, after the
  * comment's first lines (closed here). */
-static void open_clone(Emit *e, const Tier *t)
+static void open_clone(Emit *e, const GenCtx *c, const Tier *t)
 {
     if (t->guard) {
         emit_line(e, " * Compiled for %s: the same results. */", t->isa);
-        emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+        emit_target(e, c, t);
     }
 }
 
@@ -1031,7 +1049,7 @@ static void open_driver_clone(Emit *e, const GenCtx *c, const Tier *t, const cha
     tier_ifdef(e, c, t);
     emit_line(e, "/* %s_%s%s: %s_%s compiled for %s (the same results) */", N, what, t->suffix, N,
               what, t->isa);
-    emit_line(e, "__attribute__((target(\"%s\")))", t->target);
+    emit_target(e, c, t);
 }
 
 /* The body of a ∂x tile, sum[BS][KW] from +0; vec: in vectors of tier t. */
@@ -1085,7 +1103,7 @@ static void emit_dx_tile(Emit *e, const GenCtx *c, const Tier *t, int BS, long K
     emit_line(e, " * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W");
     emit_line(e, " * vector loaded serves %d sample%s.%s", BS, BS > 1 ? "s" : "",
               t->guard ? "" : " */");
-    open_clone(e, t);
+    open_clone(e, c, t);
     emit_line(e, "static void %s_dx%d%s(long in, long out, const %s *restrict d,", N, BS, t->suffix,
               R);
     emit_cont(e, "const %s *restrict W, %s *restrict g, long i)", R, R);
@@ -1187,7 +1205,7 @@ static void emit_dw_tile(Emit *e, const GenCtx *c, const Tier *t, long KW)
     emit_line(e, " * over the na samples act[0..na) (those whose δ is not 0) in order, each sum");
     emit_line(e, " * from +0 in a register, then added to g once, for the lanes v0..v1.%s",
               t->guard ? "" : " */");
-    open_clone(e, t);
+    open_clone(e, c, t);
     emit_line(e, "static void %s_dw%ld%s(int na, const int *act, long in, long out,", N, KW,
               t->suffix);
     emit_cont(e, "const %s *restrict d, const %s *restrict x, %s *restrict g, long i, int v0,", R,

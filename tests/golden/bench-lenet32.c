@@ -150,9 +150,20 @@ typedef lenet32_vec32 lenet32_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define lenet32_AVX2 1
+#define lenet32_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define lenet32_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define lenet32_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define lenet32_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define lenet32_VLEN64 (64 / (int)sizeof(lenet32_real))
 typedef lenet32_real lenet32_vec64 __attribute__((vector_size(64)));
@@ -402,7 +413,7 @@ static void lenet32_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dx4_avx2(long in, long out, const lenet32_real *restrict d,
     const lenet32_real *restrict W, lenet32_real *restrict g, long i)
 {
@@ -437,7 +448,7 @@ static void lenet32_dx4_avx2(long in, long out, const lenet32_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dx1_avx2(long in, long out, const lenet32_real *restrict d,
     const lenet32_real *restrict W, lenet32_real *restrict g, long i)
 {
@@ -469,7 +480,7 @@ static void lenet32_dx1_avx2(long in, long out, const lenet32_real *restrict d,
 
 #ifdef lenet32_AVX2
 /* lenet32_dx_avx2: lenet32_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dx_avx2(int n, long in, long out, const lenet32_real *restrict d,
     const lenet32_real *restrict W, lenet32_real *restrict g)
 {
@@ -497,7 +508,7 @@ static void lenet32_dx_avx2(int n, long in, long out, const lenet32_real *restri
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dw64_avx2(int na, const int *act, long in, long out,
     const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict g, long i, int v0,
     int v1)
@@ -528,7 +539,7 @@ static void lenet32_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dw16_avx2(int na, const int *act, long in, long out,
     const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict g, long i, int v0,
     int v1)
@@ -556,7 +567,7 @@ static void lenet32_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef lenet32_AVX2
 /* lenet32_dw_avx2: lenet32_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dw_avx2(int n, long in, long out, int j, int rows,
     const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict g)
 {
@@ -599,7 +610,7 @@ static void lenet32_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dx8_avx512(long in, long out, const lenet32_real *restrict d,
     const lenet32_real *restrict W, lenet32_real *restrict g, long i)
 {
@@ -634,7 +645,7 @@ static void lenet32_dx8_avx512(long in, long out, const lenet32_real *restrict d
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dx1_avx512(long in, long out, const lenet32_real *restrict d,
     const lenet32_real *restrict W, lenet32_real *restrict g, long i)
 {
@@ -666,7 +677,7 @@ static void lenet32_dx1_avx512(long in, long out, const lenet32_real *restrict d
 
 #ifdef lenet32_AVX512
 /* lenet32_dx_avx512: lenet32_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dx_avx512(int n, long in, long out, const lenet32_real *restrict d,
     const lenet32_real *restrict W, lenet32_real *restrict g)
 {
@@ -694,7 +705,7 @@ static void lenet32_dx_avx512(int n, long in, long out, const lenet32_real *rest
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dw128_avx512(int na, const int *act, long in, long out,
     const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict g, long i, int v0,
     int v1)
@@ -725,7 +736,7 @@ static void lenet32_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dw16_avx512(int na, const int *act, long in, long out,
     const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict g, long i, int v0,
     int v1)
@@ -753,7 +764,7 @@ static void lenet32_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef lenet32_AVX512
 /* lenet32_dw_avx512: lenet32_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dw_avx512(int n, long in, long out, int j, int rows,
     const lenet32_real *restrict d, const lenet32_real *restrict x, lenet32_real *restrict g)
 {
@@ -930,7 +941,7 @@ static void lenet32_update_span_avx2(lenet32_model *m, long at, lenet32_real *re
 
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef lenet32_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_c1_sample_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict z)
 {
     for (int oh = 0; oh < 28; oh++) {
@@ -960,7 +971,7 @@ static void lenet32_c1_sample_avx512(const lenet32_real *restrict W, const lenet
 #endif
 
 #ifdef lenet32_AVX2
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_c1_sample_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict z)
 {
     for (int oh = 0; oh < 28; oh++) {
@@ -1064,7 +1075,7 @@ static void lenet32_c1_forward(lenet32_model *m, const lenet32_real *in, int n)
 
 /* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef lenet32_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_c1_sample_backward_avx512(const lenet32_real *restrict d, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++)
@@ -1095,7 +1106,7 @@ static void lenet32_c1_sample_backward_avx512(const lenet32_real *restrict d, co
 #endif
 
 #ifdef lenet32_AVX2
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_c1_sample_backward_avx2(const lenet32_real *restrict d, const lenet32_real *restrict xp, int r0, int r1, lenet32_real *restrict plane, lenet32_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++)
@@ -1279,7 +1290,7 @@ static void lenet32_maxpool2_train(lenet32_model *m, const lenet32_real *restric
 
 /* c2, one sample, the filters in lanes: zt[oh·10 + ow][f] = bp[f] + Σ_{c,kh,kw} Wt[(c·5 + kh)·5 + kw][f]·x[c][oh·1 + kh][ow·1 + kw] */
 #ifdef lenet32_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_c2_lanes_avx512(const lenet32_real *restrict Wt, const lenet32_real *restrict bp, const lenet32_real *restrict x, lenet32_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1311,7 +1322,7 @@ static void lenet32_c2_lanes_avx512(const lenet32_real *restrict Wt, const lenet
 #endif
 
 #ifdef lenet32_AVX2
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_c2_lanes_avx2(const lenet32_real *restrict Wt, const lenet32_real *restrict bp, const lenet32_real *restrict x, lenet32_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1729,7 +1740,7 @@ static void lenet32_dense6_dot1x4(const lenet32_real *restrict W, const lenet32_
 #ifdef lenet32_AVX2
 /* lenet32_dense6_dot4x2_avx2: lenet32_dense6_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense6_dot4x2_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -1784,7 +1795,7 @@ static void lenet32_dense6_dot4x2_avx2(const lenet32_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense6_dot1x8_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -1830,7 +1841,7 @@ static void lenet32_dense6_dot1x8_avx2(const lenet32_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense6_dot8x6_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -1898,7 +1909,7 @@ static void lenet32_dense6_dot8x6_avx512(const lenet32_real *restrict W, const l
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense6_dot1x8_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -2284,7 +2295,7 @@ static void lenet32_dense7_dot1x4(const lenet32_real *restrict W, const lenet32_
 #ifdef lenet32_AVX2
 /* lenet32_dense7_dot4x2_avx2: lenet32_dense7_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense7_dot4x2_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -2339,7 +2350,7 @@ static void lenet32_dense7_dot4x2_avx2(const lenet32_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense7_dot1x8_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -2382,7 +2393,7 @@ static void lenet32_dense7_dot1x8_avx2(const lenet32_real *restrict W, const len
 #ifdef lenet32_AVX2
 /* lenet32_dense7_dot1x4_avx2: lenet32_dense7_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense7_dot1x4_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -2428,7 +2439,7 @@ static void lenet32_dense7_dot1x4_avx2(const lenet32_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense7_dot8x6_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -2496,7 +2507,7 @@ static void lenet32_dense7_dot8x6_avx512(const lenet32_real *restrict W, const l
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense7_dot1x8_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -2539,7 +2550,7 @@ static void lenet32_dense7_dot1x8_avx512(const lenet32_real *restrict W, const l
 #ifdef lenet32_AVX512
 /* lenet32_dense7_dot1x4_avx512: lenet32_dense7_dot1x4 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense7_dot1x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -3055,7 +3066,7 @@ static void lenet32_dense8_dot1x2(const lenet32_real *restrict W, const lenet32_
 #ifdef lenet32_AVX2
 /* lenet32_dense8_dot4x2_avx2: lenet32_dense8_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense8_dot4x2_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -3121,7 +3132,7 @@ static void lenet32_dense8_dot4x2_avx2(const lenet32_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense8_dot1x8_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -3175,7 +3186,7 @@ static void lenet32_dense8_dot1x8_avx2(const lenet32_real *restrict W, const len
 #ifdef lenet32_AVX2
 /* lenet32_dense8_dot1x2_avx2: lenet32_dense8_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+lenet32_TARGET_AVX2
 static void lenet32_dense8_dot1x2_avx2(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -3232,7 +3243,7 @@ static void lenet32_dense8_dot1x2_avx2(const lenet32_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense8_dot8x6_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -3311,7 +3322,7 @@ static void lenet32_dense8_dot8x6_avx512(const lenet32_real *restrict W, const l
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense8_dot8x4_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -3384,7 +3395,7 @@ static void lenet32_dense8_dot8x4_avx512(const lenet32_real *restrict W, const l
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense8_dot1x8_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {
@@ -3438,7 +3449,7 @@ static void lenet32_dense8_dot1x8_avx512(const lenet32_real *restrict W, const l
 #ifdef lenet32_AVX512
 /* lenet32_dense8_dot1x2_avx512: lenet32_dense8_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+lenet32_TARGET_AVX512
 static void lenet32_dense8_dot1x2_avx512(const lenet32_real *restrict W, const lenet32_real *restrict b,
     const lenet32_real *restrict x, lenet32_real *restrict z, int j)
 {

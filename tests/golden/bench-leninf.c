@@ -150,9 +150,20 @@ typedef leninf_vec32 leninf_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define leninf_AVX2 1
+#define leninf_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define leninf_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define leninf_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define leninf_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define leninf_VLEN64 (64 / (int)sizeof(leninf_real))
 typedef leninf_real leninf_vec64 __attribute__((vector_size(64)));
@@ -402,7 +413,7 @@ static void leninf_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dx4_avx2(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
@@ -437,7 +448,7 @@ static void leninf_dx4_avx2(long in, long out, const leninf_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dx1_avx2(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
@@ -469,7 +480,7 @@ static void leninf_dx1_avx2(long in, long out, const leninf_real *restrict d,
 
 #ifdef leninf_AVX2
 /* leninf_dx_avx2: leninf_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dx_avx2(int n, long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g)
 {
@@ -497,7 +508,7 @@ static void leninf_dx_avx2(int n, long in, long out, const leninf_real *restrict
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dw64_avx2(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i, int v0,
     int v1)
@@ -528,7 +539,7 @@ static void leninf_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dw16_avx2(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i, int v0,
     int v1)
@@ -556,7 +567,7 @@ static void leninf_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef leninf_AVX2
 /* leninf_dw_avx2: leninf_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dw_avx2(int n, long in, long out, int j, int rows,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g)
 {
@@ -599,7 +610,7 @@ static void leninf_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dx8_avx512(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
@@ -634,7 +645,7 @@ static void leninf_dx8_avx512(long in, long out, const leninf_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dx1_avx512(long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g, long i)
 {
@@ -666,7 +677,7 @@ static void leninf_dx1_avx512(long in, long out, const leninf_real *restrict d,
 
 #ifdef leninf_AVX512
 /* leninf_dx_avx512: leninf_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dx_avx512(int n, long in, long out, const leninf_real *restrict d,
     const leninf_real *restrict W, leninf_real *restrict g)
 {
@@ -694,7 +705,7 @@ static void leninf_dx_avx512(int n, long in, long out, const leninf_real *restri
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dw128_avx512(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i, int v0,
     int v1)
@@ -725,7 +736,7 @@ static void leninf_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dw16_avx512(int na, const int *act, long in, long out,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g, long i, int v0,
     int v1)
@@ -753,7 +764,7 @@ static void leninf_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef leninf_AVX512
 /* leninf_dw_avx512: leninf_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dw_avx512(int n, long in, long out, int j, int rows,
     const leninf_real *restrict d, const leninf_real *restrict x, leninf_real *restrict g)
 {
@@ -916,7 +927,7 @@ static void leninf_update_span_avx2(leninf_model *m, long at, leninf_real *restr
 
 /* c1, one sample, direct: z[f][oh][ow] = b[f] + Σ_{kh,kw} W[f][0][kh][kw]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict z)
 {
     for (int oh = 0; oh < 28; oh++) {
@@ -946,7 +957,7 @@ static void leninf_c1_sample_avx512(const leninf_real *restrict W, const leninf_
 #endif
 
 #ifdef leninf_AVX2
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_c1_sample_avx2(const leninf_real *restrict W, const leninf_real *restrict b, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict z)
 {
     for (int oh = 0; oh < 28; oh++) {
@@ -1050,7 +1061,7 @@ static void leninf_c1_forward(leninf_model *m, const leninf_real *in, int n)
 
 /* c1 backward, one sample, direct: ∂C/∂W[f][0][kh][kw] by column += δ[f][oh][ow]·xp[oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++)
@@ -1081,7 +1092,7 @@ static void leninf_c1_sample_backward_avx512(const leninf_real *restrict d, cons
 #endif
 
 #ifdef leninf_AVX2
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_c1_sample_backward_avx2(const leninf_real *restrict d, const leninf_real *restrict xp, int r0, int r1, leninf_real *restrict plane, leninf_real *restrict wsum)
 {
     for (int f = 0; f < 6; f++)
@@ -1265,7 +1276,7 @@ static void leninf_maxpool2_train(leninf_model *m, const leninf_real *restrict i
 
 /* c2, one sample, the filters in lanes: zt[oh·10 + ow][f] = bp[f] + Σ_{c,kh,kw} Wt[(c·5 + kh)·5 + kw][f]·x[c][oh·1 + kh][ow·1 + kw] */
 #ifdef leninf_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_c2_lanes_avx512(const leninf_real *restrict Wt, const leninf_real *restrict bp, const leninf_real *restrict x, leninf_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1297,7 +1308,7 @@ static void leninf_c2_lanes_avx512(const leninf_real *restrict Wt, const leninf_
 #endif
 
 #ifdef leninf_AVX2
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_c2_lanes_avx2(const leninf_real *restrict Wt, const leninf_real *restrict bp, const leninf_real *restrict x, leninf_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 10; oh++) {
@@ -1715,7 +1726,7 @@ static void leninf_dense6_dot1x4(const leninf_real *restrict W, const leninf_rea
 #ifdef leninf_AVX2
 /* leninf_dense6_dot4x2_avx2: leninf_dense6_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1770,7 +1781,7 @@ static void leninf_dense6_dot4x2_avx2(const leninf_real *restrict W, const lenin
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense6_dot1x8_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1816,7 +1827,7 @@ static void leninf_dense6_dot1x8_avx2(const leninf_real *restrict W, const lenin
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense6_dot8x6_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -1884,7 +1895,7 @@ static void leninf_dense6_dot8x6_avx512(const leninf_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense6_dot1x8_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2266,7 +2277,7 @@ static void leninf_dense7_dot1x4(const leninf_real *restrict W, const leninf_rea
 #ifdef leninf_AVX2
 /* leninf_dense7_dot4x2_avx2: leninf_dense7_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2321,7 +2332,7 @@ static void leninf_dense7_dot4x2_avx2(const leninf_real *restrict W, const lenin
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense7_dot1x8_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2364,7 +2375,7 @@ static void leninf_dense7_dot1x8_avx2(const leninf_real *restrict W, const lenin
 #ifdef leninf_AVX2
 /* leninf_dense7_dot1x4_avx2: leninf_dense7_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense7_dot1x4_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2410,7 +2421,7 @@ static void leninf_dense7_dot1x4_avx2(const leninf_real *restrict W, const lenin
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense7_dot8x6_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2478,7 +2489,7 @@ static void leninf_dense7_dot8x6_avx512(const leninf_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense7_dot1x8_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -2521,7 +2532,7 @@ static void leninf_dense7_dot1x8_avx512(const leninf_real *restrict W, const len
 #ifdef leninf_AVX512
 /* leninf_dense7_dot1x4_avx512: leninf_dense7_dot1x4 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense7_dot1x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3033,7 +3044,7 @@ static void leninf_dense8_dot1x2(const leninf_real *restrict W, const leninf_rea
 #ifdef leninf_AVX2
 /* leninf_dense8_dot4x2_avx2: leninf_dense8_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3099,7 +3110,7 @@ static void leninf_dense8_dot4x2_avx2(const leninf_real *restrict W, const lenin
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense8_dot1x8_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3153,7 +3164,7 @@ static void leninf_dense8_dot1x8_avx2(const leninf_real *restrict W, const lenin
 #ifdef leninf_AVX2
 /* leninf_dense8_dot1x2_avx2: leninf_dense8_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+leninf_TARGET_AVX2
 static void leninf_dense8_dot1x2_avx2(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3210,7 +3221,7 @@ static void leninf_dense8_dot1x2_avx2(const leninf_real *restrict W, const lenin
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense8_dot8x6_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3289,7 +3300,7 @@ static void leninf_dense8_dot8x6_avx512(const leninf_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense8_dot8x4_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3362,7 +3373,7 @@ static void leninf_dense8_dot8x4_avx512(const leninf_real *restrict W, const len
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense8_dot1x8_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {
@@ -3416,7 +3427,7 @@ static void leninf_dense8_dot1x8_avx512(const leninf_real *restrict W, const len
 #ifdef leninf_AVX512
 /* leninf_dense8_dot1x2_avx512: leninf_dense8_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+leninf_TARGET_AVX512
 static void leninf_dense8_dot1x2_avx512(const leninf_real *restrict W, const leninf_real *restrict b,
     const leninf_real *restrict x, leninf_real *restrict z, int j)
 {

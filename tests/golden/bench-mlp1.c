@@ -137,9 +137,20 @@ typedef mlp1_vec32 mlp1_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define mlp1_AVX2 1
+#define mlp1_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define mlp1_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define mlp1_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define mlp1_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define mlp1_VLEN64 (64 / (int)sizeof(mlp1_real))
 typedef mlp1_real mlp1_vec64 __attribute__((vector_size(64)));
@@ -432,7 +443,7 @@ static void mlp1_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
@@ -467,7 +478,7 @@ static void mlp1_dx4_avx2(long in, long out, const mlp1_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
@@ -499,7 +510,7 @@ static void mlp1_dx1_avx2(long in, long out, const mlp1_real *restrict d,
 
 #ifdef mlp1_AVX2
 /* mlp1_dx_avx2: mlp1_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g)
 {
@@ -527,7 +538,7 @@ static void mlp1_dx_avx2(int n, long in, long out, const mlp1_real *restrict d,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
     int v1)
@@ -558,7 +569,7 @@ static void mlp1_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
     int v1)
@@ -586,7 +597,7 @@ static void mlp1_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef mlp1_AVX2
 /* mlp1_dw_avx2: mlp1_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
@@ -629,7 +640,7 @@ static void mlp1_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
@@ -664,7 +675,7 @@ static void mlp1_dx8_avx512(long in, long out, const mlp1_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_dx1_avx512(long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g, long i)
 {
@@ -696,7 +707,7 @@ static void mlp1_dx1_avx512(long in, long out, const mlp1_real *restrict d,
 
 #ifdef mlp1_AVX512
 /* mlp1_dx_avx512: mlp1_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d,
     const mlp1_real *restrict W, mlp1_real *restrict g)
 {
@@ -724,7 +735,7 @@ static void mlp1_dx_avx512(int n, long in, long out, const mlp1_real *restrict d
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
     int v1)
@@ -755,7 +766,7 @@ static void mlp1_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g, long i, int v0,
     int v1)
@@ -783,7 +794,7 @@ static void mlp1_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef mlp1_AVX512
 /* mlp1_dw_avx512: mlp1_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_dw_avx512(int n, long in, long out, int j, int rows,
     const mlp1_real *restrict d, const mlp1_real *restrict x, mlp1_real *restrict g)
 {
@@ -1110,7 +1121,7 @@ static void mlp1_hidden_dot1x4(const mlp1_real *restrict W, const mlp1_real *res
 #ifdef mlp1_AVX2
 /* mlp1_hidden_dot4x2_avx2: mlp1_hidden_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_hidden_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1167,7 +1178,7 @@ static void mlp1_hidden_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_hidden_dot1x8_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1215,7 +1226,7 @@ static void mlp1_hidden_dot1x8_avx2(const mlp1_real *restrict W, const mlp1_real
  * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_hidden_dot8x6_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1285,7 +1296,7 @@ static void mlp1_hidden_dot8x6_avx512(const mlp1_real *restrict W, const mlp1_re
  * 8 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_hidden_dot8x2_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1343,7 +1354,7 @@ static void mlp1_hidden_dot8x2_avx512(const mlp1_real *restrict W, const mlp1_re
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_hidden_dot1x8_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1814,7 +1825,7 @@ static void mlp1_out_dot1x2(const mlp1_real *restrict W, const mlp1_real *restri
 #ifdef mlp1_AVX2
 /* mlp1_out_dot4x2_avx2: mlp1_out_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_out_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1869,7 +1880,7 @@ static void mlp1_out_dot4x2_avx2(const mlp1_real *restrict W, const mlp1_real *r
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_out_dot1x8_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1912,7 +1923,7 @@ static void mlp1_out_dot1x8_avx2(const mlp1_real *restrict W, const mlp1_real *r
 #ifdef mlp1_AVX2
 /* mlp1_out_dot1x2_avx2: mlp1_out_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlp1_TARGET_AVX2
 static void mlp1_out_dot1x2_avx2(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -1958,7 +1969,7 @@ static void mlp1_out_dot1x2_avx2(const mlp1_real *restrict W, const mlp1_real *r
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_out_dot8x6_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -2026,7 +2037,7 @@ static void mlp1_out_dot8x6_avx512(const mlp1_real *restrict W, const mlp1_real 
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_out_dot8x4_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -2088,7 +2099,7 @@ static void mlp1_out_dot8x4_avx512(const mlp1_real *restrict W, const mlp1_real 
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_out_dot1x8_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {
@@ -2131,7 +2142,7 @@ static void mlp1_out_dot1x8_avx512(const mlp1_real *restrict W, const mlp1_real 
 #ifdef mlp1_AVX512
 /* mlp1_out_dot1x2_avx512: mlp1_out_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp1_TARGET_AVX512
 static void mlp1_out_dot1x2_avx512(const mlp1_real *restrict W, const mlp1_real *restrict b,
     const mlp1_real *restrict x, mlp1_real *restrict z, int j)
 {

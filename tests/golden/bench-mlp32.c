@@ -137,9 +137,20 @@ typedef mlp32_vec32 mlp32_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define mlp32_AVX2 1
+#define mlp32_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define mlp32_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define mlp32_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define mlp32_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define mlp32_VLEN64 (64 / (int)sizeof(mlp32_real))
 typedef mlp32_real mlp32_vec64 __attribute__((vector_size(64)));
@@ -446,7 +457,7 @@ static void mlp32_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_dx4_avx2(long in, long out, const mlp32_real *restrict d,
     const mlp32_real *restrict W, mlp32_real *restrict g, long i)
 {
@@ -481,7 +492,7 @@ static void mlp32_dx4_avx2(long in, long out, const mlp32_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_dx1_avx2(long in, long out, const mlp32_real *restrict d,
     const mlp32_real *restrict W, mlp32_real *restrict g, long i)
 {
@@ -513,7 +524,7 @@ static void mlp32_dx1_avx2(long in, long out, const mlp32_real *restrict d,
 
 #ifdef mlp32_AVX2
 /* mlp32_dx_avx2: mlp32_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_dx_avx2(int n, long in, long out, const mlp32_real *restrict d,
     const mlp32_real *restrict W, mlp32_real *restrict g)
 {
@@ -541,7 +552,7 @@ static void mlp32_dx_avx2(int n, long in, long out, const mlp32_real *restrict d
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_dw64_avx2(int na, const int *act, long in, long out,
     const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i, int v0,
     int v1)
@@ -572,7 +583,7 @@ static void mlp32_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_dw16_avx2(int na, const int *act, long in, long out,
     const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i, int v0,
     int v1)
@@ -600,7 +611,7 @@ static void mlp32_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef mlp32_AVX2
 /* mlp32_dw_avx2: mlp32_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_dw_avx2(int n, long in, long out, int j, int rows,
     const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g)
 {
@@ -643,7 +654,7 @@ static void mlp32_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_dx8_avx512(long in, long out, const mlp32_real *restrict d,
     const mlp32_real *restrict W, mlp32_real *restrict g, long i)
 {
@@ -678,7 +689,7 @@ static void mlp32_dx8_avx512(long in, long out, const mlp32_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_dx1_avx512(long in, long out, const mlp32_real *restrict d,
     const mlp32_real *restrict W, mlp32_real *restrict g, long i)
 {
@@ -710,7 +721,7 @@ static void mlp32_dx1_avx512(long in, long out, const mlp32_real *restrict d,
 
 #ifdef mlp32_AVX512
 /* mlp32_dx_avx512: mlp32_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_dx_avx512(int n, long in, long out, const mlp32_real *restrict d,
     const mlp32_real *restrict W, mlp32_real *restrict g)
 {
@@ -738,7 +749,7 @@ static void mlp32_dx_avx512(int n, long in, long out, const mlp32_real *restrict
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_dw128_avx512(int na, const int *act, long in, long out,
     const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i, int v0,
     int v1)
@@ -769,7 +780,7 @@ static void mlp32_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_dw16_avx512(int na, const int *act, long in, long out,
     const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g, long i, int v0,
     int v1)
@@ -797,7 +808,7 @@ static void mlp32_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef mlp32_AVX512
 /* mlp32_dw_avx512: mlp32_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_dw_avx512(int n, long in, long out, int j, int rows,
     const mlp32_real *restrict d, const mlp32_real *restrict x, mlp32_real *restrict g)
 {
@@ -1138,7 +1149,7 @@ static void mlp32_hidden_dot1x4(const mlp32_real *restrict W, const mlp32_real *
 #ifdef mlp32_AVX2
 /* mlp32_hidden_dot4x2_avx2: mlp32_hidden_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_hidden_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1195,7 +1206,7 @@ static void mlp32_hidden_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_r
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_hidden_dot1x8_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1243,7 +1254,7 @@ static void mlp32_hidden_dot1x8_avx2(const mlp32_real *restrict W, const mlp32_r
  * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_hidden_dot8x6_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1313,7 +1324,7 @@ static void mlp32_hidden_dot8x6_avx512(const mlp32_real *restrict W, const mlp32
  * 8 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_hidden_dot8x2_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1371,7 +1382,7 @@ static void mlp32_hidden_dot8x2_avx512(const mlp32_real *restrict W, const mlp32
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_hidden_dot1x8_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1845,7 +1856,7 @@ static void mlp32_out_dot1x2(const mlp32_real *restrict W, const mlp32_real *res
 #ifdef mlp32_AVX2
 /* mlp32_out_dot4x2_avx2: mlp32_out_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_out_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
@@ -1900,7 +1911,7 @@ static void mlp32_out_dot4x2_avx2(const mlp32_real *restrict W, const mlp32_real
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_out_dot1x8_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
@@ -1943,7 +1954,7 @@ static void mlp32_out_dot1x8_avx2(const mlp32_real *restrict W, const mlp32_real
 #ifdef mlp32_AVX2
 /* mlp32_out_dot1x2_avx2: mlp32_out_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlp32_TARGET_AVX2
 static void mlp32_out_dot1x2_avx2(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
@@ -1989,7 +2000,7 @@ static void mlp32_out_dot1x2_avx2(const mlp32_real *restrict W, const mlp32_real
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_out_dot8x6_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
@@ -2057,7 +2068,7 @@ static void mlp32_out_dot8x6_avx512(const mlp32_real *restrict W, const mlp32_re
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_out_dot8x4_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
@@ -2119,7 +2130,7 @@ static void mlp32_out_dot8x4_avx512(const mlp32_real *restrict W, const mlp32_re
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_out_dot1x8_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {
@@ -2162,7 +2173,7 @@ static void mlp32_out_dot1x8_avx512(const mlp32_real *restrict W, const mlp32_re
 #ifdef mlp32_AVX512
 /* mlp32_out_dot1x2_avx512: mlp32_out_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlp32_TARGET_AVX512
 static void mlp32_out_dot1x2_avx512(const mlp32_real *restrict W, const mlp32_real *restrict b,
     const mlp32_real *restrict x, mlp32_real *restrict z, int j)
 {

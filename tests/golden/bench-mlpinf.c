@@ -137,9 +137,20 @@ typedef mlpinf_vec32 mlpinf_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define mlpinf_AVX2 1
+#define mlpinf_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define mlpinf_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define mlpinf_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define mlpinf_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define mlpinf_VLEN64 (64 / (int)sizeof(mlpinf_real))
 typedef mlpinf_real mlpinf_vec64 __attribute__((vector_size(64)));
@@ -446,7 +457,7 @@ static void mlpinf_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_dx4_avx2(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, long i)
 {
@@ -481,7 +492,7 @@ static void mlpinf_dx4_avx2(long in, long out, const mlpinf_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_dx1_avx2(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, long i)
 {
@@ -513,7 +524,7 @@ static void mlpinf_dx1_avx2(long in, long out, const mlpinf_real *restrict d,
 
 #ifdef mlpinf_AVX2
 /* mlpinf_dx_avx2: mlpinf_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_dx_avx2(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g)
 {
@@ -541,7 +552,7 @@ static void mlpinf_dx_avx2(int n, long in, long out, const mlpinf_real *restrict
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_dw64_avx2(int na, const int *act, long in, long out,
     const mlpinf_real *restrict d, const mlpinf_real *restrict x, mlpinf_real *restrict g, long i, int v0,
     int v1)
@@ -572,7 +583,7 @@ static void mlpinf_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_dw16_avx2(int na, const int *act, long in, long out,
     const mlpinf_real *restrict d, const mlpinf_real *restrict x, mlpinf_real *restrict g, long i, int v0,
     int v1)
@@ -600,7 +611,7 @@ static void mlpinf_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef mlpinf_AVX2
 /* mlpinf_dw_avx2: mlpinf_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_dw_avx2(int n, long in, long out, int j, int rows,
     const mlpinf_real *restrict d, const mlpinf_real *restrict x, mlpinf_real *restrict g)
 {
@@ -643,7 +654,7 @@ static void mlpinf_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_dx8_avx512(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, long i)
 {
@@ -678,7 +689,7 @@ static void mlpinf_dx8_avx512(long in, long out, const mlpinf_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_dx1_avx512(long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g, long i)
 {
@@ -710,7 +721,7 @@ static void mlpinf_dx1_avx512(long in, long out, const mlpinf_real *restrict d,
 
 #ifdef mlpinf_AVX512
 /* mlpinf_dx_avx512: mlpinf_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_dx_avx512(int n, long in, long out, const mlpinf_real *restrict d,
     const mlpinf_real *restrict W, mlpinf_real *restrict g)
 {
@@ -738,7 +749,7 @@ static void mlpinf_dx_avx512(int n, long in, long out, const mlpinf_real *restri
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_dw128_avx512(int na, const int *act, long in, long out,
     const mlpinf_real *restrict d, const mlpinf_real *restrict x, mlpinf_real *restrict g, long i, int v0,
     int v1)
@@ -769,7 +780,7 @@ static void mlpinf_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_dw16_avx512(int na, const int *act, long in, long out,
     const mlpinf_real *restrict d, const mlpinf_real *restrict x, mlpinf_real *restrict g, long i, int v0,
     int v1)
@@ -797,7 +808,7 @@ static void mlpinf_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef mlpinf_AVX512
 /* mlpinf_dw_avx512: mlpinf_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_dw_avx512(int n, long in, long out, int j, int rows,
     const mlpinf_real *restrict d, const mlpinf_real *restrict x, mlpinf_real *restrict g)
 {
@@ -1124,7 +1135,7 @@ static void mlpinf_hidden_dot1x4(const mlpinf_real *restrict W, const mlpinf_rea
 #ifdef mlpinf_AVX2
 /* mlpinf_hidden_dot4x2_avx2: mlpinf_hidden_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_hidden_dot4x2_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1181,7 +1192,7 @@ static void mlpinf_hidden_dot4x2_avx2(const mlpinf_real *restrict W, const mlpin
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_hidden_dot1x8_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1229,7 +1240,7 @@ static void mlpinf_hidden_dot1x8_avx2(const mlpinf_real *restrict W, const mlpin
  * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_hidden_dot8x6_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1299,7 +1310,7 @@ static void mlpinf_hidden_dot8x6_avx512(const mlpinf_real *restrict W, const mlp
  * 8 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_hidden_dot8x2_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1357,7 +1368,7 @@ static void mlpinf_hidden_dot8x2_avx512(const mlpinf_real *restrict W, const mlp
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_hidden_dot1x8_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1837,7 +1848,7 @@ static void mlpinf_out_dot1x2(const mlpinf_real *restrict W, const mlpinf_real *
 #ifdef mlpinf_AVX2
 /* mlpinf_out_dot4x2_avx2: mlpinf_out_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_out_dot4x2_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
@@ -1892,7 +1903,7 @@ static void mlpinf_out_dot4x2_avx2(const mlpinf_real *restrict W, const mlpinf_r
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_out_dot1x8_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
@@ -1935,7 +1946,7 @@ static void mlpinf_out_dot1x8_avx2(const mlpinf_real *restrict W, const mlpinf_r
 #ifdef mlpinf_AVX2
 /* mlpinf_out_dot1x2_avx2: mlpinf_out_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mlpinf_TARGET_AVX2
 static void mlpinf_out_dot1x2_avx2(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
@@ -1981,7 +1992,7 @@ static void mlpinf_out_dot1x2_avx2(const mlpinf_real *restrict W, const mlpinf_r
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_out_dot8x6_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
@@ -2049,7 +2060,7 @@ static void mlpinf_out_dot8x6_avx512(const mlpinf_real *restrict W, const mlpinf
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_out_dot8x4_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
@@ -2111,7 +2122,7 @@ static void mlpinf_out_dot8x4_avx512(const mlpinf_real *restrict W, const mlpinf
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_out_dot1x8_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {
@@ -2154,7 +2165,7 @@ static void mlpinf_out_dot1x8_avx512(const mlpinf_real *restrict W, const mlpinf
 #ifdef mlpinf_AVX512
 /* mlpinf_out_dot1x2_avx512: mlpinf_out_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mlpinf_TARGET_AVX512
 static void mlpinf_out_dot1x2_avx512(const mlpinf_real *restrict W, const mlpinf_real *restrict b,
     const mlpinf_real *restrict x, mlpinf_real *restrict z, int j)
 {

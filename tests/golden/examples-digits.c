@@ -166,9 +166,20 @@ typedef digits_vec32 digits_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define digits_AVX2 1
+#define digits_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define digits_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define digits_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define digits_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define digits_VLEN64 (64 / (int)sizeof(digits_real))
 typedef digits_real digits_vec64 __attribute__((vector_size(64)));
@@ -475,7 +486,7 @@ static void digits_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dx4_avx2(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
@@ -510,7 +521,7 @@ static void digits_dx4_avx2(long in, long out, const digits_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dx1_avx2(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
@@ -542,7 +553,7 @@ static void digits_dx1_avx2(long in, long out, const digits_real *restrict d,
 
 #ifdef digits_AVX2
 /* digits_dx_avx2: digits_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dx_avx2(int n, long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g)
 {
@@ -570,7 +581,7 @@ static void digits_dx_avx2(int n, long in, long out, const digits_real *restrict
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dw64_avx2(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
     int v1)
@@ -601,7 +612,7 @@ static void digits_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dw16_avx2(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
     int v1)
@@ -629,7 +640,7 @@ static void digits_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef digits_AVX2
 /* digits_dw_avx2: digits_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dw_avx2(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
@@ -672,7 +683,7 @@ static void digits_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dx8_avx512(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
@@ -707,7 +718,7 @@ static void digits_dx8_avx512(long in, long out, const digits_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dx1_avx512(long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g, long i)
 {
@@ -739,7 +750,7 @@ static void digits_dx1_avx512(long in, long out, const digits_real *restrict d,
 
 #ifdef digits_AVX512
 /* digits_dx_avx512: digits_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dx_avx512(int n, long in, long out, const digits_real *restrict d,
     const digits_real *restrict W, digits_real *restrict g)
 {
@@ -767,7 +778,7 @@ static void digits_dx_avx512(int n, long in, long out, const digits_real *restri
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dw128_avx512(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
     int v1)
@@ -798,7 +809,7 @@ static void digits_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dw16_avx512(int na, const int *act, long in, long out,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g, long i, int v0,
     int v1)
@@ -826,7 +837,7 @@ static void digits_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef digits_AVX512
 /* digits_dw_avx512: digits_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dw_avx512(int n, long in, long out, int j, int rows,
     const digits_real *restrict d, const digits_real *restrict x, digits_real *restrict g)
 {
@@ -1183,7 +1194,7 @@ static void digits_hidden_dot1x4(const digits_real *restrict W, const digits_rea
 #ifdef digits_AVX2
 /* digits_hidden_dot4x2_avx2: digits_hidden_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_hidden_dot4x2_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1240,7 +1251,7 @@ static void digits_hidden_dot4x2_avx2(const digits_real *restrict W, const digit
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_hidden_dot1x8_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1288,7 +1299,7 @@ static void digits_hidden_dot1x8_avx2(const digits_real *restrict W, const digit
  * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_hidden_dot8x6_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1358,7 +1369,7 @@ static void digits_hidden_dot8x6_avx512(const digits_real *restrict W, const dig
  * 8 samples, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_hidden_dot8x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1422,7 +1433,7 @@ static void digits_hidden_dot8x4_avx512(const digits_real *restrict W, const dig
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_hidden_dot1x8_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1910,7 +1921,7 @@ static void digits_dense2_dot1x2(const digits_real *restrict W, const digits_rea
 #ifdef digits_AVX2
 /* digits_dense2_dot4x2_avx2: digits_dense2_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dense2_dot4x2_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -1965,7 +1976,7 @@ static void digits_dense2_dot4x2_avx2(const digits_real *restrict W, const digit
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dense2_dot1x8_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -2008,7 +2019,7 @@ static void digits_dense2_dot1x8_avx2(const digits_real *restrict W, const digit
 #ifdef digits_AVX2
 /* digits_dense2_dot1x2_avx2: digits_dense2_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+digits_TARGET_AVX2
 static void digits_dense2_dot1x2_avx2(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -2054,7 +2065,7 @@ static void digits_dense2_dot1x2_avx2(const digits_real *restrict W, const digit
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dense2_dot8x6_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -2122,7 +2133,7 @@ static void digits_dense2_dot8x6_avx512(const digits_real *restrict W, const dig
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dense2_dot8x4_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -2184,7 +2195,7 @@ static void digits_dense2_dot8x4_avx512(const digits_real *restrict W, const dig
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dense2_dot1x8_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {
@@ -2227,7 +2238,7 @@ static void digits_dense2_dot1x8_avx512(const digits_real *restrict W, const dig
 #ifdef digits_AVX512
 /* digits_dense2_dot1x2_avx512: digits_dense2_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+digits_TARGET_AVX512
 static void digits_dense2_dot1x2_avx512(const digits_real *restrict W, const digits_real *restrict b,
     const digits_real *restrict x, digits_real *restrict z, int j)
 {

@@ -166,9 +166,20 @@ typedef mnist_vec32 mnist_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define mnist_AVX2 1
+#define mnist_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define mnist_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define mnist_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define mnist_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define mnist_VLEN64 (64 / (int)sizeof(mnist_real))
 typedef mnist_real mnist_vec64 __attribute__((vector_size(64)));
@@ -475,7 +486,7 @@ static void mnist_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dx4_avx2(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
@@ -510,7 +521,7 @@ static void mnist_dx4_avx2(long in, long out, const mnist_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dx1_avx2(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
@@ -542,7 +553,7 @@ static void mnist_dx1_avx2(long in, long out, const mnist_real *restrict d,
 
 #ifdef mnist_AVX2
 /* mnist_dx_avx2: mnist_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dx_avx2(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g)
 {
@@ -570,7 +581,7 @@ static void mnist_dx_avx2(int n, long in, long out, const mnist_real *restrict d
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dw64_avx2(int na, const int *act, long in, long out,
     const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i, int v0,
     int v1)
@@ -601,7 +612,7 @@ static void mnist_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dw16_avx2(int na, const int *act, long in, long out,
     const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i, int v0,
     int v1)
@@ -629,7 +640,7 @@ static void mnist_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef mnist_AVX2
 /* mnist_dw_avx2: mnist_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dw_avx2(int n, long in, long out, int j, int rows,
     const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g)
 {
@@ -672,7 +683,7 @@ static void mnist_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dx8_avx512(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
@@ -707,7 +718,7 @@ static void mnist_dx8_avx512(long in, long out, const mnist_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dx1_avx512(long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g, long i)
 {
@@ -739,7 +750,7 @@ static void mnist_dx1_avx512(long in, long out, const mnist_real *restrict d,
 
 #ifdef mnist_AVX512
 /* mnist_dx_avx512: mnist_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dx_avx512(int n, long in, long out, const mnist_real *restrict d,
     const mnist_real *restrict W, mnist_real *restrict g)
 {
@@ -767,7 +778,7 @@ static void mnist_dx_avx512(int n, long in, long out, const mnist_real *restrict
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dw128_avx512(int na, const int *act, long in, long out,
     const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i, int v0,
     int v1)
@@ -798,7 +809,7 @@ static void mnist_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dw16_avx512(int na, const int *act, long in, long out,
     const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g, long i, int v0,
     int v1)
@@ -826,7 +837,7 @@ static void mnist_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef mnist_AVX512
 /* mnist_dw_avx512: mnist_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dw_avx512(int n, long in, long out, int j, int rows,
     const mnist_real *restrict d, const mnist_real *restrict x, mnist_real *restrict g)
 {
@@ -1183,7 +1194,7 @@ static void mnist_hidden_dot1x4(const mnist_real *restrict W, const mnist_real *
 #ifdef mnist_AVX2
 /* mnist_hidden_dot4x2_avx2: mnist_hidden_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_hidden_dot4x2_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1240,7 +1251,7 @@ static void mnist_hidden_dot4x2_avx2(const mnist_real *restrict W, const mnist_r
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_hidden_dot1x8_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1288,7 +1299,7 @@ static void mnist_hidden_dot1x8_avx2(const mnist_real *restrict W, const mnist_r
  * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_hidden_dot8x6_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1358,7 +1369,7 @@ static void mnist_hidden_dot8x6_avx512(const mnist_real *restrict W, const mnist
  * 8 samples, each input row for 2 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_hidden_dot8x2_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1416,7 +1427,7 @@ static void mnist_hidden_dot8x2_avx512(const mnist_real *restrict W, const mnist
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_hidden_dot1x8_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1904,7 +1915,7 @@ static void mnist_dense2_dot1x2(const mnist_real *restrict W, const mnist_real *
 #ifdef mnist_AVX2
 /* mnist_dense2_dot4x2_avx2: mnist_dense2_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dense2_dot4x2_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
@@ -1959,7 +1970,7 @@ static void mnist_dense2_dot4x2_avx2(const mnist_real *restrict W, const mnist_r
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dense2_dot1x8_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
@@ -2002,7 +2013,7 @@ static void mnist_dense2_dot1x8_avx2(const mnist_real *restrict W, const mnist_r
 #ifdef mnist_AVX2
 /* mnist_dense2_dot1x2_avx2: mnist_dense2_dot1x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+mnist_TARGET_AVX2
 static void mnist_dense2_dot1x2_avx2(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
@@ -2048,7 +2059,7 @@ static void mnist_dense2_dot1x2_avx2(const mnist_real *restrict W, const mnist_r
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dense2_dot8x6_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
@@ -2116,7 +2127,7 @@ static void mnist_dense2_dot8x6_avx512(const mnist_real *restrict W, const mnist
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 4 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dense2_dot8x4_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
@@ -2178,7 +2189,7 @@ static void mnist_dense2_dot8x4_avx512(const mnist_real *restrict W, const mnist
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dense2_dot1x8_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {
@@ -2221,7 +2232,7 @@ static void mnist_dense2_dot1x8_avx512(const mnist_real *restrict W, const mnist
 #ifdef mnist_AVX512
 /* mnist_dense2_dot1x2_avx512: mnist_dense2_dot1x2 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+mnist_TARGET_AVX512
 static void mnist_dense2_dot1x2_avx512(const mnist_real *restrict W, const mnist_real *restrict b,
     const mnist_real *restrict x, mnist_real *restrict z, int j)
 {

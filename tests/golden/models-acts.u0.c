@@ -161,9 +161,20 @@ typedef gacts_vec32 gacts_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gacts_AVX2 1
+#define gacts_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gacts_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define gacts_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gacts_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define gacts_VLEN64 (64 / (int)sizeof(gacts_real))
 typedef gacts_real gacts_vec64 __attribute__((vector_size(64)));
@@ -456,7 +467,7 @@ static void gacts_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_dx4_avx2(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
@@ -491,7 +502,7 @@ static void gacts_dx4_avx2(long in, long out, const gacts_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_dx1_avx2(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
@@ -523,7 +534,7 @@ static void gacts_dx1_avx2(long in, long out, const gacts_real *restrict d,
 
 #ifdef gacts_AVX2
 /* gacts_dx_avx2: gacts_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_dx_avx2(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
@@ -551,7 +562,7 @@ static void gacts_dx_avx2(int n, long in, long out, const gacts_real *restrict d
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_dw64_avx2(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i, int v0,
     int v1)
@@ -582,7 +593,7 @@ static void gacts_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_dw16_avx2(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i, int v0,
     int v1)
@@ -610,7 +621,7 @@ static void gacts_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef gacts_AVX2
 /* gacts_dw_avx2: gacts_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_dw_avx2(int n, long in, long out, int j, int rows,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
 {
@@ -653,7 +664,7 @@ static void gacts_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_dx8_avx512(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
@@ -688,7 +699,7 @@ static void gacts_dx8_avx512(long in, long out, const gacts_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_dx1_avx512(long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g, long i)
 {
@@ -720,7 +731,7 @@ static void gacts_dx1_avx512(long in, long out, const gacts_real *restrict d,
 
 #ifdef gacts_AVX512
 /* gacts_dx_avx512: gacts_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_dx_avx512(int n, long in, long out, const gacts_real *restrict d,
     const gacts_real *restrict W, gacts_real *restrict g)
 {
@@ -748,7 +759,7 @@ static void gacts_dx_avx512(int n, long in, long out, const gacts_real *restrict
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_dw128_avx512(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i, int v0,
     int v1)
@@ -779,7 +790,7 @@ static void gacts_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_dw16_avx512(int na, const int *act, long in, long out,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g, long i, int v0,
     int v1)
@@ -807,7 +818,7 @@ static void gacts_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef gacts_AVX512
 /* gacts_dw_avx512: gacts_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_dw_avx512(int n, long in, long out, int j, int rows,
     const gacts_real *restrict d, const gacts_real *restrict x, gacts_real *restrict g)
 {
@@ -1148,7 +1159,7 @@ static void gacts_a1_dot1x4(const gacts_real *restrict W, const gacts_real *rest
 #ifdef gacts_AVX2
 /* gacts_a1_dot4x2_avx2: gacts_a1_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a1_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1205,7 +1216,7 @@ static void gacts_a1_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a1_dot1x8_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1253,7 +1264,7 @@ static void gacts_a1_dot1x8_avx2(const gacts_real *restrict W, const gacts_real 
  * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a1_dot8x6_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1323,7 +1334,7 @@ static void gacts_a1_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
  * 8 samples, each input row for 4 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a1_dot8x4_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1387,7 +1398,7 @@ static void gacts_a1_dot8x4_avx512(const gacts_real *restrict W, const gacts_rea
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a1_dot1x8_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1934,7 +1945,7 @@ static void gacts_a2_dot1x1(const gacts_real *restrict W, const gacts_real *rest
 #ifdef gacts_AVX2
 /* gacts_a2_dot4x2_avx2: gacts_a2_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -1986,7 +1997,7 @@ static void gacts_a2_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
 #ifdef gacts_AVX2
 /* gacts_a2_dot4x1_avx2: gacts_a2_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2041,7 +2052,7 @@ static void gacts_a2_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a2_dot1x8_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2084,7 +2095,7 @@ static void gacts_a2_dot1x8_avx2(const gacts_real *restrict W, const gacts_real 
 #ifdef gacts_AVX2
 /* gacts_a2_dot1x1_avx2: gacts_a2_dot1x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2130,7 +2141,7 @@ static void gacts_a2_dot1x1_avx2(const gacts_real *restrict W, const gacts_real 
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2198,7 +2209,7 @@ static void gacts_a2_dot8x6_avx512(const gacts_real *restrict W, const gacts_rea
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 3 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a2_dot8x3_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2257,7 +2268,7 @@ static void gacts_a2_dot8x3_avx512(const gacts_real *restrict W, const gacts_rea
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a2_dot1x8_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2300,7 +2311,7 @@ static void gacts_a2_dot1x8_avx512(const gacts_real *restrict W, const gacts_rea
 #ifdef gacts_AVX512
 /* gacts_a2_dot1x1_avx512: gacts_a2_dot1x1 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a2_dot1x1_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2920,7 +2931,7 @@ static void gacts_a3_dot1x1(const gacts_real *restrict W, const gacts_real *rest
 #ifdef gacts_AVX2
 /* gacts_a3_dot4x2_avx2: gacts_a3_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a3_dot4x2_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -2983,7 +2994,7 @@ static void gacts_a3_dot4x2_avx2(const gacts_real *restrict W, const gacts_real 
 #ifdef gacts_AVX2
 /* gacts_a3_dot4x1_avx2: gacts_a3_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a3_dot4x1_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -3049,7 +3060,7 @@ static void gacts_a3_dot4x1_avx2(const gacts_real *restrict W, const gacts_real 
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 5 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gacts_TARGET_AVX2
 static void gacts_a3_dot1x5_avx2(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -3106,7 +3117,7 @@ static void gacts_a3_dot1x5_avx2(const gacts_real *restrict W, const gacts_real 
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 5 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a3_dot8x5_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {
@@ -3182,7 +3193,7 @@ static void gacts_a3_dot8x5_avx512(const gacts_real *restrict W, const gacts_rea
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 5 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gacts_TARGET_AVX512
 static void gacts_a3_dot1x5_avx512(const gacts_real *restrict W, const gacts_real *restrict b,
     const gacts_real *restrict x, gacts_real *restrict z, int j)
 {

@@ -126,9 +126,20 @@ typedef gcnn_vec32 gcnn_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gcnn_AVX2 1
+#define gcnn_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gcnn_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define gcnn_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gcnn_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define gcnn_VLEN64 (64 / (int)sizeof(gcnn_real))
 typedef gcnn_real gcnn_vec64 __attribute__((vector_size(64)));
@@ -370,7 +381,7 @@ static void gcnn_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
@@ -405,7 +416,7 @@ static void gcnn_dx4_avx2(long in, long out, const gcnn_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g, long i)
 {
@@ -437,7 +448,7 @@ static void gcnn_dx1_avx2(long in, long out, const gcnn_real *restrict d,
 
 #ifdef gcnn_AVX2
 /* gcnn_dx_avx2: gcnn_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
     const gcnn_real *restrict W, gcnn_real *restrict g)
 {
@@ -465,7 +476,7 @@ static void gcnn_dx_avx2(int n, long in, long out, const gcnn_real *restrict d,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dw32_avx2(int na, const int *act, long in, long out,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i, int v0,
     int v1)
@@ -496,7 +507,7 @@ static void gcnn_dw32_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dw8_avx2(int na, const int *act, long in, long out,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g, long i, int v0,
     int v1)
@@ -524,7 +535,7 @@ static void gcnn_dw8_avx2(int na, const int *act, long in, long out,
 
 #ifdef gcnn_AVX2
 /* gcnn_dw_avx2: gcnn_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dw_avx2(int n, long in, long out, int j, int rows,
     const gcnn_real *restrict d, const gcnn_real *restrict x, gcnn_real *restrict g)
 {
@@ -705,7 +716,7 @@ static void gcnn_update_span_avx2(gcnn_model *m, long at, gcnn_real *restrict gr
 
 /* c1, one sample, the filters in lanes: zt[oh·8 + ow][f] = bp[f] + Σ_{c,kh,kw} Wt[(c·3 + kh)·3 + kw][f]·x[c][oh·1 + kh][ow·1 + kw], x within its padding */
 #ifdef gcnn_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gcnn_TARGET_AVX512
 static void gcnn_c1_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -739,7 +750,7 @@ static void gcnn_c1_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *
 #endif
 
 #ifdef gcnn_AVX2
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_c1_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -923,7 +934,7 @@ static void gcnn_c1_train(gcnn_model *m, const gcnn_real *restrict in, int n)
 
 /* c2, one sample, the filters in lanes: zt[oh·8 + ow][f] = bp[f] + Σ_{c,kh,kw} Wt[(c·3 + kh)·3 + kw][f]·x[c][oh·1 + kh][ow·1 + kw], x within its padding */
 #ifdef gcnn_AVX512
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gcnn_TARGET_AVX512
 static void gcnn_c2_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -957,7 +968,7 @@ static void gcnn_c2_lanes_avx512(const gcnn_real *restrict Wt, const gcnn_real *
 #endif
 
 #ifdef gcnn_AVX2
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_c2_lanes_avx2(const gcnn_real *restrict Wt, const gcnn_real *restrict bp, const gcnn_real *restrict x, gcnn_real (*restrict zt)[16])
 {
     for (int oh = 0; oh < 8; oh++) {
@@ -1438,7 +1449,7 @@ static void gcnn_h1_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
 #ifdef gcnn_AVX2
 /* gcnn_h1_dot4x2_avx2: gcnn_h1_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_h1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -1497,7 +1508,7 @@ static void gcnn_h1_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
 #ifdef gcnn_AVX2
 /* gcnn_h1_dot1x4_avx2: gcnn_h1_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_h1_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -1903,7 +1914,7 @@ static void gcnn_h2_dot1x4(const gcnn_real *restrict W, const gcnn_real *restric
 #ifdef gcnn_AVX2
 /* gcnn_h2_dot4x2_avx2: gcnn_h2_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_h2_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -1962,7 +1973,7 @@ static void gcnn_h2_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *re
 #ifdef gcnn_AVX2
 /* gcnn_h2_dot1x4_avx2: gcnn_h2_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_h2_dot1x4_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -2643,7 +2654,7 @@ static void gcnn_dense8_dot1x3(const gcnn_real *restrict W, const gcnn_real *res
 #ifdef gcnn_AVX2
 /* gcnn_dense8_dot4x2_avx2: gcnn_dense8_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dense8_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -2702,7 +2713,7 @@ static void gcnn_dense8_dot4x2_avx2(const gcnn_real *restrict W, const gcnn_real
 #ifdef gcnn_AVX2
 /* gcnn_dense8_dot4x1_avx2: gcnn_dense8_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dense8_dot4x1_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {
@@ -2761,7 +2772,7 @@ static void gcnn_dense8_dot4x1_avx2(const gcnn_real *restrict W, const gcnn_real
 #ifdef gcnn_AVX2
 /* gcnn_dense8_dot1x3_avx2: gcnn_dense8_dot1x3 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gcnn_TARGET_AVX2
 static void gcnn_dense8_dot1x3_avx2(const gcnn_real *restrict W, const gcnn_real *restrict b,
     const gcnn_real *restrict x, gcnn_real *restrict z, int j)
 {

@@ -123,9 +123,20 @@ typedef gdouble_vec32 gdouble_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gdouble_AVX2 1
+#define gdouble_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gdouble_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define gdouble_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gdouble_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define gdouble_VLEN64 (64 / (int)sizeof(gdouble_real))
 typedef gdouble_real gdouble_vec64 __attribute__((vector_size(64)));
@@ -410,7 +421,7 @@ static void gdouble_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
@@ -445,7 +456,7 @@ static void gdouble_dx4_avx2(long in, long out, const gdouble_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g, long i)
 {
@@ -477,7 +488,7 @@ static void gdouble_dx1_avx2(long in, long out, const gdouble_real *restrict d,
 
 #ifdef gdouble_AVX2
 /* gdouble_dx_avx2: gdouble_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restrict d,
     const gdouble_real *restrict W, gdouble_real *restrict g)
 {
@@ -505,7 +516,7 @@ static void gdouble_dx_avx2(int n, long in, long out, const gdouble_real *restri
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i, int v0,
     int v1)
@@ -536,7 +547,7 @@ static void gdouble_dw32_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g, long i, int v0,
     int v1)
@@ -564,7 +575,7 @@ static void gdouble_dw8_avx2(int na, const int *act, long in, long out,
 
 #ifdef gdouble_AVX2
 /* gdouble_dw_avx2: gdouble_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dw_avx2(int n, long in, long out, int j, int rows,
     const gdouble_real *restrict d, const gdouble_real *restrict x, gdouble_real *restrict g)
 {
@@ -957,7 +968,7 @@ static void gdouble_dense1_dot1x4(const gdouble_real *restrict W, const gdouble_
 #ifdef gdouble_AVX2
 /* gdouble_dense1_dot4x2_avx2: gdouble_dense1_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1024,7 +1035,7 @@ static void gdouble_dense1_dot4x2_avx2(const gdouble_real *restrict W, const gdo
 #ifdef gdouble_AVX2
 /* gdouble_dense1_dot1x4_avx2: gdouble_dense1_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense1_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1669,7 +1680,7 @@ static void gdouble_dense2_dot1x1(const gdouble_real *restrict W, const gdouble_
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot4x2_avx2: gdouble_dense2_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -1735,7 +1746,7 @@ static void gdouble_dense2_dot4x2_avx2(const gdouble_real *restrict W, const gdo
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot4x1_avx2: gdouble_dense2_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -1801,7 +1812,7 @@ static void gdouble_dense2_dot4x1_avx2(const gdouble_real *restrict W, const gdo
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot1x4_avx2: gdouble_dense2_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -1858,7 +1869,7 @@ static void gdouble_dense2_dot1x4_avx2(const gdouble_real *restrict W, const gdo
 #ifdef gdouble_AVX2
 /* gdouble_dense2_dot1x1_avx2: gdouble_dense2_dot1x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense2_dot1x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2506,7 +2517,7 @@ static void gdouble_dense3_dot1x3(const gdouble_real *restrict W, const gdouble_
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot4x2_avx2: gdouble_dense3_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2572,7 +2583,7 @@ static void gdouble_dense3_dot4x2_avx2(const gdouble_real *restrict W, const gdo
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot4x1_avx2: gdouble_dense3_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2638,7 +2649,7 @@ static void gdouble_dense3_dot4x1_avx2(const gdouble_real *restrict W, const gdo
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot1x4_avx2: gdouble_dense3_dot1x4 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {
@@ -2695,7 +2706,7 @@ static void gdouble_dense3_dot1x4_avx2(const gdouble_real *restrict W, const gdo
 #ifdef gdouble_AVX2
 /* gdouble_dense3_dot1x3_avx2: gdouble_dense3_dot1x3 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gdouble_TARGET_AVX2
 static void gdouble_dense3_dot1x3_avx2(const gdouble_real *restrict W, const gdouble_real *restrict b,
     const gdouble_real *restrict x, gdouble_real *restrict z, int j)
 {

@@ -166,9 +166,20 @@ typedef gmae_vec32 gmae_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gmae_AVX2 1
+#define gmae_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gmae_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define gmae_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gmae_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define gmae_VLEN64 (64 / (int)sizeof(gmae_real))
 typedef gmae_real gmae_vec64 __attribute__((vector_size(64)));
@@ -418,7 +429,7 @@ static void gmae_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gmae_TARGET_AVX2
 static void gmae_dx4_avx2(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
@@ -453,7 +464,7 @@ static void gmae_dx4_avx2(long in, long out, const gmae_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gmae_TARGET_AVX2
 static void gmae_dx1_avx2(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
@@ -485,7 +496,7 @@ static void gmae_dx1_avx2(long in, long out, const gmae_real *restrict d,
 
 #ifdef gmae_AVX2
 /* gmae_dx_avx2: gmae_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gmae_TARGET_AVX2
 static void gmae_dx_avx2(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
@@ -513,7 +524,7 @@ static void gmae_dx_avx2(int n, long in, long out, const gmae_real *restrict d,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gmae_TARGET_AVX2
 static void gmae_dw64_avx2(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i, int v0,
     int v1)
@@ -544,7 +555,7 @@ static void gmae_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gmae_TARGET_AVX2
 static void gmae_dw16_avx2(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i, int v0,
     int v1)
@@ -572,7 +583,7 @@ static void gmae_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef gmae_AVX2
 /* gmae_dw_avx2: gmae_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gmae_TARGET_AVX2
 static void gmae_dw_avx2(int n, long in, long out, int j, int rows,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
 {
@@ -615,7 +626,7 @@ static void gmae_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gmae_TARGET_AVX512
 static void gmae_dx8_avx512(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
@@ -650,7 +661,7 @@ static void gmae_dx8_avx512(long in, long out, const gmae_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gmae_TARGET_AVX512
 static void gmae_dx1_avx512(long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g, long i)
 {
@@ -682,7 +693,7 @@ static void gmae_dx1_avx512(long in, long out, const gmae_real *restrict d,
 
 #ifdef gmae_AVX512
 /* gmae_dx_avx512: gmae_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gmae_TARGET_AVX512
 static void gmae_dx_avx512(int n, long in, long out, const gmae_real *restrict d,
     const gmae_real *restrict W, gmae_real *restrict g)
 {
@@ -710,7 +721,7 @@ static void gmae_dx_avx512(int n, long in, long out, const gmae_real *restrict d
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gmae_TARGET_AVX512
 static void gmae_dw128_avx512(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i, int v0,
     int v1)
@@ -741,7 +752,7 @@ static void gmae_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gmae_TARGET_AVX512
 static void gmae_dw16_avx512(int na, const int *act, long in, long out,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g, long i, int v0,
     int v1)
@@ -769,7 +780,7 @@ static void gmae_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef gmae_AVX512
 /* gmae_dw_avx512: gmae_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gmae_TARGET_AVX512
 static void gmae_dw_avx512(int n, long in, long out, int j, int rows,
     const gmae_real *restrict d, const gmae_real *restrict x, gmae_real *restrict g)
 {

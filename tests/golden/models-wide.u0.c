@@ -172,9 +172,20 @@ typedef gwide_vec32 gwide_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gwide_AVX2 1
+#define gwide_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gwide_AVX512 1
+/* gcc tunes a function for the build's processor and may inline it into a caller
+ * of the same instruction set: with -march=native on AVX-512 machines it then
+ * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
+ * own tuning. */
+#if defined(__clang__)
+#define gwide_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gwide_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
 /* the backward tiles' AVX-512 vectors */
 #define gwide_VLEN64 (64 / (int)sizeof(gwide_real))
 typedef gwide_real gwide_vec64 __attribute__((vector_size(64)));
@@ -467,7 +478,7 @@ static void gwide_dw(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 4 samples.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dx4_avx2(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
@@ -502,7 +513,7 @@ static void gwide_dx4_avx2(long in, long out, const gwide_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dx1_avx2(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
@@ -534,7 +545,7 @@ static void gwide_dx1_avx2(long in, long out, const gwide_real *restrict d,
 
 #ifdef gwide_AVX2
 /* gwide_dx_avx2: gwide_dx compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
@@ -562,7 +573,7 @@ static void gwide_dx_avx2(int n, long in, long out, const gwide_real *restrict d
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dw64_avx2(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
     int v1)
@@ -593,7 +604,7 @@ static void gwide_dw64_avx2(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dw16_avx2(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
     int v1)
@@ -621,7 +632,7 @@ static void gwide_dw16_avx2(int na, const int *act, long in, long out,
 
 #ifdef gwide_AVX2
 /* gwide_dw_avx2: gwide_dw compiled for AVX2 (the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
@@ -664,7 +675,7 @@ static void gwide_dw_avx2(int n, long in, long out, int j, int rows,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 8 samples.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dx8_avx512(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
@@ -699,7 +710,7 @@ static void gwide_dx8_avx512(long in, long out, const gwide_real *restrict d,
  * δ[s][j]·W[j][i], each from +0 over j = 0, 1, ... in order; each W
  * vector loaded serves 1 sample.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dx1_avx512(long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g, long i)
 {
@@ -731,7 +742,7 @@ static void gwide_dx1_avx512(long in, long out, const gwide_real *restrict d,
 
 #ifdef gwide_AVX512
 /* gwide_dx_avx512: gwide_dx compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict d,
     const gwide_real *restrict W, gwide_real *restrict g)
 {
@@ -759,7 +770,7 @@ static void gwide_dx_avx512(int n, long in, long out, const gwide_real *restrict
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dw128_avx512(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
     int v1)
@@ -790,7 +801,7 @@ static void gwide_dw128_avx512(int na, const int *act, long in, long out,
  * over the na samples act[0..na) (those whose δ is not 0) in order, each sum
  * from +0 in a register, then added to g once, for the lanes v0..v1.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dw16_avx512(int na, const int *act, long in, long out,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g, long i, int v0,
     int v1)
@@ -818,7 +829,7 @@ static void gwide_dw16_avx512(int na, const int *act, long in, long out,
 
 #ifdef gwide_AVX512
 /* gwide_dw_avx512: gwide_dw compiled for AVX-512VL (the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dw_avx512(int n, long in, long out, int j, int rows,
     const gwide_real *restrict d, const gwide_real *restrict x, gwide_real *restrict g)
 {
@@ -1380,7 +1391,7 @@ static void gwide_h_dot1x1(const gwide_real *restrict W, const gwide_real *restr
 #ifdef gwide_AVX2
 /* gwide_h_dot4x2_avx2: gwide_h_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1444,7 +1455,7 @@ static void gwide_h_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
 #ifdef gwide_AVX2
 /* gwide_h_dot4x1_avx2: gwide_h_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1512,7 +1523,7 @@ static void gwide_h_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_h_dot1x8_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1571,7 +1582,7 @@ static void gwide_h_dot1x8_avx2(const gwide_real *restrict W, const gwide_real *
  * 1 sample, each input row for 5 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_h_dot1x5_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1630,7 +1641,7 @@ static void gwide_h_dot1x5_avx2(const gwide_real *restrict W, const gwide_real *
  * 8 samples, each input row for 6 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_h_dot8x6_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1711,7 +1722,7 @@ static void gwide_h_dot8x6_avx512(const gwide_real *restrict W, const gwide_real
  * 8 samples, each input row for 3 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_h_dot8x3_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1783,7 +1794,7 @@ static void gwide_h_dot8x3_avx512(const gwide_real *restrict W, const gwide_real
  * 1 sample, each input row for 8 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_h_dot1x8_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -1842,7 +1853,7 @@ static void gwide_h_dot1x8_avx512(const gwide_real *restrict W, const gwide_real
  * 1 sample, each input row for 5 outputs.
  * Only the chunks of 8 inputs listed in chunk[0..nchunk).
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_h_dot1x5_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j, const int *chunk, int nchunk)
 {
@@ -2494,7 +2505,7 @@ static void gwide_g_dot1x3(const gwide_real *restrict W, const gwide_real *restr
 #ifdef gwide_AVX2
 /* gwide_g_dot4x2_avx2: gwide_g_dot4x2 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2557,7 +2568,7 @@ static void gwide_g_dot4x2_avx2(const gwide_real *restrict W, const gwide_real *
 #ifdef gwide_AVX2
 /* gwide_g_dot4x1_avx2: gwide_g_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2623,7 +2634,7 @@ static void gwide_g_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX2: the same results. */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_g_dot1x8_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2677,7 +2688,7 @@ static void gwide_g_dot1x8_avx2(const gwide_real *restrict W, const gwide_real *
 #ifdef gwide_AVX2
 /* gwide_g_dot1x3_avx2: gwide_g_dot1x3 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_g_dot1x3_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2734,7 +2745,7 @@ static void gwide_g_dot1x3_avx2(const gwide_real *restrict W, const gwide_real *
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 6 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_g_dot8x6_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2813,7 +2824,7 @@ static void gwide_g_dot8x6_avx512(const gwide_real *restrict W, const gwide_real
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 5 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_g_dot8x5_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2889,7 +2900,7 @@ static void gwide_g_dot8x5_avx512(const gwide_real *restrict W, const gwide_real
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 1 sample, each input row for 8 outputs.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_g_dot1x8_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -2943,7 +2954,7 @@ static void gwide_g_dot1x8_avx512(const gwide_real *restrict W, const gwide_real
 #ifdef gwide_AVX512
 /* gwide_g_dot1x3_avx512: gwide_g_dot1x3 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_g_dot1x3_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3377,7 +3388,7 @@ static void gwide_dense3_dot1x1(const gwide_real *restrict W, const gwide_real *
 #ifdef gwide_AVX2
 /* gwide_dense3_dot4x1_avx2: gwide_dense3_dot4x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3440,7 +3451,7 @@ static void gwide_dense3_dot4x1_avx2(const gwide_real *restrict W, const gwide_r
 #ifdef gwide_AVX2
 /* gwide_dense3_dot1x1_avx2: gwide_dense3_dot1x1 compiled for AVX2
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma")))
+gwide_TARGET_AVX2
 static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3497,7 +3508,7 @@ static void gwide_dense3_dot1x1_avx2(const gwide_real *restrict W, const gwide_r
  * k, k + 8, ... into it), combined pairwise; each weight row loaded is used for
  * 8 samples, each input row for 1 output.
  * Compiled for AVX-512VL: the same results. */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dense3_dot8x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
@@ -3558,7 +3569,7 @@ static void gwide_dense3_dot8x1_avx512(const gwide_real *restrict W, const gwide
 #ifdef gwide_AVX512
 /* gwide_dense3_dot1x1_avx512: gwide_dense3_dot1x1 compiled for AVX-512VL
  * (the same FMAs in the same order: the same results) */
-__attribute__((target("avx2,fma,avx512f,avx512vl")))
+gwide_TARGET_AVX512
 static void gwide_dense3_dot1x1_avx512(const gwide_real *restrict W, const gwide_real *restrict b,
     const gwide_real *restrict x, gwide_real *restrict z, int j)
 {
