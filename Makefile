@@ -264,7 +264,7 @@ test-sanitize: deps deps-clang
 	@clang=$$(command -v '$(CLANG)') && for w in cc clang; do \
 	  printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$clang" '$(SAN_FLAGS)' >$(SAN_DIR)/bin/$$w && \
 	  chmod +x $(SAN_DIR)/bin/$$w; done
-	PATH="$(CURDIR)/$(SAN_DIR)/bin:$$PATH" \
+	PATH="$(CURDIR)/$(SAN_DIR)/bin:$$PATH" BPC_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
