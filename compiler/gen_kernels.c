@@ -109,13 +109,15 @@ typedef struct Tier {
     int dx_rows;        /* samples of a ∂x tile (kern_backward_tiles) */
     int dw_bytes;       /* bytes of the row stretch of a wide ∂W tile: 8 vectors */
     KernTarget regs;    /* for kern_cloned's bodies (plain: as AVX2's, the common case) */
+    bool own_tuning;    /* gcc: prefer-vector-width=512 and noinline (emit_target_define) */
 } Tier;
 
 static const Tier tiers[] = {
     {"_avx512", "AVX512", "avx2,fma,avx512f,avx512vl", "avx512vl", "AVX-512VL", "64", true, true,
-     8, 6, 8, 8, 512, {64, 32}},
-    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, false, 4, 2, 8, 4, 256, {32, 16}},
-    {"", NULL, NULL, NULL, NULL, "", false, false, 4, 2, 4, 4, 256, {32, 16}},
+     8, 6, 8, 8, 512, {64, 32}, true},
+    {"_avx2", "AVX2", "avx2,fma", "avx2", "AVX2", "32", false, false, 4, 2, 8, 4, 256, {32, 16},
+     false},
+    {"", NULL, NULL, NULL, NULL, "", false, false, 4, 2, 4, 4, 256, {32, 16}, false},
 };
 enum { NTIERS = sizeof tiers / sizeof tiers[0] };
 static const Tier *const plain = &tiers[NTIERS - 1];
@@ -531,12 +533,34 @@ static void tier_ifdef(Emit *e, const GenCtx *c, const Tier *t)
     kern_pp(e, "%s", line);
 }
 
-/* The attributes of a function of tier t: NAME_TARGET_<guard> (kern_helpers defines it),
- * or nothing for the plain tier. */
+/* The attributes of a function of tier t: NAME_TARGET_<guard> (emit_target_define), or
+ * nothing for the plain tier. */
 static void emit_target(Emit *e, const GenCtx *c, const Tier *t)
 {
     if (t->guard)
         emit_line(e, "%s_TARGET_%s", c->name, t->guard);
+}
+
+/* NAME_TARGET_<guard>, where tier t's clones compile.  gcc tunes a function for the
+ * build's processor and may inline it into a caller of the same instruction set: with
+ * -march=native on the Xeons with AVX-512 it then prefers 32-byte vectors, in which
+ * conv2d's filters-in-lanes sums spilled (LeNet-5's inference 17% slower than at -O3).
+ * So the AVX-512 clones keep their own tuning; clang has no such option. */
+static void emit_target_define(Emit *e, const GenCtx *c, const Tier *t)
+{
+    const char *N = c->name;
+    tier_ifdef(e, c, t);
+    if (t->own_tuning) {
+        emit_line(e, "#if defined(__clang__)");
+        emit_line(e, "#define %s_TARGET_%s __attribute__((target(\"%s\")))", N, t->guard, t->target);
+        emit_line(e, "#else");
+        emit_line(e, "#define %s_TARGET_%s \\", N, t->guard);
+        emit_line(e, "    __attribute__((target(\"%s,prefer-vector-width=512\"), noinline))", t->target);
+        emit_line(e, "#endif");
+    } else {
+        emit_line(e, "#define %s_TARGET_%s __attribute__((target(\"%s\")))", N, t->guard, t->target);
+    }
+    kern_pp(e, "#endif%s", "");
 }
 
 /* Whether the loop of pass 0 (S × J tiles while S rows remain) or pass 1 (1 × J1 for the
@@ -882,20 +906,9 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#if !defined(BPC_NO_DISPATCH)");
     emit_line(e, "#if !defined(__FMA__)");
     emit_line(e, "#define %s_AVX2 1", N);
-    emit_line(e, "#define %s_TARGET_AVX2 __attribute__((target(\"%s\")))", N, tiers[1].target);
     emit_line(e, "#endif");
     emit_line(e, "#if !defined(BPC_NO_AVX512)");
     emit_line(e, "#define %s_AVX512 1", N);
-    emit_line(e, "/* gcc tunes a function for the build's processor and may inline it into a caller");
-    emit_line(e, " * of the same instruction set: with -march=native on AVX-512 machines it then");
-    emit_line(e, " * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their");
-    emit_line(e, " * own tuning. */");
-    emit_line(e, "#if defined(__clang__)");
-    emit_line(e, "#define %s_TARGET_AVX512 __attribute__((target(\"%s\")))", N, tiers[0].target);
-    emit_line(e, "#else");
-    emit_line(e, "#define %s_TARGET_AVX512 \\", N);
-    emit_line(e, "    __attribute__((target(\"%s,prefer-vector-width=512\"), noinline))", tiers[0].target);
-    emit_line(e, "#endif");
     emit_line(e, "/* the backward tiles' AVX-512 vectors */");
     emit_vec(e, c, "64", 64);
     if (!c->dbl) {
@@ -911,6 +924,10 @@ void kern_helpers(Emit *e, const GenCtx *c)
     emit_line(e, "#endif");
     emit_line(e, "#endif");
     emit_line(e, "#endif");
+    emit_line(e, "/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,");
+    emit_line(e, " * which may prefer 32-byte vectors (-march=native) */");
+    for (const Tier *t = tiers; t != plain; t++)
+        emit_target_define(e, c, t);
     emit_blank(e);
     if (c->m->chunk_slots) {
         emit_line(e, "/* The first input of each chunk of 8 inputs in which one of the `rows` rows of");

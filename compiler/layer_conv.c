@@ -441,8 +441,8 @@ static void lanes_body(Emit *e, const GenCtx *c, const Node *l, const KernTarget
  * registers (FB as many as fit, less a few for the row and the weights): each row of xp
  * loaded serves FB filters, and the FB·WS sums are independent chains of fused
  * multiply-adds, where one filter's row alone is a chain of KH·KW dependent ones (LeNet-5's
- * inference at batch 256: c1 FB = 6 with AVX-512 against 1, 25% faster; a pass over the
- * whole plane per tap was 10% slower than rows).  The last block of filters ends at the
+ * inference at batch 256: c1 with FB = 6 (AVX-512) against 1, 11–17% more samples a
+ * second; a pass over the whole plane per tap had 10% fewer than rows).  The last block of filters ends at the
  * last filter, over filters of the one before again, which it writes with the same
  * values.  Only the taps whose xp row is one of [r0, r1) are visited.  Flat (stride 1),
  * acc is WP wide, as xp's rows are, so that its loops have no remainder; its last KW − 1

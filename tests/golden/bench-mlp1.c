@@ -137,20 +137,9 @@ typedef mlp1_vec32 mlp1_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define mlp1_AVX2 1
-#define mlp1_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define mlp1_AVX512 1
-/* gcc tunes a function for the build's processor and may inline it into a caller
- * of the same instruction set: with -march=native on AVX-512 machines it then
- * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
- * own tuning. */
-#if defined(__clang__)
-#define mlp1_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-#else
-#define mlp1_TARGET_AVX512 \
-    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
-#endif
 /* the backward tiles' AVX-512 vectors */
 #define mlp1_VLEN64 (64 / (int)sizeof(mlp1_real))
 typedef mlp1_real mlp1_vec64 __attribute__((vector_size(64)));
@@ -166,6 +155,19 @@ typedef mlp1_real mlp1_vec64 __attribute__((vector_size(64)));
 #define mlp1_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
+#endif
+/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,
+ * which may prefer 32-byte vectors (-march=native) */
+#ifdef mlp1_AVX512
+#if defined(__clang__)
+#define mlp1_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define mlp1_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
+#endif
+#ifdef mlp1_AVX2
+#define mlp1_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 /* The first input of each chunk of 8 inputs in which one of the `rows` rows of

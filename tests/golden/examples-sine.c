@@ -170,20 +170,9 @@ typedef sine_vec32 sine_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define sine_AVX2 1
-#define sine_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define sine_AVX512 1
-/* gcc tunes a function for the build's processor and may inline it into a caller
- * of the same instruction set: with -march=native on AVX-512 machines it then
- * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
- * own tuning. */
-#if defined(__clang__)
-#define sine_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-#else
-#define sine_TARGET_AVX512 \
-    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
-#endif
 /* the backward tiles' AVX-512 vectors */
 #define sine_VLEN64 (64 / (int)sizeof(sine_real))
 typedef sine_real sine_vec64 __attribute__((vector_size(64)));
@@ -199,6 +188,19 @@ typedef sine_real sine_vec64 __attribute__((vector_size(64)));
 #define sine_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
+#endif
+/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,
+ * which may prefer 32-byte vectors (-march=native) */
+#ifdef sine_AVX512
+#if defined(__clang__)
+#define sine_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define sine_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
+#endif
+#ifdef sine_AVX2
+#define sine_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 /* sine_update_span's vectors (gcc and clang on x86-64): the widest the build

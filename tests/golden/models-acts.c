@@ -161,20 +161,9 @@ typedef gacts_vec32 gacts_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gacts_AVX2 1
-#define gacts_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gacts_AVX512 1
-/* gcc tunes a function for the build's processor and may inline it into a caller
- * of the same instruction set: with -march=native on AVX-512 machines it then
- * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
- * own tuning. */
-#if defined(__clang__)
-#define gacts_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-#else
-#define gacts_TARGET_AVX512 \
-    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
-#endif
 /* the backward tiles' AVX-512 vectors */
 #define gacts_VLEN64 (64 / (int)sizeof(gacts_real))
 typedef gacts_real gacts_vec64 __attribute__((vector_size(64)));
@@ -190,6 +179,19 @@ typedef gacts_real gacts_vec64 __attribute__((vector_size(64)));
 #define gacts_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
+#endif
+/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,
+ * which may prefer 32-byte vectors (-march=native) */
+#ifdef gacts_AVX512
+#if defined(__clang__)
+#define gacts_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gacts_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
+#endif
+#ifdef gacts_AVX2
+#define gacts_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 /* gacts_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j

@@ -126,20 +126,9 @@ typedef gcnn_vec32 gcnn_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gcnn_AVX2 1
-#define gcnn_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gcnn_AVX512 1
-/* gcc tunes a function for the build's processor and may inline it into a caller
- * of the same instruction set: with -march=native on AVX-512 machines it then
- * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
- * own tuning. */
-#if defined(__clang__)
-#define gcnn_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-#else
-#define gcnn_TARGET_AVX512 \
-    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
-#endif
 /* the backward tiles' AVX-512 vectors */
 #define gcnn_VLEN64 (64 / (int)sizeof(gcnn_real))
 typedef gcnn_real gcnn_vec64 __attribute__((vector_size(64)));
@@ -147,6 +136,19 @@ typedef gcnn_real gcnn_vec64 __attribute__((vector_size(64)));
 #define gcnn_VSET64 _mm512_set1_pd
 #endif
 #endif
+#endif
+/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,
+ * which may prefer 32-byte vectors (-march=native) */
+#ifdef gcnn_AVX512
+#if defined(__clang__)
+#define gcnn_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gcnn_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
+#endif
+#ifdef gcnn_AVX2
+#define gcnn_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 /* gcnn_dx4: ∂C/∂x of 4 samples, 8 inputs from i: dx[s][i] = Σ_j

@@ -123,20 +123,9 @@ typedef gdouble_vec32 gdouble_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gdouble_AVX2 1
-#define gdouble_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gdouble_AVX512 1
-/* gcc tunes a function for the build's processor and may inline it into a caller
- * of the same instruction set: with -march=native on AVX-512 machines it then
- * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
- * own tuning. */
-#if defined(__clang__)
-#define gdouble_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-#else
-#define gdouble_TARGET_AVX512 \
-    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
-#endif
 /* the backward tiles' AVX-512 vectors */
 #define gdouble_VLEN64 (64 / (int)sizeof(gdouble_real))
 typedef gdouble_real gdouble_vec64 __attribute__((vector_size(64)));
@@ -144,6 +133,19 @@ typedef gdouble_real gdouble_vec64 __attribute__((vector_size(64)));
 #define gdouble_VSET64 _mm512_set1_pd
 #endif
 #endif
+#endif
+/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,
+ * which may prefer 32-byte vectors (-march=native) */
+#ifdef gdouble_AVX512
+#if defined(__clang__)
+#define gdouble_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gdouble_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
+#endif
+#ifdef gdouble_AVX2
+#define gdouble_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 /* The first input of each chunk of 8 inputs in which one of the `rows` rows of

@@ -166,20 +166,9 @@ typedef gmae_vec32 gmae_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gmae_AVX2 1
-#define gmae_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gmae_AVX512 1
-/* gcc tunes a function for the build's processor and may inline it into a caller
- * of the same instruction set: with -march=native on AVX-512 machines it then
- * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
- * own tuning. */
-#if defined(__clang__)
-#define gmae_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-#else
-#define gmae_TARGET_AVX512 \
-    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
-#endif
 /* the backward tiles' AVX-512 vectors */
 #define gmae_VLEN64 (64 / (int)sizeof(gmae_real))
 typedef gmae_real gmae_vec64 __attribute__((vector_size(64)));
@@ -195,6 +184,19 @@ typedef gmae_real gmae_vec64 __attribute__((vector_size(64)));
 #define gmae_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
+#endif
+/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,
+ * which may prefer 32-byte vectors (-march=native) */
+#ifdef gmae_AVX512
+#if defined(__clang__)
+#define gmae_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gmae_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
+#endif
+#ifdef gmae_AVX2
+#define gmae_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 /* gmae_dx4: ∂C/∂x of 4 samples, 16 inputs from i: dx[s][i] = Σ_j

@@ -172,20 +172,9 @@ typedef gwide_vec32 gwide_vec;
 #if !defined(BPC_NO_DISPATCH)
 #if !defined(__FMA__)
 #define gwide_AVX2 1
-#define gwide_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 #if !defined(BPC_NO_AVX512)
 #define gwide_AVX512 1
-/* gcc tunes a function for the build's processor and may inline it into a caller
- * of the same instruction set: with -march=native on AVX-512 machines it then
- * prefers 32-byte vectors, in which the clones' sums spill.  So they keep their
- * own tuning. */
-#if defined(__clang__)
-#define gwide_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-#else
-#define gwide_TARGET_AVX512 \
-    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
-#endif
 /* the backward tiles' AVX-512 vectors */
 #define gwide_VLEN64 (64 / (int)sizeof(gwide_real))
 typedef gwide_real gwide_vec64 __attribute__((vector_size(64)));
@@ -201,6 +190,19 @@ typedef gwide_real gwide_vec64 __attribute__((vector_size(64)));
 #define gwide_HIGH8(v) _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
 #endif
 #endif
+#endif
+/* the clones' attributes: gcc keeps the AVX-512 ones' own tuning, not the build's,
+ * which may prefer 32-byte vectors (-march=native) */
+#ifdef gwide_AVX512
+#if defined(__clang__)
+#define gwide_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#else
+#define gwide_TARGET_AVX512 \
+    __attribute__((target("avx2,fma,avx512f,avx512vl,prefer-vector-width=512"), noinline))
+#endif
+#endif
+#ifdef gwide_AVX2
+#define gwide_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 /* The first input of each chunk of 8 inputs in which one of the `rows` rows of
